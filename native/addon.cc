@@ -1,0 +1,449 @@
+// Node-API glue: turns JavaScript calls into calls on nmf::Fit, and every C++ failure into a JavaScript exception.
+//
+// The facade validates its input, but this file does not rely on it: a wrong call must end in a TypeError or
+// RangeError, never in a crash, because a crash takes the whole process (and the user's work) with it.
+//
+// Exports:
+//   new Fit(rows, cols, rank, V, W, H, eps, tol)   copies the Float64Arrays
+//     .run(steps, hChange, wChange, offset) → number
+//     .runAsync(steps, hChange, wChange, offset) → Promise<number>   on the libuv pool
+//     .cancel()                      stops the fit: a pending runAsync after its current iteration, later runs at once
+//     .finish('none' | 'max') → { W, H, spectralError, frobeniusError }
+//     .finishAsync('none' | 'max') → Promise<{ W, H, spectralError, frobeniusError }>   on the libuv pool
+//     .dispose()                     frees the fit (a pending run or finish is cancelled and frees it when done)
+//   blasInfo() → { vendor, version, config, threads }
+//   setBlasThreads(n)
+#include <napi.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "blas.h"
+#include "fit.h"
+
+namespace {
+
+// Counts (rows, steps, offsets …) arrive as JavaScript numbers; only integers up to 2^53 are exact there.
+constexpr double kMaxSafeInteger = 9007199254740991.0;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Exceptions: C++ → JavaScript. node-addon-api only converts Napi::Error; anything else escaping a callback would
+// call std::terminate, so every entry point runs its body through guarded().
+
+template <typename Body>
+auto guarded(Napi::Env env, Body&& body) -> decltype(body()) {
+  try {
+    return body();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const std::bad_alloc&) {
+    // RangeError, like V8's own "Array buffer allocation failed".
+    throw Napi::RangeError::New(env, "out of memory: not enough memory for this fit");
+  } catch (const std::length_error& e) {
+    throw Napi::RangeError::New(env, e.what());
+  } catch (const std::out_of_range& e) {
+    throw Napi::RangeError::New(env, e.what());
+  } catch (const std::invalid_argument& e) {
+    throw Napi::RangeError::New(env, e.what());
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, std::string("nmfkit native: ") + e.what());
+  } catch (...) {
+    throw Napi::Error::New(env, "nmfkit native: unknown C++ exception");
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Arguments.
+
+Napi::Value argument(const Napi::CallbackInfo& info, std::size_t index) {
+  return index < info.Length() ? info[index] : info.Env().Undefined();
+}
+
+double numberArg(const Napi::CallbackInfo& info, std::size_t index, const char* name) {
+  const Napi::Value value = argument(info, index);
+  if (!value.IsNumber()) throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a number");
+  return value.As<Napi::Number>().DoubleValue();
+}
+
+// An integer in [min, 2^53 − 1].
+std::size_t countArg(const Napi::CallbackInfo& info, std::size_t index, const char* name, double min) {
+  const double value = numberArg(info, index, name);
+  if (!(value >= min) || value > kMaxSafeInteger || std::floor(value) != value) {
+    // JavaScript's own number formatting, so the message shows 2.5, NaN or Infinity as the caller wrote them.
+    throw Napi::RangeError::New(info.Env(), std::string(name) + " must be an integer ≥ " +
+                                                std::to_string(static_cast<long long>(min)) + ", got " +
+                                                argument(info, index).ToString().Utf8Value());
+  }
+  return static_cast<std::size_t>(value);
+}
+
+Napi::Float64Array arrayArg(const Napi::CallbackInfo& info, std::size_t index, const char* name) {
+  const Napi::Value value = argument(info, index);
+  if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
+    throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a Float64Array");
+  }
+  return value.As<Napi::Float64Array>();
+}
+
+void requireLength(Napi::Env env, const Napi::Float64Array& array, const char* name, std::size_t expected) {
+  if (array.ElementLength() != expected) {
+    throw Napi::RangeError::New(env, std::string(name) + " has length " + std::to_string(array.ElementLength()) +
+                                         ", expected " + std::to_string(expected));
+  }
+}
+
+// The output arrays of run/runAsync: both must hold offset + steps values.
+struct RunArgs {
+  std::size_t steps;
+  Napi::Float64Array hChange;
+  Napi::Float64Array wChange;
+  std::size_t offset;
+};
+
+RunArgs runArgs(const Napi::CallbackInfo& info) {
+  RunArgs args{countArg(info, 0, "steps", 1), arrayArg(info, 1, "hChange"), arrayArg(info, 2, "wChange"),
+               countArg(info, 3, "offset", 0)};
+  const std::size_t end = args.offset + args.steps;  // both ≤ 2^53, so no overflow
+  for (const auto& [array, name] : {std::pair{&args.hChange, "hChange"}, std::pair{&args.wChange, "wChange"}}) {
+    if (array->ElementLength() < end) {
+      throw Napi::RangeError::New(info.Env(), std::string(name) + " has length " +
+                                                  std::to_string(array->ElementLength()) + " but offset + steps = " +
+                                                  std::to_string(end));
+    }
+  }
+  return args;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Fit.
+
+class FitWrap : public Napi::ObjectWrap<FitWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "Fit",
+                       {InstanceMethod<&FitWrap::Run>("run"), InstanceMethod<&FitWrap::RunAsync>("runAsync"),
+                        InstanceMethod<&FitWrap::Cancel>("cancel"), InstanceMethod<&FitWrap::Finish>("finish"),
+                        InstanceMethod<&FitWrap::FinishAsync>("finishAsync"),
+                        InstanceMethod<&FitWrap::Dispose>("dispose")});
+  }
+
+  explicit FitWrap(const Napi::CallbackInfo& info);
+
+  // A garbage-collected fit frees its memory here. A pending runAsync keeps its JavaScript object alive, so this
+  // cannot race with one; the cancel is only a safeguard for an environment being torn down.
+  ~FitWrap() override {
+    if (fit_) fit_->cancel();
+  }
+
+  // Runs when the JavaScript object is collected (before the destructor).
+  void Finalize(Napi::BasicEnv env) override { releaseExternalMemory(env); }
+
+ private:
+  friend class RunWorker;
+  friend class FinishWorker;
+
+  Napi::Value Run(const Napi::CallbackInfo& info);
+  Napi::Value RunAsync(const Napi::CallbackInfo& info);
+  Napi::Value Cancel(const Napi::CallbackInfo& info);
+  Napi::Value Finish(const Napi::CallbackInfo& info);
+  Napi::Value FinishAsync(const Napi::CallbackInfo& info);
+  Napi::Value Dispose(const Napi::CallbackInfo& info);
+
+  // Throws unless the fit can run or finish: not disposed, no runAsync pending, not finished.
+  void requireIdle(Napi::Env env) const {
+    if (!fit_) throw Napi::Error::New(env, "fit is disposed");
+    if (busy_) throw Napi::Error::New(env, "fit is busy");
+    if (finished_) throw Napi::Error::New(env, "fit is finished");
+  }
+
+  // V8 only sees a small JavaScript object; telling it about the native buffers lets it collect fits that were
+  // never disposed as soon as their memory matters. (napi_adjust_external_memory is called directly: the
+  // node-addon-api wrapper aborts the process when it fails.)
+  void reportExternalMemory(napi_env env, std::int64_t bytes) {
+    std::int64_t total = 0;
+    if (napi_adjust_external_memory(env, bytes, &total) == napi_ok) externalBytes_ += bytes;
+  }
+  void releaseExternalMemory(napi_env env) {
+    if (externalBytes_ != 0) reportExternalMemory(env, -externalBytes_);
+  }
+
+  // Shared with a pending RunWorker, so the state outlives this object if the environment goes away mid-run.
+  std::shared_ptr<nmf::Fit> fit_;
+  bool busy_ = false;
+  bool finished_ = false;
+  std::int64_t externalBytes_ = 0;
+};
+
+FitWrap::FitWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<FitWrap>(info) {
+  const Napi::Env env = info.Env();
+  guarded(env, [&] {
+    const std::size_t K = countArg(info, 0, "rows", 1);
+    const std::size_t N = countArg(info, 1, "cols", 1);
+    const std::size_t R = countArg(info, 2, "rank", 1);
+    // Sizes before arrays: an absurd shape is reported as such (and nothing is allocated for it).
+    nmf::checkFitSizes(K, N, R);
+    const Napi::Float64Array V = arrayArg(info, 3, "V");
+    const Napi::Float64Array W = arrayArg(info, 4, "W");
+    const Napi::Float64Array H = arrayArg(info, 5, "H");
+    requireLength(env, V, "V", K * N);
+    requireLength(env, W, "W", K * R);
+    requireLength(env, H, "H", R * N);
+    const double eps = numberArg(info, 6, "eps");
+    const double tol = numberArg(info, 7, "tol");
+    if (!std::isfinite(eps) || eps < 0) throw Napi::RangeError::New(env, "eps must be finite and ≥ 0");
+    if (std::isnan(tol)) throw Napi::RangeError::New(env, "tol must not be NaN");
+    fit_ = std::make_shared<nmf::Fit>(K, N, R, V.Data(), W.Data(), H.Data(), eps, tol);
+    reportExternalMemory(env, static_cast<std::int64_t>(fit_->bytes()));
+  });
+}
+
+Napi::Value FitWrap::Run(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  return guarded(env, [&] {
+    requireIdle(env);
+    RunArgs args = runArgs(info);
+    const std::size_t done =
+        fit_->run(args.steps, args.hChange.Data() + args.offset, args.wChange.Data() + args.offset);
+    return Napi::Number::New(env, static_cast<double>(done));
+  });
+}
+
+// runAsync: the iterations run on the libuv pool and write into the worker's own scratch arrays; the results are
+// copied into the caller's arrays on the JavaScript thread. Writing into the caller's arrays from the pool would
+// race with JavaScript (and crash if an array's buffer were transferred meanwhile).
+class RunWorker : public Napi::AsyncWorker {
+ public:
+  RunWorker(Napi::Env env, FitWrap* owner, RunArgs args)
+      : Napi::AsyncWorker(env, "nmfkit:runAsync"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        owner_(owner),
+        ownerRef_(Napi::Persistent(owner->Value())),
+        fit_(owner->fit_),
+        steps_(args.steps),
+        offset_(args.offset),
+        hRef_(Napi::Persistent(args.hChange)),
+        wRef_(Napi::Persistent(args.wChange)),
+        hScratch_(args.steps),
+        wScratch_(args.steps) {}
+
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override {
+    // Pool thread: no Node-API calls here, and no exception may escape.
+    try {
+      done_ = fit_->run(steps_, hScratch_.data(), wScratch_.data());
+    } catch (const std::exception& e) {
+      SetError(std::string("nmfkit native: ") + e.what());
+    } catch (...) {
+      SetError("nmfkit native: unknown C++ exception");
+    }
+  }
+
+  void OnOK() override {
+    const Napi::Env env = Env();
+    owner_->busy_ = false;
+    Napi::Float64Array h = hRef_.Value();
+    Napi::Float64Array w = wRef_.Value();
+    // The caller was told not to touch the arrays, but a detached buffer must still not be written.
+    if (h.ElementLength() < offset_ + done_ || w.ElementLength() < offset_ + done_) {
+      deferred_.Reject(Napi::Error::New(env, "hChange or wChange was detached or resized during runAsync").Value());
+      return;
+    }
+    std::memcpy(h.Data() + offset_, hScratch_.data(), done_ * sizeof(double));
+    std::memcpy(w.Data() + offset_, wScratch_.data(), done_ * sizeof(double));
+    deferred_.Resolve(Napi::Number::New(env, static_cast<double>(done_)));
+  }
+
+  void OnError(const Napi::Error& error) override {
+    owner_->busy_ = false;
+    deferred_.Reject(error.Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  FitWrap* owner_;              // kept alive by ownerRef_
+  Napi::ObjectReference ownerRef_;
+  std::shared_ptr<nmf::Fit> fit_;
+  const std::size_t steps_;
+  const std::size_t offset_;
+  Napi::Reference<Napi::Float64Array> hRef_;
+  Napi::Reference<Napi::Float64Array> wRef_;
+  std::vector<double> hScratch_;
+  std::vector<double> wScratch_;
+  std::size_t done_ = 0;
+};
+
+Napi::Value FitWrap::RunAsync(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    requireIdle(env);
+    RunArgs args = runArgs(info);
+    // Allocations happen here, where a failure can still throw (and the unique_ptr frees the worker). Once
+    // queued, the worker deletes itself after OnOK/OnError.
+    auto worker = std::make_unique<RunWorker>(env, this, std::move(args));
+    const Napi::Promise promise = worker->Promise();
+    worker->Queue();
+    worker.release();
+    busy_ = true;  // cleared by the worker on the JavaScript thread, so it cannot be cleared before this line
+    return promise;
+  });
+}
+
+Napi::Value FitWrap::Cancel(const Napi::CallbackInfo& info) {
+  // Never throws, even on a disposed fit: it is called from abort handlers, which may race with completion.
+  if (fit_) fit_->cancel();
+  return info.Env().Undefined();
+}
+
+// The normalisation argument of finish/finishAsync.
+bool normalizeArg(const Napi::CallbackInfo& info) {
+  const Napi::Value mode = argument(info, 0);
+  if (!mode.IsString()) throw Napi::TypeError::New(info.Env(), "normalize must be 'none' or 'max'");
+  const std::string name = mode.As<Napi::String>().Utf8Value();
+  if (name != "none" && name != "max") {
+    throw Napi::RangeError::New(info.Env(), "normalize must be 'none' or 'max', got '" + name + "'");
+  }
+  return name == "max";
+}
+
+// { W, H, spectralError, frobeniusError } with fresh arrays.
+Napi::Object finishResult(Napi::Env env, const nmf::Fit& fit, const nmf::FitErrors& errors) {
+  const std::vector<double>& W = fit.W();
+  const std::vector<double>& H = fit.H();
+  Napi::Float64Array outW = Napi::Float64Array::New(env, W.size());
+  Napi::Float64Array outH = Napi::Float64Array::New(env, H.size());
+  std::memcpy(outW.Data(), W.data(), W.size() * sizeof(double));
+  std::memcpy(outH.Data(), H.data(), H.size() * sizeof(double));
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("W", outW);
+  result.Set("H", outH);
+  result.Set("spectralError", Napi::Number::New(env, errors.spectral));
+  result.Set("frobeniusError", Napi::Number::New(env, errors.frobenius));
+  return result;
+}
+
+Napi::Value FitWrap::Finish(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    requireIdle(env);
+    const bool normalize = normalizeArg(info);
+    const nmf::FitErrors errors = fit_->finish(normalize);
+    finished_ = true;
+    return finishResult(env, *fit_, errors);
+  });
+}
+
+// finishAsync: the residual and its Lanczos spectral norm can take long on big problems, so they run on the
+// libuv pool too; the result arrays are made on the JavaScript thread.
+class FinishWorker : public Napi::AsyncWorker {
+ public:
+  FinishWorker(Napi::Env env, FitWrap* owner, bool normalize)
+      : Napi::AsyncWorker(env, "nmfkit:finishAsync"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        owner_(owner),
+        ownerRef_(Napi::Persistent(owner->Value())),
+        fit_(owner->fit_),
+        normalize_(normalize) {}
+
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override {
+    try {
+      errors_ = fit_->finish(normalize_);
+    } catch (const std::bad_alloc&) {
+      SetError("out of memory: not enough memory to finish this fit");
+    } catch (const std::exception& e) {
+      SetError(std::string("nmfkit native: ") + e.what());
+    } catch (...) {
+      SetError("nmfkit native: unknown C++ exception");
+    }
+  }
+
+  void OnOK() override {
+    owner_->busy_ = false;
+    owner_->finished_ = true;
+    deferred_.Resolve(finishResult(Env(), *fit_, errors_));
+  }
+
+  void OnError(const Napi::Error& error) override {
+    owner_->busy_ = false;
+    deferred_.Reject(error.Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  FitWrap* owner_;  // kept alive by ownerRef_
+  Napi::ObjectReference ownerRef_;
+  std::shared_ptr<nmf::Fit> fit_;
+  const bool normalize_;
+  nmf::FitErrors errors_{0.0, 0.0};
+};
+
+Napi::Value FitWrap::FinishAsync(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    requireIdle(env);
+    auto worker = std::make_unique<FinishWorker>(env, this, normalizeArg(info));
+    const Napi::Promise promise = worker->Promise();
+    worker->Queue();
+    worker.release();
+    busy_ = true;
+    return promise;
+  });
+}
+
+Napi::Value FitWrap::Dispose(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  // A pending worker holds its own reference to the state: cancelling stops it soon, and the state is freed
+  // when the last reference goes. Idempotent: resetting an empty pointer does nothing.
+  if (fit_) fit_->cancel();
+  fit_.reset();
+  releaseExternalMemory(env);
+  return env.Undefined();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// BLAS.
+
+Napi::Value BlasInfo(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  return guarded(env, [&] {
+    const nmf::BlasInfo blas = nmf::blasInfo();
+    Napi::Object result = Napi::Object::New(env);
+    result.Set("vendor", blas.vendor);
+    result.Set("version", blas.version);
+    result.Set("config", blas.config);
+    result.Set("threads", blas.threads);
+    return result;
+  });
+}
+
+Napi::Value SetBlasThreads(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  return guarded(env, [&] {
+    const std::size_t threads = countArg(info, 0, "threads", 1);
+    if (threads > 4096) throw Napi::RangeError::New(env, "threads must be at most 4096");
+    nmf::setBlasThreads(static_cast<int>(threads));
+    return env.Undefined();
+  });
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("Fit", FitWrap::Define(env));
+  exports.Set("blasInfo", Napi::Function::New<BlasInfo>(env, "blasInfo"));
+  exports.Set("setBlasThreads", Napi::Function::New<SetBlasThreads>(env, "setBlasThreads"));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(nmfkit, Init)

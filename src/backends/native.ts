@@ -1,0 +1,133 @@
+/**
+ * The native backend: loads the C++ addon (native/, built by binding.gyp) and adapts it to the contract.
+ * Loading never throws: a failure becomes a `reason` and a concrete `fix`, which `backendInfo()` shows and the
+ * facade puts in the error of a call that insists on native.
+ */
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import type { AsyncKernelFit, Backend, BackendDetails, FitProblem, KernelFit, KernelNormalize, KernelResult } from '../contract.js';
+
+export type NativeLoad = { ok: true; backend: Backend } | { ok: false; reason: string; fix: string };
+
+type BlasInfo = NonNullable<BackendDetails['blas']>;
+
+/** The addon's `Fit` (native/addon.cc). It checks its own arguments, so a wrong call throws instead of crashing. */
+interface AddonFit {
+  run(steps: number, hChange: Float64Array, wChange: Float64Array, offset: number): number;
+  runAsync(steps: number, hChange: Float64Array, wChange: Float64Array, offset: number): Promise<number>;
+  cancel(): void;
+  finish(normalize: KernelNormalize): KernelResult;
+  finishAsync(normalize: KernelNormalize): Promise<KernelResult>;
+  dispose(): void;
+}
+
+interface Addon {
+  Fit: new (
+    rows: number,
+    cols: number,
+    rank: number,
+    V: Float64Array,
+    W: Float64Array,
+    H: Float64Array,
+    eps: number,
+    tol: number,
+  ) => AddonFit;
+  blasInfo(): BlasInfo;
+  setBlasThreads(threads: number): void;
+}
+
+const BUILD_FIX =
+  'install g++, make, python3, pkg-config and libopenblas-dev ' +
+  '(Debian/Ubuntu: apt-get install -y g++ make python3 pkg-config libopenblas-dev; ' +
+  'Fedora: dnf install -y gcc-c++ make python3 pkgconf openblas-devel; macOS: xcode-select --install), ' +
+  'then run `npm rebuild nmfkit`';
+
+/** Whether this process may load addons at all (`--no-addons` on the command line or in NODE_OPTIONS). */
+function addonsDisabled(code: unknown): boolean {
+  return (
+    code === 'ERR_DLOPEN_DISABLED' ||
+    process.execArgv.includes('--no-addons') ||
+    /(^|\s)--no-addons(\s|$)/.test(process.env['NODE_OPTIONS'] ?? '')
+  );
+}
+
+/** Turns a load failure into what the user reads: what went wrong, and what to do about it. */
+function explain(error: unknown): { reason: string; fix: string } {
+  const message = (error instanceof Error ? error.message : String(error)).trim();
+  const code = (error as { code?: unknown } | null)?.code;
+  if (addonsDisabled(code)) {
+    return {
+      reason: 'loading native addons is disabled in this process',
+      fix: 'Node was started with --no-addons; remove it to use native',
+    };
+  }
+  if (message.startsWith('No native build was found')) {
+    return { reason: `the native addon has not been built (${message.split('\n')[0]})`, fix: BUILD_FIX };
+  }
+  if (/libopenblas[^:]*: cannot open shared object file/.test(message)) {
+    return {
+      reason: `the OpenBLAS runtime library is missing (${message})`,
+      fix: 'install the OpenBLAS runtime library (Debian/Ubuntu: apt-get install -y libopenblas0; Fedora: dnf install -y openblas)',
+    };
+  }
+  if (/NODE_MODULE_VERSION|undefined symbol/.test(message)) {
+    return { reason: `the native addon was built for another Node.js (${message})`, fix: 'run `npm rebuild nmfkit`' };
+  }
+  if (code === 'MODULE_NOT_FOUND' && message.includes('node-gyp-build')) {
+    return { reason: message, fix: 'reinstall nmfkit: its dependency node-gyp-build is missing' };
+  }
+  return { reason: message, fix: BUILD_FIX };
+}
+
+/** The addon's Fit already has both contracts' shapes; these only pin the types. */
+function syncFit(fit: AddonFit): KernelFit {
+  return {
+    run: (steps, hChange, wChange, offset) => fit.run(steps, hChange, wChange, offset),
+    finish: (normalize) => fit.finish(normalize),
+    dispose: () => fit.dispose(),
+  };
+}
+
+function asyncFit(fit: AddonFit): AsyncKernelFit {
+  return {
+    runAsync: (steps, hChange, wChange, offset) => fit.runAsync(steps, hChange, wChange, offset),
+    cancel: () => fit.cancel(),
+    finishAsync: (normalize) => fit.finishAsync(normalize),
+    dispose: () => fit.dispose(),
+  };
+}
+
+let addon: Addon | undefined;
+
+/** Loads the addon (once) and returns the native backend, or why it is unavailable. Never throws. */
+export function loadNativeBackend(): NativeLoad {
+  try {
+    if (!addon) {
+      // The package root, from src/backends (tests) as from dist/backends (the published build).
+      const root = fileURLToPath(new URL('../..', import.meta.url));
+      const loaded = createRequire(import.meta.url)('node-gyp-build')(root) as Partial<Addon>;
+      if (typeof loaded.Fit !== 'function' || typeof loaded.blasInfo !== 'function') {
+        const reason = 'the native addon does not export Fit and blasInfo (a stale build?)';
+        return { ok: false, reason, fix: 'run `npm rebuild nmfkit`' };
+      }
+      addon = loaded as Addon;
+    }
+    const native = addon;
+    const backend: Backend = {
+      name: 'native',
+      createFit: (p: FitProblem) => syncFit(new native.Fit(p.rows, p.cols, p.rank, p.V, p.W, p.H, p.eps, p.tol)),
+      createAsyncFit: (p: FitProblem) => asyncFit(new native.Fit(p.rows, p.cols, p.rank, p.V, p.W, p.H, p.eps, p.tol)),
+      details: () => ({ blas: native.blasInfo() }),
+    };
+    return { ok: true, backend };
+  } catch (error) {
+    return { ok: false, ...explain(error) };
+  }
+}
+
+/** Sets the size of OpenBLAS's thread pool (a no-op with Accelerate). Throws when the addon is not available. */
+export function setNativeThreads(threads: number): void {
+  const load = loadNativeBackend();
+  if (!load.ok) throw new Error(`nmfkit: the native backend is not available: ${load.reason}. Fix: ${load.fix}`);
+  addon!.setBlasThreads(threads);
+}

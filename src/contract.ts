@@ -1,0 +1,99 @@
+/**
+ * The one contract between the facade and a compute backend.
+ *
+ * The facade validates and normalises everything (shapes, values, options, initial factors) and then hands a
+ * backend a {@link FitProblem} whose arrays are private copies. A backend never sees user input directly and
+ * never needs to validate it again; it only has to be exact and fast.
+ *
+ * The iteration loop is split between the two sides on purpose:
+ *  - the backend owns one iteration (H update, W update, spectral norms of both changes) and a tight loop of
+ *    them that stops at the tolerance test, so a long fit runs without crossing into JavaScript;
+ *  - the facade's driver owns everything that is about the caller (callbacks, time budgets, cancellation) and
+ *    calls {@link KernelFit.run} in chunks, so that logic is written once for every backend.
+ */
+
+/** A fit as the facade hands it to a backend. All arrays are row-major and owned by the fit. */
+export interface FitProblem {
+  /** K: rows of V and W. */
+  readonly rows: number;
+  /** N: columns of V and H. */
+  readonly cols: number;
+  /** R: columns of W, rows of H. */
+  readonly rank: number;
+  /** V, K×N, entries finite and ≥ 0. */
+  readonly V: Float64Array;
+  /** Initial W, K×R, entries finite and ≥ 0. */
+  readonly W: Float64Array;
+  /** Initial H, R×N, entries finite and ≥ 0. */
+  readonly H: Float64Array;
+  /** Added to both denominators of the multiplicative updates. */
+  readonly eps: number;
+  /** Tolerance of the stop test: stop after the first iteration with hChange < tol and wChange < tol. */
+  readonly tol: number;
+}
+
+/** What a finished fit returns to the facade. Arrays are fresh and belong to the caller. */
+export interface KernelResult {
+  /** Final W, K×R (after normalisation when requested). */
+  readonly W: Float64Array;
+  /** Final H, R×N (after normalisation when requested). */
+  readonly H: Float64Array;
+  /** ‖V − W·H‖₂, the largest singular value of the residual. */
+  readonly spectralError: number;
+  /** ‖V − W·H‖_F. */
+  readonly frobeniusError: number;
+}
+
+/** Normalisation applied once after the loop. */
+export type KernelNormalize = 'none' | 'max';
+
+/** The state of one fit inside a backend. Every method is synchronous; `dispose` frees all its memory. */
+export interface KernelFit {
+  /**
+   * Runs at most `steps` iterations (steps ≥ 1). Iteration i of this call writes its spectral norms to
+   * `hChange[offset + i]` and `wChange[offset + i]`. Stops early after the first iteration whose two norms are
+   * both `< tol`. Returns the number of iterations executed, so the tolerance test fired iff the return value is
+   * smaller than `steps` or the last written pair is below `tol`.
+   */
+  run(steps: number, hChange: Float64Array, wChange: Float64Array, offset: number): number;
+  /** Normalises (when asked), computes the errors and returns copies of the factors. Callable once. */
+  finish(normalize: KernelNormalize): KernelResult;
+  /** Frees the fit's memory. Safe to call more than once; the fit is unusable afterwards. */
+  dispose(): void;
+}
+
+/**
+ * A fit whose work runs off the calling thread (native: the libuv pool; wasm: a worker thread), so the event
+ * loop stays free. Same semantics as {@link KernelFit}; the arrays passed to `runAsync` must not be touched until
+ * its promise settles, and only one call may be pending at a time.
+ */
+export interface AsyncKernelFit {
+  runAsync(steps: number, hChange: Float64Array, wChange: Float64Array, offset: number): Promise<number>;
+  /**
+   * Stops the fit: a pending `runAsync` stops before its next iteration and resolves with the number of
+   * iterations it did execute; later ones run none. Safe to call at any time, from any callback.
+   */
+  cancel(): void;
+  finishAsync(normalize: KernelNormalize): Promise<KernelResult>;
+  /** Frees the fit's memory; safe to call more than once, also while work is pending (it is freed when done). */
+  dispose(): void;
+}
+
+/** Facts a backend reports about itself for `backendInfo()`. */
+export interface BackendDetails {
+  /** For native: the BLAS library in use, e.g. "OpenBLAS 0.3.21", with its build configuration. */
+  readonly blas?: { readonly vendor: string; readonly version: string; readonly config: string; readonly threads: number };
+  /** For wasm: whether the module was compiled with SIMD (it always is) and the runtime accepted it. */
+  readonly simd?: boolean;
+  /** For wasm: bytes of linear memory currently reserved. */
+  readonly memoryBytes?: number;
+}
+
+/** A compute backend: a way to create fits. */
+export interface Backend {
+  readonly name: 'native' | 'wasm';
+  createFit(problem: FitProblem): KernelFit;
+  /** A fit that runs off the calling thread. The problem's arrays may be transferred (detached) by this call. */
+  createAsyncFit(problem: FitProblem): AsyncKernelFit;
+  details(): BackendDetails;
+}

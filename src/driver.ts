@@ -1,0 +1,176 @@
+/**
+ * The iteration driver: runs a backend's fit in chunks and does everything that concerns the caller —
+ * progress callbacks, time budget, cancellation, the stop reason, the history of changes — once, for every
+ * backend.
+ */
+import type { AsyncKernelFit, KernelFit, KernelResult } from './contract.js';
+import type { FitPlan } from './options.js';
+import type { StopReason } from './types.js';
+
+/** Iterations per synchronous kernel call at most: enough to amortise the call, few enough to check the clock. */
+const MAX_CHUNK = 256;
+/** A synchronous chunk should take about this long (ms), so a `maxTime` budget is overrun by little. */
+const CHUNK_MS = 5;
+
+/** The change norms of every executed iteration, in arrays that grow by doubling. */
+class History {
+  h: Float64Array;
+  w: Float64Array;
+  length = 0;
+
+  constructor(maxIter: number) {
+    const capacity = Math.min(maxIter, MAX_CHUNK);
+    this.h = new Float64Array(capacity);
+    this.w = new Float64Array(capacity);
+  }
+
+  /** Makes room for `steps` more entries. */
+  reserve(steps: number): void {
+    const needed = this.length + steps;
+    if (needed <= this.h.length) return;
+    const capacity = Math.max(needed, this.h.length * 2);
+    const h = new Float64Array(capacity);
+    const w = new Float64Array(capacity);
+    h.set(this.h.subarray(0, this.length));
+    w.set(this.w.subarray(0, this.length));
+    this.h = h;
+    this.w = w;
+  }
+
+  /** Exactly-sized copies for the result. */
+  take(): { hChange: Float64Array; wChange: Float64Array } {
+    return { hChange: this.h.slice(0, this.length), wChange: this.w.slice(0, this.length) };
+  }
+}
+
+/** What a driver hands to the result builder. */
+export interface DriverOutcome {
+  readonly kernel: KernelResult;
+  readonly iterations: number;
+  readonly stopReason: StopReason;
+  readonly hChange: Float64Array;
+  readonly wChange: Float64Array;
+}
+
+/** The error an aborted fit rejects with: a DOMException named AbortError carrying the signal's reason. */
+export function abortError(signal: AbortSignal): Error {
+  const error = new DOMException('nmfkit: the fit was aborted', 'AbortError');
+  Object.defineProperty(error, 'cause', { value: signal.reason, configurable: true, writable: true });
+  return error;
+}
+
+/**
+ * Bookkeeping shared by the drivers: how many iterations the next kernel call may run, and what the iterations
+ * it did run mean.
+ */
+class Progress {
+  readonly history: History;
+  stopReason: StopReason | undefined;
+  private readonly deadline: number;
+
+  constructor(private readonly plan: FitPlan) {
+    this.history = new History(plan.maxIter);
+    this.deadline = plan.maxTime === undefined ? Infinity : performance.now() + plan.maxTime;
+    if (plan.maxIter === 0) this.stopReason = 'maxIter';
+  }
+
+  get left(): number {
+    return this.plan.maxIter - this.history.length;
+  }
+
+  /** Makes room for and returns the size of the next kernel call, given a preferred chunk. */
+  nextSteps(preferred: number): number {
+    // A callback that may stop the fit must see every iteration before the next one runs.
+    const steps = this.plan.onIteration ? 1 : Math.max(1, Math.min(this.left, preferred));
+    this.history.reserve(steps);
+    return steps;
+  }
+
+  /** Records a kernel call's `executed` iterations; `interrupted` says why it may have stopped short. */
+  record(executed: number, interrupted?: 'maxTime' | 'abort'): void {
+    const { history, plan } = this;
+    const first = history.length;
+    history.length += executed;
+    for (let i = first; i < history.length; i++) {
+      if (plan.onIteration?.({ iteration: i + 1, hChange: history.h[i]!, wChange: history.w[i]! }) === false) {
+        // When this iteration also passed the tolerance test, the fit converged: that is why it stopped.
+        this.stopReason = this.reachedTol(i) ? 'tol' : 'callback';
+        return;
+      }
+    }
+    if (history.length > 0 && this.reachedTol(history.length - 1)) this.stopReason = 'tol';
+    else if (interrupted) this.stopReason = interrupted;
+    else if (history.length >= plan.maxIter) this.stopReason = 'maxIter';
+    else if (performance.now() >= this.deadline) this.stopReason = 'maxTime';
+  }
+
+  /** ms left of the time budget (Infinity without one). */
+  timeLeft(): number {
+    return this.deadline - performance.now();
+  }
+
+  private reachedTol(i: number): boolean {
+    const tol = this.plan.problem.tol;
+    return this.history.h[i]! < tol && this.history.w[i]! < tol;
+  }
+
+  outcome(kernel: KernelResult): DriverOutcome {
+    return { kernel, iterations: this.history.length, stopReason: this.stopReason!, ...this.history.take() };
+  }
+}
+
+/** Runs a fit to the end on the calling thread and disposes it. */
+export function driveSync(fit: KernelFit, plan: FitPlan): DriverOutcome {
+  try {
+    const progress = new Progress(plan);
+    let chunk = 1;
+    while (progress.stopReason === undefined) {
+      const steps = progress.nextSteps(chunk);
+      const { h, w, length } = progress.history;
+      const started = performance.now();
+      const executed = fit.run(steps, h, w, length);
+      progress.record(executed);
+      // Size the next call to take about CHUNK_MS, learning the cost per iteration as we go.
+      const perIteration = (performance.now() - started) / Math.max(executed, 1);
+      chunk = Math.min(MAX_CHUNK, Math.max(1, Math.floor(CHUNK_MS / Math.max(perIteration, 1e-6))));
+    }
+    return progress.outcome(fit.finish(plan.normalize));
+  } finally {
+    fit.dispose();
+  }
+}
+
+/**
+ * Runs a fit to the end off the calling thread and disposes it. Without a callback, one request runs all
+ * remaining iterations; an abort or the time budget stops it between two iterations through `cancel()`.
+ */
+export async function driveAsync(fit: AsyncKernelFit, plan: FitPlan): Promise<DriverOutcome> {
+  const { signal } = plan;
+  let interrupted: 'maxTime' | 'abort' | undefined;
+  const stop = (why: 'maxTime' | 'abort'): void => {
+    interrupted ??= why;
+    fit.cancel();
+  };
+  const onAbort = (): void => stop('abort');
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const progress = new Progress(plan);
+    if (plan.maxTime !== undefined) timer = setTimeout(() => stop('maxTime'), Math.max(0, progress.timeLeft()));
+    while (progress.stopReason === undefined) {
+      const steps = progress.nextSteps(progress.left);
+      const { h, w, length } = progress.history;
+      const executed = await fit.runAsync(steps, h, w, length);
+      if (interrupted === 'abort') throw abortError(signal!);
+      progress.record(executed, interrupted);
+    }
+    clearTimeout(timer);
+    const kernel = await fit.finishAsync(plan.normalize);
+    if (signal?.aborted) throw abortError(signal);
+    return progress.outcome(kernel);
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+    fit.dispose();
+  }
+}

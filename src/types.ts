@@ -1,0 +1,117 @@
+/** Public types of nmfkit. Everything a caller passes in or gets back is described here. */
+
+/** Row-major entries of a matrix. Float32Array input is widened to float64 before computing. */
+export type MatrixData = Float64Array | Float32Array | readonly number[];
+
+/** A matrix given as its shape and row-major entries: entry (i, j) is `data[i * cols + j]`. */
+export interface MatrixLike {
+  readonly rows: number;
+  readonly cols: number;
+  readonly data: MatrixData;
+}
+
+/** Every form a matrix argument may take: shape + row-major data, or an array of equally long rows. */
+export type MatrixInput = MatrixLike | readonly (readonly number[])[];
+
+/** A matrix nmfkit returns: always a fresh float64 array owned by the caller. */
+export interface Matrix {
+  readonly rows: number;
+  readonly cols: number;
+  readonly data: Float64Array;
+}
+
+/** The two compute backends. */
+export type BackendName = 'native' | 'wasm';
+
+/** Progress of one iteration, passed to `onIteration`. */
+export interface IterationInfo {
+  /** 1-based number of the iteration just finished. */
+  readonly iteration: number;
+  /** ‖H_ℓ − H_ℓ₋₁‖₂, the spectral norm of this iteration's change of H. */
+  readonly hChange: number;
+  /** ‖W_ℓ − W_ℓ₋₁‖₂, the spectral norm of this iteration's change of W. */
+  readonly wChange: number;
+}
+
+/** Why a fit stopped. */
+export type StopReason = 'tol' | 'maxIter' | 'maxTime' | 'callback' | 'abort';
+
+/** Options of {@link nmf} and {@link nmfSync}. Unknown names are rejected, so a typo is an error. */
+export interface NmfOptions {
+  /** R, the number of components (columns of W, rows of H). A positive integer; may exceed min(K, N). */
+  readonly rank: number;
+  /** Most iterations to run; a non-negative integer. Default 1000. 0 returns the (normalised) initial factors. */
+  readonly maxIter?: number;
+  /** Stop after the first iteration where both hChange and wChange are below this. Default 1e-3. */
+  readonly tol?: number;
+  /** Initial W (K×R). Default: random U[0,1) from `seed`. */
+  readonly W?: MatrixInput;
+  /** Initial H (R×N). Default: random U[0,1) from `seed`. */
+  readonly H?: MatrixInput;
+  /** Integer seed of the random initialisation. Default: a random seed, reported in the result. */
+  readonly seed?: number;
+  /** `'max'` rescales each column of W to maximum 1 once after the loop (H's rows take the factor). Default `'none'`. */
+  readonly normalize?: 'none' | 'max';
+  /** Added to both denominators of the updates. Default 2^-23 (float32 machine epsilon), as in the seed. */
+  readonly eps?: number;
+  /** Which backend computes this fit. Default `'auto'`: native if it loaded, else wasm (see `NMFKIT_BACKEND`). */
+  readonly backend?: 'auto' | BackendName;
+  /** Called after every iteration, in order. Returning `false` stops the fit after that iteration. */
+  readonly onIteration?: (info: IterationInfo) => boolean | void;
+  /**
+   * Time budget in milliseconds: the fit stops after the iteration during which it ran out, with
+   * `stopReason: 'maxTime'` and `converged: false`. Default: none.
+   */
+  readonly maxTime?: number;
+  /**
+   * Cancels an {@link nmf} call: the fit stops before its next iteration, its memory is freed and the promise
+   * rejects with an `AbortError` whose `cause` is the signal's reason. Ignored by `nmfSync`, which nothing can
+   * interrupt but `onIteration` returning false.
+   */
+  readonly signal?: AbortSignal;
+}
+
+/** The outcome of a fit. */
+export interface NmfResult {
+  /** Templates, K×R. */
+  readonly W: Matrix;
+  /** Activations, R×N. */
+  readonly H: Matrix;
+  /** Number of iterations executed. */
+  readonly iterations: number;
+  /** True iff the tolerance test stopped the fit. */
+  readonly converged: boolean;
+  /** Why the fit stopped. */
+  readonly stopReason: StopReason;
+  /** hChange of every executed iteration. */
+  readonly hChange: Float64Array;
+  /** wChange of every executed iteration. */
+  readonly wChange: Float64Array;
+  /** ‖V − W·H‖₂ (largest singular value of the residual; the seed's V_approx_err). */
+  readonly spectralError: number;
+  /** ‖V − W·H‖_F. */
+  readonly frobeniusError: number;
+  /** The backend that computed the fit. */
+  readonly backend: BackendName;
+  /** The seed of the random initialisation, or null when both W and H were given. */
+  readonly seed: number | null;
+  /** W·H as a fresh K×N matrix. */
+  reconstruct(): Matrix;
+}
+
+/** What `backendInfo()` reports. */
+export interface BackendInfo {
+  /** The backend `backend: 'auto'` uses. */
+  readonly backend: BackendName;
+  /** Where the choice came from: the automatic rule or the `NMFKIT_BACKEND` environment variable. */
+  readonly chosenBy: 'auto' | 'NMFKIT_BACKEND';
+  readonly native:
+    | {
+        readonly loaded: true;
+        readonly blas: { readonly vendor: string; readonly version: string; readonly config: string; readonly threads: number };
+      }
+    | { readonly loaded: false; readonly reason: string; readonly fix: string };
+  readonly wasm:
+    | { readonly loaded: true; readonly simd: boolean; readonly memoryBytes: number }
+    | { readonly loaded: false; readonly reason: string; readonly fix: string };
+}
