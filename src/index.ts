@@ -3,6 +3,8 @@
  * behind one API.
  */
 export { nmf, nmfSync } from './nmf.js';
+export { nmfBatch, type BatchIterationInfo, type BatchOutcome, type NmfBatchOptions } from './batch.js';
+export { setThreads, type ThreadSettings } from './threads.js';
 export { backendInfo } from './backends/select.js';
 export { DEFAULT_EPS, DEFAULT_MAX_ITER, DEFAULT_TOL } from './options.js';
 export type {

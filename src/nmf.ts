@@ -1,8 +1,9 @@
 /** The entry points: validate, pick a backend, drive the fit, build the result. */
 import { chooseBackend } from './backends/select.js';
 import { abortError, driveAsync, driveSync } from './driver.js';
-import { planFit } from './options.js';
+import { planFit, type FitPlan } from './options.js';
 import { buildResult } from './result.js';
+import { applyBlasThreads, scheduled } from './schedule.js';
 import type { MatrixInput, NmfOptions, NmfResult } from './types.js';
 
 /**
@@ -17,6 +18,7 @@ import type { MatrixInput, NmfOptions, NmfResult } from './types.js';
 export function nmfSync(V: MatrixInput, options: NmfOptions): NmfResult {
   const plan = planFit(V, options);
   const backend = chooseBackend(plan.backend);
+  if (backend.name === 'native') applyBlasThreads();
   const outcome = driveSync(backend.createFit(plan.problem), plan);
   return buildResult(plan, outcome, backend.name);
 }
@@ -27,9 +29,16 @@ export function nmfSync(V: MatrixInput, options: NmfOptions): NmfResult {
  * AbortError); invalid input rejects the promise (nothing is thrown synchronously).
  */
 export async function nmf(V: MatrixInput, options: NmfOptions): Promise<NmfResult> {
-  const plan = planFit(V, options);
+  return fitPlanned(planFit(V, options));
+}
+
+/** Runs a validated plan off the main thread once the thread policy admits it (schedule.ts). */
+export async function fitPlanned(plan: FitPlan): Promise<NmfResult> {
   if (plan.signal?.aborted) throw abortError(plan.signal);
   const backend = chooseBackend(plan.backend);
-  const outcome = await driveAsync(backend.createAsyncFit(plan.problem), plan);
-  return buildResult(plan, outcome, backend.name);
+  return scheduled(
+    backend.name,
+    async () => buildResult(plan, await driveAsync(backend.createAsyncFit(plan.problem), plan), backend.name),
+    plan.signal,
+  );
 }

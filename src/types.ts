@@ -114,4 +114,13 @@ export interface BackendInfo {
   readonly wasm:
     | { readonly loaded: true; readonly simd: boolean; readonly memoryBytes: number }
     | { readonly loaded: false; readonly reason: string; readonly fix: string };
+  /** The thread policy in force (`setThreads`, `NMFKIT_THREADS`). */
+  readonly threads: {
+    /** Fits that run at once per backend (native: also at most libuvPool − 1). */
+    readonly fits: number;
+    /** OpenBLAS threads inside one native fit. */
+    readonly blasThreads: number;
+    /** The libuv pool size that native async fits share with fs, dns and crypto. */
+    readonly libuvPool: number;
+  };
 }

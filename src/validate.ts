@@ -102,7 +102,11 @@ function fromRows(name: string, rows: readonly unknown[]): Matrix {
     if (row.length !== cols) {
       throw new RangeError(`${name} is ragged: ${name}[${i}] has ${row.length} entries, ${name}[0] has ${cols}`);
     }
-    for (let j = 0; j < cols; j++) data[i * cols + j] = checkEntry(name, row[j], i, j, `${name}[${i}][${j}]`);
+    for (let j = 0; j < cols; j++) {
+      const x: unknown = row[j];
+      if (!isEntry(x)) checkEntry(name, x, i, j, `${name}[${i}][${j}]`);
+      data[i * cols + j] = x as number;
+    }
   }
   return { rows: rowCount, cols, data };
 }
@@ -118,19 +122,37 @@ function fromShaped(name: string, input: Record<string, unknown>): Matrix {
   if (source.length !== size) {
     throw new RangeError(`${name}.data has ${source.length} entries, but ${name}.rows × ${name}.cols = ${rows}×${cols} = ${size}`);
   }
-  const data = new Float64Array(size);
+  if (Array.isArray(source)) {
+    const data = new Float64Array(size);
+    for (let k = 0; k < size; k++) {
+      const x: unknown = source[k];
+      if (!isEntry(x)) checkEntry(name, x, Math.floor(k / cols), k % cols, `${name}.data[${k}]`);
+      data[k] = x as number;
+    }
+    return { rows, cols, data };
+  }
+  // Typed arrays hold numbers only: copy (widening float32) in one native step, then one tight pass for the
+  // values, working out where a bad one sits only when there is one.
+  const data = new Float64Array(source);
   for (let k = 0; k < size; k++) {
-    data[k] = checkEntry(name, source[k], Math.floor(k / cols), k % cols, `${name}.data[${k}]`);
+    const x = data[k]!;
+    if (!isEntry(x)) checkEntry(name, x, Math.floor(k / cols), k % cols, `${name}.data[${k}]`);
   }
   return { rows, cols, data };
 }
 
-function checkEntry(name: string, value: unknown, i: number, j: number, where: string): number {
+/** The fast test of an entry: a finite number ≥ 0 (-0 included). */
+function isEntry(x: unknown): boolean {
+  return typeof x === 'number' && x >= 0 && x !== Infinity;
+}
+
+/** Throws the error that describes a bad entry (called only once {@link isEntry} failed). */
+function checkEntry(name: string, value: unknown, i: number, j: number, where: string): never {
   if (typeof value !== 'number') throw new TypeError(`${where} (row ${i}, column ${j}) must be a number, got ${describe(value)}`);
   if (!(value >= 0) || value === Infinity) {
     throw new RangeError(`${name} must be finite and ≥ 0, but ${where} (row ${i}, column ${j}) is ${describe(value)}`);
   }
-  return value;
+  throw new Error(`nmfkit internal error: ${where} was reported bad but is ${describe(value)}`);
 }
 
 /** rows·cols as a safe array length, or a RangeError before anything is allocated. */

@@ -8,6 +8,8 @@ import type { Backend } from '../contract.js';
 import type { BackendInfo, BackendName } from '../types.js';
 import { loadNativeBackend, type NativeLoad } from './native.js';
 import { loadWasmBackendSync } from './wasm-node.js';
+import { applyBlasThreads } from '../schedule.js';
+import { threadSettings } from '../threads.js';
 
 type WasmLoad = { ok: true; backend: Backend } | { ok: false; reason: string; fix: string };
 
@@ -15,7 +17,11 @@ let nativeLoad: NativeLoad | undefined;
 let wasmLoad: WasmLoad | undefined;
 
 function native(): NativeLoad {
-  nativeLoad ??= loadNativeBackend();
+  if (!nativeLoad) {
+    nativeLoad = loadNativeBackend();
+    // OpenBLAS starts with one thread per core; the policy (threads.ts) says otherwise, from the first moment.
+    if (nativeLoad.ok) applyBlasThreads();
+  }
   return nativeLoad;
 }
 
@@ -83,5 +89,6 @@ export function backendInfo(): BackendInfo {
     wasm: w.ok
       ? { loaded: true, simd: w.backend.details().simd ?? false, memoryBytes: w.backend.details().memoryBytes ?? 0 }
       : { loaded: false, reason: w.reason, fix: w.fix },
+    threads: threadSettings(),
   };
 }

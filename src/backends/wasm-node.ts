@@ -5,13 +5,21 @@
  */
 
 import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import type { Backend } from '../contract.js';
+import { threadSettings } from '../threads.js';
 import { WasmPool } from './wasm-pool.js';
 import { compileWasmModule, createWasmBackend } from './wasm.js';
 
 /** wasm/nmfkit.wasm relative to this file: the same from src/backends/ (tests) and dist/backends/ (package). */
 const WASM_URL = new URL('../../wasm/nmfkit.wasm', import.meta.url);
+
+/** The worker pool of async wasm fits, shared by every instance loaded here; started on first use. */
+let pool: WasmPool | undefined;
+
+/** Bytes of wasm memory held by each worker thread of the pool (empty before the first async fit). */
+export function wasmWorkerMemory(): Promise<number[]> {
+  return pool ? pool.memoryBytes() : Promise.resolve([]);
+}
 
 /**
  * Reads, compiles and instantiates the module synchronously. The worker pool behind createAsyncFit starts no
@@ -28,9 +36,8 @@ export function loadWasmBackendSync(): Backend {
       { cause },
     );
   }
-  let pool: WasmPool | undefined;
   return createWasmBackend(compileWasmModule(bytes), (problem) => {
-    pool ??= new WasmPool(Math.max(1, availableParallelism()));
+    pool ??= new WasmPool(() => threadSettings().fits);
     return pool.createAsyncFit(problem);
   });
 }

@@ -73,7 +73,8 @@ export class WasmPool {
   private readonly workers: PoolWorker[] = [];
   private nextId = 1;
 
-  constructor(private readonly size: number) {}
+  /** `size()` is read whenever a fit starts, so the pool follows the thread settings. */
+  constructor(private readonly size: () => number) {}
 
   /** Starts a fit in the least busy worker. The problem's arrays are transferred to it (detached here). */
   createAsyncFit(problem: FitProblem): AsyncKernelFit {
@@ -117,10 +118,16 @@ export class WasmPool {
     return this.workers.map((w) => w.liveFits);
   }
 
+  /** Bytes of wasm memory held by each live worker. */
+  async memoryBytes(): Promise<number[]> {
+    const replies = await Promise.all(this.workers.map((w) => w.request({ type: 'memory', id: 0 })));
+    return replies.map((r) => (r.type === 'memory' ? r.bytes : 0));
+  }
+
   private pick(): PoolWorker {
     let best: PoolWorker | undefined;
     for (const w of this.workers) if (!best || w.liveFits < best.liveFits) best = w;
-    if (best && (best.liveFits === 0 || this.workers.length >= this.size)) return best;
+    if (best && (best.liveFits === 0 || this.workers.length >= this.size())) return best;
     const fresh = new PoolWorker((dead) => this.workers.splice(this.workers.indexOf(dead), 1));
     this.workers.push(fresh);
     return fresh;

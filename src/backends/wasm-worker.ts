@@ -51,6 +51,8 @@ function handle(request: PoolRequest): PoolReply {
       fits.get(id)?.fit.dispose();
       fits.delete(id);
       return { type: 'done', id };
+    case 'memory':
+      return { type: 'memory', id, bytes: backend.details().memoryBytes ?? 0 };
   }
 }
 

@@ -1,0 +1,99 @@
+/** Many independent fits with the same options, the cores kept busy, results in input order. */
+import { abortError } from './driver.js';
+import { fitPlanned } from './nmf.js';
+import { planFit, type FitPlan } from './options.js';
+import type { IterationInfo, MatrixInput, NmfOptions, NmfResult } from './types.js';
+import { describe } from './validate.js';
+
+/** Progress of one iteration of one matrix of a batch. */
+export interface BatchIterationInfo extends IterationInfo {
+  /** Index of the matrix in the batch. */
+  readonly index: number;
+}
+
+/** Options of {@link nmfBatch}: those of `nmf`, applied to every matrix, plus `settle`. */
+export interface NmfBatchOptions extends Omit<NmfOptions, 'onIteration'> {
+  /** Called after every iteration of every matrix (in order per matrix); returning false stops that matrix's fit. */
+  readonly onIteration?: (info: BatchIterationInfo) => boolean | void;
+  /**
+   * false (default): the first failure rejects the batch with an error naming the matrix's index, and stops the
+   * other fits. true: every matrix gets its own outcome, like `Promise.allSettled`.
+   */
+  readonly settle?: boolean;
+}
+
+export type BatchOutcome = { readonly status: 'fulfilled'; readonly value: NmfResult } | { readonly status: 'rejected'; readonly reason: Error };
+
+/** The error of matrix `index`, same class, message prefixed with where it happened. */
+function atIndex(error: unknown, index: number): Error {
+  if (error instanceof DOMException && error.name === 'AbortError') return error;
+  if (!(error instanceof Error)) return new Error(`matrices[${index}]: ${String(error)}`);
+  const Kind = error instanceof RangeError ? RangeError : error instanceof TypeError ? TypeError : Error;
+  return new Kind(`matrices[${index}]: ${error.message}`, { cause: error });
+}
+
+/**
+ * Factorizes every matrix of `matrices` with the same options. Every matrix is validated before any fit starts.
+ * Fits run concurrently as the thread policy allows (`setThreads`); each gets the same options, so with a
+ * `seed` each matrix's fit equals `nmf(matrices[i], options)`.
+ */
+export function nmfBatch(matrices: readonly MatrixInput[], options: NmfBatchOptions & { readonly settle?: false }): Promise<NmfResult[]>;
+export function nmfBatch(matrices: readonly MatrixInput[], options: NmfBatchOptions & { readonly settle: true }): Promise<BatchOutcome[]>;
+export function nmfBatch(matrices: readonly MatrixInput[], options: NmfBatchOptions): Promise<NmfResult[] | BatchOutcome[]>;
+export async function nmfBatch(matrices: readonly MatrixInput[], options: NmfBatchOptions): Promise<NmfResult[] | BatchOutcome[]> {
+  if (!Array.isArray(matrices)) throw new TypeError(`matrices must be an array of matrices, got ${describe(matrices)}`);
+  if (options === null || typeof options !== 'object') throw new TypeError(`options must be an object, got ${describe(options)}`);
+  const { settle = false, onIteration, signal, ...shared } = options;
+  if (typeof settle !== 'boolean') throw new TypeError(`options.settle must be a boolean, got ${describe(settle)}`);
+  if (onIteration !== undefined && typeof onIteration !== 'function') {
+    throw new TypeError(`options.onIteration must be a function, got ${describe(onIteration)}`);
+  }
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError(`options.signal must be an AbortSignal, got ${describe(signal)}`);
+  }
+  if (signal?.aborted) throw abortError(signal);
+
+  // Fail-fast mode stops the remaining fits on the first failure; the caller's signal stops everything.
+  const failFast = new AbortController();
+  const combined = signal ? AbortSignal.any([signal, failFast.signal]) : failFast.signal;
+
+  const plans: (FitPlan | Error)[] = matrices.map((V, index) => {
+    try {
+      return planFit(V, {
+        ...shared,
+        signal: combined,
+        ...(onIteration && { onIteration: (info: IterationInfo) => onIteration({ ...info, index }) }),
+      });
+    } catch (error) {
+      if (!settle) throw atIndex(error, index);
+      return atIndex(error, index);
+    }
+  });
+
+  const runs = plans.map(async (plan, index) => {
+    if (plan instanceof Error) throw plan;
+    try {
+      return await fitPlanned(plan);
+    } catch (error) {
+      // A fit stopped because another one failed is not a failure of its own.
+      if (failFast.signal.aborted && !signal?.aborted) throw failFast.signal.reason;
+      const wrapped = atIndex(error, index);
+      if (!settle) failFast.abort(wrapped);
+      throw wrapped;
+    }
+  });
+
+  if (settle) {
+    const settled = await Promise.allSettled(runs);
+    if (signal?.aborted) throw abortError(signal);
+    return settled.map(
+      (s): BatchOutcome => (s.status === 'fulfilled' ? { status: 'fulfilled', value: s.value } : { status: 'rejected', reason: s.reason as Error }),
+    );
+  }
+  try {
+    return await Promise.all(runs);
+  } finally {
+    // Every fit has settled or is being stopped; nothing is left running after the promise settles.
+    await Promise.allSettled(runs);
+  }
+}
