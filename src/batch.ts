@@ -1,6 +1,6 @@
 /** Many independent fits with the same options, the cores kept busy, results in input order. */
 import { abortError } from './driver.js';
-import { fitPlanned } from './nmf.js';
+import type { FitFunctions } from './nmf.js';
 import { planFit, type FitPlan } from './options.js';
 import type { IterationInfo, MatrixInput, NmfOptions, NmfResult } from './types.js';
 import { describe } from './validate.js';
@@ -32,15 +32,24 @@ function atIndex(error: unknown, index: number): Error {
   return new Kind(`matrices[${index}]: ${error.message}`, { cause: error });
 }
 
-/**
- * Factorizes every matrix of `matrices` with the same options. Every matrix is validated before any fit starts.
- * Fits run concurrently as the thread policy allows (`setThreads`); each gets the same options, so with a
- * `seed` each matrix's fit equals `nmf(matrices[i], options)`.
- */
-export function nmfBatch(matrices: readonly MatrixInput[], options: NmfBatchOptions & { readonly settle?: false }): Promise<NmfResult[]>;
-export function nmfBatch(matrices: readonly MatrixInput[], options: NmfBatchOptions & { readonly settle: true }): Promise<BatchOutcome[]>;
-export function nmfBatch(matrices: readonly MatrixInput[], options: NmfBatchOptions): Promise<NmfResult[] | BatchOutcome[]>;
-export async function nmfBatch(matrices: readonly MatrixInput[], options: NmfBatchOptions): Promise<NmfResult[] | BatchOutcome[]> {
+/** The signature of `nmfBatch`: results, or with `settle: true` per-matrix outcomes. */
+export interface NmfBatch {
+  (matrices: readonly MatrixInput[], options: NmfBatchOptions & { readonly settle?: false }): Promise<NmfResult[]>;
+  (matrices: readonly MatrixInput[], options: NmfBatchOptions & { readonly settle: true }): Promise<BatchOutcome[]>;
+  (matrices: readonly MatrixInput[], options: NmfBatchOptions): Promise<NmfResult[] | BatchOutcome[]>;
+}
+
+/** nmfBatch over the given fit functions, with `concurrency()` runners. */
+export function batchFunction(fits: FitFunctions, concurrency: () => number): NmfBatch {
+  return ((matrices, options) => runBatch(fits, concurrency(), matrices, options)) as NmfBatch;
+}
+
+async function runBatch(
+  { fitPlanned }: FitFunctions,
+  concurrency: number,
+  matrices: readonly MatrixInput[],
+  options: NmfBatchOptions,
+): Promise<NmfResult[] | BatchOutcome[]> {
   if (!Array.isArray(matrices)) throw new TypeError(`matrices must be an array of matrices, got ${describe(matrices)}`);
   if (options === null || typeof options !== 'object') throw new TypeError(`options must be an object, got ${describe(options)}`);
   const { settle = false, onIteration, signal, ...shared } = options;
@@ -70,7 +79,7 @@ export async function nmfBatch(matrices: readonly MatrixInput[], options: NmfBat
     }
   });
 
-  const runs = plans.map(async (plan, index) => {
+  const fitOne = async (plan: FitPlan | Error, index: number): Promise<NmfResult> => {
     if (plan instanceof Error) throw plan;
     try {
       return await fitPlanned(plan);
@@ -81,9 +90,27 @@ export async function nmfBatch(matrices: readonly MatrixInput[], options: NmfBat
       if (!settle) failFast.abort(wrapped);
       throw wrapped;
     }
+  };
+
+  // As many runners as fits may run at once pull the next matrix: queued matrices hold no listeners and no
+  // memory beyond their validated copy, however long the batch.
+  const runs: Promise<NmfResult>[] = new Array(plans.length);
+  const gates: ((value: void) => void)[] = [];
+  plans.forEach((_, index) => {
+    runs[index] = new Promise<void>((start) => (gates[index] = start)).then(() => fitOne(plans[index]!, index));
   });
+  let next = 0;
+  const runner = async (): Promise<void> => {
+    while (next < plans.length) {
+      const index = next++;
+      gates[index]!();
+      await runs[index]!.catch(() => {});
+    }
+  };
+  const runners = Array.from({ length: Math.min(plans.length, concurrency) }, runner);
 
   if (settle) {
+    await Promise.all(runners);
     const settled = await Promise.allSettled(runs);
     if (signal?.aborted) throw abortError(signal);
     return settled.map(
@@ -94,6 +121,6 @@ export async function nmfBatch(matrices: readonly MatrixInput[], options: NmfBat
     return await Promise.all(runs);
   } finally {
     // Every fit has settled or is being stopped; nothing is left running after the promise settles.
-    await Promise.allSettled(runs);
+    await Promise.all(runners);
   }
 }

@@ -1,12 +1,48 @@
 /**
  * nmfkit — nonnegative matrix factorization for Node.js: a C++/OpenBLAS backend and a WebAssembly SIMD backend
- * behind one API.
+ * behind one API. This is the Node entry: native addon if it loads, else WebAssembly.
  */
-export { nmf, nmfSync } from './nmf.js';
-export { nmfBatch, type BatchIterationInfo, type BatchOutcome, type NmfBatchOptions } from './batch.js';
-export { setThreads, type ThreadSettings } from './threads.js';
+import { batchFunction, type NmfBatch } from './batch.js';
+import { fitFunctions } from './nmf.js';
+import { nodeRuntime } from './runtime-node.js';
+import type { MatrixInput, NmfOptions, NmfResult } from './types.js';
+
+const fits = fitFunctions(nodeRuntime);
+
+/**
+ * Factorizes V (K×N, entries ≥ 0) as W·H with W (K×R) and H (R×N) ≥ 0 by Lee–Seung multiplicative updates for
+ * the Euclidean distance, exactly as libfmp's `nmf` (Müller, FMP Sect. 8.3.1): per iteration H is updated first,
+ * then W with the new H; the fit stops after the first iteration where the spectral norms of both changes are
+ * below `tol`, or after `maxIter` iterations.
+ *
+ * Blocks the calling thread until the fit is done; prefer {@link nmf} on a server.
+ * @throws TypeError or RangeError naming the argument, index and value, for any invalid input.
+ */
+export function nmfSync(V: MatrixInput, options: NmfOptions): NmfResult {
+  return fits.nmfSync(V, options);
+}
+
+/**
+ * Like {@link nmfSync}, but the iterations run off the main thread — on the libuv thread pool (native) or in a
+ * worker thread (wasm) — so the event loop stays free. `options.signal` cancels it (rejecting with an
+ * AbortError); invalid input rejects the promise (nothing is thrown synchronously).
+ */
+export function nmf(V: MatrixInput, options: NmfOptions): Promise<NmfResult> {
+  return fits.nmf(V, options);
+}
+
+/**
+ * Factorizes every matrix of `matrices` with the same options. Every matrix is validated before any fit starts.
+ * Fits run concurrently as the thread policy allows (`setThreads`); each gets the same options, so with a
+ * `seed` each matrix's fit equals `nmf(matrices[i], options)`. The first failure rejects with an error naming
+ * the matrix's index (or, with `settle: true`, every matrix gets its own outcome).
+ */
+export const nmfBatch: NmfBatch = batchFunction(fits, nodeRuntime.concurrency);
+
 export { backendInfo } from './backends/select.js';
+export { setThreads, type ThreadSettings } from './threads.js';
 export { DEFAULT_EPS, DEFAULT_MAX_ITER, DEFAULT_TOL } from './options.js';
+export type { BatchIterationInfo, BatchOutcome, NmfBatch, NmfBatchOptions } from './batch.js';
 export type {
   BackendInfo,
   BackendName,

@@ -1,0 +1,18 @@
+/**
+ * What an entry point (Node, or WebAssembly-only for browsers and edge runtimes) provides to the fit functions:
+ * how backends are chosen and how async fits are admitted. The fit functions themselves (nmf.ts, batch.ts) are
+ * the same everywhere.
+ */
+import type { Backend } from './contract.js';
+import type { BackendName } from './types.js';
+
+export interface Runtime {
+  /** The backend for a call's `backend` option; throws an Error that explains an unavailable backend. */
+  chooseBackend(requested: 'auto' | BackendName): Backend;
+  /** Runs an async fit when the runtime's policy admits it; rejects with an AbortError if `signal` aborts while it waits. */
+  scheduled<T>(backend: BackendName, task: () => Promise<T>, signal?: AbortSignal): Promise<T>;
+  /** Called before a synchronous fit starts on `backend` (native: apply the BLAS thread setting). */
+  beforeSync(backend: BackendName): void;
+  /** How many fits may run at once: the number of runners a batch uses. */
+  concurrency(): number;
+}
