@@ -5,7 +5,9 @@ import {
   RUN_CHUNK, arenaBytes, converged, finish, frobeniusError, init, ptrH, ptrHChanges, ptrV, ptrW, ptrWChanges, run,
 } from './fit';
 import { gramAAt, gramAtA, mulABt, mulAtB, mulSmallInner } from './products';
-import { jacobiEigen, largestSingularValueFromGram, lanczosWorkBytes, residualSpectralNorm } from './spectral';
+import {
+  jacobiEigen, largestSingularValueFromGram, lanczosWorkBytes, residualSpectralNorm, tridiagonalEigen,
+} from './spectral';
 
 /** First byte of linear memory that belongs to the loader's allocator (nothing of ours lies at or above it). */
 export function heapBase(): usize {
@@ -40,6 +42,7 @@ export {
   gramAtA as products_gramAtA,
   gramAAt as products_gramAAt,
   jacobiEigen as spectral_jacobiEigen,
+  tridiagonalEigen as spectral_tridiagonalEigen,
   largestSingularValueFromGram as spectral_largestSingularValueFromGram,
   residualSpectralNorm as spectral_residualSpectralNorm,
 };

@@ -1,6 +1,7 @@
-// Symmetric eigenvalues (cyclic Jacobi) and the two spectral norms of docs/kernels.md:
-//  - largestSingularValueFromGram: ‖X‖₂ of an iteration's change from its R×R Gram matrix;
-//  - residualSpectralNorm: ‖E‖₂ of the final residual by Lanczos with full reorthogonalization.
+// Symmetric eigenvalues (cyclic Jacobi for dense matrices, implicit QL for tridiagonal ones) and the two spectral
+// norms of docs/kernels.md:
+//  - largestSingularValueFromGram: ‖X‖₂ of an iteration's change from its R×R Gram matrix (Jacobi);
+//  - residualSpectralNorm: ‖E‖₂ of the final residual by Lanczos with full reorthogonalization (QL on T_j).
 // Raw pointers into linear memory, row-major float64; nothing is allocated here.
 // Parallel to native/spectral.cc.
 
@@ -10,8 +11,12 @@ import { dot } from './products';
 const JACOBI_TOL: f64 = 1e-15;
 /** … or after this many sweeps. */
 const JACOBI_MAX_SWEEPS: i32 = 64;
-/** Lanczos stops when β_j · |s| ≤ LANCZOS_TOL · θ … */
-const LANCZOS_TOL: f64 = 1e-14;
+/** QL deflates at e[k] when |e[k]| ≤ TRIDIAGONAL_TOL · ‖T‖∞ (ε of float64; ‖T‖∞ is taken once, on entry) … */
+const TRIDIAGONAL_TOL: f64 = 2.220446049250313e-16;
+/** … and gives up on an eigenvalue after this many iterations (a cap: with Wilkinson shifts ~2 is usual). */
+const TRIDIAGONAL_MAX_ITERATIONS: i32 = 64;
+/** Lanczos stops when β_j · |s| (the residual of its Ritz pair, which bounds |θ − λ|) ≤ LANCZOS_TOL · θ … */
+const LANCZOS_TOL: f64 = 1e-11;
 /** … or when β_j ≤ LANCZOS_BREAKDOWN (invariant subspace found). */
 const LANCZOS_BREAKDOWN: f64 = 1e-300;
 
@@ -23,19 +28,16 @@ function at(A: usize, n: i32, i: i32, j: i32): usize {
 
 /**
  * Cyclic Jacobi on the symmetric n×n matrix A (row-major, both triangles stored and kept exactly symmetric).
- * On return A's diagonal holds the eigenvalues (unsorted); the rest of A is garbage.
- * Eigenvectors: Z (zRows×n, may be 0 when zRows = 0) receives the last zRows rows of the orthogonal matrix
- * whose column k is the unit eigenvector of A[k, k]: zRows = n gives all eigenvectors, zRows = 1 just their last
- * components, which is all Lanczos needs (every row of that matrix is rotated on its own, so a row costs the
- * same alone as within the full matrix, bit for bit).
+ * On return A's diagonal holds the eigenvalues (unsorted); the rest of A is garbage. When Z is not 0, Z (n×n)
+ * is set to the matrix whose columns are the unit eigenvectors (column k belongs to A[k, k]).
  * Sweeps go row by row over the upper triangle (p < q), skipping entries that are exactly zero; before every
  * sweep the off-diagonal Frobenius norm is compared with JACOBI_TOL times the matrix's Frobenius norm.
  * Returns the number of sweeps done.
  */
-export function jacobiEigen(A: usize, n: i32, Z: usize, zRows: i32): i32 {
-  if (zRows > 0) {
-    memory.fill(Z, 0, (<usize>zRows * <usize>n) << 3);
-    for (let r = 0; r < zRows; r++) store<f64>(at(Z, n, r, n - zRows + r), 1.0);
+export function jacobiEigen(A: usize, n: i32, Z: usize): i32 {
+  if (Z != 0) {
+    memory.fill(Z, 0, (<usize>n * <usize>n) << 3);
+    for (let k = 0; k < n; k++) store<f64>(at(Z, n, k, k), 1.0);
   }
   const rowBytes = <usize>n << 3;
   const pairBytes = rowBytes & ~(<usize>15);
@@ -95,11 +97,13 @@ export function jacobiEigen(A: usize, n: i32, Z: usize, zRows: i32): i32 {
           store<f64>(at(A, n, k, p), load<f64>(at(A, n, p, k)));
           store<f64>(at(A, n, k, q), load<f64>(at(A, n, q, k)));
         }
-        for (let r = 0; r < zRows; r++) {
-          const zp = load<f64>(at(Z, n, r, p));
-          const zq = load<f64>(at(Z, n, r, q));
-          store<f64>(at(Z, n, r, p), c * zp - s * zq);
-          store<f64>(at(Z, n, r, q), s * zp + c * zq);
+        if (Z != 0) {
+          for (let k = 0; k < n; k++) {
+            const zkp = load<f64>(at(Z, n, k, p));
+            const zkq = load<f64>(at(Z, n, k, q));
+            store<f64>(at(Z, n, k, p), c * zkp - s * zkq);
+            store<f64>(at(Z, n, k, q), s * zkp + c * zkq);
+          }
         }
       }
     }
@@ -107,26 +111,127 @@ export function jacobiEigen(A: usize, n: i32, Z: usize, zRows: i32): i32 {
   return sweeps;
 }
 
-/** Index of the largest diagonal entry of the n×n matrix A (the first one on ties). */
-function argmaxDiagonal(A: usize, n: i32): i32 {
+/** Index of the largest of x[0], x[stride], …, x[(n − 1)·stride] (the first one on ties). */
+function argmax(x: usize, n: i32, stride: i32): i32 {
   let best = 0;
-  let value = load<f64>(A);
+  let value = load<f64>(x);
   for (let k = 1; k < n; k++) {
-    const x = load<f64>(at(A, n, k, k));
-    if (x > value) {
-      value = x;
+    const v = load<f64>(x + ((<usize>k * <usize>stride) << 3));
+    if (v > value) {
+      value = v;
       best = k;
     }
   }
   return best;
 }
 
+/** sqrt(a² + b²), scaled by the larger magnitude so that the squares cannot overflow or underflow. */
+function pythag(a: f64, b: f64): f64 {
+  const x = Math.abs(a);
+  const y = Math.abs(b);
+  const big = x > y ? x : y;
+  const small = x > y ? y : x;
+  if (big == 0) return 0;
+  const t = small / big;
+  return big * Math.sqrt(1 + t * t);
+}
+
+// @ts-ignore: decorator
+@inline
+function ld(p: usize, k: i32): f64 {
+  return load<f64>(p + (<usize>k << 3));
+}
+
+// @ts-ignore: decorator
+@inline
+function st(p: usize, k: i32, x: f64): void {
+  store<f64>(p + (<usize>k << 3), x);
+}
+
+/**
+ * Implicit QL with Wilkinson shifts on the symmetric n×n tridiagonal matrix with diagonal d[0 … n−1] and
+ * off-diagonal e[0 … n−2] (e[k] beside d[k] and d[k+1]). On return d holds the eigenvalues (unsorted) and e is
+ * garbage. z (n) receives the last row of the orthogonal matrix whose column k is the unit eigenvector of d[k],
+ * i.e. the last component of every eigenvector; the other rows are never formed, so a call costs O(n²).
+ * Returns the QL iterations done.
+ */
+export function tridiagonalEigen(d: usize, e: usize, z: usize, n: i32): i32 {
+  if (n == 0) return 0;
+  // z: the last row of the accumulated rotations, which start as the identity.
+  memory.fill(z, 0, <usize>n << 3);
+  st(z, n - 1, 1.0);
+  // ‖T‖∞ ≥ ‖T‖₂, the scale of the deflation test (the rotations keep ‖T‖₂, so every |d[k]| stays ≤ ‖T‖∞).
+  let norm: f64 = 0;
+  for (let k = 0; k < n; k++) {
+    let row = Math.abs(ld(d, k));
+    if (k > 0) row += Math.abs(ld(e, k - 1));
+    if (k + 1 < n) row += Math.abs(ld(e, k));
+    if (row > norm) norm = row;
+  }
+  let iterations = 0;
+  for (let l = 0; l < n; l++) {
+    // Rows and columns above l are split off (e[l − 1] negligible); iterate on l until e[l] is negligible too,
+    // and d[l] is an eigenvalue.
+    for (let iter = 0; ; iter++) {
+      // The unreduced block l … m: m is the first index ≥ l with e[m] negligible, or n − 1. (A NaN counts as
+      // negligible, so bad input cannot keep the scan going.)
+      let m = l;
+      while (m + 1 < n && Math.abs(ld(e, m)) > TRIDIAGONAL_TOL * norm) m++;
+      if (m == l || iter == TRIDIAGONAL_MAX_ITERATIONS) break;
+      iterations++;
+      // Wilkinson shift: the eigenvalue of the block's leading 2×2 [[d_l, e_l], [e_l, d_{l+1}]] nearer d_l,
+      // μ = d_l − e_l / (δ + sign(δ)·sqrt(δ² + 1)) with δ = (d_{l+1} − d_l) / (2·e_l), a form without
+      // cancellation (δ² cannot overflow: |δ| ≤ ‖T‖∞ / |e_l| < 1 / TRIDIAGONAL_TOL).
+      const delta = (ld(d, l + 1) - ld(d, l)) / (2 * ld(e, l));
+      const root = Math.sqrt(delta * delta + 1);
+      const mu = ld(d, l) - ld(e, l) / (delta >= 0 ? delta + root : delta - root);
+      // One implicit QL step T ← GᵀTG with G = G_{m−1} ⋯ G_l, G_i a rotation in the plane (i, i+1): identity
+      // but for G[i][i] = G[i+1][i+1] = c, G[i][i+1] = s, G[i+1][i] = −s, with (c, s) = (x, y) / sqrt(x² + y²).
+      // G_{m−1} is the first rotation of the QL factorisation of T − μI, so (x, y) = (d_m − μ, e_{m−1}), the
+      // last two entries of its last column; it leaves a bulge y = T[m−2][m] = T[m][m−2], and every later G_i
+      // takes (x, y) = (T[i+1][i+2], T[i][i+2]), zeroes the bulge and moves it up to (i−1, i+1), until it
+      // leaves the block at the top. f is T[i][i+1] just before G_i.
+      let x = ld(d, m) - mu;
+      let y = ld(e, m - 1);
+      let f = ld(e, m - 1);
+      for (let i = m - 1; i >= l; i--) {
+        const r = pythag(x, y);
+        let c: f64 = 1; // x = y = 0 (underflow): nothing to zero, so no rotation
+        let s: f64 = 0;
+        if (r > 0) {
+          c = x / r;
+          s = y / r;
+        }
+        if (i + 1 < m) st(e, i + 1, r); // T[i+1][i+2] = s·y + c·x = r, and the bulge T[i][i+2] = c·y − s·x = 0
+        // The 2×2 block [[a, f], [f, b]] on rows and columns i, i+1 becomes its GᵀBG.
+        const a = ld(d, i);
+        const b = ld(d, i + 1);
+        st(d, i, c * c * a - 2 * c * s * f + s * s * b);
+        st(d, i + 1, s * s * a + 2 * c * s * f + c * c * b);
+        x = c * s * (a - b) + (c * c - s * s) * f; // T[i][i+1]
+        // Row i − 1: T[i−1][i] = e_{i−1} becomes c·e_{i−1}, and the bulge T[i−1][i+1] = s·e_{i−1} appears.
+        if (i > l) {
+          f = c * ld(e, i - 1);
+          y = s * ld(e, i - 1);
+        }
+        // The last row of the eigenvector matrix: z ← z·G_i.
+        const zi = ld(z, i);
+        const zj = ld(z, i + 1);
+        st(z, i, c * zi - s * zj);
+        st(z, i + 1, s * zi + c * zj);
+      }
+      st(e, l, x);
+    }
+  }
+  return iterations;
+}
+
 /**
  * ‖X‖₂ = sqrt(max(λmax(G), 0)) from the Gram matrix G = XXᵀ or XᵀX (n×n, destroyed). A zero G gives 0.
  */
 export function largestSingularValueFromGram(G: usize, n: i32): f64 {
-  jacobiEigen(G, n, 0, 0);
-  const top = argmaxDiagonal(G, n);
+  jacobiEigen(G, n, 0);
+  const top = argmax(G, n, n + 1);
   const lambda = load<f64>(at(G, n, top, top));
   return Math.sqrt(max(lambda, 0.0));
 }
@@ -147,8 +252,8 @@ export function lanczosStart(i: u32): f64 {
 //   u  o     the intermediate E·q or Eᵀ·q
 //   c  m     Gram–Schmidt coefficients
 //   α  m, β m
-//   T  m×m   T_j (rebuilt from α, β at every step, destroyed by Jacobi)
-//   Z  m     the last components of its eigenvectors
+//   d  m, e m  copies of α and β that the tridiagonal solver destroys (T_j's eigenvalues end up in d)
+//   z  m     the last components of T_j's eigenvectors
 // Each part starts on a 16-byte boundary.
 
 // @ts-ignore: decorator
@@ -162,8 +267,8 @@ export function lanczosWorkBytes(K: i32, N: i32, m: i32): f64 {
   const n = <f64>min(K, N);
   const o = <f64>max(K, N);
   const mm = <f64>m;
-  const pad = 7.0; // one double of padding per part at most
-  return 8.0 * (mm * n + n + o + 4.0 * mm + mm * mm + pad);
+  const pad = 8.0; // one double of padding per part after Q at most
+  return 8.0 * (mm * n + n + o + 6.0 * mm + pad);
 }
 
 /** w ← G·q with G = E·Eᵀ (K ≤ N, q and w of length K) or Eᵀ·E (K > N, length N); u is scratch of max(K, N). */
@@ -212,8 +317,9 @@ export function residualSpectralNorm(E: usize, K: i32, N: i32, work: usize, m: i
   const coef = align16(u + (<usize>o << 3));
   const alpha = align16(coef + (<usize>m << 3));
   const beta = align16(alpha + (<usize>m << 3));
-  const T = align16(beta + (<usize>m << 3));
-  const Z = align16(T + ((<usize>m * <usize>m) << 3));
+  const d = align16(beta + (<usize>m << 3));
+  const e = align16(d + (<usize>m << 3));
+  const z = align16(e + (<usize>m << 3));
 
   // q_0: the hashed start vector, normalised.
   for (let i = 0; i < n; i++) store<f64>(Q + (<usize>i << 3), lanczosStart(<u32>i));
@@ -232,20 +338,14 @@ export function residualSpectralNorm(E: usize, K: i32, N: i32, work: usize, m: i
     const b = Math.sqrt(dot(w, w, n));
     store<f64>(beta + (<usize>(j - 1) << 3), b);
 
-    // Eigenpairs of the j×j tridiagonal T_j (α on the diagonal, β_1 … β_{j−1} beside it).
-    memory.fill(T, 0, (<usize>j * <usize>j) << 3);
-    for (let k = 0; k < j; k++) {
-      store<f64>(at(T, j, k, k), load<f64>(alpha + (<usize>k << 3)));
-      if (k + 1 < j) {
-        const bk = load<f64>(beta + (<usize>k << 3));
-        store<f64>(at(T, j, k, k + 1), bk);
-        store<f64>(at(T, j, k + 1, k), bk);
-      }
-    }
-    jacobiEigen(T, j, Z, 1); // Z: the last components of T_j's eigenvectors
-    const top = argmaxDiagonal(T, j);
-    const theta = load<f64>(at(T, j, top, top));
-    const s = load<f64>(Z + (<usize>top << 3));
+    // Eigenvalues of the j×j tridiagonal T_j (α on the diagonal, β_1 … β_{j−1} beside it) and the last
+    // components of its unit eigenvectors, on copies (the solver destroys its input).
+    memory.copy(d, alpha, <usize>j << 3);
+    memory.copy(e, beta, <usize>(j - 1) << 3);
+    tridiagonalEigen(d, e, z, j);
+    const top = argmax(d, j, 1);
+    const theta = ld(d, top);
+    const s = ld(z, top); // last component of θ's unit eigenvector
 
     if (b * Math.abs(s) <= LANCZOS_TOL * theta || b <= LANCZOS_BREAKDOWN || j == n) {
       return Math.sqrt(max(theta, 0.0));

@@ -14,22 +14,37 @@ namespace {
 constexpr double kJacobiTol = 1e-15;
 // … or after this many sweeps (a cap, not the expected count: cyclic Jacobi converges quadratically).
 constexpr int kJacobiMaxSweeps = 64;
-// Lanczos stops when β_j · |s| (the residual of its Ritz pair) ≤ kLanczosTol · θ …
-constexpr double kLanczosTol = 1e-14;
+// QL deflates at e[k] when |e[k]| ≤ kTridiagonalTol · ‖T‖∞ (ε of float64; ‖T‖∞ is taken once, on entry) …
+constexpr double kTridiagonalTol = 2.220446049250313e-16;
+// … and gives up on an eigenvalue after this many iterations (a cap: with Wilkinson shifts ~2 is usual).
+constexpr int kTridiagonalMaxIterations = 64;
+// Lanczos stops when β_j · |s| (the residual of its Ritz pair, which bounds |θ − λ|) ≤ kLanczosTol · θ …
+constexpr double kLanczosTol = 1e-11;
 // … or when β_j ≤ kLanczosBreakdown (invariant subspace found: T_j already holds the exact eigenvalue).
 constexpr double kLanczosBreakdown = 1e-300;
 
-// Index of the largest diagonal entry of the n×n matrix A (the first one on ties).
-std::size_t argmaxDiagonal(const double* A, std::size_t n) {
+// Index of the largest of x[0], x[stride], …, x[(n − 1)·stride] (the first one on ties).
+std::size_t argmax(const double* x, std::size_t n, std::size_t stride) {
   std::size_t best = 0;
-  double value = A[0];
+  double value = x[0];
   for (std::size_t k = 1; k < n; ++k) {
-    if (A[k * n + k] > value) {
-      value = A[k * n + k];
+    if (x[k * stride] > value) {
+      value = x[k * stride];
       best = k;
     }
   }
   return best;
+}
+
+// sqrt(a² + b²), scaled by the larger magnitude so that the squares cannot overflow or underflow.
+double pythag(double a, double b) {
+  const double x = std::fabs(a);
+  const double y = std::fabs(b);
+  const double big = x > y ? x : y;
+  const double small = x > y ? y : x;
+  if (big == 0.0) return 0.0;
+  const double t = small / big;
+  return big * std::sqrt(1.0 + t * t);
 }
 
 double dot(const double* x, const double* y, std::size_t n) {
@@ -105,9 +120,80 @@ int jacobiEigen(double* A, std::size_t n, double* Z) {
   return sweeps;
 }
 
+int tridiagonalEigen(double* d, double* e, double* z, std::size_t n) {
+  if (n == 0) return 0;
+  // z: the last row of the accumulated rotations, which start as the identity.
+  std::fill(z, z + n, 0.0);
+  z[n - 1] = 1.0;
+  // ‖T‖∞ ≥ ‖T‖₂, the scale of the deflation test (the rotations keep ‖T‖₂, so every |d[k]| stays ≤ ‖T‖∞).
+  double norm = 0.0;
+  for (std::size_t k = 0; k < n; ++k) {
+    double row = std::fabs(d[k]);
+    if (k > 0) row += std::fabs(e[k - 1]);
+    if (k + 1 < n) row += std::fabs(e[k]);
+    if (row > norm) norm = row;
+  }
+  int iterations = 0;
+  for (std::size_t l = 0; l < n; ++l) {
+    // Rows and columns above l are split off (e[l − 1] negligible); iterate on l until e[l] is negligible too,
+    // and d[l] is an eigenvalue.
+    for (int iter = 0;; ++iter) {
+      // The unreduced block l … m: m is the first index ≥ l with e[m] negligible, or n − 1. (A NaN counts as
+      // negligible, so bad input cannot keep the scan going.)
+      std::size_t m = l;
+      while (m + 1 < n && std::fabs(e[m]) > kTridiagonalTol * norm) ++m;
+      if (m == l || iter == kTridiagonalMaxIterations) break;
+      iterations++;
+      // Wilkinson shift: the eigenvalue of the block's leading 2×2 [[d_l, e_l], [e_l, d_{l+1}]] nearer d_l,
+      // μ = d_l − e_l / (δ + sign(δ)·sqrt(δ² + 1)) with δ = (d_{l+1} − d_l) / (2·e_l), a form without
+      // cancellation (δ² cannot overflow: |δ| ≤ ‖T‖∞ / |e_l| < 1 / kTridiagonalTol).
+      const double delta = (d[l + 1] - d[l]) / (2.0 * e[l]);
+      const double root = std::sqrt(delta * delta + 1.0);
+      const double mu = d[l] - e[l] / (delta >= 0.0 ? delta + root : delta - root);
+      // One implicit QL step T ← GᵀTG with G = G_{m−1} ⋯ G_l, G_i a rotation in the plane (i, i+1): identity
+      // but for G[i][i] = G[i+1][i+1] = c, G[i][i+1] = s, G[i+1][i] = −s, with (c, s) = (x, y) / sqrt(x² + y²).
+      // G_{m−1} is the first rotation of the QL factorisation of T − μI, so (x, y) = (d_m − μ, e_{m−1}), the
+      // last two entries of its last column; it leaves a bulge y = T[m−2][m] = T[m][m−2], and every later G_i
+      // takes (x, y) = (T[i+1][i+2], T[i][i+2]), zeroes the bulge and moves it up to (i−1, i+1), until it
+      // leaves the block at the top. f is T[i][i+1] just before G_i.
+      double x = d[m] - mu;
+      double y = e[m - 1];
+      double f = e[m - 1];
+      for (std::size_t i = m; i-- > l;) {
+        const double r = pythag(x, y);
+        double c = 1.0;  // x = y = 0 (underflow): nothing to zero, so no rotation
+        double s = 0.0;
+        if (r > 0.0) {
+          c = x / r;
+          s = y / r;
+        }
+        if (i + 1 < m) e[i + 1] = r;  // T[i+1][i+2] = s·y + c·x = r, and the bulge T[i][i+2] = c·y − s·x = 0
+        // The 2×2 block [[a, f], [f, b]] on rows and columns i, i+1 becomes its GᵀBG.
+        const double a = d[i];
+        const double b = d[i + 1];
+        d[i] = c * c * a - 2.0 * c * s * f + s * s * b;
+        d[i + 1] = s * s * a + 2.0 * c * s * f + c * c * b;
+        x = c * s * (a - b) + (c * c - s * s) * f;  // T[i][i+1]
+        // Row i − 1: T[i−1][i] = e_{i−1} becomes c·e_{i−1}, and the bulge T[i−1][i+1] = s·e_{i−1} appears.
+        if (i > l) {
+          f = c * e[i - 1];
+          y = s * e[i - 1];
+        }
+        // The last row of the eigenvector matrix: z ← z·G_i.
+        const double zi = z[i];
+        const double zj = z[i + 1];
+        z[i] = c * zi - s * zj;
+        z[i + 1] = s * zi + c * zj;
+      }
+      e[l] = x;
+    }
+  }
+  return iterations;
+}
+
 double largestSingularValueFromGram(double* G, std::size_t n) {
   jacobiEigen(G, n, nullptr);
-  const std::size_t top = argmaxDiagonal(G, n);
+  const std::size_t top = argmax(G, n, n + 1);
   const double lambda = G[top * n + top];
   // A Gram matrix is positive semidefinite; rounding can push a zero eigenvalue slightly below zero.
   return std::sqrt(std::max(lambda, 0.0));
@@ -142,9 +228,9 @@ double residualSpectralNorm(const double* E, std::size_t K, std::size_t N) {
   // The smaller Gram (dimension n) has the same nonzero eigenvalues as the larger; its largest is ‖E‖₂².
   const std::size_t n = std::min(K, N);
   const std::size_t o = std::max(K, N);
-  // Q holds the Lanczos vectors q_0 … q_{j−1} as rows; it, α, β, T and Z grow with j (geometrically, so the
-  // number of allocations is logarithmic in the steps taken, and the usual handful of steps costs little).
-  std::vector<double> Q(n), w(n), u(o), coef, alpha, beta, T, Z;
+  // Q holds the Lanczos vectors q_0 … q_{j−1} as rows; it and the vectors of length j grow with j
+  // (geometrically, so the number of allocations is logarithmic in the steps taken).
+  std::vector<double> Q(n), w(n), u(o), coef, alpha, beta, d, e, z;
 
   // q_0: the hashed start vector, normalised.
   for (std::size_t i = 0; i < n; ++i) Q[i] = lanczosStart(static_cast<std::uint32_t>(i));
@@ -164,20 +250,15 @@ double residualSpectralNorm(const double* E, std::size_t K, std::size_t N) {
     const double b = std::sqrt(dot(w.data(), w.data(), n));
     beta.push_back(b);
 
-    // Eigenpairs of the j×j tridiagonal T_j (α on the diagonal, β_1 … β_{j−1} beside it).
-    T.assign(j * j, 0.0);
-    for (std::size_t k = 0; k < j; ++k) {
-      T[k * j + k] = alpha[k];
-      if (k + 1 < j) {
-        T[k * j + k + 1] = beta[k];
-        T[(k + 1) * j + k] = beta[k];
-      }
-    }
-    Z.resize(j * j);
-    jacobiEigen(T.data(), j, Z.data());
-    const std::size_t top = argmaxDiagonal(T.data(), j);
-    const double theta = T[top * j + top];
-    const double s = Z[(j - 1) * j + top];  // last component of θ's unit eigenvector
+    // Eigenvalues of the j×j tridiagonal T_j (α on the diagonal, β_1 … β_{j−1} beside it) and the last
+    // components of its unit eigenvectors, on copies (the solver destroys its input).
+    d.assign(alpha.begin(), alpha.end());
+    e.assign(beta.begin(), beta.end() - 1);
+    z.resize(j);
+    tridiagonalEigen(d.data(), e.data(), z.data(), j);
+    const std::size_t top = argmax(d.data(), j, 1);
+    const double theta = d[top];
+    const double s = z[top];  // last component of θ's unit eigenvector
 
     if (b * std::fabs(s) <= kLanczosTol * theta || b <= kLanczosBreakdown || j == n) {
       return std::sqrt(std::max(theta, 0.0));

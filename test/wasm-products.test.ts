@@ -1,5 +1,5 @@
 /**
- * The WebAssembly backend's own matrix kernels (assembly/products.ts) and eigen-solver (assembly/spectral.ts)
+ * The WebAssembly backend's own matrix kernels (assembly/products.ts) and eigen-solvers (assembly/spectral.ts)
  * against plain JavaScript loops, on random shapes including 1×1, odd sizes, R = 1 and R = 70.
  */
 import { readFileSync } from 'node:fs';
@@ -15,7 +15,8 @@ interface KernelExports {
   products_mulSmallInner(A: number, B: number, C: number, M: number, R: number, N: number): void;
   products_gramAtA(A: number, C: number, K: number, R: number): void;
   products_gramAAt(A: number, C: number, R: number, N: number): void;
-  spectral_jacobiEigen(A: number, n: number, Z: number, zRows: number): number;
+  spectral_jacobiEigen(A: number, n: number, Z: number): number;
+  spectral_tridiagonalEigen(d: number, e: number, z: number, n: number): number;
   spectral_largestSingularValueFromGram(G: number, n: number): number;
   spectral_residualSpectralNorm(E: number, K: number, N: number, work: number, m: number): number;
   fit_lanczosWorkBytes(K: number, N: number, m: number): number;
@@ -161,26 +162,67 @@ describe('wasm product kernels vs plain loops', () => {
   });
 });
 
-describe('wasm Jacobi eigen-solver and spectral norms', () => {
+/** Jacobi on the dense n×n matrix A: its eigenvalues (diagonal, unsorted) and eigenvectors (columns of Z). */
+function jacobi(A: Float64Array, n: number): { D: Float64Array; Z: Float64Array } {
+  const a = heap.alloc(n * n * 8, 'A');
+  const z = heap.alloc(n * n * 8, 'Z');
+  new Float64Array(wasm.memory.buffer, a, n * n).set(A);
+  wasm.spectral_jacobiEigen(a, n, z);
+  const D = new Float64Array(wasm.memory.buffer, a, n * n).slice();
+  const Z = new Float64Array(wasm.memory.buffer, z, n * n).slice();
+  heap.free(a);
+  heap.free(z);
+  return { D, Z };
+}
+
+/** tridiagonalEigen on diagonal d (n) and off-diagonal e (n − 1): eigenvalues, last components, iterations. */
+function tridiagonal(d: Float64Array, e: Float64Array): { values: Float64Array; last: Float64Array; iterations: number } {
+  const n = d.length;
+  const pd = heap.alloc(n * 8, 'd');
+  const pe = heap.alloc(Math.max(1, n - 1) * 8, 'e');
+  const pz = heap.alloc(n * 8, 'z');
+  new Float64Array(wasm.memory.buffer, pd, n).set(d);
+  new Float64Array(wasm.memory.buffer, pe, n - 1).set(e);
+  new Float64Array(wasm.memory.buffer, pz, n).fill(Number.NaN);
+  const iterations = wasm.spectral_tridiagonalEigen(pd, pe, pz, n);
+  const values = new Float64Array(wasm.memory.buffer, pd, n).slice();
+  const last = new Float64Array(wasm.memory.buffer, pz, n).slice();
+  heap.free(pd);
+  heap.free(pe);
+  heap.free(pz);
+  return { values, last, iterations };
+}
+
+/** The dense n×n matrix of the tridiagonal (d, e). */
+function denseTridiagonal(d: Float64Array, e: Float64Array): Float64Array {
+  const n = d.length;
+  const T = new Float64Array(n * n);
+  for (let k = 0; k < n; k++) {
+    T[k * n + k] = d[k]!;
+    if (k + 1 < n) T[k * n + k + 1] = T[(k + 1) * n + k] = e[k]!;
+  }
+  return T;
+}
+
+/** Indices of `values` in increasing order of value. */
+function order(values: Float64Array): number[] {
+  return Array.from(values.keys()).sort((a, b) => values[a]! - values[b]!);
+}
+
+describe('wasm eigen-solvers (Jacobi, tridiagonal QL) and spectral norms', () => {
   it('finds the eigenpairs of random symmetric matrices', () => {
     for (const n of [1, 2, 3, 5, 8, 17, 40]) {
       const next = rng(n);
       const A = new Float64Array(n * n);
       for (let i = 0; i < n; i++)
         for (let j = 0; j <= i; j++) A[i * n + j] = A[j * n + i] = next() * 2 - 1;
+      const { D, Z } = jacobi(A, n);
+      // Without Z, the same eigenvalues bit for bit.
       const a = heap.alloc(n * n * 8, 'A');
-      const z = heap.alloc(n * n * 8, 'Z');
       new Float64Array(wasm.memory.buffer, a, n * n).set(A);
-      wasm.spectral_jacobiEigen(a, n, z, n);
-      const D = new Float64Array(wasm.memory.buffer, a, n * n).slice();
-      const Z = new Float64Array(wasm.memory.buffer, z, n * n).slice();
-      // Asking for the last row only gives the same eigenvalues and that row, bit for bit.
-      new Float64Array(wasm.memory.buffer, a, n * n).set(A);
-      wasm.spectral_jacobiEigen(a, n, z, 1);
+      wasm.spectral_jacobiEigen(a, n, 0);
       expect(Array.from(new Float64Array(wasm.memory.buffer, a, n * n))).toEqual(Array.from(D));
-      expect(Array.from(new Float64Array(wasm.memory.buffer, z, n))).toEqual(Array.from(Z.subarray(n * n - n)));
       heap.free(a);
-      heap.free(z);
       // A·z_k = λ_k·z_k and ZᵀZ = I.
       let scale = 0;
       for (const x of A) scale = Math.max(scale, Math.abs(x));
@@ -197,6 +239,99 @@ describe('wasm Jacobi eigen-solver and spectral norms', () => {
           expect(Math.abs(s - (k === l ? 1 : 0))).toBeLessThan(1e-13 * n);
         }
       }
+    }
+  });
+
+  it('tridiagonalEigen matches Jacobi on random tridiagonals of sizes 1 to 80: eigenvalues and last components', () => {
+    for (let n = 1; n <= 80; n++) {
+      for (const kind of ['signed', 'lanczos-like'] as const) {
+        const next = rng(1000 * n + (kind === 'signed' ? 1 : 2));
+        // 'lanczos-like': positive diagonal and off-diagonal, as Lanczos on a Gram matrix produces.
+        const d = randomArray(n, next, kind === 'signed');
+        const e = randomArray(n - 1, next, kind === 'signed');
+        if (kind === 'lanczos-like') for (let k = 0; k < n; k++) d[k] = 10 * d[k]! + 1;
+        const { D, Z } = jacobi(denseTridiagonal(d, e), n);
+        const jValues = Float64Array.from({ length: n }, (_, k) => D[k * n + k]!);
+        const { values, last, iterations } = tridiagonal(d, e);
+        let scale = 0;
+        for (let k = 0; k < n; k++) scale = Math.max(scale, Math.abs(d[k]!) + Math.abs(e[k - 1] ?? 0) + Math.abs(e[k] ?? 0));
+        const jOrder = order(jValues);
+        const tOrder = order(values);
+        let norm2 = 0;
+        for (let r = 0; r < n; r++) {
+          const jk = jOrder[r]!;
+          const tk = tOrder[r]!;
+          expect(Math.abs(values[tk]! - jValues[jk]!), `n=${n} ${kind} eigenvalue ${r}`).toBeLessThan(1e-14 * n * scale);
+          // The same unit eigenvector up to sign, so the same last component up to sign (random tridiagonals
+          // have well separated eigenvalues: the components agree far below this tolerance).
+          expect(Math.abs(Math.abs(last[tk]!) - Math.abs(Z[(n - 1) * n + jk]!)), `n=${n} ${kind} component ${r}`).toBeLessThan(1e-10);
+          norm2 += last[tk]! ** 2;
+        }
+        // The last row of an orthogonal matrix is a unit vector.
+        expect(Math.abs(norm2 - 1)).toBeLessThan(1e-14 * n);
+        expect(iterations).toBeLessThanOrEqual(3 * n);
+      }
+    }
+  });
+
+  it('tridiagonalEigen on known spectra: [−1 2 −1], split, diagonal, zero, Wilkinson and graded matrices', () => {
+    // T = tridiag(−1, 2, −1): λ_k = 2 − 2cos(kπ/(n+1)), eigenvector entries sqrt(2/(n+1))·sin(ikπ/(n+1)), i = 1 … n.
+    for (const n of [1, 2, 3, 10, 64, 200]) {
+      const { values, last } = tridiagonal(new Float64Array(n).fill(2), new Float64Array(n - 1).fill(-1));
+      const got = order(values);
+      for (let k = 1; k <= n; k++) {
+        const t = got[k - 1]!;
+        expect(Math.abs(values[t]! - (2 - 2 * Math.cos((k * Math.PI) / (n + 1))))).toBeLessThan(1e-14 * n);
+        const component = Math.sqrt(2 / (n + 1)) * Math.sin((n * k * Math.PI) / (n + 1));
+        expect(Math.abs(Math.abs(last[t]!) - Math.abs(component))).toBeLessThan(1e-13 * n);
+      }
+    }
+    // Diagonal (e = 0) and zero matrices: nothing to do, z = e_n.
+    const diag = tridiagonal(Float64Array.from([3, -1, 7, 0]), new Float64Array(3));
+    expect(Array.from(diag.values)).toEqual([3, -1, 7, 0]);
+    expect(Array.from(diag.last)).toEqual([0, 0, 0, 1]);
+    expect(diag.iterations).toBe(0);
+    const zero = tridiagonal(new Float64Array(5), new Float64Array(4));
+    expect(Array.from(zero.values)).toEqual([0, 0, 0, 0, 0]);
+    expect(Array.from(zero.last)).toEqual([0, 0, 0, 0, 1]);
+    // A zero in the middle of e splits T into two blocks: the eigenvectors of the top block end in 0.
+    const split = tridiagonal(Float64Array.from([1, 2, 5, 6]), Float64Array.from([1, 0, 1]));
+    const splitOrder = order(split.values);
+    const expected = [1.5 - Math.sqrt(1.25), 1.5 + Math.sqrt(1.25), 5.5 - Math.sqrt(1.25), 5.5 + Math.sqrt(1.25)];
+    splitOrder.forEach((t, r) => expect(Math.abs(split.values[t]! - expected[r]!)).toBeLessThan(1e-15 * 8));
+    expect(split.last[splitOrder[0]!]).toBe(0);
+    expect(split.last[splitOrder[1]!]).toBe(0);
+    // Wilkinson's W21+ (d = |10 − k|, e = 1): pairs of eigenvalues agree to ~1e-14, so only the eigenvalues and
+    // the unit length of the last row are checked against Jacobi.
+    {
+      const n = 21;
+      const d = Float64Array.from({ length: n }, (_, k) => Math.abs(10 - k));
+      const e = new Float64Array(n - 1).fill(1);
+      const { D } = jacobi(denseTridiagonal(d, e), n);
+      const jSorted = Array.from({ length: n }, (_, k) => D[k * n + k]!).sort((a, b) => a - b);
+      const { values, last } = tridiagonal(d, e);
+      const tSorted = Array.from(values).sort((a, b) => a - b);
+      tSorted.forEach((x, r) => expect(Math.abs(x - jSorted[r]!)).toBeLessThan(1e-13));
+      expect(Math.abs(last.reduce((acc, x) => acc + x * x, 0) - 1)).toBeLessThan(1e-14);
+    }
+    // Graded (entries from 1e-12 to 1e12) and tiny (entries ~1e-200, whose squares underflow: Jacobi, which sums
+    // squares, is given the matrix scaled by 1e200): eigenvalues within ε·‖T‖ of Jacobi's.
+    for (const [name, scaleOf, unscale] of [
+      ['graded', (k: number) => 10 ** ((24 * k) / 29 - 12), 1],
+      ['tiny', () => 1e-200, 1e200],
+    ] as const) {
+      const n = 30;
+      const next = rng(77);
+      const d = Float64Array.from({ length: n }, (_, k) => next() * scaleOf(k));
+      const e = Float64Array.from({ length: n - 1 }, (_, k) => next() * scaleOf(k));
+      const { D } = jacobi(denseTridiagonal(d.map((x) => x * unscale), e.map((x) => x * unscale)), n);
+      const jSorted = Array.from({ length: n }, (_, k) => D[k * n + k]! / unscale).sort((a, b) => a - b);
+      const { values, last, iterations } = tridiagonal(d, e);
+      const tSorted = Array.from(values).sort((a, b) => a - b);
+      const norm = Math.max(...jSorted.map(Math.abs));
+      tSorted.forEach((x, r) => expect(Math.abs(x - jSorted[r]!), name).toBeLessThan(1e-14 * n * norm));
+      expect(Math.abs(last.reduce((acc, x) => acc + x * x, 0) - 1), name).toBeLessThan(1e-13);
+      expect(iterations, name).toBeLessThanOrEqual(3 * n);
     }
   });
 
@@ -230,7 +365,8 @@ describe('wasm Jacobi eigen-solver and spectral norms', () => {
         heap.free(e);
         heap.free(work);
         if (got === -1) expect(m).toBeLessThan(n);
-        else expect(Math.abs(got - expected)).toBeLessThan(1e-12 * expected);
+        // Lanczos stops once β_j·|s| ≤ 1e-11·θ, which bounds |θ − λ| by 1e-11·θ: σ is within 5e-12 relative.
+        else expect(Math.abs(got - expected)).toBeLessThanOrEqual(5e-12 * expected);
       }
     }
   });

@@ -51,9 +51,10 @@ const REQUIRED_EXPORTS = [
 const MAX_DIM = 2 ** 31 - 1;
 /**
  * Lanczos steps the first workspace of `finish` has room for, for a residual whose smaller side is n: the
- * iteration needs ~30 steps at n = 40 and ~105 at n = 1025 on noise-like residuals (the hard case), so
+ * iteration needs ~30 steps at n = 40 and ~80 at n = 1025 on noise-like residuals (the hard case), so
  * max(64, 4·√n) rarely falls short; when it does the room is doubled and Lanczos starts over (deterministic, so
- * the result does not depend on the room). The workspace is ≈ 8·m·n bytes: small beside the residual's 8·K·N.
+ * the result does not depend on the room). The workspace is ≈ 8·m·n bytes (the Lanczos vectors; the rest is
+ * O(m + K + N)): small beside the residual's 8·K·N.
  */
 function firstLanczosSteps(n: number): number {
   return Math.min(n, Math.max(64, 4 * Math.ceil(Math.sqrt(n))));
