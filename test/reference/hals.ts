@@ -1,0 +1,44 @@
+/**
+ * Reference fast HALS (docs/algorithms.md §5): cyclic coordinate descent on the Euclidean objective, one component
+ * (row of H, column of W) at a time, as scikit-learn's solver='cd' (Cichocki & Phan 2009), in the seed's order:
+ * all of H, then all of W with the new H.
+ */
+import { mulTN, transpose, type Mat } from './linalg.js';
+import type { UpdateOptions, Transposed } from './mu.js';
+import { transposed } from './mu.js';
+
+/**
+ * One sweep over the rows of X (R×N) in V ≈ A·X, in place. With G = AᵀA + l2·I and B = AᵀV − l1, for
+ * k = 0 … R−1 (rows in `frozen` skipped, and rows with G_kk ≤ 0):
+ *   for every j:  g = −B_kj + Σ_r G_kr·X_rj  (current X, r ascending);  X_kj ← max(0, X_kj − g / G_kk).
+ */
+export function halsUpdate(V: Mat, A: Mat, X: Mat, l1: number, l2: number, frozen?: ReadonlySet<number>): void {
+  const R = X.rows;
+  const N = X.cols;
+  const G = mulTN(A, A);
+  const B = mulTN(A, V);
+  for (let k = 0; k < R; k++) G.data[k * R + k]! += l2;
+  for (let k = 0; k < B.data.length; k++) B.data[k] = B.data[k]! - l1;
+  for (let k = 0; k < R; k++) {
+    if (frozen?.has(k)) continue;
+    const a = G.data[k * R + k]!;
+    if (!(a > 0)) continue;
+    for (let j = 0; j < N; j++) {
+      let g = -B.data[k * N + j]!;
+      for (let r = 0; r < R; r++) g += G.data[k * R + r]! * X.data[r * N + j]!;
+      X.data[k * N + j] = Math.max(0, X.data[k * N + j]! - g / a);
+    }
+  }
+}
+
+/** One HALS iteration: H sweep, then W sweep with the new H (as the transposed problem Vᵀ ≈ Hᵀ·Wᵀ). */
+export function halsIteration(V: Mat, W: Mat, H: Mat, o: UpdateOptions, t: Transposed = transposed(V)): void {
+  if (o.mask) throw new Error('HALS does not take a mask');
+  if (o.loss !== undefined && o.loss !== 'euclidean' && o.loss !== 2) throw new Error('HALS is for the Euclidean loss');
+  if (o.updateH !== false) halsUpdate(V, W, H, o.l1H ?? 0, o.l2H ?? 0);
+  if (o.updateW !== false) {
+    const Wt = transpose(W);
+    halsUpdate(t.Vt, transpose(H), Wt, o.l1W ?? 0, o.l2W ?? 0, new Set(o.fixedColumnsW ?? []));
+    W.data.set(transpose(Wt).data);
+  }
+}
