@@ -4,13 +4,19 @@
   # build fails, scripts/native-install.cjs says what to install and nmfkit runs on its WebAssembly backend.
   "variables": {
     # A failing pkg-config must stop the build with a message that says what to install.
-    "openblas_missing": "echo 'nmfkit: OpenBLAS not found by pkg-config; install pkg-config and libopenblas-dev (Debian/Ubuntu: apt-get install -y pkg-config libopenblas-dev; Fedora: dnf install -y pkgconf openblas-devel)' >&2; exit 1;"
+    "openblas_missing": "echo 'nmfkit: OpenBLAS not found by pkg-config; install pkg-config and libopenblas-dev (Debian/Ubuntu: apt-get install -y pkg-config libopenblas-dev; Fedora: dnf install -y pkgconf openblas-devel)' >&2; exit 1;",
+    # NMFKIT_STATIC_OPENBLAS=1 (set by `npm run prebuild`) links OpenBLAS's static archive (libopenblas.a in
+    # pkg-config's libdir; Debian: libopenblas-pthread-dev) into the addon, so a prebuilt binary needs no OpenBLAS
+    # at run time. The addon calls only CBLAS and openblas_* functions; the archive's Fortran LAPACK objects, the
+    # only ones that need libgfortran, are not pulled in.
+    "static_openblas": "<!(node -p \"process.env.NMFKIT_STATIC_OPENBLAS === '1'\")"
   },
   "targets": [
     {
       "target_name": "nmfkit",
       "sources": [
         "native/addon.cc",
+        "native/bench.cc",
         "native/blas.cc",
         "native/fit.cc",
         "native/spectral.cc"
@@ -49,8 +55,14 @@
           "cflags_cc": [
             "<!@(pkg-config --cflags openblas || { <(openblas_missing) })"
           ],
-          "libraries": [
-            "<!@(pkg-config --libs openblas || { <(openblas_missing) })"
+          "conditions": [
+            ["static_openblas=='true'", {
+              "libraries": ["<!(pkg-config --variable=libdir openblas || { <(openblas_missing) })/libopenblas.a", "-lpthread", "-lm"],
+              # OpenBLAS's symbols stay inside the addon instead of being exported from it.
+              "ldflags": ["-Wl,--exclude-libs,ALL"]
+            }, {
+              "libraries": ["<!@(pkg-config --libs openblas || { <(openblas_missing) })"]
+            }]
           ]
         }],
         ["OS=='mac'", {

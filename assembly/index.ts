@@ -2,7 +2,8 @@
 // exported `memory`). The JavaScript side (src/backends/wasm.ts) owns all allocation.
 
 import {
-  RUN_CHUNK, arenaBytes, converged, finish, frobeniusError, init, ptrH, ptrHChanges, ptrV, ptrW, ptrWChanges, run,
+  RUN_CHUNK, arenaBytes, chooseBlockRows, converged, finish, frobeniusError, init, ptrH, ptrHChanges, ptrV, ptrW,
+  ptrWChanges, run,
 } from './fit';
 import { gramAAt, gramAtA, mulABt, mulAtB, mulSmallInner } from './products';
 import {
@@ -20,6 +21,7 @@ export function fit_runChunk(): i32 {
 }
 
 export {
+  chooseBlockRows as fit_chooseBlockRows,
   arenaBytes as fit_arenaBytes,
   init as fit_init,
   ptrV as fit_ptrV,
@@ -34,15 +36,21 @@ export {
   lanczosWorkBytes as fit_lanczosWorkBytes,
 };
 
-// Raw kernels, exported for test/wasm-products.test.ts and benchmarks.
+// Raw kernels in float64 (products_*) and float32 (products32_*), exported for test/wasm-products.test.ts and
+// benchmarks.
+export function products_mulAtB(A: usize, B: usize, C: usize, R: i32, K: i32, N: i32): void { mulAtB<f64>(A, B, C, R, K, N); }
+export function products_mulABt(A: usize, B: usize, C: usize, M: i32, N: i32, P: i32): void { mulABt<f64>(A, B, C, M, N, P); }
+export function products_mulSmallInner(A: usize, B: usize, C: usize, M: i32, R: i32, N: i32): void { mulSmallInner<f64>(A, B, C, M, R, N); }
+export function products_gramAtA(A: usize, C: usize, K: i32, R: i32): void { gramAtA<f64>(A, C, K, R); }
+export function products_gramAAt(A: usize, C: usize, R: i32, N: i32): void { gramAAt<f64>(A, C, R, N); }
+export function products32_mulAtB(A: usize, B: usize, C: usize, R: i32, K: i32, N: i32): void { mulAtB<f32>(A, B, C, R, K, N); }
+export function products32_mulABt(A: usize, B: usize, C: usize, M: i32, N: i32, P: i32): void { mulABt<f32>(A, B, C, M, N, P); }
+export function products32_mulSmallInner(A: usize, B: usize, C: usize, M: i32, R: i32, N: i32): void { mulSmallInner<f32>(A, B, C, M, R, N); }
+export function spectral_residualSpectralNorm(E: usize, K: i32, N: i32, work: usize, m: i32): f64 {
+  return residualSpectralNorm<f64>(E, K, N, work, m);
+}
 export {
-  mulAtB as products_mulAtB,
-  mulABt as products_mulABt,
-  mulSmallInner as products_mulSmallInner,
-  gramAtA as products_gramAtA,
-  gramAAt as products_gramAAt,
   jacobiEigen as spectral_jacobiEigen,
   tridiagonalEigen as spectral_tridiagonalEigen,
   largestSingularValueFromGram as spectral_largestSingularValueFromGram,
-  residualSpectralNorm as spectral_residualSpectralNorm,
 };

@@ -1,11 +1,13 @@
-// Symmetric eigenvalues (cyclic Jacobi for dense matrices, implicit QL for tridiagonal ones) and the two spectral
-// norms of docs/kernels.md:
-//  - largestSingularValueFromGram: ‖X‖₂ of an iteration's change from its R×R Gram matrix (Jacobi);
+// Symmetric eigenvalues (cyclic Jacobi and Householder tridiagonalization for dense matrices, implicit QL for
+// tridiagonal ones) and the two spectral norms of docs/kernels.md:
+//  - largestSingularValueFromGram: ‖X‖₂ of an iteration's change from its R×R Gram matrix (Householder
+//    tridiagonalization, then QL);
 //  - residualSpectralNorm: ‖E‖₂ of the final residual by Lanczos with full reorthogonalization (QL on T_j).
-// Raw pointers into linear memory, row-major float64; nothing is allocated here.
+// Raw pointers into linear memory, row-major float64 (the residual of a float32 fit is float32); nothing is
+// allocated here.
 // Parallel to native/spectral.cc.
 
-import { dot } from './products';
+import { dot, lanes, lanesSum, sload, vadd, vload, vmul, vzero } from './products';
 
 /** Jacobi stops when the off-diagonal Frobenius norm is ≤ JACOBI_TOL · the matrix's Frobenius norm … */
 const JACOBI_TOL: f64 = 1e-15;
@@ -227,13 +229,97 @@ export function tridiagonalEigen(d: usize, e: usize, z: usize, n: i32): i32 {
 }
 
 /**
- * ‖X‖₂ = sqrt(max(λmax(G), 0)) from the Gram matrix G = XXᵀ or XᵀX (n×n, destroyed). A zero G gives 0.
+ * Householder reduction of the symmetric n×n matrix A (both triangles stored) to a tridiagonal T = QᵀAQ with the
+ * same eigenvalues: on return d_k = A[k, k] and e_k = A[k+1, k] (beside d_k and d_{k+1}); the rest of A is
+ * garbage. Step k (k = 0 … n−3) reflects x = A[k+1 … n−1, k] onto a multiple of e₁ (skipped when x already is
+ * one), scaled by Σ|x_i| against overflow.
+ */
+export function tridiagonalize(A: usize, n: i32): void {
+  for (let k = 0; k + 2 < n; k++) {
+    // x = A[k+1 … n−1, k], read from row k (A is symmetric): u overwrites it there, q goes to column k.
+    const u = at(A, n, k, k + 1);
+    const m = n - k - 1;
+    let tail: f64 = 0;
+    for (let i = 1; i < m; i++) tail += Math.abs(ld(u, i));
+    if (tail == 0) continue; // x is already a multiple of e₁: no reflection, e_k = x₀ stays at A[k+1, k]
+    const scale = Math.abs(ld(u, 0)) + tail;
+    let sigma: f64 = 0;
+    for (let i = 0; i < m; i++) {
+      const ui = ld(u, i) / scale;
+      st(u, i, ui);
+      sigma += ui * ui;
+    }
+    const u0 = ld(u, 0);
+    const g = u0 >= 0 ? -Math.sqrt(sigma) : Math.sqrt(sigma);
+    const h = sigma - u0 * g;
+    st(u, 0, u0 - g);
+    // p = A₂₂u / h into column k, then K = uᵀp / 2h and q = p − K·u.
+    let K: f64 = 0;
+    for (let i = 0; i < m; i++) {
+      const row = at(A, n, k + 1 + i, k + 1);
+      let s: f64 = 0;
+      for (let j = 0; j < m; j++) s += ld(row, j) * ld(u, j);
+      const p = s / h;
+      store<f64>(at(A, n, k + 1 + i, k), p);
+      K += ld(u, i) * p;
+    }
+    K = K / (2.0 * h);
+    for (let i = 0; i < m; i++) {
+      const q = at(A, n, k + 1 + i, k);
+      store<f64>(q, load<f64>(q) - K * ld(u, i));
+    }
+    // A₂₂ ← A₂₂ − u·qᵀ − q·uᵀ, both triangles (the same two products, summed in either order: exactly symmetric).
+    for (let i = 0; i < m; i++) {
+      const row = at(A, n, k + 1 + i, k + 1);
+      const ui = ld(u, i);
+      const qi = load<f64>(at(A, n, k + 1 + i, k));
+      for (let j = 0; j < m; j++) st(row, j, ld(row, j) - (ui * load<f64>(at(A, n, k + 1 + j, k)) + qi * ld(u, j)));
+    }
+    store<f64>(at(A, n, k + 1, k), scale * g); // e_k
+  }
+}
+
+/**
+ * ‖X‖₂ = sqrt(max(λmax(G), 0)) from the Gram matrix G = XXᵀ or XᵀX (n×n, destroyed): n = 1 directly, n = 2 in
+ * closed form, else tridiagonalize and tridiagonalEigen (Jacobi gives the same to rounding, ~10× slower at
+ * n = 32). A zero G gives 0.
  */
 export function largestSingularValueFromGram(G: usize, n: i32): f64 {
-  jacobiEigen(G, n, 0);
-  const top = argmax(G, n, n + 1);
-  const lambda = load<f64>(at(G, n, top, top));
+  let lambda: f64;
+  if (n == 1) {
+    lambda = load<f64>(G);
+  } else if (n == 2) {
+    // λmax of [[a, b], [b, c]]: (a + c)/2 + sqrt(((a − c)/2)² + b²).
+    const a = ld(G, 0), b = ld(G, 1), c = ld(G, 3);
+    lambda = 0.5 * (a + c) + pythag(0.5 * (a - c), b);
+  } else {
+    tridiagonalize(G, n);
+    // Pack d (the diagonal) into G[0 … n−1] and e (the subdiagonal) into G[n … 2n−2], in increasing order, which
+    // never overwrites an entry not yet read; z takes G[2n … 3n−1] (n² ≥ 3n).
+    for (let i = 0; i < n; i++) st(G, i, load<f64>(at(G, n, i, i)));
+    for (let i = 0; i + 1 < n; i++) st(G, n + i, load<f64>(at(G, n, i + 1, i)));
+    const nb = <usize>n << 3;
+    tridiagonalEigen(G, G + nb, G + 2 * nb, n);
+    lambda = ld(G, argmax(G, n, 1));
+  }
+  // A Gram matrix is positive semidefinite; rounding can push a zero eigenvalue slightly below zero.
   return Math.sqrt(max(lambda, 0.0));
+}
+
+/**
+ * The power of two c = 2^(1022 − e), e the biased exponent of max |X| over `count` entries of S (0 for a
+ * subnormal max), so that c·max |X| lies in [0.5, 1): the residual's norms square its entries, which overflow
+ * from ~1e154 and underflow below ~1e-154, so they are computed on c·X and divided by c at the end. Scaling by a
+ * power of two is exact, so wherever the unscaled sums stayed in range the result is the same to the bit. 1 for
+ * an all-zero (or non-finite) X. Parallel to native/spectral.h's scaleOf.
+ */
+export function scaleOf<S>(X: usize, count: usize): f64 {
+  let big: f64 = 0;
+  for (let i: usize = 0; i < count; i++) big = max(big, Math.abs(sload<S, f64>(X + i * sizeof<S>())));
+  if (big == 0 || !isFinite(big)) return 1.0;
+  const e = <i32>((reinterpret<u64>(big) >> 52) & 0x7ff);
+  const k = 1022 - e; // in [−1024, 1022]
+  return k >= -1022 ? reinterpret<f64>(<u64>(k + 1023) << 52) : reinterpret<f64>(<u64>1 << <u64>(k + 1074));
 }
 
 /** Entry i of the (unnormalised) Lanczos start vector: u32hash(i) / 2^32 + 0.1, u32 wrapping arithmetic. */
@@ -271,43 +357,71 @@ export function lanczosWorkBytes(K: i32, N: i32, m: i32): f64 {
   return 8.0 * (mm * n + n + o + 6.0 * mm + pad);
 }
 
-/** w ← G·q with G = E·Eᵀ (K ≤ N, q and w of length K) or Eᵀ·E (K > N, length N); u is scratch of max(K, N). */
-function applyGram(E: usize, K: i32, N: i32, q: usize, w: usize, u: usize): void {
-  const ldE = <usize>N << 3;
+/**
+ * w ← G·q with G = E·Eᵀ (K ≤ N, q and w of length K) or Eᵀ·E (K > N, length N); u is scratch of max(K, N).
+ * E is of S (f64, or f32 for a float32 fit, widened as it is read); the vectors and every sum are float64.
+ */
+function applyGram<S>(E: usize, K: i32, N: i32, q: usize, w: usize, u: usize): void {
+  const ldE = <usize>N * sizeof<S>();
   if (K <= N) {
     // u = Eᵀq (length N) as Σ_i q_i · E[i, :], then w_i = E[i, :] · u.
     memory.fill(u, 0, <usize>N << 3);
-    for (let i = 0; i < K; i++) axpy(load<f64>(q + (<usize>i << 3)), E + <usize>i * ldE, u, N);
-    for (let i = 0; i < K; i++) store<f64>(w + (<usize>i << 3), dot(E + <usize>i * ldE, u, N));
+    for (let i = 0; i < K; i++) axpyRow<S>(load<f64>(q + (<usize>i << 3)), E + <usize>i * ldE, u, N);
+    for (let i = 0; i < K; i++) store<f64>(w + (<usize>i << 3), dotRow<S>(E + <usize>i * ldE, u, N));
   } else {
     // u = Eq (length K), then w = Eᵀu as Σ_i u_i · E[i, :].
-    for (let i = 0; i < K; i++) store<f64>(u + (<usize>i << 3), dot(E + <usize>i * ldE, q, N));
+    for (let i = 0; i < K; i++) store<f64>(u + (<usize>i << 3), dotRow<S>(E + <usize>i * ldE, q, N));
     memory.fill(w, 0, <usize>N << 3);
-    for (let i = 0; i < K; i++) axpy(load<f64>(u + (<usize>i << 3)), E + <usize>i * ldE, w, N);
+    for (let i = 0; i < K; i++) axpyRow<S>(load<f64>(u + (<usize>i << 3)), E + <usize>i * ldE, w, N);
   }
 }
 
-/** y ← y + a·x over n entries (f64x2, scalar last entry). */
+/** y ← y + a·x over n entries, x of S, y float64 (f64x2, scalar last entry). */
+// @ts-ignore: decorator
+@inline
+function axpyRow<S>(a: f64, x: usize, y: usize, n: i32): void {
+  const av = f64x2.splat(a);
+  const vb = <usize>2 * sizeof<S>();
+  const pairs = n >> 1;
+  for (let q = 0; q < pairs; q++) {
+    v128.store(y, vadd<f64>(v128.load(y), vmul<f64>(av, vload<S, f64>(x))));
+    x += vb;
+    y += 16;
+  }
+  if (n & 1) store<f64>(y, load<f64>(y) + a * sload<S, f64>(x));
+}
+
+/** x·y over n entries, x of S, y float64, in the lane order of products.ts's dot (even and odd indices). */
+// @ts-ignore: decorator
+@inline
+function dotRow<S>(x: usize, y: usize, n: i32): f64 {
+  const vb = <usize>lanes<f64>() * sizeof<S>();
+  let c = vzero<f64>();
+  const pairs = n >> 1;
+  for (let q = 0; q < pairs; q++) {
+    c = vadd<f64>(c, vmul<f64>(vload<S, f64>(x), v128.load(y)));
+    x += vb;
+    y += 16;
+  }
+  let s = lanesSum<f64>(c);
+  if (n & 1) s += sload<S, f64>(x) * load<f64>(y);
+  return s;
+}
+
+/** y ← y + a·x over n float64 entries (f64x2, scalar last entry). */
 // @ts-ignore: decorator
 @inline
 function axpy(a: f64, x: usize, y: usize, n: i32): void {
-  const av = f64x2.splat(a);
-  const pairs = n >> 1;
-  for (let q = 0; q < pairs; q++) {
-    v128.store(y, f64x2.add(v128.load(y), f64x2.mul(av, v128.load(x))));
-    x += 16;
-    y += 16;
-  }
-  if (n & 1) store<f64>(y, load<f64>(y) + a * load<f64>(x));
+  axpyRow<f64>(a, x, y, n);
 }
 
 /**
  * ‖E‖₂ for the K×N residual E by Lanczos with full reorthogonalization on the Gram of the smaller side
- * (docs/kernels.md), using the workspace `work` (lanczosWorkBytes(K, N, m) bytes, 16-byte aligned).
- * Returns the norm, or −1 when m < n steps were not enough: the caller then retries with a larger m, which
+ * (docs/kernels.md), using the workspace `work` (lanczosWorkBytes(K, N, m) bytes, 16-byte aligned). E is of S
+ * (f64, or f32 for a float32 fit); the Lanczos vectors and all arithmetic are float64. Returns the norm, or −1 when m < n steps were not enough: the caller then retries with a larger m, which
  * repeats the same steps bit for bit and goes on.
  */
-export function residualSpectralNorm(E: usize, K: i32, N: i32, work: usize, m: i32): f64 {
+export function residualSpectralNorm<S>(E: usize, K: i32, N: i32, work: usize, m: i32): f64 {
   const n = min(K, N);
   const o = max(K, N);
   const nb = <usize>n << 3;
@@ -321,6 +435,9 @@ export function residualSpectralNorm(E: usize, K: i32, N: i32, work: usize, m: i
   const e = align16(d + (<usize>m << 3));
   const z = align16(e + (<usize>m << 3));
 
+  // E's entries are scaled by c (exactly) so that its Gram neither overflows nor underflows: θ is λ·c².
+  const c = scaleOf<S>(E, <usize>K * <usize>N);
+
   // q_0: the hashed start vector, normalised.
   for (let i = 0; i < n; i++) store<f64>(Q + (<usize>i << 3), lanczosStart(<u32>i));
   const norm0 = Math.sqrt(dot(Q, Q, n));
@@ -329,7 +446,10 @@ export function residualSpectralNorm(E: usize, K: i32, N: i32, work: usize, m: i
   for (let j = 1; j <= m; j++) {
     // Step j: w = G q_{j−1}, orthogonalised twice against q_0 … q_{j−1} (classical Gram–Schmidt).
     const qj = Q + <usize>(j - 1) * nb;
-    applyGram(E, K, N, qj, w, u);
+    // On c·E: w = c·G(c·q_{j−1}); applyGram reads its input before it writes w, so w may hold it.
+    for (let i = 0; i < n; i++) store<f64>(w + (<usize>i << 3), load<f64>(qj + (<usize>i << 3)) * c);
+    applyGram<S>(E, K, N, w, w, u);
+    for (let i = 0; i < n; i++) store<f64>(w + (<usize>i << 3), load<f64>(w + (<usize>i << 3)) * c);
     for (let pass = 0; pass < 2; pass++) {
       for (let i = 0; i < j; i++) store<f64>(coef + (<usize>i << 3), dot(Q + <usize>i * nb, w, n));
       if (pass == 0) store<f64>(alpha + (<usize>(j - 1) << 3), load<f64>(coef + (<usize>(j - 1) << 3)));
@@ -348,7 +468,7 @@ export function residualSpectralNorm(E: usize, K: i32, N: i32, work: usize, m: i
     const s = ld(z, top); // last component of θ's unit eigenvector
 
     if (b * Math.abs(s) <= LANCZOS_TOL * theta || b <= LANCZOS_BREAKDOWN || j == n) {
-      return Math.sqrt(max(theta, 0.0));
+      return Math.sqrt(max(theta, 0.0)) / c;
     }
     if (j == m) return -1.0; // out of workspace: the caller retries with more
     const next = Q + <usize>j * nb;

@@ -4,13 +4,15 @@
 // RangeError, never in a crash, because a crash takes the whole process (and the user's work) with it.
 //
 // Exports:
-//   new Fit(rows, cols, rank, V, W, H, eps, tol)   copies the Float64Arrays
+//   new Fit(rows, cols, rank, V, W, H, eps, tol, dtype?, kernel?, blockRows?)   copies the Float64Arrays
+//     dtype 'float64' (default) | 'float32'; kernel 'auto' (default) | 'plain' | 'fused'; blockRows ≥ 0 (0: auto)
 //     .run(steps, hChange, wChange, offset) → number
 //     .runAsync(steps, hChange, wChange, offset) → Promise<number>   on the libuv pool
 //     .cancel()                      stops the fit: a pending runAsync after its current iteration, later runs at once
 //     .finish('none' | 'max') → { W, H, spectralError, frobeniusError }
 //     .finishAsync('none' | 'max') → Promise<{ W, H, spectralError, frobeniusError }>   on the libuv pool
 //     .dispose()                     frees the fit (a pending run or finish is cancelled and frees it when done)
+//     .vPasses() → 1 | 2             reads of V per iteration: 1 for the fused sweep, 2 for the plain kernel
 //   blasInfo() → { vendor, version, config, threads }
 //   setBlasThreads(n)
 #include <napi.h>
@@ -25,6 +27,7 @@
 #include <utility>
 #include <vector>
 
+#include "bench.h"
 #include "blas.h"
 #include "fit.h"
 
@@ -99,6 +102,29 @@ void requireLength(Napi::Env env, const Napi::Float64Array& array, const char* n
   }
 }
 
+// dtype: 'float64' (also when absent) or 'float32'.
+nmf::Dtype dtypeArg(const Napi::CallbackInfo& info, std::size_t index) {
+  const Napi::Value value = argument(info, index);
+  if (value.IsUndefined()) return nmf::Dtype::Float64;
+  if (!value.IsString()) throw Napi::TypeError::New(info.Env(), "dtype must be 'float64' or 'float32'");
+  const std::string name = value.As<Napi::String>().Utf8Value();
+  if (name == "float64") return nmf::Dtype::Float64;
+  if (name == "float32") return nmf::Dtype::Float32;
+  throw Napi::RangeError::New(info.Env(), "dtype must be 'float64' or 'float32', got '" + name + "'");
+}
+
+// kernel: 'auto' (also when absent), 'plain' or 'fused'.
+nmf::Kernel kernelArg(const Napi::CallbackInfo& info, std::size_t index) {
+  const Napi::Value value = argument(info, index);
+  if (value.IsUndefined()) return nmf::Kernel::Auto;
+  if (!value.IsString()) throw Napi::TypeError::New(info.Env(), "kernel must be 'auto', 'plain' or 'fused'");
+  const std::string name = value.As<Napi::String>().Utf8Value();
+  if (name == "auto") return nmf::Kernel::Auto;
+  if (name == "plain") return nmf::Kernel::Plain;
+  if (name == "fused") return nmf::Kernel::Fused;
+  throw Napi::RangeError::New(info.Env(), "kernel must be 'auto', 'plain' or 'fused', got '" + name + "'");
+}
+
 // The output arrays of run/runAsync: both must hold offset + steps values.
 struct RunArgs {
   std::size_t steps;
@@ -131,7 +157,8 @@ class FitWrap : public Napi::ObjectWrap<FitWrap> {
                        {InstanceMethod<&FitWrap::Run>("run"), InstanceMethod<&FitWrap::RunAsync>("runAsync"),
                         InstanceMethod<&FitWrap::Cancel>("cancel"), InstanceMethod<&FitWrap::Finish>("finish"),
                         InstanceMethod<&FitWrap::FinishAsync>("finishAsync"),
-                        InstanceMethod<&FitWrap::Dispose>("dispose")});
+                        InstanceMethod<&FitWrap::Dispose>("dispose"),
+                        InstanceMethod<&FitWrap::VPasses>("vPasses")});
   }
 
   explicit FitWrap(const Napi::CallbackInfo& info);
@@ -155,6 +182,7 @@ class FitWrap : public Napi::ObjectWrap<FitWrap> {
   Napi::Value Finish(const Napi::CallbackInfo& info);
   Napi::Value FinishAsync(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
+  Napi::Value VPasses(const Napi::CallbackInfo& info);
 
   // Throws unless the fit can run or finish: not disposed, no runAsync pending, not finished.
   void requireIdle(Napi::Env env) const {
@@ -176,6 +204,7 @@ class FitWrap : public Napi::ObjectWrap<FitWrap> {
 
   // Shared with a pending RunWorker, so the state outlives this object if the environment goes away mid-run.
   std::shared_ptr<nmf::Fit> fit_;
+  std::size_t vPasses_ = 2;
   bool busy_ = false;
   bool finished_ = false;
   std::int64_t externalBytes_ = 0;
@@ -187,8 +216,11 @@ FitWrap::FitWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<FitWrap>(inf
     const std::size_t K = countArg(info, 0, "rows", 1);
     const std::size_t N = countArg(info, 1, "cols", 1);
     const std::size_t R = countArg(info, 2, "rank", 1);
+    const nmf::Dtype dtype = dtypeArg(info, 8);
+    const nmf::Kernel kernel = kernelArg(info, 9);
+    const std::size_t blockRows = argument(info, 10).IsUndefined() ? 0 : countArg(info, 10, "blockRows", 0);
     // Sizes before arrays: an absurd shape is reported as such (and nothing is allocated for it).
-    nmf::checkFitSizes(K, N, R);
+    nmf::checkFitSizes(K, N, R, dtype);
     const Napi::Float64Array V = arrayArg(info, 3, "V");
     const Napi::Float64Array W = arrayArg(info, 4, "W");
     const Napi::Float64Array H = arrayArg(info, 5, "H");
@@ -199,7 +231,9 @@ FitWrap::FitWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<FitWrap>(inf
     const double tol = numberArg(info, 7, "tol");
     if (!std::isfinite(eps) || eps < 0) throw Napi::RangeError::New(env, "eps must be finite and ≥ 0");
     if (std::isnan(tol)) throw Napi::RangeError::New(env, "tol must not be NaN");
-    fit_ = std::make_shared<nmf::Fit>(K, N, R, V.Data(), W.Data(), H.Data(), eps, tol);
+    fit_ = nmf::Fit::create(K, N, R, V.Data(), W.Data(), H.Data(), eps, tol, dtype,
+                            nmf::chooseBlockRows(K, N, R, dtype, kernel, blockRows));
+    vPasses_ = fit_->vPasses();
     reportExternalMemory(env, static_cast<std::int64_t>(fit_->bytes()));
   });
 }
@@ -315,13 +349,12 @@ bool normalizeArg(const Napi::CallbackInfo& info) {
 }
 
 // { W, H, spectralError, frobeniusError } with fresh arrays.
+// W and H are widened to float64 when the fit computed in float32.
 Napi::Object finishResult(Napi::Env env, const nmf::Fit& fit, const nmf::FitErrors& errors) {
-  const std::vector<double>& W = fit.W();
-  const std::vector<double>& H = fit.H();
-  Napi::Float64Array outW = Napi::Float64Array::New(env, W.size());
-  Napi::Float64Array outH = Napi::Float64Array::New(env, H.size());
-  std::memcpy(outW.Data(), W.data(), W.size() * sizeof(double));
-  std::memcpy(outH.Data(), H.data(), H.size() * sizeof(double));
+  Napi::Float64Array outW = Napi::Float64Array::New(env, fit.rows() * fit.rank());
+  Napi::Float64Array outH = Napi::Float64Array::New(env, fit.rank() * fit.cols());
+  fit.copyW(outW.Data());
+  fit.copyH(outH.Data());
   Napi::Object result = Napi::Object::New(env);
   result.Set("W", outW);
   result.Set("H", outH);
@@ -411,6 +444,11 @@ Napi::Value FitWrap::Dispose(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// Known after the fit is disposed too (the bench asks after a run).
+Napi::Value FitWrap::VPasses(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(vPasses_));
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // BLAS.
 
@@ -441,6 +479,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Fit", FitWrap::Define(env));
   exports.Set("blasInfo", Napi::Function::New<BlasInfo>(env, "blasInfo"));
   exports.Set("setBlasThreads", Napi::Function::New<SetBlasThreads>(env, "setBlasThreads"));
+  nmf::registerBench(env, exports);  // gemmFloor, for bench/ only (native/bench.cc)
   return exports;
 }
 

@@ -1,13 +1,15 @@
-// The matrix products of nmfkit, as thin inline wrappers over CBLAS.
+// The matrix products of nmfkit, as thin inline wrappers over CBLAS, in float64 (cblas_d*) and float32 (cblas_s*).
 //
-// Every matrix is row-major float64 and dense, so the leading dimension is always the column count; the wrappers
-// take shapes instead of BLAS arguments so that the kernel in fit.cc reads like the formulas in docs/kernels.md.
-// assembly/products.ts implements the same products by hand for WebAssembly.
+// Every matrix is row-major and dense, so the leading dimension is always the column count (the block products
+// of the fused sweep pass row blocks, which keep the full matrix's column count); the wrappers take shapes instead
+// of BLAS arguments so that the kernel in fit.cc reads like the formulas in docs/kernels.md.
+// assembly/products.ts implements the same products by hand for WebAssembly, under the same names.
 //
 // Shapes are size_t in nmfkit and blas_int in the BLAS. Fit's constructor (checkFitSizes) refuses any dimension
 // above the BLAS's limit, so the narrowing casts below cannot truncate.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 
 #include "blas.h"
@@ -16,53 +18,145 @@ namespace nmf {
 
 inline blas_int bi(std::size_t n) { return static_cast<blas_int>(n); }
 
+// The BLAS entry points, overloaded on the element type.
+inline void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, std::size_t m, std::size_t n, std::size_t k,
+                 const double* A, std::size_t lda, const double* B, std::size_t ldb, double beta, double* C,
+                 std::size_t ldc) {
+  cblas_dgemm(CblasRowMajor, ta, tb, bi(m), bi(n), bi(k), 1.0, A, bi(lda), B, bi(ldb), beta, C, bi(ldc));
+}
+inline void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, std::size_t m, std::size_t n, std::size_t k,
+                 const float* A, std::size_t lda, const float* B, std::size_t ldb, float beta, float* C,
+                 std::size_t ldc) {
+  cblas_sgemm(CblasRowMajor, ta, tb, bi(m), bi(n), bi(k), 1.0f, A, bi(lda), B, bi(ldb), beta, C, bi(ldc));
+}
+inline void syrk(CBLAS_TRANSPOSE t, std::size_t n, std::size_t k, const double* A, std::size_t lda, double beta,
+                 double* C) {
+  cblas_dsyrk(CblasRowMajor, CblasUpper, t, bi(n), bi(k), 1.0, A, bi(lda), beta, C, bi(n));
+}
+inline void syrk(CBLAS_TRANSPOSE t, std::size_t n, std::size_t k, const float* A, std::size_t lda, float beta,
+                 float* C) {
+  cblas_ssyrk(CblasRowMajor, CblasUpper, t, bi(n), bi(k), 1.0f, A, bi(lda), beta, C, bi(n));
+}
+
 // C (m×n) = A (m×k) · B (k×n). Named as in assembly/products.ts, where the inner dimension k is always small
 // (R): (WᵀW)·H, W·(HHᵀ), W·H.
-inline void mulSmallInner(const double* A, const double* B, double* C, std::size_t m, std::size_t k, std::size_t n) {
-  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, bi(m), bi(n), bi(k), 1.0, A, bi(k), B, bi(n), 0.0, C,
-              bi(n));
+template <typename T>
+void mulSmallInner(const T* A, const T* B, T* C, std::size_t m, std::size_t k, std::size_t n) {
+  gemm(CblasNoTrans, CblasNoTrans, m, n, k, A, k, B, n, T(0), C, n);
 }
 
 // C (m×n) = Aᵀ · B, with A k×m and B k×n (e.g. WᵀV)
-inline void mulAtB(const double* A, const double* B, double* C, std::size_t m, std::size_t k, std::size_t n) {
-  cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, bi(m), bi(n), bi(k), 1.0, A, bi(m), B, bi(n), 0.0, C,
-              bi(n));
+template <typename T>
+void mulAtB(const T* A, const T* B, T* C, std::size_t m, std::size_t k, std::size_t n) {
+  gemm(CblasTrans, CblasNoTrans, m, n, k, A, m, B, n, T(0), C, n);
 }
 
-// C (m×n) = A · Bᵀ, with A m×k and B n×k (e.g. VHᵀ)
-inline void mulABt(const double* A, const double* B, double* C, std::size_t m, std::size_t k, std::size_t n) {
-  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, bi(m), bi(n), bi(k), 1.0, A, bi(k), B, bi(k), 0.0, C,
-              bi(n));
+// C (m×n) = Aᵀ · B when `first`, else C += Aᵀ · B: the fused sweep adds W_iᵀV_i for the row blocks i in order.
+template <typename T>
+void mulAtBAdd(const T* A, const T* B, T* C, std::size_t m, std::size_t k, std::size_t n, bool first) {
+  gemm(CblasTrans, CblasNoTrans, m, n, k, A, m, B, n, first ? T(0) : T(1), C, n);
+}
+
+// C (m×n) = A · Bᵀ, with A m×k and B n×k (e.g. VHᵀ, or V_i·Hᵀ for a row block V_i)
+template <typename T>
+void mulABt(const T* A, const T* B, T* C, std::size_t m, std::size_t k, std::size_t n) {
+  gemm(CblasNoTrans, CblasTrans, m, n, k, A, k, B, k, T(0), C, n);
 }
 
 // dsyrk fills one triangle only; the Jacobi solver and the (WᵀW)·H product want the whole symmetric matrix (and
 // the mirrored copy makes it exactly symmetric, as assembly/products.ts's Gram kernels are).
-inline void mirrorUpperToLower(double* G, std::size_t n) {
+template <typename T>
+void mirrorUpperToLower(T* G, std::size_t n) {
   for (std::size_t i = 1; i < n; ++i) {
     for (std::size_t j = 0; j < i; ++j) G[i * n + j] = G[j * n + i];
   }
 }
 
 // G (m×m) = A · Aᵀ, with A m×k: the Gram matrix of A's rows (e.g. HHᵀ)
-inline void gramAAt(const double* A, double* G, std::size_t m, std::size_t k) {
-  cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, bi(m), bi(k), 1.0, A, bi(k), 0.0, G, bi(m));
+template <typename T>
+void gramAAt(const T* A, T* G, std::size_t m, std::size_t k) {
+  syrk(CblasNoTrans, m, k, A, k, T(0), G);
   mirrorUpperToLower(G, m);
 }
 
 // G (n×n) = Aᵀ · A, with A k×n: the Gram matrix of A's columns (e.g. WᵀW)
-inline void gramAtA(const double* A, double* G, std::size_t k, std::size_t n) {
-  cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, bi(n), bi(k), 1.0, A, bi(n), 0.0, G, bi(n));
+template <typename T>
+void gramAtA(const T* A, T* G, std::size_t k, std::size_t n) {
+  syrk(CblasTrans, n, k, A, n, T(0), G);
   mirrorUpperToLower(G, n);
 }
 
-// y (m) = A (m×n) · x
+// The upper triangle of G (n×n) = AᵀA when `first`, else of G += AᵀA (the fused sweep adds W_iᵀW_i block by
+// block); the caller mirrors it after the last block.
+template <typename T>
+void gramAtAAdd(const T* A, T* G, std::size_t k, std::size_t n, bool first) {
+  syrk(CblasTrans, n, k, A, n, first ? T(0) : T(1), G);
+}
+
+// The Grams of an iteration's change are always float64 (docs/kernels.md, dtype): for float64 data they are the
+// Gram products above; float32 data is widened to float64 in chunks of kWideChunk rows or columns (in `wide`, a
+// scratch of kWideChunk·max(m, n) doubles) and each chunk added with dsyrk, so every product and sum is float64.
+constexpr std::size_t kWideChunk = 256;
+
+// G (m×m) = A·Aᵀ in float64, A m×k (e.g. ΔH ΔHᵀ).
+inline void changeGramAAt(const double* A, double* G, std::size_t m, std::size_t k, double*) { gramAAt(A, G, m, k); }
+inline void changeGramAAt(const float* A, double* G, std::size_t m, std::size_t k, double* wide) {
+  for (std::size_t j0 = 0; j0 < k; j0 += kWideChunk) {
+    const std::size_t width = std::min(kWideChunk, k - j0);
+    for (std::size_t i = 0; i < m; ++i) {
+      for (std::size_t j = 0; j < width; ++j) wide[i * width + j] = static_cast<double>(A[i * k + j0 + j]);
+    }
+    syrk(CblasNoTrans, m, width, wide, width, j0 == 0 ? 0.0 : 1.0, G);
+  }
+  mirrorUpperToLower(G, m);
+}
+
+// The upper triangle of G (n×n) = AᵀA in float64 when `first`, else of G += AᵀA, A k×n (e.g. ΔWᵀΔW, or ΔW_i
+// block by block in the fused sweep); the caller mirrors it after the last block.
+inline void changeGramAtAAdd(const double* A, double* G, std::size_t k, std::size_t n, double*, bool first) {
+  gramAtAAdd(A, G, k, n, first);
+}
+inline void changeGramAtAAdd(const float* A, double* G, std::size_t k, std::size_t n, double* wide, bool first) {
+  for (std::size_t i0 = 0; i0 < k; i0 += kWideChunk) {
+    const std::size_t rows = std::min(kWideChunk, k - i0);
+    const float* a = A + i0 * n;
+    for (std::size_t i = 0; i < rows * n; ++i) wide[i] = static_cast<double>(a[i]);
+    syrk(CblasTrans, n, rows, wide, n, (first && i0 == 0) ? 0.0 : 1.0, G);
+  }
+}
+
+// G (n×n) = AᵀA in float64, A k×n (e.g. ΔWᵀΔW).
+template <typename T>
+void changeGramAtA(const T* A, double* G, std::size_t k, std::size_t n, double* wide) {
+  changeGramAtAAdd(A, G, k, n, wide, true);
+  mirrorUpperToLower(G, n);
+}
+
+// y (m) = A (m×n) · x. For a float32 A (the residual of a float32 fit) the vectors stay float64 and every product
+// and sum is float64.
 inline void mulAx(const double* A, const double* x, double* y, std::size_t m, std::size_t n) {
   cblas_dgemv(CblasRowMajor, CblasNoTrans, bi(m), bi(n), 1.0, A, bi(n), x, 1, 0.0, y, 1);
+}
+inline void mulAx(const float* A, const double* x, double* y, std::size_t m, std::size_t n) {
+  for (std::size_t i = 0; i < m; ++i) {
+    const float* a = A + i * n;
+    double s = 0.0;
+    for (std::size_t j = 0; j < n; ++j) s += static_cast<double>(a[j]) * x[j];
+    y[i] = s;
+  }
 }
 
 // y (n) = Aᵀ · x, with A m×n
 inline void mulAtx(const double* A, const double* x, double* y, std::size_t m, std::size_t n) {
   cblas_dgemv(CblasRowMajor, CblasTrans, bi(m), bi(n), 1.0, A, bi(n), x, 1, 0.0, y, 1);
+}
+inline void mulAtx(const float* A, const double* x, double* y, std::size_t m, std::size_t n) {
+  std::fill(y, y + n, 0.0);
+  for (std::size_t i = 0; i < m; ++i) {
+    const float* a = A + i * n;
+    const double xi = x[i];
+    for (std::size_t j = 0; j < n; ++j) y[j] += xi * static_cast<double>(a[j]);
+  }
 }
 
 // y (n) ← y − Aᵀ · x, with A m×n (the subtraction step of classical Gram–Schmidt)

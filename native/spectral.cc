@@ -191,10 +191,62 @@ int tridiagonalEigen(double* d, double* e, double* z, std::size_t n) {
   return iterations;
 }
 
+void tridiagonalize(double* A, std::size_t n) {
+  for (std::size_t k = 0; k + 2 < n; ++k) {
+    // x = A[k+1 … n−1][k], read from row k (A is symmetric): u overwrites it there, q goes to column k.
+    double* u = A + k * n + k + 1;
+    const std::size_t m = n - k - 1;
+    double tail = 0.0;
+    for (std::size_t i = 1; i < m; ++i) tail += std::fabs(u[i]);
+    if (tail == 0.0) continue;  // x is already a multiple of e₁: no reflection, e_k = x₀ stays at A[k+1][k]
+    const double scale = std::fabs(u[0]) + tail;
+    double sigma = 0.0;
+    for (std::size_t i = 0; i < m; ++i) {
+      u[i] = u[i] / scale;
+      sigma += u[i] * u[i];
+    }
+    const double g = u[0] >= 0.0 ? -std::sqrt(sigma) : std::sqrt(sigma);
+    const double h = sigma - u[0] * g;
+    u[0] = u[0] - g;
+    // p = A₂₂u / h into column k, then K = uᵀp / 2h and q = p − K·u.
+    double K = 0.0;
+    for (std::size_t i = 0; i < m; ++i) {
+      const double* row = A + (k + 1 + i) * n + k + 1;
+      double s = 0.0;
+      for (std::size_t j = 0; j < m; ++j) s += row[j] * u[j];
+      const double p = s / h;
+      A[(k + 1 + i) * n + k] = p;
+      K += u[i] * p;
+    }
+    K = K / (2.0 * h);
+    for (std::size_t i = 0; i < m; ++i) A[(k + 1 + i) * n + k] = A[(k + 1 + i) * n + k] - K * u[i];
+    // A₂₂ ← A₂₂ − u·qᵀ − q·uᵀ, both triangles (the same two products, summed in either order: exactly symmetric).
+    for (std::size_t i = 0; i < m; ++i) {
+      double* row = A + (k + 1 + i) * n + k + 1;
+      const double ui = u[i];
+      const double qi = A[(k + 1 + i) * n + k];
+      for (std::size_t j = 0; j < m; ++j) row[j] = row[j] - (ui * A[(k + 1 + j) * n + k] + qi * u[j]);
+    }
+    A[(k + 1) * n + k] = scale * g;  // e_k
+  }
+}
+
 double largestSingularValueFromGram(double* G, std::size_t n) {
-  jacobiEigen(G, n, nullptr);
-  const std::size_t top = argmax(G, n, n + 1);
-  const double lambda = G[top * n + top];
+  double lambda;
+  if (n == 1) {
+    lambda = G[0];
+  } else if (n == 2) {
+    // λmax of [[a, b], [b, c]]: (a + c)/2 + sqrt(((a − c)/2)² + b²).
+    lambda = 0.5 * (G[0] + G[3]) + pythag(0.5 * (G[0] - G[3]), G[1]);
+  } else {
+    tridiagonalize(G, n);
+    // Pack d (the diagonal) into G[0 … n−1] and e (the subdiagonal) into G[n … 2n−2], in increasing order, which
+    // never overwrites an entry not yet read; z takes G[2n … 3n−1] (n² ≥ 3n).
+    for (std::size_t i = 0; i < n; ++i) G[i] = G[i * n + i];
+    for (std::size_t i = 0; i + 1 < n; ++i) G[n + i] = G[(i + 1) * n + i];
+    tridiagonalEigen(G, G + n, G + 2 * n, n);
+    lambda = G[argmax(G, n, 1)];
+  }
   // A Gram matrix is positive semidefinite; rounding can push a zero eigenvalue slightly below zero.
   return std::sqrt(std::max(lambda, 0.0));
 }
@@ -212,7 +264,8 @@ namespace {
 
 // w ← G·q with G = E·Eᵀ (K ≤ N, q and w of length K) or Eᵀ·E (K > N, length N); u is scratch of max(K, N).
 // G is never formed: two matrix–vector products cost 4KN flops, forming G would cost K·N·min(K, N).
-void applyGram(const double* E, std::size_t K, std::size_t N, const double* q, double* w, double* u) {
+template <typename T>
+void applyGram(const T* E, std::size_t K, std::size_t N, const double* q, double* w, double* u) {
   if (K <= N) {
     mulAtx(E, q, u, K, N);  // u = Eᵀq (N)
     mulAx(E, u, w, K, N);   // w = E·u (K)
@@ -222,15 +275,17 @@ void applyGram(const double* E, std::size_t K, std::size_t N, const double* q, d
   }
 }
 
-}  // namespace
-
-double residualSpectralNorm(const double* E, std::size_t K, std::size_t N) {
+template <typename T>
+double lanczos(const T* E, std::size_t K, std::size_t N) {
   // The smaller Gram (dimension n) has the same nonzero eigenvalues as the larger; its largest is ‖E‖₂².
   const std::size_t n = std::min(K, N);
   const std::size_t o = std::max(K, N);
   // Q holds the Lanczos vectors q_0 … q_{j−1} as rows; it and the vectors of length j grow with j
   // (geometrically, so the number of allocations is logarithmic in the steps taken).
   std::vector<double> Q(n), w(n), u(o), coef, alpha, beta, d, e, z;
+
+  // E's entries are scaled by c (exactly) so that its Gram neither overflows nor underflows: θ is λ·c².
+  const double c = scaleOf(E, K * N);
 
   // q_0: the hashed start vector, normalised.
   for (std::size_t i = 0; i < n; ++i) Q[i] = lanczosStart(static_cast<std::uint32_t>(i));
@@ -240,7 +295,10 @@ double residualSpectralNorm(const double* E, std::size_t K, std::size_t N) {
   for (std::size_t j = 1;; ++j) {
     // Step j: w = G q_{j−1}, orthogonalised twice against q_0 … q_{j−1} (classical Gram–Schmidt). In floating
     // point the three-term recurrence alone loses orthogonality and yields spurious copies of the top Ritz value.
-    applyGram(E, K, N, &Q[(j - 1) * n], w.data(), u.data());
+    // On c·E (scaleOf): w = c·G(c·q_{j−1}); applyGram reads its input before it writes w, so w may hold it.
+    for (std::size_t i = 0; i < n; ++i) w[i] = Q[(j - 1) * n + i] * c;
+    applyGram(E, K, N, w.data(), w.data(), u.data());
+    for (std::size_t i = 0; i < n; ++i) w[i] = w[i] * c;
     coef.resize(j);
     for (int pass = 0; pass < 2; ++pass) {
       mulAx(Q.data(), w.data(), coef.data(), j, n);  // coef = Q·w
@@ -261,7 +319,7 @@ double residualSpectralNorm(const double* E, std::size_t K, std::size_t N) {
     const double s = z[top];  // last component of θ's unit eigenvector
 
     if (b * std::fabs(s) <= kLanczosTol * theta || b <= kLanczosBreakdown || j == n) {
-      return std::sqrt(std::max(theta, 0.0));
+      return std::sqrt(std::max(theta, 0.0)) / c;
     }
     // q_j = w / β_j
     Q.resize((j + 1) * n);
@@ -269,5 +327,10 @@ double residualSpectralNorm(const double* E, std::size_t K, std::size_t N) {
     for (std::size_t i = 0; i < n; ++i) next[i] = w[i] / b;
   }
 }
+
+}  // namespace
+
+double residualSpectralNorm(const double* E, std::size_t K, std::size_t N) { return lanczos(E, K, N); }
+double residualSpectralNorm(const float* E, std::size_t K, std::size_t N) { return lanczos(E, K, N); }
 
 }  // namespace nmf

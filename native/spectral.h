@@ -1,15 +1,34 @@
-// Symmetric eigenvalues (cyclic Jacobi for dense matrices, implicit QL for tridiagonal ones) and the two spectral
-// norms of docs/kernels.md:
-//  - largestSingularValueFromGram: ‖X‖₂ of an iteration's change from its R×R Gram matrix (Jacobi);
+// Symmetric eigenvalues (cyclic Jacobi and Householder tridiagonalization for dense matrices, implicit QL for
+// tridiagonal ones) and the two spectral norms of docs/kernels.md:
+//  - largestSingularValueFromGram: ‖X‖₂ of an iteration's change from its R×R Gram matrix (Householder
+//    tridiagonalization, then QL);
 //  - residualSpectralNorm: ‖E‖₂ of the final residual by Lanczos with full reorthogonalisation (QL on T_j).
 // Row-major float64. Parallel to assembly/spectral.ts: the two must agree to ~1e-9, so every constant and every
 // step is the same in both.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 namespace nmf {
+
+// The power of two c = 2^(1022 − e), e the biased exponent of max |X| (0 for a subnormal max), so that c·max |X|
+// lies in [0.5, 1): the residual's norms square its entries, which overflow from ~1e154 and underflow below
+// ~1e-154, so they are computed on c·X and divided by c at the end. Scaling by a power of two is exact, so wherever
+// the unscaled sums stayed in range the result is the same to the bit. 1 for an all-zero (or non-finite) X.
+// Parallel to assembly/spectral.ts's scaleOf.
+template <typename T>
+double scaleOf(const T* X, std::size_t count) {
+  double big = 0.0;
+  for (std::size_t i = 0; i < count; ++i) big = std::fmax(big, std::fabs(static_cast<double>(X[i])));
+  if (big == 0.0 || !std::isfinite(big)) return 1.0;
+  std::uint64_t bits;
+  std::memcpy(&bits, &big, sizeof bits);
+  const int e = static_cast<int>((bits >> 52) & 0x7ff);
+  return std::ldexp(1.0, 1022 - e);
+}
 
 // Cyclic Jacobi on the symmetric n×n matrix A (row-major, both triangles stored and kept symmetric). On return
 // A's diagonal holds the eigenvalues (unsorted) and the rest of A is garbage. When Z is not null, Z (n×n) is set
@@ -23,7 +42,15 @@ int jacobiEigen(double* A, std::size_t n, double* Z);
 // Returns the QL iterations done.
 int tridiagonalEigen(double* d, double* e, double* z, std::size_t n);
 
-// ‖X‖₂ = sqrt(max(λmax(G), 0)) from the Gram matrix G = XXᵀ or XᵀX (n×n, destroyed). A zero G gives 0.
+// Householder reduction of the symmetric n×n matrix A (both triangles stored) to a tridiagonal T = QᵀAQ with the
+// same eigenvalues: on return d_k = A[k][k] and e_k = A[k+1][k] (beside d_k and d_{k+1}); the rest of A is
+// garbage. Step k (k = 0 … n−3) reflects x = A[k+1 … n−1][k] onto a multiple of e₁ (skipped when x already is
+// one), scaled by Σ|x_i| against overflow.
+void tridiagonalize(double* A, std::size_t n);
+
+// ‖X‖₂ = sqrt(max(λmax(G), 0)) from the Gram matrix G = XXᵀ or XᵀX (n×n, destroyed): n = 1 directly, n = 2 in
+// closed form, else tridiagonalize and tridiagonalEigen (Jacobi gives the same to rounding, ~10× slower at
+// n = 32). A zero G gives 0.
 double largestSingularValueFromGram(double* G, std::size_t n);
 
 // Entry i of the (unnormalised) Lanczos start vector: u32hash(i) / 2^32 + 0.1.
@@ -31,7 +58,9 @@ double lanczosStart(std::uint32_t i);
 
 // ‖E‖₂ for the K×N residual E by Lanczos with full reorthogonalisation on the Gram of the smaller side.
 // Unlike the WebAssembly kernel, which is handed a workspace, this allocates its own (it runs once per fit, in
-// finish) and grows it only as far as the iterations go (at most n steps).
+// finish) and grows it only as far as the iterations go (at most n steps). The residual of a float32 fit is
+// float32; the Lanczos vectors and every product and sum are float64 either way.
 double residualSpectralNorm(const double* E, std::size_t K, std::size_t N);
+double residualSpectralNorm(const float* E, std::size_t K, std::size_t N);
 
 }  // namespace nmf

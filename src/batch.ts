@@ -3,7 +3,7 @@ import { abortError } from './driver.js';
 import type { FitFunctions } from './nmf.js';
 import { planFit, type FitPlan } from './options.js';
 import type { IterationInfo, MatrixInput, NmfOptions, NmfResult } from './types.js';
-import { describe } from './validate.js';
+import { describe, isAbortSignal, readArray, readOwnProperties } from './validate.js';
 
 /** Progress of one iteration of one matrix of a batch. */
 export interface BatchIterationInfo extends IterationInfo {
@@ -39,6 +39,18 @@ export interface NmfBatch {
   (matrices: readonly MatrixInput[], options: NmfBatchOptions): Promise<NmfResult[] | BatchOutcome[]>;
 }
 
+/** Most matrices one nmfBatch call takes (2^24): far above any real batch, far below what would exhaust memory. */
+const MAX_BATCH = 2 ** 24;
+
+/** Array.isArray, false instead of a throw for a revoked proxy. */
+function isArrayOf(value: unknown): value is readonly unknown[] {
+  try {
+    return Array.isArray(value);
+  } catch {
+    return false;
+  }
+}
+
 /** nmfBatch over the given fit functions, with `concurrency()` runners. */
 export function batchFunction(fits: FitFunctions, concurrency: () => number): NmfBatch {
   return ((matrices, options) => runBatch(fits, concurrency(), matrices, options)) as NmfBatch;
@@ -50,14 +62,17 @@ async function runBatch(
   matrices: readonly MatrixInput[],
   options: NmfBatchOptions,
 ): Promise<NmfResult[] | BatchOutcome[]> {
-  if (!Array.isArray(matrices)) throw new TypeError(`matrices must be an array of matrices, got ${describe(matrices)}`);
+  if (!isArrayOf(matrices)) throw new TypeError(`matrices must be an array of matrices, got ${describe(matrices)}`);
   if (options === null || typeof options !== 'object') throw new TypeError(`options must be an object, got ${describe(options)}`);
-  const { settle = false, onIteration, signal, ...shared } = options;
+  // Plain copies, each entry and option read once: a getter or proxy trap that throws is a TypeError naming it,
+  // and a huge sparse array is refused instead of queueing billions of failures.
+  const list = readArray('matrices', matrices, MAX_BATCH);
+  const { settle = false, onIteration, signal, ...shared } = readOwnProperties('options', options) as unknown as NmfBatchOptions;
   if (typeof settle !== 'boolean') throw new TypeError(`options.settle must be a boolean, got ${describe(settle)}`);
   if (onIteration !== undefined && typeof onIteration !== 'function') {
     throw new TypeError(`options.onIteration must be a function, got ${describe(onIteration)}`);
   }
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+  if (signal !== undefined && !isAbortSignal(signal)) {
     throw new TypeError(`options.signal must be an AbortSignal, got ${describe(signal)}`);
   }
   if (signal?.aborted) throw abortError(signal);
@@ -66,7 +81,7 @@ async function runBatch(
   const failFast = new AbortController();
   const combined = signal ? AbortSignal.any([signal, failFast.signal]) : failFast.signal;
 
-  const plans: (FitPlan | Error)[] = matrices.map((V, index) => {
+  const plans: (FitPlan | Error)[] = list.map((V, index) => {
     try {
       return planFit(V, {
         ...shared,

@@ -12,6 +12,16 @@
  *    calls {@link KernelFit.run} in chunks, so that logic is written once for every backend.
  */
 
+/** The element type a fit stores and computes in (NmfOptions.dtype). */
+export type Dtype = 'float64' | 'float32';
+
+/**
+ * Which iteration kernel a fit runs: `'plain'` reads V twice per iteration (WᵀV, then VHᵀ), `'fused'` sweeps over
+ * blocks of V's rows once per iteration (docs/kernels.md); `'auto'` picks by size from the measured crossover.
+ * Both compute the same iteration. Not a user option: for tests and benchmarks.
+ */
+export type KernelChoice = 'auto' | 'plain' | 'fused';
+
 /** A fit as the facade hands it to a backend. All arrays are row-major and owned by the fit. */
 export interface FitProblem {
   /** K: rows of V and W. */
@@ -30,6 +40,16 @@ export interface FitProblem {
   readonly eps: number;
   /** Tolerance of the stop test: stop after the first iteration with hChange < tol and wChange < tol. */
   readonly tol: number;
+  /**
+   * The element type V, W, H and the work buffers are stored and multiplied in; `'float64'` when absent. A
+   * float32 fit rounds V, W and H to float32 when it is created, keeps the change Grams, their eigen-solve and the
+   * final errors in float64, and returns W and H widened to float64.
+   */
+  readonly dtype?: Dtype;
+  /** Iteration kernel; `'auto'` when absent. */
+  readonly kernel?: KernelChoice;
+  /** Rows of V per block of the fused sweep; 0 or absent: sized for the L2 cache. */
+  readonly blockRows?: number;
 }
 
 /** What a finished fit returns to the facade. Arrays are fresh and belong to the caller. */
@@ -60,6 +80,8 @@ export interface KernelFit {
   finish(normalize: KernelNormalize): KernelResult;
   /** Frees the fit's memory. Safe to call more than once; the fit is unusable afterwards. */
   dispose(): void;
+  /** Reads of V per iteration by the kernel the fit runs: 1 for the fused sweep, 2 for the plain kernel. */
+  readonly vPasses?: number;
 }
 
 /**
@@ -87,11 +109,15 @@ export interface BackendDetails {
   readonly simd?: boolean;
   /** For wasm: bytes of linear memory currently reserved. */
   readonly memoryBytes?: number;
+  /** For wasm: the cap on linear memory, in bytes. */
+  readonly maxMemoryBytes?: number;
 }
 
 /** A compute backend: a way to create fits. */
 export interface Backend {
   readonly name: 'native' | 'wasm';
+  /** The element types this backend computes in (FitProblem.dtype). */
+  readonly dtypes: readonly Dtype[];
   createFit(problem: FitProblem): KernelFit;
   /** A fit that runs off the calling thread. The problem's arrays may be transferred (detached) by this call. */
   createAsyncFit(problem: FitProblem): AsyncKernelFit;

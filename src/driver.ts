@@ -5,12 +5,19 @@
  */
 import type { AsyncKernelFit, KernelFit, KernelResult } from './contract.js';
 import type { FitPlan } from './options.js';
+import { notComputable } from './result.js';
 import type { StopReason } from './types.js';
 
 /** Iterations per synchronous kernel call at most: enough to amortise the call, few enough to check the clock. */
 const MAX_CHUNK = 256;
 /** A synchronous chunk should take about this long (ms), so a `maxTime` budget is overrun by little. */
 const CHUNK_MS = 5;
+/**
+ * Iterations per async request at most. Cancellation does not need chunks (it reaches a running request), but
+ * each request's change norms travel back as arrays of this size, which must stay small: a fit with
+ * maxIter = 10^6 must not allocate and copy megabytes on the event loop's thread.
+ */
+const MAX_ASYNC_CHUNK = 4096;
 
 /** The change norms of every executed iteration, in arrays that grow by doubling. */
 class History {
@@ -92,6 +99,11 @@ class Progress {
     const first = history.length;
     history.length += executed;
     for (let i = first; i < history.length; i++) {
+      // NaN or Infinity: the fit overflowed (result.ts, notComputable); no callback sees it.
+      const h = history.h[i]!;
+      const w = history.w[i]!;
+      if (h - h !== 0) throw notComputable(plan, `hChange of iteration ${i + 1}`, h);
+      if (w - w !== 0) throw notComputable(plan, `wChange of iteration ${i + 1}`, w);
       if (plan.onIteration?.({ iteration: i + 1, hChange: history.h[i]!, wChange: history.w[i]! }) === false) {
         // When this iteration also passed the tolerance test, the fit converged: that is why it stopped.
         this.stopReason = this.reachedTol(i) ? 'tol' : 'callback';
@@ -158,7 +170,7 @@ export async function driveAsync(fit: AsyncKernelFit, plan: FitPlan): Promise<Dr
     const progress = new Progress(plan);
     if (plan.maxTime !== undefined) timer = setTimeout(() => stop('maxTime'), Math.max(0, progress.timeLeft()));
     while (progress.stopReason === undefined) {
-      const steps = progress.nextSteps(progress.left);
+      const steps = progress.nextSteps(Math.min(progress.left, MAX_ASYNC_CHUNK));
       const { h, w, length } = progress.history;
       const executed = await fit.runAsync(steps, h, w, length);
       if (interrupted === 'abort') throw abortError(signal!);

@@ -39,6 +39,20 @@ export function nmf(V: MatrixInput, options: NmfOptions): Promise<NmfResult> {
  */
 export const nmfBatch: NmfBatch = batchFunction(fits, nodeRuntime.concurrency);
 
+/**
+ * Resolves once a backend for `backend: 'auto'` is loaded, or rejects with the error a fit would get. The Node
+ * entry loads its backends synchronously on first use, so this is never needed here; it exists so that code
+ * written for the WebAssembly-only entry (where `await ready()` must precede `nmfSync`) runs unchanged. It takes
+ * no options (the WebAssembly-only entry's `maxMemoryBytes` is the `NMFKIT_WASM_MAX_MEMORY` variable here).
+ */
+export async function ready(): Promise<void> {
+  // Checked at run time too: a caller written for the other entry may pass options, which mean nothing here.
+  if (arguments.length > 0 && arguments[0] !== undefined) {
+    throw new TypeError("the Node entry's ready() takes no options (its wasm memory cap is the NMFKIT_WASM_MAX_MEMORY variable)");
+  }
+  nodeRuntime.chooseBackend('auto');
+}
+
 export { backendInfo } from './backends/select.js';
 export { setThreads, type ThreadSettings } from './threads.js';
 export { DEFAULT_EPS, DEFAULT_MAX_ITER, DEFAULT_TOL } from './options.js';
@@ -55,3 +69,19 @@ export type {
   NmfResult,
   StopReason,
 } from './types.js';
+
+// Audio: WAV files, STFT, spectrograms, score-informed initialisation, separation, template pitches, evaluation
+// (src/audio/). The figures are the separate entry point 'nmfkit/figures'; the CLI is bin/nmfkit.js.
+export { decodeWav, encodeWav, readWav, writeWav } from './audio/wav.js';
+export type { DecodedWav, DecodeWavOptions, EncodeWavOptions, WavBitDepth } from './audio/wav.js';
+export type { AudioSignal, SignalData } from './audio/signal.js';
+export { windowFunction, type WindowName } from './audio/window.js';
+export { istft, stft, type IstftOptions, type Stft, type StftOptions } from './audio/stft.js';
+export { spectrogram, type Spectrogram, type SpectrogramOptions } from './audio/spectrogram.js';
+export { checkNotes, distinctPitches, hzToMidi, midiToHz, pianoRoll, pitchName, readNotes, type NoteEvent } from './audio/notes.js';
+export { harmonicTemplate, scoreInformedInit } from './audio/score.js';
+export type { ScoreComponent, ScoreInit, ScoreInitOptions, SpectrogramAxes } from './audio/score.js';
+export { separate, softMasks } from './audio/separate.js';
+export type { SeparatedSource, Separation, SeparateOptions, SeparationOptions } from './audio/separate.js';
+export { estimateTemplatePitches, type PitchEstimateOptions, type TemplatePitch } from './audio/pitch.js';
+export { evaluateActivations, type ActivationEvaluation, type ActivationEvaluationOptions } from './audio/evaluate.js';

@@ -23,6 +23,10 @@ export function fitFunctions(runtime: Runtime): FitFunctions {
 
   async function fitPlanned(plan: FitPlan): Promise<NmfResult> {
     if (plan.signal?.aborted) throw abortError(plan.signal);
+    if (runtime.prepare) {
+      await runtime.prepare();
+      if (plan.signal?.aborted) throw abortError(plan.signal);
+    }
     const backend = runtime.chooseBackend(plan.backend);
     return runtime.scheduled(
       backend.name,

@@ -8,10 +8,12 @@ import type { IterationInfo, Matrix, NmfOptions } from './types.js';
 import {
   checkChoice,
   checkCount,
-  checkKnownKeys,
+  checkFitMemory,
   checkNonNegative,
   checkedSize,
   describe,
+  isAbortSignal,
+  readOptions,
   toMatrix,
 } from './validate.js';
 
@@ -29,6 +31,7 @@ const OPTION_NAMES = [
   'seed',
   'normalize',
   'eps',
+  'dtype',
   'backend',
   'onIteration',
   'maxTime',
@@ -52,23 +55,21 @@ export interface FitPlan {
 /** Validates V and the options and builds the plan. Throws TypeError/RangeError naming what is wrong. */
 export function planFit(V: unknown, options: unknown): FitPlan {
   const v = toMatrix('V', V);
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new TypeError(`options must be an object with at least { rank }, got ${describe(options)}`);
-  }
-  checkKnownKeys('options', options, OPTION_NAMES);
-  const o = options as NmfOptions;
+  // Each option read once; a getter or proxy trap that throws is a TypeError naming the option.
+  const o = readOptions('options', options, OPTION_NAMES, 'an object with at least { rank }') as NmfOptions;
 
   const rank = checkCount('options.rank', o.rank);
   const maxIter = o.maxIter === undefined ? DEFAULT_MAX_ITER : checkCount('options.maxIter', o.maxIter, true);
   const tol = o.tol === undefined ? DEFAULT_TOL : checkNonNegative('options.tol', o.tol);
   const eps = o.eps === undefined ? DEFAULT_EPS : checkNonNegative('options.eps', o.eps);
   const normalize = o.normalize === undefined ? 'none' : checkChoice('options.normalize', o.normalize, ['none', 'max']);
+  const dtype = o.dtype === undefined ? 'float64' : checkChoice('options.dtype', o.dtype, ['float64', 'float32']);
   const backend = o.backend === undefined ? 'auto' : checkChoice('options.backend', o.backend, ['auto', 'native', 'wasm']);
   if (o.onIteration !== undefined && typeof o.onIteration !== 'function') {
     throw new TypeError(`options.onIteration must be a function, got ${describe(o.onIteration)}`);
   }
   const maxTime = o.maxTime === undefined ? undefined : checkNonNegative('options.maxTime', o.maxTime);
-  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
+  if (o.signal !== undefined && !isAbortSignal(o.signal)) {
     throw new TypeError(`options.signal must be an AbortSignal, got ${describe(o.signal)}`);
   }
   if (o.seed !== undefined) {
@@ -78,12 +79,13 @@ export function planFit(V: unknown, options: unknown): FitPlan {
 
   checkedSize('W', v.rows, rank);
   checkedSize('H', rank, v.cols);
+  checkFitMemory(v.rows, v.cols, rank);
   const givenW = o.W === undefined ? undefined : toMatrix('options.W', o.W, { rows: v.rows, cols: rank, why: 'rows of V × rank' });
   const givenH = o.H === undefined ? undefined : toMatrix('options.H', o.H, { rows: rank, cols: v.cols, why: 'rank × columns of V' });
   const { W, H, seed } = initialFactors(v, rank, givenW, givenH, o.seed);
 
   return {
-    problem: { rows: v.rows, cols: v.cols, rank, V: v.data, W, H, eps, tol },
+    problem: { rows: v.rows, cols: v.cols, rank, V: v.data, W, H, eps, tol, dtype },
     maxIter,
     normalize,
     backend,

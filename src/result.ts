@@ -20,10 +20,47 @@ export function multiply(a: Matrix, b: Matrix): Matrix {
   return { rows: m, cols: n, data: c };
 }
 
+/**
+ * The rule for numbers that cannot be computed. The multiplicative updates square the scale of the data (WᵀW,
+ * HHᵀ, the Grams of the changes, the residual's norms), so entries of V beyond about 1e150 (float64; about 1e19
+ * in float32) overflow to Infinity and then NaN; with eps = 0, an all-zero row or column of V (or an underflow
+ * to 0) divides 0 by 0. A result holding NaN or Infinity would be garbage, so instead a fit whose change norms,
+ * factors or errors are not all finite fails with this RangeError: the driver checks every iteration's change
+ * norms as it records them, before any callback sees them (a non-finite entry of W or H makes the change norms
+ * non-finite, so a fit stops at the first such iteration the driver sees), and {@link buildResult} checks W, H
+ * and both errors before returning. Underflow alone is not an error: with eps > 0 tiny data drives W and H
+ * towards 0, products below the smallest subnormal (4.9e-324) become 0, and the results stay finite and ≥ 0,
+ * exact to an absolute ~1e-150 (README, Guarantees).
+ */
+export function notComputable(plan: FitPlan, what: string, value: number): RangeError {
+  const dtype = plan.problem.dtype ?? 'float64';
+  const cause =
+    plan.problem.eps === 0
+      ? 'With eps = 0, an all-zero row or column of V (or a product that underflowed to 0) divides 0 by 0: use eps > 0 (the default is 2^-23).'
+      : `A product of the updates overflowed: entries of V above about ${dtype === 'float32' ? '1e19' : '1e150'} square to more ` +
+        `than the largest ${dtype} (${dtype === 'float32' ? '3.4e38' : '1.8e308'}). Scale V down (divide it by its largest entry, ` +
+        'fit, and multiply W by the same factor).';
+  return new RangeError(`nmfkit: the fit cannot be computed in ${dtype}: ${what} is ${value}. ${cause}`);
+}
+
+/** Throws {@link notComputable} unless every entry of a result matrix is finite. */
+function checkFinite(plan: FitPlan, name: 'W' | 'H', m: Matrix): void {
+  const { data, cols } = m;
+  for (let k = 0; k < data.length; k++) {
+    const x = data[k]!;
+    if (x - x !== 0) throw notComputable(plan, `${name}.data[${k}] (row ${Math.floor(k / cols)}, column ${k % cols})`, x);
+  }
+}
+
 export function buildResult(plan: FitPlan, outcome: DriverOutcome, backend: BackendName): NmfResult {
   const { rows, cols, rank } = plan.problem;
   const W: Matrix = { rows, cols: rank, data: outcome.kernel.W };
   const H: Matrix = { rows: rank, cols, data: outcome.kernel.H };
+  for (const name of ['spectralError', 'frobeniusError'] as const) {
+    if (!Number.isFinite(outcome.kernel[name])) throw notComputable(plan, name, outcome.kernel[name]);
+  }
+  checkFinite(plan, 'W', W);
+  checkFinite(plan, 'H', H);
   return {
     W,
     H,

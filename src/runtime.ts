@@ -15,4 +15,9 @@ export interface Runtime {
   beforeSync(backend: BackendName): void;
   /** How many fits may run at once: the number of runners a batch uses. */
   concurrency(): number;
+  /**
+   * Loads what async fits need before they choose a backend (the WebAssembly-only entry: its lazy `ready()`).
+   * Absent where backends load synchronously on first use.
+   */
+  prepare?(): Promise<void>;
 }

@@ -11,8 +11,8 @@
  *    cores.
  * `NMFKIT_THREADS=n` sets `fits` at startup; `setThreads()` changes both at run time.
  */
-import { availableParallelism } from 'node:os';
-import { checkCount, checkKnownKeys, describe } from './validate.js';
+import { availableParallelism, totalmem } from 'node:os';
+import { checkCount, describe, readOptions, setMemoryLimit } from './validate.js';
 
 export interface ThreadSettings {
   /** Fits that run at once, per backend. */
@@ -24,6 +24,18 @@ export interface ThreadSettings {
 }
 
 type Listener = (settings: ThreadSettings) => void;
+
+/**
+ * Memory, the other machine resource: a fit whose buffers cannot fit in this machine's memory (or the cgroup
+ * limit of its container, if lower) is refused with a RangeError before anything is allocated, instead of ending
+ * in an out-of-memory kill of the process (validate.ts, checkFitMemory).
+ */
+function machineMemory(): number {
+  const total = totalmem();
+  const constrained = process.constrainedMemory?.() ?? 0;
+  return constrained > 0 && constrained < total ? constrained : total;
+}
+setMemoryLimit(machineMemory());
 
 const listeners: Listener[] = [];
 
@@ -61,10 +73,10 @@ export function setThreads(settings: number | { readonly fits?: number; readonly
   if (typeof settings === 'number') {
     next = { fits: checkCount('threads', settings), blasThreads: base.blasThreads };
   } else if (settings !== null && typeof settings === 'object') {
-    checkKnownKeys('threads', settings, ['fits', 'blasThreads']);
+    const s = readOptions('threads', settings, ['fits', 'blasThreads'], 'a number or { fits, blasThreads }');
     next = {
-      fits: settings.fits === undefined ? base.fits : checkCount('threads.fits', settings.fits),
-      blasThreads: settings.blasThreads === undefined ? base.blasThreads : checkCount('threads.blasThreads', settings.blasThreads),
+      fits: s.fits === undefined ? base.fits : checkCount('threads.fits', s.fits),
+      blasThreads: s.blasThreads === undefined ? base.blasThreads : checkCount('threads.blasThreads', s.blasThreads),
     };
   } else {
     throw new TypeError(`threads must be a number or { fits, blasThreads }, got ${describe(settings)}`);

@@ -2,8 +2,14 @@
  * Validation helpers. Every check names the argument, and for entries the index and the value, so a caller can
  * find the bad number without a debugger. Wrong kinds of thing are TypeErrors; right kind, wrong value are
  * RangeErrors. Nothing here modifies its input: matrices come back as fresh float64 copies.
+ *
+ * Hostile input: every read of the caller's objects (properties, array entries, proxy traps) goes through a helper
+ * that turns an exception thrown by a getter or a proxy trap into a TypeError naming what was being read, and
+ * every option and every matrix property is read once, so a getter cannot show validation one value and the fit
+ * another. Typed arrays are recognised by their internal slots (not by `instanceof` or `length`, which a caller
+ * can fake), and a detached one is reported as such.
  */
-import type { Matrix, MatrixInput } from './types.js';
+import type { Matrix } from './types.js';
 
 /** Formats a value for an error message without throwing on symbols, proxies or huge arrays. */
 export function describe(value: unknown): string {
@@ -15,13 +21,144 @@ export function describe(value: unknown): string {
     if (typeof value === 'function') return 'a function';
     if (value === null) return 'null';
     if (value === undefined) return 'undefined';
+    const typed = typedArrayName(value);
+    if (typed !== undefined) return `a ${typed}`;
     if (Array.isArray(value)) return `an array of length ${value.length}`;
-    if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
+    if (ArrayBuffer.isView(value)) return 'a DataView';
     return 'an object';
   } catch {
     return 'an unreadable value';
   }
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Reading the caller's objects.
+
+/** The text of a caught exception, for a message, without throwing again. */
+function errorText(error: unknown): string {
+  try {
+    if (error instanceof Error) return `${error.name}: ${error.message}`;
+  } catch {
+    // a hostile error object: fall through
+  }
+  return describe(error);
+}
+
+/** A TypeError saying that reading `where` threw (a getter or proxy trap of the caller's); the original is its cause. */
+function unreadable(where: string, cause: unknown): TypeError {
+  return new TypeError(`${where} could not be read: ${errorText(cause)}`, { cause });
+}
+
+/** `object[key]`; a getter or proxy trap that throws becomes a TypeError naming `where`. */
+export function readProperty(where: string, object: object, key: PropertyKey): unknown {
+  try {
+    return (object as Record<PropertyKey, unknown>)[key];
+  } catch (cause) {
+    throw unreadable(where, cause);
+  }
+}
+
+/** Array.isArray, but false instead of a throw for a revoked proxy (whose reads then fail with a named TypeError). */
+function isArray(value: unknown): value is readonly unknown[] {
+  try {
+    return Array.isArray(value);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether `value` is a real AbortSignal: the brand check of its `aborted` getter, which (unlike `instanceof`) a
+ * proxy or an object with AbortSignal.prototype cannot pass, so `signal.aborted` and `AbortSignal.any` work on it.
+ */
+export function isAbortSignal(value: unknown): value is AbortSignal {
+  try {
+    ABORTED.call(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+const ABORTED = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')!.get! as (this: unknown) => boolean;
+
+// %TypedArray%.prototype's getters read internal slots: they cannot be faked by a proxy, a subclass or an own
+// `length` property, and the tag getter returns undefined (never throws) for anything that is not a typed array.
+const TYPED_ARRAY_PROTOTYPE = Object.getPrototypeOf(Int8Array.prototype) as object;
+const typedArrayGetter = (key: PropertyKey): ((this: unknown) => unknown) =>
+  Object.getOwnPropertyDescriptor(TYPED_ARRAY_PROTOTYPE, key)!.get! as (this: unknown) => unknown;
+const TYPED_ARRAY_TAG = typedArrayGetter(Symbol.toStringTag);
+const TYPED_ARRAY_LENGTH = typedArrayGetter('length');
+const TYPED_ARRAY_BUFFER = typedArrayGetter('buffer');
+
+/** 'Float64Array', 'Int32Array', … for a real typed array, undefined for anything else (proxies included). */
+function typedArrayName(value: unknown): string | undefined {
+  return TYPED_ARRAY_TAG.call(value) as string | undefined;
+}
+
+/** Whether a typed array's buffer was detached (transferred to a worker, `structuredClone(…, { transfer })`, …). */
+function isDetached(array: unknown): boolean {
+  const buffer = TYPED_ARRAY_BUFFER.call(array) as ArrayBufferLike & { detached?: boolean };
+  if (typeof buffer.detached === 'boolean') return buffer.detached;
+  try {
+    // Node 20 has no ArrayBuffer.prototype.detached; a view on a detached buffer cannot be constructed.
+    new Uint8Array(buffer, 0, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Reads the options `known` of an options object, once each, after checking it is an object and has no other own
+ * keys. A getter or proxy trap that throws becomes a TypeError naming the option.
+ */
+export function readOptions<K extends string>(
+  name: string,
+  value: unknown,
+  known: readonly K[],
+  expectation = 'an object',
+): { [P in K]?: unknown } {
+  if (value === null || typeof value !== 'object' || isArray(value)) {
+    throw new TypeError(`${name} must be ${expectation}, got ${describe(value)}`);
+  }
+  checkKnownKeys(name, value, known);
+  const values: { [P in K]?: unknown } = {};
+  for (const key of known) values[key] = readProperty(`${name}.${key}`, value, key);
+  return values;
+}
+
+/**
+ * A plain copy of an object's own properties (enumerable or not, string and symbol keys), each read once; a
+ * getter or proxy trap that throws becomes a TypeError naming the property.
+ */
+export function readOwnProperties(name: string, value: object): Record<PropertyKey, unknown> {
+  let keys: (string | symbol)[];
+  try {
+    keys = Reflect.ownKeys(value);
+  } catch (cause) {
+    throw unreadable(`the keys of ${name}`, cause);
+  }
+  const copy: Record<PropertyKey, unknown> = {};
+  for (const key of keys) copy[key] = readProperty(`${name}.${String(key)}`, value, key);
+  return copy;
+}
+
+/** A plain copy of an array's first `length` entries (holes read as undefined), each read once. */
+export function readArray(name: string, value: readonly unknown[], maxLength: number): unknown[] {
+  const length = readProperty(`${name}.length`, value, 'length');
+  if (typeof length !== 'number' || !Number.isInteger(length) || length < 0) {
+    throw new TypeError(`${name}.length must be a non-negative integer, got ${describe(length)}`);
+  }
+  if (length > maxLength) {
+    throw new RangeError(`${name} has ${length} entries, more than the ${maxLength} one call takes (split it into several calls)`);
+  }
+  const copy = new Array<unknown>(length);
+  for (let i = 0; i < length; i++) copy[i] = readProperty(`${name}[${i}]`, value, i);
+  return copy;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Scalars and options.
 
 /** A positive (or, with `allowZero`, non-negative) integer that fits the 32-bit sizes the kernels use. */
 export function checkCount(name: string, value: unknown, allowZero = false): number {
@@ -52,7 +189,13 @@ export function checkChoice<T extends string>(name: string, value: unknown, choi
 
 /** Rejects option names that nmfkit does not know, so a typo is an error and not a silent default. */
 export function checkKnownKeys(name: string, object: object, known: readonly string[]): void {
-  for (const key of Reflect.ownKeys(object)) {
+  let keys: (string | symbol)[];
+  try {
+    keys = Reflect.ownKeys(object);
+  } catch (cause) {
+    throw unreadable(`the keys of ${name}`, cause);
+  }
+  for (const key of keys) {
     if (typeof key !== 'string' || !known.includes(key)) {
       const hint = typeof key === 'string' ? closest(key, known) : undefined;
       throw new TypeError(`unknown option ${name}.${String(key)}${hint ? ` (did you mean '${hint}'?)` : ''}`);
@@ -65,6 +208,9 @@ function closest(key: string, known: readonly string[]): string | undefined {
   return known.find((k) => k.toLowerCase() === lower || k.toLowerCase().startsWith(lower) || lower.startsWith(k.toLowerCase()));
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Matrices.
+
 /** The size a matrix should have, where it is known: checked against the input with a message saying why. */
 export interface ExpectedShape {
   readonly rows: number;
@@ -75,35 +221,42 @@ export interface ExpectedShape {
 
 /**
  * Reads any accepted matrix form into a fresh row-major Float64Array, checking shape and that every entry is a
- * finite number ≥ 0.
+ * finite number ≥ 0. The shape (and its size) is checked before anything is allocated.
  */
 export function toMatrix(name: string, input: unknown, expected?: ExpectedShape): Matrix {
   if (input === null || typeof input !== 'object') {
     throw new TypeError(`${name} must be a matrix ({ rows, cols, data } or an array of rows), got ${describe(input)}`);
   }
-  const matrix = Array.isArray(input) ? fromRows(name, input) : fromShaped(name, input as Record<string, unknown>);
-  if (expected && (matrix.rows !== expected.rows || matrix.cols !== expected.cols)) {
-    throw new RangeError(
-      `${name} must be ${expected.rows}×${expected.cols} (${expected.why}), got ${matrix.rows}×${matrix.cols}`,
-    );
-  }
-  return matrix;
+  return isArray(input) ? fromRows(name, input, expected) : fromShaped(name, input, expected);
 }
 
-function fromRows(name: string, rows: readonly unknown[]): Matrix {
-  const rowCount = checkCount(`${name}.length (rows)`, rows.length);
-  const first = rows[0];
-  if (!Array.isArray(first)) throw new TypeError(`${name}[0] must be an array of numbers, got ${describe(first)}`);
-  const cols = checkCount(`${name}[0].length (columns)`, first.length);
+function checkShape(name: string, rows: number, cols: number, expected: ExpectedShape | undefined): void {
+  if (expected && (rows !== expected.rows || cols !== expected.cols)) {
+    throw new RangeError(`${name} must be ${expected.rows}×${expected.cols} (${expected.why}), got ${rows}×${cols}`);
+  }
+}
+
+function fromRows(name: string, rows: readonly unknown[], expected: ExpectedShape | undefined): Matrix {
+  const rowCount = checkCount(`${name}.length (rows)`, readProperty(`${name}.length`, rows, 'length'));
+  const first = readProperty(`${name}[0]`, rows, 0);
+  if (!isArray(first)) throw new TypeError(`${name}[0] must be an array of numbers, got ${describe(first)}`);
+  const cols = checkCount(`${name}[0].length (columns)`, readProperty(`${name}[0].length`, first, 'length'));
+  checkShape(name, rowCount, cols, expected);
   const data = new Float64Array(checkedSize(name, rowCount, cols));
   for (let i = 0; i < rowCount; i++) {
-    const row = rows[i];
-    if (!Array.isArray(row)) throw new TypeError(`${name}[${i}] must be an array of numbers, got ${describe(row)}`);
-    if (row.length !== cols) {
-      throw new RangeError(`${name} is ragged: ${name}[${i}] has ${row.length} entries, ${name}[0] has ${cols}`);
+    const row = i === 0 ? first : readProperty(`${name}[${i}]`, rows, i);
+    if (!isArray(row)) throw new TypeError(`${name}[${i}] must be an array of numbers, got ${describe(row)}`);
+    const length = i === 0 ? cols : readProperty(`${name}[${i}].length`, row, 'length');
+    if (length !== cols) {
+      throw new RangeError(`${name} is ragged: ${name}[${i}] has ${describe(length)} entries, ${name}[0] has ${cols}`);
     }
     for (let j = 0; j < cols; j++) {
-      const x: unknown = row[j];
+      let x: unknown;
+      try {
+        x = row[j];
+      } catch (cause) {
+        throw unreadable(`${name}[${i}][${j}]`, cause);
+      }
       if (!isEntry(x)) checkEntry(name, x, i, j, `${name}[${i}][${j}]`);
       data[i * cols + j] = x as number;
     }
@@ -111,32 +264,48 @@ function fromRows(name: string, rows: readonly unknown[]): Matrix {
   return { rows: rowCount, cols, data };
 }
 
-function fromShaped(name: string, input: Record<string, unknown>): Matrix {
-  const rows = checkCount(`${name}.rows`, input.rows);
-  const cols = checkCount(`${name}.cols`, input.cols);
-  const source = input.data;
+function fromShaped(name: string, input: object, expected: ExpectedShape | undefined): Matrix {
+  const rows = checkCount(`${name}.rows`, readProperty(`${name}.rows`, input, 'rows'));
+  const cols = checkCount(`${name}.cols`, readProperty(`${name}.cols`, input, 'cols'));
+  const source = readProperty(`${name}.data`, input, 'data');
+  checkShape(name, rows, cols, expected);
   const size = checkedSize(name, rows, cols);
-  if (!(source instanceof Float64Array || source instanceof Float32Array || Array.isArray(source))) {
-    throw new TypeError(`${name}.data must be a Float64Array, Float32Array or number[], got ${describe(source)}`);
-  }
-  if (source.length !== size) {
-    throw new RangeError(`${name}.data has ${source.length} entries, but ${name}.rows × ${name}.cols = ${rows}×${cols} = ${size}`);
-  }
-  if (Array.isArray(source)) {
-    const data = new Float64Array(size);
+  const typed = typedArrayName(source);
+  if (typed === 'Float64Array' || typed === 'Float32Array') {
+    const length = TYPED_ARRAY_LENGTH.call(source) as number;
+    if (length !== size) {
+      if (isDetached(source)) {
+        throw new TypeError(`${name}.data is a ${typed} whose buffer has been detached (transferred), so it holds no entries`);
+      }
+      throw new RangeError(`${name}.data has ${length} entries, but ${name}.rows × ${name}.cols = ${rows}×${cols} = ${size}`);
+    }
+    // Typed arrays hold numbers only: copy (widening float32) in one native step — which also takes a snapshot of
+    // a SharedArrayBuffer-backed array that another thread may be writing — then one tight pass for the values,
+    // working out where a bad one sits only when there is one.
+    const data = new Float64Array(source as Float64Array | Float32Array);
     for (let k = 0; k < size; k++) {
-      const x: unknown = source[k];
+      const x = data[k]!;
       if (!isEntry(x)) checkEntry(name, x, Math.floor(k / cols), k % cols, `${name}.data[${k}]`);
-      data[k] = x as number;
     }
     return { rows, cols, data };
   }
-  // Typed arrays hold numbers only: copy (widening float32) in one native step, then one tight pass for the
-  // values, working out where a bad one sits only when there is one.
-  const data = new Float64Array(source);
+  if (typed !== undefined || !isArray(source)) {
+    throw new TypeError(`${name}.data must be a Float64Array, Float32Array or number[], got ${describe(source)}`);
+  }
+  const length = readProperty(`${name}.data.length`, source, 'length');
+  if (length !== size) {
+    throw new RangeError(`${name}.data has ${describe(length)} entries, but ${name}.rows × ${name}.cols = ${rows}×${cols} = ${size}`);
+  }
+  const data = new Float64Array(size);
   for (let k = 0; k < size; k++) {
-    const x = data[k]!;
+    let x: unknown;
+    try {
+      x = source[k];
+    } catch (cause) {
+      throw unreadable(`${name}.data[${k}]`, cause);
+    }
     if (!isEntry(x)) checkEntry(name, x, Math.floor(k / cols), k % cols, `${name}.data[${k}]`);
+    data[k] = x as number;
   }
   return { rows, cols, data };
 }
@@ -155,10 +324,55 @@ function checkEntry(name: string, value: unknown, i: number, j: number, where: s
   throw new Error(`nmfkit internal error: ${where} was reported bad but is ${describe(value)}`);
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Sizes and memory.
+
+/**
+ * Bytes of memory a fit may plan on. Unlimited here (the per-array limit of {@link checkedSize} still holds); the
+ * Node entry sets it to the machine's memory (threads.ts), and the wasm backend has its own cap.
+ */
+let memoryLimit = Infinity;
+
+/** Sets the memory a fit may plan on (bytes; Infinity for no limit beyond the per-array one). */
+export function setMemoryLimit(bytes: number): void {
+  if (!(bytes > 0)) throw new RangeError(`the memory limit must be a positive number of bytes, got ${describe(bytes)}`);
+  memoryLimit = bytes;
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes < 2 ** 30) return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+  if (bytes < 2 ** 40) return `${(bytes / 2 ** 30).toFixed(1)} GiB`;
+  return `${bytes.toExponential(2)} bytes`;
+}
+
 /** rows·cols as a safe array length, or a RangeError before anything is allocated. */
 export function checkedSize(name: string, rows: number, cols: number): number {
   const size = rows * cols;
   // Typed arrays of float64 are capped far below 2^53; 2^31 entries (16 GiB) is already beyond any sane fit here.
   if (size > 0x7fffffff) throw new RangeError(`${name} is too large: ${rows}×${cols} = ${size} entries (limit 2^31 - 1)`);
+  if (size * 8 > memoryLimit) {
+    throw new RangeError(
+      `${name} is too large: ${rows}×${cols} = ${size} entries need ${formatBytes(size * 8)} as float64, more than ` +
+        `this machine's ${formatBytes(memoryLimit)} of memory`,
+    );
+  }
   return size;
+}
+
+/**
+ * Rejects, before anything of the fit is allocated, a K×N fit of rank R that cannot fit in memory. The bound is a
+ * lower one on what any backend needs, so it never rejects a fit that could run: the facade's float64 copies of
+ * V, W0 and H0 (8 bytes an entry), the backend's own copies (at least 4 bytes an entry, float32) and one R×R
+ * float64 Gram (every backend forms WᵀW and HHᵀ). Exceeding the machine's memory would otherwise end in an
+ * out-of-memory kill of the whole process rather than an error.
+ */
+export function checkFitMemory(rows: number, cols: number, rank: number): void {
+  const entries = rows * cols + rows * rank + rank * cols;
+  const bytes = 12 * entries + 8 * rank * rank;
+  if (bytes > memoryLimit) {
+    throw new RangeError(
+      `options.rank = ${rank} with a ${rows}×${cols} V needs at least ${formatBytes(bytes)} (V, W, H and R×R ` +
+        `Grams), more than this machine's ${formatBytes(memoryLimit)} of memory`,
+    );
+  }
 }

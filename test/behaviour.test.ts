@@ -1,7 +1,10 @@
 /** The facade's promises: inputs untouched, seeding, normalisation, callbacks, backend choice, agreement. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { backendInfo, nmf, nmfSync, type NmfOptions } from '../src/index.js';
-import { multiply } from '../src/result.js';
+import { buildResult, multiply } from '../src/result.js';
+import { chooseBackend } from '../src/backends/select.js';
+import { driveSync } from '../src/driver.js';
+import { planFit } from '../src/options.js';
 import { Random } from '../src/random.js';
 import { BACKENDS, backendAvailable, loadFixture, randomMatrix, relativeError } from './helpers.js';
 
@@ -151,6 +154,64 @@ describe('native and wasm agree', () => {
     expect(relativeError(a.wChange, b.wChange)).toBeLessThan(1e-9);
     expect(relativeError([a.spectralError], [b.spectralError])).toBeLessThan(1e-9);
     expect(relativeError([a.frobeniusError], [b.frobeniusError])).toBeLessThan(1e-9);
+  });
+
+  // The fused sweep (FitProblem.kernel, not a user option): blockRows 0 sizes blocks for L2 (600×500: blocks of
+  // 128 rows in float64, the last one 88), the others give several blocks and a remainder block.
+  const fusedShapes: [number, number, number, number][] = [
+    [600, 500, 12, 0],
+    [600, 500, 12, 64],
+    [129, 80, 5, 7],
+    [200, 150, 17, 16],
+    [23, 1, 2, 5],
+  ];
+  it.skipIf(!both).each(fusedShapes)('%i×%i rank %i, fused kernel with blockRows %i, 60 iterations', (K, N, R, blockRows) => {
+    const V = randomMatrix(K, N, K * 1000 + N);
+    const problem = (backend: 'native' | 'wasm') => {
+      const plan = planFit(V, { rank: R, seed: 5, maxIter: 60, tol: 0, backend });
+      return { ...plan, problem: { ...plan.problem, kernel: 'fused' as const, blockRows } };
+    };
+    const run = (backend: 'native' | 'wasm') => {
+      const plan = problem(backend);
+      const fit = chooseBackend(backend).createFit(plan.problem);
+      expect(fit.vPasses).toBe(1);
+      return buildResult(plan, driveSync(fit, plan), backend);
+    };
+    const a = run('native');
+    const b = run('wasm');
+    expect(relativeError(a.W.data, b.W.data)).toBeLessThan(1e-9);
+    expect(relativeError(a.H.data, b.H.data)).toBeLessThan(1e-9);
+    expect(relativeError(a.hChange, b.hChange)).toBeLessThan(1e-9);
+    expect(relativeError(a.wChange, b.wChange)).toBeLessThan(1e-9);
+    expect(relativeError([a.spectralError], [b.spectralError])).toBeLessThan(1e-9);
+    expect(relativeError([a.frobeniusError], [b.frobeniusError])).toBeLessThan(1e-9);
+    // And each agrees with its own plain kernel (wasm bit for bit: its block sums resume the same running sums).
+    const plain = nmfSync(V, { rank: R, seed: 5, maxIter: 60, tol: 0, backend: 'wasm' });
+    expect(b.W.data).toEqual(plain.W.data);
+    expect(b.hChange).toEqual(plain.hChange);
+    const nativePlain = nmfSync(V, { rank: R, seed: 5, maxIter: 60, tol: 0, backend: 'native' });
+    expect(relativeError(a.W.data, nativePlain.W.data)).toBeLessThan(1e-12);
+  });
+
+  it.skipIf(!both)('the automatic kernel choice: fused on native from V ≥ 8 MiB, plain on wasm; they agree', () => {
+    // 1100×1000 float64 is 8.8 MB: native sweeps it in blocks of 65 rows (the last one 60), wasm runs plain.
+    const V = randomMatrix(1100, 1000, 77);
+    const options: NmfOptions = { rank: 4, seed: 3, maxIter: 30, tol: 0 };
+    const passes = (backend: 'native' | 'wasm', matrix: typeof V) => {
+      const fit = chooseBackend(backend).createFit(planFit(matrix, options).problem);
+      fit.dispose();
+      return fit.vPasses;
+    };
+    expect(passes('native', V)).toBe(1);
+    expect(passes('wasm', V)).toBe(2);
+    expect(passes('native', randomMatrix(300, 200, 1))).toBe(2);
+    const a = nmfSync(V, { ...options, backend: 'native' });
+    const b = nmfSync(V, { ...options, backend: 'wasm' });
+    expect(relativeError(a.W.data, b.W.data)).toBeLessThan(1e-9);
+    expect(relativeError(a.H.data, b.H.data)).toBeLessThan(1e-9);
+    expect(relativeError(a.hChange, b.hChange)).toBeLessThan(1e-9);
+    expect(relativeError(a.wChange, b.wChange)).toBeLessThan(1e-9);
+    expect(relativeError([a.spectralError], [b.spectralError])).toBeLessThan(1e-9);
   });
 
   it.skipIf(!both)('the same seed gives the same W0 and H0 on both', () => {

@@ -1,7 +1,30 @@
 /** Every seed fixture on both backends, sync and async: the seed's numbers to 1e-9. */
 import { describe, expect, it } from 'vitest';
 import { nmf, nmfSync, type NmfOptions, type NmfResult } from '../src/index.js';
+import type { KernelChoice } from '../src/contract.js';
+import { driveAsync, driveSync } from '../src/driver.js';
+import { planFit } from '../src/options.js';
+import { buildResult } from '../src/result.js';
+import { chooseBackend } from '../src/backends/select.js';
 import { BACKENDS, backendAvailable, closeTo, loadFixtures, relativeError, type Fixture } from './helpers.js';
+
+/**
+ * nmfSync / nmf with the iteration kernel forced (FitProblem.kernel and blockRows are not user options: the
+ * backends choose by size, and the fixtures are all small enough for the plain kernel).
+ */
+function fitWithKernel(V: Fixture['input']['V'], options: NmfOptions, kernel: KernelChoice, blockRows: number): NmfResult {
+  const base = planFit(V, options);
+  const plan = { ...base, problem: { ...base.problem, kernel, blockRows } };
+  const backend = chooseBackend(plan.backend);
+  return buildResult(plan, driveSync(backend.createFit(plan.problem), plan), backend.name);
+}
+
+async function fitWithKernelAsync(V: Fixture['input']['V'], options: NmfOptions, kernel: KernelChoice, blockRows: number): Promise<NmfResult> {
+  const base = planFit(V, options);
+  const plan = { ...base, problem: { ...base.problem, kernel, blockRows } };
+  const backend = chooseBackend(plan.backend);
+  return buildResult(plan, await driveAsync(backend.createAsyncFit(plan.problem), plan), backend.name);
+}
 
 function optionsOf(f: Fixture, backend: 'native' | 'wasm'): NmfOptions {
   return {
@@ -58,6 +81,26 @@ describe.each(BACKENDS)('seed fixtures on %s', (backend) => {
     const result = await nmf(f.input.V, optionsOf(f, backend));
     expect(result.backend).toBe(backend);
     expectMatchesFixture(result, f);
+  });
+
+  // The fused sweep over blocks of V's rows: one block of all rows (blockRows 0: sized for L2, capped at K), and
+  // blocks of 3 rows (several blocks and a remainder block on every fixture with K ≥ 4).
+  it.skipIf(!backendAvailable(backend)).each(fixtures.flatMap((f) => [[f.name, 0, f], [f.name, 3, f]] as const))(
+    '%s (fused kernel, blockRows %i)',
+    (_name, blockRows, f) => {
+      const result = fitWithKernel(f.input.V, optionsOf(f, backend), 'fused', blockRows);
+      expect(result.backend).toBe(backend);
+      expectMatchesFixture(result, f);
+    },
+  );
+
+  it.skipIf(!backendAvailable(backend)).each(fixtures.map((f) => [f.name, f] as const))('%s (fused kernel, nmf)', async (_name, f) => {
+    const result = await fitWithKernelAsync(f.input.V, optionsOf(f, backend), 'fused', 2);
+    expectMatchesFixture(result, f);
+  });
+
+  it.skipIf(!backendAvailable(backend)).each(fixtures.map((f) => [f.name, f] as const))('%s (plain kernel forced)', (_name, f) => {
+    expectMatchesFixture(fitWithKernel(f.input.V, optionsOf(f, backend), 'plain', 0), f);
   });
 
   it.skipIf(!backendAvailable(backend))('all-zero V gives zeros and no NaN', () => {

@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import type { AsyncKernelFit, Backend, BackendDetails, FitProblem, KernelFit, KernelNormalize, KernelResult } from '../contract.js';
+import type { AsyncKernelFit, Backend, BackendDetails, Dtype, FitProblem, KernelChoice, KernelFit, KernelNormalize, KernelResult } from '../contract.js';
 
 export type NativeLoad = { ok: true; backend: Backend } | { ok: false; reason: string; fix: string };
 
@@ -19,6 +19,7 @@ interface AddonFit {
   finish(normalize: KernelNormalize): KernelResult;
   finishAsync(normalize: KernelNormalize): Promise<KernelResult>;
   dispose(): void;
+  vPasses(): number;
 }
 
 interface Addon {
@@ -31,6 +32,9 @@ interface Addon {
     H: Float64Array,
     eps: number,
     tol: number,
+    dtype?: Dtype,
+    kernel?: KernelChoice,
+    blockRows?: number,
   ) => AddonFit;
   blasInfo(): BlasInfo;
   setBlasThreads(threads: number): void;
@@ -85,6 +89,7 @@ function syncFit(fit: AddonFit): KernelFit {
     run: (steps, hChange, wChange, offset) => fit.run(steps, hChange, wChange, offset),
     finish: (normalize) => fit.finish(normalize),
     dispose: () => fit.dispose(),
+    vPasses: fit.vPasses(),
   };
 }
 
@@ -113,10 +118,13 @@ export function loadNativeBackend(): NativeLoad {
       addon = loaded as Addon;
     }
     const native = addon;
+    const create = (p: FitProblem): AddonFit =>
+      new native.Fit(p.rows, p.cols, p.rank, p.V, p.W, p.H, p.eps, p.tol, p.dtype ?? 'float64', p.kernel ?? 'auto', p.blockRows ?? 0);
     const backend: Backend = {
       name: 'native',
-      createFit: (p: FitProblem) => syncFit(new native.Fit(p.rows, p.cols, p.rank, p.V, p.W, p.H, p.eps, p.tol)),
-      createAsyncFit: (p: FitProblem) => asyncFit(new native.Fit(p.rows, p.cols, p.rank, p.V, p.W, p.H, p.eps, p.tol)),
+      dtypes: ['float64', 'float32'],
+      createFit: (p: FitProblem) => syncFit(create(p)),
+      createAsyncFit: (p: FitProblem) => asyncFit(create(p)),
       details: () => ({ blas: native.blasInfo() }),
     };
     return { ok: true, backend };

@@ -6,6 +6,7 @@
  */
 import type { Backend } from '../contract.js';
 import type { BackendInfo, BackendName } from '../types.js';
+import { environmentChoice, unavailable } from './choice.js';
 import { loadNativeBackend, type NativeLoad } from './native.js';
 import { loadWasmBackendSync } from './wasm-node.js';
 import { applyBlasThreads } from '../schedule.js';
@@ -30,29 +31,17 @@ function wasm(): WasmLoad {
     try {
       wasmLoad = { ok: true, backend: loadWasmBackendSync() };
     } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
       wasmLoad = {
         ok: false,
-        reason: error instanceof Error ? error.message : String(error),
-        fix: 'run `npm run build:wasm` in the nmfkit package (the file wasm/nmfkit.wasm is missing or invalid), and use a runtime with WebAssembly SIMD (Node ≥ 16.4)',
+        reason,
+        fix: reason.startsWith('NMFKIT_WASM_MAX_MEMORY')
+          ? 'unset NMFKIT_WASM_MAX_MEMORY or set it to a number of bytes between 1M and 4G'
+          : 'run `npm run build:wasm` in the nmfkit package (the file wasm/nmfkit.wasm is missing or invalid), and use a runtime with WebAssembly SIMD (Node ≥ 16.4)',
       };
     }
   }
   return wasmLoad;
-}
-
-/** The `NMFKIT_BACKEND` override, or undefined when unset or 'auto'. */
-function environmentChoice(): BackendName | undefined {
-  const value = globalThis.process?.env?.NMFKIT_BACKEND?.trim();
-  if (value === undefined || value === '' || value === 'auto') return undefined;
-  if (value === 'native' || value === 'wasm') return value;
-  throw new RangeError(`NMFKIT_BACKEND must be 'native', 'wasm' or 'auto', got ${JSON.stringify(value)}`);
-}
-
-/** An Error saying why a backend is unavailable and how to fix it. */
-function unavailable(name: BackendName, load: { reason: string; fix: string }, why: string): Error {
-  return new Error(`nmfkit: the ${name} backend was requested (${why}) but is not available: ${load.reason}. Fix: ${load.fix}`, {
-    cause: load,
-  });
 }
 
 /** The backend for a call's `backend` option. */
@@ -83,11 +72,17 @@ export function backendInfo(): BackendInfo {
   const w = wasm();
   const backend: BackendName = forced ?? (n.ok ? 'native' : 'wasm');
   return {
+    entry: 'node',
     backend,
     chosenBy: forced ? 'NMFKIT_BACKEND' : 'auto',
     native: n.ok ? { loaded: true, blas: n.backend.details().blas! } : { loaded: false, reason: n.reason, fix: n.fix },
     wasm: w.ok
-      ? { loaded: true, simd: w.backend.details().simd ?? false, memoryBytes: w.backend.details().memoryBytes ?? 0 }
+      ? {
+          loaded: true,
+          simd: w.backend.details().simd ?? false,
+          memoryBytes: w.backend.details().memoryBytes ?? 0,
+          maxMemoryBytes: w.backend.details().maxMemoryBytes ?? 2 ** 32,
+        }
       : { loaded: false, reason: w.reason, fix: w.fix },
     threads: threadSettings(),
   };

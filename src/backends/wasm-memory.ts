@@ -6,8 +6,9 @@
  * first-fit free list with coalescing, grown with `memory.grow` when nothing fits. Wasm memory cannot shrink,
  * so freed blocks are kept for reuse: a long series of fits of one size settles on one block.
  *
- * Every size is checked in plain Number arithmetic (exact up to 2^53) against the 4 GiB limit of a 32-bit
- * memory before anything is touched, and failures are RangeErrors that name the sizes.
+ * Every size is checked in plain Number arithmetic (exact up to 2^53) against the heap's cap — the 4 GiB limit of
+ * a 32-bit memory, or a smaller `maxBytes` (a memory budget, e.g. for a 128 MB edge isolate) — before anything
+ * is touched, and failures are RangeErrors that name the sizes.
  */
 
 /** Bytes of one WebAssembly page. */
@@ -24,7 +25,7 @@ interface FreeBlock {
   size: number;
 }
 
-function formatBytes(bytes: number): string {
+export function formatBytes(bytes: number): string {
   if (!Number.isFinite(bytes)) return String(bytes);
   if (bytes < 1024) return `${bytes} B`;
   const units = ['KiB', 'MiB', 'GiB', 'TiB'];
@@ -46,12 +47,53 @@ export class WasmHeap {
   /** First byte the heap manages and one past the last (= memory size after the last grow we saw). */
   readonly #base: number;
   #end: number;
+  /** Most bytes the linear memory may grow to, and what to call that limit in errors. */
+  readonly #maxBytes: number;
+  readonly #limitName: string;
 
-  constructor(memory: WebAssembly.Memory, heapBase: number) {
-    this.#memory = memory;
+  /**
+   * `maxBytes` caps the linear memory (default and at most 4 GiB); `limitName` says in errors where a smaller cap
+   * comes from (e.g. "maxMemoryBytes"), so the caller knows what to raise.
+   */
+  constructor(memory: WebAssembly.Memory, heapBase: number, maxBytes = MAX_BYTES, limitName = 'maxMemoryBytes') {
+    if (!Number.isInteger(maxBytes) || maxBytes < 0 || maxBytes > MAX_BYTES) {
+      throw new RangeError(`nmfkit wasm: the memory cap must be an integer number of bytes in [0, 2^32], got ${maxBytes}`);
+    }
     this.#base = Math.ceil(heapBase / ALIGN) * ALIGN;
+    const floor = Math.max(memory.buffer.byteLength, this.#base);
+    if (maxBytes < floor) {
+      throw new RangeError(
+        `nmfkit wasm: the memory cap ${limitName} = ${formatBytes(maxBytes)} is below the ${formatBytes(floor)} ` +
+          'of linear memory the module already has or needs for its own data',
+      );
+    }
+    this.#memory = memory;
     this.#end = Math.max(this.#base, memory.buffer.byteLength);
+    this.#maxBytes = maxBytes;
+    this.#limitName = limitName;
     if (this.#end > this.#base) this.#free.push({ start: this.#base, size: this.#end - this.#base });
+  }
+
+  /** The cap on linear memory in bytes (4 GiB when none was set). */
+  get maxBytes(): number {
+    return this.#maxBytes;
+  }
+
+  /** Bytes below the heap (the module's static data and stack): they count against the cap too. */
+  get baseBytes(): number {
+    return this.#base;
+  }
+
+  /** Bytes a block of `bytes` bytes takes in the heap. */
+  static blockBytes(bytes: number): number {
+    return Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
+  }
+
+  /** The limit, as error messages name it after "more than". */
+  limitText(): string {
+    return this.#maxBytes === MAX_BYTES
+      ? 'the 4 GiB a 32-bit WebAssembly memory can hold'
+      : `the cap of ${formatBytes(this.#maxBytes)} on WebAssembly memory (${this.#limitName})`;
   }
 
   /** Bytes of linear memory currently reserved (the memory's size). */
@@ -75,11 +117,9 @@ export class WasmHeap {
     if (!Number.isFinite(bytes) || bytes < 0 || !Number.isInteger(bytes)) {
       throw new RangeError(`nmfkit wasm: invalid size ${bytes} for ${what}`);
     }
-    const size = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
-    if (size > MAX_BYTES - this.#base) {
-      throw new RangeError(
-        `nmfkit wasm: ${what} needs ${formatBytes(bytes)}, more than the 4 GiB a 32-bit WebAssembly memory can hold`,
-      );
+    const size = WasmHeap.blockBytes(bytes);
+    if (size > this.#maxBytes - this.#base) {
+      throw new RangeError(`nmfkit wasm: ${what} needs ${formatBytes(bytes)}, more than ${this.limitText()}`);
     }
     let index = this.#firstFit(size);
     if (index < 0) {
@@ -150,11 +190,11 @@ export class WasmHeap {
     const last = this.#free[this.#free.length - 1];
     const start = last && last.start + last.size === this.#end ? last.start : this.#end;
     const requiredEnd = start + size;
-    const maxPages = MAX_BYTES / PAGE;
-    if (requiredEnd > MAX_BYTES) {
+    const maxPages = Math.floor(this.#maxBytes / PAGE);
+    if (requiredEnd > maxPages * PAGE) {
       throw new RangeError(
-        `nmfkit wasm: ${what} needs ${formatBytes(requested)}; with ${formatBytes(memoryBytes)} of linear ` +
-          `memory in use or reserved, that exceeds the 4 GiB a 32-bit WebAssembly memory can hold`,
+        `nmfkit wasm: ${what} needs ${formatBytes(requested)}; with ${formatBytes(this.liveBytes)} of linear ` +
+          `memory in use by other fits (${formatBytes(memoryBytes)} reserved), that exceeds ${this.limitText()}`,
       );
     }
     const currentPages = memoryBytes / PAGE;

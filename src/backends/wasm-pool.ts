@@ -1,19 +1,45 @@
 /**
- * Worker threads that run wasm fits off the main thread, so `nmf()` on the wasm backend never blocks the event
- * loop. Each worker has its own wasm instance; a fit lives in one worker for its whole life, and new fits go to
- * the worker with the fewest live fits. Workers are started lazily, at most `size` of them, and do not keep the
- * process alive while idle. If a worker dies, every request pending in it is rejected and the next fit gets a
- * fresh worker.
+ * Workers that run wasm fits off the calling thread, so `nmf()` on the wasm backend never blocks it: Node worker
+ * threads (./wasm-node.ts) or Web Workers (./wasm-web.ts), behind one small port abstraction. Each worker has its
+ * own wasm instance; a fit lives in one worker for its whole life, and new fits go to the worker with the fewest
+ * live fits. Workers are started lazily, at most `size()` of them. If a worker dies, every request pending in it
+ * is rejected and the next fit gets a fresh worker.
+ *
+ * Runtime-neutral: no Node built-ins here.
  */
-import { Worker } from 'node:worker_threads';
 import type { AsyncKernelFit, FitProblem, KernelNormalize, KernelResult } from '../contract.js';
 import type { PoolReply, PoolRequest } from './wasm-protocol.js';
 
+/** What the pool tells a freshly spawned worker's port. */
+export interface PortEvents {
+  /** A reply from the worker. */
+  message(reply: PoolReply): void;
+  /** The worker died (failed to start, crashed or exited): every pending and later request fails with `error`. */
+  death(error: Error): void;
+}
+
+/** The pool's handle on one worker. */
+export interface WorkerPort {
+  post(request: PoolRequest, transfer: ArrayBuffer[]): void;
+  /** Called with true when the worker gets work and false when it has none left (Node: ref/unref the thread). */
+  busy(busy: boolean): void;
+}
+
+export interface WasmPoolOptions {
+  /** Starts a worker running wasm-worker-host.ts and connects `events` to it. */
+  readonly spawn: (events: PortEvents) => WorkerPort;
+  /** Most workers; read whenever a fit starts, so the pool follows the thread settings. */
+  readonly size: () => number;
+  /** The compiled module and memory cap every worker instantiates (the `init` request, sent first). */
+  readonly init: () => Omit<Extract<PoolRequest, { type: 'init' }>, 'id' | 'type'>;
+}
+
 /**
- * The worker's compiled script. Resolved from the package's dist/ folder in both layouts (this file in
- * src/backends under the test runner, or in dist/backends when installed): worker threads need JavaScript.
+ * Without SharedArrayBuffer (a web page that is not cross-origin isolated), a stop flag cannot reach a busy
+ * worker: `run` requests then carry this time budget (ms), and the pool stops between them. It bounds how late
+ * an abort or a `maxTime` budget takes effect, at the cost of one message round trip per budget.
  */
-const WORKER_URL = new URL('../../dist/backends/wasm-worker.js', import.meta.url);
+const RUN_BUDGET_MS = 25;
 
 interface Pending {
   resolve(reply: PoolReply): void;
@@ -21,36 +47,36 @@ interface Pending {
 }
 
 class PoolWorker {
-  readonly worker: Worker;
+  readonly port: WorkerPort;
   readonly pending = new Map<number, Pending[]>();
   liveFits = 0;
   dead = false;
   private requests = 0;
 
-  constructor(onDeath: (w: PoolWorker) => void) {
-    this.worker = new Worker(WORKER_URL);
-    this.worker.unref();
-    this.worker.on('message', (reply: PoolReply) => this.settle(reply));
-    const die = (error: Error): void => {
-      if (this.dead) return;
-      this.dead = true;
-      onDeath(this);
-      for (const queue of this.pending.values()) for (const p of queue) p.reject(error);
-      this.pending.clear();
-    };
-    this.worker.on('error', (error) => die(new Error(`nmfkit: a wasm worker thread failed: ${error.message}`, { cause: error })));
-    this.worker.on('exit', (code) => die(new Error(`nmfkit: a wasm worker thread exited (code ${code}) during a fit`)));
+  constructor(spawn: WasmPoolOptions['spawn'], onDeath: (w: PoolWorker) => void) {
+    this.port = spawn({
+      message: (reply) => this.settle(reply),
+      death: (error) => {
+        if (this.dead) return;
+        this.dead = true;
+        onDeath(this);
+        for (const queue of this.pending.values()) for (const p of queue) p.reject(error);
+        this.pending.clear();
+        if (this.requests > 0) this.port.busy(false);
+        this.requests = 0;
+      },
+    });
   }
 
   request(message: PoolRequest, transfer: ArrayBuffer[] = []): Promise<PoolReply> {
-    if (this.dead) return Promise.reject(new Error('nmfkit: the wasm worker thread of this fit has exited'));
+    if (this.dead) return Promise.reject(new Error('nmfkit: the wasm worker of this fit has exited'));
     return new Promise((resolve, reject) => {
       const queue = this.pending.get(message.id) ?? [];
       queue.push({ resolve, reject });
       this.pending.set(message.id, queue);
       // Keep the process alive only while the worker has something to do.
-      if (this.requests++ === 0) this.worker.ref();
-      this.worker.postMessage(message, transfer);
+      if (this.requests++ === 0) this.port.busy(true);
+      this.port.post(message, transfer);
     });
   }
 
@@ -58,7 +84,7 @@ class PoolWorker {
     const queue = this.pending.get(reply.id);
     const next = queue?.shift();
     if (queue && queue.length === 0) this.pending.delete(reply.id);
-    if (--this.requests === 0) this.worker.unref();
+    if (--this.requests === 0) this.port.busy(false);
     if (!next) return;
     if (reply.type === 'failed') {
       const ErrorType = reply.name === 'RangeError' ? RangeError : reply.name === 'TypeError' ? TypeError : Error;
@@ -69,32 +95,51 @@ class PoolWorker {
   }
 }
 
+/** Whether a stop flag can be shared with workers (SharedArrayBuffer exists and can be posted). */
+function sharedMemoryAvailable(): boolean {
+  if (typeof SharedArrayBuffer !== 'function') return false;
+  // A browser page that is not cross-origin isolated may define SharedArrayBuffer but cannot post one.
+  return (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated !== false;
+}
+
 export class WasmPool {
   private readonly workers: PoolWorker[] = [];
   private nextId = 1;
+  private readonly shared = sharedMemoryAvailable();
 
-  /** `size()` is read whenever a fit starts, so the pool follows the thread settings. */
-  constructor(private readonly size: () => number) {}
+  constructor(private readonly options: WasmPoolOptions) {}
 
   /** Starts a fit in the least busy worker. The problem's arrays are transferred to it (detached here). */
   createAsyncFit(problem: FitProblem): AsyncKernelFit {
     const worker = this.pick();
     const id = this.nextId++;
-    const stop = new Int32Array(new SharedArrayBuffer(4));
+    const stop = this.shared ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
+    let cancelled = false;
     worker.liveFits++;
-    const created = worker.request({ type: 'create', id, problem, stop }, [problem.V.buffer, problem.W.buffer, problem.H.buffer] as ArrayBuffer[]);
+    const created = worker.request(
+      { type: 'create', id, problem, ...(stop && { stop }) },
+      [problem.V.buffer, problem.W.buffer, problem.H.buffer] as ArrayBuffer[],
+    );
     let disposed = false;
+    const budgetMs = stop ? undefined : RUN_BUDGET_MS;
     return {
       async runAsync(steps, hChange, wChange, offset) {
         await created;
-        const reply = await worker.request({ type: 'run', id, steps });
-        if (reply.type !== 'ran') throw new Error(`nmfkit: unexpected reply ${reply.type} from the wasm worker`);
-        hChange.set(reply.h, offset);
-        wChange.set(reply.w, offset);
-        return reply.executed;
+        let done = 0;
+        // With a shared stop flag one request runs every step; without, one request per time budget.
+        while (done < steps && !cancelled) {
+          const reply = await worker.request({ type: 'run', id, steps: steps - done, ...(budgetMs !== undefined && { budgetMs }) });
+          if (reply.type !== 'ran') throw new Error(`nmfkit: unexpected reply ${reply.type} from the wasm worker`);
+          hChange.set(reply.h, offset + done);
+          wChange.set(reply.w, offset + done);
+          done += reply.executed;
+          if (reply.converged || budgetMs === undefined) break;
+        }
+        return done;
       },
       cancel() {
-        Atomics.store(stop, 0, 1);
+        cancelled = true;
+        if (stop) Atomics.store(stop, 0, 1);
       },
       async finishAsync(normalize: KernelNormalize): Promise<KernelResult> {
         await created;
@@ -105,7 +150,8 @@ export class WasmPool {
       dispose() {
         if (disposed) return;
         disposed = true;
-        Atomics.store(stop, 0, 1);
+        cancelled = true;
+        if (stop) Atomics.store(stop, 0, 1);
         worker.liveFits--;
         // Disposal cannot fail in a way the caller could act on; a dead worker has freed everything anyway.
         worker.request({ type: 'dispose', id }).catch(() => {});
@@ -127,9 +173,14 @@ export class WasmPool {
   private pick(): PoolWorker {
     let best: PoolWorker | undefined;
     for (const w of this.workers) if (!best || w.liveFits < best.liveFits) best = w;
-    if (best && (best.liveFits === 0 || this.workers.length >= this.size())) return best;
-    const fresh = new PoolWorker((dead) => this.workers.splice(this.workers.indexOf(dead), 1));
+    if (best && (best.liveFits === 0 || this.workers.length >= this.options.size())) return best;
+    const fresh = new PoolWorker(this.options.spawn, (dead) => {
+      const at = this.workers.indexOf(dead);
+      if (at >= 0) this.workers.splice(at, 1);
+    });
     this.workers.push(fresh);
+    // Replies come in order, so a failed init fails the requests after it too (the host rethrows its error).
+    fresh.request({ type: 'init', id: 0, ...this.options.init() }).catch(() => {});
     return fresh;
   }
 }

@@ -1,13 +1,21 @@
 /**
- * Messages between the main thread's wasm pool (wasm-pool.ts) and its worker threads (wasm-worker.ts). Every
- * request gets exactly one reply, and a worker answers in the order it was asked.
+ * Messages between a wasm pool (wasm-pool.ts, on the calling thread) and its workers (wasm-worker-host.ts, run by
+ * a Node worker thread in wasm-worker.ts or a Web Worker in wasm-web-worker.ts). Every request gets exactly one
+ * reply, and a worker answers in the order it was asked.
  */
 import type { FitProblem, KernelNormalize, KernelResult } from '../contract.js';
 
 export type PoolRequest =
-  /** `stop` is a shared Int32Array(1): the main thread stores 1 in it to stop the fit between iterations. */
-  | { readonly type: 'create'; readonly id: number; readonly problem: FitProblem; readonly stop: Int32Array }
-  | { readonly type: 'run'; readonly id: number; readonly steps: number }
+  /** The first request to every worker: the compiled module to instantiate and the cap on its memory. */
+  | { readonly type: 'init'; readonly id: number; readonly module: WebAssembly.Module; readonly maxMemoryBytes: number; readonly maxMemorySetting: string }
+  /**
+   * `stop` is a shared Int32Array(1): the calling thread stores 1 in it to stop the fit between iterations. It is
+   * absent where SharedArrayBuffer is not available (a page that is not cross-origin isolated): the pool then
+   * asks for `run`s with a time budget and stops between them.
+   */
+  | { readonly type: 'create'; readonly id: number; readonly problem: FitProblem; readonly stop?: Int32Array }
+  /** Runs up to `steps` iterations; with `budgetMs`, returns after the first iteration that ends past the budget. */
+  | { readonly type: 'run'; readonly id: number; readonly steps: number; readonly budgetMs?: number }
   | { readonly type: 'finish'; readonly id: number; readonly normalize: KernelNormalize }
   | { readonly type: 'dispose'; readonly id: number }
   /** Bytes of the worker's wasm memory (for backendInfo and leak checks). */
@@ -16,6 +24,14 @@ export type PoolRequest =
 export type PoolReply =
   | { readonly type: 'done'; readonly id: number }
   | { readonly type: 'memory'; readonly id: number; readonly bytes: number }
-  | { readonly type: 'ran'; readonly id: number; readonly executed: number; readonly h: Float64Array; readonly w: Float64Array }
+  /** `converged`: the last iteration passed the tolerance test (why `executed` may be short of `steps`). */
+  | {
+      readonly type: 'ran';
+      readonly id: number;
+      readonly executed: number;
+      readonly converged: boolean;
+      readonly h: Float64Array;
+      readonly w: Float64Array;
+    }
   | { readonly type: 'finished'; readonly id: number; readonly result: KernelResult }
   | { readonly type: 'failed'; readonly id: number; readonly name: string; readonly message: string };

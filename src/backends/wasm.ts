@@ -1,13 +1,16 @@
 /**
- * The WebAssembly backend: AssemblyScript kernels (assembly/, built to wasm/nmfkit.wasm with f64x2 SIMD) behind
- * the {@link Backend} contract.
+ * The WebAssembly backend: AssemblyScript kernels (assembly/, built to wasm/nmfkit.wasm with f64x2 and f32x4
+ * SIMD) behind the {@link Backend} contract.
  *
- * This file imports no Node built-ins, so a browser entry can reuse it: it gets a compiled
- * `WebAssembly.Module` however it likes (see ./wasm-node.ts for Node) and calls {@link createWasmBackend}.
+ * This file imports no Node built-ins, so the WebAssembly-only entry reuses it: each host gets a compiled
+ * `WebAssembly.Module` however it likes (./wasm-node.ts reads the file; ./wasm-web.ts fetches it or takes a
+ * module the caller compiled) and calls {@link createWasmBackend} or {@link instantiateWasmBackend}.
  *
  * Memory: one instance per backend, with its own linear memory. Each fit takes one arena (header + every buffer
  * it needs, laid out by assembly/fit.ts) from a JavaScript-side free list (./wasm-memory.ts); `dispose` gives
- * it back. Views on the memory are made afresh for every copy, since growing the memory detaches old ones.
+ * it back. Views on the memory are made afresh for every copy, since growing the memory detaches old ones. An
+ * optional cap (`maxMemoryBytes`) bounds the linear memory: a fit that would need more is refused with a
+ * RangeError naming the sizes before anything is allocated.
  */
 
 import type {
@@ -19,15 +22,16 @@ import type {
   KernelNormalize,
   KernelResult,
 } from '../contract.js';
-import { WasmHeap } from './wasm-memory.js';
+import { formatBytes, WasmHeap } from './wasm-memory.js';
 
 /** The module's exports (assembly/index.ts). Pointers are u32 but arrive as i32: read them with `>>> 0`. */
 interface NmfkitExports {
   readonly memory: WebAssembly.Memory;
   heapBase(): number;
   fit_runChunk(): number;
-  fit_arenaBytes(K: number, N: number, R: number): number;
-  fit_init(fit: number, K: number, N: number, R: number, eps: number, tol: number): void;
+  fit_chooseBlockRows(K: number, N: number, R: number, bytes: number, kernel: number, blockRows: number): number;
+  fit_arenaBytes(K: number, N: number, R: number, bytes: number, blockRows: number): number;
+  fit_init(fit: number, K: number, N: number, R: number, eps: number, tol: number, bytes: number, blockRows: number): void;
   fit_ptrV(fit: number): number;
   fit_ptrW(fit: number): number;
   fit_ptrH(fit: number): number;
@@ -44,7 +48,7 @@ interface NmfkitExports {
 const REQUIRED_EXPORTS = [
   'memory', 'heapBase', 'fit_runChunk', 'fit_arenaBytes', 'fit_init', 'fit_ptrV', 'fit_ptrW', 'fit_ptrH',
   'fit_ptrHChanges', 'fit_ptrWChanges', 'fit_run', 'fit_converged', 'fit_finish', 'fit_frobeniusError',
-  'fit_lanczosWorkBytes',
+  'fit_lanczosWorkBytes', 'fit_chooseBlockRows',
 ] as const;
 
 /** Largest value of K, N or R: they are passed as i32. */
@@ -69,14 +73,36 @@ const SIMD_HINT =
  * reason) instead of a bare CompileError.
  */
 export function compileWasmModule(bytes: BufferSource): WebAssembly.Module {
-  if (!WebAssembly.validate(bytes)) {
-    throw new Error(`nmfkit: cannot load the WebAssembly backend: the module does not validate. ${SIMD_HINT}.`);
-  }
+  checkValid(bytes);
   try {
     return new WebAssembly.Module(bytes);
   } catch (cause) {
-    throw new Error(`nmfkit: cannot compile the WebAssembly backend. ${SIMD_HINT}.`, { cause });
+    throw compileFailed(cause);
   }
+}
+
+/**
+ * Like {@link compileWasmModule}, but off the calling thread: browsers refuse synchronous compilation of modules
+ * larger than 4 KB on their main thread.
+ */
+export async function compileWasmModuleAsync(bytes: BufferSource): Promise<WebAssembly.Module> {
+  checkValid(bytes);
+  try {
+    return await WebAssembly.compile(bytes);
+  } catch (cause) {
+    throw compileFailed(cause);
+  }
+}
+
+function checkValid(bytes: BufferSource): void {
+  if (!WebAssembly.validate(bytes)) {
+    throw new Error(`nmfkit: cannot load the WebAssembly backend: the module does not validate. ${SIMD_HINT}.`);
+  }
+}
+
+/** The error of a module that did not compile (a runtime without SIMD, or one that forbids compiling bytes). */
+export function compileFailed(cause: unknown): Error {
+  return new Error(`nmfkit: cannot compile the WebAssembly backend. ${SIMD_HINT}.`, { cause });
 }
 
 /**
@@ -85,12 +111,34 @@ export function compileWasmModule(bytes: BufferSource): WebAssembly.Module {
  */
 export type AsyncFitFactory = (problem: FitProblem) => AsyncKernelFit;
 
+/** How a host sets up the wasm backend. */
+export interface WasmBackendOptions {
+  /** Fits that run off the calling thread; without it, the backend's createAsyncFit throws. */
+  readonly createAsyncFit?: AsyncFitFactory;
+  /**
+   * Cap on the instance's linear memory in bytes (default 2^32, the most a 32-bit memory holds): a fit that would
+   * take it past the cap is refused with a RangeError before anything is allocated.
+   */
+  readonly maxMemoryBytes?: number;
+  /** How the caller sets the cap, named in errors (default "maxMemoryBytes"). */
+  readonly maxMemorySetting?: string;
+}
+
 /**
- * Instantiates the compiled module (synchronously) and returns the 'wasm' backend on it. Without
- * `createAsyncFit`, the backend's createAsyncFit throws (there are no threads to run on).
+ * Instantiates the compiled module synchronously and returns the 'wasm' backend on it. (Browsers refuse this on
+ * their main thread for modules over 4 KB: use {@link instantiateWasmBackend} there.)
  */
-export function createWasmBackend(module: WebAssembly.Module, createAsyncFit?: AsyncFitFactory): Backend {
-  const instance = new WebAssembly.Instance(module, {});
+export function createWasmBackend(module: WebAssembly.Module, options: WasmBackendOptions | AsyncFitFactory = {}): Backend {
+  return backendOn(new WebAssembly.Instance(module, {}), typeof options === 'function' ? { createAsyncFit: options } : options);
+}
+
+/** Like {@link createWasmBackend}, but instantiates asynchronously (allowed everywhere, e.g. a browser's main thread). */
+export async function instantiateWasmBackend(module: WebAssembly.Module, options: WasmBackendOptions = {}): Promise<Backend> {
+  return backendOn(await WebAssembly.instantiate(module, {}), options);
+}
+
+function backendOn(instance: WebAssembly.Instance, options: WasmBackendOptions): Backend {
+  const { createAsyncFit } = options;
   const exports = instance.exports as Record<string, unknown>;
   for (const name of REQUIRED_EXPORTS) {
     if (exports[name] === undefined) {
@@ -98,13 +146,14 @@ export function createWasmBackend(module: WebAssembly.Module, createAsyncFit?: A
     }
   }
   const wasm = exports as unknown as NmfkitExports;
-  const heap = new WasmHeap(wasm.memory, wasm.heapBase() >>> 0);
+  const heap = new WasmHeap(wasm.memory, wasm.heapBase() >>> 0, options.maxMemoryBytes, options.maxMemorySetting);
   const runChunk = wasm.fit_runChunk();
   // A fit that is collected without dispose() gives its arena back all the same.
   const leaks = new FinalizationRegistry<number>((arena) => heap.free(arena));
 
   return {
     name: 'wasm',
+    dtypes: ['float64', 'float32'],
     createFit(problem: FitProblem): KernelFit {
       return new WasmFit(wasm, heap, runChunk, leaks, problem);
     },
@@ -115,7 +164,7 @@ export function createWasmBackend(module: WebAssembly.Module, createAsyncFit?: A
       return createAsyncFit(problem);
     },
     details(): BackendDetails {
-      return { simd: true, memoryBytes: heap.memoryBytes };
+      return { simd: true, memoryBytes: heap.memoryBytes, maxMemoryBytes: heap.maxBytes };
     },
   };
 }
@@ -142,7 +191,10 @@ class WasmFit implements KernelFit {
   readonly #K: number;
   readonly #N: number;
   readonly #R: number;
+  /** Bytes per element of the fit's matrices: 8 (float64) or 4 (float32). */
+  readonly #bytes: 4 | 8;
   readonly #arena: number;
+  readonly vPasses: number;
   readonly #token = {};
   #state: FitState = 'ready';
 
@@ -157,13 +209,27 @@ class WasmFit implements KernelFit {
     checkDimension('rows (K)', K);
     checkDimension('cols (N)', N);
     checkDimension('rank (R)', R);
+    // float32 fits store every matrix in 4 bytes per entry; the kernel (plain or fused sweep) is chosen by size.
+    const e = problem.dtype === 'float32' ? 4 : 8;
+    const kernel = problem.kernel === 'plain' ? 1 : problem.kernel === 'fused' ? 2 : 0;
+    const blockRows = wasm.fit_chooseBlockRows(K, N, R, e, kernel, Math.min(problem.blockRows ?? 0, MAX_DIM));
     // Every size in Number arithmetic (exact below 2^53) before anything is looked at or allocated.
-    const what = `a ${K}×${N} rank-${R} fit (V alone is ${K * N * 8} bytes)`;
-    const bytes = wasm.fit_arenaBytes(K, N, R);
-    if (K * N * 8 >= 2 ** 32 || K * R * 8 >= 2 ** 32 || R * N * 8 >= 2 ** 32 || !(bytes < 2 ** 32)) {
+    const what = `a ${K}×${N} rank-${R} fit (V alone is ${K * N * e} bytes)`;
+    const bytes = wasm.fit_arenaBytes(K, N, R, e, blockRows);
+    if (K * N * e >= 2 ** 32 || K * R * e >= 2 ** 32 || R * N * e >= 2 ** 32 || !(bytes < 2 ** 32)) {
       throw new RangeError(
         `nmfkit wasm: ${what} needs ${bytes} bytes of linear memory, more than the 4 GiB a 32-bit WebAssembly ` +
           'memory can hold',
+      );
+    }
+    // The memory cap: the arena plus the first Lanczos workspace of finish(), on top of the module's own data.
+    const workBytes = wasm.fit_lanczosWorkBytes(K, N, firstLanczosSteps(Math.min(K, N)));
+    const needed = heap.baseBytes + WasmHeap.blockBytes(bytes) + WasmHeap.blockBytes(workBytes);
+    if (needed > heap.maxBytes) {
+      throw new RangeError(
+        `nmfkit wasm: ${what} needs ${formatBytes(needed)} of WebAssembly memory (${formatBytes(bytes)} for the fit, ` +
+          `${formatBytes(workBytes)} for the final spectral norm, ${formatBytes(heap.baseBytes)} for the module), ` +
+          `more than ${heap.limitText()}`,
       );
     }
     checkLength('V', problem.V, K * N, `K×N = ${K}×${N}`);
@@ -176,17 +242,31 @@ class WasmFit implements KernelFit {
     this.#K = K;
     this.#N = N;
     this.#R = R;
+    this.#bytes = e;
+    this.vPasses = blockRows > 0 ? 1 : 2;
     this.#arena = heap.alloc(bytes, what);
-    wasm.fit_init(this.#arena, K, N, R, problem.eps, problem.tol);
-    this.#view(wasm.fit_ptrV(this.#arena), K * N).set(problem.V);
-    this.#view(wasm.fit_ptrW(this.#arena), K * R).set(problem.W);
-    this.#view(wasm.fit_ptrH(this.#arena), R * N).set(problem.H);
+    wasm.fit_init(this.#arena, K, N, R, problem.eps, problem.tol, e, blockRows);
+    // Rounded to float32 (to nearest) by the typed array when the fit computes in float32.
+    this.#matrix(wasm.fit_ptrV(this.#arena), K * N).set(problem.V);
+    this.#matrix(wasm.fit_ptrW(this.#arena), K * R).set(problem.W);
+    this.#matrix(wasm.fit_ptrH(this.#arena), R * N).set(problem.H);
     leaks.register(this, this.#arena, this.#token);
   }
 
   /** A view of `length` doubles at `ptr`, on the memory's current buffer. */
   #view(ptr: number, length: number): Float64Array {
     return new Float64Array(this.#wasm.memory.buffer, ptr >>> 0, length);
+  }
+
+  /** A view of a matrix of the fit's element type at `ptr`, on the memory's current buffer. */
+  #matrix(ptr: number, length: number): Float64Array | Float32Array {
+    return this.#bytes === 4 ? new Float32Array(this.#wasm.memory.buffer, ptr >>> 0, length) : this.#view(ptr, length);
+  }
+
+  /** A fresh float64 copy of a matrix (widened from float32 when the fit computes in float32). */
+  #copyOut(ptr: number, length: number): Float64Array {
+    const view = this.#matrix(ptr, length);
+    return view instanceof Float64Array ? view.slice() : Float64Array.from(view);
   }
 
   #checkUsable(method: string): void {
@@ -253,8 +333,8 @@ class WasmFit implements KernelFit {
       if (spectralError >= 0 || m >= n) break;
     }
     const result: KernelResult = {
-      W: this.#view(wasm.fit_ptrW(fit), K * R).slice(),
-      H: this.#view(wasm.fit_ptrH(fit), R * N).slice(),
+      W: this.#copyOut(wasm.fit_ptrW(fit), K * R),
+      H: this.#copyOut(wasm.fit_ptrH(fit), R * N),
       spectralError,
       frobeniusError: wasm.fit_frobeniusError(fit),
     };

@@ -1,0 +1,216 @@
+// nmfkit's rows: backend × dtype (× BLAS threads for native), timed through the backend contract directly —
+// `chooseBackend(name).createFit(problem)` and `fit.run(n, …)` — so only the iterations are in the figure (fit
+// creation copies V; `finish`, with its Lanczos error, runs after the timing, for the check only).
+//
+// Also the GEMM floor (native/bench.cc's gemmFloor: WᵀV plus V·Hᵀ through the same BLAS) and the measured
+// DGEMM/SGEMM peak.
+//
+// Slots for the kernel work of issue 4:
+//  - dtype: a backend that computes in float32 declares it with `dtypes: ['float64', 'float32']` on the Backend
+//    object (or in `details()`); until then its float32 rows say "n/a" and are not run. `fitProblem` below is the
+//    one place that turns a dtype into the FitProblem the backend gets; adjust it to the final contract.
+//  - kernel variants (e.g. fused vs plain): `--kernels plain,fused` adds rows with `kernel` forced in the
+//    FitProblem (kernelVariantRows); other variants: an entry with `extra` (merged into the FitProblem),
+//    `vPasses` (reads of V per iteration: 2 plain, 1 fused) and, if needed, `supported`. A fit that exposes a
+//    numeric `vPasses` (the backend picks plain or fused by size) overrides the row's.
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { EPS, frobeniusResidual } from './problems.mjs';
+import { measure } from './timing.mjs';
+
+const DIST = new URL('../../dist/', import.meta.url);
+
+/** Loads the built library (dist/, from `npm run build`). */
+export async function loadNmfkit() {
+  const select = await import(new URL('backends/select.js', DIST).href);
+  const native = await import(new URL('backends/native.js', DIST).href);
+  const index = await import(new URL('index.js', DIST).href);
+  return { chooseBackend: select.chooseBackend, backendInfo: select.backendInfo, setNativeThreads: native.setNativeThreads, index };
+}
+
+/** The raw addon (same file, hence same module instance, as the native backend loads), for gemmFloor. */
+export function loadAddon() {
+  try {
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    return createRequire(import.meta.url)('node-gyp-build')(root);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * threads: 1, or 'cores' (os.availableParallelism(): every core). Only native rows have a choice; wasm runs on the
+ * calling thread. nmfkit's own default (its thread policy, src/threads.ts) is one of the two; the row that matches
+ * it is marked `isDefault` and is the one the targets use.
+ */
+export const NMFKIT_ROWS = [
+  { id: 'native-f64-1t', label: 'nmfkit native f64 1thr', backend: 'native', dtype: 'float64', threads: 1, vPasses: 2 },
+  { id: 'native-f64-mt', label: 'nmfkit native f64 all cores', backend: 'native', dtype: 'float64', threads: 'cores', vPasses: 2 },
+  { id: 'native-f32-1t', label: 'nmfkit native f32 1thr', backend: 'native', dtype: 'float32', threads: 1, vPasses: 2 },
+  { id: 'native-f32-mt', label: 'nmfkit native f32 all cores', backend: 'native', dtype: 'float32', threads: 'cores', vPasses: 2 },
+  { id: 'wasm-f64', label: 'nmfkit wasm f64', backend: 'wasm', dtype: 'float64', threads: 1, vPasses: 2 },
+  { id: 'wasm-f32', label: 'nmfkit wasm f32', backend: 'wasm', dtype: 'float32', threads: 1, vPasses: 2 },
+];
+
+/**
+ * Rows with a forced iteration kernel (`--kernels plain,fused`): one more row per base row and kernel, with
+ * `kernel` in the FitProblem. A fit must confirm the kernel it runs through its `vPasses` (plain 2, fused 1);
+ * one that does not, or refuses the kernel, makes the row n/a.
+ */
+export function kernelVariantRows(kernels) {
+  return kernels.flatMap((kernel) =>
+    NMFKIT_ROWS.map((row) => ({
+      ...row,
+      id: `${row.id}-${kernel}`,
+      label: `${row.label} ${kernel}`,
+      extra: { kernel },
+      expectVPasses: kernel === 'fused' ? 1 : kernel === 'plain' ? 2 : undefined,
+      vPasses: kernel === 'fused' ? 1 : row.vPasses,
+    })),
+  );
+}
+
+/** The dtypes a backend computes in: float64 always; others only when the backend declares them. */
+export function backendDtypes(backend) {
+  const declared = backend.dtypes ?? backend.details?.()?.dtypes;
+  return Array.isArray(declared) ? [...new Set(['float64', ...declared])] : ['float64'];
+}
+
+/** The FitProblem for a row. float64 is the contract as it is today; other dtypes add `dtype`. */
+function fitProblem(problem, data, spec) {
+  return {
+    rows: problem.K,
+    cols: problem.N,
+    rank: problem.R,
+    V: data.V,
+    W: data.W0,
+    H: data.H0,
+    eps: EPS,
+    tol: 0,
+    ...(spec.dtype !== 'float64' && { dtype: spec.dtype }),
+    ...spec.extra,
+  };
+}
+
+/** Threads of a row; `ctx` = { cores, defaultThreads } (defaultThreads: nmfkit's BLAS threads at startup). */
+function threadCount(spec, ctx) {
+  return spec.threads === 'cores' ? ctx.cores : spec.threads;
+}
+
+/** Times one nmfkit row on one problem; returns a row record (status 'ok' or 'n/a'). */
+export async function runNmfkitRow(lib, addon, spec, problem, data, n, policy, ctx) {
+  const base = { id: spec.id, label: spec.label, kind: 'nmfkit', backend: spec.backend, dtype: spec.dtype, vPasses: spec.vPasses };
+  let backend;
+  try {
+    backend = lib.chooseBackend(spec.backend);
+  } catch (error) {
+    return { ...base, status: 'n/a', note: `${spec.backend} backend not available: ${error.message.split('. Fix:')[0]}` };
+  }
+  if (!backendDtypes(backend).includes(spec.dtype)) {
+    return { ...base, status: 'n/a', note: `${spec.backend} backend does not compute in ${spec.dtype} yet` };
+  }
+  if (spec.supported && !spec.supported(backend, problem)) {
+    return { ...base, status: 'n/a', note: `${spec.label} is not available for this problem` };
+  }
+  if (spec.threads === 'cores' && ctx.cores === 1) return { ...base, status: 'n/a', note: 'one core: same as the 1-thread row' };
+  const threads = spec.backend === 'native' ? threadCount(spec, ctx) : 1;
+  if (spec.backend === 'native' && threads === ctx.defaultThreads) base.isDefault = true;
+  if (spec.backend === 'native') lib.setNativeThreads(threads);
+  try {
+    const hChange = new Float64Array(n);
+    const wChange = new Float64Array(n);
+    let vPasses = spec.vPasses;
+    let check;
+    let observedThreads = threads;
+    const runOnce = (iterations) => {
+      let fit;
+      try {
+        fit = backend.createFit(fitProblem(problem, data, spec));
+      } catch (error) {
+        if (spec.extra) throw Object.assign(new Error(`refused: ${error.message}`), { notApplicable: true });
+        throw error;
+      }
+      try {
+        if (typeof fit.vPasses === 'number') vPasses = fit.vPasses;
+        if (spec.expectVPasses !== undefined && fit.vPasses !== spec.expectVPasses) {
+          throw Object.assign(new Error(`the fit does not run the ${spec.extra.kernel} kernel here (vPasses ${fit.vPasses ?? 'not reported'})`), { notApplicable: true });
+        }
+        // The BLAS threads really in force (a backend that picks threads per fit would override the row's).
+        if (spec.backend === 'native' && typeof addon?.blasInfo === 'function') observedThreads = addon.blasInfo().threads;
+        const t0 = performance.now();
+        const done = fit.run(iterations, hChange, wChange, 0);
+        const seconds = (performance.now() - t0) / 1000;
+        if (done !== iterations) throw new Error(`ran ${done} of ${iterations} iterations with tol = 0`);
+        if (iterations === n) {
+          const out = fit.finish('none');
+          check = { frobenius: frobeniusResidual(data.V, out.W, out.H, problem.K, problem.N, problem.R), kernelFrobenius: out.frobeniusError };
+        }
+        return seconds;
+      } finally {
+        fit.dispose();
+      }
+    };
+    let timing;
+    try {
+      timing = await measure(runOnce, n, policy);
+    } catch (error) {
+      if (error.notApplicable) return { ...base, status: 'n/a', note: error.message };
+      throw error;
+    }
+    const threadNote = observedThreads !== threads ? { threadsNote: `asked for ${threads} BLAS thread(s), the fit ran with ${observedThreads}` } : {};
+    return { ...base, vPasses, threads: observedThreads, status: 'ok', ...timing, check, ...threadNote, ...(spec.extra && { extra: spec.extra }) };
+  } finally {
+    if (spec.backend === 'native') lib.setNativeThreads(ctx.defaultThreads);
+  }
+}
+
+/** The GEMM floor rows: WᵀV + V·Hᵀ through the native backend's BLAS, at 1 thread and on all cores. */
+export const FLOOR_ROWS = [
+  { id: 'floor-f64-1t', label: 'BLAS floor f64 1thr (WᵀV+VHᵀ)', dtype: 'float64', threads: 1 },
+  { id: 'floor-f64-mt', label: 'BLAS floor f64 all cores', dtype: 'float64', threads: 'cores' },
+  { id: 'floor-f32-1t', label: 'BLAS floor f32 1thr', dtype: 'float32', threads: 1 },
+  { id: 'floor-f32-mt', label: 'BLAS floor f32 all cores', dtype: 'float32', threads: 'cores' },
+];
+
+/** Median seconds of one gemmFloor pair, with reps chosen for ~`budget` seconds. */
+function gemmFloorSeconds(addon, K, N, R, dtype, budget, maxReps = 1000) {
+  const estimate = addon.gemmFloor(K, N, R, 1, dtype);
+  const reps = Math.min(maxReps, Math.max(3, Math.floor(budget / Math.max(estimate, 1e-9))));
+  return { seconds: addon.gemmFloor(K, N, R, reps, dtype), reps };
+}
+
+export function runFloorRow(lib, addon, spec, problem, policy, ctx) {
+  const base = { id: spec.id, label: spec.label, kind: 'floor', backend: 'native', dtype: spec.dtype, vPasses: 2 };
+  if (typeof addon?.gemmFloor !== 'function') {
+    return { ...base, status: 'n/a', note: 'the native addon has no gemmFloor (not loaded, or built before native/bench.cc: rebuild native)' };
+  }
+  if (spec.threads === 'cores' && ctx.cores === 1) return { ...base, status: 'n/a', note: 'one core: same as the 1-thread row' };
+  const threads = threadCount(spec, ctx);
+  lib.setNativeThreads(threads);
+  try {
+    const { seconds, reps } = gemmFloorSeconds(addon, problem.K, problem.N, problem.R, spec.dtype, policy.budget / 2);
+    return { ...base, threads, status: 'ok', iterations: 1, warmups: 2, repeats: reps, secondsPerIteration: seconds };
+  } finally {
+    lib.setNativeThreads(ctx.defaultThreads);
+  }
+}
+
+/**
+ * Measured GEMM peak: gemmFloor(n, n, n) is two square n×n products, 4n³ flops. The best of 5 single timings (a
+ * peak is what the machine can do, so the best, not the median), per dtype@threads, in GFLOP/s.
+ */
+export function measurePeaks(lib, addon, quick, ctx) {
+  if (typeof addon?.gemmFloor !== 'function') return { note: 'not measured: the native addon has no gemmFloor' };
+  const n = quick ? 512 : 1536;
+  const tries = quick ? 2 : 5;
+  const peaks = { method: `best of ${tries} timings of gemmFloor(${n}, ${n}, ${n}): two square ${n}×${n} GEMMs, 4n³ flops`, size: n };
+  for (const dtype of ['float64', 'float32']) {
+    for (const threads of [...new Set([1, ctx.cores])]) {
+      lib.setNativeThreads(threads);
+      const seconds = Math.min(...Array.from({ length: tries }, () => addon.gemmFloor(n, n, n, 1, dtype)));
+      peaks[`${dtype}@${threads}`] = { gflops: (4 * n ** 3) / seconds / 1e9, seconds, threads };
+    }
+  }
+  lib.setNativeThreads(ctx.defaultThreads);
+  return peaks;
+}

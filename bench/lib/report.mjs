@@ -1,0 +1,220 @@
+// Derived figures (GFLOP/s, GB/s, ratios), the targets of issue 4, and the text table.
+import { flopsPerIteration, vBytesPerIteration } from './problems.mjs';
+
+/** Adds msPerIteration, gflops, peakFraction, vGBps, ratioToBestPeer, ratioToSklearn to every measured row. */
+export function deriveProblem(problem, rows, peaks, defaultThreads) {
+  const flops = flopsPerIteration(problem);
+  const ok = rows.filter((r) => r.status === 'ok');
+  const peers = ok.filter((r) => r.kind === 'peer');
+  const bestPeer = peers.reduce((best, r) => (!best || r.secondsPerIteration < best.secondsPerIteration ? r : best), undefined);
+  const sklearn = peers.find((r) => r.id === 'sklearn');
+  // The check: ‖V − WH‖_F after n iterations. Rows with the seed's update order (all but scikit-learn, which
+  // updates W first) must agree with the reference to 1e-6 relative in float64, 1e-2 in float32.
+  const reference = ok.find((r) => r.id === 'numpy' && r.check) ?? ok.find((r) => r.id === 'native-f64-1t' && r.check);
+  for (const row of rows) {
+    if (row.status !== 'ok') continue;
+    const s = row.secondsPerIteration;
+    row.msPerIteration = s * 1e3;
+    row.gflops = flops / s / 1e9;
+    const threads = row.threads ?? defaultThreads;
+    const peak = peaks?.[`${row.dtype}@${threads}`]?.gflops;
+    row.peakFraction = peak ? row.gflops / peak : null;
+    row.vBytesPerIteration = vBytesPerIteration(problem, row.dtype, row.vPasses);
+    row.vGBps = row.vBytesPerIteration / s / 1e9;
+    row.ratioToBestPeer = bestPeer ? s / bestPeer.secondsPerIteration : null;
+    row.ratioToSklearn = sklearn ? s / sklearn.secondsPerIteration : null;
+    if (row.check?.frobenius !== undefined && reference?.check) {
+      const dev = Math.abs(row.check.frobenius - reference.check.frobenius) / reference.check.frobenius;
+      row.check.relativeToReference = dev;
+      row.check.reference = reference.id;
+      // float64 in the seed's order: same arithmetic up to rounding. float32: a sanity bound only.
+      row.check.ok = row.id === 'sklearn' ? null : row.dtype === 'float64' ? dev <= 1e-6 : dev <= 1e-2;
+    }
+  }
+  return {
+    flopsPerIteration: flops,
+    bestPeer: bestPeer?.id ?? null,
+    checkFailures: rows.filter((r) => r.check?.ok === false).map((r) => r.id),
+  };
+}
+
+// `native-f64` / `native-f32` in a target mean the native row at nmfkit's default BLAS threads (isDefault).
+const TARGETS = [
+  { id: 'spectrogram-native-f64', text: 'spectrogram: native float64 ≤ 0.5× scikit-learn per iteration', problem: 'spectrogram', row: 'native-f64', versus: 'sklearn', max: 0.5 },
+  { id: 'spectrogram-native-f32', text: 'spectrogram: native float32 ≤ 0.3× scikit-learn per iteration', problem: 'spectrogram', row: 'native-f32', versus: 'sklearn', max: 0.3 },
+  { id: 'small-native', text: 'small: native ≤ 0.2× scikit-learn per iteration', problem: 'small', row: 'native-f64', versus: 'sklearn', max: 0.2 },
+  { id: 'wasm-f32-vs-js', text: 'WASM float32 ≥ 10× faster than the ml-matrix JS peer on every problem', problem: '*', row: 'wasm-f32', versus: 'ml-matrix', max: 0.1 },
+  { id: 'wasm-f64-vs-native-1t', text: 'WASM float64 within 4× of native float64 single-threaded on every problem', problem: '*', row: 'wasm-f64', versus: 'native-f64-1t', max: 4 },
+];
+
+const ALL_PROBLEMS = 5;
+
+function findRow(problem, id) {
+  const m = /^native-(f64|f32)$/.exec(id);
+  if (!m) return problem.rows.find((r) => r.id === id);
+  return problem.rows.find((r) => r.isDefault && r.id.startsWith(`native-${m[1]}-`)) ?? problem.rows.find((r) => r.id === `native-${m[1]}-1t`);
+}
+
+/**
+ * Each target: the ratio (row time / versus time) per problem. met: true when every problem in its scope was
+ * measured and all ratios are ≤ max; false when any measured ratio is > max; null otherwise (not measured, or a
+ * partial run that holds so far).
+ */
+export function evaluateTargets(problems) {
+  return TARGETS.map((t) => {
+    const scope = problems.filter((p) => t.problem === '*' || p.name === t.problem);
+    const ratios = {};
+    const rows = {};
+    const missing = [];
+    for (const p of scope) {
+      const row = findRow(p, t.row);
+      const versus = findRow(p, t.versus);
+      if (row?.status === 'ok' && versus?.status === 'ok') {
+        ratios[p.name] = row.secondsPerIteration / versus.secondsPerIteration;
+        rows[p.name] = row.id;
+      } else missing.push(`${p.name}: ${row?.status !== 'ok' ? `${t.row} ${row?.status ?? 'absent'}` : `${t.versus} ${versus?.status ?? 'absent'}`}`);
+    }
+    const values = Object.values(ratios);
+    const complete = scope.length > 0 && missing.length === 0 && (t.problem !== '*' || scope.length === ALL_PROBLEMS);
+    const met = values.some((v) => v > t.max) ? false : complete ? true : null;
+    const note = t.problem === '*' && scope.length < ALL_PROBLEMS ? `only ${scope.length} of ${ALL_PROBLEMS} problems in this run` : undefined;
+    return { id: t.id, text: t.text, ratio: `${t.row} / ${t.versus}`, max: t.max, ratios, rows, met, missing, note };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Text output.
+
+export function fmt(x, digits = 3) {
+  if (x === null || x === undefined || !Number.isFinite(x)) return '—';
+  if (x === 0) return '0';
+  const abs = Math.abs(x);
+  if (abs >= 10 ** digits) return x.toFixed(0);
+  return x.toPrecision(digits);
+}
+
+function pad(s, n, right = false) {
+  s = String(s);
+  return right ? s.padStart(n) : s.padEnd(n);
+}
+
+export function problemTitle(p) {
+  return `${p.name} ${p.K}×${p.N} R=${p.R}`;
+}
+
+export function formatProblemTable(p) {
+  const lines = [];
+  lines.push(
+    `${problemTitle(p)} — ${p.iterations} iterations per timing, ${fmt(p.flopsPerIteration / 1e6)} MFLOP/iter, V ${fmt((p.K * p.N * 8) / 1e6)} MB (float64)`,
+  );
+  const header = ['implementation', 'dtype', 'thr', 'ms/iter', 'GFLOP/s', '%peak', 'GB/s V', '×best peer', '×sklearn', 'reps'];
+  const widths = [34, 7, 3, 10, 8, 6, 7, 10, 8, 4];
+  lines.push(header.map((h, i) => pad(h, widths[i], i >= 2)).join('  '));
+  for (const r of p.rows) {
+    const cells =
+      r.status === 'ok'
+        ? [
+            r.isDefault ? `${r.label} *` : r.label,
+            r.dtype,
+            r.threads ?? '',
+            fmt(r.msPerIteration, 4),
+            fmt(r.gflops),
+            r.peakFraction === null ? '—' : `${(r.peakFraction * 100).toFixed(0)}%`,
+            fmt(r.vGBps),
+            fmt(r.ratioToBestPeer),
+            fmt(r.ratioToSklearn),
+            r.repeats,
+          ]
+        : [r.label, r.dtype, '', r.status, '', '', '', '', '', ''];
+    let line = cells.map((c, i) => pad(c, widths[i], i >= 2)).join('  ');
+    if (r.status !== 'ok' && r.note) line = `${line.trimEnd()}  (${r.note})`;
+    if (r.threadsNote) line += `  (${r.threadsNote})`;
+    if (r.marginalSecondsPerIteration !== undefined) line += `  (marginal ${fmt(r.marginalSecondsPerIteration * 1e3, 4)} ms/iter + ${fmt(r.fixedSeconds * 1e3)} ms fixed per call)`;
+    if (r.check?.ok === false) line += `  CHECK FAILED: ‖V−WH‖_F differs from ${r.check.reference} by ${r.check.relativeToReference.toExponential(1)}`;
+    lines.push(line);
+  }
+  return lines.join('\n');
+}
+
+export function formatTargets(targets) {
+  return targets
+    .map((t) => {
+      const mark = t.met === true ? 'MET    ' : t.met === false ? 'MISSED ' : Object.keys(t.ratios).length ? 'partial' : 'n/a    ';
+      const values = Object.entries(t.ratios)
+        .map(([k, v]) => `${k} ${fmt(v)}`)
+        .join(', ');
+      const extra = [values && `${t.ratio} = ${values} (need ≤ ${t.max})`, t.missing.length ? `not measured: ${t.missing.join('; ')}` : '', t.note ?? '']
+        .filter(Boolean)
+        .join('; ');
+      return `${mark} ${t.text}${extra ? `\n         ${extra}` : ''}`;
+    })
+    .join('\n');
+}
+
+export function formatThroughput(throughput) {
+  if (!throughput) return '';
+  const lines = [`throughput: ${throughput.description}`];
+  for (const r of throughput.rows) {
+    const what = `${pad(r.mode, 10)} ${pad(r.backend, 6)}`;
+    lines.push(r.status === 'ok' ? `  ${what} ${pad(fmt(r.fitsPerSecond, 4), 8, true)} fits/s  (${fmt(r.msPerFit)} ms/fit, ${fmt(r.seconds)} s)` : `  ${what} ${r.status} (${r.note})`);
+  }
+  return lines.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Markdown (latest.md), for PERFORMANCE.md.
+
+export function formatMarkdown(results) {
+  const m = results.machine;
+  const lines = [];
+  const peaks = m.peaks ?? {};
+  const peak = (k) => (peaks[k] ? `${fmt(peaks[k].gflops)} GFLOP/s` : '—');
+  lines.push(`Measured ${results.date.slice(0, 16).replace('T', ' ')} UTC${results.quick ? ' (QUICK run)' : ''} on ${m.cpu.model} (family ${m.cpu.family ?? '?'} model ${m.cpu.modelNumber ?? '?'}${m.cpu.hypervisor ? ', virtualised' : ''}), ${m.cpu.logicalCores} cores, ${m.memoryGiB} GiB, ${m.os}; Node ${m.node}; ` +
+    `native BLAS ${m.blas.vendor ?? '—'} ${m.blas.version ?? ''} (\`${m.blas.config ?? ''}\`); ml-matrix ${m.mlMatrix}; ` +
+    (m.python?.executable ? `Python ${m.python.version} (${m.python.executable}), numpy ${m.python.numpy}, scikit-learn ${m.python.sklearn ?? 'missing'}, numpy's BLAS: ${m.python.blas}.` : `${m.python?.note ?? 'no Python peers'}.`));
+  lines.push('');
+  lines.push(`Measured GEMM peak (${peaks.method ?? 'not measured'}): DGEMM ${peak('float64@1')} on 1 thread, ${peak(`float64@${results.threads.cores}`)} on ${results.threads.cores}; ` +
+    `SGEMM ${peak('float32@1')} on 1 thread, ${peak(`float32@${results.threads.cores}`)} on ${results.threads.cores}. ` +
+    `Load average ${results.load.start.one.toFixed(2)} at the start, ${results.load.end.one.toFixed(2)} at the end; the run took ${results.seconds.toFixed(0)} s.`);
+  lines.push('');
+  for (const p of results.problems) {
+    lines.push(`**${problemTitle(p)}** — ${p.iterations} iterations per timing, ${fmt(p.flopsPerIteration / 1e6)} MFLOP per iteration`);
+    lines.push('');
+    lines.push('| implementation | thr | ms/iter | GFLOP/s | % of peak | GB/s of V | × best peer | × sklearn |');
+    lines.push('|---|--:|--:|--:|--:|--:|--:|--:|');
+    for (const r of p.rows) {
+      const label = r.isDefault ? `${r.label} (default)` : r.label;
+      if (r.status !== 'ok') {
+        lines.push(`| ${label} | | ${r.status} | | | | | |`);
+        continue;
+      }
+      const pct = r.peakFraction === null ? '—' : `${(r.peakFraction * 100).toFixed(0)}%`;
+      lines.push(`| ${label} | ${r.threads ?? ''} | ${fmt(r.msPerIteration, 4)} | ${fmt(r.gflops)} | ${pct} | ${fmt(r.vGBps)} | ${fmt(r.ratioToBestPeer)} | ${fmt(r.ratioToSklearn)} |`);
+    }
+    const sk = p.rows.find((r) => r.id === 'sklearn' && r.marginalSecondsPerIteration !== undefined);
+    if (sk) {
+      lines.push('');
+      lines.push(`scikit-learn's figure is fit_transform's total / ${p.iterations}; split, it is ${fmt(sk.marginalSecondsPerIteration * 1e3, 4)} ms per iteration plus ${fmt(sk.fixedSeconds * 1e3)} ms fixed per call.`);
+    }
+    lines.push('');
+  }
+  if (results.throughput) {
+    lines.push(`**Throughput** — ${results.throughput.description}`);
+    lines.push('');
+    lines.push('| call | backend | fits/s | ms per fit |');
+    lines.push('|---|---|--:|--:|');
+    for (const r of results.throughput.rows) {
+      lines.push(r.status === 'ok' ? `| \`${r.mode}\` | ${r.backend} | ${fmt(r.fitsPerSecond, 4)} | ${fmt(r.msPerFit)} |` : `| \`${r.mode}\` | ${r.backend} | ${r.status} | |`);
+    }
+    lines.push('');
+  }
+  lines.push('| target | measured | status |');
+  lines.push('|---|---|---|');
+  for (const t of results.targets) {
+    const values = Object.entries(t.ratios).map(([k, v]) => `${k} ${fmt(v)}`).join(', ');
+    const status = t.met === true ? '**met**' : t.met === false ? '**missed**' : values ? 'partial' : 'n/a';
+    const measured = [values && `${t.ratio}: ${values} (need ≤ ${t.max})`, t.missing.length ? `not measured: ${t.missing.join('; ')}` : ''].filter(Boolean).join('; ');
+    lines.push(`| ${t.text} | ${measured} | ${status} |`);
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,231 @@
+#!/usr/bin/env node
+// nmfkit's benchmark harness: `npm run bench [-- options]` (builds first). See PERFORMANCE.md for the method.
+//
+//   --quick              fewer iterations (÷10) and repeats, problems tiny and small unless --problems says
+//   --problems a,b       only these problems (tiny, small, spectrogram, large, wide)
+//   --out DIR            where latest.json, latest.md (tables), latest.svg and latest.png go (default bench/results)
+//   --python PATH|none   the Python for the numpy / scikit-learn peers (default: probe python3, /usr/bin/python3)
+//   --no-throughput      skip the many-small-fits throughput line
+//   --kernels a,b        also rows with the iteration kernel forced (FitProblem.kernel: plain, fused), per backend
+//                        and dtype; the default rows use the backend's own choice ('auto')
+//
+// The table goes to stdout, progress to stderr. Exit code 1 when an implementation's result fails the check
+// (‖V − WH‖_F after n iterations must match numpy's to 1e-6 relative for float64 rows in the seed's order).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { rasterise, renderSvg } from './lib/chart.mjs';
+import { describeMachine, loadAverage } from './lib/machine.mjs';
+import { ML_MATRIX_VERSION, runMlMatrixRow } from './lib/mlmatrix.mjs';
+import { FLOOR_ROWS, NMFKIT_ROWS, kernelVariantRows, loadAddon, loadNmfkit, measurePeaks, runFloorRow, runNmfkitRow } from './lib/nmfkit.mjs';
+import { DATA_SEED, EPS, PROBLEMS, QUICK_DIVISOR, QUICK_PROBLEMS, generateData } from './lib/problems.mjs';
+import { choosePython, describePythonBlas, removeData, runPythonRows, writeData } from './lib/python.mjs';
+import { deriveProblem, evaluateTargets, fmt, formatMarkdown, formatProblemTable, formatTargets, formatThroughput, problemTitle } from './lib/report.mjs';
+import { runThroughput } from './lib/throughput.mjs';
+import { POLICIES } from './lib/timing.mjs';
+
+const USAGE =
+  'usage: node bench/run.mjs [--quick] [--problems tiny,small,spectrogram,large,wide] [--out DIR] [--python PATH|none] [--no-throughput] [--kernels plain,fused]';
+
+function parseOptions(argv) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      problems: { type: 'string' },
+      out: { type: 'string' },
+      python: { type: 'string' },
+      'no-throughput': { type: 'boolean', default: false },
+      kernels: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const names = values.problems ? values.problems.split(',').map((s) => s.trim()).filter(Boolean) : values.quick ? QUICK_PROBLEMS : PROBLEMS.map((p) => p.name);
+  const unknown = names.filter((n) => !PROBLEMS.some((p) => p.name === n));
+  if (unknown.length) throw new RangeError(`unknown problem(s) ${unknown.join(', ')}; known: ${PROBLEMS.map((p) => p.name).join(', ')}`);
+  return {
+    quick: values.quick,
+    problems: PROBLEMS.filter((p) => names.includes(p.name)),
+    out: resolve(values.out ?? fileURLToPath(new URL('./results', import.meta.url))),
+    python: values.python ?? process.env.NMFKIT_BENCH_PYTHON,
+    throughput: !values['no-throughput'],
+    kernels: values.kernels ? values.kernels.split(',').map((s) => s.trim()).filter(Boolean) : [],
+  };
+}
+
+const progress = (msg) => process.stderr.write(`[bench] ${msg}\n`);
+
+/** Runs one row; a failure becomes a row with status 'error' (the run goes on, the smoke test fails on it). */
+async function guardedRow(base, fn) {
+  try {
+    return await fn();
+  } catch (error) {
+    progress(`${base.id} failed: ${error?.stack ?? error}`);
+    return { ...base, status: 'error', note: String(error?.message ?? error).split('\n')[0] };
+  }
+}
+
+async function main() {
+  const options = parseOptions(process.argv.slice(2));
+  const policy = options.quick ? POLICIES.quick : POLICIES.full;
+  const started = performance.now();
+  const loadStart = loadAverage();
+
+  const lib = await loadNmfkit();
+  const info = lib.backendInfo();
+  const addon = info.native.loaded ? loadAddon() : undefined;
+  // nmfkit's BLAS threads as its thread policy set them at load (the thread rows restore this after each run).
+  const defaultThreads = info.native.loaded ? info.native.blas.threads : 1;
+  const ctx = { cores: availableParallelism(), defaultThreads };
+  const machine = describeMachine(info);
+
+  const python = choosePython(options.python);
+  if (python.note) progress(python.note);
+  machine.python = python.chosen
+    ? {
+        executable: python.chosen.executable,
+        version: python.chosen.python,
+        numpy: python.chosen.numpy ?? null,
+        sklearn: python.chosen.sklearn ?? null,
+        threadpoolctl: python.chosen.threadpoolctl ?? null,
+        blas: describePythonBlas(python.chosen),
+        blasDetail: python.chosen.blas,
+        envDropped: ['OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE'],
+      }
+    : { note: python.note };
+  machine.pythonCandidates = python.candidates.map((c) => ({ executable: c.executable, ok: c.ok, numpy: c.numpy ?? null, sklearn: c.sklearn ?? null, error: c.error }));
+  machine.mlMatrix = ML_MATRIX_VERSION;
+
+  console.log(`nmfkit bench${options.quick ? ' (quick)' : ''} — ${new Date().toISOString()}`);
+  console.log(`machine: ${machine.cpu.model} (family ${machine.cpu.family ?? '?'} model ${machine.cpu.modelNumber ?? '?'}${machine.cpu.hypervisor ? ', virtualised' : ''}), ${machine.cpu.logicalCores} cores, ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}`);
+  console.log(`native BLAS: ${info.native.loaded ? `${info.native.blas.vendor} ${info.native.blas.version} (${info.native.blas.config}), nmfkit default ${defaultThreads} BLAS thread(s), ${ctx.cores} cores` : `not loaded: ${info.native.reason}`}`);
+  console.log(`python peers: ${machine.python.executable ? `${machine.python.executable} (Python ${machine.python.version}): numpy ${machine.python.numpy}, scikit-learn ${machine.python.sklearn ?? 'missing'}, BLAS ${machine.python.blas}` : machine.python.note}`);
+  console.log(`load average at start: ${loadStart.one.toFixed(2)} (1 min), ${loadStart.five.toFixed(2)} (5 min)`);
+
+  let peaks = { note: 'native backend not loaded' };
+  if (info.native.loaded) {
+    progress('measuring the GEMM peak');
+    peaks = measurePeaks(lib, addon, options.quick, ctx);
+    if (peaks['float64@1']) {
+      const show = (dtype) => [...new Set([1, ctx.cores])].map((t) => `${fmt(peaks[`${dtype}@${t}`].gflops)} GFLOP/s (${t} thr)`).join(', ');
+      console.log(`measured peak, ${peaks.method}: DGEMM ${show('float64')}; SGEMM ${show('float32')}`);
+    }
+  }
+  machine.peaks = peaks;
+  console.log('');
+
+  const problems = [];
+  for (const def of options.problems) {
+    const n = options.quick ? Math.max(1, Math.round(def.iterations / QUICK_DIVISOR)) : def.iterations;
+    const problem = { ...def, iterations: n };
+    progress(`${problemTitle(problem)}: generating data`);
+    const data = generateData(problem);
+    const rows = [];
+    for (const spec of [...NMFKIT_ROWS, ...kernelVariantRows(options.kernels)]) {
+      progress(`${problem.name}: ${spec.label}`);
+      rows.push(await guardedRow({ id: spec.id, label: spec.label, kind: 'nmfkit', backend: spec.backend, dtype: spec.dtype }, () => runNmfkitRow(lib, addon, spec, problem, data, n, policy, ctx)));
+    }
+    for (const spec of FLOOR_ROWS) {
+      if (!info.native.loaded) {
+        rows.push({ id: spec.id, label: spec.label, kind: 'floor', dtype: spec.dtype, status: 'n/a', note: 'native backend not loaded' });
+        continue;
+      }
+      progress(`${problem.name}: ${spec.label}`);
+      rows.push(await guardedRow({ id: spec.id, label: spec.label, kind: 'floor', dtype: spec.dtype }, () => runFloorRow(lib, addon, spec, problem, policy, ctx)));
+    }
+    progress(`${problem.name}: ml-matrix`);
+    rows.push(await guardedRow({ id: 'ml-matrix', label: 'ml-matrix (JS)', kind: 'peer', dtype: 'float64' }, () => runMlMatrixRow(problem, data, n, policy)));
+    if (python.chosen) {
+      progress(`${problem.name}: numpy${python.chosen.sklearn ? ', scikit-learn' : ''} (${python.chosen.executable})`);
+      const dir = writeData(data);
+      try {
+        rows.push(...runPythonRows(python, problem, dir, n, policy));
+      } finally {
+        removeData(dir);
+      }
+    } else {
+      rows.push(...runPythonRows(python, problem, undefined, n, policy));
+    }
+    const record = { name: problem.name, K: problem.K, N: problem.N, R: problem.R, iterations: n, ...deriveProblem(problem, rows, peaks, defaultThreads), rows };
+    problems.push(record);
+    console.log(formatProblemTable(record));
+    console.log('');
+  }
+
+  let throughput = null;
+  if (options.throughput) {
+    progress('throughput line');
+    throughput = await runThroughput(lib.index, info, options.quick);
+    console.log(formatThroughput(throughput));
+    console.log('');
+  }
+
+  const targets = evaluateTargets(problems);
+  console.log('targets (issue 4):');
+  console.log(formatTargets(targets));
+
+  const loadEnd = loadAverage();
+  const seconds = (performance.now() - started) / 1000;
+  console.log(`\nload average at end: ${loadEnd.one.toFixed(2)} (1 min); bench took ${seconds.toFixed(0)} s`);
+
+  const results = {
+    schema: 1,
+    tool: 'nmfkit bench (bench/run.mjs)',
+    date: new Date().toISOString(),
+    quick: options.quick,
+    seconds,
+    method: {
+      data: `V, W0, H0 entries U[0,1) (mulberry32, seed ${DATA_SEED} salted by problem name), generated once per problem and given to every implementation`,
+      eps: EPS,
+      tol: 0,
+      timing: `warm-up: ceil(n/10) iterations, plus one full run when that predicts < ${policy.fullWarmupLimit} s; then clamp(floor(${policy.budget} s / run), ${policy.minRepeats}, ${policy.maxRepeats}) timed runs of n iterations from W0/H0; figure = median / n`,
+      flops: '4KNR + 4R²(K+N) per iteration',
+      vBytes: 'passes × K × N × bytes(dtype) per iteration; passes = 2 for the plain MU loop (WᵀV and V·Hᵀ each read V once), 1 for a fused kernel',
+      nmfkit: 'backend contract: createFit (untimed) then fit.run(n) timed; computes both change norms every iteration; finish() after timing, for the check only',
+      floor: 'native/bench.cc gemmFloor: median time of WᵀV plus V·Hᵀ (cblas_dgemm/sgemm) on the same shapes and BLAS',
+      peers: 'ml-matrix and numpy: the seed loop (H then W, eps in both denominators), no change norms; scikit-learn: NMF(solver=mu, init=custom, tol=0, max_iter=n, beta_loss=frobenius).fit_transform(V, W=W0, H=H0), per iteration = total / n',
+      check: '‖V − WH‖_F after n iterations, computed from each implementation\'s final factors',
+    },
+    threads: { cores: ctx.cores, nmfkitDefaultBlasThreads: defaultThreads, policy: info.threads ?? null },
+    options: { problems: options.problems.map((p) => p.name), python: options.python ?? null, throughput: options.throughput, kernels: options.kernels, policy },
+    machine,
+    load: { start: loadStart, end: loadEnd },
+    problems,
+    throughput,
+    targets,
+  };
+
+  mkdirSync(options.out, { recursive: true });
+  const jsonPath = resolve(options.out, 'latest.json');
+  writeFileSync(jsonPath, `${JSON.stringify(results, null, 1)}\n`);
+  writeFileSync(resolve(options.out, 'latest.md'), formatMarkdown(results));
+  console.log(`results: ${jsonPath} (tables as Markdown: latest.md)`);
+  if (problems.some((p) => p.rows.some((r) => r.status === 'ok'))) {
+    const svg = renderSvg(results);
+    writeFileSync(resolve(options.out, 'latest.svg'), svg);
+    const png = await rasterise(svg);
+    if (png.png) {
+      writeFileSync(resolve(options.out, 'latest.png'), png.png);
+      console.log(`chart: ${resolve(options.out, 'latest.png')}`);
+    } else {
+      console.log(`chart: ${resolve(options.out, 'latest.svg')} (${png.error})`);
+    }
+  }
+
+  const failures = problems.flatMap((p) => p.checkFailures.map((id) => `${p.name}/${id}`));
+  if (failures.length) {
+    console.error(`CHECK FAILED for ${failures.join(', ')}: these rows did not compute the same factorization`);
+    process.exitCode = 1;
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(2);
+});

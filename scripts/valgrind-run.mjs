@@ -1,0 +1,149 @@
+// The short native run that scripts/valgrind.sh executes under valgrind's memcheck: every path of the native glue
+// and kernels once — sync and async fits of awkward shapes, both dtypes, normalisation, callbacks that stop or
+// throw, aborts before, during and after a run, the overflow rule, hostile arguments straight to the addon,
+// buffers detached under a pending runAsync, fits disposed while they run or never disposed at all — then a
+// forced GC, so that every fit's native memory has been released (or is reported as a definite leak) at exit.
+//
+// Runs the built package (dist/) on the native backend only; node is started with --jitless (no WebAssembly).
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { nmf, nmfSync, setThreads } from '../dist/index.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const addon = createRequire(import.meta.url)('node-gyp-build')(root);
+const gc = globalThis.gc ?? (() => {});
+
+let seed = 1;
+function random(rows, cols, scale = 1) {
+  const data = new Float64Array(rows * cols);
+  for (let i = 0; i < data.length; i++) {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    data[i] = (seed / 2147483648) * scale;
+  }
+  return { rows, cols, data };
+}
+
+function expectError(run, pattern) {
+  try {
+    run();
+  } catch (error) {
+    if (!pattern.test(error.message)) throw new Error(`unexpected error ${error.message}`);
+    return;
+  }
+  throw new Error(`expected an error matching ${pattern}`);
+}
+
+async function expectRejection(promise, pattern) {
+  try {
+    await promise;
+  } catch (error) {
+    if (!pattern.test(error.message) && !pattern.test(error.name)) throw new Error(`unexpected error ${error.message}`);
+    return;
+  }
+  throw new Error(`expected a rejection matching ${pattern}`);
+}
+
+const backend = 'native';
+let fits = 0;
+
+// Shapes: one row, one column, rank above both sides, tall, wide; both dtypes; normalisation.
+for (const [K, N, R] of [[1, 1, 1], [1, 9, 3], [9, 1, 2], [5, 7, 11], [33, 17, 4], [64, 65, 8]]) {
+  for (const dtype of ['float64', 'float32']) {
+    for (const normalize of ['none', 'max']) {
+      const r = nmfSync(random(K, N), { rank: R, seed: K + N, maxIter: 12, tol: 0, dtype, normalize, backend });
+      if (r.iterations !== 12 || !(r.spectralError >= 0)) throw new Error('bad fit');
+      fits++;
+    }
+  }
+}
+// Sparse data, all-zero rows and columns, an all-zero V, tiny and subnormal data.
+const sparse = random(20, 30);
+for (let i = 0; i < sparse.data.length; i++) if (i % 3 !== 0 || Math.floor(i / 30) === 4) sparse.data[i] = 0;
+nmfSync(sparse, { rank: 5, seed: 2, maxIter: 20, backend });
+nmfSync({ rows: 4, cols: 5, data: new Float64Array(20) }, { rank: 2, seed: 3, maxIter: 5, backend });
+nmfSync(random(6, 6, 1e-300), { rank: 2, seed: 4, maxIter: 5, backend });
+nmfSync({ rows: 2, cols: 2, data: [5e-324, 0, 1e-310, 5e-324] }, { rank: 3, seed: 4, maxIter: 5, backend });
+fits += 4;
+
+// The overflow rule and the memory rule.
+expectError(() => nmfSync({ rows: 2, cols: 2, data: [1e300, 1, 1, 1e300] }, { rank: 2, maxIter: 3, backend }), /cannot be computed/);
+expectError(() => nmfSync({ rows: 2, cols: 2, data: [0, 0, 0, 0] }, { rank: 1, eps: 0, maxIter: 3, backend }), /cannot be computed/);
+expectError(() => nmfSync([[1]], { rank: 2 ** 31 - 1, backend }), /needs at least|too large/);
+
+// Callbacks that stop or throw; a time budget.
+nmfSync(random(10, 10), { rank: 3, seed: 5, tol: 0, backend, onIteration: ({ iteration }) => iteration < 4 });
+expectError(() => nmfSync(random(10, 10), { rank: 3, backend, onIteration: () => { throw new Error('callback'); } }), /callback/);
+nmfSync(random(40, 40), { rank: 4, seed: 6, tol: 0, maxIter: 1e6, maxTime: 20, backend });
+fits += 3;
+
+// Async fits, concurrently, with BLAS threads changed in between; aborts before, during and after.
+setThreads({ fits: 2, blasThreads: 2 });
+await Promise.all(Array.from({ length: 6 }, (_, i) => nmf(random(20 + i, 15, 2), { rank: 1 + i, seed: i, maxIter: 15, tol: 0, backend })));
+setThreads({ fits: 2, blasThreads: 1 });
+{
+  const before = new AbortController();
+  before.abort('before');
+  await expectRejection(nmf(random(8, 8), { rank: 2, signal: before.signal, backend }), /AbortError/);
+  const during = new AbortController();
+  await expectRejection(
+    nmf(random(30, 30), { rank: 3, tol: 0, maxIter: 1e6, signal: during.signal, backend, onIteration: ({ iteration }) => void (iteration === 3 && during.abort('during')) }),
+    /AbortError/,
+  );
+  const timer = new AbortController();
+  const pending = nmf(random(60, 60), { rank: 4, tol: 0, maxIter: 1e6, signal: timer.signal, backend });
+  setTimeout(() => timer.abort('timer'), 50);
+  await expectRejection(pending, /AbortError/);
+  const after = new AbortController();
+  await nmf(random(8, 8), { rank: 2, maxIter: 3, signal: after.signal, backend });
+  after.abort('after');
+  await expectRejection(nmf(random(8, 8), { rank: 2, backend, onIteration: () => { throw new Error('async callback'); } }), /async callback/);
+  await expectRejection(nmf({ rows: 2, cols: 2, data: [1e300, 1, 1, 1e300] }, { rank: 2, maxIter: 3, backend }), /cannot be computed/);
+  fits += 12;
+}
+
+// The addon, directly: hostile arguments, sizes, a detached output buffer, disposal while a run is pending.
+{
+  const f64 = (n) => new Float64Array(n).fill(0.5);
+  for (const args of [
+    ['2', 3, 2, f64(6), f64(4), f64(6), 0, 0],
+    [2, 3, 2, f64(5), f64(4), f64(6), 0, 0],
+    [2, 3, 2, new Float32Array(6), f64(4), f64(6), 0, 0],
+    [2 ** 30, 2 ** 30, 2 ** 30, f64(0), f64(0), f64(0), 0, 0],
+    [2, 3, 2, f64(6), f64(4), f64(6), NaN, 0],
+  ]) {
+    expectError(() => new addon.Fit(...args), /./);
+  }
+  const fit = new addon.Fit(2, 3, 2, f64(6), f64(4), f64(6), 2 ** -23, 0);
+  expectError(() => fit.run(4, new Float64Array(3), new Float64Array(4), 0), /length/);
+  expectError(() => fit.run(1, new Float64Array(4), new Float64Array(4), 2 ** 53), /offset/);
+  expectError(() => Object.getPrototypeOf(fit).run.call({}, 1, new Float64Array(1), new Float64Array(1), 0), /./);
+  const h = new Float64Array(8);
+  const pending = fit.runAsync(4, h, new Float64Array(8), 0);
+  structuredClone(h.buffer, { transfer: [h.buffer] });
+  await expectRejection(pending, /detached/);
+  fit.finish('max');
+  fit.dispose();
+  fit.dispose();
+  for (let i = 0; i < 10; i++) {
+    const running = new addon.Fit(20, 30, 4, f64(600), f64(80), f64(120), 2 ** -23, 0);
+    const done = running.runAsync(50, new Float64Array(50), new Float64Array(50), 0);
+    if (i % 2) running.dispose();
+    else running.cancel();
+    await done;
+  }
+  const finishing = new addon.Fit(20, 30, 4, f64(600), f64(80), f64(120), 2 ** -23, 0);
+  await finishing.runAsync(5, new Float64Array(5), new Float64Array(5), 0);
+  await finishing.finishAsync('none');
+  // Never disposed: the garbage collector frees it.
+  for (let i = 0; i < 5; i++) new addon.Fit(10, 10, 3, f64(100), f64(30), f64(30), 2 ** -23, 0).run(2, new Float64Array(2), new Float64Array(2), 0);
+}
+
+// Let the garbage collector finalize every fit object before exit.
+for (let i = 0; i < 3; i++) {
+  gc();
+  await new Promise((resolve) => setImmediate(resolve));
+}
+const loaded = readFileSync('/proc/self/maps', 'utf8').split('\n').find((line) => line.endsWith('nmfkit.node'));
+console.log(`addon: ${loaded?.split(/\s+/).at(-1)}`);
+console.log(`valgrind-run.mjs: ${fits} fits and the addon's error paths ran`);

@@ -1,0 +1,80 @@
+/**
+ * Async fits where there are no threads to run them on (no `Worker`, as in Cloudflare workerd or Node without
+ * addons on the WebAssembly-only entry, or workers switched off): the synchronous fit runs on the calling thread
+ * in short slices, yielding to the event loop between them, so other tasks (requests, rendering, input) are not
+ * starved and `cancel()` (abort, time budget) takes effect within one slice. Behind the {@link AsyncKernelFit}
+ * contract, so the driver's `driveAsync` does the rest as for every backend. Runtime-neutral.
+ */
+import type { AsyncKernelFit, KernelFit, KernelNormalize, KernelResult } from '../contract.js';
+
+/** A slice of iterations should take about this long (ms) before the fit yields. */
+const SLICE_MS = 8;
+/** Most iterations per kernel call within a slice. */
+const MAX_STEPS = 256;
+
+/**
+ * Resolves after the event loop had a turn: through a MessageChannel where there is one (a task, not clamped to
+ * 4 ms like nested timers are in browsers), else a zero timeout.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => {
+    if (typeof MessageChannel === 'function') {
+      const channel = new MessageChannel();
+      channel.port1.onmessage = () => {
+        channel.port1.close();
+        resolve();
+      };
+      channel.port2.postMessage(null);
+    } else {
+      setTimeout(resolve, 0);
+    }
+  });
+}
+
+/** Runs `fit` (created on this thread) in slices with yields between them; `tol` is its tolerance. */
+export function inlineAsyncFit(fit: KernelFit, tol: number): AsyncKernelFit {
+  let cancelled = false;
+  let disposed = false;
+  let busy = false;
+  let chunk = 1;
+  return {
+    async runAsync(steps, hChange, wChange, offset) {
+      busy = true;
+      let done = 0;
+      try {
+        // One kernel call per slice, sized from the cost of the last one to take about SLICE_MS.
+        while (done < steps) {
+          await yieldToEventLoop();
+          if (cancelled) break;
+          const n = Math.min(steps - done, chunk);
+          const started = performance.now();
+          const ran = fit.run(n, hChange, wChange, offset + done);
+          const perIteration = (performance.now() - started) / Math.max(ran, 1);
+          done += ran;
+          const last = offset + done - 1;
+          if (ran < n || (ran > 0 && hChange[last]! < tol && wChange[last]! < tol)) break; // converged
+          // At most doubling, so that the first slices, timed on few iterations, do not overshoot.
+          chunk = Math.min(MAX_STEPS, 2 * n, Math.max(1, Math.floor(SLICE_MS / Math.max(perIteration, 1e-6))));
+        }
+        return done;
+      } finally {
+        busy = false;
+        if (disposed) fit.dispose();
+      }
+    },
+    cancel() {
+      cancelled = true;
+    },
+    async finishAsync(normalize: KernelNormalize): Promise<KernelResult> {
+      await yieldToEventLoop();
+      return fit.finish(normalize);
+    },
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      cancelled = true;
+      // Freed when a pending runAsync is done with it.
+      if (!busy) fit.dispose();
+    },
+  };
+}

@@ -1,0 +1,91 @@
+/**
+ * The WebAssembly-only entry's host side of the wasm backend: getting a compiled module (fetch + streaming
+ * compilation, or a module the caller compiled) and Web Workers as pool ports (./wasm-pool.ts). Imports no Node
+ * built-ins; see ../runtime-browser.ts for how they are put together.
+ */
+import { WasmPool, type PortEvents, type WorkerPort } from './wasm-pool.js';
+import { compileFailed, compileWasmModuleAsync } from './wasm.js';
+
+/** The parts of `process` used when the WebAssembly-only entry runs in Node (`--no-addons`): no import needed. */
+interface NodeProcess {
+  readonly versions?: { readonly node?: string };
+  getBuiltinModule?(id: 'node:fs/promises'): { readFile(path: URL): Promise<Uint8Array<ArrayBuffer>> };
+}
+
+/**
+ * Fetches and compiles the module at `url`: `WebAssembly.compileStreaming` when the server sends it as
+ * application/wasm, else (or when streaming fails for another reason than a bad module) from its bytes. A file:
+ * URL in Node — which has no file: fetch — is read with fs through `process.getBuiltinModule`, not an import, so
+ * the module graph stays free of Node built-ins for bundlers and browsers.
+ */
+export async function fetchWasmModule(url: URL): Promise<WebAssembly.Module> {
+  const nodeProcess = (globalThis as { process?: NodeProcess }).process;
+  if (url.protocol === 'file:' && nodeProcess?.getBuiltinModule) {
+    let bytes: Uint8Array<ArrayBuffer>;
+    try {
+      bytes = await nodeProcess.getBuiltinModule('node:fs/promises').readFile(url);
+    } catch (cause) {
+      throw new Error(`nmfkit: cannot read the WebAssembly backend at ${url.href}`, { cause });
+    }
+    return compileWasmModuleAsync(bytes);
+  }
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (cause) {
+    throw new Error(`nmfkit: cannot fetch the WebAssembly backend from ${url.href}`, { cause });
+  }
+  if (!response.ok) {
+    throw new Error(
+      `nmfkit: cannot fetch the WebAssembly backend from ${url.href}: HTTP ${response.status} ${response.statusText}`.trim(),
+    );
+  }
+  const type = response.headers.get('content-type') ?? '';
+  if (typeof WebAssembly.compileStreaming === 'function' && /^application\/wasm\b/i.test(type)) {
+    try {
+      return await WebAssembly.compileStreaming(response.clone());
+    } catch (cause) {
+      // A module the runtime cannot compile fails the same way from bytes; anything else (a streaming quirk) may not.
+      if (cause instanceof WebAssembly.CompileError) throw compileFailed(cause);
+    }
+  }
+  return compileWasmModuleAsync(await response.arrayBuffer());
+}
+
+/** Whether this runtime can start module Web Workers. */
+export function webWorkersAvailable(): boolean {
+  return typeof Worker === 'function';
+}
+
+const WORKER_HINT =
+  'the worker script dist/backends/wasm-web-worker.js must be served next to dist/browser.js (bundlers that ' +
+  "understand `new Worker(new URL(…, import.meta.url), { type: 'module' })` copy it), or call ready({ workers: false }) " +
+  'to run fits on the calling thread';
+
+/** A module Web Worker running ./wasm-web-worker.ts, as a pool port. */
+function spawnWebWorker(events: PortEvents): WorkerPort {
+  // This exact form lets bundlers (Vite, webpack 5, Parcel, esbuild with plugins) find and emit the worker script.
+  const worker = new Worker(new URL('./wasm-web-worker.js', import.meta.url), { type: 'module', name: 'nmfkit-wasm' });
+  const die = (error: Error): void => {
+    worker.terminate();
+    events.death(error);
+  };
+  worker.onmessage = (event: MessageEvent) => events.message(event.data);
+  worker.onerror = (event: ErrorEvent) => {
+    event.preventDefault();
+    const what = event.message ? `failed: ${event.message}` : 'could not be started';
+    die(new Error(`nmfkit: a wasm Web Worker ${what} (${WORKER_HINT})`));
+  };
+  worker.onmessageerror = () => die(new Error('nmfkit: a message from a wasm Web Worker could not be read'));
+  return { post: (request, transfer) => worker.postMessage(request, transfer), busy: () => {} };
+}
+
+/** A pool of module Web Workers, each instantiating `module` with the given memory cap. */
+export function createWebWorkerPool(
+  module: WebAssembly.Module,
+  maxMemoryBytes: number,
+  maxMemorySetting: string,
+  size: () => number,
+): WasmPool {
+  return new WasmPool({ spawn: spawnWebWorker, size, init: () => ({ module, maxMemoryBytes, maxMemorySetting }) });
+}

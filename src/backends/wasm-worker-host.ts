@@ -1,0 +1,110 @@
+/**
+ * The inside of a wasm pool worker, the same for Node worker threads (wasm-worker.ts) and Web Workers
+ * (wasm-web-worker.ts): it instantiates the module it is sent, hosts fits and answers the pool's requests
+ * (wasm-protocol.ts) in order. Runtime-neutral: the worker scripts only connect it to their message port.
+ *
+ * Iterations run one kernel call at a time so that the stop flag (or the time budget) is seen between any two.
+ */
+import type { Backend, KernelFit } from '../contract.js';
+import type { PoolReply, PoolRequest } from './wasm-protocol.js';
+import { instantiateWasmBackend } from './wasm.js';
+
+interface HostedFit {
+  readonly fit: KernelFit;
+  readonly tol: number;
+  readonly stop: Int32Array | undefined;
+}
+
+/** A reply and the buffers to transfer with it. */
+export interface HostReply {
+  readonly reply: PoolReply;
+  readonly transfer: ArrayBuffer[];
+}
+
+/**
+ * Returns the message handler of one worker. `send` gets every reply, in the order of the requests, even though
+ * instantiating the module (the `init` request) is asynchronous.
+ */
+export function createWorkerHost(send: (reply: HostReply) => void): (request: PoolRequest) => void {
+  let backend: Backend | undefined;
+  let initError: Error | undefined;
+  const fits = new Map<number, HostedFit>();
+  let queue: Promise<void> = Promise.resolve();
+
+  function loaded(): Backend {
+    if (backend) return backend;
+    throw initError ?? new Error('nmfkit wasm worker: the module was not sent (no init request)');
+  }
+
+  function hosted(id: number): HostedFit {
+    const found = fits.get(id);
+    if (!found) throw new Error(`nmfkit wasm worker: fit ${id} does not exist (it was disposed)`);
+    return found;
+  }
+
+  /** Runs up to `steps` iterations, stopping at the tolerance test (as KernelFit.run does), when asked to, or past the budget. */
+  function run(id: number, steps: number, budgetMs: number | undefined): PoolReply {
+    const { fit, tol, stop } = hosted(id);
+    const h = new Float64Array(steps);
+    const w = new Float64Array(steps);
+    const deadline = budgetMs === undefined ? Infinity : performance.now() + budgetMs;
+    let executed = 0;
+    let converged = false;
+    while (executed < steps && !(stop && Atomics.load(stop, 0) !== 0)) {
+      fit.run(1, h, w, executed);
+      executed++;
+      if (h[executed - 1]! < tol && w[executed - 1]! < tol) {
+        converged = true;
+        break;
+      }
+      if (performance.now() >= deadline) break;
+    }
+    return { type: 'ran', id, executed, converged, h: h.slice(0, executed), w: w.slice(0, executed) };
+  }
+
+  async function handle(request: PoolRequest): Promise<PoolReply> {
+    const { id } = request;
+    switch (request.type) {
+      case 'init':
+        try {
+          backend = await instantiateWasmBackend(request.module, {
+            maxMemoryBytes: request.maxMemoryBytes,
+            maxMemorySetting: request.maxMemorySetting,
+          });
+        } catch (error) {
+          initError = error instanceof Error ? error : new Error(String(error));
+          throw initError;
+        }
+        return { type: 'done', id };
+      case 'create':
+        fits.set(id, { fit: loaded().createFit(request.problem), tol: request.problem.tol, stop: request.stop });
+        return { type: 'done', id };
+      case 'run':
+        return run(id, request.steps, request.budgetMs);
+      case 'finish':
+        return { type: 'finished', id, result: hosted(id).fit.finish(request.normalize) };
+      case 'dispose':
+        fits.get(id)?.fit.dispose();
+        fits.delete(id);
+        return { type: 'done', id };
+      case 'memory':
+        return { type: 'memory', id, bytes: backend?.details().memoryBytes ?? 0 };
+    }
+  }
+
+  async function respond(request: PoolRequest): Promise<void> {
+    let reply: PoolReply;
+    try {
+      reply = await handle(request);
+    } catch (error) {
+      const e = error instanceof Error ? error : new Error(String(error));
+      reply = { type: 'failed', id: request.id, name: e.name, message: e.message };
+    }
+    const transfer = reply.type === 'finished' ? [reply.result.W.buffer, reply.result.H.buffer] : [];
+    send({ reply, transfer: transfer as ArrayBuffer[] });
+  }
+
+  return (request) => {
+    queue = queue.then(() => respond(request));
+  };
+}

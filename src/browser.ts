@@ -1,0 +1,71 @@
+/**
+ * nmfkit — nonnegative matrix factorization: the WebAssembly-only entry, for browsers, Web Workers, Cloudflare
+ * workerd, Vercel Edge, Deno and Node without addons (export conditions `browser`, `worker`, `workerd`,
+ * `edge-light`, `deno`, `default`). The same fit functions and results as the Node entry, on the wasm backend
+ * only; it imports no Node built-ins. The backend loads lazily: `await ready()` (implicit in `nmf()` and
+ * `nmfBatch()`) before `nmfSync()`.
+ */
+import { batchFunction, type NmfBatch } from './batch.js';
+import { fitFunctions } from './nmf.js';
+import { browserRuntime } from './runtime-browser.js';
+import type { MatrixInput, NmfOptions, NmfResult } from './types.js';
+
+const fits = fitFunctions(browserRuntime);
+
+/**
+ * Factorizes V (K×N, entries ≥ 0) as W·H with W (K×R) and H (R×N) ≥ 0 by Lee–Seung multiplicative updates for
+ * the Euclidean distance, exactly as libfmp's `nmf` (Müller, FMP Sect. 8.3.1): per iteration H is updated first,
+ * then W with the new H; the fit stops after the first iteration where the spectral norms of both changes are
+ * below `tol`, or after `maxIter` iterations.
+ *
+ * Blocks the calling thread until the fit is done; prefer {@link nmf} on a page's main thread. Needs the
+ * WebAssembly backend loaded: `await ready()` once first.
+ * @throws TypeError or RangeError naming the argument, index and value, for any invalid input; an Error when
+ * `ready()` has not resolved yet.
+ */
+export function nmfSync(V: MatrixInput, options: NmfOptions): NmfResult {
+  return fits.nmfSync(V, options);
+}
+
+/**
+ * Like {@link nmfSync}, but the iterations run off the calling thread — in a module Web Worker, or where there is
+ * no `Worker` (workerd, Node without addons) on the calling thread in short slices with yields between them — so
+ * the page or event loop stays responsive. Loads the backend first if needed (`ready()`). `options.signal`
+ * cancels it (rejecting with an AbortError); invalid input rejects the promise (nothing is thrown synchronously).
+ */
+export function nmf(V: MatrixInput, options: NmfOptions): Promise<NmfResult> {
+  return fits.nmf(V, options);
+}
+
+/**
+ * Factorizes every matrix of `matrices` with the same options. Every matrix is validated before any fit starts.
+ * Fits run concurrently as the thread setting allows (`setThreads`; one at a time inline); each gets the same
+ * options, so with a `seed` each matrix's fit equals `nmf(matrices[i], options)`. The first failure rejects with
+ * an error naming the matrix's index (or, with `settle: true`, every matrix gets its own outcome).
+ */
+export const nmfBatch: NmfBatch = batchFunction(fits, browserRuntime.concurrency);
+
+export {
+  backendInfo,
+  DEFAULT_MAX_MEMORY_BYTES,
+  ready,
+  setThreads,
+  type ReadyOptions,
+  type WasmOnlyBackendInfo,
+  type WasmOnlyBackendInfo as BackendInfo,
+  type WasmThreadSettings,
+  type WasmThreadSettings as ThreadSettings,
+} from './runtime-browser.js';
+export { DEFAULT_EPS, DEFAULT_MAX_ITER, DEFAULT_TOL } from './options.js';
+export type { BatchIterationInfo, BatchOutcome, NmfBatch, NmfBatchOptions } from './batch.js';
+export type {
+  BackendName,
+  IterationInfo,
+  Matrix,
+  MatrixData,
+  MatrixInput,
+  MatrixLike,
+  NmfOptions,
+  NmfResult,
+  StopReason,
+} from './types.js';

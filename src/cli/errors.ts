@@ -1,0 +1,33 @@
+/**
+ * Exit codes of the CLI and the errors that carry them: 0 success, 1 bad input (a file that cannot be read or
+ * parsed, values the library rejects), 2 usage (unknown flags, missing or malformed arguments), 130 cancelled
+ * with Ctrl-C.
+ */
+
+export const EXIT_OK = 0;
+export const EXIT_INPUT = 1;
+export const EXIT_USAGE = 2;
+export const EXIT_CANCELLED = 130;
+
+/** Bad input: the message names the file and the problem. Exit code 1. */
+export class InputError extends Error {
+  override readonly name = 'InputError';
+  readonly exitCode = EXIT_INPUT;
+}
+
+/** Bad usage of the command line. Exit code 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+  readonly exitCode = EXIT_USAGE;
+}
+
+/** The run was cancelled (Ctrl-C). Exit code 130. */
+export class CancelledError extends Error {
+  override readonly name = 'CancelledError';
+  readonly exitCode = EXIT_CANCELLED;
+}
+
+/** Whether an error is the rejection of an aborted fit. */
+export function isAbort(error: unknown): boolean {
+  return error instanceof Error && error.name === 'AbortError';
+}

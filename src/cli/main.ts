@@ -1,0 +1,220 @@
+/**
+ * The `nmfkit` command line (parsed with `commander`): `nmfkit demo` and `nmfkit factorize`. `run(argv)`
+ * returns the exit code instead of exiting, so it can be tested in-process; `bin/nmfkit.js` calls it.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { WINDOW_NAMES, type WindowName } from '../audio/window.js';
+import type { DemoSummary } from './demo.js';
+import { CancelledError, EXIT_INPUT, EXIT_OK, EXIT_USAGE, InputError } from './errors.js';
+import type { FactorizeFlags, FactorizeSummary } from './factorize.js';
+import { formatCents } from './format.js';
+import { MATRIX_FORMATS } from './matrix-io.js';
+import { cancelOnInterrupt, createProgress } from './progress.js';
+import { table } from './table.js';
+
+/** Where the CLI writes. */
+export interface CliIo {
+  readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  readonly stderr: NodeJS.WriteStream;
+}
+
+function version(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function integer(name: string, min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(value)}.`);
+    return n;
+  };
+}
+
+function number(name: string, min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < min) throw new InvalidArgumentError(`${name} must be a number ≥ ${min}, got ${JSON.stringify(value)}.`);
+    return n;
+  };
+}
+
+function powerOfTwo(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 4 || n > 2 ** 20 || (n & (n - 1)) !== 0) {
+    throw new InvalidArgumentError(`--n-fft must be a power of two in [4, 1048576], got ${JSON.stringify(value)}.`);
+  }
+  return n;
+}
+
+const FACTORIZE_HELP = `
+Input formats (chosen by the file extension):
+  .csv, .tsv    numbers, one matrix row per line; blank lines and lines starting with # are skipped
+  .json         {"rows": K, "cols": N, "data": [row-major numbers]} or [[row 0], [row 1], ...]
+  .npy          a 2-D float32 or float64 NumPy array (C or Fortran order, little-endian)
+  .wav          a WAV file (PCM 8/16/24/32-bit or float, channels mixed down), factorized as its
+                spectrogram log(1 + γ|STFT|) with --n-fft, --hop, --log γ and --window
+
+Outputs in --out: W and H (in the input's format, CSV for WAV input, or --format), summary.json,
+and unless --no-figures factors.png (W, H, W·H, V) and errors.png (changes per iteration).
+--json prints the summary to stdout instead of the human-readable report.
+
+--loss and --dtype are handed to nmf() only when given (otherwise nmf's defaults apply). nmf
+validates them: a value this version does not support is reported as bad input (exit code 1).
+
+A progress bar is drawn on stderr when it is a terminal (not when piped, or with --quiet).
+Ctrl-C cancels the fit cleanly. Exit codes: 0 success, 1 bad input, 2 usage error, 130 cancelled.`;
+
+const DEMO_HELP = `
+Factorizes the piano recording shipped with nmfkit (examples/data/piano-scale.wav: a C-major scale
+C4–C5 up and down, then the chords C–E–G, F–A–C, G–B–D): unsupervised NMF with one component per
+distinct pitch, then score-informed NMF from the note list. Prints each template's estimated pitch,
+the frame-level F-measure of the activations against the notes, the backend and the time taken;
+writes the figures, the separated note C5 (C5.wav, residual.wav) and summary.json to --out.
+Exit codes: 0 success, 1 bad input, 2 usage error, 130 cancelled.`;
+
+/** Runs the CLI on `argv` (without the node and script paths) and returns the exit code. */
+export async function run(argv: readonly string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  let outcome = EXIT_OK;
+  const print = (text: string): void => {
+    io.stdout.write(`${text}\n`);
+  };
+  const controller = new AbortController();
+
+  const program = new Command()
+    .name('nmfkit')
+    .description('Nonnegative matrix factorization V ≈ W·H (Lee–Seung multiplicative updates, as libfmp), with audio tools.')
+    .version(version(), '-V, --version')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .showHelpAfterError('(run with --help for usage)')
+    .allowExcessArguments(false);
+
+  program
+    .command('demo')
+    .description('run the showcase on the embedded piano recording and write its figures')
+    .option('-o, --out <dir>', 'output folder', 'nmfkit-demo')
+    .option('--max-iter <n>', 'most iterations of each fit', integer('--max-iter', 0), 1000)
+    .option('--seed <n>', 'seed of the unsupervised fit', integer('--seed', 0), 0)
+    .addOption(new Option('--backend <name>', 'compute backend').choices(['auto', 'native', 'wasm']))
+    .option('--json', 'print the summary as JSON to stdout')
+    .option('--no-figures', 'skip the PNG figures')
+    .option('-q, --quiet', 'no progress bar and no report')
+    .addHelpText('after', DEMO_HELP)
+    .action(async (flags: { out: string; maxIter: number; seed: number; backend?: 'auto' | 'native' | 'wasm'; json?: boolean; figures: boolean; quiet?: boolean }) => {
+      const progress = createProgress(!flags.quiet, io.stderr);
+      const release = cancelOnInterrupt(controller, () => progress.stop());
+      try {
+        const log = flags.json || flags.quiet ? () => {} : print;
+        // The commands load their audio and drawing code on demand: --help, --version and usage errors stay fast.
+        const { demo } = await import('./demo.js');
+        const summary: DemoSummary = await demo(
+          { out: flags.out, maxIter: flags.maxIter, seed: flags.seed, figures: flags.figures, ...(flags.backend ? { backend: flags.backend } : {}) },
+          progress,
+          controller.signal,
+          log,
+        );
+        if (flags.json) print(JSON.stringify(summary, null, 2));
+      } finally {
+        release();
+      }
+    });
+
+  program
+    .command('factorize')
+    .description('factorize a matrix file or the spectrogram of a WAV file')
+    .argument('<input>', 'a .csv, .tsv, .json, .npy or .wav file')
+    .requiredOption('-r, --rank <R>', 'number of components', integer('--rank', 1))
+    .option('--max-iter <n>', 'most iterations (default 1000)', integer('--max-iter', 0))
+    .option('--tol <x>', 'stop when both change norms are below this (default 1e-3)', number('--tol', 0))
+    .addOption(new Option('--normalize <mode>', "'max' rescales W's columns to maximum 1 (default none)").choices(['none', 'max']))
+    .option('--seed <n>', 'seed of the random initialisation', integer('--seed', 0))
+    .addOption(new Option('--backend <name>', 'compute backend (default auto)').choices(['auto', 'native', 'wasm']))
+    .option('--max-time <ms>', 'time budget of the fit in milliseconds', number('--max-time', 0))
+    .option('--loss <name>', "objective, passed to nmf() only when given (see below)")
+    .option('--dtype <name>', 'compute precision, passed to nmf() only when given (see below)')
+    .option('-o, --out <dir>', 'output folder', 'nmfkit-out')
+    .addOption(new Option('--format <fmt>', 'format of W and H (default: the input format; csv for WAV)').choices([...MATRIX_FORMATS]))
+    .option('--json', 'print the summary as JSON to stdout')
+    .option('--no-figures', 'skip the PNG figures')
+    .option('-q, --quiet', 'no progress bar and no report')
+    .option('--n-fft <n>', 'WAV input: FFT length, a power of two', powerOfTwo, 2048)
+    .option('--hop <n>', 'WAV input: hop size in samples (default n-fft/4)', integer('--hop', 1))
+    .option('--log <gamma>', 'WAV input: log compression γ of log(1 + γ|X|), 0 for none', number('--log', 0), 1)
+    .addOption(new Option('--window <name>', 'WAV input: analysis window').choices([...WINDOW_NAMES]).default('hann'))
+    .option('--plot-max-frequency <Hz>', 'WAV input: top of the frequency axis in the figures (default: where 99% of V lies, +10%)', number('--plot-max-frequency', 1))
+    .addHelpText('after', FACTORIZE_HELP)
+    .action(async (input: string, flags: Record<string, unknown>) => {
+      const progress = createProgress(!flags.quiet, io.stderr);
+      const release = cancelOnInterrupt(controller, () => progress.stop());
+      try {
+        const { factorize } = await import('./factorize.js');
+        const summary: FactorizeSummary = await factorize(
+          input,
+          {
+            rank: flags.rank as number,
+            ...(pick(flags, ['maxIter', 'tol', 'normalize', 'seed', 'backend', 'maxTime', 'loss', 'dtype', 'hop', 'format', 'plotMaxFrequency'])),
+            out: flags.out as string,
+            figures: flags.figures as boolean,
+            nFft: flags.nFft as number,
+            log: flags.log as number,
+            window: flags.window as WindowName,
+          } as FactorizeFlags,
+          progress,
+          controller.signal,
+        );
+        if (flags.json) print(JSON.stringify(summary, null, 2));
+        else if (!flags.quiet) report(summary, print);
+      } finally {
+        release();
+      }
+    });
+
+  try {
+    await program.parseAsync(argv as string[], { from: 'user' });
+  } catch (error) {
+    outcome = exitCodeOf(error, io);
+  }
+  return outcome;
+}
+
+function pick(flags: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of keys) if (flags[key] !== undefined) out[key] = flags[key];
+  return out;
+}
+
+function report(summary: FactorizeSummary, print: (line: string) => void): void {
+  const { input } = summary;
+  print(`${input.path}: ${input.format}, ${input.rows}×${input.cols}${input.audio ? ` (spectrogram, nFft ${input.audio.nFft}, hop ${input.audio.hop}, log γ ${input.audio.log})` : ''}`);
+  print(`rank ${summary.options.rank}: ${summary.iterations} iterations (${summary.stopReason}), ‖V − WH‖₂ = ${summary.spectralError.toPrecision(5)}, ‖V − WH‖_F = ${summary.frobeniusError.toPrecision(5)}, seed ${summary.seed}, backend ${summary.backend}, ${summary.seconds.toFixed(2)} s`);
+  if (summary.templates) {
+    const rows = summary.templates.map((t) => [String(t.component), t.frequency.toFixed(1), t.name, formatCents(t.cents), t.salience.toFixed(2)]);
+    for (const line of table(['template', 'f0 (Hz)', 'pitch', 'cents', 'salience'], rows, ['r', 'r', 'l', 'r', 'r'])) print(`  ${line}`);
+  }
+  print(`wrote ${Object.values(summary.outputs).join(', ')}`);
+}
+
+function exitCodeOf(error: unknown, io: CliIo): number {
+  if (error instanceof CommanderError) {
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return EXIT_OK;
+    // commander has already printed its message (or the help, for a missing command).
+    return EXIT_USAGE;
+  }
+  if (error instanceof CancelledError) {
+    io.stderr.write(`nmfkit: ${error.message}\n`);
+    return error.exitCode;
+  }
+  if (error instanceof InputError) {
+    io.stderr.write(`nmfkit: error: ${error.message}\n`);
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  io.stderr.write(`nmfkit: error: ${message}\n`);
+  if (process.env.NMFKIT_DEBUG && error instanceof Error) io.stderr.write(`${error.stack}\n`);
+  return EXIT_INPUT;
+}

@@ -1,0 +1,202 @@
+/**
+ * A small drawing surface for the figures: pureimage's 2D context (anti-aliased text and lines) over an RGBA
+ * bitmap, direct pixel access for heatmaps, and PNG output.
+ */
+import * as PImage from 'pureimage';
+import type { Bitmap, Context } from 'pureimage';
+import { FONT_FAMILY, ensureFont } from './font.js';
+import { encodePng } from './png.js';
+
+export type Align = 'left' | 'center' | 'right';
+export type Baseline = 'top' | 'middle' | 'alphabetic' | 'bottom';
+
+export interface TextStyle {
+  readonly size?: number;
+  readonly align?: Align;
+  readonly baseline?: Baseline;
+  readonly color?: string;
+  /** Rotation in radians about the anchor (−π/2: reading upwards, for y-axis labels). */
+  readonly rotate?: number;
+}
+
+/** Offscreen renderings of text as coverage masks, keyed by size and text (text drawing costs grow with the canvas, so it is rendered small once). */
+const masks = new Map<string, { width: number; height: number; baseline: number; alpha: Uint8Array }>();
+
+function textMask(text: string, size: number): { width: number; height: number; baseline: number; alpha: Uint8Array } {
+  const key = `${size}\u0000${text}`;
+  let mask = masks.get(key);
+  if (mask) return mask;
+  ensureFont();
+  const probe = PImage.make(8, 8).getContext('2d');
+  probe.font = `${size}px "${FONT_FAMILY}"`;
+  const width = Math.ceil(probe.measureText(text).width) + 4;
+  const height = Math.ceil(size * 1.4) + 4;
+  const baseline = Math.ceil(size * 1.05) + 2;
+  const bitmap = PImage.make(width, height);
+  const ctx = bitmap.getContext('2d');
+  bitmap.data.fill(255);
+  ctx.font = `${size}px "${FONT_FAMILY}"`;
+  ctx.fillStyle = '#000000';
+  ctx.textAlign = 'left';
+  ctx.textBaseline = 'alphabetic';
+  ctx.fillText(text, 2, baseline);
+  const alpha = new Uint8Array(width * height);
+  for (let i = 0; i < alpha.length; i++) alpha[i] = 255 - bitmap.data[4 * i]!;
+  mask = { width, height, baseline, alpha };
+  if (masks.size > 2000) masks.clear();
+  masks.set(key, mask);
+  return mask;
+}
+
+function parseColor(color: string): [number, number, number] {
+  const hex = /^#([0-9a-f]{6})$/i.exec(color);
+  if (hex) {
+    const v = parseInt(hex[1]!, 16);
+    return [(v >> 16) & 255, (v >> 8) & 255, v & 255];
+  }
+  const rgb = /^rgb\((\d+),\s*(\d+),\s*(\d+)\)$/.exec(color);
+  if (rgb) return [Number(rgb[1]), Number(rgb[2]), Number(rgb[3])];
+  throw new RangeError(`unsupported colour ${color}`);
+}
+
+export class Canvas {
+  readonly bitmap: Bitmap;
+  readonly ctx: Context;
+
+  constructor(readonly width: number, readonly height: number, background = '#ffffff') {
+    ensureFont();
+    this.bitmap = PImage.make(width, height);
+    this.ctx = this.bitmap.getContext('2d');
+    const [r, g, b] = parseColor(background);
+    const data = this.bitmap.data;
+    for (let i = 0; i < width * height; i++) {
+      data[4 * i] = r;
+      data[4 * i + 1] = g;
+      data[4 * i + 2] = b;
+      data[4 * i + 3] = 255;
+    }
+  }
+
+  /**
+   * Draws text anchored at (x, y): `align` places the anchor at its left, centre or right, `baseline` at the top
+   * of the capitals, their middle, the baseline or the bottom of the descenders. `rotate` may be 0 or −π/2
+   * (reading upwards; align and baseline then refer to the rotated text).
+   */
+  text(x: number, y: number, text: string, style: TextStyle = {}): void {
+    if (text === '') return;
+    const size = style.size ?? 13;
+    const mask = textMask(text, size);
+    const [r, g, b] = parseColor(style.color ?? '#000000');
+    const textWidth = mask.width - 4;
+    const along = style.align === 'center' ? -textWidth / 2 : style.align === 'right' ? -textWidth : 0;
+    const baseline = style.baseline ?? 'alphabetic';
+    const across =
+      baseline === 'top' ? 0.76 * size : baseline === 'middle' ? 0.37 * size : baseline === 'bottom' ? -0.24 * size : 0;
+    const upright = !style.rotate;
+    // Mask pixel (i, j) (column i, row j) lands at the target position below.
+    const u0 = Math.round(along - 2);
+    const v0 = Math.round(across - mask.baseline);
+    const data = this.bitmap.data;
+    for (let j = 0; j < mask.height; j++) {
+      for (let i = 0; i < mask.width; i++) {
+        const a = mask.alpha[j * mask.width + i]!;
+        if (a === 0) continue;
+        const tx = upright ? Math.round(x) + u0 + i : Math.round(x) + v0 + j;
+        const ty = upright ? Math.round(y) + v0 + j : Math.round(y) - u0 - i;
+        if (tx < 0 || ty < 0 || tx >= this.width || ty >= this.height) continue;
+        const k = (ty * this.width + tx) * 4;
+        const f = a / 255;
+        data[k] = Math.round(data[k]! * (1 - f) + r * f);
+        data[k + 1] = Math.round(data[k + 1]! * (1 - f) + g * f);
+        data[k + 2] = Math.round(data[k + 2]! * (1 - f) + b * f);
+      }
+    }
+  }
+
+  textWidth(text: string, size = 13): number {
+    return text === '' ? 0 : textMask(text, size).width - 4;
+  }
+
+  /**
+   * A line. Horizontal and vertical lines are drawn as crisp pixel runs (at floor(x), floor(y); `width` pixels
+   * thick); others go through pureimage's anti-aliased stroke.
+   */
+  line(x0: number, y0: number, x1: number, y1: number, color = '#000000', width = 1): void {
+    if (x0 === x1 || y0 === y1) {
+      const [r, g, b] = parseColor(color);
+      const w = Math.max(1, Math.round(width));
+      if (y0 === y1) {
+        const y = Math.floor(y0 - (w - 1) / 2);
+        for (let t = 0; t < w; t++) for (let x = Math.floor(Math.min(x0, x1)); x <= Math.floor(Math.max(x0, x1)); x++) this.put(x, y + t, r, g, b);
+      } else {
+        const x = Math.floor(x0 - (w - 1) / 2);
+        for (let t = 0; t < w; t++) for (let y = Math.floor(Math.min(y0, y1)); y <= Math.floor(Math.max(y0, y1)); y++) this.put(x + t, y, r, g, b);
+      }
+      return;
+    }
+    const { ctx } = this;
+    ctx.strokeStyle = color;
+    ctx.lineWidth = width;
+    ctx.beginPath();
+    ctx.moveTo(x0, y0);
+    ctx.lineTo(x1, y1);
+    ctx.stroke();
+  }
+
+  private put(x: number, y: number, r: number, g: number, b: number): void {
+    if (x >= 0 && y >= 0 && x < this.width && y < this.height) this.setPixel(x, y, r, g, b);
+  }
+
+  /** A polyline through the points (x[i], y[i]); non-finite points break it. */
+  polyline(x: ArrayLike<number>, y: ArrayLike<number>, color: string, width = 1.5): void {
+    const { ctx } = this;
+    ctx.strokeStyle = color;
+    ctx.lineWidth = width;
+    let open = false;
+    for (let i = 0; i < x.length; i++) {
+      if (!Number.isFinite(x[i]!) || !Number.isFinite(y[i]!)) {
+        if (open) ctx.stroke();
+        open = false;
+        continue;
+      }
+      if (!open) {
+        ctx.beginPath();
+        ctx.moveTo(x[i]!, y[i]!);
+        open = true;
+      } else ctx.lineTo(x[i]!, y[i]!);
+    }
+    if (open) ctx.stroke();
+  }
+
+  /** A horizontal dashed line. */
+  dashedLine(x0: number, x1: number, y: number, color: string, dash = 6, gap = 4, width = 1): void {
+    for (let x = x0; x < x1; x += dash + gap) this.line(x, y, Math.min(x + dash, x1), y, color, width);
+  }
+
+  fillRect(x: number, y: number, w: number, h: number, color: string): void {
+    const [r, g, b] = parseColor(color);
+    for (let py = Math.round(y); py < Math.round(y + h); py++) for (let px = Math.round(x); px < Math.round(x + w); px++) this.put(px, py, r, g, b);
+  }
+
+  /** A 1-pixel frame just outside [x, x + w) × [y, y + h). */
+  frame(x: number, y: number, w: number, h: number, color = '#000000'): void {
+    this.line(x - 1, y - 1, x + w, y - 1, color);
+    this.line(x - 1, y + h, x + w, y + h, color);
+    this.line(x - 1, y - 1, x - 1, y + h, color);
+    this.line(x + w, y - 1, x + w, y + h, color);
+  }
+
+  /** Writes an opaque pixel. */
+  setPixel(x: number, y: number, r: number, g: number, b: number): void {
+    const i = (y * this.width + x) * 4;
+    const data = this.bitmap.data;
+    data[i] = r;
+    data[i + 1] = g;
+    data[i + 2] = b;
+    data[i + 3] = 255;
+  }
+
+  toPng(): Buffer {
+    return encodePng(this.width, this.height, this.bitmap.data);
+  }
+}

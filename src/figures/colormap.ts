@@ -1,0 +1,43 @@
+/**
+ * Colormaps for the heatmaps: the perceptually uniform matplotlib maps (viridis, magma, inferno, plasma, cividis)
+ * as published in `d3-scale-chromatic`, and gray_r (white → black, the FMP notebooks' choice), each sampled into
+ * a 256-entry lookup table.
+ */
+import { rgb } from 'd3-color';
+import { interpolateCividis, interpolateInferno, interpolateMagma, interpolatePlasma, interpolateViridis } from 'd3-scale-chromatic';
+
+/** The colormaps the figures offer. */
+export type ColormapName = 'viridis' | 'magma' | 'inferno' | 'plasma' | 'cividis' | 'gray_r';
+
+export const COLORMAPS: readonly ColormapName[] = ['viridis', 'magma', 'inferno', 'plasma', 'cividis', 'gray_r'];
+
+const interpolators: Record<ColormapName, (t: number) => string> = {
+  viridis: interpolateViridis,
+  magma: interpolateMagma,
+  inferno: interpolateInferno,
+  plasma: interpolatePlasma,
+  cividis: interpolateCividis,
+  gray_r: (t) => {
+    const v = Math.round(255 * (1 - t));
+    return `rgb(${v}, ${v}, ${v})`;
+  },
+};
+
+const tables = new Map<ColormapName, Uint8Array>();
+
+/** 256 RGB triples (768 bytes) from the low to the high end of a colormap. */
+export function colormapTable(name: ColormapName): Uint8Array {
+  let table = tables.get(name);
+  if (!table) {
+    table = new Uint8Array(256 * 3);
+    const interpolate = interpolators[name];
+    for (let i = 0; i < 256; i++) {
+      const c = rgb(interpolate(i / 255));
+      table[3 * i] = Math.round(c.r);
+      table[3 * i + 1] = Math.round(c.g);
+      table[3 * i + 2] = Math.round(c.b);
+    }
+    tables.set(name, table);
+  }
+  return table;
+}

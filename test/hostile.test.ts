@@ -1,0 +1,624 @@
+/**
+ * Hostile arguments: every exported function, with every kind of wrong value — strings, objects, symbols, BigInt,
+ * null, proxies (throwing and revoked), getters that throw, typed arrays of other element types, detached and
+ * shared buffers, negative, fractional and 2^31+ dimensions, sizes whose product overflows memory — must end in a
+ * TypeError or RangeError whose message names the argument (nmf, nmfBatch and ready reject instead of throwing),
+ * never in a native crash, a hang or an abort. Below the facade, the native glue and the wasm backend check their
+ * own arguments and sizes before allocating anything.
+ *
+ * Exports added later are covered too: any exported function without its own cases here is called with every
+ * non-string hostile value (strings could name files) and must return, or throw (reject) a TypeError or RangeError.
+ */
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import * as nmfkit from '../src/index.js';
+import { backendInfo, nmf, nmfBatch, nmfSync, setThreads, type NmfOptions } from '../src/index.js';
+import { loadWasmBackendSync } from '../src/backends/wasm-node.js';
+import { BACKENDS, backendAvailable } from './helpers.js';
+
+// ---------------------------------------------------------------------------------------------------------------
+// The hostile values.
+
+const boom = (what: string) => (): never => {
+  throw new Error(`hostile ${what}`);
+};
+
+function revokedProxy(): object {
+  const { proxy, revoke } = Proxy.revocable({}, {});
+  revoke();
+  return proxy;
+}
+
+/** A proxy every trap of which throws. */
+function throwingProxy<T extends object>(target: T): T {
+  return new Proxy(target, {
+    get: boom('get trap'),
+    has: boom('has trap'),
+    ownKeys: boom('ownKeys trap'),
+    getOwnPropertyDescriptor: boom('getOwnPropertyDescriptor trap'),
+    getPrototypeOf: boom('getPrototypeOf trap'),
+  });
+}
+
+function detachedFloat64Array(length: number): Float64Array {
+  const array = new Float64Array(length).fill(1);
+  structuredClone(array.buffer, { transfer: [array.buffer] });
+  return array;
+}
+
+/** An object whose every property a caller of nmfkit might read throws. */
+function throwingGetters(): object {
+  const object = {};
+  for (const key of ['rows', 'cols', 'data', 'length', 'rank', 'fits', 'blasThreads', 'settle', 'signal', 'then', '0']) {
+    Object.defineProperty(object, key, { get: boom(`getter ${key}`), enumerable: true });
+  }
+  return object;
+}
+
+/** Values no nmfkit argument accepts. */
+const JUNK: [string, () => unknown][] = [
+  ['a string', () => 'a,b,c'],
+  ['a symbol', () => Symbol('hostile')],
+  ['a BigInt', () => 12n],
+  ['null', () => null],
+  ['NaN', () => NaN],
+  ['-Infinity', () => -Infinity],
+  ['true', () => true],
+  ['a revoked proxy', revokedProxy],
+  ['a throwing proxy', () => throwingProxy({})],
+  ['a throwing proxy of an array', () => throwingProxy([[1, 2]])],
+  ['an object with throwing getters', throwingGetters],
+  ['an Int32Array', () => new Int32Array([1, 2, 3, 4])],
+  ['a BigInt64Array', () => new BigInt64Array(4)],
+  ['a Uint8Array', () => new Uint8Array(4)],
+  ['a DataView', () => new DataView(new ArrayBuffer(32))],
+  ['an ArrayBuffer', () => new ArrayBuffer(32)],
+  ['a SharedArrayBuffer', () => new SharedArrayBuffer(32)],
+  ['a detached Float64Array', () => detachedFloat64Array(4)],
+  ['a WeakMap', () => new WeakMap()],
+  ['a Promise', () => Promise.resolve(1)],
+];
+
+/** Values some argument accepts (a rank, an options object…), but not every one. */
+const PLAUSIBLE: [string, () => unknown][] = [
+  ['undefined', () => undefined],
+  ['42', () => 42],
+  ['0', () => 0],
+  ['a negative number', () => -3],
+  ['a fractional number', () => 2.5],
+  ['2^31', () => 2 ** 31],
+  ['2^53', () => 2 ** 53],
+  ['an empty object', () => ({})],
+  ['an empty array', () => []],
+  ['a function', () => () => 1],
+  ['a Date', () => new Date(0)],
+  ['a Float64Array', () => new Float64Array(4).fill(1)],
+];
+
+/**
+ * Under AddressSanitizer (npm run test:asan preloads it) memory and time are not the process's own: its allocator
+ * poisons shadow memory for every allocation and holds freed blocks in quarantine. Timing and RSS bounds are
+ * scaled, or skipped, there.
+ */
+const SANITIZED = /libasan/.test(process.env.LD_PRELOAD ?? '');
+const MS = SANITIZED ? 20 : 1;
+const rssGrowth = (before: number): number => (SANITIZED ? 0 : process.memoryUsage().rss - before);
+
+const V = { rows: 2, cols: 3, data: [1, 2, 3, 4, 5, 6] };
+const OPTIONS = { rank: 2, maxIter: 3, seed: 1 };
+
+/** The option names of nmf/nmfSync (NmfOptions). */
+const OPTION_NAMES = ['rank', 'maxIter', 'tol', 'W', 'H', 'seed', 'normalize', 'eps', 'dtype', 'backend', 'onIteration', 'maxTime', 'signal'];
+
+/** Calls `f`; a throw or a rejection becomes the error, a value `undefined`. Fails on a sync throw when `async`. */
+async function outcome(f: () => unknown, async: boolean): Promise<unknown> {
+  let value: unknown;
+  try {
+    value = f();
+  } catch (error) {
+    if (async) expect.fail(`threw synchronously instead of rejecting: ${String(error)}`);
+    return error;
+  }
+  if (async) expect(value).toBeInstanceOf(Promise);
+  try {
+    await value;
+    return undefined;
+  } catch (error) {
+    return error;
+  }
+}
+
+/** Asserts a TypeError or RangeError whose message names `argument`. */
+function named(error: unknown, argument: RegExp, context: string): void {
+  if (!(error instanceof TypeError || error instanceof RangeError)) {
+    expect.fail(`${context}: expected a TypeError or RangeError, got ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+  }
+  if (!argument.test(error.message)) expect.fail(`${context}: the message does not name ${argument}: ${error.message}`);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+describe('nmfSync, nmf and nmfBatch: every argument, every hostile value', () => {
+  const fits = [
+    ['nmfSync', (v: unknown, o: unknown) => nmfSync(v as never, o as never), false],
+    ['nmf', (v: unknown, o: unknown) => nmf(v as never, o as never), true],
+    ['nmfBatch', (v: unknown, o: unknown) => nmfBatch([v] as never, o as never), true],
+  ] as const;
+
+  it.each(fits)('%s: V as junk is a TypeError/RangeError naming V', async (name, fit, async) => {
+    for (const [what, make] of [...JUNK, ...PLAUSIBLE]) {
+      const error = await outcome(() => fit(make(), OPTIONS), async);
+      named(error, name === 'nmfBatch' ? /^matrices\[0\]: V\b/ : /^V\b/, `${name}(${what}, options)`);
+    }
+  });
+
+  it.each(fits)('%s: options as junk is a TypeError/RangeError naming options', async (name, fit, async) => {
+    for (const [what, make] of [...JUNK, ...PLAUSIBLE.filter(([w]) => w !== 'a Float64Array')]) {
+      const error = await outcome(() => fit(V, make()), async);
+      named(error, /options/, `${name}(V, ${what})`);
+    }
+  });
+
+  it.each(fits)('%s: every option, as every hostile value, is accepted or rejected naming it', async (name, fit, async) => {
+    for (const key of OPTION_NAMES) {
+      for (const [what, make] of JUNK) {
+        const error = await outcome(() => fit(V, { ...OPTIONS, [key]: make() }), async);
+        // Junk is never a valid option value: each must be refused, naming the option.
+        named(error, new RegExp(`options\\.${key}\\b`), `${name}(V, { ${key}: ${what} })`);
+      }
+      for (const [what, make] of PLAUSIBLE) {
+        const error = await outcome(() => fit(V, { ...OPTIONS, [key]: make() }), async);
+        if (error !== undefined) named(error, new RegExp(`options\\.${key}\\b`), `${name}(V, { ${key}: ${what} })`);
+      }
+    }
+  });
+
+  it.each(fits)('%s: a getter or proxy trap that throws is a TypeError naming the option', async (name, fit, async) => {
+    for (const key of [...OPTION_NAMES, 'unknownOption']) {
+      const getter = { ...OPTIONS };
+      Object.defineProperty(getter, key, { get: boom(key), enumerable: true });
+      const proxy = new Proxy({ ...OPTIONS, [key]: 1 }, { get: (target, k) => (k === key ? boom(key)() : Reflect.get(target, k)) });
+      for (const [what, options] of [['getter', getter], ['proxy', proxy]] as const) {
+        const error = await outcome(() => fit(V, options), async);
+        // An unknown option is reported as such before it is read; a known one names what could not be read.
+        // (nmfBatch copies its options first, so there the getter's failure may come first.)
+        named(error, key === 'unknownOption' ? /(unknown option )?options\.unknownOption/ : new RegExp(`options\\.${key} could not be read: Error: hostile ${key}`), `${name} ${what} ${key}`);
+        expect((error as Error).name === 'TypeError').toBe(true);
+      }
+    }
+  });
+
+  it('every option and every matrix property is read once, so a getter cannot show validation one value and the fit another', () => {
+    const reads = new Map<string, number>();
+    const counted = <T extends object>(prefix: string, target: T): T =>
+      new Proxy(target, {
+        get(t, k, r) {
+          if (typeof k === 'string') reads.set(`${prefix}.${k}`, (reads.get(`${prefix}.${k}`) ?? 0) + 1);
+          return Reflect.get(t, k, r);
+        },
+      });
+    const options = counted('options', { rank: 2, maxIter: 3, seed: 1, tol: 0, W: counted('W', { rows: 2, cols: 2, data: [1, 1, 1, 1] }) });
+    nmfSync(counted('V', { rows: 2, cols: 3, data: [1, 2, 3, 4, 5, 6] }), options);
+    for (const [key, count] of reads) expect(count, key).toBe(1);
+    expect(reads.get('V.data')).toBe(1);
+    expect(reads.get('options.rank')).toBe(1);
+  });
+});
+
+describe('matrices: shapes, entries and buffers', () => {
+  const fitFails = (v: unknown, message: RegExp, kind: typeof TypeError | typeof RangeError = TypeError, options: object = OPTIONS): void => {
+    let error: unknown;
+    try {
+      nmfSync(v as never, options as never);
+    } catch (e) {
+      error = e;
+    }
+    expect(error, String(message)).toBeInstanceOf(kind);
+    expect((error as Error).message).toMatch(message);
+  };
+
+  it('negative, fractional, non-number and 2^31+ dimensions', () => {
+    for (const [rows, kind] of [[-1, RangeError], [1.5, RangeError], [2 ** 31, RangeError], [2 ** 53 + 2, RangeError], [NaN, RangeError], [Infinity, RangeError], ['2', TypeError], [2n, TypeError], [null, TypeError], [Symbol('r'), TypeError]] as const) {
+      fitFails({ rows, cols: 1, data: [1] }, /^V\.rows/, kind);
+      fitFails({ rows: 1, cols: rows, data: [1] }, /^V\.cols/, kind);
+      fitFails(V, /^options\.rank/, kind, { rank: rows });
+      fitFails(V, /^options\.W\.rows/, kind, { rank: 2, W: { rows, cols: 2, data: [1, 1, 1, 1] } });
+    }
+  });
+
+  it('rows·cols beyond 2^31 entries, or beyond the machine’s memory, before anything is allocated', () => {
+    const before = process.memoryUsage().rss;
+    const started = performance.now();
+    fitFails({ rows: 65536, cols: 65536, data: [] }, /^V is too large: 65536×65536/, RangeError);
+    fitFails({ rows: 2 ** 31 - 1, cols: 2 ** 31 - 1, data: new Float64Array(0) }, /^V is too large/, RangeError);
+    fitFails([[1, 2]], /^(W|H) is too large|needs at least/, RangeError, { rank: 2 ** 31 - 1 });
+    // The given factor's shape is checked before its entries are copied.
+    fitFails(V, /^options\.W must be 2×2/, RangeError, { rank: 2, W: { rows: 2 ** 31 - 1, cols: 1, data: new Array(10) } });
+    // A sparse array of a plausible length claims 16 GiB: refused at its first hole, without touching the rest.
+    fitFails({ rows: 1, cols: 2 ** 31 - 1, data: new Array(2 ** 31 - 1) }, /V\.data\[0\] \(row 0, column 0\) must be a number, got undefined|V is too large/);
+    expect(performance.now() - started).toBeLessThan(1000 * MS);
+    expect(rssGrowth(before)).toBeLessThan(64 * 2 ** 20);
+  });
+
+  it.each(BACKENDS)('a huge rank with a tiny V is a RangeError at once, without memory growth, on %s', (backend) => {
+    if (!backendAvailable(backend)) return;
+    const before = process.memoryUsage();
+    const started = performance.now();
+    // Ranks whose W, H or R×R Grams cannot fit in this machine's memory (the memory rule of validate.ts).
+    for (const rank of [2 ** 31 - 1, 2 ** 26, 2 ** 20]) {
+      for (const fit of [(o: NmfOptions) => nmfSync([[1]], o), (o: NmfOptions) => nmfSync({ rows: 3, cols: 2, data: [1, 2, 3, 4, 5, 6] }, o)]) {
+        expect(() => fit({ rank, maxIter: 1, backend })).toThrow(RangeError);
+        expect(() => fit({ rank, maxIter: 1, backend })).toThrow(/options\.rank|too large/);
+      }
+    }
+    expect(performance.now() - started).toBeLessThan(500 * MS);
+    const after = process.memoryUsage();
+    expect(rssGrowth(before.rss)).toBeLessThan(32 * 2 ** 20);
+    expect(after.external - before.external).toBeLessThan(16 * 2 ** 20);
+  });
+
+  it('entries that are not finite numbers ≥ 0, or cannot be read', () => {
+    for (const [entry, kind] of [['1', TypeError], [1n, TypeError], [null, TypeError], [undefined, TypeError], [Object(1), TypeError], [NaN, RangeError], [-1, RangeError], [Infinity, RangeError], [-0.5, RangeError]] as const) {
+      fitFails({ rows: 2, cols: 3, data: [1, 2, 3, 4, entry, 6] }, /V\.data\[4\] \(row 1, column 1\)/, kind);
+      fitFails([[1, 2, 3], [4, entry, 6]], /V\[1\]\[1\] \(row 1, column 1\)/, kind);
+    }
+    const getterData = [1, 2, 3, 4, 5, 6];
+    Object.defineProperty(getterData, 4, { get: boom('entry') });
+    fitFails({ rows: 2, cols: 3, data: getterData }, /^V\.data\[4\] could not be read: Error: hostile entry/);
+    const getterRows = [[1, 2, 3], [4, 5, 6]];
+    Object.defineProperty(getterRows, 1, { get: boom('row') });
+    fitFails(getterRows, /^V\[1\] could not be read: Error: hostile row/);
+    const getterEntry = [[1, 2, 3], [4, 5, 6]];
+    Object.defineProperty(getterEntry[1], 2, { get: boom('entry') });
+    fitFails(getterEntry, /^V\[1\]\[2\] could not be read/);
+    fitFails({ rows: 2, cols: 3, data: throwingProxy([1, 2, 3, 4, 5, 6]) }, /^V\.data.*could not be read|^V\.data must be/);
+    fitFails([[1, 2, 3], throwingProxy([4, 5, 6])], /^V\[1\]\.length could not be read/);
+    fitFails(throwingProxy([[1, 2, 3], [4, 5, 6]]), /^V\.length could not be read/);
+    fitFails({ rows: 2, cols: 3, data: [1, 2, 3, 4, 5] }, /^V\.data has 5 entries/, RangeError);
+    fitFails([[1, 2, 3], [4, 5]], /^V is ragged/, RangeError);
+    // Sparse arrays: a hole reads as undefined.
+    fitFails({ rows: 2, cols: 3, data: [1, 2, 3, 4, , 6] }, /V\.data\[4\].*got undefined/); // eslint-disable-line no-sparse-arrays
+  });
+
+  it('typed arrays: other element types, a fake Float64Array, a detached buffer', () => {
+    for (const data of [new Int32Array(6), new Uint8Array(6), new Float64Array(6).buffer, new BigInt64Array(6), new DataView(new ArrayBuffer(48))]) {
+      fitFails({ rows: 2, cols: 3, data }, /^V\.data must be a Float64Array, Float32Array or number\[\]/);
+    }
+    // An Int32Array dressed up as a Float64Array, and a proxy of a real one: recognised by their internal slots.
+    const disguised = Object.setPrototypeOf(new Int32Array(6), Float64Array.prototype) as Float64Array;
+    fitFails({ rows: 2, cols: 3, data: disguised }, /^V\.data must be a Float64Array.*got a Int32Array/);
+    fitFails({ rows: 2, cols: 3, data: new Proxy(new Float64Array(6), {}) }, /^V\.data must be a Float64Array/);
+    // A Float64Array whose own `length` lies is read by its real length.
+    const lying = new Float64Array([1, 2, 3, 4, 5, 6]);
+    Object.defineProperty(lying, 'length', { get: boom('length') });
+    expect(nmfSync({ rows: 2, cols: 3, data: lying }, OPTIONS).W.rows).toBe(2);
+    fitFails({ rows: 2, cols: 2, data: detachedFloat64Array(4) }, /^V\.data is a Float64Array whose buffer has been detached/);
+    const f32 = new Float32Array(4);
+    structuredClone(f32.buffer, { transfer: [f32.buffer] });
+    fitFails({ rows: 2, cols: 2, data: f32 }, /^V\.data is a Float32Array whose buffer has been detached/);
+    fitFails(V, /^options\.W\.data is a Float64Array whose buffer has been detached/, TypeError, { rank: 2, W: { rows: 2, cols: 2, data: detachedFloat64Array(4) } });
+  });
+
+  it.each(BACKENDS)('SharedArrayBuffer-backed input is accepted, copied once, and fits like a private array on %s', async (backend) => {
+    if (!backendAvailable(backend)) return;
+    const shared = new Float64Array(new SharedArrayBuffer(6 * 8));
+    shared.set([1, 2, 3, 4, 5, 6]);
+    const plain = nmfSync(V, { ...OPTIONS, backend });
+    for (const result of [nmfSync({ rows: 2, cols: 3, data: shared }, { ...OPTIONS, backend }), await nmf({ rows: 2, cols: 3, data: shared }, { ...OPTIONS, backend })]) {
+      expect(result.W.data).toEqual(plain.W.data);
+      expect(result.W.data.buffer).not.toBeInstanceOf(SharedArrayBuffer);
+    }
+    expect(Array.from(shared)).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+});
+
+describe('nmfBatch', () => {
+  it('matrices that are not an array, proxies, holes and absurd lengths', async () => {
+    for (const [what, matrices, message] of [
+      ['a string', 'abc', /^matrices must be an array/],
+      ['an array-like', { length: 1, 0: V }, /^matrices must be an array/],
+      ['a revoked proxy', revokedProxy(), /^matrices must be an array/],
+      ['a throwing proxy of an array', throwingProxy([V]), /^matrices\.length could not be read/],
+      ['an array with a throwing index', Object.defineProperty([V, V], 1, { get: boom('index') }), /^matrices\[1\] could not be read/],
+      ['a hole', [V, , V], /^matrices\[1\]: V must be a matrix/], // eslint-disable-line no-sparse-arrays
+      ['2^30 holes', new Array(2 ** 30), /^matrices has 1073741824 entries, more than the 16777216/],
+    ] as const) {
+      for (const settle of [false, true]) {
+        const started = performance.now();
+        const error = await outcome(() => nmfBatch(matrices as never, { ...OPTIONS, settle } as never), true);
+        if (what === 'a hole' && settle) {
+          expect(error).toBeUndefined(); // settle: the hole is that matrix's own failure
+          continue;
+        }
+        named(error, message, `nmfBatch(${what}, { settle: ${settle} })`);
+        expect(performance.now() - started).toBeLessThan(1000 * MS);
+      }
+    }
+  });
+
+  it('options: settle, onIteration and signal of the wrong kind, fake signals, throwing getters', async () => {
+    const fakeSignal = Object.create(AbortSignal.prototype) as AbortSignal;
+    for (const [options, message] of [
+      [{ ...OPTIONS, settle: 'yes' }, /^options\.settle must be a boolean/],
+      [{ ...OPTIONS, onIteration: 1 }, /^options\.onIteration must be a function/],
+      [{ ...OPTIONS, signal: { aborted: true } }, /^options\.signal must be an AbortSignal/],
+      [{ ...OPTIONS, signal: fakeSignal }, /^options\.signal must be an AbortSignal/],
+      [{ ...OPTIONS, signal: throwingProxy(new AbortController().signal) }, /^options\.signal must be an AbortSignal/],
+      [Object.defineProperty({ ...OPTIONS }, 'settle', { get: boom('settle'), enumerable: true }), /^options\.settle could not be read/],
+      [Object.defineProperty({ ...OPTIONS }, Symbol('s'), { get: boom('symbol'), enumerable: true }), /^options\.Symbol\(s\) could not be read/],
+      [revokedProxy(), /^the keys of options could not be read/],
+    ] as const) {
+      named(await outcome(() => nmfBatch([V], options as never), true), message, `nmfBatch([V], ${String(message)})`);
+    }
+    // A matrix with a throwing getter fails that matrix, named by its index.
+    const bad = { rows: 2, cols: 3, get data(): never { throw new Error('hostile data'); } };
+    named(await outcome(() => nmfBatch([V, bad] as never, OPTIONS), true), /^matrices\[1\]: V\.data could not be read/, 'bad matrix');
+    const settled = await nmfBatch([V, bad] as never, { ...OPTIONS, settle: true });
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected']);
+  });
+});
+
+describe('setThreads, backendInfo, ready', () => {
+  const initial = backendInfo().threads;
+  afterAll(() => setThreads({ fits: initial.fits, blasThreads: initial.blasThreads }));
+
+  it('setThreads: hostile values are a TypeError/RangeError naming threads, and change nothing', () => {
+    for (const [what, make] of [...JUNK, ...PLAUSIBLE]) {
+      const value = make();
+      let error: unknown;
+      try {
+        setThreads(value as never);
+      } catch (e) {
+        error = e;
+      }
+      if (error === undefined) {
+        // Accepted: a valid count, or an object without settings (no own keys: {}, a Date, a Promise…) — a no-op.
+        if (what === '42') expect(backendInfo().threads.fits).toBe(42);
+        else expect(backendInfo().threads).toEqual(initial);
+        setThreads({ fits: initial.fits, blasThreads: initial.blasThreads });
+        continue;
+      }
+      named(error, /threads/, `setThreads(${what})`);
+      expect(backendInfo().threads).toEqual(initial);
+    }
+    for (const key of ['fits', 'blasThreads']) {
+      for (const [, make] of JUNK) named(catchError(() => setThreads({ [key]: make() } as never)), new RegExp(`threads\\.${key}`), `setThreads({ ${key} })`);
+      named(catchError(() => setThreads(Object.defineProperty({}, key, { get: boom(key), enumerable: true }))), new RegExp(`threads\\.${key} could not be read`), key);
+    }
+    named(catchError(() => setThreads({ fits: 1025 })), /threads\.fits must be at most 1024/, 'fits 1025');
+    named(catchError(() => setThreads({ blasThreads: 257 })), /threads\.blasThreads must be at most 256/, 'blasThreads 257');
+    named(catchError(() => setThreads({ fits: 2, cores: 1 } as never)), /unknown option threads\.cores/, 'unknown key');
+    expect(backendInfo().threads).toEqual(initial);
+  });
+
+  it('backendInfo ignores whatever it is passed and always describes both backends', () => {
+    for (const [, make] of [...JUNK, ...PLAUSIBLE]) {
+      const info = (backendInfo as (...args: unknown[]) => ReturnType<typeof backendInfo>)(make(), make());
+      expect(['native', 'wasm']).toContain(info.backend);
+      expect(typeof info.native.loaded).toBe('boolean');
+      expect(typeof info.wasm.loaded).toBe('boolean');
+    }
+  });
+
+  it('ready (when exported) rejects any argument with a TypeError and resolves without one', async () => {
+    const ready = (nmfkit as Record<string, unknown>).ready as ((...args: unknown[]) => Promise<void>) | undefined;
+    if (!ready) return;
+    await expect(ready()).resolves.toBeUndefined();
+    for (const [what, make] of JUNK) {
+      const error = await outcome(() => ready(make()), true);
+      named(error, /ready\(\)|options/, `ready(${what})`);
+    }
+  });
+});
+
+function catchError(f: () => unknown): unknown {
+  try {
+    f();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
+describe('exports added later', () => {
+  const covered = new Set(['nmf', 'nmfSync', 'nmfBatch', 'backendInfo', 'setThreads', 'ready']);
+  const others = Object.entries(nmfkit).filter(([name, value]) => typeof value === 'function' && !covered.has(name));
+
+  /**
+   * The contract checked here is weaker than the one above: no crash, no hang, and a TypeError or RangeError for
+   * every hostile value — except that an exception thrown by a getter or proxy trap of the caller's may come
+   * through as is (the core API turns it into a TypeError naming the argument; functions that do not are listed).
+   */
+  it('every other exported function returns, or throws/rejects a TypeError or RangeError, on non-string hostile values', async () => {
+    if (others.length > 0) console.log(`hostile.test.ts: generic hostile calls for ${others.map(([n]) => n).join(', ')}`);
+    const passedThrough = new Set<string>();
+    for (const [name, f] of others) {
+      for (const [what, make] of JUNK.filter(([w]) => w !== 'a string')) {
+        for (const args of [[make()], [make(), make()], [{ rank: 1 }, make()]]) {
+          let error: unknown;
+          try {
+            const value = (f as (...a: unknown[]) => unknown)(...args);
+            if (value instanceof Promise) {
+              error = await Promise.race([
+                value.then(() => undefined, (e: unknown) => e),
+                new Promise((resolve) => setTimeout(() => resolve(new Error('hung for 5 s')), 5000)),
+              ]);
+            }
+          } catch (e) {
+            error = e;
+          }
+          if (error instanceof Error && /^hostile /.test(error.message)) {
+            passedThrough.add(name);
+            continue;
+          }
+          if (error !== undefined && !(error instanceof TypeError || error instanceof RangeError)) {
+            expect.fail(`${name}(${what}): ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+          }
+        }
+      }
+    }
+    if (passedThrough.size > 0) {
+      console.log(`hostile.test.ts: these exports let a throwing getter's or proxy trap's own exception through (not a TypeError naming the argument): ${[...passedThrough].join(', ')}`);
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Below the facade: the backends check their own arguments.
+
+interface RawFit {
+  run(...args: unknown[]): number;
+  runAsync(...args: unknown[]): Promise<number>;
+  finish(...args: unknown[]): unknown;
+  finishAsync(...args: unknown[]): Promise<unknown>;
+  cancel(): void;
+  dispose(): void;
+}
+interface RawAddon {
+  Fit: new (...args: unknown[]) => RawFit;
+  [name: string]: unknown;
+}
+
+describe.runIf(backendAvailable('native'))('the native glue (native/addon.cc), called directly', () => {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const addon = createRequire(import.meta.url)('node-gyp-build')(root) as RawAddon;
+  const f64 = (n: number): Float64Array => new Float64Array(n).fill(0.5);
+  const good = (): unknown[] => [2, 3, 2, f64(6), f64(4), f64(6), 2 ** -23, 1e-3];
+
+  const fails = (f: () => unknown, kind: typeof TypeError | typeof RangeError | typeof Error, message: RegExp): void => {
+    const error = catchError(f);
+    expect(error, String(message)).toBeInstanceOf(kind);
+    expect((error as Error).message).toMatch(message);
+  };
+
+  it('the constructor: wrong types, wrong lengths, absurd sizes (before any allocation), NaN numbers', () => {
+    const names = ['rows', 'cols', 'rank', 'V', 'W', 'H', 'eps', 'tol'];
+    for (let i = 0; i < 8; i++) {
+      for (const [, make] of JUNK) {
+        const args = good();
+        args[i] = make();
+        const error = catchError(() => new addon.Fit(...args));
+        // Some junk is a valid number for eps or tol (2^53, 2.5); everything else is refused, naming the argument.
+        if (error === undefined) {
+          expect(i).toBeGreaterThanOrEqual(6);
+          continue;
+        }
+        named(error, i < 3 ? new RegExp(`${names[i]}|too large`) : new RegExp(names[i]!), `Fit argument ${names[i]}`);
+      }
+    }
+    fails(() => new addon.Fit(2, 3, 2, f64(5), f64(4), f64(6), 0, 0), RangeError, /V has length 5, expected 6/);
+    fails(() => new addon.Fit(2, 3, 2, new Float32Array(6), f64(4), f64(6), 0, 0), TypeError, /V must be a Float64Array/);
+    fails(() => new addon.Fit(2, 3, 2, detachedFloat64Array(6), f64(4), f64(6), 0, 0), RangeError, /V has length 0/);
+    fails(() => new addon.Fit(2, 3, 2, f64(6), f64(4), f64(6), NaN, 0), RangeError, /eps/);
+    fails(() => new addon.Fit(2, 3, 2, f64(6), f64(4), f64(6), 0, NaN), RangeError, /tol/);
+    // Sizes before arrays: nothing is allocated for a shape whose buffers overflow the address space.
+    const before = process.memoryUsage().rss;
+    fails(() => new addon.Fit(2 ** 30, 2 ** 30, 2 ** 30, f64(0), f64(0), f64(0), 0, 0), RangeError, /too large/);
+    fails(() => new addon.Fit(2 ** 31 - 1, 2 ** 31 - 1, 1, f64(0), f64(0), f64(0), 0, 0), RangeError, /too large/);
+    fails(() => new addon.Fit(2 ** 33, 1, 1, f64(0), f64(0), f64(0), 0, 0), RangeError, /too large|rows/);
+    expect(rssGrowth(before)).toBeLessThan(16 * 2 ** 20);
+    // Without `new`: an exception, not a crash.
+    fails(() => (addon.Fit as unknown as (...a: unknown[]) => unknown)(...good()), TypeError, /./);
+  });
+
+  it('methods: wrong arguments, wrong receivers, use after dispose, buffers detached during runAsync', async () => {
+    const fit = new addon.Fit(...good());
+    const out = (): Float64Array => new Float64Array(8);
+    for (const [, make] of JUNK) {
+      for (const args of [[make(), out(), out(), 0], [1, make(), out(), 0], [1, out(), make(), 0], [1, out(), out(), make()]]) {
+        const error = catchError(() => fit.run(...args));
+        if (error === undefined) continue; // 2.5 → RangeError; but e.g. 2^31 steps with 8 slots is a length error too
+        expect(error instanceof TypeError || error instanceof RangeError, String(error)).toBe(true);
+      }
+    }
+    fails(() => fit.run(4, out().subarray(0, 3), out(), 0), RangeError, /hChange has length 3 but offset \+ steps = 4/);
+    fails(() => fit.run(1, out(), out(), 2 ** 53), RangeError, /offset/);
+    fails(() => fit.finish('l2'), RangeError, /normalize/);
+    fails(() => fit.finish(Symbol('x')), TypeError, /normalize/);
+    // Wrong receivers: a plain object, undefined, an object with Fit's prototype that wraps nothing.
+    const proto = Object.getPrototypeOf(fit) as Record<string, (...a: unknown[]) => unknown>;
+    for (const method of ['run', 'runAsync', 'finish', 'finishAsync', 'cancel', 'dispose']) {
+      for (const receiver of [{}, undefined, Object.create(proto), 42]) {
+        const error = catchError(() => proto[method]!.call(receiver, 1, out(), out(), 0));
+        expect(error, `${method} on ${String(receiver)}`).toBeInstanceOf(Error);
+      }
+    }
+    // Detaching the output arrays while runAsync runs: the result is refused, nothing is written.
+    const h = out();
+    const w = out();
+    const pending = fit.runAsync(4, h, w, 0);
+    structuredClone(h.buffer, { transfer: [h.buffer] });
+    await expect(pending).rejects.toThrow(/detached/);
+    // Busy, finished and disposed fits refuse work instead of touching freed memory.
+    const busy = fit.runAsync(1, out(), out(), 0);
+    fails(() => fit.run(1, out(), out(), 0), Error, /busy/);
+    await busy;
+    fit.finish('none');
+    fails(() => fit.run(1, out(), out(), 0), Error, /finished/);
+    fit.dispose();
+    fit.dispose();
+    fit.cancel();
+    fails(() => fit.run(1, out(), out(), 0), Error, /disposed/);
+    fails(() => fit.finish('none'), Error, /disposed/);
+    fails(() => fit.runAsync(1, out(), out(), 0), Error, /disposed/);
+  });
+
+  it('a fit disposed or dropped while runAsync is pending finishes safely', async () => {
+    for (let i = 0; i < 50; i++) {
+      const fit = new addon.Fit(20, 30, 4, f64(600), f64(80), f64(120), 2 ** -23, 0);
+      const pending = fit.runAsync(200, new Float64Array(200), new Float64Array(200), 0);
+      if (i % 2) fit.dispose();
+      else fit.cancel();
+      const done = await pending;
+      expect(done).toBeLessThanOrEqual(200);
+    }
+  });
+
+  it('the other exports refuse hostile arguments', () => {
+    for (const [name, value] of Object.entries(addon)) {
+      if (typeof value !== 'function' || name === 'Fit') continue;
+      for (const [what, make] of JUNK) {
+        const error = catchError(() => (value as (...a: unknown[]) => unknown)(make(), make(), make(), make(), make()));
+        if (name === 'blasInfo') {
+          expect(error, `blasInfo(${what})`).toBeUndefined();
+          continue;
+        }
+        if (error !== undefined) expect(error instanceof TypeError || error instanceof RangeError, `${name}(${what}): ${String(error)}`).toBe(true);
+      }
+    }
+    fails(() => (addon.setBlasThreads as (n: unknown) => void)(0), RangeError, /threads/);
+    fails(() => (addon.setBlasThreads as (n: unknown) => void)(1e6), RangeError, /threads/);
+  });
+});
+
+describe.runIf(backendAvailable('wasm'))('the wasm backend (src/backends/wasm.ts), called directly', () => {
+  const backend = loadWasmBackendSync();
+  const problem = (rows: number, cols: number, rank: number) => ({
+    rows,
+    cols,
+    rank,
+    V: new Float64Array(0),
+    W: new Float64Array(0),
+    H: new Float64Array(0),
+    eps: 2 ** -23,
+    tol: 0,
+  });
+
+  it('sizes beyond its 4 GiB memory are a RangeError before anything is allocated', () => {
+    const before = backend.details().memoryBytes!;
+    for (const [K, N, R] of [[65536, 65536, 1], [1, 1, 2 ** 31 - 1], [1, 1, 40000], [2 ** 31 - 1, 2 ** 31 - 1, 2 ** 31 - 1], [30000, 30000, 1]]) {
+      const error = catchError(() => backend.createFit(problem(K!, N!, R!)));
+      expect(error, `${K}×${N} rank ${R}`).toBeInstanceOf(RangeError);
+      expect((error as Error).message).toMatch(/4 GiB|memory|too large/);
+    }
+    expect(backend.details().memoryBytes).toBe(before);
+  });
+
+  it('dimensions that are not positive integers, and arrays of the wrong length', () => {
+    for (const [K, N, R] of [[0, 1, 1], [1, -1, 1], [1, 1, 1.5], [NaN, 1, 1], [2 ** 31, 1, 1]]) {
+      expect(() => backend.createFit(problem(K!, N!, R!))).toThrow(RangeError);
+    }
+    expect(() => backend.createFit({ ...problem(2, 2, 1), V: new Float64Array(3), W: new Float64Array(2), H: new Float64Array(2) })).toThrow(RangeError);
+  });
+});
