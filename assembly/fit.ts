@@ -9,7 +9,7 @@
 
 import {
   changeGramAAt, changeGramAtA, changeGramAtAAdd, gramAAt, gramAtA, gramAtAAdd, lanes, mulABt, mulAtB, mulAtBAdd,
-  mulSmallInner, mulSmallInnerWide, vadd, vdiv, vload, vmul, vsplatValue, vsub, vzero,
+  mulSmallInner, mulSmallInnerWide, NB, vadd, vdiv, vload, vmul, vsplatValue, vsub, vzero,
 } from './products';
 import { largestSingularValueFromGram, residualSpectralNorm, scaleOf } from './spectral';
 
@@ -87,12 +87,13 @@ function partBytes(p: i32, k: f64, n: f64, r: f64, e: f64, b: f64): f64 {
   }
 }
 
-// The crossover between the two kernels, measured (docs/kernels.md, "Choosing the kernel"): single-threaded, in
-// CPU time per iteration on the 2-core development machine, the fused sweep was never ahead of the plain kernel by
-// more than the noise (±5%), from 64×64 to 4096×4096, whatever its block size (16 to 256 rows): these kernels are
-// bound by arithmetic (8 to 26 GFLOP/s, f64x2 and f32x4 without fused multiply–add), not by reading V, and at
-// 4096×4096 R 64 float64 the fused sweep was 4% slower (407 vs 390 ms: its blocks evict the tile of WᵀV that the
-// plain product keeps in L2). So the automatic choice is the plain kernel; the fused one runs when asked for.
+// The crossover between the two kernels, measured (docs/kernels.md, "Choosing the kernel"): these kernels are
+// bound by arithmetic (8 to 26 GFLOP/s, f64x2 and f32x4 without fused multiply–add), so reading V once instead of
+// twice gains little: on the 2-core development machine the fused sweep was 1–5% faster from V = 8 MB up
+// (1025×2000 R 32: 19.71 vs 20.47 ms in float64; 500×20000 R 20: 29.77 vs 31.21 ms in float32) and level below,
+// except where the column slab of WᵀV that mulAtBAdd resumes (R × min(N, NB) entries) does not fit in half the L2
+// with the block: 4096×4096 R 64 float64 (1 MiB) was 1% slower in a quiet run and 4% in a busy one (its blocks
+// evict that slab, which the plain product keeps in L2), while in float32 (512 KiB) it was 1% faster.
 
 /** Bytes of a block of the fused sweep: its rows of V and of W take at most this much (half of a 1 MiB L2). */
 const BLOCK_BYTES: f64 = 512 * 1024;
@@ -106,12 +107,19 @@ function autoBlockRows(N: i32, R: i32, bytes: i32): i32 {
   return <i32>max(16.0, Math.floor(BLOCK_BYTES / ((<f64>N + <f64>R) * <f64>bytes) / 16) * 16);
 }
 
-/** The fused sweep would be chosen for V of at least this many bytes: never, as measured (above). */
-const FUSED_MIN_BYTES: f64 = Infinity;
+/** The fused sweep is chosen for V of at least this many bytes (and see fusedIsFaster). */
+const FUSED_MIN_BYTES: f64 = 4 * 1024 * 1024;
 
-/** Whether the automatic choice is the fused sweep: V large enough and at least two blocks. */
+/**
+ * Whether the automatic choice is the fused sweep: V large enough, at least two blocks, and a column slab of WᵀV
+ * (R × min(N, NB) entries) within BLOCK_BYTES.
+ */
 function fusedIsFaster(K: i32, N: i32, R: i32, bytes: i32): bool {
-  return <f64>K * <f64>N * <f64>bytes >= FUSED_MIN_BYTES && K >= 2 * autoBlockRows(N, R, bytes);
+  return (
+    <f64>K * <f64>N * <f64>bytes >= FUSED_MIN_BYTES &&
+    K >= 2 * autoBlockRows(N, R, bytes) &&
+    <f64>R * <f64>min(N, NB) * <f64>bytes <= BLOCK_BYTES
+  );
 }
 
 /**

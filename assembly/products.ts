@@ -25,7 +25,7 @@
 // 1 store per 16 multiply–adds). Measured on a 1025×2000, R = 32 product this beats larger panels (128×256: 9.5
 // GFlop/s) and packing the panel into contiguous strips (no gain): 14 GFlop/s, and 12 instead of 5 at R = 8.
 const TB: i32 = 16;
-const NB: i32 = 2048;
+export const NB: i32 = 2048;
 
 // ---------------------------------------------------------------------------------------------------------
 // Vector helpers, resolved at compile time for each S and A.
@@ -286,10 +286,7 @@ function tile1x1<S, A>(a: usize, at8: usize, b: usize, ldb: usize, c: usize, cou
   store<A>(c, s);
 }
 
-/**
- * Columns [j0, j1) of C over the inner range [t0, t1). Column tiles outside, row tiles inside: the t1 − t0 rows
- * of a column tile of B (1 KiB in float64) stay in L1 while every row pair of C passes over them.
- */
+/** Columns [j0, j1) of C over the inner range [t0, t1): every row tile sweeps the slab of B. */
 function slab<S, A>(A_: usize, as: usize, at: usize, B: usize, C: usize, M: i32, N: i32, j0: i32, j1: i32, t0: i32, t1: i32, first: bool): void {
   const sS = sizeof<S>(), sA = sizeof<A>();
   const L = lanes<A>();
@@ -298,36 +295,40 @@ function slab<S, A>(A_: usize, as: usize, at: usize, B: usize, C: usize, M: i32,
   const count = t1 - t0;
   const aSlab = A_ + <usize>t0 * at8;
   const bSlab = B + <usize>t0 * ldb + <usize>j0 * sS;
-  const cSlab = C + <usize>j0 * sA;
   const width = j1 - j0;
   const w4 = 4 * L, w2 = 2 * L;
-  const pairs = M & ~1;
-  let j = 0;
-  for (; j + w4 <= width; j += w4) {
-    const b = bSlab + <usize>j * sS;
-    const c = cSlab + <usize>j * sA;
-    for (let i = 0; i < pairs; i += 2) tile2x4v<S, A>(aSlab + <usize>i * as8, as8, at8, b, ldb, c + <usize>i * ldc, ldc, count, first);
-    if (pairs < M) tile1x4v<S, A>(aSlab + <usize>pairs * as8, at8, b, ldb, c + <usize>pairs * ldc, count, first);
+  let i = 0;
+  for (; i + 2 <= M; i += 2) {
+    const a = aSlab + <usize>i * as8;
+    let b = bSlab;
+    let c = C + <usize>i * ldc + <usize>j0 * sA;
+    let j = 0;
+    for (; j + w4 <= width; j += w4, b += <usize>w4 * sS, c += 64) tile2x4v<S, A>(a, as8, at8, b, ldb, c, ldc, count, first);
+    if (j + w2 <= width) {
+      tile2x2v<S, A>(a, as8, at8, b, ldb, c, ldc, count, first);
+      j += w2; b += <usize>w2 * sS; c += 32;
+    }
+    if (j + L <= width) {
+      tile2x1v<S, A>(a, as8, at8, b, ldb, c, ldc, count, first);
+      j += L; b += <usize>L * sS; c += 16;
+    }
+    for (; j < width; j++, b += sS, c += sA) tile2x1<S, A>(a, as8, at8, b, ldb, c, ldc, count, first);
   }
-  if (j + w2 <= width) {
-    const b = bSlab + <usize>j * sS;
-    const c = cSlab + <usize>j * sA;
-    for (let i = 0; i < pairs; i += 2) tile2x2v<S, A>(aSlab + <usize>i * as8, as8, at8, b, ldb, c + <usize>i * ldc, ldc, count, first);
-    if (pairs < M) tile1x2v<S, A>(aSlab + <usize>pairs * as8, at8, b, ldb, c + <usize>pairs * ldc, count, first);
-    j += w2;
-  }
-  if (j + L <= width) {
-    const b = bSlab + <usize>j * sS;
-    const c = cSlab + <usize>j * sA;
-    for (let i = 0; i < pairs; i += 2) tile2x1v<S, A>(aSlab + <usize>i * as8, as8, at8, b, ldb, c + <usize>i * ldc, ldc, count, first);
-    if (pairs < M) tile1x1v<S, A>(aSlab + <usize>pairs * as8, at8, b, ldb, c + <usize>pairs * ldc, count, first);
-    j += L;
-  }
-  for (; j < width; j++) {
-    const b = bSlab + <usize>j * sS;
-    const c = cSlab + <usize>j * sA;
-    for (let i = 0; i < pairs; i += 2) tile2x1<S, A>(aSlab + <usize>i * as8, as8, at8, b, ldb, c + <usize>i * ldc, ldc, count, first);
-    if (pairs < M) tile1x1<S, A>(aSlab + <usize>pairs * as8, at8, b, ldb, c + <usize>pairs * ldc, count, first);
+  if (i < M) {
+    const a = aSlab + <usize>i * as8;
+    let b = bSlab;
+    let c = C + <usize>i * ldc + <usize>j0 * sA;
+    let j = 0;
+    for (; j + w4 <= width; j += w4, b += <usize>w4 * sS, c += 64) tile1x4v<S, A>(a, at8, b, ldb, c, count, first);
+    if (j + w2 <= width) {
+      tile1x2v<S, A>(a, at8, b, ldb, c, count, first);
+      j += w2; b += <usize>w2 * sS; c += 32;
+    }
+    if (j + L <= width) {
+      tile1x1v<S, A>(a, at8, b, ldb, c, count, first);
+      j += L; b += <usize>L * sS; c += 16;
+    }
+    for (; j < width; j++, b += sS, c += sA) tile1x1<S, A>(a, at8, b, ldb, c, count, first);
   }
 }
 

@@ -35,18 +35,18 @@ std::size_t checkedAdd(std::size_t a, std::size_t b, std::size_t K, std::size_t 
 
 }  // namespace
 
-// The crossover between the two kernels, measured (docs/kernels.md, "Choosing the kernel"): single-threaded, in
-// CPU time per iteration on the 2-core development machine, the fused sweep was 0–10% faster than the plain kernel
-// from V = 16 MB up (1025×2000 R 32 float64: 9.98 vs 10.72 ms; 4096×4096 R 64: 129.5 vs 139.8 ms in float64,
-// 64.3 vs 71.1 ms in float32; 500×20000 R 20 and 1025×2000 in float32 within 1%), and neither was ahead by more
-// than the ±4% noise below 8 MB (64×64 to 1024×256, 512×512).
+// The crossover between the two kernels, measured (docs/kernels.md, "Choosing the kernel"): on the 2-core
+// development machine the fused sweep was 0–11% faster than the plain kernel from V = 8 MB up (1025×2000 R 32:
+// 9.82 vs 10.56 ms in float64, level in float32 on 1 thread, 3.08 vs 3.43 ms on 2; 4096×4096 R 64: 132.8 vs 135.9
+// ms in float64, 62.2 vs 70.0 ms in float32; 500×20000 R 20 level to 2%), and neither was ahead by more than the
+// ±4% noise below 4 MB (64×64 to 1024×256, 512×512).
 namespace {
 
 // A block of the fused sweep fills at least this much of V and W: half of the 1 MiB L2 of the development machine.
 constexpr std::size_t kBlockBytes = 512 * 1024;
 
 // The fused sweep is chosen for V of at least this many bytes (and at least two blocks).
-constexpr double kFusedMinBytes = 8.0 * 1024 * 1024;
+constexpr double kFusedMinBytes = 4.0 * 1024 * 1024;
 
 // Rows of V per block of the fused sweep when none were asked for: at least 4R rows (each block's BLAS calls pass
 // over all of H and WᵀV, R×N each, and pack H, so a block must be tall beside R: blocks of 2R to 8R rows ran

@@ -193,18 +193,24 @@ describe('native and wasm agree', () => {
     expect(relativeError(a.W.data, nativePlain.W.data)).toBeLessThan(1e-12);
   });
 
-  it.skipIf(!both)('the automatic kernel choice: fused on native from V ≥ 8 MiB, plain on wasm; they agree', () => {
-    // 1100×1000 float64 is 8.8 MB: native sweeps it in blocks of 65 rows (the last one 60), wasm runs plain.
+  it.skipIf(!both)('the automatic kernel choice: fused from V ≥ 4 MiB (wasm: unless a slab of WᵀV overflows L2); they agree', () => {
+    // 1100×1000 float64 is 8.8 MB: native sweeps it in blocks of 65 rows (the last one 60), wasm in blocks of 64.
     const V = randomMatrix(1100, 1000, 77);
     const options: NmfOptions = { rank: 4, seed: 3, maxIter: 30, tol: 0 };
-    const passes = (backend: 'native' | 'wasm', matrix: typeof V) => {
-      const fit = chooseBackend(backend).createFit(planFit(matrix, options).problem);
+    const passes = (backend: 'native' | 'wasm', matrix: typeof V, rank = 4, dtype: 'float64' | 'float32' = 'float64') => {
+      const fit = chooseBackend(backend).createFit(planFit(matrix, { ...options, rank, dtype }).problem);
       fit.dispose();
       return fit.vPasses;
     };
     expect(passes('native', V)).toBe(1);
-    expect(passes('wasm', V)).toBe(2);
+    expect(passes('wasm', V)).toBe(1);
     expect(passes('native', randomMatrix(300, 200, 1))).toBe(2);
+    expect(passes('wasm', randomMatrix(300, 200, 1))).toBe(2);
+    // R × min(N, 2048) float64 entries of WᵀV = 1 MiB > 512 KiB: wasm keeps the plain kernel, native sweeps.
+    const wideRank = randomMatrix(600, 2100, 2);
+    expect(passes('wasm', wideRank, 64)).toBe(2);
+    expect(passes('wasm', wideRank, 64, 'float32')).toBe(1);
+    expect(passes('native', wideRank, 64)).toBe(1);
     const a = nmfSync(V, { ...options, backend: 'native' });
     const b = nmfSync(V, { ...options, backend: 'wasm' });
     expect(relativeError(a.W.data, b.W.data)).toBeLessThan(1e-9);

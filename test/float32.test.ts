@@ -10,9 +10,10 @@
  * Excluded from the 1e-4 check, for spectralError only: overcomplete-4x6-r5 (1.6e-4 native, 3.4e-4 wasm). Rank 5
  * on a 4×6 matrix fits V almost exactly: ‖V − WH‖₂ = 8.2e-5 against entries of V up to 0.95, so the residual is
  * ~1e-4 of V, and the float32 rounding of W and H (relative 4e-7 here) moves W·H by ~4e-7·0.95 per entry, a
- * relative change of ~1e-4 of that residual. (The residual itself is formed in float64 from the float32 factors;
- * forming it in float32 gave 4.8e-6 / 2.9e-4.) Its W, H and changes are still checked to 1e-4 (they are within
- * 7e-7); its spectralError is checked to 1e-3.
+ * relative change of ~1e-4 of that residual. (The residual is formed in float64 from the float32 factors, so this
+ * is the residual those factors really have; forming it in float32 had given 4.8e-6 / 2.9e-4, the native figure
+ * closer only by chance.) Its W, H and changes are still checked to 1e-4 (they are within 7e-7); its
+ * spectralError is checked to 1e-3.
  */
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';

@@ -6,8 +6,9 @@
  * What must hold for every case:
  *  - a fit returns finite, nonnegative W and H of the right shapes, finite errors and one pair of change norms per
  *    iteration — or, when the numbers cannot be computed (overflow, or 0/0 with eps = 0), it fails with the
- *    RangeError of result.ts's rule; it must fail when V's entries are so large that their squares overflow and
- *    must succeed when they are moderate and eps > 0, whatever their smallness (underflow is not an error);
+ *    RangeError of result.ts's rule; it must fail when V's entries are so large that their squares overflow (and
+ *    it runs an iteration), and must succeed when they are moderate and eps > 0, however small (underflow is not
+ *    an error);
  *  - the caller's arrays are unchanged, byte for byte;
  *  - native ≡ wasm: the same numbers to 1e-9 relative (float64), or the dtype's tolerance;
  *  - the reported errors are those of the returned factors, and spectral ≤ Frobenius ≤ √min(K, N)·spectral;

@@ -27,7 +27,10 @@ const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 export function renderSvg(results) {
   const problems = results.problems;
   const present = SERIES.filter((s) => problems.some((p) => p.rows.some((r) => r.id === s.id && r.status === 'ok')));
-  const labelOf = (id) => problems.flatMap((p) => p.rows).find((r) => r.id === id && r.status === 'ok')?.label ?? id;
+  const labelOf = (id) => {
+    const row = problems.flatMap((p) => p.rows).find((r) => r.id === id && r.status === 'ok');
+    return row ? `${row.label}${row.isDefault ? ' (default)' : ''}` : id;
+  };
   const values = problems.flatMap((p) => p.rows.filter((r) => r.status === 'ok').map((r) => r.msPerIteration));
   const lo = Math.floor(Math.log10(Math.min(...values)));
   const hi = Math.ceil(Math.log10(Math.max(...values)) + 0.35); // headroom for the value labels
