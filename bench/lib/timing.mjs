@@ -6,9 +6,9 @@
 //      from the same W0/H0 (fresh state, set up outside the timed region);
 //   3. the figure is the median of the r timings, divided by n.
 
-/** Full mode: at least 3 timings, at most 7, about 2.5 s of timing per row. Quick: 1–3 timings, ~0.3 s. */
+/** Full mode: at least 3 timings, at most 5, about 2 s of timing per row. Quick: 1–3 timings, ~0.3 s. */
 export const POLICIES = {
-  full: { budget: 2.5, minRepeats: 3, maxRepeats: 7, fullWarmupLimit: 2 },
+  full: { budget: 2, minRepeats: 3, maxRepeats: 5, fullWarmupLimit: 2 },
   quick: { budget: 0.3, minRepeats: 1, maxRepeats: 3, fullWarmupLimit: 0.5 },
 };
 
