@@ -1,42 +1,9 @@
 /** Every seed fixture on both backends, sync and async: the seed's numbers to 1e-9. */
 import { describe, expect, it } from 'vitest';
 import { nmf, nmfSync, type NmfOptions, type NmfResult } from '../src/index.js';
-import type { KernelChoice } from '../src/contract.js';
-import { driveAsync, driveSync } from '../src/driver.js';
-import { planFit } from '../src/options.js';
-import { buildResult } from '../src/result.js';
-import { chooseBackend } from '../src/backends/select.js';
-import { BACKENDS, backendAvailable, closeTo, loadFixtures, relativeError, type Fixture } from './helpers.js';
+import { BACKENDS, backendAvailable, fitWithKernel, fitWithKernelAsync, fixtureOptions, closeTo, loadFixtures, relativeError, type Fixture } from './helpers.js';
 
-/**
- * nmfSync / nmf with the iteration kernel forced (FitProblem.kernel and blockRows are not user options: the
- * backends choose by size, and the fixtures are all small enough for the plain kernel).
- */
-function fitWithKernel(V: Fixture['input']['V'], options: NmfOptions, kernel: KernelChoice, blockRows: number): NmfResult {
-  const base = planFit(V, options);
-  const plan = { ...base, problem: { ...base.problem, kernel, blockRows } };
-  const backend = chooseBackend(plan.backend);
-  return buildResult(plan, driveSync(backend.createFit(plan.problem), plan), backend.name);
-}
-
-async function fitWithKernelAsync(V: Fixture['input']['V'], options: NmfOptions, kernel: KernelChoice, blockRows: number): Promise<NmfResult> {
-  const base = planFit(V, options);
-  const plan = { ...base, problem: { ...base.problem, kernel, blockRows } };
-  const backend = chooseBackend(plan.backend);
-  return buildResult(plan, await driveAsync(backend.createAsyncFit(plan.problem), plan), backend.name);
-}
-
-function optionsOf(f: Fixture, backend: 'native' | 'wasm'): NmfOptions {
-  return {
-    rank: f.input.rank,
-    maxIter: f.input.maxIter,
-    tol: f.input.thresh,
-    W: f.input.W0,
-    H: f.input.H0,
-    normalize: f.input.norm ? 'max' : 'none',
-    backend,
-  };
-}
+const optionsOf = (f: Fixture, backend: 'native' | 'wasm'): NmfOptions => fixtureOptions(f, backend);
 
 function expectMatchesFixture(result: NmfResult, f: Fixture): void {
   const e = f.expected;

@@ -20,37 +20,15 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { WasmHeap } from '../src/backends/wasm-memory.js';
 import { compileWasmModule } from '../src/backends/wasm.js';
 import { nmf, nmfSync, type NmfOptions, type NmfResult } from '../src/index.js';
-import { chooseBackend } from '../src/backends/select.js';
-import { driveSync } from '../src/driver.js';
-import { planFit } from '../src/options.js';
-import { buildResult } from '../src/result.js';
-import { BACKENDS, backendAvailable, closeTo, loadFixtures, randomMatrix, relativeError, type Fixture } from './helpers.js';
+import { BACKENDS, backendAvailable, fitWithKernel, fixtureOptions, closeTo, loadFixtures, randomMatrix, relativeError, type Fixture } from './helpers.js';
 
 const FLOAT32_TOL = 1e-4;
 /** Fixtures whose spectralError is checked more loosely, and to what (see the comment above). */
 const SPECTRAL_EXCLUDED: Record<string, number> = { 'overcomplete-4x6-r5': 1e-3 };
 
-function optionsOf(f: Fixture, backend: 'native' | 'wasm'): NmfOptions {
-  return {
-    rank: f.input.rank,
-    maxIter: f.input.maxIter,
-    tol: f.input.thresh,
-    W: f.input.W0,
-    H: f.input.H0,
-    normalize: f.input.norm ? 'max' : 'none',
-    backend,
-    dtype: 'float32',
-  };
-}
+const optionsOf = (f: Fixture, backend: 'native' | 'wasm'): NmfOptions => fixtureOptions(f, backend, { dtype: 'float32' });
 
 /** nmfSync with the fused kernel forced (FitProblem.kernel, not a user option). */
-function fitFused(V: Fixture['input']['V'], options: NmfOptions, blockRows: number): NmfResult {
-  const base = planFit(V, options);
-  const plan = { ...base, problem: { ...base.problem, kernel: 'fused' as const, blockRows } };
-  const backend = chooseBackend(plan.backend);
-  return buildResult(plan, driveSync(backend.createFit(plan.problem), plan), backend.name);
-}
-
 function expectNearFixture(result: NmfResult, f: Fixture): void {
   const e = f.expected;
   expect(result.iterations).toBe(e.iterations);
@@ -80,7 +58,7 @@ describe.each(BACKENDS)('float32 on %s', (backend) => {
   });
 
   run.each(fixtures.map((f) => [f.name, f] as const))('%s (fused kernel, blocks of 3 rows)', (_name, f) => {
-    expectNearFixture(fitFused(f.input.V, optionsOf(f, backend), 3), f);
+    expectNearFixture(fitWithKernel(f.input.V, optionsOf(f, backend), 'fused', 3), f);
   });
 
   run('nmf (async) gives the same float32 fit as nmfSync', async () => {
@@ -151,7 +129,7 @@ describe('native and wasm agree in float32', () => {
     const V = randomMatrix(K, N, K * 1000 + N);
     const options: NmfOptions = { rank: R, seed: 5, maxIter: 60, tol: 0, dtype: 'float32' };
     const fit = (backend: 'native' | 'wasm') =>
-      kernel === 'fused' ? fitFused(V, { ...options, backend }, 64) : nmfSync(V, { ...options, backend });
+      kernel === 'fused' ? fitWithKernel(V, { ...options, backend }, 'fused', 64) : nmfSync(V, { ...options, backend });
     const a = fit('native');
     const b = fit('wasm');
     expect(relativeError(a.W.data, b.W.data)).toBeLessThan(1e-5);

@@ -1,7 +1,12 @@
 /** Shared test helpers: fixtures, backend availability, comparisons, random problems. */
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { backendInfo, type BackendName, type Matrix } from '../src/index.js';
+import { backendInfo, type BackendName, type Matrix, type MatrixInput, type NmfOptions, type NmfResult } from '../src/index.js';
+import type { KernelChoice } from '../src/contract.js';
+import { driveAsync, driveSync } from '../src/driver.js';
+import { planFit } from '../src/options.js';
+import { buildResult } from '../src/result.js';
+import { chooseBackend } from '../src/backends/select.js';
 import { Random } from '../src/random.js';
 
 export interface FixtureMatrix {
@@ -69,4 +74,36 @@ export function closeTo(got: ArrayLike<number>, expected: ArrayLike<number>, rel
 /** A random nonnegative K×N matrix with a seeded stream. */
 export function randomMatrix(rows: number, cols: number, seed: number): Matrix {
   return { rows, cols, data: new Random(seed).fill(new Float64Array(rows * cols)) };
+}
+
+/** The options that replay a fixture's run (its W0, H0, tol, maxIter and normalisation) on one backend. */
+export function fixtureOptions(f: Fixture, backend: BackendName, extra: Partial<NmfOptions> = {}): NmfOptions {
+  return {
+    rank: f.input.rank,
+    maxIter: f.input.maxIter,
+    tol: f.input.thresh,
+    W: f.input.W0,
+    H: f.input.H0,
+    normalize: f.input.norm ? 'max' : 'none',
+    backend,
+    ...extra,
+  };
+}
+
+/**
+ * nmfSync / nmf with the iteration kernel forced (FitProblem.kernel and blockRows are not user options: the
+ * backends choose by size, and the fixtures are all small enough for the plain kernel).
+ */
+export function fitWithKernel(V: MatrixInput, options: NmfOptions, kernel: KernelChoice, blockRows: number): NmfResult {
+  const base = planFit(V, options);
+  const plan = { ...base, problem: { ...base.problem, kernel, blockRows } };
+  const backend = chooseBackend(plan.backend);
+  return buildResult(plan, driveSync(backend.createFit(plan.problem), plan), backend.name);
+}
+
+export async function fitWithKernelAsync(V: MatrixInput, options: NmfOptions, kernel: KernelChoice, blockRows: number): Promise<NmfResult> {
+  const base = planFit(V, options);
+  const plan = { ...base, problem: { ...base.problem, kernel, blockRows } };
+  const backend = chooseBackend(plan.backend);
+  return buildResult(plan, await driveAsync(backend.createAsyncFit(plan.problem), plan), backend.name);
 }
