@@ -3,6 +3,7 @@
  * needs, with private copies of every array.
  */
 import type { FitProblem, KernelNormalize } from './contract.js';
+import { initialize, initUsesSeed, type InitMethod } from './init/index.js';
 import { Random, randomSeed } from './random.js';
 import type { IterationInfo, Matrix, NmfOptions } from './types.js';
 import {
@@ -29,6 +30,7 @@ const OPTION_NAMES = [
   'W',
   'H',
   'seed',
+  'init',
   'normalize',
   'eps',
   'dtype',
@@ -77,12 +79,19 @@ export function planFit(V: unknown, options: unknown): FitPlan {
     if (!Number.isSafeInteger(o.seed)) throw new RangeError(`options.seed must be a safe integer, got ${describe(o.seed)}`);
   }
 
+  const init = o.init === undefined ? 'random' : checkChoice('options.init', o.init, INIT_METHODS);
+  if (init.startsWith('nndsvd') && rank > Math.min(v.rows, v.cols)) {
+    throw new RangeError(
+      `options.init '${init}' needs rank ≤ min(rows, cols) of V = ${Math.min(v.rows, v.cols)}, got rank ${rank} (use 'random' or 'random-scaled')`,
+    );
+  }
+
   checkedSize('W', v.rows, rank);
   checkedSize('H', rank, v.cols);
   checkFitMemory(v.rows, v.cols, rank);
   const givenW = o.W === undefined ? undefined : toMatrix('options.W', o.W, { rows: v.rows, cols: rank, why: 'rows of V × rank' });
   const givenH = o.H === undefined ? undefined : toMatrix('options.H', o.H, { rows: rank, cols: v.cols, why: 'rank × columns of V' });
-  const { W, H, seed } = initialFactors(v, rank, givenW, givenH, o.seed);
+  const { W, H, seed } = initialFactors(v, rank, givenW, givenH, o.seed, init);
 
   return {
     problem: { rows: v.rows, cols: v.cols, rank, V: v.data, W, H, eps, tol, dtype },
@@ -96,9 +105,12 @@ export function planFit(V: unknown, options: unknown): FitPlan {
   };
 }
 
+const INIT_METHODS: readonly InitMethod[] = ['random', 'random-scaled', 'nndsvd', 'nndsvda', 'nndsvdar'];
+
 /**
- * The seed's initialisation: U[0,1) entries, W0 (K×R, row-major) drawn first, then H0 (R×N). A factor the
- * caller gave is used as is and takes no draws.
+ * The initial factors. A factor the caller gave is used as is. `'random'` is the seed's initialisation: U[0,1)
+ * entries, W0 (K×R, row-major) drawn first, then H0 (R×N), a given factor taking no draws. The other methods are
+ * those of src/init (docs/algorithms.md); `seed` is reported only when the method used it.
  */
 function initialFactors(
   v: Matrix,
@@ -106,11 +118,16 @@ function initialFactors(
   givenW: Matrix | undefined,
   givenH: Matrix | undefined,
   requestedSeed: number | undefined,
+  init: InitMethod,
 ): { W: Float64Array; H: Float64Array; seed: number | null } {
   if (givenW && givenH) return { W: givenW.data, H: givenH.data, seed: null };
   const seed = requestedSeed ?? randomSeed();
-  const random = new Random(seed);
-  const W = givenW ? givenW.data : random.fill(new Float64Array(v.rows * rank));
-  const H = givenH ? givenH.data : random.fill(new Float64Array(rank * v.cols));
-  return { W, H, seed };
+  if (init === 'random') {
+    const random = new Random(seed);
+    const W = givenW ? givenW.data : random.fill(new Float64Array(v.rows * rank));
+    const H = givenH ? givenH.data : random.fill(new Float64Array(rank * v.cols));
+    return { W, H, seed };
+  }
+  const made = initialize(init, v.data, v.rows, v.cols, rank, seed);
+  return { W: givenW?.data ?? made.W, H: givenH?.data ?? made.H, seed: initUsesSeed(init) ? seed : null };
 }

@@ -50,6 +50,13 @@ export interface NmfOptions {
   readonly H?: MatrixInput;
   /** Integer seed of the random initialisation. Default: a random seed, reported in the result. */
   readonly seed?: number;
+  /**
+   * How W0 and H0 are made when not given: `'random'` (default, the seed's U[0,1)), `'random-scaled'` (U[0,1) times
+   * √(mean(V)/R)), `'nndsvd'`, `'nndsvda'` (zeros filled with mean(V)), `'nndsvdar'` (zeros filled with small random
+   * values) — Boutsidis & Gallopoulos (2008), the SVD by seeded randomized subspace iteration (docs/algorithms.md).
+   * The NNDSVD variants need rank ≤ min(K, N) and run on the calling thread. An explicit `W` or `H` wins.
+   */
+  readonly init?: 'random' | 'random-scaled' | 'nndsvd' | 'nndsvda' | 'nndsvdar';
   /** `'max'` rescales each column of W to maximum 1 once after the loop (H's rows take the factor). Default `'none'`. */
   readonly normalize?: 'none' | 'max';
   /** Added to both denominators of the updates. Default 2^-23 (float32 machine epsilon), as in the seed. */
@@ -101,7 +108,7 @@ export interface NmfResult {
   readonly frobeniusError: number;
   /** The backend that computed the fit. */
   readonly backend: BackendName;
-  /** The seed of the random initialisation, or null when both W and H were given. */
+  /** The seed of the initialisation, or null when it used none (both W and H given, or `init: 'nndsvd' | 'nndsvda'`). */
   readonly seed: number | null;
   /** W·H as a fresh K×N matrix. */
   reconstruct(): Matrix;
