@@ -13,7 +13,7 @@ import { instantiateWasmBackend } from './backends/wasm.js';
 import type { Backend } from './contract.js';
 import { Limiter } from './limiter.js';
 import type { Runtime } from './runtime.js';
-import type { BackendName } from './types.js';
+import type { BackendName, BackendUnavailable, WasmLoaded } from './types.js';
 import { checkCount, checkKnownKeys, describe } from './validate.js';
 
 /**
@@ -58,21 +58,15 @@ export interface WasmOnlyBackendInfo {
   /** Where the choice came from: the automatic rule or the `NMFKIT_BACKEND` environment variable (where there is one). */
   readonly chosenBy: 'auto' | 'NMFKIT_BACKEND';
   /** Never loaded here: why, and what to do about it. */
-  readonly native: { readonly loaded: false; readonly reason: string; readonly fix: string };
+  readonly native: BackendUnavailable;
   /** Before `ready()` has resolved: not loaded, with the reason (not initialised yet, or why loading failed). */
   readonly wasm:
-    | {
-        readonly loaded: true;
-        readonly simd: boolean;
-        /** Bytes of linear memory the calling thread's instance holds (each Web Worker has its own instance). */
-        readonly memoryBytes: number;
-        /** The cap on each instance's linear memory. */
-        readonly maxMemoryBytes: number;
+    | (WasmLoaded & {
         /** Where the module came from: `ready({ module })`, or fetched from `url`. */
         readonly source: 'module' | 'url';
         readonly url?: string;
-      }
-    | { readonly loaded: false; readonly reason: string; readonly fix: string };
+      })
+    | BackendUnavailable;
   readonly threads: {
     /** Fits that run at once in Web Workers (`setThreads`; default `navigator.hardwareConcurrency`). */
     readonly fits: number;

@@ -115,6 +115,23 @@ export interface NmfResult {
 }
 
 /** What `backendInfo()` of the Node entry reports. */
+/** A backend that did not load: why, and what to do about it. */
+export interface BackendUnavailable {
+  readonly loaded: false;
+  readonly reason: string;
+  readonly fix: string;
+}
+
+/** The WebAssembly backend, loaded. */
+export interface WasmLoaded {
+  readonly loaded: true;
+  readonly simd: boolean;
+  /** Bytes of linear memory the calling thread's instance holds (worker threads have their own instances). */
+  readonly memoryBytes: number;
+  /** The cap on each instance's linear memory (Node: `NMFKIT_WASM_MAX_MEMORY`, default 4 GiB, the 32-bit limit). */
+  readonly maxMemoryBytes: number;
+}
+
 export interface BackendInfo {
   /** Which entry point of the package is running: the Node entry (export condition `node-addons`). */
   readonly entry: 'node';
@@ -128,16 +145,7 @@ export interface BackendInfo {
         readonly blas: { readonly vendor: string; readonly version: string; readonly config: string; readonly threads: number };
       }
     | { readonly loaded: false; readonly reason: string; readonly fix: string };
-  readonly wasm:
-    | {
-        readonly loaded: true;
-        readonly simd: boolean;
-        /** Bytes of linear memory the main thread's instance holds. */
-        readonly memoryBytes: number;
-        /** The cap on each instance's linear memory (`NMFKIT_WASM_MAX_MEMORY`; default 4 GiB, the 32-bit limit). */
-        readonly maxMemoryBytes: number;
-      }
-    | { readonly loaded: false; readonly reason: string; readonly fix: string };
+  readonly wasm: WasmLoaded | BackendUnavailable;
   /** The thread policy in force (`setThreads`, `NMFKIT_THREADS`). */
   readonly threads: {
     /** Fits that run at once per backend (native: also at most libuvPool − 1). */

@@ -1,6 +1,6 @@
 /** The facade's promises: inputs untouched, seeding, normalisation, callbacks, backend choice, agreement. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { backendInfo, nmf, nmfSync, type NmfOptions } from '../src/index.js';
+import { backendInfo, nmf, nmfSync, type NmfOptions, type NmfResult } from '../src/index.js';
 import { buildResult, multiply } from '../src/result.js';
 import { chooseBackend } from '../src/backends/select.js';
 import { driveSync } from '../src/driver.js';
@@ -126,6 +126,16 @@ describe.each(BACKENDS)('on %s', (backend) => {
   });
 });
 
+/** Native and wasm results of the same fit agree to 1e-9 in every output. */
+function expectAgree(a: NmfResult, b: NmfResult): void {
+  expect(relativeError(a.W.data, b.W.data)).toBeLessThan(1e-9);
+  expect(relativeError(a.H.data, b.H.data)).toBeLessThan(1e-9);
+  expect(relativeError(a.hChange, b.hChange)).toBeLessThan(1e-9);
+  expect(relativeError(a.wChange, b.wChange)).toBeLessThan(1e-9);
+  expect(relativeError([a.spectralError], [b.spectralError])).toBeLessThan(1e-9);
+  expect(relativeError([a.frobeniusError], [b.frobeniusError])).toBeLessThan(1e-9);
+}
+
 function frobenius(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += (a[i]! - b[i]!) ** 2;
@@ -148,12 +158,7 @@ describe('native and wasm agree', () => {
     const options: NmfOptions = { rank: R, seed: 5, maxIter: 60, tol: 0 };
     const a = nmfSync(V, { ...options, backend: 'native' });
     const b = nmfSync(V, { ...options, backend: 'wasm' });
-    expect(relativeError(a.W.data, b.W.data)).toBeLessThan(1e-9);
-    expect(relativeError(a.H.data, b.H.data)).toBeLessThan(1e-9);
-    expect(relativeError(a.hChange, b.hChange)).toBeLessThan(1e-9);
-    expect(relativeError(a.wChange, b.wChange)).toBeLessThan(1e-9);
-    expect(relativeError([a.spectralError], [b.spectralError])).toBeLessThan(1e-9);
-    expect(relativeError([a.frobeniusError], [b.frobeniusError])).toBeLessThan(1e-9);
+    expectAgree(a, b);
   });
 
   // The fused sweep (FitProblem.kernel, not a user option): blockRows 0 sizes blocks for L2 (600×500: blocks of
@@ -179,12 +184,7 @@ describe('native and wasm agree', () => {
     };
     const a = run('native');
     const b = run('wasm');
-    expect(relativeError(a.W.data, b.W.data)).toBeLessThan(1e-9);
-    expect(relativeError(a.H.data, b.H.data)).toBeLessThan(1e-9);
-    expect(relativeError(a.hChange, b.hChange)).toBeLessThan(1e-9);
-    expect(relativeError(a.wChange, b.wChange)).toBeLessThan(1e-9);
-    expect(relativeError([a.spectralError], [b.spectralError])).toBeLessThan(1e-9);
-    expect(relativeError([a.frobeniusError], [b.frobeniusError])).toBeLessThan(1e-9);
+    expectAgree(a, b);
     // And each agrees with its own plain kernel (wasm bit for bit: its block sums resume the same running sums).
     const plain = nmfSync(V, { rank: R, seed: 5, maxIter: 60, tol: 0, backend: 'wasm' });
     expect(b.W.data).toEqual(plain.W.data);
@@ -213,11 +213,7 @@ describe('native and wasm agree', () => {
     expect(passes('native', wideRank, 64)).toBe(1);
     const a = nmfSync(V, { ...options, backend: 'native' });
     const b = nmfSync(V, { ...options, backend: 'wasm' });
-    expect(relativeError(a.W.data, b.W.data)).toBeLessThan(1e-9);
-    expect(relativeError(a.H.data, b.H.data)).toBeLessThan(1e-9);
-    expect(relativeError(a.hChange, b.hChange)).toBeLessThan(1e-9);
-    expect(relativeError(a.wChange, b.wChange)).toBeLessThan(1e-9);
-    expect(relativeError([a.spectralError], [b.spectralError])).toBeLessThan(1e-9);
+    expectAgree(a, b);
   });
 
   it.skipIf(!both)('the same seed gives the same W0 and H0 on both', () => {
