@@ -2,8 +2,8 @@
 // exported `memory`). The JavaScript side (src/backends/wasm.ts) owns all allocation.
 
 import {
-  RUN_CHUNK, arenaBytes, chooseBlockRows, converged, finish, frobeniusError, init, ptrH, ptrHChanges, ptrV, ptrW,
-  ptrWChanges, run,
+  RUN_CHUNK, arenaBytes, chooseBlockRows, configure, converged, finish, frobeniusError, init, initialObjective,
+  objective, ptrFixed, ptrH, ptrHChanges, ptrMask, ptrObjectives, ptrV, ptrW, ptrWChanges, run,
 } from './fit';
 import { gramAAt, gramAtA, mulABt, mulAtB, mulSmallInner } from './products';
 import {
@@ -15,7 +15,7 @@ export function heapBase(): usize {
   return __heap_base;
 }
 
-/** Largest `steps` one fit_run call accepts (size of the arena's change arrays). */
+/** Largest `steps` one fit_run call accepts (size of the arena's change and objective arrays). */
 export function fit_runChunk(): i32 {
   return RUN_CHUNK;
 }
@@ -24,15 +24,21 @@ export {
   chooseBlockRows as fit_chooseBlockRows,
   arenaBytes as fit_arenaBytes,
   init as fit_init,
+  configure as fit_configure,
   ptrV as fit_ptrV,
   ptrW as fit_ptrW,
   ptrH as fit_ptrH,
+  ptrMask as fit_ptrMask,
+  ptrFixed as fit_ptrFixed,
   ptrHChanges as fit_ptrHChanges,
   ptrWChanges as fit_ptrWChanges,
+  ptrObjectives as fit_ptrObjectives,
   run as fit_run,
   converged as fit_converged,
   finish as fit_finish,
   frobeniusError as fit_frobeniusError,
+  objective as fit_objective,
+  initialObjective as fit_initialObjective,
   lanczosWorkBytes as fit_lanczosWorkBytes,
 };
 

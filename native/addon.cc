@@ -4,13 +4,21 @@
 // RangeError, never in a crash, because a crash takes the whole process (and the user's work) with it.
 //
 // Exports:
-//   new Fit(rows, cols, rank, V, W, H, eps, tol, dtype?, kernel?, blockRows?)   copies the Float64Arrays
+//   new Fit(rows, cols, rank, V, W, H, eps, tol, dtype?, kernel?, blockRows?, algorithm?)   copies the arrays
 //     dtype 'float64' (default) | 'float32'; kernel 'auto' (default) | 'plain' | 'fused'; blockRows ≥ 0 (0: auto)
-//     .run(steps, hChange, wChange, offset) → number
-//     .runAsync(steps, hChange, wChange, offset) → Promise<number>   on the libuv pool
+//     algorithm: undefined (the seed: β 2, MU, no penalties, stop 'change', errorEvery 1) or FitAlgorithm
+//       (src/contract.ts) { beta: finite number, solver: 'mu' | 'hals', l1W, l2W, l1H, l2H: finite ≥ 0,
+//       updateW, updateH: boolean (not both false), fixedColumnsW?: Uint8Array(rank) of 0/1,
+//       mask?: Float64Array(rows·cols) in [0, 1], stop: 'change' | 'objective' | 'none', errorEvery: integer ≥ 1 };
+//       'hals' only with beta 2 and no mask. The kernel (fused or plain) follows the algorithm: the fused sweep
+//       only for MU with beta 2, no mask and both factors updated.
+//     .run(steps, hChange, wChange, offset, objective?) → number   objective: Float64Array(≥ offset + steps)
+//       receives F after each checkpoint iteration, NaN after the others
+//     .runAsync(steps, hChange, wChange, offset, objective?) → Promise<number>   on the libuv pool
+//     .converged() → boolean         the last iteration of the last (settled) run passed the stop rule
 //     .cancel()                      stops the fit: a pending runAsync after its current iteration, later runs at once
-//     .finish('none' | 'max') → { W, H, spectralError, frobeniusError }
-//     .finishAsync('none' | 'max') → Promise<{ W, H, spectralError, frobeniusError }>   on the libuv pool
+//     .finish('none' | 'max' | 'l1' | 'l2') → { W, H, spectralError, frobeniusError, objective, initialObjective }
+//     .finishAsync('none' | 'max' | 'l1' | 'l2') → Promise<{ … the same }>   on the libuv pool
 //     .dispose()                     frees the fit (a pending run or finish is cancelled and frees it when done)
 //     .vPasses() → 1 | 2             reads of V per iteration: 1 for the fused sweep, 2 for the plain kernel
 //   blasInfo() → { vendor, version, config, threads }
@@ -125,20 +133,155 @@ nmf::Kernel kernelArg(const Napi::CallbackInfo& info, std::size_t index) {
   throw Napi::RangeError::New(info.Env(), "kernel must be 'auto', 'plain' or 'fused', got '" + name + "'");
 }
 
-// The output arrays of run/runAsync: both must hold offset + steps values.
+// A property of the algorithm object, read once. Reading may run a getter or a proxy trap; what it throws becomes
+// a TypeError naming the property.
+Napi::Value property(const Napi::Object& object, const char* name) {
+  try {
+    return object.Get(name);
+  } catch (const Napi::Error& e) {
+    const std::string message = e.Message();
+    throw Napi::TypeError::New(object.Env(), std::string("algorithm.") + name + " could not be read" +
+                                                 (message.empty() ? "" : ": " + message));
+  }
+}
+
+double algorithmNumber(Napi::Env env, const Napi::Object& object, const char* name, bool nonNegative) {
+  const Napi::Value value = property(object, name);
+  if (!value.IsNumber()) throw Napi::TypeError::New(env, std::string("algorithm.") + name + " must be a number");
+  const double x = value.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(x) || (nonNegative && !(x >= 0))) {
+    throw Napi::RangeError::New(env, std::string("algorithm.") + name + " must be finite" +
+                                         (nonNegative ? " and ≥ 0" : "") + ", got " + value.ToString().Utf8Value());
+  }
+  return x;
+}
+
+bool algorithmBoolean(Napi::Env env, const Napi::Object& object, const char* name) {
+  const Napi::Value value = property(object, name);
+  if (!value.IsBoolean()) throw Napi::TypeError::New(env, std::string("algorithm.") + name + " must be a boolean");
+  return value.As<Napi::Boolean>().Value();
+}
+
+std::string algorithmString(Napi::Env env, const Napi::Object& object, const char* name, const char* choices) {
+  const Napi::Value value = property(object, name);
+  if (!value.IsString()) {
+    throw Napi::TypeError::New(env, std::string("algorithm.") + name + " must be " + choices);
+  }
+  return value.As<Napi::String>().Utf8Value();
+}
+
+// The algorithm argument, parsed: every property is read (and any getter run) here, before the arrays are
+// wrapped and their data pointers taken, and before V, W and H are (the constructor reads them after this), so
+// no JavaScript runs between taking a pointer and copying from it. The arrays' lengths and values are checked by
+// checkAlgorithmArrays, after checkFitSizes.
+struct AlgorithmArg {
+  nmf::Algorithm algorithm;
+  Napi::Float64Array mask;     // empty when absent
+  Napi::Uint8Array fixed;      // empty when absent
+};
+
+AlgorithmArg algorithmArg(const Napi::CallbackInfo& info, std::size_t index) {
+  const Napi::Env env = info.Env();
+  AlgorithmArg out;
+  const Napi::Value value = argument(info, index);
+  if (value.IsUndefined()) return out;
+  if (!value.IsObject() || value.IsArray() || value.IsTypedArray() || value.IsFunction()) {
+    throw Napi::TypeError::New(env, "algorithm must be an object or undefined");
+  }
+  const Napi::Object object = value.As<Napi::Object>();
+  nmf::Algorithm& a = out.algorithm;
+  a.beta = algorithmNumber(env, object, "beta", false);
+  const std::string solver = algorithmString(env, object, "solver", "'mu' or 'hals'");
+  if (solver == "mu") a.solver = nmf::Solver::Mu;
+  else if (solver == "hals") a.solver = nmf::Solver::Hals;
+  else throw Napi::RangeError::New(env, "algorithm.solver must be 'mu' or 'hals', got '" + solver + "'");
+  a.l1W = algorithmNumber(env, object, "l1W", true);
+  a.l2W = algorithmNumber(env, object, "l2W", true);
+  a.l1H = algorithmNumber(env, object, "l1H", true);
+  a.l2H = algorithmNumber(env, object, "l2H", true);
+  a.updateW = algorithmBoolean(env, object, "updateW");
+  a.updateH = algorithmBoolean(env, object, "updateH");
+  const Napi::Value fixed = property(object, "fixedColumnsW");
+  const Napi::Value mask = property(object, "mask");
+  const std::string stop = algorithmString(env, object, "stop", "'change', 'objective' or 'none'");
+  if (stop == "change") a.stop = nmf::StopRule::Change;
+  else if (stop == "objective") a.stop = nmf::StopRule::Objective;
+  else if (stop == "none") a.stop = nmf::StopRule::None;
+  else throw Napi::RangeError::New(env, "algorithm.stop must be 'change', 'objective' or 'none', got '" + stop + "'");
+  const Napi::Value every = property(object, "errorEvery");
+  if (!every.IsNumber()) throw Napi::TypeError::New(env, "algorithm.errorEvery must be a number");
+  const double e = every.As<Napi::Number>().DoubleValue();
+  if (!(e >= 1) || e > kMaxSafeInteger || std::floor(e) != e) {
+    throw Napi::RangeError::New(env, "algorithm.errorEvery must be an integer ≥ 1, got " + every.ToString().Utf8Value());
+  }
+  a.errorEvery = static_cast<std::size_t>(e);
+  // The arrays are wrapped only now, after the last getter ran: a wrapper caches its data pointer and length,
+  // which a getter detaching the buffer would leave dangling. Nothing below runs JavaScript.
+  if (!fixed.IsUndefined()) {
+    if (!fixed.IsTypedArray() || fixed.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+      throw Napi::TypeError::New(env, "algorithm.fixedColumnsW must be a Uint8Array or undefined");
+    }
+    out.fixed = fixed.As<Napi::Uint8Array>();
+  }
+  if (!mask.IsUndefined()) {
+    if (!mask.IsTypedArray() || mask.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
+      throw Napi::TypeError::New(env, "algorithm.mask must be a Float64Array or undefined");
+    }
+    out.mask = mask.As<Napi::Float64Array>();
+  }
+  // Combinations the kernels do not compute.
+  if (!a.updateW && !a.updateH) throw Napi::RangeError::New(env, "algorithm.updateW and updateH must not both be false");
+  if (a.solver == nmf::Solver::Hals && (a.beta != 2 || !out.mask.IsEmpty())) {
+    throw Napi::RangeError::New(env, "algorithm.solver 'hals' needs beta 2 and no mask");
+  }
+  // checkFitSizes only needs to know whether there is a mask; Fit::create copies from the pointers.
+  if (!out.mask.IsEmpty()) a.mask = out.mask.Data();
+  if (!out.fixed.IsEmpty()) a.fixedColumnsW = out.fixed.Data();
+  return out;
+}
+
+// The algorithm's arrays: lengths for this shape, and values (mask entries in [0, 1], fixed flags 0 or 1).
+void checkAlgorithmArrays(Napi::Env env, const AlgorithmArg& arg, std::size_t K, std::size_t N, std::size_t R) {
+  if (!arg.mask.IsEmpty()) {
+    requireLength(env, arg.mask, "algorithm.mask", K * N);
+    const double* m = arg.mask.Data();
+    for (std::size_t k = 0; k < K * N; ++k) {
+      if (!(m[k] >= 0 && m[k] <= 1)) {
+        throw Napi::RangeError::New(env, "algorithm.mask entries must be in [0, 1], got " + std::to_string(m[k]) +
+                                             " at index " + std::to_string(k));
+      }
+    }
+  }
+  if (!arg.fixed.IsEmpty()) {
+    if (arg.fixed.ElementLength() != R) {
+      throw Napi::RangeError::New(env, "algorithm.fixedColumnsW has length " +
+                                           std::to_string(arg.fixed.ElementLength()) + ", expected " +
+                                           std::to_string(R));
+    }
+    const std::uint8_t* f = arg.fixed.Data();
+    for (std::size_t r = 0; r < R; ++r) {
+      if (f[r] > 1) throw Napi::RangeError::New(env, "algorithm.fixedColumnsW entries must be 0 or 1");
+    }
+  }
+}
+
+// The output arrays of run/runAsync: each must hold offset + steps values (objective is optional).
 struct RunArgs {
   std::size_t steps;
   Napi::Float64Array hChange;
   Napi::Float64Array wChange;
   std::size_t offset;
+  Napi::Float64Array objective;  // empty when absent
 };
 
 RunArgs runArgs(const Napi::CallbackInfo& info) {
   RunArgs args{countArg(info, 0, "steps", 1), arrayArg(info, 1, "hChange"), arrayArg(info, 2, "wChange"),
-               countArg(info, 3, "offset", 0)};
+               countArg(info, 3, "offset", 0), Napi::Float64Array()};
+  if (!argument(info, 4).IsUndefined()) args.objective = arrayArg(info, 4, "objective");
   const std::size_t end = args.offset + args.steps;  // both ≤ 2^53, so no overflow
-  for (const auto& [array, name] : {std::pair{&args.hChange, "hChange"}, std::pair{&args.wChange, "wChange"}}) {
-    if (array->ElementLength() < end) {
+  for (const auto& [array, name] : {std::pair{&args.hChange, "hChange"}, std::pair{&args.wChange, "wChange"},
+                                    std::pair{&args.objective, "objective"}}) {
+    if (!array->IsEmpty() && array->ElementLength() < end) {
       throw Napi::RangeError::New(info.Env(), std::string(name) + " has length " +
                                                   std::to_string(array->ElementLength()) + " but offset + steps = " +
                                                   std::to_string(end));
@@ -158,6 +301,7 @@ class FitWrap : public Napi::ObjectWrap<FitWrap> {
                         InstanceMethod<&FitWrap::Cancel>("cancel"), InstanceMethod<&FitWrap::Finish>("finish"),
                         InstanceMethod<&FitWrap::FinishAsync>("finishAsync"),
                         InstanceMethod<&FitWrap::Dispose>("dispose"),
+                        InstanceMethod<&FitWrap::Converged>("converged"),
                         InstanceMethod<&FitWrap::VPasses>("vPasses")});
   }
 
@@ -183,6 +327,7 @@ class FitWrap : public Napi::ObjectWrap<FitWrap> {
   Napi::Value FinishAsync(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
   Napi::Value VPasses(const Napi::CallbackInfo& info);
+  Napi::Value Converged(const Napi::CallbackInfo& info);
 
   // Throws unless the fit can run or finish: not disposed, no runAsync pending, not finished.
   void requireIdle(Napi::Env env) const {
@@ -205,6 +350,8 @@ class FitWrap : public Napi::ObjectWrap<FitWrap> {
   // Shared with a pending RunWorker, so the state outlives this object if the environment goes away mid-run.
   std::shared_ptr<nmf::Fit> fit_;
   std::size_t vPasses_ = 2;
+  // fit_->converged() as of the last settled run, kept here so that reading it never races with a pending run.
+  bool converged_ = false;
   bool busy_ = false;
   bool finished_ = false;
   std::int64_t externalBytes_ = 0;
@@ -219,20 +366,22 @@ FitWrap::FitWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<FitWrap>(inf
     const nmf::Dtype dtype = dtypeArg(info, 8);
     const nmf::Kernel kernel = kernelArg(info, 9);
     const std::size_t blockRows = argument(info, 10).IsUndefined() ? 0 : countArg(info, 10, "blockRows", 0);
+    const AlgorithmArg algorithm = algorithmArg(info, 11);
     // Sizes before arrays: an absurd shape is reported as such (and nothing is allocated for it).
-    nmf::checkFitSizes(K, N, R, dtype);
+    nmf::checkFitSizes(K, N, R, dtype, algorithm.algorithm);
     const Napi::Float64Array V = arrayArg(info, 3, "V");
     const Napi::Float64Array W = arrayArg(info, 4, "W");
     const Napi::Float64Array H = arrayArg(info, 5, "H");
     requireLength(env, V, "V", K * N);
     requireLength(env, W, "W", K * R);
     requireLength(env, H, "H", R * N);
+    checkAlgorithmArrays(env, algorithm, K, N, R);
     const double eps = numberArg(info, 6, "eps");
     const double tol = numberArg(info, 7, "tol");
     if (!std::isfinite(eps) || eps < 0) throw Napi::RangeError::New(env, "eps must be finite and ≥ 0");
     if (std::isnan(tol)) throw Napi::RangeError::New(env, "tol must not be NaN");
     fit_ = nmf::Fit::create(K, N, R, V.Data(), W.Data(), H.Data(), eps, tol, dtype,
-                            nmf::chooseBlockRows(K, N, R, dtype, kernel, blockRows));
+                            nmf::chooseBlockRows(K, N, R, dtype, kernel, blockRows), algorithm.algorithm);
     vPasses_ = fit_->vPasses();
     reportExternalMemory(env, static_cast<std::int64_t>(fit_->bytes()));
   });
@@ -243,8 +392,11 @@ Napi::Value FitWrap::Run(const Napi::CallbackInfo& info) {
   return guarded(env, [&] {
     requireIdle(env);
     RunArgs args = runArgs(info);
+    double* objective = args.objective.IsEmpty() ? nullptr : args.objective.Data() + args.offset;
+    converged_ = false;
     const std::size_t done =
-        fit_->run(args.steps, args.hChange.Data() + args.offset, args.wChange.Data() + args.offset);
+        fit_->run(args.steps, args.hChange.Data() + args.offset, args.wChange.Data() + args.offset, objective);
+    converged_ = fit_->converged();
     return Napi::Number::New(env, static_cast<double>(done));
   });
 }
@@ -265,7 +417,12 @@ class RunWorker : public Napi::AsyncWorker {
         hRef_(Napi::Persistent(args.hChange)),
         wRef_(Napi::Persistent(args.wChange)),
         hScratch_(args.steps),
-        wScratch_(args.steps) {}
+        wScratch_(args.steps) {
+    if (!args.objective.IsEmpty()) {
+      fRef_ = Napi::Persistent(args.objective);
+      fScratch_.resize(args.steps);
+    }
+  }
 
   Napi::Promise Promise() const { return deferred_.Promise(); }
 
@@ -273,7 +430,8 @@ class RunWorker : public Napi::AsyncWorker {
   void Execute() override {
     // Pool thread: no Node-API calls here, and no exception may escape.
     try {
-      done_ = fit_->run(steps_, hScratch_.data(), wScratch_.data());
+      done_ = fit_->run(steps_, hScratch_.data(), wScratch_.data(), fScratch_.empty() ? nullptr : fScratch_.data());
+      converged_ = fit_->converged();
     } catch (const std::exception& e) {
       SetError(std::string("nmfkit native: ") + e.what());
     } catch (...) {
@@ -284,20 +442,26 @@ class RunWorker : public Napi::AsyncWorker {
   void OnOK() override {
     const Napi::Env env = Env();
     owner_->busy_ = false;
+    owner_->converged_ = converged_;
     Napi::Float64Array h = hRef_.Value();
     Napi::Float64Array w = wRef_.Value();
+    Napi::Float64Array f = fScratch_.empty() ? Napi::Float64Array() : fRef_.Value();
     // The caller was told not to touch the arrays, but a detached buffer must still not be written.
-    if (h.ElementLength() < offset_ + done_ || w.ElementLength() < offset_ + done_) {
-      deferred_.Reject(Napi::Error::New(env, "hChange or wChange was detached or resized during runAsync").Value());
+    if (h.ElementLength() < offset_ + done_ || w.ElementLength() < offset_ + done_ ||
+        (!fScratch_.empty() && f.ElementLength() < offset_ + done_)) {
+      deferred_.Reject(
+          Napi::Error::New(env, "hChange, wChange or objective was detached or resized during runAsync").Value());
       return;
     }
     std::memcpy(h.Data() + offset_, hScratch_.data(), done_ * sizeof(double));
     std::memcpy(w.Data() + offset_, wScratch_.data(), done_ * sizeof(double));
+    if (!fScratch_.empty()) std::memcpy(f.Data() + offset_, fScratch_.data(), done_ * sizeof(double));
     deferred_.Resolve(Napi::Number::New(env, static_cast<double>(done_)));
   }
 
   void OnError(const Napi::Error& error) override {
     owner_->busy_ = false;
+    owner_->converged_ = false;
     deferred_.Reject(error.Value());
   }
 
@@ -310,9 +474,12 @@ class RunWorker : public Napi::AsyncWorker {
   const std::size_t offset_;
   Napi::Reference<Napi::Float64Array> hRef_;
   Napi::Reference<Napi::Float64Array> wRef_;
+  Napi::Reference<Napi::Float64Array> fRef_;  // the objective array, when given (kept alive like the others)
   std::vector<double> hScratch_;
   std::vector<double> wScratch_;
+  std::vector<double> fScratch_;  // empty when no objective array was given
   std::size_t done_ = 0;
+  bool converged_ = false;
 };
 
 Napi::Value FitWrap::RunAsync(const Napi::CallbackInfo& info) {
@@ -320,6 +487,7 @@ Napi::Value FitWrap::RunAsync(const Napi::CallbackInfo& info) {
   return guarded(env, [&]() -> Napi::Value {
     requireIdle(env);
     RunArgs args = runArgs(info);
+    converged_ = false;
     // Allocations happen here, where a failure can still throw (and the unique_ptr frees the worker). Once
     // queued, the worker deletes itself after OnOK/OnError.
     auto worker = std::make_unique<RunWorker>(env, this, std::move(args));
@@ -338,17 +506,18 @@ Napi::Value FitWrap::Cancel(const Napi::CallbackInfo& info) {
 }
 
 // The normalisation argument of finish/finishAsync.
-bool normalizeArg(const Napi::CallbackInfo& info) {
+nmf::Normalize normalizeArg(const Napi::CallbackInfo& info) {
   const Napi::Value mode = argument(info, 0);
-  if (!mode.IsString()) throw Napi::TypeError::New(info.Env(), "normalize must be 'none' or 'max'");
+  if (!mode.IsString()) throw Napi::TypeError::New(info.Env(), "normalize must be 'none', 'max', 'l1' or 'l2'");
   const std::string name = mode.As<Napi::String>().Utf8Value();
-  if (name != "none" && name != "max") {
-    throw Napi::RangeError::New(info.Env(), "normalize must be 'none' or 'max', got '" + name + "'");
-  }
-  return name == "max";
+  if (name == "none") return nmf::Normalize::None;
+  if (name == "max") return nmf::Normalize::Max;
+  if (name == "l1") return nmf::Normalize::L1;
+  if (name == "l2") return nmf::Normalize::L2;
+  throw Napi::RangeError::New(info.Env(), "normalize must be 'none', 'max', 'l1' or 'l2', got '" + name + "'");
 }
 
-// { W, H, spectralError, frobeniusError } with fresh arrays.
+// { W, H, spectralError, frobeniusError, objective, initialObjective } with fresh arrays.
 // W and H are widened to float64 when the fit computed in float32.
 Napi::Object finishResult(Napi::Env env, const nmf::Fit& fit, const nmf::FitErrors& errors) {
   Napi::Float64Array outW = Napi::Float64Array::New(env, fit.rows() * fit.rank());
@@ -360,6 +529,8 @@ Napi::Object finishResult(Napi::Env env, const nmf::Fit& fit, const nmf::FitErro
   result.Set("H", outH);
   result.Set("spectralError", Napi::Number::New(env, errors.spectral));
   result.Set("frobeniusError", Napi::Number::New(env, errors.frobenius));
+  result.Set("objective", Napi::Number::New(env, errors.objective));
+  result.Set("initialObjective", Napi::Number::New(env, errors.initialObjective));
   return result;
 }
 
@@ -367,7 +538,7 @@ Napi::Value FitWrap::Finish(const Napi::CallbackInfo& info) {
   const Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
     requireIdle(env);
-    const bool normalize = normalizeArg(info);
+    const nmf::Normalize normalize = normalizeArg(info);
     const nmf::FitErrors errors = fit_->finish(normalize);
     finished_ = true;
     return finishResult(env, *fit_, errors);
@@ -378,7 +549,7 @@ Napi::Value FitWrap::Finish(const Napi::CallbackInfo& info) {
 // libuv pool too; the result arrays are made on the JavaScript thread.
 class FinishWorker : public Napi::AsyncWorker {
  public:
-  FinishWorker(Napi::Env env, FitWrap* owner, bool normalize)
+  FinishWorker(Napi::Env env, FitWrap* owner, nmf::Normalize normalize)
       : Napi::AsyncWorker(env, "nmfkit:finishAsync"),
         deferred_(Napi::Promise::Deferred::New(env)),
         owner_(owner),
@@ -417,8 +588,8 @@ class FinishWorker : public Napi::AsyncWorker {
   FitWrap* owner_;  // kept alive by ownerRef_
   Napi::ObjectReference ownerRef_;
   std::shared_ptr<nmf::Fit> fit_;
-  const bool normalize_;
-  nmf::FitErrors errors_{0.0, 0.0};
+  const nmf::Normalize normalize_;
+  nmf::FitErrors errors_{0.0, 0.0, 0.0, 0.0};
 };
 
 Napi::Value FitWrap::FinishAsync(const Napi::CallbackInfo& info) {
@@ -442,6 +613,11 @@ Napi::Value FitWrap::Dispose(const Napi::CallbackInfo& info) {
   fit_.reset();
   releaseExternalMemory(env);
   return env.Undefined();
+}
+
+// Known after the fit is disposed too; false before any run, and while a runAsync is pending.
+Napi::Value FitWrap::Converged(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), converged_);
 }
 
 // Known after the fit is disposed too (the bench asks after a run).

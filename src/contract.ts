@@ -22,6 +22,42 @@ export type Dtype = 'float64' | 'float32';
  */
 export type KernelChoice = 'auto' | 'plain' | 'fused';
 
+/** The stop rule of the run loop (docs/algorithms.md §6). */
+export type StopRule = 'change' | 'objective' | 'none';
+
+/**
+ * What a fit minimises and how (docs/algorithms.md §1–§7). Absent (FitProblem.algorithm undefined) means the
+ * seed: β = 2, MU, no penalties, both factors updated, no fixed columns, no mask, stop 'change', errorEvery 1.
+ * The facade has checked every combination (HALS only with β = 2 and no mask; a mask only with β ∈ {1, 2} and
+ * MU; eps > 0 when β ≠ 2 or a mask is given; V > 0 where β ≤ 0 and the mask is > 0; not both update flags
+ * false); a backend may rely on it.
+ */
+export interface FitAlgorithm {
+  /** β of the β-divergence: 2 Euclidean, 1 generalized Kullback–Leibler, 0 Itakura–Saito, any finite number. */
+  readonly beta: number;
+  /** 'mu': multiplicative updates (§2); 'hals': fast HALS / coordinate descent (§5), only with β = 2. */
+  readonly solver: 'mu' | 'hals';
+  /** Penalties (§1), each finite and ≥ 0. */
+  readonly l1W: number;
+  readonly l2W: number;
+  readonly l1H: number;
+  readonly l2H: number;
+  /** false: the half-step of that factor is skipped and its change norm is 0 (§4). */
+  readonly updateW: boolean;
+  readonly updateH: boolean;
+  /** R entries; 1 = column r of W is never updated (§4). Absent: none fixed. */
+  readonly fixedColumnsW?: Uint8Array;
+  /**
+   * K×N weights in [0, 1] (0 = missing) (§3). Absent: no mask. V is 0 wherever the mask is 0 (the facade
+   * writes 0 there), so V stays finite.
+   */
+  readonly mask?: Float64Array;
+  /** The stop rule (§6). */
+  readonly stop: StopRule;
+  /** The objective is evaluated at iteration 0 and after every errorEvery-th iteration (§7); integer ≥ 1. */
+  readonly errorEvery: number;
+}
+
 /** A fit as the facade hands it to a backend. All arrays are row-major and owned by the fit. */
 export interface FitProblem {
   /** K: rows of V and W. */
@@ -50,6 +86,8 @@ export interface FitProblem {
   readonly kernel?: KernelChoice;
   /** Rows of V per block of the fused sweep; 0 or absent: sized for the L2 cache. */
   readonly blockRows?: number;
+  /** Loss, solver, penalties, fixed factors, mask, stop rule; absent: the seed's algorithm. */
+  readonly algorithm?: FitAlgorithm;
 }
 
 /** What a finished fit returns to the facade. Arrays are fresh and belong to the caller. */
@@ -62,20 +100,33 @@ export interface KernelResult {
   readonly spectralError: number;
   /** ‖V − W·H‖_F. */
   readonly frobeniusError: number;
+  /** F of the returned (normalised) W and H (docs/algorithms.md §1), evaluated explicitly from Λ = W·H. */
+  readonly objective: number;
+  /** F(W0, H0), of the initial factors before any iteration. */
+  readonly initialObjective: number;
 }
 
-/** Normalisation applied once after the loop. */
-export type KernelNormalize = 'none' | 'max';
+/**
+ * Normalisation applied once after the loop (docs/algorithms.md §8): each learned component r (column r of W
+ * updated and not fixed, and H updated) whose column of W has a norm s > 0 — its largest entry ('max'), its sum
+ * ('l1'), its Euclidean norm ('l2') — gets W[:, r] / s and H[r, :] · s.
+ */
+export type KernelNormalize = 'none' | 'max' | 'l1' | 'l2';
 
 /** The state of one fit inside a backend. Every method is synchronous; `dispose` frees all its memory. */
 export interface KernelFit {
   /**
    * Runs at most `steps` iterations (steps ≥ 1). Iteration i of this call writes its spectral norms to
-   * `hChange[offset + i]` and `wChange[offset + i]`. Stops early after the first iteration whose two norms are
-   * both `< tol`. Returns the number of iterations executed, so the tolerance test fired iff the return value is
-   * smaller than `steps` or the last written pair is below `tol`.
+   * `hChange[offset + i]` and `wChange[offset + i]`, and, when `objective` is given, F after that iteration to
+   * `objective[offset + i]` if the iteration is a checkpoint (its 1-based number since the fit began is a
+   * multiple of errorEvery), NaN otherwise. Stops early after the first iteration that passes the stop rule
+   * ('change': both norms < tol; 'objective': at a checkpoint, F_prev = 0 or (F_prev − F)/F_prev < tol, F_prev
+   * being the previous checkpoint's F or F(W0, H0); 'none': never). Returns the number of iterations executed;
+   * {@link KernelFit.converged} then says whether the stop rule fired.
    */
-  run(steps: number, hChange: Float64Array, wChange: Float64Array, offset: number): number;
+  run(steps: number, hChange: Float64Array, wChange: Float64Array, offset: number, objective?: Float64Array): number;
+  /** Whether the last iteration of the last `run` passed the stop rule. */
+  converged(): boolean;
   /** Normalises (when asked), computes the errors and returns copies of the factors. Callable once. */
   finish(normalize: KernelNormalize): KernelResult;
   /** Frees the fit's memory. Safe to call more than once; the fit is unusable afterwards. */
@@ -90,7 +141,9 @@ export interface KernelFit {
  * its promise settles, and only one call may be pending at a time.
  */
 export interface AsyncKernelFit {
-  runAsync(steps: number, hChange: Float64Array, wChange: Float64Array, offset: number): Promise<number>;
+  runAsync(steps: number, hChange: Float64Array, wChange: Float64Array, offset: number, objective?: Float64Array): Promise<number>;
+  /** Whether the last iteration of the last settled `runAsync` passed the stop rule. */
+  converged(): boolean;
   /**
    * Stops the fit: a pending `runAsync` stops before its next iteration and resolves with the number of
    * iterations it did execute; later ones run none. Safe to call at any time, from any callback.

@@ -6,7 +6,8 @@
 import type { AsyncKernelFit, KernelFit, KernelResult } from './contract.js';
 import type { FitPlan } from './options.js';
 import { notComputable } from './result.js';
-import type { StopReason } from './types.js';
+import { isCheckpoint } from './stop-rules.js';
+import type { IterationInfo, StopReason } from './types.js';
 
 /** Iterations per synchronous kernel call at most: enough to amortise the call, few enough to check the clock. */
 const MAX_CHUNK = 256;
@@ -19,16 +20,21 @@ const CHUNK_MS = 5;
  */
 const MAX_ASYNC_CHUNK = 4096;
 
-/** The change norms of every executed iteration, in arrays that grow by doubling. */
+/**
+ * The change norms of every executed iteration and the objective after it (NaN where it is no checkpoint), in
+ * arrays that grow by doubling.
+ */
 class History {
   h: Float64Array;
   w: Float64Array;
+  f: Float64Array;
   length = 0;
 
   constructor(maxIter: number) {
     const capacity = Math.min(maxIter, MAX_CHUNK);
     this.h = new Float64Array(capacity);
     this.w = new Float64Array(capacity);
+    this.f = new Float64Array(capacity);
   }
 
   /** Makes room for `steps` more entries. */
@@ -36,12 +42,14 @@ class History {
     const needed = this.length + steps;
     if (needed <= this.h.length) return;
     const capacity = Math.max(needed, this.h.length * 2);
-    const h = new Float64Array(capacity);
-    const w = new Float64Array(capacity);
-    h.set(this.h.subarray(0, this.length));
-    w.set(this.w.subarray(0, this.length));
-    this.h = h;
-    this.w = w;
+    const grow = (old: Float64Array): Float64Array => {
+      const grown = new Float64Array(capacity);
+      grown.set(old.subarray(0, this.length));
+      return grown;
+    };
+    this.h = grow(this.h);
+    this.w = grow(this.w);
+    this.f = grow(this.f);
   }
 
   /** Exactly-sized copies for the result. */
@@ -57,6 +65,21 @@ export interface DriverOutcome {
   readonly stopReason: StopReason;
   readonly hChange: Float64Array;
   readonly wChange: Float64Array;
+  /** The objective at iteration 0, at every checkpoint, and after the last iteration when that was none. */
+  readonly objectiveHistory: { readonly iterations: Uint32Array; readonly values: Float64Array };
+}
+
+/** Which run of a fit call a driver runs, and the call's time budget (shared by all runs). */
+export interface RunContext {
+  /** 0-based run index (restarts). */
+  readonly run: number;
+  /** performance.now() at which the budget ends (Infinity without one). */
+  readonly deadline: number;
+}
+
+/** The context of a call's first run: its budget starts now. */
+export function firstRun(plan: FitPlan): RunContext {
+  return { run: 0, deadline: plan.maxTime === undefined ? Infinity : performance.now() + plan.maxTime };
 }
 
 /** The error an aborted fit rejects with: a DOMException named AbortError carrying the signal's reason. */
@@ -74,10 +97,15 @@ class Progress {
   readonly history: History;
   stopReason: StopReason | undefined;
   private readonly deadline: number;
+  private readonly errorEvery: number;
 
-  constructor(private readonly plan: FitPlan) {
+  constructor(
+    private readonly plan: FitPlan,
+    private readonly context: RunContext,
+  ) {
     this.history = new History(plan.maxIter);
-    this.deadline = plan.maxTime === undefined ? Infinity : performance.now() + plan.maxTime;
+    this.deadline = context.deadline;
+    this.errorEvery = plan.problem.algorithm?.errorEvery ?? 1;
     if (plan.maxIter === 0) this.stopReason = 'maxIter';
   }
 
@@ -93,8 +121,11 @@ class Progress {
     return steps;
   }
 
-  /** Records a kernel call's `executed` iterations; `interrupted` says why it may have stopped short. */
-  record(executed: number, interrupted?: 'maxTime' | 'abort'): void {
+  /**
+   * Records a kernel call's `executed` iterations; `converged`: the last of them passed the stop rule (the
+   * kernel's converged()); `interrupted` says why the call may have stopped short.
+   */
+  record(executed: number, converged: boolean, interrupted?: 'maxTime' | 'abort'): void {
     const { history, plan } = this;
     const first = history.length;
     history.length += executed;
@@ -104,13 +135,18 @@ class Progress {
       const w = history.w[i]!;
       if (h - h !== 0) throw notComputable(plan, `hChange of iteration ${i + 1}`, h);
       if (w - w !== 0) throw notComputable(plan, `wChange of iteration ${i + 1}`, w);
-      if (plan.onIteration?.({ iteration: i + 1, hChange: history.h[i]!, wChange: history.w[i]! }) === false) {
-        // When this iteration also passed the tolerance test, the fit converged: that is why it stopped.
-        this.stopReason = this.reachedTol(i) ? 'tol' : 'callback';
-        return;
+      if (plan.onIteration) {
+        const info: IterationInfo = isCheckpoint(i + 1, this.errorEvery)
+          ? { iteration: i + 1, hChange: h, wChange: w, objective: history.f[i]!, run: this.context.run }
+          : { iteration: i + 1, hChange: h, wChange: w, run: this.context.run };
+        if (plan.onIteration(info) === false) {
+          // When this iteration also passed the stop rule, the fit converged: that is why it stopped.
+          this.stopReason = converged && i === history.length - 1 ? 'tol' : 'callback';
+          return;
+        }
       }
     }
-    if (history.length > 0 && this.reachedTol(history.length - 1)) this.stopReason = 'tol';
+    if (executed > 0 && converged) this.stopReason = 'tol';
     else if (interrupted) this.stopReason = interrupted;
     else if (history.length >= plan.maxIter) this.stopReason = 'maxIter';
     else if (performance.now() >= this.deadline) this.stopReason = 'maxTime';
@@ -121,27 +157,40 @@ class Progress {
     return this.deadline - performance.now();
   }
 
-  private reachedTol(i: number): boolean {
-    const tol = this.plan.problem.tol;
-    return this.history.h[i]! < tol && this.history.w[i]! < tol;
-  }
-
   outcome(kernel: KernelResult): DriverOutcome {
-    return { kernel, iterations: this.history.length, stopReason: this.stopReason!, ...this.history.take() };
+    const { history } = this;
+    const iterations = [0];
+    const values = [kernel.initialObjective];
+    for (let i = this.errorEvery - 1; i < history.length; i += this.errorEvery) {
+      iterations.push(i + 1);
+      values.push(history.f[i]!);
+    }
+    // The closing entry: the objective of the returned factors, when the last iteration was no checkpoint.
+    if (iterations[iterations.length - 1] !== history.length) {
+      iterations.push(history.length);
+      values.push(kernel.objective);
+    }
+    return {
+      kernel,
+      iterations: history.length,
+      stopReason: this.stopReason!,
+      ...history.take(),
+      objectiveHistory: { iterations: Uint32Array.from(iterations), values: Float64Array.from(values) },
+    };
   }
 }
 
 /** Runs a fit to the end on the calling thread and disposes it. */
-export function driveSync(fit: KernelFit, plan: FitPlan): DriverOutcome {
+export function driveSync(fit: KernelFit, plan: FitPlan, context: RunContext = firstRun(plan)): DriverOutcome {
   try {
-    const progress = new Progress(plan);
+    const progress = new Progress(plan, context);
     let chunk = 1;
     while (progress.stopReason === undefined) {
       const steps = progress.nextSteps(chunk);
-      const { h, w, length } = progress.history;
+      const { h, w, f, length } = progress.history;
       const started = performance.now();
-      const executed = fit.run(steps, h, w, length);
-      progress.record(executed);
+      const executed = fit.run(steps, h, w, length, f);
+      progress.record(executed, fit.converged());
       // Size the next call to take about CHUNK_MS, learning the cost per iteration as we go.
       const perIteration = (performance.now() - started) / Math.max(executed, 1);
       chunk = Math.min(MAX_CHUNK, Math.max(1, Math.floor(CHUNK_MS / Math.max(perIteration, 1e-6))));
@@ -156,7 +205,7 @@ export function driveSync(fit: KernelFit, plan: FitPlan): DriverOutcome {
  * Runs a fit to the end off the calling thread and disposes it. Without a callback, one request runs all
  * remaining iterations; an abort or the time budget stops it between two iterations through `cancel()`.
  */
-export async function driveAsync(fit: AsyncKernelFit, plan: FitPlan): Promise<DriverOutcome> {
+export async function driveAsync(fit: AsyncKernelFit, plan: FitPlan, context: RunContext = firstRun(plan)): Promise<DriverOutcome> {
   const { signal } = plan;
   let interrupted: 'maxTime' | 'abort' | undefined;
   const stop = (why: 'maxTime' | 'abort'): void => {
@@ -167,14 +216,14 @@ export async function driveAsync(fit: AsyncKernelFit, plan: FitPlan): Promise<Dr
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     signal?.addEventListener('abort', onAbort, { once: true });
-    const progress = new Progress(plan);
+    const progress = new Progress(plan, context);
     if (plan.maxTime !== undefined) timer = setTimeout(() => stop('maxTime'), Math.max(0, progress.timeLeft()));
     while (progress.stopReason === undefined) {
       const steps = progress.nextSteps(Math.min(progress.left, MAX_ASYNC_CHUNK));
-      const { h, w, length } = progress.history;
-      const executed = await fit.runAsync(steps, h, w, length);
+      const { h, w, f, length } = progress.history;
+      const executed = await fit.runAsync(steps, h, w, length, f);
       if (interrupted === 'abort') throw abortError(signal!);
-      progress.record(executed, interrupted);
+      progress.record(executed, fit.converged(), interrupted);
     }
     clearTimeout(timer);
     const kernel = await fit.finishAsync(plan.normalize);

@@ -1,9 +1,10 @@
 /** The fit functions: validate, pick a backend, drive the fit, build the result. Entry points bind a runtime. */
-import { abortError, driveAsync, driveSync } from './driver.js';
+import { abortError, driveAsync, driveSync, firstRun, type DriverOutcome, type RunContext } from './driver.js';
+import { bestRun } from './init/index.js';
 import { planFit, type FitPlan } from './options.js';
 import { buildResult } from './result.js';
 import type { Runtime } from './runtime.js';
-import type { MatrixInput, NmfOptions, NmfResult } from './types.js';
+import type { BackendName, MatrixInput, NmfOptions, NmfResult } from './types.js';
 
 export interface FitFunctions {
   nmfSync(V: MatrixInput, options: NmfOptions): NmfResult;
@@ -17,8 +18,12 @@ export function fitFunctions(runtime: Runtime): FitFunctions {
     const plan = planFit(V, options);
     const backend = runtime.chooseBackend(plan.backend);
     runtime.beforeSync(backend.name);
-    const outcome = driveSync(backend.createFit(plan.problem), plan);
-    return buildResult(plan, outcome, backend.name);
+    const restarts = new Restarts(plan);
+    for (let run = 0; restarts.wants(run); run++) {
+      const { problem, seed } = plan.problemFor(run);
+      restarts.add(run, seed, driveSync(backend.createFit(problem), plan, restarts.context(run)));
+    }
+    return restarts.result(backend.name);
   }
 
   async function fitPlanned(plan: FitPlan): Promise<NmfResult> {
@@ -30,7 +35,14 @@ export function fitFunctions(runtime: Runtime): FitFunctions {
     const backend = runtime.chooseBackend(plan.backend);
     return runtime.scheduled(
       backend.name,
-      async () => buildResult(plan, await driveAsync(backend.createAsyncFit(plan.problem), plan), backend.name),
+      async () => {
+        const restarts = new Restarts(plan);
+        for (let run = 0; restarts.wants(run); run++) {
+          const { problem, seed } = plan.problemFor(run);
+          restarts.add(run, seed, await driveAsync(backend.createAsyncFit(problem), plan, restarts.context(run)));
+        }
+        return restarts.result(backend.name);
+      },
       plan.signal,
     );
   }
@@ -40,4 +52,41 @@ export function fitFunctions(runtime: Runtime): FitFunctions {
   }
 
   return { nmfSync, nmf, fitPlanned };
+}
+
+/**
+ * The runs of one call (`restarts`, docs/algorithms.md §10): seeds seed, seed + 1, …, one time budget for all, and
+ * the run with the lowest objective kept (the first of equals; NaN never wins). A callback or the budget that stops
+ * a run stops the call: the result is the best of the runs so far.
+ */
+class Restarts {
+  readonly #plan: FitPlan;
+  readonly #start: RunContext;
+  readonly #objectives: number[] = [];
+  #best: { outcome: DriverOutcome; seed: number | null } | undefined;
+  #stopped = false;
+
+  constructor(plan: FitPlan) {
+    this.#plan = plan;
+    this.#start = firstRun(plan);
+  }
+
+  wants(run: number): boolean {
+    return run < this.#plan.runs && !this.#stopped;
+  }
+
+  context(run: number): RunContext {
+    return { run, deadline: this.#start.deadline };
+  }
+
+  add(run: number, seed: number | null, outcome: DriverOutcome): void {
+    this.#objectives.push(outcome.kernel.objective);
+    if (bestRun(this.#objectives) === run) this.#best = { outcome, seed };
+    if (outcome.stopReason === 'callback' || outcome.stopReason === 'maxTime') this.#stopped = true;
+  }
+
+  result(backend: BackendName): NmfResult {
+    const { outcome, seed } = this.#best!;
+    return buildResult(this.#plan, outcome, backend, seed, Float64Array.from(this.#objectives));
+  }
 }

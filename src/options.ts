@@ -2,9 +2,10 @@
  * Options: defaults, validation and the initial factors. The result is a {@link FitPlan}, everything a driver
  * needs, with private copies of every array.
  */
-import type { FitProblem, KernelNormalize } from './contract.js';
+import type { FitAlgorithm, FitProblem, KernelNormalize } from './contract.js';
 import { initialize, initUsesSeed, type InitMethod } from './init/index.js';
 import { Random, randomSeed } from './random.js';
+import { defaultErrorEvery } from './stop-rules.js';
 import type { IterationInfo, Matrix, NmfOptions } from './types.js';
 import {
   checkChoice,
@@ -14,6 +15,8 @@ import {
   checkedSize,
   describe,
   isAbortSignal,
+  isArray,
+  readArray,
   readOptions,
   toMatrix,
 } from './validate.js';
@@ -23,7 +26,7 @@ export const DEFAULT_EPS = 2 ** -23;
 export const DEFAULT_MAX_ITER = 1000;
 export const DEFAULT_TOL = 1e-3;
 
-const OPTION_NAMES = [
+export const OPTION_NAMES = [
   'rank',
   'maxIter',
   'tol',
@@ -38,15 +41,37 @@ const OPTION_NAMES = [
   'onIteration',
   'maxTime',
   'signal',
+  'loss',
+  'solver',
+  'l1W',
+  'l2W',
+  'l1H',
+  'l2H',
+  'updateW',
+  'updateH',
+  'fixedColumnsW',
+  'mask',
+  'stop',
+  'errorEvery',
+  'restarts',
 ] as const;
 
 /** A validated fit: the problem for the backend plus what the driver and the result need. */
 export interface FitPlan {
+  /** The problem of the first run (with restarts: every run's differs only in W, H and private copies). */
   readonly problem: FitProblem;
   readonly maxIter: number;
   readonly normalize: KernelNormalize;
   readonly backend: 'auto' | 'native' | 'wasm';
+  /** The seed of the first run, or null when its initialisation used none. */
   readonly seed: number | null;
+  /** Complete fits to run (restarts); the one with the lowest objective is kept. */
+  readonly runs: number;
+  /**
+   * The problem and seed of run `run` (0-based; seed + run). Each call returns private copies of V and the
+   * mask, since an async backend may transfer (detach) the arrays of the problem it is given.
+   */
+  problemFor(run: number): { readonly problem: FitProblem; readonly seed: number | null };
   readonly onIteration: ((info: IterationInfo) => boolean | void) | undefined;
   /** Time budget in ms, or undefined for none. */
   readonly maxTime: number | undefined;
@@ -56,15 +81,15 @@ export interface FitPlan {
 
 /** Validates V and the options and builds the plan. Throws TypeError/RangeError naming what is wrong. */
 export function planFit(V: unknown, options: unknown): FitPlan {
-  const v = toMatrix('V', V);
   // Each option read once; a getter or proxy trap that throws is a TypeError naming the option.
   const o = readOptions('options', options, OPTION_NAMES, 'an object with at least { rank }') as NmfOptions;
+  // NaN marks a missing entry of V; it is allowed only where the mask is 0 (checked below, once the mask is read).
+  const v = toMatrix('V', V, undefined, { allowNaN: o.mask !== undefined });
 
   const rank = checkCount('options.rank', o.rank);
   const maxIter = o.maxIter === undefined ? DEFAULT_MAX_ITER : checkCount('options.maxIter', o.maxIter, true);
   const tol = o.tol === undefined ? DEFAULT_TOL : checkNonNegative('options.tol', o.tol);
-  const eps = o.eps === undefined ? DEFAULT_EPS : checkNonNegative('options.eps', o.eps);
-  const normalize = o.normalize === undefined ? 'none' : checkChoice('options.normalize', o.normalize, ['none', 'max']);
+  const normalize = o.normalize === undefined ? 'none' : checkChoice('options.normalize', o.normalize, ['none', 'max', 'l1', 'l2']);
   const dtype = o.dtype === undefined ? 'float64' : checkChoice('options.dtype', o.dtype, ['float64', 'float32']);
   const backend = o.backend === undefined ? 'auto' : checkChoice('options.backend', o.backend, ['auto', 'native', 'wasm']);
   if (o.onIteration !== undefined && typeof o.onIteration !== 'function') {
@@ -88,21 +113,161 @@ export function planFit(V: unknown, options: unknown): FitPlan {
 
   checkedSize('W', v.rows, rank);
   checkedSize('H', rank, v.cols);
-  checkFitMemory(v.rows, v.cols, rank);
+  checkFitMemory(v.rows, v.cols, rank, o.mask !== undefined || (o.loss !== undefined && o.loss !== 'euclidean' && o.loss !== 2));
+  const algorithm = planAlgorithm(o, v, rank);
+  const eps = o.eps === undefined ? DEFAULT_EPS : checkNonNegative('options.eps', o.eps);
+  if (eps === 0 && algorithm && (algorithm.beta !== 2 || algorithm.mask)) {
+    throw new RangeError(
+      `options.eps must be > 0 ${algorithm.mask ? 'with a mask' : `with loss β = ${algorithm.beta}`}: it is the floor of W·H where the updates divide by it (docs/algorithms.md §1)`,
+    );
+  }
   const givenW = o.W === undefined ? undefined : toMatrix('options.W', o.W, { rows: v.rows, cols: rank, why: 'rows of V × rank' });
   const givenH = o.H === undefined ? undefined : toMatrix('options.H', o.H, { rows: rank, cols: v.cols, why: 'rank × columns of V' });
-  const { W, H, seed } = initialFactors(v, rank, givenW, givenH, o.seed, init);
+
+  const runs = o.restarts === undefined ? 1 : checkCount('options.restarts', o.restarts);
+  if (runs > 1 && ((givenW && givenH) || !initUsesSeed(init))) {
+    throw new RangeError(
+      `options.restarts = ${runs} needs an initialisation that uses the seed ('random', 'random-scaled' or 'nndsvdar', ` +
+        `and not both W and H given): otherwise every run would be the same`,
+    );
+  }
+  const firstSeed = givenW && givenH ? null : (o.seed ?? randomSeed());
+  if (firstSeed !== null && firstSeed > Number.MAX_SAFE_INTEGER - (runs - 1)) {
+    throw new RangeError(`options.seed + options.restarts − 1 = ${BigInt(firstSeed) + BigInt(runs - 1)} is not a safe integer`);
+  }
+
+  const base = { rows: v.rows, cols: v.cols, rank, eps, tol, dtype, ...(algorithm ? { algorithm } : {}) };
+  const problemFor = (run: number): { problem: FitProblem; seed: number | null } => {
+    const seed = firstSeed === null ? null : firstSeed + run;
+    const { W, H, seedUsed } = initialFactors(v, rank, givenW, givenH, seed, init);
+    // A single run may hand over the validated copies themselves; restarts need a private copy per run.
+    const own = runs > 1;
+    const V = own ? v.data.slice() : v.data;
+    const mask = algorithm?.mask && own ? algorithm.mask.slice() : algorithm?.mask;
+    const runAlgorithm = algorithm && mask !== algorithm.mask ? { ...algorithm, mask } : algorithm;
+    return {
+      problem: { ...base, V, W: own && givenW ? W.slice() : W, H: own && givenH ? H.slice() : H, ...(runAlgorithm ? { algorithm: runAlgorithm } : {}) },
+      seed: seedUsed,
+    };
+  };
+  const first = problemFor(0);
 
   return {
-    problem: { rows: v.rows, cols: v.cols, rank, V: v.data, W, H, eps, tol, dtype },
+    problem: first.problem,
     maxIter,
     normalize,
     backend,
-    seed,
+    seed: first.seed,
+    runs,
+    problemFor: (run) => (run === 0 ? first : problemFor(run)),
     onIteration: o.onIteration,
     maxTime,
     signal: o.signal,
   };
+}
+
+const LOSSES = ['euclidean', 'kl', 'is'] as const;
+const BETA_OF = { euclidean: 2, kl: 1, is: 0 } as const;
+
+/**
+ * The algorithm options (docs/algorithms.md): undefined when every one is at the seed's value, so the seed's
+ * problem reaches the backend unchanged. Writes 0 into V where it holds NaN (allowed only where the mask is 0).
+ */
+function planAlgorithm(o: NmfOptions, v: Matrix, rank: number): FitAlgorithm | undefined {
+  const { rows: K, cols: N } = v;
+  let beta = 2;
+  if (o.loss !== undefined) {
+    const expected = `options.loss must be 'euclidean', 'kl', 'is' or a finite number β, got ${describe(o.loss)}`;
+    if (typeof o.loss === 'number') {
+      if (!Number.isFinite(o.loss)) throw new RangeError(expected);
+      beta = o.loss;
+    } else if (typeof o.loss === 'string') {
+      if (!(LOSSES as readonly string[]).includes(o.loss)) throw new RangeError(expected);
+      beta = BETA_OF[o.loss as (typeof LOSSES)[number]];
+    } else {
+      throw new TypeError(expected);
+    }
+  }
+  const solver = o.solver === undefined ? 'mu' : checkChoice('options.solver', o.solver, ['mu', 'hals'] as const);
+  if (solver === 'hals' && beta !== 2) {
+    throw new RangeError(`options.solver 'hals' is for the Euclidean loss only, got loss ${describe(o.loss)} (use solver 'mu')`);
+  }
+  const penalty = (name: 'l1W' | 'l2W' | 'l1H' | 'l2H'): number => (o[name] === undefined ? 0 : checkNonNegative(`options.${name}`, o[name]));
+  const l1W = penalty('l1W');
+  const l2W = penalty('l2W');
+  const l1H = penalty('l1H');
+  const l2H = penalty('l2H');
+  const flag = (name: 'updateW' | 'updateH'): boolean => {
+    const value = o[name];
+    if (value === undefined) return true;
+    if (typeof value !== 'boolean') throw new TypeError(`options.${name} must be a boolean, got ${describe(value)}`);
+    return value;
+  };
+  const updateW = flag('updateW');
+  const updateH = flag('updateH');
+  if (!updateW && !updateH) throw new RangeError('options.updateW and options.updateH are both false: the fit would learn nothing');
+  const fixedColumnsW = o.fixedColumnsW === undefined ? undefined : checkFixedColumns(o.fixedColumnsW, rank);
+  if (fixedColumnsW && !updateH && fixedColumnsW.every((f) => f === 1)) {
+    throw new RangeError('options.fixedColumnsW fixes every column of W and options.updateH is false: the fit would learn nothing');
+  }
+  const stop = o.stop === undefined ? 'change' : checkChoice('options.stop', o.stop, ['change', 'objective', 'none'] as const);
+  const errorEvery = o.errorEvery === undefined ? defaultErrorEvery(beta) : checkCount('options.errorEvery', o.errorEvery);
+  let mask: Float64Array | undefined;
+  if (o.mask !== undefined) {
+    if (solver === 'hals') throw new RangeError("options.mask needs solver 'mu' (HALS takes no weights: docs/algorithms.md §5)");
+    if (beta !== 2 && beta !== 1) {
+      throw new RangeError(`options.mask works with loss 'euclidean' or 'kl', got loss ${describe(o.loss)}`);
+    }
+    mask = toMatrix('options.mask', o.mask, { rows: K, cols: N, why: 'the shape of V' }).data;
+    for (let k = 0; k < mask.length; k++) {
+      if (mask[k]! > 1) {
+        throw new RangeError(`options.mask entries must lie in [0, 1], but options.mask entry ${k} (row ${Math.floor(k / N)}, column ${k % N}) is ${mask[k]}`);
+      }
+    }
+  }
+  // Missing entries: NaN in V where the mask is 0 becomes 0 (the kernels never read V where the mask is 0).
+  for (let k = 0; k < v.data.length; k++) {
+    const x = v.data[k]!;
+    if (x !== x) {
+      if (mask![k] !== 0) {
+        throw new RangeError(`V holds NaN at entry ${k} (row ${Math.floor(k / N)}, column ${k % N}) where options.mask is ${mask![k]}: NaN marks a missing entry and needs mask 0 there`);
+      }
+      v.data[k] = 0;
+    }
+  }
+  if (beta <= 0) {
+    for (let k = 0; k < v.data.length; k++) {
+      if (v.data[k] === 0 && (!mask || mask[k]! > 0)) {
+        throw new RangeError(
+          `V has a zero at entry ${k} (row ${Math.floor(k / N)}, column ${k % N}), where the β = ${beta} divergence is infinite (loss ${describe(o.loss)} needs V > 0, or mask 0 there)`,
+        );
+      }
+    }
+  }
+  const seedLike =
+    beta === 2 && solver === 'mu' && l1W === 0 && l2W === 0 && l1H === 0 && l2H === 0 && updateW && updateH &&
+    !fixedColumnsW && !mask && stop === 'change' && errorEvery === 1;
+  if (seedLike) return undefined;
+  return {
+    beta, solver, l1W, l2W, l1H, l2H, updateW, updateH, stop, errorEvery,
+    ...(fixedColumnsW ? { fixedColumnsW } : {}),
+    ...(mask ? { mask } : {}),
+  };
+}
+
+/** fixedColumnsW: distinct integers in [0, rank), as R flags. */
+function checkFixedColumns(value: unknown, rank: number): Uint8Array {
+  if (!isArray(value)) throw new TypeError(`options.fixedColumnsW must be an array of column indices, got ${describe(value)}`);
+  const entries = readArray('options.fixedColumnsW', value, rank);
+  const flags = new Uint8Array(rank);
+  entries.forEach((c, i) => {
+    const name = `options.fixedColumnsW[${i}]`;
+    if (typeof c !== 'number') throw new TypeError(`${name} must be a number, got ${describe(c)}`);
+    if (!Number.isInteger(c) || c < 0 || c >= rank) throw new RangeError(`${name} must be an integer in [0, rank − 1 = ${rank - 1}], got ${describe(c)}`);
+    if (flags[c]) throw new RangeError(`${name} = ${c} is listed twice`);
+    flags[c] = 1;
+  });
+  return flags;
 }
 
 const INIT_METHODS: readonly InitMethod[] = ['random', 'random-scaled', 'nndsvd', 'nndsvda', 'nndsvdar'];
@@ -117,17 +282,16 @@ function initialFactors(
   rank: number,
   givenW: Matrix | undefined,
   givenH: Matrix | undefined,
-  requestedSeed: number | undefined,
+  seed: number | null,
   init: InitMethod,
-): { W: Float64Array; H: Float64Array; seed: number | null } {
-  if (givenW && givenH) return { W: givenW.data, H: givenH.data, seed: null };
-  const seed = requestedSeed ?? randomSeed();
+): { W: Float64Array; H: Float64Array; seedUsed: number | null } {
+  if (seed === null) return { W: givenW!.data, H: givenH!.data, seedUsed: null };
   if (init === 'random') {
     const random = new Random(seed);
     const W = givenW ? givenW.data : random.fill(new Float64Array(v.rows * rank));
     const H = givenH ? givenH.data : random.fill(new Float64Array(rank * v.cols));
-    return { W, H, seed };
+    return { W, H, seedUsed: seed };
   }
   const made = initialize(init, v.data, v.rows, v.cols, rank, seed);
-  return { W: givenW?.data ?? made.W, H: givenH?.data ?? made.H, seed: initUsesSeed(init) ? seed : null };
+  return { W: givenW?.data ?? made.W, H: givenH?.data ?? made.H, seedUsed: initUsesSeed(init) ? seed : null };
 }

@@ -31,7 +31,14 @@ export interface IterationInfo {
   readonly hChange: number;
   /** ‖W_ℓ − W_ℓ₋₁‖₂, the spectral norm of this iteration's change of W. */
   readonly wChange: number;
+  /** The objective after this iteration, when it is a checkpoint (a multiple of `errorEvery`); else absent. */
+  readonly objective?: number;
+  /** 0-based index of the run (`restarts`); 0 without restarts. */
+  readonly run: number;
 }
+
+/** A loss of {@link NmfOptions.loss}: a name, or β of the β-divergence. */
+export type Loss = 'euclidean' | 'kl' | 'is' | number;
 
 /** Why a fit stopped. */
 export type StopReason = 'tol' | 'maxIter' | 'maxTime' | 'callback' | 'abort';
@@ -42,7 +49,11 @@ export interface NmfOptions {
   readonly rank: number;
   /** Most iterations to run; a non-negative integer. Default 1000. 0 returns the (normalised) initial factors. */
   readonly maxIter?: number;
-  /** Stop after the first iteration where both hChange and wChange are below this. Default 1e-3. */
+  /**
+   * Tolerance of the stop rule. `stop: 'change'`: stop after the first iteration where both hChange and wChange
+   * are below it; `stop: 'objective'`: stop at the first checkpoint whose relative decrease of the objective is
+   * below it. Default 1e-3.
+   */
   readonly tol?: number;
   /** Initial W (K×R). Default: random U[0,1) from `seed`. */
   readonly W?: MatrixInput;
@@ -57,10 +68,67 @@ export interface NmfOptions {
    * The NNDSVD variants need rank ≤ min(K, N) and run on the calling thread. An explicit `W` or `H` wins.
    */
   readonly init?: 'random' | 'random-scaled' | 'nndsvd' | 'nndsvda' | 'nndsvdar';
-  /** `'max'` rescales each column of W to maximum 1 once after the loop (H's rows take the factor). Default `'none'`. */
-  readonly normalize?: 'none' | 'max';
-  /** Added to both denominators of the updates. Default 2^-23 (float32 machine epsilon), as in the seed. */
+  /**
+   * Rescales each learned column of W once after the loop — to maximum 1 (`'max'`), sum 1 (`'l1'`) or Euclidean
+   * norm 1 (`'l2'`) — and multiplies the matching row of H by the same factor, so W·H is kept. Columns the fit
+   * did not learn (`updateW: false`, `fixedColumnsW`, `updateH: false`) are left as they are. Default `'none'`.
+   */
+  readonly normalize?: 'none' | 'max' | 'l1' | 'l2';
+  /**
+   * Added to every denominator of the multiplicative updates, and the floor of W·H where a loss divides by it
+   * (β < 2). Default 2^-23 (float32 machine epsilon), as in the seed; relative to V's scale. Must be > 0 with a
+   * loss other than Euclidean or with a mask.
+   */
   readonly eps?: number;
+  /**
+   * What the fit minimises (docs/algorithms.md §1): `'euclidean'` (default, ½‖V − WH‖²_F, the seed), `'kl'`
+   * (generalized Kullback–Leibler, β = 1), `'is'` (Itakura–Saito, β = 0; needs V > 0), or a finite number β of the
+   * β-divergence. Multiplicative updates with the exponent of Févotte & Idier (2011) outside β ∈ [1, 2].
+   */
+  readonly loss?: Loss;
+  /**
+   * `'mu'` (default): multiplicative updates. `'hals'`: fast hierarchical alternating least squares (coordinate
+   * descent, scikit-learn's `'cd'`), Euclidean loss only, no mask; usually needs far fewer iterations.
+   */
+  readonly solver?: 'mu' | 'hals';
+  /** L1 penalty weight on W (adds l1W·ΣW to the objective). Default 0. */
+  readonly l1W?: number;
+  /** L2 penalty weight on W (adds ½·l2W·‖W‖²_F). Default 0. */
+  readonly l2W?: number;
+  /** L1 penalty weight on H (adds l1H·ΣH). Default 0. */
+  readonly l1H?: number;
+  /** L2 penalty weight on H (adds ½·l2H·‖H‖²_F). Default 0. */
+  readonly l2H?: number;
+  /**
+   * false: W is never updated (supervised NMF — learn activations H for given templates, e.g. to transform new
+   * data); W comes back bit-identical. Default true. Not together with `updateH: false`.
+   */
+  readonly updateW?: boolean;
+  /** false: H is never updated (learn templates for given activations). Default true. */
+  readonly updateH?: boolean;
+  /** Indices of columns of W (templates) that keep their initial values while the others learn. */
+  readonly fixedColumnsW?: readonly number[];
+  /**
+   * K×N weights in [0, 1] of V's entries in the loss (0 = missing; loss `'euclidean'` or `'kl'`, solver `'mu'`).
+   * Where the mask is 0, V may hold NaN. Masked entries do not influence the fit; `reconstruct()` fills them in.
+   */
+  readonly mask?: MatrixInput;
+  /**
+   * The stop rule: `'change'` (default, the seed's: both change norms below `tol`), `'objective'` (relative
+   * decrease of the objective below `tol` between two checkpoints), `'none'` (run `maxIter` iterations).
+   */
+  readonly stop?: 'change' | 'objective' | 'none';
+  /**
+   * The objective is evaluated after every `errorEvery`-th iteration (for the history and `stop: 'objective'`).
+   * Default 1 for the Euclidean loss (nearly free there), 10 for the other losses (each evaluation costs about a
+   * third of an iteration).
+   */
+  readonly errorEvery?: number;
+  /**
+   * Complete fits to run with seeds seed, seed + 1, …; the one with the lowest objective is returned. Default 1.
+   * Needs an initialisation that uses the seed.
+   */
+  readonly restarts?: number;
   /**
    * The precision the fit stores and computes in. Default `'float64'` (the seed's numbers to 1e-9). `'float32'`
    * halves the memory and roughly doubles the speed of the products; V, W and H are rounded to float32 when the
@@ -106,11 +174,24 @@ export interface NmfResult {
   readonly spectralError: number;
   /** ‖V − W·H‖_F. */
   readonly frobeniusError: number;
+  /** The objective (loss plus penalties, docs/algorithms.md §1) of the returned W and H. */
+  readonly objective: number;
+  /**
+   * The objective at iteration 0, after every `errorEvery`-th iteration, and — when the last iteration is not such
+   * a checkpoint — after the last one (then equal to `objective`). `iterations[i]` is the iteration after which
+   * `values[i]` was taken. Values inside the loop are of the factors before normalisation.
+   */
+  readonly objectiveHistory: { readonly iterations: Uint32Array; readonly values: Float64Array };
+  /** With `restarts`: the objective of every run, in seed order (the returned fit is the lowest). Else [objective]. */
+  readonly restartObjectives: Float64Array;
   /** The backend that computed the fit. */
   readonly backend: BackendName;
-  /** The seed of the initialisation, or null when it used none (both W and H given, or `init: 'nndsvd' | 'nndsvda'`). */
+  /**
+   * The seed of the initialisation (with restarts: of the returned run), or null when it used none (both W and H
+   * given, or `init: 'nndsvd' | 'nndsvda'`).
+   */
   readonly seed: number | null;
-  /** W·H as a fresh K×N matrix. */
+  /** W·H as a fresh K×N matrix (with a mask: the imputed values where the mask is 0). */
   reconstruct(): Matrix;
 }
 

@@ -59,7 +59,7 @@ export function readProperty(where: string, object: object, key: PropertyKey): u
 }
 
 /** Array.isArray, but false instead of a throw for a revoked proxy (whose reads then fail with a named TypeError). */
-function isArray(value: unknown): value is readonly unknown[] {
+export function isArray(value: unknown): value is readonly unknown[] {
   try {
     return Array.isArray(value);
   } catch {
@@ -91,7 +91,7 @@ const TYPED_ARRAY_LENGTH = typedArrayGetter('length');
 const TYPED_ARRAY_BUFFER = typedArrayGetter('buffer');
 
 /** 'Float64Array', 'Int32Array', … for a real typed array, undefined for anything else (proxies included). */
-function typedArrayName(value: unknown): string | undefined {
+export function typedArrayName(value: unknown): string | undefined {
   return TYPED_ARRAY_TAG.call(value) as string | undefined;
 }
 
@@ -157,8 +157,123 @@ export function readArray(name: string, value: readonly unknown[], maxLength: nu
   return copy;
 }
 
+/**
+ * A plain copy of an array (or a proxy of one) of at most `maxLength` entries, each read once (holes read as
+ * undefined); anything else, a revoked proxy included, is a TypeError saying what `name` must be. The length is
+ * checked before any entry is read, so a huge sparse array is refused without walking it; `tooLong` words that
+ * refusal where the limit has a reason the caller knows (e.g. one entry per row of a matrix).
+ */
+export function readList(
+  name: string,
+  value: unknown,
+  expectation: string,
+  maxLength: number,
+  tooLong?: (length: number) => string,
+): unknown[] {
+  if (!isArray(value)) throw new TypeError(`${name} must be ${expectation}, got ${describe(value)}`);
+  const length = readProperty(`${name}.length`, value, 'length');
+  if (typeof length !== 'number' || !Number.isInteger(length) || length < 0) {
+    throw new TypeError(`${name}.length must be a non-negative integer, got ${describe(length)}`);
+  }
+  if (length > maxLength) throw new RangeError(tooLong ? tooLong(length) : `${name} has ${length} entries, more than ${maxLength}`);
+  const copy = new Array<unknown>(length);
+  for (let i = 0; i < length; i++) copy[i] = readProperty(`${name}[${i}]`, value, i);
+  return copy;
+}
+
+/**
+ * `value` itself if it is a real typed array of one of `types` whose buffer is not detached (and, with `length`,
+ * that long); otherwise a TypeError (a RangeError for a wrong length) naming it. Recognised by its internal type,
+ * so neither a proxy nor a typed array given another prototype passes. It needs no copy to be read once: reading
+ * a typed array's entries runs no code of the caller's.
+ */
+export function checkTypedArray<T extends ArrayBufferView>(
+  name: string,
+  value: unknown,
+  types: readonly string[],
+  expectation: string,
+  length?: number,
+): T {
+  const type = typedArrayName(value);
+  if (type === undefined || !types.includes(type)) throw new TypeError(`${name} must be ${expectation}, got ${describe(value)}`);
+  if (isDetached(value)) throw new TypeError(`${name} is a ${type} whose buffer has been detached (transferred), so it holds no entries`);
+  const actual = TYPED_ARRAY_LENGTH.call(value) as number;
+  if (length !== undefined && actual !== length) throw new RangeError(`${name} must have ${length} entries, got ${actual}`);
+  return value as T;
+}
+
+/**
+ * Reads a list of numbers — a Float64Array, a Float32Array or an array of numbers — into a fresh Float64Array,
+ * each entry read once. Only the kind of the entries is checked here (a TypeError names the first that is not a
+ * number, a hole included); their range is the caller's to check.
+ */
+export function toNumberArray(name: string, value: unknown): Float64Array {
+  const type = typedArrayName(value);
+  if (type === 'Float64Array' || type === 'Float32Array') {
+    // One native step, widening float32 and taking a snapshot of a SharedArrayBuffer-backed array.
+    return new Float64Array(checkTypedArray<Float64Array | Float32Array>(name, value, [type], 'a Float64Array, Float32Array or number[]'));
+  }
+  if (type !== undefined || !isArray(value)) {
+    throw new TypeError(`${name} must be a Float64Array, Float32Array or number[], got ${describe(value)}`);
+  }
+  const length = readProperty(`${name}.length`, value, 'length');
+  if (typeof length !== 'number' || !Number.isInteger(length) || length < 0) {
+    throw new TypeError(`${name}.length must be a non-negative integer, got ${describe(length)}`);
+  }
+  const entry = (i: number): number => {
+    const x = readProperty(`${name}[${i}]`, value, i);
+    if (typeof x !== 'number') throw new TypeError(`${name}[${i}] must be a number, got ${describe(x)}`);
+    return x;
+  };
+  // The first entry before the allocation: a sparse array of a huge length fails at its first hole, at once.
+  const first = length > 0 ? entry(0) : 0;
+  const out = new Float64Array(checkedLength(name, length));
+  if (length > 0) out[0] = first;
+  for (let i = 1; i < length; i++) out[i] = entry(i);
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Scalars and options.
+
+/** A string. */
+export function checkString(name: string, value: unknown): string {
+  if (typeof value !== 'string') throw new TypeError(`${name} must be a string, got ${describe(value)}`);
+  return value;
+}
+
+/** A boolean. */
+export function checkBoolean(name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new TypeError(`${name} must be true or false, got ${describe(value)}`);
+  return value;
+}
+
+/** A function (a callback of the caller's; what it throws is its own and is not wrapped). */
+export function checkFunction<F extends (...args: never[]) => unknown>(name: string, value: unknown): F {
+  if (typeof value !== 'function') throw new TypeError(`${name} must be a function, got ${describe(value)}`);
+  return value as F;
+}
+
+/** A finite number (any sign). */
+export function checkFinite(name: string, value: unknown): number {
+  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${describe(value)}`);
+  if (!Number.isFinite(value)) throw new RangeError(`${name} must be a finite number, got ${describe(value)}`);
+  return value;
+}
+
+/** A finite number > 0. */
+export function checkPositive(name: string, value: unknown): number {
+  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${describe(value)}`);
+  if (!(value > 0) || value === Infinity) throw new RangeError(`${name} must be a finite number > 0, got ${describe(value)}`);
+  return value;
+}
+
+/** A number in [min, max]. */
+export function checkInRange(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${describe(value)}`);
+  if (!(value >= min && value <= max)) throw new RangeError(`${name} must be in [${min}, ${max}], got ${describe(value)}`);
+  return value;
+}
 
 /** A positive (or, with `allowZero`, non-negative) integer that fits the 32-bit sizes the kernels use. */
 export function checkCount(name: string, value: unknown, allowZero = false): number {
@@ -223,11 +338,17 @@ export interface ExpectedShape {
  * Reads any accepted matrix form into a fresh row-major Float64Array, checking shape and that every entry is a
  * finite number ≥ 0. The shape (and its size) is checked before anything is allocated.
  */
-export function toMatrix(name: string, input: unknown, expected?: ExpectedShape): Matrix {
+export function toMatrix(name: string, input: unknown, expected?: ExpectedShape, entries: EntryRule = {}): Matrix {
   if (input === null || typeof input !== 'object') {
     throw new TypeError(`${name} must be a matrix ({ rows, cols, data } or an array of rows), got ${describe(input)}`);
   }
-  return isArray(input) ? fromRows(name, input, expected) : fromShaped(name, input, expected);
+  return isArray(input) ? fromRows(name, input, expected, entries) : fromShaped(name, input, expected, entries);
+}
+
+/** What entries a matrix may hold beyond finite numbers ≥ 0. */
+export interface EntryRule {
+  /** NaN too (V with a mask: NaN marks a missing entry; the caller checks the mask is 0 there). */
+  readonly allowNaN?: boolean;
 }
 
 function checkShape(name: string, rows: number, cols: number, expected: ExpectedShape | undefined): void {
@@ -236,7 +357,7 @@ function checkShape(name: string, rows: number, cols: number, expected: Expected
   }
 }
 
-function fromRows(name: string, rows: readonly unknown[], expected: ExpectedShape | undefined): Matrix {
+function fromRows(name: string, rows: readonly unknown[], expected: ExpectedShape | undefined, rule: EntryRule): Matrix {
   const rowCount = checkCount(`${name}.length (rows)`, readProperty(`${name}.length`, rows, 'length'));
   const first = readProperty(`${name}[0]`, rows, 0);
   if (!isArray(first)) throw new TypeError(`${name}[0] must be an array of numbers, got ${describe(first)}`);
@@ -257,14 +378,14 @@ function fromRows(name: string, rows: readonly unknown[], expected: ExpectedShap
       } catch (cause) {
         throw unreadable(`${name}[${i}][${j}]`, cause);
       }
-      if (!isEntry(x)) checkEntry(name, x, i, j, `${name}[${i}][${j}]`);
+      if (!isEntry(x) && !(rule.allowNaN && Number.isNaN(x))) checkEntry(name, x, i, j, `${name}[${i}][${j}]`);
       data[i * cols + j] = x as number;
     }
   }
   return { rows: rowCount, cols, data };
 }
 
-function fromShaped(name: string, input: object, expected: ExpectedShape | undefined): Matrix {
+function fromShaped(name: string, input: object, expected: ExpectedShape | undefined, rule: EntryRule): Matrix {
   const rows = checkCount(`${name}.rows`, readProperty(`${name}.rows`, input, 'rows'));
   const cols = checkCount(`${name}.cols`, readProperty(`${name}.cols`, input, 'cols'));
   const source = readProperty(`${name}.data`, input, 'data');
@@ -285,7 +406,7 @@ function fromShaped(name: string, input: object, expected: ExpectedShape | undef
     const data = new Float64Array(source as Float64Array | Float32Array);
     for (let k = 0; k < size; k++) {
       const x = data[k]!;
-      if (!isEntry(x)) checkEntry(name, x, Math.floor(k / cols), k % cols, `${name}.data[${k}]`);
+      if (!isEntry(x) && !(rule.allowNaN && Number.isNaN(x))) checkEntry(name, x, Math.floor(k / cols), k % cols, `${name}.data[${k}]`);
     }
     return { rows, cols, data };
   }
@@ -359,6 +480,18 @@ export function checkedSize(name: string, rows: number, cols: number): number {
   return size;
 }
 
+/** `length` float64 entries as a safe array length, or a RangeError before anything is allocated (as {@link checkedSize}). */
+export function checkedLength(name: string, length: number): number {
+  if (length > 0x7fffffff) throw new RangeError(`${name} is too large: ${length} entries (limit 2^31 - 1)`);
+  if (length * 8 > memoryLimit) {
+    throw new RangeError(
+      `${name} is too large: ${length} entries need ${formatBytes(length * 8)} as float64, more than this machine's ` +
+        `${formatBytes(memoryLimit)} of memory`,
+    );
+  }
+  return length;
+}
+
 /**
  * Rejects, before anything of the fit is allocated, a K×N fit of rank R that cannot fit in memory. The bound is a
  * lower one on what any backend needs, so it never rejects a fit that could run: the facade's float64 copies of
@@ -366,8 +499,10 @@ export function checkedSize(name: string, rows: number, cols: number): number {
  * float64 Gram (every backend forms WᵀW and HHᵀ). Exceeding the machine's memory would otherwise end in an
  * out-of-memory kill of the whole process rather than an error.
  */
-export function checkFitMemory(rows: number, cols: number, rank: number): void {
-  const entries = rows * cols + rows * rank + rank * cols;
+export function checkFitMemory(rows: number, cols: number, rank: number, ratioForm = false): void {
+  // The ratio form (a mask, or a loss other than Euclidean) keeps W·H and the two ratio matrices (docs/algorithms.md
+  // §2): at least two more K×N buffers of 4 bytes an entry.
+  const entries = rows * cols * (ratioForm ? 5 / 3 : 1) + rows * rank + rank * cols;
   const bytes = 12 * entries + 8 * rank * rank;
   if (bytes > memoryLimit) {
     throw new RangeError(

@@ -1,7 +1,8 @@
 /**
  * `nmfkit factorize`, run in-process through `run(argv, io)`: every input format on a small matrix (CSV, TSV,
  * JSON in both forms, .npy float32/float64, WAV), outputs in the input's format, --json, bad files (exit 1) and
- * bad flags (exit 2) with clear messages, --loss/--dtype passed through only when given, and the progress bar
+ * bad flags (exit 2) with clear messages, the fit flags (--loss, --solver, penalties, --restarts …) passed through
+ * only when given, and the progress bar
  * on a terminal only.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
@@ -179,6 +180,22 @@ describe('nmfkit factorize: bad input (exit code 1)', () => {
     expect(dtype.code).toBe(1);
     expect(dtype.err).toMatch(/nmfkit: error: .*dtype/);
   });
+
+  it('passes the algorithm flags to nmf under its option names; a number for --loss is β', async () => {
+    const input = file('algo.csv', '1,2,3\n3,4,1\n2,2,5\n');
+    const args = ['factorize', input, '--rank', '2', '--no-figures', '--json', '--out', join(dir, 'out-algo')];
+    const r = await cli([...args, '--loss', 'kl', '--l1-h', '0.1', '--l2-w', '0.2', '--restarts', '3', '--seed', '4', '--stop', 'objective', '--error-every', '2', '--init', 'random-scaled', '--normalize', 'l1']);
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.out);
+    expect(summary.options).toEqual({ rank: 2, loss: 'kl', l1H: 0.1, l2W: 0.2, restarts: 3, seed: 4, stop: 'objective', errorEvery: 2, init: 'random-scaled', normalize: 'l1' });
+    expect(summary.objective).toBeGreaterThan(0);
+    const beta = await cli([...args, '--loss', '0.5']);
+    expect(beta.code).toBe(0);
+    expect(JSON.parse(beta.out).options.loss).toBe(0.5);
+    const hals = await cli([...args, '--solver', 'hals', '--loss', 'is']);
+    expect(hals.code).toBe(1);
+    expect(hals.err).toMatch(/solver 'hals' is for the Euclidean loss only/);
+  });
 });
 
 describe('nmfkit: usage errors (exit code 2)', () => {
@@ -188,7 +205,11 @@ describe('nmfkit: usage errors (exit code 2)', () => {
     [['factorize', 'x.csv', '--rank', 'two'], /--rank must be an integer ≥ 1, got "two"/],
     [['factorize', 'x.csv', '--rank', '0'], /--rank must be an integer ≥ 1, got "0"/],
     [['factorize', 'x.csv', '--rank', '2', '--tol', '-1'], /--tol must be a number ≥ 0/],
-    [['factorize', 'x.csv', '--rank', '2', '--normalize', 'l2'], /argument 'l2' is invalid. Allowed choices are none, max/],
+    [['factorize', 'x.csv', '--rank', '2', '--normalize', 'l3'], /argument 'l3' is invalid. Allowed choices are none, max, l1, l2/],
+    [['factorize', 'x.csv', '--rank', '2', '--solver', 'cd'], /Allowed choices are mu, hals/],
+    [['factorize', 'x.csv', '--rank', '2', '--stop', 'never'], /Allowed choices are change, objective, none/],
+    [['factorize', 'x.csv', '--rank', '2', '--restarts', '0'], /--restarts must be an integer ≥ 1/],
+    [['factorize', 'x.csv', '--rank', '2', '--l1-h', '-1'], /--l1-h must be a number ≥ 0/],
     [['factorize', 'x.csv', '--rank', '2', '--backend', 'gpu'], /Allowed choices are auto, native, wasm/],
     [['factorize', 'x.csv', '--rank', '2', '--n-fft', '1000'], /--n-fft must be a power of two/],
     [['factorize', 'x.csv', '--rank', '2', '--format', 'xlsx'], /Allowed choices are csv, tsv, json, npy/],

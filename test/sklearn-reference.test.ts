@@ -2,11 +2,13 @@
  * The reference implementation against scikit-learn (test/fixtures/sklearn, made by
  * scripts/make-sklearn-fixtures.py): from the same W0/H0 and after the same number of iterations, every β-MU and
  * HALS case reaches an objective within 0.5 % of scikit-learn's, or better; and HALS needs fewer iterations than
- * MU to reach a given error. Phase 2 runs the same checks against the backends.
+ * MU to reach a given error. The same checks run on both backends through the public API.
  *
  * scikit-learn updates W before H, nmfkit H before W: the trajectories differ, the quality must not.
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { nmfSync } from '../src/index.js';
+import { BACKENDS, backendAvailable } from './helpers.js';
 import { fit } from './reference/fit.js';
 import { objective } from './reference/objective.js';
 import { loadSklearnFixtures, optionsOf } from './reference/sklearn-fixtures.js';
@@ -58,6 +60,42 @@ describe.each(fixtures.map((f) => [f.fixture.name, f] as const))('scikit-learn %
     expect(reached).toBeDefined();
     expect(reached!.iteration).toBeLessThan(n);
     report.push(`${fixture.name}: MU's objective after ${n} iterations (${target.toPrecision(6)}) is reached by HALS after ${reached!.iteration}`);
+  });
+});
+
+describe.each(BACKENDS)('%s backend against scikit-learn', (backend) => {
+  describe.skipIf(!backendAvailable(backend)).each(fixtures.map((f) => [f.fixture.name, f] as const))('%s', (_name, { fixture, V, W0, H0 }) => {
+    const matrices = { V: { rows: V.rows, cols: V.cols, data: V.data }, W: { rows: W0.rows, cols: W0.cols, data: W0.data }, H: { rows: H0.rows, cols: H0.cols, data: H0.data } };
+    it.each(fixture.cases.map((c) => [`${c.solver} ${c.betaLoss} α=${c.alpha} l1_ratio=${c.l1Ratio} n=${c.iterations}`, c] as const))(
+      '%s',
+      (_label, c) => {
+        const result = nmfSync(matrices.V, {
+          rank: fixture.rank,
+          W: matrices.W,
+          H: matrices.H,
+          ...optionsOf(c),
+          solver: c.solver === 'cd' ? 'hals' : 'mu',
+          maxIter: c.iterations,
+          stop: 'none',
+          errorEvery: c.iterations,
+          backend,
+        });
+        expect(result.iterations).toBe(c.iterations);
+        expect(Math.abs(result.objectiveHistory.values[0]! / c.initialObjective - 1)).toBeLessThan(1e-12);
+        expect(result.objective / c.objective, `nmfkit ${result.objective} vs scikit-learn ${c.objective}`).toBeLessThanOrEqual(1.005);
+      },
+    );
+
+    it('HALS needs fewer iterations than MU to reach the objective MU reaches', () => {
+      const n = fixture.name.startsWith('spectrogram') ? 300 : 200;
+      const o = { rank: fixture.rank, W: matrices.W, H: matrices.H, maxIter: n, stop: 'none' as const, backend };
+      const mu = nmfSync(matrices.V, o);
+      const hals = nmfSync(matrices.V, { ...o, solver: 'hals' });
+      const { iterations, values } = hals.objectiveHistory;
+      const reached = values.findIndex((v) => v <= mu.objective);
+      expect(reached).toBeGreaterThan(0);
+      expect(iterations[reached]).toBeLessThan(n);
+    });
   });
 });
 

@@ -92,8 +92,8 @@ describe('options', () => {
   it('rejects a backend name that does not exist', () => {
     fails(V, { rank: 1, backend: 'gpu' }, RangeError, /options\.backend must be one of 'auto', 'native', 'wasm', got "gpu"/);
   });
-  it('rejects normalize values other than none and max', () => {
-    fails(V, { rank: 1, normalize: 'l2' }, RangeError, /options\.normalize must be one of 'none', 'max', got "l2"/);
+  it('rejects normalize values other than none, max, l1 and l2', () => {
+    fails(V, { rank: 1, normalize: 'l3' }, RangeError, /options\.normalize must be one of 'none', 'max', 'l1', 'l2', got "l3"/);
   });
   it('rejects a seed that is not a safe integer and a callback that is not a function', () => {
     fails(V, { rank: 1, seed: 1.5 }, RangeError, /options\.seed must be a safe integer, got 1\.5/);

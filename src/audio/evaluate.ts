@@ -9,9 +9,9 @@
  * positive or false negative; P = TP / (TP + FP), R = TP / (TP + FN), F = 2PR / (P + R).
  */
 import type { Matrix, MatrixInput } from '../types.js';
-import { describe, toMatrix } from '../validate.js';
-import { checkNotes, distinctPitches, pianoRoll, type NoteEvent } from './notes.js';
-import { checkInRange, checkOptions, toAxis } from './signal.js';
+import { describe, readList, toMatrix } from '../validate.js';
+import { checkNotes, rollOf, uniquePitches, type NoteEvent } from './notes.js';
+import { checkInRange, checkOptions, toAxis, type SignalData } from './signal.js';
 
 /** Options of {@link evaluateActivations}. */
 export interface ActivationEvaluationOptions {
@@ -46,26 +46,31 @@ export function evaluateActivations(
   H: MatrixInput,
   componentPitches: readonly (number | null)[],
   notes: readonly NoteEvent[],
-  times: ArrayLike<number>,
+  times: SignalData,
   options?: ActivationEvaluationOptions,
 ): ActivationEvaluation {
   const h = toMatrix('H', H);
-  if (!Array.isArray(componentPitches)) throw new TypeError(`componentPitches must be an array (one MIDI pitch or null per row of H), got ${describe(componentPitches)}`);
-  if (componentPitches.length !== h.rows) throw new RangeError(`componentPitches must have one entry per row of H (${h.rows}), got ${componentPitches.length}`);
-  componentPitches.forEach((p: unknown, i) => {
-    if (p !== null && (typeof p !== 'number' || !Number.isInteger(p) || p < 0 || p > 127)) {
+  const expectation = 'an array (one MIDI pitch or null per row of H)';
+  const tooMany = (length: number): string => `componentPitches must have one entry per row of H (${h.rows}), got ${length}`;
+  const given = readList('componentPitches', componentPitches, expectation, h.rows, tooMany);
+  if (given.length !== h.rows) throw new RangeError(tooMany(given.length));
+  const rowPitches = given.map((p, i): number | null => {
+    if (p === null) return null;
+    if (typeof p !== 'number') throw new TypeError(`componentPitches[${i}] must be a MIDI pitch or null, got ${describe(p)}`);
+    if (!Number.isInteger(p) || p < 0 || p > 127) {
       throw new RangeError(`componentPitches[${i}] must be a MIDI pitch (integer in [0, 127]) or null, got ${describe(p)}`);
     }
+    return p;
   });
   const list = checkNotes('notes', notes);
-  const t = toAxis('times', Array.from(times ?? []), h.cols);
-  const o = checkOptions<ActivationEvaluationOptions>('options', options, ['threshold']);
+  const t = toAxis('times', times, h.cols);
+  const o = checkOptions('options', options, ['threshold']);
   const threshold = o.threshold === undefined ? 0.2 : checkInRange('options.threshold', o.threshold, 0, 1);
 
-  const pitches = [...new Set([...distinctPitches(list), ...componentPitches.filter((p): p is number => p !== null)])].sort((a, b) => a - b);
+  const pitches = [...new Set([...uniquePitches(list), ...rowPitches.filter((p): p is number => p !== null)])].sort((a, b) => a - b);
   const N = h.cols;
-  const reference = pianoRoll(list, pitches, t);
-  const activation = pitchActivations(h, componentPitches, pitches);
+  const reference = rollOf(list, pitches, t);
+  const activation = pitchActivations(h, rowPitches, pitches);
   const estimated = new Uint8Array(pitches.length * N);
   let tp = 0;
   let fp = 0;

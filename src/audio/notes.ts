@@ -3,8 +3,8 @@
  * frame-level piano roll of a note list.
  */
 import { readFile } from 'node:fs/promises';
-import { describe } from '../validate.js';
-import { checkPositive } from './signal.js';
+import { checkString, describe, readList, readProperty } from '../validate.js';
+import { checkFinite, checkPositive, toSignal } from './signal.js';
 
 /** One note: MIDI pitch (60 = C4, 69 = A4), onset and offset in seconds. */
 export interface NoteEvent {
@@ -17,11 +17,15 @@ export interface NoteEvent {
 
 /** Frequency in Hz of a (possibly fractional) MIDI pitch; A4 = 69 sounds at `tuning` Hz (default 440). */
 export function midiToHz(pitch: number, tuning = 440): number {
+  checkFinite('pitch', pitch);
+  checkPositive('tuning', tuning);
   return tuning * 2 ** ((pitch - 69) / 12);
 }
 
 /** Fractional MIDI pitch of a frequency in Hz; A4 = 69 sounds at `tuning` Hz (default 440). */
 export function hzToMidi(frequency: number, tuning = 440): number {
+  checkPositive('frequency', frequency);
+  checkPositive('tuning', tuning);
   return 69 + 12 * Math.log2(frequency / tuning);
 }
 
@@ -29,20 +33,28 @@ const NAMES = ['C', 'C♯', 'D', 'D♯', 'E', 'F', 'F♯', 'G', 'G♯', 'A', 'A�
 
 /** Scientific pitch name of a MIDI pitch, rounded to the nearest semitone: 60 → 'C4', 61 → 'C♯4'. */
 export function pitchName(pitch: number): string {
-  const p = Math.round(pitch);
+  const p = Math.round(checkFinite('pitch', pitch));
   return `${NAMES[((p % 12) + 12) % 12]}${Math.floor(p / 12) - 1}`;
 }
 
+/** Most notes one list may hold: far beyond any score, and a bound on the work a forged length can ask for. */
+const MAX_NOTES = 2 ** 24;
+
 /**
  * Checks a note list and returns fresh copies of its notes: every note must have an integer MIDI pitch in
- * [0, 127] and 0 ≤ onset < offset (finite seconds).
+ * [0, 127] and 0 ≤ onset < offset (finite seconds). `name` is what messages call the list. Each note's fields are
+ * read once; other fields of a note are ignored.
  */
 export function checkNotes(name: string, notes: unknown): NoteEvent[] {
-  if (!Array.isArray(notes)) throw new TypeError(`${name} must be an array of { pitch, onset, offset } notes, got ${describe(notes)}`);
-  return notes.map((note: unknown, i): NoteEvent => {
+  checkString('name', name);
+  const list = readList(name, notes, 'an array of { pitch, onset, offset } notes', MAX_NOTES);
+  return list.map((note, i): NoteEvent => {
     const where = `${name}[${i}]`;
     if (note === null || typeof note !== 'object') throw new TypeError(`${where} must be a { pitch, onset, offset } object, got ${describe(note)}`);
-    const { pitch, onset, offset, velocity } = note as Record<string, unknown>;
+    const pitch = readProperty(`${where}.pitch`, note, 'pitch');
+    const onset = readProperty(`${where}.onset`, note, 'onset');
+    const offset = readProperty(`${where}.offset`, note, 'offset');
+    const velocity = readProperty(`${where}.velocity`, note, 'velocity');
     for (const [field, value] of [['pitch', pitch], ['onset', onset], ['offset', offset]] as const) {
       if (typeof value !== 'number') throw new TypeError(`${where}.${field} must be a number, got ${describe(value)}`);
       if (!Number.isFinite(value)) throw new RangeError(`${where}.${field} must be finite, got ${describe(value)}`);
@@ -53,8 +65,24 @@ export function checkNotes(name: string, notes: unknown): NoteEvent[] {
     if (!Number.isInteger(p) || p < 0 || p > 127) throw new RangeError(`${where}.pitch must be a MIDI pitch, an integer in [0, 127], got ${describe(p)}`);
     if (on < 0) throw new RangeError(`${where}.onset must be ≥ 0 seconds, got ${describe(on)}`);
     if (!(off > on)) throw new RangeError(`${where}.offset must be after its onset (${on} s), got ${describe(off)}`);
-    if (velocity !== undefined && typeof velocity !== 'number') throw new TypeError(`${where}.velocity must be a number, got ${describe(velocity)}`);
-    return velocity === undefined ? { pitch: p, onset: on, offset: off } : { pitch: p, onset: on, offset: off, velocity };
+    if (velocity === undefined) return { pitch: p, onset: on, offset: off };
+    return { pitch: p, onset: on, offset: off, velocity: checkFinite(`${where}.velocity`, velocity) };
+  });
+}
+
+/**
+ * A list of distinct MIDI pitches (integers in [0, 127]) as a fresh array; a repeat is an error, as it would
+ * give one pitch two rows or components.
+ */
+export function checkPitchList(name: string, value: unknown): number[] {
+  const list = readList(name, value, 'an array of MIDI pitches', 128, (length) => `${name} has ${length} entries, more than the 128 MIDI pitches`);
+  const seen = new Set<number>();
+  return list.map((p, i) => {
+    if (typeof p !== 'number') throw new TypeError(`${name}[${i}] must be a MIDI pitch, got ${describe(p)}`);
+    if (!Number.isInteger(p) || p < 0 || p > 127) throw new RangeError(`${name}[${i}] must be a MIDI pitch, an integer in [0, 127], got ${describe(p)}`);
+    if (seen.has(p)) throw new RangeError(`${name}[${i}] = ${p} repeats an earlier pitch`);
+    seen.add(p);
+    return p;
   });
 }
 
@@ -77,14 +105,27 @@ export async function readNotes(path: string): Promise<NoteEvent[]> {
 
 /** The distinct pitches of a note list, ascending. */
 export function distinctPitches(notes: readonly NoteEvent[]): number[] {
+  return uniquePitches(checkNotes('notes', notes));
+}
+
+/** {@link distinctPitches} of a checked list. */
+export function uniquePitches(notes: readonly NoteEvent[]): number[] {
   return [...new Set(notes.map((n) => n.pitch))].sort((a, b) => a - b);
 }
 
 /**
  * The frame-level ground truth of a note list: a `pitches.length × times.length` 0/1 matrix (row-major) whose
  * entry (r, n) is 1 iff a note of pitch `pitches[r]` sounds at time `times[n]`, i.e. onset ≤ t < offset.
+ * `pitches` are distinct MIDI pitches, `times` finite seconds.
  */
-export function pianoRoll(notes: readonly NoteEvent[], pitches: readonly number[], times: ArrayLike<number>): Uint8Array {
+export function pianoRoll(notes: readonly NoteEvent[], pitches: readonly number[], times: Float64Array | Float32Array | readonly number[]): Uint8Array {
+  const list = checkNotes('notes', notes);
+  const rows = checkPitchList('pitches', pitches);
+  return rollOf(list, rows, toSignal('times', times, 0));
+}
+
+/** {@link pianoRoll} of checked arguments. */
+export function rollOf(notes: readonly NoteEvent[], pitches: readonly number[], times: Float64Array): Uint8Array {
   const N = times.length;
   const roll = new Uint8Array(pitches.length * N);
   for (const note of notes) {

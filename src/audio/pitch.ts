@@ -21,7 +21,7 @@
 import type { MatrixInput } from '../types.js';
 import { checkCount, checkNonNegative, toMatrix } from '../validate.js';
 import { checkTuning, hzToMidi, midiToHz, pitchName } from './notes.js';
-import { checkInRange, checkOptions, toAxis } from './signal.js';
+import { checkInRange, checkOptions, toAxis, type SignalData } from './signal.js';
 
 /** Options of {@link estimateTemplatePitches}. */
 export interface PitchEstimateOptions {
@@ -31,13 +31,13 @@ export interface PitchEstimateOptions {
   readonly maxPitch?: number;
   /** Candidate grid step in cents. Default 10. */
   readonly resolution?: number;
-  /** Most harmonics in the comb. Default 20. */
+  /** Most harmonics in the comb, at most 1000. Default 20. */
   readonly harmonics?: number;
   /** Lobe width from the spectral resolution, in bins (σ = lobe·Δf). Default 1. */
   readonly lobe?: number;
   /** Relative lobe spread per harmonic (σ grows by spread·m·f0). Default 0.01 (≈ 17 cents). */
   readonly spread?: number;
-  /** Harmonics of the refinement comb. Default 3. */
+  /** Harmonics of the refinement comb, at most 1000. Default 3. */
   readonly refineHarmonics?: number;
   /** Hz of A4 (MIDI 69). Default 440. */
   readonly tuning?: number;
@@ -67,22 +67,22 @@ export interface TemplatePitch {
  */
 export function estimateTemplatePitches(
   W: MatrixInput,
-  frequencies: ArrayLike<number>,
+  frequencies: SignalData,
   options?: PitchEstimateOptions,
 ): TemplatePitch[] {
   const w = toMatrix('W', W);
-  const f = toAxis('frequencies', Array.from(frequencies ?? []), w.rows);
-  const o = checkOptions<PitchEstimateOptions>('options', options, [
+  const f = toAxis('frequencies', frequencies, w.rows);
+  const o = checkOptions('options', options, [
     'minPitch', 'maxPitch', 'resolution', 'harmonics', 'lobe', 'spread', 'refineHarmonics', 'tuning',
   ]);
   const minPitch = o.minPitch === undefined ? 21 : checkInRange('options.minPitch', o.minPitch, 0, 127);
   const maxPitch = o.maxPitch === undefined ? 108 : checkInRange('options.maxPitch', o.maxPitch, 0, 127);
   if (maxPitch < minPitch) throw new RangeError(`options.maxPitch (${maxPitch}) must be ≥ options.minPitch (${minPitch})`);
   const resolution = o.resolution === undefined ? 10 : checkInRange('options.resolution', o.resolution, 0.1, 100);
-  const harmonics = o.harmonics === undefined ? 20 : checkCount('options.harmonics', o.harmonics);
+  const harmonics = o.harmonics === undefined ? 20 : checkHarmonics('options.harmonics', o.harmonics);
   const lobe = o.lobe === undefined ? 1 : checkNonNegative('options.lobe', o.lobe);
   const spread = o.spread === undefined ? 0.01 : checkInRange('options.spread', o.spread, 0, 0.5);
-  const refineHarmonics = o.refineHarmonics === undefined ? 3 : checkCount('options.refineHarmonics', o.refineHarmonics);
+  const refineHarmonics = o.refineHarmonics === undefined ? 3 : checkHarmonics('options.refineHarmonics', o.refineHarmonics);
   const tuning = checkTuning('options.tuning', o.tuning);
   const K = w.rows;
   const R = w.cols;
@@ -165,6 +165,16 @@ export function estimateTemplatePitches(
     result.push({ component: r, frequency, pitch: exact, midi, name: pitchName(midi), cents: 100 * (exact - midi), salience: bestScore });
   }
   return result;
+}
+
+/**
+ * A comb's harmonic count: the comb is built for every candidate, so a count in the millions would be a practically
+ * endless call; real templates have a few dozen partials.
+ */
+function checkHarmonics(name: string, value: unknown): number {
+  const count = checkCount(name, value);
+  if (count > 1000) throw new RangeError(`${name} must be at most 1000, got ${count}`);
+  return count;
 }
 
 /** Index of the first entry ≥ x in an increasing array (length if none). */

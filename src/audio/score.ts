@@ -14,9 +14,9 @@
  *   activation is 1 within [onset − onsetBefore, onset + onsetAfter] of the pitch's notes.
  */
 import type { Matrix } from '../types.js';
-import { checkNonNegative, describe } from '../validate.js';
-import { checkNotes, checkTuning, distinctPitches, midiToHz, pitchName, type NoteEvent } from './notes.js';
-import { checkBoolean, checkInRange, checkOptions, checkPositive, toAxis } from './signal.js';
+import { checkFunction, checkNonNegative, describe, readList, readProperty } from '../validate.js';
+import { checkNotes, checkPitchList, checkTuning, midiToHz, pitchName, uniquePitches, type NoteEvent } from './notes.js';
+import { checkBoolean, checkInRange, checkOptions, checkPositive, toAxis, type SignalData } from './signal.js';
 
 /** Options of {@link scoreInformedInit}. */
 export interface ScoreInitOptions {
@@ -61,15 +61,28 @@ export interface ScoreInit {
 /** The axes of the spectrogram to be factorized: a {@link Spectrogram} has them. */
 export interface SpectrogramAxes {
   /** Hz of each of the K rows, increasing. */
-  readonly frequencies: ArrayLike<number>;
+  readonly frequencies: SignalData;
   /** Seconds of each of the N columns, increasing. */
-  readonly times: ArrayLike<number>;
+  readonly times: SignalData;
 }
 
 function checkPair(name: string, value: unknown, fallback: readonly [number, number]): readonly [number, number] {
   if (value === undefined) return fallback;
-  if (!Array.isArray(value) || value.length !== 2) throw new TypeError(`${name} must be a [before, after] pair of seconds, got ${describe(value)}`);
-  return [checkNonNegative(`${name}[0]`, value[0]), checkNonNegative(`${name}[1]`, value[1])];
+  const expectation = 'a [before, after] pair of seconds';
+  const pair = readList(name, value, expectation, 2, (length) => `${name} must be ${expectation}, got an array of length ${length}`);
+  if (pair.length !== 2) throw new RangeError(`${name} must be ${expectation}, got an array of length ${pair.length}`);
+  return [checkNonNegative(`${name}[0]`, pair[0]), checkNonNegative(`${name}[1]`, pair[1])];
+}
+
+/**
+ * Most harmonics one template may span. A spectrogram's axis reaches a few thousand harmonics of the lowest MIDI
+ * pitch; the bound keeps a forged axis or tuning (1e300 Hz, 1e-300 Hz) from asking for a practically endless loop.
+ */
+const MAX_HARMONICS = 2 ** 20;
+
+function checkHarmonicCount(top: number, f0: number, tolerance: number, what: () => string): void {
+  const count = top / ((1 - tolerance) * f0);
+  if (count > MAX_HARMONICS) throw new RangeError(`${what()} span ${describe(Math.floor(count))} harmonics, more than the 2^20 a template may have`);
 }
 
 /**
@@ -81,9 +94,12 @@ function checkPair(name: string, value: unknown, fallback: readonly [number, num
 export function scoreInformedInit(notes: readonly NoteEvent[], axes: SpectrogramAxes, options?: ScoreInitOptions): ScoreInit {
   const list = checkNotes('notes', notes);
   if (axes === null || typeof axes !== 'object') throw new TypeError(`axes must be { frequencies, times }, got ${describe(axes)}`);
-  const frequencies = toAxis('axes.frequencies', Array.from(axes.frequencies ?? []));
-  const times = toAxis('axes.times', Array.from(axes.times ?? []));
-  const o = checkOptions<ScoreInitOptions>('options', options, [
+  // Only the two axes are read: a whole Spectrogram (with V, kind, …) is a valid `axes`.
+  const axisFrequencies = readProperty('axes.frequencies', axes, 'frequencies');
+  const axisTimes = readProperty('axes.times', axes, 'times');
+  const frequencies = toAxis('axes.frequencies', axisFrequencies);
+  const times = toAxis('axes.times', axisTimes);
+  const o = checkOptions('options', options, [
     'pitches', 'pitchTolerance', 'noteTolerance', 'onsets', 'onsetTolerance', 'onsetLevel', 'tuning',
   ]);
   const tol = o.pitchTolerance === undefined ? 0.05 : checkInRange('options.pitchTolerance', o.pitchTolerance, 0, 0.5);
@@ -95,25 +111,19 @@ export function scoreInformedInit(notes: readonly NoteEvent[], axes: Spectrogram
 
   let pitches: number[];
   if (o.pitches === undefined) {
-    pitches = distinctPitches(list);
+    pitches = uniquePitches(list);
     if (pitches.length === 0) throw new RangeError('notes is empty: give notes or options.pitches');
   } else {
-    if (!Array.isArray(o.pitches) || o.pitches.length === 0) throw new TypeError(`options.pitches must be a non-empty array of MIDI pitches, got ${describe(o.pitches)}`);
-    pitches = o.pitches.map((p: unknown, i: number) => {
-      if (typeof p !== 'number' || !Number.isInteger(p) || p < 0 || p > 127) {
-        throw new RangeError(`options.pitches[${i}] must be a MIDI pitch, an integer in [0, 127], got ${describe(p)}`);
-      }
-      return p;
-    });
-    const seen = new Set<number>();
-    pitches.forEach((p, i) => {
-      if (seen.has(p)) throw new RangeError(`options.pitches[${i}] = ${p} repeats an earlier pitch`);
-      seen.add(p);
-    });
+    pitches = checkPitchList('options.pitches', o.pitches);
+    if (pitches.length === 0) throw new RangeError('options.pitches must be a non-empty array of MIDI pitches, got an array of length 0');
+    const given = new Set(pitches);
     list.forEach((note, i) => {
-      if (!seen.has(note.pitch)) throw new RangeError(`notes[${i}].pitch = ${note.pitch} is not among options.pitches (${pitches.join(', ')})`);
+      if (!given.has(note.pitch)) throw new RangeError(`notes[${i}].pitch = ${note.pitch} is not among options.pitches (${pitches.join(', ')})`);
     });
   }
+  const top = frequencies[frequencies.length - 1]!;
+  const lowest = midiToHz(Math.min(...pitches), tuning);
+  checkHarmonicCount(top, lowest, tol, () => `axes.frequencies up to ${top} Hz and the lowest pitch's ${lowest} Hz (options.tuning = ${tuning})`);
 
   const K = frequencies.length;
   const N = times.length;
@@ -131,7 +141,7 @@ export function scoreInformedInit(notes: readonly NoteEvent[], axes: Spectrogram
       components.push({ index: onsetColumn, pitch, kind: 'onset', label: `${pitchName(pitch)} onset` });
     }
     components.push({ index: pitchColumn, pitch, kind: 'pitch', label: pitchName(pitch) });
-    harmonicTemplate(frequencies, midiToHz(pitch, tuning), tol, (k, value) => {
+    harmonicBands(frequencies, midiToHz(pitch, tuning), tol, (k, value) => {
       W[k * R + pitchColumn] = value;
     });
   });
@@ -146,13 +156,28 @@ export function scoreInformedInit(notes: readonly NoteEvent[], axes: Spectrogram
   return { W: { rows: K, cols: R, data: W }, H: { rows: R, cols: N, data: H }, components, pitches };
 }
 
-/** Calls `set(k, 1/m)` for the bins of every harmonic band of f0 (see the module comment), m ascending. */
+/**
+ * Calls `set(k, 1/m)` for the bins of every harmonic band of f0 (see the module comment), m ascending:
+ * `frequencies` is an increasing axis in Hz, `tolerance` the relative half-width τ in [0, 0.5] of each band. What
+ * `set` throws ends the call as it is.
+ */
 export function harmonicTemplate(
-  frequencies: ArrayLike<number>,
+  frequencies: SignalData,
   f0: number,
   tolerance: number,
   set: (bin: number, value: number) => void,
 ): void {
+  const axis = toAxis('frequencies', frequencies);
+  checkPositive('f0', f0);
+  checkInRange('tolerance', tolerance, 0, 0.5);
+  const callback = checkFunction<(bin: number, value: number) => void>('set', set);
+  const top = axis[axis.length - 1]!;
+  checkHarmonicCount(top, f0, tolerance, () => `frequencies up to ${top} Hz and f0 = ${f0} Hz`);
+  harmonicBands(axis, f0, tolerance, callback);
+}
+
+/** {@link harmonicTemplate} of checked arguments. */
+function harmonicBands(frequencies: Float64Array, f0: number, tolerance: number, set: (bin: number, value: number) => void): void {
   const K = frequencies.length;
   const top = frequencies[K - 1]!;
   for (let m = 1; (1 - tolerance) * m * f0 <= top; m++) {
@@ -166,7 +191,7 @@ export function harmonicTemplate(
 }
 
 /** Index of the last entry ≤ x in an increasing array, −1 if there is none. */
-function lastAtOrBelow(axis: ArrayLike<number>, x: number): number {
+function lastAtOrBelow(axis: Float64Array, x: number): number {
   let lo = 0;
   let hi = axis.length - 1;
   let found = -1;

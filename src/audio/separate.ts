@@ -13,9 +13,9 @@
  * the ISTFT.
  */
 import type { Matrix, MatrixInput } from '../types.js';
-import { checkNonNegative, describe, toMatrix } from '../validate.js';
+import { checkedSize, checkNonNegative, describe, readList, toMatrix } from '../validate.js';
 import { checkBoolean, checkOptions, checkPositive } from './signal.js';
-import { checkStft, istft, type Stft } from './stft.js';
+import { checkStft, inverse, type Stft } from './stft.js';
 
 /** Options of {@link softMasks} and {@link separate}. */
 export interface SeparationOptions {
@@ -58,19 +58,24 @@ interface CheckedModel {
   readonly eps: number;
 }
 
-function checkModel(W: unknown, H: unknown, groups: unknown, o: SeparationOptions): CheckedModel {
+function checkModel(W: unknown, H: unknown, groups: unknown, o: { alpha?: unknown; eps?: unknown }): CheckedModel {
   const w = toMatrix('W', W);
   const h = toMatrix('H', H);
   if (h.rows !== w.cols) throw new RangeError(`H must have one row per column of W (${w.cols}), got ${h.rows}×${h.cols}`);
-  if (!Array.isArray(groups) || groups.length === 0) {
-    throw new TypeError(`groups must be a non-empty array of component-index arrays, e.g. [[0, 1], [2]], got ${describe(groups)}`);
-  }
+  checkedSize('the masks (rows of W × columns of H)', w.rows, h.cols);
+  const R = w.cols;
+  // A component belongs to one group and every group has one, so there are at most R groups of at most R each.
+  const groupsExpectation = 'a non-empty array of component-index arrays, e.g. [[0, 1], [2]]';
+  const list = readList('groups', groups, groupsExpectation, R, (n) => `groups has ${n} groups, more than W's ${R} components`);
+  if (list.length === 0) throw new RangeError(`groups must be ${groupsExpectation}, got an array of length 0`);
   const owner = new Map<number, number>();
-  const checked = groups.map((group: unknown, g) => {
-    if (!Array.isArray(group) || group.length === 0) throw new TypeError(`groups[${g}] must be a non-empty array of component indices, got ${describe(group)}`);
-    return group.map((r: unknown, i) => {
+  const checked = list.map((group, g) => {
+    const expectation = 'a non-empty array of component indices';
+    const members = readList(`groups[${g}]`, group, expectation, R, (n) => `groups[${g}] has ${n} entries, more than W's ${R} components`);
+    if (members.length === 0) throw new RangeError(`groups[${g}] must be ${expectation}, got an array of length 0`);
+    return members.map((r, i) => {
       if (typeof r !== 'number') throw new TypeError(`groups[${g}][${i}] must be a component index, got ${describe(r)}`);
-      if (!Number.isInteger(r) || r < 0 || r >= w.cols) throw new RangeError(`groups[${g}][${i}] must be an integer in [0, ${w.cols - 1}] (W has ${w.cols} columns), got ${describe(r)}`);
+      if (!Number.isInteger(r) || r < 0 || r >= R) throw new RangeError(`groups[${g}][${i}] must be an integer in [0, ${R - 1}] (W has ${R} columns), got ${describe(r)}`);
       const previous = owner.get(r);
       if (previous !== undefined) throw new RangeError(`groups[${g}][${i}]: component ${r} is already in groups[${previous}]; a component belongs to one source`);
       owner.set(r, g);
@@ -78,7 +83,7 @@ function checkModel(W: unknown, H: unknown, groups: unknown, o: SeparationOption
     });
   });
   const rest: number[] = [];
-  for (let r = 0; r < w.cols; r++) if (!owner.has(r)) rest.push(r);
+  for (let r = 0; r < R; r++) if (!owner.has(r)) rest.push(r);
   const alpha = o.alpha === undefined ? 1 : checkPositive('options.alpha', o.alpha);
   const eps = o.eps === undefined ? 2 ** -23 : checkNonNegative('options.eps', o.eps);
   return { W: w, H: h, groups: checked, rest, alpha, eps };
@@ -134,7 +139,7 @@ export function softMasks(
   groups: readonly (readonly number[])[],
   options?: SeparationOptions,
 ): { masks: Matrix[]; residual: Matrix } {
-  const o = checkOptions<SeparationOptions>('options', options, ['alpha', 'eps']);
+  const o = checkOptions('options', options, ['alpha', 'eps']);
   const model = checkModel(W, H, groups, o);
   const { masks, residual } = computeMasks(model);
   const shape = (data: Float64Array): Matrix => ({ rows: model.W.rows, cols: model.H.cols, data });
@@ -155,7 +160,7 @@ export function separate(
   options?: SeparateOptions,
 ): Separation {
   const s = checkStft('spec', spec);
-  const o = checkOptions<SeparateOptions>('options', options, ['alpha', 'eps', 'masks']);
+  const o = checkOptions('options', options, ['alpha', 'eps', 'masks']);
   const withMasks = o.masks === undefined ? false : checkBoolean('options.masks', o.masks);
   const model = checkModel(W, H, groups, o);
   if (model.W.rows !== s.bins) {
@@ -170,7 +175,7 @@ export function separate(
       re[i] = mask[i]! * s.re[i]!;
       im[i] = mask[i]! * s.im[i]!;
     }
-    const signal = istft({ ...s, re, im });
+    const signal = inverse(s, re, im, s.length);
     return withMasks
       ? { components, signal, mask: { rows: s.bins, cols: s.frames, data: mask } }
       : { components, signal };

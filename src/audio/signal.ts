@@ -4,7 +4,10 @@
  * wrong kinds of value are TypeErrors, right kind but bad value RangeErrors. Inputs are never modified: checked
  * signals come back as fresh Float64Array copies.
  */
-import { describe } from '../validate.js';
+import { describe, readOptions, toNumberArray } from '../validate.js';
+
+// The scalar checks are shared with the rest of nmfkit; the audio modules import them from here.
+export { checkBoolean, checkFinite, checkInRange, checkPositive } from '../validate.js';
 
 /** Samples of a real signal: any array of finite numbers. */
 export type SignalData = Float64Array | Float32Array | readonly number[];
@@ -17,61 +20,22 @@ export interface AudioSignal {
 
 /** Reads a signal argument into a fresh Float64Array, checking that every sample is a finite number. */
 export function toSignal(name: string, value: unknown, minLength = 1): Float64Array {
-  if (!(value instanceof Float64Array || value instanceof Float32Array || Array.isArray(value))) {
-    throw new TypeError(`${name} must be a Float64Array, Float32Array or number[], got ${describe(value)}`);
+  const out = toNumberArray(name, value);
+  if (out.length < minLength) {
+    throw new RangeError(`${name} must have at least ${minLength} sample${minLength === 1 ? '' : 's'}, got ${out.length}`);
   }
-  if (value.length < minLength) {
-    throw new RangeError(`${name} must have at least ${minLength} sample${minLength === 1 ? '' : 's'}, got ${value.length}`);
-  }
-  const out = new Float64Array(value.length);
-  for (let i = 0; i < value.length; i++) {
-    const x: unknown = value[i];
-    if (typeof x !== 'number') throw new TypeError(`${name}[${i}] must be a number, got ${describe(x)}`);
-    if (!Number.isFinite(x)) throw new RangeError(`${name} must be finite, but ${name}[${i}] is ${describe(x)}`);
-    out[i] = x;
+  for (let i = 0; i < out.length; i++) {
+    if (!Number.isFinite(out[i]!)) throw new RangeError(`${name} must be finite, but ${name}[${i}] is ${describe(out[i])}`);
   }
   return out;
 }
 
-/** A finite number > 0. */
-export function checkPositive(name: string, value: unknown): number {
-  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${describe(value)}`);
-  if (!(value > 0) || value === Infinity) throw new RangeError(`${name} must be a finite number > 0, got ${describe(value)}`);
-  return value;
-}
-
-/** A finite number (any sign). */
-export function checkFinite(name: string, value: unknown): number {
-  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${describe(value)}`);
-  if (!Number.isFinite(value)) throw new RangeError(`${name} must be a finite number, got ${describe(value)}`);
-  return value;
-}
-
-/** A number in [min, max]. */
-export function checkInRange(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${describe(value)}`);
-  if (!(value >= min && value <= max)) throw new RangeError(`${name} must be in [${min}, ${max}], got ${describe(value)}`);
-  return value;
-}
-
-/** A boolean. */
-export function checkBoolean(name: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') throw new TypeError(`${name} must be true or false, got ${describe(value)}`);
-  return value;
-}
-
-/** An options argument: undefined (all defaults) or a plain object whose keys are all known. */
-export function checkOptions<T extends object>(name: string, value: unknown, known: readonly string[]): Partial<T> {
-  if (value === undefined) return {};
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new TypeError(`${name} must be an object, got ${describe(value)}`);
-  }
-  for (const key of Reflect.ownKeys(value)) {
-    if (typeof key !== 'string' || !known.includes(key)) {
-      throw new TypeError(`unknown option ${name}.${String(key)} (known: ${known.join(', ')})`);
-    }
-  }
-  return value as Partial<T>;
+/**
+ * An options argument: undefined (all defaults) or an object whose own keys are all known, copied into a plain
+ * object with each option read once (a getter or proxy trap that throws is a TypeError naming the option).
+ */
+export function checkOptions<K extends string>(name: string, value: unknown, known: readonly K[]): { [P in K]?: unknown } {
+  return value === undefined ? {} : readOptions(name, value, known);
 }
 
 /**
@@ -79,10 +43,8 @@ export function checkOptions<T extends object>(name: string, value: unknown, kno
  * the given length.
  */
 export function toAxis(name: string, value: unknown, length?: number): Float64Array {
-  if (Array.isArray(value) || value instanceof Float64Array || value instanceof Float32Array) {
-    if (value.length === 0) throw new RangeError(`${name} must have at least 1 entry, got 0`);
-  }
-  const axis = toSignal(name, value);
+  const axis = toSignal(name, value, 0);
+  if (axis.length === 0) throw new RangeError(`${name} must have at least 1 entry, got 0`);
   if (length !== undefined && axis.length !== length) {
     throw new RangeError(`${name} must have ${length} entries, got ${axis.length}`);
   }

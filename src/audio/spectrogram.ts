@@ -37,8 +37,8 @@ export interface Spectrogram {
 
 /** The (compressed) magnitude or power spectrogram of an STFT. Does not modify `spec`. */
 export function spectrogram(spec: Stft, options?: SpectrogramOptions): Spectrogram {
-  const s = checkStft('spec', spec);
-  const o = checkOptions<SpectrogramOptions>('options', options, ['kind', 'log', 'minFrequency', 'maxFrequency']);
+  const s = checkStft('spec', spec, true);
+  const o = checkOptions('options', options, ['kind', 'log', 'minFrequency', 'maxFrequency']);
   const kind = o.kind === undefined ? 'magnitude' : checkChoice('options.kind', o.kind, ['magnitude', 'power'] as const);
   const gamma = o.log === undefined ? 0 : checkNonNegative('options.log', o.log);
   const nyquist = s.sampleRate / 2;
@@ -69,10 +69,17 @@ export function spectrogram(spec: Stft, options?: SpectrogramOptions): Spectrogr
   }
   return {
     V: { rows, cols: frames, data },
-    frequencies: s.frequencies.slice(first, last + 1),
-    times: s.times.slice(),
+    // Copied by hand: slice() would look up a constructor on the caller's arrays.
+    frequencies: copyRange(s.frequencies, first, last + 1),
+    times: copyRange(s.times, 0, s.frames),
     binOffset: first,
     kind,
     log: gamma,
   };
+}
+
+function copyRange(source: Float64Array, from: number, to: number): Float64Array {
+  const out = new Float64Array(to - from);
+  for (let i = from; i < to; i++) out[i - from] = source[i]!;
+  return out;
 }

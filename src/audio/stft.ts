@@ -11,7 +11,7 @@
  *   a signal exactly (to rounding) wherever the squared windows overlap to a nonzero sum.
  */
 import FFT from 'fft.js';
-import { checkCount, describe } from '../validate.js';
+import { checkCount, checkedLength, checkedSize, checkTypedArray, describe, readProperty } from '../validate.js';
 import { checkBoolean, checkOptions, checkPositive, toSignal } from './signal.js';
 import { WINDOW_NAMES, windowFunction, type WindowName } from './window.js';
 
@@ -113,7 +113,7 @@ export function frameTimes(frames: number, sampleRate: number, hop: number, nFft
 export function stft(signal: Float64Array | Float32Array | readonly number[], sampleRate: number, options?: StftOptions): Stft {
   const x = toSignal('signal', signal);
   checkPositive('sampleRate', sampleRate);
-  const o = checkOptions<StftOptions>('options', options, ['nFft', 'hop', 'window', 'center']);
+  const o = checkOptions('options', options, ['nFft', 'hop', 'window', 'center']);
   const nFft = o.nFft === undefined ? 2048 : checkNfft('options.nFft', o.nFft);
   const hop = o.hop === undefined ? nFft / 4 : checkCount('options.hop', o.hop);
   if (hop > nFft) throw new RangeError(`options.hop must be at most nFft = ${nFft}, got ${hop}`);
@@ -130,6 +130,7 @@ export function stft(signal: Float64Array | Float32Array | readonly number[], sa
   let frames = 1 + Math.floor((padded - nFft) / hop);
   if (center) frames = Math.max(frames, 1 + Math.ceil((x.length + pad - nFft) / hop));
   const bins = nFft / 2 + 1;
+  checkedSize(`the STFT of signal (options.nFft = ${nFft}, options.hop = ${hop})`, bins, frames);
   const re = new Float64Array(bins * frames);
   const im = new Float64Array(bins * frames);
   const fft = fftOf(nFft);
@@ -163,26 +164,41 @@ export function stft(signal: Float64Array | Float32Array | readonly number[], sa
   };
 }
 
-/** Checks the fields of an {@link Stft} that {@link istft} and the separation read. */
-export function checkStft(name: string, value: unknown): Stft {
+/** The fields of an {@link Stft} that {@link istft} and the separation use. */
+export type StftCore = Omit<Stft, 'frequencies' | 'times'>;
+
+/**
+ * Reads the fields of an {@link Stft} that the inverse, the spectrogram (`withAxes`: also `frequencies` and
+ * `times`) and the separation use, each once, and checks them. Every field is read before any is checked, so a
+ * getter of a later field cannot change an array already checked. The arrays are the caller's own (see
+ * checkTypedArray), only ever read.
+ */
+export function checkStft(name: string, value: unknown, withAxes?: false): StftCore;
+export function checkStft(name: string, value: unknown, withAxes: true): Stft;
+export function checkStft(name: string, value: unknown, withAxes = false): StftCore | Stft {
   if (value === null || typeof value !== 'object') throw new TypeError(`${name} must be an STFT object (from stft()), got ${describe(value)}`);
-  const s = value as Record<string, unknown>;
+  const keys = ['nFft', 'hop', 'frames', 'bins', 'center', 'sampleRate', 'length', 're', 'im', 'window'];
+  if (withAxes) keys.push('frequencies', 'times');
+  const s: Record<string, unknown> = {};
+  for (const key of keys) s[key] = readProperty(`${name}.${key}`, value, key);
   const nFft = checkNfft(`${name}.nFft`, s.nFft);
   const hop = checkCount(`${name}.hop`, s.hop);
   if (hop > nFft) throw new RangeError(`${name}.hop must be at most ${name}.nFft = ${nFft}, got ${hop}`);
   const frames = checkCount(`${name}.frames`, s.frames);
   const bins = nFft / 2 + 1;
   if (s.bins !== bins) throw new RangeError(`${name}.bins must be nFft/2 + 1 = ${bins}, got ${describe(s.bins)}`);
-  checkBoolean(`${name}.center`, s.center);
-  checkPositive(`${name}.sampleRate`, s.sampleRate);
-  checkCount(`${name}.length`, s.length, true);
-  for (const part of ['re', 'im', 'window'] as const) {
-    const array = s[part];
-    if (!(array instanceof Float64Array)) throw new TypeError(`${name}.${part} must be a Float64Array, got ${describe(array)}`);
-    const expected = part === 'window' ? nFft : bins * frames;
-    if (array.length !== expected) throw new RangeError(`${name}.${part} must have ${expected} entries, got ${array.length}`);
-  }
-  return value as Stft;
+  const center = checkBoolean(`${name}.center`, s.center);
+  const sampleRate = checkPositive(`${name}.sampleRate`, s.sampleRate);
+  const length = checkedLength(`${name}.length`, checkCount(`${name}.length`, s.length, true));
+  const f64 = (part: string, expected: number): Float64Array =>
+    checkTypedArray<Float64Array>(`${name}.${part}`, s[part], ['Float64Array'], 'a Float64Array', expected);
+  const core: StftCore = {
+    sampleRate, nFft, hop, center, bins, frames, length,
+    re: f64('re', bins * frames),
+    im: f64('im', bins * frames),
+    window: f64('window', nFft),
+  };
+  return withAxes ? { ...core, frequencies: f64('frequencies', bins), times: f64('times', frames) } : core;
 }
 
 /**
@@ -193,9 +209,14 @@ export function checkStft(name: string, value: unknown): Stft {
  */
 export function istft(spec: Stft, options?: IstftOptions): Float64Array {
   const s = checkStft('spec', spec);
-  const o = checkOptions<IstftOptions>('options', options, ['length']);
-  const length = o.length === undefined ? s.length : checkCount('options.length', o.length, true);
-  const { nFft, hop, frames, bins, window, re, im } = s;
+  const o = checkOptions('options', options, ['length']);
+  const length = o.length === undefined ? s.length : checkedLength('options.length', checkCount('options.length', o.length, true));
+  return inverse(s, s.re, s.im, length);
+}
+
+/** {@link istft} of the spectrum re + i·im (bins × frames) with the framing of a checked STFT. */
+export function inverse(s: StftCore, re: Float64Array, im: Float64Array, length: number): Float64Array {
+  const { nFft, hop, frames, bins, window } = s;
   const pad = s.center ? nFft / 2 : 0;
   const total = Math.max((frames - 1) * hop + nFft, length + pad);
   const y = new Float64Array(total);
@@ -222,7 +243,8 @@ export function istft(spec: Stft, options?: IstftOptions): Float64Array {
   }
   const result = new Float64Array(length);
   let peak = 0;
-  for (const w of window) peak = Math.max(peak, w * w);
+  // Indexed, not for…of: the window may be the caller's array, whose iterator is theirs to replace.
+  for (let m = 0; m < nFft; m++) peak = Math.max(peak, window[m]! * window[m]!);
   const tiny = 1e-10 * peak;
   for (let i = 0; i < length; i++) {
     const j = i + pad;

@@ -6,7 +6,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import wavefile from 'wavefile';
-import { describe } from '../validate.js';
+import { checkChoice, checkString, checkTypedArray, describe, typedArrayName } from '../validate.js';
 import { checkOptions, toSignal, type AudioSignal } from './signal.js';
 
 const { WaveFile } = wavefile;
@@ -39,23 +39,56 @@ export interface EncodeWavOptions {
 /** Full-scale value of each integer PCM depth: a sample s decodes to s / scale. */
 const PCM_SCALE: Record<string, number> = { '16': 2 ** 15, '24': 2 ** 23, '32': 2 ** 31 };
 
+const BYTES = 'a Uint8Array (or Buffer) or an ArrayBuffer';
+
+// The brand check of ArrayBuffer.prototype.byteLength: a SharedArrayBuffer, a proxy or an object with
+// ArrayBuffer.prototype fails it, so what passes can be viewed without running any code of the caller's.
+const ARRAY_BUFFER_BYTE_LENGTH = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, 'byteLength')!.get! as (this: unknown) => number;
+
+/**
+ * A private copy of the caller's bytes: wavefile keeps views on what it is given, and the copy also leaves the
+ * caller's array untouched. Uint8Arrays are recognised by their internal type, not by `instanceof`.
+ */
+function copyBytes(name: string, value: unknown): Uint8Array {
+  if (typedArrayName(value) !== undefined) return new Uint8Array(checkTypedArray<Uint8Array>(name, value, ['Uint8Array'], BYTES));
+  try {
+    ARRAY_BUFFER_BYTE_LENGTH.call(value);
+  } catch {
+    throw new TypeError(`${name} must be ${BYTES}, got ${describe(value)}`);
+  }
+  let view: Uint8Array;
+  try {
+    view = new Uint8Array(value as ArrayBuffer);
+  } catch {
+    throw new TypeError(`${name} is an ArrayBuffer that has been detached (transferred), so it holds no bytes`);
+  }
+  return new Uint8Array(view);
+}
+
+/** The options of decodeWav/readWav, read once, before any file is read; the channel's range needs the header. */
+function decodeOptions(options: unknown): { channel: 'mix' | number } {
+  const o = checkOptions('options', options, ['channel']);
+  if (o.channel === undefined || o.channel === 'mix') return { channel: 'mix' };
+  if (typeof o.channel !== 'number') throw new TypeError(`options.channel must be 'mix' or a channel index, got ${describe(o.channel)}`);
+  return { channel: o.channel };
+}
+
 /**
  * Decodes the bytes of a WAV file into a mono float64 signal: integer PCM is scaled to [-1, 1) (8-bit PCM is
  * unsigned, centred on 128), float samples are taken as they are. Does not modify `bytes`.
  * @throws TypeError for a wrong argument type, RangeError for bytes that are not a WAV file wavefile can read.
  */
 export function decodeWav(bytes: Uint8Array | ArrayBuffer, options?: DecodeWavOptions): DecodedWav {
-  if (!(bytes instanceof Uint8Array || bytes instanceof ArrayBuffer)) {
-    throw new TypeError(`bytes must be a Uint8Array (or Buffer) or an ArrayBuffer, got ${describe(bytes)}`);
-  }
-  const o = checkOptions<DecodeWavOptions>('options', options, ['channel']);
-  // wavefile keeps views on what it is given; hand it a private copy so the caller's bytes stay untouched.
-  const copy = bytes instanceof Uint8Array ? bytes.slice() : new Uint8Array(bytes.slice(0));
+  const copy = copyBytes('bytes', bytes);
+  return decodeCopy(copy, decodeOptions(options));
+}
+
+function decodeCopy(copy: Uint8Array, o: { channel: 'mix' | number }): DecodedWav {
   const wav = new WaveFile();
   try {
     wav.fromBuffer(copy);
   } catch (cause) {
-    throw new RangeError(`bytes are not a readable WAV file: ${(cause as Error).message}`, { cause });
+    throw new RangeError(`bytes are not a readable WAV file: ${messageOf(cause)}`, { cause });
   }
   const fmt = wav.fmt as { numChannels: number; sampleRate: number };
   let bitDepth = wav.bitDepth;
@@ -65,7 +98,7 @@ export function decodeWav(bytes: Uint8Array | ArrayBuffer, options?: DecodeWavOp
     else if (bitDepth === '8m') wav.fromMuLaw('16');
     else if (bitDepth === '4') wav.fromIMAADPCM('16');
   } catch (cause) {
-    throw new RangeError(`bytes hold ${originalDepth}-coded audio that could not be decoded: ${(cause as Error).message}`, { cause });
+    throw new RangeError(`bytes hold ${originalDepth}-coded audio that could not be decoded: ${messageOf(cause)}`, { cause });
   }
   bitDepth = wav.bitDepth;
   const channels = fmt.numChannels;
@@ -76,12 +109,9 @@ export function decodeWav(bytes: Uint8Array | ArrayBuffer, options?: DecodeWavOp
     throw new RangeError(`bytes: unsupported WAV sample format (bit depth code ${describe(bitDepth)})`);
   }
 
-  const channel = o.channel ?? 'mix';
-  if (channel !== 'mix') {
-    if (typeof channel !== 'number') throw new TypeError(`options.channel must be 'mix' or a channel index, got ${describe(channel)}`);
-    if (!Number.isInteger(channel) || channel < 0 || channel >= channels) {
-      throw new RangeError(`options.channel must be an integer in [0, ${channels - 1}] (the file has ${channels} channel${channels === 1 ? '' : 's'}), got ${describe(channel)}`);
-    }
+  const { channel } = o;
+  if (channel !== 'mix' && (!Number.isInteger(channel) || channel < 0 || channel >= channels)) {
+    throw new RangeError(`options.channel must be an integer in [0, ${channels - 1}] (the file has ${channels} channel${channels === 1 ? '' : 's'}), got ${describe(channel)}`);
   }
 
   const raw = wav.getSamples(false, Float64Array) as unknown as Float64Array | Float64Array[];
@@ -95,23 +125,34 @@ export function decodeWav(bytes: Uint8Array | ArrayBuffer, options?: DecodeWavOp
   return { sampleRate, samples, channels, bitDepth: originalDepth, duration: length / sampleRate };
 }
 
+/** wavefile's errors are its own Error objects; anything else it might throw is described without being trusted. */
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : describe(error);
+}
+
 function sampleDecoder(bitDepth: string): (x: number) => number {
   if (bitDepth === '8') return (x) => (x - 128) / 128;
   const scale = PCM_SCALE[bitDepth];
   return scale === undefined ? (x) => x : (x) => x / scale;
 }
 
-/** Reads and decodes a WAV file (see {@link decodeWav}). Rejects with the file system's error for a missing file. */
+/**
+ * Reads and decodes a WAV file (see {@link decodeWav}). Its arguments are checked before the file is read; a
+ * missing or unreadable file rejects with the file system's error.
+ */
 export async function readWav(path: string, options?: DecodeWavOptions): Promise<DecodedWav> {
-  if (typeof path !== 'string') throw new TypeError(`path must be a string, got ${describe(path)}`);
+  checkString('path', path);
+  const o = decodeOptions(options);
   const bytes = await readFile(path);
   try {
-    return decodeWav(bytes, options);
+    return decodeCopy(bytes, o);
   } catch (error) {
     if (error instanceof RangeError) throw new RangeError(`${path}: ${error.message.replace(/^bytes:? ?/, '')}`, { cause: error });
     throw error;
   }
 }
+
+const BIT_DEPTHS: readonly WavBitDepth[] = ['16', '24', '32', '32f', '64'];
 
 /**
  * Encodes a mono signal as the bytes of a WAV file. Integer formats clip to [-1, 1] and round to the nearest
@@ -123,13 +164,8 @@ export function encodeWav(samples: Float64Array | Float32Array | readonly number
   if (!Number.isInteger(sampleRate) || sampleRate < 1 || sampleRate > 0x7fffffff) {
     throw new RangeError(`sampleRate must be a positive integer (Hz), got ${describe(sampleRate)}`);
   }
-  const o = checkOptions<EncodeWavOptions>('options', options, ['bitDepth']);
-  const bitDepth = o.bitDepth ?? '16';
-  if (!['16', '24', '32', '32f', '64'].includes(bitDepth)) {
-    throw new (typeof bitDepth === 'string' ? RangeError : TypeError)(
-      `options.bitDepth must be one of '16', '24', '32', '32f', '64', got ${describe(bitDepth)}`,
-    );
-  }
+  const o = checkOptions('options', options, ['bitDepth']);
+  const bitDepth = o.bitDepth === undefined ? '16' : checkChoice('options.bitDepth', o.bitDepth, BIT_DEPTHS);
   const scale = PCM_SCALE[bitDepth];
   let data: Float64Array | Int32Array = signal;
   if (scale !== undefined) {
@@ -145,13 +181,13 @@ export function encodeWav(samples: Float64Array | Float32Array | readonly number
   return wav.toBuffer();
 }
 
-/** Encodes a mono signal (see {@link encodeWav}) and writes it to `path`. */
+/** Encodes a mono signal (see {@link encodeWav}) and writes it to `path`; nothing is written for invalid arguments. */
 export async function writeWav(
   path: string,
   samples: Float64Array | Float32Array | readonly number[],
   sampleRate: number,
   options?: EncodeWavOptions,
 ): Promise<void> {
-  if (typeof path !== 'string') throw new TypeError(`path must be a string, got ${describe(path)}`);
+  checkString('path', path);
   await writeFile(path, encodeWav(samples, sampleRate, options));
 }

@@ -2,7 +2,7 @@
  * Analysis windows for the STFT. All are periodic ("DFT-even") windows, as scipy's `get_window` and librosa
  * use for spectral analysis: w[n] = f(2πn / N) for n = 0 … N−1.
  */
-import { describe } from '../validate.js';
+import { checkChoice, checkCount, checkedLength } from '../validate.js';
 
 /** The windows {@link windowFunction} knows. */
 export type WindowName = 'hann' | 'hamming' | 'blackman' | 'rectangular';
@@ -11,7 +11,8 @@ export const WINDOW_NAMES: readonly WindowName[] = ['hann', 'hamming', 'blackman
 
 /** A periodic window of the given length as a fresh Float64Array. */
 export function windowFunction(name: WindowName, length: number): Float64Array {
-  const w = new Float64Array(length);
+  checkChoice('name', name, WINDOW_NAMES);
+  const w = new Float64Array(checkedLength('length', checkCount('length', length, true)));
   for (let n = 0; n < length; n++) {
     const phase = (2 * Math.PI * n) / length;
     switch (name) {
@@ -27,8 +28,6 @@ export function windowFunction(name: WindowName, length: number): Float64Array {
       case 'rectangular':
         w[n] = 1;
         break;
-      default:
-        throw new RangeError(`window must be one of ${WINDOW_NAMES.map((x) => `'${x}'`).join(', ')}, got ${describe(name)}`);
     }
   }
   return w;

@@ -5,7 +5,18 @@
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import type { AsyncKernelFit, Backend, BackendDetails, Dtype, FitProblem, KernelChoice, KernelFit, KernelNormalize, KernelResult } from '../contract.js';
+import type {
+  AsyncKernelFit,
+  Backend,
+  BackendDetails,
+  Dtype,
+  FitAlgorithm,
+  FitProblem,
+  KernelChoice,
+  KernelFit,
+  KernelNormalize,
+  KernelResult,
+} from '../contract.js';
 
 export type NativeLoad = { ok: true; backend: Backend } | { ok: false; reason: string; fix: string };
 
@@ -13,8 +24,9 @@ type BlasInfo = NonNullable<BackendDetails['blas']>;
 
 /** The addon's `Fit` (native/addon.cc). It checks its own arguments, so a wrong call throws instead of crashing. */
 interface AddonFit {
-  run(steps: number, hChange: Float64Array, wChange: Float64Array, offset: number): number;
-  runAsync(steps: number, hChange: Float64Array, wChange: Float64Array, offset: number): Promise<number>;
+  run(steps: number, hChange: Float64Array, wChange: Float64Array, offset: number, objective?: Float64Array): number;
+  runAsync(steps: number, hChange: Float64Array, wChange: Float64Array, offset: number, objective?: Float64Array): Promise<number>;
+  converged(): boolean;
   cancel(): void;
   finish(normalize: KernelNormalize): KernelResult;
   finishAsync(normalize: KernelNormalize): Promise<KernelResult>;
@@ -35,6 +47,7 @@ interface Addon {
     dtype?: Dtype,
     kernel?: KernelChoice,
     blockRows?: number,
+    algorithm?: FitAlgorithm,
   ) => AddonFit;
   blasInfo(): BlasInfo;
   setBlasThreads(threads: number): void;
@@ -86,7 +99,8 @@ function explain(error: unknown): { reason: string; fix: string } {
 /** The addon's Fit already has both contracts' shapes; these only pin the types. */
 function syncFit(fit: AddonFit): KernelFit {
   return {
-    run: (steps, hChange, wChange, offset) => fit.run(steps, hChange, wChange, offset),
+    run: (steps, hChange, wChange, offset, objective) => fit.run(steps, hChange, wChange, offset, objective),
+    converged: () => fit.converged(),
     finish: (normalize) => fit.finish(normalize),
     dispose: () => fit.dispose(),
     vPasses: fit.vPasses(),
@@ -95,7 +109,8 @@ function syncFit(fit: AddonFit): KernelFit {
 
 function asyncFit(fit: AddonFit): AsyncKernelFit {
   return {
-    runAsync: (steps, hChange, wChange, offset) => fit.runAsync(steps, hChange, wChange, offset),
+    runAsync: (steps, hChange, wChange, offset, objective) => fit.runAsync(steps, hChange, wChange, offset, objective),
+    converged: () => fit.converged(),
     cancel: () => fit.cancel(),
     finishAsync: (normalize) => fit.finishAsync(normalize),
     dispose: () => fit.dispose(),
@@ -115,11 +130,29 @@ export function loadNativeBackend(): NativeLoad {
         const reason = 'the native addon does not export Fit and blasInfo (a stale build?)';
         return { ok: false, reason, fix: 'run `npm rebuild nmfkit`' };
       }
+      // An addon built before the algorithm options (FitAlgorithm) would ignore them and has no converged().
+      if (typeof (loaded.Fit.prototype as Partial<AddonFit>).converged !== 'function') {
+        const reason = 'the native addon predates this version of nmfkit (its Fit has no converged())';
+        return { ok: false, reason, fix: 'run `npm rebuild nmfkit`' };
+      }
       addon = loaded as Addon;
     }
     const native = addon;
     const create = (p: FitProblem): AddonFit =>
-      new native.Fit(p.rows, p.cols, p.rank, p.V, p.W, p.H, p.eps, p.tol, p.dtype ?? 'float64', p.kernel ?? 'auto', p.blockRows ?? 0);
+      new native.Fit(
+        p.rows,
+        p.cols,
+        p.rank,
+        p.V,
+        p.W,
+        p.H,
+        p.eps,
+        p.tol,
+        p.dtype ?? 'float64',
+        p.kernel ?? 'auto',
+        p.blockRows ?? 0,
+        p.algorithm,
+      );
     const backend: Backend = {
       name: 'native',
       dtypes: ['float64', 'float32'],

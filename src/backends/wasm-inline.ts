@@ -31,16 +31,21 @@ export function yieldToEventLoop(): Promise<void> {
   });
 }
 
-/** Runs `fit` (created on this thread) in slices with yields between them; `tol` is its tolerance. */
-export function inlineAsyncFit(fit: KernelFit, tol: number): AsyncKernelFit {
+/**
+ * Runs `fit` (created on this thread) in slices with yields between them. The second parameter (the fit's
+ * tolerance) is no longer needed — the fit applies its own stop rule — and is ignored.
+ */
+export function inlineAsyncFit(fit: KernelFit, _tol?: number): AsyncKernelFit {
   let cancelled = false;
   let disposed = false;
   let busy = false;
   let chunk = 1;
+  let converged = false;
   return {
-    async runAsync(steps, hChange, wChange, offset) {
+    async runAsync(steps, hChange, wChange, offset, objective) {
       busy = true;
       let done = 0;
+      converged = false;
       try {
         // One kernel call per slice, sized from the cost of the last one to take about SLICE_MS.
         while (done < steps) {
@@ -48,11 +53,11 @@ export function inlineAsyncFit(fit: KernelFit, tol: number): AsyncKernelFit {
           if (cancelled) break;
           const n = Math.min(steps - done, chunk);
           const started = performance.now();
-          const ran = fit.run(n, hChange, wChange, offset + done);
+          const ran = fit.run(n, hChange, wChange, offset + done, objective);
           const perIteration = (performance.now() - started) / Math.max(ran, 1);
           done += ran;
-          const last = offset + done - 1;
-          if (ran < n || (ran > 0 && hChange[last]! < tol && wChange[last]! < tol)) break; // converged
+          converged = ran > 0 && fit.converged();
+          if (converged) break;
           // At most doubling, so that the first slices, timed on few iterations, do not overshoot.
           chunk = Math.min(MAX_STEPS, 2 * n, Math.max(1, Math.floor(SLICE_MS / Math.max(perIteration, 1e-6))));
         }
@@ -61,6 +66,9 @@ export function inlineAsyncFit(fit: KernelFit, tol: number): AsyncKernelFit {
         busy = false;
         if (disposed) fit.dispose();
       }
+    },
+    converged() {
+      return converged;
     },
     cancel() {
       cancelled = true;

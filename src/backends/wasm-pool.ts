@@ -116,26 +116,40 @@ export class WasmPool {
     const stop = this.shared ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
     let cancelled = false;
     worker.liveFits++;
-    const created = worker.request(
-      { type: 'create', id, problem, ...(stop && { stop }) },
-      [problem.V.buffer, problem.W.buffer, problem.H.buffer] as ArrayBuffer[],
-    );
+    // The mask (K×N, as large as V) goes along too; a buffer is listed once (transferring one twice throws).
+    const buffers = new Set([problem.V.buffer, problem.W.buffer, problem.H.buffer, problem.algorithm?.mask?.buffer]);
+    buffers.delete(undefined);
+    const created = worker.request({ type: 'create', id, problem, ...(stop && { stop }) }, [...buffers] as ArrayBuffer[]);
     let disposed = false;
+    let converged = false;
     const budgetMs = stop ? undefined : RUN_BUDGET_MS;
     return {
-      async runAsync(steps, hChange, wChange, offset) {
+      async runAsync(steps, hChange, wChange, offset, objective) {
         await created;
         let done = 0;
+        converged = false;
         // With a shared stop flag one request runs every step; without, one request per time budget.
         while (done < steps && !cancelled) {
-          const reply = await worker.request({ type: 'run', id, steps: steps - done, ...(budgetMs !== undefined && { budgetMs }) });
+          const reply = await worker.request({
+            type: 'run',
+            id,
+            steps: steps - done,
+            ...(budgetMs !== undefined && { budgetMs }),
+            ...(objective !== undefined && { objective: true }),
+          });
           if (reply.type !== 'ran') throw new Error(`nmfkit: unexpected reply ${reply.type} from the wasm worker`);
           hChange.set(reply.h, offset + done);
           wChange.set(reply.w, offset + done);
+          if (objective && reply.objective) objective.set(reply.objective, offset + done);
           done += reply.executed;
+          // The verdict of this call's last iteration (false when it ran none).
+          if (reply.executed > 0) converged = reply.converged;
           if (reply.converged || budgetMs === undefined) break;
         }
         return done;
+      },
+      converged() {
+        return converged;
       },
       cancel() {
         cancelled = true;

@@ -14,8 +14,11 @@ export type PoolRequest =
    * asks for `run`s with a time budget and stops between them.
    */
   | { readonly type: 'create'; readonly id: number; readonly problem: FitProblem; readonly stop?: Int32Array }
-  /** Runs up to `steps` iterations; with `budgetMs`, returns after the first iteration that ends past the budget. */
-  | { readonly type: 'run'; readonly id: number; readonly steps: number; readonly budgetMs?: number }
+  /**
+   * Runs up to `steps` iterations; with `budgetMs`, returns after the first iteration that ends past the budget.
+   * With `objective`, the reply carries the objective values of the iterations run (KernelFit.run's `objective`).
+   */
+  | { readonly type: 'run'; readonly id: number; readonly steps: number; readonly budgetMs?: number; readonly objective?: boolean }
   | { readonly type: 'finish'; readonly id: number; readonly normalize: KernelNormalize }
   | { readonly type: 'dispose'; readonly id: number }
   /** Bytes of the worker's wasm memory (for backendInfo and leak checks). */
@@ -24,7 +27,10 @@ export type PoolRequest =
 export type PoolReply =
   | { readonly type: 'done'; readonly id: number }
   | { readonly type: 'memory'; readonly id: number; readonly bytes: number }
-  /** `converged`: the last iteration passed the tolerance test (why `executed` may be short of `steps`). */
+  /**
+   * `converged`: the last iteration passed the fit's stop rule (why `executed` may be short of `steps`);
+   * `objective`: F at the checkpoints among the iterations run, NaN elsewhere (only when the request asked).
+   */
   | {
       readonly type: 'ran';
       readonly id: number;
@@ -32,6 +38,7 @@ export type PoolReply =
       readonly converged: boolean;
       readonly h: Float64Array;
       readonly w: Float64Array;
+      readonly objective?: Float64Array;
     }
   | { readonly type: 'finished'; readonly id: number; readonly result: KernelResult }
   | { readonly type: 'failed'; readonly id: number; readonly name: string; readonly message: string };

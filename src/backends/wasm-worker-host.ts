@@ -11,7 +11,6 @@ import { instantiateWasmBackend } from './wasm.js';
 
 interface HostedFit {
   readonly fit: KernelFit;
-  readonly tol: number;
   readonly stop: Int32Array | undefined;
 }
 
@@ -42,24 +41,36 @@ export function createWorkerHost(send: (reply: HostReply) => void): (request: Po
     return found;
   }
 
-  /** Runs up to `steps` iterations, stopping at the tolerance test (as KernelFit.run does), when asked to, or past the budget. */
-  function run(id: number, steps: number, budgetMs: number | undefined): PoolReply {
-    const { fit, tol, stop } = hosted(id);
+  /**
+   * Runs up to `steps` iterations, stopping at the fit's stop rule (as KernelFit.run does: its converged()), when
+   * asked to, or past the budget; with `wantObjective`, collects the objective values too.
+   */
+  function run(id: number, steps: number, budgetMs: number | undefined, wantObjective: boolean): PoolReply {
+    const { fit, stop } = hosted(id);
     const h = new Float64Array(steps);
     const w = new Float64Array(steps);
+    const f = wantObjective ? new Float64Array(steps) : undefined;
     const deadline = budgetMs === undefined ? Infinity : performance.now() + budgetMs;
     let executed = 0;
     let converged = false;
     while (executed < steps && !(stop && Atomics.load(stop, 0) !== 0)) {
-      fit.run(1, h, w, executed);
+      fit.run(1, h, w, executed, f);
       executed++;
-      if (h[executed - 1]! < tol && w[executed - 1]! < tol) {
+      if (fit.converged()) {
         converged = true;
         break;
       }
       if (performance.now() >= deadline) break;
     }
-    return { type: 'ran', id, executed, converged, h: h.slice(0, executed), w: w.slice(0, executed) };
+    return {
+      type: 'ran',
+      id,
+      executed,
+      converged,
+      h: h.slice(0, executed),
+      w: w.slice(0, executed),
+      ...(f && { objective: f.slice(0, executed) }),
+    };
   }
 
   async function handle(request: PoolRequest): Promise<PoolReply> {
@@ -77,10 +88,10 @@ export function createWorkerHost(send: (reply: HostReply) => void): (request: Po
         }
         return { type: 'done', id };
       case 'create':
-        fits.set(id, { fit: loaded().createFit(request.problem), tol: request.problem.tol, stop: request.stop });
+        fits.set(id, { fit: loaded().createFit(request.problem), stop: request.stop });
         return { type: 'done', id };
       case 'run':
-        return run(id, request.steps, request.budgetMs);
+        return run(id, request.steps, request.budgetMs, request.objective === true);
       case 'finish':
         return { type: 'finished', id, result: hosted(id).fit.finish(request.normalize) };
       case 'dispose':

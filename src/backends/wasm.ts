@@ -17,6 +17,7 @@ import type {
   AsyncKernelFit,
   Backend,
   BackendDetails,
+  FitAlgorithm,
   FitProblem,
   KernelFit,
   KernelNormalize,
@@ -29,27 +30,70 @@ interface NmfkitExports {
   readonly memory: WebAssembly.Memory;
   heapBase(): number;
   fit_runChunk(): number;
-  fit_chooseBlockRows(K: number, N: number, R: number, bytes: number, kernel: number, blockRows: number): number;
-  fit_arenaBytes(K: number, N: number, R: number, bytes: number, blockRows: number): number;
-  fit_init(fit: number, K: number, N: number, R: number, eps: number, tol: number, bytes: number, blockRows: number): void;
+  fit_chooseBlockRows(K: number, N: number, R: number, bytes: number, kernel: number, blockRows: number, beta: number, algo: number): number;
+  fit_arenaBytes(K: number, N: number, R: number, bytes: number, blockRows: number, beta: number, algo: number): number;
+  fit_init(fit: number, K: number, N: number, R: number, eps: number, tol: number, bytes: number, blockRows: number, beta: number, algo: number): void;
+  fit_configure(fit: number, l1W: number, l2W: number, l1H: number, l2H: number, stop: number, errorEvery: number): void;
   fit_ptrV(fit: number): number;
   fit_ptrW(fit: number): number;
   fit_ptrH(fit: number): number;
+  fit_ptrMask(fit: number): number;
+  fit_ptrFixed(fit: number): number;
   fit_ptrHChanges(fit: number): number;
   fit_ptrWChanges(fit: number): number;
-  fit_run(fit: number, steps: number, hOut: number, wOut: number): number;
+  fit_ptrObjectives(fit: number): number;
+  fit_run(fit: number, steps: number, hOut: number, wOut: number, fOut: number): number;
   fit_converged(fit: number): number;
   fit_finish(fit: number, normalize: number, work: number, m: number): number;
   fit_frobeniusError(fit: number): number;
+  fit_objective(fit: number): number;
+  fit_initialObjective(fit: number): number;
   fit_lanczosWorkBytes(K: number, N: number, m: number): number;
 }
 
 /** Names every export the loader needs, to fail early and clearly on a stale or foreign .wasm file. */
 const REQUIRED_EXPORTS = [
-  'memory', 'heapBase', 'fit_runChunk', 'fit_arenaBytes', 'fit_init', 'fit_ptrV', 'fit_ptrW', 'fit_ptrH',
-  'fit_ptrHChanges', 'fit_ptrWChanges', 'fit_run', 'fit_converged', 'fit_finish', 'fit_frobeniusError',
+  'memory', 'heapBase', 'fit_runChunk', 'fit_arenaBytes', 'fit_init', 'fit_configure', 'fit_ptrV', 'fit_ptrW',
+  'fit_ptrH', 'fit_ptrMask', 'fit_ptrFixed', 'fit_ptrHChanges', 'fit_ptrWChanges', 'fit_ptrObjectives', 'fit_run',
+  'fit_converged', 'fit_finish', 'fit_frobeniusError', 'fit_objective', 'fit_initialObjective',
   'fit_lanczosWorkBytes', 'fit_chooseBlockRows',
 ] as const;
+
+/** The algorithm word of fit_arenaBytes / fit_init / fit_chooseBlockRows (assembly/fit.ts, ALG_*). */
+const ALG_HALS = 1;
+const ALG_KEEP_W = 2;
+const ALG_KEEP_H = 4;
+const ALG_MASK = 8;
+const ALG_FIXED = 16;
+/** fit_configure's stop rule. */
+const STOP_CODES = { change: 0, objective: 1, none: 2 } as const;
+/** fit_finish's normalisation kind. */
+const NORMALIZE_CODES = { none: 0, max: 1, l1: 2, l2: 3 } as const;
+
+/** The seed's algorithm (FitProblem.algorithm absent). */
+const SEED_ALGORITHM: FitAlgorithm = {
+  beta: 2,
+  solver: 'mu',
+  l1W: 0,
+  l2W: 0,
+  l1H: 0,
+  l2H: 0,
+  updateW: true,
+  updateH: true,
+  stop: 'change',
+  errorEvery: 1,
+};
+
+/** The algorithm word of `a`. */
+function algorithmWord(a: FitAlgorithm): number {
+  let word = 0;
+  if (a.solver === 'hals') word |= ALG_HALS;
+  if (!a.updateW) word |= ALG_KEEP_W;
+  if (!a.updateH) word |= ALG_KEEP_H;
+  if (a.mask) word |= ALG_MASK;
+  if (a.fixedColumnsW?.some((f) => f !== 0)) word |= ALG_FIXED;
+  return word;
+}
 
 /** Largest value of K, N or R: they are passed as i32. */
 const MAX_DIM = 2 ** 31 - 1;
@@ -212,10 +256,14 @@ class WasmFit implements KernelFit {
     // float32 fits store every matrix in 4 bytes per entry; the kernel (plain or fused sweep) is chosen by size.
     const e = problem.dtype === 'float32' ? 4 : 8;
     const kernel = problem.kernel === 'plain' ? 1 : problem.kernel === 'fused' ? 2 : 0;
-    const blockRows = wasm.fit_chooseBlockRows(K, N, R, e, kernel, Math.min(problem.blockRows ?? 0, MAX_DIM));
+    // The algorithm decides which buffers the arena holds (Λ, Q, the mask) and whether the fused sweep may run.
+    const algorithm = problem.algorithm ?? SEED_ALGORITHM;
+    const { beta } = algorithm;
+    const algo = algorithmWord(algorithm);
+    const blockRows = wasm.fit_chooseBlockRows(K, N, R, e, kernel, Math.min(problem.blockRows ?? 0, MAX_DIM), beta, algo);
     // Every size in Number arithmetic (exact below 2^53) before anything is looked at or allocated.
     const what = `a ${K}×${N} rank-${R} fit (V alone is ${K * N * e} bytes)`;
-    const bytes = wasm.fit_arenaBytes(K, N, R, e, blockRows);
+    const bytes = wasm.fit_arenaBytes(K, N, R, e, blockRows, beta, algo);
     if (K * N * e >= 2 ** 32 || K * R * e >= 2 ** 32 || R * N * e >= 2 ** 32 || !(bytes < 2 ** 32)) {
       throw new RangeError(
         `nmfkit wasm: ${what} needs ${bytes} bytes of linear memory, more than the 4 GiB a 32-bit WebAssembly ` +
@@ -235,6 +283,10 @@ class WasmFit implements KernelFit {
     checkLength('V', problem.V, K * N, `K×N = ${K}×${N}`);
     checkLength('W', problem.W, K * R, `K×R = ${K}×${R}`);
     checkLength('H', problem.H, R * N, `R×N = ${R}×${N}`);
+    if (algorithm.mask) checkLength('mask', algorithm.mask, K * N, `K×N = ${K}×${N}`);
+    if (algorithm.fixedColumnsW && algorithm.fixedColumnsW.length !== R) {
+      throw new RangeError(`nmfkit wasm: fixedColumnsW must have R = ${R} entries, got ${algorithm.fixedColumnsW.length}`);
+    }
     this.#wasm = wasm;
     this.#heap = heap;
     this.#runChunk = runChunk;
@@ -245,11 +297,19 @@ class WasmFit implements KernelFit {
     this.#bytes = e;
     this.vPasses = blockRows > 0 ? 1 : 2;
     this.#arena = heap.alloc(bytes, what);
-    wasm.fit_init(this.#arena, K, N, R, problem.eps, problem.tol, e, blockRows);
+    const fit = this.#arena;
+    wasm.fit_init(fit, K, N, R, problem.eps, problem.tol, e, blockRows, beta, algo);
+    const { l1W, l2W, l1H, l2H, stop, errorEvery } = algorithm;
+    wasm.fit_configure(fit, l1W, l2W, l1H, l2H, STOP_CODES[stop], errorEvery);
     // Rounded to float32 (to nearest) by the typed array when the fit computes in float32.
-    this.#matrix(wasm.fit_ptrV(this.#arena), K * N).set(problem.V);
-    this.#matrix(wasm.fit_ptrW(this.#arena), K * R).set(problem.W);
-    this.#matrix(wasm.fit_ptrH(this.#arena), R * N).set(problem.H);
+    this.#matrix(wasm.fit_ptrV(fit), K * N).set(problem.V);
+    this.#matrix(wasm.fit_ptrW(fit), K * R).set(problem.W);
+    this.#matrix(wasm.fit_ptrH(fit), R * N).set(problem.H);
+    if (algorithm.mask) this.#matrix(wasm.fit_ptrMask(fit), K * N).set(algorithm.mask);
+    if (algo & ALG_FIXED) {
+      const flags = new Uint8Array(wasm.memory.buffer, wasm.fit_ptrFixed(fit) >>> 0, R);
+      for (let r = 0; r < R; r++) flags[r] = algorithm.fixedColumnsW![r] !== 0 ? 1 : 0;
+    }
     leaks.register(this, this.#arena, this.#token);
   }
 
@@ -275,7 +335,7 @@ class WasmFit implements KernelFit {
     if (method === 'finish' && this.#state === 'finished') throw new Error('nmfkit wasm: finish() called twice');
   }
 
-  run(steps: number, hChange: Float64Array, wChange: Float64Array, offset: number): number {
+  run(steps: number, hChange: Float64Array, wChange: Float64Array, offset: number, objective?: Float64Array): number {
     this.#checkUsable('run');
     if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`nmfkit wasm: steps must be an integer ≥ 1, got ${steps}`);
     if (!Number.isInteger(offset) || offset < 0) throw new RangeError(`nmfkit wasm: offset must be an integer ≥ 0, got ${offset}`);
@@ -285,26 +345,38 @@ class WasmFit implements KernelFit {
           `entries at offset ${offset}`,
       );
     }
+    if (objective !== undefined && offset + steps > objective.length) {
+      throw new RangeError(
+        `nmfkit wasm: an objective array of length ${objective.length} cannot take ${steps} entries at offset ${offset}`,
+      );
+    }
     const wasm = this.#wasm;
     const fit = this.#arena;
     const hPtr = wasm.fit_ptrHChanges(fit) >>> 0;
     const wPtr = wasm.fit_ptrWChanges(fit) >>> 0;
+    const fPtr = objective ? wasm.fit_ptrObjectives(fit) >>> 0 : 0;
     let done = 0;
     while (done < steps) {
       const chunk = Math.min(steps - done, this.#runChunk);
-      const ran = wasm.fit_run(fit, chunk, hPtr, wPtr);
+      const ran = wasm.fit_run(fit, chunk, hPtr, wPtr, fPtr);
       hChange.set(this.#view(hPtr, ran), offset + done);
       wChange.set(this.#view(wPtr, ran), offset + done);
+      if (objective) objective.set(this.#view(fPtr, ran), offset + done);
       done += ran;
       if (wasm.fit_converged(fit)) break;
     }
     return done;
   }
 
+  converged(): boolean {
+    if (this.#state === 'disposed') throw new Error('nmfkit wasm: converged() on a disposed fit');
+    return this.#wasm.fit_converged(this.#arena) !== 0;
+  }
+
   finish(normalize: KernelNormalize): KernelResult {
     this.#checkUsable('finish');
-    if (normalize !== 'none' && normalize !== 'max') {
-      throw new RangeError(`nmfkit wasm: normalize must be 'none' or 'max', got ${String(normalize)}`);
+    if (!Object.hasOwn(NORMALIZE_CODES, normalize)) {
+      throw new RangeError(`nmfkit wasm: normalize must be 'none', 'max', 'l1' or 'l2', got ${String(normalize)}`);
     }
     const wasm = this.#wasm;
     const fit = this.#arena;
@@ -326,7 +398,7 @@ class WasmFit implements KernelFit {
       }
       const work = this.#heap.alloc(bytes, `the Lanczos workspace (${m} steps) of a ${K}×${N} residual`);
       try {
-        spectralError = wasm.fit_finish(fit, normalize === 'max' ? 1 : 0, work, m);
+        spectralError = wasm.fit_finish(fit, NORMALIZE_CODES[normalize], work, m);
       } finally {
         this.#heap.free(work);
       }
@@ -337,6 +409,8 @@ class WasmFit implements KernelFit {
       H: this.#copyOut(wasm.fit_ptrH(fit), R * N),
       spectralError,
       frobeniusError: wasm.fit_frobeniusError(fit),
+      objective: wasm.fit_objective(fit),
+      initialObjective: wasm.fit_initialObjective(fit),
     };
     this.#state = 'finished';
     return result;

@@ -15,6 +15,7 @@ import { renderFactorsFigure } from '../figures/factors.js';
 import { nmf } from '../index.js';
 import type { Matrix, NmfOptions, NmfResult } from '../types.js';
 import { CancelledError, InputError, isAbort } from './errors.js';
+import { FIT_FLAGS } from './fit-flags.js';
 import { formatOf, readMatrixFile, writeMatrixFile, type MatrixFormat } from './matrix-io.js';
 import type { FitProgress } from './progress.js';
 
@@ -23,12 +24,21 @@ export interface FactorizeFlags {
   readonly rank: number;
   readonly maxIter?: number;
   readonly tol?: number;
-  readonly normalize?: 'none' | 'max';
+  readonly normalize?: 'none' | 'max' | 'l1' | 'l2';
   readonly seed?: number;
   readonly backend?: 'auto' | 'native' | 'wasm';
   readonly maxTime?: number;
-  /** Passed to nmf only when given; nmf validates it. */
-  readonly loss?: string;
+  /** The fit options below are passed to nmf only when given; nmf validates them. */
+  readonly loss?: string | number;
+  readonly solver?: string;
+  readonly init?: string;
+  readonly l1W?: number;
+  readonly l2W?: number;
+  readonly l1H?: number;
+  readonly l2H?: number;
+  readonly stop?: string;
+  readonly errorEvery?: number;
+  readonly restarts?: number;
   /** Passed to nmf only when given; nmf validates it. */
   readonly dtype?: string;
   readonly out: string;
@@ -70,6 +80,8 @@ export interface FactorizeSummary {
   readonly stopReason: string;
   readonly spectralError: number;
   readonly frobeniusError: number;
+  /** The objective (loss + penalties) of the returned factors. */
+  readonly objective: number;
   readonly seed: number | null;
   readonly seconds: number;
   readonly outputs: Record<string, string>;
@@ -137,7 +149,7 @@ async function load(path: string, flags: FactorizeFlags): Promise<Loaded> {
 export async function factorize(input: string, flags: FactorizeFlags, progress: FitProgress, signal: AbortSignal): Promise<FactorizeSummary> {
   const loaded = await load(input, flags);
   const options: Record<string, unknown> = { rank: flags.rank };
-  for (const key of ['maxIter', 'tol', 'normalize', 'seed', 'backend', 'maxTime', 'loss', 'dtype'] as const) {
+  for (const key of FIT_FLAGS) {
     if (flags[key] !== undefined) options[key] = flags[key];
   }
   const started = performance.now();
@@ -207,6 +219,7 @@ export async function factorize(input: string, flags: FactorizeFlags, progress: 
     stopReason: result.stopReason,
     spectralError: result.spectralError,
     frobeniusError: result.frobeniusError,
+    objective: result.objective,
     seed: result.seed,
     seconds,
     outputs,

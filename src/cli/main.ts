@@ -7,6 +7,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { WINDOW_NAMES, type WindowName } from '../audio/window.js';
 import type { DemoSummary } from './demo.js';
 import { CancelledError, EXIT_INPUT, EXIT_OK, EXIT_USAGE, InputError } from './errors.js';
+import { FIT_FLAGS } from './fit-flags.js';
 import type { FactorizeFlags, FactorizeSummary } from './factorize.js';
 import { formatCents } from './format.js';
 import { MATRIX_FORMATS } from './matrix-io.js';
@@ -63,8 +64,9 @@ Outputs in --out: W and H (in the input's format, CSV for WAV input, or --format
 and unless --no-figures factors.png (W, H, W·H, V) and errors.png (changes per iteration).
 --json prints the summary to stdout instead of the human-readable report.
 
---loss and --dtype are handed to nmf() only when given (otherwise nmf's defaults apply). nmf
-validates them: a value this version does not support is reported as bad input (exit code 1).
+The fit options (--loss, --solver, --init, --l1-w … --l2-h, --stop, --error-every, --restarts,
+--dtype) are handed to nmf() only when given (otherwise nmf's defaults apply). nmf validates them:
+a value or combination it does not support is reported as bad input (exit code 1).
 
 A progress bar is drawn on stderr when it is a terminal (not when piped, or with --quiet).
 Ctrl-C cancels the fit cleanly. Exit codes: 0 success, 1 bad input, 2 usage error, 130 cancelled.`;
@@ -130,12 +132,21 @@ export async function run(argv: readonly string[], io: CliIo = { stdout: process
     .argument('<input>', 'a .csv, .tsv, .json, .npy or .wav file')
     .requiredOption('-r, --rank <R>', 'number of components', integer('--rank', 1))
     .option('--max-iter <n>', 'most iterations (default 1000)', integer('--max-iter', 0))
-    .option('--tol <x>', 'stop when both change norms are below this (default 1e-3)', number('--tol', 0))
-    .addOption(new Option('--normalize <mode>', "'max' rescales W's columns to maximum 1 (default none)").choices(['none', 'max']))
+    .option('--tol <x>', 'tolerance of the stop rule (default 1e-3)', number('--tol', 0))
+    .addOption(new Option('--normalize <mode>', "rescale W's learned columns to maximum / sum / norm 1 (default none)").choices(['none', 'max', 'l1', 'l2']))
     .option('--seed <n>', 'seed of the random initialisation', integer('--seed', 0))
     .addOption(new Option('--backend <name>', 'compute backend (default auto)').choices(['auto', 'native', 'wasm']))
     .option('--max-time <ms>', 'time budget of the fit in milliseconds', number('--max-time', 0))
-    .option('--loss <name>', "objective, passed to nmf() only when given (see below)")
+    .option('--loss <name>', "euclidean, kl, is, or a number β (default euclidean)", lossValue)
+    .addOption(new Option('--solver <name>', 'mu (multiplicative updates) or hals (Euclidean only) (default mu)').choices(['mu', 'hals']))
+    .addOption(new Option('--init <method>', 'initialisation when W/H are not given (default random)').choices(['random', 'random-scaled', 'nndsvd', 'nndsvda', 'nndsvdar']))
+    .option('--l1-w <x>', 'L1 penalty on W', number('--l1-w', 0))
+    .option('--l2-w <x>', 'L2 penalty on W', number('--l2-w', 0))
+    .option('--l1-h <x>', 'L1 penalty on H', number('--l1-h', 0))
+    .option('--l2-h <x>', 'L2 penalty on H', number('--l2-h', 0))
+    .addOption(new Option('--stop <rule>', "stop rule: change, objective or none (default change)").choices(['change', 'objective', 'none']))
+    .option('--error-every <n>', 'evaluate the objective every n iterations (default 1 Euclidean, 10 otherwise)', integer('--error-every', 1))
+    .option('--restarts <n>', 'runs from seeds seed, seed+1, …; keep the lowest objective', integer('--restarts', 1))
     .option('--dtype <name>', 'compute precision, passed to nmf() only when given (see below)')
     .option('-o, --out <dir>', 'output folder', 'nmfkit-out')
     .addOption(new Option('--format <fmt>', 'format of W and H (default: the input format; csv for WAV)').choices([...MATRIX_FORMATS]))
@@ -157,7 +168,7 @@ export async function run(argv: readonly string[], io: CliIo = { stdout: process
           input,
           {
             rank: flags.rank as number,
-            ...(pick(flags, ['maxIter', 'tol', 'normalize', 'seed', 'backend', 'maxTime', 'loss', 'dtype', 'hop', 'format', 'plotMaxFrequency'])),
+            ...(pick(flags, [...FIT_FLAGS, 'hop', 'format', 'plotMaxFrequency'])),
             out: flags.out as string,
             figures: flags.figures as boolean,
             nFft: flags.nFft as number,
@@ -182,6 +193,12 @@ export async function run(argv: readonly string[], io: CliIo = { stdout: process
   return outcome;
 }
 
+/** --loss: a name, or a number β of the β-divergence. */
+function lossValue(value: string): string | number {
+  const beta = Number(value);
+  return value.trim() !== '' && Number.isFinite(beta) ? beta : value;
+}
+
 function pick(flags: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key of keys) if (flags[key] !== undefined) out[key] = flags[key];
@@ -191,7 +208,7 @@ function pick(flags: Record<string, unknown>, keys: readonly string[]): Record<s
 function report(summary: FactorizeSummary, print: (line: string) => void): void {
   const { input } = summary;
   print(`${input.path}: ${input.format}, ${input.rows}×${input.cols}${input.audio ? ` (spectrogram, nFft ${input.audio.nFft}, hop ${input.audio.hop}, log γ ${input.audio.log})` : ''}`);
-  print(`rank ${summary.options.rank}: ${summary.iterations} iterations (${summary.stopReason}), ‖V − WH‖₂ = ${summary.spectralError.toPrecision(5)}, ‖V − WH‖_F = ${summary.frobeniusError.toPrecision(5)}, seed ${summary.seed}, backend ${summary.backend}, ${summary.seconds.toFixed(2)} s`);
+  print(`rank ${summary.options.rank}: ${summary.iterations} iterations (${summary.stopReason}), objective ${summary.objective.toPrecision(6)}, ‖V − WH‖₂ = ${summary.spectralError.toPrecision(5)}, ‖V − WH‖_F = ${summary.frobeniusError.toPrecision(5)}, seed ${summary.seed}, backend ${summary.backend}, ${summary.seconds.toFixed(2)} s`);
   if (summary.templates) {
     const rows = summary.templates.map((t) => [String(t.component), t.frequency.toFixed(1), t.name, formatCents(t.cents), t.salience.toFixed(2)]);
     for (const line of table(['template', 'f0 (Hz)', 'pitch', 'cents', 'salience'], rows, ['r', 'r', 'l', 'r', 'r'])) print(`  ${line}`);

@@ -4,6 +4,7 @@
  */
 import * as PImage from 'pureimage';
 import type { Bitmap, Context } from 'pureimage';
+import { checkCount, checkString, describe } from '../validate.js';
 import { FONT_FAMILY, ensureFont } from './font.js';
 import { encodePng } from './png.js';
 
@@ -57,6 +58,65 @@ function parseColor(color: string): [number, number, number] {
   const rgb = /^rgb\((\d+),\s*(\d+),\s*(\d+)\)$/.exec(color);
   if (rgb) return [Number(rgb[1]), Number(rgb[2]), Number(rgb[3])];
   throw new RangeError(`unsupported colour ${color}`);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Checks of the figures' arguments that are about drawing: sizes, colours and text.
+
+/** Largest side of a figure, and most pixels: a bitmap is 4 bytes a pixel, so 2^25 pixels are 128 MiB. */
+const MAX_SIDE = 16384;
+const MAX_PIXELS = 2 ** 25;
+
+/** A side of a figure in pixels: an integer in [1, 16384]. */
+export function checkPixels(name: string, value: unknown): number {
+  const n = checkCount(name, value);
+  if (n > MAX_SIDE) throw new RangeError(`${name} must be at most ${MAX_SIDE} pixels, got ${describe(value)}`);
+  return n;
+}
+
+/**
+ * The size of a figure: `width` and `height` as given (checked by {@link checkPixels}) or their defaults, which
+ * grow with the figure's content; `why` says what a default that is too large came from.
+ */
+export function figureSize(
+  names: { readonly width: string; readonly height: string },
+  given: { readonly width?: unknown; readonly height?: unknown },
+  defaults: { readonly width: number; readonly height: number; readonly why: string },
+): { width: number; height: number } {
+  const side = (name: string, value: unknown, fallback: number): number => {
+    if (value !== undefined) return checkPixels(name, value);
+    if (fallback > MAX_SIDE) throw new RangeError(`${name} defaults to ${fallback} pixels for ${defaults.why}, more than ${MAX_SIDE}: give a smaller ${name}`);
+    return fallback;
+  };
+  const width = side(names.width, given.width, defaults.width);
+  const height = side(names.height, given.height, defaults.height);
+  if (width * height > MAX_PIXELS) {
+    throw new RangeError(`${names.width} × ${names.height} = ${width}×${height} pixels, more than the 2^25 (e.g. 8192×4096) of one figure`);
+  }
+  return { width, height };
+}
+
+/** Longest text a figure draws in one piece: a title or label beyond it would not fit any figure. */
+const MAX_TEXT = 1000;
+
+/** A title or label: a string of at most 1000 characters. */
+export function checkText(name: string, value: unknown): string {
+  const text = checkString(name, value);
+  if (text.length > MAX_TEXT) throw new RangeError(`${name} must have at most ${MAX_TEXT} characters, got ${text.length}`);
+  return text;
+}
+
+/** A colour the canvas can draw: '#rrggbb' or 'rgb(r, g, b)' with components in [0, 255]. */
+export function checkColor(name: string, value: unknown): string {
+  const color = checkString(name, value);
+  let rgb: [number, number, number] | undefined;
+  try {
+    rgb = parseColor(color);
+  } catch {
+    rgb = undefined;
+  }
+  if (!rgb || rgb.some((c) => c > 255)) throw new RangeError(`${name} must be a colour '#rrggbb' or 'rgb(r, g, b)', got ${describe(color)}`);
+  return color;
 }
 
 export class Canvas {
@@ -122,6 +182,8 @@ export class Canvas {
    * thick); others go through pureimage's anti-aliased stroke.
    */
   line(x0: number, y0: number, x1: number, y1: number, color = '#000000', width = 1): void {
+    // A pixel run to an infinite end would never finish; such a line is off the canvas anyway.
+    if (!(Number.isFinite(x0) && Number.isFinite(y0) && Number.isFinite(x1) && Number.isFinite(y1))) return;
     if (x0 === x1 || y0 === y1) {
       const [r, g, b] = parseColor(color);
       const w = Math.max(1, Math.round(width));

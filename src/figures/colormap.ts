@@ -5,11 +5,13 @@
  */
 import { rgb } from 'd3-color';
 import { interpolateCividis, interpolateInferno, interpolateMagma, interpolatePlasma, interpolateViridis } from 'd3-scale-chromatic';
+import { checkChoice } from '../validate.js';
 
 /** The colormaps the figures offer. */
 export type ColormapName = 'viridis' | 'magma' | 'inferno' | 'plasma' | 'cividis' | 'gray_r';
 
-export const COLORMAPS: readonly ColormapName[] = ['viridis', 'magma', 'inferno', 'plasma', 'cividis', 'gray_r'];
+// Frozen: the figures check colormap names against it, so a caller must not be able to add to it.
+export const COLORMAPS: readonly ColormapName[] = Object.freeze(['viridis', 'magma', 'inferno', 'plasma', 'cividis', 'gray_r'] as const);
 
 const interpolators: Record<ColormapName, (t: number) => string> = {
   viridis: interpolateViridis,
@@ -25,8 +27,13 @@ const interpolators: Record<ColormapName, (t: number) => string> = {
 
 const tables = new Map<ColormapName, Uint8Array>();
 
-/** 256 RGB triples (768 bytes) from the low to the high end of a colormap. */
+/** 256 RGB triples (768 bytes) from the low to the high end of a colormap, as a fresh array. */
 export function colormapTable(name: ColormapName): Uint8Array {
+  return new Uint8Array(lookupTable(checkChoice('name', name, COLORMAPS)));
+}
+
+/** {@link colormapTable} of a checked name: the shared table itself, which only the figures read. */
+export function lookupTable(name: ColormapName): Uint8Array {
   let table = tables.get(name);
   if (!table) {
     table = new Uint8Array(256 * 3);

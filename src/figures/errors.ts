@@ -3,14 +3,15 @@
  * of libfmp's `nmf`) on a logarithmic axis, with the tolerance as a dashed line; one panel per fit.
  */
 import { schemeTableau10 } from 'd3-scale-chromatic';
-import { describe } from '../validate.js';
+import type { MatrixData } from '../types.js';
+import { checkNonNegative, readList, readOptions, toNumberArray } from '../validate.js';
 import { drawTitle, drawXAxis, drawYAxis, LABEL_FONT, type Area, type ValueAxis } from './axes.js';
-import { Canvas } from './canvas.js';
+import { Canvas, checkColor, checkText, figureSize } from './canvas.js';
 
-/** One curve: a value per iteration (iteration i + 1 at index i). */
+/** One curve: a value per iteration (iteration i + 1 at index i); values that are not finite and > 0 are gaps. */
 export interface LineSeries {
   readonly label: string;
-  readonly values: ArrayLike<number>;
+  readonly values: MatrixData;
   /** CSS colour. Default: the matplotlib/Tableau palette in order. */
   readonly color?: string;
 }
@@ -35,14 +36,24 @@ export interface ErrorPlotOptions {
 
 const MARGIN = { left: 84, right: 24, top: 34, bottom: 56 };
 
-/** Renders error histories (e.g. a result's `hChange` and `wChange`) as PNG bytes. */
+/** Most panels, and most series in a panel: beyond them the panels and legends have no room left. */
+const MAX_PANELS = 64;
+const MAX_SERIES = 64;
+
+/** Renders error histories (e.g. a result's `hChange` and `wChange`) as PNG bytes. Does not modify its arguments. */
 export function renderErrorPlot(panels: readonly ErrorPlotPanel[], options: ErrorPlotOptions = {}): Buffer {
-  if (!Array.isArray(panels) || panels.length === 0) throw new TypeError(`panels must be a non-empty array, got ${describe(panels)}`);
-  const width = options.width ?? 640 * panels.length;
-  const height = options.height ?? 400;
+  const list = readList('panels', panels, 'a non-empty array of { title, series } panels', MAX_PANELS);
+  if (list.length === 0) throw new RangeError('panels must be a non-empty array of { title, series } panels, got an array of length 0');
+  const checked = list.map((panel, i) => checkPanel(`panels[${i}]`, panel));
+  const o = readOptions('options', options, ['width', 'height'] as const);
+  const { width, height } = figureSize(
+    { width: 'options.width', height: 'options.height' },
+    { width: o.width, height: o.height },
+    { width: 640 * checked.length, height: 400, why: `${checked.length} panels` },
+  );
   const canvas = new Canvas(width, height);
-  const slot = width / panels.length;
-  panels.forEach((panel, i) => {
+  const slot = width / checked.length;
+  checked.forEach((panel, i) => {
     const area: Area = {
       x: Math.round(i * slot) + MARGIN.left,
       y: MARGIN.top,
@@ -54,7 +65,33 @@ export function renderErrorPlot(panels: readonly ErrorPlotPanel[], options: Erro
   return canvas.toPng();
 }
 
-function drawPanel(canvas: Canvas, area: Area, panel: ErrorPlotPanel): void {
+interface CheckedPanel extends ErrorPlotPanel {
+  readonly series: readonly (LineSeries & { readonly values: Float64Array })[];
+}
+
+function checkPanel(name: string, value: unknown): CheckedPanel {
+  const p = readOptions(name, value, ['title', 'series', 'tol', 'xLabel', 'yLabel'] as const, 'a { title, series } object');
+  const title = checkText(`${name}.title`, p.title);
+  const series = readList(`${name}.series`, p.series, 'an array of { label, values } series', MAX_SERIES).map((s, j) => {
+    const where = `${name}.series[${j}]`;
+    const o = readOptions(where, s, ['label', 'values', 'color'] as const, 'a { label, values } object');
+    const label = checkText(`${where}.label`, o.label);
+    const values = toNumberArray(`${where}.values`, o.values);
+    return o.color === undefined ? { label, values } : { label, values, color: checkColor(`${where}.color`, o.color) };
+  });
+  const tol = p.tol === undefined ? undefined : checkNonNegative(`${name}.tol`, p.tol);
+  const xLabel = p.xLabel === undefined ? undefined : checkText(`${name}.xLabel`, p.xLabel);
+  const yLabel = p.yLabel === undefined ? undefined : checkText(`${name}.yLabel`, p.yLabel);
+  return {
+    title,
+    series,
+    ...(tol === undefined ? {} : { tol }),
+    ...(xLabel === undefined ? {} : { xLabel }),
+    ...(yLabel === undefined ? {} : { yLabel }),
+  };
+}
+
+function drawPanel(canvas: Canvas, area: Area, panel: CheckedPanel): void {
   let length = 1;
   let min = Infinity;
   let max = 0;
@@ -113,6 +150,7 @@ function drawPanel(canvas: Canvas, area: Area, panel: ErrorPlotPanel): void {
   // Legend, top right.
   const entries = panel.series.map((s, k) => ({ label: s.label, color: s.color ?? schemeTableau10[k % schemeTableau10.length]!, dashed: false }));
   if (panel.tol !== undefined && panel.tol > 0) entries.push({ label: `tol = ${panel.tol}`, color: '#555555', dashed: true });
+  if (entries.length === 0) return;
   const size = LABEL_FONT - 1;
   const boxW = Math.max(...entries.map((e) => canvas.textWidth(e.label, size))) + 48;
   const boxH = entries.length * 20 + 8;

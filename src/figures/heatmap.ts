@@ -4,10 +4,12 @@
  * Matrices are resampled to the plot area by area averaging (each pixel shows the mean of the cells it covers,
  * weighted by overlap), so a long spectrogram shrinks without aliasing and a narrow W widens into even blocks.
  */
-import type { Matrix } from '../types.js';
+import { toSignal } from '../audio/signal.js';
+import type { Matrix, MatrixData } from '../types.js';
+import { checkChoice, checkCount, checkedSize, checkPositive, describe, readList, readOptions, readProperty, toNumberArray } from '../validate.js';
 import { axisFraction, drawTitle, drawXAxis, drawYAxis, TICK_FONT, xAxisExtent, type Area, type Axis } from './axes.js';
-import { Canvas } from './canvas.js';
-import { colormapTable, type ColormapName } from './colormap.js';
+import { Canvas, checkText, figureSize } from './canvas.js';
+import { COLORMAPS, lookupTable, type ColormapName } from './colormap.js';
 import { scaleLinear } from 'd3-scale';
 
 /**
@@ -15,7 +17,7 @@ import { scaleLinear } from 'd3-scale';
  * (uniformly spaced, e.g. bin frequencies or frame times) or a category axis with one cell per label.
  */
 export type CellAxis =
-  | { readonly label: string; readonly centres: ArrayLike<number>; readonly limit?: readonly [number, number] }
+  | { readonly label: string; readonly centres: MatrixData; readonly limit?: readonly [number, number] }
   | { readonly label: string; readonly labels: readonly string[] };
 
 /** One heatmap panel. */
@@ -98,7 +100,7 @@ function drawCells(canvas: Canvas, area: Area, panel: HeatmapPanel, xMap: CellMa
   if (panel.range) [lo, hi] = panel.range;
   else for (const v of matrix.data) hi = Math.max(hi, v);
   if (!(hi > lo)) hi = lo + 1;
-  const table = colormapTable(colormap);
+  const table = lookupTable(colormap);
   const xs = resampling(xMap, area.w, false);
   const ys = resampling(yMap, area.h, true);
   const cols = matrix.cols;
@@ -127,7 +129,7 @@ function drawCells(canvas: Canvas, area: Area, panel: HeatmapPanel, xMap: CellMa
 
 /** A vertical colorbar with ticks on its right. */
 function drawColorbar(canvas: Canvas, area: Area, range: [number, number], colormap: ColormapName): void {
-  const table = colormapTable(colormap);
+  const table = lookupTable(colormap);
   for (let py = 0; py < area.h; py++) {
     const t = 1 - py / Math.max(1, area.h - 1);
     const c = Math.round(t * 255) * 3;
@@ -171,12 +173,101 @@ function plotArea(slot: Area, bottom: number): Area {
   };
 }
 
-/** Renders panels side by side as a PNG (see {@link HeatmapFigureOptions}). */
+/** Most panels in one row: each needs a few hundred pixels to show anything. */
+const MAX_PANELS = 64;
+
+/**
+ * Renders panels side by side as a PNG (see {@link HeatmapFigureOptions}). Each panel's matrix may hold any finite
+ * numbers; the colours span `range`, by default [0, the largest entry]. Does not modify its arguments.
+ */
 export function renderHeatmapRow(panels: readonly HeatmapPanel[], options: HeatmapFigureOptions = {}): Buffer {
-  const width = options.width ?? 440 * panels.length;
+  const list = readList('panels', panels, 'a non-empty array of { matrix, x, y, title } panels', MAX_PANELS);
+  if (list.length === 0) throw new RangeError('panels must be a non-empty array of { matrix, x, y, title } panels, got an array of length 0');
+  const checked = list.map((panel, i) => checkPanel(`panels[${i}]`, panel));
+  const o = readOptions('options', options, ['width', 'height', 'colormap', 'suptitle'] as const);
+  const size = figureSize(
+    { width: 'options.width', height: 'options.height' },
+    { width: o.width, height: o.height },
+    { width: 440 * checked.length, height: 400, why: `${checked.length} panels` },
+  );
+  const colormap = o.colormap === undefined ? 'magma' : checkChoice('options.colormap', o.colormap, COLORMAPS);
+  const suptitle = o.suptitle === undefined ? undefined : checkText('options.suptitle', o.suptitle);
+  return drawHeatmapRow(checked, { ...size, colormap, ...(suptitle ? { suptitle } : {}) });
+}
+
+function checkPanel(name: string, value: unknown): HeatmapPanel {
+  const p = readOptions(name, value, ['matrix', 'x', 'y', 'title', 'range', 'weight'] as const, 'a { matrix, x, y, title } object');
+  const matrix = readCells(`${name}.matrix`, p.matrix);
+  const x = checkCellAxis(`${name}.x`, p.x, matrix.cols, 'columns');
+  const y = checkCellAxis(`${name}.y`, p.y, matrix.rows, 'rows');
+  const title = checkText(`${name}.title`, p.title);
+  const range = p.range === undefined ? undefined : checkPair(`${name}.range`, p.range, true);
+  const weight = p.weight === undefined ? undefined : checkPositive(`${name}.weight`, p.weight);
+  return { matrix, x, y, title, ...(range ? { range } : {}), ...(weight === undefined ? {} : { weight }) };
+}
+
+/**
+ * A panel's matrix: { rows, cols, data } with any finite entries (a heatmap may show negative values, unlike the
+ * factors), read once into a fresh copy.
+ */
+function readCells(name: string, value: unknown): Matrix {
+  if (value === null || typeof value !== 'object') throw new TypeError(`${name} must be a { rows, cols, data } matrix, got ${describe(value)}`);
+  const rowsValue = readProperty(`${name}.rows`, value, 'rows');
+  const colsValue = readProperty(`${name}.cols`, value, 'cols');
+  const source = readProperty(`${name}.data`, value, 'data');
+  const rows = checkCount(`${name}.rows`, rowsValue);
+  const cols = checkCount(`${name}.cols`, colsValue);
+  const size = checkedSize(name, rows, cols);
+  const data = toNumberArray(`${name}.data`, source);
+  if (data.length !== size) throw new RangeError(`${name}.data has ${data.length} entries, but ${name}.rows × ${name}.cols = ${rows}×${cols} = ${size}`);
+  for (let k = 0; k < size; k++) {
+    if (!Number.isFinite(data[k]!)) {
+      throw new RangeError(`${name} must be finite, but ${name}.data[${k}] (row ${Math.floor(k / cols)}, column ${k % cols}) is ${describe(data[k])}`);
+    }
+  }
+  return { rows, cols, data };
+}
+
+function checkCellAxis(name: string, value: unknown, count: number, cells: string): CellAxis {
+  const a = readOptions(name, value, ['label', 'centres', 'limit', 'labels'] as const, 'a { label, centres } or { label, labels } axis');
+  const label = checkText(`${name}.label`, a.label);
+  if (a.centres === undefined && a.labels === undefined) throw new TypeError(`${name} must have centres (a value axis) or labels (a category axis)`);
+  if (a.centres !== undefined && a.labels !== undefined) throw new TypeError(`${name} must have centres (a value axis) or labels (a category axis), not both`);
+  if (a.labels !== undefined) {
+    if (a.limit !== undefined) throw new TypeError(`${name}.limit is for a value axis (centres), not one of labels`);
+    const tooMany = (length: number): string => `${name}.labels must have one label per matrix ${cells.slice(0, -1)} (${count}), got ${length}`;
+    const labels = readList(`${name}.labels`, a.labels, 'an array of strings', count, tooMany).map((l, i) => checkText(`${name}.labels[${i}]`, l));
+    if (labels.length !== count) throw new RangeError(tooMany(labels.length));
+    return { label, labels };
+  }
+  const centres = toSignal(`${name}.centres`, a.centres);
+  if (centres.length !== count) throw new RangeError(`${name}.centres must have one entry per matrix ${cells.slice(0, -1)} (${count}), got ${centres.length}`);
+  const limit = a.limit === undefined ? undefined : checkPair(`${name}.limit`, a.limit, false);
+  return { label, centres, ...(limit ? { limit } : {}) };
+}
+
+/** A [low, high] pair with low < high: finite numbers, or (`finite` false, for a limit) ±Infinity too. */
+function checkPair(name: string, value: unknown, finite: boolean): readonly [number, number] {
+  const expectation = 'a [low, high] pair of numbers';
+  const pair = readList(name, value, expectation, 2, (length) => `${name} must be ${expectation}, got an array of length ${length}`);
+  if (pair.length !== 2) throw new RangeError(`${name} must be ${expectation}, got an array of length ${pair.length}`);
+  const [lo, hi] = pair.map((x, i) => {
+    if (typeof x !== 'number') throw new TypeError(`${name}[${i}] must be a number, got ${describe(x)}`);
+    if (Number.isNaN(x) || (finite && !Number.isFinite(x))) throw new RangeError(`${name}[${i}] must be a ${finite ? 'finite ' : ''}number, got ${describe(x)}`);
+    return x;
+  }) as [number, number];
+  if (!(lo < hi)) throw new RangeError(`${name} must have low < high, got [${describe(lo)}, ${describe(hi)}]`);
+  return [lo, hi];
+}
+
+/** {@link renderHeatmapRow} of checked panels and options. */
+export function drawHeatmapRow(
+  panels: readonly HeatmapPanel[],
+  options: { readonly width: number; readonly height: number; readonly colormap: ColormapName; readonly suptitle?: string },
+): Buffer {
+  const { width, colormap } = options;
   const top = options.suptitle ? 30 : 0;
-  const height = (options.height ?? 400) + top;
-  const colormap = options.colormap ?? 'magma';
+  const height = options.height + top;
   const canvas = new Canvas(width, height);
   if (options.suptitle) canvas.text(width / 2, 22, options.suptitle, { size: 16, align: 'center' });
   const total = panels.reduce((s, p) => s + (p.weight ?? 1), 0);

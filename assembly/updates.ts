@@ -1,0 +1,465 @@
+// The per-entry and sweep kernels of the algorithms beyond the seed (docs/algorithms.md §1–§5, §7, §8): the MU
+// step with penalties and the MM exponent, the ratio matrices P and Q of the β-divergence, the KL denominators,
+// the two HALS sweeps, the objective's parts and the normalisation. Parallel to native/updates.h (same names,
+// same order).
+//
+// Generic in the element type T (f64 or f32) like products.ts. Where docs/algorithms.md fixes the order of an
+// entry's operations, the code below follows it literally (no FMA exists in wasm SIMD, so a·b + c rounds twice as
+// in the reference); sums (HALS's inner sums, the objective) are taken in the order noted at each function.
+// pow and log are AssemblyScript's Math (f64) / Mathf (f32).
+
+import { vsplatValue } from './products';
+
+/** γ(β), the MM exponent of Févotte & Idier (2011) (§2), in float64: 1/(2 − β) below 1, 1/(β − 1) above 2, else 1. */
+export function mmExponent(beta: f64): f64 {
+  if (beta < 1) return 1 / (2 - beta);
+  if (beta > 2) return 1 / (beta - 1);
+  return 1;
+}
+
+/** x^y in T: Math.pow for f64, Mathf.pow for f32. */
+// @ts-ignore: decorator
+@inline
+function powT<T>(x: T, y: T): T {
+  if (sizeof<T>() == 4) return <T>Mathf.pow(<f32>x, <f32>y);
+  return <T>Math.pow(<f64>x, <f64>y);
+}
+
+/** The loop bound of the vector part of `count` entries of T: bytes rounded down to whole vectors. */
+// @ts-ignore: decorator
+@inline
+function vectorBytes<T>(count: usize): usize {
+  return (count * sizeof<T>()) & ~(<usize>15);
+}
+
+/** One MU step of an entry (§2): q = num / (((den + l1) + l2·x) + eps), q^γ unless γ = 1, then x·q. */
+// @ts-ignore: decorator
+@inline
+function muStep<T>(x: T, num: T, den: T, eps: T, l1: T, l2: T, gamma: T): T {
+  let q: T = num / (((den + l1) + l2 * x) + eps);
+  if (gamma != 1) q = powT<T>(q, gamma);
+  return x * q;
+}
+
+/**
+ * The MU update of X (rows×cols, row-major) in place (§2), writing change = X_new − X_old. `fixed` (0: none)
+ * points at `cols` bytes; a column c with fixed[c] ≠ 0 is left as it is (change 0): the fixed columns of W (§4).
+ * Without penalties (l1 = l2 = 0) and γ = 1 this is the seed's x · (num / (den + eps)), written so, bit for bit.
+ */
+export function updateMu<T>(
+  X: usize, num: usize, den: usize, change: usize, rows: i32, cols: i32, eps: T, l1: T, l2: T, gamma: T, fixed: usize,
+): void {
+  const e = sizeof<T>();
+  if (fixed == 0 && gamma == 1) {
+    const count = <usize>rows * <usize>cols;
+    const bytes = count * e;
+    const vec = vectorBytes<T>(count);
+    const ve = vsplatValue<T>(eps);
+    let o: usize = 0;
+    if (l1 == 0 && l2 == 0) {
+      // The seed's expression (also what the general one gives with zero penalties: den + 0 = den, 0·x = 0).
+      for (; o < vec; o += 16) {
+        const x = v128.load(X + o);
+        const xn = v128.mul<T>(x, v128.div<T>(v128.load(num + o), v128.add<T>(v128.load(den + o), ve)));
+        v128.store(X + o, xn);
+        v128.store(change + o, v128.sub<T>(xn, x));
+      }
+      for (; o < bytes; o += e) {
+        const x = load<T>(X + o);
+        const xn: T = x * (load<T>(num + o) / (load<T>(den + o) + eps));
+        store<T>(X + o, xn);
+        store<T>(change + o, xn - x);
+      }
+      return;
+    }
+    const v1 = vsplatValue<T>(l1), v2 = vsplatValue<T>(l2);
+    for (; o < vec; o += 16) {
+      const x = v128.load(X + o);
+      const d = v128.add<T>(v128.add<T>(v128.add<T>(v128.load(den + o), v1), v128.mul<T>(v2, x)), ve);
+      const xn = v128.mul<T>(x, v128.div<T>(v128.load(num + o), d));
+      v128.store(X + o, xn);
+      v128.store(change + o, v128.sub<T>(xn, x));
+    }
+    for (; o < bytes; o += e) {
+      const x = load<T>(X + o);
+      const xn = muStep<T>(x, load<T>(num + o), load<T>(den + o), eps, l1, l2, gamma);
+      store<T>(X + o, xn);
+      store<T>(change + o, xn - x);
+    }
+    return;
+  }
+  // pow per entry (γ ≠ 1) or fixed columns: scalar.
+  let o: usize = 0;
+  for (let i = 0; i < rows; i++) {
+    for (let c = 0; c < cols; c++, o += e) {
+      if (fixed != 0 && load<u8>(fixed + <usize>c) != 0) {
+        store<T>(change + o, <T>0);
+        continue;
+      }
+      const x = load<T>(X + o);
+      const xn = muStep<T>(x, load<T>(num + o), load<T>(den + o), eps, l1, l2, gamma);
+      store<T>(X + o, xn);
+      store<T>(change + o, xn - x);
+    }
+  }
+}
+
+/** The exact MM step of KL with an L2 penalty for one entry (§2), 4·l2·x·num evaluated left to right. */
+// @ts-ignore: decorator
+@inline
+function klL2Step<T>(x: T, num: T, den: T, eps: T, l1: T, l2: T): T {
+  const b: T = (den + l1) + eps;
+  const q: T = (<T>2 * num) / (b + sqrt<T>(b * b + <T>4 * l2 * x * num));
+  return x * q;
+}
+
+/** updateMu for β = 1 with l2 > 0: the closed-form MM step (§2) instead of num / (den + l2·x). */
+export function updateMuKlL2<T>(
+  X: usize, num: usize, den: usize, change: usize, rows: i32, cols: i32, eps: T, l1: T, l2: T, fixed: usize,
+): void {
+  const e = sizeof<T>();
+  let o: usize = 0;
+  if (fixed == 0) {
+    const count = <usize>rows * <usize>cols;
+    const bytes = count * e;
+    const vec = vectorBytes<T>(count);
+    const ve = vsplatValue<T>(eps), v1 = vsplatValue<T>(l1), v4l2 = vsplatValue<T>(<T>4 * l2);
+    const two = vsplatValue<T>(<T>2);
+    for (; o < vec; o += 16) {
+      const x = v128.load(X + o);
+      const n = v128.load(num + o);
+      const b = v128.add<T>(v128.add<T>(v128.load(den + o), v1), ve);
+      const root = v128.sqrt<T>(v128.add<T>(v128.mul<T>(b, b), v128.mul<T>(v128.mul<T>(v4l2, x), n)));
+      const xn = v128.mul<T>(x, v128.div<T>(v128.mul<T>(two, n), v128.add<T>(b, root)));
+      v128.store(X + o, xn);
+      v128.store(change + o, v128.sub<T>(xn, x));
+    }
+    for (; o < bytes; o += e) {
+      const x = load<T>(X + o);
+      const xn = klL2Step<T>(x, load<T>(num + o), load<T>(den + o), eps, l1, l2);
+      store<T>(X + o, xn);
+      store<T>(change + o, xn - x);
+    }
+    return;
+  }
+  for (let i = 0; i < rows; i++) {
+    for (let c = 0; c < cols; c++, o += e) {
+      if (load<u8>(fixed + <usize>c) != 0) {
+        store<T>(change + o, <T>0);
+        continue;
+      }
+      const x = load<T>(X + o);
+      const xn = klL2Step<T>(x, load<T>(num + o), load<T>(den + o), eps, l1, l2);
+      store<T>(X + o, xn);
+      store<T>(change + o, xn - x);
+    }
+  }
+}
+
+/**
+ * P and Q of the ratio form (§2) over `count` entries, from V, the mask M (0: none, i.e. 1 everywhere) and
+ * Λ = W·H: with ṽ = m·v, m = M_ij and l = max(Λ, eps) for β < 2 (Λ for β ≥ 2):
+ *   β = 2 (masked): P = ṽ, Q = m·l;  β = 1: P = ṽ / l, Q = m;  β = 0: P = ṽ / (l·l), Q = m·(1 / l);
+ *   other β: P = ṽ·l^(β−2), Q = m·l^(β−1).
+ * P may be Λ itself (each entry of Λ is read before P's is written). Q = 0 skips Q: KL without a mask, whose
+ * Q ≡ 1 the caller replaces by column and row sums. Without a mask ṽ = v and m·x = x exactly, so m is left out.
+ */
+export function formRatios<T>(V: usize, M: usize, L: usize, P: usize, Q: usize, count: usize, beta: f64, eps: T): void {
+  const e = sizeof<T>();
+  const bytes = count * e;
+  const floor = beta < 2;
+  if (beta == 2 || beta == 1 || beta == 0) {
+    const vec = vectorBytes<T>(count);
+    const ve = vsplatValue<T>(eps);
+    const one = vsplatValue<T>(<T>1);
+    let o: usize = 0;
+    for (; o < vec; o += 16) {
+      let v = v128.load(V + o);
+      let l = v128.load(L + o);
+      if (floor) l = v128.max<T>(l, ve);
+      const m = M != 0 ? v128.load(M + o) : one;
+      if (M != 0) v = v128.mul<T>(m, v);
+      if (beta == 2) {
+        v128.store(P + o, v);
+        v128.store(Q + o, v128.mul<T>(m, l));
+      } else if (beta == 1) {
+        v128.store(P + o, v128.div<T>(v, l));
+        if (Q != 0) v128.store(Q + o, m);
+      } else {
+        v128.store(P + o, v128.div<T>(v, v128.mul<T>(l, l)));
+        const r = v128.div<T>(one, l);
+        v128.store(Q + o, M != 0 ? v128.mul<T>(m, r) : r);
+      }
+    }
+    for (; o < bytes; o += e) ratioEntry<T>(V + o, M != 0 ? M + o : 0, L + o, P + o, Q != 0 ? Q + o : 0, beta, eps);
+    return;
+  }
+  for (let o: usize = 0; o < bytes; o += e) ratioEntry<T>(V + o, M != 0 ? M + o : 0, L + o, P + o, Q != 0 ? Q + o : 0, beta, eps);
+}
+
+/** One entry of formRatios, at the given addresses (m = 0 / q = 0: no mask / no Q). */
+// @ts-ignore: decorator
+@inline
+function ratioEntry<T>(v: usize, m: usize, l: usize, p: usize, q: usize, beta: f64, eps: T): void {
+  let x = load<T>(l);
+  if (beta < 2) x = max<T>(x, eps);
+  const w: T = m != 0 ? load<T>(m) : <T>1;
+  const vt: T = m != 0 ? w * load<T>(v) : load<T>(v);
+  if (beta == 2) {
+    store<T>(p, vt);
+    store<T>(q, m != 0 ? w * x : x);
+  } else if (beta == 1) {
+    store<T>(p, vt / x);
+    if (q != 0) store<T>(q, w);
+  } else if (beta == 0) {
+    store<T>(p, vt / (x * x));
+    const r: T = <T>1 / x;
+    store<T>(q, m != 0 ? w * r : r);
+  } else {
+    store<T>(p, vt * powT<T>(x, <T>(beta - 2)));
+    const r = powT<T>(x, <T>(beta - 1));
+    store<T>(q, m != 0 ? w * r : r);
+  }
+}
+
+/**
+ * den (R×N) with den[r][j] = Σ_i A[i][r] (i ascending) for every j: Wᵀ·1, the H denominator of KL without a
+ * mask (§2). A is K×R.
+ */
+export function columnSums<T>(A: usize, K: i32, R: i32, den: usize, N: i32): void {
+  const e = sizeof<T>();
+  for (let r = 0; r < R; r++) {
+    let s: T = <T>0;
+    for (let i = 0; i < K; i++) s += load<T>(A + (<usize>i * <usize>R + <usize>r) * e);
+    const row = den + <usize>r * <usize>N * e;
+    for (let j = 0; j < N; j++) store<T>(row + <usize>j * e, s);
+  }
+}
+
+/**
+ * den (K×R) with den[i][r] = Σ_j B[r][j] (j ascending) for every i: 1·Hᵀ, the W denominator of KL without a
+ * mask (§2). B is R×N. The sums go into den's first row, which is then copied to the others.
+ */
+export function rowSums<T>(B: usize, R: i32, N: i32, den: usize, K: i32): void {
+  const e = sizeof<T>();
+  for (let r = 0; r < R; r++) {
+    const row = B + <usize>r * <usize>N * e;
+    let s: T = <T>0;
+    for (let j = 0; j < N; j++) s += load<T>(row + <usize>j * e);
+    store<T>(den + <usize>r * e, s);
+  }
+  const rowBytes = <usize>R * e;
+  for (let i = 1; i < K; i++) memory.copy(den + <usize>i * rowBytes, den, rowBytes);
+}
+
+/**
+ * The HALS sweep over the rows of X (R×N) in V ≈ A·X (§5), used for H: G (R×R) = AᵀA + l2·I, B (R×N) = AᵀV
+ * unpenalised (l1 is subtracted on the fly: −(B − l1), the bits of the reference's stored B − l1). For
+ * k = 0 … R−1 with G[k][k] > 0, for every j: g = −(B[k][j] − l1) + G[k][0]·X[0][j] + … (r ascending, rows < k
+ * already new), X[k][j] = max(0, X[k][j] − g / G[k][k]) (+0 for ≤ 0 and NaN). change = X_new − X_old (0 on
+ * skipped rows). Within a row the entries are independent: f64x2 / f32x4 lanes over j, each in the scalar order.
+ */
+export function halsSweepRows<T>(X: usize, G: usize, B: usize, change: usize, R: i32, N: i32, l1: T): void {
+  const e = sizeof<T>();
+  const rowBytes = <usize>N * e;
+  const vec = vectorBytes<T>(<usize>N);
+  const zero = vsplatValue<T>(<T>0);
+  const v1 = vsplatValue<T>(l1);
+  for (let k = 0; k < R; k++) {
+    const Gk = G + <usize>k * <usize>R * e;
+    const xk = X + <usize>k * rowBytes;
+    const bk = B + <usize>k * rowBytes;
+    const ck = change + <usize>k * rowBytes;
+    const a = load<T>(Gk + <usize>k * e);
+    if (!(a > 0)) {
+      memory.fill(ck, 0, rowBytes);
+      continue;
+    }
+    const va = vsplatValue<T>(a);
+    let o: usize = 0;
+    for (; o < vec; o += 16) {
+      let g = v128.neg<T>(v128.sub<T>(v128.load(bk + o), v1));
+      for (let r = 0; r < R; r++) {
+        g = v128.add<T>(g, v128.mul<T>(vsplatValue<T>(load<T>(Gk + <usize>r * e)), v128.load(X + <usize>r * rowBytes + o)));
+      }
+      const x = v128.load(xk + o);
+      const xn = v128.pmax<T>(zero, v128.sub<T>(x, v128.div<T>(g, va)));
+      v128.store(xk + o, xn);
+      v128.store(ck + o, v128.sub<T>(xn, x));
+    }
+    for (; o < rowBytes; o += e) {
+      let g: T = -(load<T>(bk + o) - l1);
+      for (let r = 0; r < R; r++) g = g + load<T>(Gk + <usize>r * e) * load<T>(X + <usize>r * rowBytes + o);
+      const x = load<T>(xk + o);
+      const t: T = x - g / a;
+      const xn: T = t > 0 ? t : <T>0;
+      store<T>(xk + o, xn);
+      store<T>(ck + o, xn - x);
+    }
+  }
+}
+
+/**
+ * The HALS sweep over the columns of W (K×R) in V ≈ W·H (§5, the transposed problem): G (R×R) = HHᵀ + l2·I,
+ * B (K×R) = VHᵀ unpenalised. For k = 0 … R−1 not fixed (`fixed`: R bytes, or 0) with G[k][k] > 0, for every i:
+ * g = −(B[i][k] − l1) + W[i][0]·G[0][k] + … (r ascending), W[i][k] = max(0, W[i][k] − g / G[k][k]).
+ * change = W_new − W_old (0 in skipped columns). Columns are strided: scalar.
+ */
+export function halsSweepColumns<T>(W: usize, G: usize, B: usize, change: usize, K: i32, R: i32, l1: T, fixed: usize): void {
+  const e = sizeof<T>();
+  const rowBytes = <usize>R * e;
+  for (let k = 0; k < R; k++) {
+    const a = load<T>(G + (<usize>k * <usize>R + <usize>k) * e);
+    const skip = (fixed != 0 && load<u8>(fixed + <usize>k) != 0) || !(a > 0);
+    for (let i = 0; i < K; i++) {
+      const wi = W + <usize>i * rowBytes;
+      const at = <usize>k * e;
+      if (skip) {
+        store<T>(change + <usize>i * rowBytes + at, <T>0);
+        continue;
+      }
+      let g: T = -(load<T>(B + <usize>i * rowBytes + at) - l1);
+      for (let r = 0; r < R; r++) g = g + load<T>(wi + <usize>r * e) * load<T>(G + <usize>r * rowBytes + at);
+      const x = load<T>(wi + at);
+      const t: T = x - g / a;
+      const xn: T = t > 0 ? t : <T>0;
+      store<T>(wi + at, xn);
+      store<T>(change + <usize>i * rowBytes + at, xn - x);
+    }
+  }
+}
+
+/** d_β(v | l) of one entry (§1), l already floored; float64. */
+// @ts-ignore: decorator
+@inline
+function entryDivergence(v: f64, l: f64, beta: f64): f64 {
+  if (beta == 2) return 0.5 * (v - l) * (v - l);
+  if (beta == 1) return (v > 0 ? v * Math.log(v / l) : 0) - v + l;
+  if (beta == 0) return v / l - Math.log(v / l) - 1;
+  return (Math.pow(v, beta) + (beta - 1) * Math.pow(l, beta) - beta * v * Math.pow(l, beta - 1)) / (beta * (beta - 1));
+}
+
+/**
+ * D_β(V | Λ; M) = Σ m·d_β(v | Λ̂) over `count` entries (§1), in row-major order and float64 (entries of T are
+ * widened): Λ̂ = max(Λ, eps) for β < 2 (eps as the fit rounds it), entries with m = 0 skipped, M = 0: no mask.
+ */
+export function divergenceSum<T>(V: usize, M: usize, L: usize, count: usize, beta: f64, eps: f64): f64 {
+  const e = sizeof<T>();
+  let sum: f64 = 0;
+  for (let o: usize = 0; o < count * e; o += e) {
+    const v = <f64>load<T>(V + o);
+    let l = <f64>load<T>(L + o);
+    if (beta < 2) l = max(l, eps);
+    if (M == 0) {
+      sum += entryDivergence(v, l, beta);
+    } else {
+      const m = <f64>load<T>(M + o);
+      if (m == 0) continue;
+      sum += m * entryDivergence(v, l, beta);
+    }
+  }
+  return sum;
+}
+
+/**
+ * Σ m·(0.5·e·e) over the residual E = V − W·H (`count` entries; M = 0: no mask, m = 0 skipped): the Euclidean
+ * D of the final factors from the residual finish forms anyway (§7), float64.
+ */
+export function residualDivergence<T>(E: usize, M: usize, count: usize): f64 {
+  const s = sizeof<T>();
+  let sum: f64 = 0;
+  for (let o: usize = 0; o < count * s; o += s) {
+    const e = <f64>load<T>(E + o);
+    if (M == 0) {
+      sum += 0.5 * e * e;
+    } else {
+      const m = <f64>load<T>(M + o);
+      if (m == 0) continue;
+      sum += m * (0.5 * e * e);
+    }
+  }
+  return sum;
+}
+
+/**
+ * The Euclidean D from products at hand (§7): max(0, ½(‖V‖² − 2⟨C, X⟩ + ⟨WᵀW, HHᵀ⟩)), C and X `count` entries
+ * (VHᵀ and W, or WᵀV and H), WtW and HHt R×R; float64 sums.
+ */
+export function euclideanFromProducts<T>(normV2: f64, C: usize, X: usize, count: usize, WtW: usize, HHt: usize, R: i32): f64 {
+  const e = sizeof<T>();
+  let cross: f64 = 0;
+  for (let o: usize = 0; o < count * e; o += e) cross += <f64>load<T>(C + o) * <f64>load<T>(X + o);
+  let quad: f64 = 0;
+  const rr = <usize>R * <usize>R * e;
+  for (let o: usize = 0; o < rr; o += e) quad += <f64>load<T>(WtW + o) * <f64>load<T>(HHt + o);
+  return max(0.0, 0.5 * (normV2 - 2 * cross + quad));
+}
+
+/** l1·ΣX + ½·l2·ΣX² over `count` entries (§1), each part only when its weight is > 0; float64. */
+export function penaltySum<T>(X: usize, count: usize, l1: f64, l2: f64): f64 {
+  if (!(l1 > 0) && !(l2 > 0)) return 0;
+  const e = sizeof<T>();
+  let s1: f64 = 0, s2: f64 = 0;
+  for (let o: usize = 0; o < count * e; o += e) {
+    const x = <f64>load<T>(X + o);
+    s1 += x;
+    s2 += x * x;
+  }
+  let p: f64 = 0;
+  if (l1 > 0) p += l1 * s1;
+  if (l2 > 0) p += 0.5 * l2 * s2;
+  return p;
+}
+
+/** Σ x² over `count` entries in float64, row-major order (‖V‖²_F for the Euclidean checkpoints). */
+export function sumSquares<T>(V: usize, count: usize): f64 {
+  const e = sizeof<T>();
+  let s: f64 = 0;
+  for (let o: usize = 0; o < count * e; o += e) {
+    const v = <f64>load<T>(V + o);
+    s += v * v;
+  }
+  return s;
+}
+
+/** Normalisation kinds (KernelNormalize): none, max, l1, l2. */
+export const NORMALIZE_NONE: i32 = 0;
+export const NORMALIZE_MAX: i32 = 1;
+export const NORMALIZE_L1: i32 = 2;
+export const NORMALIZE_L2: i32 = 3;
+
+/**
+ * Normalises the learned components (§8): for each column r of W (K×R) not fixed (`fixed`: R bytes, or 0), with
+ * s its maximum (kind 1), sum (2) or Euclidean norm (3), i = 0 … K−1: if s > 0, W[:, r] /= s and H[r, :] *= s
+ * (H R×N). The maximum is taken in T (the seed's normalizeMax, bit for bit); the sums in float64, s then rounded
+ * to T. The caller skips this when a factor is not updated.
+ */
+export function normalizeColumns<T>(W: usize, H: usize, K: i32, N: i32, R: i32, kind: i32, fixed: usize): void {
+  if (kind == NORMALIZE_NONE) return;
+  const e = sizeof<T>();
+  for (let r = 0; r < R; r++) {
+    if (fixed != 0 && load<u8>(fixed + <usize>r) != 0) continue;
+    let s: T;
+    if (kind == NORMALIZE_MAX) {
+      s = load<T>(W + <usize>r * e);
+      for (let k = 1; k < K; k++) s = max(s, load<T>(W + (<usize>k * <usize>R + <usize>r) * e));
+    } else {
+      let acc: f64 = 0;
+      for (let k = 0; k < K; k++) {
+        const w = <f64>load<T>(W + (<usize>k * <usize>R + <usize>r) * e);
+        acc += kind == NORMALIZE_L1 ? w : w * w;
+      }
+      s = <T>(kind == NORMALIZE_L2 ? Math.sqrt(acc) : acc);
+    }
+    if (!(s > 0)) continue;
+    for (let k = 0; k < K; k++) {
+      const p = W + (<usize>k * <usize>R + <usize>r) * e;
+      store<T>(p, load<T>(p) / s);
+    }
+    const row = H + <usize>r * <usize>N * e;
+    for (let j = 0; j < N; j++) {
+      const p = row + <usize>j * e;
+      store<T>(p, load<T>(p) * s);
+    }
+  }
+}

@@ -1,0 +1,348 @@
+// The per-entry and sweep kernels of docs/algorithms.md: the MU step of every β with penalties and fixed columns
+// (§2, §4), the ratios P and Q of the ratio form and the KL denominators (§2), the HALS sweeps (§5), the parts of
+// the objective (§1, §7) and the normalisation (§8). Parallel to assembly/updates.ts: same names, same order, and
+// every per-entry expression written exactly as the spec writes it (the build has -ffp-contract=off, so a·b + c
+// rounds twice, as in test/reference/). Sums may be taken in any order; everything else is fixed.
+//
+// Every matrix is row-major and dense. T is the fit's element type (double or float); objectives are summed in
+// double either way.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+
+namespace nmf {
+
+// The normalisation finish applies (KernelNormalize in src/contract.ts).
+enum class Normalize { None, Max, L1, L2 };
+
+// γ(β), the MM exponent of Févotte & Idier (2011), in float64.
+inline double mmExponent(double beta) {
+  if (beta < 1) return 1 / (2 - beta);
+  if (beta > 2) return 1 / (beta - 1);
+  return 1;
+}
+
+// The β values with formulas of their own (§1, §2); every other β takes the general one.
+enum class BetaKind { Euclidean, KL, IS, General };
+
+inline BetaKind betaKind(double beta) {
+  if (beta == 2) return BetaKind::Euclidean;
+  if (beta == 1) return BetaKind::KL;
+  if (beta == 0) return BetaKind::IS;
+  return BetaKind::General;
+}
+
+// The MU step of X (rows×cols) in place, with change ← X_new − X_old (§2):
+//   q = num / (((den + l1) + l2·x) + eps);  q = q^γ when γ ≠ 1;  x = x·q
+// Columns c with fixed[c] ≠ 0 (fixed may be null) are left alone, with change 0 (§4). Without penalties, γ and
+// fixed columns the step is the seed's x·(num / (den + eps)), which the general expression equals bit for bit
+// (den + 0 = den, 0·x = 0); that case takes a loop of its own only for speed.
+template <typename T>
+void updateMu(T* X, const T* num, const T* den, T* change, std::size_t rows, std::size_t cols, T eps, T l1, T l2,
+              double gamma, const std::uint8_t* fixed) {
+  if (fixed == nullptr && l1 == 0 && l2 == 0 && gamma == 1) {
+    const std::size_t count = rows * cols;
+    for (std::size_t k = 0; k < count; ++k) {
+      const T x = X[k];
+      const T xn = x * (num[k] / (den[k] + eps));
+      X[k] = xn;
+      change[k] = xn - x;
+    }
+    return;
+  }
+  const T g = static_cast<T>(gamma);
+  for (std::size_t i = 0; i < rows; ++i) {
+    for (std::size_t c = 0; c < cols; ++c) {
+      const std::size_t k = i * cols + c;
+      if (fixed != nullptr && fixed[c] != 0) {
+        change[k] = 0;
+        continue;
+      }
+      const T x = X[k];
+      T q = num[k] / (((den[k] + l1) + l2 * x) + eps);
+      if (gamma != 1) q = std::pow(q, g);
+      const T xn = x * q;
+      X[k] = xn;
+      change[k] = xn - x;
+    }
+  }
+}
+
+// KL with an L2 penalty (β = 1, l2 > 0): the exact MM step, the positive root of l2·x'² + b·x' − num·x = 0,
+// written without cancellation (§2):
+//   b = (den + l1) + eps;  q = (2·num) / (b + sqrt(b·b + 4·l2·x·num));  x = x·q
+// with 4·l2·x·num evaluated left to right. Fixed columns and change as in updateMu.
+template <typename T>
+void updateMuKlL2(T* X, const T* num, const T* den, T* change, std::size_t rows, std::size_t cols, T eps, T l1,
+                  T l2, const std::uint8_t* fixed) {
+  for (std::size_t i = 0; i < rows; ++i) {
+    for (std::size_t c = 0; c < cols; ++c) {
+      const std::size_t k = i * cols + c;
+      if (fixed != nullptr && fixed[c] != 0) {
+        change[k] = 0;
+        continue;
+      }
+      const T x = X[k];
+      const T b = (den[k] + l1) + eps;
+      const T q = (T(2) * num[k]) / (b + std::sqrt(b * b + T(4) * l2 * x * num[k]));
+      const T xn = x * q;
+      X[k] = xn;
+      change[k] = xn - x;
+    }
+  }
+}
+
+namespace detail {
+
+// One ratio-form entry (§2): from m (the mask, 1 without one), v = V_ij and λ = Λ_ij, writes P and (for β ≠ 1)
+// Q. ṽ = m·v is formed here rather than stored (the same bits as precomputing it).
+template <typename T, BetaKind Kind, bool Masked>
+void formRatiosOf(const T* V, const T* mask, const T* L, T* P, T* Q, std::size_t count, T eps, T betaMinus2,
+                  T betaMinus1) {
+  for (std::size_t k = 0; k < count; ++k) {
+    const T m = Masked ? mask[k] : T(1);
+    const T v = Masked ? m * V[k] : V[k];
+    const T lambda = L[k];
+    if constexpr (Kind == BetaKind::Euclidean) {
+      P[k] = v;
+      Q[k] = Masked ? m * lambda : lambda;
+    } else {
+      // Λ̂ = max(Λ, eps) wherever a negative power of Λ is taken (β < 2); NaN stays NaN, as Math.max keeps it.
+      const T l = lambda < eps ? eps : lambda;
+      if constexpr (Kind == BetaKind::KL) {
+        P[k] = v / l;
+      } else if constexpr (Kind == BetaKind::IS) {
+        P[k] = v / (l * l);
+        Q[k] = Masked ? m * (T(1) / l) : T(1) / l;
+      } else {
+        // β > 2 takes no floor.
+        const T lg = betaMinus2 < 0 ? l : lambda;
+        P[k] = v * std::pow(lg, betaMinus2);
+        Q[k] = Masked ? m * std::pow(lg, betaMinus1) : std::pow(lg, betaMinus1);
+      }
+    }
+  }
+}
+
+template <typename T, BetaKind Kind>
+void formRatiosKind(const T* V, const T* mask, const T* L, T* P, T* Q, std::size_t count, T eps, T betaMinus2,
+                    T betaMinus1) {
+  if (mask != nullptr) formRatiosOf<T, Kind, true>(V, mask, L, P, Q, count, eps, betaMinus2, betaMinus1);
+  else formRatiosOf<T, Kind, false>(V, mask, L, P, Q, count, eps, betaMinus2, betaMinus1);
+}
+
+}  // namespace detail
+
+// P and Q of the ratio form (§2), entry by entry, from V, the mask (null: none) and Λ = W·H (L). P may be L
+// itself (each entry of Λ is read before P's is written; the fit keeps Λ and P in one K×N buffer, since Λ is not
+// needed once P and Q are formed). Q is not written for β = 1: it is the mask itself (the caller multiplies by
+// the mask), or all ones without one (the caller takes columnSums / rowSums instead).
+//   β = 2 (masked): P = ṽ, Q = m·λ;  β = 1: P = ṽ/l;  β = 0: P = ṽ/(l·l), Q = m·(1/l);
+//   other: P = ṽ·l^(β−2), Q = m·l^(β−1);   l = max(λ, eps) for β < 2, λ otherwise.
+template <typename T>
+void formRatios(const T* V, const T* mask, const T* L, T* P, T* Q, std::size_t count, double beta, T eps) {
+  const T bm2 = static_cast<T>(beta - 2);
+  const T bm1 = static_cast<T>(beta - 1);
+  switch (betaKind(beta)) {
+    case BetaKind::Euclidean: detail::formRatiosKind<T, BetaKind::Euclidean>(V, mask, L, P, Q, count, eps, bm2, bm1); break;
+    case BetaKind::KL: detail::formRatiosKind<T, BetaKind::KL>(V, mask, L, P, Q, count, eps, bm2, bm1); break;
+    case BetaKind::IS: detail::formRatiosKind<T, BetaKind::IS>(V, mask, L, P, Q, count, eps, bm2, bm1); break;
+    case BetaKind::General: detail::formRatiosKind<T, BetaKind::General>(V, mask, L, P, Q, count, eps, bm2, bm1); break;
+  }
+}
+
+// The KL denominator of the H update without a mask (Q ≡ 1): den_H[k][j] = Σ_i A[i][k] for every j, A K×R,
+// den R×N. The sums are gathered in den's first column, then spread along each row.
+template <typename T>
+void columnSums(const T* A, std::size_t K, std::size_t R, T* den, std::size_t N) {
+  for (std::size_t k = 0; k < R; ++k) den[k * N] = 0;
+  for (std::size_t i = 0; i < K; ++i) {
+    for (std::size_t k = 0; k < R; ++k) den[k * N] = den[k * N] + A[i * R + k];
+  }
+  for (std::size_t k = 0; k < R; ++k) std::fill(den + k * N + 1, den + (k + 1) * N, den[k * N]);
+}
+
+// The KL denominator of the W update without a mask: den_W[i][k] = Σ_j X[k][j] for every i, X R×N, den K×R.
+// The sums are formed in den's first row, then copied to the others.
+template <typename T>
+void rowSums(const T* X, std::size_t R, std::size_t N, T* den, std::size_t K) {
+  for (std::size_t k = 0; k < R; ++k) {
+    const T* x = X + k * N;
+    T s = 0;
+    for (std::size_t j = 0; j < N; ++j) s = s + x[j];
+    den[k] = s;
+  }
+  for (std::size_t i = 1; i < K; ++i) std::copy(den, den + R, den + i * R);
+}
+
+// One HALS sweep over the rows of X (R×N) in V ≈ A·X (§5), in place, with change ← X_new − X_old. G (R×R) is
+// AᵀA + l2·I, B (R×N) is AᵀV unpenalised (l1 is subtracted on the fly: the bits of the reference's stored
+// B − l1). For k = 0 … R−1 with G[k][k] > 0, for every j:
+//   g = −(B[k][j] − l1);  g = g + G[k][r]·X[r][j] for r ascending;  X[k][j] = max(0, X[k][j] − g/G[k][k])
+// with rows < k already updated. `g` is a scratch row of N: the sums of all j of row k run side by side (r
+// outermost), which keeps each entry's order of operations and lets the loop over j vectorise.
+template <typename T>
+void halsSweepRows(T* X, const T* G, const T* B, T* change, std::size_t R, std::size_t N, T l1, T* g) {
+  for (std::size_t k = 0; k < R; ++k) {
+    T* x = X + k * N;
+    T* d = change + k * N;
+    const T a = G[k * R + k];
+    if (!(a > 0)) {
+      std::fill(d, d + N, T(0));
+      continue;
+    }
+    const T* b = B + k * N;
+    for (std::size_t j = 0; j < N; ++j) g[j] = -(b[j] - l1);
+    for (std::size_t r = 0; r < R; ++r) {
+      const T grk = G[k * R + r];
+      const T* xr = X + r * N;
+      for (std::size_t j = 0; j < N; ++j) g[j] = g[j] + grk * xr[j];
+    }
+    for (std::size_t j = 0; j < N; ++j) {
+      const T old = x[j];
+      const T next = old - g[j] / a;
+      // A comparison, not a signed max: ≤ 0 (and NaN) gives +0.
+      const T xn = next > 0 ? next : T(0);
+      x[j] = xn;
+      d[j] = xn - old;
+    }
+  }
+}
+
+// The HALS sweep over the columns of W (K×R) in Vᵀ ≈ Hᵀ·Wᵀ (§5), in place, with change ← W_new − W_old. G (R×R)
+// is HHᵀ + l2·I, B (K×R) is VHᵀ unpenalised. For k = 0 … R−1 not fixed (fixed may be null) with G[k][k] > 0, for
+// every row i:
+//   g = −(B[i][k] − l1);  g = g + W[i][r]·G[r][k] for r ascending;  W[i][k] = max(0, W[i][k] − g/G[k][k])
+// G is exactly symmetric (mirrored), so G[r][k] is read as G[k][r], along a row.
+template <typename T>
+void halsSweepColumns(T* W, const T* G, const T* B, T* change, std::size_t K, std::size_t R, T l1,
+                      const std::uint8_t* fixed) {
+  for (std::size_t k = 0; k < R; ++k) {
+    const T a = G[k * R + k];
+    if ((fixed != nullptr && fixed[k] != 0) || !(a > 0)) {
+      for (std::size_t i = 0; i < K; ++i) change[i * R + k] = 0;
+      continue;
+    }
+    const T* gk = G + k * R;
+    for (std::size_t i = 0; i < K; ++i) {
+      T* w = W + i * R;
+      T g = -(B[i * R + k] - l1);
+      for (std::size_t r = 0; r < R; ++r) g = g + w[r] * gk[r];
+      const T old = w[k];
+      const T next = old - g / a;
+      const T xn = next > 0 ? next : T(0);
+      w[k] = xn;
+      change[i * R + k] = xn - old;
+    }
+  }
+}
+
+// d_β(v | λ) for one entry, λ already floored (§1), in float64.
+inline double entryDivergence(double v, double lambda, BetaKind kind, double beta) {
+  switch (kind) {
+    case BetaKind::Euclidean: return 0.5 * (v - lambda) * (v - lambda);
+    case BetaKind::KL: return (v > 0 ? v * std::log(v / lambda) : 0.0) - v + lambda;
+    case BetaKind::IS: return v / lambda - std::log(v / lambda) - 1;
+    case BetaKind::General: break;
+  }
+  return (std::pow(v, beta) + (beta - 1) * std::pow(lambda, beta) - beta * v * std::pow(lambda, beta - 1)) /
+         (beta * (beta - 1));
+}
+
+// D_β(V | Λ; M) = Σ m·d_β(v | λ̂) over `count` entries (§1), λ̂ = max(λ, eps) for β < 2; entries with m = 0 are
+// skipped (mask null: m = 1). Summed in float64.
+template <typename T>
+double divergenceSum(const T* V, const T* mask, const T* lambda, std::size_t count, double beta, double eps) {
+  const BetaKind kind = betaKind(beta);
+  const bool floor = beta < 2;
+  double sum = 0.0;
+  for (std::size_t k = 0; k < count; ++k) {
+    double m = 1.0;
+    if (mask != nullptr) {
+      m = static_cast<double>(mask[k]);
+      if (m == 0) continue;
+    }
+    const double l = static_cast<double>(lambda[k]);
+    const double d = entryDivergence(static_cast<double>(V[k]), floor && l < eps ? eps : l, kind, beta);
+    sum += mask != nullptr ? m * d : d;
+  }
+  return sum;
+}
+
+// The Euclidean data term without a mask from products at hand (§7):
+//   D = max(0, ½·(‖V‖² − 2·⟨C, X⟩ + ⟨WᵀW, HHᵀ⟩))
+// with (C, X) = (VHᵀ, W) or (WᵀV, H) (`count` entries) and the two R×R Grams. Summed in float64. A NaN stays
+// NaN.
+template <typename T>
+double euclideanFromProducts(double normV2, const T* C, const T* X, std::size_t count, const T* WtW, const T* HHt,
+                             std::size_t R) {
+  const std::size_t rr = R * R;
+  double cross = 0.0;
+  for (std::size_t k = 0; k < count; ++k) cross += static_cast<double>(C[k]) * static_cast<double>(X[k]);
+  double quad = 0.0;
+  for (std::size_t k = 0; k < rr; ++k) quad += static_cast<double>(WtW[k]) * static_cast<double>(HHt[k]);
+  const double d = 0.5 * (normV2 - 2 * cross + quad);
+  return d < 0 ? 0.0 : d;
+}
+
+// l1·ΣX + ½·l2·ΣX² over `count` entries (X ≥ 0, so ΣX is ‖X‖₁), each sum taken only when its weight is > 0.
+// Summed in float64.
+template <typename T>
+double penaltySum(const T* X, std::size_t count, double l1, double l2) {
+  double s1 = 0.0;
+  double s2 = 0.0;
+  if (l1 > 0) {
+    for (std::size_t k = 0; k < count; ++k) s1 += static_cast<double>(X[k]);
+  }
+  if (l2 > 0) {
+    for (std::size_t k = 0; k < count; ++k) {
+      const double x = static_cast<double>(X[k]);
+      s2 += x * x;
+    }
+  }
+  return l1 * s1 + 0.5 * l2 * s2;
+}
+
+// Σ x² over `count` entries, in float64 (‖V‖²_F for the Euclidean checkpoints).
+template <typename T>
+double sumSquares(const T* X, std::size_t count) {
+  double s = 0.0;
+  for (std::size_t k = 0; k < count; ++k) {
+    const double x = static_cast<double>(X[k]);
+    s += x * x;
+  }
+  return s;
+}
+
+// Normalisation (§8): for each column r of W (K×R) not fixed (fixed may be null), s = its largest entry (Max), its
+// sum (L1) or √(Σ w²) (L2), i ascending; if s > 0, W[:, r] /= s and H[r, :] *= s. The caller passes only fits
+// whose W and H are both learned. Max is the seed's loop (starting from the first entry); L1 and L2 sum in
+// float64.
+template <typename T>
+void normalizeColumns(T* W, T* H, std::size_t K, std::size_t N, std::size_t R, Normalize kind,
+                      const std::uint8_t* fixed) {
+  if (kind == Normalize::None) return;
+  for (std::size_t r = 0; r < R; ++r) {
+    if (fixed != nullptr && fixed[r] != 0) continue;
+    T s;
+    if (kind == Normalize::Max) {
+      s = W[r];
+      for (std::size_t i = 1; i < K; ++i) s = std::max(s, W[i * R + r]);
+    } else {
+      double sum = 0.0;
+      for (std::size_t i = 0; i < K; ++i) {
+        const double w = static_cast<double>(W[i * R + r]);
+        sum += kind == Normalize::L1 ? w : w * w;
+      }
+      s = static_cast<T>(kind == Normalize::L2 ? std::sqrt(sum) : sum);
+    }
+    if (!(s > 0)) continue;
+    for (std::size_t i = 0; i < K; ++i) W[i * R + r] = W[i * R + r] / s;
+    for (std::size_t j = 0; j < N; ++j) H[r * N + j] = H[r * N + j] * s;
+  }
+}
+
+}  // namespace nmf
