@@ -18,8 +18,8 @@ import {
 } from './products';
 import { largestSingularValueFromGram, residualSpectralNorm, scaleOf } from './spectral';
 import {
-  columnSums, divergenceSum, euclideanFromProducts, formRatios, halsSweepColumns, halsSweepRows, mmExponent,
-  normalizeColumns, penaltySum, residualDivergence, rowSums, sumSquares, updateMu, updateMuKlL2,
+  columnSums, divergenceSum, euclideanFromProducts, formRatios, halsSweepColumns, halsSweepRows, maskResidual,
+  mmExponent, normalizeColumns, penaltySum, residualDivergence, rowSums, sumSquares, updateMu, updateMuKlL2,
 } from './updates';
 
 /** Iterations one `run` call may be asked for: the size of the change-norm and objective arrays in the arena. */
@@ -695,6 +695,8 @@ function finishOf<T>(fit: usize, kind: i32, work: usize, m: i32): f64 {
     formResidual<T>(V, W, H, ptr(fit, P_H_OLD), K, N, R);
     if (beta == 2) D = residualDivergence<T>(V, maskOf(fit), count);
     store<f64>(fit + H_OBJECTIVE, D + penalties<T>(fit));
+    const M = maskOf(fit);
+    if (M != 0) maskResidual<T>(V, M, count);
     store<f64>(fit + H_FROBENIUS, frobenius<T>(V, count));
     setFlag(fit, FLAG_FINISHED, true);
   }

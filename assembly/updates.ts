@@ -429,6 +429,15 @@ export const NORMALIZE_L1: i32 = 2;
 export const NORMALIZE_L2: i32 = 3;
 
 /**
+ * E ← M ⊙ E: with a mask, the error norms measure the residual where V was observed (weighted by M), as the
+ * objective does; the entries the mask leaves out (0) are the imputed ones and carry no error.
+ */
+export function maskResidual<T>(E: usize, M: usize, count: usize): void {
+  const s = sizeof<T>();
+  for (let o: usize = 0; o < count * s; o += s) store<T>(E + o, load<T>(E + o) * load<T>(M + o));
+}
+
+/**
  * Normalises the learned components (§8): for each column r of W (K×R) not fixed (`fixed`: R bytes, or 0), with
  * s its maximum (kind 1), sum (2) or Euclidean norm (3), i = 0 … K−1: if s > 0, W[:, r] /= s and H[r, :] *= s
  * (H R×N). The maximum is taken in T (the seed's normalizeMax, bit for bit); the sums in float64, s then rounded

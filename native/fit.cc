@@ -500,6 +500,7 @@ class FitOf final : public Fit {
       const double squares = formResidual(V_.data(), W_.data(), H_.data(), dH_.data(), K_, N_, R_);
       if (!ratio_) d = 0.5 * squares;
       objective_ = d + penalties();
+      if (const T* M = maskData()) maskResidual(V_.data(), M, K_ * N_);
       frobenius_ = frobenius(V_.data(), K_ * N_);
       residualFormed_ = true;
     }

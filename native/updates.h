@@ -40,6 +40,30 @@ inline BetaKind betaKind(double beta) {
 // Columns c with fixed[c] ≠ 0 (fixed may be null) are left alone, with change 0 (§4). Without penalties, γ and
 // fixed columns the step is the seed's x·(num / (den + eps)), which the general expression equals bit for bit
 // (den + 0 = den, 0·x = 0); that case takes a loop of its own only for speed.
+namespace detail {
+
+// The loop both MU steps share: x ← step(x, num, den) for every entry whose column is not fixed, change ← x_new − x
+// (0 for fixed columns).
+template <typename T, typename Step>
+void updateEntries(T* X, const T* num, const T* den, T* change, std::size_t rows, std::size_t cols,
+                   const std::uint8_t* fixed, Step step) {
+  for (std::size_t i = 0; i < rows; ++i) {
+    for (std::size_t c = 0; c < cols; ++c) {
+      const std::size_t k = i * cols + c;
+      if (fixed != nullptr && fixed[c] != 0) {
+        change[k] = 0;
+        continue;
+      }
+      const T x = X[k];
+      const T xn = step(x, num[k], den[k]);
+      X[k] = xn;
+      change[k] = xn - x;
+    }
+  }
+}
+
+}  // namespace detail
+
 template <typename T>
 void updateMu(T* X, const T* num, const T* den, T* change, std::size_t rows, std::size_t cols, T eps, T l1, T l2,
               double gamma, const std::uint8_t* fixed) {
@@ -54,21 +78,11 @@ void updateMu(T* X, const T* num, const T* den, T* change, std::size_t rows, std
     return;
   }
   const T g = static_cast<T>(gamma);
-  for (std::size_t i = 0; i < rows; ++i) {
-    for (std::size_t c = 0; c < cols; ++c) {
-      const std::size_t k = i * cols + c;
-      if (fixed != nullptr && fixed[c] != 0) {
-        change[k] = 0;
-        continue;
-      }
-      const T x = X[k];
-      T q = num[k] / (((den[k] + l1) + l2 * x) + eps);
-      if (gamma != 1) q = std::pow(q, g);
-      const T xn = x * q;
-      X[k] = xn;
-      change[k] = xn - x;
-    }
-  }
+  detail::updateEntries(X, num, den, change, rows, cols, fixed, [=](T x, T n, T d) {
+    T q = n / (((d + l1) + l2 * x) + eps);
+    if (gamma != 1) q = std::pow(q, g);
+    return x * q;
+  });
 }
 
 // KL with an L2 penalty (β = 1, l2 > 0): the exact MM step, the positive root of l2·x'² + b·x' − num·x = 0,
@@ -78,21 +92,11 @@ void updateMu(T* X, const T* num, const T* den, T* change, std::size_t rows, std
 template <typename T>
 void updateMuKlL2(T* X, const T* num, const T* den, T* change, std::size_t rows, std::size_t cols, T eps, T l1,
                   T l2, const std::uint8_t* fixed) {
-  for (std::size_t i = 0; i < rows; ++i) {
-    for (std::size_t c = 0; c < cols; ++c) {
-      const std::size_t k = i * cols + c;
-      if (fixed != nullptr && fixed[c] != 0) {
-        change[k] = 0;
-        continue;
-      }
-      const T x = X[k];
-      const T b = (den[k] + l1) + eps;
-      const T q = (T(2) * num[k]) / (b + std::sqrt(b * b + T(4) * l2 * x * num[k]));
-      const T xn = x * q;
-      X[k] = xn;
-      change[k] = xn - x;
-    }
-  }
+  detail::updateEntries(X, num, den, change, rows, cols, fixed, [=](T x, T n, T d) {
+    const T b = (d + l1) + eps;
+    const T q = (T(2) * n) / (b + std::sqrt(b * b + T(4) * l2 * x * n));
+    return x * q;
+  });
 }
 
 namespace detail {
@@ -315,6 +319,13 @@ double sumSquares(const T* X, std::size_t count) {
     s += x * x;
   }
   return s;
+}
+
+// E ← M ⊙ E: with a mask, the error norms measure the residual where V was observed (weighted by M), as the
+// objective does; the entries the mask leaves out (0) are the imputed ones and carry no error.
+template <typename T>
+void maskResidual(T* E, const T* M, std::size_t count) {
+  for (std::size_t k = 0; k < count; ++k) E[k] = E[k] * M[k];
 }
 
 // Normalisation (§8): for each column r of W (K×R) not fixed (fixed may be null), s = its largest entry (Max), its

@@ -90,6 +90,6 @@ if (!maps.includes('libasan')) { console.error('asan.sh: the ASan runtime is not
 console.log('asan.sh: loaded ' + process.env.NMFKIT_PREBUILD + '/build/Release/nmfkit.node with ' + info.native.blas.vendor + ' ' + info.native.blas.version);
 "
 
-tests=${NMFKIT_ASAN_TESTS:-"test/fixtures.test.ts test/behaviour.test.ts test/validation.test.ts test/async.test.ts test/hostile.test.ts test/faults.test.ts test/property.test.ts"}
+tests=${NMFKIT_ASAN_TESTS:-"test/fixtures.test.ts test/behaviour.test.ts test/validation.test.ts test/async.test.ts test/hostile.test.ts test/faults.test.ts test/property.test.ts test/algorithms.test.ts test/algorithm-kernels.test.ts"}
 # shellcheck disable=SC2086
 npx vitest run $tests

@@ -57,6 +57,29 @@ for (const [K, N, R] of [[1, 1, 1], [1, 9, 3], [9, 1, 2], [5, 7, 11], [33, 17, 4
     }
   }
 }
+// The algorithms beyond the seed (docs/algorithms.md): every loss, HALS, penalties, fixed factors, masks, stop
+// rules and normalisations, plain and fused kernels, both dtypes.
+{
+  const V = random(24, 18, 1);
+  const mask = { rows: 24, cols: 18, data: Float64Array.from(V.data, (_, k) => (k % 4 === 0 ? 0 : k % 3 === 0 ? 0.5 : 1)) };
+  const cases = [
+    { loss: 'kl' }, { loss: 'is' }, { loss: 0.5, l1H: 0.1 }, { loss: 3, l2W: 0.1 }, { loss: 'kl', l2H: 0.2 },
+    { mask }, { loss: 'kl', mask, fixedColumnsW: [1] }, { solver: 'hals', l1W: 0.1, l2H: 0.1 },
+    { solver: 'hals', updateW: false }, { updateH: false, normalize: 'l2' }, { fixedColumnsW: [0, 2], normalize: 'l1' },
+    { stop: 'objective', tol: 1e-4, errorEvery: 3 }, { loss: 'kl', stop: 'objective', tol: 1e-3 }, { restarts: 2, stop: 'none' },
+  ];
+  for (const extra of cases) {
+    for (const dtype of ['float64', 'float32']) {
+      const r = nmfSync(V, { rank: 4, seed: 7, maxIter: 15, dtype, backend, ...extra });
+      if (!(r.objective >= 0) || r.objectiveHistory.values.length < 2) throw new Error(`bad fit ${JSON.stringify(extra)}`);
+      fits++;
+    }
+  }
+  await nmf(V, { rank: 4, seed: 8, maxIter: 15, loss: 'kl', mask, backend });
+  expectError(() => nmfSync(V, { rank: 2, loss: 2 ** 31, maxIter: 3, backend }), /cannot be computed/);
+  fits += 2;
+}
+
 // Sparse data, all-zero rows and columns, an all-zero V, tiny and subnormal data.
 const sparse = random(20, 30);
 for (let i = 0; i < sparse.data.length; i++) if (i % 3 !== 0 || Math.floor(i / 30) === 4) sparse.data[i] = 0;

@@ -96,7 +96,7 @@ export interface KernelResult {
   readonly W: Float64Array;
   /** Final H, R×N (after normalisation when requested). */
   readonly H: Float64Array;
-  /** ‖V − W·H‖₂, the largest singular value of the residual. */
+  /** ‖V − W·H‖₂, the largest singular value of the residual (with a mask: of M ⊙ (V − W·H)). */
   readonly spectralError: number;
   /** ‖V − W·H‖_F. */
   readonly frobeniusError: number;

@@ -170,9 +170,12 @@ export interface NmfResult {
   readonly hChange: Float64Array;
   /** wChange of every executed iteration. */
   readonly wChange: Float64Array;
-  /** ‖V − W·H‖₂ (largest singular value of the residual; the seed's V_approx_err). */
+  /**
+   * ‖V − W·H‖₂ (largest singular value of the residual; the seed's V_approx_err). With a mask, both errors are of
+   * M ⊙ (V − W·H): the residual where V was observed, weighted by the mask.
+   */
   readonly spectralError: number;
-  /** ‖V − W·H‖_F. */
+  /** ‖V − W·H‖_F (with a mask: ‖M ⊙ (V − W·H)‖_F). */
   readonly frobeniusError: number;
   /** The objective (loss plus penalties, docs/algorithms.md §1) of the returned W and H. */
   readonly objective: number;

@@ -951,6 +951,49 @@ describe.runIf(backendAvailable('native'))('the native glue (native/addon.cc), c
     fails(() => fit.runAsync(1, out(), out(), 0), Error, /disposed/);
   });
 
+  it('the algorithm object (FitAlgorithm): junk, fields of the wrong type or out of range, throwing reads', () => {
+    const base = { beta: 2, solver: 'mu', l1W: 0, l2W: 0, l1H: 0, l2H: 0, updateW: true, updateH: true, stop: 'change', errorEvery: 1 };
+    const make = (algorithm: unknown): RawFit => new addon.Fit(...good(), 'float64', 'auto', 0, algorithm);
+    for (const [what, junk] of JUNK) named(catchError(() => make(junk())), /algorithm/, `algorithm ${what}`);
+    const bad: [unknown, typeof TypeError | typeof RangeError, RegExp][] = [
+      [{}, TypeError, /algorithm\.beta/],
+      [{ ...base, beta: NaN }, RangeError, /beta/],
+      [{ ...base, beta: '2' }, TypeError, /beta/],
+      [{ ...base, solver: 'cd' }, RangeError, /solver/],
+      [{ ...base, solver: 1 }, TypeError, /solver/],
+      [{ ...base, l1W: -1 }, RangeError, /l1W/],
+      [{ ...base, l2H: Infinity }, RangeError, /l2H/],
+      [{ ...base, updateW: 1 }, TypeError, /updateW/],
+      [{ ...base, updateW: false, updateH: false }, RangeError, /both be false/],
+      [{ ...base, fixedColumnsW: [0] }, TypeError, /fixedColumnsW/],
+      [{ ...base, fixedColumnsW: new Uint8Array(3) }, RangeError, /fixedColumnsW has length 3/],
+      [{ ...base, fixedColumnsW: new Uint8Array([0, 2]) }, RangeError, /0 or 1/],
+      [{ ...base, mask: new Float32Array(6) }, TypeError, /mask/],
+      [{ ...base, mask: new Float64Array(5) }, RangeError, /mask has length 5/],
+      [{ ...base, mask: new Float64Array([1, 1, 1, 1, 1, 1.5]) }, RangeError, /\[0, 1\]/],
+      [{ ...base, mask: new Float64Array([1, 1, 1, 1, 1, NaN]) }, RangeError, /\[0, 1\]/],
+      [{ ...base, solver: 'hals', beta: 1 }, RangeError, /hals/],
+      [{ ...base, solver: 'hals', mask: f64(6) }, RangeError, /hals/],
+      [{ ...base, stop: 'never' }, RangeError, /stop/],
+      [{ ...base, errorEvery: 0 }, RangeError, /errorEvery/],
+      [{ ...base, errorEvery: 1.5 }, RangeError, /errorEvery/],
+      [{ ...base, errorEvery: '1' }, TypeError, /errorEvery/],
+      [{ ...base, get beta(): number { throw new Error('getter'); } }, TypeError, /algorithm\.beta could not be read: getter/],
+      [new Proxy({}, { get: () => { throw new RangeError('trap'); } }), TypeError, /algorithm\.beta could not be read: trap/],
+    ];
+    for (const [algorithm, kind, message] of bad) fails(() => make(algorithm), kind, message);
+    // A getter that detaches the mask's buffer before the mask is read: its length check sees the detached array.
+    const mask = f64(6);
+    const detaching = { ...base, beta: 1, get stop(): string { structuredClone(mask.buffer, { transfer: [mask.buffer] }); return 'change'; }, mask };
+    fails(() => make(detaching), RangeError, /mask/);
+    // run's objective array: the wrong type, too short for offset + steps.
+    const fit = make(base);
+    fails(() => fit.run(2, f64(4), f64(4), 0, new Float32Array(4)), TypeError, /objective/);
+    fails(() => fit.run(4, f64(5), f64(5), 1, f64(4)), RangeError, /objective/);
+    expect(fit.run(2, f64(4), f64(4), 0, undefined)).toBeGreaterThan(0);
+    fit.dispose();
+  });
+
   it('a fit disposed or dropped while runAsync is pending finishes safely', async () => {
     for (let i = 0; i < 50; i++) {
       const fit = new addon.Fit(20, 30, 4, f64(600), f64(80), f64(120), 2 ** -23, 0);
