@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWasmBackend, compileWasmModule } from '../src/backends/wasm.js';
-import { nmfSync } from '../src/index.js';
+import { nmfSync, type NmfOptions } from '../src/index.js';
 import { Random } from '../src/random.js';
 import { startStaticServer, type StaticServer } from './browser/server.js';
 import { closeTo, loadFixtures, type Fixture } from './helpers.js';
@@ -47,6 +47,9 @@ interface PlainResult {
   wChange: number[];
   spectralError: number;
   frobeniusError: number;
+  objective: number;
+  objectiveHistory: number[];
+  restartObjectives: number[];
 }
 
 interface Failure {
@@ -274,6 +277,35 @@ describe.skipIf(!haveChromium && !inCI)('in a real browser (headless chromium)',
     expect(browser.W).toEqual(Array.from(node.W.data));
     expect(browser.H).toEqual(Array.from(node.H.data));
     expect(browser.spectralError).toBe(node.spectralError);
+    await page.close();
+  });
+
+  it('the algorithm options (losses, HALS, masks, penalties, fixed factors, restarts) give the bits Node gives, sync and in the Web Worker pool', async () => {
+    const page = await open();
+    await call(page, 'ready');
+    const f = fixtures.find((x) => x.name.startsWith('spectrogram'))!;
+    const { rows, cols } = f.input.V as { rows: number; cols: number };
+    const V = { rows, cols, data: Array.from((f.input.V as { data: ArrayLike<number> }).data, (x) => x + 1e-3) };
+    const mask = { rows, cols, data: V.data.map((_, k) => (k % 5 === 0 ? 0 : 1)) };
+    const cases = [
+      { loss: 'kl', mask, l1H: 0.01 },
+      { loss: 'is', normalize: 'l2' },
+      { solver: 'hals', l1W: 0.01, l2H: 0.1, fixedColumnsW: [0] },
+      { loss: 0.5, restarts: 2, stop: 'objective', tol: 1e-4 },
+      { updateW: false, W: f.input.W0, loss: 'kl' },
+    ];
+    for (const extra of cases) {
+      const options = { rank: f.input.rank, seed: 3, maxIter: 40, ...extra };
+      const page_ = await call<{ sync: PlainResult; async: PlainResult }>(page, 'fitWithOptions', V, options);
+      const node = nmfSync(V, { ...options, backend: 'wasm' } as NmfOptions);
+      for (const r of [page_.sync, page_.async]) {
+        expect(r.W).toEqual(Array.from(node.W.data));
+        expect(r.H).toEqual(Array.from(node.H.data));
+        expect(r.objective).toBe(node.objective);
+        expect(r.objectiveHistory).toEqual(Array.from(node.objectiveHistory.values));
+        expect(r.restartObjectives).toEqual(Array.from(node.restartObjectives));
+      }
+    }
     await page.close();
   });
 

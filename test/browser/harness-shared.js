@@ -15,6 +15,9 @@ export function plain(r) {
     wChange: Array.from(r.wChange),
     spectralError: r.spectralError,
     frobeniusError: r.frobeniusError,
+    objective: r.objective,
+    objectiveHistory: Array.from(r.objectiveHistory.values),
+    restartObjectives: Array.from(r.restartObjectives),
   };
 }
 

@@ -46,6 +46,11 @@ window.harness = {
     return results.map(plain);
   },
   fitSeeded: (f, seed) => plain(nmfkit.nmfSync(f.input.V, { rank: f.input.rank, seed, maxIter: 60, tol: 0 })),
+  /** nmfSync and nmf (Web Worker pool) with the algorithm options of docs/algorithms.md, given as plain data. */
+  fitWithOptions: async (V, options) => ({
+    sync: plain(nmfkit.nmfSync(V, options)),
+    async: plain(await nmfkit.nmf(V, options)),
+  }),
   fitInWorker: (fixtures) => inWorker({ fixtures }),
   /** Aborts an async fit of a large problem after `afterMs`; returns how it ended and how long the abort took. */
   async abortAfter(afterMs) {
