@@ -253,10 +253,47 @@ export function rowSums<T>(B: usize, R: i32, N: i32, den: usize, K: i32): void {
 }
 
 /**
+ * The smallest diagonal entry of a HALS Gram G (R×R) that counts as positive (§5): ε · max_k G[k][k], ε the
+ * element type's machine epsilon. A component whose norm is below √ε (1.5e-8 in float64) of the largest is
+ * rounding residue (entries whose exact update is 0 come out as a few ulps of the others, 1e-17): dividing by its
+ * squared norm would let rounding, not the data, decide the next step (and the two backends' rounding differs),
+ * so it is skipped like an exactly zero one; the other factor's sweep still updates it, so it can grow back.
+ */
+export function halsDiagonalFloor<T>(G: usize, R: i32): T {
+  const e = sizeof<T>();
+  let largest: T = <T>0;
+  for (let k = 0; k < R; k++) largest = max(largest, load<T>(G + (<usize>k * <usize>R + <usize>k) * e));
+  const eps: T = sizeof<T>() == 4 ? <T>1.1920928955078125e-7 : <T>2.220446049250313e-16;
+  return largest * eps;
+}
+
+/** (R + 2)·ε / a: with it, halsStep's threshold bounds the rounding error of x − g/a (§5). */
+// @ts-ignore: decorator
+@inline
+function halsRoundingFactor<T>(R: i32, a: T): T {
+  const eps: T = sizeof<T>() == 4 ? <T>1.1920928955078125e-7 : <T>2.220446049250313e-16;
+  return <T>(R + 2) * eps / a;
+}
+
+/**
+ * One coordinate step (§5): x − g/a projected on [0, ∞), where a result within the rounding error of its own
+ * computation counts as 0. c = B − l1 and g = −c + Σ_r G·X (every G·X term ≥ 0), so (g + c) + |c| is the sum of
+ * the terms' magnitudes and times f = (R + 2)·ε/a it bounds the error of x − g/a. Without the rule an entry whose
+ * exact update is 0 comes out as a few ulps of residue, and a later sweep divides by its square.
+ */
+// @ts-ignore: decorator
+@inline
+function halsStep<T>(x: T, g: T, c: T, a: T, f: T): T {
+  const next: T = x - g / a;
+  const bound: T = ((g + c) + abs<T>(c)) * f;
+  return next > bound ? next : <T>0;
+}
+
+/**
  * The HALS sweep over the rows of X (R×N) in V ≈ A·X (§5), used for H: G (R×R) = AᵀA + l2·I, B (R×N) = AᵀV
  * unpenalised (l1 is subtracted on the fly: −(B − l1), the bits of the reference's stored B − l1). For
- * k = 0 … R−1 with G[k][k] > 0, for every j: g = −(B[k][j] − l1) + G[k][0]·X[0][j] + … (r ascending, rows < k
- * already new), X[k][j] = max(0, X[k][j] − g / G[k][k]) (+0 for ≤ 0 and NaN). change = X_new − X_old (0 on
+ * k = 0 … R−1 with G[k][k] > halsDiagonalFloor(G), for every j: g = −(B[k][j] − l1) + G[k][0]·X[0][j] + … (r ascending, rows < k
+ * already new), X[k][j] = halsStep(X[k][j], g, …) (+0 at or below the rounding bound, and for NaN). change = X_new − X_old (0 on
  * skipped rows). Within a row the entries are independent: f64x2 / f32x4 lanes over j, each in the scalar order.
  */
 export function halsSweepRows<T>(X: usize, G: usize, B: usize, change: usize, R: i32, N: i32, l1: T): void {
@@ -265,34 +302,41 @@ export function halsSweepRows<T>(X: usize, G: usize, B: usize, change: usize, R:
   const vec = vectorBytes<T>(<usize>N);
   const zero = vsplatValue<T>(<T>0);
   const v1 = vsplatValue<T>(l1);
+  const floor = halsDiagonalFloor<T>(G, R);
   for (let k = 0; k < R; k++) {
     const Gk = G + <usize>k * <usize>R * e;
     const xk = X + <usize>k * rowBytes;
     const bk = B + <usize>k * rowBytes;
     const ck = change + <usize>k * rowBytes;
     const a = load<T>(Gk + <usize>k * e);
-    if (!(a > 0)) {
+    if (!(a > floor)) {
       memory.fill(ck, 0, rowBytes);
       continue;
     }
     const va = vsplatValue<T>(a);
+    const f = halsRoundingFactor<T>(R, a);
+    const vf = vsplatValue<T>(f);
     let o: usize = 0;
     for (; o < vec; o += 16) {
-      let g = v128.neg<T>(v128.sub<T>(v128.load(bk + o), v1));
+      const c = v128.sub<T>(v128.load(bk + o), v1);
+      let g = v128.neg<T>(c);
       for (let r = 0; r < R; r++) {
         g = v128.add<T>(g, v128.mul<T>(vsplatValue<T>(load<T>(Gk + <usize>r * e)), v128.load(X + <usize>r * rowBytes + o)));
       }
+      // halsStep, lane by lane.
       const x = v128.load(xk + o);
-      const xn = v128.pmax<T>(zero, v128.sub<T>(x, v128.div<T>(g, va)));
+      const next = v128.sub<T>(x, v128.div<T>(g, va));
+      const bound = v128.mul<T>(v128.add<T>(v128.add<T>(g, c), v128.abs<T>(c)), vf);
+      const xn = v128.bitselect(next, zero, v128.gt<T>(next, bound));
       v128.store(xk + o, xn);
       v128.store(ck + o, v128.sub<T>(xn, x));
     }
     for (; o < rowBytes; o += e) {
-      let g: T = -(load<T>(bk + o) - l1);
+      const c: T = load<T>(bk + o) - l1;
+      let g: T = -c;
       for (let r = 0; r < R; r++) g = g + load<T>(Gk + <usize>r * e) * load<T>(X + <usize>r * rowBytes + o);
       const x = load<T>(xk + o);
-      const t: T = x - g / a;
-      const xn: T = t > 0 ? t : <T>0;
+      const xn = halsStep<T>(x, g, c, a, f);
       store<T>(xk + o, xn);
       store<T>(ck + o, xn - x);
     }
@@ -301,16 +345,19 @@ export function halsSweepRows<T>(X: usize, G: usize, B: usize, change: usize, R:
 
 /**
  * The HALS sweep over the columns of W (K×R) in V ≈ W·H (§5, the transposed problem): G (R×R) = HHᵀ + l2·I,
- * B (K×R) = VHᵀ unpenalised. For k = 0 … R−1 not fixed (`fixed`: R bytes, or 0) with G[k][k] > 0, for every i:
- * g = −(B[i][k] − l1) + W[i][0]·G[0][k] + … (r ascending), W[i][k] = max(0, W[i][k] − g / G[k][k]).
+ * B (K×R) = VHᵀ unpenalised. For k = 0 … R−1 not fixed (`fixed`: R bytes, or 0) with G[k][k] above
+ * halsDiagonalFloor(G), for every i:
+ * g = −(B[i][k] − l1) + W[i][0]·G[0][k] + … (r ascending), W[i][k] = halsStep(W[i][k], g, …).
  * change = W_new − W_old (0 in skipped columns). Columns are strided: scalar.
  */
 export function halsSweepColumns<T>(W: usize, G: usize, B: usize, change: usize, K: i32, R: i32, l1: T, fixed: usize): void {
   const e = sizeof<T>();
   const rowBytes = <usize>R * e;
+  const floor = halsDiagonalFloor<T>(G, R);
   for (let k = 0; k < R; k++) {
     const a = load<T>(G + (<usize>k * <usize>R + <usize>k) * e);
-    const skip = (fixed != 0 && load<u8>(fixed + <usize>k) != 0) || !(a > 0);
+    const skip = (fixed != 0 && load<u8>(fixed + <usize>k) != 0) || !(a > floor);
+    const f = halsRoundingFactor<T>(R, a);
     for (let i = 0; i < K; i++) {
       const wi = W + <usize>i * rowBytes;
       const at = <usize>k * e;
@@ -318,11 +365,11 @@ export function halsSweepColumns<T>(W: usize, G: usize, B: usize, change: usize,
         store<T>(change + <usize>i * rowBytes + at, <T>0);
         continue;
       }
-      let g: T = -(load<T>(B + <usize>i * rowBytes + at) - l1);
+      const c: T = load<T>(B + <usize>i * rowBytes + at) - l1;
+      let g: T = -c;
       for (let r = 0; r < R; r++) g = g + load<T>(wi + <usize>r * e) * load<T>(G + <usize>r * rowBytes + at);
       const x = load<T>(wi + at);
-      const t: T = x - g / a;
-      const xn: T = t > 0 ? t : <T>0;
+      const xn = halsStep<T>(x, g, c, a, f);
       store<T>(wi + at, xn);
       store<T>(change + <usize>i * rowBytes + at, xn - x);
     }

@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 
 namespace nmf {
 
@@ -182,19 +183,51 @@ void rowSums(const T* X, std::size_t R, std::size_t N, T* den, std::size_t K) {
   for (std::size_t i = 1; i < K; ++i) std::copy(den, den + R, den + i * R);
 }
 
+// The smallest diagonal entry of a HALS Gram G (R×R) that counts as positive (§5): ε · max_k G[k][k], ε the
+// element type's machine epsilon. A component whose norm is below √ε (1.5e-8 in float64) of the largest is
+// rounding residue (entries whose exact update is 0 come out as a few ulps of the others, 1e-17): dividing by its
+// squared norm would let rounding, not the data, decide the next step (and the two backends' rounding differs),
+// so it is skipped like an exactly zero one; the other factor's sweep still updates it, so it can grow back.
+template <typename T>
+T halsDiagonalFloor(const T* G, std::size_t R) {
+  T largest = 0;
+  for (std::size_t k = 0; k < R; ++k) largest = std::max(largest, G[k * R + k]);
+  const T e = std::numeric_limits<T>::epsilon();
+  return largest * e;
+}
+
+// (R + 2)·ε / a: with it, halsStep's threshold bounds the rounding error of x − g/a (§5).
+template <typename T>
+T halsRoundingFactor(std::size_t R, T a) {
+  return T(R + 2) * std::numeric_limits<T>::epsilon() / a;
+}
+
+// One coordinate step (§5): x − g/a projected on [0, ∞), where a result within the rounding error of its own
+// computation counts as 0. c = B − l1 and g = −c + Σ_r G·X (every G·X term ≥ 0), so (g + c) + |c| is the sum of
+// the terms' magnitudes and times f = (R + 2)·ε/a it bounds the error of x − g/a. Without the rule an entry whose
+// exact update is 0 comes out as a few ulps of residue, and a later sweep divides by its square.
+template <typename T>
+T halsStep(T x, T g, T c, T a, T f) {
+  const T next = x - g / a;
+  const T bound = ((g + c) + std::abs(c)) * f;
+  // A comparison, not a signed max: ≤ bound (and NaN) gives +0.
+  return next > bound ? next : T(0);
+}
+
 // One HALS sweep over the rows of X (R×N) in V ≈ A·X (§5), in place, with change ← X_new − X_old. G (R×R) is
 // AᵀA + l2·I, B (R×N) is AᵀV unpenalised (l1 is subtracted on the fly: the bits of the reference's stored
-// B − l1). For k = 0 … R−1 with G[k][k] > 0, for every j:
-//   g = −(B[k][j] − l1);  g = g + G[k][r]·X[r][j] for r ascending;  X[k][j] = max(0, X[k][j] − g/G[k][k])
+// B − l1). For k = 0 … R−1 with G[k][k] > halsDiagonalFloor(G), for every j:
+//   g = −(B[k][j] − l1);  g = g + G[k][r]·X[r][j] for r ascending;  X[k][j] = halsStep(X[k][j], g, …)
 // with rows < k already updated. `g` is a scratch row of N: the sums of all j of row k run side by side (r
 // outermost), which keeps each entry's order of operations and lets the loop over j vectorise.
 template <typename T>
 void halsSweepRows(T* X, const T* G, const T* B, T* change, std::size_t R, std::size_t N, T l1, T* g) {
+  const T floor = halsDiagonalFloor(G, R);
   for (std::size_t k = 0; k < R; ++k) {
     T* x = X + k * N;
     T* d = change + k * N;
     const T a = G[k * R + k];
-    if (!(a > 0)) {
+    if (!(a > floor)) {
       std::fill(d, d + N, T(0));
       continue;
     }
@@ -205,13 +238,11 @@ void halsSweepRows(T* X, const T* G, const T* B, T* change, std::size_t R, std::
       const T* xr = X + r * N;
       for (std::size_t j = 0; j < N; ++j) g[j] = g[j] + grk * xr[j];
     }
+    const T f = halsRoundingFactor(R, a);
     for (std::size_t j = 0; j < N; ++j) {
       const T old = x[j];
-      const T next = old - g[j] / a;
-      // A comparison, not a signed max: ≤ 0 (and NaN) gives +0.
-      const T xn = next > 0 ? next : T(0);
-      x[j] = xn;
-      d[j] = xn - old;
+      x[j] = halsStep(old, g[j], b[j] - l1, a, f);
+      d[j] = x[j] - old;
     }
   }
 }
@@ -224,22 +255,23 @@ void halsSweepRows(T* X, const T* G, const T* B, T* change, std::size_t R, std::
 template <typename T>
 void halsSweepColumns(T* W, const T* G, const T* B, T* change, std::size_t K, std::size_t R, T l1,
                       const std::uint8_t* fixed) {
+  const T floor = halsDiagonalFloor(G, R);
   for (std::size_t k = 0; k < R; ++k) {
     const T a = G[k * R + k];
-    if ((fixed != nullptr && fixed[k] != 0) || !(a > 0)) {
+    if ((fixed != nullptr && fixed[k] != 0) || !(a > floor)) {
       for (std::size_t i = 0; i < K; ++i) change[i * R + k] = 0;
       continue;
     }
     const T* gk = G + k * R;
+    const T f = halsRoundingFactor(R, a);
     for (std::size_t i = 0; i < K; ++i) {
       T* w = W + i * R;
-      T g = -(B[i * R + k] - l1);
+      const T c = B[i * R + k] - l1;
+      T g = -c;
       for (std::size_t r = 0; r < R; ++r) g = g + w[r] * gk[r];
       const T old = w[k];
-      const T next = old - g / a;
-      const T xn = next > 0 ? next : T(0);
-      w[k] = xn;
-      change[i * R + k] = xn - old;
+      w[k] = halsStep(old, g, c, a, f);
+      change[i * R + k] = w[k] - old;
     }
   }
 }

@@ -425,7 +425,7 @@ function fromShaped(name: string, input: object, expected: ExpectedShape | undef
     } catch (cause) {
       throw unreadable(`${name}.data[${k}]`, cause);
     }
-    if (!isEntry(x)) checkEntry(name, x, Math.floor(k / cols), k % cols, `${name}.data[${k}]`);
+    if (!isEntry(x) && !(rule.allowNaN && Number.isNaN(x))) checkEntry(name, x, Math.floor(k / cols), k % cols, `${name}.data[${k}]`);
     data[k] = x as number;
   }
   return { rows, cols, data };

@@ -9,8 +9,9 @@ import { transposed } from './mu.js';
 
 /**
  * One sweep over the rows of X (R×N) in V ≈ A·X, in place. With G = AᵀA + l2·I and B = AᵀV − l1, for
- * k = 0 … R−1 (rows in `frozen` skipped, and rows with G_kk ≤ 0):
- *   for every j:  g = −B_kj + Σ_r G_kr·X_rj  (current X, r ascending);  X_kj ← max(0, X_kj − g / G_kk).
+ * k = 0 … R−1 (rows in `frozen` skipped, and rows with G_kk ≤ ε·max_r G_rr, ε = 2^-52):
+ *   for every j:  g = −B_kj + Σ_r G_kr·X_rj  (current X, r ascending);  X_kj ← max(0, X_kj − g / G_kk),
+ *   0 where that is within its own rounding error, (g + c + |c|)·(R + 2)·ε/G_kk with c = B_kj.
  */
 export function halsUpdate(V: Mat, A: Mat, X: Mat, l1: number, l2: number, frozen?: ReadonlySet<number>): void {
   const R = X.rows;
@@ -19,14 +20,23 @@ export function halsUpdate(V: Mat, A: Mat, X: Mat, l1: number, l2: number, froze
   const B = mulTN(A, V);
   for (let k = 0; k < R; k++) G.data[k * R + k]! += l2;
   for (let k = 0; k < B.data.length; k++) B.data[k] = B.data[k]! - l1;
+  // Diagonal entries at rounding level of the largest count as zero (docs/algorithms.md §5).
+  let largest = 0;
+  for (let k = 0; k < R; k++) largest = Math.max(largest, G.data[k * R + k]!);
+  const floor = largest * Number.EPSILON;
   for (let k = 0; k < R; k++) {
     if (frozen?.has(k)) continue;
     const a = G.data[k * R + k]!;
-    if (!(a > 0)) continue;
+    if (!(a > floor)) continue;
+    // A result within the rounding error of x − g/a counts as 0: (g + c) + |c| sums the magnitudes of the terms
+    // (every G·X term is ≥ 0), and (R + 2)·ε/a turns that into a bound on the error (docs/algorithms.md §5).
+    const f = ((R + 2) * Number.EPSILON) / a;
     for (let j = 0; j < N; j++) {
-      let g = -B.data[k * N + j]!;
+      const c = B.data[k * N + j]!;
+      let g = -c;
       for (let r = 0; r < R; r++) g += G.data[k * R + r]! * X.data[r * N + j]!;
-      X.data[k * N + j] = Math.max(0, X.data[k * N + j]! - g / a);
+      const next = X.data[k * N + j]! - g / a;
+      X.data[k * N + j] = next > (g + c + Math.abs(c)) * f ? next : 0;
     }
   }
 }
