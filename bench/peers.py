@@ -1,12 +1,13 @@
 """Python peers of nmfkit's benchmark (bench/run.mjs starts this; not meant to be run by hand).
 
   python3 bench/peers.py probe          -> JSON: versions of numpy / scikit-learn / threadpoolctl, BLAS in use
-  python3 bench/peers.py run CONFIG     -> JSON: timings of the numpy MU loop and scikit-learn's MU solver
+  python3 bench/peers.py run CONFIG     -> JSON: timings of the numpy MU loop and scikit-learn's MU solver, and
+                                           of the algorithms part's peers
 
-CONFIG is a JSON file: {"dir", "K", "N", "R", "iterations", "eps", "policy", "peers"}; dir holds V.f64, W0.f64,
-H0.f64 (raw little-endian float64, row-major), written by bench/run.mjs from the same seeded data every other row
-uses. The timing policy is bench/lib/timing.mjs's (probe warm-up, optional full warm-up, clamp(budget / run)
-repeats, median).
+CONFIG is a JSON file: {"dir", "K", "N", "R", "iterations", "eps", "policy", "peers", "algorithms"?}; dir holds
+V.f64, W0.f64, H0.f64 (and M.f64, the mask, for the algorithms part; raw little-endian float64, row-major),
+written by bench/run.mjs from the same seeded data every other row uses. The timing policy is
+bench/lib/timing.mjs's (probe warm-up, optional full warm-up, clamp(budget / run) repeats, median).
 """
 import contextlib
 import io
@@ -63,6 +64,12 @@ def probe():
     return out
 
 
+def median(values):
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else 0.5 * (ordered[mid - 1] + ordered[mid])
+
+
 def measure(run_once, n, policy):
     """bench/lib/timing.mjs's measure(), in Python."""
     probe_iterations = max(1, -(-n // 10))
@@ -73,17 +80,43 @@ def measure(run_once, n, policy):
         warmups = 2
     repeats = min(policy["maxRepeats"], max(policy["minRepeats"], int(policy["budget"] // max(predicted, 1e-9))))
     seconds = [run_once(n) for _ in range(repeats)]
-    ordered = sorted(seconds)
-    mid = len(ordered) // 2
-    med = ordered[mid] if len(ordered) % 2 else 0.5 * (ordered[mid - 1] + ordered[mid])
     return {
         "iterations": n,
         "warmups": warmups,
         "repeats": repeats,
         "seconds": seconds,
-        "secondsPerIteration": med / n,
+        "secondsPerIteration": median(seconds) / n,
         "minSecondsPerIteration": min(seconds) / n,
     }
+
+
+def split_fixed(timing, run_once):
+    """A call's fixed costs (input checks, the final error) that total / n spreads over the iterations, from 3
+    calls of 1 iteration: marginal = (median total - median 1-iteration call) / (n - 1), fixed = 1-iteration call -
+    marginal; reported beside total / n."""
+    n = timing["iterations"]
+    if n < 2:
+        return {}
+    one = median([run_once(1) for _ in range(3)])
+    marginal = max(median(timing["seconds"]) - one, 0.0) / (n - 1)
+    return {"marginalSecondsPerIteration": marginal, "fixedSeconds": max(one - marginal, 0.0)}
+
+
+def timed(fit, n, policy, split=False):
+    """measure() of fit(iterations) -> (seconds, W, H), each call from W0/H0; also returns the factors of the
+    first n-iteration call, for the check."""
+    final = []
+
+    def once(iterations):
+        seconds, W, H = fit(iterations)
+        if iterations == n and not final:
+            final.extend((W, H))
+        return seconds
+
+    timing = measure(once, n, policy)
+    if split:
+        timing.update(split_fixed(timing, once))
+    return timing, final[0], final[1]
 
 
 def numpy_mu(V, W, H, n, eps):
@@ -92,6 +125,35 @@ def numpy_mu(V, W, H, n, eps):
         H = H * (W.T @ V) / (W.T @ W @ H + eps)
         W = W * (V @ H.T) / (W @ (H @ H.T) + eps)
     return W, H
+
+
+def numpy_masked_mu(V, W, H, n, eps, M):
+    """Euclidean MU with weights M (docs/algorithms.md §2-3), in nmfkit's order: H, then W with the new H;
+    num = Aᵀ(M⊙V), den = Aᵀ(M⊙WH)."""
+    MV = M * V
+    for _ in range(n):
+        H = H * ((W.T @ MV) / (W.T @ (M * (W @ H)) + eps))
+        W = W * ((MV @ H.T) / ((M * (W @ H)) @ H.T + eps))
+    return W, H
+
+
+def objective(V, W, H, beta, eps, M=None):
+    """The β-divergence D_β(V | WH; M) exactly as docs/algorithms.md §1 defines it (½‖·‖² for β = 2; WH floored
+    at eps for β < 2), the objective nmfkit reports."""
+    import numpy as np
+
+    L = W @ H
+    if beta < 2:
+        L = np.maximum(L, eps)
+    if beta == 2:
+        d = 0.5 * (V - L) ** 2
+    elif beta == 1:
+        d = V * np.log(np.where(V > 0, V / L, 1.0)) - V + L
+    elif beta == 0:
+        d = V / L - np.log(V / L) - 1
+    else:
+        d = (V**beta + (beta - 1) * L**beta - beta * V * L ** (beta - 1)) / (beta * (beta - 1))
+    return float(np.sum(d if M is None else (M * d)[M > 0]))
 
 
 def run(config_path):
@@ -107,55 +169,59 @@ def run(config_path):
     V, W0, H0 = load("V.f64", (K, N)), load("W0.f64", (K, R)), load("H0.f64", (R, N))
     results = {}
 
-    if "numpy" in cfg["peers"]:
-        check = {}
-
-        def numpy_once(iterations):
-            W, H = W0.copy(), H0.copy()
+    def numpy_fit(loop, *extra):
+        def fit(iterations):
             t0 = time.perf_counter()
-            W, H = numpy_mu(V, W, H, iterations, eps)
-            seconds = time.perf_counter() - t0
-            if iterations == n and not check:
-                check["frobenius"] = float(np.linalg.norm(V - W @ H))
-            return seconds
+            W, H = loop(V, W0.copy(), H0.copy(), iterations, eps, *extra)
+            return time.perf_counter() - t0, W, H
 
-        results["numpy"] = {**measure(numpy_once, n, policy), "check": check}
+        return fit
 
-    if "sklearn" in cfg["peers"]:
+    def sklearn_fit(solver, beta_loss):
+        from sklearn.decomposition import NMF
+        from sklearn.exceptions import ConvergenceWarning
+
+        def fit(iterations):
+            model = NMF(n_components=R, init="custom", solver=solver, beta_loss=beta_loss, tol=0, max_iter=iterations)
+            W, H = W0.copy(), H0.copy()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                t0 = time.perf_counter()
+                W = model.fit_transform(V, W=W, H=H)
+                seconds = time.perf_counter() - t0
+            if model.n_iter_ != iterations:
+                raise RuntimeError(f"scikit-learn ran {model.n_iter_} of {iterations} iterations")
+            return seconds, W, model.components_
+
+        return fit
+
+    def guarded(compute):
         try:
-            from sklearn.decomposition import NMF
-            from sklearn.exceptions import ConvergenceWarning
+            return compute()
         except Exception as error:
-            results["sklearn"] = {"error": f"{type(error).__name__}: {error}"}
-        else:
-            check = {}
+            return {"error": f"{type(error).__name__}: {error}"}
 
-            def sklearn_once(iterations):
-                model = NMF(n_components=R, init="custom", solver="mu", beta_loss="frobenius", tol=0, max_iter=iterations)
-                W, H = W0.copy(), H0.copy()
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", ConvergenceWarning)
-                    t0 = time.perf_counter()
-                    W = model.fit_transform(V, W=W, H=H)
-                    seconds = time.perf_counter() - t0
-                if model.n_iter_ != iterations:
-                    raise RuntimeError(f"scikit-learn ran {model.n_iter_} of {iterations} iterations")
-                if iterations == n and not check:
-                    check["frobenius"] = float(np.linalg.norm(V - W @ model.components_))
-                    check["reconstructionErr"] = float(model.reconstruction_err_)
-                return seconds
+    def seed_row(fit, split):
+        timing, W, H = timed(fit, n, policy, split)
+        return {**timing, "check": {"frobenius": float(np.linalg.norm(V - W @ H))}}
 
-            timing = measure(sklearn_once, n, policy)
-            # fit_transform has fixed costs (input checks, the final reconstruction error: one W·H product) that
-            # total / n spreads over the iterations. Their estimate: the marginal cost of an iteration from
-            # max_iter = 1 runs, reported beside the main figure (which stays total / n).
-            if n > 1:
-                ones = sorted(sklearn_once(1) for _ in range(3))
-                total = sorted(timing["seconds"])[len(timing["seconds"]) // 2]
-                marginal = max(total - ones[1], 0.0) / (n - 1)
-                timing["marginalSecondsPerIteration"] = marginal
-                timing["fixedSeconds"] = max(ones[1] - marginal, 0.0)
-            results["sklearn"] = {**timing, "check": check}
+    if "numpy" in cfg["peers"]:
+        results["numpy"] = seed_row(numpy_fit(numpy_mu), False)
+    if "sklearn" in cfg["peers"]:
+        # fit_transform has fixed costs (input checks, the final reconstruction error: one W·H product) that
+        # total / n spreads over the iterations: the split is reported beside the main figure (total / n).
+        results["sklearn"] = guarded(lambda: seed_row(sklearn_fit("mu", "frobenius"), True))
+
+    # The algorithms part: [{id, beta, solver ('mu', 'cd' or 'numpy-masked'), betaLoss}], scikit-learn's NMF
+    # or, for the mask it lacks, the numpy loop above; objective after n iterations as nmfkit defines it.
+    def algorithm_row(a):
+        M = load("M.f64", (K, N)) if a["solver"] == "numpy-masked" else None
+        fit = numpy_fit(numpy_masked_mu, M) if M is not None else sklearn_fit(a["solver"], a["betaLoss"])
+        timing, W, H = timed(fit, n, policy, True)
+        return {**timing, "objective": objective(V, W, H, a["beta"], eps, M)}
+
+    if cfg.get("algorithms"):
+        results["algorithms"] = {a["id"]: guarded(lambda a=a: algorithm_row(a)) for a in cfg["algorithms"]}
 
     return results
 

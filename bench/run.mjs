@@ -2,12 +2,15 @@
 // nmfkit's benchmark harness: `npm run bench [-- options]` (builds first). See PERFORMANCE.md for the method.
 //
 //   --quick              fewer iterations (÷10) and repeats, problems tiny and small unless --problems says
-//   --problems a,b       only these problems (tiny, small, spectrogram, large, wide)
+//   --problems a,b|none  only these problems (tiny, small, spectrogram, large, wide); none: only the parts below
 //   --out DIR            where latest.json, latest.md (tables), latest.svg and latest.png go (default bench/results)
 //   --python PATH|none   the Python for the numpy / scikit-learn peers (default: probe python3, /usr/bin/python3)
 //   --no-throughput      skip the many-small-fits throughput line
 //   --kernels a,b        also rows with the iteration kernel forced (FitProblem.kernel: plain, fused), per backend
 //                        and dtype; the default rows use the backend's own choice ('auto')
+//   --algorithms P|none  the algorithms part (MU KL / IS / β = 0.5 / masked, HALS, seed MU on every backend and
+//                        dtype vs scikit-learn) on problem P, with P's iterations (at most 200; ÷10 with --quick);
+//                        default spectrogram, with --quick the run's first problem
 //
 // The table goes to stdout, progress to stderr. Exit code 1 when an implementation's result fails the check
 // (‖V − WH‖_F after n iterations must match numpy's to 1e-6 relative for float64 rows in the seed's order).
@@ -16,18 +19,19 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { ALGORITHM_MAX_ITERATIONS, runAlgorithms } from './lib/algorithms.mjs';
 import { rasterise, renderSvg } from './lib/chart.mjs';
 import { describeMachine, loadAverage } from './lib/machine.mjs';
 import { ML_MATRIX_VERSION, runMlMatrixRow } from './lib/mlmatrix.mjs';
 import { FLOOR_ROWS, NMFKIT_ROWS, kernelVariantRows, loadAddon, loadNmfkit, measurePeaks, runFloorRow, runNmfkitRow } from './lib/nmfkit.mjs';
 import { DATA_SEED, EPS, PROBLEMS, QUICK_DIVISOR, QUICK_PROBLEMS, generateData } from './lib/problems.mjs';
 import { choosePython, describePythonBlas, removeData, runPythonRows, writeData } from './lib/python.mjs';
-import { deriveProblem, evaluateTargets, fmt, formatMarkdown, formatProblemTable, formatTargets, formatThroughput, problemTitle } from './lib/report.mjs';
+import { deriveProblem, evaluateTargets, fmt, formatAlgorithms, formatMarkdown, formatProblemTable, formatTargets, formatThroughput, problemTitle } from './lib/report.mjs';
 import { runThroughput } from './lib/throughput.mjs';
 import { POLICIES } from './lib/timing.mjs';
 
 const USAGE =
-  'usage: node bench/run.mjs [--quick] [--problems tiny,small,spectrogram,large,wide] [--out DIR] [--python PATH|none] [--no-throughput] [--kernels plain,fused]';
+  'usage: node bench/run.mjs [--quick] [--problems tiny,small,spectrogram,large,wide|none] [--out DIR] [--python PATH|none] [--no-throughput] [--kernels plain,fused] [--algorithms PROBLEM|none]';
 
 function parseOptions(argv) {
   const { values } = parseArgs({
@@ -39,6 +43,7 @@ function parseOptions(argv) {
       python: { type: 'string' },
       'no-throughput': { type: 'boolean', default: false },
       kernels: { type: 'string' },
+      algorithms: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -46,8 +51,10 @@ function parseOptions(argv) {
     console.log(USAGE);
     process.exit(0);
   }
-  const names = values.problems ? values.problems.split(',').map((s) => s.trim()).filter(Boolean) : values.quick ? QUICK_PROBLEMS : PROBLEMS.map((p) => p.name);
-  const unknown = names.filter((n) => !PROBLEMS.some((p) => p.name === n));
+  const listed = values.problems === 'none' ? [] : values.problems?.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = listed ?? (values.quick ? QUICK_PROBLEMS : PROBLEMS.map((p) => p.name));
+  const algorithms = values.algorithms ?? (values.quick ? (names[0] ?? QUICK_PROBLEMS[0]) : 'spectrogram');
+  const unknown = [...names, ...(algorithms === 'none' ? [] : [algorithms])].filter((n) => !PROBLEMS.some((p) => p.name === n));
   if (unknown.length) throw new RangeError(`unknown problem(s) ${unknown.join(', ')}; known: ${PROBLEMS.map((p) => p.name).join(', ')}`);
   return {
     quick: values.quick,
@@ -56,6 +63,7 @@ function parseOptions(argv) {
     python: values.python ?? process.env.NMFKIT_BENCH_PYTHON,
     throughput: !values['no-throughput'],
     kernels: values.kernels ? values.kernels.split(',').map((s) => s.trim()).filter(Boolean) : [],
+    algorithms: PROBLEMS.find((p) => p.name === algorithms),
   };
 }
 
@@ -123,9 +131,10 @@ async function main() {
   machine.peaks = peaks;
   console.log('');
 
+  const iterationsOf = (def) => (options.quick ? Math.max(1, Math.round(def.iterations / QUICK_DIVISOR)) : def.iterations);
   const problems = [];
   for (const def of options.problems) {
-    const n = options.quick ? Math.max(1, Math.round(def.iterations / QUICK_DIVISOR)) : def.iterations;
+    const n = iterationsOf(def);
     const problem = { ...def, iterations: n };
     progress(`${problemTitle(problem)}: generating data`);
     const data = generateData(problem);
@@ -162,6 +171,16 @@ async function main() {
     console.log('');
   }
 
+  let algorithms = null;
+  if (options.algorithms) {
+    const def = options.algorithms;
+    const problem = { ...def, iterations: iterationsOf({ iterations: Math.min(def.iterations, ALGORITHM_MAX_ITERATIONS) }) };
+    const data = generateData(problem);
+    algorithms = await runAlgorithms({ lib, info, python, problem, data, n: problem.iterations, policy, quick: options.quick, threads: defaultThreads, progress, guard: guardedRow });
+    console.log(formatAlgorithms(algorithms));
+    console.log('');
+  }
+
   let throughput = null;
   if (options.throughput) {
     progress('throughput line');
@@ -195,12 +214,14 @@ async function main() {
       floor: 'native/bench.cc gemmFloor: median time of WᵀV plus V·Hᵀ (cblas_dgemm/sgemm) on the same shapes and BLAS',
       peers: 'ml-matrix and numpy: the seed loop (H then W, eps in both denominators), no change norms; scikit-learn: NMF(solver=mu, init=custom, tol=0, max_iter=n, beta_loss=frobenius).fit_transform(V, W=W0, H=H0), per iteration = total / n',
       check: '‖V − WH‖_F after n iterations, computed from each implementation\'s final factors',
+      algorithms: `the algorithms part: nmfSync(V, { W: W0, H: H0, maxIter: n, stop: 'none', errorEvery: 2^31 - 1, backend, dtype, loss / solver / mask }) per algorithm, nmfkit's default BLAS threads; peers: scikit-learn NMF(init=custom, tol=0, max_iter=n, solver, beta_loss), numpy's masked MU loop for the mask; per iteration = total / n for both; in the loop: nmfkit from onIteration timestamps, (t_n - t_1) / (n - 1), scikit-learn the marginal cost from 1-iteration calls; fixed = total - n × loop; objectiveRatio = nmfkit's objective after n iterations / the peer's, both as docs/algorithms.md §1 defines it`,
     },
     threads: { cores: ctx.cores, nmfkitDefaultBlasThreads: defaultThreads, policy: info.threads ?? null },
-    options: { problems: options.problems.map((p) => p.name), python: options.python ?? null, throughput: options.throughput, kernels: options.kernels, policy },
+    options: { problems: options.problems.map((p) => p.name), python: options.python ?? null, throughput: options.throughput, kernels: options.kernels, algorithms: options.algorithms?.name ?? null, policy },
     machine,
     load: { start: loadStart, end: loadEnd },
     problems,
+    algorithms,
     throughput,
     targets,
   };

@@ -211,7 +211,7 @@ function planAlgorithm(o: NmfOptions, v: Matrix, rank: number): FitAlgorithm | u
     throw new RangeError('options.fixedColumnsW fixes every column of W and options.updateH is false: the fit would learn nothing');
   }
   const stop = o.stop === undefined ? 'change' : checkChoice('options.stop', o.stop, ['change', 'objective', 'none'] as const);
-  const errorEvery = o.errorEvery === undefined ? defaultErrorEvery(beta) : checkCount('options.errorEvery', o.errorEvery);
+  const errorEvery = o.errorEvery === undefined ? defaultErrorEvery(beta, o.mask !== undefined) : checkCount('options.errorEvery', o.errorEvery);
   let mask: Float64Array | undefined;
   if (o.mask !== undefined) {
     if (solver === 'hals') throw new RangeError("options.mask needs solver 'mu' (HALS takes no weights: docs/algorithms.md §5)");

@@ -4,9 +4,13 @@
  * are checkpoints and the default interval.
  */
 
-/** errorEvery by default: 1 for the Euclidean loss (its objective is nearly free), 10 otherwise. */
-export function defaultErrorEvery(beta: number): number {
-  return beta === 2 ? 1 : 10;
+/**
+ * errorEvery by default: 1 for the Euclidean loss without a mask (its objective comes from products the iteration
+ * has at hand, nearly free), 10 otherwise (each evaluation forms W·H: measured +27 % per iteration for the masked
+ * Euclidean loss at 1025×2000 R 32 when evaluated every iteration).
+ */
+export function defaultErrorEvery(beta: number, masked: boolean): number {
+  return beta === 2 && !masked ? 1 : 10;
 }
 
 /** Whether the objective is evaluated after `iteration` (1-based). */

@@ -120,8 +120,8 @@ export interface NmfOptions {
   readonly stop?: 'change' | 'objective' | 'none';
   /**
    * The objective is evaluated after every `errorEvery`-th iteration (for the history and `stop: 'objective'`).
-   * Default 1 for the Euclidean loss (nearly free there), 10 for the other losses (each evaluation costs about a
-   * third of an iteration).
+   * Default 1 for the Euclidean loss without a mask (nearly free there), 10 otherwise (each evaluation forms W·H,
+   * about a third of an iteration).
    */
   readonly errorEvery?: number;
   /**

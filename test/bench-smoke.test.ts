@@ -82,6 +82,19 @@ describe('bench harness (quick, tiny)', () => {
     expect(results.targets).toHaveLength(5);
     for (const target of results.targets) expect([true, false, null]).toContain(target.met);
 
+    // The algorithms part (--quick: on the run's first problem): every algorithm × implementation, then its peer.
+    const part = results.algorithms;
+    expect(stdout).toContain('algorithms on tiny 64×64 R=4');
+    expect(part.problem).toMatchObject({ name: 'tiny', K: 64, N: 64, R: 4 });
+    expect(part.rows).toHaveLength(part.algorithms.length * (part.implementations.length + 1));
+    for (const row of part.rows as Row[]) {
+      expect(['ok', 'n/a', 'skipped'], `${row.label}: ${row.status} ${row.note ?? ''}`).toContain(row.status);
+      if (row.status !== 'ok') continue;
+      for (const field of ['secondsPerIteration', 'msPerIteration', 'objective']) expect(positive(row[field]), `${row.label}.${field}`).toBe(true);
+      if (row.implementation !== 'peer') expect(positive((row.defaultErrorEvery as { secondsPerIteration: number }).secondsPerIteration)).toBe(true);
+    }
+    expect(part.rows.filter((r: Row) => r.backend === 'wasm').every((r: Row) => r.status === 'ok')).toBe(true);
+
     expect(results.throughput.rows.length).toBeGreaterThan(0);
     for (const row of results.throughput.rows) {
       if (row.status === 'ok') expect(positive(row.fitsPerSecond)).toBe(true);

@@ -276,6 +276,7 @@ describe('reference: stop rules, history, normalisation', () => {
     const r = fit(V, W0, H0, { loss: 'kl', maxIter: 25, stop: 'none' });
     expect(defaultErrorEvery({ loss: 'kl' })).toBe(10);
     expect(defaultErrorEvery({})).toBe(1);
+    expect(defaultErrorEvery({ mask: mat(1, 1, [1]) })).toBe(10);
     expect(r.history.map((h) => h.iteration)).toEqual([0, 10, 20, 25]);
     const e = fit(V, W0, H0, { maxIter: 4, stop: 'none' });
     expect(e.history.map((h) => h.iteration)).toEqual([0, 1, 2, 3, 4]);

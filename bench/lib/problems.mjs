@@ -53,18 +53,28 @@ function generator(seed) {
 /** V, W0, H0 of a problem: entries U[0,1), row-major Float64Arrays, drawn V then W0 then H0. */
 export function generateData(problem, seed = DATA_SEED) {
   const { K, N, R } = problem;
-  // One stream per problem, so selecting problems never changes another problem's data.
-  const nameSalt = [...problem.name].reduce((h, c) => (Math.imul(h, 31) + c.charCodeAt(0)) >>> 0, 7);
-  const random = generator((seed ^ nameSalt) >>> 0);
-  const fill = (n) => {
-    const a = new Float64Array(n);
-    for (let i = 0; i < n; i++) a[i] = random();
-    return a;
-  };
+  const fill = stream(problem.name, seed);
   const V = fill(K * N);
   const W0 = fill(K * R);
   const H0 = fill(R * N);
   return { V, W0, H0 };
+}
+
+/** A K×N mask of weights 0 (missing, with probability `zeros`) and 1, from a stream of its own. */
+export function generateMask(problem, zeros, seed = DATA_SEED) {
+  return stream(`${problem.name}-mask`, seed)(problem.K * problem.N).map((u) => (u < zeros ? 0 : 1));
+}
+
+/** fill(n): the next n draws of the stream named `name`. One stream per name, so selecting problems never
+ * changes another problem's data. */
+function stream(name, seed) {
+  const nameSalt = [...name].reduce((h, c) => (Math.imul(h, 31) + c.charCodeAt(0)) >>> 0, 7);
+  const random = generator((seed ^ nameSalt) >>> 0);
+  return (n) => {
+    const a = new Float64Array(n);
+    for (let i = 0; i < n; i++) a[i] = random();
+    return a;
+  };
 }
 
 /** ‖V − W·H‖_F in plain JavaScript (float64), the same check for every implementation's final factors. */

@@ -68,11 +68,17 @@ export function describePythonBlas(python) {
   return `${blas.internal_api} ${blas.version ?? '?'} (kernel ${blas.architecture ?? '?'}, ${blas.num_threads} threads, ${blas.threading_layer ?? '?'})`;
 }
 
-/** Writes V, W0, H0 as raw float64 for peers.py; returns the folder (remove it with `removeData`). */
+/** The BLAS threads numpy (and scikit-learn) run with, as threadpoolctl reports them. */
+export function pythonBlasThreads(chosen) {
+  return chosen?.blas?.libraries?.find((l) => l.user_api === 'blas')?.num_threads;
+}
+
+/** Writes each Float64Array of `data` (V, W0, H0, and M for the algorithms part) as raw float64 `<name>.f64` for
+ * peers.py; returns the folder (remove it with `removeData`). */
 export function writeData(data) {
   const dir = mkdtempSync(join(tmpdir(), 'nmfkit-bench-'));
-  for (const [name, array] of [['V.f64', data.V], ['W0.f64', data.W0], ['H0.f64', data.H0]]) {
-    writeFileSync(join(dir, name), new Uint8Array(array.buffer, array.byteOffset, array.byteLength));
+  for (const [name, array] of Object.entries(data)) {
+    writeFileSync(join(dir, `${name}.f64`), new Uint8Array(array.buffer, array.byteOffset, array.byteLength));
   }
   return dir;
 }
@@ -98,26 +104,8 @@ export function runPythonRows(python, problem, dataDir, n, policy) {
   if (!chosen) {
     return [{ ...rows.numpy, status: 'skipped', note }, { ...rows.sklearn, status: 'skipped', note }];
   }
-  const peers = chosen.sklearn ? ['numpy', 'sklearn'] : ['numpy'];
-  const configPath = join(dataDir, 'config.json');
-  writeFileSync(configPath, JSON.stringify({ dir: dataDir, K: problem.K, N: problem.N, R: problem.R, iterations: n, eps: EPS, policy, peers }));
-  const out = spawnSync(chosen.executable, [PEERS_PY, 'run', configPath], {
-    env: pythonEnv(),
-    encoding: 'utf8',
-    timeout: 30 * 60_000,
-    maxBuffer: 16 << 20,
-  });
-  let results;
-  let failure;
-  if (out.error || out.status !== 0) failure = out.error?.message ?? (out.stderr || `exit ${out.status}`).trim().split('\n').slice(-3).join(' | ');
-  else {
-    try {
-      results = JSON.parse(out.stdout);
-    } catch {
-      failure = `unreadable output: ${out.stdout.slice(0, 200)}`;
-    }
-  }
-  const threads = chosen.blas?.libraries?.find((l) => l.user_api === 'blas')?.num_threads;
+  const { results, failure } = runPeers(chosen, problem, dataDir, n, policy, { peers: chosen.sklearn ? ['numpy', 'sklearn'] : ['numpy'] });
+  const threads = pythonBlasThreads(chosen);
   return ['numpy', 'sklearn'].map((peer) => {
     const row = rows[peer];
     if (peer === 'sklearn' && !chosen.sklearn) return { ...row, status: 'skipped', note };
@@ -126,4 +114,32 @@ export function runPythonRows(python, problem, dataDir, n, policy) {
     if (!r || r.error) return { ...row, status: 'error', note: r?.error ?? 'no result' };
     return { ...row, threads, status: 'ok', ...r };
   });
+}
+
+/** peers.py `run` on one problem with `request` ({ peers } and/or { algorithms }); { results } or { failure }. */
+function runPeers(chosen, problem, dataDir, n, policy, request) {
+  const configPath = join(dataDir, 'config.json');
+  writeFileSync(configPath, JSON.stringify({ dir: dataDir, K: problem.K, N: problem.N, R: problem.R, iterations: n, eps: EPS, policy, peers: [], ...request }));
+  const out = spawnSync(chosen.executable, [PEERS_PY, 'run', configPath], {
+    env: pythonEnv(),
+    encoding: 'utf8',
+    timeout: 30 * 60_000,
+    maxBuffer: 16 << 20,
+  });
+  if (out.error || out.status !== 0) return { failure: out.error?.message ?? (out.stderr || `exit ${out.status}`).trim().split('\n').slice(-3).join(' | ') };
+  try {
+    return { results: JSON.parse(out.stdout) };
+  } catch {
+    return { failure: `unreadable output: ${out.stdout.slice(0, 200)}` };
+  }
+}
+
+/**
+ * The algorithms part's peers (scikit-learn's NMF, or numpy's masked loop) for `algorithms` ([{ id, beta,
+ * solver, betaLoss }]) on one problem; { id: timing and objective, or { error } }, or { failure } for all.
+ */
+export function runPythonAlgorithms(python, problem, dataDir, n, policy, algorithms) {
+  if (!python.chosen?.sklearn) return { failure: python.note ?? 'no Python with scikit-learn' };
+  const { results, failure } = runPeers(python.chosen, problem, dataDir, n, policy, { algorithms });
+  return failure ? { failure } : results.algorithms;
 }

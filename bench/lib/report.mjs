@@ -162,6 +162,59 @@ export function formatThroughput(throughput) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// The algorithms part (text and Markdown): one grid per figure, algorithms × implementations, the peer last.
+
+const ms = (seconds) => fmt(seconds * 1e3);
+const timesPeer = (r, ratio) => (r.implementation !== 'peer' && Number.isFinite(ratio) ? ` (${fmt(ratio)}×)` : '');
+
+const ALGORITHM_GRIDS = [
+  {
+    title: () => 'ms per iteration in the loop, no objective evaluated (nmfkit: onIteration timestamps; peer: marginal cost), × the peer\'s in parentheses',
+    cell: (r) => `${ms(r.loopSecondsPerIteration)}${timesPeer(r, r.loopRatioToPeer)}`,
+  },
+  {
+    title: (a) => `ms per iteration of the whole call: total ÷ ${a.iterations} (× the peer's)`,
+    cell: (r) => `${fmt(r.msPerIteration)}${timesPeer(r, r.ratioToPeer)}`,
+  },
+  {
+    title: (a) => `fixed ms per call: total − ${a.iterations} × loop (validation, copies, final errors)`,
+    cell: (r) => ms(r.fixedSeconds),
+  },
+  {
+    title: () => "ms per iteration in the loop at nmfkit's default errorEvery (1 for Euclidean without mask, else 10)",
+    cell: (r) => ms(r.defaultErrorEvery?.loopSecondsPerIteration),
+  },
+  {
+    title: (a) => `objective after ${a.iterations} iterations ÷ the peer's (peer column: its objective)`,
+    cell: (r) => fmt(r.implementation === 'peer' ? r.objective : r.objectiveRatio, 6),
+  },
+];
+
+export function formatAlgorithms(part, markdown = false) {
+  const { problem, iterations } = part;
+  const ids = [...part.implementations.map((i) => i.id), 'peer'];
+  const header = ['algorithm', ...part.implementations.map((i) => i.label), 'peer'];
+  const rowOf = (alg, id) => part.rows.find((r) => r.algorithm === alg.id && r.implementation === id);
+  const threads = (id) => part.rows.find((r) => r.implementation === id && r.threads)?.threads ?? '?';
+  const title = `algorithms on ${problemTitle(problem)} — ${iterations} iterations per timing from the same W0/H0, stop 'none', through nmfSync (native: ${threads('native-f64')} BLAS thread(s); peer: ${threads('peer')})`;
+  const lines = [markdown ? `**${title}**` : title];
+  for (const grid of ALGORITHM_GRIDS) {
+    const body = part.algorithms.map((alg) => [alg.label, ...ids.map((id) => { const r = rowOf(alg, id); return r?.status === 'ok' ? grid.cell(r) : (r?.status ?? '—'); })]);
+    lines.push('', markdown ? `*${grid.title(part)}*` : grid.title(part));
+    if (markdown) {
+      lines.push('', `| ${header.join(' | ')} |`, `|---|${'--:|'.repeat(header.length - 1)}`, ...body.map((cells) => `| ${cells.join(' | ')} |`));
+    } else {
+      const widths = header.map((h, i) => Math.max(h.length, ...body.map((cells) => cells[i].length)));
+      lines.push(...[header, ...body].map((cells) => cells.map((c, i) => pad(c, widths[i], i > 0)).join('  ').trimEnd()));
+    }
+  }
+  lines.push('', `peers: ${part.algorithms.map((alg) => `${alg.label}: ${rowOf(alg, 'peer')?.label ?? '—'}`).join('; ')}.`);
+  const notes = part.rows.filter((r) => r.status !== 'ok').map((r) => `${r.label}: ${r.status} (${r.note})`);
+  if (notes.length) lines.push(...notes.map((n) => (markdown ? `- ${n}` : `  ${n}`)));
+  return lines.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Markdown (latest.md), for PERFORMANCE.md.
 
 export function formatMarkdown(results) {
@@ -198,6 +251,7 @@ export function formatMarkdown(results) {
     }
     lines.push('');
   }
+  if (results.algorithms) lines.push(formatAlgorithms(results.algorithms, true), '');
   if (results.throughput) {
     lines.push(`**Throughput** — ${results.throughput.description}`);
     lines.push('');

@@ -145,7 +145,7 @@ export async function run(argv: readonly string[], io: CliIo = { stdout: process
     .option('--l1-h <x>', 'L1 penalty on H', number('--l1-h', 0))
     .option('--l2-h <x>', 'L2 penalty on H', number('--l2-h', 0))
     .addOption(new Option('--stop <rule>', "stop rule: change, objective or none (default change)").choices(['change', 'objective', 'none']))
-    .option('--error-every <n>', 'evaluate the objective every n iterations (default 1 Euclidean, 10 otherwise)', integer('--error-every', 1))
+    .option('--error-every <n>', 'evaluate the objective every n iterations (default 1 for Euclidean without mask, else 10)', integer('--error-every', 1))
     .option('--restarts <n>', 'runs from seeds seed, seed+1, …; keep the lowest objective', integer('--restarts', 1))
     .option('--dtype <name>', 'compute precision, passed to nmf() only when given (see below)')
     .option('-o, --out <dir>', 'output folder', 'nmfkit-out')

@@ -32,9 +32,9 @@ export interface FitResult {
   objective: number;
 }
 
-/** Default errorEvery: 1 for the Euclidean loss, 10 for the others (docs/algorithms.md §7). */
+/** Default errorEvery: 1 for the Euclidean loss without a mask, 10 otherwise (docs/algorithms.md §7). */
 export function defaultErrorEvery(o: UpdateOptions): number {
-  return o.loss === undefined || o.loss === 'euclidean' || o.loss === 2 ? 1 : 10;
+  return (o.loss === undefined || o.loss === 'euclidean' || o.loss === 2) && !o.mask ? 1 : 10;
 }
 
 export function fit(V: Mat, W0: Mat, H0: Mat, o: FitOptions): FitResult {
