@@ -121,7 +121,7 @@ export interface NmfOptions {
   /**
    * The objective is evaluated after every `errorEvery`-th iteration (for the history and `stop: 'objective'`).
    * Default 1 for the Euclidean loss without a mask (nearly free there), 10 otherwise (each evaluation forms W·H,
-   * about a third of an iteration).
+   * measured 0.3–0.6 of an iteration).
    */
   readonly errorEvery?: number;
   /**
