@@ -136,19 +136,16 @@ export function planFit(V: unknown, options: unknown): FitPlan {
     throw new RangeError(`options.seed + options.restarts − 1 = ${BigInt(firstSeed) + BigInt(runs - 1)} is not a safe integer`);
   }
 
-  const base = { rows: v.rows, cols: v.cols, rank, eps, tol, dtype, ...(algorithm ? { algorithm } : {}) };
+  const base = { rows: v.rows, cols: v.cols, rank, eps, tol, dtype };
+  // A single run may hand over the validated arrays themselves; with restarts every run gets private copies, since
+  // an async backend may transfer (detach) the arrays of the problem it is given.
+  const own = (a: Float64Array): Float64Array => (runs > 1 ? a.slice() : a);
   const problemFor = (run: number): { problem: FitProblem; seed: number | null } => {
     const seed = firstSeed === null ? null : firstSeed + run;
     const { W, H, seedUsed } = initialFactors(v, rank, givenW, givenH, seed, init);
-    // A single run may hand over the validated copies themselves; restarts need a private copy per run.
-    const own = runs > 1;
-    const V = own ? v.data.slice() : v.data;
-    const mask = algorithm?.mask && own ? algorithm.mask.slice() : algorithm?.mask;
-    const runAlgorithm = algorithm && mask !== algorithm.mask ? { ...algorithm, mask } : algorithm;
-    return {
-      problem: { ...base, V, W: own && givenW ? W.slice() : W, H: own && givenH ? H.slice() : H, ...(runAlgorithm ? { algorithm: runAlgorithm } : {}) },
-      seed: seedUsed,
-    };
+    const runAlgorithm = algorithm?.mask ? { ...algorithm, mask: own(algorithm.mask) } : algorithm;
+    const problem = { ...base, V: own(v.data), W: givenW ? own(W) : W, H: givenH ? own(H) : H };
+    return { problem: runAlgorithm ? { ...problem, algorithm: runAlgorithm } : problem, seed: seedUsed };
   };
   const first = problemFor(0);
 

@@ -175,7 +175,7 @@ async function load(settings: Settings): Promise<void> {
         pool ??= createWebWorkerPool(module, settings.maxMemoryBytes, MAX_MEMORY_SETTING, () => fits);
         return pool.createAsyncFit(problem);
       }
-      return inlineAsyncFit(backend.createFit(problem), problem.tol);
+      return inlineAsyncFit(backend.createFit(problem));
     },
   });
   limiter.setLimit(settings.workers ? fits : 1);

@@ -31,11 +31,8 @@ export function yieldToEventLoop(): Promise<void> {
   });
 }
 
-/**
- * Runs `fit` (created on this thread) in slices with yields between them. The second parameter (the fit's
- * tolerance) is no longer needed — the fit applies its own stop rule — and is ignored.
- */
-export function inlineAsyncFit(fit: KernelFit, _tol?: number): AsyncKernelFit {
+/** Runs `fit` (created on this thread) in slices with yields between them; the fit applies its own stop rule. */
+export function inlineAsyncFit(fit: KernelFit): AsyncKernelFit {
   let cancelled = false;
   let disposed = false;
   let busy = false;
