@@ -11,6 +11,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { expectFixture, FIXTURE_CHECK, type FitCheck } from './fixture-check.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -23,30 +24,12 @@ function run(args: string[], script: string, env: Record<string, string> = {}): 
   return JSON.parse(out);
 }
 
-/** Reads the toy fixture as `f` and defines `fit(fn)`, which fits it and compares with the expectation. */
+/** Reads the toy fixture as `f` and defines `opts` and `check` (test/fixture-check.ts). */
 const FIXTURE = `
   import { readFileSync } from 'node:fs';
   const f = JSON.parse(readFileSync('../shared/fixtures/seed-mu/toy-4x8-r2.json', 'utf8'));
-  const opts = { rank: 2, W: f.input.W0, H: f.input.H0, tol: f.input.thresh, maxIter: f.input.maxIter };
-  const rel = (got, want) => { let d = 0, n = 0; got.forEach((x, i) => { d += (x - want[i]) ** 2; n += want[i] ** 2; }); return Math.sqrt(d / n); };
-  const check = (r) => ({ backend: r.backend, iterations: r.iterations, expected: f.expected.iterations,
-    relW: rel(r.W.data, f.expected.W.data), relH: rel(r.H.data, f.expected.H.data) });
+  ${FIXTURE_CHECK}
 `;
-
-interface FitCheck {
-  backend: string;
-  iterations: number;
-  expected: number;
-  relW: number;
-  relH: number;
-}
-
-function expectFixture(fit: FitCheck): void {
-  expect(fit.backend).toBe('wasm');
-  expect(fit.iterations).toBe(fit.expected);
-  expect(fit.relW).toBeLessThan(1e-9);
-  expect(fit.relH).toBeLessThan(1e-9);
-}
 
 describe('Node with --no-addons', () => {
   it("resolves the WebAssembly-only entry, which needs ready() for nmfSync, explains why, and reproduces a fixture", () => {
@@ -83,8 +66,8 @@ describe('Node with --no-addons', () => {
     expect(report.info.native.loaded).toBe(false);
     expect(report.info.native.reason).toMatch(/--no-addons/);
     expect(report.info.native.fix).toMatch(/--no-addons/);
-    expectFixture(report.sync);
-    expectFixture(report.async);
+    expectFixture(report.sync, 'wasm');
+    expectFixture(report.async, 'wasm');
     expect(report.insisted?.message).toMatch(/native backend was requested \(options\.backend\) but is not available/);
     expect(report.insisted?.cause.reason).toBe(report.info.native.reason);
   });
@@ -109,7 +92,7 @@ describe('Node with --no-addons', () => {
     expect(report.info.native.loaded).toBe(false);
     expect(report.info.native.reason).toMatch(/addons/i);
     expect(report.info.native.fix).toMatch(/--no-addons/);
-    expectFixture(report.sync);
+    expectFixture(report.sync, 'wasm');
     expect(report.insisted?.message).toMatch(/native backend was requested \(options\.backend\) but is not available/);
     expect(report.insisted?.cause.reason).toBe(report.info.native.reason);
   });
@@ -144,8 +127,8 @@ describe('NMFKIT_BACKEND=wasm', () => {
     expect(report.info.entry).toBe('node');
     expect(report.info.backend).toBe('wasm');
     expect(report.info.chosenBy).toBe('NMFKIT_BACKEND');
-    expectFixture(report.sync);
-    expectFixture(report.async);
+    expectFixture(report.sync, 'wasm');
+    expectFixture(report.async, 'wasm');
   });
 
   it('NMFKIT_WASM_MAX_MEMORY caps the wasm memory of the main thread and of every worker thread', () => {

@@ -17,6 +17,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectFixture, FIXTURE_CHECK, type FitCheck } from './fixture-check.js';
 import { FIXTURE_DIR } from './helpers.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -63,25 +64,8 @@ function runApp<T>(script: string): T {
 
 const FIT = `
   const f = JSON.parse(readFileSync(process.argv[2], 'utf8'));
-  const opts = { rank: 2, W: f.input.W0, H: f.input.H0, tol: f.input.thresh, maxIter: f.input.maxIter };
-  const rel = (got, want) => { let d = 0, n = 0; got.forEach((x, i) => { d += (x - want[i]) ** 2; n += want[i] ** 2; }); return Math.sqrt(d / n); };
-  const check = (r) => ({ backend: r.backend, iterations: r.iterations, expected: f.expected.iterations, relW: rel(r.W.data, f.expected.W.data), relH: rel(r.H.data, f.expected.H.data) });
+  ${FIXTURE_CHECK}
 `;
-
-interface FitCheck {
-  backend: string;
-  iterations: number;
-  expected: number;
-  relW: number;
-  relH: number;
-}
-
-function expectFixture(fit: FitCheck, backend?: string): void {
-  if (backend) expect(fit.backend).toBe(backend);
-  expect(fit.iterations).toBe(fit.expected);
-  expect(fit.relW).toBeLessThan(1e-9);
-  expect(fit.relH).toBeLessThan(1e-9);
-}
 
 interface AppReport {
   info: {
