@@ -7,10 +7,10 @@
  */
 import { batchFunction, type NmfBatch } from './batch.js';
 import { fitFunctions } from './nmf.js';
-import { browserRuntime } from './runtime-browser.js';
+import { wasmOnlyRuntime } from './entry/wasm-only.js';
 import type { MatrixInput, NmfOptions, NmfResult } from './types.js';
 
-const fits = fitFunctions(browserRuntime);
+const fits = fitFunctions(wasmOnlyRuntime);
 
 /**
  * Factorizes V (K×N, entries ≥ 0) as W·H with W (K×R) and H (R×N) ≥ 0 by Lee–Seung multiplicative updates for
@@ -43,19 +43,9 @@ export function nmf(V: MatrixInput, options: NmfOptions): Promise<NmfResult> {
  * options, so with a `seed` each matrix's fit equals `nmf(matrices[i], options)`. The first failure rejects with
  * an error naming the matrix's index (or, with `settle: true`, every matrix gets its own outcome).
  */
-export const nmfBatch: NmfBatch = batchFunction(fits, browserRuntime.concurrency);
+export const nmfBatch: NmfBatch = batchFunction(fits, wasmOnlyRuntime.concurrency);
 
-export {
-  backendInfo,
-  DEFAULT_MAX_MEMORY_BYTES,
-  ready,
-  setThreads,
-  type ReadyOptions,
-  type WasmOnlyBackendInfo,
-  type WasmOnlyBackendInfo as BackendInfo,
-  type WasmThreadSettings,
-  type WasmThreadSettings as ThreadSettings,
-} from './runtime-browser.js';
+export { backendInfo, DEFAULT_MAX_MEMORY_BYTES, ready, setThreads } from './entry/wasm-only.js';
 export { DEFAULT_EPS, DEFAULT_MAX_ITER, DEFAULT_TOL } from './options.js';
 export type { BatchIterationInfo, BatchOutcome, NmfBatch, NmfBatchOptions } from './batch.js';
 export type {
@@ -67,5 +57,10 @@ export type {
   MatrixLike,
   NmfOptions,
   NmfResult,
+  ReadyOptions,
   StopReason,
+  WasmOnlyBackendInfo,
+  WasmOnlyBackendInfo as BackendInfo,
+  WasmThreadSettings,
+  WasmThreadSettings as ThreadSettings,
 } from './types.js';

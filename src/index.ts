@@ -4,7 +4,7 @@
  */
 import { batchFunction, type NmfBatch } from './batch.js';
 import { fitFunctions } from './nmf.js';
-import { nodeRuntime } from './runtime-node.js';
+import { nodeRuntime } from './entry/node.js';
 import type { MatrixInput, NmfOptions, NmfResult } from './types.js';
 
 const fits = fitFunctions(nodeRuntime);
@@ -39,22 +39,7 @@ export function nmf(V: MatrixInput, options: NmfOptions): Promise<NmfResult> {
  */
 export const nmfBatch: NmfBatch = batchFunction(fits, nodeRuntime.concurrency);
 
-/**
- * Resolves once a backend for `backend: 'auto'` is loaded, or rejects with the error a fit would get. The Node
- * entry loads its backends synchronously on first use, so this is never needed here; it exists so that code
- * written for the WebAssembly-only entry (where `await ready()` must precede `nmfSync`) runs unchanged. It takes
- * no options (the WebAssembly-only entry's `maxMemoryBytes` is the `NMFKIT_WASM_MAX_MEMORY` variable here).
- */
-export async function ready(): Promise<void> {
-  // Checked at run time too: a caller written for the other entry may pass options, which mean nothing here.
-  if (arguments.length > 0 && arguments[0] !== undefined) {
-    throw new TypeError("the Node entry's ready() takes no options (its wasm memory cap is the NMFKIT_WASM_MAX_MEMORY variable)");
-  }
-  nodeRuntime.chooseBackend('auto');
-}
-
-export { backendInfo } from './backends/select.js';
-export { setThreads, type ThreadSettings } from './threads.js';
+export { backendInfo, ready, setThreads } from './entry/node.js';
 export { DEFAULT_EPS, DEFAULT_MAX_ITER, DEFAULT_TOL } from './options.js';
 export type { BatchIterationInfo, BatchOutcome, NmfBatch, NmfBatchOptions } from './batch.js';
 export type {
@@ -67,7 +52,9 @@ export type {
   MatrixLike,
   NmfOptions,
   NmfResult,
+  ReadyOptions,
   StopReason,
+  ThreadSettings,
 } from './types.js';
 
 // Audio: WAV files, STFT, spectrograms, score-informed initialisation, separation, template pitches, evaluation

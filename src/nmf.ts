@@ -28,8 +28,9 @@ export function fitFunctions(runtime: Runtime): FitFunctions {
 
   async function fitPlanned(plan: FitPlan): Promise<NmfResult> {
     if (plan.signal?.aborted) throw abortError(plan.signal);
-    if (runtime.prepare) {
-      await runtime.prepare();
+    const preparing = runtime.prepare();
+    if (preparing) {
+      await preparing;
       if (plan.signal?.aborted) throw abortError(plan.signal);
     }
     const backend = runtime.chooseBackend(plan.backend);

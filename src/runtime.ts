@@ -16,8 +16,9 @@ export interface Runtime {
   /** How many fits may run at once: the number of runners a batch uses. */
   concurrency(): number;
   /**
-   * Loads what async fits need before they choose a backend (the WebAssembly-only entry: its lazy `ready()`).
-   * Absent where backends load synchronously on first use.
+   * Loads what async fits need before they choose a backend (the WebAssembly-only entry: its lazy wasm backend);
+   * undefined where there is nothing to wait for (backends that load synchronously on first use). Never rejects:
+   * `chooseBackend` reports a failed load.
    */
-  prepare?(): Promise<void>;
+  prepare(): Promise<void> | undefined;
 }

@@ -198,7 +198,6 @@ export interface NmfResult {
   reconstruct(): Matrix;
 }
 
-/** What `backendInfo()` of the Node entry reports. */
 /** A backend that did not load: why, and what to do about it. */
 export interface BackendUnavailable {
   readonly loaded: false;
@@ -212,10 +211,15 @@ export interface WasmLoaded {
   readonly simd: boolean;
   /** Bytes of linear memory the calling thread's instance holds (worker threads have their own instances). */
   readonly memoryBytes: number;
-  /** The cap on each instance's linear memory (Node: `NMFKIT_WASM_MAX_MEMORY`, default 4 GiB, the 32-bit limit). */
+  /**
+   * The cap on each instance's linear memory: `ready({ maxMemoryBytes })`, else `NMFKIT_WASM_MAX_MEMORY` where
+   * there are environment variables, else the entry's default (Node: 4 GiB, the 32-bit limit; WebAssembly-only:
+   * 32 MiB).
+   */
   readonly maxMemoryBytes: number;
 }
 
+/** What `backendInfo()` of the Node entry reports. */
 export interface BackendInfo {
   /** Which entry point of the package is running: the Node entry (export condition `node-addons`). */
   readonly entry: 'node';
@@ -238,5 +242,85 @@ export interface BackendInfo {
     readonly blasThreads: number;
     /** The libuv pool size that native async fits share with fs, dns and crypto. */
     readonly libuvPool: number;
+  };
+}
+
+/** The thread settings of the Node entry (`setThreads`, `backendInfo().threads`). */
+export interface ThreadSettings {
+  /** Fits that run at once, per backend. */
+  readonly fits: number;
+  /** OpenBLAS threads inside one native fit. */
+  readonly blasThreads: number;
+  /** Size of the libuv thread pool that native async fits share with fs, dns and crypto (UV_THREADPOOL_SIZE). */
+  readonly libuvPool: number;
+}
+
+/** The thread setting of the WebAssembly-only entry. */
+export interface WasmThreadSettings {
+  /** Fits that run at once, each in its own Web Worker (inline fits run one at a time whatever this says). */
+  readonly fits: number;
+}
+
+/**
+ * A compiled `WebAssembly.Module`. Spelled out this way because the declarations of the Node entry must also
+ * type-check in projects whose libraries declare no WebAssembly (Node types without the DOM library): there it is
+ * any object.
+ */
+export type CompiledWasmModule = typeof globalThis extends { WebAssembly: { Module: abstract new (...args: never[]) => infer M } } ? M : object;
+
+/**
+ * What `ready()` accepts, in both entries. Every option applies from the first call on (and, on the Node entry,
+ * only while the wasm backend has not loaded yet: a fit or `backendInfo()` loads it with the defaults); a later
+ * call that gives different values rejects with a RangeError.
+ */
+export interface ReadyOptions {
+  /**
+   * A compiled `WebAssembly.Module` of wasm/nmfkit.wasm, for runtimes that forbid compiling bytes (Cloudflare
+   * workerd: `import wasm from 'nmfkit/nmfkit.wasm'`) or bundlers that import .wasm files as modules. Nothing is
+   * fetched then.
+   */
+  readonly module?: CompiledWasmModule;
+  /**
+   * Where to fetch wasm/nmfkit.wasm from, if not from next to the package's files
+   * (`new URL('../wasm/nmfkit.wasm', import.meta.url)`, which bundlers that understand that form rewrite).
+   */
+  readonly url?: string | URL;
+  /**
+   * Cap on each wasm instance's linear memory, in bytes (1 MiB to 4 GiB). Default: `NMFKIT_WASM_MAX_MEMORY` where
+   * the runtime has environment variables, else 4 GiB on the Node entry and `DEFAULT_MAX_MEMORY_BYTES` (32 MiB) on
+   * the WebAssembly-only one.
+   */
+  readonly maxMemoryBytes?: number;
+  /**
+   * Whether `nmf()` runs wasm fits off the calling thread — in worker threads (Node) or module Web Workers (default:
+   * where they exist). `false`: on the calling thread, in slices of about 8 ms with yields to the event loop between
+   * them, one at a time.
+   */
+  readonly workers?: boolean;
+}
+
+/** What `backendInfo()` of the WebAssembly-only entry reports. */
+export interface WasmOnlyBackendInfo {
+  /** Which entry point of the package is running: the WebAssembly-only one. */
+  readonly entry: 'wasm-only';
+  /** The backend `backend: 'auto'` uses: always wasm here, unless `NMFKIT_BACKEND=native` asks for the impossible. */
+  readonly backend: BackendName;
+  /** Where the choice came from: the automatic rule or the `NMFKIT_BACKEND` environment variable (where there is one). */
+  readonly chosenBy: 'auto' | 'NMFKIT_BACKEND';
+  /** Never loaded here: why, and what to do about it. */
+  readonly native: BackendUnavailable;
+  /** Before `ready()` has resolved: not loaded, with the reason (not initialised yet, or why loading failed). */
+  readonly wasm:
+    | (WasmLoaded & {
+        /** Where the module came from: `ready({ module })`, or fetched from `url`. */
+        readonly source: 'module' | 'url';
+        readonly url?: string;
+      })
+    | BackendUnavailable;
+  readonly threads: {
+    /** Fits that run at once in Web Workers (`setThreads`; default `navigator.hardwareConcurrency`). */
+    readonly fits: number;
+    /** How `nmf()` runs: in Web Workers, or on the calling thread with yields ('inline': one fit at a time). */
+    readonly mode: 'web-worker' | 'inline';
   };
 }

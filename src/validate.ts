@@ -58,6 +58,15 @@ export function readProperty(where: string, object: object, key: PropertyKey): u
   }
 }
 
+/** `Object.getPrototypeOf(object)`; a proxy trap that throws becomes a TypeError naming `where`. */
+export function readPrototype(where: string, object: object): unknown {
+  try {
+    return Object.getPrototypeOf(object);
+  } catch (cause) {
+    throw unreadable(where, cause);
+  }
+}
+
 /** Array.isArray, but false instead of a throw for a revoked proxy (whose reads then fail with a named TypeError). */
 export function isArray(value: unknown): value is readonly unknown[] {
   try {

@@ -22,7 +22,7 @@ const DIST = new URL('../../dist/', import.meta.url);
 
 /** Loads the built library (dist/, from `npm run build`). */
 export async function loadNmfkit() {
-  const select = await import(new URL('backends/select.js', DIST).href);
+  const select = await import(new URL('entry/node.js', DIST).href);
   const native = await import(new URL('backends/native.js', DIST).href);
   const index = await import(new URL('index.js', DIST).href);
   return { chooseBackend: select.chooseBackend, backendInfo: select.backendInfo, setNativeThreads: native.setNativeThreads, index };

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { loadFixture, type FixtureMatrix } from '../helpers.js';
+import { loadFixture, type FixtureMatrix } from '../support/helpers.js';
 import { mat, type Mat } from './linalg.js';
 import type { Loss } from './objective.js';
 

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { nmf } from '../../src/index.js';
-import { BACKENDS, backendAvailable, randomMatrix } from '../helpers.js';
+import { BACKENDS, backendAvailable, randomMatrix } from '../support/helpers.js';
 
 describe.each(BACKENDS)('the event loop during an async fit on %s', (backend) => {
   const run = it.skipIf(!backendAvailable(backend));

@@ -1,0 +1,75 @@
+/**
+ * Admission of async fits, per backend, following the thread settings (./thread-settings.ts): a fit takes a slot
+ * before its memory is allocated, so a thousand queued fits cost nothing until they run.
+ *  - native: at most `fits`, and at most libuvPool − 1, so file, DNS and crypto work always finds a pool thread;
+ *  - wasm: `fits` workers, or one at a time where fits run inline on the calling thread.
+ * OpenBLAS's thread count is global and changing it under a running BLAS call is not safe, so a change of
+ * `blasThreads` is applied only while no native fit runs (at once, or when the last one ends).
+ */
+import { Limiter } from '../limiter.js';
+import type { BackendName } from '../types.js';
+import type { Platform } from './platform.js';
+import type { ThreadSettings, Threads } from './thread-settings.js';
+
+export class Admission {
+  readonly #platform: Platform;
+  readonly #threads: ThreadSettings;
+  readonly #inline: () => boolean;
+  readonly #limiters: Record<BackendName, Limiter>;
+  /** The BLAS thread count last handed to OpenBLAS (undefined: none yet). */
+  #appliedBlas: number | undefined;
+
+  /** `inline()`: whether wasm async fits run on the calling thread (then one at a time). */
+  constructor(platform: Platform, threads: ThreadSettings, inline: () => boolean) {
+    this.#platform = platform;
+    this.#threads = threads;
+    this.#inline = inline;
+    const now = threads.get();
+    this.#limiters = { native: new Limiter(this.#nativeLimit(now)), wasm: new Limiter(this.#wasmLimit(now)) };
+    threads.onChange((s) => {
+      this.#limiters.native.setLimit(this.#nativeLimit(s));
+      this.#limiters.wasm.setLimit(this.#wasmLimit(s));
+      this.applyBlasThreads();
+    });
+  }
+
+  #nativeLimit(s: Threads): number {
+    return Math.min(s.fits, Math.max(1, (this.#platform.blas?.poolSize() ?? 1) - 1));
+  }
+
+  #wasmLimit(s: Threads): number {
+    return this.#inline() ? 1 : s.fits;
+  }
+
+  /** Follows a change of where wasm fits run (the wasm backend loaded with `workers: false`, or not). */
+  wasmModeChanged(): void {
+    this.#limiters.wasm.setLimit(this.#wasmLimit(this.#threads.get()));
+  }
+
+  /** Hands the wanted BLAS thread count to OpenBLAS, if it changed and no native fit is running. */
+  applyBlasThreads(): void {
+    const wanted = this.#threads.get().blasThreads;
+    if (!this.#platform.blas || this.#limiters.native.active > 0 || this.#appliedBlas === wanted) return;
+    try {
+      this.#platform.blas.setThreads(wanted);
+      this.#appliedBlas = wanted;
+    } catch {
+      // No native backend: nothing to configure.
+    }
+  }
+
+  /** Runs an async fit on `backend` when the policy admits it; rejects with an AbortError if `signal` aborts first. */
+  async run<T>(backend: BackendName, task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    if (backend === 'native') this.applyBlasThreads();
+    try {
+      return await this.#limiters[backend].run(task, signal);
+    } finally {
+      if (backend === 'native') this.applyBlasThreads();
+    }
+  }
+
+  /** Slots in use per backend (for diagnostics and tests). */
+  active(): Record<BackendName, number> {
+    return { native: this.#limiters.native.active, wasm: this.#limiters.wasm.active };
+  }
+}

@@ -1,0 +1,216 @@
+/** Server-grade async fits: a free event loop, concurrency, cancellation, progress, time budgets, batches. */
+import { describe, expect, it } from 'vitest';
+import { backendInfo, nmf, nmfBatch, nmfSync, setThreads, type IterationInfo, type NmfOptions } from '../../src/index.js';
+import { wasmWorkerMemory } from '../../src/entry/node.js';
+import { BACKENDS, backendAvailable, randomMatrix } from '../support/helpers.js';
+
+function isAbortError(error: unknown, reason: unknown): boolean {
+  return error instanceof Error && error.name === 'AbortError' && (error as Error & { cause: unknown }).cause === reason;
+}
+
+describe.each(BACKENDS)('async fits on %s', (backend) => {
+  const run = it.skipIf(!backendAvailable(backend));
+
+  run('16 concurrent fits give exactly the results of nmfSync on the same inputs', async () => {
+    const inputs = Array.from({ length: 16 }, (_, i) => randomMatrix(20 + i, 30 - i, 100 + i));
+    const options = (i: number): NmfOptions => ({ rank: 1 + (i % 4), seed: i, maxIter: 80, tol: 1e-6, backend });
+    const results = await Promise.all(inputs.map((V, i) => nmf(V, options(i))));
+    inputs.forEach((V, i) => {
+      const expected = nmfSync(V, options(i));
+      expect(results[i]!.W.data).toEqual(expected.W.data);
+      expect(results[i]!.H.data).toEqual(expected.H.data);
+      expect(results[i]!.hChange).toEqual(expected.hChange);
+      expect(results[i]!.iterations).toBe(expected.iterations);
+      expect(results[i]!.spectralError).toBe(expected.spectralError);
+    });
+  });
+
+  run('progress: every iteration once, in order, with the values of the sync fit', async () => {
+    const V = randomMatrix(40, 30, 7);
+    const collect = (into: IterationInfo[]) => (info: IterationInfo) => void into.push(info);
+    const fromSync: IterationInfo[] = [];
+    const fromAsync: IterationInfo[] = [];
+    const sync = nmfSync(V, { rank: 3, seed: 9, maxIter: 60, tol: 0, backend, onIteration: collect(fromSync) });
+    const async = await nmf(V, { rank: 3, seed: 9, maxIter: 60, tol: 0, backend, onIteration: collect(fromAsync) });
+    expect(fromAsync).toEqual(fromSync);
+    expect(fromAsync.map((i) => i.iteration)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+    expect(async.hChange).toEqual(sync.hChange);
+  });
+
+  run('an already-aborted signal rejects at once with its reason as cause', async () => {
+    const controller = new AbortController();
+    const reason = new Error('client went away');
+    controller.abort(reason);
+    const error = await nmf(randomMatrix(10, 10, 1), { rank: 2, signal: controller.signal, backend }).catch((e) => e);
+    expect(isAbortError(error, reason)).toBe(true);
+  });
+
+  run('an abort mid-fit stops it within an iteration and rejects with AbortError', async () => {
+    for (const at of [1, 3, 17, 40]) {
+      const controller = new AbortController();
+      const reason = `stop at ${at}`;
+      let last = 0;
+      const error = await nmf(randomMatrix(30, 30, at), {
+        rank: 3,
+        seed: 1,
+        tol: 0,
+        maxIter: 10_000,
+        backend,
+        signal: controller.signal,
+        onIteration: ({ iteration }) => {
+          last = iteration;
+          if (iteration === at) controller.abort(reason);
+        },
+      }).catch((e) => e);
+      expect(isAbortError(error, reason)).toBe(true);
+      expect(last).toBe(at);
+    }
+  });
+
+  run('an abort at a random time without callbacks, and after completion', async () => {
+    const controller = new AbortController();
+    const pending = nmf(randomMatrix(200, 200, 3), { rank: 8, seed: 1, tol: 0, maxIter: 1_000_000, backend, signal: controller.signal });
+    setTimeout(() => controller.abort('timeout'), 20 + Math.random() * 80);
+    const error = await pending.catch((e) => e);
+    expect(isAbortError(error, 'timeout')).toBe(true);
+
+    const late = new AbortController();
+    const done = await nmf(randomMatrix(8, 8, 4), { rank: 2, seed: 1, maxIter: 5, backend, signal: late.signal });
+    late.abort();
+    expect(done.iterations).toBe(5);
+  });
+
+  run('500 aborted fits leave memory bounded and the library usable', async () => {
+    const V = randomMatrix(64, 64, 5);
+    const before = process.memoryUsage().rss;
+    for (let round = 0; round < 50; round++) {
+      const fits = Array.from({ length: 10 }, (_, i) => {
+        const controller = new AbortController();
+        const stopAt = 1 + ((round * 10 + i) % 7);
+        return nmf(V, {
+          rank: 4,
+          seed: i,
+          tol: 0,
+          maxIter: 1000,
+          backend,
+          signal: controller.signal,
+          onIteration: ({ iteration }) => void (iteration === stopAt && controller.abort()),
+        }).catch((e: Error) => e.name);
+      });
+      expect(await Promise.all(fits)).toEqual(Array(10).fill('AbortError'));
+    }
+    const growth = process.memoryUsage().rss - before;
+    // Bound: 64 MiB of RSS for 500 fits of 64×64 (one fit's buffers are ~100 KiB; a leak of each would be 50 MiB).
+    expect(growth).toBeLessThan(64 * 2 ** 20);
+    if (backend === 'wasm') {
+      // Each worker's wasm memory stays at what a few concurrent fits of this size need: ≤ 4 MiB per worker.
+      for (const bytes of await wasmWorkerMemory()) expect(bytes).toBeLessThanOrEqual(4 * 2 ** 20);
+    }
+    const after = await nmf(V, { rank: 4, seed: 1, maxIter: 10, backend });
+    expect(after.iterations).toBe(10);
+  });
+
+  run('maxTime stops a sync fit too, and a generous budget changes nothing', () => {
+    const V = randomMatrix(200, 200, 6);
+    const limited = nmfSync(V, { rank: 8, seed: 1, tol: 0, maxIter: 1_000_000, maxTime: 100, backend });
+    expect(limited.stopReason).toBe('maxTime');
+    expect(limited.iterations).toBeGreaterThan(0);
+    const free = nmfSync(V, { rank: 8, seed: 1, maxIter: 20, maxTime: 60_000, backend });
+    expect(free.stopReason).not.toBe('maxTime');
+  });
+
+  run('a throwing onIteration rejects that call and the next call works', async () => {
+    const boom = new Error('callback failed');
+    const error = await nmf(randomMatrix(10, 10, 2), {
+      rank: 2,
+      seed: 1,
+      backend,
+      onIteration: ({ iteration }) => {
+        if (iteration === 3) throw boom;
+      },
+    }).catch((e) => e);
+    expect(error).toBe(boom);
+    expect((await nmf(randomMatrix(10, 10, 2), { rank: 2, seed: 1, maxIter: 4, backend })).iterations).toBe(4);
+  });
+});
+
+describe.each(BACKENDS)('nmfBatch on %s', (backend) => {
+  const run = it.skipIf(!backendAvailable(backend));
+
+  run('200 small matrices give the per-matrix results, in input order', async () => {
+    const matrices = Array.from({ length: 200 }, (_, i) => randomMatrix(8 + (i % 9), 12 - (i % 5), 1000 + i));
+    const options: NmfOptions = { rank: 3, seed: 42, maxIter: 50, tol: 1e-5, backend };
+    const results = await nmfBatch(matrices, options);
+    expect(results).toHaveLength(200);
+    matrices.forEach((V, i) => {
+      const single = nmfSync(V, options);
+      expect(results[i]!.W.data).toEqual(single.W.data);
+      expect(results[i]!.H.data).toEqual(single.H.data);
+      expect(results[i]!.iterations).toBe(single.iterations);
+    });
+  });
+
+  run('a bad matrix rejects the batch with an error naming its index', async () => {
+    const matrices = [randomMatrix(4, 4, 1), randomMatrix(4, 4, 2), { rows: 2, cols: 2, data: [1, -2, 3, 4] }];
+    await expect(nmfBatch(matrices, { rank: 2, backend })).rejects.toThrow(/^matrices\[2\]: V must be finite and ≥ 0, but V\.data\[1\]/);
+    await expect(nmfBatch(matrices, { rank: 2, backend })).rejects.toBeInstanceOf(RangeError);
+  });
+
+  run('settle: true reports each matrix on its own', async () => {
+    const matrices = [randomMatrix(4, 4, 1), [[1, 2], [3]], randomMatrix(5, 3, 2)];
+    const outcomes = await nmfBatch(matrices as never, { rank: 2, seed: 1, maxIter: 5, backend, settle: true });
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const failed = outcomes[1]!;
+    expect(failed.status === 'rejected' && failed.reason.message).toMatch(/^matrices\[1\]: V is ragged/);
+  });
+
+  run('onIteration reports which matrix; an abort during a batch rejects it and the next call works', async () => {
+    const seen = new Set<number>();
+    const controller = new AbortController();
+    const matrices = Array.from({ length: 20 }, (_, i) => randomMatrix(30, 30, i));
+    const error = await nmfBatch(matrices, {
+      rank: 4,
+      seed: 1,
+      tol: 0,
+      maxIter: 5000,
+      backend,
+      signal: controller.signal,
+      onIteration: ({ index, iteration }) => {
+        seen.add(index);
+        if (iteration === 50) controller.abort('enough');
+      },
+    }).catch((e) => e);
+    expect(isAbortError(error, 'enough')).toBe(true);
+    expect(seen.size).toBeGreaterThan(0);
+    const again = await nmfBatch(matrices.slice(0, 3), { rank: 2, seed: 1, maxIter: 3, backend });
+    expect(again.map((r) => r.iterations)).toEqual([3, 3, 3]);
+  });
+});
+
+describe('thread policy', () => {
+  it('reports the settings in backendInfo and changes them with setThreads', () => {
+    const initial = backendInfo().threads;
+    expect(initial.fits).toBeGreaterThanOrEqual(1);
+    expect(initial.blasThreads).toBe(1);
+    expect(initial.libuvPool).toBeGreaterThanOrEqual(1);
+    try {
+      expect(setThreads(3).fits).toBe(3);
+      expect(setThreads({ blasThreads: 2 })).toMatchObject({ fits: 3, blasThreads: 2 });
+      expect(backendInfo().threads).toMatchObject({ fits: 3, blasThreads: 2 });
+      if (backendInfo().native.loaded) {
+        // Applied to OpenBLAS at once, since no native fit is running.
+        const info = backendInfo();
+        expect(info.native.loaded && info.native.blas.threads).toBe(2);
+      }
+    } finally {
+      setThreads({ fits: initial.fits, blasThreads: initial.blasThreads });
+    }
+  });
+
+  it('rejects bad settings, naming them', () => {
+    expect(() => setThreads(0)).toThrow(/threads must be an integer in \[1/);
+    expect(() => setThreads({ fits: 2.5 })).toThrow(/threads\.fits/);
+    expect(() => setThreads({ blasthreads: 2 } as never)).toThrow(/unknown option threads\.blasthreads/);
+    expect(() => setThreads('4' as never)).toThrow(TypeError);
+  });
+});

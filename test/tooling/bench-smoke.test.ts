@@ -1,0 +1,106 @@
+/**
+ * Keeps the benchmark harness (bench/run.mjs, `npm run bench`) from rotting: runs it in `--quick --problems tiny`
+ * mode and checks the shape of its JSON. No timing is judged here — only that every measured figure is a finite
+ * positive number. The Python peers may be skipped (numpy / scikit-learn not installed); they must not error.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const RUN = fileURLToPath(new URL('../../bench/run.mjs', import.meta.url));
+const out = mkdtempSync(join(tmpdir(), 'nmfkit-bench-smoke-'));
+
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+interface Row {
+  id: string;
+  label: string;
+  kind: string;
+  dtype: string;
+  status: string;
+  note?: string;
+  [key: string]: unknown;
+}
+
+const positive = (x: unknown): boolean => typeof x === 'number' && Number.isFinite(x) && x > 0;
+
+describe('bench harness (quick, tiny)', () => {
+  it('runs and writes results with the expected structure', { timeout: 240_000 }, async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, [RUN, '--quick', '--problems', 'tiny', '--out', out], {
+      maxBuffer: 16 << 20,
+      timeout: 230_000,
+    });
+    expect(stdout).toContain('tiny 64×64 R=4');
+    expect(stdout).toContain('targets (issue 4):');
+
+    const results = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8'));
+    expect(results.schema).toBe(1);
+    expect(results.quick).toBe(true);
+    expect(typeof results.machine.cpu.model).toBe('string');
+    expect(positive(results.machine.cpu.logicalCores)).toBe(true);
+    expect(results.machine.node).toBe(process.version);
+    expect(results.machine.blas).toBeTypeOf('object');
+    expect(results.machine.python).toBeTypeOf('object');
+    expect(typeof results.method.flops).toBe('string');
+    expect(typeof results.method.vBytes).toBe('string');
+
+    expect(results.problems).toHaveLength(1);
+    const [tiny] = results.problems;
+    expect(tiny).toMatchObject({ name: 'tiny', K: 64, N: 64, R: 4 });
+    expect(positive(tiny.iterations)).toBe(true);
+    expect(tiny.flopsPerIteration).toBe(4 * 64 * 64 * 4 + 4 * 4 * 4 * (64 + 64));
+    expect(tiny.checkFailures).toEqual([]);
+
+    const rows: Row[] = tiny.rows;
+    const ids = rows.map((r) => r.id);
+    for (const id of ['native-f64-1t', 'native-f64-mt', 'native-f32-1t', 'wasm-f64', 'wasm-f32', 'floor-f64-1t', 'ml-matrix', 'numpy', 'sklearn']) {
+      expect(ids).toContain(id);
+    }
+    for (const row of rows) {
+      expect(['ok', 'n/a', 'skipped'], `${row.id}: ${row.status} ${row.note ?? ''}`).toContain(row.status);
+      if (row.status !== 'ok') {
+        expect(typeof row.note, `${row.id} says why it is ${row.status}`).toBe('string');
+        continue;
+      }
+      for (const field of ['secondsPerIteration', 'msPerIteration', 'gflops', 'vGBps', 'vBytesPerIteration', 'repeats', 'ratioToBestPeer']) {
+        expect(positive(row[field]), `${row.id}.${field} = ${String(row[field])}`).toBe(true);
+      }
+      if (row.kind !== 'floor') {
+        expect(Array.isArray(row.seconds) && (row.seconds as number[]).every(positive), `${row.id}.seconds`).toBe(true);
+        expect(positive((row.check as { frobenius?: number } | undefined)?.frobenius), `${row.id}.check.frobenius`).toBe(true);
+      }
+    }
+    // The wasm backend and the JS peer always run; a dtype no backend computes yet is n/a, never faked.
+    expect(rows.find((r) => r.id === 'wasm-f64')?.status).toBe('ok');
+    expect(rows.find((r) => r.id === 'ml-matrix')?.status).toBe('ok');
+    for (const row of rows.filter((r) => r.dtype === 'float32' && r.kind === 'nmfkit' && r.status !== 'ok')) expect(row.status).toBe('n/a');
+
+    expect(results.targets).toHaveLength(5);
+    for (const target of results.targets) expect([true, false, null]).toContain(target.met);
+
+    // The algorithms part (--quick: on the run's first problem): every algorithm × implementation, then its peer.
+    const part = results.algorithms;
+    expect(stdout).toContain('algorithms on tiny 64×64 R=4');
+    expect(part.problem).toMatchObject({ name: 'tiny', K: 64, N: 64, R: 4 });
+    expect(part.rows).toHaveLength(part.algorithms.length * (part.implementations.length + 1));
+    for (const row of part.rows as Row[]) {
+      expect(['ok', 'n/a', 'skipped'], `${row.label}: ${row.status} ${row.note ?? ''}`).toContain(row.status);
+      if (row.status !== 'ok') continue;
+      for (const field of ['secondsPerIteration', 'msPerIteration', 'objective']) expect(positive(row[field]), `${row.label}.${field}`).toBe(true);
+      if (row.implementation !== 'peer') expect(positive((row.defaultErrorEvery as { secondsPerIteration: number }).secondsPerIteration)).toBe(true);
+    }
+    expect(part.rows.filter((r: Row) => r.backend === 'wasm').every((r: Row) => r.status === 'ok')).toBe(true);
+
+    expect(results.throughput.rows.length).toBeGreaterThan(0);
+    for (const row of results.throughput.rows) {
+      if (row.status === 'ok') expect(positive(row.fitsPerSecond)).toBe(true);
+      else expect(row.status).toBe('n/a');
+    }
+
+    expect(existsSync(join(out, 'latest.svg'))).toBe(true);
+  });
+});
