@@ -458,15 +458,28 @@ function checkEntry(name: string, value: unknown, i: number, j: number, where: s
 // Sizes and memory.
 
 /**
- * Bytes of memory a fit may plan on. Unlimited here (the per-array limit of {@link checkedSize} still holds); the
- * Node entry sets it to the machine's memory (threads.ts), and the wasm backend has its own cap.
+ * Bytes of memory a fit may plan on, and what that limit is, for the messages. Unlimited here (the per-array limit
+ * of {@link checkedSize} still holds); each entry lowers it as its runtime knows (entry/policy.ts): the machine's
+ * memory, and on the WebAssembly-only entry also what a 32-bit wasm memory can take a fit for.
  */
 let memoryLimit = Infinity;
+let memoryLimitText = (formatted: string): string => `this machine's ${formatted} of memory`;
 
-/** Sets the memory a fit may plan on (bytes; Infinity for no limit beyond the per-array one). */
-export function setMemoryLimit(bytes: number): void {
+/**
+ * Lowers the memory a fit may plan on to `bytes` (never raises it: where two entries are loaded in one process,
+ * the stricter holds). `describeLimit` words the limit in messages, given the formatted size ("this machine's
+ * 7.6 GiB of memory").
+ */
+export function limitMemory(bytes: number, describeLimit: (formatted: string) => string): void {
   if (!(bytes > 0)) throw new RangeError(`the memory limit must be a positive number of bytes, got ${describe(bytes)}`);
+  if (bytes >= memoryLimit) return;
   memoryLimit = bytes;
+  memoryLimitText = describeLimit;
+}
+
+/** The memory limit, worded for a message. */
+function limitText(): string {
+  return memoryLimitText(formatBytes(memoryLimit));
 }
 
 function formatBytes(bytes: number): string {
@@ -483,7 +496,7 @@ export function checkedSize(name: string, rows: number, cols: number): number {
   if (size * 8 > memoryLimit) {
     throw new RangeError(
       `${name} is too large: ${rows}×${cols} = ${size} entries need ${formatBytes(size * 8)} as float64, more than ` +
-        `this machine's ${formatBytes(memoryLimit)} of memory`,
+        limitText(),
     );
   }
   return size;
@@ -494,8 +507,7 @@ export function checkedLength(name: string, length: number): number {
   if (length > 0x7fffffff) throw new RangeError(`${name} is too large: ${length} entries (limit 2^31 - 1)`);
   if (length * 8 > memoryLimit) {
     throw new RangeError(
-      `${name} is too large: ${length} entries need ${formatBytes(length * 8)} as float64, more than this machine's ` +
-        `${formatBytes(memoryLimit)} of memory`,
+      `${name} is too large: ${length} entries need ${formatBytes(length * 8)} as float64, more than ${limitText()}`,
     );
   }
   return length;
@@ -516,7 +528,7 @@ export function checkFitMemory(rows: number, cols: number, rank: number, ratioFo
   if (bytes > memoryLimit) {
     throw new RangeError(
       `options.rank = ${rank} with a ${rows}×${cols} V needs at least ${formatBytes(bytes)} (V, W, H and R×R ` +
-        `Grams), more than this machine's ${formatBytes(memoryLimit)} of memory`,
+        `Grams), more than ${limitText()}`,
     );
   }
 }

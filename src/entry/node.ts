@@ -9,22 +9,16 @@ import { compileWasmFileSync, createThreadPool, WASM_URL } from '../backends/was
 import { fetchWasmModule } from '../backends/wasm-web.js';
 import type { Backend } from '../contract.js';
 import type { BackendInfo, BackendName, ReadyOptions, ThreadSettings } from '../types.js';
-import { setMemoryLimit } from '../validate.js';
 import { MEMORY_CAP_VARIABLE } from './environment.js';
 import type { Platform } from './platform.js';
 import { EntryPolicy } from './policy.js';
 
-/**
- * Memory, the other machine resource: a fit whose buffers cannot fit in this machine's memory (or the cgroup
- * limit of its container, if lower) is refused with a RangeError before anything is allocated, instead of ending
- * in an out-of-memory kill of the process (validate.ts, checkFitMemory).
- */
+/** This machine's memory, or the cgroup limit of its container if lower. */
 function machineMemory(): number {
   const total = totalmem();
   const constrained = process.constrainedMemory?.() ?? 0;
   return constrained > 0 && constrained < total ? constrained : total;
 }
-setMemoryLimit(machineMemory());
 
 /** libuv's pool size: UV_THREADPOOL_SIZE (capped at libuv's own 1024), default 4. */
 function libuvPoolSize(): number {
@@ -36,6 +30,7 @@ const nodePlatform: Platform = {
   entry: 'node',
   env: (name) => process.env[name],
   cores: () => availableParallelism(),
+  machineMemory,
   loadNative: loadNativeBackend,
   blas: { setThreads: setNativeThreads, poolSize: libuvPoolSize },
   wasm: {

@@ -17,6 +17,8 @@ export interface Platform {
   env(name: string): string | undefined;
   /** How many fits may run at once by default: the cores of the machine (at least 1). */
   cores(): number;
+  /** Bytes of memory this process may use (the machine's, or its container's limit if lower); undefined if unknown. */
+  machineMemory(): number | undefined;
   /** Loads the native backend, or says why it cannot be loaded here. Never throws; called once. */
   loadNative(): BackendLoad;
   /** OpenBLAS's thread pool and the libuv pool native async fits run on; absent where there is no native backend. */

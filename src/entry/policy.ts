@@ -16,6 +16,7 @@ import { backendOverride } from './environment.js';
 import type { BackendLoad, Platform } from './platform.js';
 import { readReadyOptions } from './ready-options.js';
 import { ThreadSettings } from './thread-settings.js';
+import { limitMemory } from '../validate.js';
 import { WasmLoader } from './wasm-loader.js';
 
 /** An Error saying why a backend is unavailable and how to fix it; `cause` carries `{ reason, fix }`. */
@@ -30,6 +31,26 @@ function notReady(load: { reason: string; fix: string }): Error {
   return new Error(`nmfkit: ${load.reason}. Fix: ${load.fix}`, { cause: { reason: load.reason, fix: load.fix } });
 }
 
+/**
+ * Most bytes a fit on the wasm backend can plan on (validate.ts, checkFitMemory): its instance holds V, W and H in
+ * at least 4 bytes an entry, and its R×R Grams, in a 32-bit memory of at most 4 GiB; the facade's float64 copies
+ * take twice that again. So no fit whose planned memory is over 3 · 4 GiB can run there.
+ */
+const WASM_FIT_MEMORY = 3 * 2 ** 32;
+
+/**
+ * Memory, the other machine resource: a fit whose buffers cannot fit in the process's memory (or, with wasm as the
+ * only backend, in a wasm memory) is refused with a RangeError before anything is allocated, instead of ending in
+ * an out-of-memory kill of the process.
+ */
+function limitFitMemory(platform: Platform): void {
+  const machine = platform.machineMemory();
+  if (machine !== undefined && machine > 0) limitMemory(machine, (size) => `this machine's ${size} of memory`);
+  if (platform.entry === 'wasm-only') {
+    limitMemory(WASM_FIT_MEMORY, (size) => `the ${size} a fit can plan on with the WebAssembly backend, whose memory holds at most 4 GiB`);
+  }
+}
+
 /** The policy of one entry, on one platform. */
 export class EntryPolicy {
   readonly #platform: Platform;
@@ -42,6 +63,7 @@ export class EntryPolicy {
 
   constructor(platform: Platform) {
     this.#platform = platform;
+    limitFitMemory(platform);
     this.threads = new ThreadSettings(platform);
     // The pool reads `fits` whenever a fit starts; admission follows where wasm fits run once settings decide it.
     this.wasm = new WasmLoader(platform, () => this.threads.get().fits, () => this.admission.wasmModeChanged());

@@ -15,14 +15,23 @@ export interface GivenReadyOptions {
 
 const KEYS = ['module', 'url', 'maxMemoryBytes', 'workers'] as const;
 
+/** `value instanceof type`, false instead of a throw for a revoked proxy or one whose getPrototypeOf trap throws. */
+function isInstance(value: unknown, type: abstract new (...args: never[]) => unknown): boolean {
+  try {
+    return value instanceof type;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Whether `value` is a plain object (prototype Object.prototype or null). Anything else — a WebAssembly.Module or
  * the module's bytes passed where `{ module }` was meant, a Promise, a Map — has no options to read and would
  * otherwise be taken for `{}`, silently.
  */
-function isPlainObject(value: object): boolean {
+function plainObject(value: object): { plain: boolean; prototype: unknown } {
   const prototype = readPrototype('the prototype of options', value);
-  return prototype === Object.prototype || prototype === null;
+  return { plain: prototype === Object.prototype || prototype === null, prototype };
 }
 
 /** Reads `ready()`'s options; `workersAvailable` says whether `workers: true` can be honoured here. */
@@ -30,25 +39,26 @@ export function readReadyOptions(options: unknown, workersAvailable: boolean): G
   if (options === undefined) return {};
   const expectation = 'an object of options { module, url, maxMemoryBytes, workers }';
   if (options === null || typeof options !== 'object') throw new TypeError(`options must be ${expectation}, got ${describe(options)}`);
-  if (!isPlainObject(options)) {
-    const what = options instanceof WebAssembly.Module ? 'a WebAssembly.Module (pass it as { module })' : describe(options);
+  const { plain, prototype } = plainObject(options);
+  if (!plain) {
+    const what = prototype === WebAssembly.Module.prototype ? 'a WebAssembly.Module (pass it as { module })' : describe(options);
     throw new TypeError(`options must be ${expectation}, got ${what}`);
   }
   const { module, url, maxMemoryBytes, workers } = readOptions('options', options, KEYS, expectation) as ReadyOptions & Record<string, unknown>;
   const given: { -readonly [K in keyof GivenReadyOptions]?: GivenReadyOptions[K] } = {};
   if (module !== undefined) {
-    if (!(module instanceof WebAssembly.Module)) {
+    if (!isInstance(module, WebAssembly.Module)) {
       throw new TypeError(`options.module must be a WebAssembly.Module (of nmfkit's wasm/nmfkit.wasm), got ${describe(module)}`);
     }
     if (url !== undefined) throw new TypeError('options.module and options.url exclude each other: give one');
-    given.module = module;
+    given.module = module as WebAssembly.Module;
   }
   if (url !== undefined) {
-    if (typeof url !== 'string' && !(url instanceof URL)) throw new TypeError(`options.url must be a string or a URL, got ${describe(url)}`);
+    if (typeof url !== 'string' && !isInstance(url, URL)) throw new TypeError(`options.url must be a string or a URL, got ${describe(url)}`);
     try {
-      given.url = new URL(url, (globalThis as { location?: { href: string } }).location?.href);
+      given.url = new URL(url as string | URL, (globalThis as { location?: { href: string } }).location?.href);
     } catch (cause) {
-      throw new TypeError(`options.url is not a valid URL: ${describe(String(url))}`, { cause });
+      throw new TypeError(`options.url is not a valid URL: ${describe(url)}`, { cause });
     }
   }
   if (maxMemoryBytes !== undefined) {

@@ -55,10 +55,30 @@ function cores(): number {
   return typeof n === 'number' && Number.isInteger(n) && n >= 1 ? n : 1;
 }
 
+/** The parts of Node's `process` used to learn its memory without importing anything (Node without addons). */
+interface NodeProcess {
+  constrainedMemory?(): number;
+  getBuiltinModule?(id: 'node:os'): { totalmem(): number } | undefined;
+}
+
+/** The machine's memory where the runtime tells (Node, through `process.getBuiltinModule`); else undefined. */
+function machineMemory(): number | undefined {
+  try {
+    const proc = (globalThis as { process?: NodeProcess }).process;
+    const total = proc?.getBuiltinModule?.('node:os')?.totalmem();
+    if (total === undefined || !(total > 0)) return undefined;
+    const constrained = proc?.constrainedMemory?.() ?? 0;
+    return constrained > 0 && constrained < total ? constrained : total;
+  } catch {
+    return undefined;
+  }
+}
+
 const wasmOnlyPlatform: Platform = {
   entry: 'wasm-only',
   env: processEnv,
   cores,
+  machineMemory,
   loadNative: nativeUnavailable,
   wasm: {
     // Next to the package's files: dist/entry/wasm-only.js → wasm/nmfkit.wasm. Bundlers rewrite this form.
