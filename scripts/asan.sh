@@ -10,7 +10,7 @@
 # Leak detection is off (ASAN_OPTIONS=detect_leaks=0): LeakSanitizer would report V8's and Node's own allocations
 # that are still live at exit, and a suppression matching node's frames would hide the addon's leaks too (their
 # stacks pass through node). Native leaks are checked by scripts/valgrind.sh (definite leaks are errors there)
-# and by test/leaks.test.ts (memory bounds).
+# and by test/reliability/leaks.test.ts (memory bounds).
 #
 # Environment: NMFKIT_ASAN_DIR (build directory, default a temporary one, removed afterwards; set it to keep and
 # reuse the build), NMFKIT_ASAN_TESTS (test files, default the native-relevant suites below).
@@ -19,6 +19,12 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 # The built package (dist/) is what the pre-check and the native run import.
 [ -f dist/index.js ] || npm run build
+
+tests=${NMFKIT_ASAN_TESTS:-"test/backends/fixtures.test.ts test/backends/algorithm-kernels.test.ts test/core test/hostile/fits.test.ts test/hostile/native-glue.test.ts test/hostile/matrices.test.ts test/hostile/batch.test.ts test/reliability/faults.test.ts test/property"}
+# A moved or renamed suite must fail here, before the 15 s build, not as "No test files found" after it.
+for path in $tests; do
+  [ -e "$path" ] || { echo "asan.sh: $path does not exist (update the suite list)" >&2; exit 1; }
+done
 
 started=$SECONDS
 if [ -n "${NMFKIT_ASAN_DIR:-}" ]; then
@@ -65,7 +71,7 @@ fi
 built=$SECONDS
 
 # quarantine_size_mb=16 (default 256): freed blocks wait there before reuse, so a use after free is still caught
-# for the last 16 MiB freed, while RSS stays near the process's own (test/async.test.ts bounds it).
+# for the last 16 MiB freed, while RSS stays near the process's own (test/core/async.test.ts bounds it).
 # The sanitizers write their reports to files (one per process), so a report in a vitest worker is not lost in
 # its output; any file there fails the run. ASan stops the process at its first error (halt_on_error is its
 # default); UBSan reports and goes on, so one run shows every kind of undefined behaviour.
@@ -90,6 +96,5 @@ if (!maps.includes('libasan')) { console.error('asan.sh: the ASan runtime is not
 console.log('asan.sh: loaded ' + process.env.NMFKIT_PREBUILD + '/build/Release/nmfkit.node with ' + info.native.blas.vendor + ' ' + info.native.blas.version);
 "
 
-tests=${NMFKIT_ASAN_TESTS:-"test/fixtures.test.ts test/behaviour.test.ts test/validation.test.ts test/async.test.ts test/hostile.test.ts test/faults.test.ts test/property.test.ts test/algorithms.test.ts test/algorithm-kernels.test.ts"}
 # shellcheck disable=SC2086
 npx vitest run $tests
