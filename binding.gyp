@@ -16,7 +16,6 @@
       "target_name": "nmfkit",
       "sources": [
         "native/addon.cc",
-        "native/bench.cc",
         "native/blas.cc",
         "native/fit.cc",
         "native/spectral.cc"

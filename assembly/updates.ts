@@ -1,4 +1,4 @@
-// The per-entry and sweep kernels of the algorithms beyond the seed (docs/algorithms.md §1–§5, §7, §8): the MU
+// The per-entry and sweep kernels of the algorithms beyond libfmp-compatible MU (docs/algorithms.md §1–§5, §7, §8): the MU
 // step with penalties and the MM exponent, the ratio matrices P and Q of the β-divergence, the KL denominators,
 // the two HALS sweeps, the objective's parts and the normalisation. Parallel to native/updates.h (same names,
 // same order).
@@ -9,6 +9,7 @@
 // pow and log are AssemblyScript's Math (f64) / Mathf (f32).
 
 import { vsplatValue } from './products';
+import { NORMALIZE_L1, NORMALIZE_L2, NORMALIZE_MAX, NORMALIZE_NONE } from './spec';
 
 /** γ(β), the MM exponent of Févotte & Idier (2011) (§2), in float64: 1/(2 − β) below 1, 1/(β − 1) above 2, else 1. */
 export function mmExponent(beta: f64): f64 {
@@ -44,7 +45,7 @@ function muStep<T>(x: T, num: T, den: T, eps: T, l1: T, l2: T, gamma: T): T {
 /**
  * The MU update of X (rows×cols, row-major) in place (§2), writing change = X_new − X_old. `fixed` (0: none)
  * points at `cols` bytes; a column c with fixed[c] ≠ 0 is left as it is (change 0): the fixed columns of W (§4).
- * Without penalties (l1 = l2 = 0) and γ = 1 this is the seed's x · (num / (den + eps)), written so, bit for bit.
+ * Without penalties (l1 = l2 = 0) and γ = 1 this is libfmp's x · (num / (den + eps)), written so, bit for bit.
  */
 export function updateMu<T>(
   X: usize, num: usize, den: usize, change: usize, rows: i32, cols: i32, eps: T, l1: T, l2: T, gamma: T, fixed: usize,
@@ -57,7 +58,7 @@ export function updateMu<T>(
     const ve = vsplatValue<T>(eps);
     let o: usize = 0;
     if (l1 == 0 && l2 == 0) {
-      // The seed's expression (also what the general one gives with zero penalties: den + 0 = den, 0·x = 0).
+      // libfmp's expression (also what the general one gives with zero penalties: den + 0 = den, 0·x = 0).
       for (; o < vec; o += 16) {
         const x = v128.load(X + o);
         const xn = v128.mul<T>(x, v128.div<T>(v128.load(num + o), v128.add<T>(v128.load(den + o), ve)));
@@ -409,21 +410,15 @@ export function divergenceSum<T>(V: usize, M: usize, L: usize, count: usize, bet
 }
 
 /**
- * Σ m·(0.5·e·e) over the residual E = V − W·H (`count` entries; M = 0: no mask, m = 0 skipped): the Euclidean
- * D of the final factors from the residual finish forms anyway (§7), float64.
+ * Σ 0.5·e·e over the residual E = V − W·H (`count` entries): the Euclidean D of the final factors from the
+ * residual finish forms anyway (§7), float64.
  */
-export function residualDivergence<T>(E: usize, M: usize, count: usize): f64 {
+export function residualDivergence<T>(E: usize, count: usize): f64 {
   const s = sizeof<T>();
   let sum: f64 = 0;
   for (let o: usize = 0; o < count * s; o += s) {
     const e = <f64>load<T>(E + o);
-    if (M == 0) {
-      sum += 0.5 * e * e;
-    } else {
-      const m = <f64>load<T>(M + o);
-      if (m == 0) continue;
-      sum += m * (0.5 * e * e);
-    }
+    sum += 0.5 * e * e;
   }
   return sum;
 }
@@ -469,12 +464,6 @@ export function sumSquares<T>(V: usize, count: usize): f64 {
   return s;
 }
 
-/** Normalisation kinds (KernelNormalize): none, max, l1, l2. */
-export const NORMALIZE_NONE: i32 = 0;
-export const NORMALIZE_MAX: i32 = 1;
-export const NORMALIZE_L1: i32 = 2;
-export const NORMALIZE_L2: i32 = 3;
-
 /**
  * E ← M ⊙ E: with a mask, the error norms measure the residual where V was observed (weighted by M), as the
  * objective does; the entries the mask leaves out (0) are the imputed ones and carry no error.
@@ -487,7 +476,7 @@ export function maskResidual<T>(E: usize, M: usize, count: usize): void {
 /**
  * Normalises the learned components (§8): for each column r of W (K×R) not fixed (`fixed`: R bytes, or 0), with
  * s its maximum (kind 1), sum (2) or Euclidean norm (3), i = 0 … K−1: if s > 0, W[:, r] /= s and H[r, :] *= s
- * (H R×N). The maximum is taken in T (the seed's normalizeMax, bit for bit); the sums in float64, s then rounded
+ * (H R×N). The maximum is taken in T (libfmp's normalizeMax, bit for bit); the sums in float64, s then rounded
  * to T. The caller skips this when a factor is not updated.
  */
 export function normalizeColumns<T>(W: usize, H: usize, K: i32, N: i32, R: i32, kind: i32, fixed: usize): void {

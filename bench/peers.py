@@ -120,7 +120,7 @@ def timed(fit, n, policy, split=False):
 
 
 def numpy_mu(V, W, H, n, eps):
-    """The seed's loop (libfmp nmf): H first, then W with the new H, eps in both denominators. No change norms."""
+    """libfmp-compatible MU (libfmp's nmf): H first, then W with the new H, eps in both denominators. No change norms."""
     for _ in range(n):
         H = H * (W.T @ V) / (W.T @ W @ H + eps)
         W = W * (V @ H.T) / (W @ (H @ H.T) + eps)

@@ -6,14 +6,14 @@
 //   --out DIR            where latest.json, latest.md (tables), latest.svg and latest.png go (default bench/results)
 //   --python PATH|none   the Python for the numpy / scikit-learn peers (default: probe python3, /usr/bin/python3)
 //   --no-throughput      skip the many-small-fits throughput line
-//   --kernels a,b        also rows with the iteration kernel forced (FitProblem.kernel: plain, fused), per backend
+//   --kernels a,b        also rows with the iteration kernel forced (FitSpec.blockRows: plain 0, fused > 0), per backend
 //                        and dtype; the default rows use the backend's own choice ('auto')
 //   --algorithms P|none  the algorithms part (MU KL / IS / β = 0.5 / masked, HALS, seed MU on every backend and
 //                        dtype vs scikit-learn) on problem P, with P's iterations (at most 200; ÷10 with --quick);
 //                        default spectrogram, with --quick the run's first problem
 //
 // The table goes to stdout, progress to stderr. Exit code 1 when an implementation's result fails the check
-// (‖V − WH‖_F after n iterations must match numpy's to 1e-6 relative for float64 rows in the seed's order).
+// (‖V − WH‖_F after n iterations must match numpy's to 1e-6 relative for float64 rows in libfmp's order).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
@@ -190,7 +190,7 @@ async function main() {
   }
 
   const targets = evaluateTargets(problems);
-  console.log('targets (issue 4):');
+  console.log('targets:');
   console.log(formatTargets(targets));
 
   const loadEnd = loadAverage();
@@ -211,8 +211,8 @@ async function main() {
       flops: '4KNR + 4R²(K+N) per iteration',
       vBytes: 'passes × K × N × bytes(dtype) per iteration; passes = 2 for the plain MU loop (WᵀV and V·Hᵀ each read V once), 1 for a fused kernel',
       nmfkit: 'backend contract: createFit (untimed) then fit.run(n) timed; computes both change norms every iteration; finish() after timing, for the check only',
-      floor: 'native/bench.cc gemmFloor: median time of WᵀV plus V·Hᵀ (cblas_dgemm/sgemm) on the same shapes and BLAS',
-      peers: 'ml-matrix and numpy: the seed loop (H then W, eps in both denominators), no change norms; scikit-learn: NMF(solver=mu, init=custom, tol=0, max_iter=n, beta_loss=frobenius).fit_transform(V, W=W0, H=H0), per iteration = total / n',
+      floor: 'bench/native/gemm-floor.cc gemmFloor: median time of WᵀV plus V·Hᵀ (cblas_dgemm/sgemm) on the same shapes and BLAS',
+      peers: 'ml-matrix and numpy: libfmp-compatible MU (H then W, eps in both denominators), no change norms; scikit-learn: NMF(solver=mu, init=custom, tol=0, max_iter=n, beta_loss=frobenius).fit_transform(V, W=W0, H=H0), per iteration = total / n',
       check: '‖V − WH‖_F after n iterations, computed from each implementation\'s final factors',
       algorithms: `the algorithms part: nmfSync(V, { W: W0, H: H0, maxIter: n, stop: 'none', errorEvery: 2^31 - 1, backend, dtype, loss / solver / mask }) per algorithm, nmfkit's default BLAS threads; peers: scikit-learn NMF(init=custom, tol=0, max_iter=n, solver, beta_loss), numpy's masked MU loop for the mask; per iteration = total / n for both; in the loop: nmfkit from onIteration timestamps, (t_n - t_1) / (n - 1), scikit-learn the marginal cost from 1-iteration calls; fixed = total - n × loop; objectiveRatio = nmfkit's objective after n iterations / the peer's, both as docs/algorithms.md §1 defines it`,
     },

@@ -4,23 +4,17 @@
 // RangeError, never in a crash, because a crash takes the whole process (and the user's work) with it.
 //
 // Exports:
-//   new Fit(rows, cols, rank, V, W, H, eps, tol, dtype?, kernel?, blockRows?, algorithm?)   copies the arrays
-//     dtype 'float64' (default) | 'float32'; kernel 'auto' (default) | 'plain' | 'fused'; blockRows ≥ 0 (0: auto)
-//     algorithm: undefined (the seed: β 2, MU, no penalties, stop 'change', errorEvery 1) or FitAlgorithm
-//       (src/contract.ts) { beta: finite number, solver: 'mu' | 'hals', l1W, l2W, l1H, l2H: finite ≥ 0,
-//       updateW, updateH: boolean (not both false), fixedColumnsW?: Uint8Array(rank) of 0/1,
-//       mask?: Float64Array(rows·cols) in [0, 1], stop: 'change' | 'objective' | 'none', errorEvery: integer ≥ 1 };
-//       'hals' only with beta 2 and no mask. The kernel (fused or plain) follows the algorithm: the fused sweep
-//       only for MU with beta 2, no mask and both factors updated.
+//   new Fit(spec, V, W, H, mask, fixedColumnsW)   copies the arrays
+//     spec: Float64Array of the resolved specification's slots (src/spec.ts, encodeSpec); V, W, H: Float64Array
+//     (K×N, K×R, R×N); mask: Float64Array(K×N) when spec.masked, else null; fixedColumnsW: Uint8Array(R)
 //     .run(steps, hChange, wChange, offset, objective?) → number   objective: Float64Array(≥ offset + steps)
 //       receives F after each checkpoint iteration, NaN after the others
 //     .runAsync(steps, hChange, wChange, offset, objective?) → Promise<number>   on the libuv pool
 //     .converged() → boolean         the last iteration of the last (settled) run passed the stop rule
 //     .cancel()                      stops the fit: a pending runAsync after its current iteration, later runs at once
-//     .finish('none' | 'max' | 'l1' | 'l2') → { W, H, spectralError, frobeniusError, objective, initialObjective }
-//     .finishAsync('none' | 'max' | 'l1' | 'l2') → Promise<{ … the same }>   on the libuv pool
+//     .finish() → { W, H, spectralError, frobeniusError, objective, initialObjective }
+//     .finishAsync() → Promise<{ … the same }>   on the libuv pool
 //     .dispose()                     frees the fit (a pending run or finish is cancelled and frees it when done)
-//     .vPasses() → 1 | 2             reads of V per iteration: 1 for the fused sweep, 2 for the plain kernel
 //   blasInfo() → { vendor, version, config, threads }
 //   setBlasThreads(n)
 #include <napi.h>
@@ -35,7 +29,6 @@
 #include <utility>
 #include <vector>
 
-#include "bench.h"
 #include "blas.h"
 #include "fit.h"
 
@@ -110,159 +103,29 @@ void requireLength(Napi::Env env, const Napi::Float64Array& array, const char* n
   }
 }
 
-// dtype: 'float64' (also when absent) or 'float32'.
-nmf::Dtype dtypeArg(const Napi::CallbackInfo& info, std::size_t index) {
-  const Napi::Value value = argument(info, index);
-  if (value.IsUndefined()) return nmf::Dtype::Float64;
-  if (!value.IsString()) throw Napi::TypeError::New(info.Env(), "dtype must be 'float64' or 'float32'");
-  const std::string name = value.As<Napi::String>().Utf8Value();
-  if (name == "float64") return nmf::Dtype::Float64;
-  if (name == "float32") return nmf::Dtype::Float32;
-  throw Napi::RangeError::New(info.Env(), "dtype must be 'float64' or 'float32', got '" + name + "'");
-}
-
-// kernel: 'auto' (also when absent), 'plain' or 'fused'.
-nmf::Kernel kernelArg(const Napi::CallbackInfo& info, std::size_t index) {
-  const Napi::Value value = argument(info, index);
-  if (value.IsUndefined()) return nmf::Kernel::Auto;
-  if (!value.IsString()) throw Napi::TypeError::New(info.Env(), "kernel must be 'auto', 'plain' or 'fused'");
-  const std::string name = value.As<Napi::String>().Utf8Value();
-  if (name == "auto") return nmf::Kernel::Auto;
-  if (name == "plain") return nmf::Kernel::Plain;
-  if (name == "fused") return nmf::Kernel::Fused;
-  throw Napi::RangeError::New(info.Env(), "kernel must be 'auto', 'plain' or 'fused', got '" + name + "'");
-}
-
-// A property of the algorithm object, read once. Reading may run a getter or a proxy trap; what it throws becomes
-// a TypeError naming the property.
-Napi::Value property(const Napi::Object& object, const char* name) {
-  try {
-    return object.Get(name);
-  } catch (const Napi::Error& e) {
-    const std::string message = e.Message();
-    throw Napi::TypeError::New(object.Env(), std::string("algorithm.") + name + " could not be read" +
-                                                 (message.empty() ? "" : ": " + message));
-  }
-}
-
-double algorithmNumber(Napi::Env env, const Napi::Object& object, const char* name, bool nonNegative) {
-  const Napi::Value value = property(object, name);
-  if (!value.IsNumber()) throw Napi::TypeError::New(env, std::string("algorithm.") + name + " must be a number");
-  const double x = value.As<Napi::Number>().DoubleValue();
-  if (!std::isfinite(x) || (nonNegative && !(x >= 0))) {
-    throw Napi::RangeError::New(env, std::string("algorithm.") + name + " must be finite" +
-                                         (nonNegative ? " and ≥ 0" : "") + ", got " + value.ToString().Utf8Value());
-  }
-  return x;
-}
-
-bool algorithmBoolean(Napi::Env env, const Napi::Object& object, const char* name) {
-  const Napi::Value value = property(object, name);
-  if (!value.IsBoolean()) throw Napi::TypeError::New(env, std::string("algorithm.") + name + " must be a boolean");
-  return value.As<Napi::Boolean>().Value();
-}
-
-std::string algorithmString(Napi::Env env, const Napi::Object& object, const char* name, const char* choices) {
-  const Napi::Value value = property(object, name);
-  if (!value.IsString()) {
-    throw Napi::TypeError::New(env, std::string("algorithm.") + name + " must be " + choices);
-  }
-  return value.As<Napi::String>().Utf8Value();
-}
-
-// The algorithm argument, parsed: every property is read (and any getter run) here, before the arrays are
-// wrapped and their data pointers taken, and before V, W and H are (the constructor reads them after this), so
-// no JavaScript runs between taking a pointer and copying from it. The arrays' lengths and values are checked by
-// checkAlgorithmArrays, after checkFitSizes.
-struct AlgorithmArg {
-  nmf::Algorithm algorithm;
-  Napi::Float64Array mask;     // empty when absent
-  Napi::Uint8Array fixed;      // empty when absent
-};
-
-AlgorithmArg algorithmArg(const Napi::CallbackInfo& info, std::size_t index) {
+// The specification: kSpecSlots float64 slots (src/spec.ts, encodeSpec), checked for what memory safety needs
+// (integers where sizes go, enum indices in range, sizes the arena can hold). The values themselves (tolerances,
+// penalties, the combinations of fields) are the facade's to validate.
+nmf::FitSpec specArg(const Napi::CallbackInfo& info) {
   const Napi::Env env = info.Env();
-  AlgorithmArg out;
-  const Napi::Value value = argument(info, index);
-  if (value.IsUndefined()) return out;
-  if (!value.IsObject() || value.IsArray() || value.IsTypedArray() || value.IsFunction()) {
-    throw Napi::TypeError::New(env, "algorithm must be an object or undefined");
+  const Napi::Float64Array slots = arrayArg(info, 0, "spec");
+  requireLength(env, slots, "spec", nmf::kSpecSlots);
+  if (const char* field = nmf::specSlotError(slots.Data())) {
+    throw Napi::RangeError::New(env, std::string("spec.") + field + " holds no valid value");
   }
-  const Napi::Object object = value.As<Napi::Object>();
-  nmf::Algorithm& a = out.algorithm;
-  a.beta = algorithmNumber(env, object, "beta", false);
-  const std::string solver = algorithmString(env, object, "solver", "'mu' or 'hals'");
-  if (solver == "mu") a.solver = nmf::Solver::Mu;
-  else if (solver == "hals") a.solver = nmf::Solver::Hals;
-  else throw Napi::RangeError::New(env, "algorithm.solver must be 'mu' or 'hals', got '" + solver + "'");
-  a.l1W = algorithmNumber(env, object, "l1W", true);
-  a.l2W = algorithmNumber(env, object, "l2W", true);
-  a.l1H = algorithmNumber(env, object, "l1H", true);
-  a.l2H = algorithmNumber(env, object, "l2H", true);
-  a.updateW = algorithmBoolean(env, object, "updateW");
-  a.updateH = algorithmBoolean(env, object, "updateH");
-  const Napi::Value fixed = property(object, "fixedColumnsW");
-  const Napi::Value mask = property(object, "mask");
-  const std::string stop = algorithmString(env, object, "stop", "'change', 'objective' or 'none'");
-  if (stop == "change") a.stop = nmf::StopRule::Change;
-  else if (stop == "objective") a.stop = nmf::StopRule::Objective;
-  else if (stop == "none") a.stop = nmf::StopRule::None;
-  else throw Napi::RangeError::New(env, "algorithm.stop must be 'change', 'objective' or 'none', got '" + stop + "'");
-  const Napi::Value every = property(object, "errorEvery");
-  if (!every.IsNumber()) throw Napi::TypeError::New(env, "algorithm.errorEvery must be a number");
-  const double e = every.As<Napi::Number>().DoubleValue();
-  if (!(e >= 1) || e > kMaxSafeInteger || std::floor(e) != e) {
-    throw Napi::RangeError::New(env, "algorithm.errorEvery must be an integer ≥ 1, got " + every.ToString().Utf8Value());
-  }
-  a.errorEvery = static_cast<std::size_t>(e);
-  // The arrays are wrapped only now, after the last getter ran: a wrapper caches its data pointer and length,
-  // which a getter detaching the buffer would leave dangling. Nothing below runs JavaScript.
-  if (!fixed.IsUndefined()) {
-    if (!fixed.IsTypedArray() || fixed.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-      throw Napi::TypeError::New(env, "algorithm.fixedColumnsW must be a Uint8Array or undefined");
-    }
-    out.fixed = fixed.As<Napi::Uint8Array>();
-  }
-  if (!mask.IsUndefined()) {
-    if (!mask.IsTypedArray() || mask.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
-      throw Napi::TypeError::New(env, "algorithm.mask must be a Float64Array or undefined");
-    }
-    out.mask = mask.As<Napi::Float64Array>();
-  }
-  // Combinations the kernels do not compute.
-  if (!a.updateW && !a.updateH) throw Napi::RangeError::New(env, "algorithm.updateW and updateH must not both be false");
-  if (a.solver == nmf::Solver::Hals && (a.beta != 2 || !out.mask.IsEmpty())) {
-    throw Napi::RangeError::New(env, "algorithm.solver 'hals' needs beta 2 and no mask");
-  }
-  // checkFitSizes only needs to know whether there is a mask; Fit::create copies from the pointers.
-  if (!out.mask.IsEmpty()) a.mask = out.mask.Data();
-  if (!out.fixed.IsEmpty()) a.fixedColumnsW = out.fixed.Data();
-  return out;
+  const nmf::FitSpec spec = nmf::readSpec(slots.Data());
+  if (spec.errorEvery < 1) throw Napi::RangeError::New(env, "spec.errorEvery must be at least 1");
+  // Sizes before arrays: an absurd shape is reported as such (and nothing is allocated for it).
+  nmf::checkFitSizes(spec);
+  return spec;
 }
 
-// The algorithm's arrays: lengths for this shape, and values (mask entries in [0, 1], fixed flags 0 or 1).
-void checkAlgorithmArrays(Napi::Env env, const AlgorithmArg& arg, std::size_t K, std::size_t N, std::size_t R) {
-  if (!arg.mask.IsEmpty()) {
-    requireLength(env, arg.mask, "algorithm.mask", K * N);
-    const double* m = arg.mask.Data();
-    for (std::size_t k = 0; k < K * N; ++k) {
-      if (!(m[k] >= 0 && m[k] <= 1)) {
-        throw Napi::RangeError::New(env, "algorithm.mask entries must be in [0, 1], got " + std::to_string(m[k]) +
-                                             " at index " + std::to_string(k));
-      }
-    }
+Napi::Uint8Array uint8Arg(const Napi::CallbackInfo& info, std::size_t index, const char* name) {
+  const Napi::Value value = argument(info, index);
+  if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a Uint8Array");
   }
-  if (!arg.fixed.IsEmpty()) {
-    if (arg.fixed.ElementLength() != R) {
-      throw Napi::RangeError::New(env, "algorithm.fixedColumnsW has length " +
-                                           std::to_string(arg.fixed.ElementLength()) + ", expected " +
-                                           std::to_string(R));
-    }
-    const std::uint8_t* f = arg.fixed.Data();
-    for (std::size_t r = 0; r < R; ++r) {
-      if (f[r] > 1) throw Napi::RangeError::New(env, "algorithm.fixedColumnsW entries must be 0 or 1");
-    }
-  }
+  return value.As<Napi::Uint8Array>();
 }
 
 // The output arrays of run/runAsync: each must hold offset + steps values (objective is optional).
@@ -301,8 +164,7 @@ class FitWrap : public Napi::ObjectWrap<FitWrap> {
                         InstanceMethod<&FitWrap::Cancel>("cancel"), InstanceMethod<&FitWrap::Finish>("finish"),
                         InstanceMethod<&FitWrap::FinishAsync>("finishAsync"),
                         InstanceMethod<&FitWrap::Dispose>("dispose"),
-                        InstanceMethod<&FitWrap::Converged>("converged"),
-                        InstanceMethod<&FitWrap::VPasses>("vPasses")});
+                        InstanceMethod<&FitWrap::Converged>("converged")});
   }
 
   explicit FitWrap(const Napi::CallbackInfo& info);
@@ -326,7 +188,6 @@ class FitWrap : public Napi::ObjectWrap<FitWrap> {
   Napi::Value Finish(const Napi::CallbackInfo& info);
   Napi::Value FinishAsync(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
-  Napi::Value VPasses(const Napi::CallbackInfo& info);
   Napi::Value Converged(const Napi::CallbackInfo& info);
 
   // Throws unless the fit can run or finish: not disposed, no runAsync pending, not finished.
@@ -349,7 +210,6 @@ class FitWrap : public Napi::ObjectWrap<FitWrap> {
 
   // Shared with a pending RunWorker, so the state outlives this object if the environment goes away mid-run.
   std::shared_ptr<nmf::Fit> fit_;
-  std::size_t vPasses_ = 2;
   // fit_->converged() as of the last settled run, kept here so that reading it never races with a pending run.
   bool converged_ = false;
   bool busy_ = false;
@@ -360,29 +220,29 @@ class FitWrap : public Napi::ObjectWrap<FitWrap> {
 FitWrap::FitWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<FitWrap>(info) {
   const Napi::Env env = info.Env();
   guarded(env, [&] {
-    const std::size_t K = countArg(info, 0, "rows", 1);
-    const std::size_t N = countArg(info, 1, "cols", 1);
-    const std::size_t R = countArg(info, 2, "rank", 1);
-    const nmf::Dtype dtype = dtypeArg(info, 8);
-    const nmf::Kernel kernel = kernelArg(info, 9);
-    const std::size_t blockRows = argument(info, 10).IsUndefined() ? 0 : countArg(info, 10, "blockRows", 0);
-    const AlgorithmArg algorithm = algorithmArg(info, 11);
-    // Sizes before arrays: an absurd shape is reported as such (and nothing is allocated for it).
-    nmf::checkFitSizes(K, N, R, dtype, algorithm.algorithm);
-    const Napi::Float64Array V = arrayArg(info, 3, "V");
-    const Napi::Float64Array W = arrayArg(info, 4, "W");
-    const Napi::Float64Array H = arrayArg(info, 5, "H");
+    const nmf::FitSpec spec = specArg(info);
+    const std::size_t K = spec.rows, N = spec.cols, R = spec.rank;
+    // Reading arguments runs no JavaScript, so no pointer taken below can be detached before the copy.
+    const Napi::Float64Array V = arrayArg(info, 1, "V");
+    const Napi::Float64Array W = arrayArg(info, 2, "W");
+    const Napi::Float64Array H = arrayArg(info, 3, "H");
     requireLength(env, V, "V", K * N);
     requireLength(env, W, "W", K * R);
     requireLength(env, H, "H", R * N);
-    checkAlgorithmArrays(env, algorithm, K, N, R);
-    const double eps = numberArg(info, 6, "eps");
-    const double tol = numberArg(info, 7, "tol");
-    if (!std::isfinite(eps) || eps < 0) throw Napi::RangeError::New(env, "eps must be finite and ≥ 0");
-    if (std::isnan(tol)) throw Napi::RangeError::New(env, "tol must not be NaN");
-    fit_ = nmf::Fit::create(K, N, R, V.Data(), W.Data(), H.Data(), eps, tol, dtype,
-                            nmf::chooseBlockRows(K, N, R, dtype, kernel, blockRows), algorithm.algorithm);
-    vPasses_ = fit_->vPasses();
+    Napi::Float64Array mask;
+    if (spec.masked) {
+      mask = arrayArg(info, 4, "mask");
+      requireLength(env, mask, "mask", K * N);
+    } else if (!argument(info, 4).IsNull() && !argument(info, 4).IsUndefined()) {
+      throw Napi::TypeError::New(env, "mask must be null when spec.masked is false");
+    }
+    const Napi::Uint8Array fixed = uint8Arg(info, 5, "fixedColumnsW");
+    if (fixed.ElementLength() != R) {
+      throw Napi::RangeError::New(env, "fixedColumnsW has length " + std::to_string(fixed.ElementLength()) +
+                                           ", expected " + std::to_string(R));
+    }
+    const nmf::FitArrays arrays{V.Data(), W.Data(), H.Data(), spec.masked ? mask.Data() : nullptr, fixed.Data()};
+    fit_ = nmf::Fit::create(spec, arrays);
     reportExternalMemory(env, static_cast<std::int64_t>(fit_->bytes()));
   });
 }
@@ -505,23 +365,11 @@ Napi::Value FitWrap::Cancel(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// The normalisation argument of finish/finishAsync.
-nmf::Normalize normalizeArg(const Napi::CallbackInfo& info) {
-  const Napi::Value mode = argument(info, 0);
-  if (!mode.IsString()) throw Napi::TypeError::New(info.Env(), "normalize must be 'none', 'max', 'l1' or 'l2'");
-  const std::string name = mode.As<Napi::String>().Utf8Value();
-  if (name == "none") return nmf::Normalize::None;
-  if (name == "max") return nmf::Normalize::Max;
-  if (name == "l1") return nmf::Normalize::L1;
-  if (name == "l2") return nmf::Normalize::L2;
-  throw Napi::RangeError::New(info.Env(), "normalize must be 'none', 'max', 'l1' or 'l2', got '" + name + "'");
-}
-
 // { W, H, spectralError, frobeniusError, objective, initialObjective } with fresh arrays.
 // W and H are widened to float64 when the fit computed in float32.
 Napi::Object finishResult(Napi::Env env, const nmf::Fit& fit, const nmf::FitErrors& errors) {
-  Napi::Float64Array outW = Napi::Float64Array::New(env, fit.rows() * fit.rank());
-  Napi::Float64Array outH = Napi::Float64Array::New(env, fit.rank() * fit.cols());
+  Napi::Float64Array outW = Napi::Float64Array::New(env, fit.spec.rows * fit.spec.rank);
+  Napi::Float64Array outH = Napi::Float64Array::New(env, fit.spec.rank * fit.spec.cols);
   fit.copyW(outW.Data());
   fit.copyH(outH.Data());
   Napi::Object result = Napi::Object::New(env);
@@ -538,8 +386,7 @@ Napi::Value FitWrap::Finish(const Napi::CallbackInfo& info) {
   const Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
     requireIdle(env);
-    const nmf::Normalize normalize = normalizeArg(info);
-    const nmf::FitErrors errors = fit_->finish(normalize);
+    const nmf::FitErrors errors = fit_->finish();
     finished_ = true;
     return finishResult(env, *fit_, errors);
   });
@@ -549,20 +396,19 @@ Napi::Value FitWrap::Finish(const Napi::CallbackInfo& info) {
 // libuv pool too; the result arrays are made on the JavaScript thread.
 class FinishWorker : public Napi::AsyncWorker {
  public:
-  FinishWorker(Napi::Env env, FitWrap* owner, nmf::Normalize normalize)
+  FinishWorker(Napi::Env env, FitWrap* owner)
       : Napi::AsyncWorker(env, "nmfkit:finishAsync"),
         deferred_(Napi::Promise::Deferred::New(env)),
         owner_(owner),
         ownerRef_(Napi::Persistent(owner->Value())),
-        fit_(owner->fit_),
-        normalize_(normalize) {}
+        fit_(owner->fit_) {}
 
   Napi::Promise Promise() const { return deferred_.Promise(); }
 
  protected:
   void Execute() override {
     try {
-      errors_ = fit_->finish(normalize_);
+      errors_ = fit_->finish();
     } catch (const std::bad_alloc&) {
       SetError("out of memory: not enough memory to finish this fit");
     } catch (const std::exception& e) {
@@ -588,7 +434,6 @@ class FinishWorker : public Napi::AsyncWorker {
   FitWrap* owner_;  // kept alive by ownerRef_
   Napi::ObjectReference ownerRef_;
   std::shared_ptr<nmf::Fit> fit_;
-  const nmf::Normalize normalize_;
   nmf::FitErrors errors_{0.0, 0.0, 0.0, 0.0};
 };
 
@@ -596,7 +441,7 @@ Napi::Value FitWrap::FinishAsync(const Napi::CallbackInfo& info) {
   const Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
     requireIdle(env);
-    auto worker = std::make_unique<FinishWorker>(env, this, normalizeArg(info));
+    auto worker = std::make_unique<FinishWorker>(env, this);
     const Napi::Promise promise = worker->Promise();
     worker->Queue();
     worker.release();
@@ -618,11 +463,6 @@ Napi::Value FitWrap::Dispose(const Napi::CallbackInfo& info) {
 // Known after the fit is disposed too; false before any run, and while a runAsync is pending.
 Napi::Value FitWrap::Converged(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), converged_);
-}
-
-// Known after the fit is disposed too (the bench asks after a run).
-Napi::Value FitWrap::VPasses(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), static_cast<double>(vPasses_));
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -655,7 +495,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Fit", FitWrap::Define(env));
   exports.Set("blasInfo", Napi::Function::New<BlasInfo>(env, "blasInfo"));
   exports.Set("setBlasThreads", Napi::Function::New<SetBlasThreads>(env, "setBlasThreads"));
-  nmf::registerBench(env, exports);  // gemmFloor, for bench/ only (native/bench.cc)
+  // The loader compares it with src/spec.ts: an addon built from another specification is refused, not misread.
+  exports.Set("specSlots", Napi::Number::New(env, static_cast<double>(nmf::kSpecSlots)));
   return exports;
 }
 

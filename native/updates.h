@@ -14,10 +14,9 @@
 #include <cstdint>
 #include <limits>
 
-namespace nmf {
+#include "spec.h"
 
-// The normalisation finish applies (KernelNormalize in src/contract.ts).
-enum class Normalize { None, Max, L1, L2 };
+namespace nmf {
 
 // γ(β), the MM exponent of Févotte & Idier (2011), in float64.
 inline double mmExponent(double beta) {
@@ -39,7 +38,7 @@ inline BetaKind betaKind(double beta) {
 // The MU step of X (rows×cols) in place, with change ← X_new − X_old (§2):
 //   q = num / (((den + l1) + l2·x) + eps);  q = q^γ when γ ≠ 1;  x = x·q
 // Columns c with fixed[c] ≠ 0 (fixed may be null) are left alone, with change 0 (§4). Without penalties, γ and
-// fixed columns the step is the seed's x·(num / (den + eps)), which the general expression equals bit for bit
+// fixed columns the step is libfmp's x·(num / (den + eps)), which the general expression equals bit for bit
 // (den + 0 = den, 0·x = 0); that case takes a loop of its own only for speed.
 namespace detail {
 
@@ -353,6 +352,18 @@ double sumSquares(const T* X, std::size_t count) {
   return s;
 }
 
+// Σ ½e² over the residual E = V − W·H (`count` entries), in float64: the Euclidean D of the final factors from the
+// residual finish forms anyway (§7).
+template <typename T>
+double residualDivergence(const T* E, std::size_t count) {
+  double sum = 0.0;
+  for (std::size_t k = 0; k < count; ++k) {
+    const double e = static_cast<double>(E[k]);
+    sum += 0.5 * e * e;
+  }
+  return sum;
+}
+
 // E ← M ⊙ E: with a mask, the error norms measure the residual where V was observed (weighted by M), as the
 // objective does; the entries the mask leaves out (0) are the imputed ones and carry no error.
 template <typename T>
@@ -362,7 +373,7 @@ void maskResidual(T* E, const T* M, std::size_t count) {
 
 // Normalisation (§8): for each column r of W (K×R) not fixed (fixed may be null), s = its largest entry (Max), its
 // sum (L1) or √(Σ w²) (L2), i ascending; if s > 0, W[:, r] /= s and H[r, :] *= s. The caller passes only fits
-// whose W and H are both learned. Max is the seed's loop (starting from the first entry); L1 and L2 sum in
+// whose W and H are both learned. Max is libfmp's loop (starting from the first entry); L1 and L2 sum in
 // float64.
 template <typename T>
 void normalizeColumns(T* W, T* H, std::size_t K, std::size_t N, std::size_t R, Normalize kind,

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Reference numbers from scikit-learn for nmfkit's β-divergence MU and HALS (issue 8).
+"""Reference numbers from scikit-learn for nmfkit's β-divergence MU and HALS.
 
 Writes test/fixtures/sklearn/<matrix>.json: for each matrix, its V (or where to read it), the initial factors
 W0/H0 and, for each case (solver, loss, regularization, iteration count n), the objective that
@@ -9,7 +9,7 @@ sklearn.decomposition.NMF reaches after exactly n iterations from W0/H0:
         alpha_W=a, alpha_H=a, l1_ratio=r).fit_transform(V, W=W0, H=H0)
 
 Note: scikit-learn updates W before H in every iteration (both in 'mu' and in 'cd'); nmfkit updates H first,
-then W (the seed's order). The trajectories therefore differ slightly; the tests compare the quality reached
+then W (libfmp's order). The trajectories therefore differ slightly; the tests compare the quality reached
 (nmfkit's objective within 0.5 % of scikit-learn's, or better), not the factors. scikit-learn's MU also clamps
 entries below float64 eps to 0 after each update for β < 1 (W) and β ≤ 1 (H), and replaces zeros of WH by
 float32 eps instead of nmfkit's floor max(WH, eps): other small differences of the same kind.
@@ -61,7 +61,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, 'test', 'fixtures', 'sklearn')
-SEED_FIXTURES = os.path.join(ROOT, '..', 'shared', 'fixtures', 'seed-mu')
+LIBFMP_FIXTURES = os.path.join(ROOT, 'test', 'fixtures', 'libfmp-mu')
 EPS = 2.0 ** -23
 
 LOSSES = {'frobenius': 2.0, 'kullback-leibler': 1.0, 'itakura-saito': 0.0}
@@ -217,10 +217,10 @@ def gamma_fixture():
 
 
 def spectrogram_fixture():
-    # V is the seed fixture's synthetic spectrogram (read from shared/, not copied, to keep the commit small);
+    # V is the libfmp fixture's synthetic spectrogram (read from test/fixtures/libfmp-mu);
     # W0, H0 are that fixture's U[0,1) factors scaled by √(mean(V)/R).
     name = 'spectrogram-129x80-r4'
-    seed = json.load(open(os.path.join(SEED_FIXTURES, name + '.json')))
+    seed = json.load(open(os.path.join(LIBFMP_FIXTURES, name + '.json')))
     inp = seed['input']
     V = np.array(inp['V']['data'], dtype=np.float64).reshape(inp['V']['rows'], inp['V']['cols'])
     R = inp['rank']
@@ -230,7 +230,7 @@ def spectrogram_fixture():
     plan = [('mu', loss, [100], 0.0, 0.0) for loss in MU_LOSSES]
     plan += [('cd', 'frobenius', [1000], 0.0, 0.0)]
     print(name, file=sys.stderr)
-    data = header(name, "the seed fixture's synthetic harmonic spectrogram; W0, H0 = the seed's W0, H0 · sqrt(mean(V)/R)")
+    data = header(name, "the libfmp fixture's synthetic harmonic spectrogram; W0, H0 = the libfmp fixture's W0, H0 · sqrt(mean(V)/R)")
     data.update({
         'rank': R,
         'V': {'seedFixture': name, 'rows': int(V.shape[0]), 'cols': int(V.shape[1]), 'sha256': checksum(V)},

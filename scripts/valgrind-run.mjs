@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { nmf, nmfSync, setThreads } from '../dist/index.js';
+import { encodeSpec } from '../dist/spec.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const addon = createRequire(import.meta.url)('node-gyp-build')(root);
@@ -57,7 +58,7 @@ for (const [K, N, R] of [[1, 1, 1], [1, 9, 3], [9, 1, 2], [5, 7, 11], [33, 17, 4
     }
   }
 }
-// The algorithms beyond the seed (docs/algorithms.md): every loss, HALS, penalties, fixed factors, masks, stop
+// The algorithms beyond libfmp-compatible MU (docs/algorithms.md): every loss, HALS, penalties, fixed factors, masks, stop
 // rules and normalisations, plain and fused kernels, both dtypes.
 {
   const V = random(24, 18, 1);
@@ -128,16 +129,26 @@ setThreads({ fits: 2, blasThreads: 1 });
 // The addon, directly: hostile arguments, sizes, a detached output buffer, disposal while a run is pending.
 {
   const f64 = (n) => new Float64Array(n).fill(0.5);
+  // The libfmp-compatible MU specification of a rows×cols rank-R fit (src/spec.ts, encodeSpec), with changes.
+  const spec = (rows, cols, rank, changes = {}) =>
+    encodeSpec({
+      rows, cols, rank, dtype: 'float64', solver: 'mu-euclidean', masked: false, blockRows: 0, beta: 2, eps: 2 ** -23,
+      tol: 0, l1W: 0, l2W: 0, l1H: 0, l2H: 0, updateW: true, updateH: true, stop: 'change', errorEvery: 1,
+      normalize: 'none', ...changes,
+    });
+  const fitOf = (rows, cols, rank, changes = {}) =>
+    new addon.Fit(spec(rows, cols, rank, changes), f64(rows * cols), f64(rows * rank), f64(rank * cols), changes.masked ? f64(rows * cols) : null, new Uint8Array(rank));
   for (const args of [
-    ['2', 3, 2, f64(6), f64(4), f64(6), 0, 0],
-    [2, 3, 2, f64(5), f64(4), f64(6), 0, 0],
-    [2, 3, 2, new Float32Array(6), f64(4), f64(6), 0, 0],
-    [2 ** 30, 2 ** 30, 2 ** 30, f64(0), f64(0), f64(0), 0, 0],
-    [2, 3, 2, f64(6), f64(4), f64(6), NaN, 0],
+    ['2', f64(6), f64(4), f64(6), null, new Uint8Array(2)],
+    [spec(2, 3, 2), f64(5), f64(4), f64(6), null, new Uint8Array(2)],
+    [spec(2, 3, 2), new Float32Array(6), f64(4), f64(6), null, new Uint8Array(2)],
+    [spec(2 ** 30, 2 ** 30, 2 ** 30), f64(0), f64(0), f64(0), null, new Uint8Array(0)],
+    [spec(2, 3, 2, { masked: true }), f64(6), f64(4), f64(6), f64(5), new Uint8Array(2)],
+    [Float64Array.from(spec(2, 3, 2), (x, i) => (i === 4 ? 7 : x)), f64(6), f64(4), f64(6), null, new Uint8Array(2)],
   ]) {
     expectError(() => new addon.Fit(...args), /./);
   }
-  const fit = new addon.Fit(2, 3, 2, f64(6), f64(4), f64(6), 2 ** -23, 0);
+  const fit = fitOf(2, 3, 2, { normalize: 'max' });
   expectError(() => fit.run(4, new Float64Array(3), new Float64Array(4), 0), /length/);
   expectError(() => fit.run(1, new Float64Array(4), new Float64Array(4), 2 ** 53), /offset/);
   expectError(() => Object.getPrototypeOf(fit).run.call({}, 1, new Float64Array(1), new Float64Array(1), 0), /./);
@@ -145,21 +156,21 @@ setThreads({ fits: 2, blasThreads: 1 });
   const pending = fit.runAsync(4, h, new Float64Array(8), 0);
   structuredClone(h.buffer, { transfer: [h.buffer] });
   await expectRejection(pending, /detached/);
-  fit.finish('max');
+  fit.finish();
   fit.dispose();
   fit.dispose();
   for (let i = 0; i < 10; i++) {
-    const running = new addon.Fit(20, 30, 4, f64(600), f64(80), f64(120), 2 ** -23, 0);
+    const running = fitOf(20, 30, 4);
     const done = running.runAsync(50, new Float64Array(50), new Float64Array(50), 0);
     if (i % 2) running.dispose();
     else running.cancel();
     await done;
   }
-  const finishing = new addon.Fit(20, 30, 4, f64(600), f64(80), f64(120), 2 ** -23, 0);
+  const finishing = fitOf(20, 30, 4, { solver: 'mu-beta', beta: 1, masked: true });
   await finishing.runAsync(5, new Float64Array(5), new Float64Array(5), 0);
-  await finishing.finishAsync('none');
+  await finishing.finishAsync();
   // Never disposed: the garbage collector frees it.
-  for (let i = 0; i < 5; i++) new addon.Fit(10, 10, 3, f64(100), f64(30), f64(30), 2 ** -23, 0).run(2, new Float64Array(2), new Float64Array(2), 0);
+  for (let i = 0; i < 5; i++) fitOf(10, 10, 3, { solver: 'hals', blockRows: 4 }).run(2, new Float64Array(2), new Float64Array(2), 0);
 }
 
 // Let the garbage collector finalize every fit object before exit.

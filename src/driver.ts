@@ -105,7 +105,7 @@ class Progress {
   ) {
     this.history = new History(plan.maxIter);
     this.deadline = context.deadline;
-    this.errorEvery = plan.problem.algorithm?.errorEvery ?? 1;
+    this.errorEvery = plan.spec.errorEvery;
     if (plan.maxIter === 0) this.stopReason = 'maxIter';
   }
 
@@ -195,7 +195,7 @@ export function driveSync(fit: KernelFit, plan: FitPlan, context: RunContext = f
       const perIteration = (performance.now() - started) / Math.max(executed, 1);
       chunk = Math.min(MAX_CHUNK, Math.max(1, Math.floor(CHUNK_MS / Math.max(perIteration, 1e-6))));
     }
-    return progress.outcome(fit.finish(plan.normalize));
+    return progress.outcome(fit.finish());
   } finally {
     fit.dispose();
   }
@@ -226,7 +226,7 @@ export async function driveAsync(fit: AsyncKernelFit, plan: FitPlan, context: Ru
       progress.record(executed, fit.converged(), interrupted);
     }
     clearTimeout(timer);
-    const kernel = await fit.finishAsync(plan.normalize);
+    const kernel = await fit.finishAsync();
     if (signal?.aborted) throw abortError(signal);
     return progress.outcome(kernel);
   } finally {

@@ -1,10 +1,16 @@
 /**
- * Options: defaults, validation and the initial factors. The result is a {@link FitPlan}, everything a driver
- * needs, with private copies of every array.
+ * Options: defaults, validation, the fit specification and the initial factors. The result is a {@link FitPlan},
+ * everything a driver needs, with private copies of every array.
+ *
+ * The options that set a field of the specification of the same name are checked declaratively, from that
+ * field's row of FIT_SPEC_FIELDS (src/spec.ts): its constraint and its default. The rest (the loss and the
+ * solver, which resolve into `beta` and `solver`; the arrays; the call's own options) are checked here, with the
+ * rules that tie them together.
  */
-import type { FitAlgorithm, FitProblem, KernelNormalize } from './contract.js';
+import type { Backend, FitProblem } from './contract.js';
 import { initialize, initUsesSeed, type InitMethod } from './init/index.js';
 import { Random, randomSeed } from './random.js';
+import { FIT_SPEC_FIELDS, type FitSpec, type SpecField } from './spec.js';
 import { defaultErrorEvery } from './stop-rules.js';
 import type { IterationInfo, Matrix, NmfOptions } from './types.js';
 import {
@@ -21,7 +27,7 @@ import {
   toMatrix,
 } from './validate.js';
 
-/** Default `eps`: float32 machine epsilon, 2^-23, as in the seed (libfmp's `nmf`). */
+/** Default `eps`: float32 machine epsilon, 2^-23, as in libfmp's `nmf`. */
 export const DEFAULT_EPS = 2 ** -23;
 export const DEFAULT_MAX_ITER = 1000;
 export const DEFAULT_TOL = 1e-3;
@@ -56,27 +62,67 @@ export const OPTION_NAMES = [
   'restarts',
 ] as const;
 
-/** A validated fit: the problem for the backend plus what the driver and the result need. */
+/** A validated fit: the specification and arrays for the backend plus what the driver and the result need. */
 export interface FitPlan {
-  /** The problem of the first run (with restarts: every run's differs only in W, H and private copies). */
-  readonly problem: FitProblem;
+  /** The resolved specification; `blockRows` is 0 here and resolved per backend by problemFor. */
+  readonly spec: FitSpec;
   readonly maxIter: number;
-  readonly normalize: KernelNormalize;
   readonly backend: 'auto' | 'native' | 'wasm';
   /** The seed of the first run, or null when its initialisation used none. */
   readonly seed: number | null;
   /** Complete fits to run (restarts); the one with the lowest objective is kept. */
   readonly runs: number;
   /**
-   * The problem and seed of run `run` (0-based; seed + run). Each call returns private copies of V and the
-   * mask, since an async backend may transfer (detach) the arrays of the problem it is given.
+   * The problem and seed of run `run` (0-based; seed + run) on `backend`, which sizes the fused sweep's blocks.
+   * Each call returns private copies of V and the mask, since an async backend may transfer (detach) the arrays
+   * of the problem it is given.
    */
-  problemFor(run: number): { readonly problem: FitProblem; readonly seed: number | null };
+  problemFor(run: number, backend: Pick<Backend, 'blockRows'>): { readonly problem: FitProblem; readonly seed: number | null };
   readonly onIteration: ((info: IterationInfo) => boolean | void) | undefined;
   /** Time budget in ms, or undefined for none. */
   readonly maxTime: number | undefined;
   /** Cancels an async fit. */
   readonly signal: AbortSignal | undefined;
+}
+
+type OptionValue = number | boolean | string;
+
+/**
+ * The option of a specification field's name, checked against the field's constraint, or its default when it is
+ * absent (undefined for a default the caller resolves).
+ */
+function specOption(o: NmfOptions, field: SpecField): OptionValue | undefined {
+  const rule = field.option!;
+  const value = (o as unknown as Record<string, unknown>)[field.name];
+  if (value === undefined) return rule.default === 'resolved' ? undefined : rule.default;
+  const name = `options.${field.name}`;
+  const constraint = rule.constraint;
+  switch (constraint.kind) {
+    case 'count':
+      return checkCount(name, value, constraint.min === 0);
+    case 'nonNegative':
+      return checkNonNegative(name, value);
+    case 'finite':
+      if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${describe(value)}`);
+      if (!Number.isFinite(value)) throw new RangeError(`${name} must be a finite number, got ${describe(value)}`);
+      return value;
+    case 'boolean':
+      if (typeof value !== 'boolean') throw new TypeError(`${name} must be a boolean, got ${describe(value)}`);
+      return value;
+    case 'choice':
+      return checkChoice(name, value, field.values!);
+  }
+}
+
+/** Every specification field that an option sets, read from the options in table order. */
+function specOptions(o: NmfOptions): Partial<Record<keyof FitSpec, OptionValue>> {
+  const values: Partial<Record<keyof FitSpec, OptionValue>> = {};
+  for (const field of FIT_SPEC_FIELDS as readonly SpecField[]) {
+    if (!field.option) continue;
+    const value = specOption(o, field);
+    if (value !== undefined) values[field.name as keyof FitSpec] = value;
+  }
+  return values;
 }
 
 /** Validates V and the options and builds the plan. Throws TypeError/RangeError naming what is wrong. */
@@ -88,9 +134,7 @@ export function planFit(V: unknown, options: unknown): FitPlan {
 
   const rank = checkCount('options.rank', o.rank);
   const maxIter = o.maxIter === undefined ? DEFAULT_MAX_ITER : checkCount('options.maxIter', o.maxIter, true);
-  const tol = o.tol === undefined ? DEFAULT_TOL : checkNonNegative('options.tol', o.tol);
-  const normalize = o.normalize === undefined ? 'none' : checkChoice('options.normalize', o.normalize, ['none', 'max', 'l1', 'l2']);
-  const dtype = o.dtype === undefined ? 'float64' : checkChoice('options.dtype', o.dtype, ['float64', 'float32']);
+  const fields = specOptions(o);
   const backend = o.backend === undefined ? 'auto' : checkChoice('options.backend', o.backend, ['auto', 'native', 'wasm']);
   if (o.onIteration !== undefined && typeof o.onIteration !== 'function') {
     throw new TypeError(`options.onIteration must be a function, got ${describe(o.onIteration)}`);
@@ -114,13 +158,7 @@ export function planFit(V: unknown, options: unknown): FitPlan {
   checkedSize('W', v.rows, rank);
   checkedSize('H', rank, v.cols);
   checkFitMemory(v.rows, v.cols, rank, o.mask !== undefined || (o.loss !== undefined && o.loss !== 'euclidean' && o.loss !== 2));
-  const algorithm = planAlgorithm(o, v, rank);
-  const eps = o.eps === undefined ? DEFAULT_EPS : checkNonNegative('options.eps', o.eps);
-  if (eps === 0 && algorithm && (algorithm.beta !== 2 || algorithm.mask)) {
-    throw new RangeError(
-      `options.eps must be > 0 ${algorithm.mask ? 'with a mask' : `with loss β = ${algorithm.beta}`}: it is the floor of W·H where the updates divide by it (docs/algorithms.md §1)`,
-    );
-  }
+  const { spec, mask, fixedColumnsW } = resolveSpec(o, fields, v, rank);
   const givenW = o.W === undefined ? undefined : toMatrix('options.W', o.W, { rows: v.rows, cols: rank, why: 'rows of V × rank' });
   const givenH = o.H === undefined ? undefined : toMatrix('options.H', o.H, { rows: rank, cols: v.cols, why: 'rank × columns of V' });
 
@@ -136,27 +174,43 @@ export function planFit(V: unknown, options: unknown): FitPlan {
     throw new RangeError(`options.seed + options.restarts − 1 = ${BigInt(firstSeed) + BigInt(runs - 1)} is not a safe integer`);
   }
 
-  const base = { rows: v.rows, cols: v.cols, rank, eps, tol, dtype };
   // A single run may hand over the validated arrays themselves; with restarts every run gets private copies, since
   // an async backend may transfer (detach) the arrays of the problem it is given.
   const own = (a: Float64Array): Float64Array => (runs > 1 ? a.slice() : a);
-  const problemFor = (run: number): { problem: FitProblem; seed: number | null } => {
-    const seed = firstSeed === null ? null : firstSeed + run;
-    const { W, H, seedUsed } = initialFactors(v, rank, givenW, givenH, seed, init);
-    const runAlgorithm = algorithm?.mask ? { ...algorithm, mask: own(algorithm.mask) } : algorithm;
-    const problem = { ...base, V: own(v.data), W: givenW ? own(W) : W, H: givenH ? own(H) : H };
-    return { problem: runAlgorithm ? { ...problem, algorithm: runAlgorithm } : problem, seed: seedUsed };
+  const fused = spec.solver === 'mu-euclidean' && spec.updateW && spec.updateH;
+  const factors = new Map<number, { W: Float64Array; H: Float64Array; seedUsed: number | null }>();
+  const factorsOf = (run: number): { W: Float64Array; H: Float64Array; seedUsed: number | null } => {
+    let made = factors.get(run);
+    if (!made) {
+      const seed = firstSeed === null ? null : firstSeed + run;
+      const { W, H, seedUsed } = initialFactors(v, rank, givenW, givenH, seed, init);
+      made = { W: givenW ? own(W) : W, H: givenH ? own(H) : H, seedUsed };
+      // Only the first run's factors are kept (the plan reports its seed); later runs are made when they start.
+      if (run === 0) factors.set(run, made);
+    }
+    return made;
   };
-  const first = problemFor(0);
+  const first = factorsOf(0);
 
   return {
-    problem: first.problem,
+    spec,
     maxIter,
-    normalize,
     backend,
-    seed: first.seed,
+    seed: first.seedUsed,
     runs,
-    problemFor: (run) => (run === 0 ? first : problemFor(run)),
+    problemFor: (run, on) => {
+      const { W, H, seedUsed } = run === 0 ? first : factorsOf(run);
+      const blockRows = fused ? on.blockRows(spec) : 0;
+      const problem: FitProblem = {
+        spec: blockRows === spec.blockRows ? spec : { ...spec, blockRows },
+        V: own(v.data),
+        W,
+        H,
+        mask: mask ? own(mask) : null,
+        fixedColumnsW: fixedColumnsW.slice(),
+      };
+      return { problem, seed: seedUsed };
+    },
     onIteration: o.onIteration,
     maxTime,
     signal: o.signal,
@@ -166,52 +220,47 @@ export function planFit(V: unknown, options: unknown): FitPlan {
 const LOSSES = ['euclidean', 'kl', 'is'] as const;
 const BETA_OF = { euclidean: 2, kl: 1, is: 0 } as const;
 
-/**
- * The algorithm options (docs/algorithms.md): undefined when every one is at the seed's value, so the seed's
- * problem reaches the backend unchanged. Writes 0 into V where it holds NaN (allowed only where the mask is 0).
- */
-function planAlgorithm(o: NmfOptions, v: Matrix, rank: number): FitAlgorithm | undefined {
-  const { rows: K, cols: N } = v;
-  let beta = 2;
-  if (o.loss !== undefined) {
-    const expected = `options.loss must be 'euclidean', 'kl', 'is' or a finite number β, got ${describe(o.loss)}`;
-    if (typeof o.loss === 'number') {
-      if (!Number.isFinite(o.loss)) throw new RangeError(expected);
-      beta = o.loss;
-    } else if (typeof o.loss === 'string') {
-      if (!(LOSSES as readonly string[]).includes(o.loss)) throw new RangeError(expected);
-      beta = BETA_OF[o.loss as (typeof LOSSES)[number]];
-    } else {
-      throw new TypeError(expected);
-    }
+/** β from options.loss: a name or a finite number. */
+function lossBeta(loss: unknown): number {
+  if (loss === undefined) return 2;
+  const expected = `options.loss must be 'euclidean', 'kl', 'is' or a finite number β, got ${describe(loss)}`;
+  if (typeof loss === 'number') {
+    if (!Number.isFinite(loss)) throw new RangeError(expected);
+    return loss;
   }
-  const solver = o.solver === undefined ? 'mu' : checkChoice('options.solver', o.solver, ['mu', 'hals'] as const);
-  if (solver === 'hals' && beta !== 2) {
+  if (typeof loss === 'string') {
+    if (!(LOSSES as readonly string[]).includes(loss)) throw new RangeError(expected);
+    return BETA_OF[loss as (typeof LOSSES)[number]];
+  }
+  throw new TypeError(expected);
+}
+
+/**
+ * The specification from the checked field options, the loss, the solver and the arrays, with the rules that tie
+ * them together (docs/algorithms.md). Writes 0 into V where it holds NaN (allowed only where the mask is 0).
+ */
+function resolveSpec(
+  o: NmfOptions,
+  fields: Partial<Record<keyof FitSpec, OptionValue>>,
+  v: Matrix,
+  rank: number,
+): { spec: FitSpec; mask: Float64Array | undefined; fixedColumnsW: Uint8Array } {
+  const { rows: K, cols: N } = v;
+  const beta = lossBeta(o.loss);
+  const solverOption = o.solver === undefined ? 'mu' : checkChoice('options.solver', o.solver, ['mu', 'hals'] as const);
+  if (solverOption === 'hals' && beta !== 2) {
     throw new RangeError(`options.solver 'hals' is for the Euclidean loss only, got loss ${describe(o.loss)} (use solver 'mu')`);
   }
-  const penalty = (name: 'l1W' | 'l2W' | 'l1H' | 'l2H'): number => (o[name] === undefined ? 0 : checkNonNegative(`options.${name}`, o[name]));
-  const l1W = penalty('l1W');
-  const l2W = penalty('l2W');
-  const l1H = penalty('l1H');
-  const l2H = penalty('l2H');
-  const flag = (name: 'updateW' | 'updateH'): boolean => {
-    const value = o[name];
-    if (value === undefined) return true;
-    if (typeof value !== 'boolean') throw new TypeError(`options.${name} must be a boolean, got ${describe(value)}`);
-    return value;
-  };
-  const updateW = flag('updateW');
-  const updateH = flag('updateH');
+  const updateW = fields.updateW as boolean;
+  const updateH = fields.updateH as boolean;
   if (!updateW && !updateH) throw new RangeError('options.updateW and options.updateH are both false: the fit would learn nothing');
-  const fixedColumnsW = o.fixedColumnsW === undefined ? undefined : checkFixedColumns(o.fixedColumnsW, rank);
-  if (fixedColumnsW && !updateH && fixedColumnsW.every((f) => f === 1)) {
+  const fixedColumnsW = o.fixedColumnsW === undefined ? new Uint8Array(rank) : checkFixedColumns(o.fixedColumnsW, rank);
+  if (o.fixedColumnsW !== undefined && !updateH && fixedColumnsW.every((f) => f === 1)) {
     throw new RangeError('options.fixedColumnsW fixes every column of W and options.updateH is false: the fit would learn nothing');
   }
-  const stop = o.stop === undefined ? 'change' : checkChoice('options.stop', o.stop, ['change', 'objective', 'none'] as const);
-  const errorEvery = o.errorEvery === undefined ? defaultErrorEvery(beta, o.mask !== undefined) : checkCount('options.errorEvery', o.errorEvery);
   let mask: Float64Array | undefined;
   if (o.mask !== undefined) {
-    if (solver === 'hals') throw new RangeError("options.mask needs solver 'mu' (HALS takes no weights: docs/algorithms.md §5)");
+    if (solverOption === 'hals') throw new RangeError("options.mask needs solver 'mu' (HALS takes no weights: docs/algorithms.md §5)");
     if (beta !== 2 && beta !== 1) {
       throw new RangeError(`options.mask works with loss 'euclidean' or 'kl', got loss ${describe(o.loss)}`);
     }
@@ -241,15 +290,35 @@ function planAlgorithm(o: NmfOptions, v: Matrix, rank: number): FitAlgorithm | u
       }
     }
   }
-  const seedLike =
-    beta === 2 && solver === 'mu' && l1W === 0 && l2W === 0 && l1H === 0 && l2H === 0 && updateW && updateH &&
-    !fixedColumnsW && !mask && stop === 'change' && errorEvery === 1;
-  if (seedLike) return undefined;
-  return {
-    beta, solver, l1W, l2W, l1H, l2H, updateW, updateH, stop, errorEvery,
-    ...(fixedColumnsW ? { fixedColumnsW } : {}),
-    ...(mask ? { mask } : {}),
+  const solver = solverOption === 'hals' ? 'hals' : beta === 2 && !mask ? 'mu-euclidean' : 'mu-beta';
+  const eps = fields.eps as number;
+  if (eps === 0 && solver === 'mu-beta') {
+    throw new RangeError(
+      `options.eps must be > 0 ${mask ? 'with a mask' : `with loss β = ${beta}`}: it is the floor of W·H where the updates divide by it (docs/algorithms.md §1)`,
+    );
+  }
+  const spec: FitSpec = {
+    rows: K,
+    cols: N,
+    rank,
+    dtype: fields.dtype as FitSpec['dtype'],
+    solver,
+    masked: mask !== undefined,
+    blockRows: 0,
+    beta,
+    eps,
+    tol: fields.tol as number,
+    l1W: fields.l1W as number,
+    l2W: fields.l2W as number,
+    l1H: fields.l1H as number,
+    l2H: fields.l2H as number,
+    updateW,
+    updateH,
+    stop: fields.stop as FitSpec['stop'],
+    errorEvery: (fields.errorEvery as number | undefined) ?? defaultErrorEvery(beta, mask !== undefined),
+    normalize: fields.normalize as FitSpec['normalize'],
   };
+  return { spec, mask, fixedColumnsW };
 }
 
 /** fixedColumnsW: distinct integers in [0, rank), as R flags. */
@@ -270,7 +339,7 @@ function checkFixedColumns(value: unknown, rank: number): Uint8Array {
 const INIT_METHODS: readonly InitMethod[] = ['random', 'random-scaled', 'nndsvd', 'nndsvda', 'nndsvdar'];
 
 /**
- * The initial factors. A factor the caller gave is used as is. `'random'` is the seed's initialisation: U[0,1)
+ * The initial factors. A factor the caller gave is used as is. `'random'` is the reference initialisation: U[0,1)
  * entries, W0 (K×R, row-major) drawn first, then H0 (R×N), a given factor taking no draws. The other methods are
  * those of src/init (docs/algorithms.md); `seed` is reported only when the method used it.
  */

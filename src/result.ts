@@ -33,13 +33,13 @@ export function multiply(a: Matrix, b: Matrix): Matrix {
  * exact to an absolute ~1e-150 (README, Guarantees).
  */
 export function notComputable(plan: FitPlan, what: string, value: number): RangeError {
-  const dtype = plan.problem.dtype ?? 'float64';
-  const beta = plan.problem.algorithm?.beta ?? 2;
+  const dtype = plan.spec.dtype;
+  const beta = plan.spec.beta;
   const cause =
     beta !== 2 && beta !== 1
       ? `With options.loss β = ${beta}, the updates raise W·H (and the objective V) to powers of β − 2, β − 1 and β, ` +
         `which overflowed or underflowed ${dtype}: scale V towards 1 (divide it by its largest entry) or use a β nearer to [0, 2].`
-      : plan.problem.eps === 0
+      : plan.spec.eps === 0
       ? 'With eps = 0, an all-zero row or column of V (or a product that underflowed to 0) divides 0 by 0: use eps > 0 (the default is 2^-23).'
       : `A product of the updates overflowed: entries of V above about ${dtype === 'float32' ? '1e19' : '1e150'} square to more ` +
         `than the largest ${dtype} (${dtype === 'float32' ? '3.4e38' : '1.8e308'}). Scale V down (divide it by its largest entry, ` +
@@ -67,7 +67,7 @@ export function buildResult(
   seed: number | null = plan.seed,
   restartObjectives: Float64Array = Float64Array.of(outcome.kernel.objective),
 ): NmfResult {
-  const { rows, cols, rank } = plan.problem;
+  const { rows, cols, rank } = plan.spec;
   const W: Matrix = { rows, cols: rank, data: outcome.kernel.W };
   const H: Matrix = { rows: rank, cols, data: outcome.kernel.H };
   for (const name of ['spectralError', 'frobeniusError'] as const) {

@@ -62,7 +62,7 @@ export interface NmfOptions {
   /** Integer seed of the random initialisation. Default: a random seed, reported in the result. */
   readonly seed?: number;
   /**
-   * How W0 and H0 are made when not given: `'random'` (default, the seed's U[0,1)), `'random-scaled'` (U[0,1) times
+   * How W0 and H0 are made when not given: `'random'` (default, U[0,1) entries), `'random-scaled'` (U[0,1) times
    * √(mean(V)/R)), `'nndsvd'`, `'nndsvda'` (zeros filled with mean(V)), `'nndsvdar'` (zeros filled with small random
    * values) — Boutsidis & Gallopoulos (2008), the SVD by seeded randomized subspace iteration (docs/algorithms.md).
    * The NNDSVD variants need rank ≤ min(K, N) and run on the calling thread. An explicit `W` or `H` wins.
@@ -76,12 +76,12 @@ export interface NmfOptions {
   readonly normalize?: 'none' | 'max' | 'l1' | 'l2';
   /**
    * Added to every denominator of the multiplicative updates, and the floor of W·H where a loss divides by it
-   * (β < 2). Default 2^-23 (float32 machine epsilon), as in the seed; relative to V's scale. Must be > 0 with a
+   * (β < 2). Default 2^-23 (float32 machine epsilon), as in libfmp's nmf; relative to V's scale. Must be > 0 with a
    * loss other than Euclidean or with a mask.
    */
   readonly eps?: number;
   /**
-   * What the fit minimises (docs/algorithms.md §1): `'euclidean'` (default, ½‖V − WH‖²_F, the seed), `'kl'`
+   * What the fit minimises (docs/algorithms.md §1): `'euclidean'` (default, ½‖V − WH‖²_F, libfmp-compatible MU), `'kl'`
    * (generalized Kullback–Leibler, β = 1), `'is'` (Itakura–Saito, β = 0; needs V > 0), or a finite number β of the
    * β-divergence. Multiplicative updates with the exponent of Févotte & Idier (2011) outside β ∈ [1, 2].
    */
@@ -114,7 +114,7 @@ export interface NmfOptions {
    */
   readonly mask?: MatrixInput;
   /**
-   * The stop rule: `'change'` (default, the seed's: both change norms below `tol`), `'objective'` (relative
+   * The stop rule: `'change'` (default, libfmp's rule: both change norms below `tol`), `'objective'` (relative
    * decrease of the objective below `tol` between two checkpoints), `'none'` (run `maxIter` iterations).
    */
   readonly stop?: 'change' | 'objective' | 'none';
@@ -130,7 +130,7 @@ export interface NmfOptions {
    */
   readonly restarts?: number;
   /**
-   * The precision the fit stores and computes in. Default `'float64'` (the seed's numbers to 1e-9). `'float32'`
+   * The precision the fit stores and computes in. Default `'float64'` (libfmp's numbers to 1e-9). `'float32'`
    * halves the memory and roughly doubles the speed of the products; V, W and H are rounded to float32 when the
    * fit starts, the spectral norms of the changes and the final errors are still computed in float64, and the
    * results come back as Float64Array. Expect agreement with float64 to ~1e-4 relative on well-conditioned
@@ -171,7 +171,7 @@ export interface NmfResult {
   /** wChange of every executed iteration. */
   readonly wChange: Float64Array;
   /**
-   * ‖V − W·H‖₂ (largest singular value of the residual; the seed's V_approx_err). With a mask, both errors are of
+   * ‖V − W·H‖₂ (largest singular value of the residual; libfmp's V_approx_err). With a mask, both errors are of
    * M ⊙ (V − W·H): the residual where V was observed, weighted by the mask.
    */
   readonly spectralError: number;

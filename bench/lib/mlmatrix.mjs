@@ -1,5 +1,5 @@
 // Peer (a): the MU loop a JavaScript user would write with ml-matrix — Matrix.mmul, transpose and the
-// elementwise mul/div/add, idiomatic and not hand-optimised. Same update order and eps as the seed (H first, then
+// elementwise mul/div/add, idiomatic and not hand-optimised. Same update order and eps as libfmp's nmf (H first, then
 // W with the new H). It computes no change norms (with the tolerance off it has no stop test), unlike nmfkit.
 import { Matrix } from 'ml-matrix';
 import { existsSync, readFileSync } from 'node:fs';
@@ -19,7 +19,7 @@ export const ML_MATRIX_VERSION = (() => {
   }
 })();
 
-/** n iterations of the seed's MU loop on ml-matrix matrices. */
+/** n iterations of libfmp-compatible MU on ml-matrix matrices. */
 export function mlMatrixMU(V, W, H, n, eps) {
   for (let it = 0; it < n; it++) {
     const Wt = W.transpose();

@@ -2,17 +2,12 @@
 // `chooseBackend(name).createFit(problem)` and `fit.run(n, …)` — so only the iterations are in the figure (fit
 // creation copies V; `finish`, with its Lanczos error, runs after the timing, for the check only).
 //
-// Also the GEMM floor (native/bench.cc's gemmFloor: WᵀV plus V·Hᵀ through the same BLAS) and the measured
-// DGEMM/SGEMM peak.
+// Also the GEMM floor (bench/native/gemm-floor.cc's gemmFloor: WᵀV plus V·Hᵀ through the same BLAS) and the
+// measured DGEMM/SGEMM peak.
 //
-// Slots for the kernel work of issue 4:
-//  - dtype: a backend that computes in float32 declares it with `dtypes: ['float64', 'float32']` on the Backend
-//    object (or in `details()`); until then its float32 rows say "n/a" and are not run. `fitProblem` below is the
-//    one place that turns a dtype into the FitProblem the backend gets; adjust it to the final contract.
-//  - kernel variants (e.g. fused vs plain): `--kernels plain,fused` adds rows with `kernel` forced in the
-//    FitProblem (kernelVariantRows); other variants: an entry with `extra` (merged into the FitProblem),
-//    `vPasses` (reads of V per iteration: 2 plain, 1 fused) and, if needed, `supported`. A fit that exposes a
-//    numeric `vPasses` (the backend picks plain or fused by size) overrides the row's.
+// Iteration variants: `--kernels plain,fused` adds rows with the MU Euclidean iteration forced (FitSpec.blockRows:
+// 0 reads V twice per iteration; > 0 sweeps V once in blocks of that many rows). A row reports `vPasses`, the
+// reads of V per iteration of the iteration it ran.
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { EPS, frobeniusResidual } from './problems.mjs';
@@ -28,45 +23,50 @@ export async function loadNmfkit() {
   return { chooseBackend: select.chooseBackend, backendInfo: select.backendInfo, setNativeThreads: native.setNativeThreads, index };
 }
 
-/** The raw addon (same file, hence same module instance, as the native backend loads), for gemmFloor. */
+/**
+ * The addons the bench calls directly: nmfkit's own (the same file, hence the same module instance, as the native
+ * backend loads) for blasInfo, and the bench's (bench/native, built by `npm run build:bench`) for gemmFloor. Both
+ * link the same OpenBLAS, so the thread count nmfkit sets is the one gemmFloor runs with.
+ */
 export function loadAddon() {
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  const require = createRequire(import.meta.url);
+  let nmfkit;
+  let bench;
   try {
-    const root = fileURLToPath(new URL('../..', import.meta.url));
-    return createRequire(import.meta.url)('node-gyp-build')(root);
+    nmfkit = require('node-gyp-build')(root);
   } catch {
     return undefined;
   }
+  try {
+    bench = require(fileURLToPath(new URL('../native/build/Release/nmfkit_bench.node', import.meta.url)));
+  } catch {
+    bench = undefined;
+  }
+  return { blasInfo: () => nmfkit.blasInfo(), ...(bench && { gemmFloor: (...args) => bench.gemmFloor(...args) }) };
 }
 
 /**
  * threads: 1, or 'cores' (os.availableParallelism(): every core). Only native rows have a choice; wasm runs on the
- * calling thread. nmfkit's own default (its thread policy, src/threads.ts) is one of the two; the row that matches
+ * calling thread. nmfkit's own default (its thread policy, src/entry/thread-settings.ts) is one of the two; the row that matches
  * it is marked `isDefault` and is the one the targets use.
  */
 export const NMFKIT_ROWS = [
-  { id: 'native-f64-1t', label: 'nmfkit native f64 1thr', backend: 'native', dtype: 'float64', threads: 1, vPasses: 2 },
-  { id: 'native-f64-mt', label: 'nmfkit native f64 all cores', backend: 'native', dtype: 'float64', threads: 'cores', vPasses: 2 },
-  { id: 'native-f32-1t', label: 'nmfkit native f32 1thr', backend: 'native', dtype: 'float32', threads: 1, vPasses: 2 },
-  { id: 'native-f32-mt', label: 'nmfkit native f32 all cores', backend: 'native', dtype: 'float32', threads: 'cores', vPasses: 2 },
-  { id: 'wasm-f64', label: 'nmfkit wasm f64', backend: 'wasm', dtype: 'float64', threads: 1, vPasses: 2 },
-  { id: 'wasm-f32', label: 'nmfkit wasm f32', backend: 'wasm', dtype: 'float32', threads: 1, vPasses: 2 },
+  { id: 'native-f64-1t', label: 'nmfkit native f64 1thr', backend: 'native', dtype: 'float64', threads: 1 },
+  { id: 'native-f64-mt', label: 'nmfkit native f64 all cores', backend: 'native', dtype: 'float64', threads: 'cores' },
+  { id: 'native-f32-1t', label: 'nmfkit native f32 1thr', backend: 'native', dtype: 'float32', threads: 1 },
+  { id: 'native-f32-mt', label: 'nmfkit native f32 all cores', backend: 'native', dtype: 'float32', threads: 'cores' },
+  { id: 'wasm-f64', label: 'nmfkit wasm f64', backend: 'wasm', dtype: 'float64', threads: 1 },
+  { id: 'wasm-f32', label: 'nmfkit wasm f32', backend: 'wasm', dtype: 'float32', threads: 1 },
 ];
 
 /**
- * Rows with a forced iteration kernel (`--kernels plain,fused`): one more row per base row and kernel, with
- * `kernel` in the FitProblem. A fit must confirm the kernel it runs through its `vPasses` (plain 2, fused 1);
- * one that does not, or refuses the kernel, makes the row n/a.
+ * Rows with the MU Euclidean iteration forced (`--kernels plain,fused`): one more row per base row and variant.
+ * 'fused' takes the backend's own block rows where it would fuse, else blocks of max(16, 4R) rows.
  */
 export function kernelVariantRows(kernels) {
   return kernels.flatMap((kernel) =>
-    NMFKIT_ROWS.map((row) => ({
-      ...row,
-      id: `${row.id}-${kernel}`,
-      label: `${row.label} ${kernel}`,
-      extra: { kernel },
-      expectVPasses: kernel === 'fused' ? 1 : kernel === 'plain' ? 2 : undefined,
-      vPasses: kernel === 'fused' ? 1 : row.vPasses,
-    })),
+    NMFKIT_ROWS.map((row) => ({ ...row, id: `${row.id}-${kernel}`, label: `${row.label} ${kernel}`, kernel })),
   );
 }
 
@@ -76,19 +76,41 @@ export function backendDtypes(backend) {
   return Array.isArray(declared) ? [...new Set(['float64', ...declared])] : ['float64'];
 }
 
-/** The FitProblem for a row. float64 is the contract as it is today; other dtypes add `dtype`. */
-function fitProblem(problem, data, spec) {
+/** The specification's block rows for a row: its forced variant, or the backend's own choice. */
+function blockRowsOf(backend, sizes, kernel) {
+  if (kernel === 'plain') return 0;
+  const own = backend.blockRows(sizes);
+  if (kernel === 'fused') return own > 0 ? own : Math.min(sizes.rows, Math.max(16, 4 * sizes.rank));
+  return own;
+}
+
+/** The FitProblem of a row: the libfmp-compatible MU Euclidean iteration, tol 0, no stop before n iterations. */
+function fitProblem(backend, problem, data, spec) {
+  const sizes = { rows: problem.K, cols: problem.N, rank: problem.R, dtype: spec.dtype };
   return {
-    rows: problem.K,
-    cols: problem.N,
-    rank: problem.R,
+    spec: {
+      ...sizes,
+      solver: 'mu-euclidean',
+      masked: false,
+      blockRows: blockRowsOf(backend, sizes, spec.kernel),
+      beta: 2,
+      eps: EPS,
+      tol: 0,
+      l1W: 0,
+      l2W: 0,
+      l1H: 0,
+      l2H: 0,
+      updateW: true,
+      updateH: true,
+      stop: 'change',
+      errorEvery: 1,
+      normalize: 'none',
+    },
     V: data.V,
     W: data.W0,
     H: data.H0,
-    eps: EPS,
-    tol: 0,
-    ...(spec.dtype !== 'float64' && { dtype: spec.dtype }),
-    ...spec.extra,
+    mask: null,
+    fixedColumnsW: new Uint8Array(problem.R),
   };
 }
 
@@ -99,7 +121,7 @@ function threadCount(spec, ctx) {
 
 /** Times one nmfkit row on one problem; returns a row record (status 'ok' or 'n/a'). */
 export async function runNmfkitRow(lib, addon, spec, problem, data, n, policy, ctx) {
-  const base = { id: spec.id, label: spec.label, kind: 'nmfkit', backend: spec.backend, dtype: spec.dtype, vPasses: spec.vPasses };
+  const base = { id: spec.id, label: spec.label, kind: 'nmfkit', backend: spec.backend, dtype: spec.dtype };
   let backend;
   try {
     backend = lib.chooseBackend(spec.backend);
@@ -119,22 +141,13 @@ export async function runNmfkitRow(lib, addon, spec, problem, data, n, policy, c
   try {
     const hChange = new Float64Array(n);
     const wChange = new Float64Array(n);
-    let vPasses = spec.vPasses;
+    const fitSpec = fitProblem(backend, problem, data, spec).spec;
+    const vPasses = fitSpec.blockRows > 0 ? 1 : 2;
     let check;
     let observedThreads = threads;
     const runOnce = (iterations) => {
-      let fit;
+      const fit = backend.createFit(fitProblem(backend, problem, data, spec));
       try {
-        fit = backend.createFit(fitProblem(problem, data, spec));
-      } catch (error) {
-        if (spec.extra) throw Object.assign(new Error(`refused: ${error.message}`), { notApplicable: true });
-        throw error;
-      }
-      try {
-        if (typeof fit.vPasses === 'number') vPasses = fit.vPasses;
-        if (spec.expectVPasses !== undefined && fit.vPasses !== spec.expectVPasses) {
-          throw Object.assign(new Error(`the fit does not run the ${spec.extra.kernel} kernel here (vPasses ${fit.vPasses ?? 'not reported'})`), { notApplicable: true });
-        }
         // The BLAS threads really in force (a backend that picks threads per fit would override the row's).
         if (spec.backend === 'native' && typeof addon?.blasInfo === 'function') observedThreads = addon.blasInfo().threads;
         const t0 = performance.now();
@@ -143,7 +156,7 @@ export async function runNmfkitRow(lib, addon, spec, problem, data, n, policy, c
         if (done !== iterations) throw new Error(`ran ${done} of ${iterations} iterations with tol = 0`);
         if (iterations === n && !check) {
           // Once per row: finish() (Lanczos) and the JS residual cost seconds on the large problems.
-          const out = fit.finish('none');
+          const out = fit.finish();
           check = { frobenius: frobeniusResidual(data.V, out.W, out.H, problem.K, problem.N, problem.R), kernelFrobenius: out.frobeniusError };
         }
         return seconds;
@@ -151,15 +164,9 @@ export async function runNmfkitRow(lib, addon, spec, problem, data, n, policy, c
         fit.dispose();
       }
     };
-    let timing;
-    try {
-      timing = await measure(runOnce, n, policy);
-    } catch (error) {
-      if (error.notApplicable) return { ...base, status: 'n/a', note: error.message };
-      throw error;
-    }
+    const timing = await measure(runOnce, n, policy);
     const threadNote = observedThreads !== threads ? { threadsNote: `asked for ${threads} BLAS thread(s), the fit ran with ${observedThreads}` } : {};
-    return { ...base, vPasses, threads: observedThreads, status: 'ok', ...timing, check, ...threadNote, ...(spec.extra && { extra: spec.extra }) };
+    return { ...base, vPasses, threads: observedThreads, status: 'ok', ...timing, check, ...threadNote, ...(spec.kernel && { kernel: spec.kernel, blockRows: fitSpec.blockRows }) };
   } finally {
     if (spec.backend === 'native') lib.setNativeThreads(ctx.defaultThreads);
   }
@@ -181,16 +188,16 @@ function gemmFloorSeconds(addon, K, N, R, dtype, budget, maxReps = 1000) {
 }
 
 export function runFloorRow(lib, addon, spec, problem, policy, ctx) {
-  const base = { id: spec.id, label: spec.label, kind: 'floor', backend: 'native', dtype: spec.dtype, vPasses: 2 };
+  const base = { id: spec.id, label: spec.label, kind: 'floor', backend: 'native', dtype: spec.dtype };
   if (typeof addon?.gemmFloor !== 'function') {
-    return { ...base, status: 'n/a', note: 'the native addon has no gemmFloor (not loaded, or built before native/bench.cc: rebuild native)' };
+    return { ...base, status: 'n/a', note: 'no gemmFloor: the bench addon is not built (npm run build:bench)' };
   }
   if (spec.threads === 'cores' && ctx.cores === 1) return { ...base, status: 'n/a', note: 'one core: same as the 1-thread row' };
   const threads = threadCount(spec, ctx);
   lib.setNativeThreads(threads);
   try {
     const { seconds, reps } = gemmFloorSeconds(addon, problem.K, problem.N, problem.R, spec.dtype, policy.budget / 2);
-    return { ...base, threads, status: 'ok', iterations: 1, warmups: 2, repeats: reps, secondsPerIteration: seconds };
+    return { ...base, threads, vPasses: 2, status: 'ok', iterations: 1, warmups: 2, repeats: reps, secondsPerIteration: seconds };
   } finally {
     lib.setNativeThreads(ctx.defaultThreads);
   }
@@ -201,7 +208,7 @@ export function runFloorRow(lib, addon, spec, problem, policy, ctx) {
  * peak is what the machine can do, so the best, not the median), per dtype@threads, in GFLOP/s.
  */
 export function measurePeaks(lib, addon, quick, ctx) {
-  if (typeof addon?.gemmFloor !== 'function') return { note: 'not measured: the native addon has no gemmFloor' };
+  if (typeof addon?.gemmFloor !== 'function') return { note: 'not measured: the bench addon is not built (npm run build:bench)' };
   const n = quick ? 512 : 1536;
   const tries = quick ? 2 : 5;
   const peaks = { method: `best of ${tries} timings of gemmFloor(${n}, ${n}, ${n}): two square ${n}×${n} GEMMs, 4n³ flops`, size: n };

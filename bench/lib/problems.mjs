@@ -3,7 +3,7 @@
 // One problem = one V (K×N), one W0 (K×R), one H0 (R×N), generated once from a fixed seed and given unchanged to
 // every implementation, with the same number of iterations and the tolerance off.
 
-/** The problems of issue 4. `iterations`: so that the fastest implementation's timing is ≥ ~0.2 s on the 2-core
+/** The benchmark problems. `iterations`: so that the fastest implementation's timing is ≥ ~0.2 s on the 2-core
  * development machine; every implementation runs exactly this many per timing. */
 export const PROBLEMS = [
   { name: 'tiny', K: 64, N: 64, R: 4, iterations: 12000 },

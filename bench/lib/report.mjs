@@ -1,4 +1,4 @@
-// Derived figures (GFLOP/s, GB/s, ratios), the targets of issue 4, and the text table.
+// Derived figures (GFLOP/s, GB/s, ratios), the performance targets, and the text table.
 import { flopsPerIteration, vBytesPerIteration } from './problems.mjs';
 
 /** Adds msPerIteration, gflops, peakFraction, vGBps, ratioToBestPeer, ratioToSklearn to every measured row. */
@@ -8,7 +8,7 @@ export function deriveProblem(problem, rows, peaks, defaultThreads) {
   const peers = ok.filter((r) => r.kind === 'peer');
   const bestPeer = peers.reduce((best, r) => (!best || r.secondsPerIteration < best.secondsPerIteration ? r : best), undefined);
   const sklearn = peers.find((r) => r.id === 'sklearn');
-  // The check: ‖V − WH‖_F after n iterations. Rows with the seed's update order (all but scikit-learn, which
+  // The check: ‖V − WH‖_F after n iterations. Rows with libfmp's update order (all but scikit-learn, which
   // updates W first) must agree with the reference to 1e-6 relative in float64, 1e-2 in float32.
   const reference = ok.find((r) => r.id === 'numpy' && r.check) ?? ok.find((r) => r.id === 'native-f64-1t' && r.check);
   for (const row of rows) {
@@ -27,7 +27,7 @@ export function deriveProblem(problem, rows, peaks, defaultThreads) {
       const dev = Math.abs(row.check.frobenius - reference.check.frobenius) / reference.check.frobenius;
       row.check.relativeToReference = dev;
       row.check.reference = reference.id;
-      // float64 in the seed's order: same arithmetic up to rounding. float32: a sanity bound only.
+      // float64 in libfmp's order: same arithmetic up to rounding. float32: a sanity bound only.
       row.check.ok = row.id === 'sklearn' ? null : row.dtype === 'float64' ? dev <= 1e-6 : dev <= 1e-2;
     }
   }

@@ -1,4 +1,4 @@
-// The throughput line (issue 3's batch API): many small fits — 2,000 matrices 64×64, rank 4, 100 iterations,
+// The throughput line (nmfBatch): many small fits — 2,000 matrices 64×64, rank 4, 100 iterations,
 // tolerance off — through the public API: `nmfBatch` (when src/index.ts exports it) vs sequential `await nmf()`
 // vs `nmfSync`, on both backends. Reported as fits per second (whole calls: validation, init, iterations, finish).
 import { generateData } from './problems.mjs';

@@ -5,52 +5,41 @@
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import type {
-  AsyncKernelFit,
-  Backend,
-  BackendDetails,
-  Dtype,
-  FitAlgorithm,
-  FitProblem,
-  KernelChoice,
-  KernelFit,
-  KernelNormalize,
-  KernelResult,
-} from '../contract.js';
+import type { AsyncKernelFit, Backend, BackendDetails, FitProblem, KernelFit, KernelResult } from '../contract.js';
+import { encodeSpec, SPEC_SLOTS } from '../spec.js';
+import { nativeBlockRows } from './block-rows.js';
 
 export type NativeLoad = { ok: true; backend: Backend } | { ok: false; reason: string; fix: string };
 
 type BlasInfo = NonNullable<BackendDetails['blas']>;
 
-/** The addon's `Fit` (native/addon.cc). It checks its own arguments, so a wrong call throws instead of crashing. */
+/**
+ * The addon's `Fit` (native/addon.cc). Its glue checks what memory safety needs (the specification's slots, the
+ * arrays' lengths, sizes it can allocate), so a wrong call throws instead of crashing.
+ */
 interface AddonFit {
   run(steps: number, hChange: Float64Array, wChange: Float64Array, offset: number, objective?: Float64Array): number;
   runAsync(steps: number, hChange: Float64Array, wChange: Float64Array, offset: number, objective?: Float64Array): Promise<number>;
   converged(): boolean;
   cancel(): void;
-  finish(normalize: KernelNormalize): KernelResult;
-  finishAsync(normalize: KernelNormalize): Promise<KernelResult>;
+  finish(): KernelResult;
+  finishAsync(): Promise<KernelResult>;
   dispose(): void;
-  vPasses(): number;
 }
 
 interface Addon {
+  /** new Fit(spec slots, V, W, H, mask or null, fixed-column flags). */
   Fit: new (
-    rows: number,
-    cols: number,
-    rank: number,
+    spec: Float64Array,
     V: Float64Array,
     W: Float64Array,
     H: Float64Array,
-    eps: number,
-    tol: number,
-    dtype?: Dtype,
-    kernel?: KernelChoice,
-    blockRows?: number,
-    algorithm?: FitAlgorithm,
+    mask: Float64Array | null,
+    fixedColumnsW: Uint8Array,
   ) => AddonFit;
   blasInfo(): BlasInfo;
   setBlasThreads(threads: number): void;
+  specSlots: number;
 }
 
 const BUILD_FIX =
@@ -101,9 +90,8 @@ function syncFit(fit: AddonFit): KernelFit {
   return {
     run: (steps, hChange, wChange, offset, objective) => fit.run(steps, hChange, wChange, offset, objective),
     converged: () => fit.converged(),
-    finish: (normalize) => fit.finish(normalize),
+    finish: () => fit.finish(),
     dispose: () => fit.dispose(),
-    vPasses: fit.vPasses(),
   };
 }
 
@@ -112,7 +100,7 @@ function asyncFit(fit: AddonFit): AsyncKernelFit {
     runAsync: (steps, hChange, wChange, offset, objective) => fit.runAsync(steps, hChange, wChange, offset, objective),
     converged: () => fit.converged(),
     cancel: () => fit.cancel(),
-    finishAsync: (normalize) => fit.finishAsync(normalize),
+    finishAsync: () => fit.finishAsync(),
     dispose: () => fit.dispose(),
   };
 }
@@ -130,32 +118,19 @@ export function loadNativeBackend(): NativeLoad {
         const reason = 'the native addon does not export Fit and blasInfo (a stale build?)';
         return { ok: false, reason, fix: 'run `npm rebuild nmfkit`' };
       }
-      // An addon built before the algorithm options (FitAlgorithm) would ignore them and has no converged().
-      if (typeof (loaded.Fit.prototype as Partial<AddonFit>).converged !== 'function') {
-        const reason = 'the native addon predates this version of nmfkit (its Fit has no converged())';
+      // An addon built from another specification table would misread every slot.
+      if (loaded.specSlots !== SPEC_SLOTS) {
+        const reason = `the native addon was built for another version of nmfkit (its fit specification has ${String(loaded.specSlots)} slots, this version's ${SPEC_SLOTS})`;
         return { ok: false, reason, fix: 'run `npm rebuild nmfkit`' };
       }
       addon = loaded as Addon;
     }
     const native = addon;
-    const create = (p: FitProblem): AddonFit =>
-      new native.Fit(
-        p.rows,
-        p.cols,
-        p.rank,
-        p.V,
-        p.W,
-        p.H,
-        p.eps,
-        p.tol,
-        p.dtype ?? 'float64',
-        p.kernel ?? 'auto',
-        p.blockRows ?? 0,
-        p.algorithm,
-      );
+    const create = (p: FitProblem): AddonFit => new native.Fit(encodeSpec(p.spec), p.V, p.W, p.H, p.mask, p.fixedColumnsW);
     const backend: Backend = {
       name: 'native',
       dtypes: ['float64', 'float32'],
+      blockRows: nativeBlockRows,
       createFit: (p: FitProblem) => syncFit(create(p)),
       createAsyncFit: (p: FitProblem) => asyncFit(create(p)),
       details: () => ({ blas: native.blasInfo() }),

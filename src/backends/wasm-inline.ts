@@ -5,7 +5,7 @@
  * starved and `cancel()` (abort, time budget) takes effect within one slice. Behind the {@link AsyncKernelFit}
  * contract, so the driver's `driveAsync` does the rest as for every backend. Runtime-neutral.
  */
-import type { AsyncKernelFit, KernelFit, KernelNormalize, KernelResult } from '../contract.js';
+import type { AsyncKernelFit, KernelFit, KernelResult } from '../contract.js';
 
 /** A slice of iterations should take about this long (ms) before the fit yields. */
 const SLICE_MS = 8;
@@ -70,9 +70,9 @@ export function inlineAsyncFit(fit: KernelFit): AsyncKernelFit {
     cancel() {
       cancelled = true;
     },
-    async finishAsync(normalize: KernelNormalize): Promise<KernelResult> {
+    async finishAsync(): Promise<KernelResult> {
       await yieldToEventLoop();
-      return fit.finish(normalize);
+      return fit.finish();
     },
     dispose() {
       if (disposed) return;

@@ -7,7 +7,7 @@
  *
  * Runtime-neutral: no Node built-ins here.
  */
-import type { AsyncKernelFit, FitProblem, KernelNormalize, KernelResult } from '../contract.js';
+import type { AsyncKernelFit, FitProblem, KernelResult } from '../contract.js';
 import type { PoolReply, PoolRequest } from './wasm-protocol.js';
 
 /** What the pool tells a freshly spawned worker's port. */
@@ -117,7 +117,7 @@ export class WasmPool {
     let cancelled = false;
     worker.liveFits++;
     // The mask (K×N, as large as V) goes along too; a buffer is listed once (transferring one twice throws).
-    const buffers = new Set([problem.V.buffer, problem.W.buffer, problem.H.buffer, problem.algorithm?.mask?.buffer]);
+    const buffers = new Set([problem.V.buffer, problem.W.buffer, problem.H.buffer, problem.mask?.buffer]);
     buffers.delete(undefined);
     const created = worker.request({ type: 'create', id, problem, ...(stop && { stop }) }, [...buffers] as ArrayBuffer[]);
     let disposed = false;
@@ -155,9 +155,9 @@ export class WasmPool {
         cancelled = true;
         if (stop) Atomics.store(stop, 0, 1);
       },
-      async finishAsync(normalize: KernelNormalize): Promise<KernelResult> {
+      async finishAsync(): Promise<KernelResult> {
         await created;
-        const reply = await worker.request({ type: 'finish', id, normalize });
+        const reply = await worker.request({ type: 'finish', id });
         if (reply.type !== 'finished') throw new Error(`nmfkit: unexpected reply ${reply.type} from the wasm worker`);
         return reply.result;
       },

@@ -3,7 +3,7 @@
  * a Node worker thread in wasm-worker.ts or a Web Worker in wasm-web-worker.ts). Every request gets exactly one
  * reply, and a worker answers in the order it was asked.
  */
-import type { FitProblem, KernelNormalize, KernelResult } from '../contract.js';
+import type { FitProblem, KernelResult } from '../contract.js';
 
 export type PoolRequest =
   /** The first request to every worker: the compiled module to instantiate and the cap on its memory. */
@@ -19,7 +19,7 @@ export type PoolRequest =
    * With `objective`, the reply carries the objective values of the iterations run (KernelFit.run's `objective`).
    */
   | { readonly type: 'run'; readonly id: number; readonly steps: number; readonly budgetMs?: number; readonly objective?: boolean }
-  | { readonly type: 'finish'; readonly id: number; readonly normalize: KernelNormalize }
+  | { readonly type: 'finish'; readonly id: number }
   | { readonly type: 'dispose'; readonly id: number }
   /** Bytes of the worker's wasm memory (for backendInfo and leak checks). */
   | { readonly type: 'memory'; readonly id: number };

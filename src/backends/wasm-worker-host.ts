@@ -93,7 +93,7 @@ export function createWorkerHost(send: (reply: HostReply) => void): (request: Po
       case 'run':
         return run(id, request.steps, request.budgetMs, request.objective === true);
       case 'finish':
-        return { type: 'finished', id, result: hosted(id).fit.finish(request.normalize) };
+        return { type: 'finished', id, result: hosted(id).fit.finish() };
       case 'dispose':
         fits.get(id)?.fit.dispose();
         fits.delete(id);

@@ -13,16 +13,9 @@
  * RangeError naming the sizes before anything is allocated.
  */
 
-import type {
-  AsyncKernelFit,
-  Backend,
-  BackendDetails,
-  FitAlgorithm,
-  FitProblem,
-  KernelFit,
-  KernelNormalize,
-  KernelResult,
-} from '../contract.js';
+import type { AsyncKernelFit, Backend, BackendDetails, FitProblem, KernelFit, KernelResult } from '../contract.js';
+import { encodeSpec, SPEC_SLOTS, specSlotError } from '../spec.js';
+import { wasmBlockRows } from './block-rows.js';
 import { formatBytes, WasmHeap } from './wasm-memory.js';
 
 /** The module's exports (assembly/index.ts). Pointers are u32 but arrive as i32: read them with `>>> 0`. */
@@ -30,10 +23,9 @@ interface NmfkitExports {
   readonly memory: WebAssembly.Memory;
   heapBase(): number;
   fit_runChunk(): number;
-  fit_chooseBlockRows(K: number, N: number, R: number, bytes: number, kernel: number, blockRows: number, beta: number, algo: number): number;
-  fit_arenaBytes(K: number, N: number, R: number, bytes: number, blockRows: number, beta: number, algo: number): number;
-  fit_init(fit: number, K: number, N: number, R: number, eps: number, tol: number, bytes: number, blockRows: number, beta: number, algo: number): void;
-  fit_configure(fit: number, l1W: number, l2W: number, l1H: number, l2H: number, stop: number, errorEvery: number): void;
+  fit_specSlots(): number;
+  fit_arenaBytes(slots: number): number;
+  fit_init(fit: number, slots: number): void;
   fit_ptrV(fit: number): number;
   fit_ptrW(fit: number): number;
   fit_ptrH(fit: number): number;
@@ -42,9 +34,9 @@ interface NmfkitExports {
   fit_ptrHChanges(fit: number): number;
   fit_ptrWChanges(fit: number): number;
   fit_ptrObjectives(fit: number): number;
-  fit_run(fit: number, steps: number, hOut: number, wOut: number, fOut: number): number;
+  fit_run(fit: number, steps: number, objectives: number): number;
   fit_converged(fit: number): number;
-  fit_finish(fit: number, normalize: number, work: number, m: number): number;
+  fit_finish(fit: number, work: number, m: number): number;
   fit_frobeniusError(fit: number): number;
   fit_objective(fit: number): number;
   fit_initialObjective(fit: number): number;
@@ -53,47 +45,11 @@ interface NmfkitExports {
 
 /** Names every export the loader needs, to fail early and clearly on a stale or foreign .wasm file. */
 const REQUIRED_EXPORTS = [
-  'memory', 'heapBase', 'fit_runChunk', 'fit_arenaBytes', 'fit_init', 'fit_configure', 'fit_ptrV', 'fit_ptrW',
+  'memory', 'heapBase', 'fit_runChunk', 'fit_specSlots', 'fit_arenaBytes', 'fit_init', 'fit_ptrV', 'fit_ptrW',
   'fit_ptrH', 'fit_ptrMask', 'fit_ptrFixed', 'fit_ptrHChanges', 'fit_ptrWChanges', 'fit_ptrObjectives', 'fit_run',
   'fit_converged', 'fit_finish', 'fit_frobeniusError', 'fit_objective', 'fit_initialObjective',
-  'fit_lanczosWorkBytes', 'fit_chooseBlockRows',
+  'fit_lanczosWorkBytes',
 ] as const;
-
-/** The algorithm word of fit_arenaBytes / fit_init / fit_chooseBlockRows (assembly/fit.ts, ALG_*). */
-const ALG_HALS = 1;
-const ALG_KEEP_W = 2;
-const ALG_KEEP_H = 4;
-const ALG_MASK = 8;
-const ALG_FIXED = 16;
-/** fit_configure's stop rule. */
-const STOP_CODES = { change: 0, objective: 1, none: 2 } as const;
-/** fit_finish's normalisation kind. */
-const NORMALIZE_CODES = { none: 0, max: 1, l1: 2, l2: 3 } as const;
-
-/** The seed's algorithm (FitProblem.algorithm absent). */
-const SEED_ALGORITHM: FitAlgorithm = {
-  beta: 2,
-  solver: 'mu',
-  l1W: 0,
-  l2W: 0,
-  l1H: 0,
-  l2H: 0,
-  updateW: true,
-  updateH: true,
-  stop: 'change',
-  errorEvery: 1,
-};
-
-/** The algorithm word of `a`. */
-function algorithmWord(a: FitAlgorithm): number {
-  let word = 0;
-  if (a.solver === 'hals') word |= ALG_HALS;
-  if (!a.updateW) word |= ALG_KEEP_W;
-  if (!a.updateH) word |= ALG_KEEP_H;
-  if (a.mask) word |= ALG_MASK;
-  if (a.fixedColumnsW?.some((f) => f !== 0)) word |= ALG_FIXED;
-  return word;
-}
 
 /** Largest value of K, N or R: they are passed as i32. */
 const MAX_DIM = 2 ** 31 - 1;
@@ -190,16 +146,29 @@ function backendOn(instance: WebAssembly.Instance, options: WasmBackendOptions):
     }
   }
   const wasm = exports as unknown as NmfkitExports;
+  if (wasm.fit_specSlots() !== SPEC_SLOTS) {
+    throw new Error(
+      `nmfkit: the WebAssembly module was built from another fit specification (${wasm.fit_specSlots()} slots, ` +
+        `this version's ${SPEC_SLOTS}): stale wasm/nmfkit.wasm? run npm run build:wasm`,
+    );
+  }
   const heap = new WasmHeap(wasm.memory, wasm.heapBase() >>> 0, options.maxMemoryBytes, options.maxMemorySetting);
-  const runChunk = wasm.fit_runChunk();
-  // A fit that is collected without dispose() gives its arena back all the same.
-  const leaks = new FinalizationRegistry<number>((arena) => heap.free(arena));
+  const module: ModuleState = {
+    wasm,
+    heap,
+    runChunk: wasm.fit_runChunk(),
+    // The encoded specification's slots, read by fit_arenaBytes and fit_init (one block for every fit).
+    slots: heap.alloc(SPEC_SLOTS * 8, 'the fit specification'),
+    // A fit that is collected without dispose() gives its arena back all the same.
+    leaks: new FinalizationRegistry<number>((arena) => heap.free(arena)),
+  };
 
   return {
     name: 'wasm',
     dtypes: ['float64', 'float32'],
+    blockRows: wasmBlockRows,
     createFit(problem: FitProblem): KernelFit {
-      return new WasmFit(wasm, heap, runChunk, leaks, problem);
+      return new WasmFit(module, problem);
     },
     createAsyncFit(problem: FitProblem): AsyncKernelFit {
       if (!createAsyncFit) {
@@ -213,13 +182,17 @@ function backendOn(instance: WebAssembly.Instance, options: WasmBackendOptions):
   };
 }
 
-function checkDimension(name: string, value: number): void {
-  if (!Number.isInteger(value) || value < 1 || value > MAX_DIM) {
-    throw new RangeError(`nmfkit wasm: ${name} must be an integer in [1, 2^31 − 1], got ${value}`);
-  }
+/** One instance of the module and what its fits share. */
+interface ModuleState {
+  readonly wasm: NmfkitExports;
+  readonly heap: WasmHeap;
+  readonly runChunk: number;
+  /** SPEC_SLOTS doubles of linear memory. */
+  readonly slots: number;
+  readonly leaks: FinalizationRegistry<number>;
 }
 
-function checkLength(name: string, array: Float64Array, expected: number, shape: string): void {
+function checkLength(name: string, array: unknown, expected: number, shape: string): void {
   if (!(array instanceof Float64Array) || array.length !== expected) {
     throw new RangeError(`nmfkit wasm: ${name} must be a Float64Array of ${shape} = ${expected} entries`);
   }
@@ -238,32 +211,27 @@ class WasmFit implements KernelFit {
   /** Bytes per element of the fit's matrices: 8 (float64) or 4 (float32). */
   readonly #bytes: 4 | 8;
   readonly #arena: number;
-  readonly vPasses: number;
   readonly #token = {};
   #state: FitState = 'ready';
 
-  constructor(
-    wasm: NmfkitExports,
-    heap: WasmHeap,
-    runChunk: number,
-    leaks: FinalizationRegistry<number>,
-    problem: FitProblem,
-  ) {
-    const { rows: K, cols: N, rank: R } = problem;
-    checkDimension('rows (K)', K);
-    checkDimension('cols (N)', N);
-    checkDimension('rank (R)', R);
-    // float32 fits store every matrix in 4 bytes per entry; the kernel (plain or fused sweep) is chosen by size.
-    const e = problem.dtype === 'float32' ? 4 : 8;
-    const kernel = problem.kernel === 'plain' ? 1 : problem.kernel === 'fused' ? 2 : 0;
-    // The algorithm decides which buffers the arena holds (Λ, Q, the mask) and whether the fused sweep may run.
-    const algorithm = problem.algorithm ?? SEED_ALGORITHM;
-    const { beta } = algorithm;
-    const algo = algorithmWord(algorithm);
-    const blockRows = wasm.fit_chooseBlockRows(K, N, R, e, kernel, Math.min(problem.blockRows ?? 0, MAX_DIM), beta, algo);
+  constructor(module: ModuleState, problem: FitProblem) {
+    const { wasm, heap } = module;
+    // Memory safety only (the facade validated the values): every slot a valid encoding, sizes within i32.
+    const slots = encodeSpec(problem.spec);
+    const bad = specSlotError(slots);
+    if (bad !== null) throw new RangeError(`nmfkit wasm: spec.${bad} holds no valid value`);
+    const { rows: K, cols: N, rank: R } = problem.spec;
+    for (const [name, value] of [['rows', K], ['cols', N], ['rank', R]] as const) {
+      if (value < 1 || value > MAX_DIM) throw new RangeError(`nmfkit wasm: spec.${name} must be in [1, 2^31 − 1], got ${value}`);
+    }
+    if (problem.spec.blockRows > MAX_DIM || problem.spec.errorEvery < 1 || problem.spec.errorEvery > MAX_DIM) {
+      throw new RangeError('nmfkit wasm: spec.blockRows or spec.errorEvery is out of range');
+    }
+    const e = problem.spec.dtype === 'float32' ? 4 : 8;
     // Every size in Number arithmetic (exact below 2^53) before anything is looked at or allocated.
     const what = `a ${K}×${N} rank-${R} fit (V alone is ${K * N * e} bytes)`;
-    const bytes = wasm.fit_arenaBytes(K, N, R, e, blockRows, beta, algo);
+    new Float64Array(wasm.memory.buffer, module.slots >>> 0, SPEC_SLOTS).set(slots);
+    const bytes = wasm.fit_arenaBytes(module.slots);
     if (K * N * e >= 2 ** 32 || K * R * e >= 2 ** 32 || R * N * e >= 2 ** 32 || !(bytes < 2 ** 32)) {
       throw new RangeError(
         `nmfkit wasm: ${what} needs ${bytes} bytes of linear memory, more than the 4 GiB a 32-bit WebAssembly ` +
@@ -283,36 +251,32 @@ class WasmFit implements KernelFit {
     checkLength('V', problem.V, K * N, `K×N = ${K}×${N}`);
     checkLength('W', problem.W, K * R, `K×R = ${K}×${R}`);
     checkLength('H', problem.H, R * N, `R×N = ${R}×${N}`);
-    if (algorithm.mask) checkLength('mask', algorithm.mask, K * N, `K×N = ${K}×${N}`);
-    if (algorithm.fixedColumnsW && algorithm.fixedColumnsW.length !== R) {
-      throw new RangeError(`nmfkit wasm: fixedColumnsW must have R = ${R} entries, got ${algorithm.fixedColumnsW.length}`);
+    if (problem.spec.masked) checkLength('mask', problem.mask, K * N, `K×N = ${K}×${N}`);
+    if (!(problem.fixedColumnsW instanceof Uint8Array) || problem.fixedColumnsW.length !== R) {
+      throw new RangeError(`nmfkit wasm: fixedColumnsW must be a Uint8Array of R = ${R} entries`);
     }
     this.#wasm = wasm;
     this.#heap = heap;
-    this.#runChunk = runChunk;
-    this.#leaks = leaks;
+    this.#runChunk = module.runChunk;
+    this.#leaks = module.leaks;
     this.#K = K;
     this.#N = N;
     this.#R = R;
     this.#bytes = e;
-    this.vPasses = blockRows > 0 ? 1 : 2;
     this.#arena = heap.alloc(bytes, what);
     const fit = this.#arena;
-    wasm.fit_init(fit, K, N, R, problem.eps, problem.tol, e, blockRows, beta, algo);
-    const { l1W, l2W, l1H, l2H, stop, errorEvery } = algorithm;
-    wasm.fit_configure(fit, l1W, l2W, l1H, l2H, STOP_CODES[stop], errorEvery);
+    // The slots again: the allocation may have grown the memory, never moved them, but a view made before it is
+    // detached, so fit_init reads the block fit_arenaBytes read.
+    wasm.fit_init(fit, module.slots);
     // Rounded to float32 (to nearest) by the typed array when the fit computes in float32.
     this.#matrix(wasm.fit_ptrV(fit), K * N).set(problem.V);
     this.#matrix(wasm.fit_ptrW(fit), K * R).set(problem.W);
     this.#matrix(wasm.fit_ptrH(fit), R * N).set(problem.H);
-    if (algorithm.mask) this.#matrix(wasm.fit_ptrMask(fit), K * N).set(algorithm.mask);
-    if (algo & ALG_FIXED) {
-      const flags = new Uint8Array(wasm.memory.buffer, wasm.fit_ptrFixed(fit) >>> 0, R);
-      for (let r = 0; r < R; r++) flags[r] = algorithm.fixedColumnsW![r] !== 0 ? 1 : 0;
-    }
-    leaks.register(this, this.#arena, this.#token);
+    if (problem.spec.masked) this.#matrix(wasm.fit_ptrMask(fit), K * N).set(problem.mask!);
+    const flags = new Uint8Array(wasm.memory.buffer, wasm.fit_ptrFixed(fit) >>> 0, R);
+    for (let r = 0; r < R; r++) flags[r] = problem.fixedColumnsW[r] !== 0 ? 1 : 0;
+    module.leaks.register(this, this.#arena, this.#token);
   }
-
   /** A view of `length` doubles at `ptr`, on the memory's current buffer. */
   #view(ptr: number, length: number): Float64Array {
     return new Float64Array(this.#wasm.memory.buffer, ptr >>> 0, length);
@@ -354,11 +318,11 @@ class WasmFit implements KernelFit {
     const fit = this.#arena;
     const hPtr = wasm.fit_ptrHChanges(fit) >>> 0;
     const wPtr = wasm.fit_ptrWChanges(fit) >>> 0;
-    const fPtr = objective ? wasm.fit_ptrObjectives(fit) >>> 0 : 0;
+    const fPtr = wasm.fit_ptrObjectives(fit) >>> 0;
     let done = 0;
     while (done < steps) {
       const chunk = Math.min(steps - done, this.#runChunk);
-      const ran = wasm.fit_run(fit, chunk, hPtr, wPtr, fPtr);
+      const ran = wasm.fit_run(fit, chunk, objective ? 1 : 0);
       hChange.set(this.#view(hPtr, ran), offset + done);
       wChange.set(this.#view(wPtr, ran), offset + done);
       if (objective) objective.set(this.#view(fPtr, ran), offset + done);
@@ -373,11 +337,8 @@ class WasmFit implements KernelFit {
     return this.#wasm.fit_converged(this.#arena) !== 0;
   }
 
-  finish(normalize: KernelNormalize): KernelResult {
+  finish(): KernelResult {
     this.#checkUsable('finish');
-    if (!Object.hasOwn(NORMALIZE_CODES, normalize)) {
-      throw new RangeError(`nmfkit wasm: normalize must be 'none', 'max', 'l1' or 'l2', got ${String(normalize)}`);
-    }
     const wasm = this.#wasm;
     const fit = this.#arena;
     const K = this.#K;
@@ -398,7 +359,7 @@ class WasmFit implements KernelFit {
       }
       const work = this.#heap.alloc(bytes, `the Lanczos workspace (${m} steps) of a ${K}×${N} residual`);
       try {
-        spectralError = wasm.fit_finish(fit, NORMALIZE_CODES[normalize], work, m);
+        spectralError = wasm.fit_finish(fit, work, m);
       } finally {
         this.#heap.free(work);
       }

@@ -1,5 +1,5 @@
 /**
- * Random initialisations: the seed's U[0,1) factors ('random') and the same draws scaled by √(mean(V)/R)
+ * Random initialisations: the reference U[0,1) factors ('random') and the same draws scaled by √(mean(V)/R)
  * ('random-scaled', scikit-learn's scale for its random init, so that W0·H0 has the magnitude of V).
  *
  * Draws come from `Random(seed)` (src/random.ts): W0 (K×R, row-major) first, then H0 (R×N). A factor the caller gave

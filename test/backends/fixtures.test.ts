@@ -1,7 +1,7 @@
-/** Every seed fixture on both backends, sync and async: the seed's numbers to 1e-9. */
+/** Every libfmp fixture on both backends, sync and async: libfmp's numbers to 1e-9. */
 import { describe, expect, it } from 'vitest';
 import { nmf, nmfSync, type NmfOptions, type NmfResult } from '../../src/index.js';
-import { BACKENDS, backendAvailable, fitWithKernel, fitWithKernelAsync, fixtureOptions, closeTo, loadFixtures, relativeError, type Fixture } from '../support/helpers.js';
+import { BACKENDS, backendAvailable, fitWithBlockRows, fitWithBlockRowsAsync, fixtureOptions, closeTo, loadFixtures, relativeError, type Fixture } from '../support/helpers.js';
 
 const optionsOf = (f: Fixture, backend: 'native' | 'wasm'): NmfOptions => fixtureOptions(f, backend);
 
@@ -55,19 +55,19 @@ describe.each(BACKENDS)('seed fixtures on %s', (backend) => {
   it.skipIf(!backendAvailable(backend)).each(fixtures.flatMap((f) => [[f.name, 0, f], [f.name, 3, f]] as const))(
     '%s (fused kernel, blockRows %i)',
     (_name, blockRows, f) => {
-      const result = fitWithKernel(f.input.V, optionsOf(f, backend), 'fused', blockRows);
+      const result = fitWithBlockRows(f.input.V, optionsOf(f, backend), blockRows);
       expect(result.backend).toBe(backend);
       expectMatchesFixture(result, f);
     },
   );
 
   it.skipIf(!backendAvailable(backend)).each(fixtures.map((f) => [f.name, f] as const))('%s (fused kernel, nmf)', async (_name, f) => {
-    const result = await fitWithKernelAsync(f.input.V, optionsOf(f, backend), 'fused', 2);
+    const result = await fitWithBlockRowsAsync(f.input.V, optionsOf(f, backend), 2);
     expectMatchesFixture(result, f);
   });
 
   it.skipIf(!backendAvailable(backend)).each(fixtures.map((f) => [f.name, f] as const))('%s (plain kernel forced)', (_name, f) => {
-    expectMatchesFixture(fitWithKernel(f.input.V, optionsOf(f, backend), 'plain', 0), f);
+    expectMatchesFixture(fitWithBlockRows(f.input.V, optionsOf(f, backend), 0), f);
   });
 
   it.skipIf(!backendAvailable(backend))('all-zero V gives zeros and no NaN', () => {

@@ -19,14 +19,14 @@ interface KernelExports {
   spectral_tridiagonalEigen(d: number, e: number, z: number, n: number): number;
   spectral_largestSingularValueFromGram(G: number, n: number): number;
   spectral_residualSpectralNorm(E: number, K: number, N: number, work: number, m: number): number;
-  fit_lanczosWorkBytes(K: number, N: number, m: number): number;
+  spectral_lanczosWorkBytes(K: number, N: number, m: number): number;
 }
 
 let wasm: KernelExports;
 let heap: WasmHeap;
 
 beforeAll(() => {
-  const bytes = readFileSync(new URL('../../wasm/nmfkit.wasm', import.meta.url));
+  const bytes = readFileSync(new URL('../../wasm/nmfkit-testing.wasm', import.meta.url));
   wasm = new WebAssembly.Instance(compileWasmModule(bytes), {}).exports as unknown as KernelExports;
   heap = new WasmHeap(wasm.memory, wasm.heapBase());
 });
@@ -359,7 +359,7 @@ describe('wasm eigen-solvers (Jacobi, tridiagonal QL) and spectral norms', () =>
       heap.free(g);
       for (const m of [n, Math.max(1, n >> 1)]) {
         const e = heap.alloc(K * N * 8, 'E');
-        const work = heap.alloc(wasm.fit_lanczosWorkBytes(K, N, m), 'work');
+        const work = heap.alloc(wasm.spectral_lanczosWorkBytes(K, N, m), 'work');
         new Float64Array(wasm.memory.buffer, e, K * N).set(E);
         const got = wasm.spectral_residualSpectralNorm(e, K, N, work, m);
         heap.free(e);

@@ -3,7 +3,7 @@
  *  - its built module graph imports no Node built-ins (and nothing but relative files);
  *  - its memory cap refuses a fit that would exceed it, with a RangeError naming the sizes, before allocating;
  *  - in a real browser — Debian's chromium, headless, driven by playwright-core — a page served from 127.0.0.1
- *    imports it by package name (import map) and reproduces the seed fixtures to 1e-9 with nmfSync on the main
+ *    imports it by package name (import map) and reproduces the libfmp fixtures to 1e-9 with nmfSync on the main
  *    thread, with nmf() in the Web Worker pool, and with nmfSync inside a Web Worker of the page; aborts, time
  *    budgets, inline mode, a caller-compiled module, a server without the wasm MIME type and the memory cap work
  *    there too, and a Web Worker script that cannot be loaded fails the fit with an Error that says what to do.
@@ -21,6 +21,7 @@ import { nmfSync, type NmfOptions } from '../../src/index.js';
 import { Random } from '../../src/random.js';
 import { startStaticServer, type StaticServer } from './server.js';
 import { closeTo, loadFixtures, type Fixture } from '../support/helpers.js';
+import { testSpec } from '../support/fit-spec.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const CHROMIUM = '/usr/bin/chromium';
@@ -116,14 +117,12 @@ describe('the wasm memory cap', () => {
   const problem = (rows: number, cols: number, rank: number) => {
     const random = new Random(1);
     return {
-      rows,
-      cols,
-      rank,
+      spec: testSpec(rows, cols, rank),
       V: random.fill(new Float64Array(rows * cols)),
       W: random.fill(new Float64Array(rows * rank)),
       H: random.fill(new Float64Array(rank * cols)),
-      eps: 2 ** -23,
-      tol: 1e-3,
+      mask: null,
+      fixedColumnsW: new Uint8Array(rank),
     };
   };
 
@@ -141,7 +140,7 @@ describe('the wasm memory cap', () => {
     // One under the cap runs, and its memory stays within the cap.
     const fit = backend.createFit(problem(400, 500, 8));
     fit.run(3, new Float64Array(3), new Float64Array(3), 0);
-    fit.finish('none');
+    fit.finish();
     fit.dispose();
     expect(backend.details().memoryBytes).toBeLessThanOrEqual(cap);
   });

@@ -1,5 +1,5 @@
 /**
- * The algorithms beyond the seed (docs/algorithms.md) on both backends, through the public API: every loss and
+ * The algorithms beyond libfmp-compatible MU (docs/algorithms.md) on both backends, through the public API: every loss and
  * solver, with masks, penalties, fixed factors, stop rules, errorEvery and normalisation, against the plain
  * TypeScript reference (test/reference/fit.ts) to 1e-9 — W, H, the change norms, the objective and its history,
  * the iteration count and the stop reason. Then the properties the reference cannot show for a backend: zeros of
@@ -228,7 +228,7 @@ describe.each(BACKENDS)('%s backend', (backend) => {
       expect(Math.abs(f32.objective / f64.objective - 1)).toBeLessThan(1e-3);
     });
 
-    it('the seed case reports its objective: ½‖V − WH‖²_F, with a history every iteration', () => {
+    it('the libfmp-compatible case reports its objective: ½‖V − WH‖²_F, with a history every iteration', () => {
       const result = nmfSync(V, { rank: R, W: W0, H: H0, maxIter: 25, tol: 0, backend });
       expect(result.objective).toBeCloseTo(0.5 * result.frobeniusError ** 2, 12);
       expect(result.objectiveHistory.iterations.length).toBe(26);

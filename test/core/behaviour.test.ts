@@ -161,10 +161,10 @@ describe('native and wasm agree', () => {
     expectAgree(a, b);
   });
 
-  // The fused sweep (FitProblem.kernel, not a user option): blockRows 0 sizes blocks for L2 (600×500: blocks of
-  // 128 rows in float64, the last one 88), the others give several blocks and a remainder block.
+  // The fused sweep (FitSpec.blockRows, not a user option): blocks of 128 rows (600×500: the last one 88), and
+  // others that give several blocks and a remainder block.
   const fusedShapes: [number, number, number, number][] = [
-    [600, 500, 12, 0],
+    [600, 500, 12, 128],
     [600, 500, 12, 64],
     [129, 80, 5, 7],
     [200, 150, 17, 16],
@@ -174,12 +174,12 @@ describe('native and wasm agree', () => {
     const V = randomMatrix(K, N, K * 1000 + N);
     const problem = (backend: 'native' | 'wasm') => {
       const plan = planFit(V, { rank: R, seed: 5, maxIter: 60, tol: 0, backend });
-      return { ...plan, problem: { ...plan.problem, kernel: 'fused' as const, blockRows } };
+      return { plan, problem: plan.problemFor(0, { blockRows: () => blockRows }).problem };
     };
     const run = (backend: 'native' | 'wasm') => {
-      const plan = problem(backend);
-      const fit = chooseBackend(backend).createFit(plan.problem);
-      expect(fit.vPasses).toBe(1);
+      const { plan, problem: fitProblem } = problem(backend);
+      expect(fitProblem.spec.blockRows).toBe(blockRows);
+      const fit = chooseBackend(backend).createFit(fitProblem);
       return buildResult(plan, driveSync(fit, plan), backend);
     };
     const a = run('native');
@@ -197,10 +197,10 @@ describe('native and wasm agree', () => {
     // 1100×1000 float64 is 8.8 MB: native sweeps it in blocks of 65 rows (the last one 60), wasm in blocks of 64.
     const V = randomMatrix(1100, 1000, 77);
     const options: NmfOptions = { rank: 4, seed: 3, maxIter: 30, tol: 0 };
+    // Reads of V per iteration: 1 when the facade resolves blocks of the fused sweep for this backend, else 2.
     const passes = (backend: 'native' | 'wasm', matrix: typeof V, rank = 4, dtype: 'float64' | 'float32' = 'float64') => {
-      const fit = chooseBackend(backend).createFit(planFit(matrix, { ...options, rank, dtype }).problem);
-      fit.dispose();
-      return fit.vPasses;
+      const plan = planFit(matrix, { ...options, rank, dtype });
+      return plan.problemFor(0, chooseBackend(backend)).problem.spec.blockRows > 0 ? 1 : 2;
     };
     expect(passes('native', V)).toBe(1);
     expect(passes('wasm', V)).toBe(1);

@@ -1,5 +1,5 @@
 /**
- * `dtype: 'float32'`: the seed fixtures to 1e-4 of their float64 expectations, on both backends and both kernels,
+ * `dtype: 'float32'`: the libfmp fixtures to 1e-4 of their float64 expectations, on both backends and both kernels,
  * and native ≡ wasm in float32.
  *
  * Measured (relative errors ‖got − expected‖₂ / ‖expected‖₂, native / wasm, plain kernel): every fixture stops at
@@ -20,7 +20,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { WasmHeap } from '../../src/backends/wasm-memory.js';
 import { compileWasmModule } from '../../src/backends/wasm.js';
 import { nmf, nmfSync, type NmfOptions, type NmfResult } from '../../src/index.js';
-import { BACKENDS, backendAvailable, fitWithKernel, fixtureOptions, closeTo, loadFixtures, randomMatrix, relativeError, type Fixture } from '../support/helpers.js';
+import { BACKENDS, backendAvailable, fitWithBlockRows, fixtureOptions, closeTo, loadFixtures, randomMatrix, relativeError, type Fixture } from '../support/helpers.js';
 
 const FLOAT32_TOL = 1e-4;
 /** Fixtures whose spectralError is checked more loosely, and to what (see the comment above). */
@@ -28,7 +28,7 @@ const SPECTRAL_EXCLUDED: Record<string, number> = { 'overcomplete-4x6-r5': 1e-3 
 
 const optionsOf = (f: Fixture, backend: 'native' | 'wasm'): NmfOptions => fixtureOptions(f, backend, { dtype: 'float32' });
 
-/** nmfSync with the fused kernel forced (FitProblem.kernel, not a user option). */
+/** nmfSync with the fused kernel forced (FitSpec.blockRows, not a user option). */
 function expectNearFixture(result: NmfResult, f: Fixture): void {
   const e = f.expected;
   expect(result.iterations).toBe(e.iterations);
@@ -58,7 +58,7 @@ describe.each(BACKENDS)('float32 on %s', (backend) => {
   });
 
   run.each(fixtures.map((f) => [f.name, f] as const))('%s (fused kernel, blocks of 3 rows)', (_name, f) => {
-    expectNearFixture(fitWithKernel(f.input.V, optionsOf(f, backend), 'fused', 3), f);
+    expectNearFixture(fitWithBlockRows(f.input.V, optionsOf(f, backend), 3), f);
   });
 
   run('nmf (async) gives the same float32 fit as nmfSync', async () => {
@@ -98,7 +98,7 @@ describe('dtype option', () => {
     expect(() => nmfSync(V, { rank: 2, dtype: 'float16' as never })).toThrow(/options\.dtype must be one of 'float64', 'float32'/);
   });
 
-  it('defaults to float64 (the seed fixtures to 1e-9 are checked in fixtures.test.ts)', () => {
+  it('defaults to float64 (the libfmp fixtures to 1e-9 are checked in fixtures.test.ts)', () => {
     const V = randomMatrix(9, 7, 3);
     const a = nmfSync(V, { rank: 2, seed: 1, maxIter: 20 });
     const b = nmfSync(V, { rank: 2, seed: 1, maxIter: 20, dtype: 'float64' });
@@ -129,7 +129,7 @@ describe('native and wasm agree in float32', () => {
     const V = randomMatrix(K, N, K * 1000 + N);
     const options: NmfOptions = { rank: R, seed: 5, maxIter: 60, tol: 0, dtype: 'float32' };
     const fit = (backend: 'native' | 'wasm') =>
-      kernel === 'fused' ? fitWithKernel(V, { ...options, backend }, 'fused', 64) : nmfSync(V, { ...options, backend });
+      kernel === 'fused' ? fitWithBlockRows(V, { ...options, backend }, 64) : nmfSync(V, { ...options, backend });
     const a = fit('native');
     const b = fit('wasm');
     expect(relativeError(a.W.data, b.W.data)).toBeLessThan(1e-5);
@@ -158,7 +158,7 @@ describe('wasm float32 product kernels vs float64 loops', () => {
   let wasm: Kernels;
   let heap: WasmHeap;
   beforeAll(() => {
-    const bytes = readFileSync(new URL('../../wasm/nmfkit.wasm', import.meta.url));
+    const bytes = readFileSync(new URL('../../wasm/nmfkit-testing.wasm', import.meta.url));
     wasm = new WebAssembly.Instance(compileWasmModule(bytes), {}).exports as unknown as Kernels;
     heap = new WasmHeap(wasm.memory, wasm.heapBase());
   });

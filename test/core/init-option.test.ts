@@ -20,7 +20,7 @@ describe.each(BACKENDS)('options.init on %s', (backend) => {
     expect(fitted.frobeniusError).toBeLessThanOrEqual(start.frobeniusError);
   });
 
-  run("'random' is the default and the seed's U[0,1) initialisation", () => {
+  run("'random' is the default, the U[0,1) initialisation", () => {
     const a = nmfSync(V, { rank: 3, seed: 5, maxIter: 0, backend });
     const b = nmfSync(V, { rank: 3, seed: 5, init: 'random', maxIter: 0, backend });
     expect(b.W.data).toEqual(a.W.data);

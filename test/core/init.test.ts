@@ -116,7 +116,7 @@ describe('initialisations', () => {
     }
   });
 
-  it("'random' is the seed's U[0,1) stream (W0 first, then H0); 'random-scaled' is it times √(mean(V)/R)", () => {
+  it("'random' is the U[0,1) stream (W0 first, then H0); 'random-scaled' is it times √(mean(V)/R)", () => {
     const V = randomMatrix(9, 11, 3);
     const stream = new Random(77);
     const r = initialize('random', V.data, 9, 11, 2, 77);

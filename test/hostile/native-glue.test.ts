@@ -1,11 +1,14 @@
 /**
  * Below the facade: the native glue (native/addon.cc), called directly, checks its own arguments and sizes before
  * allocating anything — wrong types, wrong lengths, absurd sizes, NaN numbers, wrong receivers, use after dispose,
- * buffers detached during runAsync, malformed algorithm objects — and never crashes the process.
+ * buffers detached during runAsync, specification slots that encode no valid value — and never crashes the process.
+ * It checks what memory safety needs; the values themselves are the facade's to validate (test/hostile/fits.test.ts).
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { encodeSpec, FIT_SPEC_FIELDS, type FitSpec } from '../../src/spec.js';
+import { testSpec } from '../support/fit-spec.js';
 import { backendAvailable } from '../support/helpers.js';
 import { catchError, detachedFloat64Array, JUNK, named, rssGrowth } from './hostile-values.js';
 
@@ -26,7 +29,14 @@ describe.runIf(backendAvailable('native'))('the native glue (native/addon.cc), c
   const root = fileURLToPath(new URL('../..', import.meta.url));
   const addon = createRequire(import.meta.url)('node-gyp-build')(root) as RawAddon;
   const f64 = (n: number): Float64Array => new Float64Array(n).fill(0.5);
-  const good = (): unknown[] => [2, 3, 2, f64(6), f64(4), f64(6), 2 ** -23, 1e-3];
+  const spec = (changes: Partial<FitSpec> = {}): Float64Array => encodeSpec(testSpec(2, 3, 2, changes));
+  const good = (): unknown[] => [spec(), f64(6), f64(4), f64(6), null, new Uint8Array(2)];
+  /** The specification with one slot overwritten. */
+  const withSlot = (name: string, value: number): Float64Array => {
+    const slots = spec();
+    slots[FIT_SPEC_FIELDS.findIndex((f) => f.name === name)] = value;
+    return slots;
+  };
 
   const fails = (f: () => unknown, kind: typeof TypeError | typeof RangeError | typeof Error, message: RegExp): void => {
     const error = catchError(f);
@@ -34,34 +44,62 @@ describe.runIf(backendAvailable('native'))('the native glue (native/addon.cc), c
     expect((error as Error).message).toMatch(message);
   };
 
-  it('the constructor: wrong types, wrong lengths, absurd sizes (before any allocation), NaN numbers', () => {
-    const names = ['rows', 'cols', 'rank', 'V', 'W', 'H', 'eps', 'tol'];
-    for (let i = 0; i < 8; i++) {
-      for (const [, make] of JUNK) {
+  it('the constructor: wrong types, wrong lengths, absurd sizes (before any allocation)', () => {
+    const names = ['spec', 'V', 'W', 'H', 'mask', 'fixedColumnsW'];
+    for (let i = 0; i < names.length; i++) {
+      for (const [what, make] of JUNK) {
         const args = good();
         args[i] = make();
         const error = catchError(() => new addon.Fit(...args));
-        // Some junk is a valid number for eps or tol (2^53, 2.5); everything else is refused, naming the argument.
+        // null and undefined are what an unmasked fit passes as its mask.
         if (error === undefined) {
-          expect(i).toBeGreaterThanOrEqual(6);
+          expect(i === 4 && (args[i] === null || args[i] === undefined), `${names[i]} = ${what}`).toBe(true);
           continue;
         }
-        named(error, i < 3 ? new RegExp(`${names[i]}|too large`) : new RegExp(names[i]!), `Fit argument ${names[i]}`);
+        named(error, new RegExp(names[i]!), `Fit argument ${names[i]}`);
       }
     }
-    fails(() => new addon.Fit(2, 3, 2, f64(5), f64(4), f64(6), 0, 0), RangeError, /V has length 5, expected 6/);
-    fails(() => new addon.Fit(2, 3, 2, new Float32Array(6), f64(4), f64(6), 0, 0), TypeError, /V must be a Float64Array/);
-    fails(() => new addon.Fit(2, 3, 2, detachedFloat64Array(6), f64(4), f64(6), 0, 0), RangeError, /V has length 0/);
-    fails(() => new addon.Fit(2, 3, 2, f64(6), f64(4), f64(6), NaN, 0), RangeError, /eps/);
-    fails(() => new addon.Fit(2, 3, 2, f64(6), f64(4), f64(6), 0, NaN), RangeError, /tol/);
+    fails(() => new addon.Fit(spec(), f64(5), f64(4), f64(6), null, new Uint8Array(2)), RangeError, /V has length 5, expected 6/);
+    fails(() => new addon.Fit(spec(), new Float32Array(6), f64(4), f64(6), null, new Uint8Array(2)), TypeError, /V must be a Float64Array/);
+    fails(() => new addon.Fit(spec(), detachedFloat64Array(6), f64(4), f64(6), null, new Uint8Array(2)), RangeError, /V has length 0/);
+    fails(() => new addon.Fit(spec().subarray(1), f64(6), f64(4), f64(6), null, new Uint8Array(2)), RangeError, /spec has length/);
+    fails(() => new addon.Fit(spec({ masked: true }), f64(6), f64(4), f64(6), null, new Uint8Array(2)), TypeError, /mask must be a Float64Array/);
+    fails(() => new addon.Fit(spec({ masked: true }), f64(6), f64(4), f64(6), f64(5), new Uint8Array(2)), RangeError, /mask has length 5/);
+    fails(() => new addon.Fit(spec(), f64(6), f64(4), f64(6), f64(6), new Uint8Array(2)), TypeError, /mask must be null/);
+    fails(() => new addon.Fit(spec(), f64(6), f64(4), f64(6), null, new Uint8Array(3)), RangeError, /fixedColumnsW has length 3/);
     // Sizes before arrays: nothing is allocated for a shape whose buffers overflow the address space.
     const before = process.memoryUsage().rss;
-    fails(() => new addon.Fit(2 ** 30, 2 ** 30, 2 ** 30, f64(0), f64(0), f64(0), 0, 0), RangeError, /too large/);
-    fails(() => new addon.Fit(2 ** 31 - 1, 2 ** 31 - 1, 1, f64(0), f64(0), f64(0), 0, 0), RangeError, /too large/);
-    fails(() => new addon.Fit(2 ** 33, 1, 1, f64(0), f64(0), f64(0), 0, 0), RangeError, /too large|rows/);
+    fails(() => new addon.Fit(spec({ rows: 2 ** 30, cols: 2 ** 30, rank: 2 ** 30 }), f64(0), f64(0), f64(0), null, new Uint8Array(0)), RangeError, /too large/);
+    fails(() => new addon.Fit(spec({ rows: 2 ** 31 - 1, cols: 2 ** 31 - 1, rank: 1 }), f64(0), f64(0), f64(0), null, new Uint8Array(1)), RangeError, /too large/);
+    fails(() => new addon.Fit(spec({ rows: 2 ** 33 }), f64(0), f64(0), f64(0), null, new Uint8Array(2)), RangeError, /too large/);
+    fails(() => new addon.Fit(spec({ blockRows: 2 ** 52 }), f64(6), f64(4), f64(6), null, new Uint8Array(2)), RangeError, /too large/);
+    fails(() => new addon.Fit(spec({ rows: 0 }), f64(0), f64(0), f64(0), null, new Uint8Array(2)), RangeError, /at least 1/);
     expect(rssGrowth(before)).toBeLessThan(16 * 2 ** 20);
     // Without `new`: an exception, not a crash.
     fails(() => (addon.Fit as unknown as (...a: unknown[]) => unknown)(...good()), TypeError, /./);
+  });
+
+  it('specification slots that encode no valid value are refused, naming the field', () => {
+    for (const field of FIT_SPEC_FIELDS) {
+      const invalid =
+        field.type === 'size'
+          ? [-1, 1.5, NaN, Infinity, 2 ** 60]
+          : field.type === 'choice'
+            ? [-1, 0.5, NaN, field.values.length, 99]
+            : field.type === 'boolean'
+              ? [2, -1, 0.5, NaN]
+              : [];
+      for (const value of invalid) {
+        fails(() => new addon.Fit(withSlot(field.name, value), f64(6), f64(4), f64(6), null, new Uint8Array(2)), RangeError, new RegExp(`spec\\.${field.name}`));
+      }
+    }
+    fails(() => new addon.Fit(spec({ errorEvery: 0 }), f64(6), f64(4), f64(6), null, new Uint8Array(2)), RangeError, /spec\.errorEvery/);
+    // run's objective array: the wrong type, too short for offset + steps.
+    const fit = new addon.Fit(...good());
+    fails(() => fit.run(2, f64(4), f64(4), 0, new Float32Array(4)), TypeError, /objective/);
+    fails(() => fit.run(4, f64(5), f64(5), 1, f64(4)), RangeError, /objective/);
+    expect(fit.run(2, f64(4), f64(4), 0, undefined)).toBeGreaterThan(0);
+    fit.dispose();
   });
 
   it('methods: wrong arguments, wrong receivers, use after dispose, buffers detached during runAsync', async () => {
@@ -76,8 +114,6 @@ describe.runIf(backendAvailable('native'))('the native glue (native/addon.cc), c
     }
     fails(() => fit.run(4, out().subarray(0, 3), out(), 0), RangeError, /hChange has length 3 but offset \+ steps = 4/);
     fails(() => fit.run(1, out(), out(), 2 ** 53), RangeError, /offset/);
-    fails(() => fit.finish('bogus'), RangeError, /normalize/);
-    fails(() => fit.finish(Symbol('x')), TypeError, /normalize/);
     // Wrong receivers: a plain object, undefined, an object with Fit's prototype that wraps nothing.
     const proto = Object.getPrototypeOf(fit) as Record<string, (...a: unknown[]) => unknown>;
     for (const method of ['run', 'runAsync', 'finish', 'finishAsync', 'cancel', 'dispose']) {
@@ -96,62 +132,19 @@ describe.runIf(backendAvailable('native'))('the native glue (native/addon.cc), c
     const busy = fit.runAsync(1, out(), out(), 0);
     fails(() => fit.run(1, out(), out(), 0), Error, /busy/);
     await busy;
-    fit.finish('none');
+    fit.finish();
     fails(() => fit.run(1, out(), out(), 0), Error, /finished/);
     fit.dispose();
     fit.dispose();
     fit.cancel();
     fails(() => fit.run(1, out(), out(), 0), Error, /disposed/);
-    fails(() => fit.finish('none'), Error, /disposed/);
+    fails(() => fit.finish(), Error, /disposed/);
     fails(() => fit.runAsync(1, out(), out(), 0), Error, /disposed/);
-  });
-
-  it('the algorithm object (FitAlgorithm): junk, fields of the wrong type or out of range, throwing reads', () => {
-    const base = { beta: 2, solver: 'mu', l1W: 0, l2W: 0, l1H: 0, l2H: 0, updateW: true, updateH: true, stop: 'change', errorEvery: 1 };
-    const make = (algorithm: unknown): RawFit => new addon.Fit(...good(), 'float64', 'auto', 0, algorithm);
-    for (const [what, junk] of JUNK) named(catchError(() => make(junk())), /algorithm/, `algorithm ${what}`);
-    const bad: [unknown, typeof TypeError | typeof RangeError, RegExp][] = [
-      [{}, TypeError, /algorithm\.beta/],
-      [{ ...base, beta: NaN }, RangeError, /beta/],
-      [{ ...base, beta: '2' }, TypeError, /beta/],
-      [{ ...base, solver: 'cd' }, RangeError, /solver/],
-      [{ ...base, solver: 1 }, TypeError, /solver/],
-      [{ ...base, l1W: -1 }, RangeError, /l1W/],
-      [{ ...base, l2H: Infinity }, RangeError, /l2H/],
-      [{ ...base, updateW: 1 }, TypeError, /updateW/],
-      [{ ...base, updateW: false, updateH: false }, RangeError, /both be false/],
-      [{ ...base, fixedColumnsW: [0] }, TypeError, /fixedColumnsW/],
-      [{ ...base, fixedColumnsW: new Uint8Array(3) }, RangeError, /fixedColumnsW has length 3/],
-      [{ ...base, fixedColumnsW: new Uint8Array([0, 2]) }, RangeError, /0 or 1/],
-      [{ ...base, mask: new Float32Array(6) }, TypeError, /mask/],
-      [{ ...base, mask: new Float64Array(5) }, RangeError, /mask has length 5/],
-      [{ ...base, mask: new Float64Array([1, 1, 1, 1, 1, 1.5]) }, RangeError, /\[0, 1\]/],
-      [{ ...base, mask: new Float64Array([1, 1, 1, 1, 1, NaN]) }, RangeError, /\[0, 1\]/],
-      [{ ...base, solver: 'hals', beta: 1 }, RangeError, /hals/],
-      [{ ...base, solver: 'hals', mask: f64(6) }, RangeError, /hals/],
-      [{ ...base, stop: 'never' }, RangeError, /stop/],
-      [{ ...base, errorEvery: 0 }, RangeError, /errorEvery/],
-      [{ ...base, errorEvery: 1.5 }, RangeError, /errorEvery/],
-      [{ ...base, errorEvery: '1' }, TypeError, /errorEvery/],
-      [{ ...base, get beta(): number { throw new Error('getter'); } }, TypeError, /algorithm\.beta could not be read: getter/],
-      [new Proxy({}, { get: () => { throw new RangeError('trap'); } }), TypeError, /algorithm\.beta could not be read: trap/],
-    ];
-    for (const [algorithm, kind, message] of bad) fails(() => make(algorithm), kind, message);
-    // A getter that detaches the mask's buffer before the mask is read: its length check sees the detached array.
-    const mask = f64(6);
-    const detaching = { ...base, beta: 1, get stop(): string { structuredClone(mask.buffer, { transfer: [mask.buffer] }); return 'change'; }, mask };
-    fails(() => make(detaching), RangeError, /mask/);
-    // run's objective array: the wrong type, too short for offset + steps.
-    const fit = make(base);
-    fails(() => fit.run(2, f64(4), f64(4), 0, new Float32Array(4)), TypeError, /objective/);
-    fails(() => fit.run(4, f64(5), f64(5), 1, f64(4)), RangeError, /objective/);
-    expect(fit.run(2, f64(4), f64(4), 0, undefined)).toBeGreaterThan(0);
-    fit.dispose();
   });
 
   it('a fit disposed or dropped while runAsync is pending finishes safely', async () => {
     for (let i = 0; i < 50; i++) {
-      const fit = new addon.Fit(20, 30, 4, f64(600), f64(80), f64(120), 2 ** -23, 0);
+      const fit = new addon.Fit(spec({ rows: 20, cols: 30, rank: 4, tol: 0 }), f64(600), f64(80), f64(120), null, new Uint8Array(4));
       const pending = fit.runAsync(200, new Float64Array(200), new Float64Array(200), 0);
       if (i % 2) fit.dispose();
       else fit.cancel();

@@ -1,24 +1,33 @@
 /**
  * Below the facade: the wasm backend (src/backends/wasm.ts), called directly, refuses sizes beyond its 4 GiB memory
- * before anything is allocated, and dimensions that are not positive integers or arrays of the wrong length.
+ * before anything is allocated, specification slots that encode no valid value, and arrays of the wrong length.
+ * It checks what memory safety needs; the values themselves are the facade's to validate.
  */
 import { describe, expect, it } from 'vitest';
+import type { FitProblem } from '../../src/contract.js';
 import { compileWasmFileSync, WASM_URL } from '../../src/backends/wasm-node.js';
 import { createWasmBackend } from '../../src/backends/wasm.js';
+import type { FitSpec } from '../../src/spec.js';
+import { testSpec } from '../support/fit-spec.js';
 import { backendAvailable } from '../support/helpers.js';
 import { catchError } from './hostile-values.js';
 
 describe.runIf(backendAvailable('wasm'))('the wasm backend (src/backends/wasm.ts), called directly', () => {
   const backend = createWasmBackend(compileWasmFileSync(WASM_URL)!);
-  const problem = (rows: number, cols: number, rank: number) => ({
-    rows,
-    cols,
-    rank,
+  const problem = (rows: number, cols: number, rank: number, changes: Partial<FitSpec> = {}): FitProblem => ({
+    spec: testSpec(rows, cols, rank, { tol: 0, ...changes }),
     V: new Float64Array(0),
     W: new Float64Array(0),
     H: new Float64Array(0),
-    eps: 2 ** -23,
-    tol: 0,
+    mask: null,
+    fixedColumnsW: new Uint8Array(0),
+  });
+  const sized = (changes: Partial<FitSpec> = {}): FitProblem => ({
+    ...problem(2, 2, 1, changes),
+    V: new Float64Array(4),
+    W: new Float64Array(2),
+    H: new Float64Array(2),
+    fixedColumnsW: new Uint8Array(1),
   });
 
   it('sizes beyond its 4 GiB memory are a RangeError before anything is allocated', () => {
@@ -28,13 +37,29 @@ describe.runIf(backendAvailable('wasm'))('the wasm backend (src/backends/wasm.ts
       expect(error, `${K}×${N} rank ${R}`).toBeInstanceOf(RangeError);
       expect((error as Error).message).toMatch(/4 GiB|memory|too large/);
     }
+    const error = catchError(() => backend.createFit(sized({ blockRows: 2 ** 31 - 1, rank: 1 })));
+    expect(error).toBeInstanceOf(RangeError);
     expect(backend.details().memoryBytes).toBe(before);
   });
 
-  it('dimensions that are not positive integers, and arrays of the wrong length', () => {
+  it('dimensions that are not positive integers, slots that encode nothing, and arrays of the wrong length', () => {
     for (const [K, N, R] of [[0, 1, 1], [1, -1, 1], [1, 1, 1.5], [NaN, 1, 1], [2 ** 31, 1, 1]]) {
       expect(() => backend.createFit(problem(K!, N!, R!))).toThrow(RangeError);
     }
-    expect(() => backend.createFit({ ...problem(2, 2, 1), V: new Float64Array(3), W: new Float64Array(2), H: new Float64Array(2) })).toThrow(RangeError);
+    const bad: Partial<Record<keyof FitSpec, unknown>>[] = [
+      { dtype: 'float16' }, { solver: 'cd' }, { stop: 'never' }, { normalize: 'l3' }, { errorEvery: 0 }, { errorEvery: 2.5 },
+      { blockRows: -1 }, { blockRows: 2 ** 40 },
+    ];
+    for (const changes of bad) {
+      expect(() => backend.createFit(sized(changes as Partial<FitSpec>)), JSON.stringify(changes)).toThrow(RangeError);
+    }
+    expect(() => backend.createFit({ ...sized(), V: new Float64Array(3) })).toThrow(/V must be a Float64Array of K×N/);
+    expect(() => backend.createFit({ ...sized({ masked: true }) })).toThrow(/mask must be a Float64Array/);
+    expect(() => backend.createFit({ ...sized(), fixedColumnsW: new Uint8Array(2) })).toThrow(/fixedColumnsW must be a Uint8Array of R = 1/);
+    // A valid problem still runs after all of this.
+    const fit = backend.createFit({ ...sized(), V: Float64Array.of(1, 2, 3, 4), W: Float64Array.of(1, 1), H: Float64Array.of(1, 1) });
+    expect(fit.run(3, new Float64Array(3), new Float64Array(3), 0)).toBe(3);
+    expect(fit.finish().frobeniusError).toBeGreaterThanOrEqual(0);
+    fit.dispose();
   });
 });

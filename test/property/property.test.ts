@@ -620,7 +620,7 @@ const penaltyWeight = fc.oneof({ weight: 2, arbitrary: fc.constant(0) }, { weigh
 function optionCases(maxIter: [number, number]): fc.Arbitrary<OptionCase> {
   return fc.record({
     base: cases({ exps: [-3, 3], extremes: false, eps: defaultEps, maxIter, maxSide: 24, maxRank: 8, spreads: [0, 3] }),
-    // Euclidean twice as often: it is the loss of HALS and of the seed.
+    // Euclidean twice as often: it is the loss of HALS and of libfmp-compatible MU.
     loss: fc.oneof({ weight: 2, arbitrary: fc.constant<Loss>('euclidean') }, { weight: 5, arbitrary: fc.constantFrom<Loss>('kl', 'is', 0.5, 1.5, 3) }),
     hals: fc.boolean(),
     l1W: penaltyWeight,

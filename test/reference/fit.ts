@@ -1,5 +1,5 @@
 /**
- * The reference fit loop (docs/algorithms.md §6–§8): iterations of MU or HALS, the change norms of the seed, the
+ * The reference fit loop (docs/algorithms.md §6–§8): iterations of MU or HALS, the change norms of libfmp, the
  * objective history every `errorEvery` iterations, the three stop rules and the final normalisation.
  */
 import { halsIteration } from './hals.js';

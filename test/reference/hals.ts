@@ -1,6 +1,6 @@
 /**
  * Reference fast HALS (docs/algorithms.md §5): cyclic coordinate descent on the Euclidean objective, one component
- * (row of H, column of W) at a time, as scikit-learn's solver='cd' (Cichocki & Phan 2009), in the seed's order:
+ * (row of H, column of W) at a time, as scikit-learn's solver='cd' (Cichocki & Phan 2009), in libfmp's order:
  * all of H, then all of W with the new H.
  */
 import { mulTN, transpose, type Mat } from './linalg.js';

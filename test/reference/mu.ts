@@ -1,5 +1,5 @@
 /**
- * Reference multiplicative updates (docs/algorithms.md §2–§4), float64, no tricks: the seed's Euclidean MU, the
+ * Reference multiplicative updates (docs/algorithms.md §2–§4), float64, no tricks: libfmp-compatible Euclidean MU, the
  * β-divergence MU of Févotte & Idier (2011) for every β (KL = 1, IS = 0), masks, L1/L2 regularization and fixed
  * factors.
  *
@@ -43,7 +43,7 @@ export interface HalfStep {
  * except for β = 1 with l2 > 0, where the exact MM step is taken: X ← X ⊙ 2·num ⊘ (b + √(b² + 4·l2·X ⊙ num)),
  * b = den + l1 + eps.
  *
- * β = 2 without a mask (the seed): num = AᵀV, den = (AᵀA)·X.
+ * β = 2 without a mask (libfmp-compatible MU): num = AᵀV, den = (AᵀA)·X.
  * Otherwise, with Λ = AX, Λ̂ = max(Λ, eps) when β < 2 (Λ̂ = Λ when β ≥ 2) and M the mask (1 without one):
  *   num = Aᵀ(M ⊙ V ⊙ Λ̂^(β−2)),  den = Aᵀ(M ⊙ Λ̂^(β−1)).
  */
@@ -109,7 +109,7 @@ export function transposed(V: Mat, mask?: Mat): Transposed {
   return mask ? { Vt: transpose(V), maskT: transpose(mask) } : { Vt: transpose(V) };
 }
 
-/** One MU iteration in the seed's order: H first, then W with the new H. W and H are replaced in place. */
+/** One MU iteration in libfmp's order: H first, then W with the new H. W and H are replaced in place. */
 export function muIteration(V: Mat, W: Mat, H: Mat, o: UpdateOptions, t: Transposed = transposed(V, o.mask)): void {
   const beta = betaOf(o.loss ?? 'euclidean');
   const eps = o.eps ?? DEFAULT_EPS;

@@ -1,6 +1,6 @@
 /**
- * The plain-TypeScript reference implementation (test/reference) checked against itself and the seed: it is what
- * the backends' β-MU / HALS / mask / regularization kernels are compared with in phase 2, so it must be right.
+ * The plain-TypeScript reference implementation (test/reference) checked against itself and libfmp's fixtures: it is what
+ * the backends' β-MU / HALS / mask / regularization kernels are compared with, so it must be right.
  *
  *  - the Euclidean MU reproduces every seed fixture (../shared/fixtures/seed-mu) to 1e-9;
  *  - every loss and solver is monotone, half-step by half-step (allowing 1e-12 of the initial objective);
@@ -35,7 +35,7 @@ const ALL_LOSSES: Loss[] = ['euclidean', 'kl', 'is', 0.5, 1.5, 3, -0.5];
 /** Losses defined where V has zeros: β > 0. */
 const usable = (loss: Loss, V: Mat): boolean => betaOf(loss) > 0 || V.data.every((x) => x > 0);
 
-describe('reference: the seed (Euclidean MU, libfmp order)', () => {
+describe('reference: libfmp-compatible MU (Euclidean, libfmp order)', () => {
   it.each(loadFixtures().map((f) => [f.name, f] as const))('reproduces %s to 1e-9', (_name, f) => {
     const { V, W0, H0 } = fromFixture(f);
     const r = fit(V, W0, H0, { maxIter: f.input.maxIter, tol: f.input.thresh, normalize: f.input.norm ? 'max' : 'none' });

@@ -1,6 +1,6 @@
 /**
  * The scikit-learn reference numbers (test/fixtures/sklearn, made by scripts/make-sklearn-fixtures.py): loading,
- * and the nmfkit options of each case. Shared by the reference's test and, in phase 2, the backends' tests.
+ * and the nmfkit options of each case. Shared by the reference's test and the backends' tests.
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -52,7 +52,7 @@ export function loadSklearnFixtures(): { fixture: SklearnFixture; V: Mat; W0: Ma
         V = mat(seed.rows, seed.cols, seed.data);
         const bytes = Buffer.from(V.data.buffer, V.data.byteOffset, V.data.byteLength);
         const sha = createHash('sha256').update(bytes).digest('hex');
-        if (sha !== fixture.V.sha256) throw new Error(`${f}: the seed fixture's V changed (sha256 ${sha})`);
+        if (sha !== fixture.V.sha256) throw new Error(`${f}: the libfmp fixture's V changed (sha256 ${sha})`);
       } else {
         V = mat(fixture.V.rows, fixture.V.cols, fixture.V.data);
       }

@@ -1,11 +1,11 @@
 /**
- * Leaks: three rounds of 5,000 synchronous and 1,000 asynchronous fits over both backends — mixed small sizes, fits stopped by a
+ * Leaks: four rounds of 5,000 synchronous and 1,000 asynchronous fits over both backends — mixed small sizes, fits stopped by a
  * callback, by a throwing callback, by the overflow rule, by maxTime, and async ones aborted before, during and
  * after their run — must leave the process where it was: resident memory, memory V8 is told about by the native
  * addon (`external`), the main thread's wasm memory and every worker's wasm memory, each within a stated bound.
  *
  * Method: one warm-up round of every kind of fit (so that pools, JIT code, the wasm heaps' free lists and libuv
- * threads exist), a forced GC, the baseline; then the load in two halves, each followed by a forced GC and a
+ * threads exist), a forced GC, the baseline; then the load in four rounds, each followed by a forced GC and a
  * measurement. A fit here holds 1–40 KiB of native or wasm memory (~20 KiB typical): leaking it, or anything of
  * 4 KiB or more per fit, exceeds the last round's RSS bound; leaking the JS side of a fit, or a buffer V8 was told
  * about, exceeds the heap and `external` bounds at far smaller sizes; a wasm block not freed grows the heaps.
@@ -13,9 +13,9 @@
  * Bounds (measured on the 2-core development machine over several runs, then given a margin; the test prints
  * its numbers):
  *  - RSS growth < 48 MiB over the whole load (a one-time growth: malloc arenas, OpenBLAS's per-thread buffers, V8
- *    sizing its heaps in the main thread and the workers), and < 16 MiB over the last round (in rounds of half
- *    this size, five in a row grew +11.7, +12.1, +2.1, −4.5, +1.4 MiB: it levels off, where a leak of 4 KiB a fit
- *    would add 24 MiB to every round of 6,000 fits);
+ *    sizing its heaps in the main thread and the workers), and < 16 MiB over the last round (six rounds in a row
+ *    grew one step of ~20 MiB in the first three, then +0.7, +2.6, +0.8 MiB: it levels off, where a leak of
+ *    4 KiB a fit would add 24 MiB to every round of 6,000 fits);
  *  - live JS heap (heapUsed after GC) < 4 MiB (measured −0.4 … +0.3 MiB);
  *  - `external` < 1 MiB (measured 0: every native fit reports its buffers to V8 and releases them on dispose);
  *  - wasm memory of the main instance and of each worker: no growth beyond the warm-up's high-water mark plus one
@@ -177,7 +177,7 @@ async function asyncLoad(from: number, count: number, parallel: number): Promise
 }
 
 describe.runIf(backends.length > 0)('leaks', () => {
-  it('3 × (5,000 sync and 1,000 async fits) (both backends, mixed sizes, some aborted) leave memory where it was', async () => {
+  it('4 × (5,000 sync and 1,000 async fits) (both backends, mixed sizes, some aborted) leave memory where it was', async () => {
     const started = performance.now();
     // Warm-up: every kind of fit on every backend, so pools, workers and JIT code exist before the baseline.
     for (let i = 0; i < 400; i++) syncFit(i, backends[i % backends.length]!);
@@ -185,14 +185,14 @@ describe.runIf(backends.length > 0)('leaks', () => {
     await settle();
     const before = { ...process.memoryUsage(), wasm: wasmMainBytes(), workers: await wasmWorkerMemory() };
 
-    // Three rounds of 5,000 sync and 1,000 async fits. The first two may still grow the process once (malloc arenas,
-    // OpenBLAS's per-thread buffers, V8's heap sizing in the main thread and the wasm workers: measured 22–34 MiB,
-    // most of it in the first two rounds since fits report objective histories); the last must not, since a leak
-    // grows with every fit (measured −4.5 … +2.1 MiB per further round).
+    // Four rounds of 5,000 sync and 1,000 async fits. The first three may still grow the process once (malloc
+    // arenas, OpenBLAS's per-thread buffers, V8's heap sizing in the main thread and the wasm workers: a step of
+    // about 20 MiB in one of them, whichever depends on allocation sizes and timing); the last must not, since a
+    // leak grows with every fit.
     let syncSeconds = 0;
     let asyncSeconds = 0;
     let middle = before;
-    for (const half of [0, 1, 2]) {
+    for (const half of [0, 1, 2, 3]) {
       const t0 = performance.now();
       for (let i = 0; i < 5000; i++) syncFit(1000 + half * 5000 + i, backends[i % backends.length]!);
       const t1 = performance.now();
@@ -200,7 +200,7 @@ describe.runIf(backends.length > 0)('leaks', () => {
       syncSeconds += (t1 - t0) / 1000;
       asyncSeconds += (performance.now() - t1) / 1000;
       await settle();
-      if (half === 1) middle = { ...process.memoryUsage(), wasm: wasmMainBytes(), workers: await wasmWorkerMemory() };
+      if (half === 2) middle = { ...process.memoryUsage(), wasm: wasmMainBytes(), workers: await wasmWorkerMemory() };
     }
     const after = { ...process.memoryUsage(), wasm: wasmMainBytes(), workers: await wasmWorkerMemory() };
 

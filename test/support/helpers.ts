@@ -2,7 +2,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { backendInfo, type BackendName, type Matrix, type MatrixInput, type NmfOptions, type NmfResult } from '../../src/index.js';
-import type { KernelChoice } from '../../src/contract.js';
 import { driveAsync, driveSync } from '../../src/driver.js';
 import { planFit } from '../../src/options.js';
 import { buildResult } from '../../src/result.js';
@@ -91,19 +90,20 @@ export function fixtureOptions(f: Fixture, backend: BackendName, extra: Partial<
 }
 
 /**
- * nmfSync / nmf with the iteration kernel forced (FitProblem.kernel and blockRows are not user options: the
- * backends choose by size, and the fixtures are all small enough for the plain kernel).
+ * nmfSync / nmf with the fused sweep's block rows forced (FitSpec.blockRows; 0: the iteration that reads V twice).
+ * It is not a user option: the backends size it (src/backends/block-rows.ts), and the fixtures are all small
+ * enough for the iteration that reads V twice.
  */
-export function fitWithKernel(V: MatrixInput, options: NmfOptions, kernel: KernelChoice, blockRows: number): NmfResult {
-  const base = planFit(V, options);
-  const plan = { ...base, problem: { ...base.problem, kernel, blockRows } };
+export function fitWithBlockRows(V: MatrixInput, options: NmfOptions, blockRows: number): NmfResult {
+  const plan = planFit(V, options);
   const backend = chooseBackend(plan.backend);
-  return buildResult(plan, driveSync(backend.createFit(plan.problem), plan), backend.name);
+  const { problem } = plan.problemFor(0, { blockRows: () => blockRows });
+  return buildResult(plan, driveSync(backend.createFit(problem), plan), backend.name);
 }
 
-export async function fitWithKernelAsync(V: MatrixInput, options: NmfOptions, kernel: KernelChoice, blockRows: number): Promise<NmfResult> {
-  const base = planFit(V, options);
-  const plan = { ...base, problem: { ...base.problem, kernel, blockRows } };
+export async function fitWithBlockRowsAsync(V: MatrixInput, options: NmfOptions, blockRows: number): Promise<NmfResult> {
+  const plan = planFit(V, options);
   const backend = chooseBackend(plan.backend);
-  return buildResult(plan, await driveAsync(backend.createAsyncFit(plan.problem), plan), backend.name);
+  const { problem } = plan.problemFor(0, { blockRows: () => blockRows });
+  return buildResult(plan, await driveAsync(backend.createAsyncFit(problem), plan), backend.name);
 }

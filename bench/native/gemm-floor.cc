@@ -1,4 +1,4 @@
-// Benchmark hooks for bench/ (`npm run bench`); not part of nmfkit's API and named by no TypeScript type.
+// The benchmark's own addon (bench/native/binding.gyp, built by `npm run bench`; never shipped):
 //
 //   gemmFloor(K, N, R, reps, dtype = 'float64') → median seconds of one pair of products WᵀV (R×N) and V·Hᵀ (K×R)
 //
@@ -7,7 +7,7 @@
 // floor an MU kernel on this BLAS cannot beat without fusing. With K = N = R = n it is two square n×n GEMMs
 // (4·n³ flops): the bench uses that as the machine's measured DGEMM (dtype 'float64') or SGEMM ('float32') peak.
 // Operands are filled with deterministic values in [0.1, 1.1); one untimed pair warms caches and threads first.
-#include "bench.h"
+#include <napi.h>
 
 #include <algorithm>
 #include <chrono>
@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "blas.h"
+#include "../../native/blas.h"
 
 namespace nmf {
 namespace {
@@ -109,10 +109,14 @@ Napi::Value GemmFloor(const Napi::CallbackInfo& info) {
   throw Napi::RangeError::New(env, "gemmFloor: dtype must be 'float64' or 'float32'");
 }
 
-}  // namespace
-
-void registerBench(Napi::Env env, Napi::Object exports) {
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("gemmFloor", Napi::Function::New<GemmFloor>(env, "gemmFloor"));
+  return exports;
 }
 
+}  // namespace
 }  // namespace nmf
+
+// The macro pastes its argument into an identifier, so the initialiser is named without its namespace.
+using nmf::Init;
+NODE_API_MODULE(nmfkit_bench, Init)

@@ -1,0 +1,165 @@
+/**
+ * The fit specification: every value a kernel reads, resolved and explicit, described once in
+ * {@link FIT_SPEC_FIELDS}.
+ *
+ * The facade resolves a call's options into one {@link FitSpec} (src/options.ts) and hands it to a backend beside
+ * the fit's arrays. Both backends receive it the same way: {@link encodeSpec} writes one float64 slot per field,
+ * in table order. scripts/generate-spec.mjs turns this table into the kernels' view of it at build time:
+ * `native/spec.h` (the struct `nmf::FitSpec`, its enums and `readSpec`) and `assembly/spec.ts` (the class
+ * `FitSpec`, its constants and the same `readSpec`). So a new field is one row here plus the kernel code that
+ * uses it, and, when it is also an option of the same name, its constraint and default are that row's `option`.
+ *
+ * This file imports nothing: the generator loads it on its own.
+ */
+
+/**
+ * A declared constraint on a value, in the spirit of scikit-learn's `_parameter_constraints`; src/options.ts
+ * checks it and words the error. 'count': an integer in [min, 2^31 − 1]; 'nonNegative': a finite number ≥ 0;
+ * 'finite': any finite number; 'boolean'; 'choice': one of the field's `values`.
+ */
+export type Constraint =
+  | { readonly kind: 'count'; readonly min: 0 | 1 }
+  | { readonly kind: 'nonNegative' }
+  | { readonly kind: 'finite' }
+  | { readonly kind: 'boolean' }
+  | { readonly kind: 'choice' };
+
+/** How a user option of the field's name sets it: its constraint, and its default when the option is absent. */
+export interface OptionRule {
+  readonly constraint: Constraint;
+  /** The value when the option is absent; 'resolved': src/options.ts derives it from the other fields. */
+  readonly default: number | boolean | string | 'resolved';
+}
+
+/** One field of the specification. */
+export interface SpecField {
+  readonly name: string;
+  /**
+   * How the kernels store it: 'size' an integer count (C++ std::size_t, AssemblyScript i32), 'real' a float64,
+   * 'boolean', 'choice' an enum over `values` (C++ enum class, AssemblyScript i32 constants), by index.
+   */
+  readonly type: 'size' | 'real' | 'boolean' | 'choice';
+  readonly values?: readonly string[];
+  /** Present when a user option of the same name sets this field. */
+  readonly option?: OptionRule;
+  readonly doc: string;
+}
+
+const count1 = { kind: 'count', min: 1 } as const;
+const nonNegative = { kind: 'nonNegative' } as const;
+const choice = { kind: 'choice' } as const;
+const boolean = { kind: 'boolean' } as const;
+
+/**
+ * Every field of the specification, in slot order (the slot of a field is its index here). docs/kernels.md
+ * explains how each solver uses them.
+ */
+export const FIT_SPEC_FIELDS = [
+  { name: 'rows', type: 'size', doc: 'K: rows of V and W.' },
+  { name: 'cols', type: 'size', doc: 'N: columns of V and H.' },
+  { name: 'rank', type: 'size', option: { constraint: count1, default: 'resolved' }, doc: 'R: columns of W, rows of H.' },
+  {
+    name: 'dtype',
+    type: 'choice',
+    values: ['float64', 'float32'],
+    option: { constraint: choice, default: 'float64' },
+    doc: 'The element type V, W, H and the work buffers are stored and multiplied in.',
+  },
+  {
+    name: 'solver',
+    type: 'choice',
+    values: ['mu-euclidean', 'mu-beta', 'hals'],
+    doc: 'The iteration (docs/kernels.md): MU for β = 2 from Grams, MU for any β or a mask from W·H, or HALS.',
+  },
+  { name: 'masked', type: 'boolean', doc: 'Whether a mask (weights in [0, 1], 0 = missing) comes with the arrays.' },
+  {
+    name: 'blockRows',
+    type: 'size',
+    doc: 'Rows of V per block of the fused MU Euclidean sweep; 0: the iteration that reads V twice.',
+  },
+  { name: 'beta', type: 'real', doc: 'β of the β-divergence: 2 Euclidean, 1 Kullback–Leibler, 0 Itakura–Saito.' },
+  { name: 'eps', type: 'real', option: { constraint: nonNegative, default: 2 ** -23 }, doc: 'Added to every MU denominator; the floor of W·H where a loss divides by it.' },
+  { name: 'tol', type: 'real', option: { constraint: nonNegative, default: 1e-3 }, doc: 'Tolerance of the stop rule.' },
+  { name: 'l1W', type: 'real', option: { constraint: nonNegative, default: 0 }, doc: 'L1 penalty weight on W.' },
+  { name: 'l2W', type: 'real', option: { constraint: nonNegative, default: 0 }, doc: 'L2 penalty weight on W.' },
+  { name: 'l1H', type: 'real', option: { constraint: nonNegative, default: 0 }, doc: 'L1 penalty weight on H.' },
+  { name: 'l2H', type: 'real', option: { constraint: nonNegative, default: 0 }, doc: 'L2 penalty weight on H.' },
+  { name: 'updateW', type: 'boolean', option: { constraint: boolean, default: true }, doc: 'false: W is never updated.' },
+  { name: 'updateH', type: 'boolean', option: { constraint: boolean, default: true }, doc: 'false: H is never updated.' },
+  {
+    name: 'stop',
+    type: 'choice',
+    values: ['change', 'objective', 'none'],
+    option: { constraint: choice, default: 'change' },
+    doc: 'The stop rule: both change norms below tol, relative decrease of the objective below tol, or never.',
+  },
+  {
+    name: 'errorEvery',
+    type: 'size',
+    option: { constraint: count1, default: 'resolved' },
+    doc: 'The objective is evaluated after every errorEvery-th iteration.',
+  },
+  {
+    name: 'normalize',
+    type: 'choice',
+    values: ['none', 'max', 'l1', 'l2'],
+    option: { constraint: choice, default: 'none' },
+    doc: 'How finish rescales the learned columns of W (and the rows of H against them).',
+  },
+] as const satisfies readonly SpecField[];
+
+type Field = (typeof FIT_SPEC_FIELDS)[number];
+type ValueOf<F> = F extends { readonly type: 'choice'; readonly values: readonly (infer V)[] }
+  ? V
+  : F extends { readonly type: 'boolean' }
+    ? boolean
+    : number;
+
+/** The resolved specification of one fit: every field of {@link FIT_SPEC_FIELDS}, explicit. */
+export type FitSpec = { readonly [F in Field as F['name']]: ValueOf<F> };
+
+/** The value type of one field. */
+export type SpecValue<K extends keyof FitSpec> = FitSpec[K];
+
+export type Dtype = FitSpec['dtype'];
+export type Solver = FitSpec['solver'];
+export type StopRule = FitSpec['stop'];
+export type Normalize = FitSpec['normalize'];
+
+/** Slots of an encoded specification. */
+export const SPEC_SLOTS = FIT_SPEC_FIELDS.length;
+
+/** The specification as the kernels read it: one float64 per field, in table order (choices by index). */
+export function encodeSpec(spec: FitSpec): Float64Array {
+  const slots = new Float64Array(SPEC_SLOTS);
+  FIT_SPEC_FIELDS.forEach((field, i) => {
+    const value = spec[field.name];
+    if (field.type === 'choice') slots[i] = (field.values as readonly string[]).indexOf(value as string);
+    else if (field.type === 'boolean') slots[i] = value ? 1 : 0;
+    else slots[i] = value as number;
+  });
+  return slots;
+}
+
+/**
+ * The name of the first slot that is no valid encoding of its field (a size that is not an integer in [0, 2^53],
+ * a choice index out of range, a boolean other than 0 or 1), or null: what native/spec.h's specSlotError checks,
+ * for the WebAssembly glue. It guards memory safety only: the facade has validated the values themselves.
+ */
+export function specSlotError(slots: Float64Array): string | null {
+  if (slots.length !== SPEC_SLOTS) return 'length';
+  for (let i = 0; i < SPEC_SLOTS; i++) {
+    const field = FIT_SPEC_FIELDS[i]!;
+    const x = slots[i]!;
+    const valid =
+      field.type === 'size'
+        ? Number.isInteger(x) && x >= 0 && x <= 2 ** 53
+        : field.type === 'choice'
+          ? Number.isInteger(x) && x >= 0 && x < field.values.length
+          : field.type === 'boolean'
+            ? x === 0 || x === 1
+            : true;
+    if (!valid) return field.name;
+  }
+  return null;
+}
