@@ -64,7 +64,7 @@ describe('score-informed NMF on piano-scale.wav', () => {
     // Threshold rule (src/audio/evaluate.ts): a pitch is active in a frame iff the activation of its harmonic
     // component is ≥ 0.2 × that component's maximum over the piece; the onset components are not scored. The
     // notes say a pitch sounds in frame n iff onset ≤ t_n < offset. Measured: P 0.898, R 0.954, F 0.925; F stays
-    // ≥ 0.9 for thresholds 0.1 … 0.3 (the README lists the sweep). What is lost is mostly the piano's release
+    // ≥ 0.9 for thresholds 0.1 … 0.3 (docs/audio.md lists the sweep). What is lost is mostly the piano's release
     // after each note-off, which the audio has and the note list does not.
     const pitches = init.components.map((c) => (c.kind === 'pitch' ? c.pitch : null));
     const e = evaluateActivations(informed.H, pitches, notes, V.times, { threshold: 0.2 });

@@ -122,6 +122,9 @@ describe('the packed package', () => {
     for (const file of [
       'package.json',
       'README.md',
+      'LICENSE',
+      'PERFORMANCE.md',
+      'docs/api.md',
       'dist/index.js',
       'dist/index.d.ts',
       'dist/browser.js',
