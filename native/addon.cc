@@ -19,6 +19,7 @@
 //   setBlasThreads(n)
 #include <napi.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -154,6 +155,60 @@ RunArgs runArgs(const Napi::CallbackInfo& info) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// The environment (the main thread's, or a worker thread's): tearing it down must neither wait for nor crash on the
+// fits it started.
+
+// What the addon keeps per environment: whether it is being torn down, and its fits, so that teardown cancels
+// them (a running fit then stops before its next iteration, and the environment's exit is not held up by it).
+struct EnvState {
+  bool tearingDown = false;
+  std::vector<std::weak_ptr<nmf::Fit>> fits;
+  std::size_t pruneAt = 64;
+
+  void add(const std::shared_ptr<nmf::Fit>& fit) {
+    if (fits.size() >= pruneAt) {
+      fits.erase(std::remove_if(fits.begin(), fits.end(), [](const auto& f) { return f.expired(); }), fits.end());
+      pruneAt = std::max<std::size_t>(64, 2 * fits.size());
+    }
+    fits.push_back(fit);
+  }
+};
+
+EnvState* envState(Napi::Env env) { return env.GetInstanceData<EnvState>(); }
+
+// Runs when the environment is torn down (worker.terminate(), process.exit() in a worker, the end of the main
+// thread), before its pending work completes.
+void tearDown(void* data) {
+  auto* state = static_cast<EnvState*>(data);
+  state->tearingDown = true;
+  for (const auto& weak : state->fits) {
+    if (const auto fit = weak.lock()) fit->cancel();
+  }
+}
+
+// An AsyncWorker whose completion never calls into an environment that is being torn down: there, resolving the
+// promise (or even opening a handle scope) throws, and a C++ exception escaping a libuv callback aborts the
+// process. The worker is then only deleted.
+class FitWorker : public Napi::AsyncWorker {
+ protected:
+  FitWorker(Napi::Env env, const char* name) : Napi::AsyncWorker(env, name) {}
+
+  void OnWorkComplete(Napi::Env env, napi_status status) override {
+    const EnvState* state = envState(env);
+    if (state == nullptr || state->tearingDown) {
+      Destroy();
+      return;
+    }
+    try {
+      Napi::AsyncWorker::OnWorkComplete(env, status);
+    } catch (const Napi::Error&) {
+      // Thrown before the base class deleted the worker (by its handle scope, or while reporting an error).
+      Destroy();
+    }
+  }
+};
+
+// ---------------------------------------------------------------------------------------------------------------
 // Fit.
 
 class FitWrap : public Napi::ObjectWrap<FitWrap> {
@@ -243,6 +298,7 @@ FitWrap::FitWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<FitWrap>(inf
     }
     const nmf::FitArrays arrays{V.Data(), W.Data(), H.Data(), spec.masked ? mask.Data() : nullptr, fixed.Data()};
     fit_ = nmf::Fit::create(spec, arrays);
+    if (EnvState* state = envState(env)) state->add(fit_);
     reportExternalMemory(env, static_cast<std::int64_t>(fit_->bytes()));
   });
 }
@@ -264,10 +320,10 @@ Napi::Value FitWrap::Run(const Napi::CallbackInfo& info) {
 // runAsync: the iterations run on the libuv pool and write into the worker's own scratch arrays; the results are
 // copied into the caller's arrays on the JavaScript thread. Writing into the caller's arrays from the pool would
 // race with JavaScript (and crash if an array's buffer were transferred meanwhile).
-class RunWorker : public Napi::AsyncWorker {
+class RunWorker : public FitWorker {
  public:
   RunWorker(Napi::Env env, FitWrap* owner, RunArgs args)
-      : Napi::AsyncWorker(env, "nmfkit:runAsync"),
+      : FitWorker(env, "nmfkit:runAsync"),
         deferred_(Napi::Promise::Deferred::New(env)),
         owner_(owner),
         ownerRef_(Napi::Persistent(owner->Value())),
@@ -394,10 +450,10 @@ Napi::Value FitWrap::Finish(const Napi::CallbackInfo& info) {
 
 // finishAsync: the residual and its Lanczos spectral norm can take long on big problems, so they run on the
 // libuv pool too; the result arrays are made on the JavaScript thread.
-class FinishWorker : public Napi::AsyncWorker {
+class FinishWorker : public FitWorker {
  public:
   FinishWorker(Napi::Env env, FitWrap* owner)
-      : Napi::AsyncWorker(env, "nmfkit:finishAsync"),
+      : FitWorker(env, "nmfkit:finishAsync"),
         deferred_(Napi::Promise::Deferred::New(env)),
         owner_(owner),
         ownerRef_(Napi::Persistent(owner->Value())),
@@ -492,6 +548,11 @@ Napi::Value SetBlasThreads(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  auto* state = new EnvState();
+  env.SetInstanceData(state);  // deleted with the environment, after its cleanup hooks have run
+  if (napi_add_env_cleanup_hook(env, tearDown, state) != napi_ok) {
+    throw Napi::Error::New(env, "nmfkit native: cannot register the environment's cleanup hook");
+  }
   exports.Set("Fit", FitWrap::Define(env));
   exports.Set("blasInfo", Napi::Function::New<BlasInfo>(env, "blasInfo"));
   exports.Set("setBlasThreads", Napi::Function::New<SetBlasThreads>(env, "setBlasThreads"));

@@ -19,6 +19,23 @@ const CHUNK_MS = 5;
  * maxIter = 10^6 must not allocate and copy megabytes on the event loop's thread.
  */
 const MAX_ASYNC_CHUNK = 4096;
+/**
+ * An async request should take about this long (ms). Cancellation reaches a running request between two
+ * iterations, but the teardown of its environment (a worker thread terminated, the process exiting) cannot: it
+ * waits for the request to end, so requests are kept this short. One request more per this many ms costs nothing
+ * measurable.
+ */
+const ASYNC_CHUNK_MS = 100;
+/** The rate assumed for the first request, before one was timed: below what any backend reaches, so it errs short. */
+const ASSUMED_FLOPS_PER_MS = 5e6;
+
+/** Iterations of the first async request: about ASYNC_CHUNK_MS at ASSUMED_FLOPS_PER_MS. */
+function firstAsyncChunk(plan: FitPlan): number {
+  const { rows, cols, rank, solver } = plan.spec;
+  // MU Euclidean and HALS: the two K×N×R products; MU β: four, and the entrywise powers beside them.
+  const flops = 4 * rows * cols * rank * (solver === 'mu-beta' ? 3 : 1);
+  return Math.max(1, Math.min(MAX_ASYNC_CHUNK, Math.floor((ASYNC_CHUNK_MS * ASSUMED_FLOPS_PER_MS) / flops)));
+}
 
 /**
  * The change norms of every executed iteration and the objective after it (NaN where it is no checkpoint), in
@@ -202,8 +219,8 @@ export function driveSync(fit: KernelFit, plan: FitPlan, context: RunContext = f
 }
 
 /**
- * Runs a fit to the end off the calling thread and disposes it. Without a callback, one request runs all
- * remaining iterations; an abort or the time budget stops it between two iterations through `cancel()`.
+ * Runs a fit to the end off the calling thread and disposes it, in requests of about ASYNC_CHUNK_MS; an abort or
+ * the time budget stops it between two iterations through `cancel()`.
  */
 export async function driveAsync(fit: AsyncKernelFit, plan: FitPlan, context: RunContext = firstRun(plan)): Promise<DriverOutcome> {
   const { signal } = plan;
@@ -218,12 +235,16 @@ export async function driveAsync(fit: AsyncKernelFit, plan: FitPlan, context: Ru
     signal?.addEventListener('abort', onAbort, { once: true });
     const progress = new Progress(plan, context);
     if (plan.maxTime !== undefined) timer = setTimeout(() => stop('maxTime'), Math.max(0, progress.timeLeft()));
+    let chunk = firstAsyncChunk(plan);
     while (progress.stopReason === undefined) {
-      const steps = progress.nextSteps(Math.min(progress.left, MAX_ASYNC_CHUNK));
+      const steps = progress.nextSteps(Math.min(progress.left, chunk));
       const { h, w, f, length } = progress.history;
+      const started = performance.now();
       const executed = await fit.runAsync(steps, h, w, length, f);
       if (interrupted === 'abort') throw abortError(signal!);
       progress.record(executed, fit.converged(), interrupted);
+      const perIteration = (performance.now() - started) / Math.max(executed, 1);
+      chunk = Math.min(MAX_ASYNC_CHUNK, Math.max(1, Math.floor(ASYNC_CHUNK_MS / Math.max(perIteration, 1e-6))));
     }
     clearTimeout(timer);
     const kernel = await fit.finishAsync();

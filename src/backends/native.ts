@@ -95,13 +95,32 @@ function syncFit(fit: AddonFit): KernelFit {
   };
 }
 
+/**
+ * The async fits alive in this thread. When the thread's process (or worker) exits, they are cancelled: a running
+ * request stops before its next iteration, so the exit does not wait for it (libuv joins its pool at exit).
+ */
+const running = new Set<AddonFit>();
+let exitHookInstalled = false;
+
+function cancelRunning(): void {
+  for (const fit of running) fit.cancel();
+}
+
 function asyncFit(fit: AddonFit): AsyncKernelFit {
+  if (!exitHookInstalled) {
+    process.on('exit', cancelRunning);
+    exitHookInstalled = true;
+  }
+  running.add(fit);
   return {
     runAsync: (steps, hChange, wChange, offset, objective) => fit.runAsync(steps, hChange, wChange, offset, objective),
     converged: () => fit.converged(),
     cancel: () => fit.cancel(),
     finishAsync: () => fit.finishAsync(),
-    dispose: () => fit.dispose(),
+    dispose: () => {
+      running.delete(fit);
+      fit.dispose();
+    },
   };
 }
 
