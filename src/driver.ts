@@ -7,6 +7,7 @@ import type { AsyncKernelFit, KernelFit, KernelResult } from './contract.js';
 import type { FitPlan } from './options.js';
 import { notComputable } from './result.js';
 import { isCheckpoint } from './stop-rules.js';
+import { setLongTimeout } from './timers.js';
 import type { IterationInfo, StopReason } from './types.js';
 
 /** Iterations per synchronous kernel call at most: enough to amortise the call, few enough to check the clock. */
@@ -213,11 +214,11 @@ export async function driveAsync(fit: AsyncKernelFit, plan: FitPlan, context: Ru
     fit.cancel();
   };
   const onAbort = (): void => stop('abort');
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let cancelTimer = (): void => {};
   try {
     signal?.addEventListener('abort', onAbort, { once: true });
     const progress = new Progress(plan, context);
-    if (plan.maxTime !== undefined) timer = setTimeout(() => stop('maxTime'), Math.max(0, progress.timeLeft()));
+    if (plan.maxTime !== undefined) cancelTimer = setLongTimeout(() => stop('maxTime'), progress.timeLeft());
     while (progress.stopReason === undefined) {
       const steps = progress.nextSteps(Math.min(progress.left, MAX_ASYNC_CHUNK));
       const { h, w, f, length } = progress.history;
@@ -225,12 +226,12 @@ export async function driveAsync(fit: AsyncKernelFit, plan: FitPlan, context: Ru
       if (interrupted === 'abort') throw abortError(signal!);
       progress.record(executed, fit.converged(), interrupted);
     }
-    clearTimeout(timer);
+    cancelTimer();
     const kernel = await fit.finishAsync(plan.normalize);
     if (signal?.aborted) throw abortError(signal);
     return progress.outcome(kernel);
   } finally {
-    clearTimeout(timer);
+    cancelTimer();
     signal?.removeEventListener('abort', onAbort);
     fit.dispose();
   }
