@@ -152,8 +152,8 @@ export function readOwnProperties(name: string, value: object): Record<PropertyK
   return copy;
 }
 
-/** A plain copy of an array's first `length` entries (holes read as undefined), each read once. */
-export function readArray(name: string, value: readonly unknown[], maxLength: number): unknown[] {
+/** The length of an array (or a proxy of one) that {@link readArray} copies, read once and checked against `maxLength`. */
+export function readArrayLength(name: string, value: readonly unknown[], maxLength: number): number {
   const length = readProperty(`${name}.length`, value, 'length');
   if (typeof length !== 'number' || !Number.isInteger(length) || length < 0) {
     throw new TypeError(`${name}.length must be a non-negative integer, got ${describe(length)}`);
@@ -161,6 +161,12 @@ export function readArray(name: string, value: readonly unknown[], maxLength: nu
   if (length > maxLength) {
     throw new RangeError(`${name} has ${length} entries, more than the ${maxLength} one call takes (split it into several calls)`);
   }
+  return length;
+}
+
+/** A plain copy of an array's first `length` entries (holes read as undefined), each read once. */
+export function readArray(name: string, value: readonly unknown[], maxLength: number): unknown[] {
+  const length = readArrayLength(name, value, maxLength);
   const copy = new Array<unknown>(length);
   for (let i = 0; i < length; i++) copy[i] = readProperty(`${name}[${i}]`, value, i);
   return copy;
