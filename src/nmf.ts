@@ -5,6 +5,14 @@ import { planFit, type FitPlan } from './options.js';
 import { buildResult } from './result.js';
 import type { Runtime } from './runtime.js';
 import type { BackendName, MatrixInput, NmfOptions, NmfResult } from './types.js';
+import { checkHistoryMemory } from './validate.js';
+
+/** Every check of a plan that is not planFit's own: the history's memory (validate.ts, checkHistoryMemory). */
+function checked(plan: FitPlan): FitPlan {
+  const { rows, cols, rank, algorithm } = plan.problem;
+  checkHistoryMemory(plan.maxIter, rows, cols, rank, algorithm !== undefined && (algorithm.beta !== 2 || algorithm.mask !== undefined));
+  return plan;
+}
 
 export interface FitFunctions {
   nmfSync(V: MatrixInput, options: NmfOptions): NmfResult;
@@ -15,7 +23,7 @@ export interface FitFunctions {
 
 export function fitFunctions(runtime: Runtime): FitFunctions {
   function nmfSync(V: MatrixInput, options: NmfOptions): NmfResult {
-    const plan = planFit(V, options);
+    const plan = checked(planFit(V, options));
     const backend = runtime.chooseBackend(plan.backend);
     runtime.beforeSync(backend.name);
     const restarts = new Restarts(plan);
@@ -27,6 +35,7 @@ export function fitFunctions(runtime: Runtime): FitFunctions {
   }
 
   async function fitPlanned(plan: FitPlan): Promise<NmfResult> {
+    checked(plan);
     if (plan.signal?.aborted) throw abortError(plan.signal);
     const preparing = runtime.prepare();
     if (preparing) {
