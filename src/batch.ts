@@ -3,7 +3,7 @@ import { abortError } from './driver.js';
 import type { FitFunctions } from './nmf.js';
 import { planFit, type FitPlan } from './options.js';
 import type { IterationInfo, MatrixInput, NmfOptions, NmfResult } from './types.js';
-import { describe, isAbortSignal, readArray, readOwnProperties } from './validate.js';
+import { describe, isAbortSignal, readArrayLength, readOwnProperties, readProperty } from './validate.js';
 
 /** Progress of one iteration of one matrix of a batch. */
 export interface BatchIterationInfo extends IterationInfo {
@@ -66,7 +66,7 @@ async function runBatch(
   if (options === null || typeof options !== 'object') throw new TypeError(`options must be an object, got ${describe(options)}`);
   // Plain copies, each entry and option read once: a getter or proxy trap that throws is a TypeError naming it,
   // and a huge sparse array is refused instead of queueing billions of failures.
-  const list = readArray('matrices', matrices, MAX_BATCH);
+  const length = readArrayLength('matrices', matrices, MAX_BATCH);
   const { settle = false, onIteration, signal, ...shared } = readOwnProperties('options', options) as unknown as NmfBatchOptions;
   if (typeof settle !== 'boolean') throw new TypeError(`options.settle must be a boolean, got ${describe(settle)}`);
   if (onIteration !== undefined && typeof onIteration !== 'function') {
@@ -81,61 +81,83 @@ async function runBatch(
   const failFast = new AbortController();
   const combined = signal ? AbortSignal.any([signal, failFast.signal]) : failFast.signal;
 
-  const plans: (FitPlan | Error)[] = list.map((V, index) => {
-    try {
-      return planFit(V, {
-        ...shared,
-        signal: combined,
-        ...(onIteration && { onIteration: (info: IterationInfo) => onIteration({ ...info, index }) }),
-      });
-    } catch (error) {
-      if (!settle) throw atIndex(error, index);
-      return atIndex(error, index);
-    }
-  });
+  // The entries are copied in slices with pauses between: 2^24 reads at once hold the event loop for a second.
+  const pause = new EventLoopPause();
+  const list = new Array<unknown>(length);
+  for (let i = 0; i < length; i++) {
+    list[i] = readProperty(`matrices[${i}]`, matrices, i);
+    if ((i & 0xfff) === 0xfff) await pause.now();
+  }
 
-  const fitOne = async (plan: FitPlan | Error, index: number): Promise<NmfResult> => {
-    if (plan instanceof Error) throw plan;
+  // Each fit is planned (validated and copied) only when a runner is about to start it: a plan holds a copy of its
+  // matrix and options (~3.5 KB for a 2×2 one), so planning 2^21 matrices up front took 7 GiB and blocked the event
+  // loop for 15 s. Results are the only per-matrix memory the batch keeps.
+  const planOf = (index: number): FitPlan =>
+    planFit(list[index] as MatrixInput, {
+      ...shared,
+      signal: combined,
+      ...(onIteration && { onIteration: (info: IterationInfo) => onIteration({ ...info, index }) }),
+    });
+
+  const fitOne = async (index: number): Promise<NmfResult> => {
+    let plan: FitPlan;
+    try {
+      plan = planOf(index);
+    } catch (error) {
+      throw atIndex(error, index);
+    }
     try {
       return await fitPlanned(plan);
     } catch (error) {
       // A fit stopped because another one failed is not a failure of its own.
       if (failFast.signal.aborted && !signal?.aborted) throw failFast.signal.reason;
-      const wrapped = atIndex(error, index);
-      if (!settle) failFast.abort(wrapped);
-      throw wrapped;
+      throw atIndex(error, index);
     }
   };
 
-  // As many runners as fits may run at once pull the next matrix: queued matrices hold no listeners and no
-  // memory beyond their validated copy, however long the batch.
-  const runs: Promise<NmfResult>[] = new Array(plans.length);
-  const gates: ((value: void) => void)[] = [];
-  plans.forEach((_, index) => {
-    runs[index] = new Promise<void>((start) => (gates[index] = start)).then(() => fitOne(plans[index]!, index));
-  });
+  const count = list.length;
+  const results: NmfResult[] = new Array(count);
+  const outcomes: BatchOutcome[] = settle ? new Array(count) : [];
+  let failure: Error | undefined;
   let next = 0;
+  // As many runners as fits may run at once pull the next matrix: queued matrices hold no plan, no promise and
+  // no listener, however long the batch.
   const runner = async (): Promise<void> => {
-    while (next < plans.length) {
+    while (next < count && failure === undefined && !signal?.aborted) {
       const index = next++;
-      gates[index]!();
-      await runs[index]!.catch(() => {});
+      try {
+        const value = await fitOne(index);
+        if (settle) outcomes[index] = { status: 'fulfilled', value };
+        else results[index] = value;
+      } catch (error) {
+        if (settle) outcomes[index] = { status: 'rejected', reason: error as Error };
+        else {
+          failure = error as Error;
+          failFast.abort(failure);
+        }
+      }
+      // Fits that fail at once (a bad matrix, an aborted signal) settle in microtasks only: without a pause a long
+      // batch of them would hold the event loop.
+      await pause.now();
     }
   };
-  const runners = Array.from({ length: Math.min(plans.length, concurrency) }, runner);
+  await Promise.all(Array.from({ length: Math.min(count, concurrency) }, runner));
+  // Every fit has settled; nothing is left running after the promise settles.
+  if (failure !== undefined) throw failure;
+  if (signal?.aborted) throw abortError(signal);
+  return settle ? outcomes : results;
+}
 
-  if (settle) {
-    await Promise.all(runners);
-    const settled = await Promise.allSettled(runs);
-    if (signal?.aborted) throw abortError(signal);
-    return settled.map(
-      (s): BatchOutcome => (s.status === 'fulfilled' ? { status: 'fulfilled', value: s.value } : { status: 'rejected', reason: s.reason as Error }),
-    );
-  }
-  try {
-    return await Promise.all(runs);
-  } finally {
-    // Every fit has settled or is being stopped; nothing is left running after the promise settles.
-    await Promise.all(runners);
+/** How long the batch's own work may hold the event loop between two turns (ms). */
+const SLICE_MS = 10;
+
+/** Yields to the event loop (a macrotask) once {@link SLICE_MS} have passed since the last yield. */
+class EventLoopPause {
+  #since = performance.now();
+
+  async now(): Promise<void> {
+    if (performance.now() - this.#since < SLICE_MS) return;
+    await new Promise<void>((resolve) => setTimeout(resolve, 0));
+    this.#since = performance.now();
   }
 }

@@ -7,6 +7,7 @@ import type { AsyncKernelFit, KernelFit, KernelResult } from './contract.js';
 import type { FitPlan } from './options.js';
 import { notComputable } from './result.js';
 import { isCheckpoint } from './stop-rules.js';
+import { setLongTimeout } from './timers.js';
 import type { IterationInfo, StopReason } from './types.js';
 
 /** Iterations per synchronous kernel call at most: enough to amortise the call, few enough to check the clock. */
@@ -230,11 +231,11 @@ export async function driveAsync(fit: AsyncKernelFit, plan: FitPlan, context: Ru
     fit.cancel();
   };
   const onAbort = (): void => stop('abort');
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let cancelTimer = (): void => {};
   try {
     signal?.addEventListener('abort', onAbort, { once: true });
     const progress = new Progress(plan, context);
-    if (plan.maxTime !== undefined) timer = setTimeout(() => stop('maxTime'), Math.max(0, progress.timeLeft()));
+    if (plan.maxTime !== undefined) cancelTimer = setLongTimeout(() => stop('maxTime'), progress.timeLeft());
     let chunk = firstAsyncChunk(plan);
     while (progress.stopReason === undefined) {
       const steps = progress.nextSteps(Math.min(progress.left, chunk));
@@ -246,12 +247,12 @@ export async function driveAsync(fit: AsyncKernelFit, plan: FitPlan, context: Ru
       const perIteration = (performance.now() - started) / Math.max(executed, 1);
       chunk = Math.min(MAX_ASYNC_CHUNK, Math.max(1, Math.floor(ASYNC_CHUNK_MS / Math.max(perIteration, 1e-6))));
     }
-    clearTimeout(timer);
+    cancelTimer();
     const kernel = await fit.finishAsync();
     if (signal?.aborted) throw abortError(signal);
     return progress.outcome(kernel);
   } finally {
-    clearTimeout(timer);
+    cancelTimer();
     signal?.removeEventListener('abort', onAbort);
     fit.dispose();
   }

@@ -17,6 +17,7 @@ import {
   checkChoice,
   checkCount,
   checkFitMemory,
+  checkHistoryMemory,
   checkNonNegative,
   checkedSize,
   describe,
@@ -159,6 +160,7 @@ export function planFit(V: unknown, options: unknown): FitPlan {
   checkedSize('H', rank, v.cols);
   checkFitMemory(v.rows, v.cols, rank, o.mask !== undefined || (o.loss !== undefined && o.loss !== 'euclidean' && o.loss !== 2));
   const { spec, mask, fixedColumnsW } = resolveSpec(o, fields, v, rank);
+  checkHistoryMemory(maxIter, v.rows, v.cols, rank, spec.solver === 'mu-beta');
   const givenW = o.W === undefined ? undefined : toMatrix('options.W', o.W, { rows: v.rows, cols: rank, why: 'rows of V × rank' });
   const givenH = o.H === undefined ? undefined : toMatrix('options.H', o.H, { rows: rank, cols: v.cols, why: 'rank × columns of V' });
 

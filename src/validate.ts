@@ -152,8 +152,8 @@ export function readOwnProperties(name: string, value: object): Record<PropertyK
   return copy;
 }
 
-/** A plain copy of an array's first `length` entries (holes read as undefined), each read once. */
-export function readArray(name: string, value: readonly unknown[], maxLength: number): unknown[] {
+/** The length of an array (or a proxy of one) that {@link readArray} copies, read once and checked against `maxLength`. */
+export function readArrayLength(name: string, value: readonly unknown[], maxLength: number): number {
   const length = readProperty(`${name}.length`, value, 'length');
   if (typeof length !== 'number' || !Number.isInteger(length) || length < 0) {
     throw new TypeError(`${name}.length must be a non-negative integer, got ${describe(length)}`);
@@ -161,6 +161,12 @@ export function readArray(name: string, value: readonly unknown[], maxLength: nu
   if (length > maxLength) {
     throw new RangeError(`${name} has ${length} entries, more than the ${maxLength} one call takes (split it into several calls)`);
   }
+  return length;
+}
+
+/** A plain copy of an array's first `length` entries (holes read as undefined), each read once. */
+export function readArray(name: string, value: readonly unknown[], maxLength: number): unknown[] {
+  const length = readArrayLength(name, value, maxLength);
   const copy = new Array<unknown>(length);
   for (let i = 0; i < length; i++) copy[i] = readProperty(`${name}[${i}]`, value, i);
   return copy;
@@ -521,14 +527,47 @@ export function checkedLength(name: string, length: number): number {
  * out-of-memory kill of the whole process rather than an error.
  */
 export function checkFitMemory(rows: number, cols: number, rank: number, ratioForm = false): void {
-  // The ratio form (a mask, or a loss other than Euclidean) keeps W·H and the two ratio matrices (docs/algorithms.md
-  // §2): at least two more K×N buffers of 4 bytes an entry.
-  const entries = rows * cols * (ratioForm ? 5 / 3 : 1) + rows * rank + rank * cols;
-  const bytes = 12 * entries + 8 * rank * rank;
+  const bytes = fitBytes(rows, cols, rank, ratioForm);
   if (bytes > memoryLimit) {
     throw new RangeError(
       `options.rank = ${rank} with a ${rows}×${cols} V needs at least ${formatBytes(bytes)} (V, W, H and R×R ` +
         `Grams), more than ${limitText()}`,
     );
+  }
+}
+
+/** The lower bound of {@link checkFitMemory} on a fit's buffers, in bytes. */
+function fitBytes(rows: number, cols: number, rank: number, ratioForm: boolean): number {
+  // The ratio form (a mask, or a loss other than Euclidean) keeps W·H and the two ratio matrices (docs/algorithms.md
+  // §2): at least two more K×N buffers of 4 bytes an entry.
+  const entries = rows * cols * (ratioForm ? 5 / 3 : 1) + rows * rank + rank * cols;
+  return 12 * entries + 8 * rank * rank;
+}
+
+/**
+ * Bytes of history per iteration, at least: the driver's change norms of H and W and the objective (3 float64)
+ * while the fit runs, and the result's copies of the two change norms (2 float64) made before those are freed.
+ */
+const HISTORY_BYTES_PER_ITERATION = 40;
+
+/** The stable code of the refusal of {@link checkHistoryMemory}. */
+export const HISTORY_MEMORY_CODE = 'NMFKIT_HISTORY_MEMORY';
+
+/**
+ * Rejects, before the fit starts, a fit whose per-iteration history (hChange, wChange, the objectives) together
+ * with its buffers ({@link checkFitMemory}) could not fit in memory if it ran all `maxIter` iterations. The worst
+ * case counts, not the likely one: a fit with tol > 0 usually stops much earlier, but nothing bounds when, and
+ * running out of memory halfway ends in a bare "Array buffer allocation failed" (or an out-of-memory kill).
+ */
+export function checkHistoryMemory(maxIter: number, rows: number, cols: number, rank: number, ratioForm: boolean): void {
+  const history = HISTORY_BYTES_PER_ITERATION * maxIter;
+  const bytes = history + fitBytes(rows, cols, rank, ratioForm);
+  if (bytes > memoryLimit) {
+    const error = new RangeError(
+      `options.maxIter = ${maxIter} needs at least ${formatBytes(history)} for the per-iteration history ` +
+        `(${HISTORY_BYTES_PER_ITERATION} bytes an iteration) if the fit runs all its iterations, ${formatBytes(bytes)} ` +
+        `with V, W and H, more than ${limitText()}: lower options.maxIter`,
+    );
+    throw Object.defineProperty(error, 'code', { value: HISTORY_MEMORY_CODE, enumerable: true, configurable: true, writable: true });
   }
 }

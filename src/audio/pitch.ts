@@ -23,7 +23,10 @@ import { checkCount, checkNonNegative, toMatrix } from '../validate.js';
 import { checkTuning, hzToMidi, midiToHz, pitchName } from './notes.js';
 import { checkInRange, checkOptions, toAxis, type SignalData } from './signal.js';
 
-/** Options of {@link estimateTemplatePitches}. */
+/**
+ * Options of {@link estimateTemplatePitches}. Their product is bounded: options that would take more than
+ * {@link MAX_PITCH_WORK} comb evaluations per template (about 2 s) are a RangeError with code 'NMFKIT_PITCH_WORK'.
+ */
 export interface PitchEstimateOptions {
   /** Lowest candidate MIDI pitch. Default 21 (A0). */
   readonly minPitch?: number;
@@ -95,6 +98,7 @@ export function estimateTemplatePitches(
   for (let p = minPitch; p <= maxPitch + 1e-9; p += resolution / 100) {
     if (midiToHz(p, tuning) <= top) candidates.push(p);
   }
+  checkWork(f, candidates.map((p) => midiToHz(p, tuning)), { harmonics, refineHarmonics, lobe, spread, binWidth });
   const templateNorm = new Float64Array(R);
   for (let r = 0; r < R; r++) {
     let s = 0;
@@ -165,6 +169,65 @@ export function estimateTemplatePitches(
     result.push({ component: r, frequency, pitch: exact, midi, name: pitchName(midi), cents: 100 * (exact - midi), salience: bestScore });
   }
   return result;
+}
+
+/**
+ * Most work per template, in comb evaluations (one bin of one harmonic's lobe, one harmonic, or one bin of the
+ * comb cleared): 2^28, enough for the finest `resolution` (0.1 cents) with the other defaults on a 1025-bin axis
+ * (about 1.6·10^8, measured 1.1 s a template). The knobs multiply: `resolution` 0.1 with 1000 harmonics and
+ * `spread` 0.5 (every lobe as wide as the axis) would be about 10^11 — it once took 90 s per template on the
+ * calling thread.
+ */
+export const MAX_PITCH_WORK = 2 ** 28;
+
+/** The stable code of the refusal of {@link checkWork}. */
+export const PITCH_WORK_CODE = 'NMFKIT_PITCH_WORK';
+
+/**
+ * Refuses, before the search, options whose search would take more than {@link MAX_PITCH_WORK} per template. The
+ * count is the search's own (every candidate's comb, then the 101-point refinement), stopping as soon as it is
+ * over the limit, so the check itself costs at most a fraction of what it allows.
+ */
+function checkWork(
+  f: Float64Array,
+  candidates: readonly number[],
+  o: { readonly harmonics: number; readonly refineHarmonics: number; readonly lobe: number; readonly spread: number; readonly binWidth: number },
+): void {
+  const K = f.length;
+  const top = f[K - 1]!;
+  let work = 0;
+  const comb = (f0: number, count: number, withSpread: boolean): void => {
+    work += K;
+    for (let m = 1; m <= count && m * f0 <= top && work <= MAX_PITCH_WORK; m++) {
+      const centre = m * f0;
+      const sigma = withSpread ? Math.hypot(o.lobe * o.binWidth, o.spread * centre) : Math.max(o.lobe * o.binWidth, 1e-9);
+      work += 1 + firstAbove(f, centre + 4 * sigma) - firstAtOrAbove(f, centre - 4 * sigma);
+    }
+  };
+  for (let c = 0; c < candidates.length && work <= MAX_PITCH_WORK; c++) comb(candidates[c]!, o.harmonics, true);
+  // The refinement's 101 combs, counted at the lowest candidate (the most harmonics fit below the top).
+  const lowest = candidates[0];
+  if (lowest !== undefined) for (let i = 0; i <= 100 && work <= MAX_PITCH_WORK; i++) comb(lowest, o.refineHarmonics, false);
+  if (work > MAX_PITCH_WORK) {
+    const error = new RangeError(
+      `options.resolution, options.harmonics, options.spread and options.lobe ask for more than ${MAX_PITCH_WORK} comb ` +
+        `evaluations per template (${candidates.length} candidates of up to ${o.harmonics} harmonics on ${K} bins): ` +
+        'use a coarser resolution, fewer harmonics or a smaller spread',
+    );
+    throw Object.defineProperty(error, 'code', { value: PITCH_WORK_CODE, enumerable: true, configurable: true, writable: true });
+  }
+}
+
+/** Index of the first entry > x in an increasing array (length if none). */
+function firstAbove(axis: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = axis.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (axis[mid]! <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /**

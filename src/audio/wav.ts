@@ -90,7 +90,15 @@ function decodeCopy(copy: Uint8Array, o: { channel: 'mix' | number }): DecodedWa
   } catch (cause) {
     throw new RangeError(`bytes are not a readable WAV file: ${messageOf(cause)}`, { cause });
   }
-  const fmt = wav.fmt as { numChannels: number; sampleRate: number };
+  const fmt = wav.fmt as { numChannels: number; sampleRate: number; audioFormat: number; subformat?: number[] };
+  // wavefile reads the samples of any format code as PCM of the header's bit depth; only the codes it decodes pass
+  // (WAVE_FORMAT_EXTENSIBLE carries its code in the first two bytes of the subformat GUID).
+  const formatCode = fmt.audioFormat === 0xfffe ? (fmt.subformat?.[0] ?? 0) & 0xffff : fmt.audioFormat;
+  if (!DECODED_FORMATS.has(formatCode)) {
+    throw new RangeError(
+      `bytes: unsupported WAV format code ${formatHex(formatCode)} (nmfkit decodes PCM 0x0001, float 0x0003, A-law 0x0006, µ-law 0x0007 and IMA ADPCM 0x0011)`,
+    );
+  }
   let bitDepth = wav.bitDepth;
   const originalDepth = bitDepth;
   try {
@@ -123,6 +131,13 @@ function decodeCopy(copy: Uint8Array, o: { channel: 'mix' | number }): DecodedWa
   for (const data of picked) for (let i = 0; i < length; i++) samples[i] += toUnit(data[i]!);
   if (picked.length > 1) for (let i = 0; i < length; i++) samples[i] /= picked.length;
   return { sampleRate, samples, channels, bitDepth: originalDepth, duration: length / sampleRate };
+}
+
+/** The WAV format codes wavefile decodes: PCM, IEEE float, A-law, µ-law, IMA ADPCM. */
+const DECODED_FORMATS = new Set([0x0001, 0x0003, 0x0006, 0x0007, 0x0011]);
+
+function formatHex(code: unknown): string {
+  return typeof code === 'number' && Number.isInteger(code) ? `0x${code.toString(16).padStart(4, '0')}` : describe(code);
 }
 
 /** wavefile's errors are its own Error objects; anything else it might throw is described without being trusted. */

@@ -11,7 +11,7 @@
  * 4. Separation of the top note C5 with its score-informed components (soft mask, α = 1), written as WAV.
  * 5. Figures (PNG) and a summary.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { evaluateActivations } from '../audio/evaluate.js';
@@ -21,7 +21,7 @@ import { scoreInformedInit } from '../audio/score.js';
 import { separate } from '../audio/separate.js';
 import { spectrogram } from '../audio/spectrogram.js';
 import { stft } from '../audio/stft.js';
-import { readWav, writeWav } from '../audio/wav.js';
+import { encodeWav, readWav } from '../audio/wav.js';
 import { backendInfo } from '../index.js';
 import { renderErrorPlot } from '../figures/errors.js';
 import { renderFactorsFigure } from '../figures/factors.js';
@@ -32,6 +32,7 @@ import { CancelledError, InputError, isAbort } from './errors.js';
 import type { FitProgress } from './progress.js';
 import { formatCents } from './format.js';
 import { table } from './table.js';
+import { writeOutput } from './output.js';
 
 /** The recording and its note list, shipped with the package. */
 export const DEMO_DATA = fileURLToPath(new URL('../../examples/data/', import.meta.url));
@@ -184,37 +185,37 @@ export async function demo(flags: DemoFlags, progress: FitProgress, signal: Abor
     residual: join(out, 'residual.wav'),
     summary: join(out, 'summary.json'),
   };
-  await writeWav(outputs.separated!, separation.sources[0]!.signal, wav.sampleRate);
-  await writeWav(outputs.residual!, separation.residual.signal, wav.sampleRate);
+  await writeOutput(outputs.separated!, encodeWav(separation.sources[0]!.signal, wav.sampleRate));
+  await writeOutput(outputs.residual!, encodeWav(separation.residual.signal, wav.sampleRate));
   if (flags.figures) {
     const common = { V: s.V, frequencies: s.frequencies, times: s.times, maxFrequency: displayMaxFrequency } as const;
     const order = byPitch.map((t) => t.component);
     const sorted = permute(unsupervised.result.W, unsupervised.result.H, order);
     outputs.unsupervised = join(out, 'unsupervised-nmf.png');
-    await writeFile(outputs.unsupervised, renderFactorsFigure({
+    await writeOutput(outputs.unsupervised, renderFactorsFigure({
       ...common, W: sorted.W, H: sorted.H,
       componentLabels: byPitch.map((t) => t.name), componentAxis: 'Estimated pitch of the template',
       title: `Unsupervised NMF of log(1 + |X|), rank ${pitches.length}, seed ${flags.seed} (templates sorted by estimated pitch)`,
     }));
     outputs.init = join(out, 'score-informed-init.png');
-    await writeFile(outputs.init, renderFactorsFigure({
+    await writeOutput(outputs.init, renderFactorsFigure({
       W: init.W, H: init.H, frequencies: s.frequencies, times: s.times, maxFrequency: displayMaxFrequency, showProduct: false,
       componentLabels: init.components.map((c) => c.label), componentAxis: 'Pitch',
       titles: { W: 'W₀ (harmonic and onset templates)', H: 'H₀ (activation masks)' },
       title: 'Score-informed initialisation: the zeros stay zero under multiplicative updates', width: 1240,
     }));
     outputs.informed = join(out, 'score-informed-nmf.png');
-    await writeFile(outputs.informed, renderFactorsFigure({
+    await writeOutput(outputs.informed, renderFactorsFigure({
       ...common, W: informed.result.W, H: informed.result.H,
       componentLabels: init.components.map((c) => c.label), componentAxis: 'Pitch',
       title: `Score-informed NMF of log(1 + |X|), ${init.W.cols} components`,
     }));
     outputs.evaluation = join(out, 'activations-vs-notes.png');
-    await writeFile(outputs.evaluation, renderActivationComparison({
+    await writeOutput(outputs.evaluation, renderActivationComparison({
       ...evaluation, times: s.times, labels: evaluation.pitches.map(pitchName),
     }));
     outputs.errors = join(out, 'errors.png');
-    await writeFile(outputs.errors, renderErrorPlot([
+    await writeOutput(outputs.errors, renderErrorPlot([
       { title: `Unsupervised NMF (rank ${pitches.length})`, series: [{ label: '‖ΔH‖₂ (change of H)', values: unsupervised.result.hChange }, { label: '‖ΔW‖₂ (change of W)', values: unsupervised.result.wChange }], tol: 1e-3 },
       { title: `Score-informed NMF (${init.W.cols} components)`, series: [{ label: '‖ΔH‖₂ (change of H)', values: informed.result.hChange }, { label: '‖ΔW‖₂ (change of W)', values: informed.result.wChange }], tol: 1e-3 },
     ]));
@@ -242,7 +243,7 @@ export async function demo(flags: DemoFlags, progress: FitProgress, signal: Abor
     outputs,
     seconds,
   };
-  await writeFile(outputs.summary!, `${JSON.stringify(summary, null, 2)}\n`);
+  await writeOutput(outputs.summary!, `${JSON.stringify(summary, null, 2)}\n`);
   log('');
   log(`backend ${summary.backend}${summary.blas ? ` (${summary.blas})` : ''}; total ${seconds.toFixed(2)} s`);
   log(`wrote ${Object.values(outputs).map((p) => p.replace(`${out}/`, '')).join(', ')} to ${out}`);

@@ -3,7 +3,7 @@
  * log-compressed magnitude spectrogram), factorizes it with `nmf`, and writes W and H, a JSON summary and the
  * figures into the output folder.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { readWav } from '../audio/wav.js';
 import { stft } from '../audio/stft.js';
@@ -17,6 +17,7 @@ import type { Matrix, NmfOptions, NmfResult } from '../types.js';
 import { CancelledError, InputError, isAbort } from './errors.js';
 import { FIT_FLAGS } from './fit-flags.js';
 import { formatOf, readMatrixFile, writeMatrixFile, type MatrixFormat } from './matrix-io.js';
+import { writeOutput } from './output.js';
 import type { FitProgress } from './progress.js';
 
 /** The flags of `factorize`, as parsed by the command line. */
@@ -182,7 +183,7 @@ export async function factorize(input: string, flags: FactorizeFlags, progress: 
   if (flags.figures) {
     outputs.factors = join(out, 'factors.png');
     outputs.errors = join(out, 'errors.png');
-    await writeFile(
+    await writeOutput(
       outputs.factors,
       renderFactorsFigure({
         V: loaded.V,
@@ -195,7 +196,7 @@ export async function factorize(input: string, flags: FactorizeFlags, progress: 
         title: `nmfkit factorize ${input}: rank ${flags.rank}, ${result.iterations} iterations (${result.stopReason}), ${result.backend}`,
       }),
     );
-    await writeFile(
+    await writeOutput(
       outputs.errors,
       renderErrorPlot([
         {
@@ -225,6 +226,6 @@ export async function factorize(input: string, flags: FactorizeFlags, progress: 
     outputs,
     ...(templates ? { templates } : {}),
   };
-  await writeFile(outputs.summary!, `${JSON.stringify(summary, null, 2)}\n`);
+  await writeOutput(outputs.summary!, `${JSON.stringify(summary, null, 2)}\n`);
   return summary;
 }

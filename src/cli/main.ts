@@ -44,6 +44,12 @@ function number(name: string, min: number) {
   };
 }
 
+/** --out: a folder; '' would silently mean the current folder. */
+function outFolder(value: string): string {
+  if (value.trim() === '') throw new InvalidArgumentError(`--out must name a folder, got ${JSON.stringify(value)}.`);
+  return value;
+}
+
 function powerOfTwo(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 4 || n > 2 ** 20 || (n & (n - 1)) !== 0) {
@@ -99,7 +105,7 @@ export async function run(argv: readonly string[], io: CliIo = { stdout: process
   program
     .command('demo')
     .description('run the showcase on the embedded piano recording and write its figures')
-    .option('-o, --out <dir>', 'output folder', 'nmfkit-demo')
+    .option('-o, --out <dir>', 'output folder', outFolder, 'nmfkit-demo')
     .option('--max-iter <n>', 'most iterations of each fit', integer('--max-iter', 0), 1000)
     .option('--seed <n>', 'seed of the unsupervised fit', integer('--seed', 0), 0)
     .addOption(new Option('--backend <name>', 'compute backend').choices(['auto', 'native', 'wasm']))
@@ -148,7 +154,7 @@ export async function run(argv: readonly string[], io: CliIo = { stdout: process
     .option('--error-every <n>', 'evaluate the objective every n iterations (default 1 for Euclidean without mask, else 10)', integer('--error-every', 1))
     .option('--restarts <n>', 'runs from seeds seed, seed+1, …; keep the lowest objective', integer('--restarts', 1))
     .option('--dtype <name>', 'compute precision, passed to nmf() only when given (see below)')
-    .option('-o, --out <dir>', 'output folder', 'nmfkit-out')
+    .option('-o, --out <dir>', 'output folder', outFolder, 'nmfkit-out')
     .addOption(new Option('--format <fmt>', 'format of W and H (default: the input format; csv for WAV)').choices([...MATRIX_FORMATS]))
     .option('--json', 'print the summary as JSON to stdout')
     .option('--no-figures', 'skip the PNG figures')

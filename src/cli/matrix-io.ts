@@ -4,13 +4,14 @@
  * or an array of rows), and NumPy `.npy` (2-D float32/float64, through `npyjs`). Every problem is an
  * {@link InputError} that names the file and, for entries, the line and column.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { stringify as stringifyCsv } from 'csv-stringify/sync';
 import { dump as dumpNpy, parse as parseNpy } from 'npyjs';
 import type { Matrix } from '../types.js';
 import { InputError } from './errors.js';
+import { writeOutput } from './output.js';
 
 /** The matrix formats the CLI reads and writes. */
 export type MatrixFormat = 'csv' | 'tsv' | 'json' | 'npy';
@@ -51,6 +52,16 @@ async function readBytes(path: string): Promise<Buffer> {
 /** Reads a matrix file of the given format. */
 export async function readMatrixFile(path: string, format: MatrixFormat): Promise<MatrixFile> {
   const bytes = await readBytes(path);
+  try {
+    return parseMatrix(path, bytes, format);
+  } catch (error) {
+    // Whatever a parser throws that is not already worded (a stack overflow, a failed allocation) names the file.
+    if (error instanceof InputError) throw error;
+    throw new InputError(`${path}: cannot be read as a ${format} matrix: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+function parseMatrix(path: string, bytes: Buffer, format: MatrixFormat): MatrixFile {
   switch (format) {
     case 'csv':
     case 'tsv':
@@ -71,9 +82,11 @@ function parseDelimited(path: string, text: string, delimiter: string): Matrix {
   }
   if (records.length === 0) throw new InputError(`${path}: no rows of numbers`);
   const cols = records[0]!.record.length;
-  const data = new Float64Array(records.length * cols);
-  records.forEach(({ record, info }, i) => {
+  for (const { record, info } of records) {
     if (record.length !== cols) throw new InputError(`${path}: line ${info.lines} has ${record.length} fields, the first row has ${cols}`);
+  }
+  const data = allocate(path, records.length, cols);
+  records.forEach(({ record, info }, i) => {
     record.forEach((field, j) => {
       const value = field === '' ? NaN : Number(field);
       if (!Number.isFinite(value)) {
@@ -95,12 +108,15 @@ function parseJson(path: string, text: string): MatrixFile {
   if (Array.isArray(json)) {
     if (json.length === 0 || !Array.isArray(json[0])) throw new InputError(`${path}: expected an array of rows (arrays of numbers)`);
     const cols = (json[0] as unknown[]).length;
-    const data = new Float64Array(json.length * cols);
+    // Every row's shape first: the allocation below must not be sized by the first row alone.
     json.forEach((row: unknown, i) => {
       if (!Array.isArray(row)) throw new InputError(`${path}: row ${i} is not an array`);
       if (row.length !== cols) throw new InputError(`${path}: row ${i} has ${row.length} entries, row 0 has ${cols}`);
+    });
+    const data = allocate(path, json.length, cols);
+    json.forEach((row: unknown[], i) => {
       row.forEach((v: unknown, j) => {
-        if (typeof v !== 'number') throw new InputError(`${path}: entry [${i}][${j}] is ${JSON.stringify(v)}, not a number`);
+        if (typeof v !== 'number') throw new InputError(`${path}: entry [${i}][${j}] is ${jsonValue(v)}, not a number`);
         data[i * cols + j] = v;
       });
     });
@@ -114,14 +130,39 @@ function parseJson(path: string, text: string): MatrixFile {
     if (!Array.isArray(data)) throw new InputError(`${path}: "data" must be an array of numbers (row-major)`);
     const size = (rows as number) * (cols as number);
     if (data.length !== size) throw new InputError(`${path}: "data" has ${data.length} entries, rows × cols = ${size}`);
-    const values = new Float64Array(size);
+    const values = allocate(path, rows as number, cols as number);
     data.forEach((v: unknown, k) => {
-      if (typeof v !== 'number') throw new InputError(`${path}: data[${k}] is ${JSON.stringify(v)}, not a number`);
+      if (typeof v !== 'number') throw new InputError(`${path}: data[${k}] is ${jsonValue(v)}, not a number`);
       values[k] = v;
     });
     return { matrix: { rows: rows as number, cols: cols as number, data: values }, format: 'json', jsonForm: 'shaped' };
   }
   throw new InputError(`${path}: expected {"rows", "cols", "data"} or an array of rows`);
+}
+
+/** Most entries of a matrix read from a file: the 2^31 − 1 of one fit's V. */
+const MAX_ENTRIES = 2 ** 31 - 1;
+
+/** A rows×cols float64 buffer, or an error naming the file when it is too large to hold. */
+function allocate(path: string, rows: number, cols: number): Float64Array {
+  const size = rows * cols;
+  if (size > MAX_ENTRIES) throw new InputError(`${path}: ${rows}×${cols} = ${size} entries, more than the 2^31 − 1 of one matrix`);
+  try {
+    return new Float64Array(size);
+  } catch (error) {
+    throw new InputError(`${path}: ${rows}×${cols} entries do not fit in memory (${(error as Error).message})`, { cause: error });
+  }
+}
+
+/**
+ * A JSON value for a message, short and without recursion (JSON.stringify of a deeply nested array overflows the
+ * stack, and a huge one would flood the terminal).
+ */
+function jsonValue(value: unknown): string {
+  if (Array.isArray(value)) return `an array of ${value.length} entries`;
+  if (value !== null && typeof value === 'object') return 'an object';
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }
 
 function parseNpyFile(path: string, bytes: Buffer): MatrixFile {
@@ -170,5 +211,5 @@ export function formatMatrix(matrix: Matrix, format: MatrixFormat, options: { js
 
 /** Writes a matrix file (see {@link formatMatrix}). */
 export async function writeMatrixFile(path: string, matrix: Matrix, format: MatrixFormat, options: { jsonForm?: 'rows' | 'shaped'; dtype?: 'f4' | 'f8' } = {}): Promise<void> {
-  await writeFile(path, formatMatrix(matrix, format, options));
+  await writeOutput(path, formatMatrix(matrix, format, options));
 }

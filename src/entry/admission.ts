@@ -15,7 +15,7 @@ export class Admission {
   readonly #platform: Platform;
   readonly #threads: ThreadSettings;
   readonly #inline: () => boolean;
-  readonly #limiters: Record<BackendName, Limiter>;
+  #created: Record<BackendName, Limiter> | undefined;
   /** The BLAS thread count last handed to OpenBLAS (undefined: none yet). */
   #appliedBlas: number | undefined;
 
@@ -24,13 +24,24 @@ export class Admission {
     this.#platform = platform;
     this.#threads = threads;
     this.#inline = inline;
-    const now = threads.get();
-    this.#limiters = { native: new Limiter(this.#nativeLimit(now)), wasm: new Limiter(this.#wasmLimit(now)) };
     threads.onChange((s) => {
-      this.#limiters.native.setLimit(this.#nativeLimit(s));
-      this.#limiters.wasm.setLimit(this.#wasmLimit(s));
+      // Limiters not made yet will be made with the new settings.
+      this.#created?.native.setLimit(this.#nativeLimit(s));
+      this.#created?.wasm.setLimit(this.#wasmLimit(s));
       this.applyBlasThreads();
     });
+  }
+
+  /**
+   * The limiters, made on first use: their limits come from the thread settings, whose environment variable may
+   * be malformed — that is an error of the first call that needs them, not of importing the entry.
+   */
+  get #limiters(): Record<BackendName, Limiter> {
+    if (!this.#created) {
+      const now = this.#threads.get();
+      this.#created = { native: new Limiter(this.#nativeLimit(now)), wasm: new Limiter(this.#wasmLimit(now)) };
+    }
+    return this.#created;
   }
 
   #nativeLimit(s: Threads): number {
@@ -43,7 +54,7 @@ export class Admission {
 
   /** Follows a change of where wasm fits run (the wasm backend loaded with `workers: false`, or not). */
   wasmModeChanged(): void {
-    this.#limiters.wasm.setLimit(this.#wasmLimit(this.#threads.get()));
+    this.#created?.wasm.setLimit(this.#wasmLimit(this.#threads.get()));
   }
 
   /** Hands the wanted BLAS thread count to OpenBLAS, if it changed and no native fit is running. */
@@ -70,6 +81,7 @@ export class Admission {
 
   /** Slots in use per backend (for diagnostics and tests). */
   active(): Record<BackendName, number> {
+    if (!this.#created) return { native: 0, wasm: 0 };
     return { native: this.#limiters.native.active, wasm: this.#limiters.wasm.active };
   }
 }

@@ -5,8 +5,9 @@
  */
 import { availableParallelism, totalmem } from 'node:os';
 import { loadNativeBackend, setNativeThreads } from '../backends/native.js';
-import { compileWasmFileSync, createThreadPool, WASM_URL } from '../backends/wasm-node.js';
-import { fetchWasmModule } from '../backends/wasm-web.js';
+import { createThreadPool, WASM_URL } from '../backends/wasm-node.js';
+import { compileWasmModule } from '../backends/wasm.js';
+import { compileCapped, nodeFs, readWasmFileSync } from './wasm-file.js';
 import type { Backend } from '../contract.js';
 import type { BackendInfo, BackendName, ReadyOptions, ThreadSettings } from '../types.js';
 import { MEMORY_CAP_VARIABLE } from './environment.js';
@@ -38,8 +39,15 @@ const nodePlatform: Platform = {
     // No cap below what a 32-bit memory holds: a Node process has the machine's memory (checkFitMemory).
     defaultMaxMemoryBytes: 2 ** 32,
     defaultCapSetting: MEMORY_CAP_VARIABLE,
-    compileSync: compileWasmFileSync,
-    compile: fetchWasmModule,
+    // file: URLs are read here, with a size cap (./wasm-file.ts); other URLs are fetched.
+    compileSync: (url) => {
+      const fs = nodeFs();
+      if (url.protocol !== 'file:' || !fs) return undefined;
+      const cannotRead = (cause: unknown): Error =>
+        new Error(`nmfkit: cannot read the WebAssembly backend at ${url.pathname} (in a source checkout, run \`npm run build:wasm\`)`, { cause });
+      return compileWasmModule(readWasmFileSync(fs, url, cannotRead));
+    },
+    compile: compileCapped,
     instantiateSync: true,
     loadFix: ({ module, url }) =>
       module
@@ -96,3 +104,4 @@ export function activeFits(): Record<BackendName, number> {
 export function wasmWorkerMemory(): Promise<number[]> {
   return policy.wasm.workerMemory();
 }
+

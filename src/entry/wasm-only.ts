@@ -5,7 +5,8 @@
  * Imports no Node built-ins anywhere in its module graph (test/browser checks the built files); the environment
  * is `process.env` where the runtime has one. The policy over all this is ./policy.ts.
  */
-import { createWebWorkerPool, fetchWasmModule, webWorkersAvailable } from '../backends/wasm-web.js';
+import { createWebWorkerPool, webWorkersAvailable } from '../backends/wasm-web.js';
+import { compileCapped } from './wasm-file.js';
 import type { ReadyOptions, WasmOnlyBackendInfo, WasmThreadSettings } from '../types.js';
 import { processEnv } from './environment.js';
 import type { BackendLoad, Platform } from './platform.js';
@@ -86,7 +87,8 @@ const wasmOnlyPlatform: Platform = {
     defaultMaxMemoryBytes: DEFAULT_MAX_MEMORY_BYTES,
     defaultCapSetting: 'maxMemoryBytes, set with ready({ maxMemoryBytes })',
     compileSync: () => undefined,
-    compile: fetchWasmModule,
+    // A file: URL (Node, Deno) is read with a size cap (./wasm-file.ts); others are fetched.
+    compile: compileCapped,
     // Browsers refuse synchronous instantiation of modules over 4 KB on their main thread.
     instantiateSync: false,
     loadFix: ({ module, url }) =>

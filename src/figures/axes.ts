@@ -49,7 +49,8 @@ export function axisRange(axis: Axis): [number, number] {
 
 /** Maps an axis value to a fraction in [0, 1] of the axis length. */
 export function axisFraction(axis: Axis, value: number): number {
-  if (axis.kind === 'log') return Math.log(value / axis.min) / Math.log(axis.max / axis.min);
+  // Differences of logarithms: the ratios overflow when the axis spans most of the float64 range (1e-323 to 1e308).
+  if (axis.kind === 'log') return (Math.log(value) - Math.log(axis.min)) / (Math.log(axis.max) - Math.log(axis.min));
   const [lo, hi] = axisRange(axis);
   return (value - lo) / (hi - lo);
 }

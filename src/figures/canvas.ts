@@ -187,12 +187,15 @@ export class Canvas {
     if (x0 === x1 || y0 === y1) {
       const [r, g, b] = parseColor(color);
       const w = Math.max(1, Math.round(width));
+      // The runs are clipped to the canvas first: a finite but huge end (1e300) must not mean 1e300 steps.
       if (y0 === y1) {
         const y = Math.floor(y0 - (w - 1) / 2);
-        for (let t = 0; t < w; t++) for (let x = Math.floor(Math.min(x0, x1)); x <= Math.floor(Math.max(x0, x1)); x++) this.put(x, y + t, r, g, b);
+        const [from, to] = this.clip(x0, x1, this.width);
+        for (let t = 0; t < w; t++) for (let x = from; x <= to; x++) this.put(x, y + t, r, g, b);
       } else {
         const x = Math.floor(x0 - (w - 1) / 2);
-        for (let t = 0; t < w; t++) for (let y = Math.floor(Math.min(y0, y1)); y <= Math.floor(Math.max(y0, y1)); y++) this.put(x + t, y, r, g, b);
+        const [from, to] = this.clip(y0, y1, this.height);
+        for (let t = 0; t < w; t++) for (let y = from; y <= to; y++) this.put(x + t, y, r, g, b);
       }
       return;
     }
@@ -203,6 +206,11 @@ export class Canvas {
     ctx.moveTo(x0, y0);
     ctx.lineTo(x1, y1);
     ctx.stroke();
+  }
+
+  /** The pixels floor(min(a, b)) … floor(max(a, b)) that lie in [0, size), as a first and last (empty when first > last). */
+  private clip(a: number, b: number, size: number): [number, number] {
+    return [Math.max(0, Math.floor(Math.min(a, b))), Math.min(size - 1, Math.floor(Math.max(a, b)))];
   }
 
   private put(x: number, y: number, r: number, g: number, b: number): void {
@@ -232,12 +240,22 @@ export class Canvas {
 
   /** A horizontal dashed line. */
   dashedLine(x0: number, x1: number, y: number, color: string, dash = 6, gap = 4, width = 1): void {
-    for (let x = x0; x < x1; x += dash + gap) this.line(x, y, Math.min(x + dash, x1), y, color, width);
+    if (!(Number.isFinite(x0) && Number.isFinite(x1) && Number.isFinite(y))) return;
+    // Dashes start on the dash grid from x0 but only where the canvas is: the loop is bounded by its width.
+    const period = dash + gap;
+    // (The remainder is exact in floating point, so a far-off x0 keeps the dash phase without rounding away.)
+    const first = x0 >= -period ? x0 : -period - ((-period - x0) % period);
+    const last = Math.min(x1, this.width + period);
+    for (let x = first; x < last; x += period) this.line(x, y, Math.min(x + dash, x1), y, color, width);
   }
 
   fillRect(x: number, y: number, w: number, h: number, color: string): void {
     const [r, g, b] = parseColor(color);
-    for (let py = Math.round(y); py < Math.round(y + h); py++) for (let px = Math.round(x); px < Math.round(x + w); px++) this.put(px, py, r, g, b);
+    if (!(Number.isFinite(x) && Number.isFinite(y) && Number.isFinite(w) && Number.isFinite(h))) return;
+    // Clipped to the canvas, so the loops are bounded by its size whatever the rectangle.
+    const y1 = Math.min(this.height, Math.round(y + h));
+    const x1 = Math.min(this.width, Math.round(x + w));
+    for (let py = Math.max(0, Math.round(y)); py < y1; py++) for (let px = Math.max(0, Math.round(x)); px < x1; px++) this.put(px, py, r, g, b);
   }
 
   /** A 1-pixel frame just outside [x, x + w) × [y, y + h). */

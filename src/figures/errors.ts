@@ -5,7 +5,7 @@
 import { schemeTableau10 } from 'd3-scale-chromatic';
 import type { MatrixData } from '../types.js';
 import { checkNonNegative, readList, readOptions, toNumberArray } from '../validate.js';
-import { drawTitle, drawXAxis, drawYAxis, LABEL_FONT, type Area, type ValueAxis } from './axes.js';
+import { axisFraction, drawTitle, drawXAxis, drawYAxis, LABEL_FONT, type Area, type ValueAxis } from './axes.js';
 import { Canvas, checkColor, checkText, figureSize } from './canvas.js';
 
 /** One curve: a value per iteration (iteration i + 1 at index i); values that are not finite and > 0 are gaps. */
@@ -91,6 +91,17 @@ function checkPanel(name: string, value: unknown): CheckedPanel {
   };
 }
 
+/**
+ * The log axis's ends: the decades around [min, max] (0 < min ≤ max, finite). At the ends of the float64 range the
+ * next decade does not exist (10^309 is Infinity, 10^-324 is 0): there the axis ends at the value itself, so it
+ * stays finite and > 0 and every loop over it is bounded.
+ */
+function decadeRange(min: number, max: number): { min: number; max: number } {
+  const low = 10 ** Math.floor(Math.log10(min));
+  const high = 10 ** Math.ceil(Math.log10(max) + 1e-12);
+  return { min: low > 0 && low <= min ? low : min, max: Number.isFinite(high) && high >= max ? high : max };
+}
+
 function drawPanel(canvas: Canvas, area: Area, panel: CheckedPanel): void {
   let length = 1;
   let min = Infinity;
@@ -113,18 +124,13 @@ function drawPanel(canvas: Canvas, area: Area, panel: CheckedPanel): void {
     min = 1e-3;
     max = 1;
   }
-  const y: ValueAxis = {
-    kind: 'log',
-    label: panel.yLabel ?? 'Change (spectral norm)',
-    min: 10 ** Math.floor(Math.log10(min)),
-    max: 10 ** Math.ceil(Math.log10(max) + 1e-12),
-  };
+  const y: ValueAxis = { kind: 'log', label: panel.yLabel ?? 'Change (spectral norm)', ...decadeRange(min, max) };
   const x: ValueAxis = { kind: 'linear', label: panel.xLabel ?? 'Iteration', min: 1, max: Math.max(2, length) };
   const px = (i: number): number => area.x + ((i - x.min) / (x.max - x.min)) * area.w;
-  const py = (v: number): number => area.y + area.h - (Math.log(v / y.min) / Math.log(y.max / y.min)) * area.h;
+  const py = (v: number): number => area.y + area.h - axisFraction(y, v) * area.h;
 
-  // Light grid at the decades.
-  for (let e = Math.round(Math.log10(y.min)); e <= Math.round(Math.log10(y.max)); e++) {
+  // Light grid at the decades inside the range (at most about 630 of them, 1e-323 to 1e308).
+  for (let e = Math.ceil(Math.log10(y.min) - 1e-9); e <= Math.floor(Math.log10(y.max) + 1e-9); e++) {
     const gy = Math.round(py(10 ** e)) - 1;
     canvas.line(area.x, gy, area.x + area.w, gy, '#e6e6e6');
   }
