@@ -33,35 +33,29 @@ export const DEFAULT_EPS = 2 ** -23;
 export const DEFAULT_MAX_ITER = 1000;
 export const DEFAULT_TOL = 1e-3;
 
-export const OPTION_NAMES = [
-  'rank',
+/** The options of a call that are no field of the specification (the rest are FIT_SPEC_FIELDS rows with `option`). */
+const CALL_OPTION_NAMES = [
   'maxIter',
-  'tol',
   'W',
   'H',
   'seed',
   'init',
-  'normalize',
-  'eps',
-  'dtype',
   'backend',
   'onIteration',
   'maxTime',
   'signal',
   'loss',
   'solver',
-  'l1W',
-  'l2W',
-  'l1H',
-  'l2H',
-  'updateW',
-  'updateH',
   'fixedColumnsW',
   'mask',
-  'stop',
-  'errorEvery',
   'restarts',
 ] as const;
+
+/** Every option nmf() takes: the call's own, then every specification field that an option sets, in table order. */
+export const OPTION_NAMES: readonly string[] = [
+  ...CALL_OPTION_NAMES,
+  ...(FIT_SPEC_FIELDS as readonly SpecField[]).filter((field) => field.option !== undefined).map((field) => field.name),
+];
 
 /** A validated fit: the specification and arrays for the backend plus what the driver and the result need. */
 export interface FitPlan {
@@ -129,7 +123,7 @@ function specOptions(o: NmfOptions): Partial<Record<keyof FitSpec, OptionValue>>
 /** Validates V and the options and builds the plan. Throws TypeError/RangeError naming what is wrong. */
 export function planFit(V: unknown, options: unknown): FitPlan {
   // Each option read once; a getter or proxy trap that throws is a TypeError naming the option.
-  const o = readOptions('options', options, OPTION_NAMES, 'an object with at least { rank }') as NmfOptions;
+  const o = readOptions('options', options, OPTION_NAMES, 'an object with at least { rank }') as unknown as NmfOptions;
   // NaN marks a missing entry of V; it is allowed only where the mask is 0 (checked below, once the mask is read).
   const v = toMatrix('V', V, undefined, { allowNaN: o.mask !== undefined });
 
