@@ -3,7 +3,7 @@ import { abortError } from './driver.js';
 import type { FitFunctions } from './nmf.js';
 import { planFit, type FitPlan } from './options.js';
 import type { IterationInfo, MatrixInput, NmfOptions, NmfResult } from './types.js';
-import { describe, isAbortSignal, readArrayLength, readOwnProperties, readProperty } from './validate.js';
+import { describe, inheritsIndices, isAbortSignal, readArrayLength, readOwnProperties, readOwnProperty, readProperty } from './validate.js';
 
 /** Progress of one iteration of one matrix of a batch. */
 export interface BatchIterationInfo extends IterationInfo {
@@ -84,8 +84,9 @@ async function runBatch(
   // The entries are copied in slices with pauses between: 2^24 reads at once hold the event loop for a second.
   const pause = new EventLoopPause();
   const list = new Array<unknown>(length);
+  const careful = inheritsIndices(matrices);
   for (let i = 0; i < length; i++) {
-    list[i] = readProperty(`matrices[${i}]`, matrices, i);
+    list[i] = careful ? readOwnProperty(`matrices[${i}]`, matrices, i) : readProperty(`matrices[${i}]`, matrices, i);
     if ((i & 0xfff) === 0xfff) await pause.now();
   }
 

@@ -58,6 +58,45 @@ export function readProperty(where: string, object: object, key: PropertyKey): u
   }
 }
 
+const hasOwnProperty = Object.prototype.hasOwnProperty;
+
+/**
+ * `object[key]` if `object` has that property of its own, else undefined: options and matrix fields are read as
+ * own properties only, so a property planted on Object.prototype (or any prototype) never becomes an option or a
+ * matrix's shape. A getter or proxy trap that throws becomes a TypeError naming `where`.
+ */
+export function readOwnProperty(where: string, object: object, key: PropertyKey): unknown {
+  try {
+    return hasOwnProperty.call(object, key) ? (object as Record<PropertyKey, unknown>)[key] : undefined;
+  } catch (cause) {
+    throw unreadable(where, cause);
+  }
+}
+
+const INDEX = /^(0|[1-9][0-9]*)$/;
+
+/**
+ * Whether a hole of `array` could read as a value: some object on its prototype chain (Array.prototype,
+ * Object.prototype, or a prototype of the caller's) has an index property. Then the entries are read as own
+ * properties one by one; otherwise (always, unless a prototype was tampered with) plain reads already give
+ * undefined for a hole. A trap that throws counts as true, so the entries are then read the careful way.
+ */
+export function inheritsIndices(array: object): boolean {
+  try {
+    for (let proto = Object.getPrototypeOf(array); proto !== null; proto = Object.getPrototypeOf(proto)) {
+      for (const key of Reflect.ownKeys(proto)) if (typeof key === 'string' && INDEX.test(key)) return true;
+    }
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** Entry i of an array, read as an own property when its prototypes carry indices (`careful`). */
+function readEntry(where: string, array: object, i: number, careful: boolean): unknown {
+  return careful ? readOwnProperty(where, array, i) : readProperty(where, array, i);
+}
+
 /** `Object.getPrototypeOf(object)`; a proxy trap that throws becomes a TypeError naming `where`. */
 export function readPrototype(where: string, object: object): unknown {
   try {
@@ -132,12 +171,12 @@ export function readOptions<K extends string>(
   }
   checkKnownKeys(name, value, known);
   const values: { [P in K]?: unknown } = {};
-  for (const key of known) values[key] = readProperty(`${name}.${key}`, value, key);
+  for (const key of known) values[key] = readOwnProperty(`${name}.${key}`, value, key);
   return values;
 }
 
 /**
- * A plain copy of an object's own properties (enumerable or not, string and symbol keys), each read once; a
+ * A copy, without a prototype, of an object's own properties (enumerable or not, string and symbol keys), each read once; a
  * getter or proxy trap that throws becomes a TypeError naming the property.
  */
 export function readOwnProperties(name: string, value: object): Record<PropertyKey, unknown> {
@@ -147,7 +186,8 @@ export function readOwnProperties(name: string, value: object): Record<PropertyK
   } catch (cause) {
     throw unreadable(`the keys of ${name}`, cause);
   }
-  const copy: Record<PropertyKey, unknown> = {};
+  // No prototype: reading a key the object lacks gives undefined, never what Object.prototype was given.
+  const copy = Object.create(null) as Record<PropertyKey, unknown>;
   for (const key of keys) copy[key] = readProperty(`${name}.${String(key)}`, value, key);
   return copy;
 }
@@ -168,7 +208,8 @@ export function readArrayLength(name: string, value: readonly unknown[], maxLeng
 export function readArray(name: string, value: readonly unknown[], maxLength: number): unknown[] {
   const length = readArrayLength(name, value, maxLength);
   const copy = new Array<unknown>(length);
-  for (let i = 0; i < length; i++) copy[i] = readProperty(`${name}[${i}]`, value, i);
+  const careful = inheritsIndices(value);
+  for (let i = 0; i < length; i++) copy[i] = readEntry(`${name}[${i}]`, value, i, careful);
   return copy;
 }
 
@@ -192,7 +233,8 @@ export function readList(
   }
   if (length > maxLength) throw new RangeError(tooLong ? tooLong(length) : `${name} has ${length} entries, more than ${maxLength}`);
   const copy = new Array<unknown>(length);
-  for (let i = 0; i < length; i++) copy[i] = readProperty(`${name}[${i}]`, value, i);
+  const careful = inheritsIndices(value);
+  for (let i = 0; i < length; i++) copy[i] = readEntry(`${name}[${i}]`, value, i, careful);
   return copy;
 }
 
@@ -235,8 +277,9 @@ export function toNumberArray(name: string, value: unknown): Float64Array {
   if (typeof length !== 'number' || !Number.isInteger(length) || length < 0) {
     throw new TypeError(`${name}.length must be a non-negative integer, got ${describe(length)}`);
   }
+  const careful = inheritsIndices(value);
   const entry = (i: number): number => {
-    const x = readProperty(`${name}[${i}]`, value, i);
+    const x = readEntry(`${name}[${i}]`, value, i, careful);
     if (typeof x !== 'number') throw new TypeError(`${name}[${i}] must be a number, got ${describe(x)}`);
     return x;
   };
@@ -374,22 +417,24 @@ function checkShape(name: string, rows: number, cols: number, expected: Expected
 
 function fromRows(name: string, rows: readonly unknown[], expected: ExpectedShape | undefined, rule: EntryRule): Matrix {
   const rowCount = checkCount(`${name}.length (rows)`, readProperty(`${name}.length`, rows, 'length'));
-  const first = readProperty(`${name}[0]`, rows, 0);
+  const carefulRows = inheritsIndices(rows);
+  const first = readEntry(`${name}[0]`, rows, 0, carefulRows);
   if (!isArray(first)) throw new TypeError(`${name}[0] must be an array of numbers, got ${describe(first)}`);
   const cols = checkCount(`${name}[0].length (columns)`, readProperty(`${name}[0].length`, first, 'length'));
   checkShape(name, rowCount, cols, expected);
   const data = new Float64Array(checkedSize(name, rowCount, cols));
   for (let i = 0; i < rowCount; i++) {
-    const row = i === 0 ? first : readProperty(`${name}[${i}]`, rows, i);
+    const row = i === 0 ? first : readEntry(`${name}[${i}]`, rows, i, carefulRows);
     if (!isArray(row)) throw new TypeError(`${name}[${i}] must be an array of numbers, got ${describe(row)}`);
     const length = i === 0 ? cols : readProperty(`${name}[${i}].length`, row, 'length');
     if (length !== cols) {
       throw new RangeError(`${name} is ragged: ${name}[${i}] has ${describe(length)} entries, ${name}[0] has ${cols}`);
     }
+    const careful = inheritsIndices(row);
     for (let j = 0; j < cols; j++) {
       let x: unknown;
       try {
-        x = row[j];
+        x = careful && !hasOwnProperty.call(row, j) ? undefined : row[j];
       } catch (cause) {
         throw unreadable(`${name}[${i}][${j}]`, cause);
       }
@@ -401,9 +446,9 @@ function fromRows(name: string, rows: readonly unknown[], expected: ExpectedShap
 }
 
 function fromShaped(name: string, input: object, expected: ExpectedShape | undefined, rule: EntryRule): Matrix {
-  const rows = checkCount(`${name}.rows`, readProperty(`${name}.rows`, input, 'rows'));
-  const cols = checkCount(`${name}.cols`, readProperty(`${name}.cols`, input, 'cols'));
-  const source = readProperty(`${name}.data`, input, 'data');
+  const rows = checkCount(`${name}.rows`, readOwnProperty(`${name}.rows`, input, 'rows'));
+  const cols = checkCount(`${name}.cols`, readOwnProperty(`${name}.cols`, input, 'cols'));
+  const source = readOwnProperty(`${name}.data`, input, 'data');
   checkShape(name, rows, cols, expected);
   const size = checkedSize(name, rows, cols);
   const typed = typedArrayName(source);
@@ -433,10 +478,11 @@ function fromShaped(name: string, input: object, expected: ExpectedShape | undef
     throw new RangeError(`${name}.data has ${describe(length)} entries, but ${name}.rows × ${name}.cols = ${rows}×${cols} = ${size}`);
   }
   const data = new Float64Array(size);
+  const careful = inheritsIndices(source);
   for (let k = 0; k < size; k++) {
     let x: unknown;
     try {
-      x = source[k];
+      x = careful && !hasOwnProperty.call(source, k) ? undefined : source[k];
     } catch (cause) {
       throw unreadable(`${name}.data[${k}]`, cause);
     }
