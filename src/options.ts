@@ -293,6 +293,12 @@ function resolveSpec(
       `options.eps must be > 0 ${mask ? 'with a mask' : `with loss β = ${beta}`}: it is the floor of W·H where the updates divide by it (docs/algorithms.md §1)`,
     );
   }
+  if (solver === 'mu-beta' && fields.dtype === 'float32' && Math.fround(eps) === 0) {
+    throw new RangeError(
+      `options.eps = ${eps} is 0 in float32 (options.dtype 'float32'), and ${mask ? 'a mask' : `loss β = ${beta}`} needs eps > 0: ` +
+        'use eps ≥ 1.5e-45 (the smallest float32), or dtype float64',
+    );
+  }
   const spec: FitSpec = {
     rows: K,
     cols: N,

@@ -88,6 +88,10 @@ describe('validation of the algorithm options', () => {
     fails({ loss: 'kl', eps: 0 }, RangeError, /options\.eps must be > 0 with loss β = 1/);
     fails({ mask: { rows: K, cols: N, data: new Float64Array(K * N).fill(1) }, eps: 0 }, RangeError, /options\.eps must be > 0 with a mask/);
     expect(nmfSync(V, { ...base, eps: 0, l1W: 0.1 }).objective).toBeGreaterThan(0);
+    // An eps that float32 rounds to 0 is the same mistake, said as such (it was blamed on V's size).
+    fails({ loss: 'kl', eps: 1e-46, dtype: 'float32' }, RangeError, /options\.eps = 1e-46 is 0 in float32/);
+    expect(nmfSync(V, { ...base, loss: 'kl', eps: 1e-44, dtype: 'float32' }).objective).toBeGreaterThan(0);
+    expect(nmfSync(V, { ...base, loss: 'kl', eps: 1e-46 }).objective).toBeGreaterThan(0);
   });
 
   it('stop and errorEvery', () => {
