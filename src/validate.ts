@@ -120,6 +120,7 @@ export function isArray(value: unknown): value is readonly unknown[] {
  * proxy or an object with AbortSignal.prototype cannot pass, so `signal.aborted` and `AbortSignal.any` work on it.
  */
 export function isAbortSignal(value: unknown): value is AbortSignal {
+  if (isProxy(value)) return false;
   try {
     ABORTED.call(value);
     return true;
@@ -128,6 +129,17 @@ export function isAbortSignal(value: unknown): value is AbortSignal {
   }
 }
 const ABORTED = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')!.get! as (this: unknown) => boolean;
+
+/**
+ * How this runtime tells a proxy, set by its entry (Node: util.types.isProxy). Node's AbortSignal checks its
+ * receiver by a symbol lookup, which a Proxy of a signal forwards (and whose traps would then run); browsers'
+ * signals are platform objects whose getter refuses a proxy itself, so there the test may stay false.
+ */
+let isProxy: (value: unknown) => boolean = () => false;
+
+export function detectProxiesWith(test: (value: unknown) => boolean): void {
+  isProxy = test;
+}
 
 // %TypedArray%.prototype's getters read internal slots: they cannot be faked by a proxy, a subclass or an own
 // `length` property, and the tag getter returns undefined (never throws) for anything that is not a typed array.

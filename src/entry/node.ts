@@ -4,6 +4,7 @@
  * over them is ./policy.ts; src/index.ts exports what this instance provides.
  */
 import { availableParallelism, totalmem } from 'node:os';
+import { types } from 'node:util';
 import { loadNativeBackend, setNativeThreads } from '../backends/native.js';
 import { createThreadPool, WASM_URL } from '../backends/wasm-node.js';
 import { compileWasmModule } from '../backends/wasm.js';
@@ -28,6 +29,7 @@ function libuvPoolSize(): number {
 }
 
 const nodePlatform: Platform = {
+  isProxy: (value) => types.isProxy(value),
   entry: 'node',
   env: (name) => process.env[name],
   cores: () => availableParallelism(),

@@ -29,6 +29,8 @@ export interface Platform {
     poolSize(): number;
   };
   readonly wasm: WasmPlatform;
+  /** Whether a value is a Proxy, where the runtime can tell (Node); absent elsewhere. */
+  isProxy?(value: unknown): boolean;
 }
 
 export interface WasmPlatform {

@@ -16,7 +16,7 @@ import { backendOverride } from './environment.js';
 import type { BackendLoad, Platform } from './platform.js';
 import { readReadyOptions } from './ready-options.js';
 import { ThreadSettings } from './thread-settings.js';
-import { limitMemory } from '../validate.js';
+import { detectProxiesWith, limitMemory } from '../validate.js';
 import { WasmLoader } from './wasm-loader.js';
 
 /** An Error saying why a backend is unavailable and how to fix it; `cause` carries `{ reason, fix }`. */
@@ -64,6 +64,7 @@ export class EntryPolicy {
   constructor(platform: Platform) {
     this.#platform = platform;
     limitFitMemory(platform);
+    if (platform.isProxy) detectProxiesWith(platform.isProxy);
     this.threads = new ThreadSettings(platform);
     // The pool reads `fits` whenever a fit starts; admission follows where wasm fits run once settings decide it.
     this.wasm = new WasmLoader(platform, () => this.threads.get().fits, () => this.admission.wasmModeChanged());

@@ -59,14 +59,29 @@ function cores(): number {
 /** The parts of Node's `process` used to learn its memory without importing anything (Node without addons). */
 interface NodeProcess {
   constrainedMemory?(): number;
-  getBuiltinModule?(id: 'node:os'): { totalmem(): number } | undefined;
+  getBuiltinModule?(id: string): unknown;
+}
+
+/**
+ * Node's proxy test where this entry runs on Node (through `process.getBuiltinModule`, so no import ties the entry
+ * to Node); undefined elsewhere, where AbortSignal's own brand check refuses proxies.
+ */
+function proxyTest(): ((value: unknown) => boolean) | undefined {
+  try {
+    const proc = (globalThis as { process?: NodeProcess }).process;
+    const util = proc?.getBuiltinModule?.('node:util') as { types?: { isProxy?(value: unknown): boolean } } | undefined;
+    const isProxy = util?.types?.isProxy;
+    return typeof isProxy === 'function' ? (value) => isProxy(value) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The machine's memory where the runtime tells (Node, through `process.getBuiltinModule`); else undefined. */
 function machineMemory(): number | undefined {
   try {
     const proc = (globalThis as { process?: NodeProcess }).process;
-    const total = proc?.getBuiltinModule?.('node:os')?.totalmem();
+    const total = (proc?.getBuiltinModule?.('node:os') as { totalmem(): number } | undefined)?.totalmem();
     if (total === undefined || !(total > 0)) return undefined;
     const constrained = proc?.constrainedMemory?.() ?? 0;
     return constrained > 0 && constrained < total ? constrained : total;
@@ -75,8 +90,11 @@ function machineMemory(): number | undefined {
   }
 }
 
+const isProxy = proxyTest();
+
 const wasmOnlyPlatform: Platform = {
   entry: 'wasm-only',
+  ...(isProxy && { isProxy }),
   env: processEnv,
   cores,
   machineMemory,

@@ -40,6 +40,8 @@ describe.each(ENTRIES)('$name entry: nmfBatch', (entry) => {
       [{ ...OPTIONS, signal: { aborted: true } }, /^options\.signal must be an AbortSignal/],
       [{ ...OPTIONS, signal: fakeSignal }, /^options\.signal must be an AbortSignal/],
       [{ ...OPTIONS, signal: throwingProxy(new AbortController().signal) }, /^options\.signal must be an AbortSignal/],
+      // A proxy that forwards everything: Node's own brand check would pass it; nmfkit refuses it on every entry.
+      [{ ...OPTIONS, signal: new Proxy(new AbortController().signal, {}) }, /^options\.signal must be an AbortSignal/],
       [Object.defineProperty({ ...OPTIONS }, 'settle', { get: boom('settle'), enumerable: true }), /^options\.settle could not be read/],
       [Object.defineProperty({ ...OPTIONS }, Symbol('s'), { get: boom('symbol'), enumerable: true }), /^options\.Symbol\(s\) could not be read/],
       [revokedProxy(), /^the keys of options could not be read/],

@@ -4,6 +4,7 @@
  * entry and backend, for nmfSync, nmf and nmfBatch alike. Each case plants the property, checks, and removes it.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import type { MatrixInput } from '../../src/index.js';
 import { ENTRIES, V } from './entries.js';
 
 const planted: [object, PropertyKey][] = [];
@@ -51,13 +52,13 @@ describe.each(CASES)('%s entry, %s: polluted prototypes', (_name, backend, entry
   it('matrix fields and array holes are never filled from a prototype', () => {
     plant(Object.prototype, 'rows', 2);
     plant(Object.prototype, 'cols', 3);
-    expect(() => nmfSync({ data: [1, 2, 3, 4, 5, 6] }, OPTIONS)).toThrow(TypeError);
+    expect(() => nmfSync({ data: [1, 2, 3, 4, 5, 6] } as unknown as MatrixInput, OPTIONS)).toThrow(TypeError);
     plant(Array.prototype, 1, 5);
     // eslint-disable-next-line no-sparse-arrays
     const holed = [1, , 3, 4, 5, 6];
-    expect(() => nmfSync({ rows: 2, cols: 3, data: holed }, OPTIONS)).toThrow(/data\[1\].*must be a number, got undefined/);
+    expect(() => nmfSync({ rows: 2, cols: 3, data: holed } as unknown as MatrixInput, OPTIONS)).toThrow(/data\[1\].*must be a number, got undefined/);
     // eslint-disable-next-line no-sparse-arrays
-    expect(() => nmfSync([[1, , 3], [4, 5, 6]], OPTIONS)).toThrow(/\[0\]\[1\].*must be a number, got undefined/);
+    expect(() => nmfSync([[1, , 3], [4, 5, 6]] as unknown as MatrixInput, OPTIONS)).toThrow(/\[0\]\[1\].*must be a number, got undefined/);
     // A dense matrix is read as usual.
     expect(nmfSync({ rows: 2, cols: 3, data: [1, 2, 3, 4, 5, 6] }, OPTIONS).iterations).toBe(7);
   });
