@@ -12,7 +12,7 @@ export default defineConfig(
       'node_modules/',
       'dist/',
       'wasm/',
-      'build/',
+      '**/build/',
       'prebuilds/',
       'nmfkit-demo/',
       '.vitest-cache/',
