@@ -23,10 +23,29 @@ import { ALGORITHM_MAX_ITERATIONS, runAlgorithms } from './lib/algorithms.mjs';
 import { rasterise, renderSvg } from './lib/chart.mjs';
 import { describeMachine, loadAverage } from './lib/machine.mjs';
 import { ML_MATRIX_VERSION, runMlMatrixRow } from './lib/mlmatrix.mjs';
-import { FLOOR_ROWS, NMFKIT_ROWS, kernelVariantRows, loadAddon, loadNmfkit, measurePeaks, runFloorRow, runNmfkitRow } from './lib/nmfkit.mjs';
+import {
+  FLOOR_ROWS,
+  NMFKIT_ROWS,
+  kernelVariantRows,
+  loadAddon,
+  loadNmfkit,
+  measurePeaks,
+  runFloorRow,
+  runNmfkitRow,
+} from './lib/nmfkit.mjs';
 import { DATA_SEED, EPS, PROBLEMS, QUICK_DIVISOR, QUICK_PROBLEMS, generateData } from './lib/problems.mjs';
 import { choosePython, describePythonBlas, removeData, runPythonRows, writeData } from './lib/python.mjs';
-import { deriveProblem, evaluateTargets, fmt, formatAlgorithms, formatMarkdown, formatProblemTable, formatTargets, formatThroughput, problemTitle } from './lib/report.mjs';
+import {
+  deriveProblem,
+  evaluateTargets,
+  fmt,
+  formatAlgorithms,
+  formatMarkdown,
+  formatProblemTable,
+  formatTargets,
+  formatThroughput,
+  problemTitle,
+} from './lib/report.mjs';
 import { runThroughput } from './lib/throughput.mjs';
 import { POLICIES } from './lib/timing.mjs';
 
@@ -51,7 +70,13 @@ function parseOptions(argv) {
     console.log(USAGE);
     process.exit(0);
   }
-  const listed = values.problems === 'none' ? [] : values.problems?.split(',').map((s) => s.trim()).filter(Boolean);
+  const listed =
+    values.problems === 'none'
+      ? []
+      : values.problems
+          ?.split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
   const names = listed ?? (values.quick ? QUICK_PROBLEMS : PROBLEMS.map((p) => p.name));
   const algorithms = values.algorithms ?? (values.quick ? (names[0] ?? QUICK_PROBLEMS[0]) : 'spectrogram');
   const unknown = [...names, ...(algorithms === 'none' ? [] : [algorithms])].filter((n) => !PROBLEMS.some((p) => p.name === n));
@@ -62,7 +87,12 @@ function parseOptions(argv) {
     out: resolve(values.out ?? fileURLToPath(new URL('./results', import.meta.url))),
     python: values.python ?? process.env.NMFKIT_BENCH_PYTHON,
     throughput: !values['no-throughput'],
-    kernels: values.kernels ? values.kernels.split(',').map((s) => s.trim()).filter(Boolean) : [],
+    kernels: values.kernels
+      ? values.kernels
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : [],
     algorithms: PROBLEMS.find((p) => p.name === algorithms),
   };
 }
@@ -110,13 +140,25 @@ async function main() {
         envDropped: ['OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE'],
       }
     : { note: python.note };
-  machine.pythonCandidates = python.candidates.map((c) => ({ executable: c.executable, ok: c.ok, numpy: c.numpy ?? null, sklearn: c.sklearn ?? null, error: c.error }));
+  machine.pythonCandidates = python.candidates.map((c) => ({
+    executable: c.executable,
+    ok: c.ok,
+    numpy: c.numpy ?? null,
+    sklearn: c.sklearn ?? null,
+    error: c.error,
+  }));
   machine.mlMatrix = ML_MATRIX_VERSION;
 
   console.log(`nmfkit bench${options.quick ? ' (quick)' : ''} — ${new Date().toISOString()}`);
-  console.log(`machine: ${machine.cpu.model} (family ${machine.cpu.family ?? '?'} model ${machine.cpu.modelNumber ?? '?'}${machine.cpu.hypervisor ? ', virtualised' : ''}), ${machine.cpu.logicalCores} cores, ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}`);
-  console.log(`native BLAS: ${info.native.loaded ? `${info.native.blas.vendor} ${info.native.blas.version} (${info.native.blas.config}), nmfkit default ${defaultThreads} BLAS thread(s), ${ctx.cores} cores` : `not loaded: ${info.native.reason}`}`);
-  console.log(`python peers: ${machine.python.executable ? `${machine.python.executable} (Python ${machine.python.version}): numpy ${machine.python.numpy}, scikit-learn ${machine.python.sklearn ?? 'missing'}, BLAS ${machine.python.blas}` : machine.python.note}`);
+  console.log(
+    `machine: ${machine.cpu.model} (family ${machine.cpu.family ?? '?'} model ${machine.cpu.modelNumber ?? '?'}${machine.cpu.hypervisor ? ', virtualised' : ''}), ${machine.cpu.logicalCores} cores, ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}`,
+  );
+  console.log(
+    `native BLAS: ${info.native.loaded ? `${info.native.blas.vendor} ${info.native.blas.version} (${info.native.blas.config}), nmfkit default ${defaultThreads} BLAS thread(s), ${ctx.cores} cores` : `not loaded: ${info.native.reason}`}`,
+  );
+  console.log(
+    `python peers: ${machine.python.executable ? `${machine.python.executable} (Python ${machine.python.version}): numpy ${machine.python.numpy}, scikit-learn ${machine.python.sklearn ?? 'missing'}, BLAS ${machine.python.blas}` : machine.python.note}`,
+  );
   console.log(`load average at start: ${loadStart.one.toFixed(2)} (1 min), ${loadStart.five.toFixed(2)} (5 min)`);
 
   let peaks = { note: 'native backend not loaded' };
@@ -124,7 +166,8 @@ async function main() {
     progress('measuring the GEMM peak');
     peaks = measurePeaks(lib, addon, options.quick, ctx);
     if (peaks['float64@1']) {
-      const show = (dtype) => [...new Set([1, ctx.cores])].map((t) => `${fmt(peaks[`${dtype}@${t}`].gflops)} GFLOP/s (${t} thr)`).join(', ');
+      const show = (dtype) =>
+        [...new Set([1, ctx.cores])].map((t) => `${fmt(peaks[`${dtype}@${t}`].gflops)} GFLOP/s (${t} thr)`).join(', ');
       console.log(`measured peak, ${peaks.method}: DGEMM ${show('float64')}; SGEMM ${show('float32')}`);
     }
   }
@@ -141,7 +184,11 @@ async function main() {
     const rows = [];
     for (const spec of [...NMFKIT_ROWS, ...kernelVariantRows(options.kernels)]) {
       progress(`${problem.name}: ${spec.label}`);
-      rows.push(await guardedRow({ id: spec.id, label: spec.label, kind: 'nmfkit', backend: spec.backend, dtype: spec.dtype }, () => runNmfkitRow(lib, addon, spec, problem, data, n, policy, ctx)));
+      rows.push(
+        await guardedRow({ id: spec.id, label: spec.label, kind: 'nmfkit', backend: spec.backend, dtype: spec.dtype }, () =>
+          runNmfkitRow(lib, addon, spec, problem, data, n, policy, ctx),
+        ),
+      );
     }
     for (const spec of FLOOR_ROWS) {
       if (!info.native.loaded) {
@@ -149,23 +196,41 @@ async function main() {
         continue;
       }
       progress(`${problem.name}: ${spec.label}`);
-      rows.push(await guardedRow({ id: spec.id, label: spec.label, kind: 'floor', dtype: spec.dtype }, () => runFloorRow(lib, addon, spec, problem, policy, ctx)));
+      rows.push(
+        await guardedRow({ id: spec.id, label: spec.label, kind: 'floor', dtype: spec.dtype }, () =>
+          runFloorRow(lib, addon, spec, problem, policy, ctx),
+        ),
+      );
     }
     progress(`${problem.name}: ml-matrix`);
-    rows.push(await guardedRow({ id: 'ml-matrix', label: 'ml-matrix (JS)', kind: 'peer', dtype: 'float64' }, () => runMlMatrixRow(problem, data, n, policy)));
+    rows.push(
+      await guardedRow({ id: 'ml-matrix', label: 'ml-matrix (JS)', kind: 'peer', dtype: 'float64' }, () =>
+        runMlMatrixRow(problem, data, n, policy),
+      ),
+    );
     if (python.chosen) {
       progress(`${problem.name}: numpy${python.chosen.sklearn ? ', scikit-learn' : ''} (${python.chosen.executable})`);
       const dir = writeData(data);
       const t0 = performance.now();
       try {
-        rows.push(...runPythonRows(python, problem, dir, n, policy).map((row) => ({ ...row, wallSeconds: (performance.now() - t0) / 1000 })));
+        rows.push(
+          ...runPythonRows(python, problem, dir, n, policy).map((row) => ({ ...row, wallSeconds: (performance.now() - t0) / 1000 })),
+        );
       } finally {
         removeData(dir);
       }
     } else {
       rows.push(...runPythonRows(python, problem, undefined, n, policy));
     }
-    const record = { name: problem.name, K: problem.K, N: problem.N, R: problem.R, iterations: n, ...deriveProblem(problem, rows, peaks, defaultThreads), rows };
+    const record = {
+      name: problem.name,
+      K: problem.K,
+      N: problem.N,
+      R: problem.R,
+      iterations: n,
+      ...deriveProblem(problem, rows, peaks, defaultThreads),
+      rows,
+    };
     problems.push(record);
     console.log(formatProblemTable(record));
     console.log('');
@@ -176,7 +241,19 @@ async function main() {
     const def = options.algorithms;
     const problem = { ...def, iterations: iterationsOf({ iterations: Math.min(def.iterations, ALGORITHM_MAX_ITERATIONS) }) };
     const data = generateData(problem);
-    algorithms = await runAlgorithms({ lib, info, python, problem, data, n: problem.iterations, policy, quick: options.quick, threads: defaultThreads, progress, guard: guardedRow });
+    algorithms = await runAlgorithms({
+      lib,
+      info,
+      python,
+      problem,
+      data,
+      n: problem.iterations,
+      policy,
+      quick: options.quick,
+      threads: defaultThreads,
+      progress,
+      guard: guardedRow,
+    });
     console.log(formatAlgorithms(algorithms));
     console.log('');
   }
@@ -209,15 +286,25 @@ async function main() {
       tol: 0,
       timing: `warm-up: ceil(n/10) iterations, plus one full run when that predicts < ${policy.fullWarmupLimit} s; then clamp(floor(${policy.budget} s / run), ${policy.minRepeats}, ${policy.maxRepeats}) timed runs of n iterations from W0/H0; figure = median / n`,
       flops: '4KNR + 4R²(K+N) per iteration',
-      vBytes: 'passes × K × N × bytes(dtype) per iteration; passes = 2 for the plain MU loop (WᵀV and V·Hᵀ each read V once), 1 for a fused kernel',
-      nmfkit: 'backend contract: createFit (untimed) then fit.run(n) timed; computes both change norms every iteration; finish() after timing, for the check only',
+      vBytes:
+        'passes × K × N × bytes(dtype) per iteration; passes = 2 for the plain MU loop (WᵀV and V·Hᵀ each read V once), 1 for a fused kernel',
+      nmfkit:
+        'backend contract: createFit (untimed) then fit.run(n) timed; computes both change norms every iteration; finish() after timing, for the check only',
       floor: 'bench/native/gemm-floor.cc gemmFloor: median time of WᵀV plus V·Hᵀ (cblas_dgemm/sgemm) on the same shapes and BLAS',
-      peers: 'ml-matrix and numpy: libfmp-compatible MU (H then W, eps in both denominators), no change norms; scikit-learn: NMF(solver=mu, init=custom, tol=0, max_iter=n, beta_loss=frobenius).fit_transform(V, W=W0, H=H0), per iteration = total / n',
-      check: '‖V − WH‖_F after n iterations, computed from each implementation\'s final factors',
+      peers:
+        'ml-matrix and numpy: libfmp-compatible MU (H then W, eps in both denominators), no change norms; scikit-learn: NMF(solver=mu, init=custom, tol=0, max_iter=n, beta_loss=frobenius).fit_transform(V, W=W0, H=H0), per iteration = total / n',
+      check: "‖V − WH‖_F after n iterations, computed from each implementation's final factors",
       algorithms: `the algorithms part: nmfSync(V, { W: W0, H: H0, maxIter: n, stop: 'none', errorEvery: 2^31 - 1, backend, dtype, loss / solver / mask }) per algorithm, nmfkit's default BLAS threads; peers: scikit-learn NMF(init=custom, tol=0, max_iter=n, solver, beta_loss), numpy's masked MU loop for the mask; per iteration = total / n for both; in the loop: nmfkit from onIteration timestamps, (t_n - t_1) / (n - 1), scikit-learn the marginal cost from 1-iteration calls; fixed = total - n × loop; objectiveRatio = nmfkit's objective after n iterations / the peer's, both as docs/algorithms.md §1 defines it`,
     },
     threads: { cores: ctx.cores, nmfkitDefaultBlasThreads: defaultThreads, policy: info.threads ?? null },
-    options: { problems: options.problems.map((p) => p.name), python: options.python ?? null, throughput: options.throughput, kernels: options.kernels, algorithms: options.algorithms?.name ?? null, policy },
+    options: {
+      problems: options.problems.map((p) => p.name),
+      python: options.python ?? null,
+      throughput: options.throughput,
+      kernels: options.kernels,
+      algorithms: options.algorithms?.name ?? null,
+      policy,
+    },
     machine,
     load: { start: loadStart, end: loadEnd },
     problems,

@@ -22,12 +22,16 @@ function print(title, { rows, cols, data }) {
 }
 
 const info = backendInfo();
-console.log(`nmfkit: V ≈ W·H on the FMP toy matrix, rank 2, backend ${result.backend}` +
-  (info.native.loaded ? ` (${info.native.blas.vendor} ${info.native.blas.version})` : ` (native not loaded: ${info.native.reason})`));
+console.log(
+  `nmfkit: V ≈ W·H on the FMP toy matrix, rank 2, backend ${result.backend}` +
+    (info.native.loaded ? ` (${info.native.blas.vendor} ${info.native.blas.version})` : ` (native not loaded: ${info.native.reason})`),
+);
 console.log();
 print('V', { rows: 5, cols: 8, data: Float64Array.from(V.flat()) });
 print('W: templates, columns max-normalised', result.W);
 print('H: activations', result.H);
 print('W·H', result.reconstruct());
-console.log(`iterations ${result.iterations} (${result.stopReason}), ‖V − WH‖₂ = ${result.spectralError.toFixed(4)}, ` +
-  `‖V − WH‖_F = ${result.frobeniusError.toFixed(4)}, seed ${result.seed}, ${elapsed.toFixed(1)} ms`);
+console.log(
+  `iterations ${result.iterations} (${result.stopReason}), ‖V − WH‖₂ = ${result.spectralError.toFixed(4)}, ` +
+    `‖V − WH‖_F = ${result.frobeniusError.toFixed(4)}, seed ${result.seed}, ${elapsed.toFixed(1)} ms`,
+);

@@ -147,8 +147,8 @@ RunArgs runArgs(const Napi::CallbackInfo& info) {
                                     std::pair{&args.objective, "objective"}}) {
     if (!array->IsEmpty() && array->ElementLength() < end) {
       throw Napi::RangeError::New(info.Env(), std::string(name) + " has length " +
-                                                  std::to_string(array->ElementLength()) + " but offset + steps = " +
-                                                  std::to_string(end));
+                                                  std::to_string(array->ElementLength()) +
+                                                  " but offset + steps = " + std::to_string(end));
     }
   }
   return args;
@@ -214,12 +214,12 @@ class FitWorker : public Napi::AsyncWorker {
 class FitWrap : public Napi::ObjectWrap<FitWrap> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "Fit",
-                       {InstanceMethod<&FitWrap::Run>("run"), InstanceMethod<&FitWrap::RunAsync>("runAsync"),
-                        InstanceMethod<&FitWrap::Cancel>("cancel"), InstanceMethod<&FitWrap::Finish>("finish"),
-                        InstanceMethod<&FitWrap::FinishAsync>("finishAsync"),
-                        InstanceMethod<&FitWrap::Dispose>("dispose"),
-                        InstanceMethod<&FitWrap::Converged>("converged")});
+    return DefineClass(
+        env, "Fit",
+        {InstanceMethod<&FitWrap::Run>("run"), InstanceMethod<&FitWrap::RunAsync>("runAsync"),
+         InstanceMethod<&FitWrap::Cancel>("cancel"), InstanceMethod<&FitWrap::Finish>("finish"),
+         InstanceMethod<&FitWrap::FinishAsync>("finishAsync"), InstanceMethod<&FitWrap::Dispose>("dispose"),
+         InstanceMethod<&FitWrap::Converged>("converged")});
   }
 
   explicit FitWrap(const Napi::CallbackInfo& info);
@@ -293,8 +293,8 @@ FitWrap::FitWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<FitWrap>(inf
     }
     const Napi::Uint8Array fixed = uint8Arg(info, 5, "fixedColumnsW");
     if (fixed.ElementLength() != R) {
-      throw Napi::RangeError::New(env, "fixedColumnsW has length " + std::to_string(fixed.ElementLength()) +
-                                           ", expected " + std::to_string(R));
+      throw Napi::RangeError::New(
+          env, "fixedColumnsW has length " + std::to_string(fixed.ElementLength()) + ", expected " + std::to_string(R));
     }
     const nmf::FitArrays arrays{V.Data(), W.Data(), H.Data(), spec.masked ? mask.Data() : nullptr, fixed.Data()};
     fit_ = nmf::Fit::create(spec, arrays);
@@ -383,7 +383,7 @@ class RunWorker : public FitWorker {
 
  private:
   Napi::Promise::Deferred deferred_;
-  FitWrap* owner_;              // kept alive by ownerRef_
+  FitWrap* owner_;  // kept alive by ownerRef_
   Napi::ObjectReference ownerRef_;
   std::shared_ptr<nmf::Fit> fit_;
   const std::size_t steps_;
@@ -517,9 +517,7 @@ Napi::Value FitWrap::Dispose(const Napi::CallbackInfo& info) {
 }
 
 // Known after the fit is disposed too; false before any run, and while a runAsync is pending.
-Napi::Value FitWrap::Converged(const Napi::CallbackInfo& info) {
-  return Napi::Boolean::New(info.Env(), converged_);
-}
+Napi::Value FitWrap::Converged(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), converged_); }
 
 // ---------------------------------------------------------------------------------------------------------------
 // BLAS.

@@ -77,18 +77,18 @@ struct State {
   std::uint8_t* fixed;
   double* wide;
   // Which products hold those of the current factors.
-  bool wtvFresh = false;     // numH = WᵀV
-  bool wtwFresh = false;     // WtW = WᵀW
-  bool vhtFresh = false;     // numW = VHᵀ (not fused: there numW holds one block)
-  bool hhtFresh = false;     // HHt = HHᵀ
-  bool lambdaFresh = false;  // lambda = Λ = W·H
-  bool anyFixed = false;     // some column of W is fixed
-  bool started = false;      // ‖V‖², the first products and F(W0, H0) are formed
-  bool finished = false;     // finish has normalised, evaluated F and formed E
-  bool converged = false;    // the last iteration of the last run passed the stop rule
-  std::size_t iteration = 0;  // iterations since the fit began
-  double normV2 = 0.0;            // ‖V‖²_F (Gram form)
-  double initialObjective = 0.0;  // F(W0, H0)
+  bool wtvFresh = false;           // numH = WᵀV
+  bool wtwFresh = false;           // WtW = WᵀW
+  bool vhtFresh = false;           // numW = VHᵀ (not fused: there numW holds one block)
+  bool hhtFresh = false;           // HHt = HHᵀ
+  bool lambdaFresh = false;        // lambda = Λ = W·H
+  bool anyFixed = false;           // some column of W is fixed
+  bool started = false;            // ‖V‖², the first products and F(W0, H0) are formed
+  bool finished = false;           // finish has normalised, evaluated F and formed E
+  bool converged = false;          // the last iteration of the last run passed the stop rule
+  std::size_t iteration = 0;       // iterations since the fit began
+  double normV2 = 0.0;             // ‖V‖²_F (Gram form)
+  double initialObjective = 0.0;   // F(W0, H0)
   double previousObjective = 0.0;  // F at the last checkpoint (F(W0, H0) before the first)
   double frobenius = 0.0;          // ‖E‖_F, set by finish
   double objective = 0.0;          // F of the returned factors, set by finish
@@ -113,9 +113,15 @@ double partBytes(const FitSpec& s, int part) {
   switch (part) {
     case kV: return K * N * e;
     case kW: return K * R * e;
-    case kH: case kDH: case kNumH: case kDenH: return R * N * e;
-    case kDW: case kNumW: case kDenW: return B * R * e;
-    case kWtW: case kHHt: return R * R * e;
+    case kH:
+    case kDH:
+    case kNumH:
+    case kDenH: return R * N * e;
+    case kDW:
+    case kNumW:
+    case kDenW: return B * R * e;
+    case kWtW:
+    case kHHt: return R * R * e;
     case kGhals: return s.solver == Solver::Hals ? R * R * e : 0;
     case kGram: return R * R * 8;
     case kLambda: return muBeta ? K * N * e : 0;
@@ -227,8 +233,7 @@ template <typename T>
 void formFactorRatios(State<T>& s) {
   formLambda(s);
   T* Q = s.spec.beta == 1 ? nullptr : s.Q;
-  formRatios(s.V, maskOf(s), s.lambda, s.lambda, Q, s.spec.rows * s.spec.cols, s.spec.beta,
-             static_cast<T>(s.spec.eps));
+  formRatios(s.V, maskOf(s), s.lambda, s.lambda, Q, s.spec.rows * s.spec.cols, s.spec.beta, static_cast<T>(s.spec.eps));
   s.lambdaFresh = false;
 }
 
@@ -322,8 +327,8 @@ void iterateMuEuclideanFused(State<T>& s, double* hOut, double* wOut) {
 
 // One MU step of MU β: KL with L2 takes its exact MM step, everything else updateMu with γ(β).
 template <typename T>
-void muBetaStep(State<T>& s, T* X, const T* num, const T* den, T* change, std::size_t rows, std::size_t cols,
-                double l1, double l2, const std::uint8_t* fixed) {
+void muBetaStep(State<T>& s, T* X, const T* num, const T* den, T* change, std::size_t rows, std::size_t cols, double l1,
+                double l2, const std::uint8_t* fixed) {
   const T eps = static_cast<T>(s.spec.eps);
   if (s.spec.beta == 1 && l2 > 0) {
     updateMuKlL2(X, num, den, change, rows, cols, eps, static_cast<T>(l1), static_cast<T>(l2), fixed);
@@ -342,16 +347,20 @@ void iterateMuBeta(State<T>& s, double* hOut, double* wOut) {
   if (p.updateH) {
     formFactorRatios(s);
     mulAtB(s.W, s.lambda, s.numH, R, K, N);
-    if (const T* Q = qOf(s)) mulAtB(s.W, Q, s.denH, R, K, N);
-    else columnSums(s.W, K, R, s.denH, N);
+    if (const T* Q = qOf(s))
+      mulAtB(s.W, Q, s.denH, R, K, N);
+    else
+      columnSums(s.W, K, R, s.denH, N);
     muBetaStep(s, s.H, s.numH, s.denH, s.dH, R, N, p.l1H, p.l2H, nullptr);
     hChanged(s);
   }
   if (p.updateW) {
     formFactorRatios(s);
     mulABt(s.lambda, s.H, s.numW, K, N, R);
-    if (const T* Q = qOf(s)) mulABt(Q, s.H, s.denW, K, N, R);
-    else rowSums(s.H, R, N, s.denW, K);
+    if (const T* Q = qOf(s))
+      mulABt(Q, s.H, s.denW, K, N, R);
+    else
+      rowSums(s.H, R, N, s.denW, K);
     muBetaStep(s, s.W, s.numW, s.denW, s.dW, K, R, p.l1W, p.l2W, fixedOf(s));
     wChanged(s);
   }
@@ -384,8 +393,10 @@ template <typename T>
 void iterate(State<T>& s, double* hOut, double* wOut) {
   switch (s.spec.solver) {
     case Solver::MuEuclidean:
-      if (fusedSweep(s.spec)) iterateMuEuclideanFused(s, hOut, wOut);
-      else iterateMuEuclidean(s, hOut, wOut);
+      if (fusedSweep(s.spec))
+        iterateMuEuclideanFused(s, hOut, wOut);
+      else
+        iterateMuEuclidean(s, hOut, wOut);
       break;
     case Solver::MuBeta: iterateMuBeta(s, hOut, wOut); break;
     case Solver::Hals: iterateHals(s, hOut, wOut); break;
@@ -457,8 +468,10 @@ void start(State<T>& s) {
   for (std::size_t r = 0; r < p.rank; ++r) s.anyFixed = s.anyFixed || s.fixed[r] != 0;
   if (p.solver != Solver::MuBeta) {
     s.normV2 = sumSquares(s.V, p.rows * p.cols);
-    if (p.updateH) formWProducts(s);
-    else formHProducts(s);
+    if (p.updateH)
+      formWProducts(s);
+    else
+      formHProducts(s);
   }
   s.initialObjective = checkpoint(s);
   s.previousObjective = s.initialObjective;
@@ -600,12 +613,8 @@ class FitOf final : public Fit {
     const double spectral = nmf::finish(state_);
     return FitErrors{spectral, state_.frobenius, state_.objective, state_.initialObjective};
   }
-  void copyW(double* out) const override {
-    std::copy(state_.W, state_.W + spec.rows * spec.rank, out);
-  }
-  void copyH(double* out) const override {
-    std::copy(state_.H, state_.H + spec.rank * spec.cols, out);
-  }
+  void copyW(double* out) const override { std::copy(state_.W, state_.W + spec.rows * spec.rank, out); }
+  void copyH(double* out) const override { std::copy(state_.H, state_.H + spec.rank * spec.cols, out); }
   std::size_t bytes() const override { return bytes_; }
 
  private:

@@ -14,10 +14,10 @@ namespace nmf {
 
 // The arrays of a fit, row-major float64, read (copied, in the fit's dtype) by Fit::create only.
 struct FitArrays {
-  const double* V;               // K×N, finite, ≥ 0
-  const double* W;               // K×R, the initial W
-  const double* H;               // R×N, the initial H
-  const double* mask;            // K×N weights in [0, 1] when spec.masked, else null
+  const double* V;                    // K×N, finite, ≥ 0
+  const double* W;                    // K×R, the initial W
+  const double* H;                    // R×N, the initial H
+  const double* mask;                 // K×N weights in [0, 1] when spec.masked, else null
   const std::uint8_t* fixedColumnsW;  // R bytes, 1 = column r of W is never updated
 };
 

@@ -19,14 +19,12 @@ namespace nmf {
 inline blas_int bi(std::size_t n) { return static_cast<blas_int>(n); }
 
 // The BLAS entry points, overloaded on the element type.
-inline void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, std::size_t m, std::size_t n, std::size_t k,
-                 const double* A, std::size_t lda, const double* B, std::size_t ldb, double beta, double* C,
-                 std::size_t ldc) {
+inline void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, std::size_t m, std::size_t n, std::size_t k, const double* A,
+                 std::size_t lda, const double* B, std::size_t ldb, double beta, double* C, std::size_t ldc) {
   cblas_dgemm(CblasRowMajor, ta, tb, bi(m), bi(n), bi(k), 1.0, A, bi(lda), B, bi(ldb), beta, C, bi(ldc));
 }
-inline void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, std::size_t m, std::size_t n, std::size_t k,
-                 const float* A, std::size_t lda, const float* B, std::size_t ldb, float beta, float* C,
-                 std::size_t ldc) {
+inline void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, std::size_t m, std::size_t n, std::size_t k, const float* A,
+                 std::size_t lda, const float* B, std::size_t ldb, float beta, float* C, std::size_t ldc) {
   cblas_sgemm(CblasRowMajor, ta, tb, bi(m), bi(n), bi(k), 1.0f, A, bi(lda), B, bi(ldb), beta, C, bi(ldc));
 }
 inline void syrk(CBLAS_TRANSPOSE t, std::size_t n, std::size_t k, const double* A, std::size_t lda, double beta,

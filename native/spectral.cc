@@ -67,8 +67,10 @@ int jacobiEigen(double* A, std::size_t n, double* Z) {
     for (std::size_t i = 0; i < n; ++i) {
       for (std::size_t j = 0; j < n; ++j) {
         const double x = A[i * n + j];
-        if (i == j) diag2 += x * x;
-        else off2 += x * x;
+        if (i == j)
+          diag2 += x * x;
+        else
+          off2 += x * x;
       }
     }
     // A zero matrix (0 ≤ 0) stops here at once.
@@ -86,8 +88,10 @@ int jacobiEigen(double* A, std::size_t n, double* Z) {
         // which is what makes cyclic Jacobi converge).
         const double tau = (aqq - app) / (2.0 * apq);
         double t;
-        if (std::fabs(tau) > 1e150) t = 0.5 / tau;  // τ² would overflow; t = 1/(2τ) to working precision
-        else t = (tau >= 0.0 ? 1.0 : -1.0) / (std::fabs(tau) + std::sqrt(1.0 + tau * tau));
+        if (std::fabs(tau) > 1e150)
+          t = 0.5 / tau;  // τ² would overflow; t = 1/(2τ) to working precision
+        else
+          t = (tau >= 0.0 ? 1.0 : -1.0) / (std::fabs(tau) + std::sqrt(1.0 + tau * tau));
         const double c = 1.0 / std::sqrt(1.0 + t * t);
         const double s = t * c;
         // The 2×2 block from the closed forms (more accurate than rotating it), A[p][q] exactly zero.
@@ -301,8 +305,8 @@ double lanczos(const T* E, std::size_t K, std::size_t N) {
     for (std::size_t i = 0; i < n; ++i) w[i] = w[i] * c;
     coef.resize(j);
     for (int pass = 0; pass < 2; ++pass) {
-      mulAx(Q.data(), w.data(), coef.data(), j, n);  // coef = Q·w
-      if (pass == 0) alpha.push_back(coef[j - 1]);   // α_j = q_{j−1}·G q_{j−1}
+      mulAx(Q.data(), w.data(), coef.data(), j, n);   // coef = Q·w
+      if (pass == 0) alpha.push_back(coef[j - 1]);    // α_j = q_{j−1}·G q_{j−1}
       subAtx(Q.data(), coef.data(), w.data(), j, n);  // w ← w − Qᵀ·coef
     }
     const double b = std::sqrt(dot(w.data(), w.data(), n));

@@ -90,8 +90,8 @@ void updateMu(T* X, const T* num, const T* den, T* change, std::size_t rows, std
 //   b = (den + l1) + eps;  q = (2·num) / (b + sqrt(b·b + 4·l2·x·num));  x = x·q
 // with 4·l2·x·num evaluated left to right. Fixed columns and change as in updateMu.
 template <typename T>
-void updateMuKlL2(T* X, const T* num, const T* den, T* change, std::size_t rows, std::size_t cols, T eps, T l1,
-                  T l2, const std::uint8_t* fixed) {
+void updateMuKlL2(T* X, const T* num, const T* den, T* change, std::size_t rows, std::size_t cols, T eps, T l1, T l2,
+                  const std::uint8_t* fixed) {
   detail::updateEntries(X, num, den, change, rows, cols, fixed, [=](T x, T n, T d) {
     const T b = (d + l1) + eps;
     const T q = (T(2) * n) / (b + std::sqrt(b * b + T(4) * l2 * x * n));
@@ -134,8 +134,10 @@ void formRatiosOf(const T* V, const T* mask, const T* L, T* P, T* Q, std::size_t
 template <typename T, BetaKind Kind>
 void formRatiosKind(const T* V, const T* mask, const T* L, T* P, T* Q, std::size_t count, T eps, T betaMinus2,
                     T betaMinus1) {
-  if (mask != nullptr) formRatiosOf<T, Kind, true>(V, mask, L, P, Q, count, eps, betaMinus2, betaMinus1);
-  else formRatiosOf<T, Kind, false>(V, mask, L, P, Q, count, eps, betaMinus2, betaMinus1);
+  if (mask != nullptr)
+    formRatiosOf<T, Kind, true>(V, mask, L, P, Q, count, eps, betaMinus2, betaMinus1);
+  else
+    formRatiosOf<T, Kind, false>(V, mask, L, P, Q, count, eps, betaMinus2, betaMinus1);
 }
 
 }  // namespace detail
@@ -151,7 +153,9 @@ void formRatios(const T* V, const T* mask, const T* L, T* P, T* Q, std::size_t c
   const T bm2 = static_cast<T>(beta - 2);
   const T bm1 = static_cast<T>(beta - 1);
   switch (betaKind(beta)) {
-    case BetaKind::Euclidean: detail::formRatiosKind<T, BetaKind::Euclidean>(V, mask, L, P, Q, count, eps, bm2, bm1); break;
+    case BetaKind::Euclidean:
+      detail::formRatiosKind<T, BetaKind::Euclidean>(V, mask, L, P, Q, count, eps, bm2, bm1);
+      break;
     case BetaKind::KL: detail::formRatiosKind<T, BetaKind::KL>(V, mask, L, P, Q, count, eps, bm2, bm1); break;
     case BetaKind::IS: detail::formRatiosKind<T, BetaKind::IS>(V, mask, L, P, Q, count, eps, bm2, bm1); break;
     case BetaKind::General: detail::formRatiosKind<T, BetaKind::General>(V, mask, L, P, Q, count, eps, bm2, bm1); break;

@@ -49,7 +49,14 @@ const backend = 'native';
 let fits = 0;
 
 // Shapes: one row, one column, rank above both sides, tall, wide; both dtypes; normalisation.
-for (const [K, N, R] of [[1, 1, 1], [1, 9, 3], [9, 1, 2], [5, 7, 11], [33, 17, 4], [64, 65, 8]]) {
+for (const [K, N, R] of [
+  [1, 1, 1],
+  [1, 9, 3],
+  [9, 1, 2],
+  [5, 7, 11],
+  [33, 17, 4],
+  [64, 65, 8],
+]) {
   for (const dtype of ['float64', 'float32']) {
     for (const normalize of ['none', 'max']) {
       const r = nmfSync(random(K, N), { rank: R, seed: K + N, maxIter: 12, tol: 0, dtype, normalize, backend });
@@ -64,10 +71,20 @@ for (const [K, N, R] of [[1, 1, 1], [1, 9, 3], [9, 1, 2], [5, 7, 11], [33, 17, 4
   const V = random(24, 18, 1);
   const mask = { rows: 24, cols: 18, data: Float64Array.from(V.data, (_, k) => (k % 4 === 0 ? 0 : k % 3 === 0 ? 0.5 : 1)) };
   const cases = [
-    { loss: 'kl' }, { loss: 'is' }, { loss: 0.5, l1H: 0.1 }, { loss: 3, l2W: 0.1 }, { loss: 'kl', l2H: 0.2 },
-    { mask }, { loss: 'kl', mask, fixedColumnsW: [1] }, { solver: 'hals', l1W: 0.1, l2H: 0.1 },
-    { solver: 'hals', updateW: false }, { updateH: false, normalize: 'l2' }, { fixedColumnsW: [0, 2], normalize: 'l1' },
-    { stop: 'objective', tol: 1e-4, errorEvery: 3 }, { loss: 'kl', stop: 'objective', tol: 1e-3 }, { restarts: 2, stop: 'none' },
+    { loss: 'kl' },
+    { loss: 'is' },
+    { loss: 0.5, l1H: 0.1 },
+    { loss: 3, l2W: 0.1 },
+    { loss: 'kl', l2H: 0.2 },
+    { mask },
+    { loss: 'kl', mask, fixedColumnsW: [1] },
+    { solver: 'hals', l1W: 0.1, l2H: 0.1 },
+    { solver: 'hals', updateW: false },
+    { updateH: false, normalize: 'l2' },
+    { fixedColumnsW: [0, 2], normalize: 'l1' },
+    { stop: 'objective', tol: 1e-4, errorEvery: 3 },
+    { loss: 'kl', stop: 'objective', tol: 1e-3 },
+    { restarts: 2, stop: 'none' },
   ];
   for (const extra of cases) {
     for (const dtype of ['float64', 'float32']) {
@@ -97,7 +114,17 @@ expectError(() => nmfSync([[1]], { rank: 2 ** 31 - 1, backend }), /needs at leas
 
 // Callbacks that stop or throw; a time budget.
 nmfSync(random(10, 10), { rank: 3, seed: 5, tol: 0, backend, onIteration: ({ iteration }) => iteration < 4 });
-expectError(() => nmfSync(random(10, 10), { rank: 3, backend, onIteration: () => { throw new Error('callback'); } }), /callback/);
+expectError(
+  () =>
+    nmfSync(random(10, 10), {
+      rank: 3,
+      backend,
+      onIteration: () => {
+        throw new Error('callback');
+      },
+    }),
+  /callback/,
+);
 nmfSync(random(40, 40), { rank: 4, seed: 6, tol: 0, maxIter: 1e6, maxTime: 20, backend });
 fits += 3;
 
@@ -111,7 +138,14 @@ setThreads({ fits: 2, blasThreads: 1 });
   await expectRejection(nmf(random(8, 8), { rank: 2, signal: before.signal, backend }), /AbortError/);
   const during = new AbortController();
   await expectRejection(
-    nmf(random(30, 30), { rank: 3, tol: 0, maxIter: 1e6, signal: during.signal, backend, onIteration: ({ iteration }) => void (iteration === 3 && during.abort('during')) }),
+    nmf(random(30, 30), {
+      rank: 3,
+      tol: 0,
+      maxIter: 1e6,
+      signal: during.signal,
+      backend,
+      onIteration: ({ iteration }) => void (iteration === 3 && during.abort('during')),
+    }),
     /AbortError/,
   );
   const timer = new AbortController();
@@ -121,7 +155,16 @@ setThreads({ fits: 2, blasThreads: 1 });
   const after = new AbortController();
   await nmf(random(8, 8), { rank: 2, maxIter: 3, signal: after.signal, backend });
   after.abort('after');
-  await expectRejection(nmf(random(8, 8), { rank: 2, backend, onIteration: () => { throw new Error('async callback'); } }), /async callback/);
+  await expectRejection(
+    nmf(random(8, 8), {
+      rank: 2,
+      backend,
+      onIteration: () => {
+        throw new Error('async callback');
+      },
+    }),
+    /async callback/,
+  );
   await expectRejection(nmf({ rows: 2, cols: 2, data: [1e300, 1, 1, 1e300] }, { rank: 2, maxIter: 3, backend }), /cannot be computed/);
   fits += 12;
 }
@@ -132,12 +175,36 @@ setThreads({ fits: 2, blasThreads: 1 });
   // The libfmp-compatible MU specification of a rows×cols rank-R fit (src/spec.ts, encodeSpec), with changes.
   const spec = (rows, cols, rank, changes = {}) =>
     encodeSpec({
-      rows, cols, rank, dtype: 'float64', solver: 'mu-euclidean', masked: false, blockRows: 0, beta: 2, eps: 2 ** -23,
-      tol: 0, l1W: 0, l2W: 0, l1H: 0, l2H: 0, updateW: true, updateH: true, stop: 'change', errorEvery: 1,
-      normalize: 'none', ...changes,
+      rows,
+      cols,
+      rank,
+      dtype: 'float64',
+      solver: 'mu-euclidean',
+      masked: false,
+      blockRows: 0,
+      beta: 2,
+      eps: 2 ** -23,
+      tol: 0,
+      l1W: 0,
+      l2W: 0,
+      l1H: 0,
+      l2H: 0,
+      updateW: true,
+      updateH: true,
+      stop: 'change',
+      errorEvery: 1,
+      normalize: 'none',
+      ...changes,
     });
   const fitOf = (rows, cols, rank, changes = {}) =>
-    new addon.Fit(spec(rows, cols, rank, changes), f64(rows * cols), f64(rows * rank), f64(rank * cols), changes.masked ? f64(rows * cols) : null, new Uint8Array(rank));
+    new addon.Fit(
+      spec(rows, cols, rank, changes),
+      f64(rows * cols),
+      f64(rows * rank),
+      f64(rank * cols),
+      changes.masked ? f64(rows * cols) : null,
+      new Uint8Array(rank),
+    );
   for (const args of [
     ['2', f64(6), f64(4), f64(6), null, new Uint8Array(2)],
     [spec(2, 3, 2), f64(5), f64(4), f64(6), null, new Uint8Array(2)],
@@ -178,6 +245,8 @@ for (let i = 0; i < 3; i++) {
   gc();
   await new Promise((resolve) => setImmediate(resolve));
 }
-const loaded = readFileSync('/proc/self/maps', 'utf8').split('\n').find((line) => line.endsWith('nmfkit.node'));
+const loaded = readFileSync('/proc/self/maps', 'utf8')
+  .split('\n')
+  .find((line) => line.endsWith('nmfkit.node'));
 console.log(`addon: ${loaded?.split(/\s+/).at(-1)}`);
 console.log(`valgrind-run.mjs: ${fits} fits and the addon's error paths ran`);

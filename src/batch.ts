@@ -22,7 +22,8 @@ export interface NmfBatchOptions extends Omit<NmfOptions, 'onIteration'> {
   readonly settle?: boolean;
 }
 
-export type BatchOutcome = { readonly status: 'fulfilled'; readonly value: NmfResult } | { readonly status: 'rejected'; readonly reason: Error };
+export type BatchOutcome =
+  { readonly status: 'fulfilled'; readonly value: NmfResult } | { readonly status: 'rejected'; readonly reason: Error };
 
 /** The error of matrix `index`, same class, message prefixed with where it happened. */
 function atIndex(error: unknown, index: number): Error {

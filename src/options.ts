@@ -263,7 +263,9 @@ function resolveSpec(
     mask = toMatrix('options.mask', o.mask, { rows: K, cols: N, why: 'the shape of V' }).data;
     for (let k = 0; k < mask.length; k++) {
       if (mask[k]! > 1) {
-        throw new RangeError(`options.mask entries must lie in [0, 1], but options.mask entry ${k} (row ${Math.floor(k / N)}, column ${k % N}) is ${mask[k]}`);
+        throw new RangeError(
+          `options.mask entries must lie in [0, 1], but options.mask entry ${k} (row ${Math.floor(k / N)}, column ${k % N}) is ${mask[k]}`,
+        );
       }
     }
   }
@@ -272,7 +274,9 @@ function resolveSpec(
     const x = v.data[k]!;
     if (x !== x) {
       if (mask![k] !== 0) {
-        throw new RangeError(`V holds NaN at entry ${k} (row ${Math.floor(k / N)}, column ${k % N}) where options.mask is ${mask![k]}: NaN marks a missing entry and needs mask 0 there`);
+        throw new RangeError(
+          `V holds NaN at entry ${k} (row ${Math.floor(k / N)}, column ${k % N}) where options.mask is ${mask![k]}: NaN marks a missing entry and needs mask 0 there`,
+        );
       }
       v.data[k] = 0;
     }
@@ -331,7 +335,8 @@ function checkFixedColumns(value: unknown, rank: number): Uint8Array {
   entries.forEach((c, i) => {
     const name = `options.fixedColumnsW[${i}]`;
     if (typeof c !== 'number') throw new TypeError(`${name} must be a number, got ${describe(c)}`);
-    if (!Number.isInteger(c) || c < 0 || c >= rank) throw new RangeError(`${name} must be an integer in [0, rank − 1 = ${rank - 1}], got ${describe(c)}`);
+    if (!Number.isInteger(c) || c < 0 || c >= rank)
+      throw new RangeError(`${name} must be an integer in [0, rank − 1 = ${rank - 1}], got ${describe(c)}`);
     if (flags[c]) throw new RangeError(`${name} = ${c} is listed twice`);
     flags[c] = 1;
   });

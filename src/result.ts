@@ -40,10 +40,10 @@ export function notComputable(plan: FitPlan, what: string, value: number): Range
       ? `With options.loss β = ${beta}, the updates raise W·H (and the objective V) to powers of β − 2, β − 1 and β, ` +
         `which overflowed or underflowed ${dtype}: scale V towards 1 (divide it by its largest entry) or use a β nearer to [0, 2].`
       : plan.spec.eps === 0
-      ? 'With eps = 0, an all-zero row or column of V (or a product that underflowed to 0) divides 0 by 0: use eps > 0 (the default is 2^-23).'
-      : `A product of the updates overflowed: entries of V above about ${dtype === 'float32' ? '1e19' : '1e150'} square to more ` +
-        `than the largest ${dtype} (${dtype === 'float32' ? '3.4e38' : '1.8e308'}). Scale V down (divide it by its largest entry, ` +
-        'fit, and multiply W by the same factor).';
+        ? 'With eps = 0, an all-zero row or column of V (or a product that underflowed to 0) divides 0 by 0: use eps > 0 (the default is 2^-23).'
+        : `A product of the updates overflowed: entries of V above about ${dtype === 'float32' ? '1e19' : '1e150'} square to more ` +
+          `than the largest ${dtype} (${dtype === 'float32' ? '3.4e38' : '1.8e308'}). Scale V down (divide it by its largest entry, ` +
+          'fit, and multiply W by the same factor).';
   return new RangeError(`nmfkit: the fit cannot be computed in ${dtype}: ${what} is ${value}. ${cause}`);
 }
 

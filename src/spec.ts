@@ -78,7 +78,12 @@ export const FIT_SPEC_FIELDS = [
     doc: 'Rows of V per block of the fused MU Euclidean sweep; 0: the iteration that reads V twice.',
   },
   { name: 'beta', type: 'real', doc: 'β of the β-divergence: 2 Euclidean, 1 Kullback–Leibler, 0 Itakura–Saito.' },
-  { name: 'eps', type: 'real', option: { constraint: nonNegative, default: 2 ** -23 }, doc: 'Added to every MU denominator; the floor of W·H where a loss divides by it.' },
+  {
+    name: 'eps',
+    type: 'real',
+    option: { constraint: nonNegative, default: 2 ** -23 },
+    doc: 'Added to every MU denominator; the floor of W·H where a loss divides by it.',
+  },
   { name: 'tol', type: 'real', option: { constraint: nonNegative, default: 1e-3 }, doc: 'Tolerance of the stop rule.' },
   { name: 'l1W', type: 'real', option: { constraint: nonNegative, default: 0 }, doc: 'L1 penalty weight on W.' },
   { name: 'l2W', type: 'real', option: { constraint: nonNegative, default: 0 }, doc: 'L2 penalty weight on W.' },

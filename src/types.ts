@@ -266,7 +266,9 @@ export interface WasmThreadSettings {
  * type-check in projects whose libraries declare no WebAssembly (Node types without the DOM library): there it is
  * any object.
  */
-export type CompiledWasmModule = typeof globalThis extends { WebAssembly: { Module: abstract new (...args: never[]) => infer M } } ? M : object;
+export type CompiledWasmModule = typeof globalThis extends { WebAssembly: { Module: abstract new (...args: never[]) => infer M } }
+  ? M
+  : object;
 
 /**
  * What `ready()` accepts, in both entries. Every option applies from the first call on (and, on the Node entry,

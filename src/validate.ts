@@ -559,8 +559,7 @@ export function checkedSize(name: string, rows: number, cols: number): number {
   if (size > 0x7fffffff) throw new RangeError(`${name} is too large: ${rows}×${cols} = ${size} entries (limit 2^31 - 1)`);
   if (size * 8 > memoryLimit) {
     throw new RangeError(
-      `${name} is too large: ${rows}×${cols} = ${size} entries need ${formatBytes(size * 8)} as float64, more than ` +
-        limitText(),
+      `${name} is too large: ${rows}×${cols} = ${size} entries need ${formatBytes(size * 8)} as float64, more than ` + limitText(),
     );
   }
   return size;
@@ -570,9 +569,7 @@ export function checkedSize(name: string, rows: number, cols: number): number {
 export function checkedLength(name: string, length: number): number {
   if (length > 0x7fffffff) throw new RangeError(`${name} is too large: ${length} entries (limit 2^31 - 1)`);
   if (length * 8 > memoryLimit) {
-    throw new RangeError(
-      `${name} is too large: ${length} entries need ${formatBytes(length * 8)} as float64, more than ${limitText()}`,
-    );
+    throw new RangeError(`${name} is too large: ${length} entries need ${formatBytes(length * 8)} as float64, more than ${limitText()}`);
   }
   return length;
 }

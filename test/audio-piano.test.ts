@@ -48,7 +48,10 @@ beforeAll(async () => {
 
 describe('score-informed NMF on piano-scale.wav', () => {
   it('keeps the zeros of W0 and H0 (the score constraints) exactly zero', () => {
-    for (const [start, fit] of [[init.W, informed.W], [init.H, informed.H]] as const) {
+    for (const [start, fit] of [
+      [init.W, informed.W],
+      [init.H, informed.H],
+    ] as const) {
       let zeros = 0;
       for (let i = 0; i < start.data.length; i++) {
         if (start.data[i] === 0) {

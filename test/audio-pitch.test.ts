@@ -83,7 +83,9 @@ describe('estimateTemplatePitches', () => {
     estimateTemplatePitches(t.W, t.frequencies, { minPitch: 60, maxPitch: 80, resolution: 5 });
     expect(t.W.data).toEqual(copy);
     expect(() => estimateTemplatePitches(t.W, t.frequencies.subarray(1))).toThrow(/frequencies must have 1025 entries, got 1024/);
-    expect(() => estimateTemplatePitches(t.W, t.frequencies, { minPitch: 80, maxPitch: 60 })).toThrow(/options.maxPitch \(60\) must be ≥ options.minPitch \(80\)/);
+    expect(() => estimateTemplatePitches(t.W, t.frequencies, { minPitch: 80, maxPitch: 60 })).toThrow(
+      /options.maxPitch \(60\) must be ≥ options.minPitch \(80\)/,
+    );
     expect(() => estimateTemplatePitches(t.W, t.frequencies, { harmonic: 3 } as never)).toThrow(/unknown option options.harmonic/);
     expect(() => estimateTemplatePitches({ rows: 2, cols: 1, data: [1, -1] }, [0, 10])).toThrow(/W must be finite and ≥ 0/);
   });

@@ -68,7 +68,10 @@ describe('scoreInformedInit', () => {
     const init = scoreInformedInit(notes, axes, { onsets: true });
     expect(init.W.cols).toBe(4);
     expect(init.components.map((c) => `${c.index}:${c.label}:${c.kind}`)).toEqual([
-      '0:A3 onset:onset', '1:A3:pitch', '2:A4 onset:onset', '3:A4:pitch',
+      '0:A3 onset:onset',
+      '1:A3:pitch',
+      '2:A4 onset:onset',
+      '3:A4:pitch',
     ]);
     expect(column(init.W, 2).every((v) => v === 0.1)).toBe(true);
     expect(column(init.W, 3)).toEqual(Array.from(libfmpTemplate(69, 0.05)));
@@ -90,9 +93,13 @@ describe('scoreInformedInit', () => {
     expect(() => scoreInformedInit(frozen, axes)).not.toThrow();
     expect(() => scoreInformedInit(notes, axes, { pitches: [69] })).toThrow(/notes\[1\].pitch = 57 is not among options.pitches \(69\)/);
     expect(() => scoreInformedInit([{ pitch: 60.5, onset: 0, offset: 1 }], axes)).toThrow(/notes\[0\].pitch must be a MIDI pitch/);
-    expect(() => scoreInformedInit([{ pitch: 60, onset: 2, offset: 1 }], axes)).toThrow(/notes\[0\].offset must be after its onset \(2 s\), got 1/);
+    expect(() => scoreInformedInit([{ pitch: 60, onset: 2, offset: 1 }], axes)).toThrow(
+      /notes\[0\].offset must be after its onset \(2 s\), got 1/,
+    );
     expect(() => scoreInformedInit(notes, { frequencies: [0, 20, 10], times })).toThrow(/axes.frequencies must be strictly increasing/);
-    expect(() => scoreInformedInit(notes, axes, { noteTolerance: [0.2] as never })).toThrow(/options.noteTolerance must be a \[before, after\] pair/);
+    expect(() => scoreInformedInit(notes, axes, { noteTolerance: [0.2] as never })).toThrow(
+      /options.noteTolerance must be a \[before, after\] pair/,
+    );
     expect(() => scoreInformedInit(notes, axes, { pitchTolerance: 2 })).toThrow(/options.pitchTolerance must be in \[0, 0.5\], got 2/);
     expect(() => scoreInformedInit(notes, axes, { tolerance: 1 } as never)).toThrow(/unknown option options.tolerance/);
   });
@@ -127,9 +134,13 @@ describe('evaluateActivations', () => {
   });
 
   it('validates its arguments', () => {
-    expect(() => evaluateActivations([[1, 2]], [60, 62], notes, [0, 1])).toThrow(/componentPitches must have one entry per row of H \(1\), got 2/);
+    expect(() => evaluateActivations([[1, 2]], [60, 62], notes, [0, 1])).toThrow(
+      /componentPitches must have one entry per row of H \(1\), got 2/,
+    );
     expect(() => evaluateActivations([[1, 2]], [60], notes, [0])).toThrow(/times must have 2 entries, got 1/);
-    expect(() => evaluateActivations([[1, 2]], [60], notes, [0, 1], { threshold: 2 })).toThrow(/options.threshold must be in \[0, 1\], got 2/);
+    expect(() => evaluateActivations([[1, 2]], [60], notes, [0, 1], { threshold: 2 })).toThrow(
+      /options.threshold must be in \[0, 1\], got 2/,
+    );
   });
 });
 

@@ -70,7 +70,9 @@ describe('decodeWav', () => {
     expect(mixed.samples.length).toBe(400);
     mixed.samples.forEach((v, i) => expect(v).toBeCloseTo((left[i]! + right[i]!) / 2 / 32768, 15));
     expect(Array.from(decodeWav(bytes, { channel: 1 }).samples)).toEqual(right.map((v) => v / 32768));
-    expect(() => decodeWav(bytes, { channel: 2 })).toThrow(/options.channel must be an integer in \[0, 1\] \(the file has 2 channels\), got 2/);
+    expect(() => decodeWav(bytes, { channel: 2 })).toThrow(
+      /options.channel must be an integer in \[0, 1\] \(the file has 2 channels\), got 2/,
+    );
   });
 
   it('accepts an ArrayBuffer and does not modify the bytes', () => {

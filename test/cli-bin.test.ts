@@ -43,9 +43,15 @@ describe('bin/nmfkit.js', () => {
 
   it('cancels a running fit on Ctrl-C with exit code 130', async () => {
     // A fit that would run for minutes: 300×300 random matrix, rank 60, tolerance 0.
-    const rows = Array.from({ length: 300 }, (_, i) => Array.from({ length: 300 }, (_, j) => ((i * 7919 + j * 104729) % 1000) / 1000).join(','));
+    const rows = Array.from({ length: 300 }, (_, i) =>
+      Array.from({ length: 300 }, (_, j) => ((i * 7919 + j * 104729) % 1000) / 1000).join(','),
+    );
     writeFileSync(join(dir, 'big.csv'), rows.join('\n'));
-    const child = spawn(process.execPath, [BIN, 'factorize', 'big.csv', '--rank', '60', '--tol', '0', '--max-iter', '10000000', '--no-figures'], { cwd: dir });
+    const child = spawn(
+      process.execPath,
+      [BIN, 'factorize', 'big.csv', '--rank', '60', '--tol', '0', '--max-iter', '10000000', '--no-figures'],
+      { cwd: dir },
+    );
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

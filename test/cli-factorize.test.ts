@@ -115,7 +115,10 @@ describe('nmfkit factorize: input formats', () => {
   it('reads a Fortran-order .npy file', async () => {
     const bytes = new Uint8Array(dumpNpy(Float64Array.from([1, 4, 0, 7, 2, 5, 1, 0.5, 3, 6, 0, 2]), [4, 3]));
     const text = new TextDecoder('latin1').decode(bytes).replace("'fortran_order':False", "'fortran_order':True ");
-    const path = file('fortran.npy', Uint8Array.from(text, (c) => c.charCodeAt(0)));
+    const path = file(
+      'fortran.npy',
+      Uint8Array.from(text, (c) => c.charCodeAt(0)),
+    );
     const r = await cli(['factorize', path, ...FIT, '--out', join(dir, 'out-fortran'), '--json']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out).spectralError).toBe(errors.csv);
@@ -125,21 +128,61 @@ describe('nmfkit factorize: input formats', () => {
     const sr = 8000;
     const x = Float64Array.from({ length: sr }, (_, n) => {
       const t = n / sr;
-      return 0.3 * (t < 0.5 ? Math.sin(2 * Math.PI * 440 * t) : Math.sin(2 * Math.PI * 330 * t)) * Math.min(1, 10 * (0.5 - Math.abs(t - 0.5)));
+      return (
+        0.3 * (t < 0.5 ? Math.sin(2 * Math.PI * 440 * t) : Math.sin(2 * Math.PI * 330 * t)) * Math.min(1, 10 * (0.5 - Math.abs(t - 0.5)))
+      );
     });
     const path = file('tones.wav', encodeWav(x, sr, { bitDepth: '24' }));
     const out = join(dir, 'out-wav');
-    const r = await cli(['factorize', path, '--rank', '2', '--seed', '1', '--max-iter', '100', '--n-fft', '512', '--hop', '128', '--log', '1', '--out', out, '--json']);
+    const r = await cli([
+      'factorize',
+      path,
+      '--rank',
+      '2',
+      '--seed',
+      '1',
+      '--max-iter',
+      '100',
+      '--n-fft',
+      '512',
+      '--hop',
+      '128',
+      '--log',
+      '1',
+      '--out',
+      out,
+      '--json',
+    ]);
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.out);
-    expect(summary.input).toMatchObject({ format: 'wav', rows: 257, audio: { sampleRate: 8000, nFft: 512, hop: 128, log: 1, bitDepth: '24' } });
+    expect(summary.input).toMatchObject({
+      format: 'wav',
+      rows: 257,
+      audio: { sampleRate: 8000, nFft: 512, hop: 128, log: 1, bitDepth: '24' },
+    });
     expect(summary.templates.map((t: { name: string }) => t.name).sort()).toEqual(['A4', 'E4']);
     expect(readFileSync(join(out, 'W.csv'), 'utf8').trim().split('\n')).toHaveLength(257);
     const png = PNG.sync.read(readFileSync(join(out, 'factors.png')));
     expect(png.width).toBeGreaterThan(1000);
     expect(existsSync(join(out, 'errors.png'))).toBe(true);
 
-    const report = await cli(['factorize', path, '--rank', '2', '--seed', '1', '--max-iter', '20', '--n-fft', '512', '--out', out, '--format', 'json', '--no-figures']);
+    const report = await cli([
+      'factorize',
+      path,
+      '--rank',
+      '2',
+      '--seed',
+      '1',
+      '--max-iter',
+      '20',
+      '--n-fft',
+      '512',
+      '--out',
+      out,
+      '--format',
+      'json',
+      '--no-figures',
+    ]);
     expect(report.code).toBe(0);
     expect(report.out).toMatch(/template\s+f0 \(Hz\)\s+pitch\s+cents\s+salience/);
     expect(existsSync(join(out, 'W.json'))).toBe(true);
@@ -151,13 +194,36 @@ describe('nmfkit factorize: bad input (exit code 1)', () => {
     ['a missing file', () => join(dir, 'nope.csv'), /cannot read .*nope\.csv: no such file/],
     ['a ragged CSV', () => file('ragged.csv', '1,2,3\n4,5\n'), /ragged\.csv: .*(Invalid Record Length|line 2)/i],
     ['a non-numeric entry', () => file('text.csv', '1,2\n3,x\n'), /text\.csv: line 2, column 2: "x" is not a finite number/],
-    ['a header row', () => file('header.csv', 'a,b\n1,2\n'), /header\.csv: line 1, column 1: "a" is not a finite number \(a header row is not supported\)/],
-    ['a negative entry', () => file('negative.tsv', '1\t-2\n3\t4\n'), /negative\.tsv: V must be finite and ≥ 0, but V.data\[1\] \(row 0, column 1\) is -2/],
+    [
+      'a header row',
+      () => file('header.csv', 'a,b\n1,2\n'),
+      /header\.csv: line 1, column 1: "a" is not a finite number \(a header row is not supported\)/,
+    ],
+    [
+      'a negative entry',
+      () => file('negative.tsv', '1\t-2\n3\t4\n'),
+      /negative\.tsv: V must be finite and ≥ 0, but V.data\[1\] \(row 0, column 1\) is -2/,
+    ],
     ['invalid JSON', () => file('bad.json', '{"rows": 2,'), /bad\.json: not valid JSON/],
-    ['JSON of the wrong shape', () => file('shape.json', '{"rows": 2, "cols": 2, "data": [1, 2, 3]}'), /shape\.json: "data" has 3 entries, rows × cols = 4/],
+    [
+      'JSON of the wrong shape',
+      () => file('shape.json', '{"rows": 2, "cols": 2, "data": [1, 2, 3]}'),
+      /shape\.json: "data" has 3 entries, rows × cols = 4/,
+    ],
     ['a corrupt .npy file', () => file('corrupt.npy', 'not numpy at all'), /corrupt\.npy: not a readable \.npy file/],
     ['an integer .npy file', () => file('int.npy', dumpNpy(Int32Array.from([1, 2, 3, 4]), [2, 2])), /int\.npy: dtype i4 is not supported/],
-    ['a 3-D .npy file', () => file('cube.npy', dumpNpy(Float64Array.from({ length: 8 }, () => 1), [2, 2, 2])), /cube\.npy: expected a 2-D array, got shape \(2, 2, 2\)/],
+    [
+      'a 3-D .npy file',
+      () =>
+        file(
+          'cube.npy',
+          dumpNpy(
+            Float64Array.from({ length: 8 }, () => 1),
+            [2, 2, 2],
+          ),
+        ),
+      /cube\.npy: expected a 2-D array, got shape \(2, 2, 2\)/,
+    ],
     ['a corrupt WAV file', () => file('corrupt.wav', '1,2,3'), /corrupt\.wav: .*not a readable WAV file|corrupt\.wav/],
     ['an unknown extension', () => file('v.txt', '1,2\n'), /cannot tell the format of .*v\.txt from its extension/],
   ])('%s', async (_name, make, message) => {
@@ -184,10 +250,41 @@ describe('nmfkit factorize: bad input (exit code 1)', () => {
   it('passes the algorithm flags to nmf under its option names; a number for --loss is β', async () => {
     const input = file('algo.csv', '1,2,3\n3,4,1\n2,2,5\n');
     const args = ['factorize', input, '--rank', '2', '--no-figures', '--json', '--out', join(dir, 'out-algo')];
-    const r = await cli([...args, '--loss', 'kl', '--l1-h', '0.1', '--l2-w', '0.2', '--restarts', '3', '--seed', '4', '--stop', 'objective', '--error-every', '2', '--init', 'random-scaled', '--normalize', 'l1']);
+    const r = await cli([
+      ...args,
+      '--loss',
+      'kl',
+      '--l1-h',
+      '0.1',
+      '--l2-w',
+      '0.2',
+      '--restarts',
+      '3',
+      '--seed',
+      '4',
+      '--stop',
+      'objective',
+      '--error-every',
+      '2',
+      '--init',
+      'random-scaled',
+      '--normalize',
+      'l1',
+    ]);
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.out);
-    expect(summary.options).toEqual({ rank: 2, loss: 'kl', l1H: 0.1, l2W: 0.2, restarts: 3, seed: 4, stop: 'objective', errorEvery: 2, init: 'random-scaled', normalize: 'l1' });
+    expect(summary.options).toEqual({
+      rank: 2,
+      loss: 'kl',
+      l1H: 0.1,
+      l2W: 0.2,
+      restarts: 3,
+      seed: 4,
+      stop: 'objective',
+      errorEvery: 2,
+      init: 'random-scaled',
+      normalize: 'l1',
+    });
     expect(summary.objective).toBeGreaterThan(0);
     const beta = await cli([...args, '--loss', '0.5']);
     expect(beta.code).toBe(0);

@@ -4,13 +4,7 @@
  */
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
-import {
-  colormapTable,
-  renderActivationComparison,
-  renderErrorPlot,
-  renderFactorsFigure,
-  renderHeatmapRow,
-} from '../src/figures/index.js';
+import { colormapTable, renderActivationComparison, renderErrorPlot, renderFactorsFigure, renderHeatmapRow } from '../src/figures/index.js';
 
 function decode(png: Buffer): PNG {
   expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
@@ -46,7 +40,15 @@ describe('renderHeatmapRow', () => {
   it('paints each cell with the colour of its value, row 0 at the bottom', () => {
     const matrix = { rows: 2, cols: 2, data: Float64Array.from([0, 1, 1, 0.5]) }; // bottom row: 0, 1; top row: 1, 0.5
     const png = renderHeatmapRow(
-      [{ matrix, x: { label: 'Time (seconds)', centres: [0.5, 1.5] }, y: { label: 'Component', labels: ['a', 'b'] }, title: 'test', range: [0, 1] }],
+      [
+        {
+          matrix,
+          x: { label: 'Time (seconds)', centres: [0.5, 1.5] },
+          y: { label: 'Component', labels: ['a', 'b'] },
+          title: 'test',
+          range: [0, 1],
+        },
+      ],
       { width: 400, height: 300, colormap: 'viridis' },
     );
     const image = decode(png);
@@ -72,7 +74,9 @@ describe('renderFactorsFigure', () => {
     const V = { rows: 50, cols: 40, data: new Float64Array(2000).fill(0.5) };
     const frequencies = Float64Array.from({ length: 50 }, (_, k) => k * 40);
     const times = Float64Array.from({ length: 40 }, (_, n) => n * 0.05);
-    const image = decode(renderFactorsFigure({ W, H, V, frequencies, times, componentLabels: ['C4', 'E4', 'G4'], title: 'factors', maxFrequency: 1000 }));
+    const image = decode(
+      renderFactorsFigure({ W, H, V, frequencies, times, componentLabels: ['C4', 'E4', 'G4'], title: 'factors', maxFrequency: 1000 }),
+    );
     expect(image.width).toBe(Math.round(440 * 3.8));
     expect(image.height).toBe(450);
     expect(darkPixels(image, 0, 0, image.width, 30)).toBeGreaterThan(50); // the title line
@@ -84,11 +88,15 @@ describe('renderFactorsFigure', () => {
   });
 
   it('validates its input', () => {
-    expect(() => renderFactorsFigure({ W, H: { rows: 2, cols: 40, data: new Float64Array(80) } })).toThrow(/input.H must have one row per column of input.W \(3\), got 2×40/);
+    expect(() => renderFactorsFigure({ W, H: { rows: 2, cols: 40, data: new Float64Array(80) } })).toThrow(
+      /input.H must have one row per column of input.W \(3\), got 2×40/,
+    );
     expect(() => renderFactorsFigure({ W, H, V: [[1]] })).toThrow(/input.V must be 50×40/);
     expect(() => renderFactorsFigure({ W, H, colormap: 'jet' as never })).toThrow(/input.colormap must be one of 'viridis'/);
     expect(() => renderFactorsFigure({ W, H, frequencies: [1, 2] })).toThrow(/input.frequencies must have 50 entries, got 2/);
-    expect(() => renderFactorsFigure({ W, H, componentLabels: ['a'] })).toThrow(/input.componentLabels must have one label per component \(3\), got 1/);
+    expect(() => renderFactorsFigure({ W, H, componentLabels: ['a'] })).toThrow(
+      /input.componentLabels must have one label per component \(3\), got 1/,
+    );
     expect(() => renderFactorsFigure({ W: { rows: 1, cols: 1, data: [-1] }, H: [[1]] })).toThrow(/input.W must be finite and ≥ 0/);
   });
 });
@@ -97,10 +105,19 @@ describe('renderErrorPlot and renderActivationComparison', () => {
   it('draw one panel per fit on a log axis', () => {
     const h = Float64Array.from({ length: 100 }, (_, i) => 10 * 0.9 ** i);
     const w = Float64Array.from({ length: 100 }, (_, i) => 5 * 0.95 ** i);
-    const image = decode(renderErrorPlot([
-      { title: 'fit 1', series: [{ label: 'ΔH', values: h }, { label: 'ΔW', values: w }], tol: 1e-3 },
-      { title: 'fit 2', series: [{ label: 'ΔH', values: h.subarray(0, 10) }] },
-    ]));
+    const image = decode(
+      renderErrorPlot([
+        {
+          title: 'fit 1',
+          series: [
+            { label: 'ΔH', values: h },
+            { label: 'ΔW', values: w },
+          ],
+          tol: 1e-3,
+        },
+        { title: 'fit 2', series: [{ label: 'ΔH', values: h.subarray(0, 10) }] },
+      ]),
+    );
     expect([image.width, image.height]).toEqual([1280, 400]);
     expect(() => renderErrorPlot([])).toThrow(/panels must be a non-empty array/);
   });
@@ -108,11 +125,21 @@ describe('renderErrorPlot and renderActivationComparison', () => {
   it('draw the piano-roll comparison', () => {
     const estimated = Uint8Array.from([1, 1, 0, 0, 0, 1]);
     const reference = Uint8Array.from([1, 0, 0, 0, 1, 1]);
-    const image = decode(renderActivationComparison({
-      pitches: [60, 64], estimated, reference, precision: 2 / 3, recall: 2 / 3, fMeasure: 2 / 3, threshold: 0.2, times: [0, 0.1, 0.2],
-    }));
+    const image = decode(
+      renderActivationComparison({
+        pitches: [60, 64],
+        estimated,
+        reference,
+        precision: 2 / 3,
+        recall: 2 / 3,
+        fMeasure: 2 / 3,
+        threshold: 0.2,
+        times: [0, 0.1, 0.2],
+      }),
+    );
     expect(image.width).toBe(1100);
-    expect(() => renderActivationComparison({ pitches: [60], estimated, reference, precision: 0, recall: 0, fMeasure: 0, threshold: 0.2, times: [0] }))
-      .toThrow(/pitches × frames = 1×1/);
+    expect(() =>
+      renderActivationComparison({ pitches: [60], estimated, reference, precision: 0, recall: 0, fMeasure: 0, threshold: 0.2, times: [0] }),
+    ).toThrow(/pitches × frames = 1×1/);
   });
 });

@@ -28,7 +28,14 @@ export const ALGORITHMS = [
   { id: 'mu-kl', label: 'MU KL', options: { loss: 'kl' }, beta: 1, peer: { solver: 'mu', betaLoss: 'kullback-leibler' } },
   { id: 'mu-is', label: 'MU IS', options: { loss: 'is' }, beta: 0, peer: { solver: 'mu', betaLoss: 'itakura-saito' } },
   { id: 'mu-beta-0.5', label: 'MU β = 0.5', options: { loss: 0.5 }, beta: 0.5, peer: { solver: 'mu', betaLoss: 0.5 } },
-  { id: 'mu-mask', label: `MU Euclidean + mask (${MASK_ZEROS * 100} % zeros)`, options: {}, masked: true, beta: 2, peer: { solver: 'numpy-masked' } },
+  {
+    id: 'mu-mask',
+    label: `MU Euclidean + mask (${MASK_ZEROS * 100} % zeros)`,
+    options: {},
+    masked: true,
+    beta: 2,
+    peer: { solver: 'numpy-masked' },
+  },
   { id: 'hals', label: 'HALS', options: { solver: 'hals' }, beta: 2, peer: { solver: 'cd', betaLoss: 'frobenius' } },
 ];
 
@@ -43,7 +50,10 @@ export const IMPLEMENTATIONS = [
 function peerLabel(alg, python) {
   const versioned = (name, version) => (version ? `${name} ${version}` : name);
   if (alg.peer.solver === 'numpy-masked') return `${versioned('numpy', python.chosen?.numpy)} masked MU loop`;
-  const what = alg.peer.solver === 'cd' ? "solver='cd'" : `solver='mu', beta_loss=${typeof alg.peer.betaLoss === 'string' ? `'${alg.peer.betaLoss}'` : alg.peer.betaLoss}`;
+  const what =
+    alg.peer.solver === 'cd'
+      ? "solver='cd'"
+      : `solver='mu', beta_loss=${typeof alg.peer.betaLoss === 'string' ? `'${alg.peer.betaLoss}'` : alg.peer.betaLoss}`;
   return `${versioned('scikit-learn', python.chosen?.sklearn)} NMF(${what})`;
 }
 
@@ -80,7 +90,12 @@ async function runFacade(api, V, options, beta, n, policy) {
   };
   const timing = await timed(NO_CHECKPOINTS, policy);
   const { secondsPerIteration, loopSecondsPerIteration } = await timed(undefined, { ...policy, fullWarmupLimit: 0 });
-  return { status: 'ok', ...timing, objective, defaultErrorEvery: { errorEvery: beta === 2 && options.mask === undefined ? 1 : 10, secondsPerIteration, loopSecondsPerIteration } };
+  return {
+    status: 'ok',
+    ...timing,
+    objective,
+    defaultErrorEvery: { errorEvery: beta === 2 && options.mask === undefined ? 1 : 10, secondsPerIteration, loopSecondsPerIteration },
+  };
 }
 
 /**
@@ -102,26 +117,55 @@ export async function runAlgorithms({ lib, info, python, problem, data, n, polic
       for (const alg of group) {
         const options = { ...common, ...alg.options, ...(alg.masked && { mask: matrix(K, N, M) }) };
         for (const impl of IMPLEMENTATIONS) {
-          const base = { algorithm: alg.id, implementation: impl.id, label: `${alg.label}, ${impl.label}`, backend: impl.backend, dtype: impl.dtype, threads: impl.backend === 'native' ? threads : 1 };
+          const base = {
+            algorithm: alg.id,
+            implementation: impl.id,
+            label: `${alg.label}, ${impl.label}`,
+            backend: impl.backend,
+            dtype: impl.dtype,
+            threads: impl.backend === 'native' ? threads : 1,
+          };
           if (!info[impl.backend]?.loaded) {
             rows.push({ ...base, status: 'n/a', note: `${impl.backend} backend not available` });
             continue;
           }
           progress(`algorithms: ${base.label}`);
-          rows.push(await guard(base, async () => ({ ...base, ...(await runFacade(lib.index, V, { ...options, backend: impl.backend, dtype: impl.dtype }, alg.beta, n, policy)) })));
+          rows.push(
+            await guard(base, async () => ({
+              ...base,
+              ...(await runFacade(lib.index, V, { ...options, backend: impl.backend, dtype: impl.dtype }, alg.beta, n, policy)),
+            })),
+          );
         }
       }
-      const peers = group.map((alg) => ({ algorithm: alg.id, implementation: 'peer', label: peerLabel(alg, python), dtype: 'float64', threads: pythonBlasThreads(python.chosen) }));
+      const peers = group.map((alg) => ({
+        algorithm: alg.id,
+        implementation: 'peer',
+        label: peerLabel(alg, python),
+        dtype: 'float64',
+        threads: pythonBlasThreads(python.chosen),
+      }));
       if (!dir) {
         rows.push(...peers.map((peer) => ({ ...peer, status: 'skipped', note: python.note ?? 'no Python with scikit-learn' })));
         continue;
       }
       progress(`algorithms: ${peers.map((peer) => peer.label).join(', ')}`);
-      const out = runPythonAlgorithms(python, problem, dir, n, policy, group.map((alg) => ({ id: alg.id, beta: alg.beta, ...alg.peer })));
+      const out = runPythonAlgorithms(
+        python,
+        problem,
+        dir,
+        n,
+        policy,
+        group.map((alg) => ({ id: alg.id, beta: alg.beta, ...alg.peer })),
+      );
       for (const peer of peers) {
         const r = out.failure ? { error: out.failure } : out[peer.algorithm];
         // scikit-learn has no per-iteration callback: its loop cost is the marginal one (peers.py split_fixed).
-        rows.push(!r || r.error ? { ...peer, status: 'error', note: r?.error ?? 'no result' } : { ...peer, status: 'ok', ...r, loopSecondsPerIteration: r.marginalSecondsPerIteration });
+        rows.push(
+          !r || r.error
+            ? { ...peer, status: 'error', note: r?.error ?? 'no result' }
+            : { ...peer, status: 'ok', ...r, loopSecondsPerIteration: r.marginalSecondsPerIteration },
+        );
       }
     }
   } finally {

@@ -47,13 +47,19 @@ export function renderSvg(results) {
   const y = (ms) => top + plotH - ((Math.log10(ms) - lo) / (hi - lo)) * plotH;
 
   const out = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, sans-serif">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, sans-serif">`,
+  );
   out.push(`<rect width="100%" height="100%" fill="#ffffff"/>`);
-  out.push(`<text x="${left}" y="30" font-size="19" font-weight="bold">nmfkit benchmark: milliseconds per MU iteration (log scale, lower is better)</text>`);
+  out.push(
+    `<text x="${left}" y="30" font-size="19" font-weight="bold">nmfkit benchmark: milliseconds per MU iteration (log scale, lower is better)</text>`,
+  );
   const m = results.machine;
   const sub = `${m.cpu.model}, ${m.cpu.logicalCores} cores · ${m.blas.vendor ?? 'no BLAS'} ${m.blas.version ?? ''} · Node ${m.node} · ${results.date.slice(0, 10)}${results.quick ? ' · QUICK run' : ''}`;
   out.push(`<text x="${left}" y="54" font-size="13" fill="#444">${esc(sub)}</text>`);
-  out.push(`<text x="${left}" y="74" font-size="12" fill="#666">Same V, W0, H0 and iteration count for every bar of a problem; median of repeats after warm-up. BLAS floor = WᵀV + V·Hᵀ alone.</text>`);
+  out.push(
+    `<text x="${left}" y="74" font-size="12" fill="#666">Same V, W0, H0 and iteration count for every bar of a problem; median of repeats after warm-up. BLAS floor = WᵀV + V·Hᵀ alone.</text>`,
+  );
 
   // Axis and decades.
   for (let d = lo; d <= hi; d++) {
@@ -77,12 +83,16 @@ export function renderSvg(results) {
       const row = p.rows.find((r) => r.id === s.id);
       const x = x0 + si * barW;
       if (row?.status !== 'ok') {
-        out.push(`<text transform="translate(${x + barW / 2 + 4} ${top + plotH - 4}) rotate(-90)" font-size="10" fill="#999">${esc(row?.status ?? '')}</text>`);
+        out.push(
+          `<text transform="translate(${x + barW / 2 + 4} ${top + plotH - 4}) rotate(-90)" font-size="10" fill="#999">${esc(row?.status ?? '')}</text>`,
+        );
         return;
       }
       const yy = y(row.msPerIteration);
       out.push(`<rect x="${x + 1}" y="${yy}" width="${barW - 2}" height="${top + plotH - yy}" fill="${s.color}"/>`);
-      out.push(`<text transform="translate(${x + barW / 2 + 4} ${yy - 4}) rotate(-90)" font-size="10.5" fill="#222">${esc(fmt(row.msPerIteration))}</text>`);
+      out.push(
+        `<text transform="translate(${x + barW / 2 + 4} ${yy - 4}) rotate(-90)" font-size="10.5" fill="#222">${esc(fmt(row.msPerIteration))}</text>`,
+      );
     });
     const cx = x0 + groupW / 2;
     out.push(`<text x="${cx}" y="${top + plotH + 22}" font-size="13.5" font-weight="bold" text-anchor="middle">${esc(p.name)}</text>`);
@@ -98,7 +108,9 @@ export function renderSvg(results) {
     out.push(`<rect x="${lx}" y="${ly}" width="14" height="14" fill="${s.color}"/>`);
     out.push(`<text x="${lx + 20}" y="${ly + 12}" font-size="12.5">${esc(labelOf(s.id))}</text>`);
   });
-  out.push(`<text x="${left}" y="${height - 12}" font-size="11" fill="#666">bar label = ms per iteration; n/a = not supported by the backend yet, skipped = peer not installed</text>`);
+  out.push(
+    `<text x="${left}" y="${height - 12}" font-size="11" fill="#666">bar label = ms per iteration; n/a = not supported by the backend yet, skipped = peer not installed</text>`,
+  );
   out.push('</svg>');
   return out.join('\n');
 }

@@ -24,7 +24,8 @@ function cpuinfo() {
 }
 
 function git() {
-  const run = (...args) => execFileSync('git', args, { cwd: new URL('../..', import.meta.url), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  const run = (...args) =>
+    execFileSync('git', args, { cwd: new URL('../..', import.meta.url), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   try {
     return { commit: run('rev-parse', 'HEAD'), dirty: run('status', '--porcelain', '--untracked-files=no') !== '' };
   } catch {
@@ -35,7 +36,12 @@ function git() {
 export function describeMachine(backendInfo) {
   const cpus = os.cpus();
   return {
-    cpu: { model: cpus[0]?.model ?? 'unknown', logicalCores: cpus.length, availableParallelism: os.availableParallelism?.() ?? cpus.length, ...cpuinfo() },
+    cpu: {
+      model: cpus[0]?.model ?? 'unknown',
+      logicalCores: cpus.length,
+      availableParallelism: os.availableParallelism?.() ?? cpus.length,
+      ...cpuinfo(),
+    },
     memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     node: process.version,
@@ -43,7 +49,10 @@ export function describeMachine(backendInfo) {
     blas: backendInfo.native.loaded ? backendInfo.native.blas : { unavailable: backendInfo.native.reason },
     wasm: backendInfo.wasm.loaded ? { simd: backendInfo.wasm.simd } : { unavailable: backendInfo.wasm.reason },
     env: Object.fromEntries(
-      ['OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE', 'OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', 'NMFKIT_BACKEND'].map((k) => [k, process.env[k] ?? null]),
+      ['OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE', 'OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', 'NMFKIT_BACKEND'].map((k) => [
+        k,
+        process.env[k] ?? null,
+      ]),
     ),
     git: git(),
   };

@@ -157,7 +157,10 @@ export async function runNmfkitRow(lib, addon, spec, problem, data, n, policy, c
         if (iterations === n && !check) {
           // Once per row: finish() (Lanczos) and the JS residual cost seconds on the large problems.
           const out = fit.finish();
-          check = { frobenius: frobeniusResidual(data.V, out.W, out.H, problem.K, problem.N, problem.R), kernelFrobenius: out.frobeniusError };
+          check = {
+            frobenius: frobeniusResidual(data.V, out.W, out.H, problem.K, problem.N, problem.R),
+            kernelFrobenius: out.frobeniusError,
+          };
         }
         return seconds;
       } finally {
@@ -165,8 +168,18 @@ export async function runNmfkitRow(lib, addon, spec, problem, data, n, policy, c
       }
     };
     const timing = await measure(runOnce, n, policy);
-    const threadNote = observedThreads !== threads ? { threadsNote: `asked for ${threads} BLAS thread(s), the fit ran with ${observedThreads}` } : {};
-    return { ...base, vPasses, threads: observedThreads, status: 'ok', ...timing, check, ...threadNote, ...(spec.kernel && { kernel: spec.kernel, blockRows: fitSpec.blockRows }) };
+    const threadNote =
+      observedThreads !== threads ? { threadsNote: `asked for ${threads} BLAS thread(s), the fit ran with ${observedThreads}` } : {};
+    return {
+      ...base,
+      vPasses,
+      threads: observedThreads,
+      status: 'ok',
+      ...timing,
+      check,
+      ...threadNote,
+      ...(spec.kernel && { kernel: spec.kernel, blockRows: fitSpec.blockRows }),
+    };
   } finally {
     if (spec.backend === 'native') lib.setNativeThreads(ctx.defaultThreads);
   }

@@ -102,7 +102,10 @@ export function runPythonRows(python, problem, dataDir, n, policy) {
     },
   };
   if (!chosen) {
-    return [{ ...rows.numpy, status: 'skipped', note }, { ...rows.sklearn, status: 'skipped', note }];
+    return [
+      { ...rows.numpy, status: 'skipped', note },
+      { ...rows.sklearn, status: 'skipped', note },
+    ];
   }
   const { results, failure } = runPeers(chosen, problem, dataDir, n, policy, { peers: chosen.sklearn ? ['numpy', 'sklearn'] : ['numpy'] });
   const threads = pythonBlasThreads(chosen);
@@ -119,14 +122,18 @@ export function runPythonRows(python, problem, dataDir, n, policy) {
 /** peers.py `run` on one problem with `request` ({ peers } and/or { algorithms }); { results } or { failure }. */
 function runPeers(chosen, problem, dataDir, n, policy, request) {
   const configPath = join(dataDir, 'config.json');
-  writeFileSync(configPath, JSON.stringify({ dir: dataDir, K: problem.K, N: problem.N, R: problem.R, iterations: n, eps: EPS, policy, peers: [], ...request }));
+  writeFileSync(
+    configPath,
+    JSON.stringify({ dir: dataDir, K: problem.K, N: problem.N, R: problem.R, iterations: n, eps: EPS, policy, peers: [], ...request }),
+  );
   const out = spawnSync(chosen.executable, [PEERS_PY, 'run', configPath], {
     env: pythonEnv(),
     encoding: 'utf8',
     timeout: 30 * 60_000,
     maxBuffer: 16 << 20,
   });
-  if (out.error || out.status !== 0) return { failure: out.error?.message ?? (out.stderr || `exit ${out.status}`).trim().split('\n').slice(-3).join(' | ') };
+  if (out.error || out.status !== 0)
+    return { failure: out.error?.message ?? (out.stderr || `exit ${out.status}`).trim().split('\n').slice(-3).join(' | ') };
   try {
     return { results: JSON.parse(out.stdout) };
   } catch {

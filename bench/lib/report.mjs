@@ -40,11 +40,46 @@ export function deriveProblem(problem, rows, peaks, defaultThreads) {
 
 // `native-f64` / `native-f32` in a target mean the native row at nmfkit's default BLAS threads (isDefault).
 const TARGETS = [
-  { id: 'spectrogram-native-f64', text: 'spectrogram: native float64 ≤ 0.5× scikit-learn per iteration', problem: 'spectrogram', row: 'native-f64', versus: 'sklearn', max: 0.5 },
-  { id: 'spectrogram-native-f32', text: 'spectrogram: native float32 ≤ 0.3× scikit-learn per iteration', problem: 'spectrogram', row: 'native-f32', versus: 'sklearn', max: 0.3 },
-  { id: 'small-native', text: 'small: native ≤ 0.2× scikit-learn per iteration', problem: 'small', row: 'native-f64', versus: 'sklearn', max: 0.2 },
-  { id: 'wasm-f32-vs-js', text: 'WASM float32 ≥ 10× faster than the ml-matrix JS peer on every problem', problem: '*', row: 'wasm-f32', versus: 'ml-matrix', max: 0.1 },
-  { id: 'wasm-f64-vs-native-1t', text: 'WASM float64 within 4× of native float64 single-threaded on every problem', problem: '*', row: 'wasm-f64', versus: 'native-f64-1t', max: 4 },
+  {
+    id: 'spectrogram-native-f64',
+    text: 'spectrogram: native float64 ≤ 0.5× scikit-learn per iteration',
+    problem: 'spectrogram',
+    row: 'native-f64',
+    versus: 'sklearn',
+    max: 0.5,
+  },
+  {
+    id: 'spectrogram-native-f32',
+    text: 'spectrogram: native float32 ≤ 0.3× scikit-learn per iteration',
+    problem: 'spectrogram',
+    row: 'native-f32',
+    versus: 'sklearn',
+    max: 0.3,
+  },
+  {
+    id: 'small-native',
+    text: 'small: native ≤ 0.2× scikit-learn per iteration',
+    problem: 'small',
+    row: 'native-f64',
+    versus: 'sklearn',
+    max: 0.2,
+  },
+  {
+    id: 'wasm-f32-vs-js',
+    text: 'WASM float32 ≥ 10× faster than the ml-matrix JS peer on every problem',
+    problem: '*',
+    row: 'wasm-f32',
+    versus: 'ml-matrix',
+    max: 0.1,
+  },
+  {
+    id: 'wasm-f64-vs-native-1t',
+    text: 'WASM float64 within 4× of native float64 single-threaded on every problem',
+    problem: '*',
+    row: 'wasm-f64',
+    versus: 'native-f64-1t',
+    max: 4,
+  },
 ];
 
 const ALL_PROBLEMS = 5;
@@ -52,7 +87,9 @@ const ALL_PROBLEMS = 5;
 function findRow(problem, id) {
   const m = /^native-(f64|f32)$/.exec(id);
   if (!m) return problem.rows.find((r) => r.id === id);
-  return problem.rows.find((r) => r.isDefault && r.id.startsWith(`native-${m[1]}-`)) ?? problem.rows.find((r) => r.id === `native-${m[1]}-1t`);
+  return (
+    problem.rows.find((r) => r.isDefault && r.id.startsWith(`native-${m[1]}-`)) ?? problem.rows.find((r) => r.id === `native-${m[1]}-1t`)
+  );
 }
 
 /**
@@ -72,12 +109,16 @@ export function evaluateTargets(problems) {
       if (row?.status === 'ok' && versus?.status === 'ok') {
         ratios[p.name] = row.secondsPerIteration / versus.secondsPerIteration;
         rows[p.name] = row.id;
-      } else missing.push(`${p.name}: ${row?.status !== 'ok' ? `${t.row} ${row?.status ?? 'absent'}` : `${t.versus} ${versus?.status ?? 'absent'}`}`);
+      } else
+        missing.push(
+          `${p.name}: ${row?.status !== 'ok' ? `${t.row} ${row?.status ?? 'absent'}` : `${t.versus} ${versus?.status ?? 'absent'}`}`,
+        );
     }
     const values = Object.values(ratios);
     const complete = scope.length > 0 && missing.length === 0 && (t.problem !== '*' || scope.length === ALL_PROBLEMS);
     const met = values.some((v) => v > t.max) ? false : complete ? true : null;
-    const note = t.problem === '*' && scope.length < ALL_PROBLEMS ? `only ${scope.length} of ${ALL_PROBLEMS} problems in this run` : undefined;
+    const note =
+      t.problem === '*' && scope.length < ALL_PROBLEMS ? `only ${scope.length} of ${ALL_PROBLEMS} problems in this run` : undefined;
     return { id: t.id, text: t.text, ratio: `${t.row} / ${t.versus}`, max: t.max, ratios, rows, met, missing, note };
   });
 }
@@ -129,8 +170,10 @@ export function formatProblemTable(p) {
     let line = cells.map((c, i) => pad(c, widths[i], i >= 2)).join('  ');
     if (r.status !== 'ok' && r.note) line = `${line.trimEnd()}  (${r.note})`;
     if (r.threadsNote) line += `  (${r.threadsNote})`;
-    if (r.marginalSecondsPerIteration !== undefined) line += `  (marginal ${fmt(r.marginalSecondsPerIteration * 1e3, 4)} ms/iter + ${fmt(r.fixedSeconds * 1e3)} ms fixed per call)`;
-    if (r.check?.ok === false) line += `  CHECK FAILED: ‖V−WH‖_F differs from ${r.check.reference} by ${r.check.relativeToReference.toExponential(1)}`;
+    if (r.marginalSecondsPerIteration !== undefined)
+      line += `  (marginal ${fmt(r.marginalSecondsPerIteration * 1e3, 4)} ms/iter + ${fmt(r.fixedSeconds * 1e3)} ms fixed per call)`;
+    if (r.check?.ok === false)
+      line += `  CHECK FAILED: ‖V−WH‖_F differs from ${r.check.reference} by ${r.check.relativeToReference.toExponential(1)}`;
     lines.push(line);
   }
   return lines.join('\n');
@@ -143,7 +186,11 @@ export function formatTargets(targets) {
       const values = Object.entries(t.ratios)
         .map(([k, v]) => `${k} ${fmt(v)}`)
         .join(', ');
-      const extra = [values && `${t.ratio} = ${values} (need ≤ ${t.max})`, t.missing.length ? `not measured: ${t.missing.join('; ')}` : '', t.note ?? '']
+      const extra = [
+        values && `${t.ratio} = ${values} (need ≤ ${t.max})`,
+        t.missing.length ? `not measured: ${t.missing.join('; ')}` : '',
+        t.note ?? '',
+      ]
         .filter(Boolean)
         .join('; ');
       return `${mark} ${t.text}${extra ? `\n         ${extra}` : ''}`;
@@ -156,7 +203,11 @@ export function formatThroughput(throughput) {
   const lines = [`throughput: ${throughput.description}`];
   for (const r of throughput.rows) {
     const what = `${pad(r.mode, 10)} ${pad(r.backend, 6)}`;
-    lines.push(r.status === 'ok' ? `  ${what} ${pad(fmt(r.fitsPerSecond, 4), 8, true)} fits/s  (${fmt(r.msPerFit)} ms/fit, ${fmt(r.seconds)} s)` : `  ${what} ${r.status} (${r.note})`);
+    lines.push(
+      r.status === 'ok'
+        ? `  ${what} ${pad(fmt(r.fitsPerSecond, 4), 8, true)} fits/s  (${fmt(r.msPerFit)} ms/fit, ${fmt(r.seconds)} s)`
+        : `  ${what} ${r.status} (${r.note})`,
+    );
   }
   return lines.join('\n');
 }
@@ -169,7 +220,8 @@ const timesPeer = (r, ratio) => (r.implementation !== 'peer' && Number.isFinite(
 
 const ALGORITHM_GRIDS = [
   {
-    title: () => 'ms per iteration in the loop, no objective evaluated (nmfkit: onIteration timestamps; peer: marginal cost), × the peer\'s in parentheses',
+    title: () =>
+      "ms per iteration in the loop, no objective evaluated (nmfkit: onIteration timestamps; peer: marginal cost), × the peer's in parentheses",
     cell: (r) => `${ms(r.loopSecondsPerIteration)}${timesPeer(r, r.loopRatioToPeer)}`,
   },
   {
@@ -199,13 +251,31 @@ export function formatAlgorithms(part, markdown = false) {
   const title = `algorithms on ${problemTitle(problem)} — ${iterations} iterations per timing from the same W0/H0, stop 'none', through nmfSync (native: ${threads('native-f64')} BLAS thread(s); peer: ${threads('peer')})`;
   const lines = [markdown ? `**${title}**` : title];
   for (const grid of ALGORITHM_GRIDS) {
-    const body = part.algorithms.map((alg) => [alg.label, ...ids.map((id) => { const r = rowOf(alg, id); return r?.status === 'ok' ? grid.cell(r) : (r?.status ?? '—'); })]);
+    const body = part.algorithms.map((alg) => [
+      alg.label,
+      ...ids.map((id) => {
+        const r = rowOf(alg, id);
+        return r?.status === 'ok' ? grid.cell(r) : (r?.status ?? '—');
+      }),
+    ]);
     lines.push('', markdown ? `*${grid.title(part)}*` : grid.title(part));
     if (markdown) {
-      lines.push('', `| ${header.join(' | ')} |`, `|---|${'--:|'.repeat(header.length - 1)}`, ...body.map((cells) => `| ${cells.join(' | ')} |`));
+      lines.push(
+        '',
+        `| ${header.join(' | ')} |`,
+        `|---|${'--:|'.repeat(header.length - 1)}`,
+        ...body.map((cells) => `| ${cells.join(' | ')} |`),
+      );
     } else {
       const widths = header.map((h, i) => Math.max(h.length, ...body.map((cells) => cells[i].length)));
-      lines.push(...[header, ...body].map((cells) => cells.map((c, i) => pad(c, widths[i], i > 0)).join('  ').trimEnd()));
+      lines.push(
+        ...[header, ...body].map((cells) =>
+          cells
+            .map((c, i) => pad(c, widths[i], i > 0))
+            .join('  ')
+            .trimEnd(),
+        ),
+      );
     }
   }
   lines.push('', `peers: ${part.algorithms.map((alg) => `${alg.label}: ${rowOf(alg, 'peer')?.label ?? '—'}`).join('; ')}.`);
@@ -222,13 +292,19 @@ export function formatMarkdown(results) {
   const lines = [];
   const peaks = m.peaks ?? {};
   const peak = (k) => (peaks[k] ? `${fmt(peaks[k].gflops)} GFLOP/s` : '—');
-  lines.push(`Measured ${results.date.slice(0, 16).replace('T', ' ')} UTC${results.quick ? ' (QUICK run)' : ''} on ${m.cpu.model} (family ${m.cpu.family ?? '?'} model ${m.cpu.modelNumber ?? '?'}${m.cpu.hypervisor ? ', virtualised' : ''}), ${m.cpu.logicalCores} cores, ${m.memoryGiB} GiB, ${m.os}; Node ${m.node}; ` +
-    `native BLAS ${m.blas.vendor ?? '—'} ${m.blas.version ?? ''} (\`${m.blas.config ?? ''}\`); ml-matrix ${m.mlMatrix}; ` +
-    (m.python?.executable ? `Python ${m.python.version} (${m.python.executable}), numpy ${m.python.numpy}, scikit-learn ${m.python.sklearn ?? 'missing'}, numpy's BLAS: ${m.python.blas}.` : `${m.python?.note ?? 'no Python peers'}.`));
+  lines.push(
+    `Measured ${results.date.slice(0, 16).replace('T', ' ')} UTC${results.quick ? ' (QUICK run)' : ''} on ${m.cpu.model} (family ${m.cpu.family ?? '?'} model ${m.cpu.modelNumber ?? '?'}${m.cpu.hypervisor ? ', virtualised' : ''}), ${m.cpu.logicalCores} cores, ${m.memoryGiB} GiB, ${m.os}; Node ${m.node}; ` +
+      `native BLAS ${m.blas.vendor ?? '—'} ${m.blas.version ?? ''} (\`${m.blas.config ?? ''}\`); ml-matrix ${m.mlMatrix}; ` +
+      (m.python?.executable
+        ? `Python ${m.python.version} (${m.python.executable}), numpy ${m.python.numpy}, scikit-learn ${m.python.sklearn ?? 'missing'}, numpy's BLAS: ${m.python.blas}.`
+        : `${m.python?.note ?? 'no Python peers'}.`),
+  );
   lines.push('');
-  lines.push(`Measured GEMM peak (${peaks.method ?? 'not measured'}): DGEMM ${peak('float64@1')} on 1 thread, ${peak(`float64@${results.threads.cores}`)} on ${results.threads.cores}; ` +
-    `SGEMM ${peak('float32@1')} on 1 thread, ${peak(`float32@${results.threads.cores}`)} on ${results.threads.cores}. ` +
-    `Load average ${results.load.start.one.toFixed(2)} at the start, ${results.load.end.one.toFixed(2)} at the end; the run took ${results.seconds.toFixed(0)} s.`);
+  lines.push(
+    `Measured GEMM peak (${peaks.method ?? 'not measured'}): DGEMM ${peak('float64@1')} on 1 thread, ${peak(`float64@${results.threads.cores}`)} on ${results.threads.cores}; ` +
+      `SGEMM ${peak('float32@1')} on 1 thread, ${peak(`float32@${results.threads.cores}`)} on ${results.threads.cores}. ` +
+      `Load average ${results.load.start.one.toFixed(2)} at the start, ${results.load.end.one.toFixed(2)} at the end; the run took ${results.seconds.toFixed(0)} s.`,
+  );
   lines.push('');
   for (const p of results.problems) {
     lines.push(`**${problemTitle(p)}** — ${p.iterations} iterations per timing, ${fmt(p.flopsPerIteration / 1e6)} MFLOP per iteration`);
@@ -242,12 +318,16 @@ export function formatMarkdown(results) {
         continue;
       }
       const pct = r.peakFraction === null ? '—' : `${(r.peakFraction * 100).toFixed(0)}%`;
-      lines.push(`| ${label} | ${r.threads ?? ''} | ${fmt(r.msPerIteration, 4)} | ${fmt(r.gflops)} | ${pct} | ${fmt(r.vGBps)} | ${fmt(r.ratioToBestPeer)} | ${fmt(r.ratioToSklearn)} |`);
+      lines.push(
+        `| ${label} | ${r.threads ?? ''} | ${fmt(r.msPerIteration, 4)} | ${fmt(r.gflops)} | ${pct} | ${fmt(r.vGBps)} | ${fmt(r.ratioToBestPeer)} | ${fmt(r.ratioToSklearn)} |`,
+      );
     }
     const sk = p.rows.find((r) => r.id === 'sklearn' && r.marginalSecondsPerIteration !== undefined);
     if (sk) {
       lines.push('');
-      lines.push(`scikit-learn's figure is fit_transform's total / ${p.iterations}; split, it is ${fmt(sk.marginalSecondsPerIteration * 1e3, 4)} ms per iteration plus ${fmt(sk.fixedSeconds * 1e3)} ms fixed per call.`);
+      lines.push(
+        `scikit-learn's figure is fit_transform's total / ${p.iterations}; split, it is ${fmt(sk.marginalSecondsPerIteration * 1e3, 4)} ms per iteration plus ${fmt(sk.fixedSeconds * 1e3)} ms fixed per call.`,
+      );
     }
     lines.push('');
   }
@@ -258,16 +338,24 @@ export function formatMarkdown(results) {
     lines.push('| call | backend | fits/s | ms per fit |');
     lines.push('|---|---|--:|--:|');
     for (const r of results.throughput.rows) {
-      lines.push(r.status === 'ok' ? `| \`${r.mode}\` | ${r.backend} | ${fmt(r.fitsPerSecond, 4)} | ${fmt(r.msPerFit)} |` : `| \`${r.mode}\` | ${r.backend} | ${r.status} | |`);
+      lines.push(
+        r.status === 'ok'
+          ? `| \`${r.mode}\` | ${r.backend} | ${fmt(r.fitsPerSecond, 4)} | ${fmt(r.msPerFit)} |`
+          : `| \`${r.mode}\` | ${r.backend} | ${r.status} | |`,
+      );
     }
     lines.push('');
   }
   lines.push('| target | measured | status |');
   lines.push('|---|---|---|');
   for (const t of results.targets) {
-    const values = Object.entries(t.ratios).map(([k, v]) => `${k} ${fmt(v)}`).join(', ');
+    const values = Object.entries(t.ratios)
+      .map(([k, v]) => `${k} ${fmt(v)}`)
+      .join(', ');
     const status = t.met === true ? '**met**' : t.met === false ? '**missed**' : values ? 'partial' : 'n/a';
-    const measured = [values && `${t.ratio}: ${values} (need ≤ ${t.max})`, t.missing.length ? `not measured: ${t.missing.join('; ')}` : ''].filter(Boolean).join('; ');
+    const measured = [values && `${t.ratio}: ${values} (need ≤ ${t.max})`, t.missing.length ? `not measured: ${t.missing.join('; ')}` : '']
+      .filter(Boolean)
+      .join('; ');
     lines.push(`| ${t.text} | ${measured} | ${status} |`);
   }
   return `${lines.join('\n')}\n`;

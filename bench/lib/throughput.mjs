@@ -61,7 +61,8 @@ export async function runThroughput(api, backendInfo, quick) {
         const results = await mode.run(api, list, options);
         const seconds = (performance.now() - t0) / 1000;
         const bad = results.findIndex((r) => r.iterations !== iterations);
-        if (results.length !== count || bad >= 0) throw new Error(`result ${bad} ran ${results[bad]?.iterations} of ${iterations} iterations`);
+        if (results.length !== count || bad >= 0)
+          throw new Error(`result ${bad} ran ${results[bad]?.iterations} of ${iterations} iterations`);
         rows.push({ ...row, status: 'ok', seconds, fitsPerSecond: count / seconds, msPerFit: (seconds * 1000) / count });
       } catch (error) {
         rows.push({ ...row, status: 'error', note: String(error?.message ?? error).split('\n')[0] });

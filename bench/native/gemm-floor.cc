@@ -41,20 +41,16 @@ void fill(std::vector<double>& a, std::uint32_t seed) {
 inline blas_int bi(std::size_t n) { return static_cast<blas_int>(n); }
 
 // WᵀV and V·Hᵀ, exactly as products.h's mulAtB(W, V, ·, R, K, N) and mulABt(V, H, ·, K, N, R).
-void gemmPair(const double* V, const double* W, const double* H, double* WtV, double* VHt, std::size_t K,
-              std::size_t N, std::size_t R) {
-  cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, bi(R), bi(N), bi(K), 1.0, W, bi(R), V, bi(N), 0.0, WtV,
-              bi(N));
-  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, bi(K), bi(R), bi(N), 1.0, V, bi(N), H, bi(N), 0.0, VHt,
-              bi(R));
+void gemmPair(const double* V, const double* W, const double* H, double* WtV, double* VHt, std::size_t K, std::size_t N,
+              std::size_t R) {
+  cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, bi(R), bi(N), bi(K), 1.0, W, bi(R), V, bi(N), 0.0, WtV, bi(N));
+  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, bi(K), bi(R), bi(N), 1.0, V, bi(N), H, bi(N), 0.0, VHt, bi(R));
 }
 
 void gemmPair(const float* V, const float* W, const float* H, float* WtV, float* VHt, std::size_t K, std::size_t N,
               std::size_t R) {
-  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, bi(R), bi(N), bi(K), 1.0f, W, bi(R), V, bi(N), 0.0f, WtV,
-              bi(N));
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, bi(K), bi(R), bi(N), 1.0f, V, bi(N), H, bi(N), 0.0f, VHt,
-              bi(R));
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, bi(R), bi(N), bi(K), 1.0f, W, bi(R), V, bi(N), 0.0f, WtV, bi(N));
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, bi(K), bi(R), bi(N), 1.0f, V, bi(N), H, bi(N), 0.0f, VHt, bi(R));
 }
 
 template <typename T>
@@ -76,7 +72,8 @@ double medianPairSeconds(std::size_t K, std::size_t N, std::size_t R, std::size_
 
 std::size_t dimension(const Napi::CallbackInfo& info, std::size_t index, const char* name, double max) {
   const Napi::Value value = index < info.Length() ? info[index] : info.Env().Undefined();
-  if (!value.IsNumber()) throw Napi::TypeError::New(info.Env(), std::string("gemmFloor: ") + name + " must be a number");
+  if (!value.IsNumber())
+    throw Napi::TypeError::New(info.Env(), std::string("gemmFloor: ") + name + " must be a number");
   const double x = value.As<Napi::Number>().DoubleValue();
   if (!(x >= 1) || x > max || std::floor(x) != x) {
     throw Napi::RangeError::New(info.Env(), std::string("gemmFloor: ") + name + " must be an integer in [1, " +

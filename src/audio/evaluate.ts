@@ -90,7 +90,18 @@ export function evaluateActivations(
   const precision = tp + fp === 0 ? 0 : tp / (tp + fp);
   const recall = tp + fn === 0 ? 0 : tp / (tp + fn);
   const fMeasure = precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
-  return { precision, recall, fMeasure, truePositives: tp, falsePositives: fp, falseNegatives: fn, threshold, pitches, estimated, reference };
+  return {
+    precision,
+    recall,
+    fMeasure,
+    truePositives: tp,
+    falsePositives: fp,
+    falseNegatives: fn,
+    threshold,
+    pitches,
+    estimated,
+    reference,
+  };
 }
 
 /** Sums the rows of H per pitch: a pitches × N row-major array. */

@@ -50,19 +50,25 @@ export function checkNotes(name: string, notes: unknown): NoteEvent[] {
   const list = readList(name, notes, 'an array of { pitch, onset, offset } notes', MAX_NOTES);
   return list.map((note, i): NoteEvent => {
     const where = `${name}[${i}]`;
-    if (note === null || typeof note !== 'object') throw new TypeError(`${where} must be a { pitch, onset, offset } object, got ${describe(note)}`);
+    if (note === null || typeof note !== 'object')
+      throw new TypeError(`${where} must be a { pitch, onset, offset } object, got ${describe(note)}`);
     const pitch = readProperty(`${where}.pitch`, note, 'pitch');
     const onset = readProperty(`${where}.onset`, note, 'onset');
     const offset = readProperty(`${where}.offset`, note, 'offset');
     const velocity = readProperty(`${where}.velocity`, note, 'velocity');
-    for (const [field, value] of [['pitch', pitch], ['onset', onset], ['offset', offset]] as const) {
+    for (const [field, value] of [
+      ['pitch', pitch],
+      ['onset', onset],
+      ['offset', offset],
+    ] as const) {
       if (typeof value !== 'number') throw new TypeError(`${where}.${field} must be a number, got ${describe(value)}`);
       if (!Number.isFinite(value)) throw new RangeError(`${where}.${field} must be finite, got ${describe(value)}`);
     }
     const p = pitch as number;
     const on = onset as number;
     const off = offset as number;
-    if (!Number.isInteger(p) || p < 0 || p > 127) throw new RangeError(`${where}.pitch must be a MIDI pitch, an integer in [0, 127], got ${describe(p)}`);
+    if (!Number.isInteger(p) || p < 0 || p > 127)
+      throw new RangeError(`${where}.pitch must be a MIDI pitch, an integer in [0, 127], got ${describe(p)}`);
     if (on < 0) throw new RangeError(`${where}.onset must be ≥ 0 seconds, got ${describe(on)}`);
     if (!(off > on)) throw new RangeError(`${where}.offset must be after its onset (${on} s), got ${describe(off)}`);
     if (velocity === undefined) return { pitch: p, onset: on, offset: off };
@@ -75,11 +81,18 @@ export function checkNotes(name: string, notes: unknown): NoteEvent[] {
  * give one pitch two rows or components.
  */
 export function checkPitchList(name: string, value: unknown): number[] {
-  const list = readList(name, value, 'an array of MIDI pitches', 128, (length) => `${name} has ${length} entries, more than the 128 MIDI pitches`);
+  const list = readList(
+    name,
+    value,
+    'an array of MIDI pitches',
+    128,
+    (length) => `${name} has ${length} entries, more than the 128 MIDI pitches`,
+  );
   const seen = new Set<number>();
   return list.map((p, i) => {
     if (typeof p !== 'number') throw new TypeError(`${name}[${i}] must be a MIDI pitch, got ${describe(p)}`);
-    if (!Number.isInteger(p) || p < 0 || p > 127) throw new RangeError(`${name}[${i}] must be a MIDI pitch, an integer in [0, 127], got ${describe(p)}`);
+    if (!Number.isInteger(p) || p < 0 || p > 127)
+      throw new RangeError(`${name}[${i}] must be a MIDI pitch, an integer in [0, 127], got ${describe(p)}`);
     if (seen.has(p)) throw new RangeError(`${name}[${i}] = ${p} repeats an earlier pitch`);
     seen.add(p);
     return p;
@@ -118,7 +131,11 @@ export function uniquePitches(notes: readonly NoteEvent[]): number[] {
  * entry (r, n) is 1 iff a note of pitch `pitches[r]` sounds at time `times[n]`, i.e. onset ≤ t < offset.
  * `pitches` are distinct MIDI pitches, `times` finite seconds.
  */
-export function pianoRoll(notes: readonly NoteEvent[], pitches: readonly number[], times: Float64Array | Float32Array | readonly number[]): Uint8Array {
+export function pianoRoll(
+  notes: readonly NoteEvent[],
+  pitches: readonly number[],
+  times: Float64Array | Float32Array | readonly number[],
+): Uint8Array {
   const list = checkNotes('notes', notes);
   const rows = checkPitchList('pitches', pitches);
   return rollOf(list, rows, toSignal('times', times, 0));

@@ -68,15 +68,18 @@ export interface TemplatePitch {
  * Estimates the fundamental of every column of W (K×R) whose rows have the given frequencies (Hz). Does not
  * modify its arguments.
  */
-export function estimateTemplatePitches(
-  W: MatrixInput,
-  frequencies: SignalData,
-  options?: PitchEstimateOptions,
-): TemplatePitch[] {
+export function estimateTemplatePitches(W: MatrixInput, frequencies: SignalData, options?: PitchEstimateOptions): TemplatePitch[] {
   const w = toMatrix('W', W);
   const f = toAxis('frequencies', frequencies, w.rows);
   const o = checkOptions('options', options, [
-    'minPitch', 'maxPitch', 'resolution', 'harmonics', 'lobe', 'spread', 'refineHarmonics', 'tuning',
+    'minPitch',
+    'maxPitch',
+    'resolution',
+    'harmonics',
+    'lobe',
+    'spread',
+    'refineHarmonics',
+    'tuning',
   ]);
   const minPitch = o.minPitch === undefined ? 21 : checkInRange('options.minPitch', o.minPitch, 0, 127);
   const maxPitch = o.maxPitch === undefined ? 108 : checkInRange('options.maxPitch', o.maxPitch, 0, 127);
@@ -98,7 +101,11 @@ export function estimateTemplatePitches(
   for (let p = minPitch; p <= maxPitch + 1e-9; p += resolution / 100) {
     if (midiToHz(p, tuning) <= top) candidates.push(p);
   }
-  checkWork(f, candidates.map((p) => midiToHz(p, tuning)), { harmonics, refineHarmonics, lobe, spread, binWidth });
+  checkWork(
+    f,
+    candidates.map((p) => midiToHz(p, tuning)),
+    { harmonics, refineHarmonics, lobe, spread, binWidth },
+  );
   const templateNorm = new Float64Array(R);
   for (let r = 0; r < R; r++) {
     let s = 0;
@@ -191,7 +198,13 @@ export const PITCH_WORK_CODE = 'NMFKIT_PITCH_WORK';
 function checkWork(
   f: Float64Array,
   candidates: readonly number[],
-  o: { readonly harmonics: number; readonly refineHarmonics: number; readonly lobe: number; readonly spread: number; readonly binWidth: number },
+  o: {
+    readonly harmonics: number;
+    readonly refineHarmonics: number;
+    readonly lobe: number;
+    readonly spread: number;
+    readonly binWidth: number;
+  },
 ): void {
   const K = f.length;
   const top = f[K - 1]!;

@@ -82,7 +82,8 @@ const MAX_HARMONICS = 2 ** 20;
 
 function checkHarmonicCount(top: number, f0: number, tolerance: number, what: () => string): void {
   const count = top / ((1 - tolerance) * f0);
-  if (count > MAX_HARMONICS) throw new RangeError(`${what()} span ${describe(Math.floor(count))} harmonics, more than the 2^20 a template may have`);
+  if (count > MAX_HARMONICS)
+    throw new RangeError(`${what()} span ${describe(Math.floor(count))} harmonics, more than the 2^20 a template may have`);
 }
 
 /**
@@ -100,7 +101,13 @@ export function scoreInformedInit(notes: readonly NoteEvent[], axes: Spectrogram
   const frequencies = toAxis('axes.frequencies', axisFrequencies);
   const times = toAxis('axes.times', axisTimes);
   const o = checkOptions('options', options, [
-    'pitches', 'pitchTolerance', 'noteTolerance', 'onsets', 'onsetTolerance', 'onsetLevel', 'tuning',
+    'pitches',
+    'pitchTolerance',
+    'noteTolerance',
+    'onsets',
+    'onsetTolerance',
+    'onsetLevel',
+    'tuning',
   ]);
   const tol = o.pitchTolerance === undefined ? 0.05 : checkInRange('options.pitchTolerance', o.pitchTolerance, 0, 0.5);
   const [noteBefore, noteAfter] = checkPair('options.noteTolerance', o.noteTolerance, [0.2, 0.5]);
@@ -118,12 +125,18 @@ export function scoreInformedInit(notes: readonly NoteEvent[], axes: Spectrogram
     if (pitches.length === 0) throw new RangeError('options.pitches must be a non-empty array of MIDI pitches, got an array of length 0');
     const given = new Set(pitches);
     list.forEach((note, i) => {
-      if (!given.has(note.pitch)) throw new RangeError(`notes[${i}].pitch = ${note.pitch} is not among options.pitches (${pitches.join(', ')})`);
+      if (!given.has(note.pitch))
+        throw new RangeError(`notes[${i}].pitch = ${note.pitch} is not among options.pitches (${pitches.join(', ')})`);
     });
   }
   const top = frequencies[frequencies.length - 1]!;
   const lowest = midiToHz(Math.min(...pitches), tuning);
-  checkHarmonicCount(top, lowest, tol, () => `axes.frequencies up to ${top} Hz and the lowest pitch's ${lowest} Hz (options.tuning = ${tuning})`);
+  checkHarmonicCount(
+    top,
+    lowest,
+    tol,
+    () => `axes.frequencies up to ${top} Hz and the lowest pitch's ${lowest} Hz (options.tuning = ${tuning})`,
+  );
 
   const K = frequencies.length;
   const N = times.length;
@@ -161,12 +174,7 @@ export function scoreInformedInit(notes: readonly NoteEvent[], axes: Spectrogram
  * `frequencies` is an increasing axis in Hz, `tolerance` the relative half-width τ in [0, 0.5] of each band. What
  * `set` throws ends the call as it is.
  */
-export function harmonicTemplate(
-  frequencies: SignalData,
-  f0: number,
-  tolerance: number,
-  set: (bin: number, value: number) => void,
-): void {
+export function harmonicTemplate(frequencies: SignalData, f0: number, tolerance: number, set: (bin: number, value: number) => void): void {
   const axis = toAxis('frequencies', frequencies);
   checkPositive('f0', f0);
   checkInRange('tolerance', tolerance, 0, 0.5);

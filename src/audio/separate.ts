@@ -75,9 +75,11 @@ function checkModel(W: unknown, H: unknown, groups: unknown, o: { alpha?: unknow
     if (members.length === 0) throw new RangeError(`groups[${g}] must be ${expectation}, got an array of length 0`);
     return members.map((r, i) => {
       if (typeof r !== 'number') throw new TypeError(`groups[${g}][${i}] must be a component index, got ${describe(r)}`);
-      if (!Number.isInteger(r) || r < 0 || r >= R) throw new RangeError(`groups[${g}][${i}] must be an integer in [0, ${R - 1}] (W has ${R} columns), got ${describe(r)}`);
+      if (!Number.isInteger(r) || r < 0 || r >= R)
+        throw new RangeError(`groups[${g}][${i}] must be an integer in [0, ${R - 1}] (W has ${R} columns), got ${describe(r)}`);
       const previous = owner.get(r);
-      if (previous !== undefined) throw new RangeError(`groups[${g}][${i}]: component ${r} is already in groups[${previous}]; a component belongs to one source`);
+      if (previous !== undefined)
+        throw new RangeError(`groups[${g}][${i}]: component ${r} is already in groups[${previous}]; a component belongs to one source`);
       owner.set(r, g);
       return r;
     });
@@ -164,7 +166,9 @@ export function separate(
   const withMasks = o.masks === undefined ? false : checkBoolean('options.masks', o.masks);
   const model = checkModel(W, H, groups, o);
   if (model.W.rows !== s.bins) {
-    throw new RangeError(`W has ${model.W.rows} rows but spec has ${s.bins} bins: separation needs templates over the whole spectrum (a spectrogram without minFrequency/maxFrequency)`);
+    throw new RangeError(
+      `W has ${model.W.rows} rows but spec has ${s.bins} bins: separation needs templates over the whole spectrum (a spectrogram without minFrequency/maxFrequency)`,
+    );
   }
   if (model.H.cols !== s.frames) throw new RangeError(`H has ${model.H.cols} columns but spec has ${s.frames} frames`);
   const { masks, residual } = computeMasks(model);
@@ -176,9 +180,7 @@ export function separate(
       im[i] = mask[i]! * s.im[i]!;
     }
     const signal = inverse(s, re, im, s.length);
-    return withMasks
-      ? { components, signal, mask: { rows: s.bins, cols: s.frames, data: mask } }
-      : { components, signal };
+    return withMasks ? { components, signal, mask: { rows: s.bins, cols: s.frames, data: mask } } : { components, signal };
   };
   return {
     sources: masks.map((mask, g) => apply(mask, model.groups[g]!)),

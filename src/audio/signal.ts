@@ -50,7 +50,9 @@ export function toAxis(name: string, value: unknown, length?: number): Float64Ar
   }
   for (let i = 1; i < axis.length; i++) {
     if (!(axis[i]! > axis[i - 1]!)) {
-      throw new RangeError(`${name} must be strictly increasing, but ${name}[${i}] = ${axis[i]} follows ${name}[${i - 1}] = ${axis[i - 1]}`);
+      throw new RangeError(
+        `${name} must be strictly increasing, but ${name}[${i}] = ${axis[i]} follows ${name}[${i - 1}] = ${axis[i - 1]}`,
+      );
     }
   }
   return axis;

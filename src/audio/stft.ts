@@ -81,7 +81,9 @@ function resolveWindow(value: unknown, nFft: number): Float64Array {
   if (value === undefined) return windowFunction('hann', nFft);
   if (typeof value === 'string') {
     if (!(WINDOW_NAMES as readonly string[]).includes(value)) {
-      throw new RangeError(`options.window must be one of ${WINDOW_NAMES.map((w) => `'${w}'`).join(', ')} or an array of nFft samples, got ${describe(value)}`);
+      throw new RangeError(
+        `options.window must be one of ${WINDOW_NAMES.map((w) => `'${w}'`).join(', ')} or an array of nFft samples, got ${describe(value)}`,
+      );
     }
     return windowFunction(value as WindowName, nFft);
   }
@@ -176,7 +178,8 @@ export type StftCore = Omit<Stft, 'frequencies' | 'times'>;
 export function checkStft(name: string, value: unknown, withAxes?: false): StftCore;
 export function checkStft(name: string, value: unknown, withAxes: true): Stft;
 export function checkStft(name: string, value: unknown, withAxes = false): StftCore | Stft {
-  if (value === null || typeof value !== 'object') throw new TypeError(`${name} must be an STFT object (from stft()), got ${describe(value)}`);
+  if (value === null || typeof value !== 'object')
+    throw new TypeError(`${name} must be an STFT object (from stft()), got ${describe(value)}`);
   const keys = ['nFft', 'hop', 'frames', 'bins', 'center', 'sampleRate', 'length', 're', 'im', 'window'];
   if (withAxes) keys.push('frequencies', 'times');
   const s: Record<string, unknown> = {};
@@ -193,7 +196,13 @@ export function checkStft(name: string, value: unknown, withAxes = false): StftC
   const f64 = (part: string, expected: number): Float64Array =>
     checkTypedArray<Float64Array>(`${name}.${part}`, s[part], ['Float64Array'], 'a Float64Array', expected);
   const core: StftCore = {
-    sampleRate, nFft, hop, center, bins, frames, length,
+    sampleRate,
+    nFft,
+    hop,
+    center,
+    bins,
+    frames,
+    length,
     re: f64('re', bins * frames),
     im: f64('im', bins * frames),
     window: f64('window', nFft),

@@ -119,7 +119,9 @@ function decodeCopy(copy: Uint8Array, o: { channel: 'mix' | number }): DecodedWa
 
   const { channel } = o;
   if (channel !== 'mix' && (!Number.isInteger(channel) || channel < 0 || channel >= channels)) {
-    throw new RangeError(`options.channel must be an integer in [0, ${channels - 1}] (the file has ${channels} channel${channels === 1 ? '' : 's'}), got ${describe(channel)}`);
+    throw new RangeError(
+      `options.channel must be an integer in [0, ${channels - 1}] (the file has ${channels} channel${channels === 1 ? '' : 's'}), got ${describe(channel)}`,
+    );
   }
 
   const raw = wav.getSamples(false, Float64Array) as unknown as Float64Array | Float64Array[];
@@ -173,7 +175,11 @@ const BIT_DEPTHS: readonly WavBitDepth[] = ['16', '24', '32', '32f', '64'];
  * Encodes a mono signal as the bytes of a WAV file. Integer formats clip to [-1, 1] and round to the nearest
  * step; float formats store the samples as they are.
  */
-export function encodeWav(samples: Float64Array | Float32Array | readonly number[], sampleRate: number, options?: EncodeWavOptions): Uint8Array {
+export function encodeWav(
+  samples: Float64Array | Float32Array | readonly number[],
+  sampleRate: number,
+  options?: EncodeWavOptions,
+): Uint8Array {
   const signal = toSignal('samples', samples, 0);
   if (typeof sampleRate !== 'number') throw new TypeError(`sampleRate must be a number, got ${describe(sampleRate)}`);
   if (!Number.isInteger(sampleRate) || sampleRate < 1 || sampleRate > 0x7fffffff) {

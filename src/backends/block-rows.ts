@@ -38,8 +38,6 @@ export function wasmBlockRows(s: Sizes): number {
   const e = elementBytes(s);
   const rows = Math.max(16, Math.floor(BLOCK_BYTES / ((s.cols + s.rank) * e) / 16) * 16);
   const fused =
-    s.rows * s.cols * e >= FUSED_MIN_BYTES &&
-    s.rows >= 2 * rows &&
-    s.rank * Math.min(s.cols, WASM_SLAB_COLUMNS) * e <= BLOCK_BYTES;
+    s.rows * s.cols * e >= FUSED_MIN_BYTES && s.rows >= 2 * rows && s.rank * Math.min(s.cols, WASM_SLAB_COLUMNS) * e <= BLOCK_BYTES;
   return fused ? Math.min(rows, s.rows) : 0;
 }

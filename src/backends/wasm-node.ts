@@ -28,7 +28,8 @@ function workerExecArgv(): string[] {
   const args = process.execArgv;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
-    if (['--input-type', '-e', '--eval', '-p', '--print'].includes(arg)) i++; // and its value
+    if (['--input-type', '-e', '--eval', '-p', '--print'].includes(arg))
+      i++; // and its value
     else if (!arg.startsWith('--input-type=') && !arg.startsWith('--eval=') && !arg.startsWith('--print=')) out.push(arg);
   }
   return out;
@@ -62,12 +63,19 @@ export function compileWasmFileSync(url: URL): WebAssembly.Module | undefined {
   try {
     bytes = readFileSync(url);
   } catch (cause) {
-    throw new Error(`nmfkit: cannot read the WebAssembly backend at ${url.pathname} (in a source checkout, run \`npm run build:wasm\`)`, { cause });
+    throw new Error(`nmfkit: cannot read the WebAssembly backend at ${url.pathname} (in a source checkout, run \`npm run build:wasm\`)`, {
+      cause,
+    });
   }
   return compileWasmModule(bytes);
 }
 
 /** A pool of worker threads for async wasm fits; it starts no thread until the first one. */
-export function createThreadPool(module: WebAssembly.Module, maxMemoryBytes: number, maxMemorySetting: string, size: () => number): WasmPool {
+export function createThreadPool(
+  module: WebAssembly.Module,
+  maxMemoryBytes: number,
+  maxMemorySetting: string,
+  size: () => number,
+): WasmPool {
   return new WasmPool({ spawn: spawnThread, size, init: () => ({ module, maxMemoryBytes, maxMemorySetting }) });
 }

@@ -7,7 +7,13 @@ import type { FitProblem, KernelResult } from '../contract.js';
 
 export type PoolRequest =
   /** The first request to every worker: the compiled module to instantiate and the cap on its memory. */
-  | { readonly type: 'init'; readonly id: number; readonly module: WebAssembly.Module; readonly maxMemoryBytes: number; readonly maxMemorySetting: string }
+  | {
+      readonly type: 'init';
+      readonly id: number;
+      readonly module: WebAssembly.Module;
+      readonly maxMemoryBytes: number;
+      readonly maxMemorySetting: string;
+    }
   /**
    * `stop` is a shared Int32Array(1): the calling thread stores 1 in it to stop the fit between iterations. It is
    * absent where SharedArrayBuffer is not available (a page that is not cross-origin isolated): the pool then

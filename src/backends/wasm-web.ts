@@ -36,9 +36,7 @@ export async function fetchWasmModule(url: URL): Promise<WebAssembly.Module> {
     throw new Error(`nmfkit: cannot fetch the WebAssembly backend from ${url.href}`, { cause });
   }
   if (!response.ok) {
-    throw new Error(
-      `nmfkit: cannot fetch the WebAssembly backend from ${url.href}: HTTP ${response.status} ${response.statusText}`.trim(),
-    );
+    throw new Error(`nmfkit: cannot fetch the WebAssembly backend from ${url.href}: HTTP ${response.status} ${response.statusText}`.trim());
   }
   const type = response.headers.get('content-type') ?? '';
   if (typeof WebAssembly.compileStreaming === 'function' && /^application\/wasm\b/i.test(type)) {

@@ -45,9 +45,26 @@ interface NmfkitExports {
 
 /** Names every export the loader needs, to fail early and clearly on a stale or foreign .wasm file. */
 const REQUIRED_EXPORTS = [
-  'memory', 'heapBase', 'fit_runChunk', 'fit_specSlots', 'fit_arenaBytes', 'fit_init', 'fit_ptrV', 'fit_ptrW',
-  'fit_ptrH', 'fit_ptrMask', 'fit_ptrFixed', 'fit_ptrHChanges', 'fit_ptrWChanges', 'fit_ptrObjectives', 'fit_run',
-  'fit_converged', 'fit_finish', 'fit_frobeniusError', 'fit_objective', 'fit_initialObjective',
+  'memory',
+  'heapBase',
+  'fit_runChunk',
+  'fit_specSlots',
+  'fit_arenaBytes',
+  'fit_init',
+  'fit_ptrV',
+  'fit_ptrW',
+  'fit_ptrH',
+  'fit_ptrMask',
+  'fit_ptrFixed',
+  'fit_ptrHChanges',
+  'fit_ptrWChanges',
+  'fit_ptrObjectives',
+  'fit_run',
+  'fit_converged',
+  'fit_finish',
+  'fit_frobeniusError',
+  'fit_objective',
+  'fit_initialObjective',
   'fit_lanczosWorkBytes',
 ] as const;
 
@@ -65,7 +82,7 @@ function firstLanczosSteps(n: number): number {
 }
 
 const SIMD_HINT =
-  'nmfkit\'s WebAssembly module uses 128-bit SIMD (v128 / f64x2) and bulk memory; this runtime does not ' +
+  "nmfkit's WebAssembly module uses 128-bit SIMD (v128 / f64x2) and bulk memory; this runtime does not " +
   'support them (Node.js ≥ 16.4, Chrome ≥ 91, Firefox ≥ 89, Safari ≥ 16.4 do)';
 
 /**
@@ -221,7 +238,11 @@ class WasmFit implements KernelFit {
     const bad = specSlotError(slots);
     if (bad !== null) throw new RangeError(`nmfkit wasm: spec.${bad} holds no valid value`);
     const { rows: K, cols: N, rank: R } = problem.spec;
-    for (const [name, value] of [['rows', K], ['cols', N], ['rank', R]] as const) {
+    for (const [name, value] of [
+      ['rows', K],
+      ['cols', N],
+      ['rank', R],
+    ] as const) {
       if (value < 1 || value > MAX_DIM) throw new RangeError(`nmfkit wasm: spec.${name} must be in [1, 2^31 − 1], got ${value}`);
     }
     if (problem.spec.blockRows > MAX_DIM || problem.spec.errorEvery < 1 || problem.spec.errorEvery > MAX_DIM) {
@@ -234,8 +255,7 @@ class WasmFit implements KernelFit {
     const bytes = wasm.fit_arenaBytes(module.slots);
     if (K * N * e >= 2 ** 32 || K * R * e >= 2 ** 32 || R * N * e >= 2 ** 32 || !(bytes < 2 ** 32)) {
       throw new RangeError(
-        `nmfkit wasm: ${what} needs ${bytes} bytes of linear memory, more than the 4 GiB a 32-bit WebAssembly ` +
-          'memory can hold',
+        `nmfkit wasm: ${what} needs ${bytes} bytes of linear memory, more than the 4 GiB a 32-bit WebAssembly ` + 'memory can hold',
       );
     }
     // The memory cap: the arena plus the first Lanczos workspace of finish(), on top of the module's own data.

@@ -115,7 +115,12 @@ function permute(W: Matrix, H: Matrix, order: readonly number[]): { W: Matrix; H
 }
 
 /** Runs the demo, printing progress lines through `log`. */
-export async function demo(flags: DemoFlags, progress: FitProgress, signal: AbortSignal, log: (line: string) => void): Promise<DemoSummary> {
+export async function demo(
+  flags: DemoFlags,
+  progress: FitProgress,
+  signal: AbortSignal,
+  log: (line: string) => void,
+): Promise<DemoSummary> {
   const started = performance.now();
   let wav;
   let notes: NoteEvent[];
@@ -128,7 +133,9 @@ export async function demo(flags: DemoFlags, progress: FitProgress, signal: Abor
   const { nFft, hop, log: gamma, threshold, separatePitch, displayMaxFrequency } = DEMO_SETTINGS;
   const spec = stft(wav.samples, wav.sampleRate, { nFft, hop });
   const s = spectrogram(spec, { log: gamma });
-  log(`piano-scale.wav: ${wav.duration.toFixed(1)} s at ${wav.sampleRate} Hz, ${notes.length} notes; V = log(1 + |STFT|), ${s.V.rows} bins × ${s.V.cols} frames (nFft ${nFft}, hop ${hop}, Hann)`);
+  log(
+    `piano-scale.wav: ${wav.duration.toFixed(1)} s at ${wav.sampleRate} Hz, ${notes.length} notes; V = log(1 + |STFT|), ${s.V.rows} bins × ${s.V.cols} frames (nFft ${nFft}, hop ${hop}, Hann)`,
+  );
 
   const fit = async (label: string, V: Matrix, options: NmfOptions): Promise<{ result: NmfResult; seconds: number }> => {
     const t0 = performance.now();
@@ -148,26 +155,47 @@ export async function demo(flags: DemoFlags, progress: FitProgress, signal: Abor
 
   // 2. Unsupervised NMF, one component per distinct pitch.
   const pitches = distinctPitches(notes);
-  const unsupervised = await fit('unsupervised', s.V, { rank: pitches.length, seed: flags.seed, maxIter: flags.maxIter, normalize: 'max', ...backend });
+  const unsupervised = await fit('unsupervised', s.V, {
+    rank: pitches.length,
+    seed: flags.seed,
+    maxIter: flags.maxIter,
+    normalize: 'max',
+    ...backend,
+  });
   const templates = estimateTemplatePitches(unsupervised.result.W, s.frequencies);
   const found = new Set(templates.map((t) => t.midi));
   const pitchesFound = pitches.filter((p) => found.has(p)).map(pitchName);
   const pitchesMissed = pitches.filter((p) => !found.has(p)).map(pitchName);
   log('');
-  log(`Unsupervised NMF, rank ${pitches.length} (one per distinct pitch), seed ${flags.seed}: ${unsupervised.result.iterations} iterations (${unsupervised.result.stopReason}), ${unsupervised.seconds.toFixed(2)} s`);
+  log(
+    `Unsupervised NMF, rank ${pitches.length} (one per distinct pitch), seed ${flags.seed}: ${unsupervised.result.iterations} iterations (${unsupervised.result.stopReason}), ${unsupervised.seconds.toFixed(2)} s`,
+  );
   const byPitch = [...templates].sort((a, b) => (a.frequency || 0) - (b.frequency || 0));
   const rows = byPitch.map((t) => [String(t.component), t.frequency.toFixed(1), t.name, formatCents(t.cents), t.salience.toFixed(2)]);
   for (const line of table(['template', 'f0 (Hz)', 'pitch', 'cents', 'salience'], rows, ['r', 'r', 'l', 'r', 'r'])) log(`  ${line}`);
-  log(`  note-list pitches found: ${pitchesFound.length}/${pitches.length} (${pitchesFound.join(' ')})${pitchesMissed.length ? `; missed: ${pitchesMissed.join(' ')}` : ''}`);
+  log(
+    `  note-list pitches found: ${pitchesFound.length}/${pitches.length} (${pitchesFound.join(' ')})${pitchesMissed.length ? `; missed: ${pitchesMissed.join(' ')}` : ''}`,
+  );
 
   // 3. Score-informed NMF with onset templates.
   const init = scoreInformedInit(notes, s, { onsets: true });
-  const informed = await fit('score-informed', s.V, { rank: init.W.cols, W: init.W, H: init.H, maxIter: flags.maxIter, normalize: 'max', ...backend });
+  const informed = await fit('score-informed', s.V, {
+    rank: init.W.cols,
+    W: init.W,
+    H: init.H,
+    maxIter: flags.maxIter,
+    normalize: 'max',
+    ...backend,
+  });
   const componentPitches = init.components.map((c) => (c.kind === 'pitch' ? c.pitch : null));
   const evaluation = evaluateActivations(informed.result.H, componentPitches, notes, s.times, { threshold });
   log('');
-  log(`Score-informed NMF, ${init.W.cols} components (a harmonic and an onset template per pitch): ${informed.result.iterations} iterations (${informed.result.stopReason}), ${informed.seconds.toFixed(2)} s`);
-  log(`  frame-level activations vs note list (active ⇔ H ≥ ${threshold} × the pitch's maximum): P = ${evaluation.precision.toFixed(3)}, R = ${evaluation.recall.toFixed(3)}, F = ${evaluation.fMeasure.toFixed(3)}`);
+  log(
+    `Score-informed NMF, ${init.W.cols} components (a harmonic and an onset template per pitch): ${informed.result.iterations} iterations (${informed.result.stopReason}), ${informed.seconds.toFixed(2)} s`,
+  );
+  log(
+    `  frame-level activations vs note list (active ⇔ H ≥ ${threshold} × the pitch's maximum): P = ${evaluation.precision.toFixed(3)}, R = ${evaluation.recall.toFixed(3)}, F = ${evaluation.fMeasure.toFixed(3)}`,
+  );
 
   // 4. Separation of one pitch.
   const group = init.components.filter((c) => c.pitch === separatePitch).map((c) => c.index);
@@ -175,7 +203,9 @@ export async function demo(flags: DemoFlags, progress: FitProgress, signal: Abor
   const spans = notes.filter((n) => n.pitch === separatePitch).map((n) => [n.onset, n.offset + 0.1] as const);
   const energyInNotes = energyFraction(separation.sources[0]!.signal, wav.sampleRate, spans);
   const mixtureEnergyInNotes = energyFraction(wav.samples, wav.sampleRate, spans);
-  log(`  separated ${pitchName(separatePitch)}: ${(100 * energyInNotes).toFixed(1)}% of its energy lies within its notes (+0.1 s), against ${(100 * mixtureEnergyInNotes).toFixed(1)}% for the mixture`);
+  log(
+    `  separated ${pitchName(separatePitch)}: ${(100 * energyInNotes).toFixed(1)}% of its energy lies within its notes (+0.1 s), against ${(100 * mixtureEnergyInNotes).toFixed(1)}% for the mixture`,
+  );
 
   // 5. Outputs.
   const out = resolve(flags.out);
@@ -192,33 +222,77 @@ export async function demo(flags: DemoFlags, progress: FitProgress, signal: Abor
     const order = byPitch.map((t) => t.component);
     const sorted = permute(unsupervised.result.W, unsupervised.result.H, order);
     outputs.unsupervised = join(out, 'unsupervised-nmf.png');
-    await writeOutput(outputs.unsupervised, renderFactorsFigure({
-      ...common, W: sorted.W, H: sorted.H,
-      componentLabels: byPitch.map((t) => t.name), componentAxis: 'Estimated pitch of the template',
-      title: `Unsupervised NMF of log(1 + |X|), rank ${pitches.length}, seed ${flags.seed} (templates sorted by estimated pitch)`,
-    }));
+    await writeOutput(
+      outputs.unsupervised,
+      renderFactorsFigure({
+        ...common,
+        W: sorted.W,
+        H: sorted.H,
+        componentLabels: byPitch.map((t) => t.name),
+        componentAxis: 'Estimated pitch of the template',
+        title: `Unsupervised NMF of log(1 + |X|), rank ${pitches.length}, seed ${flags.seed} (templates sorted by estimated pitch)`,
+      }),
+    );
     outputs.init = join(out, 'score-informed-init.png');
-    await writeOutput(outputs.init, renderFactorsFigure({
-      W: init.W, H: init.H, frequencies: s.frequencies, times: s.times, maxFrequency: displayMaxFrequency, showProduct: false,
-      componentLabels: init.components.map((c) => c.label), componentAxis: 'Pitch',
-      titles: { W: 'W₀ (harmonic and onset templates)', H: 'H₀ (activation masks)' },
-      title: 'Score-informed initialisation: the zeros stay zero under multiplicative updates', width: 1240,
-    }));
+    await writeOutput(
+      outputs.init,
+      renderFactorsFigure({
+        W: init.W,
+        H: init.H,
+        frequencies: s.frequencies,
+        times: s.times,
+        maxFrequency: displayMaxFrequency,
+        showProduct: false,
+        componentLabels: init.components.map((c) => c.label),
+        componentAxis: 'Pitch',
+        titles: { W: 'W₀ (harmonic and onset templates)', H: 'H₀ (activation masks)' },
+        title: 'Score-informed initialisation: the zeros stay zero under multiplicative updates',
+        width: 1240,
+      }),
+    );
     outputs.informed = join(out, 'score-informed-nmf.png');
-    await writeOutput(outputs.informed, renderFactorsFigure({
-      ...common, W: informed.result.W, H: informed.result.H,
-      componentLabels: init.components.map((c) => c.label), componentAxis: 'Pitch',
-      title: `Score-informed NMF of log(1 + |X|), ${init.W.cols} components`,
-    }));
+    await writeOutput(
+      outputs.informed,
+      renderFactorsFigure({
+        ...common,
+        W: informed.result.W,
+        H: informed.result.H,
+        componentLabels: init.components.map((c) => c.label),
+        componentAxis: 'Pitch',
+        title: `Score-informed NMF of log(1 + |X|), ${init.W.cols} components`,
+      }),
+    );
     outputs.evaluation = join(out, 'activations-vs-notes.png');
-    await writeOutput(outputs.evaluation, renderActivationComparison({
-      ...evaluation, times: s.times, labels: evaluation.pitches.map(pitchName),
-    }));
+    await writeOutput(
+      outputs.evaluation,
+      renderActivationComparison({
+        ...evaluation,
+        times: s.times,
+        labels: evaluation.pitches.map(pitchName),
+      }),
+    );
     outputs.errors = join(out, 'errors.png');
-    await writeOutput(outputs.errors, renderErrorPlot([
-      { title: `Unsupervised NMF (rank ${pitches.length})`, series: [{ label: '‖ΔH‖₂ (change of H)', values: unsupervised.result.hChange }, { label: '‖ΔW‖₂ (change of W)', values: unsupervised.result.wChange }], tol: 1e-3 },
-      { title: `Score-informed NMF (${init.W.cols} components)`, series: [{ label: '‖ΔH‖₂ (change of H)', values: informed.result.hChange }, { label: '‖ΔW‖₂ (change of W)', values: informed.result.wChange }], tol: 1e-3 },
-    ]));
+    await writeOutput(
+      outputs.errors,
+      renderErrorPlot([
+        {
+          title: `Unsupervised NMF (rank ${pitches.length})`,
+          series: [
+            { label: '‖ΔH‖₂ (change of H)', values: unsupervised.result.hChange },
+            { label: '‖ΔW‖₂ (change of W)', values: unsupervised.result.wChange },
+          ],
+          tol: 1e-3,
+        },
+        {
+          title: `Score-informed NMF (${init.W.cols} components)`,
+          series: [
+            { label: '‖ΔH‖₂ (change of H)', values: informed.result.hChange },
+            { label: '‖ΔW‖₂ (change of W)', values: informed.result.wChange },
+          ],
+          tol: 1e-3,
+        },
+      ]),
+    );
   }
 
   const info = backendInfo();
@@ -232,12 +306,24 @@ export async function demo(flags: DemoFlags, progress: FitProgress, signal: Abor
     backend: informed.result.backend,
     blas: informed.result.backend === 'native' ? blas : null,
     unsupervised: {
-      rank: pitches.length, seed: flags.seed, iterations: unsupervised.result.iterations, stopReason: unsupervised.result.stopReason,
-      seconds: unsupervised.seconds, templates, pitchesFound, pitchesMissed,
+      rank: pitches.length,
+      seed: flags.seed,
+      iterations: unsupervised.result.iterations,
+      stopReason: unsupervised.result.stopReason,
+      seconds: unsupervised.seconds,
+      templates,
+      pitchesFound,
+      pitchesMissed,
     },
     scoreInformed: {
-      components: init.W.cols, iterations: informed.result.iterations, stopReason: informed.result.stopReason, seconds: informed.seconds,
-      threshold, precision: evaluation.precision, recall: evaluation.recall, fMeasure: evaluation.fMeasure,
+      components: init.W.cols,
+      iterations: informed.result.iterations,
+      stopReason: informed.result.stopReason,
+      seconds: informed.seconds,
+      threshold,
+      precision: evaluation.precision,
+      recall: evaluation.recall,
+      fMeasure: evaluation.fMeasure,
     },
     separation: { pitch: pitchName(separatePitch), components: group, energyInNotes, mixtureEnergyInNotes },
     outputs,
@@ -246,6 +332,10 @@ export async function demo(flags: DemoFlags, progress: FitProgress, signal: Abor
   await writeOutput(outputs.summary!, `${JSON.stringify(summary, null, 2)}\n`);
   log('');
   log(`backend ${summary.backend}${summary.blas ? ` (${summary.blas})` : ''}; total ${seconds.toFixed(2)} s`);
-  log(`wrote ${Object.values(outputs).map((p) => p.replace(`${out}/`, '')).join(', ')} to ${out}`);
+  log(
+    `wrote ${Object.values(outputs)
+      .map((p) => p.replace(`${out}/`, ''))
+      .join(', ')} to ${out}`,
+  );
   return summary;
 }

@@ -73,7 +73,13 @@ export function displayMaxFrequency(V: Matrix, frequencies: Float64Array): numbe
 
 /** What `factorize` writes to summary.json and prints with --json. */
 export interface FactorizeSummary {
-  readonly input: { readonly path: string; readonly format: string; readonly rows: number; readonly cols: number; readonly audio?: Record<string, number | string> };
+  readonly input: {
+    readonly path: string;
+    readonly format: string;
+    readonly rows: number;
+    readonly cols: number;
+    readonly audio?: Record<string, number | string>;
+  };
   readonly options: Record<string, unknown>;
   readonly backend: string;
   readonly iterations: number;
@@ -102,7 +108,8 @@ interface Loaded {
 
 async function load(path: string, flags: FactorizeFlags): Promise<Loaded> {
   const format = formatOf(path);
-  if (format === undefined) throw new InputError(`cannot tell the format of ${path} from its extension: use .csv, .tsv, .json, .npy or .wav`);
+  if (format === undefined)
+    throw new InputError(`cannot tell the format of ${path} from its extension: use .csv, .tsv, .json, .npy or .wav`);
   if (format !== 'wav') {
     const file = await readMatrixFile(path, format);
     return {
@@ -147,7 +154,12 @@ async function load(path: string, flags: FactorizeFlags): Promise<Loaded> {
 }
 
 /** Runs the command; throws InputError (exit 1) or CancelledError (exit 130). */
-export async function factorize(input: string, flags: FactorizeFlags, progress: FitProgress, signal: AbortSignal): Promise<FactorizeSummary> {
+export async function factorize(
+  input: string,
+  flags: FactorizeFlags,
+  progress: FitProgress,
+  signal: AbortSignal,
+): Promise<FactorizeSummary> {
   const loaded = await load(input, flags);
   const options: Record<string, unknown> = { rank: flags.rank };
   for (const key of FIT_FLAGS) {
@@ -190,7 +202,11 @@ export async function factorize(input: string, flags: FactorizeFlags, progress: 
         W: result.W,
         H: result.H,
         ...(loaded.frequencies
-          ? { frequencies: loaded.frequencies, times: loaded.times!, maxFrequency: flags.plotMaxFrequency ?? displayMaxFrequency(loaded.V, loaded.frequencies) }
+          ? {
+              frequencies: loaded.frequencies,
+              times: loaded.times!,
+              maxFrequency: flags.plotMaxFrequency ?? displayMaxFrequency(loaded.V, loaded.frequencies),
+            }
           : {}),
         ...(templates ? { componentLabels: templates.map((t) => `${t.component}: ${t.name}`) } : {}),
         title: `nmfkit factorize ${input}: rank ${flags.rank}, ${result.iterations} iterations (${result.stopReason}), ${result.backend}`,
@@ -212,7 +228,13 @@ export async function factorize(input: string, flags: FactorizeFlags, progress: 
   }
 
   const summary: FactorizeSummary = {
-    input: { path: input, format: loaded.format, rows: loaded.V.rows, cols: loaded.V.cols, ...(loaded.audio ? { audio: loaded.audio } : {}) },
+    input: {
+      path: input,
+      format: loaded.format,
+      rows: loaded.V.rows,
+      cols: loaded.V.cols,
+      ...(loaded.audio ? { audio: loaded.audio } : {}),
+    },
     options,
     backend: result.backend,
     iterations: result.iterations,

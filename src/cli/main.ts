@@ -31,7 +31,8 @@ function version(): string {
 function integer(name: string, min: number) {
   return (value: string): number => {
     const n = Number(value);
-    if (value.trim() === '' || !Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(value)}.`);
+    if (value.trim() === '' || !Number.isSafeInteger(n) || n < min)
+      throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(value)}.`);
     return n;
   };
 }
@@ -39,7 +40,8 @@ function integer(name: string, min: number) {
 function number(name: string, min: number) {
   return (value: string): number => {
     const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || n < min) throw new InvalidArgumentError(`${name} must be a number ≥ ${min}, got ${JSON.stringify(value)}.`);
+    if (value.trim() === '' || !Number.isFinite(n) || n < min)
+      throw new InvalidArgumentError(`${name} must be a number ≥ ${min}, got ${JSON.stringify(value)}.`);
     return n;
   };
 }
@@ -113,24 +115,40 @@ export async function run(argv: readonly string[], io: CliIo = { stdout: process
     .option('--no-figures', 'skip the PNG figures')
     .option('-q, --quiet', 'no progress bar and no report')
     .addHelpText('after', DEMO_HELP)
-    .action(async (flags: { out: string; maxIter: number; seed: number; backend?: 'auto' | 'native' | 'wasm'; json?: boolean; figures: boolean; quiet?: boolean }) => {
-      const progress = createProgress(!flags.quiet, io.stderr);
-      const release = cancelOnInterrupt(controller, () => progress.stop());
-      try {
-        const log = flags.json || flags.quiet ? () => {} : print;
-        // The commands load their audio and drawing code on demand: --help, --version and usage errors stay fast.
-        const { demo } = await import('./demo.js');
-        const summary: DemoSummary = await demo(
-          { out: flags.out, maxIter: flags.maxIter, seed: flags.seed, figures: flags.figures, ...(flags.backend ? { backend: flags.backend } : {}) },
-          progress,
-          controller.signal,
-          log,
-        );
-        if (flags.json) print(JSON.stringify(summary, null, 2));
-      } finally {
-        release();
-      }
-    });
+    .action(
+      async (flags: {
+        out: string;
+        maxIter: number;
+        seed: number;
+        backend?: 'auto' | 'native' | 'wasm';
+        json?: boolean;
+        figures: boolean;
+        quiet?: boolean;
+      }) => {
+        const progress = createProgress(!flags.quiet, io.stderr);
+        const release = cancelOnInterrupt(controller, () => progress.stop());
+        try {
+          const log = flags.json || flags.quiet ? () => {} : print;
+          // The commands load their audio and drawing code on demand: --help, --version and usage errors stay fast.
+          const { demo } = await import('./demo.js');
+          const summary: DemoSummary = await demo(
+            {
+              out: flags.out,
+              maxIter: flags.maxIter,
+              seed: flags.seed,
+              figures: flags.figures,
+              ...(flags.backend ? { backend: flags.backend } : {}),
+            },
+            progress,
+            controller.signal,
+            log,
+          );
+          if (flags.json) print(JSON.stringify(summary, null, 2));
+        } finally {
+          release();
+        }
+      },
+    );
 
   program
     .command('factorize')
@@ -139,19 +157,40 @@ export async function run(argv: readonly string[], io: CliIo = { stdout: process
     .requiredOption('-r, --rank <R>', 'number of components', integer('--rank', 1))
     .option('--max-iter <n>', 'most iterations (default 1000)', integer('--max-iter', 0))
     .option('--tol <x>', 'tolerance of the stop rule (default 1e-3)', number('--tol', 0))
-    .addOption(new Option('--normalize <mode>', "rescale W's learned columns to maximum / sum / norm 1 (default none)").choices(['none', 'max', 'l1', 'l2']))
+    .addOption(
+      new Option('--normalize <mode>', "rescale W's learned columns to maximum / sum / norm 1 (default none)").choices([
+        'none',
+        'max',
+        'l1',
+        'l2',
+      ]),
+    )
     .option('--seed <n>', 'seed of the random initialisation', integer('--seed', 0))
     .addOption(new Option('--backend <name>', 'compute backend (default auto)').choices(['auto', 'native', 'wasm']))
     .option('--max-time <ms>', 'time budget of the fit in milliseconds', number('--max-time', 0))
-    .option('--loss <name>', "euclidean, kl, is, or a number β (default euclidean)", lossValue)
+    .option('--loss <name>', 'euclidean, kl, is, or a number β (default euclidean)', lossValue)
     .addOption(new Option('--solver <name>', 'mu (multiplicative updates) or hals (Euclidean only) (default mu)').choices(['mu', 'hals']))
-    .addOption(new Option('--init <method>', 'initialisation when W/H are not given (default random)').choices(['random', 'random-scaled', 'nndsvd', 'nndsvda', 'nndsvdar']))
+    .addOption(
+      new Option('--init <method>', 'initialisation when W/H are not given (default random)').choices([
+        'random',
+        'random-scaled',
+        'nndsvd',
+        'nndsvda',
+        'nndsvdar',
+      ]),
+    )
     .option('--l1-w <x>', 'L1 penalty on W', number('--l1-w', 0))
     .option('--l2-w <x>', 'L2 penalty on W', number('--l2-w', 0))
     .option('--l1-h <x>', 'L1 penalty on H', number('--l1-h', 0))
     .option('--l2-h <x>', 'L2 penalty on H', number('--l2-h', 0))
-    .addOption(new Option('--stop <rule>', "stop rule: change, objective or none (default change)").choices(['change', 'objective', 'none']))
-    .option('--error-every <n>', 'evaluate the objective every n iterations (default 1 for Euclidean without mask, else 10)', integer('--error-every', 1))
+    .addOption(
+      new Option('--stop <rule>', 'stop rule: change, objective or none (default change)').choices(['change', 'objective', 'none']),
+    )
+    .option(
+      '--error-every <n>',
+      'evaluate the objective every n iterations (default 1 for Euclidean without mask, else 10)',
+      integer('--error-every', 1),
+    )
     .option('--restarts <n>', 'runs from seeds seed, seed+1, …; keep the lowest objective', integer('--restarts', 1))
     .option('--dtype <name>', 'compute precision, passed to nmf() only when given (see below)')
     .option('-o, --out <dir>', 'output folder', outFolder, 'nmfkit-out')
@@ -163,7 +202,11 @@ export async function run(argv: readonly string[], io: CliIo = { stdout: process
     .option('--hop <n>', 'WAV input: hop size in samples (default n-fft/4)', integer('--hop', 1))
     .option('--log <gamma>', 'WAV input: log compression γ of log(1 + γ|X|), 0 for none', number('--log', 0), 1)
     .addOption(new Option('--window <name>', 'WAV input: analysis window').choices([...WINDOW_NAMES]).default('hann'))
-    .option('--plot-max-frequency <Hz>', 'WAV input: top of the frequency axis in the figures (default: where 99% of V lies, +10%)', number('--plot-max-frequency', 1))
+    .option(
+      '--plot-max-frequency <Hz>',
+      'WAV input: top of the frequency axis in the figures (default: where 99% of V lies, +10%)',
+      number('--plot-max-frequency', 1),
+    )
     .addHelpText('after', FACTORIZE_HELP)
     .action(async (input: string, flags: Record<string, unknown>) => {
       const progress = createProgress(!flags.quiet, io.stderr);
@@ -174,7 +217,7 @@ export async function run(argv: readonly string[], io: CliIo = { stdout: process
           input,
           {
             rank: flags.rank as number,
-            ...(pick(flags, [...FIT_FLAGS, 'hop', 'format', 'plotMaxFrequency'])),
+            ...pick(flags, [...FIT_FLAGS, 'hop', 'format', 'plotMaxFrequency']),
             out: flags.out as string,
             figures: flags.figures as boolean,
             nFft: flags.nFft as number,
@@ -213,10 +256,20 @@ function pick(flags: Record<string, unknown>, keys: readonly string[]): Record<s
 
 function report(summary: FactorizeSummary, print: (line: string) => void): void {
   const { input } = summary;
-  print(`${input.path}: ${input.format}, ${input.rows}×${input.cols}${input.audio ? ` (spectrogram, nFft ${input.audio.nFft}, hop ${input.audio.hop}, log γ ${input.audio.log})` : ''}`);
-  print(`rank ${summary.options.rank}: ${summary.iterations} iterations (${summary.stopReason}), objective ${summary.objective.toPrecision(6)}, ‖V − WH‖₂ = ${summary.spectralError.toPrecision(5)}, ‖V − WH‖_F = ${summary.frobeniusError.toPrecision(5)}, seed ${summary.seed}, backend ${summary.backend}, ${summary.seconds.toFixed(2)} s`);
+  print(
+    `${input.path}: ${input.format}, ${input.rows}×${input.cols}${input.audio ? ` (spectrogram, nFft ${input.audio.nFft}, hop ${input.audio.hop}, log γ ${input.audio.log})` : ''}`,
+  );
+  print(
+    `rank ${summary.options.rank}: ${summary.iterations} iterations (${summary.stopReason}), objective ${summary.objective.toPrecision(6)}, ‖V − WH‖₂ = ${summary.spectralError.toPrecision(5)}, ‖V − WH‖_F = ${summary.frobeniusError.toPrecision(5)}, seed ${summary.seed}, backend ${summary.backend}, ${summary.seconds.toFixed(2)} s`,
+  );
   if (summary.templates) {
-    const rows = summary.templates.map((t) => [String(t.component), t.frequency.toFixed(1), t.name, formatCents(t.cents), t.salience.toFixed(2)]);
+    const rows = summary.templates.map((t) => [
+      String(t.component),
+      t.frequency.toFixed(1),
+      t.name,
+      formatCents(t.cents),
+      t.salience.toFixed(2),
+    ]);
     for (const line of table(['template', 'f0 (Hz)', 'pitch', 'cents', 'salience'], rows, ['r', 'r', 'l', 'r', 'r'])) print(`  ${line}`);
   }
   print(`wrote ${Object.values(summary.outputs).join(', ')}`);

@@ -44,7 +44,14 @@ async function readBytes(path: string): Promise<Buffer> {
     return await readFile(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'is a directory'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : (error as Error).message;
     throw new InputError(`cannot read ${path}: ${why}`, { cause: error });
   }
 }
@@ -90,7 +97,9 @@ function parseDelimited(path: string, text: string, delimiter: string): Matrix {
     record.forEach((field, j) => {
       const value = field === '' ? NaN : Number(field);
       if (!Number.isFinite(value)) {
-        throw new InputError(`${path}: line ${info.lines}, column ${j + 1}: ${JSON.stringify(field)} is not a finite number${i === 0 ? ' (a header row is not supported)' : ''}`);
+        throw new InputError(
+          `${path}: line ${info.lines}, column ${j + 1}: ${JSON.stringify(field)} is not a finite number${i === 0 ? ' (a header row is not supported)' : ''}`,
+        );
       }
       data[i * cols + j] = value;
     });
@@ -169,7 +178,8 @@ function parseNpyFile(path: string, bytes: Buffer): MatrixFile {
   const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   // npyjs drops the byte-order mark of the dtype; read it from the header to refuse big-endian data.
   const header = bytes.subarray(0, Math.min(bytes.length, 4096)).toString('latin1');
-  if (/'descr'\s*:\s*'>/.test(header)) throw new InputError(`${path}: big-endian .npy data is not supported (save with dtype '<f8' or '<f4')`);
+  if (/'descr'\s*:\s*'>/.test(header))
+    throw new InputError(`${path}: big-endian .npy data is not supported (save with dtype '<f8' or '<f4')`);
   let array: ReturnType<typeof parseNpy>;
   try {
     array = parseNpy(buffer);
@@ -177,12 +187,14 @@ function parseNpyFile(path: string, bytes: Buffer): MatrixFile {
     throw new InputError(`${path}: not a readable .npy file: ${(error as Error).message}`, { cause: error });
   }
   const { shape, dtype, fortranOrder } = array;
-  if (dtype !== 'f4' && dtype !== 'f8') throw new InputError(`${path}: dtype ${dtype} is not supported; nmfkit reads float32 ('<f4') and float64 ('<f8')`);
+  if (dtype !== 'f4' && dtype !== 'f8')
+    throw new InputError(`${path}: dtype ${dtype} is not supported; nmfkit reads float32 ('<f4') and float64 ('<f8')`);
   if (shape.length !== 2) throw new InputError(`${path}: expected a 2-D array, got shape (${shape.join(', ')})`);
   const [rows, cols] = shape as [number, number];
   const source = array.data as Float32Array | Float64Array;
   if (rows < 1 || cols < 1) throw new InputError(`${path}: the array is empty (shape ${rows}×${cols})`);
-  if (source.length !== rows * cols) throw new InputError(`${path}: holds ${source.length} values, the header's shape ${rows}×${cols} needs ${rows * cols}`);
+  if (source.length !== rows * cols)
+    throw new InputError(`${path}: holds ${source.length} values, the header's shape ${rows}×${cols} needs ${rows * cols}`);
   const data = new Float64Array(rows * cols);
   if (fortranOrder) {
     for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) data[i * cols + j] = source[j * rows + i]!;
@@ -191,7 +203,11 @@ function parseNpyFile(path: string, bytes: Buffer): MatrixFile {
 }
 
 /** Serialises a matrix in a format (JSON in the given form, .npy with the given dtype). */
-export function formatMatrix(matrix: Matrix, format: MatrixFormat, options: { jsonForm?: 'rows' | 'shaped'; dtype?: 'f4' | 'f8' } = {}): Buffer {
+export function formatMatrix(
+  matrix: Matrix,
+  format: MatrixFormat,
+  options: { jsonForm?: 'rows' | 'shaped'; dtype?: 'f4' | 'f8' } = {},
+): Buffer {
   const { rows, cols, data } = matrix;
   const rowArrays = (): number[][] => Array.from({ length: rows }, (_, i) => Array.from(data.subarray(i * cols, (i + 1) * cols)));
   switch (format) {
@@ -199,9 +215,7 @@ export function formatMatrix(matrix: Matrix, format: MatrixFormat, options: { js
     case 'tsv':
       return Buffer.from(stringifyCsv(rowArrays(), { delimiter: format === 'csv' ? ',' : '\t', cast: { number: (v) => String(v) } }));
     case 'json':
-      return Buffer.from(
-        `${JSON.stringify(options.jsonForm === 'shaped' ? { rows, cols, data: Array.from(data) } : rowArrays())}\n`,
-      );
+      return Buffer.from(`${JSON.stringify(options.jsonForm === 'shaped' ? { rows, cols, data: Array.from(data) } : rowArrays())}\n`);
     case 'npy': {
       const typed = options.dtype === 'f4' ? Float32Array.from(data) : Float64Array.from(data);
       return Buffer.from(dumpNpy(typed, [rows, cols]));
@@ -210,6 +224,11 @@ export function formatMatrix(matrix: Matrix, format: MatrixFormat, options: { js
 }
 
 /** Writes a matrix file (see {@link formatMatrix}). */
-export async function writeMatrixFile(path: string, matrix: Matrix, format: MatrixFormat, options: { jsonForm?: 'rows' | 'shaped'; dtype?: 'f4' | 'f8' } = {}): Promise<void> {
+export async function writeMatrixFile(
+  path: string,
+  matrix: Matrix,
+  format: MatrixFormat,
+  options: { jsonForm?: 'rows' | 'shaped'; dtype?: 'f4' | 'f8' } = {},
+): Promise<void> {
   await writeOutput(path, formatMatrix(matrix, format, options));
 }

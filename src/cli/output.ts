@@ -41,7 +41,9 @@ function refuseLink(path: string): void {
 }
 
 function linkError(path: string, cause?: unknown): InputError {
-  return new InputError(`refusing to write ${path}: it is a symbolic link, and nmfkit writes no file through a link it did not create`, { cause });
+  return new InputError(`refusing to write ${path}: it is a symbolic link, and nmfkit writes no file through a link it did not create`, {
+    cause,
+  });
 }
 
 function reason(error: unknown): string {

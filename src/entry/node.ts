@@ -46,7 +46,9 @@ const nodePlatform: Platform = {
       const fs = nodeFs();
       if (url.protocol !== 'file:' || !fs) return undefined;
       const cannotRead = (cause: unknown): Error =>
-        new Error(`nmfkit: cannot read the WebAssembly backend at ${url.pathname} (in a source checkout, run \`npm run build:wasm\`)`, { cause });
+        new Error(`nmfkit: cannot read the WebAssembly backend at ${url.pathname} (in a source checkout, run \`npm run build:wasm\`)`, {
+          cause,
+        });
       return compileWasmModule(readWasmFileSync(fs, url, cannotRead));
     },
     compile: compileCapped,
@@ -106,4 +108,3 @@ export function activeFits(): Record<BackendName, number> {
 export function wasmWorkerMemory(): Promise<number[]> {
   return policy.wasm.workerMemory();
 }
-

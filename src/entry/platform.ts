@@ -8,7 +8,8 @@ import type { Backend } from '../contract.js';
 import type { WasmPool } from '../backends/wasm-pool.js';
 
 /** A backend that loaded, or why it did not and what to do about it. */
-export type BackendLoad = { readonly ok: true; readonly backend: Backend } | { readonly ok: false; readonly reason: string; readonly fix: string };
+export type BackendLoad =
+  { readonly ok: true; readonly backend: Backend } | { readonly ok: false; readonly reason: string; readonly fix: string };
 
 export interface Platform {
   /** Which entry point this is; `backendInfo().entry`. */

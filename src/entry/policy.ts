@@ -67,7 +67,11 @@ export class EntryPolicy {
     if (platform.isProxy) detectProxiesWith(platform.isProxy);
     this.threads = new ThreadSettings(platform);
     // The pool reads `fits` whenever a fit starts; admission follows where wasm fits run once settings decide it.
-    this.wasm = new WasmLoader(platform, () => this.threads.get().fits, () => this.admission.wasmModeChanged());
+    this.wasm = new WasmLoader(
+      platform,
+      () => this.threads.get().fits,
+      () => this.admission.wasmModeChanged(),
+    );
     this.admission = new Admission(platform, this.threads, () => this.wasm.inline());
     this.runtime = {
       chooseBackend: (requested) => this.chooseBackend(requested),

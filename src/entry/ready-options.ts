@@ -44,7 +44,8 @@ export function readReadyOptions(options: unknown, workersAvailable: boolean): G
     const what = prototype === WebAssembly.Module.prototype ? 'a WebAssembly.Module (pass it as { module })' : describe(options);
     throw new TypeError(`options must be ${expectation}, got ${what}`);
   }
-  const { module, url, maxMemoryBytes, workers } = readOptions('options', options, KEYS, expectation) as ReadyOptions & Record<string, unknown>;
+  const { module, url, maxMemoryBytes, workers } = readOptions('options', options, KEYS, expectation) as ReadyOptions &
+    Record<string, unknown>;
   const given: { -readonly [K in keyof GivenReadyOptions]?: GivenReadyOptions[K] } = {};
   if (module !== undefined) {
     if (!isInstance(module, WebAssembly.Module)) {
@@ -54,7 +55,8 @@ export function readReadyOptions(options: unknown, workersAvailable: boolean): G
     given.module = module as WebAssembly.Module;
   }
   if (url !== undefined) {
-    if (typeof url !== 'string' && !isInstance(url, URL)) throw new TypeError(`options.url must be a string or a URL, got ${describe(url)}`);
+    if (typeof url !== 'string' && !isInstance(url, URL))
+      throw new TypeError(`options.url must be a string or a URL, got ${describe(url)}`);
     try {
       given.url = new URL(url as string | URL, (globalThis as { location?: { href: string } }).location?.href);
     } catch (cause) {

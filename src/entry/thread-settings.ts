@@ -36,7 +36,10 @@ export class ThreadSettings {
 
   /** The settings in force (from the environment and the cores on first use). */
   get(): Threads {
-    this.#current ??= { fits: threadsOverride((name) => this.#platform.env(name)) ?? Math.min(MAX_FITS, Math.max(1, this.#platform.cores())), blasThreads: 1 };
+    this.#current ??= {
+      fits: threadsOverride((name) => this.#platform.env(name)) ?? Math.min(MAX_FITS, Math.max(1, this.#platform.cores())),
+      blasThreads: 1,
+    };
     return this.#current;
   }
 
@@ -60,7 +63,8 @@ export class ThreadSettings {
       throw new TypeError(`threads must be ${shape}, got ${describe(settings)}`);
     }
     if (next.fits > MAX_FITS) throw new RangeError(`threads.fits must be at most ${MAX_FITS}, got ${next.fits}`);
-    if (next.blasThreads > MAX_BLAS_THREADS) throw new RangeError(`threads.blasThreads must be at most ${MAX_BLAS_THREADS}, got ${next.blasThreads}`);
+    if (next.blasThreads > MAX_BLAS_THREADS)
+      throw new RangeError(`threads.blasThreads must be at most ${MAX_BLAS_THREADS}, got ${next.blasThreads}`);
     this.#current = next;
     for (const listener of this.#listeners) listener(next);
     return next;

@@ -21,7 +21,10 @@ interface Fs {
   readSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: null): number;
   closeSync(fd: number): void;
   promises: {
-    open(path: URL, flags: string): Promise<{
+    open(
+      path: URL,
+      flags: string,
+    ): Promise<{
       read(buffer: Uint8Array, offset: number, length: number, position: null): Promise<{ bytesRead: number }>;
       close(): Promise<void>;
     }>;

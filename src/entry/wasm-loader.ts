@@ -89,7 +89,12 @@ export class WasmLoader {
       case 'loading':
         return { ok: false, pending: true, reason: 'the WebAssembly backend is still loading', fix: `wait for ${READY_FIX}` };
       case 'idle':
-        return { ok: false, pending: true, reason: 'the WebAssembly backend is not loaded yet (this entry loads it lazily)', fix: READY_FIX };
+        return {
+          ok: false,
+          pending: true,
+          reason: 'the WebAssembly backend is not loaded yet (this entry loads it lazily)',
+          fix: READY_FIX,
+        };
     }
   }
 
@@ -189,7 +194,10 @@ export class WasmLoader {
     try {
       const module = settings.module ?? this.#platform.wasm.compileSync(settings.url);
       if (module === undefined) return undefined;
-      const backend: Backend = createWasmBackend(module, this.#backendOptions(module, settings, () => backend));
+      const backend: Backend = createWasmBackend(
+        module,
+        this.#backendOptions(module, settings, () => backend),
+      );
       this.#state = { kind: 'ready', settings, backend };
       return Promise.resolve();
     } catch (error) {
@@ -199,7 +207,10 @@ export class WasmLoader {
 
   async #loadAsync(settings: WasmSettings): Promise<void> {
     const module = settings.module ?? (await this.#platform.wasm.compile(settings.url));
-    const backend: Backend = await instantiateWasmBackend(module, this.#backendOptions(module, settings, () => backend));
+    const backend: Backend = await instantiateWasmBackend(
+      module,
+      this.#backendOptions(module, settings, () => backend),
+    );
     this.#state = { kind: 'ready', settings, backend };
   }
 
@@ -226,7 +237,9 @@ export class WasmLoader {
   }
 
   /** The loaded backend's facts for `backendInfo()`, or why it is not loaded. */
-  info(): ({ loaded: true; simd: boolean; memoryBytes: number; maxMemoryBytes: number; settings: WasmSettings } | { loaded: false; reason: string; fix: string }) {
+  info():
+    | { loaded: true; simd: boolean; memoryBytes: number; maxMemoryBytes: number; settings: WasmSettings }
+    | { loaded: false; reason: string; fix: string } {
     const use = this.use();
     if (!use.ok) return { loaded: false, reason: use.reason, fix: use.fix };
     const details = use.backend.details();

@@ -25,9 +25,11 @@ export const DEFAULT_MAX_MEMORY_BYTES = 32 * 2 ** 20;
 
 /** Why this entry has no native backend, and what to do about it, for the runtime it finds itself in. */
 function nativeUnavailable(): BackendLoad {
-  const proc = (globalThis as {
-    process?: { versions?: Record<string, string | undefined>; execArgv?: string[] };
-  }).process;
+  const proc = (
+    globalThis as {
+      process?: { versions?: Record<string, string | undefined>; execArgv?: string[] };
+    }
+  ).process;
   if (proc?.versions?.node && !proc.versions['deno'] && !proc.versions['bun']) {
     const noAddons = proc.execArgv?.includes('--no-addons') || /(^|\s)--no-addons(\s|$)/.test(processEnv('NODE_OPTIONS') ?? '');
     if (noAddons) {
@@ -39,7 +41,8 @@ function nativeUnavailable(): BackendLoad {
     }
     return {
       ok: false,
-      reason: "Node.js resolved nmfkit's WebAssembly-only entry (without the node-addons export condition: a bundle, or custom --conditions)",
+      reason:
+        "Node.js resolved nmfkit's WebAssembly-only entry (without the node-addons export condition: a bundle, or custom --conditions)",
       fix: "import nmfkit from Node.js with its default conditions: 'node-addons' selects the Node entry, which has the native backend",
     };
   }

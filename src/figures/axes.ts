@@ -56,7 +56,17 @@ export function axisFraction(axis: Axis, value: number): number {
 }
 
 const SUPERSCRIPT: Record<string, string> = {
-  '-': '⁻', '0': '⁰', '1': '¹', '2': '²', '3': '³', '4': '⁴', '5': '⁵', '6': '⁶', '7': '⁷', '8': '⁸', '9': '⁹',
+  '-': '⁻',
+  '0': '⁰',
+  '1': '¹',
+  '2': '²',
+  '3': '³',
+  '4': '⁴',
+  '5': '⁵',
+  '6': '⁶',
+  '7': '⁷',
+  '8': '⁸',
+  '9': '⁹',
 };
 
 /** 10 to the power e, written 10⁻³. */
@@ -118,7 +128,8 @@ export function drawXAxis(canvas: Canvas, area: Area, axis: Axis, count = 6): vo
     const x = Math.min(area.x + area.w - 1, Math.round(area.x + f * area.w));
     canvas.line(x, bottom, x, bottom + (tick.major ? TICK : TICK - 2));
     if (!tick.label) continue;
-    if (rotated) canvas.text(x, bottom + TICK + 3, tick.label, { size: TICK_FONT, align: 'right', baseline: 'middle', rotate: -Math.PI / 2 });
+    if (rotated)
+      canvas.text(x, bottom + TICK + 3, tick.label, { size: TICK_FONT, align: 'right', baseline: 'middle', rotate: -Math.PI / 2 });
     else canvas.text(x, bottom + TICK + 3, tick.label, { size: TICK_FONT, align: 'center', baseline: 'top' });
   }
   const extent = xAxisExtent(canvas, axis, area.w);

@@ -85,7 +85,8 @@ export function figureSize(
 ): { width: number; height: number } {
   const side = (name: string, value: unknown, fallback: number): number => {
     if (value !== undefined) return checkPixels(name, value);
-    if (fallback > MAX_SIDE) throw new RangeError(`${name} defaults to ${fallback} pixels for ${defaults.why}, more than ${MAX_SIDE}: give a smaller ${name}`);
+    if (fallback > MAX_SIDE)
+      throw new RangeError(`${name} defaults to ${fallback} pixels for ${defaults.why}, more than ${MAX_SIDE}: give a smaller ${name}`);
     return fallback;
   };
   const width = side(names.width, given.width, defaults.width);
@@ -115,7 +116,8 @@ export function checkColor(name: string, value: unknown): string {
   } catch {
     rgb = undefined;
   }
-  if (!rgb || rgb.some((c) => c > 255)) throw new RangeError(`${name} must be a colour '#rrggbb' or 'rgb(r, g, b)', got ${describe(color)}`);
+  if (!rgb || rgb.some((c) => c > 255))
+    throw new RangeError(`${name} must be a colour '#rrggbb' or 'rgb(r, g, b)', got ${describe(color)}`);
   return color;
 }
 
@@ -123,7 +125,11 @@ export class Canvas {
   readonly bitmap: Bitmap;
   readonly ctx: Context;
 
-  constructor(readonly width: number, readonly height: number, background = '#ffffff') {
+  constructor(
+    readonly width: number,
+    readonly height: number,
+    background = '#ffffff',
+  ) {
     ensureFont();
     this.bitmap = PImage.make(width, height);
     this.ctx = this.bitmap.getContext('2d');
@@ -150,8 +156,7 @@ export class Canvas {
     const textWidth = mask.width - 4;
     const along = style.align === 'center' ? -textWidth / 2 : style.align === 'right' ? -textWidth : 0;
     const baseline = style.baseline ?? 'alphabetic';
-    const across =
-      baseline === 'top' ? 0.76 * size : baseline === 'middle' ? 0.37 * size : baseline === 'bottom' ? -0.24 * size : 0;
+    const across = baseline === 'top' ? 0.76 * size : baseline === 'middle' ? 0.37 * size : baseline === 'bottom' ? -0.24 * size : 0;
     const upright = !style.rotate;
     // Mask pixel (i, j) (column i, row j) lands at the target position below.
     const u0 = Math.round(along - 2);
@@ -255,7 +260,8 @@ export class Canvas {
     // Clipped to the canvas, so the loops are bounded by its size whatever the rectangle.
     const y1 = Math.min(this.height, Math.round(y + h));
     const x1 = Math.min(this.width, Math.round(x + w));
-    for (let py = Math.max(0, Math.round(y)); py < y1; py++) for (let px = Math.max(0, Math.round(x)); px < x1; px++) this.put(px, py, r, g, b);
+    for (let py = Math.max(0, Math.round(y)); py < y1; py++)
+      for (let px = Math.max(0, Math.round(x)); px < x1; px++) this.put(px, py, r, g, b);
   }
 
   /** A 1-pixel frame just outside [x, x + w) × [y, y + h). */

@@ -154,7 +154,11 @@ function drawPanel(canvas: Canvas, area: Area, panel: CheckedPanel): void {
   drawTitle(canvas, area, panel.title);
 
   // Legend, top right.
-  const entries = panel.series.map((s, k) => ({ label: s.label, color: s.color ?? schemeTableau10[k % schemeTableau10.length]!, dashed: false }));
+  const entries = panel.series.map((s, k) => ({
+    label: s.label,
+    color: s.color ?? schemeTableau10[k % schemeTableau10.length]!,
+    dashed: false,
+  }));
   if (panel.tol !== undefined && panel.tol > 0) entries.push({ label: `tol = ${panel.tol}`, color: '#555555', dashed: true });
   if (entries.length === 0) return;
   const size = LABEL_FONT - 1;

@@ -40,8 +40,20 @@ export interface FactorsFigureInput {
 }
 
 const INPUT_KEYS = [
-  'W', 'H', 'V', 'showProduct', 'frequencies', 'times', 'componentLabels', 'componentAxis', 'maxFrequency', 'titles',
-  'title', 'colormap', 'width', 'height',
+  'W',
+  'H',
+  'V',
+  'showProduct',
+  'frequencies',
+  'times',
+  'componentLabels',
+  'componentAxis',
+  'maxFrequency',
+  'titles',
+  'title',
+  'colormap',
+  'width',
+  'height',
 ] as const;
 
 /** W·H as a fresh matrix (W is K×R, H is R×N). */
@@ -87,14 +99,18 @@ export function renderFactorsFigure(input: FactorsFigureInput): Buffer {
   const frequencies = axisValues('input.frequencies', o.frequencies, W.rows);
   const times = axisValues('input.times', o.times, H.cols);
   const labelCount = (length: number): string => `input.componentLabels must have one label per component (${W.cols}), got ${length}`;
-  const labels = o.componentLabels === undefined
-    ? Array.from({ length: W.cols }, (_, r) => String(r))
-    : readList('input.componentLabels', o.componentLabels, 'an array of strings', W.cols, labelCount).map((label, r) => checkText(`input.componentLabels[${r}]`, label));
+  const labels =
+    o.componentLabels === undefined
+      ? Array.from({ length: W.cols }, (_, r) => String(r))
+      : readList('input.componentLabels', o.componentLabels, 'an array of strings', W.cols, labelCount).map((label, r) =>
+          checkText(`input.componentLabels[${r}]`, label),
+        );
   if (labels.length !== W.cols) throw new RangeError(labelCount(labels.length));
   const componentAxisLabel = o.componentAxis === undefined ? 'Component' : checkText('input.componentAxis', o.componentAxis);
   const maxFrequency = o.maxFrequency === undefined ? undefined : checkFinite('input.maxFrequency', o.maxFrequency);
   const t = o.titles === undefined ? {} : readOptions('input.titles', o.titles, ['W', 'H', 'WH', 'V'] as const);
-  const titleOf = (key: 'W' | 'H' | 'WH' | 'V', fallback: string): string => (t[key] === undefined ? fallback : checkText(`input.titles.${key}`, t[key]));
+  const titleOf = (key: 'W' | 'H' | 'WH' | 'V', fallback: string): string =>
+    t[key] === undefined ? fallback : checkText(`input.titles.${key}`, t[key]);
   const titles = { W: titleOf('W', 'W (templates)'), H: titleOf('H', 'H (activations)'), WH: titleOf('WH', 'W·H'), V: titleOf('V', 'V') };
   const title = o.title === undefined ? undefined : checkText('input.title', o.title);
 

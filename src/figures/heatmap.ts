@@ -6,7 +6,17 @@
  */
 import { toSignal } from '../audio/signal.js';
 import type { Matrix, MatrixData } from '../types.js';
-import { checkChoice, checkCount, checkedSize, checkPositive, describe, readList, readOptions, readProperty, toNumberArray } from '../validate.js';
+import {
+  checkChoice,
+  checkCount,
+  checkedSize,
+  checkPositive,
+  describe,
+  readList,
+  readOptions,
+  readProperty,
+  toNumberArray,
+} from '../validate.js';
 import { axisFraction, drawTitle, drawXAxis, drawYAxis, TICK_FONT, xAxisExtent, type Area, type Axis } from './axes.js';
 import { Canvas, checkText, figureSize } from './canvas.js';
 import { COLORMAPS, lookupTable, type ColormapName } from './colormap.js';
@@ -93,7 +103,14 @@ function resampling(map: CellMap, pixels: number, reverse: boolean): { first: In
 }
 
 /** Draws a matrix into an area with a colormap; returns the colour range used. */
-function drawCells(canvas: Canvas, area: Area, panel: HeatmapPanel, xMap: CellMap, yMap: CellMap, colormap: ColormapName): [number, number] {
+function drawCells(
+  canvas: Canvas,
+  area: Area,
+  panel: HeatmapPanel,
+  xMap: CellMap,
+  yMap: CellMap,
+  colormap: ColormapName,
+): [number, number] {
   const { matrix } = panel;
   let lo = 0;
   let hi = 0;
@@ -182,7 +199,8 @@ const MAX_PANELS = 64;
  */
 export function renderHeatmapRow(panels: readonly HeatmapPanel[], options: HeatmapFigureOptions = {}): Buffer {
   const list = readList('panels', panels, 'a non-empty array of { matrix, x, y, title } panels', MAX_PANELS);
-  if (list.length === 0) throw new RangeError('panels must be a non-empty array of { matrix, x, y, title } panels, got an array of length 0');
+  if (list.length === 0)
+    throw new RangeError('panels must be a non-empty array of { matrix, x, y, title } panels, got an array of length 0');
   const checked = list.map((panel, i) => checkPanel(`panels[${i}]`, panel));
   const o = readOptions('options', options, ['width', 'height', 'colormap', 'suptitle'] as const);
   const size = figureSize(
@@ -211,7 +229,8 @@ function checkPanel(name: string, value: unknown): HeatmapPanel {
  * factors), read once into a fresh copy.
  */
 function readCells(name: string, value: unknown): Matrix {
-  if (value === null || typeof value !== 'object') throw new TypeError(`${name} must be a { rows, cols, data } matrix, got ${describe(value)}`);
+  if (value === null || typeof value !== 'object')
+    throw new TypeError(`${name} must be a { rows, cols, data } matrix, got ${describe(value)}`);
   const rowsValue = readProperty(`${name}.rows`, value, 'rows');
   const colsValue = readProperty(`${name}.cols`, value, 'cols');
   const source = readProperty(`${name}.data`, value, 'data');
@@ -219,10 +238,13 @@ function readCells(name: string, value: unknown): Matrix {
   const cols = checkCount(`${name}.cols`, colsValue);
   const size = checkedSize(name, rows, cols);
   const data = toNumberArray(`${name}.data`, source);
-  if (data.length !== size) throw new RangeError(`${name}.data has ${data.length} entries, but ${name}.rows × ${name}.cols = ${rows}×${cols} = ${size}`);
+  if (data.length !== size)
+    throw new RangeError(`${name}.data has ${data.length} entries, but ${name}.rows × ${name}.cols = ${rows}×${cols} = ${size}`);
   for (let k = 0; k < size; k++) {
     if (!Number.isFinite(data[k]!)) {
-      throw new RangeError(`${name} must be finite, but ${name}.data[${k}] (row ${Math.floor(k / cols)}, column ${k % cols}) is ${describe(data[k])}`);
+      throw new RangeError(
+        `${name} must be finite, but ${name}.data[${k}] (row ${Math.floor(k / cols)}, column ${k % cols}) is ${describe(data[k])}`,
+      );
     }
   }
   return { rows, cols, data };
@@ -231,17 +253,23 @@ function readCells(name: string, value: unknown): Matrix {
 function checkCellAxis(name: string, value: unknown, count: number, cells: string): CellAxis {
   const a = readOptions(name, value, ['label', 'centres', 'limit', 'labels'] as const, 'a { label, centres } or { label, labels } axis');
   const label = checkText(`${name}.label`, a.label);
-  if (a.centres === undefined && a.labels === undefined) throw new TypeError(`${name} must have centres (a value axis) or labels (a category axis)`);
-  if (a.centres !== undefined && a.labels !== undefined) throw new TypeError(`${name} must have centres (a value axis) or labels (a category axis), not both`);
+  if (a.centres === undefined && a.labels === undefined)
+    throw new TypeError(`${name} must have centres (a value axis) or labels (a category axis)`);
+  if (a.centres !== undefined && a.labels !== undefined)
+    throw new TypeError(`${name} must have centres (a value axis) or labels (a category axis), not both`);
   if (a.labels !== undefined) {
     if (a.limit !== undefined) throw new TypeError(`${name}.limit is for a value axis (centres), not one of labels`);
-    const tooMany = (length: number): string => `${name}.labels must have one label per matrix ${cells.slice(0, -1)} (${count}), got ${length}`;
-    const labels = readList(`${name}.labels`, a.labels, 'an array of strings', count, tooMany).map((l, i) => checkText(`${name}.labels[${i}]`, l));
+    const tooMany = (length: number): string =>
+      `${name}.labels must have one label per matrix ${cells.slice(0, -1)} (${count}), got ${length}`;
+    const labels = readList(`${name}.labels`, a.labels, 'an array of strings', count, tooMany).map((l, i) =>
+      checkText(`${name}.labels[${i}]`, l),
+    );
     if (labels.length !== count) throw new RangeError(tooMany(labels.length));
     return { label, labels };
   }
   const centres = toSignal(`${name}.centres`, a.centres);
-  if (centres.length !== count) throw new RangeError(`${name}.centres must have one entry per matrix ${cells.slice(0, -1)} (${count}), got ${centres.length}`);
+  if (centres.length !== count)
+    throw new RangeError(`${name}.centres must have one entry per matrix ${cells.slice(0, -1)} (${count}), got ${centres.length}`);
   const limit = a.limit === undefined ? undefined : checkPair(`${name}.limit`, a.limit, false);
   return { label, centres, ...(limit ? { limit } : {}) };
 }
@@ -253,7 +281,8 @@ function checkPair(name: string, value: unknown, finite: boolean): readonly [num
   if (pair.length !== 2) throw new RangeError(`${name} must be ${expectation}, got an array of length ${pair.length}`);
   const [lo, hi] = pair.map((x, i) => {
     if (typeof x !== 'number') throw new TypeError(`${name}[${i}] must be a number, got ${describe(x)}`);
-    if (Number.isNaN(x) || (finite && !Number.isFinite(x))) throw new RangeError(`${name}[${i}] must be a ${finite ? 'finite ' : ''}number, got ${describe(x)}`);
+    if (Number.isNaN(x) || (finite && !Number.isFinite(x)))
+      throw new RangeError(`${name}[${i}] must be a ${finite ? 'finite ' : ''}number, got ${describe(x)}`);
     return x;
   }) as [number, number];
   if (!(lo < hi)) throw new RangeError(`${name} must have low < high, got [${describe(lo)}, ${describe(hi)}]`);

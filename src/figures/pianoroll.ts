@@ -43,8 +43,21 @@ const COLORS = {
 const MARGIN = { left: 84, right: 210, top: 34, bottom: 56 };
 
 const INPUT_KEYS = [
-  'pitches', 'estimated', 'reference', 'precision', 'recall', 'fMeasure', 'threshold', 'times', 'labels', 'title',
-  'width', 'height', 'truePositives', 'falsePositives', 'falseNegatives',
+  'pitches',
+  'estimated',
+  'reference',
+  'precision',
+  'recall',
+  'fMeasure',
+  'threshold',
+  'times',
+  'labels',
+  'title',
+  'width',
+  'height',
+  'truePositives',
+  'falsePositives',
+  'falseNegatives',
 ] as const;
 
 /** Renders the comparison as PNG bytes. Does not modify its input. */
@@ -57,8 +70,11 @@ export function renderActivationComparison(input: ActivationComparisonInput): Bu
   if (P === 0) throw new RangeError('input.pitches must have at least one pitch, got an array of length 0');
   const roll = (key: 'estimated' | 'reference'): Uint8Array => {
     // A private copy (one native step), so its length is the real one whatever the caller's array claims.
-    const copy = new Uint8Array(checkTypedArray<Uint8Array>(`input.${key}`, o[key], ['Uint8Array'], 'a Uint8Array (a piano roll from evaluateActivations)'));
-    if (copy.length !== P * N) throw new RangeError(`input.${key} must have pitches × frames = ${P}×${N} entries (input.pitches × input.times), got ${copy.length}`);
+    const copy = new Uint8Array(
+      checkTypedArray<Uint8Array>(`input.${key}`, o[key], ['Uint8Array'], 'a Uint8Array (a piano roll from evaluateActivations)'),
+    );
+    if (copy.length !== P * N)
+      throw new RangeError(`input.${key} must have pitches × frames = ${P}×${N} entries (input.pitches × input.times), got ${copy.length}`);
     return copy;
   };
   const estimated = roll('estimated');
@@ -67,11 +83,13 @@ export function renderActivationComparison(input: ActivationComparisonInput): Bu
   const recall = checkInRange('input.recall', o.recall, 0, 1);
   const fMeasure = checkInRange('input.fMeasure', o.fMeasure, 0, 1);
   const threshold = checkInRange('input.threshold', o.threshold, 0, 1);
-  for (const key of ['truePositives', 'falsePositives', 'falseNegatives'] as const) if (o[key] !== undefined) checkCount(`input.${key}`, o[key], true);
+  for (const key of ['truePositives', 'falsePositives', 'falseNegatives'] as const)
+    if (o[key] !== undefined) checkCount(`input.${key}`, o[key], true);
   const labelCount = (length: number): string => `input.labels must have one label per pitch (${P}), got ${length}`;
-  const labels = o.labels === undefined
-    ? pitches.map(String)
-    : readList('input.labels', o.labels, 'an array of strings', P, labelCount).map((label, i) => checkText(`input.labels[${i}]`, label));
+  const labels =
+    o.labels === undefined
+      ? pitches.map(String)
+      : readList('input.labels', o.labels, 'an array of strings', P, labelCount).map((label, i) => checkText(`input.labels[${i}]`, label));
   if (labels.length !== P) throw new RangeError(labelCount(labels.length));
   const title = o.title === undefined ? undefined : checkText('input.title', o.title);
   const { width, height } = figureSize(

@@ -56,8 +56,14 @@ const CASES: Case[] = [
     { name: `mu ${loss}, l2`, o: { loss, maxIter: 40, stop: 'none', l2W: 0.2, l2H: 0.1, errorEvery: 10 } },
     { name: `mu ${loss}, l1 and l2`, o: { loss, maxIter: 40, stop: 'none', ...PENALTIES, errorEvery: 3 } },
     { name: `mu ${loss}, updateW false, normalize max`, o: { loss, maxIter: 30, stop: 'none', updateW: false, normalize: 'max' } },
-    { name: `mu ${loss}, updateH false, normalize l1`, o: { loss, maxIter: 30, stop: 'none', updateH: false, errorEvery: 3, normalize: 'l1' } },
-    { name: `mu ${loss}, fixed column 1, normalize l2`, o: { loss, maxIter: 30, stop: 'none', fixedColumnsW: [1], errorEvery: 1, normalize: 'l2' } },
+    {
+      name: `mu ${loss}, updateH false, normalize l1`,
+      o: { loss, maxIter: 30, stop: 'none', updateH: false, errorEvery: 3, normalize: 'l1' },
+    },
+    {
+      name: `mu ${loss}, fixed column 1, normalize l2`,
+      o: { loss, maxIter: 30, stop: 'none', fixedColumnsW: [1], errorEvery: 1, normalize: 'l2' },
+    },
     { name: `mu ${loss}, stop objective`, o: { loss, maxIter: 50, stop: 'objective', tol: 1e-3, errorEvery: 3 } },
     { name: `mu ${loss}, stop change`, o: { loss, maxIter: 50, stop: 'change', tol: 2e-2, errorEvery: 10 } },
     // The facade allows a mask with β ∈ {1, 2} only; the kernels implement the general formulas (§3) anyway.
@@ -75,8 +81,14 @@ const CASES: Case[] = [
   { name: 'kl, normalize l2, errorEvery 7', o: { loss: 'kl', maxIter: 30, stop: 'none', errorEvery: 7, normalize: 'l2' } },
   { name: 'hals', o: { solver: 'hals', maxIter: 40, stop: 'none', errorEvery: 1 } },
   { name: 'hals, l1 and l2', o: { solver: 'hals', maxIter: 40, stop: 'none', ...PENALTIES, errorEvery: 3 } },
-  { name: 'hals, l1 and l2, fixed columns 0 and 2, normalize l2', o: { solver: 'hals', maxIter: 40, stop: 'none', ...PENALTIES, fixedColumnsW: [0, 2], errorEvery: 10, normalize: 'l2' } },
-  { name: 'hals, fixed columns 0 and 2, normalize max', o: { solver: 'hals', maxIter: 40, stop: 'none', fixedColumnsW: [0, 2], errorEvery: 1, normalize: 'max' } },
+  {
+    name: 'hals, l1 and l2, fixed columns 0 and 2, normalize l2',
+    o: { solver: 'hals', maxIter: 40, stop: 'none', ...PENALTIES, fixedColumnsW: [0, 2], errorEvery: 10, normalize: 'l2' },
+  },
+  {
+    name: 'hals, fixed columns 0 and 2, normalize max',
+    o: { solver: 'hals', maxIter: 40, stop: 'none', fixedColumnsW: [0, 2], errorEvery: 1, normalize: 'max' },
+  },
   { name: 'hals, updateW false', o: { solver: 'hals', maxIter: 30, stop: 'none', updateW: false, errorEvery: 1 } },
   { name: 'hals, updateH false, l1W', o: { solver: 'hals', maxIter: 30, stop: 'none', updateH: false, l1W: 0.3, errorEvery: 1 } },
   { name: 'hals, l1 zeroing some rows', o: { solver: 'hals', maxIter: 30, stop: 'none', l1W: 0.5, l1H: 1.5, errorEvery: 1 } },
@@ -86,10 +98,26 @@ const CASES: Case[] = [
   { name: 'hals, stop change', o: { solver: 'hals', maxIter: 400, tol: 2e-2, errorEvery: 5 }, chunk: 50 },
   { name: 'mu euclidean, stop change', o: { maxIter: 400, tol: 2e-2, errorEvery: 5 }, chunk: 50 },
   { name: 'mu is, stop objective', o: { loss: 'is', maxIter: 400, stop: 'objective', tol: 1e-4 }, chunk: 50 },
-  { name: 'mu kl, stop objective, errorEvery 4', o: { loss: 'kl', maxIter: 100, stop: 'objective', tol: 1e-3, errorEvery: 4 }, chunk: 9, async: true },
+  {
+    name: 'mu kl, stop objective, errorEvery 4',
+    o: { loss: 'kl', maxIter: 100, stop: 'objective', tol: 1e-3, errorEvery: 4 },
+    chunk: 9,
+    async: true,
+  },
   {
     name: 'mu kl, fractional mask, penalties, stop change',
-    o: { loss: 'kl', maxIter: 300, stop: 'change', tol: 2e-2, mask: 'fractional', l1W: 0.01, l2W: 0.02, l2H: 0.1, errorEvery: 3, normalize: 'l1' },
+    o: {
+      loss: 'kl',
+      maxIter: 300,
+      stop: 'change',
+      tol: 2e-2,
+      mask: 'fractional',
+      l1W: 0.01,
+      l2W: 0.02,
+      l2H: 0.1,
+      errorEvery: 3,
+      normalize: 'l1',
+    },
     chunk: 50,
     async: true,
   },
@@ -137,15 +165,24 @@ interface Problem {
 /** A seeded K×N problem; V is 0 where the mask is (as the facade writes it). */
 function makeProblem([K, N, R]: [number, number, number], kind?: MaskKind): Problem {
   const random = new Random(K * 1000 + N + R);
-  const uniform = (rows: number, cols: number, low: number) => mat(rows, cols, Array.from({ length: rows * cols }, () => low + random.nextDouble()));
+  const uniform = (rows: number, cols: number, low: number) =>
+    mat(
+      rows,
+      cols,
+      Array.from({ length: rows * cols }, () => low + random.nextDouble()),
+    );
   const V = uniform(K, N, 0.05);
   const W0 = uniform(K, R, 0.1);
   const H0 = uniform(R, N, 0.1);
   if (!kind) return { V, W0, H0 };
-  const mask = mat(K, N, Array.from({ length: K * N }, () => {
-    const u = random.nextDouble();
-    return kind === 'ones' ? 1 : kind === 'binary' ? Number(u >= 0.25) : u < 0.2 ? 0 : u < 0.5 ? u : 1;
-  }));
+  const mask = mat(
+    K,
+    N,
+    Array.from({ length: K * N }, () => {
+      const u = random.nextDouble();
+      return kind === 'ones' ? 1 : kind === 'binary' ? Number(u >= 0.25) : u < 0.2 ? 0 : u < 0.5 ? u : 1;
+    }),
+  );
   mask.data.forEach((m, k) => m === 0 && (V.data[k] = 0));
   return { V, W0, H0, mask };
 }
@@ -183,7 +220,14 @@ function fitProblem(c: Case, p: Problem, dtype: Dtype): FitProblem {
     errorEvery: o.errorEvery ?? defaultErrorEvery(o),
     normalize: o.normalize ?? 'none',
   };
-  return { spec, V: p.V.data.slice(), W: p.W0.data.slice(), H: p.H0.data.slice(), mask: p.mask ? p.mask.data.slice() : null, fixedColumnsW: fixed };
+  return {
+    spec,
+    V: p.V.data.slice(),
+    W: p.W0.data.slice(),
+    H: p.H0.data.slice(),
+    mask: p.mask ? p.mask.data.slice() : null,
+    fixedColumnsW: fixed,
+  };
 }
 
 /** Everything a fit reports, from a backend or from the reference. */
@@ -304,7 +348,15 @@ const FLOAT64 = { reference: 1e-9, agreement: 1e-12 };
 const FLOAT32 = { reference: 1e-4, agreement: 1e-4 };
 
 const SPECS: Spec[] = [
-  ...CASES.flatMap((c) => SHAPES.map((shape): Spec => ({ label: `${c.name}, ${shape.join('×')}`, c, p: makeProblem(shape, c.o.mask), dtype: 'float64', tol: FLOAT64 }))),
+  ...CASES.flatMap((c) =>
+    SHAPES.map((shape): Spec => ({
+      label: `${c.name}, ${shape.join('×')}`,
+      c,
+      p: makeProblem(shape, c.o.mask),
+      dtype: 'float64',
+      tol: FLOAT64,
+    })),
+  ),
   ...CASES.filter((c) => c.o.stop === 'none').map((c): Spec => {
     const short = { ...c, o: { ...c.o, maxIter: Math.min(c.o.maxIter, 20) } };
     return { label: `float32: ${c.name}, 30×20×4`, c: short, p: makeProblem([30, 20, 4], c.o.mask), dtype: 'float32', tol: FLOAT32 };
@@ -314,7 +366,8 @@ const SPECS: Spec[] = [
 const referenceRuns = new Map<Spec, Run>();
 const referenceOf = (s: Spec): Run => referenceRuns.get(s) ?? referenceRuns.set(s, referenceRun(s.c, s.p)).get(s)!;
 
-const syncRun = (backend: BackendName, s: Spec): Promise<Run> => drive(chooseBackend(backend).createFit(fitProblem(s.c, s.p, s.dtype)), s.c);
+const syncRun = (backend: BackendName, s: Spec): Promise<Run> =>
+  drive(chooseBackend(backend).createFit(fitProblem(s.c, s.p, s.dtype)), s.c);
 
 // ---------------------------------------------------------------------------------------------------------------
 

@@ -1,7 +1,17 @@
 /** Every libfmp fixture on both backends, sync and async: libfmp's numbers to 1e-9. */
 import { describe, expect, it } from 'vitest';
 import { nmf, nmfSync, type NmfOptions, type NmfResult } from '../../src/index.js';
-import { BACKENDS, backendAvailable, fitWithBlockRows, fitWithBlockRowsAsync, fixtureOptions, closeTo, loadFixtures, relativeError, type Fixture } from '../support/helpers.js';
+import {
+  BACKENDS,
+  backendAvailable,
+  fitWithBlockRows,
+  fitWithBlockRowsAsync,
+  fixtureOptions,
+  closeTo,
+  loadFixtures,
+  relativeError,
+  type Fixture,
+} from '../support/helpers.js';
 
 const optionsOf = (f: Fixture, backend: 'native' | 'wasm'): NmfOptions => fixtureOptions(f, backend);
 
@@ -52,14 +62,19 @@ describe.each(BACKENDS)('seed fixtures on %s', (backend) => {
 
   // The fused sweep over blocks of V's rows: one block of all rows (blockRows 0: sized for L2, capped at K), and
   // blocks of 3 rows (several blocks and a remainder block on every fixture with K ≥ 4).
-  it.skipIf(!backendAvailable(backend)).each(fixtures.flatMap((f) => [[f.name, 0, f], [f.name, 3, f]] as const))(
-    '%s (fused kernel, blockRows %i)',
-    (_name, blockRows, f) => {
-      const result = fitWithBlockRows(f.input.V, optionsOf(f, backend), blockRows);
-      expect(result.backend).toBe(backend);
-      expectMatchesFixture(result, f);
-    },
-  );
+  it.skipIf(!backendAvailable(backend)).each(
+    fixtures.flatMap(
+      (f) =>
+        [
+          [f.name, 0, f],
+          [f.name, 3, f],
+        ] as const,
+    ),
+  )('%s (fused kernel, blockRows %i)', (_name, blockRows, f) => {
+    const result = fitWithBlockRows(f.input.V, optionsOf(f, backend), blockRows);
+    expect(result.backend).toBe(backend);
+    expectMatchesFixture(result, f);
+  });
 
   it.skipIf(!backendAvailable(backend)).each(fixtures.map((f) => [f.name, f] as const))('%s (fused kernel, nmf)', async (_name, f) => {
     const result = await fitWithBlockRowsAsync(f.input.V, optionsOf(f, backend), 2);

@@ -42,12 +42,15 @@ describe.each(fixtures.map((f) => [f.fixture.name, f] as const))('scikit-learn %
       // made with eps = 0, so only rounding separates the two.
       let same = NaN;
       if (c.objectiveHThenW !== null) {
-        const exact = c.beta >= 2 && solver === 'mu' ? fit(V, W0, H0, { ...o, solver, eps: 0, maxIter: c.iterations, stop: 'none' }) : result;
+        const exact =
+          c.beta >= 2 && solver === 'mu' ? fit(V, W0, H0, { ...o, solver, eps: 0, maxIter: c.iterations, stop: 'none' }) : result;
         same = Math.abs(exact.objective / c.objectiveHThenW - 1);
         expect(same).toBeLessThan(1e-7);
       }
-      report.push(`${fixture.name} ${c.solver} ${c.betaLoss} α=${c.alpha} l1_ratio=${c.l1Ratio} n=${c.iterations}: ` +
-        `nmfkit/sklearn ${ratio.toFixed(5)}, same order |Δ| ${same.toExponential(1)}`);
+      report.push(
+        `${fixture.name} ${c.solver} ${c.betaLoss} α=${c.alpha} l1_ratio=${c.l1Ratio} n=${c.iterations}: ` +
+          `nmfkit/sklearn ${ratio.toFixed(5)}, same order |Δ| ${same.toExponential(1)}`,
+      );
     },
   );
 
@@ -59,44 +62,53 @@ describe.each(fixtures.map((f) => [f.fixture.name, f] as const))('scikit-learn %
     const reached = hals.history.find((h) => h.value <= target);
     expect(reached).toBeDefined();
     expect(reached!.iteration).toBeLessThan(n);
-    report.push(`${fixture.name}: MU's objective after ${n} iterations (${target.toPrecision(6)}) is reached by HALS after ${reached!.iteration}`);
+    report.push(
+      `${fixture.name}: MU's objective after ${n} iterations (${target.toPrecision(6)}) is reached by HALS after ${reached!.iteration}`,
+    );
   });
 });
 
 describe.each(BACKENDS)('%s backend against scikit-learn', (backend) => {
-  describe.skipIf(!backendAvailable(backend)).each(fixtures.map((f) => [f.fixture.name, f] as const))('%s', (_name, { fixture, V, W0, H0 }) => {
-    const matrices = { V: { rows: V.rows, cols: V.cols, data: V.data }, W: { rows: W0.rows, cols: W0.cols, data: W0.data }, H: { rows: H0.rows, cols: H0.cols, data: H0.data } };
-    it.each(fixture.cases.map((c) => [`${c.solver} ${c.betaLoss} α=${c.alpha} l1_ratio=${c.l1Ratio} n=${c.iterations}`, c] as const))(
-      '%s',
-      (_label, c) => {
-        const result = nmfSync(matrices.V, {
-          rank: fixture.rank,
-          W: matrices.W,
-          H: matrices.H,
-          ...optionsOf(c),
-          solver: c.solver === 'cd' ? 'hals' : 'mu',
-          maxIter: c.iterations,
-          stop: 'none',
-          errorEvery: c.iterations,
-          backend,
-        });
-        expect(result.iterations).toBe(c.iterations);
-        expect(Math.abs(result.objectiveHistory.values[0]! / c.initialObjective - 1)).toBeLessThan(1e-12);
-        expect(result.objective / c.objective, `nmfkit ${result.objective} vs scikit-learn ${c.objective}`).toBeLessThanOrEqual(1.005);
-      },
-    );
+  describe.skipIf(!backendAvailable(backend)).each(fixtures.map((f) => [f.fixture.name, f] as const))(
+    '%s',
+    (_name, { fixture, V, W0, H0 }) => {
+      const matrices = {
+        V: { rows: V.rows, cols: V.cols, data: V.data },
+        W: { rows: W0.rows, cols: W0.cols, data: W0.data },
+        H: { rows: H0.rows, cols: H0.cols, data: H0.data },
+      };
+      it.each(fixture.cases.map((c) => [`${c.solver} ${c.betaLoss} α=${c.alpha} l1_ratio=${c.l1Ratio} n=${c.iterations}`, c] as const))(
+        '%s',
+        (_label, c) => {
+          const result = nmfSync(matrices.V, {
+            rank: fixture.rank,
+            W: matrices.W,
+            H: matrices.H,
+            ...optionsOf(c),
+            solver: c.solver === 'cd' ? 'hals' : 'mu',
+            maxIter: c.iterations,
+            stop: 'none',
+            errorEvery: c.iterations,
+            backend,
+          });
+          expect(result.iterations).toBe(c.iterations);
+          expect(Math.abs(result.objectiveHistory.values[0]! / c.initialObjective - 1)).toBeLessThan(1e-12);
+          expect(result.objective / c.objective, `nmfkit ${result.objective} vs scikit-learn ${c.objective}`).toBeLessThanOrEqual(1.005);
+        },
+      );
 
-    it('HALS needs fewer iterations than MU to reach the objective MU reaches', () => {
-      const n = fixture.name.startsWith('spectrogram') ? 300 : 200;
-      const o = { rank: fixture.rank, W: matrices.W, H: matrices.H, maxIter: n, stop: 'none' as const, backend };
-      const mu = nmfSync(matrices.V, o);
-      const hals = nmfSync(matrices.V, { ...o, solver: 'hals' });
-      const { iterations, values } = hals.objectiveHistory;
-      const reached = values.findIndex((v) => v <= mu.objective);
-      expect(reached).toBeGreaterThan(0);
-      expect(iterations[reached]).toBeLessThan(n);
-    });
-  });
+      it('HALS needs fewer iterations than MU to reach the objective MU reaches', () => {
+        const n = fixture.name.startsWith('spectrogram') ? 300 : 200;
+        const o = { rank: fixture.rank, W: matrices.W, H: matrices.H, maxIter: n, stop: 'none' as const, backend };
+        const mu = nmfSync(matrices.V, o);
+        const hals = nmfSync(matrices.V, { ...o, solver: 'hals' });
+        const { iterations, values } = hals.objectiveHistory;
+        const reached = values.findIndex((v) => v <= mu.objective);
+        expect(reached).toBeGreaterThan(0);
+        expect(iterations[reached]).toBeLessThan(n);
+      });
+    },
+  );
 });
 
 const report: string[] = [];

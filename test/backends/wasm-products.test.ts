@@ -111,9 +111,29 @@ function refAB(A: Float64Array, B: Float64Array, M: number, R: number, N: number
 // [K, N, R]: tiny, odd, tile remainders of every kind, R = 1, R = 70, and shapes past the cache blocks
 // (TB = 128 rows, NB = 256 columns in mulAtB).
 const SHAPES: [number, number, number][] = [
-  [1, 1, 1], [1, 2, 1], [2, 1, 1], [3, 5, 1], [5, 3, 2], [4, 4, 4], [7, 9, 3], [8, 8, 5], [13, 17, 6],
-  [6, 1, 3], [1, 7, 2], [33, 31, 7], [64, 65, 8], [129, 257, 5], [300, 513, 9], [17, 40, 70], [70, 70, 70],
-  [131, 263, 70], [257, 130, 32], [1025, 300, 1], [5, 600, 11], [37, 2100, 3], [18, 4099, 2],
+  [1, 1, 1],
+  [1, 2, 1],
+  [2, 1, 1],
+  [3, 5, 1],
+  [5, 3, 2],
+  [4, 4, 4],
+  [7, 9, 3],
+  [8, 8, 5],
+  [13, 17, 6],
+  [6, 1, 3],
+  [1, 7, 2],
+  [33, 31, 7],
+  [64, 65, 8],
+  [129, 257, 5],
+  [300, 513, 9],
+  [17, 40, 70],
+  [70, 70, 70],
+  [131, 263, 70],
+  [257, 130, 32],
+  [1025, 300, 1],
+  [5, 600, 11],
+  [37, 2100, 3],
+  [18, 4099, 2],
 ];
 
 describe('wasm product kernels vs plain loops', () => {
@@ -127,15 +147,40 @@ describe('wasm product kernels vs plain loops', () => {
       const tol = 1e-13;
 
       // WᵀV (R×N)
-      expect(maxRelDiff(withBlocks([W, V], R * N, ([a, b], c) => wasm.products_mulAtB(a!, b!, c, R, K, N)), refAtB(W, V, R, K, N))).toBeLessThan(tol);
+      expect(
+        maxRelDiff(
+          withBlocks([W, V], R * N, ([a, b], c) => wasm.products_mulAtB(a!, b!, c, R, K, N)),
+          refAtB(W, V, R, K, N),
+        ),
+      ).toBeLessThan(tol);
       // V·Hᵀ (K×R)
-      expect(maxRelDiff(withBlocks([V, H], K * R, ([a, b], c) => wasm.products_mulABt(a!, b!, c, K, N, R)), refABt(V, H, K, N, R))).toBeLessThan(tol);
+      expect(
+        maxRelDiff(
+          withBlocks([V, H], K * R, ([a, b], c) => wasm.products_mulABt(a!, b!, c, K, N, R)),
+          refABt(V, H, K, N, R),
+        ),
+      ).toBeLessThan(tol);
       // (R×R)·H (R×N)
-      expect(maxRelDiff(withBlocks([S, H], R * N, ([a, b], c) => wasm.products_mulSmallInner(a!, b!, c, R, R, N)), refAB(S, H, R, R, N))).toBeLessThan(tol);
+      expect(
+        maxRelDiff(
+          withBlocks([S, H], R * N, ([a, b], c) => wasm.products_mulSmallInner(a!, b!, c, R, R, N)),
+          refAB(S, H, R, R, N),
+        ),
+      ).toBeLessThan(tol);
       // W·(R×R) (K×R)
-      expect(maxRelDiff(withBlocks([W, S], K * R, ([a, b], c) => wasm.products_mulSmallInner(a!, b!, c, K, R, R)), refAB(W, S, K, R, R))).toBeLessThan(tol);
+      expect(
+        maxRelDiff(
+          withBlocks([W, S], K * R, ([a, b], c) => wasm.products_mulSmallInner(a!, b!, c, K, R, R)),
+          refAB(W, S, K, R, R),
+        ),
+      ).toBeLessThan(tol);
       // W·H (K×N)
-      expect(maxRelDiff(withBlocks([W, H], K * N, ([a, b], c) => wasm.products_mulSmallInner(a!, b!, c, K, R, N)), refAB(W, H, K, R, N))).toBeLessThan(tol);
+      expect(
+        maxRelDiff(
+          withBlocks([W, H], K * N, ([a, b], c) => wasm.products_mulSmallInner(a!, b!, c, K, R, N)),
+          refAB(W, H, K, R, N),
+        ),
+      ).toBeLessThan(tol);
       // WᵀW and HHᵀ (R×R), exactly symmetric
       const wtw = withBlocks([W], R * R, ([a], c) => wasm.products_gramAtA(a!, c, K, R));
       expect(maxRelDiff(wtw, refAtB(W, W, R, K, R))).toBeLessThan(tol);
@@ -151,7 +196,9 @@ describe('wasm product kernels vs plain loops', () => {
 
   it('a remainder row gets bit for bit what a full tile gives (summation order fixed by the shape)', () => {
     const next = rng(42);
-    const K = 37, N = 29, R = 6;
+    const K = 37,
+      N = 29,
+      R = 6;
     const W = randomArray(K * R, next);
     const H = randomArray(R * N, next);
     const full = withBlocks([W, H], K * N, ([a, b], c) => wasm.products_mulSmallInner(a!, b!, c, K, R, N));
@@ -214,8 +261,7 @@ describe('wasm eigen-solvers (Jacobi, tridiagonal QL) and spectral norms', () =>
     for (const n of [1, 2, 3, 5, 8, 17, 40]) {
       const next = rng(n);
       const A = new Float64Array(n * n);
-      for (let i = 0; i < n; i++)
-        for (let j = 0; j <= i; j++) A[i * n + j] = A[j * n + i] = next() * 2 - 1;
+      for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) A[i * n + j] = A[j * n + i] = next() * 2 - 1;
       const { D, Z } = jacobi(A, n);
       // Without Z, the same eigenvalues bit for bit.
       const a = heap.alloc(n * n * 8, 'A');
@@ -324,7 +370,13 @@ describe('wasm eigen-solvers (Jacobi, tridiagonal QL) and spectral norms', () =>
       const next = rng(77);
       const d = Float64Array.from({ length: n }, (_, k) => next() * scaleOf(k));
       const e = Float64Array.from({ length: n - 1 }, (_, k) => next() * scaleOf(k));
-      const { D } = jacobi(denseTridiagonal(d.map((x) => x * unscale), e.map((x) => x * unscale)), n);
+      const { D } = jacobi(
+        denseTridiagonal(
+          d.map((x) => x * unscale),
+          e.map((x) => x * unscale),
+        ),
+        n,
+      );
       const jSorted = Array.from({ length: n }, (_, k) => D[k * n + k]! / unscale).sort((a, b) => a - b);
       const { values, last, iterations } = tridiagonal(d, e);
       const tSorted = Array.from(values).sort((a, b) => a - b);
@@ -346,7 +398,14 @@ describe('wasm eigen-solvers (Jacobi, tridiagonal QL) and spectral norms', () =>
   });
 
   it('residualSpectralNorm matches the Gram route on wide, tall and rank-deficient matrices', () => {
-    for (const [K, N] of [[1, 1], [1, 9], [9, 1], [12, 30], [30, 12], [40, 40]] as [number, number][]) {
+    for (const [K, N] of [
+      [1, 1],
+      [1, 9],
+      [9, 1],
+      [12, 30],
+      [30, 12],
+      [40, 40],
+    ] as [number, number][]) {
       const next = rng(K * 100 + N);
       const E = randomArray(K * N, next, true);
       if (K === 40) for (let i = 0; i < K; i++) for (let j = 0; j < N; j++) E[i * N + j] = (i % 3) * ((j % 5) - 2); // rank 1

@@ -94,7 +94,8 @@ describe('the WebAssembly-only entry as built (dist/browser.js)', () => {
       seen.add(file);
       const { imports, workers } = specifiers(readFileSync(file, 'utf8'));
       for (const spec of imports) {
-        if (spec.startsWith('node:') || builtins.has(spec) || builtins.has(spec.split('/')[0]!)) bad.push(`${file}: ${spec} (Node built-in)`);
+        if (spec.startsWith('node:') || builtins.has(spec) || builtins.has(spec.split('/')[0]!))
+          bad.push(`${file}: ${spec} (Node built-in)`);
         else if (!spec.startsWith('./') && !spec.startsWith('../')) bad.push(`${file}: ${spec} (bare specifier)`);
         else queue.push(resolve(dirname(file), spec));
       }
@@ -156,7 +157,9 @@ describe('the wasm memory cap', () => {
   });
 
   it('rejects caps below the module or above 4 GiB', () => {
-    expect(() => createWasmBackend(module, { maxMemoryBytes: 1000 })).toThrow(/below the .* of linear memory the module already has or needs/);
+    expect(() => createWasmBackend(module, { maxMemoryBytes: 1000 })).toThrow(
+      /below the .* of linear memory the module already has or needs/,
+    );
     expect(() => createWasmBackend(module, { maxMemoryBytes: 2 ** 32 + 1 })).toThrow(RangeError);
   });
 });
@@ -203,7 +206,10 @@ describe.skipIf(!haveChromium && !inCI)('in a real browser (headless chromium)',
   type Harness = Record<string, (...args: unknown[]) => unknown>;
   /** Calls window.harness[name](...args) in the page. */
   function call<T>(page: Page, name: string, ...args: unknown[]): Promise<T> {
-    return page.evaluate(([n, a]) => (window as unknown as { harness: Harness }).harness[n as string]!(...(a as unknown[])), [name, args] as const) as Promise<T>;
+    return page.evaluate(([n, a]) => (window as unknown as { harness: Harness }).harness[n as string]!(...(a as unknown[])), [
+      name,
+      args,
+    ] as const) as Promise<T>;
   }
 
   afterAll(() => {
@@ -212,7 +218,10 @@ describe.skipIf(!haveChromium && !inCI)('in a real browser (headless chromium)',
 
   it('loads lazily: nmfSync before ready() throws a clear Error; after it, nmfSync reproduces every fixture', async () => {
     const page = await open();
-    const before = await call<{ entry: string; wasm: { loaded: boolean }; threads: { mode: string }; native: { reason: string } }>(page, 'info');
+    const before = await call<{ entry: string; wasm: { loaded: boolean }; threads: { mode: string }; native: { reason: string } }>(
+      page,
+      'info',
+    );
     expect(before.entry).toBe('wasm-only');
     expect(before.wasm.loaded).toBe(false);
     expect(before.threads.mode).toBe('web-worker');
@@ -381,7 +390,9 @@ describe.skipIf(!haveChromium && !inCI)('in a real browser (headless chromium)',
     // Default cap 32 MiB: V of 2100×2100 is 35.28 MB.
     const over = await call<{ before: number; after: number; sync: Failure; async: Failure }>(page, 'overCap', 2100, 2100, 4);
     expect(over.sync.ctor).toBe('RangeError');
-    expect(over.sync.message).toMatch(/a 2100×2100 rank-4 fit \(V alone is 35280000 bytes\) needs .* more than the cap of 33554432 bytes \(32\.0 MiB\)/);
+    expect(over.sync.message).toMatch(
+      /a 2100×2100 rank-4 fit \(V alone is 35280000 bytes\) needs .* more than the cap of 33554432 bytes \(32\.0 MiB\)/,
+    );
     expect(over.sync.message).toMatch(/ready\(\{ maxMemoryBytes \}\)/);
     expect(over.after).toBe(over.before);
     expect(over.async.ctor).toBe('RangeError');

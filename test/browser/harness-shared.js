@@ -23,7 +23,14 @@ export function plain(r) {
 
 /** The fit a seed fixture describes: its V, rank, tolerance, iteration limit, initial factors and normalisation. */
 export function optionsOf(f) {
-  return { rank: f.input.rank, maxIter: f.input.maxIter, tol: f.input.thresh, W: f.input.W0, H: f.input.H0, normalize: f.input.norm ? 'max' : 'none' };
+  return {
+    rank: f.input.rank,
+    maxIter: f.input.maxIter,
+    tol: f.input.thresh,
+    W: f.input.W0,
+    H: f.input.H0,
+    normalize: f.input.norm ? 'max' : 'none',
+  };
 }
 
 /** An error as plain data. */
@@ -36,9 +43,12 @@ export function noise(rows, cols, seed) {
   const data = new Float64Array(rows * cols);
   let s = seed >>> 0 || 1;
   for (let i = 0; i < data.length; i++) {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
     data[i] = s / 2 ** 32;
   }
   return { rows, cols, data };
 }
-

@@ -42,7 +42,10 @@ window.harness = {
   fitAsyncOutcome: (f) => nmfkit.nmf(f.input.V, optionsOf(f)).then(plain, failure),
   fitBatch: async (fixtures) => {
     // nmfBatch gives every matrix the same options, so batch the fixtures' V with a seed instead of W0/H0.
-    const results = await nmfkit.nmfBatch(fixtures.map((f) => f.input.V), { rank: 2, seed: 11, maxIter: 50 });
+    const results = await nmfkit.nmfBatch(
+      fixtures.map((f) => f.input.V),
+      { rank: 2, seed: 11, maxIter: 50 },
+    );
     return results.map(plain);
   },
   fitSeeded: (f, seed) => plain(nmfkit.nmfSync(f.input.V, { rank: f.input.rank, seed, maxIter: 60, tol: 0 })),

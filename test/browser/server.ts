@@ -60,7 +60,8 @@ export async function startStaticServer(root: string): Promise<StaticServer> {
       return;
     }
     const headers: Record<string, string | number> = {
-      'content-type': url.searchParams.get('type') === 'octet' ? 'application/octet-stream' : (MIME[extname(file)] ?? 'application/octet-stream'),
+      'content-type':
+        url.searchParams.get('type') === 'octet' ? 'application/octet-stream' : (MIME[extname(file)] ?? 'application/octet-stream'),
       'content-length': size,
       'cache-control': 'no-store',
     };

@@ -11,7 +11,12 @@ const N = 5;
 const V = randomMatrix(K, N, 1);
 const base: NmfOptions = { rank: 2, maxIter: 5, seed: 1 };
 
-function fails(options: Partial<NmfOptions> | Record<string, unknown>, kind: typeof TypeError | typeof RangeError, pattern: RegExp, input: unknown = V): void {
+function fails(
+  options: Partial<NmfOptions> | Record<string, unknown>,
+  kind: typeof TypeError | typeof RangeError,
+  pattern: RegExp,
+  input: unknown = V,
+): void {
   const call = () => nmfSync(input as typeof V, { ...base, ...options } as NmfOptions);
   expect(call).toThrow(kind);
   expect(call).toThrow(pattern);
@@ -29,7 +34,11 @@ describe('validation of the algorithm options', () => {
   it('solver: mu or hals; hals only with the Euclidean loss and no mask', () => {
     fails({ solver: 'cd' }, RangeError, /options\.solver must be one of 'mu', 'hals'/);
     fails({ solver: 'hals', loss: 'kl' }, RangeError, /solver 'hals' is for the Euclidean loss only/);
-    fails({ solver: 'hals', mask: { rows: K, cols: N, data: new Float64Array(K * N).fill(1) } }, RangeError, /options\.mask needs solver 'mu'/);
+    fails(
+      { solver: 'hals', mask: { rows: K, cols: N, data: new Float64Array(K * N).fill(1) } },
+      RangeError,
+      /options\.mask needs solver 'mu'/,
+    );
   });
 
   it.each(['l1W', 'l2W', 'l1H', 'l2H'])('%s: a finite number ≥ 0', (name) => {
@@ -79,14 +88,22 @@ describe('validation of the algorithm options', () => {
   it('losses with β ≤ 0 need V > 0 where the mask is not 0', () => {
     const data = Float64Array.from(V.data);
     data[4] = 0;
-    fails({ loss: 'is' }, RangeError, /V has a zero at entry 4 \(row 0, column 4\), where the β = 0 divergence is infinite/, { rows: K, cols: N, data });
+    fails({ loss: 'is' }, RangeError, /V has a zero at entry 4 \(row 0, column 4\), where the β = 0 divergence is infinite/, {
+      rows: K,
+      cols: N,
+      data,
+    });
     fails({ loss: -1 }, RangeError, /β = -1/, { rows: K, cols: N, data });
     expect(nmfSync({ rows: K, cols: N, data }, { ...base, loss: 'kl' }).objective).toBeGreaterThan(0);
   });
 
   it('eps must be > 0 with a loss other than Euclidean or with a mask', () => {
     fails({ loss: 'kl', eps: 0 }, RangeError, /options\.eps must be > 0 with loss β = 1/);
-    fails({ mask: { rows: K, cols: N, data: new Float64Array(K * N).fill(1) }, eps: 0 }, RangeError, /options\.eps must be > 0 with a mask/);
+    fails(
+      { mask: { rows: K, cols: N, data: new Float64Array(K * N).fill(1) }, eps: 0 },
+      RangeError,
+      /options\.eps must be > 0 with a mask/,
+    );
     expect(nmfSync(V, { ...base, eps: 0, l1W: 0.1 }).objective).toBeGreaterThan(0);
     // An eps that float32 rounds to 0 is the same mistake, said as such (it was blamed on V's size).
     fails({ loss: 'kl', eps: 1e-46, dtype: 'float32' }, RangeError, /options\.eps = 1e-46 is 0 in float32/);

@@ -94,7 +94,13 @@ function vWithGaps(c: Case): { rows: number; cols: number; data: Float64Array } 
 function reference(c: Case) {
   const { mask, ...rest } = c;
   // The reference reads V everywhere; where the mask is 0 the facade writes 0 for the NaN, so the reference gets 0.
-  const Vr = mask ? mat(K, N, V.data.map((x, k) => (MASK[k] === 0 ? 0 : x))) : mat(K, N, V.data);
+  const Vr = mask
+    ? mat(
+        K,
+        N,
+        V.data.map((x, k) => (MASK[k] === 0 ? 0 : x)),
+      )
+    : mat(K, N, V.data);
   return fit(Vr, mat(K, R, W0.data), mat(R, N, H0.data), {
     tol: 0,
     ...rest,
@@ -119,7 +125,13 @@ function expectLikeReference(result: NmfResult, ref: ReturnType<typeof reference
   expect(Math.abs(result.objective - ref.objective) / f0).toBeLessThan(1e-9);
   expect(Array.from(result.objectiveHistory.iterations)).toEqual(ref.history.map((h) => h.iteration));
   // In-loop values may come from products (docs/algorithms.md §7): close to the explicit ones relative to F0.
-  expect(maxDiff(result.objectiveHistory.values, ref.history.map((h) => h.value), f0)).toBeLessThan(1e-9);
+  expect(
+    maxDiff(
+      result.objectiveHistory.values,
+      ref.history.map((h) => h.value),
+      f0,
+    ),
+  ).toBeLessThan(1e-9);
   const changeScale = Math.max(1e-300, ...ref.hChange, ...ref.wChange);
   expect(maxDiff(result.hChange, ref.hChange, changeScale)).toBeLessThan(1e-9);
   expect(maxDiff(result.wChange, ref.wChange, changeScale)).toBeLessThan(1e-9);
@@ -138,7 +150,15 @@ describe.each(BACKENDS)('%s backend', (backend) => {
     it.each([['euclidean'], ['kl'], ['is'], [0.5], [3]] as const)('zeros of W0 and H0 stay zero under MU (loss %s)', (loss) => {
       const W = Float64Array.from(W0.data, (x, k) => (k % 4 === 1 ? 0 : x));
       const H = Float64Array.from(H0.data, (x, k) => (k % 5 === 2 ? 0 : x));
-      const result = nmfSync(V, { rank: R, W: { rows: K, cols: R, data: W }, H: { rows: R, cols: N, data: H }, loss, maxIter: 60, tol: 0, backend });
+      const result = nmfSync(V, {
+        rank: R,
+        W: { rows: K, cols: R, data: W },
+        H: { rows: R, cols: N, data: H },
+        loss,
+        maxIter: 60,
+        tol: 0,
+        backend,
+      });
       W.forEach((x, k) => x === 0 && expect(result.W.data[k]).toBe(0));
       H.forEach((x, k) => x === 0 && expect(result.H.data[k]).toBe(0));
       expect(result.W.data.some((x) => x > 0)).toBe(true);
@@ -233,7 +253,13 @@ describe.each(BACKENDS)('%s backend', (backend) => {
       expect(result.objective).toBeCloseTo(0.5 * result.frobeniusError ** 2, 12);
       expect(result.objectiveHistory.iterations.length).toBe(26);
       const ref = fit(mat(K, N, V.data), mat(K, R, W0.data), mat(R, N, H0.data), { maxIter: 25, tol: 0 });
-      expect(maxDiff(result.objectiveHistory.values, ref.history.map((h) => h.value), ref.history[0]!.value)).toBeLessThan(1e-9);
+      expect(
+        maxDiff(
+          result.objectiveHistory.values,
+          ref.history.map((h) => h.value),
+          ref.history[0]!.value,
+        ),
+      ).toBeLessThan(1e-9);
     });
 
     it('maxIter 0: the history is [F(W0, H0)] and objective that of the normalised W0, H0', () => {
@@ -242,7 +268,12 @@ describe.each(BACKENDS)('%s backend', (backend) => {
       const f0 = ref.history[0]!.value;
       expect(Array.from(result.objectiveHistory.iterations)).toEqual([0]);
       expect(Math.abs(result.objectiveHistory.values[0]! - f0) / f0).toBeLessThan(1e-12);
-      const normalised = fit(mat(K, N, V.data), mat(K, R, W0.data), mat(R, N, H0.data), { loss: 'kl', l1W: 0.5, normalize: 'l1', maxIter: 0 });
+      const normalised = fit(mat(K, N, V.data), mat(K, R, W0.data), mat(R, N, H0.data), {
+        loss: 'kl',
+        l1W: 0.5,
+        normalize: 'l1',
+        maxIter: 0,
+      });
       expect(Math.abs(result.objective - normalised.objective) / f0).toBeLessThan(1e-12);
     });
   });

@@ -67,7 +67,14 @@ describe.each(BACKENDS)('on %s', (backend) => {
     const V = randomMatrix(9, 7, 8);
     const h: number[] = [];
     const w: number[] = [];
-    const result = nmfSync(V, { rank: 3, seed: 4, maxIter: 30, tol: 0, backend, onIteration: (i) => void (h.push(i.hChange), w.push(i.wChange)) });
+    const result = nmfSync(V, {
+      rank: 3,
+      seed: 4,
+      maxIter: 30,
+      tol: 0,
+      backend,
+      onIteration: (i) => void (h.push(i.hChange), w.push(i.wChange)),
+    });
     expect(h).toEqual(Array.from(result.hChange));
     expect(w).toEqual(Array.from(result.wChange));
     expect(result.stopReason).toBe('maxIter');
@@ -237,7 +244,13 @@ describe('backend choice', () => {
     const info = backendInfo();
     expect(info.chosenBy).toBe('auto');
     expect(info.backend).toBe(info.native.loaded ? 'native' : 'wasm');
-    const result = nmfSync([[1, 2], [3, 4]], { rank: 1, seed: 1, maxIter: 2 });
+    const result = nmfSync(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { rank: 1, seed: 1, maxIter: 2 },
+    );
     expect(result.backend).toBe(info.backend);
     if (info.native.loaded) {
       expect(info.native.blas.vendor).toMatch(/OpenBLAS|Accelerate/);
@@ -253,13 +266,37 @@ describe('backend choice', () => {
   it('NMFKIT_BACKEND=wasm overrides the automatic choice', () => {
     process.env.NMFKIT_BACKEND = 'wasm';
     expect(backendInfo()).toMatchObject({ backend: 'wasm', chosenBy: 'NMFKIT_BACKEND' });
-    expect(nmfSync([[1, 2], [3, 4]], { rank: 1, seed: 1, maxIter: 2 }).backend).toBe('wasm');
+    expect(
+      nmfSync(
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        { rank: 1, seed: 1, maxIter: 2 },
+      ).backend,
+    ).toBe('wasm');
   });
 
   it.skipIf(!backendAvailable('native'))('NMFKIT_BACKEND=native selects native; an explicit option still wins', () => {
     process.env.NMFKIT_BACKEND = 'native';
-    expect(nmfSync([[1, 2], [3, 4]], { rank: 1, seed: 1, maxIter: 2 }).backend).toBe('native');
-    expect(nmfSync([[1, 2], [3, 4]], { rank: 1, seed: 1, maxIter: 2, backend: 'wasm' }).backend).toBe('wasm');
+    expect(
+      nmfSync(
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        { rank: 1, seed: 1, maxIter: 2 },
+      ).backend,
+    ).toBe('native');
+    expect(
+      nmfSync(
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        { rank: 1, seed: 1, maxIter: 2, backend: 'wasm' },
+      ).backend,
+    ).toBe('wasm');
   });
 
   it('an unknown NMFKIT_BACKEND is an error naming the value', () => {

@@ -20,7 +20,17 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { WasmHeap } from '../../src/backends/wasm-memory.js';
 import { compileWasmModule } from '../../src/backends/wasm.js';
 import { nmf, nmfSync, type NmfOptions, type NmfResult } from '../../src/index.js';
-import { BACKENDS, backendAvailable, fitWithBlockRows, fixtureOptions, closeTo, loadFixtures, randomMatrix, relativeError, type Fixture } from '../support/helpers.js';
+import {
+  BACKENDS,
+  backendAvailable,
+  fitWithBlockRows,
+  fixtureOptions,
+  closeTo,
+  loadFixtures,
+  randomMatrix,
+  relativeError,
+  type Fixture,
+} from '../support/helpers.js';
 
 const FLOAT32_TOL = 1e-4;
 /** Fixtures whose spectralError is checked more loosely, and to what (see the comment above). */
@@ -197,20 +207,45 @@ describe('wasm float32 product kernels vs float64 loops', () => {
   };
 
   const shapes: [number, number, number][] = [
-    [1, 1, 1], [3, 5, 1], [5, 3, 2], [7, 9, 3], [13, 17, 6], [33, 31, 7], [64, 65, 8], [129, 257, 5], [17, 40, 70],
-    [70, 70, 70], [300, 2100, 9], [5, 4099, 11],
+    [1, 1, 1],
+    [3, 5, 1],
+    [5, 3, 2],
+    [7, 9, 3],
+    [13, 17, 6],
+    [33, 31, 7],
+    [64, 65, 8],
+    [129, 257, 5],
+    [17, 40, 70],
+    [70, 70, 70],
+    [300, 2100, 9],
+    [5, 4099, 11],
   ];
   it.each(shapes)('K=%i N=%i R=%i', (K, N, R) => {
     const V = f32(K * N, K * 31 + N);
     const W = f32(K * R, K * 37 + R);
     const H = f32(R * N, R * 41 + N);
     // WᵀV (R×N): A(i, t) = W[t·R + i].
-    expect(worst(run([W, V], R * N, ([a, b], c) => wasm.products32_mulAtB(a!, b!, c, R, K, N)), ref(W, 1, R, V, R, K, N))).toBeLessThan(1e-5);
+    expect(
+      worst(
+        run([W, V], R * N, ([a, b], c) => wasm.products32_mulAtB(a!, b!, c, R, K, N)),
+        ref(W, 1, R, V, R, K, N),
+      ),
+    ).toBeLessThan(1e-5);
     // V·Hᵀ (K×R) = (H·Vᵀ)ᵀ: entry (i, r) = Σ_j V[i, j]·H[r, j], i.e. A(i, t) = V[i·N + t] against Hᵀ.
     const Ht = new Float32Array(N * R);
     for (let r = 0; r < R; r++) for (let j = 0; j < N; j++) Ht[j * R + r] = H[r * N + j]!;
-    expect(worst(run([V, H], K * R, ([a, b], c) => wasm.products32_mulABt(a!, b!, c, K, N, R)), ref(V, N, 1, Ht, K, N, R))).toBeLessThan(1e-5);
+    expect(
+      worst(
+        run([V, H], K * R, ([a, b], c) => wasm.products32_mulABt(a!, b!, c, K, N, R)),
+        ref(V, N, 1, Ht, K, N, R),
+      ),
+    ).toBeLessThan(1e-5);
     // W·H (K×N) with the small inner dimension R.
-    expect(worst(run([W, H], K * N, ([a, b], c) => wasm.products32_mulSmallInner(a!, b!, c, K, R, N)), ref(W, R, 1, H, K, R, N))).toBeLessThan(1e-5);
+    expect(
+      worst(
+        run([W, H], K * N, ([a, b], c) => wasm.products32_mulSmallInner(a!, b!, c, K, R, N)),
+        ref(W, R, 1, H, K, R, N),
+      ),
+    ).toBeLessThan(1e-5);
   });
 });

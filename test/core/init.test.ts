@@ -40,7 +40,11 @@ function exactSvd(V: Mat, r: number): TruncatedSvd {
     const { values, vectors } = symmetricEigen(mulNT(V, V));
     for (let k = 0; k < r; k++) {
       S[k] = Math.sqrt(Math.max(values[k]!, 0));
-      const u = mat(K, 1, Array.from({ length: K }, (_, i) => vectors.data[i * K + k]!));
+      const u = mat(
+        K,
+        1,
+        Array.from({ length: K }, (_, i) => vectors.data[i * K + k]!),
+      );
       const v = mulTN(V, u); // Vᵀu = σ v
       for (let i = 0; i < K; i++) U[i * r + k] = u.data[i]!;
       for (let j = 0; j < N; j++) Vt[k * N + j] = v.data[j]! / S[k]!;
@@ -49,7 +53,11 @@ function exactSvd(V: Mat, r: number): TruncatedSvd {
     const { values, vectors } = symmetricEigen(mulTN(V, V));
     for (let k = 0; k < r; k++) {
       S[k] = Math.sqrt(Math.max(values[k]!, 0));
-      const v = mat(N, 1, Array.from({ length: N }, (_, j) => vectors.data[j * N + k]!));
+      const v = mat(
+        N,
+        1,
+        Array.from({ length: N }, (_, j) => vectors.data[j * N + k]!),
+      );
       const u = mul(V, v);
       for (let j = 0; j < N; j++) Vt[k * N + j] = v.data[j]!;
       for (let i = 0; i < K; i++) U[i * r + k] = u.data[i]! / S[k]!;
@@ -77,7 +85,10 @@ function sklearnNndsvd(svd: TruncatedSvd, K: number, N: number): { W: Float64Arr
     const yn = y.map((a) => Math.abs(Math.min(a, 0)));
     const mp = norm(xp) * norm(yp);
     const mn = norm(xn) * norm(yn);
-    const [u, v, sigma] = mp > mn ? [xp.map((a) => a / norm(xp)), yp.map((a) => a / norm(yp)), mp] : [xn.map((a) => a / norm(xn)), yn.map((a) => a / norm(yn)), mn];
+    const [u, v, sigma] =
+      mp > mn
+        ? [xp.map((a) => a / norm(xp)), yp.map((a) => a / norm(yp)), mp]
+        : [xn.map((a) => a / norm(xn)), yn.map((a) => a / norm(yn)), mn];
     const lbd = Math.sqrt(svd.S[j]! * sigma);
     u.forEach((a, i) => (W[i * R + j] = lbd * a));
     v.forEach((a, c) => (H[j * N + c] = lbd * a));
@@ -258,9 +269,24 @@ describe('NNDSVD', () => {
     const V = randomMatrix(11, 13, 41).data;
     const c = 1e-6;
     const a = nndsvd(V, 11, 13, 3);
-    const b = nndsvd(V.map((x) => x * c), 11, 13, 3);
-    expect(relativeError(b.W, a.W.map((x) => x * Math.sqrt(c)))).toBeLessThan(1e-10);
-    expect(relativeError(b.H, a.H.map((x) => x * Math.sqrt(c)))).toBeLessThan(1e-10);
+    const b = nndsvd(
+      V.map((x) => x * c),
+      11,
+      13,
+      3,
+    );
+    expect(
+      relativeError(
+        b.W,
+        a.W.map((x) => x * Math.sqrt(c)),
+      ),
+    ).toBeLessThan(1e-10);
+    expect(
+      relativeError(
+        b.H,
+        a.H.map((x) => x * Math.sqrt(c)),
+      ),
+    ).toBeLessThan(1e-10);
   });
 });
 

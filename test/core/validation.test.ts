@@ -17,17 +17,41 @@ describe('V', () => {
   it('rejects NaN and infinities', () => {
     fails({ rows: 2, cols: 3, data: [NaN, 2, 3, 4, 5, 6] }, ok, RangeError, /V\.data\[0\].*NaN/);
     fails({ rows: 2, cols: 3, data: [1, 2, 3, 4, 5, Infinity] }, ok, RangeError, /V\.data\[5\].*Infinity/);
-    fails([[1, 2], [3, -Infinity]], ok, RangeError, /V\[1\]\[1\].*-Infinity/);
+    fails(
+      [
+        [1, 2],
+        [3, -Infinity],
+      ],
+      ok,
+      RangeError,
+      /V\[1\]\[1\].*-Infinity/,
+    );
   });
   it('rejects a non-number entry', () => {
     fails({ rows: 2, cols: 3, data: [1, 2, '3', 4, 5, 6] }, ok, TypeError, /V\.data\[2\].*must be a number, got "3"/);
-    fails([[1, 2], [3, null]], ok, TypeError, /V\[1\]\[1\].*got null/);
+    fails(
+      [
+        [1, 2],
+        [3, null],
+      ],
+      ok,
+      TypeError,
+      /V\[1\]\[1\].*got null/,
+    );
   });
   it('rejects data whose length is not rows·cols', () => {
     fails({ rows: 2, cols: 3, data: [1, 2, 3, 4, 5] }, ok, RangeError, /V\.data has 5 entries.*2×3 = 6/);
   });
   it('rejects ragged rows', () => {
-    fails([[1, 2, 3], [4, 5]], ok, RangeError, /ragged: V\[1\] has 2 entries, V\[0\] has 3/);
+    fails(
+      [
+        [1, 2, 3],
+        [4, 5],
+      ],
+      ok,
+      RangeError,
+      /ragged: V\[1\] has 2 entries, V\[0\] has 3/,
+    );
   });
   it('rejects zero rows or columns', () => {
     fails({ rows: 0, cols: 3, data: [] }, ok, RangeError, /V\.rows must be an integer in \[1/);
@@ -44,7 +68,12 @@ describe('V', () => {
   it('rejects things that are not matrices', () => {
     fails(null, ok, TypeError, /V must be a matrix/);
     fails('1,2,3', ok, TypeError, /V must be a matrix.*got "1,2,3"/);
-    fails({ rows: 1, cols: 2, data: new Int32Array(2) }, ok, TypeError, /V\.data must be a Float64Array, Float32Array or number\[\], got a Int32Array/);
+    fails(
+      { rows: 1, cols: 2, data: new Int32Array(2) },
+      ok,
+      TypeError,
+      /V\.data must be a Float64Array, Float32Array or number\[\], got a Int32Array/,
+    );
     fails([1, 2, 3], ok, TypeError, /V\[0\] must be an array/);
   });
   it('accepts Float32Array, Float64Array, number[] and number[][] alike', () => {
@@ -52,7 +81,10 @@ describe('V', () => {
       { rows: 2, cols: 3, data: new Float32Array([1, 2, 3, 4, 5, 6]) },
       { rows: 2, cols: 3, data: new Float64Array([1, 2, 3, 4, 5, 6]) },
       { rows: 2, cols: 3, data: [1, 2, 3, 4, 5, 6] },
-      [[1, 2, 3], [4, 5, 6]],
+      [
+        [1, 2, 3],
+        [4, 5, 6],
+      ],
     ];
     const results = forms.map((v) => nmfSync(v, { ...ok, backend: 'wasm' }));
     for (const r of results) expect(Array.from(r.W.data)).toEqual(Array.from(results[0]!.W.data));
@@ -104,11 +136,32 @@ describe('options', () => {
 
 describe('initial factors', () => {
   it('rejects W and H whose shapes do not fit V and rank', () => {
-    fails(V, { rank: 2, W: { rows: 3, cols: 2, data: [1, 1, 1, 1, 1, 1] } }, RangeError, /options\.W must be 2×2 \(rows of V × rank\), got 3×2/);
-    fails(V, { rank: 2, H: [[1, 1], [1, 1]] }, RangeError, /options\.H must be 2×3 \(rank × columns of V\), got 2×2/);
+    fails(
+      V,
+      { rank: 2, W: { rows: 3, cols: 2, data: [1, 1, 1, 1, 1, 1] } },
+      RangeError,
+      /options\.W must be 2×2 \(rows of V × rank\), got 3×2/,
+    );
+    fails(
+      V,
+      {
+        rank: 2,
+        H: [
+          [1, 1],
+          [1, 1],
+        ],
+      },
+      RangeError,
+      /options\.H must be 2×3 \(rank × columns of V\), got 2×2/,
+    );
   });
   it('rejects negative, NaN or infinite entries in W and H', () => {
-    fails(V, { rank: 1, W: [[1], [-1]] }, RangeError, /options\.W must be finite and ≥ 0, but options\.W\[1\]\[0\] \(row 1, column 0\) is -1/);
+    fails(
+      V,
+      { rank: 1, W: [[1], [-1]] },
+      RangeError,
+      /options\.W must be finite and ≥ 0, but options\.W\[1\]\[0\] \(row 1, column 0\) is -1/,
+    );
     fails(V, { rank: 1, H: { rows: 1, cols: 3, data: [1, NaN, 1] } }, RangeError, /options\.H\.data\[1\].*NaN/);
   });
 });

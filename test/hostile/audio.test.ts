@@ -23,7 +23,10 @@ writeFileSync(NOTES_PATH, JSON.stringify([{ pitch: 69, onset: 0, offset: 0.5 }])
 const samples = (): number[] => Array.from({ length: 64 }, (_, i) => Math.sin(i / 3) / 2);
 /** 9 bins × 17 frames. */
 const spec = (): nmfkit.Stft => nmfkit.stft(samples(), 8000, { nFft: 16, hop: 4 });
-const notes = (): nmfkit.NoteEvent[] => [{ pitch: 69, onset: 0, offset: 0.5 }, { pitch: 57, onset: 0.2, offset: 0.6 }];
+const notes = (): nmfkit.NoteEvent[] => [
+  { pitch: 69, onset: 0, offset: 0.5 },
+  { pitch: 57, onset: 0.2, offset: 0.6 },
+];
 const axis = (n: number, step: number): number[] => Array.from({ length: n }, (_, i) => i * step);
 
 /** The fit's own exports, which test/hostile/fits.test.ts and entry-settings.test.ts cover. */
@@ -32,8 +35,20 @@ const CORE = new Set(['nmf', 'nmfSync', 'nmfBatch', 'backendInfo', 'setThreads',
 const CASES: Record<string, ExportCase> = {
   decodeWav: { args: () => [nmfkit.encodeWav([0, 0.5], 8000), {}], params: ['bytes', 'options'], options: { index: 1, keys: ['channel'] } },
   encodeWav: { args: () => [samples(), 8000, {}], params: ['samples', 'sampleRate', 'options'], options: { index: 2, keys: ['bitDepth'] } },
-  readWav: { args: () => [WAV_PATH, {}], params: ['path', 'options'], async: true, options: { index: 1, keys: ['channel'] }, valid: { path: ['a string'] } },
-  writeWav: { args: () => [OUT_PATH, samples(), 8000, {}], params: ['path', 'samples', 'sampleRate', 'options'], async: true, options: { index: 3, keys: ['bitDepth'] }, valid: { path: ['a string'] } },
+  readWav: {
+    args: () => [WAV_PATH, {}],
+    params: ['path', 'options'],
+    async: true,
+    options: { index: 1, keys: ['channel'] },
+    valid: { path: ['a string'] },
+  },
+  writeWav: {
+    args: () => [OUT_PATH, samples(), 8000, {}],
+    params: ['path', 'samples', 'sampleRate', 'options'],
+    async: true,
+    options: { index: 3, keys: ['bitDepth'] },
+    valid: { path: ['a string'] },
+  },
   windowFunction: { args: () => ['hann', 8], params: ['name', 'length'] },
   stft: {
     args: () => [samples(), 8000, { nFft: 16, hop: 4 }],
@@ -42,7 +57,11 @@ const CASES: Record<string, ExportCase> = {
     valid: { 'options.center': ['true'] },
   },
   istft: { args: () => [spec(), {}], params: ['spec', 'options'], options: { index: 1, keys: ['length'] } },
-  spectrogram: { args: () => [spec(), { log: 1 }], params: ['spec', 'options'], options: { index: 1, keys: ['kind', 'log', 'minFrequency', 'maxFrequency'] } },
+  spectrogram: {
+    args: () => [spec(), { log: 1 }],
+    params: ['spec', 'options'],
+    options: { index: 1, keys: ['kind', 'log', 'minFrequency', 'maxFrequency'] },
+  },
   checkNotes: { args: () => ['notes', notes()], params: ['name', 'notes'], valid: { name: ['a string'] } },
   distinctPitches: { args: () => [notes()], params: ['notes'] },
   hzToMidi: { args: () => [440, 440], params: ['frequency', 'tuning'] },
@@ -63,7 +82,11 @@ const CASES: Record<string, ExportCase> = {
     options: { index: 4, keys: ['alpha', 'eps', 'masks'] },
     valid: { 'options.masks': ['true'] },
   },
-  softMasks: { args: () => [ones(9, 2), ones(2, 17), [[0], [1]], {}], params: ['W', 'H', 'groups', 'options'], options: { index: 3, keys: ['alpha', 'eps'] } },
+  softMasks: {
+    args: () => [ones(9, 2), ones(2, 17), [[0], [1]], {}],
+    params: ['W', 'H', 'groups', 'options'],
+    options: { index: 3, keys: ['alpha', 'eps'] },
+  },
   estimateTemplatePitches: {
     args: () => [ones(40, 2), axis(40, 50), { resolution: 50 }],
     params: ['W', 'frequencies', 'options'],
@@ -95,7 +118,10 @@ describe('audio exports: specific hostile values', () => {
     expect(nmfkit.decodeWav(Buffer.from(wav)).samples.length).toBe(2);
     expect(nmfkit.decodeWav((wav.buffer as ArrayBuffer).slice(wav.byteOffset, wav.byteOffset + wav.byteLength)).samples.length).toBe(2);
     await fails(() => nmfkit.decodeWav(new Proxy(wav, {}) as never), /^bytes must be a Uint8Array/);
-    await fails(() => nmfkit.decodeWav(Object.setPrototypeOf(new Int8Array(wav), Uint8Array.prototype) as never), /^bytes must be a Uint8Array.*got a Int8Array/);
+    await fails(
+      () => nmfkit.decodeWav(Object.setPrototypeOf(new Int8Array(wav), Uint8Array.prototype) as never),
+      /^bytes must be a Uint8Array.*got a Int8Array/,
+    );
     const detached = wav.slice();
     structuredClone(detached.buffer, { transfer: [detached.buffer] });
     await fails(() => nmfkit.decodeWav(detached), /^bytes is a Uint8Array whose buffer has been detached/);
@@ -113,12 +139,24 @@ describe('audio exports: specific hostile values', () => {
     await fails(() => nmfkit.stft(getter, 8000, { nFft: 16 }), /^signal\[2\] could not be read: Error: hostile entry/);
     await fails(() => nmfkit.stft([0, , 1] as number[], 8000, { nFft: 4 }), /^signal\[1\] must be a number, got undefined/); // eslint-disable-line no-sparse-arrays
     await fails(() => nmfkit.stft(new Proxy(new Float64Array(64), {}), 8000), /^signal must be a Float64Array, Float32Array or number\[\]/);
-    await fails(() => nmfkit.stft(samples(), 8000, { nFft: 16, window: throwingProxy(new Array(16).fill(1)) }), /^options\.window\.length could not be read/);
+    await fails(
+      () => nmfkit.stft(samples(), 8000, { nFft: 16, window: throwingProxy(new Array(16).fill(1)) }),
+      /^options\.window\.length could not be read/,
+    );
     const started = performance.now();
-    await fails(() => nmfkit.encodeWav(new Array(2 ** 31 - 1), 8000), /^samples\[0\] must be a number, got undefined|^samples is too large/);
-    await fails(() => nmfkit.scoreInformedInit(notes(), { frequencies: new Array(2 ** 30), times: [0] }), /^axes\.frequencies\[0\] must be a number|^axes\.frequencies is too large/);
+    await fails(
+      () => nmfkit.encodeWav(new Array(2 ** 31 - 1), 8000),
+      /^samples\[0\] must be a number, got undefined|^samples is too large/,
+    );
+    await fails(
+      () => nmfkit.scoreInformedInit(notes(), { frequencies: new Array(2 ** 30), times: [0] }),
+      /^axes\.frequencies\[0\] must be a number|^axes\.frequencies is too large/,
+    );
     expect(performance.now() - started).toBeLessThan(1000 * MS);
-    await fails(() => nmfkit.scoreInformedInit(notes(), Object.defineProperty({ times: [0] }, 'frequencies', { get: boom('axis') }) as never), /^axes\.frequencies could not be read: Error: hostile axis/);
+    await fails(
+      () => nmfkit.scoreInformedInit(notes(), Object.defineProperty({ times: [0] }, 'frequencies', { get: boom('axis') }) as never),
+      /^axes\.frequencies could not be read: Error: hostile axis/,
+    );
     await fails(() => nmfkit.estimateTemplatePitches(ones(3, 1), [0, 20, 10]), /^frequencies must be strictly increasing/, RangeError);
     // A whole Spectrogram is a valid `axes`: only its two axes are read.
     const s = nmfkit.spectrogram(nmfkit.stft(samples(), 8000, { nFft: 64, hop: 16 }));
@@ -127,7 +165,10 @@ describe('audio exports: specific hostile values', () => {
 
   it('STFT objects: fields that throw, arrays that are not what stft() returns, detached arrays', async () => {
     const good = spec();
-    await fails(() => nmfkit.istft(Object.defineProperty({ ...good }, 're', { get: boom('re'), enumerable: true })), /^spec\.re could not be read: Error: hostile re/);
+    await fails(
+      () => nmfkit.istft(Object.defineProperty({ ...good }, 're', { get: boom('re'), enumerable: true })),
+      /^spec\.re could not be read: Error: hostile re/,
+    );
     await fails(() => nmfkit.istft({ ...good, re: new Proxy(good.re, {}) }), /^spec\.re must be a Float64Array/);
     await fails(() => nmfkit.istft({ ...good, im: Array.from(good.im) as never }), /^spec\.im must be a Float64Array/);
     const detached = good.re.slice();
@@ -145,33 +186,73 @@ describe('audio exports: specific hostile values', () => {
     const onset = Object.defineProperty({ pitch: 60, offset: 1 }, 'onset', { get: boom('onset'), enumerable: true });
     await fails(() => nmfkit.distinctPitches([onset] as never), /^notes\[0\]\.onset could not be read: Error: hostile onset/);
     await fails(() => nmfkit.checkNotes('score', [revokedProxy()]), /^score\[0\]\.pitch could not be read/);
-    await fails(() => nmfkit.checkNotes('score', [{ pitch: 60, onset: 0, offset: 1, velocity: '64' }]), /^score\[0\]\.velocity must be a number/);
+    await fails(
+      () => nmfkit.checkNotes('score', [{ pitch: 60, onset: 0, offset: 1, velocity: '64' }]),
+      /^score\[0\]\.velocity must be a number/,
+    );
     await fails(() => nmfkit.pianoRoll(notes(), [60, 60], [0]), /^pitches\[1\] = 60 repeats an earlier pitch/, RangeError);
-    await fails(() => nmfkit.scoreInformedInit(notes(), { frequencies: axis(40, 50), times: [0] }, { pitches: new Array(2 ** 30) }), /^options\.pitches has 1073741824 entries/, RangeError);
+    await fails(
+      () => nmfkit.scoreInformedInit(notes(), { frequencies: axis(40, 50), times: [0] }, { pitches: new Array(2 ** 30) }),
+      /^options\.pitches has 1073741824 entries/,
+      RangeError,
+    );
     const group = [0, 1];
     Object.defineProperty(group, 1, { get: boom('member') });
     await fails(() => nmfkit.softMasks(ones(9, 2), ones(2, 17), [group]), /^groups\[0\]\[1\] could not be read: Error: hostile member/);
     await fails(() => nmfkit.softMasks(ones(9, 2), ones(2, 17), [throwingProxy([0])]), /^groups\[0\]\.length could not be read/);
-    await fails(() => nmfkit.softMasks(ones(9, 2), ones(2, 17), new Array(2 ** 30)), /^groups has 1073741824 groups, more than W's 2 components/, RangeError);
-    await fails(() => nmfkit.softMasks({ rows: 100000, cols: 1, data: new Float64Array(100000) }, { rows: 1, cols: 100000, data: new Float64Array(100000) }, [[0]]), /^the masks \(rows of W × columns of H\) is too large/, RangeError);
+    await fails(
+      () => nmfkit.softMasks(ones(9, 2), ones(2, 17), new Array(2 ** 30)),
+      /^groups has 1073741824 groups, more than W's 2 components/,
+      RangeError,
+    );
+    await fails(
+      () =>
+        nmfkit.softMasks(
+          { rows: 100000, cols: 1, data: new Float64Array(100000) },
+          { rows: 1, cols: 100000, data: new Float64Array(100000) },
+          [[0]],
+        ),
+      /^the masks \(rows of W × columns of H\) is too large/,
+      RangeError,
+    );
     const pitches = [69, null];
     Object.defineProperty(pitches, 1, { get: boom('pitch') });
-    await fails(() => nmfkit.evaluateActivations(ones(2, 8), pitches, notes(), axis(8, 0.1)), /^componentPitches\[1\] could not be read: Error: hostile pitch/);
-    await fails(() => nmfkit.evaluateActivations(ones(2, 8), [69, '57'] as never, notes(), axis(8, 0.1)), /^componentPitches\[1\] must be a MIDI pitch or null/);
+    await fails(
+      () => nmfkit.evaluateActivations(ones(2, 8), pitches, notes(), axis(8, 0.1)),
+      /^componentPitches\[1\] could not be read: Error: hostile pitch/,
+    );
+    await fails(
+      () => nmfkit.evaluateActivations(ones(2, 8), [69, '57'] as never, notes(), axis(8, 0.1)),
+      /^componentPitches\[1\] must be a MIDI pitch or null/,
+    );
   });
 
   it('numbers that would never finish: a tolerance of 1, a fundamental of 1e-300, a million harmonics', async () => {
     const started = performance.now();
     await fails(() => nmfkit.harmonicTemplate(axis(40, 50), 220, 1, () => undefined), /^tolerance must be in \[0, 0\.5\]/, RangeError);
-    await fails(() => nmfkit.harmonicTemplate(axis(40, 50), 1e-300, 0.05, () => undefined), /^frequencies up to 1950 Hz and f0 = 1e-300 Hz span .* harmonics/, RangeError);
-    await fails(() => nmfkit.scoreInformedInit(notes(), { frequencies: [0, 1e300], times: [0] }), /^axes\.frequencies up to 1e\+300 Hz/, RangeError);
-    await fails(() => nmfkit.estimateTemplatePitches(ones(40, 1), axis(40, 50), { harmonics: 2 ** 31 - 1 }), /^options\.harmonics must be at most 1000/, RangeError);
+    await fails(
+      () => nmfkit.harmonicTemplate(axis(40, 50), 1e-300, 0.05, () => undefined),
+      /^frequencies up to 1950 Hz and f0 = 1e-300 Hz span .* harmonics/,
+      RangeError,
+    );
+    await fails(
+      () => nmfkit.scoreInformedInit(notes(), { frequencies: [0, 1e300], times: [0] }),
+      /^axes\.frequencies up to 1e\+300 Hz/,
+      RangeError,
+    );
+    await fails(
+      () => nmfkit.estimateTemplatePitches(ones(40, 1), axis(40, 50), { harmonics: 2 ** 31 - 1 }),
+      /^options\.harmonics must be at most 1000/,
+      RangeError,
+    );
     expect(performance.now() - started).toBeLessThan(1000 * MS);
     // What the caller's own callback throws is its own.
     const own = new Error('the caller’s own');
-    expect(() => nmfkit.harmonicTemplate(axis(40, 50), 220, 0.05, () => {
-      throw own;
-    })).toThrow(own);
+    expect(() =>
+      nmfkit.harmonicTemplate(axis(40, 50), 220, 0.05, () => {
+        throw own;
+      }),
+    ).toThrow(own);
   });
 
   it('pitch arithmetic refuses what has no pitch', async () => {

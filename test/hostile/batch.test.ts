@@ -43,13 +43,22 @@ describe.each(ENTRIES)('$name entry: nmfBatch', (entry) => {
       // A proxy that forwards everything: Node's own brand check would pass it; nmfkit refuses it on every entry.
       [{ ...OPTIONS, signal: new Proxy(new AbortController().signal, {}) }, /^options\.signal must be an AbortSignal/],
       [Object.defineProperty({ ...OPTIONS }, 'settle', { get: boom('settle'), enumerable: true }), /^options\.settle could not be read/],
-      [Object.defineProperty({ ...OPTIONS }, Symbol('s'), { get: boom('symbol'), enumerable: true }), /^options\.Symbol\(s\) could not be read/],
+      [
+        Object.defineProperty({ ...OPTIONS }, Symbol('s'), { get: boom('symbol'), enumerable: true }),
+        /^options\.Symbol\(s\) could not be read/,
+      ],
       [revokedProxy(), /^the keys of options could not be read/],
     ] as const) {
       named(await outcome(() => nmfBatch([V], options as never), true), message, `nmfBatch([V], ${String(message)})`);
     }
     // A matrix with a throwing getter fails that matrix, named by its index.
-    const bad = { rows: 2, cols: 3, get data(): never { throw new Error('hostile data'); } };
+    const bad = {
+      rows: 2,
+      cols: 3,
+      get data(): never {
+        throw new Error('hostile data');
+      },
+    };
     named(await outcome(() => nmfBatch([V, bad] as never, OPTIONS), true), /^matrices\[1\]: V\.data could not be read/, 'bad matrix');
     const settled = await nmfBatch([V, bad] as never, { ...OPTIONS, settle: true });
     expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected']);

@@ -21,7 +21,12 @@ export interface Entry {
   readonly nmfBatch: typeof nodeEntry.nmfBatch;
   readonly ready: (options?: unknown) => Promise<void>;
   readonly setThreads: (settings: never) => { readonly fits: number };
-  readonly backendInfo: () => { readonly backend: BackendName; readonly native: { loaded: boolean }; readonly wasm: { loaded: boolean }; readonly threads: object };
+  readonly backendInfo: () => {
+    readonly backend: BackendName;
+    readonly native: { loaded: boolean };
+    readonly wasm: { loaded: boolean };
+    readonly threads: object;
+  };
   /** The backends this entry has (not all of which need have loaded: see {@link available}). */
   readonly backends: readonly BackendName[];
   /** Whether `backend` loaded (the Node entry: fails under NMFKIT_REQUIRE_ALL_BACKENDS=1 if not, test/support/helpers.ts). */

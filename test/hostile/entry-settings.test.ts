@@ -39,21 +39,50 @@ describe.each(ENTRIES)('$name entry: setThreads, backendInfo, ready', (entry) =>
       expect(backendInfo().threads).toEqual(initial);
     }
     for (const key of entry.threadKeys) {
-      for (const [, make] of JUNK) named(catchError(() => setThreads({ [key]: make() } as never)), new RegExp(`threads\\.${key}`), `setThreads({ ${key} })`);
-      named(catchError(() => setThreads(Object.defineProperty({}, key, { get: boom(key), enumerable: true }) as never)), new RegExp(`threads\\.${key} could not be read`), key);
+      for (const [, make] of JUNK)
+        named(
+          catchError(() => setThreads({ [key]: make() } as never)),
+          new RegExp(`threads\\.${key}`),
+          `setThreads({ ${key} })`,
+        );
+      named(
+        catchError(() => setThreads(Object.defineProperty({}, key, { get: boom(key), enumerable: true }) as never)),
+        new RegExp(`threads\\.${key} could not be read`),
+        key,
+      );
       // The same through a proxy's get trap.
       const proxy = new Proxy({ [key]: 1 }, { get: (target, k) => (k === key ? boom(`${key} trap`)() : Reflect.get(target, k)) });
-      named(catchError(() => setThreads(proxy as never)), new RegExp(`threads\\.${key} could not be read: Error: hostile ${key} trap`), `${key} proxy`);
+      named(
+        catchError(() => setThreads(proxy as never)),
+        new RegExp(`threads\\.${key} could not be read: Error: hostile ${key} trap`),
+        `${key} proxy`,
+      );
       expect((catchError(() => setThreads(proxy as never)) as Error).name).toBe('TypeError');
     }
-    named(catchError(() => setThreads({ fits: 1025 } as never)), /threads\.fits must be at most 1024/, 'fits 1025');
+    named(
+      catchError(() => setThreads({ fits: 1025 } as never)),
+      /threads\.fits must be at most 1024/,
+      'fits 1025',
+    );
     if (entry.threadKeys.includes('blasThreads')) {
-      named(catchError(() => setThreads({ blasThreads: 257 } as never)), /threads\.blasThreads must be at most 256/, 'blasThreads 257');
+      named(
+        catchError(() => setThreads({ blasThreads: 257 } as never)),
+        /threads\.blasThreads must be at most 256/,
+        'blasThreads 257',
+      );
     } else {
       // An entry without a native backend has no BLAS threads to set: the key is unknown, like any typo.
-      named(catchError(() => setThreads({ blasThreads: 2 } as never)), /^unknown option threads\.blasThreads/, 'blasThreads');
+      named(
+        catchError(() => setThreads({ blasThreads: 2 } as never)),
+        /^unknown option threads\.blasThreads/,
+        'blasThreads',
+      );
     }
-    named(catchError(() => setThreads({ fits: 2, cores: 1 } as never)), /unknown option threads\.cores/, 'unknown key');
+    named(
+      catchError(() => setThreads({ fits: 2, cores: 1 } as never)),
+      /unknown option threads\.cores/,
+      'unknown key',
+    );
     expect(backendInfo().threads).toEqual(initial);
   });
 
@@ -76,7 +105,11 @@ describe.each(ENTRIES)('$name entry: setThreads, backendInfo, ready', (entry) =>
     }
     // A module where `{ module }` was meant is not taken for empty options.
     const module = new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]));
-    named(await outcome(() => ready(module), true), /^options must be .*got a WebAssembly\.Module \(pass it as \{ module \}\)/, 'ready(module)');
+    named(
+      await outcome(() => ready(module), true),
+      /^options must be .*got a WebAssembly\.Module \(pass it as \{ module \}\)/,
+      'ready(module)',
+    );
   });
 
   it('ready: every option, as every hostile value, is rejected naming it (or, loaded, as a change it cannot make)', async () => {
@@ -94,10 +127,18 @@ describe.each(ENTRIES)('$name entry: setThreads, backendInfo, ready', (entry) =>
     // Values of the right kind that differ from the loaded backend's: a RangeError saying they cannot change now.
     // (Where fits already run inline — the WebAssembly-only entry in Node, which has no Worker — workers: false is no change.)
     const workersInForce = entry.name === 'node';
-    for (const options of [{ maxMemoryBytes: 2 ** 22 }, ...(workersInForce ? [{ workers: false }] : []), { url: 'https://example.invalid/nmfkit.wasm' }]) {
+    for (const options of [
+      { maxMemoryBytes: 2 ** 22 },
+      ...(workersInForce ? [{ workers: false }] : []),
+      { url: 'https://example.invalid/nmfkit.wasm' },
+    ]) {
       const error = await outcome(() => ready(options), true);
       const [key] = Object.keys(options);
-      named(error, new RegExp(`^options\\.${key}: .*cannot change once the WebAssembly backend is loaded`), `ready(${JSON.stringify(options)})`);
+      named(
+        error,
+        new RegExp(`^options\\.${key}: .*cannot change once the WebAssembly backend is loaded`),
+        `ready(${JSON.stringify(options)})`,
+      );
       expect(error).toBeInstanceOf(RangeError);
     }
   });
@@ -106,7 +147,10 @@ describe.each(ENTRIES)('$name entry: setThreads, backendInfo, ready', (entry) =>
     for (const key of READY_OPTIONS) {
       const getter = Object.defineProperty({}, key, { get: boom(key), enumerable: true });
       const proxy = new Proxy({ [key]: 1 }, { get: (target, k) => (k === key ? boom(key)() : Reflect.get(target, k)) });
-      for (const [what, options] of [['getter', getter], ['proxy', proxy]] as const) {
+      for (const [what, options] of [
+        ['getter', getter],
+        ['proxy', proxy],
+      ] as const) {
         const error = await outcome(() => ready(options), true);
         named(error, new RegExp(`^options\\.${key} could not be read: Error: hostile ${key}`), `ready ${what} ${key}`);
         expect((error as Error).name).toBe('TypeError');

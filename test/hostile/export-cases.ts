@@ -22,7 +22,11 @@ export interface ExportCase {
 }
 
 /** A matrix of the given shape, every entry 0.5. */
-export const ones = (rows: number, cols: number): { rows: number; cols: number; data: number[] } => ({ rows, cols, data: new Array<number>(rows * cols).fill(0.5) });
+export const ones = (rows: number, cols: number): { rows: number; cols: number; data: number[] } => ({
+  rows,
+  cols,
+  data: new Array<number>(rows * cols).fill(0.5),
+});
 /** A small figure size. */
 export const SMALL = { width: 300, height: 200 };
 
@@ -36,7 +40,10 @@ export function describeExportCases(
   title: string,
   EXPORTS: Readonly<Record<string, unknown>>,
   CASES: Readonly<Record<string, ExportCase>>,
-  { exclude: CORE = new Set<string>(), OPTION_OBJECTS = new Set<string>() }: { exclude?: ReadonlySet<string>; OPTION_OBJECTS?: ReadonlySet<string> } = {},
+  {
+    exclude: CORE = new Set<string>(),
+    OPTION_OBJECTS = new Set<string>(),
+  }: { exclude?: ReadonlySet<string>; OPTION_OBJECTS?: ReadonlySet<string> } = {},
 ): void {
   function call(name: string, args: unknown[]): unknown {
     return (EXPORTS[name] as (...a: unknown[]) => unknown)(...args);
@@ -49,7 +56,9 @@ export function describeExportCases(
 
   describe(title, () => {
     it('every exported function but the fit’s own has its cases here', () => {
-      const functions = Object.entries(EXPORTS).filter(([name, value]) => typeof value === 'function' && !CORE.has(name)).map(([name]) => name);
+      const functions = Object.entries(EXPORTS)
+        .filter(([name, value]) => typeof value === 'function' && !CORE.has(name))
+        .map(([name]) => name);
       expect(functions.filter((name) => !(name in CASES))).toEqual([]);
     });
 
@@ -68,7 +77,8 @@ export function describeExportCases(
           const args = c.args();
           args[i] = make();
           const error = await outcomeOf(name, args);
-          const acceptable = PLAUSIBLE.some(([w]) => w === what) || (c.valid?.[param] ?? []).includes(what) || (param === 'options' && keyless(make));
+          const acceptable =
+            PLAUSIBLE.some(([w]) => w === what) || (c.valid?.[param] ?? []).includes(what) || (param === 'options' && keyless(make));
           if (error === undefined && acceptable) continue;
           named(error, pattern, `${name}: ${param} = ${what}`);
         }
@@ -88,37 +98,45 @@ export function describeExportCases(
           args[index] = { ...(args[index] as object), [key]: make() };
           const error = await outcomeOf(name, args);
           const acceptable =
-            PLAUSIBLE.some(([w]) => w === what) || (c.valid?.[`${prefix}.${key}`] ?? []).includes(what) || (OPTION_OBJECTS.has(`${prefix}.${key}`) && keyless(make));
+            PLAUSIBLE.some(([w]) => w === what) ||
+            (c.valid?.[`${prefix}.${key}`] ?? []).includes(what) ||
+            (OPTION_OBJECTS.has(`${prefix}.${key}`) && keyless(make));
           if (error === undefined && acceptable) continue;
           named(error, pattern, `${name}: ${prefix}.${key} = ${what}`);
         }
       }
     });
 
-    it.each(withOptions)('%s: a getter or proxy trap that throws is a TypeError naming the option; unknown options are refused', async (name) => {
-      const c = CASES[name]!;
-      const { index, keys } = c.options!;
-      const prefix = c.params[index]!;
-      for (const key of keys) {
-        const base = c.args()[index] as object;
-        const getter = Object.defineProperty({ ...base }, key, { get: boom(key), enumerable: true });
-        const proxy = new Proxy({ ...base, [key]: 1 }, { get: (target, k) => (k === key ? boom(key)() : Reflect.get(target, k)) });
-        for (const [what, options] of [['getter', getter], ['proxy', proxy]] as const) {
+    it.each(withOptions)(
+      '%s: a getter or proxy trap that throws is a TypeError naming the option; unknown options are refused',
+      async (name) => {
+        const c = CASES[name]!;
+        const { index, keys } = c.options!;
+        const prefix = c.params[index]!;
+        for (const key of keys) {
+          const base = c.args()[index] as object;
+          const getter = Object.defineProperty({ ...base }, key, { get: boom(key), enumerable: true });
+          const proxy = new Proxy({ ...base, [key]: 1 }, { get: (target, k) => (k === key ? boom(key)() : Reflect.get(target, k)) });
+          for (const [what, options] of [
+            ['getter', getter],
+            ['proxy', proxy],
+          ] as const) {
+            const args = c.args();
+            args[index] = options;
+            const error = await outcomeOf(name, args);
+            named(error, new RegExp(`^${escape(prefix)}\\.${key} could not be read: Error: hostile ${key}`), `${name} ${what} ${key}`);
+            expect((error as Error).name).toBe('TypeError');
+          }
+        }
+        for (const bad of [{ nFtt: 1 }, { [Symbol('s')]: 1 }]) {
           const args = c.args();
-          args[index] = options;
+          args[index] = { ...(args[index] as object), ...bad };
           const error = await outcomeOf(name, args);
-          named(error, new RegExp(`^${escape(prefix)}\\.${key} could not be read: Error: hostile ${key}`), `${name} ${what} ${key}`);
+          named(error, new RegExp(`^unknown option ${escape(prefix)}\\.(nFtt|Symbol\\(s\\))`), `${name} unknown option`);
           expect((error as Error).name).toBe('TypeError');
         }
-      }
-      for (const bad of [{ nFtt: 1 }, { [Symbol('s')]: 1 }]) {
-        const args = c.args();
-        args[index] = { ...(args[index] as object), ...bad };
-        const error = await outcomeOf(name, args);
-        named(error, new RegExp(`^unknown option ${escape(prefix)}\\.(nFtt|Symbol\\(s\\))`), `${name} unknown option`);
-        expect((error as Error).name).toBe('TypeError');
-      }
-    });
+      },
+    );
 
     it.each(Object.keys(CASES))('%s: reads every property of its arguments once, and modifies none', async (name) => {
       const c = CASES[name]!;
@@ -136,9 +154,17 @@ export function describeExportCases(
       };
       const args = c.args();
       const before = structuredClone(args.map((a) => (typeof a === 'function' ? undefined : a)));
-      expect(await outcomeOf(name, args.map((a, i) => counted(c.params[i]!, a)))).toBeUndefined();
+      expect(
+        await outcomeOf(
+          name,
+          args.map((a, i) => counted(c.params[i]!, a)),
+        ),
+      ).toBeUndefined();
       for (const [where, count] of reads) expect(count, `${name}: ${where}`).toBe(1);
-      expect(args.map((a) => (typeof a === 'function' ? undefined : a)), `${name} modified an argument`).toEqual(before);
+      expect(
+        args.map((a) => (typeof a === 'function' ? undefined : a)),
+        `${name} modified an argument`,
+      ).toEqual(before);
     });
   });
 }

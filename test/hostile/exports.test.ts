@@ -16,7 +16,10 @@ describe.each(ENTRIES)('$name entry: exports added later', (entry) => {
   /** The parameter names in a function's source, for checking that a message names one of them. */
   const parameters = (f: (...a: unknown[]) => unknown): string[] => {
     const list = /^[^(]*\(([^)]*)\)/.exec(Function.prototype.toString.call(f))?.[1] ?? '';
-    return list.split(',').map((p) => p.replace(/=.*$/s, '').trim()).filter((p) => /^\w+$/.test(p));
+    return list
+      .split(',')
+      .map((p) => p.replace(/=.*$/s, '').trim())
+      .filter((p) => /^\w+$/.test(p));
   };
 
   /**
@@ -37,7 +40,10 @@ describe.each(ENTRIES)('$name entry: exports added later', (entry) => {
             const result = f(...args);
             if (result instanceof Promise) {
               error = await Promise.race([
-                result.then(() => undefined, (e: unknown) => e),
+                result.then(
+                  () => undefined,
+                  (e: unknown) => e,
+                ),
                 new Promise((resolve) => setTimeout(() => resolve(new Error('hung for 5 s')), 5000)),
               ]);
             }

@@ -50,11 +50,20 @@ describe.each(ENTRIES)('$name entry: nmfSync, nmf and nmfBatch: every argument, 
       const getter = { ...OPTIONS };
       Object.defineProperty(getter, key, { get: boom(key), enumerable: true });
       const proxy = new Proxy({ ...OPTIONS, [key]: 1 }, { get: (target, k) => (k === key ? boom(key)() : Reflect.get(target, k)) });
-      for (const [what, options] of [['getter', getter], ['proxy', proxy]] as const) {
+      for (const [what, options] of [
+        ['getter', getter],
+        ['proxy', proxy],
+      ] as const) {
         const error = await outcome(() => fit(V, options), async);
         // An unknown option is reported as such before it is read; a known one names what could not be read.
         // (nmfBatch copies its options first, so there the getter's failure may come first.)
-        named(error, key === 'unknownOption' ? /(unknown option )?options\.unknownOption/ : new RegExp(`options\\.${key} could not be read: Error: hostile ${key}`), `${name} ${what} ${key}`);
+        named(
+          error,
+          key === 'unknownOption'
+            ? /(unknown option )?options\.unknownOption/
+            : new RegExp(`options\\.${key} could not be read: Error: hostile ${key}`),
+          `${name} ${what} ${key}`,
+        );
         expect((error as Error).name === 'TypeError').toBe(true);
       }
     }

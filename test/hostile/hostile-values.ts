@@ -112,7 +112,9 @@ export async function outcome(f: () => unknown, async: boolean): Promise<unknown
 /** Asserts a TypeError or RangeError whose message names `argument`. */
 export function named(error: unknown, argument: RegExp, context: string): void {
   if (!(error instanceof TypeError || error instanceof RangeError)) {
-    expect.fail(`${context}: expected a TypeError or RangeError, got ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+    expect.fail(
+      `${context}: expected a TypeError or RangeError, got ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
+    );
   }
   if (!argument.test(error.message)) expect.fail(`${context}: the message does not name ${argument}: ${error.message}`);
 }

@@ -12,7 +12,12 @@ import { boom, catchError, detachedFloat64Array, MS, rssGrowth, throwingProxy } 
 describe.each(ENTRIES)('$name entry: matrices: shapes, entries and buffers', (entry) => {
   const { nmfSync, nmf } = entry;
   const { backends: BACKENDS, available: backendAvailable } = entry;
-  const fitFails = (v: unknown, message: RegExp, kind: typeof TypeError | typeof RangeError = TypeError, options: object = OPTIONS): void => {
+  const fitFails = (
+    v: unknown,
+    message: RegExp,
+    kind: typeof TypeError | typeof RangeError = TypeError,
+    options: object = OPTIONS,
+  ): void => {
     let error: unknown;
     try {
       nmfSync(v as never, options as never);
@@ -24,7 +29,18 @@ describe.each(ENTRIES)('$name entry: matrices: shapes, entries and buffers', (en
   };
 
   it('negative, fractional, non-number and 2^31+ dimensions', () => {
-    for (const [rows, kind] of [[-1, RangeError], [1.5, RangeError], [2 ** 31, RangeError], [2 ** 53 + 2, RangeError], [NaN, RangeError], [Infinity, RangeError], ['2', TypeError], [2n, TypeError], [null, TypeError], [Symbol('r'), TypeError]] as const) {
+    for (const [rows, kind] of [
+      [-1, RangeError],
+      [1.5, RangeError],
+      [2 ** 31, RangeError],
+      [2 ** 53 + 2, RangeError],
+      [NaN, RangeError],
+      [Infinity, RangeError],
+      ['2', TypeError],
+      [2n, TypeError],
+      [null, TypeError],
+      [Symbol('r'), TypeError],
+    ] as const) {
       fitFails({ rows, cols: 1, data: [1] }, /^V\.rows/, kind);
       fitFails({ rows: 1, cols: rows, data: [1] }, /^V\.cols/, kind);
       fitFails(V, /^options\.rank/, kind, { rank: rows });
@@ -43,8 +59,13 @@ describe.each(ENTRIES)('$name entry: matrices: shapes, entries and buffers', (en
     // A sparse array of a plausible length claims 16 GiB: refused at its first hole, without touching the rest —
     // or, where the entry may plan on less than 16 GiB (a smaller machine; wasm as the only backend), for its size.
     const sparse = catchError(() => nmfSync({ rows: 1, cols: 2 ** 31 - 1, data: new Array(2 ** 31 - 1) }, OPTIONS));
-    if (sparse instanceof RangeError) expect(sparse.message).toMatch(/^V is too large: 1×2147483647 = 2147483647 entries need 16\.0 GiB as float64, more than /);
-    else fitFails({ rows: 1, cols: 2 ** 31 - 1, data: new Array(2 ** 31 - 1) }, /V\.data\[0\] \(row 0, column 0\) must be a number, got undefined/);
+    if (sparse instanceof RangeError)
+      expect(sparse.message).toMatch(/^V is too large: 1×2147483647 = 2147483647 entries need 16\.0 GiB as float64, more than /);
+    else
+      fitFails(
+        { rows: 1, cols: 2 ** 31 - 1, data: new Array(2 ** 31 - 1) },
+        /V\.data\[0\] \(row 0, column 0\) must be a number, got undefined/,
+      );
     expect(performance.now() - started).toBeLessThan(1000 * MS);
     expect(rssGrowth(before)).toBeLessThan(64 * 2 ** 20);
   });
@@ -55,7 +76,10 @@ describe.each(ENTRIES)('$name entry: matrices: shapes, entries and buffers', (en
     const started = performance.now();
     // Ranks whose W, H or R×R Grams cannot fit in this machine's memory (the memory rule of validate.ts).
     for (const rank of [2 ** 31 - 1, 2 ** 26, 2 ** 20]) {
-      for (const fit of [(o: NmfOptions) => nmfSync([[1]], o), (o: NmfOptions) => nmfSync({ rows: 3, cols: 2, data: [1, 2, 3, 4, 5, 6] }, o)]) {
+      for (const fit of [
+        (o: NmfOptions) => nmfSync([[1]], o),
+        (o: NmfOptions) => nmfSync({ rows: 3, cols: 2, data: [1, 2, 3, 4, 5, 6] }, o),
+      ]) {
         expect(() => fit({ rank, maxIter: 1, backend })).toThrow(RangeError);
         expect(() => fit({ rank, maxIter: 1, backend })).toThrow(/options\.rank|too large/);
       }
@@ -67,30 +91,72 @@ describe.each(ENTRIES)('$name entry: matrices: shapes, entries and buffers', (en
   });
 
   it('entries that are not finite numbers ≥ 0, or cannot be read', () => {
-    for (const [entry, kind] of [['1', TypeError], [1n, TypeError], [null, TypeError], [undefined, TypeError], [Object(1), TypeError], [NaN, RangeError], [-1, RangeError], [Infinity, RangeError], [-0.5, RangeError]] as const) {
+    for (const [entry, kind] of [
+      ['1', TypeError],
+      [1n, TypeError],
+      [null, TypeError],
+      [undefined, TypeError],
+      [Object(1), TypeError],
+      [NaN, RangeError],
+      [-1, RangeError],
+      [Infinity, RangeError],
+      [-0.5, RangeError],
+    ] as const) {
       fitFails({ rows: 2, cols: 3, data: [1, 2, 3, 4, entry, 6] }, /V\.data\[4\] \(row 1, column 1\)/, kind);
-      fitFails([[1, 2, 3], [4, entry, 6]], /V\[1\]\[1\] \(row 1, column 1\)/, kind);
+      fitFails(
+        [
+          [1, 2, 3],
+          [4, entry, 6],
+        ],
+        /V\[1\]\[1\] \(row 1, column 1\)/,
+        kind,
+      );
     }
     const getterData = [1, 2, 3, 4, 5, 6];
     Object.defineProperty(getterData, 4, { get: boom('entry') });
     fitFails({ rows: 2, cols: 3, data: getterData }, /^V\.data\[4\] could not be read: Error: hostile entry/);
-    const getterRows = [[1, 2, 3], [4, 5, 6]];
+    const getterRows = [
+      [1, 2, 3],
+      [4, 5, 6],
+    ];
     Object.defineProperty(getterRows, 1, { get: boom('row') });
     fitFails(getterRows, /^V\[1\] could not be read: Error: hostile row/);
-    const getterEntry = [[1, 2, 3], [4, 5, 6]];
+    const getterEntry = [
+      [1, 2, 3],
+      [4, 5, 6],
+    ];
     Object.defineProperty(getterEntry[1], 2, { get: boom('entry') });
     fitFails(getterEntry, /^V\[1\]\[2\] could not be read/);
     fitFails({ rows: 2, cols: 3, data: throwingProxy([1, 2, 3, 4, 5, 6]) }, /^V\.data.*could not be read|^V\.data must be/);
     fitFails([[1, 2, 3], throwingProxy([4, 5, 6])], /^V\[1\]\.length could not be read/);
-    fitFails(throwingProxy([[1, 2, 3], [4, 5, 6]]), /^V\.length could not be read/);
+    fitFails(
+      throwingProxy([
+        [1, 2, 3],
+        [4, 5, 6],
+      ]),
+      /^V\.length could not be read/,
+    );
     fitFails({ rows: 2, cols: 3, data: [1, 2, 3, 4, 5] }, /^V\.data has 5 entries/, RangeError);
-    fitFails([[1, 2, 3], [4, 5]], /^V is ragged/, RangeError);
+    fitFails(
+      [
+        [1, 2, 3],
+        [4, 5],
+      ],
+      /^V is ragged/,
+      RangeError,
+    );
     // Sparse arrays: a hole reads as undefined.
     fitFails({ rows: 2, cols: 3, data: [1, 2, 3, 4, , 6] }, /V\.data\[4\].*got undefined/); // eslint-disable-line no-sparse-arrays
   });
 
   it('typed arrays: other element types, a fake Float64Array, a detached buffer', () => {
-    for (const data of [new Int32Array(6), new Uint8Array(6), new Float64Array(6).buffer, new BigInt64Array(6), new DataView(new ArrayBuffer(48))]) {
+    for (const data of [
+      new Int32Array(6),
+      new Uint8Array(6),
+      new Float64Array(6).buffer,
+      new BigInt64Array(6),
+      new DataView(new ArrayBuffer(48)),
+    ]) {
       fitFails({ rows: 2, cols: 3, data }, /^V\.data must be a Float64Array, Float32Array or number\[\]/);
     }
     // An Int32Array dressed up as a Float64Array, and a proxy of a real one: recognised by their internal slots.
@@ -105,7 +171,10 @@ describe.each(ENTRIES)('$name entry: matrices: shapes, entries and buffers', (en
     const f32 = new Float32Array(4);
     structuredClone(f32.buffer, { transfer: [f32.buffer] });
     fitFails({ rows: 2, cols: 2, data: f32 }, /^V\.data is a Float32Array whose buffer has been detached/);
-    fitFails(V, /^options\.W\.data is a Float64Array whose buffer has been detached/, TypeError, { rank: 2, W: { rows: 2, cols: 2, data: detachedFloat64Array(4) } });
+    fitFails(V, /^options\.W\.data is a Float64Array whose buffer has been detached/, TypeError, {
+      rank: 2,
+      W: { rows: 2, cols: 2, data: detachedFloat64Array(4) },
+    });
   });
 
   it.each(BACKENDS)('SharedArrayBuffer-backed input is accepted, copied once, and fits like a private array on %s', async (backend) => {
@@ -113,7 +182,10 @@ describe.each(ENTRIES)('$name entry: matrices: shapes, entries and buffers', (en
     const shared = new Float64Array(new SharedArrayBuffer(6 * 8));
     shared.set([1, 2, 3, 4, 5, 6]);
     const plain = nmfSync(V, { ...OPTIONS, backend });
-    for (const result of [nmfSync({ rows: 2, cols: 3, data: shared }, { ...OPTIONS, backend }), await nmf({ rows: 2, cols: 3, data: shared }, { ...OPTIONS, backend })]) {
+    for (const result of [
+      nmfSync({ rows: 2, cols: 3, data: shared }, { ...OPTIONS, backend }),
+      await nmf({ rows: 2, cols: 3, data: shared }, { ...OPTIONS, backend }),
+    ]) {
       expect(result.W.data).toEqual(plain.W.data);
       expect(result.W.data.buffer).not.toBeInstanceOf(SharedArrayBuffer);
     }

@@ -63,14 +63,26 @@ describe.runIf(backendAvailable('native'))('the native glue (native/addon.cc), c
     fails(() => new addon.Fit(spec(), new Float32Array(6), f64(4), f64(6), null, new Uint8Array(2)), TypeError, /V must be a Float64Array/);
     fails(() => new addon.Fit(spec(), detachedFloat64Array(6), f64(4), f64(6), null, new Uint8Array(2)), RangeError, /V has length 0/);
     fails(() => new addon.Fit(spec().subarray(1), f64(6), f64(4), f64(6), null, new Uint8Array(2)), RangeError, /spec has length/);
-    fails(() => new addon.Fit(spec({ masked: true }), f64(6), f64(4), f64(6), null, new Uint8Array(2)), TypeError, /mask must be a Float64Array/);
+    fails(
+      () => new addon.Fit(spec({ masked: true }), f64(6), f64(4), f64(6), null, new Uint8Array(2)),
+      TypeError,
+      /mask must be a Float64Array/,
+    );
     fails(() => new addon.Fit(spec({ masked: true }), f64(6), f64(4), f64(6), f64(5), new Uint8Array(2)), RangeError, /mask has length 5/);
     fails(() => new addon.Fit(spec(), f64(6), f64(4), f64(6), f64(6), new Uint8Array(2)), TypeError, /mask must be null/);
     fails(() => new addon.Fit(spec(), f64(6), f64(4), f64(6), null, new Uint8Array(3)), RangeError, /fixedColumnsW has length 3/);
     // Sizes before arrays: nothing is allocated for a shape whose buffers overflow the address space.
     const before = process.memoryUsage().rss;
-    fails(() => new addon.Fit(spec({ rows: 2 ** 30, cols: 2 ** 30, rank: 2 ** 30 }), f64(0), f64(0), f64(0), null, new Uint8Array(0)), RangeError, /too large/);
-    fails(() => new addon.Fit(spec({ rows: 2 ** 31 - 1, cols: 2 ** 31 - 1, rank: 1 }), f64(0), f64(0), f64(0), null, new Uint8Array(1)), RangeError, /too large/);
+    fails(
+      () => new addon.Fit(spec({ rows: 2 ** 30, cols: 2 ** 30, rank: 2 ** 30 }), f64(0), f64(0), f64(0), null, new Uint8Array(0)),
+      RangeError,
+      /too large/,
+    );
+    fails(
+      () => new addon.Fit(spec({ rows: 2 ** 31 - 1, cols: 2 ** 31 - 1, rank: 1 }), f64(0), f64(0), f64(0), null, new Uint8Array(1)),
+      RangeError,
+      /too large/,
+    );
     fails(() => new addon.Fit(spec({ rows: 2 ** 33 }), f64(0), f64(0), f64(0), null, new Uint8Array(2)), RangeError, /too large/);
     fails(() => new addon.Fit(spec({ blockRows: 2 ** 52 }), f64(6), f64(4), f64(6), null, new Uint8Array(2)), RangeError, /too large/);
     fails(() => new addon.Fit(spec({ rows: 0 }), f64(0), f64(0), f64(0), null, new Uint8Array(2)), RangeError, /at least 1/);
@@ -90,7 +102,11 @@ describe.runIf(backendAvailable('native'))('the native glue (native/addon.cc), c
               ? [2, -1, 0.5, NaN]
               : [];
       for (const value of invalid) {
-        fails(() => new addon.Fit(withSlot(field.name, value), f64(6), f64(4), f64(6), null, new Uint8Array(2)), RangeError, new RegExp(`spec\\.${field.name}`));
+        fails(
+          () => new addon.Fit(withSlot(field.name, value), f64(6), f64(4), f64(6), null, new Uint8Array(2)),
+          RangeError,
+          new RegExp(`spec\\.${field.name}`),
+        );
       }
     }
     fails(() => new addon.Fit(spec({ errorEvery: 0 }), f64(6), f64(4), f64(6), null, new Uint8Array(2)), RangeError, /spec\.errorEvery/);
@@ -106,7 +122,12 @@ describe.runIf(backendAvailable('native'))('the native glue (native/addon.cc), c
     const fit = new addon.Fit(...good());
     const out = (): Float64Array => new Float64Array(8);
     for (const [, make] of JUNK) {
-      for (const args of [[make(), out(), out(), 0], [1, make(), out(), 0], [1, out(), make(), 0], [1, out(), out(), make()]]) {
+      for (const args of [
+        [make(), out(), out(), 0],
+        [1, make(), out(), 0],
+        [1, out(), make(), 0],
+        [1, out(), out(), make()],
+      ]) {
         const error = catchError(() => fit.run(...args));
         if (error === undefined) continue; // 2.5 → RangeError; but e.g. 2^31 steps with 8 slots is a length error too
         expect(error instanceof TypeError || error instanceof RangeError, String(error)).toBe(true);
@@ -162,7 +183,8 @@ describe.runIf(backendAvailable('native'))('the native glue (native/addon.cc), c
           expect(error, `blasInfo(${what})`).toBeUndefined();
           continue;
         }
-        if (error !== undefined) expect(error instanceof TypeError || error instanceof RangeError, `${name}(${what}): ${String(error)}`).toBe(true);
+        if (error !== undefined)
+          expect(error instanceof TypeError || error instanceof RangeError, `${name}(${what}): ${String(error)}`).toBe(true);
       }
     }
     fails(() => (addon.setBlasThreads as (n: unknown) => void)(0), RangeError, /threads/);

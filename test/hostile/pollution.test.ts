@@ -16,7 +16,9 @@ afterEach(() => {
   for (const [target, key] of planted.splice(0)) delete (target as Record<PropertyKey, unknown>)[key];
 });
 
-const CASES = ENTRIES.flatMap((entry) => entry.backends.filter((b) => entry.available(b)).map((backend) => [entry.name, backend, entry] as const));
+const CASES = ENTRIES.flatMap((entry) =>
+  entry.backends.filter((b) => entry.available(b)).map((backend) => [entry.name, backend, entry] as const),
+);
 
 describe.each(CASES)('%s entry, %s: polluted prototypes', (_name, backend, entry) => {
   const { nmfSync, nmf, nmfBatch } = entry;
@@ -26,7 +28,10 @@ describe.each(CASES)('%s entry, %s: polluted prototypes', (_name, backend, entry
   it('options planted on Object.prototype are not options', async () => {
     const expected = clean();
     plant(Object.prototype, 'maxIter', 0);
-    plant(Object.prototype, 'W', [[0, 0], [0, 0]]);
+    plant(Object.prototype, 'W', [
+      [0, 0],
+      [0, 0],
+    ]);
     plant(Object.prototype, 'onIteration', () => {
       throw new Error('planted callback ran');
     });
@@ -54,11 +59,15 @@ describe.each(CASES)('%s entry, %s: polluted prototypes', (_name, backend, entry
     plant(Object.prototype, 'cols', 3);
     expect(() => nmfSync({ data: [1, 2, 3, 4, 5, 6] } as unknown as MatrixInput, OPTIONS)).toThrow(TypeError);
     plant(Array.prototype, 1, 5);
-    // eslint-disable-next-line no-sparse-arrays
-    const holed = [1, , 3, 4, 5, 6];
-    expect(() => nmfSync({ rows: 2, cols: 3, data: holed } as unknown as MatrixInput, OPTIONS)).toThrow(/data\[1\].*must be a number, got undefined/);
-    // eslint-disable-next-line no-sparse-arrays
-    expect(() => nmfSync([[1, , 3], [4, 5, 6]] as unknown as MatrixInput, OPTIONS)).toThrow(/\[0\]\[1\].*must be a number, got undefined/);
+    const holed = [1, 2, 3, 4, 5, 6];
+    delete holed[1];
+    expect(() => nmfSync({ rows: 2, cols: 3, data: holed } as unknown as MatrixInput, OPTIONS)).toThrow(
+      /data\[1\].*must be a number, got undefined/,
+    );
+    const holedRow = [1, 2, 3];
+    delete holedRow[1];
+    const holedRows = [holedRow, [4, 5, 6]] as unknown as MatrixInput;
+    expect(() => nmfSync(holedRows, OPTIONS)).toThrow(/\[0\]\[1\].*must be a number, got undefined/);
     // A dense matrix is read as usual.
     expect(nmfSync({ rows: 2, cols: 3, data: [1, 2, 3, 4, 5, 6] }, OPTIONS).iterations).toBe(7);
   });

@@ -32,7 +32,13 @@ describe.runIf(backendAvailable('wasm'))('the wasm backend (src/backends/wasm.ts
 
   it('sizes beyond its 4 GiB memory are a RangeError before anything is allocated', () => {
     const before = backend.details().memoryBytes!;
-    for (const [K, N, R] of [[65536, 65536, 1], [1, 1, 2 ** 31 - 1], [1, 1, 40000], [2 ** 31 - 1, 2 ** 31 - 1, 2 ** 31 - 1], [30000, 30000, 1]]) {
+    for (const [K, N, R] of [
+      [65536, 65536, 1],
+      [1, 1, 2 ** 31 - 1],
+      [1, 1, 40000],
+      [2 ** 31 - 1, 2 ** 31 - 1, 2 ** 31 - 1],
+      [30000, 30000, 1],
+    ]) {
       const error = catchError(() => backend.createFit(problem(K!, N!, R!)));
       expect(error, `${K}×${N} rank ${R}`).toBeInstanceOf(RangeError);
       expect((error as Error).message).toMatch(/4 GiB|memory|too large/);
@@ -43,19 +49,33 @@ describe.runIf(backendAvailable('wasm'))('the wasm backend (src/backends/wasm.ts
   });
 
   it('dimensions that are not positive integers, slots that encode nothing, and arrays of the wrong length', () => {
-    for (const [K, N, R] of [[0, 1, 1], [1, -1, 1], [1, 1, 1.5], [NaN, 1, 1], [2 ** 31, 1, 1]]) {
+    for (const [K, N, R] of [
+      [0, 1, 1],
+      [1, -1, 1],
+      [1, 1, 1.5],
+      [NaN, 1, 1],
+      [2 ** 31, 1, 1],
+    ]) {
       expect(() => backend.createFit(problem(K!, N!, R!))).toThrow(RangeError);
     }
     const bad: Partial<Record<keyof FitSpec, unknown>>[] = [
-      { dtype: 'float16' }, { solver: 'cd' }, { stop: 'never' }, { normalize: 'l3' }, { errorEvery: 0 }, { errorEvery: 2.5 },
-      { blockRows: -1 }, { blockRows: 2 ** 40 },
+      { dtype: 'float16' },
+      { solver: 'cd' },
+      { stop: 'never' },
+      { normalize: 'l3' },
+      { errorEvery: 0 },
+      { errorEvery: 2.5 },
+      { blockRows: -1 },
+      { blockRows: 2 ** 40 },
     ];
     for (const changes of bad) {
       expect(() => backend.createFit(sized(changes as Partial<FitSpec>)), JSON.stringify(changes)).toThrow(RangeError);
     }
     expect(() => backend.createFit({ ...sized(), V: new Float64Array(3) })).toThrow(/V must be a Float64Array of K×N/);
     expect(() => backend.createFit({ ...sized({ masked: true }) })).toThrow(/mask must be a Float64Array/);
-    expect(() => backend.createFit({ ...sized(), fixedColumnsW: new Uint8Array(2) })).toThrow(/fixedColumnsW must be a Uint8Array of R = 1/);
+    expect(() => backend.createFit({ ...sized(), fixedColumnsW: new Uint8Array(2) })).toThrow(
+      /fixedColumnsW must be a Uint8Array of R = 1/,
+    );
     // A valid problem still runs after all of this.
     const fit = backend.createFit({ ...sized(), V: Float64Array.of(1, 2, 3, 4), W: Float64Array.of(1, 1), H: Float64Array.of(1, 1) });
     expect(fit.run(3, new Float64Array(3), new Float64Array(3), 0)).toBe(3);

@@ -30,11 +30,17 @@ function run(flags: string[], program: string, args: string[] = [], env: Record<
 }
 
 describe('Node with --no-addons', () => {
-  it("resolves the WebAssembly-only entry, which needs ready() for nmfSync, explains why, and reproduces a fixture", () => {
+  it('resolves the WebAssembly-only entry, which needs ready() for nmfSync, explains why, and reproduces a fixture', () => {
     const report = run(['--no-addons'], 'wasm-only-entry.mjs', [TOY]) as {
       early: string | undefined;
       before: { entry: string; wasm: { loaded: boolean } };
-      info: { entry: string; backend: string; native: { loaded: boolean; reason: string; fix: string }; wasm: { loaded: boolean; maxMemoryBytes: number }; threads: { mode: string } };
+      info: {
+        entry: string;
+        backend: string;
+        native: { loaded: boolean; reason: string; fix: string };
+        wasm: { loaded: boolean; maxMemoryBytes: number };
+        threads: { mode: string };
+      };
       sync: FitCheck;
       async: FitCheck;
       insisted: { message: string; cause: { reason: string } } | undefined;
@@ -85,7 +91,11 @@ describe('Node with --no-addons', () => {
 
 describe('NMFKIT_BACKEND=wasm', () => {
   it('makes the Node entry compute on wasm, sync and in worker threads, and reproduce a fixture', () => {
-    const report = run([], 'node-entry-on-wasm.mjs', [TOY], { NMFKIT_BACKEND: 'wasm' }) as { info: { entry: string; backend: string; chosenBy: string }; sync: FitCheck; async: FitCheck };
+    const report = run([], 'node-entry-on-wasm.mjs', [TOY], { NMFKIT_BACKEND: 'wasm' }) as {
+      info: { entry: string; backend: string; chosenBy: string };
+      sync: FitCheck;
+      async: FitCheck;
+    };
     expect(report.info.entry).toBe('node');
     expect(report.info.backend).toBe('wasm');
     expect(report.info.chosenBy).toBe('NMFKIT_BACKEND');
@@ -103,7 +113,9 @@ describe('NMFKIT_BACKEND=wasm', () => {
     same: string;
   }
   const overCap = (setting: string): RegExp =>
-    new RegExp(`^RangeError: nmfkit wasm: a 600×500 rank-2 fit .* more than the cap of 2097152 bytes \\(2\\.00 MiB\\) on WebAssembly memory \\(${setting}\\)`);
+    new RegExp(
+      `^RangeError: nmfkit wasm: a 600×500 rank-2 fit .* more than the cap of 2097152 bytes \\(2\\.00 MiB\\) on WebAssembly memory \\(${setting}\\)`,
+    );
 
   it('NMFKIT_WASM_MAX_MEMORY caps the wasm memory of the main thread and of every worker thread', () => {
     const report = run([], 'wasm-memory-cap.mjs', [], { NMFKIT_BACKEND: 'wasm', NMFKIT_WASM_MAX_MEMORY: '2M' }) as CapReport;
@@ -112,12 +124,17 @@ describe('NMFKIT_BACKEND=wasm', () => {
     expect(report.async).toBe(report.sync);
     expect(report.small).toBe('wasm');
     // Loaded by the first fit: a later ready() cannot change the cap, and says why and what to do instead.
-    expect(report.later).toMatch(/^RangeError: options\.maxMemoryBytes: .*cannot change once the WebAssembly backend is loaded; .*call ready\(\) with the options before .*NMFKIT_WASM_MAX_MEMORY/);
+    expect(report.later).toMatch(
+      /^RangeError: options\.maxMemoryBytes: .*cannot change once the WebAssembly backend is loaded; .*call ready\(\) with the options before .*NMFKIT_WASM_MAX_MEMORY/,
+    );
     expect(report.same).toBe('resolved');
   });
 
   it('ready({ maxMemoryBytes }) before the first fit caps it the same way, over NMFKIT_WASM_MAX_MEMORY', () => {
-    const report = run([], 'wasm-memory-cap.mjs', [String(2 * 2 ** 20)], { NMFKIT_BACKEND: 'wasm', NMFKIT_WASM_MAX_MEMORY: '1G' }) as CapReport;
+    const report = run([], 'wasm-memory-cap.mjs', [String(2 * 2 ** 20)], {
+      NMFKIT_BACKEND: 'wasm',
+      NMFKIT_WASM_MAX_MEMORY: '1G',
+    }) as CapReport;
     expect(report.cap).toBe(2 * 2 ** 20);
     expect(report.sync).toMatch(overCap('maxMemoryBytes, set with ready\\(\\{ maxMemoryBytes \\}\\)'));
     expect(report.async).toBe(report.sync);

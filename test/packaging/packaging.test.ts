@@ -12,7 +12,19 @@
  * (CI=true) and is skipped with a printed reason elsewhere. The consumer project's files are test/programs/consumer.
  */
 import { execFile, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -107,10 +119,14 @@ beforeAll(() => {
   // The consumer: package.json, its scripts and its TypeScript sources, and the fixture check beside them.
   cpSync(CONSUMER, app, { recursive: true });
   copyFileSync(FIXTURE_CHECK, join(app, 'fixture-check.cjs'));
-  const install = run('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline', '--foreground-scripts', tarball], app, 120_000);
+  const install = run(
+    'npm',
+    ['install', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline', '--foreground-scripts', tarball],
+    app,
+    120_000,
+  );
   installOutput = `${install.stdout}\n${install.stderr}`;
   ok(install, 'npm install <tarball>');
-
 });
 
 afterAll(() => {
@@ -167,14 +183,27 @@ describe('the packed package', () => {
   });
 
   it('the installed declarations type-check a Node consumer (nodenext) and a browser consumer (bundler, DOM, no Node types)', async () => {
-    const common = { strict: true, noEmit: true, skipLibCheck: false, skipDefaultLibCheck: true, target: 'es2022', typeRoots: [join(root, 'node_modules', '@types')] };
+    const common = {
+      strict: true,
+      noEmit: true,
+      skipLibCheck: false,
+      skipDefaultLibCheck: true,
+      target: 'es2022',
+      typeRoots: [join(root, 'node_modules', '@types')],
+    };
     writeFileSync(
       join(app, 'tsconfig.node.json'),
-      JSON.stringify({ compilerOptions: { ...common, module: 'nodenext', moduleResolution: 'nodenext', lib: ['es2022'], types: ['node'] }, files: ['node-consumer.ts'] }),
+      JSON.stringify({
+        compilerOptions: { ...common, module: 'nodenext', moduleResolution: 'nodenext', lib: ['es2022'], types: ['node'] },
+        files: ['node-consumer.ts'],
+      }),
     );
     writeFileSync(
       join(app, 'tsconfig.browser.json'),
-      JSON.stringify({ compilerOptions: { ...common, module: 'esnext', moduleResolution: 'bundler', lib: ['es2022', 'dom'], types: [] }, files: ['browser-consumer.ts'] }),
+      JSON.stringify({
+        compilerOptions: { ...common, module: 'esnext', moduleResolution: 'bundler', lib: ['es2022', 'dom'], types: [] },
+        files: ['browser-consumer.ts'],
+      }),
     );
     const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
     // Both at once (each checks every declaration it reaches, @types/node included: a few seconds).
@@ -190,7 +219,13 @@ describe('the packed package', () => {
       ),
     );
     results.forEach((result, i) => {
-      expect(result.status, `tsc -p ${configs[i]}:\n${result.stdout.split('\n').filter((l) => /error/.test(l)).join('\n')}`).toBe(0);
+      expect(
+        result.status,
+        `tsc -p ${configs[i]}:\n${result.stdout
+          .split('\n')
+          .filter((l) => /error/.test(l))
+          .join('\n')}`,
+      ).toBe(0);
       // Each consumer got its entry's declarations, and the browser one no Node types.
       expect(result.stdout).toContain(i === 0 ? 'node_modules/nmfkit/dist/index.d.ts' : 'node_modules/nmfkit/dist/browser.d.ts');
       if (i === 1) expect(result.stdout).not.toMatch(/@types\/node|dist\/index\.d\.ts/);
@@ -204,10 +239,16 @@ describe('the packed package', () => {
     // esm-only: the package is ESM only ("type": "module", Node ≥ 20.19, where require(esm) works and is tested
     // above), so the profile leaves out TypeScript's node10 resolution (no `exports` at all) and node16-from-CJS
     // (which models a Node without require(esm)). Every problem attw lists must be of those two kinds.
-    const attw = run(process.execPath, [join(root, 'node_modules', '@arethetypeswrong', 'cli', 'dist', 'index.js'), tarball, '--profile', 'esm-only', '--format', 'json'], tmp);
+    const attw = run(
+      process.execPath,
+      [join(root, 'node_modules', '@arethetypeswrong', 'cli', 'dist', 'index.js'), tarball, '--profile', 'esm-only', '--format', 'json'],
+      tmp,
+    );
     expect(attw.status, attw.stdout + attw.stderr).toBe(0);
     const report = JSON.parse(attw.stdout) as { problems: Record<string, { entrypoint: string; resolutionKind: string }[]> };
-    const counted = Object.values(report.problems).flat().filter((p) => p.resolutionKind !== 'node10' && p.resolutionKind !== 'node16-cjs');
+    const counted = Object.values(report.problems)
+      .flat()
+      .filter((p) => p.resolutionKind !== 'node10' && p.resolutionKind !== 'node16-cjs');
     expect(counted).toEqual([]);
   });
 });

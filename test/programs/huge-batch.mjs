@@ -22,7 +22,10 @@ const watch = setInterval(() => {
 const controller = new AbortController();
 const started = performance.now();
 const batch = entry.nmfBatch(matrices, { rank: 1, maxIter: 2, seed: 1, backend, signal: controller.signal });
-const outcome = batch.then(() => 'fulfilled', (error) => error.name);
+const outcome = batch.then(
+  () => 'fulfilled',
+  (error) => error.name,
+);
 await new Promise((resolve) => setTimeout(resolve, 1500));
 const heapGrowth = process.memoryUsage().heapUsed - heapBefore;
 controller.abort();

@@ -3,10 +3,19 @@
 import { nmfSync, ready } from 'nmfkit';
 
 const message = (e) => `${e.constructor.name}: ${e.message}`;
-const readied = await ready().then(() => ({ ok: true }), (e) => ({ ok: false, message: message(e) }));
+const readied = await ready().then(
+  () => ({ ok: true }),
+  (e) => ({ ok: false, message: message(e) }),
+);
 let fit;
 try {
-  nmfSync([[1, 2], [3, 4]], { rank: 1 });
+  nmfSync(
+    [
+      [1, 2],
+      [3, 4],
+    ],
+    { rank: 1 },
+  );
   fit = { ok: true };
 } catch (e) {
   fit = { ok: false, message: message(e) };

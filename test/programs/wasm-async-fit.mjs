@@ -3,5 +3,11 @@
 // Prints the number of iterations (tol 0: always maxIter, whatever the random initialisation).
 import { nmf } from 'nmfkit';
 
-const r = await nmf([[1, 2], [3, 4]], { rank: 1, maxIter: 3, tol: 0, backend: 'wasm' });
+const r = await nmf(
+  [
+    [1, 2],
+    [3, 4],
+  ],
+  { rank: 1, maxIter: 3, tol: 0, backend: 'wasm' },
+);
 console.log(r.iterations);

@@ -46,7 +46,9 @@ describe('reference: libfmp-compatible MU (Euclidean, libfmp order)', () => {
     expect(closeTo(r.hChange, e.hError), 'hChange').toBe(true);
     expect(closeTo(r.wChange, e.wError), 'wChange').toBe(true);
     expect(closeTo([spectralNorm(sub(V, mul(r.W, r.H)))], [e.VApproxErr]), 'VApproxErr').toBe(true);
-    expect(r.stopReason).toBe(r.iterations < f.input.maxIter || (r.hChange.at(-1)! < f.input.thresh && r.wChange.at(-1)! < f.input.thresh) ? 'tol' : 'maxIter');
+    expect(r.stopReason).toBe(
+      r.iterations < f.input.maxIter || (r.hChange.at(-1)! < f.input.thresh && r.wChange.at(-1)! < f.input.thresh) ? 'tol' : 'maxIter',
+    );
   });
 });
 
@@ -98,7 +100,11 @@ describe('reference: monotone objective', () => {
     });
 
     it('MU with a mask (Euclidean, KL)', () => {
-      const mask = mat(V.rows, V.cols, randomMatrix(V.rows, V.cols, 5).data.map((x) => (x < 0.3 ? 0 : x < 0.5 ? 0.5 : 1)));
+      const mask = mat(
+        V.rows,
+        V.cols,
+        randomMatrix(V.rows, V.cols, 5).data.map((x) => (x < 0.3 ? 0 : x < 0.5 ? 0.5 : 1)),
+      );
       for (const loss of ['euclidean', 'kl'] as const) {
         expect(worstIncrease(V, W0, H0, { loss, mask }, iterations)).toBeLessThanOrEqual(MONOTONE_TOLERANCE);
       }
@@ -182,7 +188,11 @@ describe('reference: structure of the updates', () => {
       expect(relativeError(b.W.data, a.W.data)).toBeLessThan(1e-12);
       expect(relativeError(b.H.data, a.H.data)).toBeLessThan(1e-12);
     }
-    const half = mat(15, 20, new Float64Array(300).map((_, k) => (k % 2 === 0 ? 1 : 0)));
+    const half = mat(
+      15,
+      20,
+      new Float64Array(300).map((_, k) => (k % 2 === 0 ? 1 : 0)),
+    );
     const full = objective(V, W0, H0, { loss: 'kl' });
     const masked = objective(V, W0, H0, { loss: 'kl', mask: half });
     expect(masked).toBeGreaterThan(0);
@@ -240,7 +250,11 @@ describe('reference: structure of the updates', () => {
   });
 
   it('β = 2, 1, 0 are the same updates as euclidean, kl, is (bit for bit)', () => {
-    for (const [a, b] of [[2, 'euclidean'], [1, 'kl'], [0, 'is']] as const) {
+    for (const [a, b] of [
+      [2, 'euclidean'],
+      [1, 'kl'],
+      [0, 'is'],
+    ] as const) {
       const x = fit(V, W0, H0, { loss: a, maxIter: 10, stop: 'none' });
       const y = fit(V, W0, H0, { loss: b, maxIter: 10, stop: 'none' });
       expect(sameBits(x.W, y.W) && sameBits(x.H, y.H)).toBe(true);
@@ -248,7 +262,11 @@ describe('reference: structure of the updates', () => {
   });
 
   it('the β-divergence is continuous in β at 0, 1 and 2, and γ(β) is Févotte & Idier’s', () => {
-    for (const [beta, named] of [[0, 'is'], [1, 'kl'], [2, 'euclidean']] as const) {
+    for (const [beta, named] of [
+      [0, 'is'],
+      [1, 'kl'],
+      [2, 'euclidean'],
+    ] as const) {
       const exact = objective(V, W0, H0, { loss: named });
       for (const d of [-1e-6, 1e-6]) {
         expect(Math.abs(objective(V, W0, H0, { loss: beta + d }) / exact - 1)).toBeLessThan(1e-4);

@@ -32,18 +32,21 @@ function csv(name: string): string {
 }
 
 describe('CLI output files', () => {
-  it.each(['W.csv', 'H.csv', 'summary.json', 'factors.png', 'errors.png'])('a planted symlink out/%s is refused and its target untouched', async (name) => {
-    const out = join(dir, `out-${name}`);
-    mkdirSync(out);
-    const target = join(dir, `precious-${name}`);
-    writeFileSync(target, 'keep me\n');
-    symlinkSync(target, join(out, name));
-    const { code, err } = await cli(['factorize', csv(`v-${name}.csv`), '--rank', '2', '--max-iter', '5', '--out', out]);
-    expect(code).toBe(1);
-    expect(err).toContain(join(out, name));
-    expect(err).toMatch(/symbolic link/);
-    expect(readFileSync(target, 'utf8')).toBe('keep me\n');
-  });
+  it.each(['W.csv', 'H.csv', 'summary.json', 'factors.png', 'errors.png'])(
+    'a planted symlink out/%s is refused and its target untouched',
+    async (name) => {
+      const out = join(dir, `out-${name}`);
+      mkdirSync(out);
+      const target = join(dir, `precious-${name}`);
+      writeFileSync(target, 'keep me\n');
+      symlinkSync(target, join(out, name));
+      const { code, err } = await cli(['factorize', csv(`v-${name}.csv`), '--rank', '2', '--max-iter', '5', '--out', out]);
+      expect(code).toBe(1);
+      expect(err).toContain(join(out, name));
+      expect(err).toMatch(/symbolic link/);
+      expect(readFileSync(target, 'utf8')).toBe('keep me\n');
+    },
+  );
 
   it('a rerun into the same --out overwrites its own regular files', async () => {
     const out = join(dir, 'rerun');

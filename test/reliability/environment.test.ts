@@ -34,6 +34,7 @@ describe.each(Object.keys(ENTRY_FILES) as (keyof typeof ENTRY_FILES)[])('NMFKIT_
     const { imported, errors } = withThreads(entry, value);
     expect(imported, errors.join('\n')).toBe(true);
     expect(errors).toHaveLength(2);
-    for (const error of errors) expect(error).toBe(`RangeError: NMFKIT_THREADS must be an integer in [1, 1024], got ${JSON.stringify(value)}`);
+    for (const error of errors)
+      expect(error).toBe(`RangeError: NMFKIT_THREADS must be an integer in [1, 1024], got ${JSON.stringify(value)}`);
   });
 });

@@ -267,7 +267,8 @@ describe.runIf(backendAvailable('wasm'))('a wasm worker thread terminated mid-fi
 describe.runIf(backendAvailable('wasm'))('wasm worker threads in a node started with V8 flags', () => {
   const root = fileURLToPath(new URL('../..', import.meta.url));
   const program = fileURLToPath(new URL('../programs/wasm-async-fit.mjs', import.meta.url));
-  const node = (args: string[]): string => execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8', env: { ...process.env, NMFKIT_BACKEND: '' } });
+  const node = (args: string[]): string =>
+    execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8', env: { ...process.env, NMFKIT_BACKEND: '' } });
 
   // `node --max-old-space-size=4096 app.js` puts the flag in process.execArgv, which a Worker inherits and refuses
   // (ERR_WORKER_INVALID_EXEC_ARGV): every async wasm fit failed. The pool now starts its workers without them.
@@ -278,6 +279,16 @@ describe.runIf(backendAvailable('wasm'))('wasm worker threads in a node started 
   // `node --input-type=module -e …` makes a worker that inherits those options fail with ERR_INPUT_TYPE_NOT_ALLOWED.
   it('nmf on wasm works in a program given as --input-type=module -e source, with the same flags', () => {
     const source = readFileSync(program, 'utf8');
-    expect(node(['--max-old-space-size=512', '--expose-gc', '--stack-size=2000', '--title=nmfkit-test', '--input-type=module', '-e', source]).trim()).toBe('3');
+    expect(
+      node([
+        '--max-old-space-size=512',
+        '--expose-gc',
+        '--stack-size=2000',
+        '--title=nmfkit-test',
+        '--input-type=module',
+        '-e',
+        source,
+      ]).trim(),
+    ).toBe('3');
   });
 });

@@ -63,10 +63,14 @@ describe('CLI: factorize with an extreme --tol finishes', () => {
   it.each(['5e-324', '1e308'])('--tol %s', (tol) => {
     const input = join(dir, 'x.csv');
     writeFileSync(input, '1,2,3\n4,5,6\n0,1,0\n7,0.5,2\n');
-    const result = spawnSync(process.execPath, [BIN, 'factorize', input, '--rank', '2', '--tol', tol, '--max-iter', '50', '--out', join(dir, `out-${tol}`)], {
-      timeout: DEADLINE_MS,
-      encoding: 'utf8',
-    });
+    const result = spawnSync(
+      process.execPath,
+      [BIN, 'factorize', input, '--rank', '2', '--tol', tol, '--max-iter', '50', '--out', join(dir, `out-${tol}`)],
+      {
+        timeout: DEADLINE_MS,
+        encoding: 'utf8',
+      },
+    );
     expect(result.signal, 'the CLI hung and was killed').toBeNull();
     expect(result.status, result.stderr).toBe(0);
   });

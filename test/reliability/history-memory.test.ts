@@ -34,8 +34,16 @@ describe.each(ENTRIES)('history memory on the $name entry', (entry) => {
         syncError = error;
       }
       refusal(syncError);
-      refusal(await entry.nmf(V, options).then(() => undefined, (e: unknown) => e));
-      const batchError = await entry.nmfBatch([V], options).then(() => undefined, (e: unknown) => e);
+      refusal(
+        await entry.nmf(V, options).then(
+          () => undefined,
+          (e: unknown) => e,
+        ),
+      );
+      const batchError = await entry.nmfBatch([V], options).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(batchError).toBeInstanceOf(RangeError);
       expect((batchError as Error).message).toMatch(/^matrices\[0\]: options\.maxIter = 2147483647/);
       // The cause keeps the code.

@@ -130,7 +130,12 @@ async function asyncFit(i: number, backend: string): Promise<void> {
     case 1: {
       const stopAt = 1 + (i % 4);
       return aborted(() =>
-        nmf(V, { ...o, maxIter: 1000, signal: controller.signal, onIteration: ({ iteration }) => void (iteration === stopAt && controller.abort()) }),
+        nmf(V, {
+          ...o,
+          maxIter: 1000,
+          signal: controller.signal,
+          onIteration: ({ iteration }) => void (iteration === stopAt && controller.abort()),
+        }),
       );
     }
     case 2: {
@@ -217,7 +222,9 @@ describe.runIf(backends.length > 0)('leaks', () => {
       syncSeconds,
       asyncSeconds,
     };
-    console.log(`leaks.test.ts (${((performance.now() - started) / 1000).toFixed(1)} s): ${JSON.stringify(growth)}; wasm main ${after.wasm / MiB} MiB, workers ${after.workers.map((b) => b / MiB).join(', ')} MiB`);
+    console.log(
+      `leaks.test.ts (${((performance.now() - started) / 1000).toFixed(1)} s): ${JSON.stringify(growth)}; wasm main ${after.wasm / MiB} MiB, workers ${after.workers.map((b) => b / MiB).join(', ')} MiB`,
+    );
 
     expect(activeFits()).toEqual({ native: 0, wasm: 0 });
     expect(growth.rssMiB).toBeLessThan(48);

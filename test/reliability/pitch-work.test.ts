@@ -35,7 +35,9 @@ describe('estimateTemplatePitches work limit', () => {
         console.log(JSON.stringify({ refused: e instanceof RangeError, code: e.code, message: e.message, ms: performance.now() - started }));
       }
     `;
-    const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', program], { encoding: 'utf8', timeout: 20_000 })) as {
+    const out = JSON.parse(
+      execFileSync(process.execPath, ['--input-type=module', '-e', program], { encoding: 'utf8', timeout: 20_000 }),
+    ) as {
       refused: boolean;
       code?: string;
       message?: string;

@@ -33,7 +33,10 @@ describe.each(ENTRIES)('maxTime ≥ 2^31 ms on the $name entry', (entry) => {
       const single = await entry.nmf(V, options);
       expect([single.stopReason, single.iterations]).toEqual(['maxIter', ITERATIONS]);
       const batch = await entry.nmfBatch([V, V], options);
-      expect(batch.map((r) => [r.stopReason, r.iterations])).toEqual([['maxIter', ITERATIONS], ['maxIter', ITERATIONS]]);
+      expect(batch.map((r) => [r.stopReason, r.iterations])).toEqual([
+        ['maxIter', ITERATIONS],
+        ['maxIter', ITERATIONS],
+      ]);
       await settle();
       expect(warnings.map((w) => w.name)).not.toContain('TimeoutOverflowWarning');
     });
@@ -53,7 +56,21 @@ describe('CLI --max-time beyond a timer', () => {
     let err = '';
     const stdout = { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream;
     const stderr = { write: (s: string) => ((err += s), true), isTTY: false } as unknown as NodeJS.WriteStream;
-    const args = ['factorize', input, '--rank', '3', '--max-iter', String(ITERATIONS), '--tol', '0', '--max-time', '1e300', '--out', join(dir, 'out'), '--json'];
+    const args = [
+      'factorize',
+      input,
+      '--rank',
+      '3',
+      '--max-iter',
+      String(ITERATIONS),
+      '--tol',
+      '0',
+      '--max-time',
+      '1e300',
+      '--out',
+      join(dir, 'out'),
+      '--json',
+    ];
     const code = await run(args, { stdout, stderr });
     expect(code, err).toBe(0);
     const summary = JSON.parse(out) as { iterations: number; stopReason: string };

@@ -30,5 +30,4 @@ describe.each(BACKENDS)('the event loop during an async fit on %s', (backend) =>
     expect(result.converged).toBe(false);
     expect(worstLag, `worst lag ${worstLag.toFixed(1)} ms at ${worstAt.toFixed(0)} ms into the fit`).toBeLessThan(50);
   });
-
 });

@@ -64,7 +64,17 @@ describe('bench harness (quick, tiny)', () => {
 
     const rows: Row[] = tiny.rows;
     const ids = rows.map((r) => r.id);
-    for (const id of ['native-f64-1t', 'native-f64-mt', 'native-f32-1t', 'wasm-f64', 'wasm-f32', 'floor-f64-1t', 'ml-matrix', 'numpy', 'sklearn']) {
+    for (const id of [
+      'native-f64-1t',
+      'native-f64-mt',
+      'native-f32-1t',
+      'wasm-f64',
+      'wasm-f32',
+      'floor-f64-1t',
+      'ml-matrix',
+      'numpy',
+      'sklearn',
+    ]) {
       expect(ids).toContain(id);
     }
     for (const row of rows) {
@@ -73,7 +83,15 @@ describe('bench harness (quick, tiny)', () => {
         expect(typeof row.note, `${row.id} says why it is ${row.status}`).toBe('string');
         continue;
       }
-      for (const field of ['secondsPerIteration', 'msPerIteration', 'gflops', 'vGBps', 'vBytesPerIteration', 'repeats', 'ratioToBestPeer']) {
+      for (const field of [
+        'secondsPerIteration',
+        'msPerIteration',
+        'gflops',
+        'vGBps',
+        'vBytesPerIteration',
+        'repeats',
+        'ratioToBestPeer',
+      ]) {
         expect(positive(row[field]), `${row.id}.${field} = ${String(row[field])}`).toBe(true);
       }
       if (row.kind !== 'floor') {
@@ -97,8 +115,10 @@ describe('bench harness (quick, tiny)', () => {
     for (const row of part.rows as Row[]) {
       expect(['ok', 'n/a', 'skipped'], `${row.label}: ${row.status} ${row.note ?? ''}`).toContain(row.status);
       if (row.status !== 'ok') continue;
-      for (const field of ['secondsPerIteration', 'msPerIteration', 'objective']) expect(positive(row[field]), `${row.label}.${field}`).toBe(true);
-      if (row.implementation !== 'peer') expect(positive((row.defaultErrorEvery as { secondsPerIteration: number }).secondsPerIteration)).toBe(true);
+      for (const field of ['secondsPerIteration', 'msPerIteration', 'objective'])
+        expect(positive(row[field]), `${row.label}.${field}`).toBe(true);
+      if (row.implementation !== 'peer')
+        expect(positive((row.defaultErrorEvery as { secondsPerIteration: number }).secondsPerIteration)).toBe(true);
     }
     expect(part.rows.filter((r: Row) => r.backend === 'wasm').every((r: Row) => r.status === 'ok')).toBe(true);
 

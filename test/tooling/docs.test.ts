@@ -99,7 +99,14 @@ function readRepo(path: string): string | undefined {
   return statSync(full).isDirectory() ? '' : readFileSync(full, 'utf8');
 }
 
-const DOC_PAGES = ['README.md', 'PERFORMANCE.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`)];
+const DOC_PAGES = [
+  'README.md',
+  'PERFORMANCE.md',
+  ...readdirSync(join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .sort()
+    .map((f) => `docs/${f}`),
+];
 const FILES = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { files: string[] }).files;
 
 describe('the link checker', () => {

@@ -30,7 +30,10 @@ describe('the generated specification files', () => {
     cpSync(join(root, 'assembly', 'spec.ts'), join(copy, 'assembly', 'spec.ts'));
     expect(check(copy).status).toBe(0);
     const table = readFileSync(join(copy, 'src', 'spec.ts'), 'utf8');
-    const added = table.replace("  { name: 'rows', type: 'size',", "  { name: 'extra', type: 'real', doc: 'A new field.' },\n  { name: 'rows', type: 'size',");
+    const added = table.replace(
+      "  { name: 'rows', type: 'size',",
+      "  { name: 'extra', type: 'real', doc: 'A new field.' },\n  { name: 'rows', type: 'size',",
+    );
     expect(added).not.toBe(table);
     writeFileSync(join(copy, 'src', 'spec.ts'), added);
     const run = check(copy);
