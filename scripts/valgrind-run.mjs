@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { nmf, nmfSync, setThreads } from '../dist/index.js';
-import { encodeSpec } from '../dist/spec.js';
+import { defaultSpec, encodeSpec } from '../dist/spec.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const addon = createRequire(import.meta.url)('node-gyp-build')(root);
@@ -172,30 +172,8 @@ setThreads({ fits: 2, blasThreads: 1 });
 // The addon, directly: hostile arguments, sizes, a detached output buffer, disposal while a run is pending.
 {
   const f64 = (n) => new Float64Array(n).fill(0.5);
-  // The libfmp-compatible MU specification of a rows×cols rank-R fit (src/spec.ts, encodeSpec), with changes.
-  const spec = (rows, cols, rank, changes = {}) =>
-    encodeSpec({
-      rows,
-      cols,
-      rank,
-      dtype: 'float64',
-      solver: 'mu-euclidean',
-      masked: false,
-      blockRows: 0,
-      beta: 2,
-      eps: 2 ** -23,
-      tol: 0,
-      l1W: 0,
-      l2W: 0,
-      l1H: 0,
-      l2H: 0,
-      updateW: true,
-      updateH: true,
-      stop: 'change',
-      errorEvery: 1,
-      normalize: 'none',
-      ...changes,
-    });
+  // The libfmp-compatible MU specification of a rows×cols rank-R fit (src/spec.ts), with changes, as slots.
+  const spec = (rows, cols, rank, changes = {}) => encodeSpec(defaultSpec(rows, cols, rank, { tol: 0, ...changes }));
   const fitOf = (rows, cols, rank, changes = {}) =>
     new addon.Fit(
       spec(rows, cols, rank, changes),

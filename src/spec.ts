@@ -168,3 +168,17 @@ export function specSlotError(slots: Float64Array): string | null {
   }
   return null;
 }
+
+/**
+ * The specification a rows×cols rank-`rank` fit resolves to with every option at its default — libfmp-compatible
+ * MU: solver 'mu-euclidean', β = 2, no mask, errorEvery 1, and each optional field its table default — with
+ * `changes` applied. For callers below the facade (tests, the benchmark, the memory checks), which build
+ * specifications without options.
+ */
+export function defaultSpec(rows: number, cols: number, rank: number, changes: Partial<FitSpec> = {}): FitSpec {
+  const defaults: Record<string, unknown> = { solver: 'mu-euclidean', masked: false, blockRows: 0, beta: 2, errorEvery: 1 };
+  for (const field of FIT_SPEC_FIELDS as readonly SpecField[]) {
+    if (field.option && field.option.default !== 'resolved') defaults[field.name] = field.option.default;
+  }
+  return { ...(defaults as unknown as FitSpec), rows, cols, rank, ...changes };
+}

@@ -20,7 +20,14 @@ export async function loadNmfkit() {
   const select = await import(new URL('entry/node.js', DIST).href);
   const native = await import(new URL('backends/native.js', DIST).href);
   const index = await import(new URL('index.js', DIST).href);
-  return { chooseBackend: select.chooseBackend, backendInfo: select.backendInfo, setNativeThreads: native.setNativeThreads, index };
+  const { defaultSpec } = await import(new URL('spec.js', DIST).href);
+  return {
+    defaultSpec,
+    chooseBackend: select.chooseBackend,
+    backendInfo: select.backendInfo,
+    setNativeThreads: native.setNativeThreads,
+    index,
+  };
 }
 
 /**
@@ -85,27 +92,15 @@ function blockRowsOf(backend, sizes, kernel) {
 }
 
 /** The FitProblem of a row: the libfmp-compatible MU Euclidean iteration, tol 0, no stop before n iterations. */
-function fitProblem(backend, problem, data, spec) {
+function fitProblem(lib, backend, problem, data, spec) {
   const sizes = { rows: problem.K, cols: problem.N, rank: problem.R, dtype: spec.dtype };
   return {
-    spec: {
-      ...sizes,
-      solver: 'mu-euclidean',
-      masked: false,
+    spec: lib.defaultSpec(sizes.rows, sizes.cols, sizes.rank, {
+      dtype: sizes.dtype,
       blockRows: blockRowsOf(backend, sizes, spec.kernel),
-      beta: 2,
       eps: EPS,
       tol: 0,
-      l1W: 0,
-      l2W: 0,
-      l1H: 0,
-      l2H: 0,
-      updateW: true,
-      updateH: true,
-      stop: 'change',
-      errorEvery: 1,
-      normalize: 'none',
-    },
+    }),
     V: data.V,
     W: data.W0,
     H: data.H0,
@@ -141,12 +136,12 @@ export async function runNmfkitRow(lib, addon, spec, problem, data, n, policy, c
   try {
     const hChange = new Float64Array(n);
     const wChange = new Float64Array(n);
-    const fitSpec = fitProblem(backend, problem, data, spec).spec;
+    const fitSpec = fitProblem(lib, backend, problem, data, spec).spec;
     const vPasses = fitSpec.blockRows > 0 ? 1 : 2;
     let check;
     let observedThreads = threads;
     const runOnce = (iterations) => {
-      const fit = backend.createFit(fitProblem(backend, problem, data, spec));
+      const fit = backend.createFit(fitProblem(lib, backend, problem, data, spec));
       try {
         // The BLAS threads really in force (a backend that picks threads per fit would override the row's).
         if (spec.backend === 'native' && typeof addon?.blasInfo === 'function') observedThreads = addon.blasInfo().threads;
