@@ -54,6 +54,13 @@ describe.each(CASES)('%s entry, %s: polluted prototypes', (_name, backend, entry
     expect(Array.from(nmfSync(V, inherited).H.data)).toEqual(Array.from(expected.H.data));
   });
 
+  it('an own "__proto__" key (as JSON.parse makes) is an unknown option in nmfSync, nmf and nmfBatch alike', async () => {
+    const options = JSON.parse(`{"rank": 2, "maxIter": 3, "backend": "${backend}", "__proto__": {"maxIter": 0}}`) as typeof OPTIONS;
+    expect(() => nmfSync(V, options)).toThrow(/unknown option options\.__proto__/);
+    await expect(nmf(V, options)).rejects.toThrow(/unknown option options\.__proto__/);
+    await expect(nmfBatch([V], options)).rejects.toThrow(/unknown option options\.__proto__/);
+  });
+
   it('matrix fields and array holes are never filled from a prototype', () => {
     plant(Object.prototype, 'rows', 2);
     plant(Object.prototype, 'cols', 3);
