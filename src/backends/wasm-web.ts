@@ -5,6 +5,7 @@
  */
 import { WasmPool, type PortEvents, type WorkerPort } from './wasm-pool.js';
 import { compileFailed, compileWasmModuleAsync } from './wasm.js';
+import { MAX_WASM_BYTES, wasmTooLarge } from './wasm-size.js';
 
 /** The parts of `process` used when the WebAssembly-only entry runs in Node (`--no-addons`): no import needed. */
 interface NodeProcess {
@@ -38,8 +39,14 @@ export async function fetchWasmModule(url: URL): Promise<WebAssembly.Module> {
   if (!response.ok) {
     throw new Error(`nmfkit: cannot fetch the WebAssembly backend from ${url.href}: HTTP ${response.status} ${response.statusText}`.trim());
   }
+  // A declared length over the cap is refused before the body is read; a missing one is counted while reading.
+  const declared = Number(response.headers.get('content-length') ?? NaN);
+  if (declared > MAX_WASM_BYTES) {
+    await response.body?.cancel().catch(() => undefined);
+    throw wasmTooLarge(url);
+  }
   const type = response.headers.get('content-type') ?? '';
-  if (typeof WebAssembly.compileStreaming === 'function' && /^application\/wasm\b/i.test(type)) {
+  if (Number.isFinite(declared) && typeof WebAssembly.compileStreaming === 'function' && /^application\/wasm\b/i.test(type)) {
     try {
       return await WebAssembly.compileStreaming(response.clone());
     } catch (cause) {
@@ -47,7 +54,32 @@ export async function fetchWasmModule(url: URL): Promise<WebAssembly.Module> {
       if (cause instanceof WebAssembly.CompileError) throw compileFailed(cause);
     }
   }
-  return compileWasmModuleAsync(await response.arrayBuffer());
+  return compileWasmModuleAsync(await cappedBody(response, url));
+}
+
+/** The response's body, refused (and its stream cancelled) once more than MAX_WASM_BYTES have arrived. */
+async function cappedBody(response: Response, url: URL): Promise<Uint8Array<ArrayBuffer>> {
+  if (!response.body) return new Uint8Array(await response.arrayBuffer());
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > MAX_WASM_BYTES) {
+      await reader.cancel().catch(() => undefined);
+      throw wasmTooLarge(url);
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return bytes;
 }
 
 /** Whether this runtime can start module Web Workers. */

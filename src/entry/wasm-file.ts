@@ -6,13 +6,10 @@
  * stays free of Node built-ins.
  */
 import { fetchWasmModule } from '../backends/wasm-web.js';
+import { MAX_WASM_BYTES, wasmTooLarge } from '../backends/wasm-size.js';
 import { compileWasmModuleAsync } from '../backends/wasm.js';
 
-/** Most bytes read as the wasm module. */
-export const MAX_WASM_BYTES = 32 * 2 ** 20;
-
-/** The stable code of the refusal of a file over {@link MAX_WASM_BYTES}. */
-export const WASM_SIZE_CODE = 'NMFKIT_WASM_TOO_LARGE';
+export { MAX_WASM_BYTES, WASM_SIZE_CODE } from '../backends/wasm-size.js';
 
 const CHUNK = 2 ** 20;
 
@@ -41,14 +38,6 @@ export function nodeFs(): Fs | undefined {
   }
 }
 
-function tooLarge(url: URL): Error {
-  const error = new Error(
-    `nmfkit: ${url.href} is not the WebAssembly backend: it holds more than ${MAX_WASM_BYTES / 2 ** 20} MiB ` +
-      '(wasm/nmfkit.wasm is well under 1 MiB)',
-  );
-  return Object.defineProperty(error, 'code', { value: WASM_SIZE_CODE, enumerable: true, configurable: true, writable: true });
-}
-
 /** The chunks read so far as one array, or the refusal once they exceed the cap. */
 class Collected {
   readonly chunks: Uint8Array[] = [];
@@ -58,7 +47,7 @@ class Collected {
 
   add(chunk: Uint8Array, count: number): void {
     this.total += count;
-    if (this.total > MAX_WASM_BYTES) throw tooLarge(this.url);
+    if (this.total > MAX_WASM_BYTES) throw wasmTooLarge(this.url);
     this.chunks.push(chunk.subarray(0, count));
   }
 

@@ -1,0 +1,20 @@
+/**
+ * The size cap on reading the wasm module, shared by every way it is read (a file: URL, an http(s) fetch): the
+ * module is well under 1 MiB, so a URL that yields more names something else, and is refused once the cap has
+ * been read instead of being read without end.
+ */
+
+/** Most bytes read as the wasm module. */
+export const MAX_WASM_BYTES = 32 * 2 ** 20;
+
+/** The stable code of the refusal of a source over {@link MAX_WASM_BYTES}. */
+export const WASM_SIZE_CODE = 'NMFKIT_WASM_TOO_LARGE';
+
+/** The refusal of `url`, which holds more than the cap. */
+export function wasmTooLarge(url: URL): Error {
+  const error = new Error(
+    `nmfkit: ${url.href} is not the WebAssembly backend: it holds more than ${MAX_WASM_BYTES / 2 ** 20} MiB ` +
+      '(wasm/nmfkit.wasm is well under 1 MiB)',
+  );
+  return Object.defineProperty(error, 'code', { value: WASM_SIZE_CODE, enumerable: true, configurable: true, writable: true });
+}
