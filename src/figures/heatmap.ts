@@ -270,6 +270,15 @@ function checkCellAxis(name: string, value: unknown, count: number, cells: strin
   const centres = toSignal(`${name}.centres`, a.centres);
   if (centres.length !== count)
     throw new RangeError(`${name}.centres must have one entry per matrix ${cells.slice(0, -1)} (${count}), got ${centres.length}`);
+  // The cells are laid out evenly from the first centre to the last: equal or decreasing centres would give cells
+  // of zero or negative width (every pixel weighing every cell: memory of pixels × cells).
+  for (let i = 1; i < centres.length; i++) {
+    if (!(centres[i]! > centres[i - 1]!)) {
+      throw new RangeError(
+        `${name}.centres must increase strictly, but ${name}.centres[${i}] = ${centres[i]} is not above ${name}.centres[${i - 1}] = ${centres[i - 1]}`,
+      );
+    }
+  }
   const limit = a.limit === undefined ? undefined : checkPair(`${name}.limit`, a.limit, false);
   return { label, centres, ...(limit ? { limit } : {}) };
 }

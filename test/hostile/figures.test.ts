@@ -156,6 +156,12 @@ describe('figures exports: specific hostile values', () => {
       /^panels\[0\]\.x\.centres must be finite, but panels\[0\]\.x\.centres\[1\] is NaN/,
       RangeError,
     );
+    // Equal centres once made every pixel weigh every cell (memory of pixels × cells).
+    await fails(
+      () => (figures.renderHeatmapRow as (...a: unknown[]) => Buffer)(...heat({ label: 'x', centres: [1, 1] })),
+      /^panels\[0\]\.x\.centres must increase strictly, but panels\[0\]\.x\.centres\[1\] = 1 is not above/,
+      RangeError,
+    );
     await fails(
       () => (figures.renderHeatmapRow as (...a: unknown[]) => Buffer)(...heat({ label: 'x', centres: [0, 1], limit: [1, 0] })),
       /^panels\[0\]\.x\.limit must have low < high/,
