@@ -39,6 +39,16 @@ type State =
 const READY_CAP_SETTING = 'maxMemoryBytes, set with ready({ maxMemoryBytes })';
 const READY_FIX = '`await ready()` once first (nmf() and nmfBatch() call it themselves)';
 
+/**
+ * The runtime could not reserve memory for the instance (V8: "Out of memory: Cannot allocate Wasm memory"; a
+ * process under `ulimit -v` or a small container), which no rebuild of the module fixes.
+ */
+const OUT_OF_MEMORY = /out of memory|cannot allocate wasm memory|could not allocate memory/i;
+// A smaller cap does not help: 64-bit V8 reserves the same guard region of address space for any memory size.
+const NO_MEMORY_FIX =
+  "the runtime could not reserve WebAssembly memory for the instance: raise the process's address-space or memory " +
+  "limit (ulimit -v, the container's limit); V8 reserves several GiB of address space per WebAssembly memory";
+
 export class WasmLoader {
   readonly #platform: Platform;
   readonly #fits: () => number;
@@ -231,7 +241,9 @@ export class WasmLoader {
     const e = error instanceof Error ? error : new Error(String(error));
     const fix = e.message.startsWith(MEMORY_CAP_VARIABLE)
       ? MEMORY_CAP_FIX
-      : this.#platform.wasm.loadFix({ module: settings?.module !== undefined, url: settings?.url ?? this.#platform.wasm.defaultUrl() });
+      : OUT_OF_MEMORY.test(e.message)
+        ? NO_MEMORY_FIX
+        : this.#platform.wasm.loadFix({ module: settings?.module !== undefined, url: settings?.url ?? this.#platform.wasm.defaultUrl() });
     this.#state = { kind: 'failed', settings, error: e, fix };
     return e;
   }
