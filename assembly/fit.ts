@@ -379,21 +379,21 @@ function iterateMuBeta<T>(s: State, hOut: usize, wOut: usize): void {
 }
 
 /**
- * HALS for the Euclidean loss: the H sweep with G = WᵀW + l2H·I, B = WᵀV − l1H, then the W sweep with
- * G = HHᵀ + l2W·I, B = VHᵀ − l1W.
+ * HALS for the Euclidean loss, in scikit-learn's order (its solver='cd'): the W sweep with G = HHᵀ + l2W·I,
+ * B = VHᵀ − l1W, then the H sweep with G = WᵀW + l2H·I, B = WᵀV − l1H of the new W.
  */
 function iterateHals<T>(s: State, hOut: usize, wOut: usize): void {
   const p = s.spec;
   const K = p.rows, N = p.cols, R = p.rank;
-  if (p.updateH) {
-    formWProducts<T>(s);
-    halsSweepRows<T>(s.H, halsGram<T>(s, s.WtW, p.l2H), s.numH, s.dH, R, N, <T>p.l1H);
-    hChanged(s);
-  }
   if (p.updateW) {
     formHProducts<T>(s);
     halsSweepColumns<T>(s.W, halsGram<T>(s, s.HHt, p.l2W), s.numW, s.dW, K, R, <T>p.l1W, fixedOf(s));
     wChanged(s);
+  }
+  if (p.updateH) {
+    formWProducts<T>(s);
+    halsSweepRows<T>(s.H, halsGram<T>(s, s.WtW, p.l2H), s.numH, s.dH, R, N, <T>p.l1H);
+    hChanged(s);
   }
   store<f64>(hOut, p.updateH ? hChangeNorm<T>(s) : 0);
   store<f64>(wOut, p.updateW ? wChangeNorm<T>(s) : 0);
@@ -472,7 +472,7 @@ function checkpoint<T>(s: State): f64 {
 
 /**
  * Before the first iteration: which columns are fixed, ‖V‖² and F(W0, H0). The Gram form forms the products its
- * first half-step needs (WᵀV and WᵀW, or VHᵀ and HHᵀ when H is not updated) and takes F(W0, H0) from them with
+ * first half-step needs (WᵀV and WᵀW for an H half-step, VHᵀ and HHᵀ for a W half-step) and takes F(W0, H0) from them with
  * one O((K + N)·R²) Gram more, instead of a product as large as an iteration's. MU β forms Λ = W0·H0, which the
  * first half-step then uses.
  */
@@ -482,8 +482,10 @@ function start<T>(s: State): void {
   for (let r = 0; r < p.rank; r++) s.anyFixed = s.anyFixed || load<u8>(s.fixed + <usize>r) != 0;
   if (p.solver != SOLVER_MU_BETA) {
     s.normV2 = sumSquares<T>(s.V, <usize>p.rows * <usize>p.cols);
-    if (p.updateH) formWProducts<T>(s);
-    else formHProducts<T>(s);
+    // The products of the first half-step: H's (WᵀV, WᵀW) for MU, W's (VHᵀ, HHᵀ) for HALS, which updates W first.
+    const wFirst = p.solver == SOLVER_HALS ? p.updateW : !p.updateH;
+    if (wFirst) formHProducts<T>(s);
+    else formWProducts<T>(s);
   }
   s.initialObjective = checkpoint<T>(s);
   s.previousObjective = s.initialObjective;

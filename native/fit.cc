@@ -368,21 +368,21 @@ void iterateMuBeta(State<T>& s, double* hOut, double* wOut) {
   *wOut = p.updateW ? wChangeNorm(s) : 0.0;
 }
 
-// HALS for the Euclidean loss: the H sweep with G = WᵀW + l2H·I, B = WᵀV − l1H, then the W sweep with
-// G = HHᵀ + l2W·I, B = VHᵀ − l1W.
+// HALS for the Euclidean loss, in scikit-learn's order (its solver='cd'): the W sweep with G = HHᵀ + l2W·I,
+// B = VHᵀ − l1W, then the H sweep with G = WᵀW + l2H·I, B = WᵀV − l1H of the new W.
 template <typename T>
 void iterateHals(State<T>& s, double* hOut, double* wOut) {
   const FitSpec& p = s.spec;
   const std::size_t K = p.rows, N = p.cols, R = p.rank;
-  if (p.updateH) {
-    formWProducts(s);
-    halsSweepRows(s.H, halsGram(s, s.WtW, p.l2H), s.numH, s.dH, R, N, static_cast<T>(p.l1H), s.denH);
-    hChanged(s);
-  }
   if (p.updateW) {
     formHProducts(s);
     halsSweepColumns(s.W, halsGram(s, s.HHt, p.l2W), s.numW, s.dW, K, R, static_cast<T>(p.l1W), fixedOf(s));
     wChanged(s);
+  }
+  if (p.updateH) {
+    formWProducts(s);
+    halsSweepRows(s.H, halsGram(s, s.WtW, p.l2H), s.numH, s.dH, R, N, static_cast<T>(p.l1H), s.denH);
+    hChanged(s);
   }
   *hOut = p.updateH ? hChangeNorm(s) : 0.0;
   *wOut = p.updateW ? wChangeNorm(s) : 0.0;
@@ -458,7 +458,7 @@ double checkpoint(State<T>& s) {
 }
 
 // Before the first iteration: which columns are fixed, ‖V‖² and F(W0, H0). The Gram form forms the products its
-// first half-step needs (WᵀV and WᵀW, or VHᵀ and HHᵀ when H is not updated) and takes F(W0, H0) from them with
+// first half-step needs (WᵀV and WᵀW for an H half-step, VHᵀ and HHᵀ for a W half-step) and takes F(W0, H0) from them with
 // one O((K + N)·R²) Gram more, instead of a product as large as an iteration's. MU β forms Λ = W0·H0, which the
 // first half-step then uses.
 template <typename T>
@@ -468,10 +468,12 @@ void start(State<T>& s) {
   for (std::size_t r = 0; r < p.rank; ++r) s.anyFixed = s.anyFixed || s.fixed[r] != 0;
   if (p.solver != Solver::MuBeta) {
     s.normV2 = sumSquares(s.V, p.rows * p.cols);
-    if (p.updateH)
-      formWProducts(s);
-    else
+    // The products of the first half-step: H's (WᵀV, WᵀW) for MU, W's (VHᵀ, HHᵀ) for HALS, which updates W first.
+    const bool wFirst = p.solver == Solver::Hals ? p.updateW : !p.updateH;
+    if (wFirst)
       formHProducts(s);
+    else
+      formWProducts(s);
   }
   s.initialObjective = checkpoint(s);
   s.previousObjective = s.initialObjective;

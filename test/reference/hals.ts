@@ -1,7 +1,7 @@
 /**
  * Reference fast HALS (docs/algorithms.md §5): cyclic coordinate descent on the Euclidean objective, one component
- * (row of H, column of W) at a time, as scikit-learn's solver='cd' (Cichocki & Phan 2009), in libfmp's order:
- * all of H, then all of W with the new H.
+ * (row of H, column of W) at a time, as scikit-learn's solver='cd' (Cichocki & Phan 2009), in its order: all of
+ * W, then all of H with the new W.
  */
 import { mulTN, transpose, type Mat } from './linalg.js';
 import type { UpdateOptions, Transposed } from './mu.js';
@@ -41,14 +41,17 @@ export function halsUpdate(V: Mat, A: Mat, X: Mat, l1: number, l2: number, froze
   }
 }
 
-/** One HALS iteration: H sweep, then W sweep with the new H (as the transposed problem Vᵀ ≈ Hᵀ·Wᵀ). */
+/**
+ * One HALS iteration in scikit-learn's order (solver='cd'): W sweep (as the transposed problem Vᵀ ≈ Hᵀ·Wᵀ), then
+ * H sweep with the new W.
+ */
 export function halsIteration(V: Mat, W: Mat, H: Mat, o: UpdateOptions, t: Transposed = transposed(V)): void {
   if (o.mask) throw new Error('HALS does not take a mask');
   if (o.loss !== undefined && o.loss !== 'euclidean' && o.loss !== 2) throw new Error('HALS is for the Euclidean loss');
-  if (o.updateH !== false) halsUpdate(V, W, H, o.l1H ?? 0, o.l2H ?? 0);
   if (o.updateW !== false) {
     const Wt = transpose(W);
     halsUpdate(t.Vt, transpose(H), Wt, o.l1W ?? 0, o.l2W ?? 0, new Set(o.fixedColumnsW ?? []));
     W.data.set(transpose(Wt).data);
   }
+  if (o.updateH !== false) halsUpdate(V, W, H, o.l1H ?? 0, o.l2H ?? 0);
 }
