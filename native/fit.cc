@@ -458,9 +458,9 @@ double checkpoint(State<T>& s) {
 }
 
 // Before the first iteration: which columns are fixed, ‖V‖² and F(W0, H0). The Gram form forms the products its
-// first half-step needs (WᵀV and WᵀW for an H half-step, VHᵀ and HHᵀ for a W half-step) and takes F(W0, H0) from them with
-// one O((K + N)·R²) Gram more, instead of a product as large as an iteration's. MU β forms Λ = W0·H0, which the
-// first half-step then uses.
+// first half-step needs (WᵀV and WᵀW for an H half-step, VHᵀ and HHᵀ for a W half-step) and takes F(W0, H0)
+// from them with one O((K + N)·R²) Gram more, instead of a product as large as an iteration's. MU β forms
+// Λ = W0·H0, which the first half-step then uses.
 template <typename T>
 void start(State<T>& s) {
   const FitSpec& p = s.spec;
