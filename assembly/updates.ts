@@ -382,28 +382,31 @@ export function halsSweepColumns<T>(W: usize, G: usize, B: usize, change: usize,
 @inline
 function entryDivergence(v: f64, l: f64, beta: f64): f64 {
   if (beta == 2) return 0.5 * (v - l) * (v - l);
-  if (beta == 1) return (v > 0 ? v * Math.log(v / l) : 0) - v + l;
+  // v·(log v − log λ), not v·log(v/λ): v/λ underflows to 0 for a tiny v (v = 1e-323 gave log 0 = −∞).
+  if (beta == 1) return (v > 0 ? v * (Math.log(v) - Math.log(l)) : 0) - v + l;
   if (beta == 0) return v / l - Math.log(v / l) - 1;
   return (Math.pow(v, beta) + (beta - 1) * Math.pow(l, beta) - beta * v * Math.pow(l, beta - 1)) / (beta * (beta - 1));
 }
 
 /**
  * D_β(V | Λ; M) = Σ m·d_β(v | Λ̂) over `count` entries (§1), in row-major order and float64 (entries of T are
- * widened): Λ̂ = max(Λ, eps) for β < 2 (eps as the fit rounds it), entries with m = 0 skipped, M = 0: no mask.
+ * widened): Λ̂ = max(Λ, eps) for β < 2 (eps as the fit rounds it; KL at v = 0: Λ unfloored), entries with m = 0
+ * skipped, M = 0: no mask.
  */
 export function divergenceSum<T>(V: usize, M: usize, L: usize, count: usize, beta: f64, eps: f64): f64 {
   const e = sizeof<T>();
   let sum: f64 = 0;
   for (let o: usize = 0; o < count * e; o += e) {
     const v = <f64>load<T>(V + o);
-    let l = <f64>load<T>(L + o);
-    if (beta < 2) l = max(l, eps);
+    const raw = <f64>load<T>(L + o);
+    // KL at v = 0 is λ itself: nothing divides by λ there, so it is not floored (a W·H of exactly 0 costs 0).
+    const d = beta == 1 && v == 0 ? raw : entryDivergence(v, beta < 2 ? max(raw, eps) : raw, beta);
     if (M == 0) {
-      sum += entryDivergence(v, l, beta);
+      sum += d;
     } else {
       const m = <f64>load<T>(M + o);
       if (m == 0) continue;
-      sum += m * entryDivergence(v, l, beta);
+      sum += m * d;
     }
   }
   return sum;

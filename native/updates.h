@@ -283,7 +283,8 @@ void halsSweepColumns(T* W, const T* G, const T* B, T* change, std::size_t K, st
 inline double entryDivergence(double v, double lambda, BetaKind kind, double beta) {
   switch (kind) {
     case BetaKind::Euclidean: return 0.5 * (v - lambda) * (v - lambda);
-    case BetaKind::KL: return (v > 0 ? v * std::log(v / lambda) : 0.0) - v + lambda;
+    // v·(log v − log λ), not v·log(v/λ): v/λ underflows to 0 for a tiny v (v = 1e-323 gave log 0 = −∞).
+    case BetaKind::KL: return (v > 0 ? v * (std::log(v) - std::log(lambda)) : 0.0) - v + lambda;
     case BetaKind::IS: return v / lambda - std::log(v / lambda) - 1;
     case BetaKind::General: break;
   }
@@ -291,8 +292,8 @@ inline double entryDivergence(double v, double lambda, BetaKind kind, double bet
          (beta * (beta - 1));
 }
 
-// D_β(V | Λ; M) = Σ m·d_β(v | λ̂) over `count` entries (§1), λ̂ = max(λ, eps) for β < 2; entries with m = 0 are
-// skipped (mask null: m = 1). Summed in float64.
+// D_β(V | Λ; M) = Σ m·d_β(v | λ̂) over `count` entries (§1), λ̂ = max(λ, eps) for β < 2 (KL at v = 0: λ); entries with m
+// = 0 are skipped (mask null: m = 1). Summed in float64.
 template <typename T>
 double divergenceSum(const T* V, const T* mask, const T* lambda, std::size_t count, double beta, double eps) {
   const BetaKind kind = betaKind(beta);
@@ -304,8 +305,10 @@ double divergenceSum(const T* V, const T* mask, const T* lambda, std::size_t cou
       m = static_cast<double>(mask[k]);
       if (m == 0) continue;
     }
+    const double v = static_cast<double>(V[k]);
     const double l = static_cast<double>(lambda[k]);
-    const double d = entryDivergence(static_cast<double>(V[k]), floor && l < eps ? eps : l, kind, beta);
+    // KL at v = 0 is λ itself: nothing divides by λ there, so it is not floored (a W·H of exactly 0 costs 0).
+    const double d = kind == BetaKind::KL && v == 0 ? l : entryDivergence(v, floor && l < eps ? eps : l, kind, beta);
     sum += mask != nullptr ? m * d : d;
   }
   return sum;

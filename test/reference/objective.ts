@@ -35,18 +35,20 @@ export function guard(lambda: number, beta: number, eps: number): number {
 /** d_β(v | λ) for one entry, λ already guarded. */
 export function entryDivergence(v: number, lambda: number, beta: number): number {
   if (beta === 2) return 0.5 * (v - lambda) * (v - lambda);
-  if (beta === 1) return (v > 0 ? v * Math.log(v / lambda) : 0) - v + lambda;
+  if (beta === 1) return (v > 0 ? v * (Math.log(v) - Math.log(lambda)) : 0) - v + lambda;
   if (beta === 0) return v / lambda - Math.log(v / lambda) - 1;
   return (v ** beta + (beta - 1) * lambda ** beta - beta * v * lambda ** (beta - 1)) / (beta * (beta - 1));
 }
 
-/** D_β(V | Λ; M): Σ M_ij · d_β(V_ij | Λ̂_ij), summed in row-major order. */
+/** D_β(V | Λ; M): Σ M_ij · d_β(V_ij | Λ̂_ij), summed in row-major order (KL at v = 0: Λ_ij unfloored). */
 export function divergence(V: Mat, lambda: Mat, beta: number, eps: number, mask?: Mat): number {
   let sum = 0;
   for (let k = 0; k < V.data.length; k++) {
     const m = mask ? mask.data[k]! : 1;
     if (m === 0) continue;
-    sum += m * entryDivergence(V.data[k]!, guard(lambda.data[k]!, beta, eps), beta);
+    const v = V.data[k]!;
+    // KL at v = 0 is λ itself, unfloored (nothing divides by λ there).
+    sum += m * (beta === 1 && v === 0 ? lambda.data[k]! : entryDivergence(v, guard(lambda.data[k]!, beta, eps), beta));
   }
   return sum;
 }
