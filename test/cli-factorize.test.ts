@@ -114,11 +114,10 @@ describe('nmfkit factorize: input formats', () => {
 
   it('reads a Fortran-order .npy file', async () => {
     const bytes = new Uint8Array(dumpNpy(Float64Array.from([1, 4, 0, 7, 2, 5, 1, 0.5, 3, 6, 0, 2]), [4, 3]));
-    const text = new TextDecoder('latin1').decode(bytes).replace("'fortran_order':False", "'fortran_order':True ");
-    const path = file(
-      'fortran.npy',
-      Uint8Array.from(text, (c) => c.charCodeAt(0)),
-    );
+    // Buffer's latin1 maps bytes to code points one to one (TextDecoder's 'latin1' is windows-1252 on Node 22+,
+    // which remaps 0x80–0x9F and corrupted the data bytes).
+    const text = Buffer.from(bytes).toString('latin1').replace("'fortran_order':False", "'fortran_order':True ");
+    const path = file('fortran.npy', new Uint8Array(Buffer.from(text, 'latin1')));
     const r = await cli(['factorize', path, ...FIT, '--out', join(dir, 'out-fortran'), '--json']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out).spectralError).toBe(errors.csv);
