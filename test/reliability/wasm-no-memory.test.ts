@@ -8,7 +8,11 @@ import { describe, expect, it } from 'vitest';
 
 const PROGRAM = fileURLToPath(new URL('../programs/wasm-without-address-space.mjs', import.meta.url));
 
-describe.runIf(process.platform === 'linux')('wasm memory that cannot be reserved', () => {
+// Node 24's V8 no longer reserves a guard region of several GiB per WebAssembly memory, so an address-space limit
+// that leaves Node running cannot make the instance fail there: the case is reproducible on Node 20 and 22 only.
+const RESERVES_GUARD_REGION = Number(process.versions.node.split('.')[0]) < 24;
+
+describe.runIf(process.platform === 'linux' && RESERVES_GUARD_REGION)('wasm memory that cannot be reserved', () => {
   it('backendInfo() says the memory could not be reserved, and how to fix it', () => {
     // 3 GB of address space: enough for Node, not for V8's reservation of a WebAssembly memory.
     const run = spawnSync('bash', ['-c', `ulimit -v 3000000 && exec "${process.execPath}" "${PROGRAM}"`], {
