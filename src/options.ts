@@ -174,17 +174,11 @@ export function planFit(V: unknown, options: unknown): FitPlan {
   // an async backend may transfer (detach) the arrays of the problem it is given.
   const own = (a: Float64Array): Float64Array => (runs > 1 ? a.slice() : a);
   const fused = spec.solver === 'mu-euclidean' && spec.updateW && spec.updateH;
-  const factors = new Map<number, { W: Float64Array; H: Float64Array; seedUsed: number | null }>();
+  // The first run's factors are made now (the plan reports its seed); later runs' when they start.
   const factorsOf = (run: number): { W: Float64Array; H: Float64Array; seedUsed: number | null } => {
-    let made = factors.get(run);
-    if (!made) {
-      const seed = firstSeed === null ? null : firstSeed + run;
-      const { W, H, seedUsed } = initialFactors(v, rank, givenW, givenH, seed, init);
-      made = { W: givenW ? own(W) : W, H: givenH ? own(H) : H, seedUsed };
-      // Only the first run's factors are kept (the plan reports its seed); later runs are made when they start.
-      if (run === 0) factors.set(run, made);
-    }
-    return made;
+    const seed = firstSeed === null ? null : firstSeed + run;
+    const { W, H, seedUsed } = initialFactors(v, rank, givenW, givenH, seed, init);
+    return { W: givenW ? own(W) : W, H: givenH ? own(H) : H, seedUsed };
   };
   const first = factorsOf(0);
 
