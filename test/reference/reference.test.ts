@@ -2,7 +2,7 @@
  * The plain-TypeScript reference implementation (test/reference) checked against itself and libfmp's fixtures: it is what
  * the backends' β-MU / HALS / mask / regularization kernels are compared with, so it must be right.
  *
- *  - the Euclidean MU reproduces every seed fixture (../shared/fixtures/seed-mu) to 1e-9;
+ *  - the Euclidean MU reproduces every libfmp fixture (test/fixtures/libfmp-mu) to 1e-9;
  *  - every loss and solver is monotone, half-step by half-step (allowing 1e-12 of the initial objective);
  *  - zeros of W0/H0 stay zero under MU; masked entries have no influence; fixed factors stay bit-identical.
  */
