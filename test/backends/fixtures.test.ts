@@ -43,7 +43,7 @@ function expectMatchesFixture(result: NmfResult, f: Fixture): void {
 
 const fixtures = loadFixtures();
 
-describe.each(BACKENDS)('seed fixtures on %s', (backend) => {
+describe.each(BACKENDS)('libfmp fixtures on %s', (backend) => {
   it('has all twelve fixtures to check', () => {
     expect(fixtures.length).toBeGreaterThanOrEqual(12);
   });

@@ -21,7 +21,7 @@ export function plain(r) {
   };
 }
 
-/** The fit a seed fixture describes: its V, rank, tolerance, iteration limit, initial factors and normalisation. */
+/** The fit a libfmp fixture describes: its V, rank, tolerance, iteration limit, initial factors and normalisation. */
 export function optionsOf(f) {
   return {
     rank: f.input.rank,
