@@ -18,7 +18,8 @@
         "native/addon.cc",
         "native/blas.cc",
         "native/fit.cc",
-        "native/spectral.cc"
+        "native/spectral.cc",
+        "native/team.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

@@ -20,7 +20,7 @@ export const NORMALIZE_MAX: i32 = 1;
 export const NORMALIZE_L1: i32 = 2;
 export const NORMALIZE_L2: i32 = 3;
 
-export const SPEC_SLOTS: i32 = 19;
+export const SPEC_SLOTS: i32 = 20;
 
 /** The resolved specification of one fit (src/spec.ts), laid out in the fit's arena. */
 @unmanaged
@@ -39,6 +39,8 @@ export class FitSpec {
   masked: bool;
   /** Rows of V per block of the fused MU Euclidean sweep; 0: the iteration that reads V twice. */
   blockRows: i32;
+  /** Threads of the fit's team: the native backend splits each product and update over them (docs/kernels.md); the WebAssembly backend runs a fit on one thread, so 1 there. */
+  threads: i32;
   /** β of the β-divergence: 2 Euclidean, 1 Kullback–Leibler, 0 Itakura–Saito. */
   beta: f64;
   /** Added to every MU denominator; the floor of W·H where a loss divides by it. */
@@ -74,16 +76,17 @@ export function readSpec(spec: FitSpec, slots: usize): void {
   spec.solver = <i32>load<f64>(slots, 32);
   spec.masked = load<f64>(slots, 40) != 0;
   spec.blockRows = <i32>load<f64>(slots, 48);
-  spec.beta = load<f64>(slots, 56);
-  spec.eps = load<f64>(slots, 64);
-  spec.tol = load<f64>(slots, 72);
-  spec.l1W = load<f64>(slots, 80);
-  spec.l2W = load<f64>(slots, 88);
-  spec.l1H = load<f64>(slots, 96);
-  spec.l2H = load<f64>(slots, 104);
-  spec.updateW = load<f64>(slots, 112) != 0;
-  spec.updateH = load<f64>(slots, 120) != 0;
-  spec.stop = <i32>load<f64>(slots, 128);
-  spec.errorEvery = <i32>load<f64>(slots, 136);
-  spec.normalize = <i32>load<f64>(slots, 144);
+  spec.threads = <i32>load<f64>(slots, 56);
+  spec.beta = load<f64>(slots, 64);
+  spec.eps = load<f64>(slots, 72);
+  spec.tol = load<f64>(slots, 80);
+  spec.l1W = load<f64>(slots, 88);
+  spec.l2W = load<f64>(slots, 96);
+  spec.l1H = load<f64>(slots, 104);
+  spec.l2H = load<f64>(slots, 112);
+  spec.updateW = load<f64>(slots, 120) != 0;
+  spec.updateH = load<f64>(slots, 128) != 0;
+  spec.stop = <i32>load<f64>(slots, 136);
+  spec.errorEvery = <i32>load<f64>(slots, 144);
+  spec.normalize = <i32>load<f64>(slots, 152);
 }

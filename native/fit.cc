@@ -8,6 +8,9 @@
 // its products (WᵀV and WᵀW, or VHᵀ and HHᵀ) for the whole fit; Λ formed for a checkpoint is the next
 // half-step's Λ. A product formed again from the same factor has the same bits, so the flags change the cost,
 // never the results.
+//
+// In this backend a fit runs on a team of spec.threads threads (team.h): the products and updates over V, W and
+// H are split between them by blocks (team-kernels.h), each block computed as the whole would be.
 #include "fit.h"
 
 #include <algorithm>
@@ -22,6 +25,8 @@
 #include "blas.h"
 #include "products.h"
 #include "spectral.h"
+#include "team-kernels.h"
+#include "team.h"
 #include "updates.h"
 
 namespace nmf {
@@ -76,6 +81,7 @@ struct State {
   T* mask;
   std::uint8_t* fixed;
   double* wide;
+  Team* team;  // this backend only: the threads the fit runs on
   // Which products hold those of the current factors.
   bool wtvFresh = false;           // numH = WᵀV
   bool wtwFresh = false;           // WtW = WᵀW
@@ -206,7 +212,7 @@ void wChanged(State<T>& s) {
 template <typename T>
 void formWProducts(State<T>& s) {
   const std::size_t K = s.spec.rows, N = s.spec.cols, R = s.spec.rank;
-  if (!s.wtvFresh) mulAtB(s.W, s.V, s.numH, R, K, N);
+  if (!s.wtvFresh) mulAtB(*s.team, s.W, s.V, s.numH, R, K, N);
   if (!s.wtwFresh) gramAtA(s.W, s.WtW, K, R);
   s.wtvFresh = s.wtwFresh = true;
 }
@@ -215,7 +221,7 @@ void formWProducts(State<T>& s) {
 template <typename T>
 void formHProducts(State<T>& s) {
   const std::size_t K = s.spec.rows, N = s.spec.cols, R = s.spec.rank;
-  if (!s.vhtFresh) mulABt(s.V, s.H, s.numW, K, N, R);
+  if (!s.vhtFresh) mulABt(*s.team, s.V, s.H, s.numW, K, N, R);
   if (!s.hhtFresh) gramAAt(s.H, s.HHt, R, N);
   s.vhtFresh = s.hhtFresh = true;
 }
@@ -224,16 +230,17 @@ void formHProducts(State<T>& s) {
 template <typename T>
 void formLambda(State<T>& s) {
   const std::size_t K = s.spec.rows, N = s.spec.cols, R = s.spec.rank;
-  if (!s.lambdaFresh) mulSmallInner(s.W, s.H, s.lambda, K, R, N);
+  if (!s.lambdaFresh) mulSmallInner(*s.team, s.W, s.H, s.lambda, K, R, N);
   s.lambdaFresh = true;
 }
 
 // P (in place of Λ) and Q of the current factors.
 template <typename T>
 void formFactorRatios(State<T>& s) {
-  formLambda(s);
-  T* Q = s.spec.beta == 1 ? nullptr : s.Q;
-  formRatios(s.V, maskOf(s), s.lambda, s.lambda, Q, s.spec.rows * s.spec.cols, s.spec.beta, static_cast<T>(s.spec.eps));
+  const FitSpec& p = s.spec;
+  T* Q = p.beta == 1 ? nullptr : s.Q;
+  formLambdaRatios(*s.team, s.V, maskOf(s), s.W, s.H, s.lambda, Q, p.rows, p.rank, p.cols, s.lambdaFresh, p.beta,
+                   static_cast<T>(p.eps));
   s.lambdaFresh = false;
 }
 
@@ -273,14 +280,15 @@ void iterateMuEuclidean(State<T>& s, double* hOut, double* wOut) {
   const T eps = static_cast<T>(p.eps);
   if (p.updateH) {
     formWProducts(s);
-    mulSmallInner(s.WtW, s.H, s.denH, R, R, N);
-    updateMu(s.H, s.numH, s.denH, s.dH, R, N, eps, static_cast<T>(p.l1H), static_cast<T>(p.l2H), 1.0, nullptr);
+    mulSmallInner(*s.team, s.WtW, s.H, s.denH, R, R, N);
+    updateMu(*s.team, s.H, s.numH, s.denH, s.dH, R, N, eps, static_cast<T>(p.l1H), static_cast<T>(p.l2H), 1.0, nullptr);
     hChanged(s);
   }
   if (p.updateW) {
     formHProducts(s);
-    mulSmallInner(s.W, s.HHt, s.denW, K, R, R);
-    updateMu(s.W, s.numW, s.denW, s.dW, K, R, eps, static_cast<T>(p.l1W), static_cast<T>(p.l2W), 1.0, fixedOf(s));
+    mulSmallInner(*s.team, s.W, s.HHt, s.denW, K, R, R);
+    updateMu(*s.team, s.W, s.numW, s.denW, s.dW, K, R, eps, static_cast<T>(p.l1W), static_cast<T>(p.l2W), 1.0,
+             fixedOf(s));
     wChanged(s);
   }
   *hOut = p.updateH ? hChangeNorm(s) : 0.0;
@@ -296,8 +304,8 @@ void iterateMuEuclideanFused(State<T>& s, double* hOut, double* wOut) {
   const std::size_t K = p.rows, N = p.cols, R = p.rank, B = p.blockRows;
   const T eps = static_cast<T>(p.eps);
   formWProducts(s);
-  mulSmallInner(s.WtW, s.H, s.denH, R, R, N);
-  updateMu(s.H, s.numH, s.denH, s.dH, R, N, eps, static_cast<T>(p.l1H), static_cast<T>(p.l2H), 1.0, nullptr);
+  mulSmallInner(*s.team, s.WtW, s.H, s.denH, R, R, N);
+  updateMu(*s.team, s.H, s.numH, s.denH, s.dH, R, N, eps, static_cast<T>(p.l1H), static_cast<T>(p.l2H), 1.0, nullptr);
   hChanged(s);
   *hOut = hChangeNorm(s);
 
@@ -331,10 +339,10 @@ void muBetaStep(State<T>& s, T* X, const T* num, const T* den, T* change, std::s
                 double l2, const std::uint8_t* fixed) {
   const T eps = static_cast<T>(s.spec.eps);
   if (s.spec.beta == 1 && l2 > 0) {
-    updateMuKlL2(X, num, den, change, rows, cols, eps, static_cast<T>(l1), static_cast<T>(l2), fixed);
+    updateMuKlL2(*s.team, X, num, den, change, rows, cols, eps, static_cast<T>(l1), static_cast<T>(l2), fixed);
   } else {
-    updateMu(X, num, den, change, rows, cols, eps, static_cast<T>(l1), static_cast<T>(l2), mmExponent(s.spec.beta),
-             fixed);
+    updateMu(*s.team, X, num, den, change, rows, cols, eps, static_cast<T>(l1), static_cast<T>(l2),
+             mmExponent(s.spec.beta), fixed);
   }
 }
 
@@ -346,9 +354,9 @@ void iterateMuBeta(State<T>& s, double* hOut, double* wOut) {
   const std::size_t K = p.rows, N = p.cols, R = p.rank;
   if (p.updateH) {
     formFactorRatios(s);
-    mulAtB(s.W, s.lambda, s.numH, R, K, N);
+    mulAtB(*s.team, s.W, s.lambda, s.numH, R, K, N);
     if (const T* Q = qOf(s))
-      mulAtB(s.W, Q, s.denH, R, K, N);
+      mulAtB(*s.team, s.W, Q, s.denH, R, K, N);
     else
       columnSums(s.W, K, R, s.denH, N);
     muBetaStep(s, s.H, s.numH, s.denH, s.dH, R, N, p.l1H, p.l2H, nullptr);
@@ -356,9 +364,9 @@ void iterateMuBeta(State<T>& s, double* hOut, double* wOut) {
   }
   if (p.updateW) {
     formFactorRatios(s);
-    mulABt(s.lambda, s.H, s.numW, K, N, R);
+    mulABt(*s.team, s.lambda, s.H, s.numW, K, N, R);
     if (const T* Q = qOf(s))
-      mulABt(Q, s.H, s.denW, K, N, R);
+      mulABt(*s.team, Q, s.H, s.denW, K, N, R);
     else
       rowSums(s.H, R, N, s.denW, K);
     muBetaStep(s, s.W, s.numW, s.denW, s.dW, K, R, p.l1W, p.l2W, fixedOf(s));
@@ -376,12 +384,12 @@ void iterateHals(State<T>& s, double* hOut, double* wOut) {
   const std::size_t K = p.rows, N = p.cols, R = p.rank;
   if (p.updateW) {
     formHProducts(s);
-    halsSweepColumns(s.W, halsGram(s, s.HHt, p.l2W), s.numW, s.dW, K, R, static_cast<T>(p.l1W), fixedOf(s));
+    halsSweepColumns(*s.team, s.W, halsGram(s, s.HHt, p.l2W), s.numW, s.dW, K, R, static_cast<T>(p.l1W), fixedOf(s));
     wChanged(s);
   }
   if (p.updateH) {
     formWProducts(s);
-    halsSweepRows(s.H, halsGram(s, s.WtW, p.l2H), s.numH, s.dH, R, N, static_cast<T>(p.l1H), s.denH);
+    halsSweepRows(*s.team, s.H, halsGram(s, s.WtW, p.l2H), s.numH, s.dH, R, N, static_cast<T>(p.l1H), s.denH);
     hChanged(s);
   }
   *hOut = p.updateH ? hChangeNorm(s) : 0.0;
@@ -421,7 +429,7 @@ double explicitDivergence(State<T>& s) {
   const std::size_t K = p.rows, N = p.cols, R = p.rank;
   if (p.solver == Solver::MuBeta) {
     formLambda(s);
-    return divergenceSum(s.V, maskOf(s), s.lambda, K * N, p.beta, static_cast<double>(static_cast<T>(p.eps)));
+    return divergenceSum(*s.team, s.V, maskOf(s), s.lambda, K, N, p.beta, static_cast<double>(static_cast<T>(p.eps)));
   }
   double sum = 0.0;
   for (std::size_t i0 = 0; i0 < K; i0 += R) {
@@ -593,12 +601,13 @@ struct ArenaDeleter {
 template <typename T>
 class FitOf final : public Fit {
  public:
-  FitOf(const FitSpec& spec, const FitArrays& a) : Fit(spec) {
+  FitOf(const FitSpec& spec, const FitArrays& a) : Fit(spec), team_(spec.threads) {
     const auto bytes = static_cast<std::size_t>(arenaBytes(spec));
     arena_.reset(static_cast<std::uint8_t*>(::operator new(bytes, std::align_val_t(64))));
     bytes_ = bytes;
     state_.spec = spec;
     attach(state_, arena_.get());
+    state_.team = &team_;
     const std::size_t K = spec.rows, N = spec.cols, R = spec.rank;
     std::copy(a.V, a.V + K * N, state_.V);
     std::copy(a.W, a.W + K * R, state_.W);
@@ -620,6 +629,7 @@ class FitOf final : public Fit {
   std::size_t bytes() const override { return bytes_; }
 
  private:
+  Team team_;
   std::unique_ptr<std::uint8_t, ArenaDeleter> arena_;
   std::size_t bytes_ = 0;
   State<T> state_;
@@ -636,6 +646,10 @@ void checkFitSizes(const FitSpec& spec) {
   if (spec.rows > blasMax || spec.cols > blasMax || spec.rank > blasMax) {
     throw std::length_error("matrix too large: " + shape(spec) + " exceeds the BLAS dimension limit of " +
                             std::to_string(blasMax));
+  }
+  if (spec.threads < 1 || spec.threads > kMaxTeamThreads) {
+    throw std::invalid_argument("threads must be in [1, " + std::to_string(kMaxTeamThreads) + "], got " +
+                                std::to_string(spec.threads));
   }
   // Below 2^52 bytes every size is exact in double and fits in std::ptrdiff_t; no machine has that much memory.
   if (!(arenaBytes(spec) < 4503599627370496.0)) {

@@ -27,6 +27,7 @@ struct FitSpec {
   Solver solver;  // The iteration (docs/kernels.md): MU for β = 2 from Grams, MU for any β or a mask from W·H, or HALS.
   bool masked;  // Whether a mask (weights in [0, 1], 0 = missing) comes with the arrays.
   std::size_t blockRows;  // Rows of V per block of the fused MU Euclidean sweep; 0: the iteration that reads V twice.
+  std::size_t threads;  // Threads of the fit's team: the native backend splits each product and update over them (docs/kernels.md); the WebAssembly backend runs a fit on one thread, so 1 there.
   double beta;  // β of the β-divergence: 2 Euclidean, 1 Kullback–Leibler, 0 Itakura–Saito.
   double eps;  // Added to every MU denominator; the floor of W·H where a loss divides by it.
   double tol;  // Tolerance of the stop rule.
@@ -41,7 +42,7 @@ struct FitSpec {
   Normalize normalize;  // How finish rescales the learned columns of W (and the rows of H against them).
 };
 
-constexpr std::size_t kSpecSlots = 19;
+constexpr std::size_t kSpecSlots = 20;
 
 // The name of the first slot that is no valid encoding of its field (a size that is not an integer in
 // [0, 2^53], a choice index out of range, a boolean other than 0 or 1), or nullptr. It guards memory safety
@@ -54,11 +55,12 @@ inline const char* specSlotError(const double* slots) {
   if (!(slots[4] >= 0 && slots[4] < 3) || std::floor(slots[4]) != slots[4]) return "solver";
   if (slots[5] != 0 && slots[5] != 1) return "masked";
   if (!(slots[6] >= 0 && slots[6] <= 9007199254740992.0) || std::floor(slots[6]) != slots[6]) return "blockRows";
-  if (slots[14] != 0 && slots[14] != 1) return "updateW";
-  if (slots[15] != 0 && slots[15] != 1) return "updateH";
-  if (!(slots[16] >= 0 && slots[16] < 3) || std::floor(slots[16]) != slots[16]) return "stop";
-  if (!(slots[17] >= 0 && slots[17] <= 9007199254740992.0) || std::floor(slots[17]) != slots[17]) return "errorEvery";
-  if (!(slots[18] >= 0 && slots[18] < 4) || std::floor(slots[18]) != slots[18]) return "normalize";
+  if (!(slots[7] >= 0 && slots[7] <= 9007199254740992.0) || std::floor(slots[7]) != slots[7]) return "threads";
+  if (slots[15] != 0 && slots[15] != 1) return "updateW";
+  if (slots[16] != 0 && slots[16] != 1) return "updateH";
+  if (!(slots[17] >= 0 && slots[17] < 3) || std::floor(slots[17]) != slots[17]) return "stop";
+  if (!(slots[18] >= 0 && slots[18] <= 9007199254740992.0) || std::floor(slots[18]) != slots[18]) return "errorEvery";
+  if (!(slots[19] >= 0 && slots[19] < 4) || std::floor(slots[19]) != slots[19]) return "normalize";
   return nullptr;
 }
 
@@ -72,18 +74,19 @@ inline FitSpec readSpec(const double* slots) {
   s.solver = static_cast<Solver>(static_cast<int>(slots[4]));
   s.masked = slots[5] != 0;
   s.blockRows = static_cast<std::size_t>(slots[6]);
-  s.beta = slots[7];
-  s.eps = slots[8];
-  s.tol = slots[9];
-  s.l1W = slots[10];
-  s.l2W = slots[11];
-  s.l1H = slots[12];
-  s.l2H = slots[13];
-  s.updateW = slots[14] != 0;
-  s.updateH = slots[15] != 0;
-  s.stop = static_cast<Stop>(static_cast<int>(slots[16]));
-  s.errorEvery = static_cast<std::size_t>(slots[17]);
-  s.normalize = static_cast<Normalize>(static_cast<int>(slots[18]));
+  s.threads = static_cast<std::size_t>(slots[7]);
+  s.beta = slots[8];
+  s.eps = slots[9];
+  s.tol = slots[10];
+  s.l1W = slots[11];
+  s.l2W = slots[12];
+  s.l1H = slots[13];
+  s.l2H = slots[14];
+  s.updateW = slots[15] != 0;
+  s.updateH = slots[16] != 0;
+  s.stop = static_cast<Stop>(static_cast<int>(slots[17]));
+  s.errorEvery = static_cast<std::size_t>(slots[18]);
+  s.normalize = static_cast<Normalize>(static_cast<int>(slots[19]));
   return s;
 }
 

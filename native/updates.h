@@ -222,23 +222,26 @@ T halsStep(T x, T g, T c, T a, T f) {
 // B − l1). For k = 0 … R−1 with G[k][k] > halsDiagonalFloor(G), for every j:
 //   g = −(B[k][j] − l1);  g = g + G[k][r]·X[r][j] for r ascending;  X[k][j] = halsStep(X[k][j], g, …)
 // with rows < k already updated. `g` is a scratch row of N: the sums of all j of row k run side by side (r
-// outermost), which keeps each entry's order of operations and lets the loop over j vectorise.
+// outermost), which keeps each entry's order of operations and lets the loop over j vectorise. The strided form
+// sweeps N columns of a matrix whose rows are ld apart (a block of columns of H, for a fit's team); columns are
+// independent, so a block gives the bits the whole sweep gives.
 template <typename T>
-void halsSweepRows(T* X, const T* G, const T* B, T* change, std::size_t R, std::size_t N, T l1, T* g) {
+void halsSweepRowsStrided(T* X, const T* G, const T* B, T* change, std::size_t R, std::size_t N, std::size_t ld, T l1,
+                          T* g) {
   const T floor = halsDiagonalFloor(G, R);
   for (std::size_t k = 0; k < R; ++k) {
-    T* x = X + k * N;
-    T* d = change + k * N;
+    T* x = X + k * ld;
+    T* d = change + k * ld;
     const T a = G[k * R + k];
     if (!(a > floor)) {
       std::fill(d, d + N, T(0));
       continue;
     }
-    const T* b = B + k * N;
+    const T* b = B + k * ld;
     for (std::size_t j = 0; j < N; ++j) g[j] = -(b[j] - l1);
     for (std::size_t r = 0; r < R; ++r) {
       const T grk = G[k * R + r];
-      const T* xr = X + r * N;
+      const T* xr = X + r * ld;
       for (std::size_t j = 0; j < N; ++j) g[j] = g[j] + grk * xr[j];
     }
     const T f = halsRoundingFactor(R, a);
@@ -248,6 +251,11 @@ void halsSweepRows(T* X, const T* G, const T* B, T* change, std::size_t R, std::
       d[j] = x[j] - old;
     }
   }
+}
+
+template <typename T>
+void halsSweepRows(T* X, const T* G, const T* B, T* change, std::size_t R, std::size_t N, T l1, T* g) {
+  halsSweepRowsStrided(X, G, B, change, R, N, N, l1, g);
 }
 
 // The HALS sweep over the columns of W (K×R) in Vᵀ ≈ Hᵀ·Wᵀ (§5), in place, with change ← W_new − W_old. G (R×R)

@@ -94,9 +94,12 @@ async function runBatch(
   // Each fit is planned (validated and copied) only when a runner is about to start it: a plan holds a copy of its
   // matrix and options (~3.5 KB for a 2×2 one), so planning 2^21 matrices up front took 7 GiB and blocked the event
   // loop for 15 s. Results are the only per-matrix memory the batch keeps.
+  // With a runner per core busy, each fit keeps one thread (a team would only take cores from the others).
+  const oneThreadEach = shared.threads === undefined && list.length >= concurrency;
   const planOf = (index: number): FitPlan =>
     planFit(list[index] as MatrixInput, {
       ...shared,
+      ...(oneThreadEach && { threads: 1 }),
       signal: combined,
       ...(onIteration && { onIteration: (info: IterationInfo) => onIteration({ ...info, index }) }),
     });

@@ -112,7 +112,13 @@ export interface Backend {
    * iteration that reads V twice is faster (src/backends/block-rows.ts). The facade asks only for MU Euclidean
    * fits that update both factors.
    */
-  blockRows(spec: Pick<FitSpec, 'rows' | 'cols' | 'rank' | 'dtype'>): number;
+  blockRows(spec: Pick<FitSpec, 'rows' | 'cols' | 'rank' | 'dtype' | 'threads'>): number;
+  /**
+   * Threads of the team a fit of this specification runs on (FitSpec.threads): `wanted` when `explicit`
+   * (options.threads), else at most `wanted` (the cores this fit may use) and 1 for a fit too small to gain from
+   * a split. The WebAssembly backend: always 1.
+   */
+  teamSize(spec: Pick<FitSpec, 'rows' | 'cols' | 'rank' | 'solver'>, wanted: number, explicit: boolean): number;
   createFit(problem: FitProblem): KernelFit;
   /** A fit that runs off the calling thread. The problem's arrays may be transferred (detached) by this call. */
   createAsyncFit(problem: FitProblem): AsyncKernelFit;

@@ -20,7 +20,7 @@ export function fitFunctions(runtime: Runtime): FitFunctions {
     runtime.beforeSync(backend.name);
     const restarts = new Restarts(plan);
     for (let run = 0; restarts.wants(run); run++) {
-      const { problem, seed } = plan.problemFor(run, backend);
+      const { problem, seed } = plan.problemFor(run, backend, runtime.availableThreads(backend.name, true));
       restarts.add(run, seed, driveSync(backend.createFit(problem), plan, restarts.context(run)));
     }
     return restarts.result(backend.name);
@@ -39,7 +39,7 @@ export function fitFunctions(runtime: Runtime): FitFunctions {
       async () => {
         const restarts = new Restarts(plan);
         for (let run = 0; restarts.wants(run); run++) {
-          const { problem, seed } = plan.problemFor(run, backend);
+          const { problem, seed } = plan.problemFor(run, backend, runtime.availableThreads(backend.name, false));
           restarts.add(run, seed, await driveAsync(backend.createAsyncFit(problem), plan, restarts.context(run)));
         }
         return restarts.result(backend.name);

@@ -32,6 +32,8 @@ import {
 export const DEFAULT_EPS = 2 ** -23;
 export const DEFAULT_MAX_ITER = 1000;
 export const DEFAULT_TOL = 1e-3;
+/** The largest team `options.threads` asks for (native/team.h, kMaxTeamThreads). */
+export const MAX_THREADS = 256;
 
 /** The options of a call that are no field of the specification (the rest are FIT_SPEC_FIELDS rows with `option`). */
 const CALL_OPTION_NAMES = [
@@ -59,7 +61,7 @@ export const OPTION_NAMES: readonly string[] = [
 
 /** A validated fit: the specification and arrays for the backend plus what the driver and the result need. */
 export interface FitPlan {
-  /** The resolved specification; `blockRows` is 0 here and resolved per backend by problemFor. */
+  /** The resolved specification; `blockRows` and `threads` are resolved per backend and run by problemFor. */
   readonly spec: FitSpec;
   readonly maxIter: number;
   readonly backend: 'auto' | 'native' | 'wasm';
@@ -67,12 +69,19 @@ export interface FitPlan {
   readonly seed: number | null;
   /** Complete fits to run (restarts); the one with the lowest objective is kept. */
   readonly runs: number;
+  /** `options.threads`, or undefined: the backend sizes the team from the cores it may use. */
+  readonly threads: number | undefined;
   /**
-   * The problem and seed of run `run` (0-based; seed + run) on `backend`, which sizes the fused sweep's blocks.
-   * Each call returns private copies of V and the mask, since an async backend may transfer (detach) the arrays
-   * of the problem it is given.
+   * The problem and seed of run `run` (0-based; seed + run) on `backend`, which sizes the fit's team (`threads`,
+   * or from `availableThreads`, the cores this fit may use) and the fused sweep's blocks. Each call returns
+   * private copies of V and the mask, since an async backend may transfer (detach) the arrays of the problem it
+   * is given.
    */
-  problemFor(run: number, backend: Pick<Backend, 'blockRows'>): { readonly problem: FitProblem; readonly seed: number | null };
+  problemFor(
+    run: number,
+    backend: Pick<Backend, 'blockRows' | 'teamSize'>,
+    availableThreads: number,
+  ): { readonly problem: FitProblem; readonly seed: number | null };
   readonly onIteration: ((info: IterationInfo) => boolean | void) | undefined;
   /** Time budget in ms, or undefined for none. */
   readonly maxTime: number | undefined;
@@ -130,6 +139,10 @@ export function planFit(V: unknown, options: unknown): FitPlan {
   const rank = checkCount('options.rank', o.rank);
   const maxIter = o.maxIter === undefined ? DEFAULT_MAX_ITER : checkCount('options.maxIter', o.maxIter, true);
   const fields = specOptions(o);
+  const threads = fields.threads as number | undefined;
+  if (threads !== undefined && threads > MAX_THREADS) {
+    throw new RangeError(`options.threads must be at most ${MAX_THREADS}, got ${threads}`);
+  }
   const backend = o.backend === undefined ? 'auto' : checkChoice('options.backend', o.backend, ['auto', 'native', 'wasm']);
   if (o.onIteration !== undefined && typeof o.onIteration !== 'function') {
     throw new TypeError(`options.onIteration must be a function, got ${describe(o.onIteration)}`);
@@ -188,11 +201,13 @@ export function planFit(V: unknown, options: unknown): FitPlan {
     backend,
     seed: first.seedUsed,
     runs,
-    problemFor: (run, on) => {
+    threads,
+    problemFor: (run, on, availableThreads) => {
       const { W, H, seedUsed } = run === 0 ? first : factorsOf(run);
-      const blockRows = fused ? on.blockRows(spec) : 0;
+      const team = on.teamSize(spec, threads ?? availableThreads, threads !== undefined);
+      const blockRows = fused ? on.blockRows({ ...spec, threads: team }) : 0;
       const problem: FitProblem = {
-        spec: blockRows === spec.blockRows ? spec : { ...spec, blockRows },
+        spec: { ...spec, blockRows, threads: team },
         V: own(v.data),
         W,
         H,
@@ -305,6 +320,7 @@ function resolveSpec(
     solver,
     masked: mask !== undefined,
     blockRows: 0,
+    threads: 1,
     beta,
     eps,
     tol: fields.tol as number,

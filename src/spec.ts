@@ -77,6 +77,12 @@ export const FIT_SPEC_FIELDS = [
     type: 'size',
     doc: 'Rows of V per block of the fused MU Euclidean sweep; 0: the iteration that reads V twice.',
   },
+  {
+    name: 'threads',
+    type: 'size',
+    option: { constraint: count1, default: 'resolved' },
+    doc: "Threads of the fit's team: the native backend splits each product and update over them (docs/kernels.md); the WebAssembly backend runs a fit on one thread, so 1 there.",
+  },
   { name: 'beta', type: 'real', doc: 'β of the β-divergence: 2 Euclidean, 1 Kullback–Leibler, 0 Itakura–Saito.' },
   {
     name: 'eps',
@@ -176,7 +182,7 @@ export function specSlotError(slots: Float64Array): string | null {
  * specifications without options.
  */
 export function defaultSpec(rows: number, cols: number, rank: number, changes: Partial<FitSpec> = {}): FitSpec {
-  const defaults: Record<string, unknown> = { solver: 'mu-euclidean', masked: false, blockRows: 0, beta: 2, errorEvery: 1 };
+  const defaults: Record<string, unknown> = { solver: 'mu-euclidean', masked: false, blockRows: 0, threads: 1, beta: 2, errorEvery: 1 };
   for (const field of FIT_SPEC_FIELDS as readonly SpecField[]) {
     if (field.option && field.option.default !== 'resolved') defaults[field.name] = field.option.default;
   }

@@ -130,6 +130,14 @@ export interface NmfOptions {
    */
   readonly restarts?: number;
   /**
+   * Threads of this fit's team on the native backend, 1–256: each iteration's products and updates are split
+   * between them (by columns of V for H's half-step, by rows for W's), every entry computed as on one thread.
+   * Default: the `fits` setting (`setThreads`, `NMFKIT_THREADS`; the cores) shared by the native fits running,
+   * and 1 for a fit whose iteration is too short to split (K·N·rank < 2^21) and for each fit of an `nmfBatch`
+   * with at least as many matrices as `fits`. The WebAssembly backend runs every fit on one thread.
+   */
+  readonly threads?: number;
+  /**
    * The precision the fit stores and computes in. Default `'float64'` (libfmp's numbers to 1e-9). `'float32'`
    * halves the memory and roughly doubles the speed of the products; V, W and H are rounded to float32 when the
    * fit starts, the spectral norms of the changes and the final errors are still computed in float64, and the
@@ -236,7 +244,10 @@ export interface BackendInfo {
   readonly wasm: WasmLoaded | BackendUnavailable;
   /** The thread policy in force (`setThreads`, `NMFKIT_THREADS`). */
   readonly threads: {
-    /** Fits that run at once per backend (native: also at most libuvPool − 1). */
+    /**
+     * Fits that run at once per backend (native: also at most libuvPool − 1), and the cores that running native
+     * fits share as their teams (`threads`).
+     */
     readonly fits: number;
     /** OpenBLAS threads inside one native fit. */
     readonly blasThreads: number;
@@ -247,7 +258,7 @@ export interface BackendInfo {
 
 /** The thread settings of the Node entry (`setThreads`, `backendInfo().threads`). */
 export interface ThreadSettings {
-  /** Fits that run at once, per backend. */
+  /** Fits that run at once, per backend; also the cores that running native fits share as their teams. */
   readonly fits: number;
   /** OpenBLAS threads inside one native fit. */
   readonly blasThreads: number;

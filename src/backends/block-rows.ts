@@ -14,16 +14,18 @@ const FUSED_MIN_BYTES = 4 * 1024 * 1024;
 /** Columns of WᵀV one slab of the WebAssembly products covers (assembly/products.ts, NB). */
 const WASM_SLAB_COLUMNS = 2048;
 
-type Sizes = Pick<FitSpec, 'rows' | 'cols' | 'rank' | 'dtype'>;
+type Sizes = Pick<FitSpec, 'rows' | 'cols' | 'rank' | 'dtype' | 'threads'>;
 
 const elementBytes = (s: Sizes): number => (s.dtype === 'float32' ? 4 : 8);
 
 /**
  * The native backend: blocks of at least 4R rows (each block's BLAS calls pass over all of H and WᵀV and pack H,
  * so a block must be tall beside R), at least as many as fill BLOCK_BYTES, at least 8; fused when V is large and
- * holds at least two blocks.
+ * holds at least two blocks, and only for a fit on one thread (a team splits the iteration that reads V twice;
+ * the sweep's blocks run in order).
  */
 export function nativeBlockRows(s: Sizes): number {
+  if (s.threads > 1) return 0;
   const rows = Math.max(8, 4 * s.rank, Math.floor(BLOCK_BYTES / ((s.cols + s.rank) * elementBytes(s))));
   const fused = s.rows * s.cols * elementBytes(s) >= FUSED_MIN_BYTES && s.rows >= 2 * rows;
   return fused ? Math.min(rows, s.rows) : 0;

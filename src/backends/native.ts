@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { AsyncKernelFit, Backend, BackendDetails, FitProblem, KernelFit, KernelResult } from '../contract.js';
 import { encodeSpec, SPEC_SLOTS } from '../spec.js';
 import { nativeBlockRows } from './block-rows.js';
+import { nativeTeamSize } from './team-size.js';
 
 export type NativeLoad = { ok: true; backend: Backend } | { ok: false; reason: string; fix: string };
 
@@ -150,6 +151,7 @@ export function loadNativeBackend(): NativeLoad {
       name: 'native',
       dtypes: ['float64', 'float32'],
       blockRows: nativeBlockRows,
+      teamSize: nativeTeamSize,
       createFit: (p: FitProblem) => syncFit(create(p)),
       createAsyncFit: (p: FitProblem) => asyncFit(create(p)),
       details: () => ({ blas: native.blasInfo() }),

@@ -16,6 +16,7 @@
 import type { AsyncKernelFit, Backend, BackendDetails, FitProblem, KernelFit, KernelResult } from '../contract.js';
 import { encodeSpec, SPEC_SLOTS, specSlotError } from '../spec.js';
 import { wasmBlockRows } from './block-rows.js';
+import { wasmTeamSize } from './team-size.js';
 import { formatBytes, WasmHeap } from './wasm-memory.js';
 
 /** The module's exports (assembly/index.ts). Pointers are u32 but arrive as i32: read them with `>>> 0`. */
@@ -184,6 +185,7 @@ function backendOn(instance: WebAssembly.Instance, options: WasmBackendOptions):
     name: 'wasm',
     dtypes: ['float64', 'float32'],
     blockRows: wasmBlockRows,
+    teamSize: wasmTeamSize,
     createFit(problem: FitProblem): KernelFit {
       return new WasmFit(module, problem);
     },

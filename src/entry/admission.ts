@@ -79,6 +79,16 @@ export class Admission {
     }
   }
 
+  /**
+   * The core budget (`fits`) shared by the native fits running, this one included (an async fit is counted once
+   * admitted, a synchronous one is added), at least 1. wasm fits run one thread each.
+   */
+  availableThreads(backend: BackendName, sync: boolean): number {
+    if (backend !== 'native') return 1;
+    const running = this.#limiters.native.active + (sync ? 1 : 0);
+    return Math.max(1, Math.floor(this.#threads.get().fits / Math.max(1, running)));
+  }
+
   /** Slots in use per backend (for diagnostics and tests). */
   active(): Record<BackendName, number> {
     if (!this.#created) return { native: 0, wasm: 0 };

@@ -193,7 +193,7 @@ function referenceOptions(c: Case, p: Problem): FitOptions {
 }
 
 /** A FitProblem with fresh copies of every array (createAsyncFit may detach them). */
-function fitProblem(c: Case, p: Problem, dtype: Dtype): FitProblem {
+function fitProblem(c: Case, p: Problem, dtype: Dtype, threads = 1): FitProblem {
   const o = referenceOptions(c, p);
   const fixed = new Uint8Array(p.W0.cols);
   for (const r of o.fixedColumnsW ?? []) fixed[r] = 1;
@@ -207,6 +207,7 @@ function fitProblem(c: Case, p: Problem, dtype: Dtype): FitProblem {
     solver,
     masked: p.mask !== undefined,
     blockRows: c.blockRows ?? 0,
+    threads,
     beta,
     eps: o.eps ?? DEFAULT_EPS,
     tol: o.tol ?? 1e-3,
@@ -366,8 +367,8 @@ const SPECS: Spec[] = [
 const referenceRuns = new Map<Spec, Run>();
 const referenceOf = (s: Spec): Run => referenceRuns.get(s) ?? referenceRuns.set(s, referenceRun(s.c, s.p)).get(s)!;
 
-const syncRun = (backend: BackendName, s: Spec): Promise<Run> =>
-  drive(chooseBackend(backend).createFit(fitProblem(s.c, s.p, s.dtype)), s.c);
+const syncRun = (backend: BackendName, s: Spec, threads = 1): Promise<Run> =>
+  drive(chooseBackend(backend).createFit(fitProblem(s.c, s.p, s.dtype, threads)), s.c);
 
 // ---------------------------------------------------------------------------------------------------------------
 
@@ -394,5 +395,26 @@ describe.each(BACKENDS)('%s kernels', (backend) => {
 describe.skipIf(!BACKENDS.every(backendAvailable))('native ≡ wasm', () => {
   it.each(SPECS.map((s) => [s.label, s] as const))('%s', async (_label, s) => {
     expectClose(await syncRun('native', s), await syncRun('wasm', s), s.tol.agreement);
+  });
+  it.each(SPECS.map((s) => [s.label, s] as const))('%s, native on a team of 2', async (_label, s) => {
+    expectClose(await syncRun('native', s, 2), await syncRun('wasm', s), s.tol.agreement);
+  });
+});
+
+// A native fit on a team (FitSpec.threads): every entry computed as on one thread, the divergence's partial sums
+// added in member order; the same bits on every run with the same team, async as sync.
+describe.skipIf(!backendAvailable('native'))('native teams', () => {
+  it.each(SPECS.flatMap((s) => [2, 3].map((t) => [s.label, t, s] as const)))(
+    '%s, %i threads: as 1 thread, the same twice',
+    async (_label, t, s) => {
+      const team = await syncRun('native', s, t);
+      expectClose(team, await syncRun('native', s, 1), s.tol.agreement);
+      expectClose(await syncRun('native', s, t), team, 0);
+    },
+  );
+  const asyncSpecs = SPECS.filter((s) => s.c.async && s.dtype === 'float64');
+  it.each(asyncSpecs.map((s) => [s.label, s] as const))('%s, 2 threads on the libuv pool = sync', async (_label, s) => {
+    const fit = stepperOf(chooseBackend('native').createAsyncFit(fitProblem(s.c, s.p, s.dtype, 2)));
+    expectClose(await drive(fit, s.c, 17), await syncRun('native', s, 2), 0);
   });
 });

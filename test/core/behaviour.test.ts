@@ -181,7 +181,7 @@ describe('native and wasm agree', () => {
     const V = randomMatrix(K, N, K * 1000 + N);
     const problem = (backend: 'native' | 'wasm') => {
       const plan = planFit(V, { rank: R, seed: 5, maxIter: 60, tol: 0, backend });
-      return { plan, problem: plan.problemFor(0, { blockRows: () => blockRows }).problem };
+      return { plan, problem: plan.problemFor(0, { blockRows: () => blockRows, teamSize: () => 1 }, 1).problem };
     };
     const run = (backend: 'native' | 'wasm') => {
       const { plan, problem: fitProblem } = problem(backend);
@@ -207,7 +207,8 @@ describe('native and wasm agree', () => {
     // Reads of V per iteration: 1 when the facade resolves blocks of the fused sweep for this backend, else 2.
     const passes = (backend: 'native' | 'wasm', matrix: typeof V, rank = 4, dtype: 'float64' | 'float32' = 'float64') => {
       const plan = planFit(matrix, { ...options, rank, dtype });
-      return plan.problemFor(0, chooseBackend(backend)).problem.spec.blockRows > 0 ? 1 : 2;
+      // On one thread: a team splits the iteration that reads V twice instead (src/backends/block-rows.ts).
+      return plan.problemFor(0, chooseBackend(backend), 1).problem.spec.blockRows > 0 ? 1 : 2;
     };
     expect(passes('native', V)).toBe(1);
     expect(passes('wasm', V)).toBe(1);

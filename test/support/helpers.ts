@@ -97,13 +97,13 @@ export function fixtureOptions(f: Fixture, backend: BackendName, extra: Partial<
 export function fitWithBlockRows(V: MatrixInput, options: NmfOptions, blockRows: number): NmfResult {
   const plan = planFit(V, options);
   const backend = chooseBackend(plan.backend);
-  const { problem } = plan.problemFor(0, { blockRows: () => blockRows });
+  const { problem } = plan.problemFor(0, { blockRows: () => blockRows, teamSize: () => 1 }, 1);
   return buildResult(plan, driveSync(backend.createFit(problem), plan), backend.name);
 }
 
 export async function fitWithBlockRowsAsync(V: MatrixInput, options: NmfOptions, blockRows: number): Promise<NmfResult> {
   const plan = planFit(V, options);
   const backend = chooseBackend(plan.backend);
-  const { problem } = plan.problemFor(0, { blockRows: () => blockRows });
+  const { problem } = plan.problemFor(0, { blockRows: () => blockRows, teamSize: () => 1 }, 1);
   return buildResult(plan, await driveAsync(backend.createAsyncFit(problem), plan), backend.name);
 }

@@ -1,0 +1,120 @@
+// The products and updates of products.h and updates.h spread over a fit's team (team.h). Each member writes a
+// disjoint block of the output and reads what it needs, so no sums are split and every entry is computed as the
+// one-thread kernel computes it:
+//  - products whose output has N columns (WᵀV, WᵀP, WᵀQ, (WᵀW)·H) split by columns, i.e. V by columns;
+//  - products whose output has K rows (VHᵀ, PHᵀ, QHᵀ, W·(HHᵀ), W·H) split by rows, i.e. V by rows;
+//  - the entrywise updates and the HALS sweeps split by rows of W and columns of H.
+// The R×R Grams and the change norms stay on the calling thread: they cost O((K + N)·R²), against O(K·N·R) for
+// the products. The divergence is the one sum that is split: member partials added in member order, so it is the
+// same for a given team size.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "products.h"
+#include "team.h"
+#include "updates.h"
+
+namespace nmf {
+
+// C (m×n) = Aᵀ · B, with A k×m and B k×n: C's columns split.
+template <typename T>
+void mulAtB(Team& team, const T* A, const T* B, T* C, std::size_t m, std::size_t k, std::size_t n) {
+  team.forEach(n, [&](std::size_t j0, std::size_t j1) {
+    gemm(CblasTrans, CblasNoTrans, m, j1 - j0, k, A, m, B + j0, n, T(0), C + j0, n);
+  });
+}
+
+// C (m×n) = A · Bᵀ, with A m×k and B n×k: C's rows split.
+template <typename T>
+void mulABt(Team& team, const T* A, const T* B, T* C, std::size_t m, std::size_t k, std::size_t n) {
+  team.forEach(m, [&](std::size_t i0, std::size_t i1) {
+    gemm(CblasNoTrans, CblasTrans, i1 - i0, n, k, A + i0 * k, k, B, k, T(0), C + i0 * n, n);
+  });
+}
+
+// C (m×n) = A (m×k) · B (k×n): C's rows split when it is tall ((W·HHᵀ), W·H), its columns when wide ((WᵀW)·H).
+template <typename T>
+void mulSmallInner(Team& team, const T* A, const T* B, T* C, std::size_t m, std::size_t k, std::size_t n) {
+  if (m >= n) {
+    team.forEach(m, [&](std::size_t i0, std::size_t i1) {
+      gemm(CblasNoTrans, CblasNoTrans, i1 - i0, n, k, A + i0 * k, k, B, n, T(0), C + i0 * n, n);
+    });
+  } else {
+    team.forEach(n, [&](std::size_t j0, std::size_t j1) {
+      gemm(CblasNoTrans, CblasNoTrans, m, j1 - j0, k, A, k, B + j0, n, T(0), C + j0, n);
+    });
+  }
+}
+
+// updateMu (updates.h) by rows of X.
+template <typename T>
+void updateMu(Team& team, T* X, const T* num, const T* den, T* change, std::size_t rows, std::size_t cols, T eps, T l1,
+              T l2, double gamma, const std::uint8_t* fixed) {
+  team.forEach(rows, [&](std::size_t i0, std::size_t i1) {
+    const std::size_t o = i0 * cols;
+    updateMu(X + o, num + o, den + o, change + o, i1 - i0, cols, eps, l1, l2, gamma, fixed);
+  });
+}
+
+// updateMuKlL2 (updates.h) by rows of X.
+template <typename T>
+void updateMuKlL2(Team& team, T* X, const T* num, const T* den, T* change, std::size_t rows, std::size_t cols, T eps,
+                  T l1, T l2, const std::uint8_t* fixed) {
+  team.forEach(rows, [&](std::size_t i0, std::size_t i1) {
+    const std::size_t o = i0 * cols;
+    updateMuKlL2(X + o, num + o, den + o, change + o, i1 - i0, cols, eps, l1, l2, fixed);
+  });
+}
+
+// Λ = W·H (K×N) and then, for the rows each member formed, the ratios P (in place of Λ) and Q (formRatios,
+// updates.h): one pass over V by rows.
+template <typename T>
+void formLambdaRatios(Team& team, const T* V, const T* mask, const T* W, const T* H, T* L, T* Q, std::size_t K,
+                      std::size_t R, std::size_t N, bool lambdaFresh, double beta, T eps) {
+  team.forEach(K, [&](std::size_t i0, std::size_t i1) {
+    const std::size_t o = i0 * N;
+    if (!lambdaFresh) mulSmallInner(W + i0 * R, H, L + o, i1 - i0, R, N);
+    formRatios(V + o, mask == nullptr ? nullptr : mask + o, L + o, L + o, Q == nullptr ? nullptr : Q + o, (i1 - i0) * N,
+               beta, eps);
+  });
+}
+
+// halsSweepColumns (updates.h) by rows of W: each row of W is swept on its own.
+template <typename T>
+void halsSweepColumns(Team& team, T* W, const T* G, const T* B, T* change, std::size_t K, std::size_t R, T l1,
+                      const std::uint8_t* fixed) {
+  team.forEach(K, [&](std::size_t i0, std::size_t i1) {
+    const std::size_t o = i0 * R;
+    halsSweepColumns(W + o, G, B + o, change + o, i1 - i0, R, l1, fixed);
+  });
+}
+
+// halsSweepRows (updates.h) by columns of H: each column of H is swept on its own. g (N entries) is the scratch
+// row; each member uses its own columns of it.
+template <typename T>
+void halsSweepRows(Team& team, T* X, const T* G, const T* B, T* change, std::size_t R, std::size_t N, T l1, T* g) {
+  team.forEach(N, [&](std::size_t j0, std::size_t j1) {
+    halsSweepRowsStrided(X + j0, G, B + j0, change + j0, R, j1 - j0, N, l1, g + j0);
+  });
+}
+
+// divergenceSum (updates.h) over rows of V: member partials, added in member order.
+template <typename T>
+double divergenceSum(Team& team, const T* V, const T* mask, const T* lambda, std::size_t K, std::size_t N, double beta,
+                     double eps) {
+  double partial[kMaxTeamThreads] = {};
+  if (K < team.size()) return divergenceSum(V, mask, lambda, K * N, beta, eps);
+  team.run([&](std::size_t member) {
+    const Share s = split(K, team.size(), member);
+    const std::size_t o = s.begin * N;
+    partial[member] =
+        divergenceSum(V + o, mask == nullptr ? nullptr : mask + o, lambda + o, (s.end - s.begin) * N, beta, eps);
+  });
+  double sum = 0.0;
+  for (std::size_t m = 0; m < team.size(); ++m) sum += partial[m];
+  return sum;
+}
+
+}  // namespace nmf
