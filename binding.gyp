@@ -16,6 +16,7 @@
       "target_name": "nmfkit",
       "sources": [
         "native/addon.cc",
+        "native/arena.cc",
         "native/blas.cc",
         "native/fit.cc",
         "native/spectral.cc",

@@ -17,14 +17,14 @@ import {
   changeGramAAt, changeGramAtA, changeGramAtAAdd, gramAAt, gramAtA, gramAtAAdd, lanes, mulABt, mulAtB, mulAtBAdd,
   mulSmallInner, mulSmallInnerWide, vadd, vload, vmul, vsub, vzero,
 } from './products';
-import { largestSingularValueFromGram, residualSpectralNorm, scaleOf } from './spectral';
+import { largestSingularValueFromGram, residualSpectralNorm, scaleFor } from './spectral';
 import {
   DTYPE_FLOAT32, FitSpec, NORMALIZE_NONE, SOLVER_HALS, SOLVER_MU_BETA, SOLVER_MU_EUCLIDEAN, STOP_CHANGE,
   STOP_OBJECTIVE, readSpec,
 } from './spec';
 import {
-  columnSums, divergenceSum, euclideanFromProducts, formRatios, halsSweepColumns, halsSweepRows, maskResidual,
-  mmExponent, normalizeColumns, penaltySum, residualDivergence, rowSums, sumSquares, updateMu, updateMuKlL2,
+  columnSums, divergenceSum, euclideanFromProducts, formRatios, halsSweepColumns, halsSweepRows, mmExponent,
+  normalizeColumns, penaltySum, residualSums, rowSums, sumSquares, updateMu, updateMuKlL2,
 } from './updates';
 
 /** Iterations one run call may be asked for: the size of the change-norm and objective arrays in the arena. */
@@ -95,6 +95,8 @@ class State {
   initialObjective: f64; // F(W0, H0)
   previousObjective: f64; // F at the last checkpoint (F(W0, H0) before the first)
   frobenius: f64; // ‖E‖_F, set by finish
+  residualSquares: f64; // Σ e² of E, set by finish (residualSums writes it and residualMax)
+  residualMax: f64; // max |E|, set by finish
   objective: f64; // F of the returned factors, set by finish
 }
 
@@ -561,17 +563,23 @@ function formResidual<T>(V: usize, W: usize, H: usize, scratch: usize, K: i32, N
   }
 }
 
+/** 2^-400 and 2^400: where max |e| lies between them, no square of the Frobenius sum overflows or matters below. */
+const FROBENIUS_SAFE_MIN: f64 = 3.8725919148493183e-121;
+const FROBENIUS_SAFE_MAX: f64 = 2.5822498780869086e120;
+
 /**
- * sqrt(Σ x²) over `count` entries, summed in float64, on c·X (scaleOf: exact, and no square overflows or
- * underflows), divided by c: two lanes (even and odd index), then their sum, then the last entry.
+ * ‖E‖_F = sqrt(Σ e²) from the residual's sums. Where a square could have overflowed or underflowed (max |e|
+ * outside [2^-400, 2^400]) the sum is taken again on c·E (scaleFor: exact) and divided by c, in two lanes (even
+ * and odd index), then their sum, then the last entry; elsewhere the two agree to the bit.
  */
-function frobenius<T>(X: usize, count: usize): f64 {
-  const c = scaleOf<T>(X, count);
+function frobenius<T>(E: usize, count: usize, squares: f64, maxAbs: f64): f64 {
+  if (maxAbs >= FROBENIUS_SAFE_MIN && maxAbs <= FROBENIUS_SAFE_MAX) return Math.sqrt(squares);
+  const c = scaleFor(maxAbs);
   const cv = f64x2.splat(c);
   let acc = vzero<f64>();
   const pairs = count >> 1;
   const step = <usize>lanes<f64>() * sizeof<T>();
-  let q = X;
+  let q = E;
   for (let k: usize = 0; k < pairs; k++) {
     const x = vmul<f64>(vload<T, f64>(q), cv);
     acc = vadd<f64>(acc, vmul<f64>(x, x));
@@ -588,9 +596,10 @@ function frobenius<T>(X: usize, count: usize): f64 {
 /**
  * Once: normalises the learned components (§8; a factor or column that is not updated is returned as given),
  * evaluates F of the returned factors (MU β explicitly; the Gram form from the residual), forms E once in place
- * of V (with a mask, M ⊙ E) and its Frobenius norm. Then ‖E‖₂ by Lanczos in the workspace `work` sized for at
- * most m steps (spectral.ts, lanczosWorkBytes), or −1 when m steps were not enough: the loader then calls again
- * with a larger workspace and the Lanczos run starts over (it is deterministic, so only m changes).
+ * of V (with a mask, M ⊙ E) and measures it in one pass: its Frobenius norm and max |E|. Then ‖E‖₂ by Lanczos,
+ * when the specification asks for it (NaN otherwise), in the workspace `work` sized for at most m steps
+ * (spectral.ts, lanczosWorkBytes), or −1 when m steps were not enough: the loader then calls again with a larger
+ * workspace and the Lanczos run starts over (it is deterministic, so only m changes).
  */
 function finish<T>(s: State, work: usize, m: i32): f64 {
   const p = s.spec;
@@ -604,14 +613,14 @@ function finish<T>(s: State, work: usize, m: i32): f64 {
     }
     let d: f64 = p.solver == SOLVER_MU_BETA ? explicitDivergence<T>(s) : 0;
     formResidual<T>(s.V, s.W, s.H, s.dH, K, N, R);
-    if (p.solver != SOLVER_MU_BETA) d = residualDivergence<T>(s.V, count);
+    residualSums<T>(s.V, maskOf(s), count, changetype<usize>(s) + offsetof<State>('residualSquares'));
+    if (p.solver != SOLVER_MU_BETA) d = 0.5 * s.residualSquares; // no mask here: D = ½‖E‖²
     s.objective = d + penalties<T>(s);
-    const M = maskOf(s);
-    if (M != 0) maskResidual<T>(s.V, M, count);
-    s.frobenius = frobenius<T>(s.V, count);
+    s.frobenius = frobenius<T>(s.V, count, s.residualSquares, s.residualMax);
     s.finished = true;
   }
-  return residualSpectralNorm<T>(s.V, K, N, work, m);
+  if (!p.spectralError) return NaN;
+  return residualSpectralNorm<T>(s.V, K, N, s.residualMax, work, m);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

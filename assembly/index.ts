@@ -6,7 +6,7 @@ import {
   ptrHChanges, ptrMask, ptrObjectives, ptrV, ptrW, ptrWChanges, runFit,
 } from './fit';
 import { SPEC_SLOTS } from './spec';
-import { lanczosWorkBytes } from './spectral';
+import { lanczosMaxSteps, lanczosWorkBytes } from './spectral';
 
 /** First byte of linear memory that belongs to the loader's allocator (nothing of ours lies at or above it). */
 export function heapBase(): usize {
@@ -41,4 +41,5 @@ export {
   objective as fit_objective,
   initialObjective as fit_initialObjective,
   lanczosWorkBytes as fit_lanczosWorkBytes,
+  lanczosMaxSteps as fit_lanczosMaxSteps,
 };

@@ -20,7 +20,7 @@ export const NORMALIZE_MAX: i32 = 1;
 export const NORMALIZE_L1: i32 = 2;
 export const NORMALIZE_L2: i32 = 3;
 
-export const SPEC_SLOTS: i32 = 20;
+export const SPEC_SLOTS: i32 = 21;
 
 /** The resolved specification of one fit (src/spec.ts), laid out in the fit's arena. */
 @unmanaged
@@ -65,6 +65,8 @@ export class FitSpec {
   errorEvery: i32;
   /** How finish rescales the learned columns of W (and the rows of H against them). */
   normalize: i32;
+  /** Whether finish computes ‖V − W·H‖₂ (Lanczos on the residual: tens of passes over it); false: the result's spectralError is NaN. */
+  spectralError: bool;
 }
 
 /** Reads the specification from its SPEC_SLOTS float64 slots at `slots` (the loader has checked them). */
@@ -89,4 +91,5 @@ export function readSpec(spec: FitSpec, slots: usize): void {
   spec.stop = <i32>load<f64>(slots, 136);
   spec.errorEvery = <i32>load<f64>(slots, 144);
   spec.normalize = <i32>load<f64>(slots, 152);
+  spec.spectralError = load<f64>(slots, 160) != 0;
 }

@@ -307,17 +307,15 @@ export function largestSingularValueFromGram(G: usize, n: i32): f64 {
 }
 
 /**
- * The power of two c = 2^(1022 − e), e the biased exponent of max |X| over `count` entries of S (0 for a
- * subnormal max), so that c·max |X| lies in [0.5, 1): the residual's norms square its entries, which overflow
- * from ~1e154 and underflow below ~1e-154, so they are computed on c·X and divided by c at the end. Scaling by a
- * power of two is exact, so wherever the unscaled sums stayed in range the result is the same to the bit. 1 for
- * an all-zero (or non-finite) X. Parallel to native/spectral.h's scaleOf.
+ * The power of two c = 2^(1022 − e), e the biased exponent of `maxAbs` = max |X| (0 for a subnormal max), so
+ * that c·max |X| lies in [0.5, 1): the residual's norms square its entries, which overflow from ~1e154 and
+ * underflow below ~1e-154, so they are computed on c·X and divided by c at the end. Scaling by a power of two is
+ * exact, so wherever the unscaled sums stayed in range the result is the same to the bit. 1 for an all-zero (or
+ * non-finite) X. Parallel to native/spectral.h's scaleFor.
  */
-export function scaleOf<S>(X: usize, count: usize): f64 {
-  let big: f64 = 0;
-  for (let i: usize = 0; i < count; i++) big = max(big, Math.abs(sload<S, f64>(X + i * sizeof<S>())));
-  if (big == 0 || !isFinite(big)) return 1.0;
-  const e = <i32>((reinterpret<u64>(big) >> 52) & 0x7ff);
+export function scaleFor(maxAbs: f64): f64 {
+  if (maxAbs == 0 || !isFinite(maxAbs)) return 1.0;
+  const e = <i32>((reinterpret<u64>(maxAbs) >> 52) & 0x7ff);
   const k = 1022 - e; // in [−1024, 1022]
   return k >= -1022 ? reinterpret<f64>(<u64>(k + 1023) << 52) : reinterpret<f64>(<u64>1 << <u64>(k + 1074));
 }
@@ -332,10 +330,47 @@ export function lanczosStart(i: u32): f64 {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Lanczos workspace for at most m steps on a K×N residual (n = min(K, N), o = max(K, N)), in doubles:
+// The Gram of the Lanczos run (native/spectral.cc, GramProduct): EᵀE (vectors of length N, applied by rows of E,
+// which are contiguous) unless E is both more than GRAM_MAX_ASPECT times wider than tall and wider than
+// GRAM_MAX_ROW_LENGTH, where vectors of length N would take much more memory than those of length K; then E·Eᵀ
+// (length K), applied by blocks of at least GRAM_MIN_COLUMNS columns, about GRAM_BLOCK_BYTES of E each. Either
+// way E is read once per product: its two products with a row or block follow each other while it is in cache.
+const GRAM_MAX_ASPECT: i32 = 4;
+const GRAM_MAX_ROW_LENGTH: i32 = 65536;
+const GRAM_BLOCK_BYTES: i32 = 256 << 10;
+const GRAM_MIN_COLUMNS: i32 = 64;
+
+// @ts-ignore: decorator
+@inline
+function gramByRows(K: i32, N: i32): bool {
+  return <i64>N <= <i64>GRAM_MAX_ASPECT * <i64>K || N <= GRAM_MAX_ROW_LENGTH;
+}
+
+/** Columns of E per block of the E·Eᵀ product (sizeof<S> bytes an entry). */
+// @ts-ignore: decorator
+@inline
+function gramBlockColumns(K: i32, N: i32, bytes: i32): i32 {
+  return min(N, max(GRAM_MIN_COLUMNS, GRAM_BLOCK_BYTES / max(1, K * bytes)));
+}
+
+/** The dimension of the Lanczos run's Gram: the length of its vectors. */
+export function lanczosDimension(K: i32, N: i32): i32 {
+  return gramByRows(K, N) ? N : K;
+}
+
+/**
+ * The most steps a Lanczos run can take: min(K, N) + 1 (a Krylov space of either Gram has at most that many
+ * dimensions: the start vector's part in the Gram's null space never grows), and at most the Gram's dimension.
+ */
+export function lanczosMaxSteps(K: i32, N: i32): i32 {
+  return min(lanczosDimension(K, N), min(K, N) + 1);
+}
+
+// Lanczos workspace for at most m steps on a K×N residual (n = lanczosDimension(K, N)), in doubles:
 //   Q  m×n   the Lanczos vectors q_0 … q_{m−1}, one per row
 //   w  n     the new vector
-//   u  o     the intermediate E·q or Eᵀ·q
+//   x  n     c·q_{j−1}, the scaled vector the Gram is applied to
+//   u  b     a block's E_Jᵀ·x (E·Eᵀ only: b = its block columns; else none)
 //   c  m     Gram–Schmidt coefficients
 //   α  m, β m
 //   d  m, e m  copies of α and β that the tridiagonal solver destroys (T_j's eigenvalues end up in d)
@@ -350,32 +385,43 @@ function align16(x: usize): usize {
 
 /** Bytes of the Lanczos workspace for at most m steps (as f64: the caller checks it against 2^32). */
 export function lanczosWorkBytes(K: i32, N: i32, m: i32): f64 {
-  const n = <f64>min(K, N);
-  const o = <f64>max(K, N);
+  const n = <f64>lanczosDimension(K, N);
+  const b = gramByRows(K, N) ? 0.0 : <f64>gramBlockColumns(K, N, 8);
   const mm = <f64>m;
-  const pad = 8.0; // one double of padding per part after Q at most
-  return 8.0 * (mm * n + n + o + 6.0 * mm + pad);
+  const pad = 9.0; // one double of padding per part after Q at most
+  return 8.0 * (mm * n + 2.0 * n + b + 6.0 * mm + pad);
 }
 
 /**
- * w ← G·q with G = E·Eᵀ (K ≤ N, q and w of length K) or Eᵀ·E (K > N, length N); u is scratch of max(K, N).
- * E is of S (f64, or f32 for a float32 fit, widened as it is read); the vectors and every sum are float64.
+ * w ← G·q, G = EᵀE (gramByRows: q and w of length N) or E·Eᵀ (length K), reading E once; u is the block scratch of
+ * the E·Eᵀ form. E is of S (f64, or f32 for a float32 fit, widened as it is read); the vectors and every sum are
+ * float64. w must not overlap q.
  */
 function applyGram<S>(E: usize, K: i32, N: i32, q: usize, w: usize, u: usize): void {
   const ldE = <usize>N * sizeof<S>();
-  if (K <= N) {
-    // u = Eᵀq (length N) as Σ_i q_i · E[i, :], then w_i = E[i, :] · u.
-    memory.fill(u, 0, <usize>N << 3);
-    for (let i = 0; i < K; i++) axpyRow<S>(load<f64>(q + (<usize>i << 3)), E + <usize>i * ldE, u, N);
-    for (let i = 0; i < K; i++) store<f64>(w + (<usize>i << 3), dotRow<S>(E + <usize>i * ldE, u, N));
-  } else {
-    // u = Eq (length K), then w = Eᵀu as Σ_i u_i · E[i, :].
-    for (let i = 0; i < K; i++) store<f64>(u + (<usize>i << 3), dotRow<S>(E + <usize>i * ldE, q, N));
+  if (gramByRows(K, N)) {
+    // For each row E_i: w += (E_i·q)·E_i.
     memory.fill(w, 0, <usize>N << 3);
-    for (let i = 0; i < K; i++) axpyRow<S>(load<f64>(u + (<usize>i << 3)), E + <usize>i * ldE, w, N);
+    for (let i = 0; i < K; i++) {
+      const row = E + <usize>i * ldE;
+      axpyRow<S>(dotRow<S>(row, q, N), row, w, N);
+    }
+  } else {
+    // For each block J of columns: u = E_Jᵀq as Σ_i q_i·E_i,J, then w_i += E_i,J·u.
+    memory.fill(w, 0, <usize>K << 3);
+    const block = gramBlockColumns(K, N, <i32>sizeof<S>());
+    for (let j0 = 0; j0 < N; j0 += block) {
+      const cols = min(block, N - j0);
+      const EJ = E + <usize>j0 * sizeof<S>();
+      memory.fill(u, 0, <usize>cols << 3);
+      for (let i = 0; i < K; i++) axpyRow<S>(load<f64>(q + (<usize>i << 3)), EJ + <usize>i * ldE, u, cols);
+      for (let i = 0; i < K; i++) {
+        const wi = w + (<usize>i << 3);
+        store<f64>(wi, load<f64>(wi) + dotRow<S>(EJ + <usize>i * ldE, u, cols));
+      }
+    }
   }
 }
-
 /** y ← y + a·x over n entries, x of S, y float64 (f64x2, scalar last entry). */
 // @ts-ignore: decorator
 @inline
@@ -416,19 +462,22 @@ function axpy(a: f64, x: usize, y: usize, n: i32): void {
 }
 
 /**
- * ‖E‖₂ for the K×N residual E by Lanczos with full reorthogonalization on the Gram of the smaller side
- * (docs/kernels.md), using the workspace `work` (lanczosWorkBytes(K, N, m) bytes, 16-byte aligned). E is of S
- * (f64, or f32 for a float32 fit); the Lanczos vectors and all arithmetic are float64. Returns the norm, or −1 when m < n steps were not enough: the caller then retries with a larger m, which
- * repeats the same steps bit for bit and goes on.
+ * ‖E‖₂ for the K×N residual E by Lanczos with full reorthogonalization on the Gram of applyGram (docs/kernels.md),
+ * using the workspace `work` (lanczosWorkBytes(K, N, m) bytes, 16-byte aligned); `maxAbs` is max |E|. E is of S
+ * (f64, or f32 for a float32 fit); the Lanczos vectors and all arithmetic are float64. Returns the norm, or −1
+ * when m < lanczosMaxSteps(K, N) steps were not enough: the caller then retries with a larger m, which repeats the
+ * same steps bit for bit and goes on.
  */
-export function residualSpectralNorm<S>(E: usize, K: i32, N: i32, work: usize, m: i32): f64 {
-  const n = min(K, N);
-  const o = max(K, N);
+export function residualSpectralNorm<S>(E: usize, K: i32, N: i32, maxAbs: f64, work: usize, m: i32): f64 {
+  const n = lanczosDimension(K, N);
+  const steps = lanczosMaxSteps(K, N);
   const nb = <usize>n << 3;
+  const blockBytes = gramByRows(K, N) ? <usize>0 : <usize>gramBlockColumns(K, N, 8) << 3;
   const Q = work;
   const w = align16(Q + <usize>m * nb);
-  const u = align16(w + nb);
-  const coef = align16(u + (<usize>o << 3));
+  const x = align16(w + nb);
+  const u = align16(x + nb);
+  const coef = align16(u + blockBytes);
   const alpha = align16(coef + (<usize>m << 3));
   const beta = align16(alpha + (<usize>m << 3));
   const d = align16(beta + (<usize>m << 3));
@@ -436,7 +485,7 @@ export function residualSpectralNorm<S>(E: usize, K: i32, N: i32, work: usize, m
   const z = align16(e + (<usize>m << 3));
 
   // E's entries are scaled by c (exactly) so that its Gram neither overflows nor underflows: θ is λ·c².
-  const c = scaleOf<S>(E, <usize>K * <usize>N);
+  const c = scaleFor(maxAbs);
 
   // q_0: the hashed start vector, normalised.
   for (let i = 0; i < n; i++) store<f64>(Q + (<usize>i << 3), lanczosStart(<u32>i));
@@ -446,9 +495,9 @@ export function residualSpectralNorm<S>(E: usize, K: i32, N: i32, work: usize, m
   for (let j = 1; j <= m; j++) {
     // Step j: w = G q_{j−1}, orthogonalised twice against q_0 … q_{j−1} (classical Gram–Schmidt).
     const qj = Q + <usize>(j - 1) * nb;
-    // On c·E: w = c·G(c·q_{j−1}); applyGram reads its input before it writes w, so w may hold it.
-    for (let i = 0; i < n; i++) store<f64>(w + (<usize>i << 3), load<f64>(qj + (<usize>i << 3)) * c);
-    applyGram<S>(E, K, N, w, w, u);
+    // On c·E: w = c·G(c·q_{j−1}).
+    for (let i = 0; i < n; i++) store<f64>(x + (<usize>i << 3), load<f64>(qj + (<usize>i << 3)) * c);
+    applyGram<S>(E, K, N, x, w, u);
     for (let i = 0; i < n; i++) store<f64>(w + (<usize>i << 3), load<f64>(w + (<usize>i << 3)) * c);
     for (let pass = 0; pass < 2; pass++) {
       for (let i = 0; i < j; i++) store<f64>(coef + (<usize>i << 3), dot(Q + <usize>i * nb, w, n));
@@ -467,7 +516,7 @@ export function residualSpectralNorm<S>(E: usize, K: i32, N: i32, work: usize, m
     const theta = ld(d, top);
     const s = ld(z, top); // last component of θ's unit eigenvector
 
-    if (b * Math.abs(s) <= LANCZOS_TOL * theta || b <= LANCZOS_BREAKDOWN || j == n) {
+    if (b * Math.abs(s) <= LANCZOS_TOL * theta || b <= LANCZOS_BREAKDOWN || j == steps) {
       return Math.sqrt(max(theta, 0.0)) / c;
     }
     if (j == m) return -1.0; // out of workspace: the caller retries with more

@@ -413,20 +413,6 @@ export function divergenceSum<T>(V: usize, M: usize, L: usize, count: usize, bet
 }
 
 /**
- * Σ 0.5·e·e over the residual E = V − W·H (`count` entries): the Euclidean D of the final factors from the
- * residual finish forms anyway (§7), float64.
- */
-export function residualDivergence<T>(E: usize, count: usize): f64 {
-  const s = sizeof<T>();
-  let sum: f64 = 0;
-  for (let o: usize = 0; o < count * s; o += s) {
-    const e = <f64>load<T>(E + o);
-    sum += 0.5 * e * e;
-  }
-  return sum;
-}
-
-/**
  * The Euclidean D from products at hand (§7): max(0, ½(‖V‖² − 2⟨C, X⟩ + ⟨WᵀW, HHᵀ⟩)), C and X `count` entries
  * (VHᵀ and W, or WᵀV and H), WtW and HHt R×R; float64 sums.
  */
@@ -468,12 +454,23 @@ export function sumSquares<T>(V: usize, count: usize): f64 {
 }
 
 /**
- * E ← M ⊙ E: with a mask, the error norms measure the residual where V was observed (weighted by M), as the
- * objective does; the entries the mask leaves out (0) are the imputed ones and carry no error.
+ * E ← M ⊙ E when a mask is given (M ≠ 0): with a mask, the error norms measure the residual where V was observed
+ * (weighted by M), as the objective does; the entries the mask leaves out (0) are the imputed ones and carry no
+ * error. Then Σ e² and max |e| of the result, in float64, into the two doubles at `sums` (native/updates.h's
+ * ResidualSums): the Frobenius error, the Euclidean D = ½Σe² of the final factors (§7), and the scale of the
+ * Lanczos run (spectral.ts, scaleFor).
  */
-export function maskResidual<T>(E: usize, M: usize, count: usize): void {
+export function residualSums<T>(E: usize, M: usize, count: usize, sums: usize): void {
   const s = sizeof<T>();
-  for (let o: usize = 0; o < count * s; o += s) store<T>(E + o, load<T>(E + o) * load<T>(M + o));
+  let squares: f64 = 0, maxAbs: f64 = 0;
+  for (let o: usize = 0; o < count * s; o += s) {
+    if (M != 0) store<T>(E + o, load<T>(E + o) * load<T>(M + o));
+    const e = <f64>load<T>(E + o);
+    squares += e * e;
+    maxAbs = max(maxAbs, Math.abs(e));
+  }
+  store<f64>(sums, squares);
+  store<f64>(sums, maxAbs, 8);
 }
 
 /**

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "arena.h"
 #include "blas.h"
 #include "products.h"
 #include "spectral.h"
@@ -97,6 +98,7 @@ struct State {
   double initialObjective = 0.0;   // F(W0, H0)
   double previousObjective = 0.0;  // F at the last checkpoint (F(W0, H0) before the first)
   double frobenius = 0.0;          // ‖E‖_F, set by finish
+  double residualMax = 0.0;        // max |E|, set by finish
   double objective = 0.0;          // F of the returned factors, set by finish
 };
 
@@ -523,41 +525,43 @@ std::size_t run(State<T>& s, std::size_t steps, double* hOut, double* wOut, doub
 // Finish.
 
 // E ← V − W·H in place of V (V is not needed after the loop, and a separate K×N residual would double the fit's
-// memory at its end). W·H goes through the product kernel R rows at a time into the R×N scratch, and is then
-// subtracted: W·H formed first and subtracted after, as numpy evaluates it.
-void formResidual(double* V, const double* W, const double* H, double* scratch, std::size_t K, std::size_t N,
+// memory at its end), by rows over the team: W·H formed and subtracted, as numpy evaluates it.
+void formResidual(Team& team, double* V, const double* W, const double* H, std::size_t K, std::size_t N,
                   std::size_t R) {
-  for (std::size_t i0 = 0; i0 < K; i0 += R) {
-    const std::size_t rows = std::min(R, K - i0);
-    mulSmallInner(W + i0 * R, H, scratch, rows, R, N);
-    double* e = V + i0 * N;
-    for (std::size_t i = 0; i < rows * N; ++i) e[i] = e[i] - scratch[i];
-  }
+  team.forEach(
+      K, [&](std::size_t i0, std::size_t i1) { subtractMulSmallInner(W + i0 * R, H, V + i0 * N, i1 - i0, R, N); });
 }
 
 // The same for a float32 fit, with W·H and the subtraction in float64 and only E rounded to float32, so that E is
 // accurate relative to itself, not to V (a small residual would otherwise drown in V's rounding). W and H are
-// widened once, into buffers allocated here (finish runs once; they are small beside V).
-void formResidual(float* V, const float* W, const float* H, float*, std::size_t K, std::size_t N, std::size_t R) {
+// widened once, and each member forms its rows R at a time in a float64 scratch of its own (finish runs once; these
+// buffers are small beside V).
+void formResidual(Team& team, float* V, const float* W, const float* H, std::size_t K, std::size_t N, std::size_t R) {
   const std::vector<double> Wd(W, W + K * R);
   const std::vector<double> Hd(H, H + R * N);
-  std::vector<double> scratch(R * N);
-  for (std::size_t i0 = 0; i0 < K; i0 += R) {
-    const std::size_t rows = std::min(R, K - i0);
-    mulSmallInner(Wd.data() + i0 * R, Hd.data(), scratch.data(), rows, R, N);
-    float* e = V + i0 * N;
-    for (std::size_t i = 0; i < rows * N; ++i) e[i] = static_cast<float>(static_cast<double>(e[i]) - scratch[i]);
-  }
+  std::vector<double> scratch(team.size() * R * N);
+  team.run([&](std::size_t member) {
+    const Share share = K < team.size() ? (member == 0 ? Share{0, K} : Share{0, 0}) : split(K, team.size(), member);
+    double* own = scratch.data() + member * R * N;
+    for (std::size_t i0 = share.begin; i0 < share.end; i0 += R) {
+      const std::size_t rows = std::min(R, share.end - i0);
+      mulSmallInner(Wd.data() + i0 * R, Hd.data(), own, rows, R, N);
+      float* e = V + i0 * N;
+      for (std::size_t i = 0; i < rows * N; ++i) e[i] = static_cast<float>(static_cast<double>(e[i]) - own[i]);
+    }
+  });
 }
 
-// sqrt(Σ x²) over `count` entries, summed in float64, on c·X (scaleOf: exact, and no square overflows or
-// underflows), divided by c.
+// ‖E‖_F = sqrt(Σ e²) from the residual's sums. Where a square could have overflowed or underflowed (max |e| outside
+// [2^-400, 2^400]) the sum is taken again on c·E (scaleFor: exact) and divided by c; elsewhere the two agree to
+// the bit.
 template <typename T>
-double frobenius(const T* X, std::size_t count) {
-  const double c = scaleOf(X, count);
+double frobenius(const T* E, std::size_t count, const ResidualSums& sums) {
+  if (sums.maxAbs >= 0x1p-400 && sums.maxAbs <= 0x1p+400) return std::sqrt(sums.squares);
+  const double c = scaleFor(sums.maxAbs);
   double sum = 0.0;
   for (std::size_t i = 0; i < count; ++i) {
-    const double x = static_cast<double>(X[i]) * c;
+    const double x = static_cast<double>(E[i]) * c;
     sum += x * x;
   }
   return std::sqrt(sum) / c;
@@ -565,7 +569,8 @@ double frobenius(const T* X, std::size_t count) {
 
 // Once: normalises the learned components (§8; a factor or column that is not updated is returned as given),
 // evaluates F of the returned factors (MU β explicitly; the Gram form from the residual), forms E once in place
-// of V (with a mask, M ⊙ E) and its Frobenius norm. Then ‖E‖₂ by Lanczos.
+// of V (with a mask, M ⊙ E) and measures it in one pass: its Frobenius norm and max |E|. Then ‖E‖₂ by Lanczos,
+// when the specification asks for it (NaN otherwise).
 template <typename T>
 double finish(State<T>& s) {
   const FitSpec& p = s.spec;
@@ -577,14 +582,16 @@ double finish(State<T>& s) {
       s.lambdaFresh = false;
     }
     double d = p.solver == Solver::MuBeta ? explicitDivergence(s) : 0.0;
-    formResidual(s.V, s.W, s.H, s.dH, K, N, R);
-    if (p.solver != Solver::MuBeta) d = residualDivergence(s.V, K * N);
+    formResidual(*s.team, s.V, s.W, s.H, K, N, R);
+    const ResidualSums sums = residualSums(*s.team, s.V, maskOf(s), K, N);
+    if (p.solver != Solver::MuBeta) d = 0.5 * sums.squares;  // no mask here: D = ½‖E‖²
     s.objective = d + penalties(s);
-    if (const T* M = maskOf(s)) maskResidual(s.V, M, K * N);
-    s.frobenius = frobenius(s.V, K * N);
+    s.frobenius = frobenius(s.V, K * N, sums);
+    s.residualMax = sums.maxAbs;
     s.finished = true;
   }
-  return residualSpectralNorm(s.V, K, N);
+  if (!p.spectralError) return std::numeric_limits<double>::quiet_NaN();
+  return residualSpectralNorm(*s.team, s.V, K, N, s.residualMax);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -594,19 +601,13 @@ std::string shape(const FitSpec& s) {
   return std::to_string(s.rows) + "×" + std::to_string(s.cols) + " with rank " + std::to_string(s.rank);
 }
 
-struct ArenaDeleter {
-  void operator()(std::uint8_t* p) const { ::operator delete(p, std::align_val_t(64)); }
-};
-
 template <typename T>
 class FitOf final : public Fit {
  public:
-  FitOf(const FitSpec& spec, const FitArrays& a) : Fit(spec), team_(spec.threads) {
-    const auto bytes = static_cast<std::size_t>(arenaBytes(spec));
-    arena_.reset(static_cast<std::uint8_t*>(::operator new(bytes, std::align_val_t(64))));
-    bytes_ = bytes;
+  FitOf(const FitSpec& spec, const FitArrays& a)
+      : Fit(spec), team_(spec.threads), arena_(static_cast<std::size_t>(arenaBytes(spec))) {
     state_.spec = spec;
-    attach(state_, arena_.get());
+    attach(state_, arena_.data());
     state_.team = &team_;
     const std::size_t K = spec.rows, N = spec.cols, R = spec.rank;
     std::copy(a.V, a.V + K * N, state_.V);
@@ -626,12 +627,11 @@ class FitOf final : public Fit {
   }
   void copyW(double* out) const override { std::copy(state_.W, state_.W + spec.rows * spec.rank, out); }
   void copyH(double* out) const override { std::copy(state_.H, state_.H + spec.rank * spec.cols, out); }
-  std::size_t bytes() const override { return bytes_; }
+  std::size_t bytes() const override { return arena_.bytes(); }
 
  private:
   Team team_;
-  std::unique_ptr<std::uint8_t, ArenaDeleter> arena_;
-  std::size_t bytes_ = 0;
+  Arena arena_;
   State<T> state_;
 };
 

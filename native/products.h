@@ -43,6 +43,13 @@ void mulSmallInner(const T* A, const T* B, T* C, std::size_t m, std::size_t k, s
   gemm(CblasNoTrans, CblasNoTrans, m, n, k, A, k, B, n, T(0), C, n);
 }
 
+// C (m×n) ← C − A (m×k) · B (k×n): the product is formed and then subtracted from each entry, as numpy evaluates
+// V − W·H (the BLAS scales its sum by −1, which is exact, and adds C once).
+inline void subtractMulSmallInner(const double* A, const double* B, double* C, std::size_t m, std::size_t k,
+                                  std::size_t n) {
+  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, bi(m), bi(n), bi(k), -1.0, A, bi(k), B, bi(n), 1.0, C, bi(n));
+}
+
 // C (m×n) = Aᵀ · B, with A k×m and B k×n (e.g. WᵀV)
 template <typename T>
 void mulAtB(const T* A, const T* B, T* C, std::size_t m, std::size_t k, std::size_t n) {

@@ -40,9 +40,10 @@ struct FitSpec {
   Stop stop;  // The stop rule: both change norms below tol, relative decrease of the objective below tol, or never.
   std::size_t errorEvery;  // The objective is evaluated after every errorEvery-th iteration.
   Normalize normalize;  // How finish rescales the learned columns of W (and the rows of H against them).
+  bool spectralError;  // Whether finish computes ‖V − W·H‖₂ (Lanczos on the residual: tens of passes over it); false: the result's spectralError is NaN.
 };
 
-constexpr std::size_t kSpecSlots = 20;
+constexpr std::size_t kSpecSlots = 21;
 
 // The name of the first slot that is no valid encoding of its field (a size that is not an integer in
 // [0, 2^53], a choice index out of range, a boolean other than 0 or 1), or nullptr. It guards memory safety
@@ -61,6 +62,7 @@ inline const char* specSlotError(const double* slots) {
   if (!(slots[17] >= 0 && slots[17] < 3) || std::floor(slots[17]) != slots[17]) return "stop";
   if (!(slots[18] >= 0 && slots[18] <= 9007199254740992.0) || std::floor(slots[18]) != slots[18]) return "errorEvery";
   if (!(slots[19] >= 0 && slots[19] < 4) || std::floor(slots[19]) != slots[19]) return "normalize";
+  if (slots[20] != 0 && slots[20] != 1) return "spectralError";
   return nullptr;
 }
 
@@ -87,6 +89,7 @@ inline FitSpec readSpec(const double* slots) {
   s.stop = static_cast<Stop>(static_cast<int>(slots[17]));
   s.errorEvery = static_cast<std::size_t>(slots[18]);
   s.normalize = static_cast<Normalize>(static_cast<int>(slots[19]));
+  s.spectralError = slots[20] != 0;
   return s;
 }
 

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "products.h"
+#include "team.h"
 
 namespace nmf {
 
@@ -266,30 +267,135 @@ double lanczosStart(std::uint32_t i) {
 
 namespace {
 
-// w ← G·q with G = E·Eᵀ (K ≤ N, q and w of length K) or Eᵀ·E (K > N, length N); u is scratch of max(K, N).
-// G is never formed: two matrix–vector products cost 4KN flops, forming G would cost K·N·min(K, N).
-template <typename T>
-void applyGram(const T* E, std::size_t K, std::size_t N, const double* q, double* w, double* u) {
-  if (K <= N) {
-    mulAtx(E, q, u, K, N);  // u = Eᵀq (N)
-    mulAx(E, u, w, K, N);   // w = E·u (K)
-  } else {
-    mulAx(E, q, u, K, N);   // u = E·q (K)
-    mulAtx(E, u, w, K, N);  // w = Eᵀu (N)
+// E's rows or columns per block of the one-pass Gram product: a block of about kGramBlockBytes stays in cache
+// between its two reads; a block of columns is at least kGramMinColumns wide, so that each of its row segments
+// spans whole cache lines.
+constexpr std::size_t kGramBlockBytes = std::size_t{256} << 10;
+constexpr std::size_t kGramMinColumns = 64;
+// The Gram of E's columns (EᵀE, vectors of length N) is applied by rows of E, which are contiguous; it is used
+// unless E is both more than kGramMaxAspect times wider than tall and wider than kGramMaxRowLength, where the
+// Lanczos vectors of length N would take much more memory than those of length K.
+constexpr std::size_t kGramMaxAspect = 4;
+constexpr std::size_t kGramMaxRowLength = 65536;
+
+// t (rows) = E_B·q and then w += E_Bᵀ·t for the block E_B of `rows` rows (N columns) of E: the block's share of
+// EᵀE·q. For a float32 E every product and sum is float64.
+void addRowBlockGram(const double* EB, std::size_t rows, std::size_t N, const double* q, double* t, double* w) {
+  cblas_dgemv(CblasRowMajor, CblasNoTrans, bi(rows), bi(N), 1.0, EB, bi(N), q, 1, 0.0, t, 1);
+  cblas_dgemv(CblasRowMajor, CblasTrans, bi(rows), bi(N), 1.0, EB, bi(N), t, 1, 1.0, w, 1);
+}
+void addRowBlockGram(const float* EB, std::size_t rows, std::size_t N, const double* q, double* t, double* w) {
+  for (std::size_t i = 0; i < rows; ++i) {
+    const float* e = EB + i * N;
+    double sum = 0.0;
+    for (std::size_t j = 0; j < N; ++j) sum += static_cast<double>(e[j]) * q[j];
+    t[i] = sum;
+  }
+  for (std::size_t i = 0; i < rows; ++i) {
+    const float* e = EB + i * N;
+    const double ti = t[i];
+    for (std::size_t j = 0; j < N; ++j) w[j] += ti * static_cast<double>(e[j]);
   }
 }
 
+// u (cols) = E_Jᵀ·q and then w += E_J·u for the block E_J of `cols` columns (K rows, row stride N) of E: the
+// block's share of E·Eᵀ·q.
+void addColumnBlockGram(const double* EJ, std::size_t K, std::size_t cols, std::size_t N, const double* q, double* u,
+                        double* w) {
+  cblas_dgemv(CblasRowMajor, CblasTrans, bi(K), bi(cols), 1.0, EJ, bi(N), q, 1, 0.0, u, 1);
+  cblas_dgemv(CblasRowMajor, CblasNoTrans, bi(K), bi(cols), 1.0, EJ, bi(N), u, 1, 1.0, w, 1);
+}
+void addColumnBlockGram(const float* EJ, std::size_t K, std::size_t cols, std::size_t N, const double* q, double* u,
+                        double* w) {
+  std::fill(u, u + cols, 0.0);
+  for (std::size_t i = 0; i < K; ++i) {
+    const float* e = EJ + i * N;
+    const double qi = q[i];
+    for (std::size_t j = 0; j < cols; ++j) u[j] += qi * static_cast<double>(e[j]);
+  }
+  for (std::size_t i = 0; i < K; ++i) {
+    const float* e = EJ + i * N;
+    double sum = 0.0;
+    for (std::size_t j = 0; j < cols; ++j) sum += static_cast<double>(e[j]) * u[j];
+    w[i] += sum;
+  }
+}
+
+// The one-pass Gram product of the Lanczos run: w ← G·q, with G = EᵀE (vectors of length N, applied by blocks of
+// E's rows) unless E is much wider than tall, else G = E·Eᵀ (length K, by blocks of columns); never formed. E is
+// read once per product, block by block (its two products with a block follow each other while the block is in
+// cache), where two matrix–vector products would read it twice. Each member of the team adds the blocks of its
+// share into a partial of its own, and the partials are added in member order, so the product is the same for a
+// given team size.
 template <typename T>
-double lanczos(const T* E, std::size_t K, std::size_t N) {
-  // The smaller Gram (dimension n) has the same nonzero eigenvalues as the larger; its largest is ‖E‖₂².
-  const std::size_t n = std::min(K, N);
-  const std::size_t o = std::max(K, N);
+class GramProduct {
+ public:
+  GramProduct(Team& team, const T* E, std::size_t K, std::size_t N)
+      : team_(team),
+        E_(E),
+        K_(K),
+        N_(N),
+        byRows_(N <= kGramMaxAspect * K || N <= kGramMaxRowLength),
+        n_(byRows_ ? N : K),
+        count_(byRows_ ? K : N),
+        members_(std::min(team.size(), count_)),
+        block_(byRows_ ? std::max<std::size_t>(1, kGramBlockBytes / (N * sizeof(T)))
+                       : std::max(kGramMinColumns, kGramBlockBytes / (K * sizeof(T)))),
+        partials_(members_ * n_),
+        scratch_(members_ * block_) {}
+
+  // The dimension of G: the length of the Lanczos vectors.
+  std::size_t dimension() const { return n_; }
+
+  void apply(const double* q, double* w) {
+    auto share = [&](std::size_t member) {
+      const Share s = split(count_, members_, member);
+      double* partial = &partials_[member * n_];
+      double* t = &scratch_[member * block_];
+      std::fill(partial, partial + n_, 0.0);
+      for (std::size_t b0 = s.begin; b0 < s.end; b0 += block_) {
+        const std::size_t size = std::min(block_, s.end - b0);
+        if (byRows_)
+          addRowBlockGram(E_ + b0 * N_, size, N_, q, t, partial);
+        else
+          addColumnBlockGram(E_ + b0, K_, size, N_, q, t, partial);
+      }
+    };
+    if (members_ == 1)
+      share(0);
+    else
+      team_.run([&](std::size_t member) {
+        if (member < members_) share(member);
+      });
+    std::copy(partials_.begin(), partials_.begin() + n_, w);
+    for (std::size_t m = 1; m < members_; ++m) {
+      const double* partial = &partials_[m * n_];
+      for (std::size_t i = 0; i < n_; ++i) w[i] += partial[i];
+    }
+  }
+
+ private:
+  Team& team_;
+  const T* E_;
+  const std::size_t K_, N_;
+  const bool byRows_;
+  const std::size_t n_, count_, members_, block_;
+  std::vector<double> partials_, scratch_;
+};
+
+template <typename T>
+double lanczos(Team& team, const T* E, std::size_t K, std::size_t N, double maxAbs) {
+  // Either Gram has the same nonzero eigenvalues; its largest is ‖E‖₂². A Krylov space of either has at most
+  // min(K, N) + 1 dimensions (the start vector's part in G's null space never grows).
+  GramProduct<T> gram(team, E, K, N);
+  const std::size_t n = gram.dimension();
+  const std::size_t steps = std::min(K, N) + 1;
   // Q holds the Lanczos vectors q_0 … q_{j−1} as rows; it and the vectors of length j grow with j
   // (geometrically, so the number of allocations is logarithmic in the steps taken).
-  std::vector<double> Q(n), w(n), u(o), coef, alpha, beta, d, e, z;
+  std::vector<double> Q(n), w(n), coef, alpha, beta, d, e, z;
 
   // E's entries are scaled by c (exactly) so that its Gram neither overflows nor underflows: θ is λ·c².
-  const double c = scaleOf(E, K * N);
+  const double c = scaleFor(maxAbs);
 
   // q_0: the hashed start vector, normalised.
   for (std::size_t i = 0; i < n; ++i) Q[i] = lanczosStart(static_cast<std::uint32_t>(i));
@@ -299,9 +405,9 @@ double lanczos(const T* E, std::size_t K, std::size_t N) {
   for (std::size_t j = 1;; ++j) {
     // Step j: w = G q_{j−1}, orthogonalised twice against q_0 … q_{j−1} (classical Gram–Schmidt). In floating
     // point the three-term recurrence alone loses orthogonality and yields spurious copies of the top Ritz value.
-    // On c·E (scaleOf): w = c·G(c·q_{j−1}); applyGram reads its input before it writes w, so w may hold it.
+    // On c·E (scaleOf): w = c·G(c·q_{j−1}); the product reads its input before it writes w, so w may hold it.
     for (std::size_t i = 0; i < n; ++i) w[i] = Q[(j - 1) * n + i] * c;
-    applyGram(E, K, N, w.data(), w.data(), u.data());
+    gram.apply(w.data(), w.data());
     for (std::size_t i = 0; i < n; ++i) w[i] = w[i] * c;
     coef.resize(j);
     for (int pass = 0; pass < 2; ++pass) {
@@ -322,7 +428,7 @@ double lanczos(const T* E, std::size_t K, std::size_t N) {
     const double theta = d[top];
     const double s = z[top];  // last component of θ's unit eigenvector
 
-    if (b * std::fabs(s) <= kLanczosTol * theta || b <= kLanczosBreakdown || j == n) {
+    if (b * std::fabs(s) <= kLanczosTol * theta || b <= kLanczosBreakdown || j == std::min(n, steps)) {
       return std::sqrt(std::max(theta, 0.0)) / c;
     }
     // q_j = w / β_j
@@ -334,7 +440,11 @@ double lanczos(const T* E, std::size_t K, std::size_t N) {
 
 }  // namespace
 
-double residualSpectralNorm(const double* E, std::size_t K, std::size_t N) { return lanczos(E, K, N); }
-double residualSpectralNorm(const float* E, std::size_t K, std::size_t N) { return lanczos(E, K, N); }
+double residualSpectralNorm(Team& team, const double* E, std::size_t K, std::size_t N, double maxAbs) {
+  return lanczos(team, E, K, N, maxAbs);
+}
+double residualSpectralNorm(Team& team, const float* E, std::size_t K, std::size_t N, double maxAbs) {
+  return lanczos(team, E, K, N, maxAbs);
+}
 
 }  // namespace nmf

@@ -14,18 +14,17 @@
 
 namespace nmf {
 
-// The power of two c = 2^(1022 − e), e the biased exponent of max |X| (0 for a subnormal max), so that c·max |X|
-// lies in [0.5, 1): the residual's norms square its entries, which overflow from ~1e154 and underflow below
-// ~1e-154, so they are computed on c·X and divided by c at the end. Scaling by a power of two is exact, so wherever
-// the unscaled sums stayed in range the result is the same to the bit. 1 for an all-zero (or non-finite) X.
-// Parallel to assembly/spectral.ts's scaleOf.
-template <typename T>
-double scaleOf(const T* X, std::size_t count) {
-  double big = 0.0;
-  for (std::size_t i = 0; i < count; ++i) big = std::fmax(big, std::fabs(static_cast<double>(X[i])));
-  if (big == 0.0 || !std::isfinite(big)) return 1.0;
+class Team;
+
+// The power of two c = 2^(1022 − e), e the biased exponent of `maxAbs` = max |X| (0 for a subnormal max), so that
+// c·max |X| lies in [0.5, 1): the residual's norms square its entries, which overflow from ~1e154 and underflow
+// below ~1e-154, so they are computed on c·X and divided by c at the end. Scaling by a power of two is exact, so
+// wherever the unscaled sums stayed in range the result is the same to the bit. 1 for an all-zero (or non-finite)
+// X. Parallel to assembly/spectral.ts's scaleFor.
+inline double scaleFor(double maxAbs) {
+  if (maxAbs == 0.0 || !std::isfinite(maxAbs)) return 1.0;
   std::uint64_t bits;
-  std::memcpy(&bits, &big, sizeof bits);
+  std::memcpy(&bits, &maxAbs, sizeof bits);
   const int e = static_cast<int>((bits >> 52) & 0x7ff);
   return std::ldexp(1.0, 1022 - e);
 }
@@ -56,11 +55,13 @@ double largestSingularValueFromGram(double* G, std::size_t n);
 // Entry i of the (unnormalised) Lanczos start vector: u32hash(i) / 2^32 + 0.1.
 double lanczosStart(std::uint32_t i);
 
-// ‖E‖₂ for the K×N residual E by Lanczos with full reorthogonalisation on the Gram of the smaller side.
+// ‖E‖₂ for the K×N residual E by Lanczos with full reorthogonalisation on EᵀE, or on E·Eᵀ when E is much wider
+// than tall; each product reads E once, split over the fit's team (the result is the same for a given team size).
 // Unlike the WebAssembly kernel, which is handed a workspace, this allocates its own (it runs once per fit, in
 // finish) and grows it only as far as the iterations go (at most n steps). The residual of a float32 fit is
 // float32; the Lanczos vectors and every product and sum are float64 either way.
-double residualSpectralNorm(const double* E, std::size_t K, std::size_t N);
-double residualSpectralNorm(const float* E, std::size_t K, std::size_t N);
+// `maxAbs` is max |E| (residualSums in updates.h gives it).
+double residualSpectralNorm(Team& team, const double* E, std::size_t K, std::size_t N, double maxAbs);
+double residualSpectralNorm(Team& team, const float* E, std::size_t K, std::size_t N, double maxAbs);
 
 }  // namespace nmf

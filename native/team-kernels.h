@@ -117,4 +117,22 @@ double divergenceSum(Team& team, const T* V, const T* mask, const T* lambda, std
   return sum;
 }
 
+// residualSums (updates.h) over rows of E: member partials, the sums added and the maxima taken in member order.
+template <typename T>
+ResidualSums residualSums(Team& team, T* E, const T* mask, std::size_t K, std::size_t N) {
+  if (K < team.size()) return residualSums(E, mask, K * N);
+  ResidualSums partial[kMaxTeamThreads] = {};
+  team.run([&](std::size_t member) {
+    const Share s = split(K, team.size(), member);
+    const std::size_t o = s.begin * N;
+    partial[member] = residualSums(E + o, mask == nullptr ? nullptr : mask + o, (s.end - s.begin) * N);
+  });
+  ResidualSums sums{0.0, 0.0};
+  for (std::size_t m = 0; m < team.size(); ++m) {
+    sums.squares += partial[m].squares;
+    sums.maxAbs = std::fmax(sums.maxAbs, partial[m].maxAbs);
+  }
+  return sums;
+}
+
 }  // namespace nmf

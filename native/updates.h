@@ -367,23 +367,26 @@ double sumSquares(const T* X, std::size_t count) {
   return s;
 }
 
-// Σ ½e² over the residual E = V − W·H (`count` entries), in float64: the Euclidean D of the final factors from the
-// residual finish forms anyway (§7).
-template <typename T>
-double residualDivergence(const T* E, std::size_t count) {
-  double sum = 0.0;
-  for (std::size_t k = 0; k < count; ++k) {
-    const double e = static_cast<double>(E[k]);
-    sum += 0.5 * e * e;
-  }
-  return sum;
-}
+// What finish measures of the residual in one pass (residualSums).
+struct ResidualSums {
+  double squares;  // Σ e², in float64
+  double maxAbs;   // max |e|
+};
 
-// E ← M ⊙ E: with a mask, the error norms measure the residual where V was observed (weighted by M), as the
-// objective does; the entries the mask leaves out (0) are the imputed ones and carry no error.
+// E ← M ⊙ E when a mask is given (M not null): with a mask, the error norms measure the residual where V was
+// observed (weighted by M), as the objective does; the entries the mask leaves out (0) are the imputed ones and
+// carry no error. Then Σ e² and max |e| of the result, in float64: the Frobenius error, the Euclidean D = ½Σe² of
+// the final factors (§7), and the scale of the Lanczos run (spectral.h, scaleFor).
 template <typename T>
-void maskResidual(T* E, const T* M, std::size_t count) {
-  for (std::size_t k = 0; k < count; ++k) E[k] = E[k] * M[k];
+ResidualSums residualSums(T* E, const T* M, std::size_t count) {
+  double squares = 0.0, maxAbs = 0.0;
+  for (std::size_t k = 0; k < count; ++k) {
+    if (M != nullptr) E[k] = E[k] * M[k];
+    const double e = static_cast<double>(E[k]);
+    squares += e * e;
+    maxAbs = std::fmax(maxAbs, std::fabs(e));
+  }
+  return ResidualSums{squares, maxAbs};
 }
 
 // Normalisation (§8): for each column r of W (K×R) not fixed (fixed may be null), s = its largest entry (Max), its

@@ -23,7 +23,11 @@ export type { Dtype, FitSpec, Normalize, Solver, StopRule } from './spec.js';
  */
 export interface FitProblem {
   readonly spec: FitSpec;
-  /** V, K×N, entries finite and ≥ 0 (0 where the mask is 0). */
+  /**
+   * V, K×N, entries finite and ≥ 0 (0 where the mask is 0). For a synchronous fit (`createFit`) it may be the
+   * caller's own array (src/options.ts, VStorage): the backend copies it during `createFit` and never writes,
+   * keeps or transfers it. For an async fit it belongs to the fit and may be transferred.
+   */
   readonly V: Float64Array;
   /** Initial W, K×R, entries finite and ≥ 0. */
   readonly W: Float64Array;

@@ -15,7 +15,7 @@ export interface FitFunctions {
 
 export function fitFunctions(runtime: Runtime): FitFunctions {
   function nmfSync(V: MatrixInput, options: NmfOptions): NmfResult {
-    const plan = planFit(V, options);
+    const plan = planFit(V, options, { mode: 'sync' });
     const backend = runtime.chooseBackend(plan.backend);
     runtime.beforeSync(backend.name);
     const restarts = new Restarts(plan);

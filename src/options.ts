@@ -129,12 +129,29 @@ function specOptions(o: NmfOptions): Partial<Record<keyof FitSpec, OptionValue>>
   return values;
 }
 
+/**
+ * How a plan holds V. 'sync': for a fit that starts at once on the calling thread, whose backend copies V into its
+ * own memory before any code of the user's runs, so that the caller's Float64Array can be checked and handed over
+ * without a copy of its own. 'async': V is copied before the call returns (the caller may change it at once),
+ * into memory from `allocate` when given.
+ */
+export type VStorage = { readonly mode: 'sync' } | { readonly mode: 'async'; readonly allocate?: (length: number) => Float64Array };
+
 /** Validates V and the options and builds the plan. Throws TypeError/RangeError naming what is wrong. */
-export function planFit(V: unknown, options: unknown): FitPlan {
+export function planFit(V: unknown, options: unknown, storage: VStorage = { mode: 'async' }): FitPlan {
   // Each option read once; a getter or proxy trap that throws is a TypeError naming the option.
   const o = readOptions('options', options, OPTION_NAMES, 'an object with at least { rank }') as unknown as NmfOptions;
-  // NaN marks a missing entry of V; it is allowed only where the mask is 0 (checked below, once the mask is read).
-  const v = toMatrix('V', V, undefined, { allowNaN: o.mask !== undefined });
+  // NaN marks a missing entry of V; it is allowed only where the mask is 0 (checked below, once the mask is read),
+  // and turned into 0 there, so V with a mask is always copied. So is V of a fit with restarts, whose later runs
+  // start after the caller's callbacks ran.
+  const masked = o.mask !== undefined;
+  const v = toMatrix(
+    'V',
+    V,
+    undefined,
+    { allowNaN: masked },
+    storage.mode === 'sync' ? { borrow: !masked && (o.restarts === undefined || o.restarts === 1) } : { allocate: storage.allocate },
+  );
 
   const rank = checkCount('options.rank', o.rank);
   const maxIter = o.maxIter === undefined ? DEFAULT_MAX_ITER : checkCount('options.maxIter', o.maxIter, true);
@@ -278,8 +295,9 @@ function resolveSpec(
       }
     }
   }
-  // Missing entries: NaN in V where the mask is 0 becomes 0 (the kernels never read V where the mask is 0).
-  for (let k = 0; k < v.data.length; k++) {
+  // Missing entries: NaN in V where the mask is 0 becomes 0 (the kernels never read V where the mask is 0). Without
+  // a mask V holds no NaN (toMatrix).
+  for (let k = 0; mask && k < v.data.length; k++) {
     const x = v.data[k]!;
     if (x !== x) {
       if (mask![k] !== 0) {
@@ -312,28 +330,19 @@ function resolveSpec(
         'use eps ≥ 1.5e-45 (the smallest float32), or dtype float64',
     );
   }
-  const spec: FitSpec = {
+  // Every field an option sets comes from the table (its value or its default); the rest is resolved here.
+  const spec = {
+    ...fields,
     rows: K,
     cols: N,
     rank,
-    dtype: fields.dtype as FitSpec['dtype'],
     solver,
     masked: mask !== undefined,
     blockRows: 0,
     threads: 1,
     beta,
-    eps,
-    tol: fields.tol as number,
-    l1W: fields.l1W as number,
-    l2W: fields.l2W as number,
-    l1H: fields.l1H as number,
-    l2H: fields.l2H as number,
-    updateW,
-    updateH,
-    stop: fields.stop as FitSpec['stop'],
     errorEvery: (fields.errorEvery as number | undefined) ?? defaultErrorEvery(beta, mask !== undefined),
-    normalize: fields.normalize as FitSpec['normalize'],
-  };
+  } as FitSpec;
   return { spec, mask, fixedColumnsW };
 }
 

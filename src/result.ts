@@ -70,7 +70,8 @@ export function buildResult(
   const { rows, cols, rank } = plan.spec;
   const W: Matrix = { rows, cols: rank, data: outcome.kernel.W };
   const H: Matrix = { rows: rank, cols, data: outcome.kernel.H };
-  for (const name of ['spectralError', 'frobeniusError'] as const) {
+  // The spectral error is NaN, not computed, when the specification says so.
+  for (const name of plan.spec.spectralError ? (['spectralError', 'frobeniusError'] as const) : (['frobeniusError'] as const)) {
     if (!Number.isFinite(outcome.kernel[name])) throw notComputable(plan, name, outcome.kernel[name]);
   }
   checkFinite(plan, 'W', W);

@@ -117,6 +117,12 @@ export const FIT_SPEC_FIELDS = [
     option: { constraint: choice, default: 'none' },
     doc: 'How finish rescales the learned columns of W (and the rows of H against them).',
   },
+  {
+    name: 'spectralError',
+    type: 'boolean',
+    option: { constraint: boolean, default: true },
+    doc: "Whether finish computes ‖V − W·H‖₂ (Lanczos on the residual: tens of passes over it); false: the result's spectralError is NaN.",
+  },
 ] as const satisfies readonly SpecField[];
 
 type Field = (typeof FIT_SPEC_FIELDS)[number];

@@ -125,6 +125,13 @@ export interface NmfOptions {
    */
   readonly errorEvery?: number;
   /**
+   * Whether the result's `spectralError` (‖V − W·H‖₂, libfmp's error) is computed. Default true. It takes a
+   * Lanczos run on the residual when the fit ends, tens of passes over a K×N matrix (on large random-like
+   * residuals, whose top singular values lie close together, 10–20 iterations' worth of time); false skips it
+   * (`spectralError` is then NaN) and leaves `frobeniusError` and `objective`, which cost one pass.
+   */
+  readonly spectralError?: boolean;
+  /**
    * Complete fits to run with seeds seed, seed + 1, …; the one with the lowest objective is returned. Default 1.
    * Needs an initialisation that uses the seed.
    */
@@ -179,8 +186,9 @@ export interface NmfResult {
   /** wChange of every executed iteration. */
   readonly wChange: Float64Array;
   /**
-   * ‖V − W·H‖₂ (largest singular value of the residual; libfmp's V_approx_err). With a mask, both errors are of
-   * M ⊙ (V − W·H): the residual where V was observed, weighted by the mask.
+   * ‖V − W·H‖₂ (largest singular value of the residual; libfmp's V_approx_err), or NaN with
+   * `spectralError: false`. With a mask, both errors are of M ⊙ (V − W·H): the residual where V was observed,
+   * weighted by the mask.
    */
   readonly spectralError: number;
   /** ‖V − W·H‖_F (with a mask: ‖M ⊙ (V − W·H)‖_F). */

@@ -171,6 +171,7 @@ const typedArrayGetter = (key: PropertyKey): ((this: unknown) => unknown) =>
 const TYPED_ARRAY_TAG = typedArrayGetter(Symbol.toStringTag);
 const TYPED_ARRAY_LENGTH = typedArrayGetter('length');
 const TYPED_ARRAY_BUFFER = typedArrayGetter('buffer');
+const TYPED_ARRAY_BYTE_OFFSET = typedArrayGetter('byteOffset');
 
 /** 'Float64Array', 'Int32Array', … for a real typed array, undefined for anything else (proxies included). */
 export function typedArrayName(value: unknown): string | undefined {
@@ -430,11 +431,11 @@ export interface ExpectedShape {
  * Reads any accepted matrix form into a fresh row-major Float64Array, checking shape and that every entry is a
  * finite number ≥ 0. The shape (and its size) is checked before anything is allocated.
  */
-export function toMatrix(name: string, input: unknown, expected?: ExpectedShape, entries: EntryRule = {}): Matrix {
+export function toMatrix(name: string, input: unknown, expected?: ExpectedShape, entries: EntryRule = {}, storage: Storage = {}): Matrix {
   if (input === null || typeof input !== 'object') {
     throw new TypeError(`${name} must be a matrix ({ rows, cols, data } or an array of rows), got ${describe(input)}`);
   }
-  return isArray(input) ? fromRows(name, input, expected, entries) : fromShaped(name, input, expected, entries);
+  return isArray(input) ? fromRows(name, input, expected, entries, storage) : fromShaped(name, input, expected, entries, storage);
 }
 
 /** What entries a matrix may hold beyond finite numbers ≥ 0. */
@@ -443,13 +444,34 @@ export interface EntryRule {
   readonly allowNaN?: boolean;
 }
 
+/** Where {@link toMatrix} puts the entries it has read. */
+export interface Storage {
+  /**
+   * The caller's own Float64Array may be returned as the matrix's data, checked but not copied, when no other
+   * thread can write it (its buffer is not a SharedArrayBuffer). Only for a caller that copies the data before any
+   * code of the user's can run (a synchronous fit, whose backend copies V into its own memory at once).
+   */
+  readonly borrow?: boolean;
+  /** Makes the fresh array a copy goes to (a backend may offer memory that is cheaper to fill); zero-filled or not. */
+  readonly allocate?: (length: number) => Float64Array;
+}
+
+function allocate(storage: Storage, length: number): Float64Array {
+  return storage.allocate ? storage.allocate(length) : new Float64Array(length);
+}
+
+/** Whether a typed array's buffer is a SharedArrayBuffer, which other threads may write at any time. */
+function isShared(array: unknown): boolean {
+  return typeof SharedArrayBuffer === 'function' && TYPED_ARRAY_BUFFER.call(array) instanceof SharedArrayBuffer;
+}
+
 function checkShape(name: string, rows: number, cols: number, expected: ExpectedShape | undefined): void {
   if (expected && (rows !== expected.rows || cols !== expected.cols)) {
     throw new RangeError(`${name} must be ${expected.rows}×${expected.cols} (${expected.why}), got ${rows}×${cols}`);
   }
 }
 
-function fromRows(name: string, rows: readonly unknown[], expected: ExpectedShape | undefined, rule: EntryRule): Matrix {
+function fromRows(name: string, rows: readonly unknown[], expected: ExpectedShape | undefined, rule: EntryRule, storage: Storage): Matrix {
   const rowCount = checkCount(`${name}.length (rows)`, readProperty(`${name}.length`, rows, 'length'));
   const carefulRows = inheritsIndices(rows);
   const rowCheck = indexCheck();
@@ -457,7 +479,7 @@ function fromRows(name: string, rows: readonly unknown[], expected: ExpectedShap
   if (!isArray(first)) throw new TypeError(`${name}[0] must be an array of numbers, got ${describe(first)}`);
   const cols = checkCount(`${name}[0].length (columns)`, readProperty(`${name}[0].length`, first, 'length'));
   checkShape(name, rowCount, cols, expected);
-  const data = new Float64Array(checkedSize(name, rowCount, cols));
+  const data = allocate(storage, checkedSize(name, rowCount, cols));
   for (let i = 0; i < rowCount; i++) {
     const row = i === 0 ? first : readEntry(`${name}[${i}]`, rows, i, carefulRows);
     if (!isArray(row)) throw new TypeError(`${name}[${i}] must be an array of numbers, got ${describe(row)}`);
@@ -480,7 +502,7 @@ function fromRows(name: string, rows: readonly unknown[], expected: ExpectedShap
   return { rows: rowCount, cols, data };
 }
 
-function fromShaped(name: string, input: object, expected: ExpectedShape | undefined, rule: EntryRule): Matrix {
+function fromShaped(name: string, input: object, expected: ExpectedShape | undefined, rule: EntryRule, storage: Storage): Matrix {
   const rows = checkCount(`${name}.rows`, readOwnProperty(`${name}.rows`, input, 'rows'));
   const cols = checkCount(`${name}.cols`, readOwnProperty(`${name}.cols`, input, 'cols'));
   const source = readOwnProperty(`${name}.data`, input, 'data');
@@ -497,8 +519,14 @@ function fromShaped(name: string, input: object, expected: ExpectedShape | undef
     }
     // Typed arrays hold numbers only: copy (widening float32) in one native step — which also takes a snapshot of
     // a SharedArrayBuffer-backed array that another thread may be writing — then one tight pass for the values,
-    // working out where a bad one sits only when there is one.
-    const data = new Float64Array(source as Float64Array | Float32Array);
+    // working out where a bad one sits only when there is one. A borrowed array is only checked.
+    const borrowed = storage.borrow === true && typed === 'Float64Array' && !isShared(source);
+    // A borrowed array is seen through a plain view of its memory, made with the intrinsic getters: the caller's
+    // object may carry own properties or a prototype of its own, which nothing downstream must meet.
+    const data = borrowed
+      ? new Float64Array(TYPED_ARRAY_BUFFER.call(source) as ArrayBuffer, TYPED_ARRAY_BYTE_OFFSET.call(source) as number, size)
+      : allocate(storage, size);
+    if (!borrowed) data.set(source as Float64Array | Float32Array);
     for (let k = 0; k < size; k++) {
       const x = data[k]!;
       if (!isEntry(x) && !(rule.allowNaN && Number.isNaN(x))) checkEntry(name, x, Math.floor(k / cols), k % cols, `${name}.data[${k}]`);
@@ -512,7 +540,7 @@ function fromShaped(name: string, input: object, expected: ExpectedShape | undef
   if (length !== size) {
     throw new RangeError(`${name}.data has ${describe(length)} entries, but ${name}.rows × ${name}.cols = ${rows}×${cols} = ${size}`);
   }
-  const data = new Float64Array(size);
+  const data = allocate(storage, size);
   const careful = inheritsIndices(source);
   for (let k = 0; k < size; k++) {
     let x: unknown;

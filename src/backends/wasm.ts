@@ -42,6 +42,7 @@ interface NmfkitExports {
   fit_objective(fit: number): number;
   fit_initialObjective(fit: number): number;
   fit_lanczosWorkBytes(K: number, N: number, m: number): number;
+  fit_lanczosMaxSteps(K: number, N: number): number;
 }
 
 /** Names every export the loader needs, to fail early and clearly on a stale or foreign .wasm file. */
@@ -67,6 +68,7 @@ const REQUIRED_EXPORTS = [
   'fit_objective',
   'fit_initialObjective',
   'fit_lanczosWorkBytes',
+  'fit_lanczosMaxSteps',
 ] as const;
 
 /** Largest value of K, N or R: they are passed as i32. */
@@ -227,6 +229,8 @@ class WasmFit implements KernelFit {
   readonly #K: number;
   readonly #N: number;
   readonly #R: number;
+  /** Whether finish computes the spectral norm (spec.spectralError), which needs a Lanczos workspace. */
+  readonly #spectralError: boolean;
   /** Bytes per element of the fit's matrices: 8 (float64) or 4 (float32). */
   readonly #bytes: 4 | 8;
   readonly #arena: number;
@@ -260,8 +264,9 @@ class WasmFit implements KernelFit {
         `nmfkit wasm: ${what} needs ${bytes} bytes of linear memory, more than the 4 GiB a 32-bit WebAssembly ` + 'memory can hold',
       );
     }
-    // The memory cap: the arena plus the first Lanczos workspace of finish(), on top of the module's own data.
-    const workBytes = wasm.fit_lanczosWorkBytes(K, N, firstLanczosSteps(Math.min(K, N)));
+    // The memory cap: the arena plus the first Lanczos workspace of finish() (when it computes the spectral norm),
+    // on top of the module's own data.
+    const workBytes = problem.spec.spectralError ? wasm.fit_lanczosWorkBytes(K, N, firstLanczosSteps(wasm.fit_lanczosMaxSteps(K, N))) : 0;
     const needed = heap.baseBytes + WasmHeap.blockBytes(bytes) + WasmHeap.blockBytes(workBytes);
     if (needed > heap.maxBytes) {
       throw new RangeError(
@@ -284,6 +289,7 @@ class WasmFit implements KernelFit {
     this.#K = K;
     this.#N = N;
     this.#R = R;
+    this.#spectralError = problem.spec.spectralError;
     this.#bytes = e;
     this.#arena = heap.alloc(bytes, what);
     const fit = this.#arena;
@@ -366,12 +372,16 @@ class WasmFit implements KernelFit {
     const K = this.#K;
     const N = this.#N;
     const R = this.#R;
-    const n = Math.min(K, N);
     // From here on V holds the residual: no more run() calls. A finish() that threw (memory for the Lanczos
     // workspace refused) may be called again and picks up where it stopped.
     this.#state = 'finishing';
     let spectralError = -1;
+    const n = wasm.fit_lanczosMaxSteps(K, N);
     for (let m = firstLanczosSteps(n); ; m = Math.min(n, 2 * m)) {
+      if (!this.#spectralError) {
+        spectralError = wasm.fit_finish(fit, 0, 0); // NaN: no Lanczos run, no workspace
+        break;
+      }
       const bytes = wasm.fit_lanczosWorkBytes(K, N, m);
       if (!(bytes < 2 ** 32)) {
         throw new RangeError(

@@ -23,6 +23,7 @@ import type { AsyncKernelFit, Dtype, FitProblem, FitSpec, KernelResult } from '.
 import type { BackendName } from '../../src/index.js';
 import { chooseBackend } from '../../src/entry/node.js';
 import { inlineAsyncFit } from '../../src/backends/wasm-inline.js';
+import { defaultSpec } from '../../src/spec.js';
 import { Random } from '../../src/random.js';
 import { BACKENDS, backendAvailable, relativeError } from '../support/helpers.js';
 import { defaultErrorEvery, fit as referenceFit, type FitOptions } from '../reference/fit.js';
@@ -199,10 +200,7 @@ function fitProblem(c: Case, p: Problem, dtype: Dtype, threads = 1): FitProblem 
   for (const r of o.fixedColumnsW ?? []) fixed[r] = 1;
   const beta = betaOf(o.loss ?? 'euclidean');
   const solver = o.solver === 'hals' ? 'hals' : beta === 2 && !p.mask ? 'mu-euclidean' : 'mu-beta';
-  const spec: FitSpec = {
-    rows: p.V.rows,
-    cols: p.V.cols,
-    rank: p.W0.cols,
+  const spec: FitSpec = defaultSpec(p.V.rows, p.V.cols, p.W0.cols, {
     dtype,
     solver,
     masked: p.mask !== undefined,
@@ -220,7 +218,7 @@ function fitProblem(c: Case, p: Problem, dtype: Dtype, threads = 1): FitProblem 
     stop: o.stop ?? 'change',
     errorEvery: o.errorEvery ?? defaultErrorEvery(o),
     normalize: o.normalize ?? 'none',
-  };
+  });
   return {
     spec,
     V: p.V.data.slice(),

@@ -20,6 +20,7 @@ interface KernelExports {
   spectral_largestSingularValueFromGram(G: number, n: number): number;
   spectral_residualSpectralNorm(E: number, K: number, N: number, work: number, m: number): number;
   spectral_lanczosWorkBytes(K: number, N: number, m: number): number;
+  spectral_lanczosMaxSteps(K: number, N: number): number;
 }
 
 let wasm: KernelExports;
@@ -405,6 +406,8 @@ describe('wasm eigen-solvers (Jacobi, tridiagonal QL) and spectral norms', () =>
       [12, 30],
       [30, 12],
       [40, 40],
+      // E·Eᵀ by blocks of columns (more than 4 times and more than 65536 columns wider than tall), two blocks
+      [2, 65600],
     ] as [number, number][]) {
       const next = rng(K * 100 + N);
       const E = randomArray(K * N, next, true);
@@ -416,14 +419,17 @@ describe('wasm eigen-solvers (Jacobi, tridiagonal QL) and spectral norms', () =>
       new Float64Array(wasm.memory.buffer, g, n * n).set(gram);
       const expected = wasm.spectral_largestSingularValueFromGram(g, n);
       heap.free(g);
-      for (const m of [n, Math.max(1, n >> 1)]) {
+      // A Lanczos run takes at most min(K, N) + 1 steps (its Gram's null space adds one), fewer than its dimension.
+      const steps = wasm.spectral_lanczosMaxSteps(K, N);
+      expect(steps).toBe(Math.min(n + 1, N <= 4 * K || N <= 65536 ? N : K));
+      for (const m of [steps, Math.max(1, steps >> 1)]) {
         const e = heap.alloc(K * N * 8, 'E');
         const work = heap.alloc(wasm.spectral_lanczosWorkBytes(K, N, m), 'work');
         new Float64Array(wasm.memory.buffer, e, K * N).set(E);
         const got = wasm.spectral_residualSpectralNorm(e, K, N, work, m);
         heap.free(e);
         heap.free(work);
-        if (got === -1) expect(m).toBeLessThan(n);
+        if (got === -1) expect(m).toBeLessThan(steps);
         // Lanczos stops once β_j·|s| ≤ 1e-11·θ, which bounds |θ − λ| by 1e-11·θ: σ is within 5e-12 relative.
         else expect(Math.abs(got - expected)).toBeLessThanOrEqual(5e-12 * expected);
       }

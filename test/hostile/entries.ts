@@ -9,6 +9,7 @@ import type * as WasmOnlyEntry from '../../src/browser.js';
 import { compileWasmModule } from '../../src/backends/wasm.js';
 import * as nodeEntry from '../../src/index.js';
 import { OPTION_NAMES as NMF_OPTION_NAMES } from '../../src/options.js';
+import { FIT_SPEC_FIELDS, type SpecField } from '../../src/spec.js';
 import type { BackendName } from '../../src/types.js';
 import { BACKENDS, backendAvailable } from '../support/helpers.js';
 
@@ -74,5 +75,7 @@ export const OPTIONS = { rank: 2, maxIter: 3, seed: 1 };
 
 /** The option names of nmf/nmfSync (NmfOptions), from the facade itself so that a new option is covered at once. */
 export const OPTION_NAMES: readonly string[] = NMF_OPTION_NAMES;
-/** Options for which `true` (in JUNK) is a valid value. */
-export const BOOLEAN_OPTIONS = new Set(['updateW', 'updateH']);
+/** Options for which `true` (in JUNK) is a valid value: the boolean options of the specification table. */
+export const BOOLEAN_OPTIONS = new Set(
+  (FIT_SPEC_FIELDS as readonly SpecField[]).filter((f) => f.option?.constraint.kind === 'boolean').map((f) => f.name),
+);

@@ -1,0 +1,37 @@
+/**
+ * The `spectralError` option: false skips the Lanczos run of finish and nothing else — the result's spectralError
+ * is NaN, and the factors, the Frobenius error, the objective and its history are those of the default run, on
+ * both backends, in nmfSync and nmf, float64 and float32.
+ */
+import { describe, expect, it } from 'vitest';
+import { nmf, nmfSync, type NmfOptions } from '../../src/index.js';
+import { BACKENDS, backendAvailable, randomMatrix } from '../support/helpers.js';
+
+const V = randomMatrix(40, 70, 3);
+
+describe.each(BACKENDS)('spectralError: false on %s', (backend) => {
+  it.runIf(backendAvailable(backend)).each(['float64', 'float32'] as const)('%s: only spectralError differs (NaN)', async (dtype) => {
+    for (const extra of [{}, { loss: 'kl' as const }, { solver: 'hals' as const }]) {
+      const options: NmfOptions = { rank: 5, maxIter: 30, seed: 4, backend, dtype, ...extra };
+      const full = nmfSync(V, options);
+      for (const lean of [nmfSync(V, { ...options, spectralError: false }), await nmf(V, { ...options, spectralError: false })]) {
+        expect(full.spectralError).toBeGreaterThan(0);
+        expect(lean.spectralError).toBeNaN();
+        expect(lean.frobeniusError).toBe(full.frobeniusError);
+        expect(lean.objective).toBe(full.objective);
+        expect(lean.W.data).toEqual(full.W.data);
+        expect(lean.H.data).toEqual(full.H.data);
+        expect(lean.objectiveHistory.values).toEqual(full.objectiveHistory.values);
+      }
+    }
+  });
+});
+
+describe('spectralError validation', () => {
+  it('is a boolean', () => {
+    expect(() => nmfSync(V, { rank: 2, spectralError: 'no' as unknown as boolean })).toThrow(TypeError);
+    expect(() => nmfSync(V, { rank: 2, spectralError: 1 as unknown as boolean })).toThrow(
+      /options\.spectralError must be a boolean, got 1/,
+    );
+  });
+});
