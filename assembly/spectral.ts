@@ -21,6 +21,11 @@ const TRIDIAGONAL_MAX_ITERATIONS: i32 = 64;
 const LANCZOS_TOL: f64 = 1e-11;
 /** … or when β_j ≤ LANCZOS_BREAKDOWN (invariant subspace found). */
 const LANCZOS_BREAKDOWN: f64 = 1e-300;
+/**
+ * Solving T_j costs about LANCZOS_CHECK_COST·j² against about one per entry of E for a step's product
+ * (lanczosCheckDue).
+ */
+const LANCZOS_CHECK_COST: f64 = 64;
 
 // @ts-ignore: decorator
 @inline
@@ -462,6 +467,16 @@ function axpy(a: f64, x: usize, y: usize, n: i32): void {
 }
 
 /**
+ * Whether Lanczos solves T_j at step j (`checked`: the step it last did): once the products since the last solve
+ * have cost about as much as a solve — every step for a large E — and, for a small E, once the run has gone a
+ * quarter further than at the last solve, so that it stops at most that far past convergence.
+ */
+function lanczosCheckDue(j: i32, checked: i32, K: i32, N: i32): bool {
+  const since = <f64>(j - checked), jj = <f64>j;
+  return since * <f64>K * <f64>N >= LANCZOS_CHECK_COST * jj * jj || 4 * since >= jj;
+}
+
+/**
  * ‖E‖₂ for the K×N residual E by Lanczos with full reorthogonalization on the Gram of applyGram (docs/kernels.md),
  * using the workspace `work` (lanczosWorkBytes(K, N, m) bytes, 16-byte aligned); `maxAbs` is max |E|. E is of S
  * (f64, or f32 for a float32 fit); the Lanczos vectors and all arithmetic are float64. Returns the norm, or −1
@@ -492,6 +507,7 @@ export function residualSpectralNorm<S>(E: usize, K: i32, N: i32, maxAbs: f64, w
   const norm0 = Math.sqrt(dot(Q, Q, n));
   for (let i = 0; i < n; i++) store<f64>(Q + (<usize>i << 3), load<f64>(Q + (<usize>i << 3)) / norm0);
 
+  let checked = 0; // the last step whose T_j was solved
   for (let j = 1; j <= m; j++) {
     // Step j: w = G q_{j−1}, orthogonalised twice against q_0 … q_{j−1} (classical Gram–Schmidt).
     const qj = Q + <usize>(j - 1) * nb;
@@ -507,17 +523,18 @@ export function residualSpectralNorm<S>(E: usize, K: i32, N: i32, maxAbs: f64, w
     const b = Math.sqrt(dot(w, w, n));
     store<f64>(beta + (<usize>(j - 1) << 3), b);
 
-    // Eigenvalues of the j×j tridiagonal T_j (α on the diagonal, β_1 … β_{j−1} beside it) and the last
-    // components of its unit eigenvectors, on copies (the solver destroys its input).
-    memory.copy(d, alpha, <usize>j << 3);
-    memory.copy(e, beta, <usize>(j - 1) << 3);
-    tridiagonalEigen(d, e, z, j);
-    const top = argmax(d, j, 1);
-    const theta = ld(d, top);
-    const s = ld(z, top); // last component of θ's unit eigenvector
-
-    if (b * Math.abs(s) <= LANCZOS_TOL * theta || b <= LANCZOS_BREAKDOWN || j == steps) {
-      return Math.sqrt(max(theta, 0.0)) / c;
+    const last = b <= LANCZOS_BREAKDOWN || j == steps;
+    if (last || lanczosCheckDue(j, checked, K, N)) {
+      checked = j;
+      // Eigenvalues of the j×j tridiagonal T_j (α on the diagonal, β_1 … β_{j−1} beside it) and the last
+      // components of its unit eigenvectors, on copies (the solver destroys its input).
+      memory.copy(d, alpha, <usize>j << 3);
+      memory.copy(e, beta, <usize>(j - 1) << 3);
+      tridiagonalEigen(d, e, z, j);
+      const top = argmax(d, j, 1);
+      const theta = ld(d, top);
+      const s = ld(z, top); // last component of θ's unit eigenvector
+      if (b * Math.abs(s) <= LANCZOS_TOL * theta || last) return Math.sqrt(max(theta, 0.0)) / c;
     }
     if (j == m) return -1.0; // out of workspace: the caller retries with more
     const next = Q + <usize>j * nb;

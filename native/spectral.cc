@@ -383,6 +383,24 @@ class GramProduct {
   std::vector<double> partials_, scratch_;
 };
 
+// Whether Lanczos solves T_j at step j (`checked`: the step it last did). Solving T_j costs O(j²), about
+// kLanczosCheckCost·j² against about one per entry of E for a step's product. So T_j is solved once the products since
+// the last solve have cost about as much as a solve — every step for a large E — and, for a small E, once the run
+// has gone a quarter further than at the last solve, so that it stops at most that far past convergence.
+constexpr double kLanczosCheckCost = 64;
+
+bool lanczosCheckDue(std::size_t j, std::size_t checked, std::size_t K, std::size_t N) {
+  const double since = static_cast<double>(j - checked), jj = static_cast<double>(j);
+  return since * static_cast<double>(K) * static_cast<double>(N) >= kLanczosCheckCost * jj * jj || 4 * since >= jj;
+}
+
+// q_j = w / β_j, appended to the rows of Q.
+void appendLanczosVector(std::vector<double>& Q, const std::vector<double>& w, double b, std::size_t j, std::size_t n) {
+  Q.resize((j + 1) * n);
+  double* next = &Q[j * n];
+  for (std::size_t i = 0; i < n; ++i) next[i] = w[i] / b;
+}
+
 template <typename T>
 double lanczos(Team& team, const T* E, std::size_t K, std::size_t N, double maxAbs) {
   // Either Gram has the same nonzero eigenvalues; its largest is ‖E‖₂². A Krylov space of either has at most
@@ -402,6 +420,7 @@ double lanczos(Team& team, const T* E, std::size_t K, std::size_t N, double maxA
   const double norm0 = std::sqrt(dot(Q.data(), Q.data(), n));
   for (std::size_t i = 0; i < n; ++i) Q[i] = Q[i] / norm0;
 
+  std::size_t checked = 0;  // the last step whose T_j was solved
   for (std::size_t j = 1;; ++j) {
     // Step j: w = G q_{j−1}, orthogonalised twice against q_0 … q_{j−1} (classical Gram–Schmidt). In floating
     // point the three-term recurrence alone loses orthogonality and yields spurious copies of the top Ritz value.
@@ -418,6 +437,12 @@ double lanczos(Team& team, const T* E, std::size_t K, std::size_t N, double maxA
     const double b = std::sqrt(dot(w.data(), w.data(), n));
     beta.push_back(b);
 
+    const bool last = b <= kLanczosBreakdown || j == std::min(n, steps);
+    if (!last && !lanczosCheckDue(j, checked, K, N)) {
+      appendLanczosVector(Q, w, b, j, n);
+      continue;
+    }
+    checked = j;
     // Eigenvalues of the j×j tridiagonal T_j (α on the diagonal, β_1 … β_{j−1} beside it) and the last
     // components of its unit eigenvectors, on copies (the solver destroys its input).
     d.assign(alpha.begin(), alpha.end());
@@ -428,13 +453,8 @@ double lanczos(Team& team, const T* E, std::size_t K, std::size_t N, double maxA
     const double theta = d[top];
     const double s = z[top];  // last component of θ's unit eigenvector
 
-    if (b * std::fabs(s) <= kLanczosTol * theta || b <= kLanczosBreakdown || j == std::min(n, steps)) {
-      return std::sqrt(std::max(theta, 0.0)) / c;
-    }
-    // q_j = w / β_j
-    Q.resize((j + 1) * n);
-    double* next = &Q[j * n];
-    for (std::size_t i = 0; i < n; ++i) next[i] = w[i] / b;
+    if (b * std::fabs(s) <= kLanczosTol * theta || last) return std::sqrt(std::max(theta, 0.0)) / c;
+    appendLanczosVector(Q, w, b, j, n);
   }
 }
 
