@@ -15,6 +15,8 @@
 //     .finish() → { W, H, spectralError, frobeniusError, objective, initialObjective }
 //     .finishAsync() → Promise<{ … the same }>   on the libuv pool
 //     .dispose()                     frees the fit (a pending run or finish is cancelled and frees it when done)
+//   allocateMatrix(length) → Float64Array   fresh zeroed memory of a fit's own arena kind (arena.h: huge pages),
+//     which the facade copies V into for an async fit, so that the copy does not pay a page fault per 4 KiB
 //   blasInfo() → { vendor, version, config, threads }
 //   setBlasThreads(n)
 #include <napi.h>
@@ -30,6 +32,7 @@
 #include <utility>
 #include <vector>
 
+#include "arena.h"
 #include "blas.h"
 #include "fit.h"
 
@@ -520,6 +523,32 @@ Napi::Value FitWrap::Dispose(const Napi::CallbackInfo& info) {
 Napi::Value FitWrap::Converged(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), converged_); }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Memory.
+
+// The most entries allocateMatrix gives: 2^31 − 1, the most a fit's V may hold (src/validate.ts, checkedSize).
+constexpr double kMaxMatrixEntries = 2147483647.0;
+
+// A Float64Array over a new Arena, which the array's buffer owns (freed when it is collected). An arena of
+// kMappedMinBytes or more is a fresh mapping, so its memory reads as zeros; a smaller one is zeroed here.
+Napi::Value AllocateMatrix(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    const std::size_t length = countArg(info, 0, "length", 1);
+    if (static_cast<double>(length) > kMaxMatrixEntries) {
+      throw Napi::RangeError::New(env, "length must be at most 2^31 − 1, got " + std::to_string(length));
+    }
+    const std::size_t bytes = length * sizeof(double);
+    auto arena = std::make_unique<nmf::Arena>(bytes);
+    if (!arena->zeroed()) std::memset(arena->data(), 0, bytes);
+    nmf::Arena* owned = arena.get();
+    Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(
+        env, owned->data(), bytes, [](Napi::Env, void*, nmf::Arena* a) { delete a; }, owned);
+    arena.release();
+    return Napi::Float64Array::New(env, length, buffer, 0);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // BLAS.
 
 Napi::Value BlasInfo(const Napi::CallbackInfo& info) {
@@ -552,6 +581,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     throw Napi::Error::New(env, "nmfkit native: cannot register the environment's cleanup hook");
   }
   exports.Set("Fit", FitWrap::Define(env));
+  exports.Set("allocateMatrix", Napi::Function::New<AllocateMatrix>(env, "allocateMatrix"));
   exports.Set("blasInfo", Napi::Function::New<BlasInfo>(env, "blasInfo"));
   exports.Set("setBlasThreads", Napi::Function::New<SetBlasThreads>(env, "setBlasThreads"));
   // The loader compares it with src/spec.ts: an addon built from another specification is refused, not misread.

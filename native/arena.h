@@ -18,6 +18,8 @@ class Arena {
   Arena& operator=(const Arena&) = delete;
 
   std::uint8_t* data() const { return data_; }
+  // Whether the memory reads as zeros (a fresh mapping); else its contents are undefined.
+  bool zeroed() const { return mapped_; }
   std::size_t bytes() const { return bytes_; }
 
  private:

@@ -1,7 +1,7 @@
 /** Many independent fits with the same options, the cores kept busy, results in input order. */
 import { abortError } from './driver.js';
 import type { FitFunctions } from './nmf.js';
-import { planFit, type FitPlan } from './options.js';
+import type { FitPlan } from './options.js';
 import type { IterationInfo, MatrixInput, NmfOptions, NmfResult } from './types.js';
 import { describe, inheritsIndices, isAbortSignal, readArrayLength, readOwnProperties, readOwnProperty, readProperty } from './validate.js';
 
@@ -58,7 +58,7 @@ export function batchFunction(fits: FitFunctions, concurrency: () => number): Nm
 }
 
 async function runBatch(
-  { fitPlanned }: FitFunctions,
+  { planAsync, fitPlanned }: FitFunctions,
   concurrency: number,
   matrices: readonly MatrixInput[],
   options: NmfBatchOptions,
@@ -97,7 +97,7 @@ async function runBatch(
   // With a runner per core busy, each fit keeps one thread (a team would only take cores from the others).
   const oneThreadEach = shared.threads === undefined && list.length >= concurrency;
   const planOf = (index: number): FitPlan =>
-    planFit(list[index] as MatrixInput, {
+    planAsync(list[index], {
       ...shared,
       ...(oneThreadEach && { threads: 1 }),
       signal: combined,

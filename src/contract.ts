@@ -126,5 +126,12 @@ export interface Backend {
   createFit(problem: FitProblem): KernelFit;
   /** A fit that runs off the calling thread. The problem's arrays may be transferred (detached) by this call. */
   createAsyncFit(problem: FitProblem): AsyncKernelFit;
+  /**
+   * A zeroed array of `length` entries for the facade's copy of V (or a mask) that this backend's fits then read
+   * fastest (native: memory of the addon's own, huge pages where the system has them, instead of a first touch per
+   * 4 KiB page). Absent: the facade uses an ordinary Float64Array. May throw (out of memory); the facade then
+   * falls back to an ordinary array.
+   */
+  allocateMatrix?(length: number): Float64Array;
   details(): BackendDetails;
 }

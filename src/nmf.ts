@@ -9,6 +9,8 @@ import type { BackendName, MatrixInput, NmfOptions, NmfResult } from './types.js
 export interface FitFunctions {
   nmfSync(V: MatrixInput, options: NmfOptions): NmfResult;
   nmf(V: MatrixInput, options: NmfOptions): Promise<NmfResult>;
+  /** Validates V and the options for an async fit: the plan holds copies (in the runtime's memory for them). */
+  planAsync(V: unknown, options: unknown): FitPlan;
   /** Runs a validated plan off the main thread once the runtime admits it. */
   fitPlanned(plan: FitPlan): Promise<NmfResult>;
 }
@@ -48,11 +50,15 @@ export function fitFunctions(runtime: Runtime): FitFunctions {
     );
   }
 
-  async function nmf(V: MatrixInput, options: NmfOptions): Promise<NmfResult> {
-    return fitPlanned(planFit(V, options));
+  function planAsync(V: unknown, options: unknown): FitPlan {
+    return planFit(V, options, { mode: 'async', allocatorFor: runtime.matrixAllocator });
   }
 
-  return { nmfSync, nmf, fitPlanned };
+  async function nmf(V: MatrixInput, options: NmfOptions): Promise<NmfResult> {
+    return fitPlanned(planAsync(V, options));
+  }
+
+  return { nmfSync, nmf, planAsync, fitPlanned };
 }
 
 /**

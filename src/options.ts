@@ -12,7 +12,7 @@ import { initialize, initUsesSeed, type InitMethod } from './init/index.js';
 import { Random, randomSeed } from './random.js';
 import { FIT_SPEC_FIELDS, type FitSpec, type SpecField } from './spec.js';
 import { defaultErrorEvery } from './stop-rules.js';
-import type { IterationInfo, Matrix, NmfOptions } from './types.js';
+import type { BackendName, IterationInfo, Matrix, NmfOptions } from './types.js';
 import {
   checkChoice,
   checkCount,
@@ -135,7 +135,28 @@ function specOptions(o: NmfOptions): Partial<Record<keyof FitSpec, OptionValue>>
  * without a copy of its own. 'async': V is copied before the call returns (the caller may change it at once),
  * into memory from `allocate` when given.
  */
-export type VStorage = { readonly mode: 'sync' } | { readonly mode: 'async'; readonly allocate?: (length: number) => Float64Array };
+export type VStorage =
+  | { readonly mode: 'sync' }
+  | {
+      readonly mode: 'async';
+      /** The allocation for the copies of V and the mask, given the call's `backend` option (runtime.ts, matrixAllocator). */
+      readonly allocatorFor?: (requested: 'auto' | BackendName) => ((length: number) => Float64Array) | undefined;
+    };
+
+/**
+ * An allocation function that never throws: `allocate`'s array, or an ordinary one when it fails (out of its
+ * memory: the ordinary allocation then says so in the usual way).
+ */
+function fallibleAllocation(allocate: ((length: number) => Float64Array) | undefined): ((length: number) => Float64Array) | undefined {
+  if (!allocate) return undefined;
+  return (length) => {
+    try {
+      return allocate(length);
+    } catch {
+      return new Float64Array(length);
+    }
+  };
+}
 
 /** Validates V and the options and builds the plan. Throws TypeError/RangeError naming what is wrong. */
 export function planFit(V: unknown, options: unknown, storage: VStorage = { mode: 'async' }): FitPlan {
@@ -145,12 +166,16 @@ export function planFit(V: unknown, options: unknown, storage: VStorage = { mode
   // and turned into 0 there, so V with a mask is always copied. So is V of a fit with restarts, whose later runs
   // start after the caller's callbacks ran.
   const masked = o.mask !== undefined;
+  // The backend the call asks for, unchecked (it is validated below): an async copy goes where that backend reads
+  // it fastest.
+  const requested = o.backend === 'native' || o.backend === 'wasm' ? o.backend : 'auto';
+  const allocate = storage.mode === 'async' ? fallibleAllocation(storage.allocatorFor?.(requested)) : undefined;
   const v = toMatrix(
     'V',
     V,
     undefined,
     { allowNaN: masked },
-    storage.mode === 'sync' ? { borrow: !masked && (o.restarts === undefined || o.restarts === 1) } : { allocate: storage.allocate },
+    storage.mode === 'sync' ? { borrow: !masked && (o.restarts === undefined || o.restarts === 1) } : { allocate },
   );
 
   const rank = checkCount('options.rank', o.rank);
@@ -183,7 +208,7 @@ export function planFit(V: unknown, options: unknown, storage: VStorage = { mode
   checkedSize('W', v.rows, rank);
   checkedSize('H', rank, v.cols);
   checkFitMemory(v.rows, v.cols, rank, o.mask !== undefined || (o.loss !== undefined && o.loss !== 'euclidean' && o.loss !== 2));
-  const { spec, mask, fixedColumnsW } = resolveSpec(o, fields, v, rank);
+  const { spec, mask, fixedColumnsW } = resolveSpec(o, fields, v, rank, allocate);
   checkHistoryMemory(maxIter, v.rows, v.cols, rank, spec.solver === 'mu-beta');
   const givenW = o.W === undefined ? undefined : toMatrix('options.W', o.W, { rows: v.rows, cols: rank, why: 'rows of V × rank' });
   const givenH = o.H === undefined ? undefined : toMatrix('options.H', o.H, { rows: rank, cols: v.cols, why: 'rank × columns of V' });
@@ -266,6 +291,7 @@ function resolveSpec(
   fields: Partial<Record<keyof FitSpec, OptionValue>>,
   v: Matrix,
   rank: number,
+  allocate: ((length: number) => Float64Array) | undefined,
 ): { spec: FitSpec; mask: Float64Array | undefined; fixedColumnsW: Uint8Array } {
   const { rows: K, cols: N } = v;
   const beta = lossBeta(o.loss);
@@ -286,7 +312,7 @@ function resolveSpec(
     if (beta !== 2 && beta !== 1) {
       throw new RangeError(`options.mask works with loss 'euclidean' or 'kl', got loss ${describe(o.loss)}`);
     }
-    mask = toMatrix('options.mask', o.mask, { rows: K, cols: N, why: 'the shape of V' }).data;
+    mask = toMatrix('options.mask', o.mask, { rows: K, cols: N, why: 'the shape of V' }, {}, { allocate }).data;
     for (let k = 0; k < mask.length; k++) {
       if (mask[k]! > 1) {
         throw new RangeError(

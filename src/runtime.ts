@@ -18,6 +18,12 @@ export interface Runtime {
   availableThreads(backend: BackendName, sync: boolean): number;
   /** Called before a synchronous fit starts on `backend` (native: apply the BLAS thread setting). */
   beforeSync(backend: BackendName): void;
+  /**
+   * Where an async fit's copy of V goes when it will run on the backend `requested` resolves to: that backend's
+   * `allocateMatrix` (native), or undefined for an ordinary Float64Array. Never throws and loads nothing the fit
+   * would not load anyway.
+   */
+  matrixAllocator(requested: 'auto' | BackendName): ((length: number) => Float64Array) | undefined;
   /** How many fits may run at once: the number of runners a batch uses. */
   concurrency(): number;
   /**

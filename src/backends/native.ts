@@ -38,10 +38,18 @@ interface Addon {
     mask: Float64Array | null,
     fixedColumnsW: Uint8Array,
   ) => AddonFit;
+  /** A zeroed Float64Array over memory of the addon's own (huge pages where the system has them). */
+  allocateMatrix(length: number): Float64Array;
   blasInfo(): BlasInfo;
   setBlasThreads(threads: number): void;
   specSlots: number;
 }
+
+/**
+ * Entries from which a copy of V goes to the addon's memory (native/arena.cc, kMappedMinBytes: 4 MiB): below it
+ * an ordinary array costs no more.
+ */
+const MAPPED_MIN_ENTRIES = 2 ** 19;
 
 const BUILD_FIX =
   'install g++, make, python3, pkg-config and libopenblas-dev ' +
@@ -154,6 +162,7 @@ export function loadNativeBackend(): NativeLoad {
       teamSize: nativeTeamSize,
       createFit: (p: FitProblem) => syncFit(create(p)),
       createAsyncFit: (p: FitProblem) => asyncFit(create(p)),
+      allocateMatrix: (length: number) => (length >= MAPPED_MIN_ENTRIES ? native.allocateMatrix(length) : new Float64Array(length)),
       details: () => ({ blas: native.blasInfo() }),
     };
     return { ok: true, backend };

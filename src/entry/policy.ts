@@ -80,9 +80,19 @@ export class EntryPolicy {
       beforeSync: (backend) => {
         if (backend === 'native') this.admission.applyBlasThreads();
       },
+      matrixAllocator: (requested) => this.#matrixAllocator(requested),
       concurrency: () => this.concurrency(),
       prepare: () => this.wasm.prepare(),
     };
+  }
+
+  /** The native backend's allocateMatrix when `requested` resolves to native, else undefined (runtime.ts). */
+  #matrixAllocator(requested: 'auto' | BackendName): ((length: number) => Float64Array) | undefined {
+    const forced = requested === 'auto' ? backendOverride(this.#env) : requested;
+    if (forced === 'wasm') return undefined;
+    const load = this.native();
+    const allocate = load.ok ? load.backend.allocateMatrix : undefined;
+    return allocate && ((length) => allocate(length));
   }
 
   #env = (name: string): string | undefined => this.#platform.env(name);

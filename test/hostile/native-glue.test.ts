@@ -190,4 +190,22 @@ describe.runIf(backendAvailable('native'))('the native glue (native/addon.cc), c
     fails(() => (addon.setBlasThreads as (n: unknown) => void)(0), RangeError, /threads/);
     fails(() => (addon.setBlasThreads as (n: unknown) => void)(1e6), RangeError, /threads/);
   });
+
+  it('allocateMatrix gives zeroed Float64Arrays of the length asked for, and refuses bad lengths before allocating', () => {
+    const allocate = addon.allocateMatrix as (n: unknown) => Float64Array;
+    // Below and above the arena's mapping threshold (4 MiB = 2^19 entries).
+    for (const length of [1, 1000, 2 ** 19, 2 ** 19 + 3]) {
+      const a = allocate(length);
+      expect(a).toBeInstanceOf(Float64Array);
+      expect(a.length).toBe(length);
+      expect(a.every((x) => x === 0)).toBe(true);
+      a.fill(7); // writable to the end
+      expect(a[length - 1]).toBe(7);
+    }
+    fails(() => allocate(0), RangeError, /length/);
+    fails(() => allocate(2 ** 31), RangeError, /length must be at most 2\^31 − 1/);
+    fails(() => allocate(2 ** 53), RangeError, /length/);
+    fails(() => allocate(-1), RangeError, /length/);
+    fails(() => allocate(1.5), RangeError, /length/);
+  });
 });
