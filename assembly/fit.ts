@@ -528,6 +528,42 @@ function run<T>(s: State, steps: i32, objectives: bool): i32 {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Initialisation from V (src/init): before the first iteration, the facade may ask for products with V and then
+// replace the initial factors.
+
+/**
+ * out = V·X (X N×cols, out K×cols) or, transposed, Vᵀ·X (X K×cols, out N×cols), float64 in and out; the product
+ * in the fit's dtype (X rounded to it, the result widened). `scratch`: (K + N)·cols elements of T for a float32
+ * fit (unused for float64). Returns false, computing nothing, once the fit has started.
+ */
+function multiplyV<T>(s: State, X: usize, cols: i32, transpose: bool, out: usize, scratch: usize): bool {
+  if (s.started) return false;
+  const K = s.spec.rows, N = s.spec.cols;
+  const inner = transpose ? K : N, outer = transpose ? N : K;
+  const count = <usize>inner * <usize>cols;
+  const x = sizeof<T>() == 8 ? X : scratch;
+  const y = sizeof<T>() == 8 ? out : scratch + count * sizeof<T>();
+  if (sizeof<T>() != 8) for (let i: usize = 0; i < count; i++) store<T>(x + i * sizeof<T>(), <T>load<f64>(X + (i << 3)));
+  if (transpose) mulAtB<T>(s.V, x, y, N, K, cols);
+  else mulSmallInner<T>(s.V, x, y, K, N, cols);
+  if (sizeof<T>() != 8) {
+    const results = <usize>outer * <usize>cols;
+    for (let i: usize = 0; i < results; i++) store<f64>(out + (i << 3), <f64>load<T>(y + i * sizeof<T>()));
+  }
+  return true;
+}
+
+/** Replaces the initial factors (float64 W K×R and H R×N, rounded to the fit's dtype); false once started. */
+function setFactors<T>(s: State, W: usize, H: usize): bool {
+  if (s.started) return false;
+  const K = s.spec.rows, N = s.spec.cols, R = s.spec.rank;
+  const nW = <usize>K * <usize>R, nH = <usize>R * <usize>N;
+  for (let i: usize = 0; i < nW; i++) store<T>(s.W + i * sizeof<T>(), <T>load<f64>(W + (i << 3)));
+  for (let i: usize = 0; i < nH; i++) store<T>(s.H + i * sizeof<T>(), <T>load<f64>(H + (i << 3)));
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Finish.
 
 /**
@@ -671,6 +707,20 @@ export function ptrHChanges(fit: usize): usize { return stateOf(fit).hChanges; }
 export function ptrWChanges(fit: usize): usize { return stateOf(fit).wChanges; }
 /** RUN_CHUNK doubles: F at the checkpoints (NaN elsewhere), when runFit was asked for objectives. */
 export function ptrObjectives(fit: usize): usize { return stateOf(fit).objectives; }
+
+/** multiplyV of the fit (false once it has started). */
+export function multiplyVFit(fit: usize, X: usize, cols: i32, transpose: bool, out: usize, scratch: usize): bool {
+  const s = stateOf(fit);
+  return s.spec.dtype == DTYPE_FLOAT32
+    ? multiplyV<f32>(s, X, cols, transpose, out, scratch)
+    : multiplyV<f64>(s, X, cols, transpose, out, scratch);
+}
+
+/** setFactors of the fit (false once it has started). */
+export function setFactorsFit(fit: usize, W: usize, H: usize): bool {
+  const s = stateOf(fit);
+  return s.spec.dtype == DTYPE_FLOAT32 ? setFactors<f32>(s, W, H) : setFactors<f64>(s, W, H);
+}
 
 /** At most `steps` (1 … RUN_CHUNK) iterations; objectives ≠ 0: record F at the checkpoints. */
 export function runFit(fit: usize, steps: i32, objectives: i32): i32 {

@@ -2,8 +2,8 @@
 // exported `memory`). The JavaScript side (src/backends/wasm.ts) owns all allocation.
 
 import {
-  RUN_CHUNK, arenaBytes, converged, finishFit, frobeniusError, init, initialObjective, objective, ptrFixed, ptrH,
-  ptrHChanges, ptrMask, ptrObjectives, ptrV, ptrW, ptrWChanges, runFit,
+  RUN_CHUNK, arenaBytes, converged, finishFit, frobeniusError, init, initialObjective, multiplyVFit, objective, ptrFixed,
+  ptrH, ptrHChanges, ptrMask, ptrObjectives, ptrV, ptrW, ptrWChanges, runFit, setFactorsFit,
 } from './fit';
 import { SPEC_SLOTS } from './spec';
 import { lanczosMaxSteps, lanczosWorkBytes } from './spectral';
@@ -34,6 +34,8 @@ export {
   ptrHChanges as fit_ptrHChanges,
   ptrWChanges as fit_ptrWChanges,
   ptrObjectives as fit_ptrObjectives,
+  multiplyVFit as fit_multiplyV,
+  setFactorsFit as fit_setFactors,
   runFit as fit_run,
   converged as fit_converged,
   finishFit as fit_finish,

@@ -12,6 +12,9 @@
 //     .runAsync(steps, hChange, wChange, offset, objective?) → Promise<number>   on the libuv pool
 //     .converged() → boolean         the last iteration of the last (settled) run passed the stop rule
 //     .cancel()                      stops the fit: a pending runAsync after its current iteration, later runs at once
+//     .multiplyV(X, cols, transpose) → Float64Array   before the first run: V·X (X N×cols) or Vᵀ·X (X K×cols)
+//     .multiplyVAsync(X, cols, transpose) → Promise<Float64Array>   the same on the libuv pool
+//     .setFactors(W, H)              before the first run: replaces the initial factors
 //     .finish() → { W, H, spectralError, frobeniusError, objective, initialObjective }
 //     .finishAsync() → Promise<{ … the same }>   on the libuv pool
 //     .dispose()                     frees the fit (a pending run or finish is cancelled and frees it when done)
@@ -219,10 +222,11 @@ class FitWrap : public Napi::ObjectWrap<FitWrap> {
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(
         env, "Fit",
-        {InstanceMethod<&FitWrap::Run>("run"), InstanceMethod<&FitWrap::RunAsync>("runAsync"),
-         InstanceMethod<&FitWrap::Cancel>("cancel"), InstanceMethod<&FitWrap::Finish>("finish"),
-         InstanceMethod<&FitWrap::FinishAsync>("finishAsync"), InstanceMethod<&FitWrap::Dispose>("dispose"),
-         InstanceMethod<&FitWrap::Converged>("converged")});
+        {InstanceMethod<&FitWrap::MultiplyV>("multiplyV"), InstanceMethod<&FitWrap::MultiplyVAsync>("multiplyVAsync"),
+         InstanceMethod<&FitWrap::SetFactors>("setFactors"), InstanceMethod<&FitWrap::Run>("run"),
+         InstanceMethod<&FitWrap::RunAsync>("runAsync"), InstanceMethod<&FitWrap::Cancel>("cancel"),
+         InstanceMethod<&FitWrap::Finish>("finish"), InstanceMethod<&FitWrap::FinishAsync>("finishAsync"),
+         InstanceMethod<&FitWrap::Dispose>("dispose"), InstanceMethod<&FitWrap::Converged>("converged")});
   }
 
   explicit FitWrap(const Napi::CallbackInfo& info);
@@ -237,9 +241,18 @@ class FitWrap : public Napi::ObjectWrap<FitWrap> {
   void Finalize(Napi::BasicEnv env) override { releaseExternalMemory(env); }
 
  private:
+  friend class FitCallWorker;
   friend class RunWorker;
   friend class FinishWorker;
+  friend class MultiplyWorker;
 
+  // Queues a worker of this fit's (FitCallWorker) and returns its promise; the fit is busy until it settles.
+  template <typename Worker>
+  Napi::Promise queue(std::unique_ptr<Worker> worker);
+
+  Napi::Value MultiplyV(const Napi::CallbackInfo& info);
+  Napi::Value MultiplyVAsync(const Napi::CallbackInfo& info);
+  Napi::Value SetFactors(const Napi::CallbackInfo& info);
   Napi::Value Run(const Napi::CallbackInfo& info);
   Napi::Value RunAsync(const Napi::CallbackInfo& info);
   Napi::Value Cancel(const Napi::CallbackInfo& info);
@@ -306,6 +319,137 @@ FitWrap::FitWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<FitWrap>(inf
   });
 }
 
+// A worker of one call of a fit's (runAsync, multiplyVAsync, finishAsync) on the libuv pool: it settles the call's
+// promise, shares the fit's state (so the state outlives the wrapper if the environment goes away mid-call) and
+// keeps the wrapper alive; the wrapper is busy until the worker settles.
+class FitCallWorker : public FitWorker {
+ public:
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+ protected:
+  FitCallWorker(Napi::Env env, const char* name, FitWrap* owner)
+      : FitWorker(env, name),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        owner_(owner),
+        ownerRef_(Napi::Persistent(owner->Value())),
+        fit_(owner->fit_) {}
+
+  // The call's work, on a pool thread: no Node-API calls there. What it throws rejects the promise.
+  virtual void Work() = 0;
+
+  void Execute() final {
+    try {
+      Work();
+    } catch (const std::bad_alloc&) {
+      SetError("out of memory: not enough memory for this fit");
+    } catch (const std::exception& e) {
+      SetError(std::string("nmfkit native: ") + e.what());
+    } catch (...) {
+      SetError("nmfkit native: unknown C++ exception");
+    }
+  }
+
+  void OnError(const Napi::Error& error) override {
+    owner_->busy_ = false;
+    deferred_.Reject(error.Value());
+  }
+
+  Napi::Promise::Deferred deferred_;
+  FitWrap* owner_;  // kept alive by ownerRef_
+  Napi::ObjectReference ownerRef_;
+  std::shared_ptr<nmf::Fit> fit_;
+};
+
+template <typename Worker>
+Napi::Promise FitWrap::queue(std::unique_ptr<Worker> worker) {
+  // Allocations happen before, where a failure can still throw (and the unique_ptr frees the worker). Once queued,
+  // the worker deletes itself after OnOK/OnError.
+  const Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  worker.release();
+  busy_ = true;  // cleared by the worker on the JavaScript thread, so it cannot be cleared before this line
+  return promise;
+}
+
+// The arguments of multiplyV/multiplyVAsync: X (N×cols, or K×cols with `transpose`) copied, so that the product
+// can run on the pool while JavaScript holds the array.
+struct MultiplyArgs {
+  std::vector<double> X;
+  std::size_t cols;
+  bool transpose;
+  std::size_t outLength;
+};
+
+MultiplyArgs multiplyArgs(const Napi::CallbackInfo& info, const nmf::FitSpec& spec) {
+  const Napi::Env env = info.Env();
+  const Napi::Float64Array X = arrayArg(info, 0, "X");
+  const std::size_t cols = countArg(info, 1, "cols", 1);
+  if (!argument(info, 2).IsBoolean()) throw Napi::TypeError::New(env, "transpose must be a boolean");
+  const bool transpose = argument(info, 2).As<Napi::Boolean>().Value();
+  const std::size_t inner = transpose ? spec.rows : spec.cols, outer = transpose ? spec.cols : spec.rows;
+  // At most max(K, N) columns (an initialisation asks for at most min(K, N)): the sizes below cannot overflow.
+  if (cols > std::max(spec.rows, spec.cols)) {
+    throw Napi::RangeError::New(env,
+                                "cols must be at most max(K, N) = " + std::to_string(std::max(spec.rows, spec.cols)));
+  }
+  requireLength(env, X, "X", inner * cols);
+  return MultiplyArgs{std::vector<double>(X.Data(), X.Data() + inner * cols), cols, transpose, outer * cols};
+}
+
+Napi::Value FitWrap::MultiplyV(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    requireIdle(env);
+    const MultiplyArgs args = multiplyArgs(info, fit_->spec);
+    Napi::Float64Array out = Napi::Float64Array::New(env, args.outLength);
+    fit_->multiplyV(args.X.data(), args.cols, args.transpose, out.Data());
+    return out;
+  });
+}
+
+// multiplyVAsync: the product runs on the libuv pool into a buffer of the worker's, copied into a fresh array on
+// the JavaScript thread.
+class MultiplyWorker : public FitCallWorker {
+ public:
+  MultiplyWorker(Napi::Env env, FitWrap* owner, MultiplyArgs args)
+      : FitCallWorker(env, "nmfkit:multiplyVAsync", owner), args_(std::move(args)), out_(args_.outLength) {}
+
+ protected:
+  void Work() override { fit_->multiplyV(args_.X.data(), args_.cols, args_.transpose, out_.data()); }
+
+  void OnOK() override {
+    owner_->busy_ = false;
+    Napi::Float64Array out = Napi::Float64Array::New(Env(), out_.size());
+    std::copy(out_.begin(), out_.end(), out.Data());
+    deferred_.Resolve(out);
+  }
+
+ private:
+  MultiplyArgs args_;
+  std::vector<double> out_;
+};
+
+Napi::Value FitWrap::MultiplyVAsync(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    requireIdle(env);
+    return queue(std::make_unique<MultiplyWorker>(env, this, multiplyArgs(info, fit_->spec)));
+  });
+}
+
+Napi::Value FitWrap::SetFactors(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    requireIdle(env);
+    const Napi::Float64Array W = arrayArg(info, 0, "W");
+    const Napi::Float64Array H = arrayArg(info, 1, "H");
+    requireLength(env, W, "W", fit_->spec.rows * fit_->spec.rank);
+    requireLength(env, H, "H", fit_->spec.rank * fit_->spec.cols);
+    fit_->setFactors(W.Data(), H.Data());
+    return env.Undefined();
+  });
+}
+
 Napi::Value FitWrap::Run(const Napi::CallbackInfo& info) {
   const Napi::Env env = info.Env();
   return guarded(env, [&] {
@@ -323,14 +467,10 @@ Napi::Value FitWrap::Run(const Napi::CallbackInfo& info) {
 // runAsync: the iterations run on the libuv pool and write into the worker's own scratch arrays; the results are
 // copied into the caller's arrays on the JavaScript thread. Writing into the caller's arrays from the pool would
 // race with JavaScript (and crash if an array's buffer were transferred meanwhile).
-class RunWorker : public FitWorker {
+class RunWorker : public FitCallWorker {
  public:
   RunWorker(Napi::Env env, FitWrap* owner, RunArgs args)
-      : FitWorker(env, "nmfkit:runAsync"),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        owner_(owner),
-        ownerRef_(Napi::Persistent(owner->Value())),
-        fit_(owner->fit_),
+      : FitCallWorker(env, "nmfkit:runAsync", owner),
         steps_(args.steps),
         offset_(args.offset),
         hRef_(Napi::Persistent(args.hChange)),
@@ -343,19 +483,10 @@ class RunWorker : public FitWorker {
     }
   }
 
-  Napi::Promise Promise() const { return deferred_.Promise(); }
-
  protected:
-  void Execute() override {
-    // Pool thread: no Node-API calls here, and no exception may escape.
-    try {
-      done_ = fit_->run(steps_, hScratch_.data(), wScratch_.data(), fScratch_.empty() ? nullptr : fScratch_.data());
-      converged_ = fit_->converged();
-    } catch (const std::exception& e) {
-      SetError(std::string("nmfkit native: ") + e.what());
-    } catch (...) {
-      SetError("nmfkit native: unknown C++ exception");
-    }
+  void Work() override {
+    done_ = fit_->run(steps_, hScratch_.data(), wScratch_.data(), fScratch_.empty() ? nullptr : fScratch_.data());
+    converged_ = fit_->converged();
   }
 
   void OnOK() override {
@@ -379,16 +510,11 @@ class RunWorker : public FitWorker {
   }
 
   void OnError(const Napi::Error& error) override {
-    owner_->busy_ = false;
     owner_->converged_ = false;
-    deferred_.Reject(error.Value());
+    FitCallWorker::OnError(error);
   }
 
  private:
-  Napi::Promise::Deferred deferred_;
-  FitWrap* owner_;  // kept alive by ownerRef_
-  Napi::ObjectReference ownerRef_;
-  std::shared_ptr<nmf::Fit> fit_;
   const std::size_t steps_;
   const std::size_t offset_;
   Napi::Reference<Napi::Float64Array> hRef_;
@@ -407,14 +533,7 @@ Napi::Value FitWrap::RunAsync(const Napi::CallbackInfo& info) {
     requireIdle(env);
     RunArgs args = runArgs(info);
     converged_ = false;
-    // Allocations happen here, where a failure can still throw (and the unique_ptr frees the worker). Once
-    // queued, the worker deletes itself after OnOK/OnError.
-    auto worker = std::make_unique<RunWorker>(env, this, std::move(args));
-    const Napi::Promise promise = worker->Promise();
-    worker->Queue();
-    worker.release();
-    busy_ = true;  // cleared by the worker on the JavaScript thread, so it cannot be cleared before this line
-    return promise;
+    return queue(std::make_unique<RunWorker>(env, this, std::move(args)));
   });
 }
 
@@ -453,29 +572,12 @@ Napi::Value FitWrap::Finish(const Napi::CallbackInfo& info) {
 
 // finishAsync: the residual and its Lanczos spectral norm can take long on big problems, so they run on the
 // libuv pool too; the result arrays are made on the JavaScript thread.
-class FinishWorker : public FitWorker {
+class FinishWorker : public FitCallWorker {
  public:
-  FinishWorker(Napi::Env env, FitWrap* owner)
-      : FitWorker(env, "nmfkit:finishAsync"),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        owner_(owner),
-        ownerRef_(Napi::Persistent(owner->Value())),
-        fit_(owner->fit_) {}
-
-  Napi::Promise Promise() const { return deferred_.Promise(); }
+  FinishWorker(Napi::Env env, FitWrap* owner) : FitCallWorker(env, "nmfkit:finishAsync", owner) {}
 
  protected:
-  void Execute() override {
-    try {
-      errors_ = fit_->finish();
-    } catch (const std::bad_alloc&) {
-      SetError("out of memory: not enough memory to finish this fit");
-    } catch (const std::exception& e) {
-      SetError(std::string("nmfkit native: ") + e.what());
-    } catch (...) {
-      SetError("nmfkit native: unknown C++ exception");
-    }
-  }
+  void Work() override { errors_ = fit_->finish(); }
 
   void OnOK() override {
     owner_->busy_ = false;
@@ -483,16 +585,7 @@ class FinishWorker : public FitWorker {
     deferred_.Resolve(finishResult(Env(), *fit_, errors_));
   }
 
-  void OnError(const Napi::Error& error) override {
-    owner_->busy_ = false;
-    deferred_.Reject(error.Value());
-  }
-
  private:
-  Napi::Promise::Deferred deferred_;
-  FitWrap* owner_;  // kept alive by ownerRef_
-  Napi::ObjectReference ownerRef_;
-  std::shared_ptr<nmf::Fit> fit_;
   nmf::FitErrors errors_{0.0, 0.0, 0.0, 0.0};
 };
 
@@ -500,12 +593,7 @@ Napi::Value FitWrap::FinishAsync(const Napi::CallbackInfo& info) {
   const Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
     requireIdle(env);
-    auto worker = std::make_unique<FinishWorker>(env, this);
-    const Napi::Promise promise = worker->Promise();
-    worker->Queue();
-    worker.release();
-    busy_ = true;
-    return promise;
+    return queue(std::make_unique<FinishWorker>(env, this));
   });
 }
 

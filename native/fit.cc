@@ -522,6 +522,35 @@ std::size_t run(State<T>& s, std::size_t steps, double* hOut, double* wOut, doub
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Initialisation from V (src/init): before the first iteration, the facade may ask for products with V and then
+// replace the initial factors.
+
+// out = V·X (X N×cols, out K×cols) or, transposed, Vᵀ·X (X K×cols, out N×cols), float64 in and out; the product
+// in the fit's dtype over its team (X rounded to it, the result widened).
+template <typename T>
+void multiplyV(State<T>& s, const double* X, std::size_t cols, bool transpose, double* out) {
+  if (s.started) throw std::logic_error("multiplyV: the fit has started");
+  const std::size_t K = s.spec.rows, N = s.spec.cols;
+  const std::size_t inner = transpose ? K : N, outer = transpose ? N : K;
+  const std::vector<T> x(X, X + inner * cols);
+  std::vector<T> y(outer * cols);
+  if (transpose)
+    mulAtB(*s.team, s.V, x.data(), y.data(), N, K, cols);
+  else
+    mulSmallInner(*s.team, s.V, x.data(), y.data(), K, N, cols);
+  std::copy(y.begin(), y.end(), out);
+}
+
+// Replaces the initial factors (rounded to the fit's dtype).
+template <typename T>
+void setFactors(State<T>& s, const double* W, const double* H) {
+  if (s.started) throw std::logic_error("setFactors: the fit has started");
+  const std::size_t K = s.spec.rows, N = s.spec.cols, R = s.spec.rank;
+  std::copy(W, W + K * R, s.W);
+  std::copy(H, H + R * N, s.H);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Finish.
 
 // E ← V − W·H in place of V (V is not needed after the loop, and a separate K×N residual would double the fit's
@@ -617,6 +646,10 @@ class FitOf final : public Fit {
     for (std::size_t r = 0; r < R; ++r) state_.fixed[r] = a.fixedColumnsW[r] != 0 ? 1 : 0;
   }
 
+  void multiplyV(const double* X, std::size_t cols, bool transpose, double* out) override {
+    nmf::multiplyV(state_, X, cols, transpose, out);
+  }
+  void setFactors(const double* W, const double* H) override { nmf::setFactors(state_, W, H); }
   std::size_t run(std::size_t steps, double* hOut, double* wOut, double* objOut) override {
     return nmf::run(state_, steps, hOut, wOut, objOut, cancelFlag());
   }

@@ -44,6 +44,15 @@ class Fit {
   Fit(const Fit&) = delete;
   Fit& operator=(const Fit&) = delete;
 
+  // Before the first run (fit.cc, multiplyV): out = V·X (X N×cols, out K×cols) or, with `transpose`, Vᵀ·X (X
+  // K×cols, out N×cols), row-major float64, from the fit's own copy of V (the product in the fit's dtype, over its
+  // team): the products of an initialisation computed from V (src/init). Throws std::logic_error once the fit has
+  // started.
+  virtual void multiplyV(const double* X, std::size_t cols, bool transpose, double* out) = 0;
+  // Before the first run: replaces the initial factors (W K×R, H R×N; rounded to float32 for a float32 fit).
+  // Throws std::logic_error once the fit has started.
+  virtual void setFactors(const double* W, const double* H) = 0;
+
   // Runs at most `steps` iterations (fit.cc, run), writing iteration i's change norms to hOut[i] and wOut[i] and,
   // when objOut is not null, F to objOut[i] at checkpoints (NaN elsewhere). Stops after the first iteration that
   // passes the stop rule, or before an iteration once cancel() was called. Returns the iterations executed.

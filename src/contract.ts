@@ -58,6 +58,14 @@ export interface KernelResult {
 /** The state of one fit inside a backend. Every method is synchronous; `dispose` frees all its memory. */
 export interface KernelFit {
   /**
+   * Before the first `run`: V·X (X N×cols, result K×cols) or, with `transpose`, Vᵀ·X (X K×cols, result N×cols),
+   * row-major, from the fit's own copy of V on the backend's products (in the fit's dtype): the products of an
+   * initialisation computed from V (src/init/from-fit.ts). 1 ≤ cols ≤ max(K, N).
+   */
+  multiplyV(X: Float64Array, cols: number, transpose: boolean): Float64Array;
+  /** Before the first `run`: replaces the initial factors (W K×R, H R×N). */
+  setFactors(W: Float64Array, H: Float64Array): void;
+  /**
    * Runs at most `steps` iterations (steps ≥ 1). Iteration i of this call writes its spectral norms to
    * `hChange[offset + i]` and `wChange[offset + i]`, and, when `objective` is given, F after that iteration to
    * `objective[offset + i]` if the iteration is a checkpoint (its 1-based number since the fit began is a
@@ -81,6 +89,10 @@ export interface KernelFit {
  * its promise settles, and only one call may be pending at a time.
  */
 export interface AsyncKernelFit {
+  /** {@link KernelFit.multiplyV}, off the calling thread. */
+  multiplyVAsync(X: Float64Array, cols: number, transpose: boolean): Promise<Float64Array>;
+  /** {@link KernelFit.setFactors}; the arrays may be transferred (detached). */
+  setFactorsAsync(W: Float64Array, H: Float64Array): Promise<void>;
   runAsync(steps: number, hChange: Float64Array, wChange: Float64Array, offset: number, objective?: Float64Array): Promise<number>;
   /** Whether the last iteration of the last settled `runAsync` passed the stop rule. */
   converged(): boolean;

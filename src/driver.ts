@@ -4,6 +4,7 @@
  * backend.
  */
 import type { AsyncKernelFit, KernelFit, KernelResult } from './contract.js';
+import { initializeAsyncFit, initializeFit, type FitInit } from './init/from-fit.js';
 import type { FitPlan } from './options.js';
 import { notComputable } from './result.js';
 import { isCheckpoint } from './stop-rules.js';
@@ -198,9 +199,10 @@ class Progress {
   }
 }
 
-/** Runs a fit to the end on the calling thread and disposes it. */
-export function driveSync(fit: KernelFit, plan: FitPlan, context: RunContext = firstRun(plan)): DriverOutcome {
+/** Runs a fit to the end on the calling thread (after `init`, when it computes its factors) and disposes it. */
+export function driveSync(fit: KernelFit, plan: FitPlan, context: RunContext = firstRun(plan), init?: FitInit): DriverOutcome {
   try {
+    if (init) initializeFit(fit, init);
     const progress = new Progress(plan, context);
     let chunk = 1;
     while (progress.stopReason === undefined) {
@@ -220,10 +222,16 @@ export function driveSync(fit: KernelFit, plan: FitPlan, context: RunContext = f
 }
 
 /**
- * Runs a fit to the end off the calling thread and disposes it, in requests of about ASYNC_CHUNK_MS; an abort or
- * the time budget stops it between two iterations through `cancel()`.
+ * Runs a fit to the end off the calling thread (after `init`, when it computes its factors) and disposes it, in
+ * requests of about ASYNC_CHUNK_MS; an abort or the time budget stops it between two iterations through
+ * `cancel()`, or between two products of the initialisation.
  */
-export async function driveAsync(fit: AsyncKernelFit, plan: FitPlan, context: RunContext = firstRun(plan)): Promise<DriverOutcome> {
+export async function driveAsync(
+  fit: AsyncKernelFit,
+  plan: FitPlan,
+  context: RunContext = firstRun(plan),
+  init?: FitInit,
+): Promise<DriverOutcome> {
   const { signal } = plan;
   let interrupted: 'maxTime' | 'abort' | undefined;
   const stop = (why: 'maxTime' | 'abort'): void => {
@@ -236,6 +244,13 @@ export async function driveAsync(fit: AsyncKernelFit, plan: FitPlan, context: Ru
     signal?.addEventListener('abort', onAbort, { once: true });
     const progress = new Progress(plan, context);
     if (plan.maxTime !== undefined) cancelTimer = setLongTimeout(() => stop('maxTime'), progress.timeLeft());
+    if (init) {
+      // Only an abort cuts the initialisation short (the factors are not set then); a budget that ran out during
+      // it stops the fit after it, with the initial factors.
+      await initializeAsyncFit(fit, init, () => interrupted === 'abort');
+      if (interrupted === 'abort') throw abortError(signal!);
+      if (interrupted === 'maxTime') progress.stopReason ??= 'maxTime';
+    }
     let chunk = firstAsyncChunk(plan);
     while (progress.stopReason === undefined) {
       const steps = progress.nextSteps(Math.min(progress.left, chunk));

@@ -22,8 +22,8 @@ export function fitFunctions(runtime: Runtime): FitFunctions {
     runtime.beforeSync(backend.name);
     const restarts = new Restarts(plan);
     for (let run = 0; restarts.wants(run); run++) {
-      const { problem, seed } = plan.problemFor(run, backend, runtime.availableThreads(backend.name, true));
-      restarts.add(run, seed, driveSync(backend.createFit(problem), plan, restarts.context(run)));
+      const { problem, seed, init } = plan.problemFor(run, backend, runtime.availableThreads(backend.name, true));
+      restarts.add(run, seed, driveSync(backend.createFit(problem), plan, restarts.context(run), init));
     }
     return restarts.result(backend.name);
   }
@@ -41,8 +41,8 @@ export function fitFunctions(runtime: Runtime): FitFunctions {
       async () => {
         const restarts = new Restarts(plan);
         for (let run = 0; restarts.wants(run); run++) {
-          const { problem, seed } = plan.problemFor(run, backend, runtime.availableThreads(backend.name, false));
-          restarts.add(run, seed, await driveAsync(backend.createAsyncFit(problem), plan, restarts.context(run)));
+          const { problem, seed, init } = plan.problemFor(run, backend, runtime.availableThreads(backend.name, false));
+          restarts.add(run, seed, await driveAsync(backend.createAsyncFit(problem), plan, restarts.context(run), init));
         }
         return restarts.result(backend.name);
       },

@@ -9,6 +9,7 @@
  */
 import type { Backend, FitProblem } from './contract.js';
 import { initialize, initUsesSeed, type InitMethod } from './init/index.js';
+import type { FitInit } from './init/from-fit.js';
 import { Random, randomSeed } from './random.js';
 import { FIT_SPEC_FIELDS, type FitSpec, type SpecField } from './spec.js';
 import { defaultErrorEvery } from './stop-rules.js';
@@ -75,13 +76,14 @@ export interface FitPlan {
    * The problem and seed of run `run` (0-based; seed + run) on `backend`, which sizes the fit's team (`threads`,
    * or from `availableThreads`, the cores this fit may use) and the fused sweep's blocks. Each call returns
    * private copies of V and the mask, since an async backend may transfer (detach) the arrays of the problem it
-   * is given.
+   * is given. `init`: the initialisation the fit computes from V before it starts (its factors in the problem are
+   * placeholders until then; src/init/from-fit.ts).
    */
   problemFor(
     run: number,
     backend: Pick<Backend, 'blockRows' | 'teamSize'>,
     availableThreads: number,
-  ): { readonly problem: FitProblem; readonly seed: number | null };
+  ): { readonly problem: FitProblem; readonly seed: number | null; readonly init: FitInit | undefined };
   readonly onIteration: ((info: IterationInfo) => boolean | void) | undefined;
   /** Time budget in ms, or undefined for none. */
   readonly maxTime: number | undefined;
@@ -230,10 +232,10 @@ export function planFit(V: unknown, options: unknown, storage: VStorage = { mode
   const own = (a: Float64Array): Float64Array => (runs > 1 ? a.slice() : a);
   const fused = spec.solver === 'mu-euclidean' && spec.updateW && spec.updateH;
   // The first run's factors are made now (the plan reports its seed); later runs' when they start.
-  const factorsOf = (run: number): { W: Float64Array; H: Float64Array; seedUsed: number | null } => {
+  const factorsOf = (run: number): { W: Float64Array; H: Float64Array; seedUsed: number | null; init: FitInit | undefined } => {
     const seed = firstSeed === null ? null : firstSeed + run;
-    const { W, H, seedUsed } = initialFactors(v, rank, givenW, givenH, seed, init);
-    return { W: givenW ? own(W) : W, H: givenH ? own(H) : H, seedUsed };
+    const made = initialFactors(v, rank, givenW, givenH, seed, init);
+    return { ...made, W: givenW ? own(made.W) : made.W, H: givenH ? own(made.H) : made.H };
   };
   const first = factorsOf(0);
 
@@ -245,7 +247,7 @@ export function planFit(V: unknown, options: unknown, storage: VStorage = { mode
     runs,
     threads,
     problemFor: (run, on, availableThreads) => {
-      const { W, H, seedUsed } = run === 0 ? first : factorsOf(run);
+      const { W, H, seedUsed, init: fitInit } = run === 0 ? first : factorsOf(run);
       const team = on.teamSize(spec, threads ?? availableThreads, threads !== undefined);
       const blockRows = fused ? on.blockRows({ ...spec, threads: team }) : 0;
       const problem: FitProblem = {
@@ -256,7 +258,7 @@ export function planFit(V: unknown, options: unknown, storage: VStorage = { mode
         mask: mask ? own(mask) : null,
         fixedColumnsW: fixedColumnsW.slice(),
       };
-      return { problem, seed: seedUsed };
+      return { problem, seed: seedUsed, init: fitInit };
     },
     onIteration: o.onIteration,
     maxTime,
@@ -392,8 +394,9 @@ const INIT_METHODS: readonly InitMethod[] = ['random', 'random-scaled', 'nndsvd'
 
 /**
  * The initial factors. A factor the caller gave is used as is. `'random'` is the reference initialisation: U[0,1)
- * entries, W0 (K×R, row-major) drawn first, then H0 (R×N), a given factor taking no draws. The other methods are
- * those of src/init (docs/algorithms.md); `seed` is reported only when the method used it.
+ * entries, W0 (K×R, row-major) drawn first, then H0 (R×N), a given factor taking no draws. 'random-scaled' is
+ * made here too; the NNDSVD variants are computed by the fit itself from its copy of V (src/init/from-fit.ts):
+ * their factors here are zeros until then, and `init` says how. `seed` is reported only when the method used it.
  */
 function initialFactors(
   v: Matrix,
@@ -402,14 +405,24 @@ function initialFactors(
   givenH: Matrix | undefined,
   seed: number | null,
   init: InitMethod,
-): { W: Float64Array; H: Float64Array; seedUsed: number | null } {
-  if (seed === null) return { W: givenW!.data, H: givenH!.data, seedUsed: null };
+): { W: Float64Array; H: Float64Array; seedUsed: number | null; init: FitInit | undefined } {
+  if (seed === null) return { W: givenW!.data, H: givenH!.data, seedUsed: null, init: undefined };
+  const seedUsed = initUsesSeed(init) ? seed : null;
   if (init === 'random') {
     const random = new Random(seed);
     const W = givenW ? givenW.data : random.fill(new Float64Array(v.rows * rank));
     const H = givenH ? givenH.data : random.fill(new Float64Array(rank * v.cols));
-    return { W, H, seedUsed: seed };
+    return { W, H, seedUsed, init: undefined };
   }
-  const made = initialize(init, v.data, v.rows, v.cols, rank, seed);
-  return { W: givenW?.data ?? made.W, H: givenH?.data ?? made.H, seedUsed: initUsesSeed(init) ? seed : null };
+  if (init === 'random-scaled') {
+    const made = initialize(init, v.data, v.rows, v.cols, rank, seed);
+    return { W: givenW?.data ?? made.W, H: givenH?.data ?? made.H, seedUsed, init: undefined };
+  }
+  return {
+    W: givenW?.data ?? new Float64Array(v.rows * rank),
+    H: givenH?.data ?? new Float64Array(rank * v.cols),
+    seedUsed,
+    // The given factors again, in copies of their own: an async backend may transfer the problem's arrays.
+    init: { method: init, seed, rows: v.rows, cols: v.cols, rank, givenW: givenW?.data.slice(), givenH: givenH?.data.slice() },
+  };
 }

@@ -19,6 +19,9 @@ type BlasInfo = NonNullable<BackendDetails['blas']>;
  * arrays' lengths, sizes it can allocate), so a wrong call throws instead of crashing.
  */
 interface AddonFit {
+  multiplyV(X: Float64Array, cols: number, transpose: boolean): Float64Array;
+  multiplyVAsync(X: Float64Array, cols: number, transpose: boolean): Promise<Float64Array>;
+  setFactors(W: Float64Array, H: Float64Array): void;
   run(steps: number, hChange: Float64Array, wChange: Float64Array, offset: number, objective?: Float64Array): number;
   runAsync(steps: number, hChange: Float64Array, wChange: Float64Array, offset: number, objective?: Float64Array): Promise<number>;
   converged(): boolean;
@@ -97,6 +100,8 @@ function explain(error: unknown): { reason: string; fix: string } {
 /** The addon's Fit already has both contracts' shapes; these only pin the types. */
 function syncFit(fit: AddonFit): KernelFit {
   return {
+    multiplyV: (X, cols, transpose) => fit.multiplyV(X, cols, transpose),
+    setFactors: (W, H) => fit.setFactors(W, H),
     run: (steps, hChange, wChange, offset, objective) => fit.run(steps, hChange, wChange, offset, objective),
     converged: () => fit.converged(),
     finish: () => fit.finish(),
@@ -122,6 +127,8 @@ function asyncFit(fit: AddonFit): AsyncKernelFit {
   }
   running.add(fit);
   return {
+    multiplyVAsync: (X, cols, transpose) => fit.multiplyVAsync(X, cols, transpose),
+    setFactorsAsync: async (W, H) => fit.setFactors(W, H),
     runAsync: (steps, hChange, wChange, offset, objective) => fit.runAsync(steps, hChange, wChange, offset, objective),
     converged: () => fit.converged(),
     cancel: () => fit.cancel(),

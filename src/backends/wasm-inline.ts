@@ -39,6 +39,13 @@ export function inlineAsyncFit(fit: KernelFit): AsyncKernelFit {
   let chunk = 1;
   let converged = false;
   return {
+    async multiplyVAsync(X, cols, transpose) {
+      await yieldToEventLoop();
+      return fit.multiplyV(X, cols, transpose);
+    },
+    async setFactorsAsync(W, H) {
+      fit.setFactors(W, H);
+    },
     async runAsync(steps, hChange, wChange, offset, objective) {
       busy = true;
       let done = 0;

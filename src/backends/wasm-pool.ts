@@ -124,6 +124,18 @@ export class WasmPool {
     let converged = false;
     const budgetMs = stop ? undefined : RUN_BUDGET_MS;
     return {
+      async multiplyVAsync(X, cols, transpose) {
+        await created;
+        // X is copied, not transferred: the caller goes on using it.
+        const reply = await worker.request({ type: 'multiply', id, X, cols, transpose });
+        if (reply.type !== 'product') throw new Error(`nmfkit: unexpected reply ${reply.type} from the wasm worker`);
+        return reply.product;
+      },
+      async setFactorsAsync(W, H) {
+        await created;
+        const buffers = new Set([W.buffer, H.buffer]);
+        await worker.request({ type: 'factors', id, W, H }, [...buffers] as ArrayBuffer[]);
+      },
       async runAsync(steps, hChange, wChange, offset, objective) {
         await created;
         let done = 0;

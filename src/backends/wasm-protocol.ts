@@ -25,6 +25,10 @@ export type PoolRequest =
    * With `objective`, the reply carries the objective values of the iterations run (KernelFit.run's `objective`).
    */
   | { readonly type: 'run'; readonly id: number; readonly steps: number; readonly budgetMs?: number; readonly objective?: boolean }
+  /** Before the first run: V·X or Vᵀ·X of the fit's V (KernelFit.multiplyV). */
+  | { readonly type: 'multiply'; readonly id: number; readonly X: Float64Array; readonly cols: number; readonly transpose: boolean }
+  /** Before the first run: replaces the initial factors (KernelFit.setFactors). */
+  | { readonly type: 'factors'; readonly id: number; readonly W: Float64Array; readonly H: Float64Array }
   | { readonly type: 'finish'; readonly id: number }
   | { readonly type: 'dispose'; readonly id: number }
   /** Bytes of the worker's wasm memory (for backendInfo and leak checks). */
@@ -46,5 +50,6 @@ export type PoolReply =
       readonly w: Float64Array;
       readonly objective?: Float64Array;
     }
+  | { readonly type: 'product'; readonly id: number; readonly product: Float64Array }
   | { readonly type: 'finished'; readonly id: number; readonly result: KernelResult }
   | { readonly type: 'failed'; readonly id: number; readonly name: string; readonly message: string };

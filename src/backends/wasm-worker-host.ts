@@ -90,6 +90,11 @@ export function createWorkerHost(send: (reply: HostReply) => void): (request: Po
       case 'create':
         fits.set(id, { fit: loaded().createFit(request.problem), stop: request.stop });
         return { type: 'done', id };
+      case 'multiply':
+        return { type: 'product', id, product: hosted(id).fit.multiplyV(request.X, request.cols, request.transpose) };
+      case 'factors':
+        hosted(id).fit.setFactors(request.W, request.H);
+        return { type: 'done', id };
       case 'run':
         return run(id, request.steps, request.budgetMs, request.objective === true);
       case 'finish':
@@ -111,7 +116,8 @@ export function createWorkerHost(send: (reply: HostReply) => void): (request: Po
       const e = error instanceof Error ? error : new Error(String(error));
       reply = { type: 'failed', id: request.id, name: e.name, message: e.message };
     }
-    const transfer = reply.type === 'finished' ? [reply.result.W.buffer, reply.result.H.buffer] : [];
+    const transfer =
+      reply.type === 'finished' ? [reply.result.W.buffer, reply.result.H.buffer] : reply.type === 'product' ? [reply.product.buffer] : [];
     send({ reply, transfer: transfer as ArrayBuffer[] });
   }
 

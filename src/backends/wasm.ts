@@ -43,6 +43,8 @@ interface NmfkitExports {
   fit_initialObjective(fit: number): number;
   fit_lanczosWorkBytes(K: number, N: number, m: number): number;
   fit_lanczosMaxSteps(K: number, N: number): number;
+  fit_multiplyV(fit: number, X: number, cols: number, transpose: number, out: number, scratch: number): number;
+  fit_setFactors(fit: number, W: number, H: number): number;
 }
 
 /** Names every export the loader needs, to fail early and clearly on a stale or foreign .wasm file. */
@@ -69,6 +71,8 @@ const REQUIRED_EXPORTS = [
   'fit_initialObjective',
   'fit_lanczosWorkBytes',
   'fit_lanczosMaxSteps',
+  'fit_multiplyV',
+  'fit_setFactors',
 ] as const;
 
 /** Largest value of K, N or R: they are passed as i32. */
@@ -325,6 +329,53 @@ class WasmFit implements KernelFit {
     if (this.#state === 'disposed') throw new Error(`nmfkit wasm: ${method}() on a disposed fit`);
     if (method === 'run' && this.#state !== 'ready') throw new Error('nmfkit wasm: run() after finish()');
     if (method === 'finish' && this.#state === 'finished') throw new Error('nmfkit wasm: finish() called twice');
+  }
+
+  multiplyV(X: Float64Array, cols: number, transpose: boolean): Float64Array {
+    this.#checkUsable('run');
+    const K = this.#K;
+    const N = this.#N;
+    if (!Number.isInteger(cols) || cols < 1 || cols > Math.max(K, N)) {
+      throw new RangeError(`nmfkit wasm: cols must be an integer in [1, max(K, N) = ${Math.max(K, N)}], got ${cols}`);
+    }
+    const inner = transpose ? K : N;
+    const outer = transpose ? N : K;
+    checkLength('X', X, inner * cols, `${transpose ? 'K' : 'N'}×cols = ${inner}×${cols}`);
+    const heap = this.#heap;
+    const x = heap.alloc(8 * inner * cols, 'X of a product with V');
+    const out = heap.alloc(8 * outer * cols, 'a product with V');
+    const scratch = this.#bytes === 4 ? heap.alloc(4 * (inner + outer) * cols, 'the float32 scratch of a product with V') : 0;
+    try {
+      this.#view(x, inner * cols).set(X);
+      if (!this.#wasm.fit_multiplyV(this.#arena, x, cols, transpose ? 1 : 0, out, scratch)) {
+        throw new Error('nmfkit wasm: multiplyV() after the fit has started');
+      }
+      return this.#view(out, outer * cols).slice();
+    } finally {
+      if (scratch) heap.free(scratch);
+      heap.free(out);
+      heap.free(x);
+    }
+  }
+
+  setFactors(W: Float64Array, H: Float64Array): void {
+    this.#checkUsable('run');
+    const K = this.#K;
+    const N = this.#N;
+    const R = this.#R;
+    checkLength('W', W, K * R, `K×R = ${K}×${R}`);
+    checkLength('H', H, R * N, `R×N = ${R}×${N}`);
+    const heap = this.#heap;
+    const w = heap.alloc(8 * K * R, 'W');
+    const h = heap.alloc(8 * R * N, 'H');
+    try {
+      this.#view(w, K * R).set(W);
+      this.#view(h, R * N).set(H);
+      if (!this.#wasm.fit_setFactors(this.#arena, w, h)) throw new Error('nmfkit wasm: setFactors() after the fit has started');
+    } finally {
+      heap.free(h);
+      heap.free(w);
+    }
   }
 
   run(steps: number, hChange: Float64Array, wChange: Float64Array, offset: number, objective?: Float64Array): number {

@@ -8,9 +8,28 @@ import { randomFactors, randomScale } from './random.js';
 export type InitMethod = 'random' | 'random-scaled' | 'nndsvd' | 'nndsvda' | 'nndsvdar';
 
 export { bestRun, restartSeeds } from './restarts.js';
-export { meanOf, nndsvd, nndsvdFromSvd, NNDSVD_TRUNCATION, standardNormal, type Factors, type NndsvdVariant } from './nndsvd.js';
+export {
+  columnSumsMean,
+  meanOf,
+  nndsvd,
+  nndsvdFromSvd,
+  nndsvdSteps,
+  NNDSVD_TRUNCATION,
+  standardNormal,
+  type Factors,
+  type NndsvdVariant,
+} from './nndsvd.js';
 export { randomFactors, randomScale } from './random.js';
-export { truncatedSvd, type SvdOptions, type TruncatedSvd } from './svd.js';
+export {
+  plainProducts,
+  runSteps,
+  truncatedSvd,
+  truncatedSvdSteps,
+  type SvdOptions,
+  type TruncatedSvd,
+  type VProduct,
+  type VProductSteps,
+} from './svd.js';
 
 /** Whether a method uses the seed (restarts need one that does). 'nndsvd' and 'nndsvda' depend on V alone. */
 export function initUsesSeed(method: InitMethod): boolean {

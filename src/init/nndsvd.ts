@@ -14,13 +14,14 @@
  * Then every entry of W below 1e-6·max(W) is set to 0, and every entry of H below 1e-6·max(H). (scikit-learn
  * truncates below an absolute 1e-6; nmfkit's threshold is relative so that NNDSVD of c·V is √c times NNDSVD of V;
  * the two agree for data whose factors peak around 1.)
+ * mean(V) is taken from its column sums (the sum of the column sums, ÷ K·N).
  * 'nndsvdar' draws z by Box–Muller from `Random(seed)`: z = √(−2·ln(1 − u₁))·cos(2π·u₂), two draws per zero,
  * zeros of W first (row-major), then those of H.
  *
  * Preconditions (the facade validates): V is K×N row-major, finite, ≥ 0; 1 ≤ r ≤ min(K, N).
  */
 import { Random } from '../random.js';
-import { truncatedSvd, type TruncatedSvd } from './svd.js';
+import { plainProducts, runSteps, truncatedSvdSteps, type TruncatedSvd, type VProductSteps } from './svd.js';
 
 export type NndsvdVariant = 'nndsvd' | 'nndsvda' | 'nndsvdar';
 
@@ -39,6 +40,13 @@ export function meanOf(V: ArrayLike<number>): number {
   let sum = 0;
   for (let k = 0; k < V.length; k++) sum += V[k]!;
   return V.length === 0 ? 0 : sum / V.length;
+}
+
+/** mean(V) from the column sums of V (K rows): their sum, in column order, ÷ K·N. */
+export function columnSumsMean(columnSums: ArrayLike<number>, K: number): number {
+  let sum = 0;
+  for (let j = 0; j < columnSums.length; j++) sum += columnSums[j]!;
+  return columnSums.length === 0 ? 0 : sum / (K * columnSums.length);
 }
 
 /** A standard normal draw by Box–Muller (cosine branch), two uniform draws. */
@@ -103,12 +111,21 @@ function truncate(X: Float64Array): void {
 }
 
 /**
- * NNDSVD, NNDSVDa or NNDSVDar initial factors of V (K×N) for rank R ≤ min(K, N). `seed` is used by 'nndsvdar' only.
+ * NNDSVD, NNDSVDa or NNDSVDar initial factors of V (K×N) for rank R ≤ min(K, N), with products in plain
+ * TypeScript. `seed` is used by 'nndsvdar' only.
  */
 export function nndsvd(V: Float64Array, K: number, N: number, R: number, variant: NndsvdVariant = 'nndsvd', seed = 0): Factors {
-  const { W, H } = nndsvdFromSvd(truncatedSvd(V, K, N, R), K, N);
+  return runSteps(nndsvdSteps(K, N, R, variant, seed), plainProducts(V, K, N));
+}
+
+/**
+ * The same, asking for every product with V (src/init/svd.ts, VProduct). mean(V) comes from one of them, Vᵀ·1:
+ * the column sums, added in column order.
+ */
+export function* nndsvdSteps(K: number, N: number, R: number, variant: NndsvdVariant, seed: number): VProductSteps<Factors> {
+  const { W, H } = nndsvdFromSvd(yield* truncatedSvdSteps(K, N, R), K, N);
   if (variant === 'nndsvd') return { W, H };
-  const mean = meanOf(V);
+  const mean = columnSumsMean(yield { X: new Float64Array(K).fill(1), cols: 1, transpose: true }, K);
   if (variant === 'nndsvda') {
     for (const X of [W, H]) for (let k = 0; k < X.length; k++) if (X[k] === 0) X[k] = mean;
     return { W, H };

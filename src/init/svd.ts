@@ -7,13 +7,19 @@
  *  1. ℓ = min(r + 10, K, N) probe vectors; Ω (N×ℓ) has entries 2u − 1, u the U[0,1) draws of `Random(seed)`
  *     in row-major order (seed 0 unless given).
  *  2. Q = orth(V·Ω); then q times: Z = orth(Vᵀ·Q), Q = orth(V·Z) — q = 7 when r < 0.1·min(K, N), else 4
- *     (scikit-learn's rule for `randomized_svd`). orth is modified Gram–Schmidt applied twice; a column that
+ *     (scikit-learn's rule for `randomized_svd`). orth is classical Gram–Schmidt applied twice; a column that
  *     loses all but 1e-13 of its norm (or was zero) becomes a zero column.
- *  3. B = Qᵀ·V (ℓ×N); one-sided Jacobi on Bᵀ (N×ℓ) rotates its columns until every pair is orthogonal to
- *     1e-15 relative (at most 60 sweeps), accumulating the rotations in J (ℓ×ℓ). Then σ_k = ‖(BᵀJ)_k‖,
+ *  3. B = Qᵀ·V (ℓ×N); Bᵀ = P·R with P = orth(Bᵀ) (N×ℓ) and R = Pᵀ·Bᵀ (ℓ×ℓ); one-sided Jacobi on R rotates
+ *     its columns until every pair is orthogonal to 1e-15 relative (at most 60 sweeps), accumulating the
+ *     rotations in J (ℓ×ℓ), which makes the columns of Bᵀ·J = P·R·J orthogonal too. Then σ_k = ‖(BᵀJ)_k‖,
  *     v_k = (BᵀJ)_k / σ_k and u_k = Q·J_k.
  *  4. The triplets are sorted by σ descending (stable) and the first r kept; each pair (u_k, v_k) is flipped so
  *     that the entry of u_k largest in magnitude (the first of equals) is positive.
+ *
+ * The products with V (V·Ω, Vᵀ·Q, V·Z, Vᵀ·Q) are not computed here: {@link truncatedSvdSteps} yields each as a
+ * {@link VProduct} request and is resumed with its result, so that a fit computes them from its own copy of V on
+ * its backend's GEMMs (and, for an async fit, off the calling thread: src/init/from-fit.ts). {@link truncatedSvd}
+ * runs the same steps with products in plain TypeScript.
  *
  * Accuracy: when ℓ = min(K, N) (small matrices, or r + 10 ≥ min(K, N)) Q spans the whole range of V and the result
  * is the exact SVD to rounding (~1e-14 relative). Otherwise the error of σ_k and of the subspaces decays like
@@ -39,6 +45,31 @@ export interface SvdOptions {
   readonly powerIterations?: number;
   /** Seed of the probe matrix. Default 0. */
   readonly seed?: number;
+}
+
+/**
+ * A product with V (K×N) that the SVD's steps ask for: V·X (X N×cols, result K×cols) or, with `transpose`, Vᵀ·X
+ * (X K×cols, result N×cols), row-major.
+ */
+export interface VProduct {
+  readonly X: Float64Array;
+  readonly cols: number;
+  readonly transpose: boolean;
+}
+
+/** Steps that ask for products with V and end with a value. */
+export type VProductSteps<T> = Generator<VProduct, T, Float64Array>;
+
+/** Runs `steps` to their end, answering each product request with `answer`. */
+export function runSteps<T>(steps: VProductSteps<T>, answer: (request: VProduct) => Float64Array): T {
+  let next = steps.next();
+  while (!next.done) next = steps.next(answer(next.value));
+  return next.value;
+}
+
+/** The products with V in plain TypeScript (the reference, and the tests'). */
+export function plainProducts(V: Float64Array, K: number, N: number): (request: VProduct) => Float64Array {
+  return ({ X, cols, transpose }) => (transpose ? multiplyTN(V, X, K, N, cols) : multiply(V, X, K, N, cols));
 }
 
 /** C = A·B for row-major A (m×n), B (n×p). */
@@ -71,17 +102,29 @@ function multiplyTN(A: Float64Array, B: Float64Array, n: number, m: number, p: n
   return C;
 }
 
-/** Orthonormalises the columns of Y (rows×cols, row-major) in place: modified Gram–Schmidt, twice. */
+/**
+ * Orthonormalises the columns of Y (rows×cols, row-major) in place, column by column: classical Gram–Schmidt
+ * against the columns before, twice (as accurate as modified Gram–Schmidt twice, and it reads Y row by row: the
+ * coefficients of a column in one pass over the rows, its update in another).
+ */
 function orthonormalize(Y: Float64Array, rows: number, cols: number): Float64Array {
+  const coef = new Float64Array(cols);
   for (let j = 0; j < cols; j++) {
     let before = 0;
     for (let i = 0; i < rows; i++) before += Y[i * cols + j]! ** 2;
-    for (let pass = 0; pass < 2; pass++) {
-      for (let c = 0; c < j; c++) {
-        let dot = 0;
-        for (let i = 0; i < rows; i++) dot += Y[i * cols + c]! * Y[i * cols + j]!;
-        if (dot === 0) continue;
-        for (let i = 0; i < rows; i++) Y[i * cols + j] = Y[i * cols + j]! - dot * Y[i * cols + c]!;
+    for (let pass = 0; pass < 2 && j > 0; pass++) {
+      coef.fill(0, 0, j);
+      for (let i = 0; i < rows; i++) {
+        const row = i * cols;
+        const y = Y[row + j]!;
+        if (y === 0) continue;
+        for (let c = 0; c < j; c++) coef[c] = coef[c]! + Y[row + c]! * y;
+      }
+      for (let i = 0; i < rows; i++) {
+        const row = i * cols;
+        let projection = 0;
+        for (let c = 0; c < j; c++) projection += coef[c]! * Y[row + c]!;
+        Y[row + j] = Y[row + j]! - projection;
       }
     }
     let after = 0;
@@ -139,8 +182,16 @@ function oneSidedJacobi(X: Float64Array, rows: number, cols: number): Float64Arr
   return J;
 }
 
-/** The r leading singular triplets of V (K×N, row-major), r ≤ min(K, N). See the file comment for the method. */
+/** The r leading singular triplets of V (K×N, row-major), r ≤ min(K, N), with products in plain TypeScript. */
 export function truncatedSvd(V: Float64Array, K: number, N: number, r: number, options: SvdOptions = {}): TruncatedSvd {
+  return runSteps(truncatedSvdSteps(K, N, r, options), plainProducts(V, K, N));
+}
+
+/**
+ * The r leading singular triplets of the K×N matrix V, r ≤ min(K, N), asking for every product with V (see the
+ * file comment for the method).
+ */
+export function* truncatedSvdSteps(K: number, N: number, r: number, options: SvdOptions = {}): VProductSteps<TruncatedSvd> {
   if (!(Number.isInteger(r) && r >= 1 && r <= Math.min(K, N))) {
     throw new RangeError(`truncatedSvd: rank must be an integer in [1, min(K, N) = ${Math.min(K, N)}], got ${r}`);
   }
@@ -150,14 +201,17 @@ export function truncatedSvd(V: Float64Array, K: number, N: number, r: number, o
   const omega = new Float64Array(N * ell);
   for (let k = 0; k < omega.length; k++) omega[k] = 2 * random.nextDouble() - 1;
 
-  let Q = orthonormalize(multiply(V, omega, K, N, ell), K, ell);
+  let Q = orthonormalize(yield { X: omega, cols: ell, transpose: false }, K, ell);
   for (let t = 0; t < q; t++) {
-    const Z = orthonormalize(multiplyTN(V, Q, K, N, ell), N, ell);
-    Q = orthonormalize(multiply(V, Z, K, N, ell), K, ell);
+    const Z = orthonormalize(yield { X: Q, cols: ell, transpose: true }, N, ell);
+    Q = orthonormalize(yield { X: Z, cols: ell, transpose: false }, K, ell);
   }
-  // Bᵀ = Vᵀ·Q (N×ℓ), whose columns one-sided Jacobi makes orthogonal: Bᵀ·J = [σ_k v_k].
-  const Bt = multiplyTN(V, Q, K, N, ell);
-  const J = oneSidedJacobi(Bt, N, ell);
+  // Bᵀ = Vᵀ·Q (N×ℓ) = P·R with P = orth(Bᵀ) and R = Pᵀ·Bᵀ (ℓ×ℓ); one-sided Jacobi makes R's columns orthogonal,
+  // R·J, and then those of Bᵀ·J = P·R·J too: Bᵀ·J = [σ_k v_k]. (Jacobi on the small R instead of the N×ℓ Bᵀ.)
+  const BtInput = yield { X: Q, cols: ell, transpose: true };
+  const R = multiplyTN(orthonormalize(BtInput.slice(), N, ell), BtInput, N, ell, ell);
+  const J = oneSidedJacobi(R, ell, ell);
+  const Bt = multiply(BtInput, J, N, ell, ell);
   const sigma = new Float64Array(ell);
   for (let k = 0; k < ell; k++) {
     let s = 0;

@@ -9,6 +9,7 @@ import {
   bestRun,
   initialize,
   initUsesSeed,
+  columnSumsMean,
   meanOf,
   nndsvd,
   randomFactors,
@@ -223,9 +224,13 @@ describe('NNDSVD', () => {
     const got = nndsvd(V.data, K, N, R, 'nndsvd');
     expect(relativeError(got.W, want.W)).toBeLessThan(1e-9);
     expect(relativeError(got.H, want.H)).toBeLessThan(1e-9);
-    // nndsvda fills exactly the zeros of nndsvd with mean(V).
+    // nndsvda fills exactly the zeros of nndsvd with mean(V), taken from V's column sums.
     const a = nndsvd(V.data, K, N, R, 'nndsvda');
-    const mean = meanOf(V.data);
+    const columnSums = Array.from({ length: N }, (_, j) =>
+      Array.from({ length: K }, (_, i) => V.data[i * N + j]!).reduce((x, y) => x + y, 0),
+    );
+    const mean = columnSumsMean(columnSums, K);
+    expect(mean).toBeCloseTo(meanOf(V.data), 14);
     got.W.forEach((x, k) => expect(a.W[k]).toBe(x === 0 ? mean : x));
     got.H.forEach((x, k) => expect(a.H[k]).toBe(x === 0 ? mean : x));
     // nndsvdar fills them with small positive values |mean·z|/100.
