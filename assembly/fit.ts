@@ -51,11 +51,12 @@ const GRAM_PART = 12; //    f64 R×R: Gram of a change (destroyed by the eigen-s
 const LAMBDA_PART = 13; //  T K×N, MU β only: Λ = W·H, replaced by P
 const Q_PART = 14; //       T K×N, MU β with β ≠ 1 only: Q (for KL, Q is the mask or all ones)
 const MASK_PART = 15; //    T K×N, masked only
-const FIXED_PART = 16; //   u8 R: 1 = column r of W is never updated
-const H_CHANGES_PART = 17; // f64 RUN_CHUNK: hChange of the iterations of one run call
-const W_CHANGES_PART = 18; // f64 RUN_CHUNK: wChange
-const OBJECTIVES_PART = 19; // f64 RUN_CHUNK: F at the checkpoints of one run call (NaN elsewhere)
-const PART_COUNT = 20;
+const SWEEP_PART = 16; //   T max(K, N)×R, HALS with more than one sweep only: the change of a sweep after the first
+const FIXED_PART = 17; //   u8 R: 1 = column r of W is never updated
+const H_CHANGES_PART = 18; // f64 RUN_CHUNK: hChange of the iterations of one run call
+const W_CHANGES_PART = 19; // f64 RUN_CHUNK: wChange
+const OBJECTIVES_PART = 20; // f64 RUN_CHUNK: F at the checkpoints of one run call (NaN elsewhere)
+const PART_COUNT = 21;
 
 @unmanaged
 class State {
@@ -76,6 +77,7 @@ class State {
   lambda: usize;
   Q: usize;
   mask: usize;
+  sweep: usize;
   fixed: usize;
   hChanges: usize;
   wChanges: usize;
@@ -133,6 +135,7 @@ function partBytes(s: FitSpec, part: i32): f64 {
     case LAMBDA_PART: return muBeta ? K * N * e : 0;
     case Q_PART: return muBeta && s.beta != 1 ? K * N * e : 0;
     case MASK_PART: return s.masked ? K * N * e : 0;
+    case SWEEP_PART: return s.solver == SOLVER_HALS && s.halsSweeps > 1 ? max(K, N) * R * e : 0;
     case FIXED_PART: return R;
     case H_CHANGES_PART: case W_CHANGES_PART: case OBJECTIVES_PART: return <f64>RUN_CHUNK * 8;
     default: return 0;
@@ -173,6 +176,7 @@ function attach(s: State, base: usize): void {
       case LAMBDA_PART: s.lambda = at; break;
       case Q_PART: s.Q = at; break;
       case MASK_PART: s.mask = at; break;
+      case SWEEP_PART: s.sweep = at; break;
       case FIXED_PART: s.fixed = at; break;
       case H_CHANGES_PART: s.hChanges = at; break;
       case W_CHANGES_PART: s.wChanges = at; break;
@@ -380,21 +384,67 @@ function iterateMuBeta<T>(s: State, hOut: usize, wOut: usize): void {
   store<f64>(wOut, p.updateW ? wChangeNorm<T>(s) : 0);
 }
 
+/** change ← change + sweep over `count` entries: the change of a half-step's sweeps, summed. */
+function addChange<T>(change: usize, sweep: usize, count: usize): void {
+  for (let i: usize = 0; i < count; i++) {
+    const at = change + i * sizeof<T>();
+    store<T>(at, load<T>(at) + load<T>(sweep + i * sizeof<T>()));
+  }
+}
+
 /**
- * HALS for the Euclidean loss, in scikit-learn's order (its solver='cd'): the W sweep with G = HHᵀ + l2W·I,
- * B = VHᵀ − l1W, then the H sweep with G = WᵀW + l2H·I, B = WᵀV − l1H of the new W.
+ * Whether a half-step of accelerated HALS sweeps again: the last sweep changed its factor by at least
+ * halsSweepTol times the first sweep's change (squared Frobenius norms `last` and `first`).
+ */
+function halsSweepsAgain(p: FitSpec, last: f64, first: f64): bool {
+  return last > p.halsSweepTol * p.halsSweepTol * first;
+}
+
+/**
+ * W's half-step of HALS: up to spec.halsSweeps sweeps of its columns with the same G and B = VHᵀ (accelerated
+ * HALS, Gillis & Glineur 2012: the products cost far more than a sweep), dW the change over all of them.
+ */
+function halsHalfStepW<T>(s: State, G: usize): void {
+  const p = s.spec;
+  const K = p.rows, R = p.rank;
+  const count = <usize>K * <usize>R;
+  halsSweepColumns<T>(s.W, G, s.numW, s.dW, K, R, <T>p.l1W, fixedOf(s));
+  const first = p.halsSweeps > 1 ? sumSquares<T>(s.dW, count) : 0;
+  for (let sweep = 1; sweep < p.halsSweeps; sweep++) {
+    halsSweepColumns<T>(s.W, G, s.numW, s.sweep, K, R, <T>p.l1W, fixedOf(s));
+    addChange<T>(s.dW, s.sweep, count);
+    if (!halsSweepsAgain(p, sumSquares<T>(s.sweep, count), first)) break;
+  }
+}
+
+/** H's half-step of HALS: the same for the rows of H, with B = WᵀV. */
+function halsHalfStepH<T>(s: State, G: usize): void {
+  const p = s.spec;
+  const N = p.cols, R = p.rank;
+  const count = <usize>R * <usize>N;
+  halsSweepRows<T>(s.H, G, s.numH, s.dH, R, N, <T>p.l1H);
+  const first = p.halsSweeps > 1 ? sumSquares<T>(s.dH, count) : 0;
+  for (let sweep = 1; sweep < p.halsSweeps; sweep++) {
+    halsSweepRows<T>(s.H, G, s.numH, s.sweep, R, N, <T>p.l1H);
+    addChange<T>(s.dH, s.sweep, count);
+    if (!halsSweepsAgain(p, sumSquares<T>(s.sweep, count), first)) break;
+  }
+}
+
+/**
+ * HALS for the Euclidean loss, in scikit-learn's order (its solver='cd'): the W half-step with G = HHᵀ + l2W·I,
+ * B = VHᵀ − l1W, then the H half-step with G = WᵀW + l2H·I, B = WᵀV − l1H of the new W.
  */
 function iterateHals<T>(s: State, hOut: usize, wOut: usize): void {
   const p = s.spec;
-  const K = p.rows, N = p.cols, R = p.rank;
   if (p.updateW) {
     formHProducts<T>(s);
-    halsSweepColumns<T>(s.W, halsGram<T>(s, s.HHt, p.l2W), s.numW, s.dW, K, R, <T>p.l1W, fixedOf(s));
+    halsHalfStepW<T>(s, halsGram<T>(s, s.HHt, p.l2W));
     wChanged(s);
   }
   if (p.updateH) {
     formWProducts<T>(s);
-    halsSweepRows<T>(s.H, halsGram<T>(s, s.WtW, p.l2H), s.numH, s.dH, R, N, <T>p.l1H);
+    halsHalfStepH<T>(s, halsGram<T>(s, s.WtW, p.l2H));
     hChanged(s);
   }
   store<f64>(hOut, p.updateH ? hChangeNorm<T>(s) : 0);

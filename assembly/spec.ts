@@ -20,7 +20,7 @@ export const NORMALIZE_MAX: i32 = 1;
 export const NORMALIZE_L1: i32 = 2;
 export const NORMALIZE_L2: i32 = 3;
 
-export const SPEC_SLOTS: i32 = 21;
+export const SPEC_SLOTS: i32 = 23;
 
 /** The resolved specification of one fit (src/spec.ts), laid out in the fit's arena. */
 @unmanaged
@@ -67,6 +67,10 @@ export class FitSpec {
   normalize: i32;
   /** Whether finish computes ‖V − W·H‖₂ (Lanczos on the residual: tens of passes over it); false: the result's spectralError is NaN. */
   spectralError: bool;
+  /** Solver hals: the most sweeps of each half-step over the same products (accelerated HALS, Gillis & Glineur 2012); 1: plain HALS. */
+  halsSweeps: i32;
+  /** Solver hals: a half-step's next sweep runs only while the last one changed the factor by at least this fraction of the first one's change (Frobenius norms). */
+  halsSweepTol: f64;
 }
 
 /** Reads the specification from its SPEC_SLOTS float64 slots at `slots` (the loader has checked them). */
@@ -92,4 +96,6 @@ export function readSpec(spec: FitSpec, slots: usize): void {
   spec.errorEvery = <i32>load<f64>(slots, 144);
   spec.normalize = <i32>load<f64>(slots, 152);
   spec.spectralError = load<f64>(slots, 160) != 0;
+  spec.halsSweeps = <i32>load<f64>(slots, 168);
+  spec.halsSweepTol = load<f64>(slots, 176);
 }

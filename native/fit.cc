@@ -56,6 +56,7 @@ enum Part {
   kLambda,  // T K×N, MU β only: Λ = W·H, replaced by P
   kQ,       // T K×N, MU β with β ≠ 1 only: Q (for KL, Q is the mask or all ones)
   kMask,    // T K×N, masked only
+  kSweep,   // T max(K, N)×R, HALS with more than one sweep only: the change of a sweep after the first
   kFixed,   // u8 R: 1 = column r of W is never updated
   kWide,    // f64 kWideChunk×R, float32 only
   kPartCount
@@ -80,6 +81,7 @@ struct State {
   T* lambda;
   T* Q;
   T* mask;
+  T* sweep;
   std::uint8_t* fixed;
   double* wide;
   Team* team;  // this backend only: the threads the fit runs on
@@ -135,6 +137,7 @@ double partBytes(const FitSpec& s, int part) {
     case kLambda: return muBeta ? K * N * e : 0;
     case kQ: return muBeta && s.beta != 1 ? K * N * e : 0;
     case kMask: return s.masked ? K * N * e : 0;
+    case kSweep: return s.solver == Solver::Hals && s.halsSweeps > 1 ? std::max(K, N) * R * e : 0;
     case kFixed: return R;
     case kWide: return s.dtype == Dtype::Float32 ? static_cast<double>(kWideChunk) * R * 8 : 0;
     default: return 0;
@@ -173,6 +176,7 @@ void attach(State<T>& s, std::uint8_t* base) {
   s.lambda = reinterpret_cast<T*>(parts[kLambda]);
   s.Q = reinterpret_cast<T*>(parts[kQ]);
   s.mask = reinterpret_cast<T*>(parts[kMask]);
+  s.sweep = reinterpret_cast<T*>(parts[kSweep]);
   s.fixed = parts[kFixed];
   s.wide = reinterpret_cast<double*>(parts[kWide]);
 }
@@ -378,20 +382,62 @@ void iterateMuBeta(State<T>& s, double* hOut, double* wOut) {
   *wOut = p.updateW ? wChangeNorm(s) : 0.0;
 }
 
-// HALS for the Euclidean loss, in scikit-learn's order (its solver='cd'): the W sweep with G = HHᵀ + l2W·I,
-// B = VHᵀ − l1W, then the H sweep with G = WᵀW + l2H·I, B = WᵀV − l1H of the new W.
+// change ← change + sweep over `count` entries: the change of a half-step's sweeps, summed.
+template <typename T>
+void addChange(T* change, const T* sweep, std::size_t count) {
+  for (std::size_t i = 0; i < count; ++i) change[i] = change[i] + sweep[i];
+}
+
+// Whether a half-step of accelerated HALS sweeps again: the last sweep changed its factor by at least halsSweepTol
+// times the first sweep's change (squared Frobenius norms `last` and `first`).
+bool halsSweepsAgain(const FitSpec& p, double last, double first) {
+  return last > p.halsSweepTol * p.halsSweepTol * first;
+}
+
+// W's half-step of HALS: up to spec.halsSweeps sweeps of its columns with the same G and B = VHᵀ (accelerated
+// HALS, Gillis & Glineur 2012: the products cost far more than a sweep), dW the change over all of them.
+template <typename T>
+void halsHalfStepW(State<T>& s, const T* G) {
+  const FitSpec& p = s.spec;
+  const std::size_t K = p.rows, R = p.rank;
+  const T l1 = static_cast<T>(p.l1W);
+  halsSweepColumns(*s.team, s.W, G, s.numW, s.dW, K, R, l1, fixedOf(s));
+  const double first = p.halsSweeps > 1 ? sumSquares(s.dW, K * R) : 0.0;
+  for (std::size_t sweep = 1; sweep < p.halsSweeps; ++sweep) {
+    halsSweepColumns(*s.team, s.W, G, s.numW, s.sweep, K, R, l1, fixedOf(s));
+    addChange(s.dW, s.sweep, K * R);
+    if (!halsSweepsAgain(p, sumSquares(s.sweep, K * R), first)) break;
+  }
+}
+
+// H's half-step of HALS: the same for the rows of H, with B = WᵀV.
+template <typename T>
+void halsHalfStepH(State<T>& s, const T* G) {
+  const FitSpec& p = s.spec;
+  const std::size_t N = p.cols, R = p.rank;
+  const T l1 = static_cast<T>(p.l1H);
+  halsSweepRows(*s.team, s.H, G, s.numH, s.dH, R, N, l1, s.denH);
+  const double first = p.halsSweeps > 1 ? sumSquares(s.dH, R * N) : 0.0;
+  for (std::size_t sweep = 1; sweep < p.halsSweeps; ++sweep) {
+    halsSweepRows(*s.team, s.H, G, s.numH, s.sweep, R, N, l1, s.denH);
+    addChange(s.dH, s.sweep, R * N);
+    if (!halsSweepsAgain(p, sumSquares(s.sweep, R * N), first)) break;
+  }
+}
+
+// HALS for the Euclidean loss, in scikit-learn's order (its solver='cd'): the W half-step with G = HHᵀ + l2W·I,
+// B = VHᵀ − l1W, then the H half-step with G = WᵀW + l2H·I, B = WᵀV − l1H of the new W.
 template <typename T>
 void iterateHals(State<T>& s, double* hOut, double* wOut) {
   const FitSpec& p = s.spec;
-  const std::size_t K = p.rows, N = p.cols, R = p.rank;
   if (p.updateW) {
     formHProducts(s);
-    halsSweepColumns(*s.team, s.W, halsGram(s, s.HHt, p.l2W), s.numW, s.dW, K, R, static_cast<T>(p.l1W), fixedOf(s));
+    halsHalfStepW(s, halsGram(s, s.HHt, p.l2W));
     wChanged(s);
   }
   if (p.updateH) {
     formWProducts(s);
-    halsSweepRows(*s.team, s.H, halsGram(s, s.WtW, p.l2H), s.numH, s.dH, R, N, static_cast<T>(p.l1H), s.denH);
+    halsHalfStepH(s, halsGram(s, s.WtW, p.l2H));
     hChanged(s);
   }
   *hOut = p.updateH ? hChangeNorm(s) : 0.0;

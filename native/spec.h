@@ -41,9 +41,11 @@ struct FitSpec {
   std::size_t errorEvery;  // The objective is evaluated after every errorEvery-th iteration.
   Normalize normalize;  // How finish rescales the learned columns of W (and the rows of H against them).
   bool spectralError;  // Whether finish computes ‖V − W·H‖₂ (Lanczos on the residual: tens of passes over it); false: the result's spectralError is NaN.
+  std::size_t halsSweeps;  // Solver hals: the most sweeps of each half-step over the same products (accelerated HALS, Gillis & Glineur 2012); 1: plain HALS.
+  double halsSweepTol;  // Solver hals: a half-step's next sweep runs only while the last one changed the factor by at least this fraction of the first one's change (Frobenius norms).
 };
 
-constexpr std::size_t kSpecSlots = 21;
+constexpr std::size_t kSpecSlots = 23;
 
 // The name of the first slot that is no valid encoding of its field (a size that is not an integer in
 // [0, 2^53], a choice index out of range, a boolean other than 0 or 1), or nullptr. It guards memory safety
@@ -63,6 +65,7 @@ inline const char* specSlotError(const double* slots) {
   if (!(slots[18] >= 0 && slots[18] <= 9007199254740992.0) || std::floor(slots[18]) != slots[18]) return "errorEvery";
   if (!(slots[19] >= 0 && slots[19] < 4) || std::floor(slots[19]) != slots[19]) return "normalize";
   if (slots[20] != 0 && slots[20] != 1) return "spectralError";
+  if (!(slots[21] >= 0 && slots[21] <= 9007199254740992.0) || std::floor(slots[21]) != slots[21]) return "halsSweeps";
   return nullptr;
 }
 
@@ -90,6 +93,8 @@ inline FitSpec readSpec(const double* slots) {
   s.errorEvery = static_cast<std::size_t>(slots[18]);
   s.normalize = static_cast<Normalize>(static_cast<int>(slots[19]));
   s.spectralError = slots[20] != 0;
+  s.halsSweeps = static_cast<std::size_t>(slots[21]);
+  s.halsSweepTol = slots[22];
   return s;
 }
 

@@ -123,6 +123,18 @@ export const FIT_SPEC_FIELDS = [
     option: { constraint: boolean, default: true },
     doc: "Whether finish computes ‖V − W·H‖₂ (Lanczos on the residual: tens of passes over it); false: the result's spectralError is NaN.",
   },
+  {
+    name: 'halsSweeps',
+    type: 'size',
+    option: { constraint: count1, default: 1 },
+    doc: 'Solver hals: the most sweeps of each half-step over the same products (accelerated HALS, Gillis & Glineur 2012); 1: plain HALS.',
+  },
+  {
+    name: 'halsSweepTol',
+    type: 'real',
+    option: { constraint: nonNegative, default: 0.01 },
+    doc: "Solver hals: a half-step's next sweep runs only while the last one changed the factor by at least this fraction of the first one's change (Frobenius norms).",
+  },
 ] as const satisfies readonly SpecField[];
 
 type Field = (typeof FIT_SPEC_FIELDS)[number];

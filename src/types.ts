@@ -132,6 +132,17 @@ export interface NmfOptions {
    */
   readonly spectralError?: boolean;
   /**
+   * Solver `'hals'`: the most sweeps of each half-step over the same products (accelerated HALS, Gillis &
+   * Glineur 2012; docs/algorithms.md §5). Default 1 (plain HALS, scikit-learn's cd). A sweep costs far less than
+   * the products it reuses, so 3–5 reach a given objective in fewer iterations and less time. Ignored by MU.
+   */
+  readonly halsSweeps?: number;
+  /**
+   * Solver `'hals'`: a half-step's next sweep runs only while the last one changed the factor by more than this
+   * fraction of the first sweep's change (Frobenius norms). Default 0.01.
+   */
+  readonly halsSweepTol?: number;
+  /**
    * Complete fits to run with seeds seed, seed + 1, …; the one with the lowest objective is returned. Default 1.
    * Needs an initialisation that uses the seed.
    */

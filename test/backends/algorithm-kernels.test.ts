@@ -97,6 +97,12 @@ const CASES: Case[] = [
   { name: 'hals, stop objective', o: { solver: 'hals', maxIter: 50, stop: 'objective', tol: 1e-4, errorEvery: 1 }, async: true },
   // Long runs in chunks of 50 that stop by tolerance.
   { name: 'hals, stop change', o: { solver: 'hals', maxIter: 400, tol: 2e-2, errorEvery: 5 }, chunk: 50 },
+  { name: 'hals, 4 sweeps', o: { solver: 'hals', maxIter: 30, stop: 'none', halsSweeps: 4, errorEvery: 1 } },
+  {
+    name: 'hals, 3 sweeps until 0.3, l1 and l2, fixed column 1',
+    o: { solver: 'hals', maxIter: 30, stop: 'none', halsSweeps: 3, halsSweepTol: 0.3, ...PENALTIES, fixedColumnsW: [1], errorEvery: 2 },
+  },
+  { name: 'hals, 5 sweeps, updateH false', o: { solver: 'hals', maxIter: 20, stop: 'none', halsSweeps: 5, updateH: false } },
   { name: 'mu euclidean, stop change', o: { maxIter: 400, tol: 2e-2, errorEvery: 5 }, chunk: 50 },
   { name: 'mu is, stop objective', o: { loss: 'is', maxIter: 400, stop: 'objective', tol: 1e-4 }, chunk: 50 },
   {
@@ -218,6 +224,8 @@ function fitProblem(c: Case, p: Problem, dtype: Dtype, threads = 1): FitProblem 
     stop: o.stop ?? 'change',
     errorEvery: o.errorEvery ?? defaultErrorEvery(o),
     normalize: o.normalize ?? 'none',
+    halsSweeps: o.halsSweeps ?? 1,
+    halsSweepTol: o.halsSweepTol ?? 0.01,
   });
   return {
     spec,

@@ -41,17 +41,41 @@ export function halsUpdate(V: Mat, A: Mat, X: Mat, l1: number, l2: number, froze
   }
 }
 
+/** Σ (a − b)² over two arrays of the same length. */
+function squaredDistance(a: Float64Array, b: Float64Array): number {
+  let s = 0;
+  for (let k = 0; k < a.length; k++) s += (a[k]! - b[k]!) ** 2;
+  return s;
+}
+
 /**
- * One HALS iteration in scikit-learn's order (solver='cd'): W sweep (as the transposed problem Vᵀ ≈ Hᵀ·Wᵀ), then
- * H sweep with the new W.
+ * One half-step of accelerated HALS (Gillis & Glineur 2012): up to `sweeps` sweeps of X with the same A; a further
+ * sweep only while the last one changed X by more than `tol` times the first one's change (Frobenius norms).
+ */
+function halsHalfStep(V: Mat, A: Mat, X: Mat, l1: number, l2: number, sweeps: number, tol: number, frozen?: ReadonlySet<number>): void {
+  let before = X.data.slice();
+  halsUpdate(V, A, X, l1, l2, frozen);
+  const first = squaredDistance(X.data, before);
+  for (let sweep = 1; sweep < sweeps; sweep++) {
+    before = X.data.slice();
+    halsUpdate(V, A, X, l1, l2, frozen);
+    if (!(squaredDistance(X.data, before) > tol * tol * first)) break;
+  }
+}
+
+/**
+ * One HALS iteration in scikit-learn's order (solver='cd'): W's half-step (as the transposed problem
+ * Vᵀ ≈ Hᵀ·Wᵀ), then H's with the new W; each one sweep, or up to `halsSweeps` (accelerated HALS).
  */
 export function halsIteration(V: Mat, W: Mat, H: Mat, o: UpdateOptions, t: Transposed = transposed(V)): void {
   if (o.mask) throw new Error('HALS does not take a mask');
   if (o.loss !== undefined && o.loss !== 'euclidean' && o.loss !== 2) throw new Error('HALS is for the Euclidean loss');
+  const sweeps = o.halsSweeps ?? 1;
+  const tol = o.halsSweepTol ?? 0.01;
   if (o.updateW !== false) {
     const Wt = transpose(W);
-    halsUpdate(t.Vt, transpose(H), Wt, o.l1W ?? 0, o.l2W ?? 0, new Set(o.fixedColumnsW ?? []));
+    halsHalfStep(t.Vt, transpose(H), Wt, o.l1W ?? 0, o.l2W ?? 0, sweeps, tol, new Set(o.fixedColumnsW ?? []));
     W.data.set(transpose(Wt).data);
   }
-  if (o.updateH !== false) halsUpdate(V, W, H, o.l1H ?? 0, o.l2H ?? 0);
+  if (o.updateH !== false) halsHalfStep(V, W, H, o.l1H ?? 0, o.l2H ?? 0, sweeps, tol);
 }

@@ -23,6 +23,10 @@ export interface UpdateOptions {
   updateH?: boolean;
   /** Columns of W that keep their initial values. */
   fixedColumnsW?: readonly number[];
+  /** HALS: the most sweeps of each half-step (accelerated HALS); default 1. */
+  halsSweeps?: number;
+  /** HALS: a further sweep only while the last changed the factor by ≥ this fraction of the first; default 0.01. */
+  halsSweepTol?: number;
 }
 
 export interface HalfStep {
