@@ -4,7 +4,7 @@
  * Ctrl-C aborts the running fit through an AbortSignal (a second Ctrl-C exits at once).
  */
 import cliProgress from 'cli-progress';
-import type { IterationInfo } from '../types.js';
+import type { IterationInfo } from 'nmfkit';
 
 /** Reports the iterations of fits. */
 export interface FitProgress {

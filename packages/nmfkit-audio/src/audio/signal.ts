@@ -1,13 +1,13 @@
 /**
  * Audio types and the boundary checks the audio functions share: signals, sample rates, axes and real-valued
- * options. Like `../validate.ts`, every message names the argument and, for array entries, the index and value;
+ * options. Like nmfkit's own checks (nmfkit/validation), every message names the argument and, for array entries, the index and value;
  * wrong kinds of value are TypeErrors, right kind but bad value RangeErrors. Inputs are never modified: checked
  * signals come back as fresh Float64Array copies.
  */
-import { describe, readOptions, toNumberArray } from '../validate.js';
+import { describe, readOptions, toNumberArray } from 'nmfkit/validation';
 
-// The scalar checks are shared with the rest of nmfkit; the audio modules import them from here.
-export { checkBoolean, checkFinite, checkInRange, checkPositive } from '../validate.js';
+// nmfkit's scalar checks; the audio modules import them from here.
+export { checkBoolean, checkFinite, checkInRange, checkPositive } from 'nmfkit/validation';
 
 /** Samples of a real signal: any array of finite numbers. */
 export type SignalData = Float64Array | Float32Array | readonly number[];

@@ -8,8 +8,8 @@
  * some note of that pitch has onset ≤ t_n < offset. Every (pitch, frame) pair is then a true positive, false
  * positive or false negative; P = TP / (TP + FP), R = TP / (TP + FN), F = 2PR / (P + R).
  */
-import type { Matrix, MatrixInput } from '../types.js';
-import { describe, readList, toMatrix } from '../validate.js';
+import type { Matrix, MatrixInput } from 'nmfkit';
+import { describe, readList, toMatrix } from 'nmfkit/validation';
 import { checkNotes, rollOf, uniquePitches, type NoteEvent } from './notes.js';
 import { checkInRange, checkOptions, toAxis, type SignalData } from './signal.js';
 

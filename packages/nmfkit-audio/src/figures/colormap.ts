@@ -5,7 +5,7 @@
  */
 import { rgb } from 'd3-color';
 import { interpolateCividis, interpolateInferno, interpolateMagma, interpolatePlasma, interpolateViridis } from 'd3-scale-chromatic';
-import { checkChoice } from '../validate.js';
+import { checkChoice } from 'nmfkit/validation';
 
 /** The colormaps the figures offer. */
 export type ColormapName = 'viridis' | 'magma' | 'inferno' | 'plasma' | 'cividis' | 'gray_r';

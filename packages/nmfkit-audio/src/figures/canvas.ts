@@ -4,7 +4,7 @@
  */
 import * as PImage from 'pureimage';
 import type { Bitmap, Context } from 'pureimage';
-import { checkCount, checkString, describe } from '../validate.js';
+import { checkCount, checkString, describe } from 'nmfkit/validation';
 import { FONT_FAMILY, ensureFont } from './font.js';
 import { encodePng } from './png.js';
 

@@ -3,8 +3,8 @@
  * log(1 + γ·|X|) (Müller, FMP Sect. 3.1.2.1), optionally restricted to a frequency range, with the frequency
  * (Hz) and time (s) axes of its rows and columns.
  */
-import type { Matrix } from '../types.js';
-import { checkChoice, checkNonNegative } from '../validate.js';
+import type { Matrix } from 'nmfkit';
+import { checkChoice, checkNonNegative } from 'nmfkit/validation';
 import { checkOptions } from './signal.js';
 import { checkStft, type Stft } from './stft.js';
 

@@ -2,8 +2,7 @@
  * Note lists (a score aligned to the audio) and pitch arithmetic: MIDI pitch ↔ Hz, pitch names, and the
  * frame-level piano roll of a note list.
  */
-import { readFile } from 'node:fs/promises';
-import { checkString, describe, readList, readProperty } from '../validate.js';
+import { checkString, describe, readList, readProperty } from 'nmfkit/validation';
 import { checkFinite, checkPositive, toSignal } from './signal.js';
 
 /** One note: MIDI pitch (60 = C4, 69 = A4), onset and offset in seconds. */
@@ -97,23 +96,6 @@ export function checkPitchList(name: string, value: unknown): number[] {
     seen.add(p);
     return p;
   });
-}
-
-/**
- * Reads a note list from a JSON file holding either an array of notes or an object with a `notes` array (the
- * format of `examples/data/piano-scale.notes.json`).
- */
-export async function readNotes(path: string): Promise<NoteEvent[]> {
-  if (typeof path !== 'string') throw new TypeError(`path must be a string, got ${describe(path)}`);
-  const text = await readFile(path, 'utf8');
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (cause) {
-    throw new RangeError(`${path} is not valid JSON: ${(cause as Error).message}`, { cause });
-  }
-  const list = Array.isArray(json) ? json : (json as { notes?: unknown } | null)?.notes;
-  return checkNotes(`${path}: notes`, list);
 }
 
 /** The distinct pitches of a note list, ascending. */

@@ -4,8 +4,8 @@
  */
 import { checkPitchList } from '../audio/notes.js';
 import { toSignal } from '../audio/signal.js';
-import type { MatrixData } from '../types.js';
-import { checkCount, checkInRange, checkTypedArray, readList, readOptions } from '../validate.js';
+import type { MatrixData } from 'nmfkit';
+import { checkCount, checkInRange, checkTypedArray, readList, readOptions } from 'nmfkit/validation';
 import { drawTitle, drawXAxis, drawYAxis, LABEL_FONT, type Area } from './axes.js';
 import { Canvas, checkText, figureSize } from './canvas.js';
 

@@ -3,8 +3,8 @@
  * of libfmp's `nmf`) on a logarithmic axis, with the tolerance as a dashed line; one panel per fit.
  */
 import { schemeTableau10 } from 'd3-scale-chromatic';
-import type { MatrixData } from '../types.js';
-import { checkNonNegative, readList, readOptions, toNumberArray } from '../validate.js';
+import type { MatrixData } from 'nmfkit';
+import { checkNonNegative, readList, readOptions, toNumberArray } from 'nmfkit/validation';
 import { axisFraction, drawTitle, drawXAxis, drawYAxis, LABEL_FONT, type Area, type ValueAxis } from './axes.js';
 import { Canvas, checkColor, checkText, figureSize } from './canvas.js';
 

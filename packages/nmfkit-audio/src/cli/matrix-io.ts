@@ -9,7 +9,7 @@ import { extname } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { stringify as stringifyCsv } from 'csv-stringify/sync';
 import { dump as dumpNpy, parse as parseNpy } from 'npyjs';
-import type { Matrix } from '../types.js';
+import type { Matrix } from 'nmfkit';
 import { InputError } from './errors.js';
 import { writeOutput } from './output.js';
 

@@ -3,8 +3,8 @@
  * time), W·H and V (frequency × time) side by side, each with its colorbar.
  */
 import { toSignal } from '../audio/signal.js';
-import type { Matrix, MatrixData, MatrixInput } from '../types.js';
-import { checkBoolean, checkChoice, checkedSize, checkFinite, readList, readOptions, toMatrix } from '../validate.js';
+import type { Matrix, MatrixData, MatrixInput } from 'nmfkit';
+import { checkBoolean, checkChoice, checkedSize, checkFinite, readList, readOptions, toMatrix } from 'nmfkit/validation';
 import { checkText, figureSize } from './canvas.js';
 import { COLORMAPS, type ColormapName } from './colormap.js';
 import { drawHeatmapRow, type CellAxis, type HeatmapPanel } from './heatmap.js';

@@ -2,7 +2,7 @@
  * Analysis windows for the STFT. All are periodic ("DFT-even") windows, as scipy's `get_window` and librosa
  * use for spectral analysis: w[n] = f(2πn / N) for n = 0 … N−1.
  */
-import { checkChoice, checkCount, checkedLength } from '../validate.js';
+import { checkChoice, checkCount, checkedLength } from 'nmfkit/validation';
 
 /** The windows {@link windowFunction} knows. */
 export type WindowName = 'hann' | 'hamming' | 'blackman' | 'rectangular';

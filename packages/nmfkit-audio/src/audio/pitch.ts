@@ -18,8 +18,8 @@
  * where a template of f0 has nothing, and the comb of 2·f0 misses the template's odd partials, so both octave
  * errors lose similarity instead of tying with the true f0.
  */
-import type { MatrixInput } from '../types.js';
-import { checkCount, checkNonNegative, toMatrix } from '../validate.js';
+import type { MatrixInput } from 'nmfkit';
+import { checkCount, checkNonNegative, toMatrix } from 'nmfkit/validation';
 import { checkTuning, hzToMidi, midiToHz, pitchName } from './notes.js';
 import { checkInRange, checkOptions, toAxis, type SignalData } from './signal.js';
 

@@ -12,8 +12,8 @@
  * residual always add up to the mixture. Each mask is applied to the complex STFT of the mixture and inverted with
  * the ISTFT.
  */
-import type { Matrix, MatrixInput } from '../types.js';
-import { checkedSize, checkNonNegative, describe, readList, toMatrix } from '../validate.js';
+import type { Matrix, MatrixInput } from 'nmfkit';
+import { checkedSize, checkNonNegative, describe, readList, toMatrix } from 'nmfkit/validation';
 import { checkBoolean, checkOptions, checkPositive } from './signal.js';
 import { checkStft, inverse, type Stft } from './stft.js';
 

@@ -5,15 +5,14 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { readWav } from '../audio/wav.js';
+import { nmf, type Matrix, type NmfOptions, type NmfResult } from 'nmfkit';
 import { stft } from '../audio/stft.js';
 import { spectrogram } from '../audio/spectrogram.js';
 import { estimateTemplatePitches, type TemplatePitch } from '../audio/pitch.js';
 import type { WindowName } from '../audio/window.js';
 import { renderErrorPlot } from '../figures/errors.js';
 import { renderFactorsFigure } from '../figures/factors.js';
-import { nmf } from '../index.js';
-import type { Matrix, NmfOptions, NmfResult } from '../types.js';
+import { readWav } from '../node.js';
 import { CancelledError, InputError, isAbort } from './errors.js';
 import { FIT_FLAGS } from './fit-flags.js';
 import { formatOf, readMatrixFile, writeMatrixFile, type MatrixFormat } from './matrix-io.js';

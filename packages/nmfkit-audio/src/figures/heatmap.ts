@@ -5,7 +5,7 @@
  * weighted by overlap), so a long spectrogram shrinks without aliasing and a narrow W widens into even blocks.
  */
 import { toSignal } from '../audio/signal.js';
-import type { Matrix, MatrixData } from '../types.js';
+import type { Matrix, MatrixData } from 'nmfkit';
 import {
   checkChoice,
   checkCount,
@@ -16,7 +16,7 @@ import {
   readOptions,
   readProperty,
   toNumberArray,
-} from '../validate.js';
+} from 'nmfkit/validation';
 import { axisFraction, drawTitle, drawXAxis, drawYAxis, TICK_FONT, xAxisExtent, type Area, type Axis } from './axes.js';
 import { Canvas, checkText, figureSize } from './canvas.js';
 import { COLORMAPS, lookupTable, type ColormapName } from './colormap.js';

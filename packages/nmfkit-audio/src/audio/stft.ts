@@ -11,7 +11,7 @@
  *   a signal exactly (to rounding) wherever the squared windows overlap to a nonzero sum.
  */
 import FFT from 'fft.js';
-import { checkCount, checkedLength, checkedSize, checkTypedArray, describe, readProperty } from '../validate.js';
+import { checkCount, checkedLength, checkedSize, checkTypedArray, describe, readProperty } from 'nmfkit/validation';
 import { checkBoolean, checkOptions, checkPositive, toSignal } from './signal.js';
 import { WINDOW_NAMES, windowFunction, type WindowName } from './window.js';
 

@@ -1,12 +1,12 @@
 /**
- * WAV files: decoding to a mono float64 signal and encoding, through the `wavefile` package. Decoding accepts
+ * WAV bytes: decoding to a mono float64 signal and encoding, through the `wavefile` package (the files themselves,
+ * readWav and writeWav, are Node's: ../node.ts). Decoding accepts
  * integer PCM (8-bit unsigned, 16/24/32-bit signed), IEEE float (32/64-bit), WAVE_FORMAT_EXTENSIBLE, and the
  * compressed codecs wavefile expands (A-law, µ-law, IMA ADPCM); several channels are mixed down by averaging,
  * or one channel is picked.
  */
-import { readFile, writeFile } from 'node:fs/promises';
 import wavefile from 'wavefile';
-import { checkChoice, checkString, checkTypedArray, describe, typedArrayName } from '../validate.js';
+import { checkChoice, checkTypedArray, describe, typedArrayName } from 'nmfkit/validation';
 import { checkOptions, toSignal, type AudioSignal } from './signal.js';
 
 const { WaveFile } = wavefile;
@@ -66,7 +66,7 @@ function copyBytes(name: string, value: unknown): Uint8Array {
 }
 
 /** The options of decodeWav/readWav, read once, before any file is read; the channel's range needs the header. */
-function decodeOptions(options: unknown): { channel: 'mix' | number } {
+export function decodeOptions(options: unknown): { channel: 'mix' | number } {
   const o = checkOptions('options', options, ['channel']);
   if (o.channel === undefined || o.channel === 'mix') return { channel: 'mix' };
   if (typeof o.channel !== 'number') throw new TypeError(`options.channel must be 'mix' or a channel index, got ${describe(o.channel)}`);
@@ -83,7 +83,8 @@ export function decodeWav(bytes: Uint8Array | ArrayBuffer, options?: DecodeWavOp
   return decodeCopy(copy, decodeOptions(options));
 }
 
-function decodeCopy(copy: Uint8Array, o: { channel: 'mix' | number }): DecodedWav {
+/** Decodes bytes of the package's own (a copy, or a file's contents) with options read by {@link decodeOptions}. */
+export function decodeCopy(copy: Uint8Array, o: { channel: 'mix' | number }): DecodedWav {
   const wav = new WaveFile();
   try {
     wav.fromBuffer(copy);
@@ -153,22 +154,6 @@ function sampleDecoder(bitDepth: string): (x: number) => number {
   return scale === undefined ? (x) => x : (x) => x / scale;
 }
 
-/**
- * Reads and decodes a WAV file (see {@link decodeWav}). Its arguments are checked before the file is read; a
- * missing or unreadable file rejects with the file system's error.
- */
-export async function readWav(path: string, options?: DecodeWavOptions): Promise<DecodedWav> {
-  checkString('path', path);
-  const o = decodeOptions(options);
-  const bytes = await readFile(path);
-  try {
-    return decodeCopy(bytes, o);
-  } catch (error) {
-    if (error instanceof RangeError) throw new RangeError(`${path}: ${error.message.replace(/^bytes:? ?/, '')}`, { cause: error });
-    throw error;
-  }
-}
-
 const BIT_DEPTHS: readonly WavBitDepth[] = ['16', '24', '32', '32f', '64'];
 
 /**
@@ -200,15 +185,4 @@ export function encodeWav(
   const wav = new WaveFile();
   wav.fromScratch(1, sampleRate, bitDepth, data);
   return wav.toBuffer();
-}
-
-/** Encodes a mono signal (see {@link encodeWav}) and writes it to `path`; nothing is written for invalid arguments. */
-export async function writeWav(
-  path: string,
-  samples: Float64Array | Float32Array | readonly number[],
-  sampleRate: number,
-  options?: EncodeWavOptions,
-): Promise<void> {
-  checkString('path', path);
-  await writeFile(path, encodeWav(samples, sampleRate, options));
 }

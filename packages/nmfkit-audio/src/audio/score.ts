@@ -13,8 +13,8 @@
  *   component whose template is the constant `onsetLevel` over all bins (a broadband click) and whose
  *   activation is 1 within [onset − onsetBefore, onset + onsetAfter] of the pitch's notes.
  */
-import type { Matrix } from '../types.js';
-import { checkFunction, checkNonNegative, describe, readList, readProperty } from '../validate.js';
+import type { Matrix } from 'nmfkit';
+import { checkFunction, checkNonNegative, describe, readList, readProperty } from 'nmfkit/validation';
 import { checkNotes, checkPitchList, checkTuning, midiToHz, pitchName, uniquePitches, type NoteEvent } from './notes.js';
 import { checkBoolean, checkInRange, checkOptions, checkPositive, toAxis, type SignalData } from './signal.js';
 
