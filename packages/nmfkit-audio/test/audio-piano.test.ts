@@ -7,23 +7,21 @@
  */
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { nmf, type NmfResult } from 'nmfkit';
 import {
   estimateTemplatePitches,
   evaluateActivations,
-  nmf,
-  readNotes,
-  readWav,
   scoreInformedInit,
   separate,
   spectrogram,
   stft,
   type DecodedWav,
-  type NmfResult,
   type NoteEvent,
   type ScoreInit,
   type Spectrogram,
   type Stft,
 } from '../src/index.js';
+import { readNotes, readWav } from '../src/node.js';
 
 const DATA = new URL('../examples/data/', import.meta.url);
 

@@ -1,5 +1,5 @@
 /**
- * The figures of 'nmfkit/figures' (src/figures/) held to the fit's hostile-input contract (./export-cases.ts):
+ * The figures of 'nmfkit-audio/figures' (src/figures/) held to the fit's hostile-input contract (./export-cases.ts):
  * every argument and option refused with an error naming it, what a getter or proxy trap throws turned into a
  * TypeError naming what could not be read, each property read once, nothing modified; then hostile values
  * particular to figures (nested panels, series, axes and colours, sizes, text, colormaps).
@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import * as figures from '../../src/figures/index.js';
 import { describeExportCases, ones, SMALL, type ExportCase } from './export-cases.js';
-import { boom, throwingProxy } from './hostile-values.js';
+import { boom, throwingProxy } from '../../../../test/hostile/hostile-values.js';
 
 const CASES: Record<string, ExportCase> = {
   renderFactorsFigure: {

@@ -6,7 +6,7 @@
  * property is read once and nothing is modified. Used by ./audio.test.ts and ./figures.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { boom, JUNK, keyless, named, outcome, PLAUSIBLE } from './hostile-values.js';
+import { boom, JUNK, keyless, named, outcome, PLAUSIBLE } from '../../../../test/hostile/hostile-values.js';
 
 export interface ExportCase {
   /** Valid arguments, fresh for each call. */

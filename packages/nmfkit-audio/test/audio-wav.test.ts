@@ -6,7 +6,8 @@
 import { fileURLToPath } from 'node:url';
 import wavefile from 'wavefile';
 import { describe, expect, it } from 'vitest';
-import { decodeWav, encodeWav, readWav } from '../src/index.js';
+import { decodeWav, encodeWav } from '../src/index.js';
+import { readWav } from '../src/node.js';
 
 const { WaveFile } = wavefile;
 const PIANO = fileURLToPath(new URL('../examples/data/piano-scale.wav', import.meta.url));
