@@ -168,7 +168,7 @@ const MARGIN = { left: 88, right: 74, top: 34 };
 const COLORBAR = { gap: 8, width: 13 };
 
 /** Draws one panel into the slot `slot` of a canvas, leaving `bottom` pixels below the plot for the x axis. */
-export function drawHeatmapPanel(canvas: Canvas, slot: Area, panel: HeatmapPanel, colormap: ColormapName, bottom: number): Area {
+function drawHeatmapPanel(canvas: Canvas, slot: Area, panel: HeatmapPanel, colormap: ColormapName, bottom: number): Area {
   const area = plotArea(slot, bottom);
   const xMap = cellMap(panel.x, panel.matrix.cols);
   const yMap = cellMap(panel.y, panel.matrix.rows);
