@@ -10,11 +10,11 @@ export default defineConfig(
   {
     ignores: [
       'node_modules/',
-      'dist/',
+      '**/dist/',
       'wasm/',
       '**/build/',
       'prebuilds/',
-      'nmfkit-demo/',
+      '**/nmfkit-demo/',
       '.vitest-cache/',
       'bench/results/',
       '.scratch/',

@@ -56,19 +56,3 @@ export type {
   StopReason,
   ThreadSettings,
 } from './types.js';
-
-// Audio: WAV files, STFT, spectrograms, score-informed initialisation, separation, template pitches, evaluation
-// (src/audio/). The figures are the separate entry point 'nmfkit/figures'; the CLI is bin/nmfkit.js.
-export { decodeWav, encodeWav, readWav, writeWav } from './audio/wav.js';
-export type { DecodedWav, DecodeWavOptions, EncodeWavOptions, WavBitDepth } from './audio/wav.js';
-export type { AudioSignal, SignalData } from './audio/signal.js';
-export { windowFunction, type WindowName } from './audio/window.js';
-export { istft, stft, type IstftOptions, type Stft, type StftOptions } from './audio/stft.js';
-export { spectrogram, type Spectrogram, type SpectrogramOptions } from './audio/spectrogram.js';
-export { checkNotes, distinctPitches, hzToMidi, midiToHz, pianoRoll, pitchName, readNotes, type NoteEvent } from './audio/notes.js';
-export { harmonicTemplate, scoreInformedInit } from './audio/score.js';
-export type { ScoreComponent, ScoreInit, ScoreInitOptions, SpectrogramAxes } from './audio/score.js';
-export { separate, softMasks } from './audio/separate.js';
-export type { SeparatedSource, Separation, SeparateOptions, SeparationOptions } from './audio/separate.js';
-export { estimateTemplatePitches, type PitchEstimateOptions, type TemplatePitch } from './audio/pitch.js';
-export { evaluateActivations, type ActivationEvaluation, type ActivationEvaluationOptions } from './audio/evaluate.js';

@@ -1,6 +1,12 @@
-/** Every validation rule: the right error class, and a message naming the argument, index and value. */
+/**
+ * Every validation rule: the right error class, and a message naming the argument, index and value. And the
+ * subpath nmfkit/validation: the entries' own checks, every one documented in docs/api.md.
+ */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { nmf, nmfSync } from '../../src/index.js';
+import * as validate from '../../src/validate.js';
+import * as validation from '../../src/validation.js';
 
 const V = { rows: 2, cols: 3, data: [1, 2, 3, 4, 5, 6] };
 const ok = { rank: 2, maxIter: 5, seed: 1 };
@@ -171,5 +177,28 @@ describe('nmf (async)', () => {
     const pending = nmf(V, { rank: 0 });
     await expect(pending).rejects.toThrow(RangeError);
     await expect(nmf(V, { rank: 1, nope: 1 } as never)).rejects.toThrow(/unknown option options\.nope/);
+  });
+});
+
+describe('nmfkit/validation', () => {
+  it('exports the checks the entries use (the same functions), each documented in docs/api.md', () => {
+    const names = Object.keys(validation);
+    expect(names.length).toBeGreaterThan(10);
+    for (const name of names) expect((validation as Record<string, unknown>)[name], name).toBe((validate as Record<string, unknown>)[name]);
+    const api = readFileSync(new URL('../../docs/api.md', import.meta.url), 'utf8');
+    const section = /^## `nmfkit\/validation`$([\s\S]*?)^## /m.exec(api)?.[1] ?? '';
+    expect(names.filter((name) => !new RegExp(`\`${name}[(\`]`).test(section))).toEqual([]);
+  });
+
+  it('refuses as the entries do: the same classes and messages', () => {
+    expect(() => validation.toMatrix('W', [[1], [-1]])).toThrow(
+      new RangeError('W must be finite and ≥ 0, but W[1][0] (row 1, column 0) is -1'),
+    );
+    expect(() => validation.checkCount('options.rank', 0)).toThrow(
+      new RangeError('options.rank must be an integer in [1, 2^31 - 1], got 0'),
+    );
+    expect(() => validation.readOptions('options', { Rank: 1 }, ['rank'])).toThrow(
+      new TypeError("unknown option options.Rank (did you mean 'rank'?)"),
+    );
   });
 });

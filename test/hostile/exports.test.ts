@@ -1,59 +1,8 @@
 /**
- * Exports added later: every exported function of an entry (and of 'nmfkit/figures') but the fit's own — also
- * those without cases of their own in the other files here — called with every non-string hostile value must
- * return, or throw (reject) a TypeError or RangeError naming one of its parameters, never let a getter's or proxy
- * trap's own exception through, never hang.
+ * Exports added later, on both entries: every exported function but the fit's own (see ./added-exports.ts). The
+ * audio functions and figures are nmfkit-audio's, checked by its test/hostile/exports.test.ts.
  */
-import { describe, it } from 'vitest';
-import * as figures from '../../src/figures/index.js';
+import { describeAddedExports } from './added-exports.js';
 import { CORE, ENTRIES } from './entries.js';
-import { JUNK, named } from './hostile-values.js';
 
-describe.each(ENTRIES)('$name entry: exports added later', (entry) => {
-  /** The entry's exports, with those of 'nmfkit/figures'. */
-  const EXPORTS: Record<string, unknown> = { ...entry.exports, ...figures };
-
-  /** The parameter names in a function's source, for checking that a message names one of them. */
-  const parameters = (f: (...a: unknown[]) => unknown): string[] => {
-    const list = /^[^(]*\(([^)]*)\)/.exec(Function.prototype.toString.call(f))?.[1] ?? '';
-    return list
-      .split(',')
-      .map((p) => p.replace(/=.*$/s, '').trim())
-      .filter((p) => /^\w+$/.test(p));
-  };
-
-  /**
-   * Every exported function but the fit's own — those added later, without cases in ./audio.test.ts or
-   * ./figures.test.ts, too — is called with every non-string hostile value (a string could name a file) in its
-   * first arguments and must return, or throw (reject) a TypeError or RangeError whose message names one of its
-   * parameters: never let a getter's or proxy trap's own exception through, never hang.
-   */
-  it('every other exported function returns, or throws/rejects a TypeError or RangeError naming a parameter', async () => {
-    const others = Object.entries(EXPORTS).filter(([name, value]) => typeof value === 'function' && !CORE.has(name));
-    for (const [name, value] of others) {
-      const f = value as (...a: unknown[]) => unknown;
-      const names = parameters(f);
-      for (const [what, make] of JUNK.filter(([w]) => w !== 'a string')) {
-        for (const args of [[make()], [make(), make()], [{ rank: 1 }, make()]]) {
-          let error: unknown;
-          try {
-            const result = f(...args);
-            if (result instanceof Promise) {
-              error = await Promise.race([
-                result.then(
-                  () => undefined,
-                  (e: unknown) => e,
-                ),
-                new Promise((resolve) => setTimeout(() => resolve(new Error('hung for 5 s')), 5000)),
-              ]);
-            }
-          } catch (e) {
-            error = e;
-          }
-          if (error === undefined) continue;
-          named(error, names.length > 0 ? new RegExp(`\\b(${names.join('|')})\\b`) : /./, `${name}(${what})`);
-        }
-      }
-    }
-  });
-});
+for (const entry of ENTRIES) describeAddedExports(`${entry.name} entry: exports added later`, entry.exports, CORE);

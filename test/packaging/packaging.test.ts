@@ -1,6 +1,7 @@
 /**
  * The package as a user gets it: `npm pack`, then `npm install --omit=dev <tarball>` into a fresh project whose
  * PATH holds only node and npm (no compiler, make or python in reach), then
+ *  - it installs at most two runtime packages besides itself (node-addon-api, node-gyp-build);
  *  - `import` and `require()` (Node's require(esm)) of the installed package run a fixture fit;
  *  - `tsc --noEmit` checks a Node consumer (nodenext: the Node entry's types) and a browser consumer (bundler +
  *    DOM, no Node types: the WebAssembly-only entry's types) against the installed declarations;
@@ -10,6 +11,11 @@
  *    with the prebuilds removed, wasm is used and `backendInfo()` explains why.
  * The prebuild is made by `npm run prebuilds` (in .ci/run before `npm test`): missing, its test fails in CI
  * (CI=true) and is skipped with a printed reason elsewhere. The consumer project's files are test/programs/consumer.
+ *
+ * And the audio package (packages/nmfkit-audio) packed too and installed beside the core into a second project:
+ * `import 'nmfkit'` there loads none of its modules or dependencies (a resolve hook records every module), its
+ * functions, figures and command work from the installed tarballs, its declarations type-check (its main entry
+ * without Node types), and publint and arethetypeswrong pass on its tarball.
  */
 import { execFile, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import {
@@ -27,7 +33,7 @@ import {
 } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectFixture, type FitCheck } from '../support/fixture-check.js';
 import { FIXTURE_DIR } from '../support/helpers.js';
@@ -46,6 +52,8 @@ let app: string;
 let bin: string;
 let tarball: string;
 let packedFiles: string[];
+let audioTarball: string;
+let audioPackedFiles: string[];
 let installOutput: string;
 let env: NodeJS.ProcessEnv;
 
@@ -74,6 +82,90 @@ function runApp<T>(script: string): T {
   return JSON.parse(out.trim().split('\n').pop()!) as T;
 }
 
+/** `npm pack` of the package in `dir` into the temporary folder: the tarball's path and the files it holds. */
+function pack(dir: string): { tarball: string; files: string[] } {
+  const out = ok(run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp], dir), `npm pack in ${dir}`);
+  const [packed] = JSON.parse(out) as { filename: string; files: { path: string }[] }[];
+  return { tarball: join(tmp, packed!.filename), files: packed!.files.map((f) => f.path) };
+}
+
+/** A fresh consumer project in the temporary folder with `tarballs` installed as a user installs them. */
+function installProject(name: string, tarballs: string[]): { dir: string; output: string } {
+  const dir = join(tmp, name);
+  mkdirSync(dir);
+  // The consumer: package.json, its scripts and its TypeScript sources, and the fixture check beside them.
+  cpSync(CONSUMER, dir, { recursive: true });
+  copyFileSync(FIXTURE_CHECK, join(dir, 'fixture-check.cjs'));
+  const install = run(
+    'npm',
+    ['install', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline', '--foreground-scripts', ...tarballs],
+    dir,
+    120_000,
+  );
+  ok(install, `npm install ${tarballs.map((t) => t.slice(tmp.length + 1)).join(' ')}`);
+  return { dir, output: `${install.stdout}\n${install.stderr}` };
+}
+
+/**
+ * Type-checks consumer sources of the project `dir` against its installed declarations, each with its own
+ * tsconfig (Node: nodenext and Node's types; browser: bundler, DOM, no Node types), all at once (each checks every
+ * declaration it reaches, @types/node included: a few seconds). Returns each one's `tsc --listFiles` output.
+ */
+async function typeCheck(dir: string, consumers: { node: string; browser: string }): Promise<{ node: string; browser: string }> {
+  const common = {
+    strict: true,
+    noEmit: true,
+    skipLibCheck: false,
+    skipDefaultLibCheck: true,
+    target: 'es2022',
+    typeRoots: [join(root, 'node_modules', '@types')],
+  };
+  const compilerOptions = {
+    node: { ...common, module: 'nodenext', moduleResolution: 'nodenext', lib: ['es2022'], types: ['node'] },
+    browser: { ...common, module: 'esnext', moduleResolution: 'bundler', lib: ['es2022', 'dom'], types: [] },
+  };
+  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  const check = (kind: 'node' | 'browser'): Promise<{ config: string; status: number; stdout: string }> => {
+    const config = `tsconfig.${consumers[kind].replace(/\.ts$/, '')}.json`;
+    writeFileSync(join(dir, config), JSON.stringify({ compilerOptions: compilerOptions[kind], files: [consumers[kind]] }));
+    return new Promise((resolve) => {
+      execFile(process.execPath, [tsc, '-p', config, '--listFiles'], { cwd: dir, env, encoding: 'utf8' }, (error, stdout) =>
+        resolve({ config, status: error ? ((error as { code?: number }).code ?? 1) : 0, stdout }),
+      );
+    });
+  };
+  const results = await Promise.all([check('node'), check('browser')]);
+  for (const { config, status, stdout } of results) {
+    const errors = stdout
+      .split('\n')
+      .filter((l) => /error/.test(l))
+      .join('\n');
+    expect(status, `tsc -p ${config}:\n${errors}`).toBe(0);
+  }
+  return { node: results[0]!.stdout, browser: results[1]!.stdout };
+}
+
+/** publint (strict) and arethetypeswrong (profile esm-only: an ESM-only package) on a tarball. */
+function lintTarball(file: string): void {
+  const publint = run(process.execPath, [join(root, 'node_modules', 'publint', 'src', 'cli.js'), 'run', file, '--strict'], tmp);
+  expect(publint.status, publint.stdout + publint.stderr).toBe(0);
+  expect(publint.stdout).not.toMatch(/Errors:|Warnings:|Suggestions:/);
+  // esm-only: the package is ESM only ("type": "module", Node ≥ 20.19, where require(esm) works and is tested
+  // above), so the profile leaves out TypeScript's node10 resolution (no `exports` at all) and node16-from-CJS
+  // (which models a Node without require(esm)). Every problem attw lists must be of those two kinds.
+  const attw = run(
+    process.execPath,
+    [join(root, 'node_modules', '@arethetypeswrong', 'cli', 'dist', 'index.js'), file, '--profile', 'esm-only', '--format', 'json'],
+    tmp,
+  );
+  expect(attw.status, attw.stdout + attw.stderr).toBe(0);
+  const report = JSON.parse(attw.stdout) as { problems: Record<string, { entrypoint: string; resolutionKind: string }[]> };
+  const counted = Object.values(report.problems)
+    .flat()
+    .filter((p) => p.resolutionKind !== 'node10' && p.resolutionKind !== 'node16-cjs');
+  expect(counted).toEqual([]);
+}
+
 /** The consumer project's files (test/programs/consumer), and the fixture check its scripts load. */
 const CONSUMER = fileURLToPath(new URL('../programs/consumer/', import.meta.url));
 const FIXTURE_CHECK = fileURLToPath(new URL('../programs/fixture-check.cjs', import.meta.url));
@@ -94,9 +186,7 @@ interface AppReport {
 
 beforeAll(() => {
   tmp = realpathSync(mkdtempSync(join(tmpdir(), 'nmfkit-pack-')));
-  app = join(tmp, 'app');
   bin = join(tmp, 'bin');
-  mkdirSync(app);
   mkdirSync(bin);
   // A PATH with node, npm and a shell (npm runs scripts with sh) and nothing else: no compiler, make or python in
   // reach of the install script.
@@ -109,25 +199,10 @@ beforeAll(() => {
   if (registry) env.npm_config_registry = registry;
 
   // The scripts already ran: `npm test` builds first (pretest), and CI makes the prebuilds before it.
-  const pack = JSON.parse(ok(run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp], root), 'npm pack')) as {
-    filename: string;
-    files: { path: string }[];
-  }[];
-  tarball = join(tmp, pack[0]!.filename);
-  packedFiles = pack[0]!.files.map((f) => f.path);
-
-  // The consumer: package.json, its scripts and its TypeScript sources, and the fixture check beside them.
-  cpSync(CONSUMER, app, { recursive: true });
-  copyFileSync(FIXTURE_CHECK, join(app, 'fixture-check.cjs'));
-  const install = run(
-    'npm',
-    ['install', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline', '--foreground-scripts', tarball],
-    app,
-    120_000,
-  );
-  installOutput = `${install.stdout}\n${install.stderr}`;
-  ok(install, 'npm install <tarball>');
-});
+  ({ tarball, files: packedFiles } = pack(root));
+  ({ tarball: audioTarball, files: audioPackedFiles } = pack(join(root, 'packages', 'nmfkit-audio')));
+  ({ dir: app, output: installOutput } = installProject('app', [tarball]));
+}, 180_000);
 
 afterAll(() => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
@@ -155,7 +230,23 @@ describe('the packed package', () => {
     ]) {
       expect(packedFiles, file).toContain(file);
     }
-    expect(packedFiles.filter((f) => /^(src|test|assembly|bench|build)\//.test(f))).toEqual([]);
+    expect(packedFiles.filter((f) => /^(src|test|assembly|bench|build|packages|bin|examples)\//.test(f))).toEqual([]);
+    expect(packedFiles.filter((f) => /^dist\/(audio|figures|cli)\//.test(f))).toEqual([]);
+  });
+
+  it('installs at most two runtime packages besides nmfkit itself (node-addon-api, node-gyp-build)', () => {
+    const tree = ok(run('npm', ['ls', '--all', '--omit=dev', '--parseable'], app), 'npm ls');
+    const installed = tree
+      .trim()
+      .split('\n')
+      .filter((path) => path !== app)
+      .map((path) => path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length))
+      .filter((name) => name !== 'nmfkit');
+    expect(installed.length, installed.join(', ')).toBeLessThanOrEqual(2);
+    expect(installed.sort()).toEqual(['node-addon-api', 'node-gyp-build']);
+    // The same count on disk: every package folder of node_modules (scoped ones one level down).
+    const folders = readdirSync(join(app, 'node_modules')).filter((f) => !f.startsWith('.'));
+    expect(folders.sort()).toEqual(['nmfkit', 'node-addon-api', 'node-gyp-build']);
   });
 
   it('installs with no compiler in reach (the install script never fails the install)', () => {
@@ -183,73 +274,115 @@ describe('the packed package', () => {
   });
 
   it('the installed declarations type-check a Node consumer (nodenext) and a browser consumer (bundler, DOM, no Node types)', async () => {
-    const common = {
-      strict: true,
-      noEmit: true,
-      skipLibCheck: false,
-      skipDefaultLibCheck: true,
-      target: 'es2022',
-      typeRoots: [join(root, 'node_modules', '@types')],
-    };
-    writeFileSync(
-      join(app, 'tsconfig.node.json'),
-      JSON.stringify({
-        compilerOptions: { ...common, module: 'nodenext', moduleResolution: 'nodenext', lib: ['es2022'], types: ['node'] },
-        files: ['node-consumer.ts'],
-      }),
-    );
-    writeFileSync(
-      join(app, 'tsconfig.browser.json'),
-      JSON.stringify({
-        compilerOptions: { ...common, module: 'esnext', moduleResolution: 'bundler', lib: ['es2022', 'dom'], types: [] },
-        files: ['browser-consumer.ts'],
-      }),
-    );
-    const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-    // Both at once (each checks every declaration it reaches, @types/node included: a few seconds).
-    const configs = ['tsconfig.node.json', 'tsconfig.browser.json'];
-    const results = await Promise.all(
-      configs.map(
-        (config) =>
-          new Promise<{ status: number | null; stdout: string }>((resolve) => {
-            execFile(process.execPath, [tsc, '-p', config, '--listFiles'], { cwd: app, env, encoding: 'utf8' }, (error, stdout) =>
-              resolve({ status: error ? ((error as { code?: number }).code ?? 1) : 0, stdout }),
-            );
-          }),
-      ),
-    );
-    results.forEach((result, i) => {
-      expect(
-        result.status,
-        `tsc -p ${configs[i]}:\n${result.stdout
-          .split('\n')
-          .filter((l) => /error/.test(l))
-          .join('\n')}`,
-      ).toBe(0);
-      // Each consumer got its entry's declarations, and the browser one no Node types.
-      expect(result.stdout).toContain(i === 0 ? 'node_modules/nmfkit/dist/index.d.ts' : 'node_modules/nmfkit/dist/browser.d.ts');
-      if (i === 1) expect(result.stdout).not.toMatch(/@types\/node|dist\/index\.d\.ts/);
-    });
+    const listed = await typeCheck(app, { node: 'node-consumer.ts', browser: 'browser-consumer.ts' });
+    // Each consumer got its entry's declarations, and the browser one no Node types.
+    expect(listed.node).toContain('node_modules/nmfkit/dist/index.d.ts');
+    expect(listed.browser).toContain('node_modules/nmfkit/dist/browser.d.ts');
+    expect(listed.browser).not.toMatch(/@types\/node|dist\/index\.d\.ts/);
   });
 
   it('publint and arethetypeswrong (profile esm-only: an ESM-only package) pass on the tarball', () => {
-    const publint = run(process.execPath, [join(root, 'node_modules', 'publint', 'src', 'cli.js'), 'run', tarball, '--strict'], tmp);
-    expect(publint.status, publint.stdout + publint.stderr).toBe(0);
-    expect(publint.stdout).not.toMatch(/Errors:|Warnings:|Suggestions:/);
-    // esm-only: the package is ESM only ("type": "module", Node ≥ 20.19, where require(esm) works and is tested
-    // above), so the profile leaves out TypeScript's node10 resolution (no `exports` at all) and node16-from-CJS
-    // (which models a Node without require(esm)). Every problem attw lists must be of those two kinds.
-    const attw = run(
-      process.execPath,
-      [join(root, 'node_modules', '@arethetypeswrong', 'cli', 'dist', 'index.js'), tarball, '--profile', 'esm-only', '--format', 'json'],
-      tmp,
+    lintTarball(tarball);
+  });
+});
+
+describe('the audio package (packages/nmfkit-audio) installed beside the core', () => {
+  let audioApp: string;
+  beforeAll(() => void ({ dir: audioApp } = installProject('app-audio', [tarball, audioTarball])), 180_000);
+
+  /** Runs node with `args` in the audio consumer project and parses the JSON line it prints last. */
+  function node<T>(args: string[], extra: NodeJS.ProcessEnv = {}): T {
+    const result = spawnSync(process.execPath, args, { cwd: audioApp, env: { ...env, ...extra }, encoding: 'utf8', timeout: 60_000 });
+    return JSON.parse(
+      ok(result, `node ${args.join(' ')}`)
+        .trim()
+        .split('\n')
+        .pop()!,
+    ) as T;
+  }
+
+  /** The module URLs a process that imports `name` loads (test/programs/consumer/loads.mjs). */
+  function modulesLoadedBy(name: string): string[] {
+    const log = join(tmp, `loads-${name}.log`);
+    writeFileSync(log, '');
+    return node<{ modules: string[] }>(['--import', './load-hook.mjs', 'loads.mjs', name], { LOAD_LOG: log }).modules;
+  }
+
+  /** What nmfkit's `import` must not load: the audio package and every dependency of its own. */
+  const SHOWCASE =
+    /\/node_modules\/(nmfkit-audio|wavefile|fft\.js|d3-[^/]+|pureimage|commander|cli-progress|csv-[^/]+|npyjs|pngjs|dejavu-fonts-ttf)\//;
+
+  it('holds its built entries, the command and the demo data — and no tests or sources', () => {
+    for (const file of [
+      'package.json',
+      'README.md',
+      'LICENSE',
+      'dist/index.js',
+      'dist/index.d.ts',
+      'dist/node.js',
+      'dist/figures/index.js',
+      'dist/cli/main.js',
+      'bin/nmfkit.js',
+      'examples/data/piano-scale.wav',
+      'examples/data/piano-scale.notes.json',
+      'examples/data/PROVENANCE.md',
+    ]) {
+      expect(audioPackedFiles, file).toContain(file);
+    }
+    expect(audioPackedFiles.filter((f) => /^(src|test|node_modules)\//.test(f))).toEqual([]);
+  });
+
+  it("`import 'nmfkit'` and a fit load none of its modules or dependencies, which `import 'nmfkit-audio'` does load", () => {
+    const core = modulesLoadedBy('nmfkit');
+    // The recorder sees the package's own modules: it would see any other.
+    expect(core).toContain(pathToFileURL(join(audioApp, 'node_modules', 'nmfkit', 'dist', 'index.js')).href);
+    expect(core.filter((url) => SHOWCASE.test(url))).toEqual([]);
+    const audio = modulesLoadedBy('nmfkit-audio').filter((url) => SHOWCASE.test(url));
+    expect(audio.some((url) => /\/node_modules\/wavefile\//.test(url))).toBe(true);
+    expect(audio.some((url) => /\/node_modules\/fft\.js\//.test(url))).toBe(true);
+  });
+
+  it('works from the installed tarballs: the STFT of a 440 Hz tone factorizes to an A4 template, and a figure renders', () => {
+    const report = node<{ name: string; frequency: number; pngBytes: number; pngSignature: number[] }>(['audio.mjs']);
+    expect(report.name).toBe('A4');
+    expect(Math.abs(report.frequency - 440)).toBeLessThan(2);
+    expect(report.pngBytes).toBeGreaterThan(1000);
+    expect(String.fromCharCode(...report.pngSignature)).toBe('PNG');
+  });
+
+  it('its command `nmfkit demo` runs on the recording shipped in its tarball', () => {
+    const out = join(tmp, 'demo');
+    const demo = run(
+      join(audioApp, 'node_modules', '.bin', 'nmfkit'),
+      ['demo', '--out', out, '--max-iter', '50', '--json'],
+      audioApp,
+      120_000,
     );
-    expect(attw.status, attw.stdout + attw.stderr).toBe(0);
-    const report = JSON.parse(attw.stdout) as { problems: Record<string, { entrypoint: string; resolutionKind: string }[]> };
-    const counted = Object.values(report.problems)
-      .flat()
-      .filter((p) => p.resolutionKind !== 'node10' && p.resolutionKind !== 'node16-cjs');
-    expect(counted).toEqual([]);
+    const summary = JSON.parse(ok(demo, 'nmfkit demo')) as { scoreInformed: { fMeasure: number }; separation: { pitch: string } };
+    expect(summary.scoreInformed.fMeasure).toBeGreaterThanOrEqual(0.9);
+    expect(summary.separation.pitch).toBe('C5');
+    expect(readdirSync(out).sort()).toEqual([
+      'C5.wav',
+      'activations-vs-notes.png',
+      'errors.png',
+      'residual.wav',
+      'score-informed-init.png',
+      'score-informed-nmf.png',
+      'summary.json',
+      'unsupervised-nmf.png',
+    ]);
+  });
+
+  it("its declarations type-check beside nmfkit's: a Node consumer of every entry, a browser consumer of its main entry without Node types", async () => {
+    const listed = await typeCheck(audioApp, { node: 'audio-node-consumer.ts', browser: 'audio-browser-consumer.ts' });
+    expect(listed.node).toContain('node_modules/nmfkit-audio/dist/node.d.ts');
+    expect(listed.node).toContain('node_modules/nmfkit/dist/validation.d.ts');
+    expect(listed.browser).toContain('node_modules/nmfkit-audio/dist/index.d.ts');
+    expect(listed.browser).not.toMatch(/@types\/node/);
+  });
+
+  it('publint and arethetypeswrong (profile esm-only) pass on its tarball', () => {
+    lintTarball(audioTarball);
   });
 });
 

@@ -92,12 +92,15 @@ function shippedBy(files: readonly string[], path: string): boolean {
   });
 }
 
-/** A file's text under the repository root; '' for a directory (links to folders are allowed), undefined if absent. */
-function readRepo(path: string): string | undefined {
-  const full = join(ROOT, path);
-  if (!existsSync(full)) return undefined;
-  return statSync(full).isDirectory() ? '' : readFileSync(full, 'utf8');
+/** A file's text under `root`; '' for a directory (links to folders are allowed), undefined if absent. */
+function readUnder(root: string): (path: string) => string | undefined {
+  return (path) => {
+    const full = join(root, path);
+    if (!existsSync(full)) return undefined;
+    return statSync(full).isDirectory() ? '' : readFileSync(full, 'utf8');
+  };
 }
+const readRepo = readUnder(ROOT);
 
 const DOC_PAGES = [
   'README.md',
@@ -107,7 +110,11 @@ const DOC_PAGES = [
     .sort()
     .map((f) => `docs/${f}`),
 ];
-const FILES = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { files: string[] }).files;
+/** The "files" of the package.json in `dir`. */
+const filesOf = (dir: string): string[] => (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { files: string[] }).files;
+const FILES = filesOf(ROOT);
+/** The workspace packages (packages/*), each published with its own README.md. */
+const PACKAGES = readdirSync(join(ROOT, 'packages')).map((name) => `packages/${name}`);
 
 describe('the link checker', () => {
   const pages: Record<string, string> = {
@@ -173,5 +180,19 @@ describe('the documentation', () => {
       }
     }
     expect([...linked].filter((path) => !shippedBy(FILES, path))).toEqual([]);
+  });
+});
+
+describe.each(PACKAGES)('%s/README.md', (dir) => {
+  it('every relative link resolves inside the package, and package.json "files" ships it and what it links to', () => {
+    const root = join(ROOT, dir);
+    expect(brokenLinks('README.md', readUnder(root))).toEqual([]);
+    const files = filesOf(root);
+    expect(shippedBy(files, 'README.md')).toBe(true);
+    const linked = linkTargets(readFileSync(join(root, 'README.md'), 'utf8'))
+      .filter((target) => !isExternal(target) && !target.startsWith('#'))
+      .map((target) => normalize(decodeURIComponent(target.split('#')[0]!)));
+    expect(linked.length).toBeGreaterThan(0);
+    expect(linked.filter((path) => !shippedBy(files, path))).toEqual([]);
   });
 });

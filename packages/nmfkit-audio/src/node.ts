@@ -1,0 +1,54 @@
+/**
+ * nmfkit-audio/node — the functions that read and write files, for Node: WAV files and note lists. Everything else
+ * of nmfkit-audio (the entry 'nmfkit-audio') works on bytes and arrays and runs in browsers too.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+// nmfkit's entry sets the memory limit the size checks of nmfkit/validation use (the machine's, or the wasm cap).
+import 'nmfkit';
+import { checkString, describe } from 'nmfkit/validation';
+import { checkNotes, type NoteEvent } from './audio/notes.js';
+import { decodeCopy, decodeOptions, encodeWav, type DecodedWav, type DecodeWavOptions, type EncodeWavOptions } from './audio/wav.js';
+
+/**
+ * Reads and decodes a WAV file (see {@link decodeWav}). Its arguments are checked before the file is read; a
+ * missing or unreadable file rejects with the file system's error.
+ */
+export async function readWav(path: string, options?: DecodeWavOptions): Promise<DecodedWav> {
+  checkString('path', path);
+  const o = decodeOptions(options);
+  const bytes = await readFile(path);
+  try {
+    return decodeCopy(bytes, o);
+  } catch (error) {
+    if (error instanceof RangeError) throw new RangeError(`${path}: ${error.message.replace(/^bytes:? ?/, '')}`, { cause: error });
+    throw error;
+  }
+}
+
+/** Encodes a mono signal (see {@link encodeWav}) and writes it to `path`; nothing is written for invalid arguments. */
+export async function writeWav(
+  path: string,
+  samples: Float64Array | Float32Array | readonly number[],
+  sampleRate: number,
+  options?: EncodeWavOptions,
+): Promise<void> {
+  checkString('path', path);
+  await writeFile(path, encodeWav(samples, sampleRate, options));
+}
+
+/**
+ * Reads a note list from a JSON file holding either an array of notes or an object with a `notes` array (the
+ * format of `examples/data/piano-scale.notes.json`).
+ */
+export async function readNotes(path: string): Promise<NoteEvent[]> {
+  if (typeof path !== 'string') throw new TypeError(`path must be a string, got ${describe(path)}`);
+  const text = await readFile(path, 'utf8');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (cause) {
+    throw new RangeError(`${path} is not valid JSON: ${(cause as Error).message}`, { cause });
+  }
+  const list = Array.isArray(json) ? json : (json as { notes?: unknown } | null)?.notes;
+  return checkNotes(`${path}: notes`, list);
+}
