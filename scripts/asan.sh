@@ -20,7 +20,7 @@ cd "$root"
 # The built package (dist/) is what the pre-check and the native run import.
 [ -f dist/index.js ] || npm run build
 
-tests=${NMFKIT_ASAN_TESTS:-"test/backends/fixtures.test.ts test/backends/algorithm-kernels.test.ts test/core test/hostile/fits.test.ts test/hostile/native-glue.test.ts test/hostile/matrices.test.ts test/hostile/batch.test.ts test/reliability/faults.test.ts test/property"}
+tests=${NMFKIT_ASAN_TESTS:-"test/backends/fixtures.test.ts test/backends/algorithm-kernels.test.ts test/backends/fit-products.test.ts test/core test/hostile/fits.test.ts test/hostile/native-glue.test.ts test/hostile/matrices.test.ts test/hostile/batch.test.ts test/reliability/faults.test.ts test/property"}
 # A moved or renamed suite must fail here, before the 15 s build, not as "No test files found" after it.
 for path in $tests; do
   [ -e "$path" ] || { echo "asan.sh: $path does not exist (update the suite list)" >&2; exit 1; }

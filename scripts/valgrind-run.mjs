@@ -85,6 +85,10 @@ for (const [K, N, R] of [
     { stop: 'objective', tol: 1e-4, errorEvery: 3 },
     { loss: 'kl', stop: 'objective', tol: 1e-3 },
     { restarts: 2, stop: 'none' },
+    { solver: 'hals', halsSweeps: 4, l1W: 0.1, fixedColumnsW: [1] },
+    { init: 'nndsvda', spectralError: false },
+    { init: 'nndsvdar', seed: 3, threads: 2 },
+    { threads: 2, normalize: 'max' },
   ];
   for (const extra of cases) {
     for (const dtype of ['float64', 'float32']) {
@@ -94,8 +98,9 @@ for (const [K, N, R] of [
     }
   }
   await nmf(V, { rank: 4, seed: 8, maxIter: 15, loss: 'kl', mask, backend });
+  await nmf(V, { rank: 4, maxIter: 15, init: 'nndsvd', backend });
   expectError(() => nmfSync(V, { rank: 2, loss: 2 ** 31, maxIter: 3, backend }), /cannot be computed/);
-  fits += 2;
+  fits += 3;
 }
 
 // Sparse data, all-zero rows and columns, an all-zero V, tiny and subnormal data.

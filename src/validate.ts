@@ -540,9 +540,8 @@ function fromShaped(name: string, input: object, expected: ExpectedShape | undef
   if (length !== size) {
     throw new RangeError(`${name}.data has ${describe(length)} entries, but ${name}.rows × ${name}.cols = ${rows}×${cols} = ${size}`);
   }
-  const data = allocate(storage, size);
   const careful = inheritsIndices(source);
-  for (let k = 0; k < size; k++) {
+  const entry = (k: number): number => {
     let x: unknown;
     try {
       x = careful && !hasOwnProperty.call(source, k) ? undefined : source[k];
@@ -550,8 +549,14 @@ function fromShaped(name: string, input: object, expected: ExpectedShape | undef
       throw unreadable(`${name}.data[${k}]`, cause);
     }
     if (!isEntry(x) && !(rule.allowNaN && Number.isNaN(x))) checkEntry(name, x, Math.floor(k / cols), k % cols, `${name}.data[${k}]`);
-    data[k] = x as number;
-  }
+    return x as number;
+  };
+  // The first entry before the allocation: an array of a plausible length full of holes (which claims gigabytes)
+  // is refused without allocating them.
+  const first = entry(0);
+  const data = allocate(storage, size);
+  data[0] = first;
+  for (let k = 1; k < size; k++) data[k] = entry(k);
   return { rows, cols, data };
 }
 
