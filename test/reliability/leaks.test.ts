@@ -13,9 +13,10 @@
  * Bounds (measured on the 2-core development machine over several runs, then given a margin; the test prints
  * its numbers):
  *  - RSS growth < 48 MiB over the whole load (a one-time growth: malloc arenas, OpenBLAS's per-thread buffers, V8
- *    sizing its heaps in the main thread and the workers), and < 16 MiB over the last round (six rounds in a row
- *    grew one step of ~20 MiB in the first three, then +0.7, +2.6, +0.8 MiB: it levels off, where a leak of
- *    4 KiB a fit would add 24 MiB to every round of 6,000 fits);
+ *    sizing its heaps in the main thread and the workers), and < 16 MiB over one of the last two rounds (six rounds
+ *    in a row grew one step of ~20 MiB in the first three, then +0.7, +2.6, +0.8 MiB: it levels off; under load
+ *    the step came as late as the last round, 16.1 MiB), where a leak of 4 KiB a fit would add 24 MiB to every
+ *    round of 6,000 fits;
  *  - live JS heap (heapUsed after GC) < 4 MiB (measured −0.4 … +0.3 MiB);
  *  - `external` < 1 MiB (measured 0: every native fit reports its buffers to V8 and releases them on dispose);
  *  - wasm memory of the main instance and of each worker: no growth beyond the warm-up's high-water mark plus one
@@ -196,6 +197,8 @@ describe.runIf(backends.length > 0)('leaks', () => {
     // leak grows with every fit.
     let syncSeconds = 0;
     let asyncSeconds = 0;
+    // The memory after rounds 2 and 3: a leak grows every round, a one-time step (see above) only one of them.
+    let second = before;
     let middle = before;
     for (const half of [0, 1, 2, 3]) {
       const t0 = performance.now();
@@ -205,6 +208,7 @@ describe.runIf(backends.length > 0)('leaks', () => {
       syncSeconds += (t1 - t0) / 1000;
       asyncSeconds += (performance.now() - t1) / 1000;
       await settle();
+      if (half === 1) second = { ...process.memoryUsage(), wasm: wasmMainBytes(), workers: await wasmWorkerMemory() };
       if (half === 2) middle = { ...process.memoryUsage(), wasm: wasmMainBytes(), workers: await wasmWorkerMemory() };
     }
     const after = { ...process.memoryUsage(), wasm: wasmMainBytes(), workers: await wasmWorkerMemory() };
@@ -212,6 +216,7 @@ describe.runIf(backends.length > 0)('leaks', () => {
     const growth = {
       rssMiB: (after.rss - before.rss) / MiB,
       rssLastRoundMiB: (after.rss - middle.rss) / MiB,
+      rssThirdRoundMiB: (middle.rss - second.rss) / MiB,
       externalMiB: (after.external - before.external) / MiB,
       heapUsedMiB: (after.heapUsed - before.heapUsed) / MiB,
       heapTotalMiB: (after.heapTotal - before.heapTotal) / MiB,
@@ -228,7 +233,8 @@ describe.runIf(backends.length > 0)('leaks', () => {
 
     expect(activeFits()).toEqual({ native: 0, wasm: 0 });
     expect(growth.rssMiB).toBeLessThan(48);
-    expect(growth.rssLastRoundMiB).toBeLessThan(16);
+    // The smaller of the last two rounds' growths: a leak of 4 KiB a fit adds 24 MiB to both.
+    expect(Math.min(growth.rssLastRoundMiB, growth.rssThirdRoundMiB)).toBeLessThan(16);
     expect(growth.heapUsedMiB).toBeLessThan(4);
     expect(growth.externalMiB).toBeLessThan(1);
     expect(growth.wasmMainMiB).toBeLessThanOrEqual(1);
