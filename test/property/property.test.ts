@@ -837,7 +837,7 @@ function negligibleEps(c: OptionCase): number {
 function attemptOptions(s: OptionSetup, options: NmfOptions): NmfResult | RangeError {
   let r: NmfResult;
   try {
-    r = nmfSync(s.inputs[0], options);
+    r = nmfSync(s.inputs[0]!, options);
   } catch (error) {
     if (s.error && error instanceof RangeError && s.error.test(error.message)) return error;
     throw error;
@@ -993,7 +993,7 @@ function checkOptionResult(r: NmfResult, s: OptionSetup, p: Precision, options: 
   // that L1 drove to W = 3e-29, H = 3e-14 has H·s = 1.1e-42) and squares a column below 2^-63 into that range
   // ('l2' of W = [2e-20, …] came out 1e-4 off): such components are not compared there.
   if (s.c.normalize !== 'none') {
-    const plain = nmfSync(s.inputs[0], { ...options, normalize: 'none' });
+    const plain = nmfSync(s.inputs[0]!, { ...options, normalize: 'none' });
     const expected = { W: mat(K, R, plain.W.data), H: mat(R, N, plain.H.data) };
     normalizeReference(expected.W, expected.H, { ...s.options, maxIter: 0 } as FitOptions);
     if (p === PRECISIONS.float64) {
@@ -1050,7 +1050,7 @@ describe('properties of the algorithm options (docs/algorithms.md)', () => {
         if (!s.updateW || !s.updateH) seen.frozen++;
         if (s.W0.includes(0) || s.H0.includes(0)) seen.zeros++;
         if (monotone(s)) seen.monotone++;
-        const [a, b] = outcomes;
+        const [a, b] = outcomes as [NmfResult | RangeError, NmfResult | RangeError];
         if (both && !(a instanceof RangeError) && !(b instanceof RangeError)) {
           seen.compared++;
           const partly = compareOptionResults(a, b, s, p, worst);
@@ -1084,7 +1084,7 @@ describe('properties of the algorithm options (docs/algorithms.md)', () => {
           const cell = `${s.solver === 'hals' ? 'HALS' : `MU β=${s.beta}`}${penalty}${s.mask ? ' mask' : ''}`;
           cells[cell] = (cells[cell] ?? 0) + 1;
           for (const backend of backends) {
-            const r = nmfSync(s.inputs[0], { ...s.options, dtype: 'float64', backend });
+            const r = nmfSync(s.inputs[0]!, { ...s.options, dtype: 'float64', backend });
             const F = r.objectiveHistory.values;
             expect(F.length).toBe(c.base.maxIter + 1);
             for (let t = 1; t < F.length; t++) {

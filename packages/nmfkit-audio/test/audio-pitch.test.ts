@@ -14,7 +14,7 @@ function tone(f0: number, amplitudes: readonly number[], B = 0): Float64Array {
     const m = i + 1;
     const f = f0 * m * Math.sqrt(1 + B * m * m);
     if (f >= SR / 2) return;
-    for (let n = 0; n < x.length; n++) x[n] += a * Math.sin((2 * Math.PI * f * n) / SR + m);
+    for (let n = 0; n < x.length; n++) x[n] = x[n]! + a * Math.sin((2 * Math.PI * f * n) / SR + m);
   });
   return x;
 }
@@ -24,7 +24,7 @@ function template(x: Float64Array, log = 0): { W: { rows: number; cols: number; 
   const s = spectrogram(stft(x, SR, { nFft: 2048, hop: 512 }), { log });
   const { rows, cols, data } = s.V;
   const mean = new Float64Array(rows);
-  for (let k = 0; k < rows; k++) for (let n = 0; n < cols; n++) mean[k] += data[k * cols + n]! / cols;
+  for (let k = 0; k < rows; k++) for (let n = 0; n < cols; n++) mean[k] = mean[k]! + data[k * cols + n]! / cols;
   return { W: { rows, cols: 1, data: mean }, frequencies: s.frequencies };
 }
 

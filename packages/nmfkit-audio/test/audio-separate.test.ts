@@ -84,7 +84,7 @@ describe('separate', () => {
     expect(result.residual.components).toEqual([1]);
     expect(result.sources[0]!.mask!.rows).toBe(spec.bins);
     const sum = new Float64Array(x.length);
-    for (const s of [...result.sources, result.residual]) s.signal.forEach((v, i) => (sum[i] += v));
+    for (const s of [...result.sources, result.residual]) s.signal.forEach((v, i) => (sum[i] = sum[i]! + v));
     let err = 0;
     sum.forEach((v, i) => (err = Math.max(err, Math.abs(v - x[i]!))));
     expect(err).toBeLessThan(1e-12);

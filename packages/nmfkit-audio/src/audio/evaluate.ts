@@ -111,7 +111,7 @@ function pitchActivations(h: Matrix, componentPitches: readonly (number | null)[
   componentPitches.forEach((p, row) => {
     if (p === null) return;
     const r = pitches.indexOf(p);
-    for (let n = 0; n < N; n++) out[r * N + n] += h.data[row * N + n]!;
+    for (let n = 0; n < N; n++) out[r * N + n] = out[r * N + n]! + h.data[row * N + n]!;
   });
   return out;
 }

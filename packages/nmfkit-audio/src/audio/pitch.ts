@@ -124,7 +124,7 @@ export function estimateTemplatePitches(W: MatrixInput, frequencies: SignalData,
       const from = firstAtOrAbove(f, centre - 4 * sigma);
       for (let k = from; k < K && f[k]! <= centre + 4 * sigma; k++) {
         const d = (f[k]! - centre) / sigma;
-        comb[k] += Math.exp(-0.5 * d * d) / m;
+        comb[k] = comb[k]! + Math.exp(-0.5 * d * d) / m;
         if (k < lo) lo = k;
         if (k > hi) hi = k;
       }

@@ -103,7 +103,7 @@ function sourceModel(W: Matrix, H: Matrix, components: readonly number[], alpha:
       const wkr = W.data[k * R + r]!;
       if (wkr === 0) continue;
       const hRow = r * N;
-      for (let n = 0; n < N; n++) out[row + n] += wkr * H.data[hRow + n]!;
+      for (let n = 0; n < N; n++) out[row + n] = out[row + n]! + wkr * H.data[hRow + n]!;
     }
   }
   if (alpha !== 1) for (let i = 0; i < out.length; i++) out[i] = out[i]! ** alpha;
@@ -115,16 +115,16 @@ function computeMasks(model: CheckedModel): { masks: Float64Array[]; residual: F
   const parts = groups.map((g) => sourceModel(W, H, g, alpha));
   const size = W.rows * H.cols;
   const denominator = new Float64Array(size).fill(eps);
-  for (const part of parts) for (let i = 0; i < size; i++) denominator[i] += part[i]!;
+  for (const part of parts) for (let i = 0; i < size; i++) denominator[i] = denominator[i]! + part[i]!;
   if (rest.length > 0) {
     const restPart = sourceModel(W, H, rest, alpha);
-    for (let i = 0; i < size; i++) denominator[i] += restPart[i]!;
+    for (let i = 0; i < size; i++) denominator[i] = denominator[i]! + restPart[i]!;
   }
   const residual = new Float64Array(size).fill(1);
   for (const part of parts) {
     for (let i = 0; i < size; i++) {
       part[i] = denominator[i]! > 0 ? part[i]! / denominator[i]! : 0;
-      residual[i] -= part[i]!;
+      residual[i] = residual[i]! - part[i]!;
     }
   }
   for (let i = 0; i < size; i++) if (residual[i]! < 0) residual[i] = 0; // rounding only

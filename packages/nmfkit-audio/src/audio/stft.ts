@@ -246,8 +246,8 @@ export function inverse(s: StftCore, re: Float64Array, im: Float64Array, length:
     fft.inverseTransform(out, spectrum);
     const start = n * hop;
     for (let m = 0; m < nFft; m++) {
-      y[start + m] += window[m]! * out[2 * m]!;
-      norm[start + m] += window[m]! * window[m]!;
+      y[start + m] = y[start + m]! + window[m]! * out[2 * m]!;
+      norm[start + m] = norm[start + m]! + window[m]! * window[m]!;
     }
   }
   const result = new Float64Array(length);

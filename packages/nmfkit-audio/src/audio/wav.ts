@@ -131,8 +131,8 @@ export function decodeCopy(copy: Uint8Array, o: { channel: 'mix' | number }): De
   const length = picked[0]!.length;
   const samples = new Float64Array(length);
   const toUnit = sampleDecoder(bitDepth);
-  for (const data of picked) for (let i = 0; i < length; i++) samples[i] += toUnit(data[i]!);
-  if (picked.length > 1) for (let i = 0; i < length; i++) samples[i] /= picked.length;
+  for (const data of picked) for (let i = 0; i < length; i++) samples[i] = samples[i]! + toUnit(data[i]!);
+  if (picked.length > 1) for (let i = 0; i < length; i++) samples[i] = samples[i]! / picked.length;
   return { sampleRate, samples, channels, bitDepth: originalDepth, duration: length / sampleRate };
 }
 

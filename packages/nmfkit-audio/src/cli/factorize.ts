@@ -61,7 +61,7 @@ export function displayMaxFrequency(V: Matrix, frequencies: Float64Array): numbe
   const sums = new Float64Array(V.rows);
   let total = 0;
   for (let k = 0; k < V.rows; k++) {
-    for (let n = 0; n < V.cols; n++) sums[k] += V.data[k * V.cols + n]!;
+    for (let n = 0; n < V.cols; n++) sums[k] = sums[k]! + V.data[k * V.cols + n]!;
     total += sums[k]!;
   }
   let k = 0;

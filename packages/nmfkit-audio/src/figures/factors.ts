@@ -74,7 +74,7 @@ function multiply(W: Matrix, H: Matrix, name: string): Matrix {
     for (let r = 0; r < R; r++) {
       const w = W.data[k * R + r]!;
       if (w === 0) continue;
-      for (let n = 0; n < N; n++) data[k * N + n] += w * H.data[r * N + n]!;
+      for (let n = 0; n < N; n++) data[k * N + n] = data[k * N + n]! + w * H.data[r * N + n]!;
     }
   }
   return { rows: K, cols: N, data };

@@ -129,7 +129,7 @@ function drawCells(
     for (let a = 0; a < wy.length; a++) {
       const base = (iy + a) * cols;
       const weight = wy[a]!;
-      for (let j = 0; j < cols; j++) rowMix[j] += weight * matrix.data[base + j]!;
+      for (let j = 0; j < cols; j++) rowMix[j] = rowMix[j]! + weight * matrix.data[base + j]!;
     }
     for (let px = 0; px < area.w; px++) {
       const wx = xs.weights[px]!;
