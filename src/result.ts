@@ -2,6 +2,7 @@
 import type { DriverOutcome } from './driver.js';
 import type { FitPlan } from './options.js';
 import type { BackendName, Matrix, NmfResult } from './types.js';
+import { rangeError } from './errors.js';
 
 /** C = A·B for row-major A (m×k) and B (k×n); the i-k-j order streams rows of B and C. */
 export function multiply(a: Matrix, b: Matrix): Matrix {
@@ -44,7 +45,7 @@ export function notComputable(plan: FitPlan, what: string, value: number): Range
         : `A product of the updates overflowed: entries of V above about ${dtype === 'float32' ? '1e19' : '1e150'} square to more ` +
           `than the largest ${dtype} (${dtype === 'float32' ? '3.4e38' : '1.8e308'}). Scale V down (divide it by its largest entry, ` +
           'fit, and multiply W by the same factor).';
-  return new RangeError(`nmfkit: the fit cannot be computed in ${dtype}: ${what} is ${value}. ${cause}`);
+  return rangeError('NMFKIT_NOT_COMPUTABLE', `nmfkit: the fit cannot be computed in ${dtype}: ${what} is ${value}. ${cause}`);
 }
 
 /** Throws {@link notComputable} unless every entry of a result matrix is finite. */

@@ -9,6 +9,7 @@
  * another. Typed arrays are recognised by their internal slots (not by `instanceof` or `length`, which a caller
  * can fake), and a detached one is reported as such.
  */
+import { internalError, rangeError, typeError, type ErrorCode } from './errors.js';
 import type { Matrix } from './types.js';
 
 /** Formats a value for an error message without throwing on symbols, proxies or huge arrays. */
@@ -46,7 +47,7 @@ function errorText(error: unknown): string {
 
 /** A TypeError saying that reading `where` threw (a getter or proxy trap of the caller's); the original is its cause. */
 function unreadable(where: string, cause: unknown): TypeError {
-  return new TypeError(`${where} could not be read: ${errorText(cause)}`, { cause });
+  return typeError('NMFKIT_INVALID_TYPE', `${where} could not be read: ${errorText(cause)}`, { cause });
 }
 
 /** `object[key]`; a getter or proxy trap that throws becomes a TypeError naming `where`. */
@@ -202,7 +203,7 @@ export function readOptions<K extends string>(
   expectation = 'an object',
 ): { [P in K]?: unknown } {
   if (value === null || typeof value !== 'object' || isArray(value)) {
-    throw new TypeError(`${name} must be ${expectation}, got ${describe(value)}`);
+    throw typeError('NMFKIT_INVALID_TYPE', `${name} must be ${expectation}, got ${describe(value)}`);
   }
   checkKnownKeys(name, value, known);
   const values: { [P in K]?: unknown } = {};
@@ -231,10 +232,13 @@ export function readOwnProperties(name: string, value: object): Record<PropertyK
 export function readArrayLength(name: string, value: readonly unknown[], maxLength: number): number {
   const length = readProperty(`${name}.length`, value, 'length');
   if (typeof length !== 'number' || !Number.isInteger(length) || length < 0) {
-    throw new TypeError(`${name}.length must be a non-negative integer, got ${describe(length)}`);
+    throw typeError('NMFKIT_INVALID_TYPE', `${name}.length must be a non-negative integer, got ${describe(length)}`);
   }
   if (length > maxLength) {
-    throw new RangeError(`${name} has ${length} entries, more than the ${maxLength} one call takes (split it into several calls)`);
+    throw rangeError(
+      'NMFKIT_TOO_LARGE',
+      `${name} has ${length} entries, more than the ${maxLength} one call takes (split it into several calls)`,
+    );
   }
   return length;
 }
@@ -261,12 +265,13 @@ export function readList(
   maxLength: number,
   tooLong?: (length: number) => string,
 ): unknown[] {
-  if (!isArray(value)) throw new TypeError(`${name} must be ${expectation}, got ${describe(value)}`);
+  if (!isArray(value)) throw typeError('NMFKIT_INVALID_TYPE', `${name} must be ${expectation}, got ${describe(value)}`);
   const length = readProperty(`${name}.length`, value, 'length');
   if (typeof length !== 'number' || !Number.isInteger(length) || length < 0) {
-    throw new TypeError(`${name}.length must be a non-negative integer, got ${describe(length)}`);
+    throw typeError('NMFKIT_INVALID_TYPE', `${name}.length must be a non-negative integer, got ${describe(length)}`);
   }
-  if (length > maxLength) throw new RangeError(tooLong ? tooLong(length) : `${name} has ${length} entries, more than ${maxLength}`);
+  if (length > maxLength)
+    throw rangeError('NMFKIT_TOO_LARGE', tooLong ? tooLong(length) : `${name} has ${length} entries, more than ${maxLength}`);
   const copy = new Array<unknown>(length);
   const careful = inheritsIndices(value);
   for (let i = 0; i < length; i++) copy[i] = readEntry(`${name}[${i}]`, value, i, careful);
@@ -287,10 +292,13 @@ export function checkTypedArray<T extends ArrayBufferView>(
   length?: number,
 ): T {
   const type = typedArrayName(value);
-  if (type === undefined || !types.includes(type)) throw new TypeError(`${name} must be ${expectation}, got ${describe(value)}`);
-  if (isDetached(value)) throw new TypeError(`${name} is a ${type} whose buffer has been detached (transferred), so it holds no entries`);
+  if (type === undefined || !types.includes(type))
+    throw typeError('NMFKIT_INVALID_TYPE', `${name} must be ${expectation}, got ${describe(value)}`);
+  if (isDetached(value))
+    throw typeError('NMFKIT_INVALID_TYPE', `${name} is a ${type} whose buffer has been detached (transferred), so it holds no entries`);
   const actual = TYPED_ARRAY_LENGTH.call(value) as number;
-  if (length !== undefined && actual !== length) throw new RangeError(`${name} must have ${length} entries, got ${actual}`);
+  if (length !== undefined && actual !== length)
+    throw rangeError('NMFKIT_INVALID_VALUE', `${name} must have ${length} entries, got ${actual}`);
   return value as T;
 }
 
@@ -306,16 +314,16 @@ export function toNumberArray(name: string, value: unknown): Float64Array {
     return new Float64Array(checkTypedArray<Float64Array | Float32Array>(name, value, [type], 'a Float64Array, Float32Array or number[]'));
   }
   if (type !== undefined || !isArray(value)) {
-    throw new TypeError(`${name} must be a Float64Array, Float32Array or number[], got ${describe(value)}`);
+    throw typeError('NMFKIT_INVALID_TYPE', `${name} must be a Float64Array, Float32Array or number[], got ${describe(value)}`);
   }
   const length = readProperty(`${name}.length`, value, 'length');
   if (typeof length !== 'number' || !Number.isInteger(length) || length < 0) {
-    throw new TypeError(`${name}.length must be a non-negative integer, got ${describe(length)}`);
+    throw typeError('NMFKIT_INVALID_TYPE', `${name}.length must be a non-negative integer, got ${describe(length)}`);
   }
   const careful = inheritsIndices(value);
   const entry = (i: number): number => {
     const x = readEntry(`${name}[${i}]`, value, i, careful);
-    if (typeof x !== 'number') throw new TypeError(`${name}[${i}] must be a number, got ${describe(x)}`);
+    if (typeof x !== 'number') throw typeError('NMFKIT_INVALID_TYPE', `${name}[${i}] must be a number, got ${describe(x)}`);
     return x;
   };
   // The first entry before the allocation: a sparse array of a huge length fails at its first hole, at once.
@@ -331,66 +339,68 @@ export function toNumberArray(name: string, value: unknown): Float64Array {
 
 /** A string. */
 export function checkString(name: string, value: unknown): string {
-  if (typeof value !== 'string') throw new TypeError(`${name} must be a string, got ${describe(value)}`);
+  if (typeof value !== 'string') throw typeError('NMFKIT_INVALID_TYPE', `${name} must be a string, got ${describe(value)}`);
   return value;
 }
 
 /** A boolean. */
 export function checkBoolean(name: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') throw new TypeError(`${name} must be true or false, got ${describe(value)}`);
+  if (typeof value !== 'boolean') throw typeError('NMFKIT_INVALID_TYPE', `${name} must be true or false, got ${describe(value)}`);
   return value;
 }
 
 /** A function (a callback of the caller's; what it throws is its own and is not wrapped). */
 export function checkFunction<F extends (...args: never[]) => unknown>(name: string, value: unknown): F {
-  if (typeof value !== 'function') throw new TypeError(`${name} must be a function, got ${describe(value)}`);
+  if (typeof value !== 'function') throw typeError('NMFKIT_INVALID_TYPE', `${name} must be a function, got ${describe(value)}`);
   return value as F;
 }
 
 /** A finite number (any sign). */
 export function checkFinite(name: string, value: unknown): number {
-  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${describe(value)}`);
-  if (!Number.isFinite(value)) throw new RangeError(`${name} must be a finite number, got ${describe(value)}`);
+  if (typeof value !== 'number') throw typeError('NMFKIT_INVALID_TYPE', `${name} must be a number, got ${describe(value)}`);
+  if (!Number.isFinite(value)) throw rangeError('NMFKIT_INVALID_VALUE', `${name} must be a finite number, got ${describe(value)}`);
   return value;
 }
 
 /** A finite number > 0. */
 export function checkPositive(name: string, value: unknown): number {
-  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${describe(value)}`);
-  if (!(value > 0) || value === Infinity) throw new RangeError(`${name} must be a finite number > 0, got ${describe(value)}`);
+  if (typeof value !== 'number') throw typeError('NMFKIT_INVALID_TYPE', `${name} must be a number, got ${describe(value)}`);
+  if (!(value > 0) || value === Infinity)
+    throw rangeError('NMFKIT_INVALID_VALUE', `${name} must be a finite number > 0, got ${describe(value)}`);
   return value;
 }
 
 /** A number in [min, max]. */
 export function checkInRange(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${describe(value)}`);
-  if (!(value >= min && value <= max)) throw new RangeError(`${name} must be in [${min}, ${max}], got ${describe(value)}`);
+  if (typeof value !== 'number') throw typeError('NMFKIT_INVALID_TYPE', `${name} must be a number, got ${describe(value)}`);
+  if (!(value >= min && value <= max))
+    throw rangeError('NMFKIT_INVALID_VALUE', `${name} must be in [${min}, ${max}], got ${describe(value)}`);
   return value;
 }
 
 /** A positive (or, with `allowZero`, non-negative) integer that fits the 32-bit sizes the kernels use. */
 export function checkCount(name: string, value: unknown, allowZero = false): number {
-  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${describe(value)}`);
+  if (typeof value !== 'number') throw typeError('NMFKIT_INVALID_TYPE', `${name} must be a number, got ${describe(value)}`);
   const min = allowZero ? 0 : 1;
   if (!Number.isInteger(value) || value < min || value > 0x7fffffff) {
-    throw new RangeError(`${name} must be an integer in [${min}, 2^31 - 1], got ${describe(value)}`);
+    throw rangeError('NMFKIT_INVALID_VALUE', `${name} must be an integer in [${min}, 2^31 - 1], got ${describe(value)}`);
   }
   return value;
 }
 
 /** A finite number ≥ 0. */
 export function checkNonNegative(name: string, value: unknown): number {
-  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${describe(value)}`);
-  if (!(value >= 0) || value === Infinity) throw new RangeError(`${name} must be a finite number ≥ 0, got ${describe(value)}`);
+  if (typeof value !== 'number') throw typeError('NMFKIT_INVALID_TYPE', `${name} must be a number, got ${describe(value)}`);
+  if (!(value >= 0) || value === Infinity)
+    throw rangeError('NMFKIT_INVALID_VALUE', `${name} must be a finite number ≥ 0, got ${describe(value)}`);
   return value;
 }
 
 /** One of a fixed set of strings. */
 export function checkChoice<T extends string>(name: string, value: unknown, choices: readonly T[]): T {
   if (typeof value !== 'string' || !(choices as readonly string[]).includes(value)) {
-    throw new (typeof value === 'string' ? RangeError : TypeError)(
-      `${name} must be one of ${choices.map((c) => `'${c}'`).join(', ')}, got ${describe(value)}`,
-    );
+    const message = `${name} must be one of ${choices.map((c) => `'${c}'`).join(', ')}, got ${describe(value)}`;
+    throw typeof value === 'string' ? rangeError('NMFKIT_INVALID_VALUE', message) : typeError('NMFKIT_INVALID_TYPE', message);
   }
   return value as T;
 }
@@ -406,7 +416,7 @@ export function checkKnownKeys(name: string, object: object, known: readonly str
   for (const key of keys) {
     if (typeof key !== 'string' || !known.includes(key)) {
       const hint = typeof key === 'string' ? closest(key, known) : undefined;
-      throw new TypeError(`unknown option ${name}.${String(key)}${hint ? ` (did you mean '${hint}'?)` : ''}`);
+      throw typeError('NMFKIT_INVALID_TYPE', `unknown option ${name}.${String(key)}${hint ? ` (did you mean '${hint}'?)` : ''}`);
     }
   }
 }
@@ -433,7 +443,7 @@ export interface ExpectedShape {
  */
 export function toMatrix(name: string, input: unknown, expected?: ExpectedShape, entries: EntryRule = {}, storage: Storage = {}): Matrix {
   if (input === null || typeof input !== 'object') {
-    throw new TypeError(`${name} must be a matrix ({ rows, cols, data } or an array of rows), got ${describe(input)}`);
+    throw typeError('NMFKIT_INVALID_TYPE', `${name} must be a matrix ({ rows, cols, data } or an array of rows), got ${describe(input)}`);
   }
   return isArray(input) ? fromRows(name, input, expected, entries, storage) : fromShaped(name, input, expected, entries, storage);
 }
@@ -467,7 +477,7 @@ function isShared(array: unknown): boolean {
 
 function checkShape(name: string, rows: number, cols: number, expected: ExpectedShape | undefined): void {
   if (expected && (rows !== expected.rows || cols !== expected.cols)) {
-    throw new RangeError(`${name} must be ${expected.rows}×${expected.cols} (${expected.why}), got ${rows}×${cols}`);
+    throw rangeError('NMFKIT_INVALID_VALUE', `${name} must be ${expected.rows}×${expected.cols} (${expected.why}), got ${rows}×${cols}`);
   }
 }
 
@@ -476,16 +486,16 @@ function fromRows(name: string, rows: readonly unknown[], expected: ExpectedShap
   const carefulRows = inheritsIndices(rows);
   const rowCheck = indexCheck();
   const first = readEntry(`${name}[0]`, rows, 0, carefulRows);
-  if (!isArray(first)) throw new TypeError(`${name}[0] must be an array of numbers, got ${describe(first)}`);
+  if (!isArray(first)) throw typeError('NMFKIT_INVALID_TYPE', `${name}[0] must be an array of numbers, got ${describe(first)}`);
   const cols = checkCount(`${name}[0].length (columns)`, readProperty(`${name}[0].length`, first, 'length'));
   checkShape(name, rowCount, cols, expected);
   const data = allocate(storage, checkedSize(name, rowCount, cols));
   for (let i = 0; i < rowCount; i++) {
     const row = i === 0 ? first : readEntry(`${name}[${i}]`, rows, i, carefulRows);
-    if (!isArray(row)) throw new TypeError(`${name}[${i}] must be an array of numbers, got ${describe(row)}`);
+    if (!isArray(row)) throw typeError('NMFKIT_INVALID_TYPE', `${name}[${i}] must be an array of numbers, got ${describe(row)}`);
     const length = i === 0 ? cols : readProperty(`${name}[${i}].length`, row, 'length');
     if (length !== cols) {
-      throw new RangeError(`${name} is ragged: ${name}[${i}] has ${describe(length)} entries, ${name}[0] has ${cols}`);
+      throw rangeError('NMFKIT_INVALID_VALUE', `${name} is ragged: ${name}[${i}] has ${describe(length)} entries, ${name}[0] has ${cols}`);
     }
     const careful = rowCheck(row);
     for (let j = 0; j < cols; j++) {
@@ -513,9 +523,15 @@ function fromShaped(name: string, input: object, expected: ExpectedShape | undef
     const length = TYPED_ARRAY_LENGTH.call(source) as number;
     if (length !== size) {
       if (isDetached(source)) {
-        throw new TypeError(`${name}.data is a ${typed} whose buffer has been detached (transferred), so it holds no entries`);
+        throw typeError(
+          'NMFKIT_INVALID_TYPE',
+          `${name}.data is a ${typed} whose buffer has been detached (transferred), so it holds no entries`,
+        );
       }
-      throw new RangeError(`${name}.data has ${length} entries, but ${name}.rows × ${name}.cols = ${rows}×${cols} = ${size}`);
+      throw rangeError(
+        'NMFKIT_INVALID_VALUE',
+        `${name}.data has ${length} entries, but ${name}.rows × ${name}.cols = ${rows}×${cols} = ${size}`,
+      );
     }
     // Typed arrays hold numbers only: copy (widening float32) in one native step — which also takes a snapshot of
     // a SharedArrayBuffer-backed array that another thread may be writing — then one tight pass for the values,
@@ -534,11 +550,14 @@ function fromShaped(name: string, input: object, expected: ExpectedShape | undef
     return { rows, cols, data };
   }
   if (typed !== undefined || !isArray(source)) {
-    throw new TypeError(`${name}.data must be a Float64Array, Float32Array or number[], got ${describe(source)}`);
+    throw typeError('NMFKIT_INVALID_TYPE', `${name}.data must be a Float64Array, Float32Array or number[], got ${describe(source)}`);
   }
   const length = readProperty(`${name}.data.length`, source, 'length');
   if (length !== size) {
-    throw new RangeError(`${name}.data has ${describe(length)} entries, but ${name}.rows × ${name}.cols = ${rows}×${cols} = ${size}`);
+    throw rangeError(
+      'NMFKIT_INVALID_VALUE',
+      `${name}.data has ${describe(length)} entries, but ${name}.rows × ${name}.cols = ${rows}×${cols} = ${size}`,
+    );
   }
   const careful = inheritsIndices(source);
   const entry = (k: number): number => {
@@ -567,11 +586,12 @@ function isEntry(x: unknown): boolean {
 
 /** Throws the error that describes a bad entry (called only once {@link isEntry} failed). */
 function checkEntry(name: string, value: unknown, i: number, j: number, where: string): never {
-  if (typeof value !== 'number') throw new TypeError(`${where} (row ${i}, column ${j}) must be a number, got ${describe(value)}`);
+  if (typeof value !== 'number')
+    throw typeError('NMFKIT_INVALID_TYPE', `${where} (row ${i}, column ${j}) must be a number, got ${describe(value)}`);
   if (!(value >= 0) || value === Infinity) {
-    throw new RangeError(`${name} must be finite and ≥ 0, but ${where} (row ${i}, column ${j}) is ${describe(value)}`);
+    throw rangeError('NMFKIT_INVALID_VALUE', `${name} must be finite and ≥ 0, but ${where} (row ${i}, column ${j}) is ${describe(value)}`);
   }
-  throw new Error(`nmfkit internal error: ${where} was reported bad but is ${describe(value)}`);
+  throw internalError(`nmfkit internal error: ${where} was reported bad but is ${describe(value)}`);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -591,7 +611,7 @@ let memoryLimitText = (formatted: string): string => `this machine's ${formatted
  * 7.6 GiB of memory").
  */
 export function limitMemory(bytes: number, describeLimit: (formatted: string) => string): void {
-  if (!(bytes > 0)) throw new RangeError(`the memory limit must be a positive number of bytes, got ${describe(bytes)}`);
+  if (!(bytes > 0)) throw rangeError('NMFKIT_INVALID_VALUE', `the memory limit must be a positive number of bytes, got ${describe(bytes)}`);
   if (bytes >= memoryLimit) return;
   memoryLimit = bytes;
   memoryLimitText = describeLimit;
@@ -612,9 +632,10 @@ function formatBytes(bytes: number): string {
 export function checkedSize(name: string, rows: number, cols: number): number {
   const size = rows * cols;
   // Typed arrays of float64 are capped far below 2^53; 2^31 entries (16 GiB) is already beyond any sane fit here.
-  if (size > 0x7fffffff) throw new RangeError(`${name} is too large: ${rows}×${cols} = ${size} entries (limit 2^31 - 1)`);
+  if (size > 0x7fffffff) throw rangeError('NMFKIT_TOO_LARGE', `${name} is too large: ${rows}×${cols} = ${size} entries (limit 2^31 - 1)`);
   if (size * 8 > memoryLimit) {
-    throw new RangeError(
+    throw rangeError(
+      'NMFKIT_TOO_LARGE',
       `${name} is too large: ${rows}×${cols} = ${size} entries need ${formatBytes(size * 8)} as float64, more than ` + limitText(),
     );
   }
@@ -623,9 +644,12 @@ export function checkedSize(name: string, rows: number, cols: number): number {
 
 /** `length` float64 entries as a safe array length, or a RangeError before anything is allocated (as {@link checkedSize}). */
 export function checkedLength(name: string, length: number): number {
-  if (length > 0x7fffffff) throw new RangeError(`${name} is too large: ${length} entries (limit 2^31 - 1)`);
+  if (length > 0x7fffffff) throw rangeError('NMFKIT_TOO_LARGE', `${name} is too large: ${length} entries (limit 2^31 - 1)`);
   if (length * 8 > memoryLimit) {
-    throw new RangeError(`${name} is too large: ${length} entries need ${formatBytes(length * 8)} as float64, more than ${limitText()}`);
+    throw rangeError(
+      'NMFKIT_TOO_LARGE',
+      `${name} is too large: ${length} entries need ${formatBytes(length * 8)} as float64, more than ${limitText()}`,
+    );
   }
   return length;
 }
@@ -640,7 +664,8 @@ export function checkedLength(name: string, length: number): number {
 export function checkFitMemory(rows: number, cols: number, rank: number, ratioForm = false): void {
   const bytes = fitBytes(rows, cols, rank, ratioForm);
   if (bytes > memoryLimit) {
-    throw new RangeError(
+    throw rangeError(
+      'NMFKIT_TOO_LARGE',
       `options.rank = ${rank} with a ${rows}×${cols} V needs at least ${formatBytes(bytes)} (V, W, H and R×R ` +
         `Grams), more than ${limitText()}`,
     );
@@ -662,7 +687,7 @@ function fitBytes(rows: number, cols: number, rank: number, ratioForm: boolean):
 const HISTORY_BYTES_PER_ITERATION = 40;
 
 /** The stable code of the refusal of {@link checkHistoryMemory}. */
-export const HISTORY_MEMORY_CODE = 'NMFKIT_HISTORY_MEMORY';
+export const HISTORY_MEMORY_CODE = 'NMFKIT_HISTORY_MEMORY' satisfies ErrorCode;
 
 /**
  * Rejects, before the fit starts, a fit whose per-iteration history (hChange, wChange, the objectives) together
@@ -674,11 +699,11 @@ export function checkHistoryMemory(maxIter: number, rows: number, cols: number, 
   const history = HISTORY_BYTES_PER_ITERATION * maxIter;
   const bytes = history + fitBytes(rows, cols, rank, ratioForm);
   if (bytes > memoryLimit) {
-    const error = new RangeError(
+    throw rangeError(
+      HISTORY_MEMORY_CODE,
       `options.maxIter = ${maxIter} needs at least ${formatBytes(history)} for the per-iteration history ` +
         `(${HISTORY_BYTES_PER_ITERATION} bytes an iteration) if the fit runs all its iterations, ${formatBytes(bytes)} ` +
         `with V, W and H, more than ${limitText()}: lower options.maxIter`,
     );
-    throw Object.defineProperty(error, 'code', { value: HISTORY_MEMORY_CODE, enumerable: true, configurable: true, writable: true });
   }
 }
