@@ -445,7 +445,109 @@ export function toMatrix(name: string, input: unknown, expected?: ExpectedShape,
   if (input === null || typeof input !== 'object') {
     throw typeError('NMFKIT_INVALID_TYPE', `${name} must be a matrix ({ rows, cols, data } or an array of rows), got ${describe(input)}`);
   }
-  return isArray(input) ? fromRows(name, input, expected, entries, storage) : fromShaped(name, input, expected, entries, storage);
+  if (isArray(input)) return fromRows(name, input, expected, entries, storage);
+  const object = matrixObject(name, input);
+  return object ? fromMatrixObject(name, input, object, expected, entries, storage) : fromShaped(name, input, expected, entries, storage);
+}
+
+/** The typed arrays whose entries are matrix entries: floats, and integers read as their numbers (not BigInt ones). */
+const NUMBER_ARRAYS: readonly string[] = [
+  'Float64Array',
+  'Float32Array',
+  'Int8Array',
+  'Uint8Array',
+  'Uint8ClampedArray',
+  'Int16Array',
+  'Uint16Array',
+  'Int32Array',
+  'Uint32Array',
+];
+
+/** Typed arrays of numbers as an expectation reads. */
+const NUMBER_ARRAYS_TEXT = 'a Float64Array, Float32Array, an integer typed array or number[]';
+
+/**
+ * `key` of `object` (an ml-matrix-like object's `rows`, `columns`, `to2DArray`, `getRow`) where the object or a
+ * prototype of its own class holds it — own, or a class's accessor or method — but never Object.prototype's: what
+ * a polluted Object.prototype carries does not make an object a matrix or give it a shape. A getter or proxy trap
+ * that throws becomes a TypeError naming `where`.
+ */
+function readClassProperty(where: string, object: object, key: string): unknown {
+  try {
+    for (let o: object | null = object; o !== null && o !== Object.prototype; o = Object.getPrototypeOf(o) as object | null) {
+      if (hasOwnProperty.call(o, key)) return (object as Record<string, unknown>)[key];
+    }
+    return undefined;
+  } catch (cause) {
+    throw unreadable(where, cause);
+  }
+}
+
+/** What makes an object an ml-matrix-like matrix: its row and column counts and a way to read its rows. */
+interface MatrixObjectForm {
+  readonly rows: unknown;
+  readonly columns: unknown;
+  readonly read: { readonly method: 'to2DArray' | 'getRow'; readonly call: (...args: unknown[]) => unknown };
+}
+
+/**
+ * The ml-matrix form of `input` (ml-matrix's `Matrix`, or any object with `rows`, `columns` and `to2DArray()` or
+ * `getRow(i)`; its `data` is its own), or undefined for an object of the { rows, cols, data } form: an object with
+ * an own `cols`, or without `columns`, is read as that. Each property is read once.
+ */
+function matrixObject(name: string, input: object): MatrixObjectForm | undefined {
+  try {
+    if (hasOwnProperty.call(input, 'cols')) return undefined;
+  } catch {
+    return undefined; // a trap that throws: the { rows, cols, data } reader names what could not be read
+  }
+  const columns = readClassProperty(`${name}.columns`, input, 'columns');
+  if (columns === undefined) return undefined;
+  const rows = readClassProperty(`${name}.rows`, input, 'rows');
+  for (const method of ['to2DArray', 'getRow'] as const) {
+    const call = readClassProperty(`${name}.${method}`, input, method);
+    if (typeof call === 'function') return { rows, columns, read: { method, call: call as (...args: unknown[]) => unknown } };
+  }
+  throw typeError(
+    'NMFKIT_INVALID_TYPE',
+    `${name} has columns but is not a matrix: an object with rows and columns needs a to2DArray() or getRow(i) method (an ml-matrix Matrix), else give { rows, cols, data }`,
+  );
+}
+
+/**
+ * An ml-matrix-like matrix: its shape checked (and its size) before any method is called, then its rows read by
+ * `to2DArray()` (once) or `getRow(i)` (once per row) — code of the caller's: an exception it throws becomes a
+ * TypeError naming the call — and what they return checked as strictly as an array of rows.
+ */
+function fromMatrixObject(
+  name: string,
+  input: object,
+  form: MatrixObjectForm,
+  expected: ExpectedShape | undefined,
+  rule: EntryRule,
+  storage: Storage,
+): Matrix {
+  const rows = checkCount(`${name}.rows`, form.rows);
+  const cols = checkCount(`${name}.columns`, form.columns);
+  checkShape(name, rows, cols, expected);
+  checkedSize(name, rows, cols);
+  const call = (where: string, ...args: unknown[]): unknown => {
+    try {
+      return form.read.call.apply(input, args);
+    } catch (cause) {
+      throw typeError('NMFKIT_INVALID_TYPE', `${where} threw: ${errorText(cause)}`, { cause });
+    }
+  };
+  const shape: ExpectedShape = { rows, cols, why: `${name}.rows × ${name}.columns` };
+  if (form.read.method === 'to2DArray') {
+    const where = `${name}.to2DArray()`;
+    const array = call(where);
+    if (!isArray(array)) throw typeError('NMFKIT_INVALID_TYPE', `${where} must return an array of rows, got ${describe(array)}`);
+    return fromRows(where, array, shape, rule, storage);
+  }
+  const list = new Array<unknown>(rows);
+  for (let i = 0; i < rows; i++) list[i] = call(`${name}.getRow(${i})`, i);
+  return fromRows(name, list, shape, rule, storage, (i) => `${name}.getRow(${i})`);
 }
 
 /** What entries a matrix may hold beyond finite numbers ≥ 0. */
@@ -481,31 +583,64 @@ function checkShape(name: string, rows: number, cols: number, expected: Expected
   }
 }
 
-function fromRows(name: string, rows: readonly unknown[], expected: ExpectedShape | undefined, rule: EntryRule, storage: Storage): Matrix {
+/**
+ * The length of a row of a matrix given as rows — an array (or a proxy of one) or a typed array of numbers, whose
+ * own `length` a caller cannot fake — or a TypeError naming it.
+ */
+function rowLength(where: string, row: unknown): number {
+  const typed = typedArrayName(row);
+  if (typed !== undefined && NUMBER_ARRAYS.includes(typed)) {
+    if (isDetached(row))
+      throw typeError('NMFKIT_INVALID_TYPE', `${where} is a ${typed} whose buffer has been detached (transferred), so it holds no entries`);
+    return TYPED_ARRAY_LENGTH.call(row) as number;
+  }
+  if (typed !== undefined || !isArray(row)) {
+    throw typeError('NMFKIT_INVALID_TYPE', `${where} must be an array of numbers (or a typed array of them), got ${describe(row)}`);
+  }
+  return readProperty(`${where}.length`, row, 'length') as number;
+}
+
+function fromRows(
+  name: string,
+  rows: readonly unknown[],
+  expected: ExpectedShape | undefined,
+  rule: EntryRule,
+  storage: Storage,
+  rowName: (i: number) => string = (i) => `${name}[${i}]`,
+): Matrix {
   const rowCount = checkCount(`${name}.length (rows)`, readProperty(`${name}.length`, rows, 'length'));
   const carefulRows = inheritsIndices(rows);
   const rowCheck = indexCheck();
-  const first = readEntry(`${name}[0]`, rows, 0, carefulRows);
-  if (!isArray(first)) throw typeError('NMFKIT_INVALID_TYPE', `${name}[0] must be an array of numbers, got ${describe(first)}`);
-  const cols = checkCount(`${name}[0].length (columns)`, readProperty(`${name}[0].length`, first, 'length'));
+  const first = readEntry(rowName(0), rows, 0, carefulRows);
+  const cols = checkCount(`${rowName(0)}.length (columns)`, rowLength(rowName(0), first));
   checkShape(name, rowCount, cols, expected);
   const data = allocate(storage, checkedSize(name, rowCount, cols));
   for (let i = 0; i < rowCount; i++) {
-    const row = i === 0 ? first : readEntry(`${name}[${i}]`, rows, i, carefulRows);
-    if (!isArray(row)) throw typeError('NMFKIT_INVALID_TYPE', `${name}[${i}] must be an array of numbers, got ${describe(row)}`);
-    const length = i === 0 ? cols : readProperty(`${name}[${i}].length`, row, 'length');
+    const where = rowName(i);
+    const row = i === 0 ? first : readEntry(where, rows, i, carefulRows);
+    const length = i === 0 ? cols : rowLength(where, row);
     if (length !== cols) {
-      throw rangeError('NMFKIT_INVALID_VALUE', `${name} is ragged: ${name}[${i}] has ${describe(length)} entries, ${name}[0] has ${cols}`);
+      throw rangeError('NMFKIT_INVALID_VALUE', `${name} is ragged: ${where} has ${describe(length)} entries, ${rowName(0)} has ${cols}`);
     }
-    const careful = rowCheck(row);
+    if (typedArrayName(row) !== undefined) {
+      // Typed arrays hold numbers only: one native copy (a snapshot of a shared one), then the values are checked.
+      data.set(row as Float64Array, i * cols);
+      for (let j = 0; j < cols; j++) {
+        const x = data[i * cols + j]!;
+        if (!isEntry(x) && !(rule.allowNaN && Number.isNaN(x))) checkEntry(name, x, i, j, `${where}[${j}]`);
+      }
+      continue;
+    }
+    const array = row as readonly unknown[];
+    const careful = rowCheck(array);
     for (let j = 0; j < cols; j++) {
       let x: unknown;
       try {
-        x = careful && !hasOwnProperty.call(row, j) ? undefined : row[j];
+        x = careful && !hasOwnProperty.call(array, j) ? undefined : array[j];
       } catch (cause) {
-        throw unreadable(`${name}[${i}][${j}]`, cause);
+        throw unreadable(`${where}[${j}]`, cause);
       }
-      if (!isEntry(x) && !(rule.allowNaN && Number.isNaN(x))) checkEntry(name, x, i, j, `${name}[${i}][${j}]`);
+      if (!isEntry(x) && !(rule.allowNaN && Number.isNaN(x))) checkEntry(name, x, i, j, `${where}[${j}]`);
       data[i * cols + j] = x as number;
     }
   }
@@ -519,7 +654,7 @@ function fromShaped(name: string, input: object, expected: ExpectedShape | undef
   checkShape(name, rows, cols, expected);
   const size = checkedSize(name, rows, cols);
   const typed = typedArrayName(source);
-  if (typed === 'Float64Array' || typed === 'Float32Array') {
+  if (typed !== undefined && NUMBER_ARRAYS.includes(typed)) {
     const length = TYPED_ARRAY_LENGTH.call(source) as number;
     if (length !== size) {
       if (isDetached(source)) {
@@ -533,7 +668,7 @@ function fromShaped(name: string, input: object, expected: ExpectedShape | undef
         `${name}.data has ${length} entries, but ${name}.rows × ${name}.cols = ${rows}×${cols} = ${size}`,
       );
     }
-    // Typed arrays hold numbers only: copy (widening float32) in one native step — which also takes a snapshot of
+    // Typed arrays hold numbers only: copy (widening float32 and integers) in one native step — which also takes a snapshot of
     // a SharedArrayBuffer-backed array that another thread may be writing — then one tight pass for the values,
     // working out where a bad one sits only when there is one. A borrowed array is only checked.
     const borrowed = storage.borrow === true && typed === 'Float64Array' && !isShared(source);
@@ -542,7 +677,7 @@ function fromShaped(name: string, input: object, expected: ExpectedShape | undef
     const data = borrowed
       ? new Float64Array(TYPED_ARRAY_BUFFER.call(source) as ArrayBuffer, TYPED_ARRAY_BYTE_OFFSET.call(source) as number, size)
       : allocate(storage, size);
-    if (!borrowed) data.set(source as Float64Array | Float32Array);
+    if (!borrowed) data.set(source as Float64Array);
     for (let k = 0; k < size; k++) {
       const x = data[k]!;
       if (!isEntry(x) && !(rule.allowNaN && Number.isNaN(x))) checkEntry(name, x, Math.floor(k / cols), k % cols, `${name}.data[${k}]`);
@@ -550,7 +685,7 @@ function fromShaped(name: string, input: object, expected: ExpectedShape | undef
     return { rows, cols, data };
   }
   if (typed !== undefined || !isArray(source)) {
-    throw typeError('NMFKIT_INVALID_TYPE', `${name}.data must be a Float64Array, Float32Array or number[], got ${describe(source)}`);
+    throw typeError('NMFKIT_INVALID_TYPE', `${name}.data must be ${NUMBER_ARRAYS_TEXT}, got ${describe(source)}`);
   }
   const length = readProperty(`${name}.data.length`, source, 'length');
   if (length !== size) {

@@ -76,10 +76,10 @@ describe('V', () => {
     fails(null, ok, TypeError, /V must be a matrix/);
     fails('1,2,3', ok, TypeError, /V must be a matrix.*got "1,2,3"/);
     fails(
-      { rows: 1, cols: 2, data: new Int32Array(2) },
+      { rows: 1, cols: 2, data: new BigInt64Array(2) },
       ok,
       TypeError,
-      /V\.data must be a Float64Array, Float32Array or number\[\], got a Int32Array/,
+      /V\.data must be a Float64Array, Float32Array, an integer typed array or number\[\], got a BigInt64Array/,
     );
     fails([1, 2, 3], ok, TypeError, /V\[0\] must be an array/);
   });
