@@ -581,13 +581,24 @@ Napi::Value FitWrap::Cancel(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// { W, H, spectralError, frobeniusError, objective, initialObjective } with fresh arrays.
-// W and H are widened to float64 when the fit computed in float32.
+// A fresh typed array of `length` entries of the fit's dtype (Float32Array for a float32 fit, else Float64Array)
+// holding W or H.
+template <typename Copy>
+Napi::TypedArray factorArray(Napi::Env env, const nmf::Fit& fit, std::size_t length, Copy copy) {
+  if (fit.spec.dtype == nmf::Dtype::Float32) {
+    Napi::Float32Array out = Napi::Float32Array::New(env, length);
+    copy(out.Data());
+    return out;
+  }
+  Napi::Float64Array out = Napi::Float64Array::New(env, length);
+  copy(out.Data());
+  return out;
+}
+
+// { W, H, spectralError, frobeniusError, objective, initialObjective } with fresh arrays, of the fit's dtype.
 Napi::Object finishResult(Napi::Env env, const nmf::Fit& fit, const nmf::FitErrors& errors) {
-  Napi::Float64Array outW = Napi::Float64Array::New(env, fit.spec.rows * fit.spec.rank);
-  Napi::Float64Array outH = Napi::Float64Array::New(env, fit.spec.rank * fit.spec.cols);
-  fit.copyW(outW.Data());
-  fit.copyH(outH.Data());
+  const auto outW = factorArray(env, fit, fit.spec.rows * fit.spec.rank, [&](auto* out) { fit.copyW(out); });
+  const auto outH = factorArray(env, fit, fit.spec.rank * fit.spec.cols, [&](auto* out) { fit.copyH(out); });
   Napi::Object result = Napi::Object::New(env);
   result.Set("W", outW);
   result.Set("H", outH);

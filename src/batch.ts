@@ -2,7 +2,7 @@
 import { abortError } from './driver.js';
 import type { FitFunctions } from './nmf.js';
 import type { FitPlan } from './options.js';
-import type { IterationInfo, MatrixInput, NmfOptions, NmfResult } from './types.js';
+import type { FactorArray, FactorArrayOf, IterationInfo, MatrixInput, NmfOptions, NmfResult } from './types.js';
 import { describe, inheritsIndices, isAbortSignal, readArrayLength, readOwnProperties, readOwnProperty, readProperty } from './validate.js';
 import { codeOf, plainError, sameClassError, typeError } from './errors.js';
 
@@ -23,8 +23,8 @@ export interface NmfBatchOptions extends Omit<NmfOptions, 'onIteration'> {
   readonly settle?: boolean;
 }
 
-export type BatchOutcome =
-  { readonly status: 'fulfilled'; readonly value: NmfResult } | { readonly status: 'rejected'; readonly reason: Error };
+export type BatchOutcome<D extends FactorArray = FactorArray> =
+  { readonly status: 'fulfilled'; readonly value: NmfResult<D> } | { readonly status: 'rejected'; readonly reason: Error };
 
 /** The error of matrix `index`, same class, message prefixed with where it happened. */
 function atIndex(error: unknown, index: number): Error {
@@ -37,9 +37,18 @@ function atIndex(error: unknown, index: number): Error {
 
 /** The signature of `nmfBatch`: results, or with `settle: true` per-matrix outcomes. */
 export interface NmfBatch {
-  (matrices: readonly MatrixInput[], options: NmfBatchOptions & { readonly settle?: false }): Promise<NmfResult[]>;
-  (matrices: readonly MatrixInput[], options: NmfBatchOptions & { readonly settle: true }): Promise<BatchOutcome[]>;
-  (matrices: readonly MatrixInput[], options: NmfBatchOptions): Promise<NmfResult[] | BatchOutcome[]>;
+  <O extends NmfBatchOptions & { readonly settle?: false }>(
+    matrices: readonly MatrixInput[],
+    options: O,
+  ): Promise<NmfResult<FactorArrayOf<O>>[]>;
+  <O extends NmfBatchOptions & { readonly settle: true }>(
+    matrices: readonly MatrixInput[],
+    options: O,
+  ): Promise<BatchOutcome<FactorArrayOf<O>>[]>;
+  <O extends NmfBatchOptions>(
+    matrices: readonly MatrixInput[],
+    options: O,
+  ): Promise<NmfResult<FactorArrayOf<O>>[] | BatchOutcome<FactorArrayOf<O>>[]>;
 }
 
 /** Most matrices one nmfBatch call takes (2^24): far above any real batch, far below what would exhaust memory. */
@@ -56,7 +65,7 @@ function isArrayOf(value: unknown): value is readonly unknown[] {
 
 /** nmfBatch over the given fit functions, with `concurrency()` runners. */
 export function batchFunction(fits: FitFunctions, concurrency: () => number): NmfBatch {
-  return ((matrices, options) => runBatch(fits, concurrency(), matrices, options)) as NmfBatch;
+  return ((matrices: readonly MatrixInput[], options: NmfBatchOptions) => runBatch(fits, concurrency(), matrices, options)) as NmfBatch;
 }
 
 async function runBatch(

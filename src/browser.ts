@@ -8,7 +8,7 @@
 import { batchFunction, type NmfBatch } from './batch.js';
 import { fitFunctions } from './nmf.js';
 import { wasmOnlyRuntime } from './entry/wasm-only.js';
-import type { MatrixInput, NmfOptions, NmfResult } from './types.js';
+import type { FactorArrayOf, MatrixInput, NmfOptions, NmfResult } from './types.js';
 
 const fits = fitFunctions(wasmOnlyRuntime);
 
@@ -23,8 +23,8 @@ const fits = fitFunctions(wasmOnlyRuntime);
  * @throws TypeError or RangeError naming the argument, index and value, for any invalid input; an Error when
  * `ready()` has not resolved yet.
  */
-export function nmfSync(V: MatrixInput, options: NmfOptions): NmfResult {
-  return fits.nmfSync(V, options);
+export function nmfSync<O extends NmfOptions>(V: MatrixInput, options: O): NmfResult<FactorArrayOf<O>> {
+  return fits.nmfSync(V, options) as NmfResult<FactorArrayOf<O>>;
 }
 
 /**
@@ -33,8 +33,8 @@ export function nmfSync(V: MatrixInput, options: NmfOptions): NmfResult {
  * the page or event loop stays responsive. Loads the backend first if needed (`ready()`). `options.signal`
  * cancels it (rejecting with an AbortError); invalid input rejects the promise (nothing is thrown synchronously).
  */
-export function nmf(V: MatrixInput, options: NmfOptions): Promise<NmfResult> {
-  return fits.nmf(V, options);
+export function nmf<O extends NmfOptions>(V: MatrixInput, options: O): Promise<NmfResult<FactorArrayOf<O>>> {
+  return fits.nmf(V, options) as Promise<NmfResult<FactorArrayOf<O>>>;
 }
 
 /**
@@ -47,8 +47,14 @@ export const nmfBatch: NmfBatch = batchFunction(fits, wasmOnlyRuntime.concurrenc
 
 export { backendInfo, DEFAULT_MAX_MEMORY_BYTES, ready, setThreads } from './entry/wasm-only.js';
 export { DEFAULT_EPS, DEFAULT_MAX_ITER, DEFAULT_TOL } from './options.js';
+export { reconstruct } from './result.js';
 export type { BatchIterationInfo, BatchOutcome, NmfBatch, NmfBatchOptions } from './batch.js';
 export type {
+  FactorArray,
+  FactorArrayOf,
+  IntegerArray,
+  MatrixObject,
+  MatrixRow,
   BackendName,
   IterationInfo,
   Matrix,

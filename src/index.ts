@@ -5,7 +5,7 @@
 import { batchFunction, type NmfBatch } from './batch.js';
 import { fitFunctions } from './nmf.js';
 import { nodeRuntime } from './entry/node.js';
-import type { MatrixInput, NmfOptions, NmfResult } from './types.js';
+import type { FactorArrayOf, MatrixInput, NmfOptions, NmfResult } from './types.js';
 
 const fits = fitFunctions(nodeRuntime);
 
@@ -18,8 +18,8 @@ const fits = fitFunctions(nodeRuntime);
  * Blocks the calling thread until the fit is done; prefer {@link nmf} on a server.
  * @throws TypeError or RangeError naming the argument, index and value, for any invalid input.
  */
-export function nmfSync(V: MatrixInput, options: NmfOptions): NmfResult {
-  return fits.nmfSync(V, options);
+export function nmfSync<O extends NmfOptions>(V: MatrixInput, options: O): NmfResult<FactorArrayOf<O>> {
+  return fits.nmfSync(V, options) as NmfResult<FactorArrayOf<O>>;
 }
 
 /**
@@ -27,8 +27,8 @@ export function nmfSync(V: MatrixInput, options: NmfOptions): NmfResult {
  * worker thread (wasm) — so the event loop stays free. `options.signal` cancels it (rejecting with an
  * AbortError); invalid input rejects the promise (nothing is thrown synchronously).
  */
-export function nmf(V: MatrixInput, options: NmfOptions): Promise<NmfResult> {
-  return fits.nmf(V, options);
+export function nmf<O extends NmfOptions>(V: MatrixInput, options: O): Promise<NmfResult<FactorArrayOf<O>>> {
+  return fits.nmf(V, options) as Promise<NmfResult<FactorArrayOf<O>>>;
 }
 
 /**
@@ -41,8 +41,14 @@ export const nmfBatch: NmfBatch = batchFunction(fits, nodeRuntime.concurrency);
 
 export { backendInfo, ready, setThreads } from './entry/node.js';
 export { DEFAULT_EPS, DEFAULT_MAX_ITER, DEFAULT_TOL } from './options.js';
+export { reconstruct } from './result.js';
 export type { BatchIterationInfo, BatchOutcome, NmfBatch, NmfBatchOptions } from './batch.js';
 export type {
+  FactorArray,
+  FactorArrayOf,
+  IntegerArray,
+  MatrixObject,
+  MatrixRow,
   BackendInfo,
   BackendName,
   IterationInfo,

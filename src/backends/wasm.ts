@@ -333,10 +333,9 @@ class WasmFit implements KernelFit {
     return this.#bytes === 4 ? new Float32Array(this.#wasm.memory.buffer, ptr >>> 0, length) : this.#view(ptr, length);
   }
 
-  /** A fresh float64 copy of a matrix (widened from float32 when the fit computes in float32). */
-  #copyOut(ptr: number, length: number): Float64Array {
-    const view = this.#matrix(ptr, length);
-    return view instanceof Float64Array ? view.slice() : Float64Array.from(view);
+  /** A fresh copy of a matrix in the fit's element type (a Float32Array when the fit computes in float32). */
+  #copyOut(ptr: number, length: number): Float64Array | Float32Array {
+    return this.#matrix(ptr, length).slice();
   }
 
   #checkUsable(method: string): void {
