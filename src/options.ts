@@ -9,6 +9,7 @@
  */
 import type { Backend, FitProblem } from './contract.js';
 import { initialize, initUsesSeed, type InitMethod } from './init/index.js';
+import { svdScale } from './init/nndsvd.js';
 import type { FitInit } from './init/from-fit.js';
 import { Random, randomSeed } from './random.js';
 import { FIT_SPEC_FIELDS, type FitSpec, type SpecField } from './spec.js';
@@ -181,7 +182,9 @@ export function planFit(V: unknown, options: unknown, storage: VStorage = { mode
     storage.mode === 'sync' ? { borrow: !masked && (o.restarts === undefined || o.restarts === 1) } : { allocate },
   );
 
-  const rank = checkCount('options.rank', o.rank);
+  // The rank: options.rank, or inferred from a given W (its columns) or H (its rows), which are then read here.
+  const inferred = o.rank === undefined && (o.W !== undefined || o.H !== undefined) ? inferRank(o, v) : undefined;
+  const rank = inferred ? inferred.rank : checkCount('options.rank', o.rank);
   const maxIter = o.maxIter === undefined ? DEFAULT_MAX_ITER : checkCount('options.maxIter', o.maxIter, true);
   const fields = specOptions(o);
   const threads = fields.threads as number | undefined;
@@ -215,8 +218,17 @@ export function planFit(V: unknown, options: unknown, storage: VStorage = { mode
   checkFitMemory(v.rows, v.cols, rank, o.mask !== undefined || (o.loss !== undefined && o.loss !== 'euclidean' && o.loss !== 2));
   const { spec, mask, fixedColumnsW } = resolveSpec(o, fields, v, rank, allocate);
   checkHistoryMemory(maxIter, v.rows, v.cols, rank, spec.solver === 'mu-beta');
-  const givenW = o.W === undefined ? undefined : toMatrix('options.W', o.W, { rows: v.rows, cols: rank, why: 'rows of V × rank' });
-  const givenH = o.H === undefined ? undefined : toMatrix('options.H', o.H, { rows: rank, cols: v.cols, why: 'rank × columns of V' });
+  const givenW = inferred
+    ? inferred.W
+    : o.W === undefined
+      ? undefined
+      : toMatrix('options.W', o.W, { rows: v.rows, cols: rank, why: 'rows of V × rank' });
+  const givenH = inferred
+    ? inferred.H
+    : o.H === undefined
+      ? undefined
+      : toMatrix('options.H', o.H, { rows: rank, cols: v.cols, why: 'rank × columns of V' });
+  checkNotAllZero(v.data, givenW, givenH);
 
   const runs = o.restarts === undefined ? 1 : checkCount('options.restarts', o.restarts);
   if (runs > 1 && ((givenW && givenH) || !initUsesSeed(init))) {
@@ -241,7 +253,7 @@ export function planFit(V: unknown, options: unknown, storage: VStorage = { mode
   // The first run's factors are made now (the plan reports its seed); later runs' when they start.
   const factorsOf = (run: number): { W: Float64Array; H: Float64Array; seedUsed: number | null; init: FitInit | undefined } => {
     const seed = firstSeed === null ? null : firstSeed + run;
-    const made = initialFactors(v, rank, givenW, givenH, seed, init);
+    const made = initialFactors(v, rank, givenW, givenH, seed, init, spec.dtype);
     return { ...made, W: givenW ? own(made.W) : made.W, H: givenH ? own(made.H) : made.H };
   };
   const first = factorsOf(0);
@@ -272,6 +284,55 @@ export function planFit(V: unknown, options: unknown, storage: VStorage = { mode
     signal: o.signal,
   };
 }
+
+/**
+ * The rank of a fit without options.rank, from the factors given: W's columns or H's rows (both, when both are
+ * given: they must agree). The factors are read and their other side checked against V.
+ */
+function inferRank(o: NmfOptions, v: Matrix): { rank: number; W: Matrix | undefined; H: Matrix | undefined } {
+  const W = o.W === undefined ? undefined : toMatrix('options.W', o.W);
+  if (W && W.rows !== v.rows) {
+    throw rangeError(
+      'NMFKIT_INVALID_VALUE',
+      `options.W must have ${v.rows} rows (the rows of V; its columns give the rank, options.rank being absent), got ${W.rows}×${W.cols}`,
+    );
+  }
+  const H = o.H === undefined ? undefined : toMatrix('options.H', o.H);
+  if (H && H.cols !== v.cols) {
+    throw rangeError(
+      'NMFKIT_INVALID_VALUE',
+      `options.H must have ${v.cols} columns (the columns of V; its rows give the rank, options.rank being absent), got ${H.rows}×${H.cols}`,
+    );
+  }
+  if (W && H && W.cols !== H.rows) {
+    throw rangeError(
+      'NMFKIT_INVALID_VALUE',
+      `options.W (${W.rows}×${W.cols}) and options.H (${H.rows}×${H.cols}) disagree on the rank: options.W has ${W.cols} columns, ` +
+        `options.H has ${H.rows} rows (give factors of one rank, or options.rank)`,
+    );
+  }
+  return { rank: W ? W.cols : H!.rows, W, H };
+}
+
+/**
+ * Refuses a given factor that is all zero while V has a nonzero entry (as scikit-learn refuses a custom init "full
+ * of zeros"): the multiplicative updates multiply each entry by a ratio, so an all-zero factor stays all zero and
+ * the fit returns W·H = 0 whatever V is; for HALS it is a start without information. For V = 0, W = H = 0 is the
+ * exact solution and stays accepted.
+ */
+function checkNotAllZero(V: Float64Array, W: Matrix | undefined, H: Matrix | undefined): void {
+  if (!W?.data.every(isZero) && !H?.data.every(isZero)) return;
+  if (!V.some((x) => x > 0)) return;
+  const name = W?.data.every(isZero) ? 'options.W' : 'options.H';
+  throw rangeError(
+    'NMFKIT_INVALID_VALUE',
+    `${name} is all zero while V has a nonzero entry: the multiplicative updates can never leave an all-zero factor ` +
+      `(W·H would stay 0), and for HALS it is a start without information; give a factor with a positive entry, or ` +
+      `leave ${name} out and let options.init make it`,
+  );
+}
+
+const isZero = (x: number): boolean => x === 0;
 
 const LOSSES = ['euclidean', 'kl', 'is'] as const;
 const BETA_OF = { euclidean: 2, kl: 1, is: 0 } as const;
@@ -426,6 +487,7 @@ function initialFactors(
   givenH: Matrix | undefined,
   seed: number | null,
   init: InitMethod,
+  dtype: FitSpec['dtype'],
 ): { W: Float64Array; H: Float64Array; seedUsed: number | null; init: FitInit | undefined } {
   if (seed === null) return { W: givenW!.data, H: givenH!.data, seedUsed: null, init: undefined };
   const seedUsed = initUsesSeed(init) ? seed : null;
@@ -444,6 +506,16 @@ function initialFactors(
     H: givenH?.data ?? new Float64Array(rank * v.cols),
     seedUsed,
     // The given factors again, in copies of their own: an async backend may transfer the problem's arrays.
-    init: { method: init, seed, rows: v.rows, cols: v.cols, rank, givenW: givenW?.data.slice(), givenH: givenH?.data.slice() },
+    init: {
+      method: init,
+      seed,
+      rows: v.rows,
+      cols: v.cols,
+      rank,
+      givenW: givenW?.data.slice(),
+      givenH: givenH?.data.slice(),
+      // A float32 fit's V has no entries small enough to need it (below 2^-149 they round to 0).
+      scale: dtype === 'float32' ? 1 : svdScale(v.data),
+    },
   };
 }
