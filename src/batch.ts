@@ -2,7 +2,7 @@
 import { abortError } from './driver.js';
 import type { FitFunctions } from './nmf.js';
 import type { FitPlan } from './options.js';
-import type { FactorArray, FactorArrayOf, IterationInfo, MatrixInput, NmfOptions, NmfResult } from './types.js';
+import type { FactorArray, IterationInfo, MatrixInput, NmfOptions, NmfResult } from './types.js';
 import { describe, inheritsIndices, isAbortSignal, readArrayLength, readOwnProperties, readOwnProperty, readProperty } from './validate.js';
 import { codeOf, plainError, sameClassError, typeError } from './errors.js';
 
@@ -37,18 +37,25 @@ function atIndex(error: unknown, index: number): Error {
 
 /** The signature of `nmfBatch`: results, or with `settle: true` per-matrix outcomes. */
 export interface NmfBatch {
-  <O extends NmfBatchOptions & { readonly settle?: false }>(
+  (
     matrices: readonly MatrixInput[],
-    options: O,
-  ): Promise<NmfResult<FactorArrayOf<O>>[]>;
-  <O extends NmfBatchOptions & { readonly settle: true }>(
+    options: NmfBatchOptions & { readonly settle?: false; readonly dtype: 'float32' },
+  ): Promise<NmfResult<Float32Array>[]>;
+  (
     matrices: readonly MatrixInput[],
-    options: O,
-  ): Promise<BatchOutcome<FactorArrayOf<O>>[]>;
-  <O extends NmfBatchOptions>(
+    options: NmfBatchOptions & { readonly settle?: false; readonly dtype?: 'float64' },
+  ): Promise<NmfResult<Float64Array>[]>;
+  (matrices: readonly MatrixInput[], options: NmfBatchOptions & { readonly settle?: false }): Promise<NmfResult[]>;
+  (
     matrices: readonly MatrixInput[],
-    options: O,
-  ): Promise<NmfResult<FactorArrayOf<O>>[] | BatchOutcome<FactorArrayOf<O>>[]>;
+    options: NmfBatchOptions & { readonly settle: true; readonly dtype: 'float32' },
+  ): Promise<BatchOutcome<Float32Array>[]>;
+  (
+    matrices: readonly MatrixInput[],
+    options: NmfBatchOptions & { readonly settle: true; readonly dtype?: 'float64' },
+  ): Promise<BatchOutcome<Float64Array>[]>;
+  (matrices: readonly MatrixInput[], options: NmfBatchOptions & { readonly settle: true }): Promise<BatchOutcome[]>;
+  (matrices: readonly MatrixInput[], options: NmfBatchOptions): Promise<NmfResult[] | BatchOutcome[]>;
 }
 
 /** Most matrices one nmfBatch call takes (2^24): far above any real batch, far below what would exhaust memory. */

@@ -8,7 +8,7 @@
 import { batchFunction, type NmfBatch } from './batch.js';
 import { fitFunctions } from './nmf.js';
 import { wasmOnlyRuntime } from './entry/wasm-only.js';
-import type { FactorArrayOf, MatrixInput, NmfOptions, NmfResult } from './types.js';
+import type { MatrixInput, NmfOptions, NmfResult } from './types.js';
 
 const fits = fitFunctions(wasmOnlyRuntime);
 
@@ -23,8 +23,11 @@ const fits = fitFunctions(wasmOnlyRuntime);
  * @throws TypeError or RangeError naming the argument, index and value, for any invalid input; an Error when
  * `ready()` has not resolved yet.
  */
-export function nmfSync<O extends NmfOptions>(V: MatrixInput, options: O): NmfResult<FactorArrayOf<O>> {
-  return fits.nmfSync(V, options) as NmfResult<FactorArrayOf<O>>;
+export function nmfSync(V: MatrixInput, options: NmfOptions & { readonly dtype: 'float32' }): NmfResult<Float32Array>;
+export function nmfSync(V: MatrixInput, options: NmfOptions & { readonly dtype?: 'float64' }): NmfResult<Float64Array>;
+export function nmfSync(V: MatrixInput, options: NmfOptions): NmfResult;
+export function nmfSync(V: MatrixInput, options: NmfOptions): NmfResult {
+  return fits.nmfSync(V, options);
 }
 
 /**
@@ -33,8 +36,11 @@ export function nmfSync<O extends NmfOptions>(V: MatrixInput, options: O): NmfRe
  * the page or event loop stays responsive. Loads the backend first if needed (`ready()`). `options.signal`
  * cancels it (rejecting with an AbortError); invalid input rejects the promise (nothing is thrown synchronously).
  */
-export function nmf<O extends NmfOptions>(V: MatrixInput, options: O): Promise<NmfResult<FactorArrayOf<O>>> {
-  return fits.nmf(V, options) as Promise<NmfResult<FactorArrayOf<O>>>;
+export function nmf(V: MatrixInput, options: NmfOptions & { readonly dtype: 'float32' }): Promise<NmfResult<Float32Array>>;
+export function nmf(V: MatrixInput, options: NmfOptions & { readonly dtype?: 'float64' }): Promise<NmfResult<Float64Array>>;
+export function nmf(V: MatrixInput, options: NmfOptions): Promise<NmfResult>;
+export function nmf(V: MatrixInput, options: NmfOptions): Promise<NmfResult> {
+  return fits.nmf(V, options);
 }
 
 /**

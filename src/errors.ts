@@ -13,7 +13,7 @@ export const ERROR_CODES = {
   NMFKIT_INVALID_VALUE:
     'RangeError: the right kind with a bad value: an entry below 0 or not finite, shapes that do not match, a combination nmfkit does not support, a malformed environment variable',
   NMFKIT_TOO_LARGE:
-    "RangeError: a matrix over 2^31 − 1 entries, or a fit or array that cannot fit in the machine's memory or the wasm memory cap",
+    "RangeError: a matrix over 2^31 − 1 entries, a fit or array that cannot fit in the machine's memory or the wasm memory cap, a list longer than the call takes",
   NMFKIT_HISTORY_MEMORY: 'RangeError: options.maxIter whose per-iteration history could not fit in memory',
   NMFKIT_NOT_COMPUTABLE: 'RangeError: a fit whose numbers overflow (or divide 0 by 0) in its dtype',
   NMFKIT_ABORTED: 'DOMException named AbortError: a fit cancelled by its signal; `cause` is the signal’s reason',

@@ -5,7 +5,7 @@
 import { batchFunction, type NmfBatch } from './batch.js';
 import { fitFunctions } from './nmf.js';
 import { nodeRuntime } from './entry/node.js';
-import type { FactorArrayOf, MatrixInput, NmfOptions, NmfResult } from './types.js';
+import type { MatrixInput, NmfOptions, NmfResult } from './types.js';
 
 const fits = fitFunctions(nodeRuntime);
 
@@ -18,8 +18,11 @@ const fits = fitFunctions(nodeRuntime);
  * Blocks the calling thread until the fit is done; prefer {@link nmf} on a server.
  * @throws TypeError or RangeError naming the argument, index and value, for any invalid input.
  */
-export function nmfSync<O extends NmfOptions>(V: MatrixInput, options: O): NmfResult<FactorArrayOf<O>> {
-  return fits.nmfSync(V, options) as NmfResult<FactorArrayOf<O>>;
+export function nmfSync(V: MatrixInput, options: NmfOptions & { readonly dtype: 'float32' }): NmfResult<Float32Array>;
+export function nmfSync(V: MatrixInput, options: NmfOptions & { readonly dtype?: 'float64' }): NmfResult<Float64Array>;
+export function nmfSync(V: MatrixInput, options: NmfOptions): NmfResult;
+export function nmfSync(V: MatrixInput, options: NmfOptions): NmfResult {
+  return fits.nmfSync(V, options);
 }
 
 /**
@@ -27,8 +30,11 @@ export function nmfSync<O extends NmfOptions>(V: MatrixInput, options: O): NmfRe
  * worker thread (wasm) — so the event loop stays free. `options.signal` cancels it (rejecting with an
  * AbortError); invalid input rejects the promise (nothing is thrown synchronously).
  */
-export function nmf<O extends NmfOptions>(V: MatrixInput, options: O): Promise<NmfResult<FactorArrayOf<O>>> {
-  return fits.nmf(V, options) as Promise<NmfResult<FactorArrayOf<O>>>;
+export function nmf(V: MatrixInput, options: NmfOptions & { readonly dtype: 'float32' }): Promise<NmfResult<Float32Array>>;
+export function nmf(V: MatrixInput, options: NmfOptions & { readonly dtype?: 'float64' }): Promise<NmfResult<Float64Array>>;
+export function nmf(V: MatrixInput, options: NmfOptions): Promise<NmfResult>;
+export function nmf(V: MatrixInput, options: NmfOptions): Promise<NmfResult> {
+  return fits.nmf(V, options);
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 import { Matrix as MlMatrix } from 'ml-matrix';
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import type { NmfOptions, NmfResult } from '../../src/index.js';
+import type { BatchOutcome, NmfOptions, NmfResult } from '../../src/index.js';
 import { ENTRIES } from '../hostile/entries.js';
 import { catchError, coded, outcome } from '../hostile/hostile-values.js';
 
@@ -106,7 +106,9 @@ describe.each(ENTRIES)('$name entry', (entry) => {
       const expected = await fit(ROWS, options(backend));
       const V = new MlMatrix(ROWS);
       expect(Array.from((await fit(V, options(backend))).W.data)).toEqual(Array.from(expected.W.data));
-      expect(Array.from((await fit(V.data, options(backend))).W.data)).toEqual(Array.from(expected.W.data));
+      expect(Array.from((await fit((V as unknown as { data: Float64Array[] }).data, options(backend))).W.data)).toEqual(
+        Array.from(expected.W.data),
+      );
       const byRow = { rows: K, columns: N, getRow: (i: number) => ROWS[i]! };
       expect(Array.from((await fit(byRow, options(backend))).H.data)).toEqual(Array.from(expected.H.data));
       const W0 = [
@@ -281,6 +283,12 @@ describe.each(ENTRIES)('$name entry', (entry) => {
       expectTypeOf(entry.nmfSync(ROWS, { rank: 2, dtype: 'float64' }).H.data).toEqualTypeOf<Float64Array>();
       const any: NmfOptions = { rank: 2 };
       expectTypeOf(entry.nmfSync(ROWS, any).W.data).toEqualTypeOf<Float64Array | Float32Array>();
+      expectTypeOf(entry.nmf(ROWS, { rank: 2, dtype: 'float32' })).resolves.toEqualTypeOf<NmfResult<Float32Array>>();
+      expectTypeOf(entry.nmfBatch([ROWS], { rank: 2, dtype: 'float32' })).resolves.toEqualTypeOf<NmfResult<Float32Array>[]>();
+      expectTypeOf(entry.nmfBatch([ROWS], { rank: 2, settle: true })).resolves.toEqualTypeOf<BatchOutcome<Float64Array>[]>();
+      // Option names are still checked: a typo is a type error.
+      // @ts-expect-error maxiter is not an option
+      catchError(() => entry.nmfSync(ROWS, { rank: 2, maxiter: 3 }));
     });
   });
 
