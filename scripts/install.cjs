@@ -32,8 +32,11 @@ const reason =
   log
     .split('\n')
     .map((line) => line.trim())
-    .find((line) => /error|not found|No such file|command not found|openblas/i.test(line) && !/^gyp (info|ERR! (cwd|node|stack|System|command|not ok))/.test(line)) ??
-  'the compiler failed';
+    .find(
+      (line) =>
+        /error|not found|No such file|command not found|openblas/i.test(line) &&
+        !/^gyp (info|ERR! (cwd|node|stack|System|command|not ok))/.test(line),
+    ) ?? 'the compiler failed';
 fs.mkdirSync(path.join(root, 'build'), { recursive: true });
 fs.writeFileSync(note, `${JSON.stringify({ compiled: false, reason: reason.slice(0, 300) }, null, 2)}\n`);
 fs.writeFileSync(path.join(root, 'build', 'install.log'), log);
