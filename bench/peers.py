@@ -201,16 +201,16 @@ def run(config_path):
         except Exception as error:
             return {"error": f"{type(error).__name__}: {error}"}
 
-    def seed_row(fit, split):
+    def mu_row(fit, split):
         timing, W, H = timed(fit, n, policy, split)
         return {**timing, "check": {"frobenius": float(np.linalg.norm(V - W @ H))}}
 
     if "numpy" in cfg["peers"]:
-        results["numpy"] = seed_row(numpy_fit(numpy_mu), False)
+        results["numpy"] = mu_row(numpy_fit(numpy_mu), False)
     if "sklearn" in cfg["peers"]:
         # fit_transform has fixed costs (input checks, the final reconstruction error: one W·H product) that
         # total / n spreads over the iterations: the split is reported beside the main figure (total / n).
-        results["sklearn"] = guarded(lambda: seed_row(sklearn_fit("mu", "frobenius"), True))
+        results["sklearn"] = guarded(lambda: mu_row(sklearn_fit("mu", "frobenius"), True))
 
     # The algorithms part: [{id, beta, solver ('mu', 'cd' or 'numpy-masked'), betaLoss}], scikit-learn's NMF
     # or, for the mask it lacks, the numpy loop above; objective after n iterations as nmfkit defines it.

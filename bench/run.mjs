@@ -8,7 +8,7 @@
 //   --no-throughput      skip the many-small-fits throughput line
 //   --kernels a,b        also rows with the iteration kernel forced (FitSpec.blockRows: plain 0, fused > 0), per backend
 //                        and dtype; the default rows use the backend's own choice ('auto')
-//   --algorithms P|none  the algorithms part (MU KL / IS / β = 0.5 / masked, HALS, seed MU on every backend and
+//   --algorithms P|none  the algorithms part (MU KL / IS / β = 0.5 / masked, HALS, libfmp-compatible MU on every backend and
 //                        dtype vs scikit-learn) on problem P, with P's iterations (at most 200; ÷10 with --quick);
 //                        default spectrogram, with --quick the run's first problem
 //

@@ -24,7 +24,7 @@ const NO_CHECKPOINTS = 2 ** 31 - 1;
 /** nmfkit's options for each algorithm, its β (for the objective, and the default errorEvery: 1 for β = 2 without
  * a mask, else 10), and the peer that runs the same algorithm (peers.py: scikit-learn `solver` / `beta_loss`, or numpy). */
 export const ALGORITHMS = [
-  { id: 'mu-seed', label: 'MU Euclidean (seed)', options: {}, beta: 2, peer: { solver: 'mu', betaLoss: 'frobenius' } },
+  { id: 'mu-euclidean', label: 'MU Euclidean (libfmp-compatible)', options: {}, beta: 2, peer: { solver: 'mu', betaLoss: 'frobenius' } },
   { id: 'mu-kl', label: 'MU KL', options: { loss: 'kl' }, beta: 1, peer: { solver: 'mu', betaLoss: 'kullback-leibler' } },
   { id: 'mu-is', label: 'MU IS', options: { loss: 'is' }, beta: 0, peer: { solver: 'mu', betaLoss: 'itakura-saito' } },
   { id: 'mu-beta-0.5', label: 'MU β = 0.5', options: { loss: 0.5 }, beta: 0.5, peer: { solver: 'mu', betaLoss: 0.5 } },
