@@ -154,7 +154,7 @@ async function main() {
     `machine: ${machine.cpu.model} (family ${machine.cpu.family ?? '?'} model ${machine.cpu.modelNumber ?? '?'}${machine.cpu.hypervisor ? ', virtualised' : ''}), ${machine.cpu.logicalCores} cores, ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}`,
   );
   console.log(
-    `native BLAS: ${info.native.loaded ? `${info.native.blas.vendor} ${info.native.blas.version} (${info.native.blas.config}), nmfkit default ${defaultThreads} BLAS thread(s), ${ctx.cores} cores` : `not loaded: ${info.native.reason}`}`,
+    `native BLAS: ${info.native.loaded ? `${info.native.blas.vendor} ${info.native.blas.version} (${info.native.blas.config}), nmfkit default ${defaultThreads} BLAS thread(s) per team member, a lone fit's team up to ${info.threads?.fits ?? '?'} thread(s), ${ctx.cores} cores` : `not loaded: ${info.native.reason}`}`,
   );
   console.log(
     `python peers: ${machine.python.executable ? `${machine.python.executable} (Python ${machine.python.version}): numpy ${machine.python.numpy}, scikit-learn ${machine.python.sklearn ?? 'missing'}, BLAS ${machine.python.blas}` : machine.python.note}`,

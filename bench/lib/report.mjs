@@ -1,13 +1,21 @@
 // Derived figures (GFLOP/s, GB/s, ratios), the performance targets, and the text table.
 import { flopsPerIteration, vBytesPerIteration } from './problems.mjs';
 
-/** Adds msPerIteration, gflops, peakFraction, vGBps, ratioToBestPeer, ratioToSklearn to every measured row. */
+/**
+ * Adds msPerIteration, gflops, peakFraction, vGBps, ratioToBestPeer, ratioToSklearn, ratioToNumpy and ratioToFloor
+ * (÷ the BLAS floor of the row's dtype on every core, the 2-thread floor on a 2-core machine) to every measured row.
+ */
 export function deriveProblem(problem, rows, peaks, defaultThreads) {
   const flops = flopsPerIteration(problem);
   const ok = rows.filter((r) => r.status === 'ok');
   const peers = ok.filter((r) => r.kind === 'peer');
   const bestPeer = peers.reduce((best, r) => (!best || r.secondsPerIteration < best.secondsPerIteration ? r : best), undefined);
   const sklearn = peers.find((r) => r.id === 'sklearn');
+  const numpy = peers.find((r) => r.id === 'numpy');
+  const floorOf = (dtype) => {
+    const d = dtype === 'float32' ? 'f32' : 'f64';
+    return ok.find((r) => r.id === `floor-${d}-mt`) ?? ok.find((r) => r.id === `floor-${d}-1t`);
+  };
   // The check: ‖V − WH‖_F after n iterations. Rows with libfmp's update order (all but scikit-learn, which
   // updates W first) must agree with the reference to 1e-6 relative in float64, 1e-2 in float32.
   const reference = ok.find((r) => r.id === 'numpy' && r.check) ?? ok.find((r) => r.id === 'native-f64-1t' && r.check);
@@ -23,6 +31,10 @@ export function deriveProblem(problem, rows, peaks, defaultThreads) {
     row.vGBps = row.vBytesPerIteration / s / 1e9;
     row.ratioToBestPeer = bestPeer ? s / bestPeer.secondsPerIteration : null;
     row.ratioToSklearn = sklearn ? s / sklearn.secondsPerIteration : null;
+    row.ratioToNumpy = numpy ? s / numpy.secondsPerIteration : null;
+    const floor = floorOf(row.dtype);
+    row.ratioToFloor = floor ? s / floor.secondsPerIteration : null;
+    row.floorReference = floor?.id ?? null;
     if (row.check?.frobenius !== undefined && reference?.check) {
       const dev = Math.abs(row.check.frobenius - reference.check.frobenius) / reference.check.frobenius;
       row.check.relativeToReference = dev;
@@ -38,7 +50,8 @@ export function deriveProblem(problem, rows, peaks, defaultThreads) {
   };
 }
 
-// `native-f64` / `native-f32` in a target mean the native row at nmfkit's default BLAS threads (isDefault).
+// `native-f64` / `native-f32` in a target mean the native row at nmfkit's defaults (isDefault: the team nmfkit
+// gives a lone fit, on its default BLAS threads).
 const TARGETS = [
   {
     id: 'spectrogram-native-f64',
@@ -148,8 +161,21 @@ export function formatProblemTable(p) {
   lines.push(
     `${problemTitle(p)} — ${p.iterations} iterations per timing, ${fmt(p.flopsPerIteration / 1e6)} MFLOP/iter, V ${fmt((p.K * p.N * 8) / 1e6)} MB (float64)`,
   );
-  const header = ['implementation', 'dtype', 'thr', 'ms/iter', 'GFLOP/s', '%peak', 'GB/s V', '×best peer', '×sklearn', 'reps'];
-  const widths = [34, 7, 3, 10, 8, 6, 7, 10, 8, 4];
+  const header = [
+    'implementation',
+    'dtype',
+    'thr',
+    'ms/iter',
+    'GFLOP/s',
+    '%peak',
+    'GB/s V',
+    '×best peer',
+    '×sklearn',
+    '×numpy',
+    '×floor',
+    'reps',
+  ];
+  const widths = [34, 7, 3, 10, 8, 6, 7, 10, 8, 7, 7, 4];
   lines.push(header.map((h, i) => pad(h, widths[i], i >= 2)).join('  '));
   for (const r of p.rows) {
     const cells =
@@ -164,9 +190,11 @@ export function formatProblemTable(p) {
             fmt(r.vGBps),
             fmt(r.ratioToBestPeer),
             fmt(r.ratioToSklearn),
+            fmt(r.ratioToNumpy),
+            fmt(r.ratioToFloor),
             r.repeats,
           ]
-        : [r.label, r.dtype, '', r.status, '', '', '', '', '', ''];
+        : [r.label, r.dtype, '', r.status, '', '', '', '', '', '', '', ''];
     let line = cells.map((c, i) => pad(c, widths[i], i >= 2)).join('  ');
     if (r.status !== 'ok' && r.note) line = `${line.trimEnd()}  (${r.note})`;
     if (r.threadsNote) line += `  (${r.threadsNote})`;

@@ -65,6 +65,8 @@ describe('bench harness (quick, tiny)', () => {
     const rows: Row[] = tiny.rows;
     const ids = rows.map((r) => r.id);
     for (const id of [
+      'native-f64-default',
+      'native-f32-default',
       'native-f64-1t',
       'native-f64-mt',
       'native-f32-1t',
@@ -94,6 +96,10 @@ describe('bench harness (quick, tiny)', () => {
       ]) {
         expect(positive(row[field]), `${row.id}.${field} = ${String(row[field])}`).toBe(true);
       }
+      // Ratios to numpy and to the floor on every core: present when those rows were measured.
+      if (rows.some((r) => r.id === 'numpy' && r.status === 'ok')) expect(positive(row.ratioToNumpy), `${row.id}.ratioToNumpy`).toBe(true);
+      if (rows.some((r) => r.kind === 'floor' && r.status === 'ok'))
+        expect(positive(row.ratioToFloor), `${row.id}.ratioToFloor`).toBe(true);
       if (row.kind !== 'floor') {
         expect(Array.isArray(row.seconds) && (row.seconds as number[]).every(positive), `${row.id}.seconds`).toBe(true);
         expect(positive((row.check as { frobenius?: number } | undefined)?.frobenius), `${row.id}.check.frobenius`).toBe(true);
