@@ -1,11 +1,13 @@
 """Python peers of nmfkit's benchmark (bench/run.mjs starts this; not meant to be run by hand).
 
   python3 bench/peers.py probe          -> JSON: versions of numpy / scikit-learn / threadpoolctl, BLAS in use
-  python3 bench/peers.py run CONFIG     -> JSON: timings of the numpy MU loop and scikit-learn's MU solver, and
-                                           of the algorithms part's peers
+  python3 bench/peers.py run CONFIG     -> JSON: timings of the numpy MU loop and scikit-learn's MU solver, of
+                                           the algorithms part's peers, of whole calls (the time-to-solution
+                                           and target parts: "fits"), or of the throughput loop
 
-CONFIG is a JSON file: {"dir", "K", "N", "R", "iterations", "eps", "policy", "peers", "algorithms"?}; dir holds
-V.f64, W0.f64, H0.f64 (and M.f64, the mask, for the algorithms part; raw little-endian float64, row-major),
+CONFIG is a JSON file: {"dir", "K", "N", "R", "iterations", "eps", "policy", "peers", "algorithms"?, "fits"?}, or
+{"dir", "throughput"}; dir holds V.f64, W0.f64, H0.f64 (and M.f64, the mask, for the masked loop; T.f64, the
+throughput's matrices one after another; raw little-endian float64, row-major),
 written by bench/run.mjs from the same seeded data every other row uses. The timing policy is
 bench/lib/timing.mjs's (probe warm-up, optional full warm-up, clamp(budget / run) repeats, median).
 """
@@ -156,11 +158,51 @@ def objective(V, W, H, beta, eps, M=None):
     return float(np.sum(d if M is None else (M * d)[M > 0]))
 
 
+def sklearn_nmf(R, solver, beta_loss, iterations):
+    """scikit-learn's NMF from a custom initialisation, no tolerance: exactly `iterations` iterations."""
+    from sklearn.decomposition import NMF
+
+    return NMF(n_components=R, init="custom", solver=solver, beta_loss=beta_loss, tol=0, max_iter=iterations)
+
+
+def throughput(cfg):
+    """scikit-learn's loop over many small matrices: fit_transform per matrix, init='custom' from the same W0/H0
+    for every matrix, solver 'mu' (the libfmp-compatible MU's peer), tol 0. Like bench/lib/throughput.mjs: one
+    warm-up pass over the first `warm` matrices, then one timed pass over all of them."""
+    import numpy as np
+    from sklearn.exceptions import ConvergenceWarning
+
+    t = cfg["throughput"]
+    count, K, N, R, n = t["count"], t["K"], t["N"], t["R"], t["iterations"]
+
+    def load(name, shape):
+        return np.fromfile(os.path.join(cfg["dir"], name), dtype="<f8").reshape(shape)
+
+    matrices, W0, H0 = load("T.f64", (count, K, N)), load("W0.f64", (K, R)), load("H0.f64", (R, N))
+
+    def loop(batch):
+        for V in batch:
+            model = sklearn_nmf(R, "mu", "frobenius", n)
+            model.fit_transform(V, W=W0.copy(), H=H0.copy())
+            if model.n_iter_ != n:
+                raise RuntimeError(f"scikit-learn ran {model.n_iter_} of {n} iterations")
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        loop(matrices[: t["warm"]])
+        t0 = time.perf_counter()
+        loop(matrices)
+        seconds = time.perf_counter() - t0
+    return {"seconds": seconds, "fitsPerSecond": count / seconds, "msPerFit": seconds * 1000 / count}
+
+
 def run(config_path):
     import numpy as np
 
     with open(config_path) as f:
         cfg = json.load(f)
+    if "throughput" in cfg:
+        return {"throughput": throughput(cfg)}
     K, N, R, n, eps, policy = cfg["K"], cfg["N"], cfg["R"], cfg["iterations"], cfg["eps"], cfg["policy"]
 
     def load(name, shape):
@@ -169,25 +211,31 @@ def run(config_path):
     V, W0, H0 = load("V.f64", (K, N)), load("W0.f64", (K, R)), load("H0.f64", (R, N))
     results = {}
 
-    def numpy_fit(loop, *extra):
+    def numpy_fit(loop, *extra, dtype="float64"):
+        # In float32 every array, eps included, is float32, so numpy computes in float32.
+        cast = [a.astype(dtype) for a in (V, W0, H0, *extra)]
+        e = np.dtype(dtype).type(eps)
+
         def fit(iterations):
             t0 = time.perf_counter()
-            W, H = loop(V, W0.copy(), H0.copy(), iterations, eps, *extra)
+            W, H = loop(cast[0], cast[1].copy(), cast[2].copy(), iterations, e, *cast[3:])
             return time.perf_counter() - t0, W, H
 
         return fit
 
-    def sklearn_fit(solver, beta_loss):
-        from sklearn.decomposition import NMF
+    def sklearn_fit(solver, beta_loss, dtype="float64"):
         from sklearn.exceptions import ConvergenceWarning
 
+        # Given float32 V, W0 and H0, scikit-learn computes in float32 (components_.dtype says so).
+        X, Wi, Hi = (a.astype(dtype) for a in (V, W0, H0))
+
         def fit(iterations):
-            model = NMF(n_components=R, init="custom", solver=solver, beta_loss=beta_loss, tol=0, max_iter=iterations)
-            W, H = W0.copy(), H0.copy()
+            model = sklearn_nmf(R, solver, beta_loss, iterations)
+            W, H = Wi.copy(), Hi.copy()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 t0 = time.perf_counter()
-                W = model.fit_transform(V, W=W, H=H)
+                W = model.fit_transform(X, W=W, H=H)
                 seconds = time.perf_counter() - t0
             if model.n_iter_ != iterations:
                 raise RuntimeError(f"scikit-learn ran {model.n_iter_} of {iterations} iterations")
@@ -201,27 +249,44 @@ def run(config_path):
         except Exception as error:
             return {"error": f"{type(error).__name__}: {error}"}
 
-    def seed_row(fit, split):
+    def mu_row(fit, split):
         timing, W, H = timed(fit, n, policy, split)
         return {**timing, "check": {"frobenius": float(np.linalg.norm(V - W @ H))}}
 
     if "numpy" in cfg["peers"]:
-        results["numpy"] = seed_row(numpy_fit(numpy_mu), False)
+        results["numpy"] = mu_row(numpy_fit(numpy_mu), False)
     if "sklearn" in cfg["peers"]:
         # fit_transform has fixed costs (input checks, the final reconstruction error: one W·H product) that
         # total / n spreads over the iterations: the split is reported beside the main figure (total / n).
-        results["sklearn"] = guarded(lambda: seed_row(sklearn_fit("mu", "frobenius"), True))
+        results["sklearn"] = guarded(lambda: mu_row(sklearn_fit("mu", "frobenius"), True))
 
     # The algorithms part: [{id, beta, solver ('mu', 'cd' or 'numpy-masked'), betaLoss}], scikit-learn's NMF
     # or, for the mask it lacks, the numpy loop above; objective after n iterations as nmfkit defines it.
-    def algorithm_row(a):
+    def peer_fit(a, dtype="float64"):
         M = load("M.f64", (K, N)) if a["solver"] == "numpy-masked" else None
-        fit = numpy_fit(numpy_masked_mu, M) if M is not None else sklearn_fit(a["solver"], a["betaLoss"])
+        if M is not None:
+            return numpy_fit(numpy_masked_mu, M, dtype=dtype), M
+        return sklearn_fit(a["solver"], a["betaLoss"], dtype), None
+
+    def algorithm_row(a):
+        fit, M = peer_fit(a)
         timing, W, H = timed(fit, n, policy, True)
         return {**timing, "objective": objective(V, W, H, a["beta"], eps, M)}
 
     if cfg.get("algorithms"):
         results["algorithms"] = {a["id"]: guarded(lambda a=a: algorithm_row(a)) for a in cfg["algorithms"]}
+
+    # Whole calls (the time-to-solution and target parts): [{id, beta, solver, betaLoss, dtype, iterations}], each
+    # timed with the policy over whole calls of its own iteration count; the objective (in float64, from the
+    # returned factors) and the dtype the peer computed in (scikit-learn's components_.dtype).
+    def fit_row(a):
+        fit, M = peer_fit(a, a["dtype"])
+        timing, W, H = timed(fit, a["iterations"], policy)
+        W64, H64 = W.astype("float64"), H.astype("float64")
+        return {**timing, "objective": objective(V, W64, H64, a["beta"], eps, M), "computedDtype": str(H.dtype)}
+
+    if cfg.get("fits"):
+        results["fits"] = {a["id"]: guarded(lambda a=a: fit_row(a)) for a in cfg["fits"]}
 
     return results
 

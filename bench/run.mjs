@@ -5,10 +5,14 @@
 //   --problems a,b|none  only these problems (tiny, small, spectrogram, large, wide); none: only the parts below
 //   --out DIR            where latest.json, latest.md (tables), latest.svg and latest.png go (default bench/results)
 //   --python PATH|none   the Python for the numpy / scikit-learn peers (default: probe python3, /usr/bin/python3)
-//   --no-throughput      skip the many-small-fits throughput line
+//   --no-throughput      skip the many-small-fits throughput line (nmfBatch, nmf, nmfSync vs scikit-learn's loop)
+//   --no-solution        skip the time-to-solution part (whole nmfSync / nmf calls at nmfkit's defaults vs
+//                        scikit-learn's whole fit_transform on every problem of the run; --solution: on, the default)
+//   --target P|none      time to scikit-learn cd's objective after 200 iterations on problem P (HALS plain and
+//                        accelerated, MU); default spectrogram, with --quick the run's first problem (cd: 20 iterations)
 //   --kernels a,b        also rows with the iteration kernel forced (FitSpec.blockRows: plain 0, fused > 0), per backend
 //                        and dtype; the default rows use the backend's own choice ('auto')
-//   --algorithms P|none  the algorithms part (MU KL / IS / β = 0.5 / masked, HALS, seed MU on every backend and
+//   --algorithms P|none  the algorithms part (MU KL / IS / β = 0.5 / masked, HALS, libfmp-compatible MU on every backend and
 //                        dtype vs scikit-learn) on problem P, with P's iterations (at most 200; ÷10 with --quick);
 //                        default spectrogram, with --quick the run's first problem
 //
@@ -42,15 +46,18 @@ import {
   formatAlgorithms,
   formatMarkdown,
   formatProblemTable,
+  formatSolution,
+  formatTarget,
   formatTargets,
   formatThroughput,
   problemTitle,
 } from './lib/report.mjs';
+import { SOLUTION_ITERATIONS, TARGET_CAP_FACTOR, TARGET_PEER_ITERATIONS, runSolution, runTarget } from './lib/solution.mjs';
 import { runThroughput } from './lib/throughput.mjs';
 import { POLICIES } from './lib/timing.mjs';
 
 const USAGE =
-  'usage: node bench/run.mjs [--quick] [--problems tiny,small,spectrogram,large,wide|none] [--out DIR] [--python PATH|none] [--no-throughput] [--kernels plain,fused] [--algorithms PROBLEM|none]';
+  'usage: node bench/run.mjs [--quick] [--problems tiny,small,spectrogram,large,wide|none] [--out DIR] [--python PATH|none] [--no-throughput] [--no-solution] [--target PROBLEM|none] [--kernels plain,fused] [--algorithms PROBLEM|none]';
 
 function parseOptions(argv) {
   const { values } = parseArgs({
@@ -61,6 +68,9 @@ function parseOptions(argv) {
       out: { type: 'string' },
       python: { type: 'string' },
       'no-throughput': { type: 'boolean', default: false },
+      solution: { type: 'boolean', default: true },
+      'no-solution': { type: 'boolean', default: false },
+      target: { type: 'string' },
       kernels: { type: 'string' },
       algorithms: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -79,7 +89,8 @@ function parseOptions(argv) {
           .filter(Boolean);
   const names = listed ?? (values.quick ? QUICK_PROBLEMS : PROBLEMS.map((p) => p.name));
   const algorithms = values.algorithms ?? (values.quick ? (names[0] ?? QUICK_PROBLEMS[0]) : 'spectrogram');
-  const unknown = [...names, ...(algorithms === 'none' ? [] : [algorithms])].filter((n) => !PROBLEMS.some((p) => p.name === n));
+  const target = values.target ?? (values.quick ? (names[0] ?? QUICK_PROBLEMS[0]) : 'spectrogram');
+  const unknown = [...names, ...[algorithms, target].filter((n) => n !== 'none')].filter((n) => !PROBLEMS.some((p) => p.name === n));
   if (unknown.length) throw new RangeError(`unknown problem(s) ${unknown.join(', ')}; known: ${PROBLEMS.map((p) => p.name).join(', ')}`);
   return {
     quick: values.quick,
@@ -87,6 +98,8 @@ function parseOptions(argv) {
     out: resolve(values.out ?? fileURLToPath(new URL('./results', import.meta.url))),
     python: values.python ?? process.env.NMFKIT_BENCH_PYTHON,
     throughput: !values['no-throughput'],
+    solution: values.solution && !values['no-solution'],
+    target: PROBLEMS.find((p) => p.name === target),
     kernels: values.kernels
       ? values.kernels
           .split(',')
@@ -154,7 +167,7 @@ async function main() {
     `machine: ${machine.cpu.model} (family ${machine.cpu.family ?? '?'} model ${machine.cpu.modelNumber ?? '?'}${machine.cpu.hypervisor ? ', virtualised' : ''}), ${machine.cpu.logicalCores} cores, ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}`,
   );
   console.log(
-    `native BLAS: ${info.native.loaded ? `${info.native.blas.vendor} ${info.native.blas.version} (${info.native.blas.config}), nmfkit default ${defaultThreads} BLAS thread(s), ${ctx.cores} cores` : `not loaded: ${info.native.reason}`}`,
+    `native BLAS: ${info.native.loaded ? `${info.native.blas.vendor} ${info.native.blas.version} (${info.native.blas.config}), nmfkit default ${defaultThreads} BLAS thread(s) per team member, a lone fit's team up to ${info.threads?.fits ?? '?'} thread(s), ${ctx.cores} cores` : `not loaded: ${info.native.reason}`}`,
   );
   console.log(
     `python peers: ${machine.python.executable ? `${machine.python.executable} (Python ${machine.python.version}): numpy ${machine.python.numpy}, scikit-learn ${machine.python.sklearn ?? 'missing'}, BLAS ${machine.python.blas}` : machine.python.note}`,
@@ -236,24 +249,31 @@ async function main() {
     console.log('');
   }
 
+  // What every part after the problems' tables runs with.
+  const context = { lib, info, python, quick: options.quick, policy, progress, guard: guardedRow };
+
+  let solution = null;
+  if (options.solution && options.problems.length) {
+    // The non-Euclidean algorithms: on the spectrogram problem; with --quick on the run's first problem.
+    const extrasOn = options.quick ? options.problems[0].name : 'spectrogram';
+    solution = await runSolution({ ...context, problems: options.problems, extrasOn });
+    console.log(formatSolution(solution));
+    console.log('');
+  }
+
+  let target = null;
+  if (options.target) {
+    target = await runTarget({ ...context, problem: options.target, data: generateData(options.target) });
+    console.log(formatTarget(target));
+    console.log('');
+  }
+
   let algorithms = null;
   if (options.algorithms) {
     const def = options.algorithms;
     const problem = { ...def, iterations: iterationsOf({ iterations: Math.min(def.iterations, ALGORITHM_MAX_ITERATIONS) }) };
     const data = generateData(problem);
-    algorithms = await runAlgorithms({
-      lib,
-      info,
-      python,
-      problem,
-      data,
-      n: problem.iterations,
-      policy,
-      quick: options.quick,
-      threads: defaultThreads,
-      progress,
-      guard: guardedRow,
-    });
+    algorithms = await runAlgorithms({ ...context, problem, data, n: problem.iterations });
     console.log(formatAlgorithms(algorithms));
     console.log('');
   }
@@ -261,7 +281,7 @@ async function main() {
   let throughput = null;
   if (options.throughput) {
     progress('throughput line');
-    throughput = await runThroughput(lib.index, info, options.quick);
+    throughput = await runThroughput(lib.index, info, options.quick, python);
     console.log(formatThroughput(throughput));
     console.log('');
   }
@@ -289,12 +309,17 @@ async function main() {
       vBytes:
         'passes × K × N × bytes(dtype) per iteration; passes = 2 for the plain MU loop (WᵀV and V·Hᵀ each read V once), 1 for a fused kernel',
       nmfkit:
-        'backend contract: createFit (untimed) then fit.run(n) timed; computes both change norms every iteration; finish() after timing, for the check only',
+        "backend contract: createFit (untimed) then fit.run(n) timed; computes both change norms every iteration; finish() after timing, for the check only. Rows 'default' (marked isDefault): the fit's team as nmfSync sizes it (planFit(...).problemFor(0, backend, availableThreads), FitSpec.threads), 1 BLAS thread per member; '1t': team 1, 1 BLAS thread; 'mt': team 1, OpenBLAS on every core",
+      ratios: 'ratioToNumpy = time / numpy; ratioToFloor = time / the BLAS floor of the row dtype on every core (floorReference)',
       floor: 'bench/native/gemm-floor.cc gemmFloor: median time of WᵀV plus V·Hᵀ (cblas_dgemm/sgemm) on the same shapes and BLAS',
       peers:
         'ml-matrix and numpy: libfmp-compatible MU (H then W, eps in both denominators), no change norms; scikit-learn: NMF(solver=mu, init=custom, tol=0, max_iter=n, beta_loss=frobenius).fit_transform(V, W=W0, H=H0), per iteration = total / n',
       check: "‖V − WH‖_F after n iterations, computed from each implementation's final factors",
-      algorithms: `the algorithms part: nmfSync(V, { W: W0, H: H0, maxIter: n, stop: 'none', errorEvery: 2^31 - 1, backend, dtype, loss / solver / mask }) per algorithm, nmfkit's default BLAS threads; peers: scikit-learn NMF(init=custom, tol=0, max_iter=n, solver, beta_loss), numpy's masked MU loop for the mask; per iteration = total / n for both; in the loop: nmfkit from onIteration timestamps, (t_n - t_1) / (n - 1), scikit-learn the marginal cost from 1-iteration calls; fixed = total - n × loop; objectiveRatio = nmfkit's objective after n iterations / the peer's, both as docs/algorithms.md §1 defines it`,
+      solution: `the time-to-solution part: whole calls, median of the timing policy's runs (warm-up and repeats as above, of whole calls): nmfSync (native, wasm) and await nmf (native) with { rank, W: W0, H: H0, maxIter: n, stop: 'none', backend, dtype, loss / solver / mask } and nmfkit's defaults otherwise (its team of threads, errorEvery, spectralError), and again with spectralError: false; peers: scikit-learn NMF(init=custom, tol=0, max_iter=n, solver, beta_loss).fit_transform(V, W=W0, H=H0) given V, W0, H0 in the row's dtype (computedDtype = components_.dtype), numpy's masked MU loop for the mask; n per problem: ${JSON.stringify(SOLUTION_ITERATIONS)} × the algorithm's share (KL 0.2, β = 0.5 0.05, mask 0.2), ÷ 10 with --quick; ratioToPeer = median call / the peer's median call`,
+      target: `the target part: target = ½‖V − WH‖²_F of scikit-learn NMF(solver=cd, init=custom, tol=0, max_iter=${TARGET_PEER_ITERATIONS}) (÷ 10 with --quick) from W0/H0, its whole fit_transform timed (median); per nmfkit variant the first iteration whose objective is ≤ the target (one untimed nmfSync call, errorEvery 1, onIteration stops it; at most ${TARGET_CAP_FACTOR} × the peer's iterations), then whole nmfSync calls of exactly that many iterations (stop 'none', defaults; and spectralError: false) timed with the policy; ratioToPeer = median call / the peer's median call`,
+      throughput:
+        'the throughput line: one warm-up pass over 20 matrices, then one timed pass over all; every fit from the same W0/H0 (nmfkit options W, H; scikit-learn init=custom, solver=mu); ratioToSklearn = seconds / the scikit-learn loop seconds',
+      algorithms: `the algorithms part: nmfSync(V, { W: W0, H: H0, maxIter: n, stop: 'none', errorEvery: 2^31 - 1, backend, dtype, loss / solver / mask }) per algorithm, nmfkit's default threads (the team it gives a lone fit); peers: scikit-learn NMF(init=custom, tol=0, max_iter=n, solver, beta_loss), numpy's masked MU loop for the mask; per iteration = total / n for both; in the loop: nmfkit from onIteration timestamps, (t_n - t_1) / (n - 1), scikit-learn the marginal cost from 1-iteration calls; fixed = total - n × loop; objectiveRatio = nmfkit's objective after n iterations / the peer's, both as docs/algorithms.md §1 defines it`,
     },
     threads: { cores: ctx.cores, nmfkitDefaultBlasThreads: defaultThreads, policy: info.threads ?? null },
     options: {
@@ -303,11 +328,15 @@ async function main() {
       throughput: options.throughput,
       kernels: options.kernels,
       algorithms: options.algorithms?.name ?? null,
+      solution: options.solution,
+      target: options.target?.name ?? null,
       policy,
     },
     machine,
     load: { start: loadStart, end: loadEnd },
     problems,
+    solution,
+    target,
     algorithms,
     throughput,
     targets,

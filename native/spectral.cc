@@ -279,46 +279,30 @@ constexpr std::size_t kGramMaxAspect = 4;
 constexpr std::size_t kGramMaxRowLength = 65536;
 
 // t (rows) = E_B·q and then w += E_Bᵀ·t for the block E_B of `rows` rows (N columns) of E: the block's share of
-// EᵀE·q. For a float32 E every product and sum is float64.
-void addRowBlockGram(const double* EB, std::size_t rows, std::size_t N, const double* q, double* t, double* w) {
+// EᵀE·q. A float32 block is first widened into `wide` (rows×N doubles), so that every product and sum is float64
+// and runs on the same BLAS calls.
+void addRowBlockGram(const double* EB, std::size_t rows, std::size_t N, const double* q, double* t, double* w,
+                     double*) {
   cblas_dgemv(CblasRowMajor, CblasNoTrans, bi(rows), bi(N), 1.0, EB, bi(N), q, 1, 0.0, t, 1);
   cblas_dgemv(CblasRowMajor, CblasTrans, bi(rows), bi(N), 1.0, EB, bi(N), t, 1, 1.0, w, 1);
 }
-void addRowBlockGram(const float* EB, std::size_t rows, std::size_t N, const double* q, double* t, double* w) {
-  for (std::size_t i = 0; i < rows; ++i) {
-    const float* e = EB + i * N;
-    double sum = 0.0;
-    for (std::size_t j = 0; j < N; ++j) sum += static_cast<double>(e[j]) * q[j];
-    t[i] = sum;
-  }
-  for (std::size_t i = 0; i < rows; ++i) {
-    const float* e = EB + i * N;
-    const double ti = t[i];
-    for (std::size_t j = 0; j < N; ++j) w[j] += ti * static_cast<double>(e[j]);
-  }
+void addRowBlockGram(const float* EB, std::size_t rows, std::size_t N, const double* q, double* t, double* w,
+                     double* wide) {
+  std::copy(EB, EB + rows * N, wide);
+  addRowBlockGram(wide, rows, N, q, t, w, nullptr);
 }
 
 // u (cols) = E_Jᵀ·q and then w += E_J·u for the block E_J of `cols` columns (K rows, row stride N) of E: the
-// block's share of E·Eᵀ·q.
-void addColumnBlockGram(const double* EJ, std::size_t K, std::size_t cols, std::size_t N, const double* q, double* u,
-                        double* w) {
-  cblas_dgemv(CblasRowMajor, CblasTrans, bi(K), bi(cols), 1.0, EJ, bi(N), q, 1, 0.0, u, 1);
-  cblas_dgemv(CblasRowMajor, CblasNoTrans, bi(K), bi(cols), 1.0, EJ, bi(N), u, 1, 1.0, w, 1);
+// block's share of E·Eᵀ·q. A float32 block is first widened into `wide` (K×cols doubles, row stride cols).
+void addColumnBlockGram(const double* EJ, std::size_t K, std::size_t cols, std::size_t ld, const double* q, double* u,
+                        double* w, double*) {
+  cblas_dgemv(CblasRowMajor, CblasTrans, bi(K), bi(cols), 1.0, EJ, bi(ld), q, 1, 0.0, u, 1);
+  cblas_dgemv(CblasRowMajor, CblasNoTrans, bi(K), bi(cols), 1.0, EJ, bi(ld), u, 1, 1.0, w, 1);
 }
-void addColumnBlockGram(const float* EJ, std::size_t K, std::size_t cols, std::size_t N, const double* q, double* u,
-                        double* w) {
-  std::fill(u, u + cols, 0.0);
-  for (std::size_t i = 0; i < K; ++i) {
-    const float* e = EJ + i * N;
-    const double qi = q[i];
-    for (std::size_t j = 0; j < cols; ++j) u[j] += qi * static_cast<double>(e[j]);
-  }
-  for (std::size_t i = 0; i < K; ++i) {
-    const float* e = EJ + i * N;
-    double sum = 0.0;
-    for (std::size_t j = 0; j < cols; ++j) sum += static_cast<double>(e[j]) * u[j];
-    w[i] += sum;
-  }
+void addColumnBlockGram(const float* EJ, std::size_t K, std::size_t cols, std::size_t ld, const double* q, double* u,
+                        double* w, double* wide) {
+  for (std::size_t i = 0; i < K; ++i) std::copy(EJ + i * ld, EJ + i * ld + cols, wide + i * cols);
+  addColumnBlockGram(wide, K, cols, cols, q, u, w, nullptr);
 }
 
 // The one-pass Gram product of the Lanczos run: w ← G·q, with G = EᵀE (vectors of length N, applied by blocks of
@@ -342,7 +326,8 @@ class GramProduct {
         block_(byRows_ ? std::max<std::size_t>(1, kGramBlockBytes / (N * sizeof(T)))
                        : std::max(kGramMinColumns, kGramBlockBytes / (K * sizeof(T)))),
         partials_(members_ * n_),
-        scratch_(members_ * block_) {}
+        scratch_(members_ * block_),
+        wide_(sizeof(T) == sizeof(double) ? 0 : members_ * block_ * (byRows_ ? N : K)) {}
 
   // The dimension of G: the length of the Lanczos vectors.
   std::size_t dimension() const { return n_; }
@@ -352,13 +337,14 @@ class GramProduct {
       const Share s = split(count_, members_, member);
       double* partial = &partials_[member * n_];
       double* t = &scratch_[member * block_];
+      double* wide = wide_.empty() ? nullptr : &wide_[member * block_ * (byRows_ ? N_ : K_)];
       std::fill(partial, partial + n_, 0.0);
       for (std::size_t b0 = s.begin; b0 < s.end; b0 += block_) {
         const std::size_t size = std::min(block_, s.end - b0);
         if (byRows_)
-          addRowBlockGram(E_ + b0 * N_, size, N_, q, t, partial);
+          addRowBlockGram(E_ + b0 * N_, size, N_, q, t, partial, wide);
         else
-          addColumnBlockGram(E_ + b0, K_, size, N_, q, t, partial);
+          addColumnBlockGram(E_ + b0, K_, size, N_, q, t, partial, wide);
       }
     };
     if (members_ == 1)
@@ -381,6 +367,7 @@ class GramProduct {
   const bool byRows_;
   const std::size_t n_, count_, members_, block_;
   std::vector<double> partials_, scratch_;
+  std::vector<double> wide_;  // float32 E only: each member's block, widened
 };
 
 // Whether Lanczos solves T_j at step j (`checked`: the step it last did). Solving T_j costs O(j²), about

@@ -34,7 +34,7 @@ export const nmf: Nmf = fits.nmf;
  */
 export const nmfBatch: NmfBatch = batchFunction(fits, nodeRuntime.concurrency);
 
-export { backendInfo, ready, setThreads } from './entry/node.js';
+export { backendInfo, DEFAULT_MAX_MEMORY_BYTES, ready, setThreads } from './entry/node.js';
 export { DEFAULT_EPS, DEFAULT_MAX_ITER, DEFAULT_TOL } from './options.js';
 export { reconstruct } from './result.js';
 export type { BatchIterationInfo, BatchOutcome, NmfBatch, NmfBatchOptions } from './batch.js';

@@ -287,8 +287,8 @@ export interface WasmLoaded {
   readonly memoryBytes: number;
   /**
    * The cap on each instance's linear memory: `ready({ maxMemoryBytes })`, else `NMFKIT_WASM_MAX_MEMORY` where
-   * there are environment variables, else the entry's default (Node: 4 GiB, the 32-bit limit; WebAssembly-only:
-   * 32 MiB).
+   * there are environment variables, else the entry's `DEFAULT_MAX_MEMORY_BYTES` (Node: 4 GiB, the 32-bit limit;
+   * WebAssembly-only: 32 MiB in edge isolates, else sized from the device, 256 MiB to 2 GiB, or 1 GiB).
    */
   readonly maxMemoryBytes: number;
 }
@@ -366,8 +366,9 @@ export interface ReadyOptions {
   readonly url?: string | URL;
   /**
    * Cap on each wasm instance's linear memory, in bytes (1 MiB to 4 GiB). Default: `NMFKIT_WASM_MAX_MEMORY` where
-   * the runtime has environment variables, else 4 GiB on the Node entry and `DEFAULT_MAX_MEMORY_BYTES` (32 MiB) on
-   * the WebAssembly-only one.
+   * the runtime has environment variables, else the entry's `DEFAULT_MAX_MEMORY_BYTES`: 4 GiB on the Node entry; on
+   * the WebAssembly-only one 32 MiB in edge isolates, elsewhere a quarter of the device's memory (256 MiB to 2 GiB)
+   * where the runtime tells it, else 1 GiB.
    */
   readonly maxMemoryBytes?: number;
   /**

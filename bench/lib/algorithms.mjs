@@ -8,6 +8,7 @@
 // loop alone (nmfkit: onIteration timestamps; scikit-learn: the marginal cost from 1-iteration calls). The main
 // figures run with `errorEvery` beyond n (no objective inside the loop: scikit-learn with tol = 0 evaluates
 // none); a second timing runs nmfkit's default errorEvery.
+import { defaultTeam } from './nmfkit.mjs';
 import { EPS, generateMask } from './problems.mjs';
 import { pythonBlasThreads, removeData, runPythonAlgorithms, writeData } from './python.mjs';
 import { measure, median } from './timing.mjs';
@@ -24,7 +25,7 @@ const NO_CHECKPOINTS = 2 ** 31 - 1;
 /** nmfkit's options for each algorithm, its β (for the objective, and the default errorEvery: 1 for β = 2 without
  * a mask, else 10), and the peer that runs the same algorithm (peers.py: scikit-learn `solver` / `beta_loss`, or numpy). */
 export const ALGORITHMS = [
-  { id: 'mu-seed', label: 'MU Euclidean (seed)', options: {}, beta: 2, peer: { solver: 'mu', betaLoss: 'frobenius' } },
+  { id: 'mu-euclidean', label: 'MU Euclidean (libfmp-compatible)', options: {}, beta: 2, peer: { solver: 'mu', betaLoss: 'frobenius' } },
   { id: 'mu-kl', label: 'MU KL', options: { loss: 'kl' }, beta: 1, peer: { solver: 'mu', betaLoss: 'kullback-leibler' } },
   { id: 'mu-is', label: 'MU IS', options: { loss: 'is' }, beta: 0, peer: { solver: 'mu', betaLoss: 'itakura-saito' } },
   { id: 'mu-beta-0.5', label: 'MU β = 0.5', options: { loss: 0.5 }, beta: 0.5, peer: { solver: 'mu', betaLoss: 0.5 } },
@@ -104,12 +105,14 @@ async function runFacade(api, V, options, beta, n, policy) {
  * the imports). `guard(base, fn)` turns a failure into a row with status 'error'. Returns the record for
  * results.json: { problem, iterations, algorithms, implementations, rows }.
  */
-export async function runAlgorithms({ lib, info, python, problem, data, n, policy, quick, threads, progress, guard }) {
+export async function runAlgorithms({ lib, info, python, problem, data, n, policy, quick, progress, guard }) {
   const { K, N, R } = problem;
   const matrix = (rows, cols, values) => ({ rows, cols, data: values });
   const M = generateMask(problem, MASK_ZEROS);
   const V = matrix(K, N, data.V);
   const common = { rank: R, W: matrix(K, R, data.W0), H: matrix(R, N, data.H0), stop: 'none', eps: EPS };
+  // nmfSync's threads at the defaults: the team nmfkit gives a lone native fit of this size.
+  const threads = info.native?.loaded ? defaultTeam(lib, lib.chooseBackend('native'), V, common) : 1;
   const dir = python.chosen?.sklearn ? writeData({ ...data, M }) : undefined;
   const rows = [];
   try {

@@ -9,8 +9,10 @@ import { fmt } from './report.mjs';
 
 /** Bars drawn, in this order, with these colours (rows not listed, or not measured, are left out). */
 const SERIES = [
+  { id: 'native-f64-default', color: '#0b3b8c' },
   { id: 'native-f64-1t', color: '#1f5fbf' },
   { id: 'native-f64-mt', color: '#7fa6e6' },
+  { id: 'native-f32-default', color: '#075e53' },
   { id: 'native-f32-1t', color: '#0d8a7a' },
   { id: 'native-f32-mt', color: '#6cc4b6' },
   { id: 'wasm-f64', color: '#7b3fbf' },

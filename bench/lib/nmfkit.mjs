@@ -1,4 +1,4 @@
-// nmfkit's rows: backend × dtype (× BLAS threads for native), timed through the backend contract directly —
+// nmfkit's rows: backend × dtype (× threads for native), timed through the backend contract directly —
 // `chooseBackend(name).createFit(problem)` and `fit.run(n, …)` — so only the iterations are in the figure (fit
 // creation copies V; `finish`, with its Lanczos error, runs after the timing, for the check only).
 //
@@ -21,8 +21,12 @@ export async function loadNmfkit() {
   const native = await import(new URL('backends/native.js', DIST).href);
   const index = await import(new URL('index.js', DIST).href);
   const { defaultSpec } = await import(new URL('spec.js', DIST).href);
+  const { planFit } = await import(new URL('options.js', DIST).href);
   return {
     defaultSpec,
+    planFit,
+    /** The cores a lone synchronous fit on `backend` may use, as nmfSync asks the runtime (admission.ts). */
+    availableThreads: (backend) => select.nodeRuntime.availableThreads(backend, true),
     chooseBackend: select.chooseBackend,
     backendInfo: select.backendInfo,
     setNativeThreads: native.setNativeThreads,
@@ -54,27 +58,35 @@ export function loadAddon() {
 }
 
 /**
- * threads: 1, or 'cores' (os.availableParallelism(): every core). Only native rows have a choice; wasm runs on the
- * calling thread. nmfkit's own default (its thread policy, src/entry/thread-settings.ts) is one of the two; the row that matches
- * it is marked `isDefault` and is the one the targets use.
+ * threads: 'default', 1, or 'cores' (os.availableParallelism(): every core). Only native rows have a choice; wasm
+ * runs on the calling thread.
+ *  - 'default': what nmfSync would run — the fit's team sized by nmfkit (FitSpec.threads from
+ *    `planFit(…).problemFor(0, backend, availableThreads)`: the cores for a lone fit, 1 below K·N·R = 2^21;
+ *    src/backends/team-size.ts), each member on nmfkit's default BLAS threads (1). Marked `isDefault`; the targets
+ *    use it.
+ *  - 1: a team of 1 on 1 BLAS thread.
+ *  - 'cores': a team of 1 with OpenBLAS on every core (`setNativeThreads`): what BLAS threads alone give.
  */
 export const NMFKIT_ROWS = [
+  { id: 'native-f64-default', label: 'nmfkit native f64', backend: 'native', dtype: 'float64', threads: 'default' },
   { id: 'native-f64-1t', label: 'nmfkit native f64 1thr', backend: 'native', dtype: 'float64', threads: 1 },
-  { id: 'native-f64-mt', label: 'nmfkit native f64 all cores', backend: 'native', dtype: 'float64', threads: 'cores' },
+  { id: 'native-f64-mt', label: 'nmfkit native f64 BLAS all cores', backend: 'native', dtype: 'float64', threads: 'cores' },
+  { id: 'native-f32-default', label: 'nmfkit native f32', backend: 'native', dtype: 'float32', threads: 'default' },
   { id: 'native-f32-1t', label: 'nmfkit native f32 1thr', backend: 'native', dtype: 'float32', threads: 1 },
-  { id: 'native-f32-mt', label: 'nmfkit native f32 all cores', backend: 'native', dtype: 'float32', threads: 'cores' },
+  { id: 'native-f32-mt', label: 'nmfkit native f32 BLAS all cores', backend: 'native', dtype: 'float32', threads: 'cores' },
   { id: 'wasm-f64', label: 'nmfkit wasm f64', backend: 'wasm', dtype: 'float64', threads: 1 },
   { id: 'wasm-f32', label: 'nmfkit wasm f32', backend: 'wasm', dtype: 'float32', threads: 1 },
 ];
 
 /**
- * Rows with the MU Euclidean iteration forced (`--kernels plain,fused`): one more row per base row and variant.
+ * Rows with the MU Euclidean iteration forced (`--kernels plain,fused`): one more row per base row with a team of 1
+ * and variant.
  * 'fused' takes the backend's own block rows where it would fuse, else blocks of max(16, 4R) rows.
  */
 export function kernelVariantRows(kernels) {
-  return kernels.flatMap((kernel) =>
-    NMFKIT_ROWS.map((row) => ({ ...row, id: `${row.id}-${kernel}`, label: `${row.label} ${kernel}`, kernel })),
-  );
+  // On the rows with a team of 1: the fused sweep is a one-thread iteration (src/backends/block-rows.ts).
+  const rows = NMFKIT_ROWS.filter((row) => row.threads !== 'default');
+  return kernels.flatMap((kernel) => rows.map((row) => ({ ...row, id: `${row.id}-${kernel}`, label: `${row.label} ${kernel}`, kernel })));
 }
 
 /** The dtypes a backend computes in: float64 always; others only when the backend declares them. */
@@ -91,13 +103,36 @@ function blockRowsOf(backend, sizes, kernel) {
   return own;
 }
 
+/**
+ * The team nmfSync gives a fit of V (a matrix) with these options on `backend` (a Backend) at nmfkit's defaults:
+ * `planFit(…).problemFor(0, backend, availableThreads)`, as src/nmf.ts does.
+ */
+export function defaultTeam(lib, backend, V, options) {
+  const plan = lib.planFit(V, options, { mode: 'sync' });
+  return plan.problemFor(0, backend, lib.availableThreads(backend.name)).problem.spec.threads;
+}
+
+/** defaultTeam of a row's problem: the libfmp-compatible MU from W0/H0. */
+function rowTeam(lib, backend, problem, data, dtype) {
+  const matrix = (rows, cols, values) => ({ rows, cols, data: values });
+  return defaultTeam(lib, backend, matrix(problem.K, problem.N, data.V), {
+    rank: problem.R,
+    W: matrix(problem.K, problem.R, data.W0),
+    H: matrix(problem.R, problem.N, data.H0),
+    dtype,
+    eps: EPS,
+    tol: 0,
+  });
+}
+
 /** The FitProblem of a row: the libfmp-compatible MU Euclidean iteration, tol 0, no stop before n iterations. */
-function fitProblem(lib, backend, problem, data, spec) {
-  const sizes = { rows: problem.K, cols: problem.N, rank: problem.R, dtype: spec.dtype };
+function fitProblem(lib, backend, problem, data, spec, team) {
+  const sizes = { rows: problem.K, cols: problem.N, rank: problem.R, dtype: spec.dtype, threads: team };
   return {
     spec: lib.defaultSpec(sizes.rows, sizes.cols, sizes.rank, {
       dtype: sizes.dtype,
       blockRows: blockRowsOf(backend, sizes, spec.kernel),
+      threads: team,
       eps: EPS,
       tol: 0,
     }),
@@ -109,9 +144,9 @@ function fitProblem(lib, backend, problem, data, spec) {
   };
 }
 
-/** Threads of a row; `ctx` = { cores, defaultThreads } (defaultThreads: nmfkit's BLAS threads at startup). */
+/** BLAS threads of a row; `ctx` = { cores, defaultThreads } (defaultThreads: nmfkit's BLAS threads at startup). */
 function threadCount(spec, ctx) {
-  return spec.threads === 'cores' ? ctx.cores : spec.threads;
+  return spec.threads === 'cores' ? ctx.cores : spec.threads === 'default' ? ctx.defaultThreads : spec.threads;
 }
 
 /** Times one nmfkit row on one problem; returns a row record (status 'ok' or 'n/a'). */
@@ -131,17 +166,19 @@ export async function runNmfkitRow(lib, addon, spec, problem, data, n, policy, c
   }
   if (spec.threads === 'cores' && ctx.cores === 1) return { ...base, status: 'n/a', note: 'one core: same as the 1-thread row' };
   const threads = spec.backend === 'native' ? threadCount(spec, ctx) : 1;
-  if (spec.backend === 'native' && threads === ctx.defaultThreads) base.isDefault = true;
+  // The fit's own team (native/team.h): nmfkit's choice on the default rows, else 1.
+  const team = spec.threads === 'default' ? rowTeam(lib, backend, problem, data, spec.dtype) : 1;
+  if (spec.threads === 'default') base.isDefault = true;
   if (spec.backend === 'native') lib.setNativeThreads(threads);
   try {
     const hChange = new Float64Array(n);
     const wChange = new Float64Array(n);
-    const fitSpec = fitProblem(lib, backend, problem, data, spec).spec;
+    const fitSpec = fitProblem(lib, backend, problem, data, spec, team).spec;
     const vPasses = fitSpec.blockRows > 0 ? 1 : 2;
     let check;
     let observedThreads = threads;
     const runOnce = (iterations) => {
-      const fit = backend.createFit(fitProblem(lib, backend, problem, data, spec));
+      const fit = backend.createFit(fitProblem(lib, backend, problem, data, spec, team));
       try {
         // The BLAS threads really in force (a backend that picks threads per fit would override the row's).
         if (spec.backend === 'native' && typeof addon?.blasInfo === 'function') observedThreads = addon.blasInfo().threads;
@@ -168,7 +205,10 @@ export async function runNmfkitRow(lib, addon, spec, problem, data, n, policy, c
     return {
       ...base,
       vPasses,
-      threads: observedThreads,
+      // Cores the row computes on: its team × the BLAS threads of each member.
+      threads: team * observedThreads,
+      team,
+      blasThreads: observedThreads,
       status: 'ok',
       ...timing,
       check,

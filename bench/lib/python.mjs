@@ -119,12 +119,15 @@ export function runPythonRows(python, problem, dataDir, n, policy) {
   });
 }
 
-/** peers.py `run` on one problem with `request` ({ peers } and/or { algorithms }); { results } or { failure }. */
+/**
+ * peers.py `run` on one problem with `request` ({ peers }, { algorithms } and/or { fits }, or { throughput });
+ * { results } or { failure }.
+ */
 function runPeers(chosen, problem, dataDir, n, policy, request) {
   const configPath = join(dataDir, 'config.json');
   writeFileSync(
     configPath,
-    JSON.stringify({ dir: dataDir, K: problem.K, N: problem.N, R: problem.R, iterations: n, eps: EPS, policy, peers: [], ...request }),
+    JSON.stringify({ dir: dataDir, K: problem?.K, N: problem?.N, R: problem?.R, iterations: n, eps: EPS, policy, peers: [], ...request }),
   );
   const out = spawnSync(chosen.executable, [PEERS_PY, 'run', configPath], {
     env: pythonEnv(),
@@ -149,4 +152,26 @@ export function runPythonAlgorithms(python, problem, dataDir, n, policy, algorit
   if (!python.chosen?.sklearn) return { failure: python.note ?? 'no Python with scikit-learn' };
   const { results, failure } = runPeers(python.chosen, problem, dataDir, n, policy, { algorithms });
   return failure ? { failure } : results.algorithms;
+}
+
+/**
+ * Whole calls of the peers (the time-to-solution and target parts): `fits` = [{ id, beta, solver, betaLoss, dtype,
+ * iterations }], each timed with `policy` over whole fit_transform calls (numpy's masked loop for solver
+ * 'numpy-masked'); { id: timing, objective and computedDtype, or { error } }, or { failure } for all.
+ */
+export function runPythonFits(python, problem, dataDir, policy, fits) {
+  if (!python.chosen?.sklearn) return { failure: python.note ?? 'no Python with scikit-learn' };
+  const { results, failure } = runPeers(python.chosen, problem, dataDir, 0, policy, { fits });
+  return failure ? { failure } : results.fits;
+}
+
+/**
+ * scikit-learn's loop over the throughput's matrices (peers.py `throughput`): dataDir holds T.f64 (the matrices),
+ * W0.f64 and H0.f64; `spec` = { count, K, N, R, iterations, warm }. { seconds, fitsPerSecond, msPerFit } or
+ * { failure }.
+ */
+export function runPythonThroughput(python, dataDir, spec) {
+  if (!python.chosen?.sklearn) return { failure: python.note ?? 'no Python with scikit-learn' };
+  const { results, failure } = runPeers(python.chosen, undefined, dataDir, 0, undefined, { throughput: spec });
+  return failure ? { failure } : results.throughput;
 }

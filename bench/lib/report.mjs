@@ -1,13 +1,21 @@
 // Derived figures (GFLOP/s, GB/s, ratios), the performance targets, and the text table.
 import { flopsPerIteration, vBytesPerIteration } from './problems.mjs';
 
-/** Adds msPerIteration, gflops, peakFraction, vGBps, ratioToBestPeer, ratioToSklearn to every measured row. */
+/**
+ * Adds msPerIteration, gflops, peakFraction, vGBps, ratioToBestPeer, ratioToSklearn, ratioToNumpy and ratioToFloor
+ * (÷ the BLAS floor of the row's dtype on every core, the 2-thread floor on a 2-core machine) to every measured row.
+ */
 export function deriveProblem(problem, rows, peaks, defaultThreads) {
   const flops = flopsPerIteration(problem);
   const ok = rows.filter((r) => r.status === 'ok');
   const peers = ok.filter((r) => r.kind === 'peer');
   const bestPeer = peers.reduce((best, r) => (!best || r.secondsPerIteration < best.secondsPerIteration ? r : best), undefined);
   const sklearn = peers.find((r) => r.id === 'sklearn');
+  const numpy = peers.find((r) => r.id === 'numpy');
+  const floorOf = (dtype) => {
+    const d = dtype === 'float32' ? 'f32' : 'f64';
+    return ok.find((r) => r.id === `floor-${d}-mt`) ?? ok.find((r) => r.id === `floor-${d}-1t`);
+  };
   // The check: ‖V − WH‖_F after n iterations. Rows with libfmp's update order (all but scikit-learn, which
   // updates W first) must agree with the reference to 1e-6 relative in float64, 1e-2 in float32.
   const reference = ok.find((r) => r.id === 'numpy' && r.check) ?? ok.find((r) => r.id === 'native-f64-1t' && r.check);
@@ -23,6 +31,10 @@ export function deriveProblem(problem, rows, peaks, defaultThreads) {
     row.vGBps = row.vBytesPerIteration / s / 1e9;
     row.ratioToBestPeer = bestPeer ? s / bestPeer.secondsPerIteration : null;
     row.ratioToSklearn = sklearn ? s / sklearn.secondsPerIteration : null;
+    row.ratioToNumpy = numpy ? s / numpy.secondsPerIteration : null;
+    const floor = floorOf(row.dtype);
+    row.ratioToFloor = floor ? s / floor.secondsPerIteration : null;
+    row.floorReference = floor?.id ?? null;
     if (row.check?.frobenius !== undefined && reference?.check) {
       const dev = Math.abs(row.check.frobenius - reference.check.frobenius) / reference.check.frobenius;
       row.check.relativeToReference = dev;
@@ -38,7 +50,8 @@ export function deriveProblem(problem, rows, peaks, defaultThreads) {
   };
 }
 
-// `native-f64` / `native-f32` in a target mean the native row at nmfkit's default BLAS threads (isDefault).
+// `native-f64` / `native-f32` in a target mean the native row at nmfkit's defaults (isDefault: the team nmfkit
+// gives a lone fit, on its default BLAS threads).
 const TARGETS = [
   {
     id: 'spectrogram-native-f64',
@@ -148,8 +161,21 @@ export function formatProblemTable(p) {
   lines.push(
     `${problemTitle(p)} — ${p.iterations} iterations per timing, ${fmt(p.flopsPerIteration / 1e6)} MFLOP/iter, V ${fmt((p.K * p.N * 8) / 1e6)} MB (float64)`,
   );
-  const header = ['implementation', 'dtype', 'thr', 'ms/iter', 'GFLOP/s', '%peak', 'GB/s V', '×best peer', '×sklearn', 'reps'];
-  const widths = [34, 7, 3, 10, 8, 6, 7, 10, 8, 4];
+  const header = [
+    'implementation',
+    'dtype',
+    'thr',
+    'ms/iter',
+    'GFLOP/s',
+    '%peak',
+    'GB/s V',
+    '×best peer',
+    '×sklearn',
+    '×numpy',
+    '×floor',
+    'reps',
+  ];
+  const widths = [34, 7, 3, 10, 8, 6, 7, 10, 8, 7, 7, 4];
   lines.push(header.map((h, i) => pad(h, widths[i], i >= 2)).join('  '));
   for (const r of p.rows) {
     const cells =
@@ -164,9 +190,11 @@ export function formatProblemTable(p) {
             fmt(r.vGBps),
             fmt(r.ratioToBestPeer),
             fmt(r.ratioToSklearn),
+            fmt(r.ratioToNumpy),
+            fmt(r.ratioToFloor),
             r.repeats,
           ]
-        : [r.label, r.dtype, '', r.status, '', '', '', '', '', ''];
+        : [r.label, r.dtype, '', r.status, '', '', '', '', '', '', '', ''];
     let line = cells.map((c, i) => pad(c, widths[i], i >= 2)).join('  ');
     if (r.status !== 'ok' && r.note) line = `${line.trimEnd()}  (${r.note})`;
     if (r.threadsNote) line += `  (${r.threadsNote})`;
@@ -202,13 +230,93 @@ export function formatThroughput(throughput) {
   if (!throughput) return '';
   const lines = [`throughput: ${throughput.description}`];
   for (const r of throughput.rows) {
-    const what = `${pad(r.mode, 10)} ${pad(r.backend, 6)}`;
+    const what = `${pad(r.mode, 17)} ${pad(r.backend, 6)}`;
+    const ratio = Number.isFinite(r.ratioToSklearn) && r.backend !== 'python' ? `, ${fmt(r.ratioToSklearn)}× scikit-learn's time` : '';
     lines.push(
       r.status === 'ok'
-        ? `  ${what} ${pad(fmt(r.fitsPerSecond, 4), 8, true)} fits/s  (${fmt(r.msPerFit)} ms/fit, ${fmt(r.seconds)} s)`
+        ? `  ${what} ${pad(fmt(r.fitsPerSecond, 4), 8, true)} fits/s  (${fmt(r.msPerFit)} ms/fit, ${fmt(r.seconds)} s${ratio})`
         : `  ${what} ${r.status} (${r.note})`,
     );
   }
+  return lines.join('\n');
+}
+
+/** A grid as text (columns padded) or as a Markdown table: the first `left` columns left-aligned, the rest right. */
+function grid(header, body, markdown, left = 1) {
+  if (markdown) {
+    const align = header.map((_, i) => (i < left ? '---' : '--:'));
+    return [`| ${header.join(' | ')} |`, `|${align.join('|')}|`, ...body.map((cells) => `| ${cells.join(' | ')} |`)];
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((cells) => String(cells[i]).length)));
+  return [header, ...body].map((cells) =>
+    cells
+      .map((c, i) => pad(c, widths[i], i >= left))
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Time to solution and time to a target objective (bench/lib/solution.mjs).
+
+const callCell = (r) =>
+  r?.status === 'ok' ? `${fmt(r.msPerCall)}${Number.isFinite(r.ratioToPeer) ? ` (${fmt(r.ratioToPeer)}×)` : ''}` : (r?.status ?? '—');
+
+export function formatSolution(part, markdown = false) {
+  const title =
+    "time to solution — whole calls from the same W0/H0 for the same iterations, ms per call (median), × the peer's in parentheses; nmfkit at its defaults (its own threads, errorEvery, spectralError) with stop 'none'";
+  const lines = [markdown ? `**${title}**` : title, ''];
+  const header = ['problem', 'algorithm', 'dtype', 'iter', ...part.calls.map((c) => c.label), 'peer'];
+  const body = [];
+  for (const p of part.problems) {
+    for (const alg of part.algorithms) {
+      for (const dtype of part.dtypes) {
+        const cells = part.rows.filter((r) => r.problem === p.name && r.algorithm === alg.id && r.dtype === dtype);
+        if (!cells.length) continue;
+        const peer = cells.find((r) => r.implementation === 'peer');
+        body.push([
+          `${p.name} ${p.K}×${p.N} R=${p.R}${p.nativeTeam ? ` (team ${p.nativeTeam})` : ''}`,
+          alg.label,
+          dtype === 'float32' ? 'f32' : 'f64',
+          cells[0].iterations,
+          ...part.calls.map((c) => callCell(cells.find((r) => r.implementation === c.id))),
+          peer?.status === 'ok' ? fmt(peer.msPerCall) : (peer?.status ?? '—'),
+        ]);
+      }
+    }
+  }
+  lines.push(...grid(header, body, markdown, 2));
+  const peers = [...new Set(part.rows.filter((r) => r.peer).map((r) => r.peer))];
+  const peerThreads = part.rows.find((r) => r.implementation === 'peer' && r.threads)?.threads;
+  lines.push(
+    '',
+    `peers: ${peers.join('; ')}${peerThreads ? ` (numpy's BLAS on ${peerThreads} threads)` : ''}; the same dtype as the row. no spectral: spectralError: false. team: the native fit's threads nmfkit chose; wasm runs on the calling thread (await nmf: in a worker).`,
+  );
+  const notes = part.rows.filter((r) => r.status !== 'ok').map((r) => `${r.label}: ${r.status} (${r.note})`);
+  if (notes.length) lines.push(...notes.map((n) => (markdown ? `- ${n}` : `  ${n}`)));
+  return lines.join('\n');
+}
+
+export function formatTarget(part, markdown = false) {
+  const { problem, peer } = part;
+  const target = Number.isFinite(part.target) ? `target ½‖V − WH‖²_F = ${fmt(part.target, 6)}` : 'no target';
+  const title = `time to scikit-learn cd's objective after ${part.peerIterations} iterations — ${problemTitle(problem)} from W0/H0, ${target}; nmfkit ${part.backend} ${part.dtype}, team of ${part.threads}, at its defaults (stop 'none')`;
+  const lines = [markdown ? `**${title}**` : title, ''];
+  const header = ['fit', 'iterations to target', 'ms per call (× peer)', 'spectralError: false (× peer)', 'objective ÷ target'];
+  const body = part.rows.map((r) => {
+    if (r.status === 'not reached')
+      return [r.label, `> ${r.cap}`, `> ${fmt(r.searchSeconds * 1e3)} (not reached)`, '—', fmt(r.objectiveRatio, 6)];
+    if (r.status !== 'ok') return [r.label, r.status, '', '', ''];
+    return [r.label, r.iterationsToTarget, callCell(r), callCell(r.spectralErrorFalse), fmt(r.objectiveRatio, 6)];
+  });
+  body.push([peer.label, peer.iterations, peer.status === 'ok' ? fmt(peer.msPerCall) : peer.status, '—', peer.status === 'ok' ? '1' : '']);
+  lines.push(...grid(header, body, markdown));
+  lines.push(
+    '',
+    `iterations to target: the first iteration whose objective is ≤ the target (one untimed call, errorEvery 1, stopped by onIteration, at most ${part.cap}); then whole nmfSync calls of exactly that many iterations, timed. "> t (not reached)": that untimed call's wall time for ${part.cap} iterations, one per kernel call.`,
+  );
+  const notes = [...part.rows, peer].filter((r) => r.status !== 'ok' && r.status !== 'not reached' && r.note);
+  if (notes.length) lines.push(...notes.map((r) => (markdown ? `- ${r.label}: ${r.note}` : `  ${r.label}: ${r.note}`)));
   return lines.join('\n');
 }
 
@@ -248,35 +356,18 @@ export function formatAlgorithms(part, markdown = false) {
   const header = ['algorithm', ...part.implementations.map((i) => i.label), 'peer'];
   const rowOf = (alg, id) => part.rows.find((r) => r.algorithm === alg.id && r.implementation === id);
   const threads = (id) => part.rows.find((r) => r.implementation === id && r.threads)?.threads ?? '?';
-  const title = `algorithms on ${problemTitle(problem)} — ${iterations} iterations per timing from the same W0/H0, stop 'none', through nmfSync (native: ${threads('native-f64')} BLAS thread(s); peer: ${threads('peer')})`;
+  const title = `algorithms on ${problemTitle(problem)} — ${iterations} iterations per timing from the same W0/H0, stop 'none', through nmfSync at nmfkit's default threads (native: a team of ${threads('native-f64')}; peer: ${threads('peer')} BLAS threads)`;
   const lines = [markdown ? `**${title}**` : title];
-  for (const grid of ALGORITHM_GRIDS) {
+  for (const figure of ALGORITHM_GRIDS) {
     const body = part.algorithms.map((alg) => [
       alg.label,
       ...ids.map((id) => {
         const r = rowOf(alg, id);
-        return r?.status === 'ok' ? grid.cell(r) : (r?.status ?? '—');
+        return r?.status === 'ok' ? figure.cell(r) : (r?.status ?? '—');
       }),
     ]);
-    lines.push('', markdown ? `*${grid.title(part)}*` : grid.title(part));
-    if (markdown) {
-      lines.push(
-        '',
-        `| ${header.join(' | ')} |`,
-        `|---|${'--:|'.repeat(header.length - 1)}`,
-        ...body.map((cells) => `| ${cells.join(' | ')} |`),
-      );
-    } else {
-      const widths = header.map((h, i) => Math.max(h.length, ...body.map((cells) => cells[i].length)));
-      lines.push(
-        ...[header, ...body].map((cells) =>
-          cells
-            .map((c, i) => pad(c, widths[i], i > 0))
-            .join('  ')
-            .trimEnd(),
-        ),
-      );
-    }
+    lines.push('', markdown ? `*${figure.title(part)}*` : figure.title(part));
+    lines.push(...(markdown ? [''] : []), ...grid(header, body, markdown));
   }
   lines.push('', `peers: ${part.algorithms.map((alg) => `${alg.label}: ${rowOf(alg, 'peer')?.label ?? '—'}`).join('; ')}.`);
   const notes = part.rows.filter((r) => r.status !== 'ok').map((r) => `${r.label}: ${r.status} (${r.note})`);
@@ -309,17 +400,17 @@ export function formatMarkdown(results) {
   for (const p of results.problems) {
     lines.push(`**${problemTitle(p)}** — ${p.iterations} iterations per timing, ${fmt(p.flopsPerIteration / 1e6)} MFLOP per iteration`);
     lines.push('');
-    lines.push('| implementation | thr | ms/iter | GFLOP/s | % of peak | GB/s of V | × best peer | × sklearn |');
-    lines.push('|---|--:|--:|--:|--:|--:|--:|--:|');
+    lines.push('| implementation | thr | ms/iter | GFLOP/s | % of peak | GB/s of V | × best peer | × sklearn | × numpy | × floor |');
+    lines.push('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
     for (const r of p.rows) {
       const label = r.isDefault ? `${r.label} (default)` : r.label;
       if (r.status !== 'ok') {
-        lines.push(`| ${label} | | ${r.status} | | | | | |`);
+        lines.push(`| ${label} | | ${r.status} | | | | | | | |`);
         continue;
       }
       const pct = r.peakFraction === null ? '—' : `${(r.peakFraction * 100).toFixed(0)}%`;
       lines.push(
-        `| ${label} | ${r.threads ?? ''} | ${fmt(r.msPerIteration, 4)} | ${fmt(r.gflops)} | ${pct} | ${fmt(r.vGBps)} | ${fmt(r.ratioToBestPeer)} | ${fmt(r.ratioToSklearn)} |`,
+        `| ${label} | ${r.threads ?? ''} | ${fmt(r.msPerIteration, 4)} | ${fmt(r.gflops)} | ${pct} | ${fmt(r.vGBps)} | ${fmt(r.ratioToBestPeer)} | ${fmt(r.ratioToSklearn)} | ${fmt(r.ratioToNumpy)} | ${fmt(r.ratioToFloor)} |`,
       );
     }
     const sk = p.rows.find((r) => r.id === 'sklearn' && r.marginalSecondsPerIteration !== undefined);
@@ -331,17 +422,20 @@ export function formatMarkdown(results) {
     }
     lines.push('');
   }
+  if (results.solution) lines.push(formatSolution(results.solution, true), '');
+  if (results.target) lines.push(formatTarget(results.target, true), '');
   if (results.algorithms) lines.push(formatAlgorithms(results.algorithms, true), '');
   if (results.throughput) {
     lines.push(`**Throughput** — ${results.throughput.description}`);
     lines.push('');
-    lines.push('| call | backend | fits/s | ms per fit |');
-    lines.push('|---|---|--:|--:|');
+    lines.push("| call | backend | fits/s | ms per fit | × scikit-learn's time |");
+    lines.push('|---|---|--:|--:|--:|');
     for (const r of results.throughput.rows) {
+      const call = r.backend === 'python' ? r.mode : `\`${r.mode}\``;
       lines.push(
         r.status === 'ok'
-          ? `| \`${r.mode}\` | ${r.backend} | ${fmt(r.fitsPerSecond, 4)} | ${fmt(r.msPerFit)} |`
-          : `| \`${r.mode}\` | ${r.backend} | ${r.status} | |`,
+          ? `| ${call} | ${r.backend} | ${fmt(r.fitsPerSecond, 4)} | ${fmt(r.msPerFit)} | ${fmt(r.ratioToSklearn)} |`
+          : `| ${call} | ${r.backend} | ${r.status} | | |`,
       );
     }
     lines.push('');

@@ -1,9 +1,12 @@
-// The throughput line (nmfBatch): many small fits — 2,000 matrices 64×64, rank 4, 100 iterations,
-// tolerance off — through the public API: `nmfBatch` (when src/index.ts exports it) vs sequential `await nmf()`
-// vs `nmfSync`, on both backends. Reported as fits per second (whole calls: validation, init, iterations, finish).
+// The throughput line (nmfBatch): many small fits — 400 matrices 64×64, rank 4, 100 iterations, tolerance off —
+// through the public API: `nmfBatch` vs sequential `await nmf()` vs `nmfSync`, on both backends, against
+// scikit-learn's Python loop over the same matrices (fit_transform per matrix, solver 'mu'). Every fit starts from
+// the same W0/H0 (nmfkit: options W and H; scikit-learn: init='custom'). Reported as fits per second (whole calls:
+// validation, copies, iterations, finish) and as time ÷ scikit-learn's.
 import { generateData } from './problems.mjs';
+import { removeData, runPythonThroughput, writeData } from './python.mjs';
 
-export const THROUGHPUT = { count: 2000, quickCount: 100, K: 64, N: 64, R: 4, iterations: 100 };
+export const THROUGHPUT = { count: 400, quickCount: 40, K: 64, N: 64, R: 4, iterations: 100, warm: 20 };
 
 function matrices(count, K, N) {
   const out = [];
@@ -36,11 +39,41 @@ const MODES = [
   },
 ];
 
-export async function runThroughput(api, backendInfo, quick) {
-  const { K, N, R, iterations } = THROUGHPUT;
+/** scikit-learn's loop over the same matrices from the same W0/H0 (peers.py `throughput`): its row. */
+function peerRow(python, list, init, spec) {
+  const row = {
+    mode: 'scikit-learn loop',
+    backend: 'python',
+    count: spec.count,
+    K: spec.K,
+    N: spec.N,
+    rank: spec.R,
+    iterations: spec.iterations,
+  };
+  if (!python?.chosen?.sklearn) return { ...row, status: 'skipped', note: python?.note ?? 'no Python with scikit-learn' };
+  const T = new Float64Array(spec.count * spec.K * spec.N);
+  list.forEach((V, i) => T.set(V.data, i * spec.K * spec.N));
+  const dir = writeData({ T, W0: init.W0, H0: init.H0 });
+  try {
+    const out = runPythonThroughput(python, dir, spec);
+    if (out.failure) return { ...row, status: 'error', note: out.failure };
+    return {
+      ...row,
+      label: `scikit-learn ${python.chosen.sklearn} fit_transform per matrix (solver='mu', init='custom')`,
+      status: 'ok',
+      ...out,
+    };
+  } finally {
+    removeData(dir);
+  }
+}
+
+export async function runThroughput(api, backendInfo, quick, python) {
+  const { K, N, R, iterations, warm: warmCount } = THROUGHPUT;
   const count = quick ? THROUGHPUT.quickCount : THROUGHPUT.count;
   const list = matrices(count, K, N);
-  const warm = list.slice(0, Math.min(20, count));
+  const init = generateData({ name: 'throughput-init', K, N, R });
+  const warm = list.slice(0, Math.min(warmCount, count));
   const rows = [];
   for (const backend of ['native', 'wasm']) {
     const loaded = backendInfo[backend]?.loaded;
@@ -54,7 +87,14 @@ export async function runThroughput(api, backendInfo, quick) {
         rows.push({ ...row, status: 'n/a', note: `${backend} backend not available` });
         continue;
       }
-      const options = { rank: R, maxIter: iterations, tol: 0, seed: 1, backend };
+      const options = {
+        rank: R,
+        W: { rows: K, cols: R, data: init.W0 },
+        H: { rows: R, cols: N, data: init.H0 },
+        maxIter: iterations,
+        tol: 0,
+        backend,
+      };
       try {
         await mode.run(api, warm, options);
         const t0 = performance.now();
@@ -69,5 +109,13 @@ export async function runThroughput(api, backendInfo, quick) {
       }
     }
   }
-  return { description: `${count} matrices ${K}×${N}, rank ${R}, ${iterations} iterations, tol 0, through the public API`, rows };
+  const peer = peerRow(python, list, init, { count, K, N, R, iterations, warm: warm.length });
+  rows.push(peer);
+  for (const row of rows) {
+    if (row.status === 'ok') row.ratioToSklearn = peer.status === 'ok' ? row.seconds / peer.seconds : null;
+  }
+  return {
+    description: `${count} matrices ${K}×${N}, rank ${R}, ${iterations} iterations, tol 0, every fit from the same W0/H0, through the public API; scikit-learn: fit_transform per matrix in a Python loop (solver 'mu', init 'custom', same W0/H0)`,
+    rows,
+  };
 }

@@ -3,7 +3,9 @@
  * Loading never throws: a failure becomes a `reason` and a concrete `fix`, which `backendInfo()` shows and the
  * facade puts in the error of a call that insists on native.
  */
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AsyncKernelFit, Backend, BackendDetails, FitProblem, KernelFit, KernelResult } from '../contract.js';
 import { encodeSpec, SPEC_SLOTS } from '../spec.js';
@@ -70,6 +72,35 @@ function addonsDisabled(code: unknown): boolean {
   );
 }
 
+/**
+ * Why there is no addon to load, from what the install left (scripts/install.cjs): its note of a failed compile
+ * (build/install.json), or nothing at all — then no prebuilt binary matched this platform and the install script
+ * never ran (`npm install --ignore-scripts`; pnpm and bun do not run dependencies' scripts unless allowed).
+ */
+function explainMissingBuild(found: string): { reason: string; fix: string } {
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  let note: { compiled?: unknown; reason?: unknown } | undefined;
+  try {
+    note = JSON.parse(readFileSync(join(root, 'build', 'install.json'), 'utf8')) as typeof note;
+  } catch {
+    note = undefined;
+  }
+  if (note && note.compiled === false) {
+    return {
+      reason: `the native addon failed to compile at install (${String(note.reason)}); no prebuilt binary matches ${process.platform}-${process.arch}`,
+      fix: BUILD_FIX,
+    };
+  }
+  return {
+    reason:
+      `the native addon has not been built (${found}): no prebuilt binary matches ${process.platform}-${process.arch}, ` +
+      'and the install script that compiles one did not run or did not finish',
+    fix:
+      "allow nmfkit's install script (npm: install without --ignore-scripts; pnpm: list nmfkit in onlyBuiltDependencies; " +
+      `bun: in trustedDependencies) and run \`npm rebuild nmfkit\`, with a C++ compiler and OpenBLAS: ${BUILD_FIX}`,
+  };
+}
+
 /** Turns a load failure into what the user reads: what went wrong, and what to do about it. */
 function explain(error: unknown): { reason: string; fix: string } {
   const message = (error instanceof Error ? error.message : String(error)).trim();
@@ -80,9 +111,7 @@ function explain(error: unknown): { reason: string; fix: string } {
       fix: 'Node was started with --no-addons; remove it to use native',
     };
   }
-  if (message.startsWith('No native build was found')) {
-    return { reason: `the native addon has not been built (${message.split('\n')[0]})`, fix: BUILD_FIX };
-  }
+  if (message.startsWith('No native build was found')) return explainMissingBuild(message.split('\n')[0]!);
   if (/libopenblas[^:]*: cannot open shared object file/.test(message)) {
     return {
       reason: `the OpenBLAS runtime library is missing (${message})`,

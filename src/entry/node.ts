@@ -29,8 +29,20 @@ function libuvPoolSize(): number {
   return Number.isInteger(size) && size > 0 ? Math.min(size, 1024) : 4;
 }
 
+/** The code of the warning a Node process gets when its fits run on wasm for want of the native addon. */
+export const FALLBACK_WARNING_CODE = 'NMFKIT_NATIVE_UNAVAILABLE';
+
+/** The default cap on the wasm backend's memory in the Node entry: what a 32-bit memory holds (4 GiB). */
+export const DEFAULT_MAX_MEMORY_BYTES = 2 ** 32;
+
 const nodePlatform: Platform = {
   isProxy: (value) => types.isProxy(value),
+  warnFallback: (reason, fix) =>
+    process.emitWarning(
+      `nmfkit runs on its WebAssembly backend (about 2× slower): ${reason}. Fix: ${fix}. ` +
+        '(Choosing a backend — options.backend or NMFKIT_BACKEND — silences this.)',
+      { type: 'NmfkitWarning', code: FALLBACK_WARNING_CODE },
+    ),
   entry: 'node',
   env: (name) => process.env[name],
   cores: () => availableParallelism(),
@@ -40,7 +52,7 @@ const nodePlatform: Platform = {
   wasm: {
     defaultUrl: () => WASM_URL,
     // No cap below what a 32-bit memory holds: a Node process has the machine's memory (checkFitMemory).
-    defaultMaxMemoryBytes: 2 ** 32,
+    defaultMaxMemoryBytes: DEFAULT_MAX_MEMORY_BYTES,
     defaultCapSetting: MEMORY_CAP_VARIABLE,
     // file: URLs are read here, with a size cap (./wasm-file.ts); other URLs are fetched.
     compileSync: (url) => {

@@ -32,6 +32,11 @@ export interface Platform {
   readonly wasm: WasmPlatform;
   /** Whether a value is a Proxy, where the runtime can tell (Node); absent elsewhere. */
   isProxy?(value: unknown): boolean;
+  /**
+   * Tells the user, once per process, that a fit runs on WebAssembly because the native backend, which this
+   * runtime would have used, did not load (Node: `process.emitWarning`); absent where wasm is the only backend.
+   */
+  warnFallback?(reason: string, fix: string): void;
 }
 
 export interface WasmPlatform {

@@ -65,6 +65,8 @@ export class EntryPolicy {
   readonly wasm: WasmLoader;
   readonly admission: Admission;
   #native: BackendLoad | undefined;
+  /** Whether the fallback from native to wasm was reported (platform.warnFallback: once). */
+  #warnedFallback = false;
   /** What the fit functions (nmf.ts, batch.ts) need of this entry. */
   readonly runtime: Runtime;
 
@@ -113,8 +115,11 @@ export class EntryPolicy {
     return this.#native;
   }
 
-  /** The backend for a call's `backend` option; throws an Error that explains an unavailable backend. */
-  chooseBackend(requested: 'auto' | BackendName): Backend {
+  /**
+   * The backend for a call's `backend` option; throws an Error that explains an unavailable backend. `forFit`: a fit
+   * will run on it (the first that falls back from native to wasm is reported: platform.warnFallback).
+   */
+  chooseBackend(requested: 'auto' | BackendName, forFit = true): Backend {
     const forced = requested === 'auto' ? backendOverride(this.#env) : requested;
     const why = requested === 'auto' ? 'NMFKIT_BACKEND' : 'options.backend';
     if (forced === 'native') {
@@ -130,7 +135,13 @@ export class EntryPolicy {
     const n = this.native();
     if (n.ok) return n.backend;
     const w = this.wasm.use();
-    if (w.ok) return w.backend;
+    if (w.ok) {
+      if (forFit && !this.#warnedFallback) {
+        this.#warnedFallback = true;
+        this.#platform.warnFallback?.(n.reason, n.fix);
+      }
+      return w.backend;
+    }
     if (w.pending) throw notReady(w);
     throw plainError(
       'NMFKIT_BACKEND_UNAVAILABLE',
@@ -157,7 +168,7 @@ export class EntryPolicy {
       // A wasm backend that failed to load is the caller's problem only where it is the one fits would use.
       if (!nativeLoaded) throw error;
     }
-    this.chooseBackend('auto');
+    this.chooseBackend('auto', false);
   }
 
   /** How many fits of a batch run at once: `fits`, or one where fits can only run inline on the calling thread. */

@@ -13,15 +13,33 @@ import type { BackendLoad, Platform } from './platform.js';
 import { EntryPolicy } from './policy.js';
 
 /**
- * Default cap on the linear memory of each wasm instance: 32 MiB, so that the largest fit it admits still fits a
- * 128 MB edge isolate (Cloudflare Workers, Vercel Edge). There fits run inline, and the isolate holds V three
- * times at the peak of a fit: the caller's V, nmfkit's validated float64 copy (kept for the fit's life), and V
- * inside the wasm arena, which is almost all of the capped memory (8·K·N bytes of 8·K·N + O((K + N)·R)). With a
- * 32 MiB cap that is at most 3 × 33.5 MB ≈ 101 MB, leaving the rest for the runtime; a 64 MiB cap would admit fits
- * needing ≈ 200 MB. A fit over the cap is refused with a RangeError before anything is allocated; raise the cap
- * with `ready({ maxMemoryBytes })` where there is more memory (a desktop browser tab).
+ * The cap on each wasm instance's linear memory in an edge isolate (Cloudflare Workers, Vercel Edge: 128 MB each):
+ * 32 MiB, so that the largest fit it admits still fits the isolate. There fits run inline, and an async fit holds V
+ * three times at its peak — the caller's V, nmfkit's float64 copy taken when the call returns, and V inside the wasm
+ * arena, which is almost all of the capped memory (8·K·N bytes of 8·K·N + O((K + N)·R)): at most 3 × 33.5 MB ≈
+ * 101 MB, leaving the rest for the runtime.
  */
-export const DEFAULT_MAX_MEMORY_BYTES = 32 * 2 ** 20;
+export const EDGE_MAX_MEMORY_BYTES = 32 * 2 ** 20;
+
+/**
+ * The default cap of this runtime. Memory grows only as far as fits need it; the cap is where a fit is refused (a
+ * RangeError before anything is allocated) instead of attempted. Edge isolates: {@link EDGE_MAX_MEMORY_BYTES}.
+ * Elsewhere (browsers, Deno, Bun, Node without addons): a quarter of the device's memory where the runtime tells it
+ * (`navigator.deviceMemory`, in GiB; Chromium), between 256 MiB and 2 GiB, else 1 GiB — enough for a 1025×16000
+ * spectrogram (about 6 minutes of audio).
+ */
+export function defaultMaxMemoryBytes(scope: {
+  navigator?: { userAgent?: unknown; deviceMemory?: unknown };
+  EdgeRuntime?: unknown;
+}): number {
+  if (scope.navigator?.userAgent === 'Cloudflare-Workers' || typeof scope.EdgeRuntime === 'string') return EDGE_MAX_MEMORY_BYTES;
+  const gib = scope.navigator?.deviceMemory;
+  if (typeof gib === 'number' && gib > 0) return Math.min(2 ** 31, Math.max(2 ** 28, Math.floor((gib * 2 ** 30) / 4)));
+  return 2 ** 30;
+}
+
+/** The default cap on each wasm instance's memory in this runtime (see defaultMaxMemoryBytes). */
+export const DEFAULT_MAX_MEMORY_BYTES = defaultMaxMemoryBytes(globalThis as Parameters<typeof defaultMaxMemoryBytes>[0]);
 
 /** Why this entry has no native backend, and what to do about it, for the runtime it finds itself in. */
 function nativeUnavailable(): BackendLoad {

@@ -154,7 +154,9 @@ export function nndsvd(V: Float64Array, K: number, N: number, R: number, variant
 export function* nndsvdSteps(K: number, N: number, R: number, variant: NndsvdVariant, seed: number, scale = 1): VProductSteps<Factors> {
   const { W, H } = nndsvdFromSvd(yield* scaledSteps(truncatedSvdSteps(K, N, R), scale), K, N, scale);
   if (variant === 'nndsvd') return { W, H };
-  const mean = columnSumsMean(yield { X: new Float64Array(K).fill(1), cols: 1, transpose: true }, K);
+  const columnSums = yield { X: new Float64Array(K).fill(1), cols: 1, transpose: true };
+  if (!columnSums) throw new Error('nmfkit internal error: the column sums of V were answered with nothing');
+  const mean = columnSumsMean(columnSums, K);
   if (variant === 'nndsvda') {
     for (const X of [W, H]) for (let k = 0; k < X.length; k++) if (X[k] === 0) X[k] = mean;
     return { W, H };

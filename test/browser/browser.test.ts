@@ -234,7 +234,10 @@ describe.skipIf(!haveChromium && !inCI)('in a real browser (headless chromium)',
     await call(page, 'ready');
     expect(server.requests).toContain('/wasm/nmfkit.wasm');
     const info = await call<{ wasm: { loaded: boolean; simd: boolean; maxMemoryBytes: number; source: string } }>(page, 'info');
-    expect(info.wasm).toMatchObject({ loaded: true, simd: true, maxMemoryBytes: 32 * 2 ** 20, source: 'url' });
+    // The default cap in a browser: a quarter of navigator.deviceMemory (GiB), within [256 MiB, 2 GiB], else 1 GiB.
+    const deviceMemory = await page.evaluate(() => (navigator as { deviceMemory?: number }).deviceMemory);
+    const expectedCap = deviceMemory ? Math.min(2 ** 31, Math.max(2 ** 28, Math.floor((deviceMemory * 2 ** 30) / 4))) : 2 ** 30;
+    expect(info.wasm).toMatchObject({ loaded: true, simd: true, maxMemoryBytes: expectedCap, source: 'url' });
 
     const results = await call<PlainResult[]>(page, 'fitSync', fixtures);
     expect(results).toHaveLength(fixtures.length);
@@ -386,8 +389,8 @@ describe.skipIf(!haveChromium && !inCI)('in a real browser (headless chromium)',
 
   it('the memory cap: a fit over it is refused, sync and in a worker, with a RangeError naming the sizes', async () => {
     const page = await open();
-    await call(page, 'ready');
-    // Default cap 32 MiB: V of 2100×2100 is 35.28 MB.
+    // The cap of edge isolates, 32 MiB: V of 2100×2100 is 35.28 MB.
+    await call(page, 'ready', { maxMemoryBytes: 32 * 2 ** 20 });
     const over = await call<{ before: number; after: number; sync: Failure; async: Failure }>(page, 'overCap', 2100, 2100, 4);
     expect(over.sync.ctor).toBe('RangeError');
     expect(over.sync.message).toMatch(

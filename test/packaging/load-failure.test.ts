@@ -3,7 +3,8 @@
  * processes, through the package's own name, so `exports` decides:
  *  - `--no-addons` turns off the `node-addons` export condition: Node resolves the WebAssembly-only entry, which
  *    needs `ready()` before `nmfSync`, explains why there is no native backend, and reproduces a fixture;
- *  - the Node entry itself (dist/index.js) under `--no-addons` falls back to wasm and says why;
+ *  - the Node entry itself (dist/index.js) under `--no-addons` falls back to wasm and says why, with one warning at
+ *    its first fit unless a backend was chosen;
  *  - `NMFKIT_BACKEND=wasm` makes the Node entry compute on wasm (sync, and async in worker threads);
  *  - `NMFKIT_BACKEND=native` where native cannot load fails loudly instead of silently using wasm;
  *  - `NMFKIT_WASM_MAX_MEMORY`, or `ready({ maxMemoryBytes })` before the first fit, caps the Node entry's wasm
@@ -51,7 +52,8 @@ describe('Node with --no-addons', () => {
     expect(report.info.entry).toBe('wasm-only');
     expect(report.info.backend).toBe('wasm');
     expect(report.info.wasm.loaded).toBe(true);
-    expect(report.info.wasm.maxMemoryBytes).toBe(32 * 2 ** 20);
+    // Node says nothing of the device's memory: the WebAssembly-only entry's default outside edge isolates, 1 GiB.
+    expect(report.info.wasm.maxMemoryBytes).toBe(2 ** 30);
     expect(report.info.threads.mode).toBe('inline'); // Node 20 has no Web Worker global
     expect(report.info.native.loaded).toBe(false);
     expect(report.info.native.reason).toMatch(/--no-addons/);
@@ -76,6 +78,20 @@ describe('Node with --no-addons', () => {
     expectFixture(report.sync, 'wasm');
     expect(report.insisted?.message).toMatch(/native backend was requested \(options\.backend\) but is not available/);
     expect(report.insisted?.cause.reason).toBe(report.info.native.reason);
+  });
+
+  it('the first fit that falls back to wasm warns once (code NMFKIT_NATIVE_UNAVAILABLE, with the reason and fix); a chosen backend does not', () => {
+    type Report = { steps: { what: string; warnings: number }[]; warnings: { name: string; code: string; message: string }[] };
+    const report = run(['--no-addons'], 'fallback-warning.mjs') as Report;
+    expect(report.steps).toEqual([
+      { what: 'explicit wasm', warnings: 0 },
+      { what: 'auto, sync', warnings: 1 },
+      { what: 'auto, async', warnings: 1 },
+    ]);
+    expect(report.warnings[0]).toMatchObject({ name: 'NmfkitWarning', code: 'NMFKIT_NATIVE_UNAVAILABLE' });
+    expect(report.warnings[0]!.message).toMatch(/WebAssembly backend .*addons is disabled.*Fix: .*--no-addons.*NMFKIT_BACKEND/);
+    const chosen = run(['--no-addons'], 'fallback-warning.mjs', [], { NMFKIT_BACKEND: 'wasm' }) as Report;
+    expect(chosen.warnings).toEqual([]);
   });
 
   it('NMFKIT_BACKEND=native fails loudly instead of silently using wasm: ready() rejects, and so does a fit', () => {

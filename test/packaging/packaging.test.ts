@@ -25,6 +25,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   realpathSync,
   rmSync,
   statSync,
@@ -77,8 +78,8 @@ function ok(result: SpawnSyncReturns<string>, what: string): string {
 }
 
 /** Runs a script of the consumer project with node and parses the JSON line it prints last. */
-function runApp<T>(script: string): T {
-  const out = ok(run(process.execPath, [script, join(FIXTURE_DIR, 'toy-4x8-r2.json')], app), `node ${script}`);
+function runApp<T>(script: string, dir = app): T {
+  const out = ok(run(process.execPath, [script, join(FIXTURE_DIR, 'toy-4x8-r2.json')], dir), `node ${script}`);
   return JSON.parse(out.trim().split('\n').pop()!) as T;
 }
 
@@ -90,7 +91,7 @@ function pack(dir: string): { tarball: string; files: string[] } {
 }
 
 /** A fresh consumer project in the temporary folder with `tarballs` installed as a user installs them. */
-function installProject(name: string, tarballs: string[]): { dir: string; output: string } {
+function installProject(name: string, tarballs: string[], flags: string[] = []): { dir: string; output: string } {
   const dir = join(tmp, name);
   mkdirSync(dir);
   // The consumer: package.json, its scripts and its TypeScript sources, and the fixture check beside them.
@@ -98,7 +99,7 @@ function installProject(name: string, tarballs: string[]): { dir: string; output
   copyFileSync(FIXTURE_CHECK, join(dir, 'fixture-check.cjs'));
   const install = run(
     'npm',
-    ['install', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline', '--foreground-scripts', ...tarballs],
+    ['install', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline', '--foreground-scripts', ...flags, ...tarballs],
     dir,
     120_000,
   );
@@ -181,6 +182,7 @@ interface AppReport {
   async?: FitCheck;
   resolved: string;
   wasmValid?: boolean;
+  warnings?: string[];
   keys?: string[];
 }
 
@@ -225,13 +227,30 @@ describe('the packed package', () => {
       'wasm/nmfkit.wasm',
       'types/nmfkit-wasm.d.ts',
       'binding.gyp',
-      'scripts/native-install.cjs',
+      'scripts/install.cjs',
       'native/addon.cc',
     ]) {
       expect(packedFiles, file).toContain(file);
     }
     expect(packedFiles.filter((f) => /^(src|test|assembly|bench|build|packages|bin|examples)\//.test(f))).toEqual([]);
     expect(packedFiles.filter((f) => /^dist\/(audio|figures|cli)\//.test(f))).toEqual([]);
+  });
+
+  it('ships source maps that carry their sources (the package has no src/ for them to point at)', () => {
+    const maps = packedFiles.filter((f) => f.endsWith('.js.map'));
+    expect(maps.length).toBeGreaterThan(10);
+    const installed = join(app, 'node_modules', 'nmfkit');
+    for (const map of maps) {
+      const { sources, sourcesContent } = JSON.parse(readFileSync(join(installed, map), 'utf8')) as {
+        sources: string[];
+        sourcesContent?: string[];
+      };
+      expect(sourcesContent?.length, map).toBe(sources.length);
+      expect(
+        sourcesContent!.every((text) => text.length > 0),
+        map,
+      ).toBe(true);
+    }
   });
 
   it('installs at most two runtime packages besides nmfkit itself (node-addon-api, node-gyp-build)', () => {
@@ -405,6 +424,13 @@ describe.skipIf(!hasPrebuild && !inCI)('the prebuilt binary (npm run prebuilds)'
     expect(withPrebuild.info.native.blas?.vendor).toBe('OpenBLAS');
     expectFixture(withPrebuild.sync, 'native');
     expectFixture(withPrebuild.async!, 'native');
+    expect(withPrebuild.warnings).toEqual([]);
+
+    // Installed with scripts blocked (npm --ignore-scripts; pnpm and bun by default): the prebuild loads all the same.
+    const { dir: blocked } = installProject('app-ignore-scripts', [tarball], ['--ignore-scripts']);
+    const fromBlocked = runApp<AppReport>('esm.mjs', blocked);
+    expect(fromBlocked.info.backend).toBe('native');
+    expectFixture(fromBlocked.sync, 'native');
 
     for (const file of packed) {
       const ldd = run('/usr/bin/ldd', [join(installed, file)], app);
@@ -417,9 +443,23 @@ describe.skipIf(!hasPrebuild && !inCI)('the prebuilt binary (npm run prebuilds)'
     const without = runApp<AppReport>('esm.mjs');
     expect(without.info.backend).toBe('wasm');
     expect(without.info.native.loaded).toBe(false);
-    expect(without.info.native.reason).toMatch(/the native addon has not been built \(No native build was found/);
-    expect(without.info.native.fix).toMatch(/apt-get install -y g\+\+ make python3 pkg-config libopenblas-dev/);
+    expect(without.info.native.reason).toMatch(
+      /the native addon has not been built \(No native build was found.*\): no prebuilt binary matches linux-x64, and the install script/,
+    );
+    expect(without.info.native.fix).toMatch(/install script.*apt-get install -y g\+\+ make python3 pkg-config libopenblas-dev/);
     expectFixture(without.sync, 'wasm');
     expectFixture(without.async!, 'wasm');
+    // Running on wasm for want of the addon is said once, at the first fit.
+    expect(without.warnings).toEqual(['NMFKIT_NATIVE_UNAVAILABLE']);
+
+    // The install script compiling where there is no prebuild and no compiler: a short message, and backendInfo()
+    // then names the failed compile.
+    const rebuild = run('npm', ['rebuild', 'nmfkit', '--foreground-scripts'], app, 120_000);
+    expect(rebuild.status).toBe(0);
+    expect(`${rebuild.stdout}${rebuild.stderr}`).toMatch(/nmfkit: no prebuilt native addon for linux-x64 and compiling it failed/);
+    const failed = runApp<AppReport>('esm.mjs');
+    expect(failed.info.backend).toBe('wasm');
+    expect(failed.info.native.reason).toMatch(/the native addon failed to compile at install \(.+\)/);
+    expect(failed.warnings).toEqual(['NMFKIT_NATIVE_UNAVAILABLE']);
   });
 });

@@ -65,6 +65,8 @@ describe('bench harness (quick, tiny)', () => {
     const rows: Row[] = tiny.rows;
     const ids = rows.map((r) => r.id);
     for (const id of [
+      'native-f64-default',
+      'native-f32-default',
       'native-f64-1t',
       'native-f64-mt',
       'native-f32-1t',
@@ -94,6 +96,10 @@ describe('bench harness (quick, tiny)', () => {
       ]) {
         expect(positive(row[field]), `${row.id}.${field} = ${String(row[field])}`).toBe(true);
       }
+      // Ratios to numpy and to the floor on every core: present when those rows were measured.
+      if (rows.some((r) => r.id === 'numpy' && r.status === 'ok')) expect(positive(row.ratioToNumpy), `${row.id}.ratioToNumpy`).toBe(true);
+      if (rows.some((r) => r.kind === 'floor' && r.status === 'ok'))
+        expect(positive(row.ratioToFloor), `${row.id}.ratioToFloor`).toBe(true);
       if (row.kind !== 'floor') {
         expect(Array.isArray(row.seconds) && (row.seconds as number[]).every(positive), `${row.id}.seconds`).toBe(true);
         expect(positive((row.check as { frobenius?: number } | undefined)?.frobenius), `${row.id}.check.frobenius`).toBe(true);
@@ -122,11 +128,78 @@ describe('bench harness (quick, tiny)', () => {
     }
     expect(part.rows.filter((r: Row) => r.backend === 'wasm').every((r: Row) => r.status === 'ok')).toBe(true);
 
-    expect(results.throughput.rows.length).toBeGreaterThan(0);
-    for (const row of results.throughput.rows) {
-      if (row.status === 'ok') expect(positive(row.fitsPerSecond)).toBe(true);
-      else expect(row.status).toBe('n/a');
+    // The row marked default is nmfkit's own choice of threads: a team of at least 1, 1 BLAS thread per member.
+    const defaultRow = rows.find((r) => r.id === 'native-f64-default');
+    if (defaultRow?.status === 'ok') {
+      expect(defaultRow.isDefault).toBe(true);
+      expect(positive(defaultRow.team)).toBe(true);
+      expect(rows.filter((r) => r.isDefault).every((r) => r.id.endsWith('-default'))).toBe(true);
     }
+
+    // Time to solution: every problem × algorithm × dtype × call, then the peer (--quick: the non-Euclidean
+    // algorithms on the run's first problem).
+    const solution = results.solution;
+    expect(stdout).toContain('time to solution');
+    expect(solution.problems.map((p: { name: string }) => p.name)).toEqual(['tiny']);
+    expect(solution.algorithms.map((a: { id: string }) => a.id)).toEqual(['mu-euclidean', 'hals', 'mu-kl', 'mu-beta-0.5', 'mu-mask']);
+    expect(solution.rows).toHaveLength(solution.algorithms.length * solution.dtypes.length * (solution.calls.length + 1));
+    for (const row of solution.rows as Row[]) {
+      expect(['ok', 'n/a', 'skipped'], `${row.label}: ${row.status} ${row.note ?? ''}`).toContain(row.status);
+      if (row.status !== 'ok') continue;
+      expect(positive(row.iterations), `${row.label}.iterations`).toBe(true);
+      for (const field of ['secondsPerCall', 'minSecondsPerCall', 'msPerCall', 'objective'])
+        expect(positive(row[field]), `${row.label}.${field} = ${String(row[field])}`).toBe(true);
+      expect((row.seconds as number[]).every(positive), `${row.label}.seconds`).toBe(true);
+      if (row.implementation === 'peer') expect(row.computedDtype).toBe(row.dtype);
+      const peer = (solution.rows as Row[]).find(
+        (r) => r.implementation === 'peer' && r.problem === row.problem && r.algorithm === row.algorithm && r.dtype === row.dtype,
+      );
+      if (peer?.status === 'ok') {
+        expect(positive(row.ratioToPeer), `${row.label}.ratioToPeer`).toBe(true);
+        if (row.implementation !== 'peer') expect(positive(row.objectiveRatio), `${row.label}.objectiveRatio`).toBe(true);
+      }
+    }
+    expect(solution.rows.filter((r: Row) => r.backend === 'wasm').every((r: Row) => r.status === 'ok')).toBe(true);
+
+    // Time to the target objective (--quick: on tiny, scikit-learn cd's objective after 20 iterations).
+    const target = results.target;
+    expect(target.problem).toMatchObject({ name: 'tiny', K: 64, N: 64, R: 4 });
+    expect(['ok', 'skipped']).toContain(target.peer.status);
+    expect(target.rows.map((r: Row) => r.variant)).toEqual(['hals', 'hals-3', 'hals-5', 'mu-euclidean']);
+    if (target.peer.status === 'ok') {
+      expect(stdout).toContain("time to scikit-learn cd's objective");
+      for (const field of ['secondsPerCall', 'msPerCall', 'objective']) expect(positive(target.peer[field]), `peer.${field}`).toBe(true);
+      expect(target.target).toBe(target.peer.objective);
+      for (const row of target.rows) {
+        expect(['ok', 'not reached'], `${row.label}: ${row.status} ${row.note ?? ''}`).toContain(row.status);
+        expect(positive(row.searchSeconds) && positive(row.objectiveRatio), row.label).toBe(true);
+        if (row.status !== 'ok') continue;
+        expect(Number.isInteger(row.iterationsToTarget) && row.iterationsToTarget >= 1 && row.iterationsToTarget <= target.cap).toBe(true);
+        expect(row.reached, `${row.label} reaches the target in its timed calls`).toBe(true);
+        for (const timing of [row, row.spectralErrorFalse])
+          for (const field of ['secondsPerCall', 'msPerCall', 'ratioToPeer'])
+            expect(positive(timing[field]), `${row.label}.${field} = ${String(timing[field])}`).toBe(true);
+      }
+      // Plain HALS is scikit-learn's cd (another update order): it gets there.
+      expect(target.rows[0].status).toBe('ok');
+    }
+
+    // Throughput: nmfBatch, nmf, nmfSync on both backends, then scikit-learn's loop over the same matrices.
+    expect(results.throughput.rows.length).toBeGreaterThan(0);
+    const sklearnLoop = results.throughput.rows.find((r: Row) => r.mode === 'scikit-learn loop');
+    expect(['ok', 'skipped']).toContain(sklearnLoop.status);
+    for (const row of results.throughput.rows) {
+      if (row.status !== 'ok') {
+        expect(['n/a', 'skipped']).toContain(row.status);
+        continue;
+      }
+      expect(row.count).toBe(40);
+      expect(positive(row.fitsPerSecond) && positive(row.seconds)).toBe(true);
+      if (sklearnLoop.status === 'ok') expect(positive(row.ratioToSklearn), `${row.mode} ${row.backend}.ratioToSklearn`).toBe(true);
+    }
+
+    // The load average at the start and the end of the run.
+    for (const when of ['start', 'end']) expect(Number.isFinite(results.load[when].one), `load.${when}`).toBe(true);
 
     expect(existsSync(join(out, 'latest.svg'))).toBe(true);
   });
