@@ -21,6 +21,7 @@
  * Preconditions (the facade validates): V is K×N row-major, finite, ≥ 0; 1 ≤ r ≤ min(K, N).
  */
 import { Random } from '../random.js';
+import { internalError } from '../errors.js';
 import { plainProducts, runSteps, truncatedSvdSteps, type TruncatedSvd, type VProductSteps } from './svd.js';
 
 export type NndsvdVariant = 'nndsvd' | 'nndsvda' | 'nndsvdar';
@@ -126,7 +127,12 @@ function* scaledSteps<T>(steps: VProductSteps<T>, scale: number): VProductSteps<
   if (scale === 1) return yield* steps;
   let next = steps.next();
   while (!next.done) {
-    const { X, cols, transpose } = next.value;
+    const request = next.value;
+    if ('pause' in request) {
+      next = steps.next(yield request);
+      continue;
+    }
+    const { X, cols, transpose } = request;
     next = steps.next(yield { X: X.map((x) => x * scale), cols, transpose });
   }
   return next.value;
@@ -155,7 +161,7 @@ export function* nndsvdSteps(K: number, N: number, R: number, variant: NndsvdVar
   const { W, H } = nndsvdFromSvd(yield* scaledSteps(truncatedSvdSteps(K, N, R), scale), K, N, scale);
   if (variant === 'nndsvd') return { W, H };
   const columnSums = yield { X: new Float64Array(K).fill(1), cols: 1, transpose: true };
-  if (!columnSums) throw new Error('nmfkit internal error: the column sums of V were answered with nothing');
+  if (!columnSums) throw internalError('nmfkit internal error: the column sums of V were answered with nothing');
   const mean = columnSumsMean(columnSums, K);
   if (variant === 'nndsvda') {
     for (const X of [W, H]) for (let k = 0; k < X.length; k++) if (X[k] === 0) X[k] = mean;

@@ -26,7 +26,7 @@
  * (σ_{ℓ+1}/σ_k)^(2q+1); for NNDSVD, whose output is an initial guess, that is far more than enough.
  */
 import { Random } from '../random.js';
-import { rangeError } from '../errors.js';
+import { internalError, rangeError } from '../errors.js';
 
 export interface TruncatedSvd {
   /** Number of triplets. */
@@ -80,7 +80,7 @@ export function runSteps<T>(steps: VProductSteps<T>, answer: (request: VProduct)
 
 /** The answer to a product request (a pause is answered with nothing). */
 function product(answer: Float64Array | undefined): Float64Array {
-  if (!answer) throw new Error('nmfkit internal error: a product request was answered with nothing');
+  if (!answer) throw internalError('nmfkit internal error: a product request was answered with nothing');
   return answer;
 }
 
