@@ -215,9 +215,9 @@ export function planFit(V: unknown, options: unknown, storage: VStorage = { mode
 
   checkedSize('W', v.rows, rank);
   checkedSize('H', rank, v.cols);
-  checkFitMemory(v.rows, v.cols, rank, o.mask !== undefined || (o.loss !== undefined && o.loss !== 'euclidean' && o.loss !== 2));
+  checkFitMemory(v.rows, v.cols, rank, o.mask !== undefined);
   const { spec, mask, fixedColumnsW } = resolveSpec(o, fields, v, rank, allocate);
-  checkHistoryMemory(maxIter, v.rows, v.cols, rank, spec.solver === 'mu-beta');
+  checkHistoryMemory(maxIter, v.rows, v.cols, rank, spec.masked);
   const givenW = inferred
     ? inferred.W
     : o.W === undefined
