@@ -19,8 +19,8 @@ export function mmExponent(beta: f64): f64 {
   return 1;
 }
 
-// How x^a is taken for an exponent a of the ratio form or the objective (§2, "Powers"): √x for a = ½, 1/√x for
-// a = −½ (a correctly rounded square root, then a division), polyPow otherwise.
+// How x^a is taken for an exponent a of the ratio form or the objective (§2, "Powers"): √x for a = ½, √(1/x) for
+// a = −½ (correctly rounded division and square root), polyPow otherwise.
 const POWER_SQRT = 0;
 const POWER_RECIP_SQRT = 1;
 const POWER_POLY = 2;
@@ -35,7 +35,7 @@ function powerKind(a: f64): i32 {
 @inline
 function power<T>(x: T, a: T, kind: i32): T {
   if (kind == POWER_SQRT) return sqrt<T>(x);
-  if (kind == POWER_RECIP_SQRT) return <T>1 / sqrt<T>(x);
+  if (kind == POWER_RECIP_SQRT) return sqrt<T>(<T>1 / x);
   return polyPow<T>(x, a);
 }
 
@@ -43,7 +43,7 @@ function power<T>(x: T, a: T, kind: i32): T {
 @inline
 function vpower<T>(x: v128, a: T, kind: i32): v128 {
   if (kind == POWER_SQRT) return v128.sqrt<T>(x);
-  if (kind == POWER_RECIP_SQRT) return vdiv<T>(vsplatValue<T>(<T>1), v128.sqrt<T>(x));
+  if (kind == POWER_RECIP_SQRT) return v128.sqrt<T>(vdiv<T>(vsplatValue<T>(<T>1), x));
   return vpolyPow<T>(x, vsplatValue<T>(a));
 }
 
@@ -183,9 +183,9 @@ export function updateMuKlL2<T>(
 /**
  * P and Q of the ratio form (§2) over `count` entries, from V, the mask M (0: none, i.e. 1 everywhere) and
  * Λ = W·H: with ṽ = m·v, m = M_ij and l = max(Λ, eps) for β < 2 (Λ for β ≥ 2):
- *   β = 2 (masked): P = ṽ, Q = m·l;  β = 1: P = ṽ / l;  β = 0: P = ṽ / (l·l), Q = m·(1 / l);
- *   other β < 2: Q = m·l^(β−1), P = ṽ·(l^(β−1) / l);  β > 2: from one log, P = ṽ·exp((β−2)·log λ),
- *   Q = m·exp((β−1)·log λ); the powers as power() says.
+ *   β = 2 (masked): P = ṽ, Q = m·l;  β = 1: P = ṽ / l;  β = 0: P = ṽ·(r·r), Q = m·r;
+ *   other β < 2: Q = m·l^(β−1), P = ṽ·(l^(β−1)·r);  β > 2: from one log, P = ṽ·exp((β−2)·log λ),
+ *   Q = m·exp((β−1)·log λ); r = 1 / l, the powers as power() says (√(1/l) as r's square root).
  * P may be Λ itself (each entry of Λ is read before P's is written). Q is not written for β = 1: it is the mask
  * itself, or all ones without one (the caller takes column and row sums instead). Without a mask ṽ = v and
  * m·x = x exactly, so m is left out.
@@ -219,13 +219,10 @@ export function formRatios<T>(V: usize, M: usize, L: usize, P: usize, Q: usize, 
       const l = v128.max<T>(lambda, ve);
       if (beta == 1) {
         v128.store(P + o, v128.div<T>(v, l));
-      } else if (beta == 0) {
-        v128.store(P + o, v128.div<T>(v, v128.mul<T>(l, l)));
-        const r = v128.div<T>(one, l);
-        v128.store(Q + o, M != 0 ? v128.mul<T>(m, r) : r);
       } else {
-        const q = vpower<T>(l, bm1, kind);
-        v128.store(P + o, v128.mul<T>(v, v128.div<T>(q, l)));
+        const r = v128.div<T>(one, l);
+        const q = beta == 0 ? r : kind == POWER_RECIP_SQRT ? v128.sqrt<T>(r) : vpower<T>(l, bm1, kind);
+        v128.store(P + o, v128.mul<T>(v, v128.mul<T>(q, r)));
         v128.store(Q + o, M != 0 ? v128.mul<T>(m, q) : q);
       }
     }
@@ -255,14 +252,11 @@ function ratioEntry<T>(v: usize, m: usize, l: usize, p: usize, q: usize, beta: f
   const x = max<T>(lambda, eps);
   if (beta == 1) {
     store<T>(p, vt / x);
-  } else if (beta == 0) {
-    store<T>(p, vt / (x * x));
-    const r: T = <T>1 / x;
-    store<T>(q, m != 0 ? w * r : r);
   } else {
-    const r = power<T>(x, <T>(beta - 1), kind);
-    store<T>(p, vt * (r / x));
-    store<T>(q, m != 0 ? w * r : r);
+    const r: T = <T>1 / x;
+    const y: T = beta == 0 ? r : kind == POWER_RECIP_SQRT ? sqrt<T>(r) : power<T>(x, <T>(beta - 1), kind);
+    store<T>(p, vt * (y * r));
+    store<T>(q, m != 0 ? w * y : y);
   }
 }
 

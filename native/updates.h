@@ -47,8 +47,8 @@ inline BetaKind betaKind(double beta) {
   return BetaKind::General;
 }
 
-// How x^a is taken for an exponent a of the ratio form or the objective (§2, "Powers"): √x for a = ½, 1/√x for
-// a = −½ (a correctly rounded square root, then a division), polyPow (exp-log.h) otherwise.
+// How x^a is taken for an exponent a of the ratio form or the objective (§2, "Powers"): √x for a = ½, √(1/x) for
+// a = −½ (correctly rounded division and square root), polyPow (exp-log.h) otherwise.
 enum class Power { Sqrt, RecipSqrt, Poly };
 
 inline Power powerKind(double a) {
@@ -60,7 +60,7 @@ inline Power powerKind(double a) {
 template <Power P, typename T>
 T power(T x, T a) {
   if constexpr (P == Power::Sqrt) return std::sqrt(x);
-  if constexpr (P == Power::RecipSqrt) return T(1) / std::sqrt(x);
+  if constexpr (P == Power::RecipSqrt) return std::sqrt(T(1) / x);
   return polyPow(x, a);
 }
 
@@ -188,16 +188,17 @@ void formRatiosOf(const T* V, const T* mask, const T* L, T* P, T* Q, std::size_t
       if constexpr (Kind == BetaKind::KL) {
         P[k] = v / l;
       } else {
-        P[k] = v / (l * l);
-        Q[k] = Masked ? m * (T(1) / l) : T(1) / l;
+        const T r = T(1) / l;
+        P[k] = v * (r * r);
+        Q[k] = Masked ? m * r : r;
       }
     }
   }
 }
 
-// The general β, chunk by chunk: Q's power is taken once. Below 2, l = max(λ, eps) > 0, Q = m·l^(β−1),
-// P = ṽ·(l^(β−1)/l); above 2 (no floor, λ may be 0) both powers from one log, P = ṽ·exp((β−2)·log λ),
-// Q = m·exp((β−1)·log λ).
+// The general β, chunk by chunk: Q's power is taken once. Below 2, l = max(λ, eps) > 0, r = 1/l, Q = m·l^(β−1)
+// (√(1/x) as r's square root), P = ṽ·(l^(β−1)·r); above 2 (no floor, λ may be 0) both powers from one log,
+// P = ṽ·exp((β−2)·log λ), Q = m·exp((β−1)·log λ).
 template <typename T, Power QPower, bool Above2, bool Masked>
 void formRatiosGeneral(const T* V, const T* mask, const T* L, T* P, T* Q, std::size_t count, T eps, T betaMinus2,
                        T betaMinus1) {
@@ -209,9 +210,16 @@ void formRatiosGeneral(const T* V, const T* mask, const T* L, T* P, T* Q, std::s
       for (std::size_t j = 0; j < n; ++j) q[j] = polyExp(betaMinus1 * l[j]);
       for (std::size_t j = 0; j < n; ++j) p[j] = polyExp(betaMinus2 * l[j]);
     } else {
-      for (std::size_t j = 0; j < n; ++j) l[j] = L[k0 + j] < eps ? eps : L[k0 + j];
-      powers<QPower>(l, q, n, betaMinus1);
-      for (std::size_t j = 0; j < n; ++j) p[j] = q[j] / l[j];
+      for (std::size_t j = 0; j < n; ++j) {
+        l[j] = L[k0 + j] < eps ? eps : L[k0 + j];
+        p[j] = T(1) / l[j];
+      }
+      if constexpr (QPower == Power::RecipSqrt) {
+        for (std::size_t j = 0; j < n; ++j) q[j] = std::sqrt(p[j]);
+      } else {
+        powers<QPower>(l, q, n, betaMinus1);
+      }
+      for (std::size_t j = 0; j < n; ++j) p[j] = q[j] * p[j];
     }
     for (std::size_t j = 0; j < n; ++j) {
       const std::size_t k = k0 + j;
@@ -246,9 +254,9 @@ void formRatiosGeneralKind(const T* V, const T* mask, const T* L, T* P, T* Q, st
 // itself (each entry of Λ is read before P's is written: the fit forms Λ of a block of rows and replaces it by
 // P). Q is not written for β = 1: it is the mask itself (the caller multiplies by the mask), or all ones without
 // one (the caller takes columnSums / rowSums instead).
-//   β = 2 (masked): P = ṽ, Q = m·λ;  β = 1: P = ṽ/l;  β = 0: P = ṽ/(l·l), Q = m·(1/l);
-//   other β < 2: Q = m·l^(β−1), P = ṽ·(l^(β−1)/l);  β > 2: P = ṽ·λ^(β−2), Q = m·λ^(β−1);
-//   l = max(λ, eps) for β < 2; the powers as power() and the top of formRatiosOf say.
+//   β = 2 (masked): P = ṽ, Q = m·λ;  β = 1: P = ṽ/l;  β = 0: P = ṽ·(r·r), Q = m·r;
+//   other β < 2: Q = m·l^(β−1), P = ṽ·(l^(β−1)·r);  β > 2: P = ṽ·λ^(β−2), Q = m·λ^(β−1);
+//   l = max(λ, eps) for β < 2, r = 1/l; the powers as power() and formRatiosGeneral say.
 template <typename T>
 void formRatios(const T* V, const T* mask, const T* L, T* P, T* Q, std::size_t count, double beta, T eps) {
   const T bm2 = static_cast<T>(beta - 2);
@@ -398,31 +406,32 @@ namespace detail {
 
 // m·d_β(v | λ̂) of one entry (§1), in float64, 0 where m = 0 (a select: the entry is skipped, whatever d is
 // there). l is λ̂ = max(λ, eps) for β < 2 (else λ), except KL at v = 0, which is λ itself: nothing divides by λ
-// there, so it is not floored (a W·H of exactly 0 costs 0). The general β takes vb = v^β and lb1 = l^(β−1)
-// (power()) and λ^β as l·lb1.
+// there, so it is not floored (a W·H of exactly 0 costs 0). a and b are the entry's logarithms or powers, taken
+// beforehand: KL log v and log l; IS log(v/l); the general β v^β and l^(β−1) (power()), with λ^β = l·l^(β−1).
 template <BetaKind Kind>
-double divergenceTerm(double m, double v, double lambda, double l, double vb, double lb1, double beta) {
+double divergenceTerm(double m, double v, double lambda, double l, double a, double b, double beta) {
   double d;
   if constexpr (Kind == BetaKind::Euclidean) {
     d = 0.5 * (v - l) * (v - l);
   } else if constexpr (Kind == BetaKind::KL) {
     // v·(log v − log λ), not v·log(v/λ): v/λ underflows to 0 for a tiny v (v = 1e-323 gave log 0 = −∞).
-    const double kl = v * (polyLog(v) - polyLog(l)) - v + l;
+    const double kl = v * (a - b) - v + l;
     d = v > 0 ? kl : lambda;
   } else if constexpr (Kind == BetaKind::IS) {
-    d = v / l - polyLog(v / l) - 1;
+    d = v / l - a - 1;
   } else {
-    d = (vb + (beta - 1) * (l * lb1) - beta * v * lb1) / (beta * (beta - 1));
+    d = (a + (beta - 1) * (l * b) - beta * v * b) / (beta * (beta - 1));
   }
   return m == 0 ? 0.0 : m * d;
 }
 
 // Σ divergenceTerm over `count` entries in two lanes, the even and the odd indices, then the lanes' sum and the
 // last entry of an odd count (assembly/updates.ts sums in the same order). Chunk by chunk, through buffers on the
-// stack, so that the loops vectorise (the general β's powers as powers() takes them).
+// stack, each logarithm or power in a loop of its own (as powers() does), so that every loop vectorises into a
+// short chain.
 template <typename T, BetaKind Kind, Power VPower = Power::Poly, Power LPower = Power::Poly>
 double divergenceSumOf(const T* V, const T* mask, const T* lambda, std::size_t count, double beta, double eps) {
-  double m[kChunk], v[kChunk], raw[kChunk], l[kChunk], vb[kChunk], lb1[kChunk];
+  double m[kChunk], v[kChunk], raw[kChunk], l[kChunk], a[kChunk], b[kChunk];
   double even = 0.0, odd = 0.0, sum = 0.0;
   for (std::size_t k0 = 0; k0 < count; k0 += kChunk) {
     const std::size_t n = std::min(kChunk, count - k0);
@@ -432,21 +441,26 @@ double divergenceSumOf(const T* V, const T* mask, const T* lambda, std::size_t c
       raw[j] = static_cast<double>(lambda[k0 + j]);
       l[j] = beta < 2 && raw[j] < eps ? eps : raw[j];
     }
-    if constexpr (Kind == BetaKind::General) {
-      powers<VPower>(v, vb, n, beta);
-      powers<LPower>(l, lb1, n, beta - 1);
+    if constexpr (Kind == BetaKind::KL) {
+      for (std::size_t j = 0; j < n; ++j) a[j] = polyLog(v[j]);
+      for (std::size_t j = 0; j < n; ++j) b[j] = polyLog(l[j]);
+    } else if constexpr (Kind == BetaKind::IS) {
+      for (std::size_t j = 0; j < n; ++j) a[j] = polyLog(v[j] / l[j]);
+    } else if constexpr (Kind == BetaKind::General) {
+      powers<VPower>(v, a, n, beta);
+      powers<LPower>(l, b, n, beta - 1);
     }
-    constexpr bool kPowers = Kind == BetaKind::General;
+    constexpr bool kA = Kind != BetaKind::Euclidean, kB = kA && Kind != BetaKind::IS;
     for (std::size_t j = 0; j < n; ++j) {
-      vb[j] = divergenceTerm<Kind>(m[j], v[j], raw[j], l[j], kPowers ? vb[j] : 0.0, kPowers ? lb1[j] : 0.0, beta);
+      a[j] = divergenceTerm<Kind>(m[j], v[j], raw[j], l[j], kA ? a[j] : 0.0, kB ? b[j] : 0.0, beta);
     }
     const std::size_t pairs = n / 2 * 2;
     for (std::size_t j = 0; j < pairs; j += 2) {
-      even += vb[j];
-      odd += vb[j + 1];
+      even += a[j];
+      odd += a[j + 1];
     }
     // Only the last chunk can be odd.
-    if (pairs < n) sum = vb[pairs];
+    if (pairs < n) sum = a[pairs];
   }
   return (even + odd) + sum;
 }
