@@ -414,10 +414,14 @@ export function halsSweepColumns<T>(W: usize, G: usize, B: usize, change: usize,
   }
 }
 
+/** The smallest normal float64, 2^-1022. */
+const NORMAL: f64 = 2.2250738585072014e-308;
+
 /**
  * m·d_β(v | λ̂) of one entry (§1), in float64, 0 where m = 0 (the entry is skipped, whatever d is there): λ̂ =
  * max(λ, eps) for β < 2, except KL at v = 0, which is λ itself (nothing divides by λ there, so a W·H of exactly 0
- * costs 0). The general β takes λ^β as λ·λ^(β−1), v^β and λ^(β−1) as power() says (vKind, lKind).
+ * costs 0). KL takes one logarithm, log(v/λ̂); the general β takes λ^β as λ·λ^(β−1), v^β and λ^(β−1) as power()
+ * says (vKind, lKind).
  */
 // @ts-ignore: decorator
 @inline
@@ -427,9 +431,11 @@ function divergenceTerm(m: f64, v: f64, lambda: f64, beta: f64, eps: f64, vKind:
   if (beta == 2) {
     d = 0.5 * (v - l) * (v - l);
   } else if (beta == 1) {
-    // v·(log v − log λ), not v·log(v/λ): v/λ underflows to 0 for a tiny v (v = 1e-323 gave log 0 = −∞).
-    const kl = v * (polyLog<f64>(v) - polyLog<f64>(l)) - v + l;
-    d = v > 0 ? kl : lambda;
+    // log(v/l), or log v − log l where v/l falls below the normal range (a subnormal v, or one that underflows:
+    // v = 1e-323 gave log 0 = −∞).
+    const q = v / l;
+    const lg = v > 0 && q < NORMAL ? polyLog<f64>(v) - polyLog<f64>(l) : polyLog<f64>(q);
+    d = v > 0 ? v * lg - v + l : lambda;
   } else if (beta == 0) {
     d = v / l - polyLog<f64>(v / l) - 1;
   } else {
@@ -449,8 +455,14 @@ function vdivergenceTerm(m: v128, v: v128, lambda: v128, beta: f64, eps: f64, vK
     const r = f64x2.sub(v, l);
     d = f64x2.mul(f64x2.mul(f64x2.splat(0.5), r), r);
   } else if (beta == 1) {
-    const kl = f64x2.add(f64x2.sub(f64x2.mul(v, f64x2.sub(vpolyLog<f64>(v), vpolyLog<f64>(l))), v), l);
-    d = v128.bitselect(kl, lambda, f64x2.gt(v, f64x2.splat(0)));
+    // As divergenceTerm; the lanes below the normal range are rare, so their logarithms are taken only when some are.
+    const q = f64x2.div(v, l);
+    const positive = f64x2.gt(v, f64x2.splat(0));
+    const below = v128.and(positive, f64x2.lt(q, f64x2.splat(NORMAL)));
+    let lg = vpolyLog<f64>(q);
+    if (v128.any_true(below)) lg = v128.bitselect(f64x2.sub(vpolyLog<f64>(v), vpolyLog<f64>(l)), lg, below);
+    const kl = f64x2.add(f64x2.sub(f64x2.mul(v, lg), v), l);
+    d = v128.bitselect(kl, lambda, positive);
   } else if (beta == 0) {
     const q = f64x2.div(v, l);
     d = f64x2.sub(f64x2.sub(q, vpolyLog<f64>(q)), f64x2.splat(1));

@@ -407,15 +407,15 @@ namespace detail {
 // m·d_β(v | λ̂) of one entry (§1), in float64, 0 where m = 0 (a select: the entry is skipped, whatever d is
 // there). l is λ̂ = max(λ, eps) for β < 2 (else λ), except KL at v = 0, which is λ itself: nothing divides by λ
 // there, so it is not floored (a W·H of exactly 0 costs 0). a and b are the entry's logarithms or powers, taken
-// beforehand: KL log v and log l; IS log(v/l); the general β v^β and l^(β−1) (power()), with λ^β = l·l^(β−1).
+// beforehand: KL log(v/l) (klLogRatio); IS log(v/l); the general β v^β and l^(β−1) (power()), with
+// λ^β = l·l^(β−1).
 template <BetaKind Kind>
 double divergenceTerm(double m, double v, double lambda, double l, double a, double b, double beta) {
   double d;
   if constexpr (Kind == BetaKind::Euclidean) {
     d = 0.5 * (v - l) * (v - l);
   } else if constexpr (Kind == BetaKind::KL) {
-    // v·(log v − log λ), not v·log(v/λ): v/λ underflows to 0 for a tiny v (v = 1e-323 gave log 0 = −∞).
-    const double kl = v * (a - b) - v + l;
+    const double kl = v * a - v + l;
     d = v > 0 ? kl : lambda;
   } else if constexpr (Kind == BetaKind::IS) {
     d = v / l - a - 1;
@@ -423,6 +423,22 @@ double divergenceTerm(double m, double v, double lambda, double l, double a, dou
     d = (a + (beta - 1) * (l * b) - beta * v * b) / (beta * (beta - 1));
   }
   return m == 0 ? 0.0 : m * d;
+}
+
+// log(v/l) for KL's term, n ≤ kChunk entries into a (q is scratch): one logarithm, except where v > 0 and v/l falls
+// below the normal range (a subnormal v, or one that underflows: v = 1e-323 gave log 0 = −∞), where it is
+// log v − log l. Such entries are rare, so they are found first and taken one by one.
+inline void klLogRatios(const double* v, const double* l, double* a, double* q, std::size_t n) {
+  int below = 0;
+  for (std::size_t j = 0; j < n; ++j) {
+    q[j] = v[j] / l[j];
+    below |= v[j] > 0 && q[j] < 0x1p-1022;
+  }
+  for (std::size_t j = 0; j < n; ++j) a[j] = polyLog(q[j]);
+  if (below == 0) return;
+  for (std::size_t j = 0; j < n; ++j) {
+    if (v[j] > 0 && q[j] < 0x1p-1022) a[j] = polyLog(v[j]) - polyLog(l[j]);
+  }
 }
 
 // Σ divergenceTerm over `count` entries in two lanes, the even and the odd indices, then the lanes' sum and the
@@ -442,15 +458,14 @@ double divergenceSumOf(const T* V, const T* mask, const T* lambda, std::size_t c
       l[j] = beta < 2 && raw[j] < eps ? eps : raw[j];
     }
     if constexpr (Kind == BetaKind::KL) {
-      for (std::size_t j = 0; j < n; ++j) a[j] = polyLog(v[j]);
-      for (std::size_t j = 0; j < n; ++j) b[j] = polyLog(l[j]);
+      klLogRatios(v, l, a, b, n);
     } else if constexpr (Kind == BetaKind::IS) {
       for (std::size_t j = 0; j < n; ++j) a[j] = polyLog(v[j] / l[j]);
     } else if constexpr (Kind == BetaKind::General) {
       powers<VPower>(v, a, n, beta);
       powers<LPower>(l, b, n, beta - 1);
     }
-    constexpr bool kA = Kind != BetaKind::Euclidean, kB = kA && Kind != BetaKind::IS;
+    constexpr bool kA = Kind != BetaKind::Euclidean, kB = Kind == BetaKind::General;
     for (std::size_t j = 0; j < n; ++j) {
       a[j] = divergenceTerm<Kind>(m[j], v[j], raw[j], l[j], kA ? a[j] : 0.0, kB ? b[j] : 0.0, beta);
     }
