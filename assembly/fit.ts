@@ -118,9 +118,10 @@ function align64(bytes: f64): f64 {
 
 // The ratio form (MU β) forms Λ, P and Q for blocks of this many rows of V at a time, so that a block stays in
 // the cache between its product, its ratios and its products with W and H (PERFORMANCE.md, "MU β and masks").
-// The blocks hold P, and Q unless β = 1, in RATIO_BLOCK_BYTES; at least MIN_RATIO_BLOCK_ROWS rows and at most K.
+// The blocks hold P, and Q unless β = 1, in RATIO_BLOCK_BYTES; at least MIN_RATIO_BLOCK_ROWS rows (a wide V: every
+// block's products pass over all of WᵀP, R×N) and at most K.
 const RATIO_BLOCK_BYTES: f64 = 1048576;
-const MIN_RATIO_BLOCK_ROWS: i32 = 8;
+const MIN_RATIO_BLOCK_ROWS: i32 = 16;
 
 function ratioBuffers(s: FitSpec): i32 {
   return s.beta == 1 ? 1 : 2;

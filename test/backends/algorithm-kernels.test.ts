@@ -161,8 +161,8 @@ const SHAPES: [number, number, number][] = [
 ];
 
 // MU β forms Λ = W·H, P and Q by blocks of rows (native/fit.cc, assembly/fit.ts: ratioBlockRows, about 1 MiB and
-// at least 8 rows), which the shapes above fit in one of. Here V is wide enough (N = 8193: blocks of 8 rows, 16 for
-// KL) that K = 45 makes several blocks, the last one short, which teams of 2 and 3 split unevenly; K = 2 on a team
+// at least 16 rows), which the shapes above fit in one of. Here V is wide enough (N = 8193: blocks of 16 rows) that
+// K = 45 makes several blocks, the last one short, which teams of 2 and 3 split unevenly; K = 2 on a team
 // of 3 leaves a member without rows. N is odd, so that blocks hold an odd number of entries (the vector loops'
 // tails). Three iterations of the cases below, every loss's powers, masks, penalties and update flags among them.
 const BLOCK_SHAPES: [number, number, number][] = [
