@@ -3,14 +3,15 @@
 // backend, dtype and thread count (PERFORMANCE.md, "MU β and masks: per-iteration cost"). Runs the built package
 // (`npm run build` and `npm run build:native` first):
 //
-//   node bench/mu-cost.mjs [--reps 5] [--only REGEX] [--checkpoints] [--root DIR,DIR…]
+//   node bench/mu-cost.mjs [--reps 5] [--only REGEX] [--checkpoints] [--least] [--root DIR,DIR…]
 //
 // The problem is the bench's spectrogram problem (1025×2000, R = 32, bench/lib/problems.mjs), the mask its 20 %
 // zeros. A timing is one fit through the backend contract (`planFit` → `problemFor` → `createFit`): one untimed
 // iteration, then `run` of n more with the stop rule off and no objective (--checkpoints: the objective at every
 // iteration). Rows on one thread report CPU time (process.cpuUsage, robust to the other core's load), rows on a
 // team of 2 wall time. Every (root, row, loss) is timed once per round, interleaved, for `--reps` rounds; the
-// figure is the median. --root compares builds: each DIR a package root with dist/, build/Release/ and wasm/
+// figure is the median (--least: the least, for wall times on a machine whose other core is busy now and then).
+// --root compares builds: each DIR a package root with dist/, build/Release/ and wasm/
 // (another checkout, after its builds), labelled by its last path component.
 import { basename, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +25,7 @@ const { values } = parseArgs({
     reps: { type: 'string', default: '5' },
     only: { type: 'string' },
     checkpoints: { type: 'boolean', default: false },
+    least: { type: 'boolean', default: false },
     root: { type: 'string', default: fileURLToPath(new URL('..', import.meta.url)) },
   },
 });
@@ -116,13 +118,15 @@ for (let rep = 0; rep < Number(values.reps); rep++) {
 const digits = (x) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 console.log(
   `${started.toISOString()}, load average ${loadStart} at the start, ${load()} at the end; ` +
-    `ms per iteration (× the Euclidean MU of the same row)${values.checkpoints ? ', objective at every iteration' : ''}\n`,
+    `ms per iteration, ${values.least ? 'least' : 'median'} of ${values.reps} rounds (× the Euclidean MU of the same row)` +
+    `${values.checkpoints ? ', objective at every iteration' : ''}\n`,
 );
 console.log(`| row | ${roots.length > 1 ? 'build | ' : ''}${LOSSES.map(([l]) => l).join(' | ')} |`);
 console.log(`|---|${roots.length > 1 ? '---|' : ''}${LOSSES.map(() => '--:').join('|')}|`);
 for (const row of ROWS) {
   for (const root of roots) {
-    const ms = LOSSES.map(([l]) => median(samples.get(`${root.name}|${row[0]}|${l}`)));
+    const figure = values.least ? (t) => Math.min(...t) : median;
+    const ms = LOSSES.map(([l]) => figure(samples.get(`${root.name}|${row[0]}|${l}`)));
     const cells = ms.map((m, i) => (i === 0 ? digits(m) : `${digits(m)} (${(m / ms[0]).toFixed(2)}×)`));
     console.log(`| ${row[0]} | ${roots.length > 1 ? `${root.name} | ` : ''}${cells.join(' | ')} |`);
   }
