@@ -1,6 +1,7 @@
 /**
- * What fuzzing the file readers found, one regression each: a reader returns a valid result or throws a TypeError
- * or RangeError naming the file.
+ * What the fuzzers of the file readers found (fuzz/js/, `npm run fuzz`), one regression each, and the whole corpus
+ * of fuzz/corpus/{csv,json,npy,wav} replayed through the fuzzers' oracle: a reader returns a valid result or throws
+ * a TypeError or RangeError naming the file.
  *  - A matrix file's errors were plain Errors (InputError); it is now a RangeError, as the library's are for a bad
  *    value.
  *  - JSON `[[]]` read as a 1×0 matrix.
@@ -10,6 +11,7 @@
  *    (wavefile trusts the counts of every chunk it parses; decoding now hands it only the chunks it needs).
  *  - A float WAV file's NaN samples came back as samples.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -192,5 +194,18 @@ describe('WAV files', () => {
     );
     expect(() => decodeWav(wav)).toThrow(new RangeError('bytes: the channels of sample 0 add up beyond the range of float64 numbers'));
     expect(decodeWav(wav, { channel: 1 }).samples).toEqual(new Float64Array(4).fill(1.5e308));
+  });
+});
+
+describe.each(['csv', 'json', 'npy', 'wav'])('fuzz/corpus/%s', (target) => {
+  it('every input passes the fuzzer’s oracle (run.mjs --replay)', () => {
+    const run = spawnSync(process.execPath, ['fuzz/js/run.mjs', target, '--replay', `fuzz/corpus/${target}`], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(new RegExp(`^fuzz ${target}: replayed [1-9]\\d* inputs, 0 failed$`, 'm'));
   });
 });
