@@ -106,6 +106,7 @@ function resetPeak() {
 // Executing one input.
 
 let execs = 0;
+const corpus = [];
 
 /** Reads `bytes` through the target's reader; what is wrong, or undefined. */
 async function execute(bytes) {
@@ -162,13 +163,13 @@ if (settings.replay) {
 // ---------------------------------------------------------------------------------------------------------------
 // Fuzzing.
 
-const corpus = [];
 let added = 0;
 // After the first failure the corpus stays as it is, so that fast-check's shrinking replays the same inputs.
 let frozen = false;
 let smallest;
 
-const heartbeat = setInterval(() => process.send?.({ type: 'beat', execs, corpus: corpus.length, features: seen.size }), 250);
+// Progress for run.mjs (its hang watch looks at the current input's file instead: this stops with the loop).
+const heartbeat = setInterval(() => process.send?.({ type: 'beat', execs, corpus: corpus.length, features: seen.size }), 1000);
 
 // The seed corpus first: each of its inputs must pass (it holds the regressions of earlier findings).
 for (const file of corpusFiles(settings.corpus)) {

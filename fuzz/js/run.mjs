@@ -17,7 +17,7 @@
  * found new coverage. Used by scripts/fuzz.sh (npm run fuzz).
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -25,7 +25,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const TARGET_NAMES = ['csv', 'json', 'npy', 'wav'];
-const EXTENSIONS = { csv: '.csv', json: '.json', npy: '.npy', wav: '.wav' };
+const EXTENSIONS = { csv: '.csv', json: '.json', npy: '.npy', wav: '.wav', selftest: '.bin' };
+if (process.env.NMFKIT_FUZZ_SELFTEST === '1') TARGET_NAMES.push('selftest'); // targets.mjs
 
 const { values: flags, positionals } = parseArgs({
   allowPositionals: true,
@@ -76,15 +77,13 @@ const child = spawn(
   },
 );
 
-let lastBeat = performance.now();
-let lastExecs = -1;
+// Progress: the child writes each input to `current` before reading it, so a new modification time is a new
+// input; none for --hang-seconds is a hang (and none for STARTUP_MS after the start, a child that never began).
+const current = join(work, `current${EXTENSIONS[target]}`);
+const STARTUP_MS = 30_000;
+let lastStamp;
+let lastChange = performance.now();
 let killedFor;
-child.on('message', (message) => {
-  if (message.type === 'beat' && message.execs !== lastExecs) {
-    lastExecs = message.execs;
-    lastBeat = performance.now();
-  }
-});
 
 function childRssKiB() {
   try {
@@ -95,11 +94,25 @@ function childRssKiB() {
   }
 }
 
-// Progress is a new count of inputs; the seed corpus's replay counts too, so a slow start is not a hang.
+function currentStamp() {
+  try {
+    return statSync(current, { bigint: true }).mtimeNs;
+  } catch {
+    return undefined;
+  }
+}
+
 const watch = setInterval(() => {
+  const stamp = currentStamp();
+  if (stamp !== lastStamp) {
+    lastStamp = stamp;
+    lastChange = performance.now();
+  }
   const rss = childRssKiB();
   if (rss > rssLimitKiB) killedFor = `resident memory ${Math.round(rss / 1024)} MiB, above the limit of ${flags['rss-mib']} MiB`;
-  else if (performance.now() - lastBeat > hangMs) killedFor = `no progress for ${flags['hang-seconds']} s: a hang`;
+  else if (performance.now() - lastChange > (lastStamp === undefined ? STARTUP_MS : hangMs)) {
+    killedFor = lastStamp === undefined ? 'no input read 30 s after the start' : `no progress for ${flags['hang-seconds']} s: a hang`;
+  }
   if (killedFor) {
     clearInterval(watch);
     child.kill('SIGKILL');
@@ -111,7 +124,6 @@ clearInterval(watch);
 
 /** Keeps the input the child was reading when it hung or died. */
 function keepCurrent(kind, why) {
-  const current = join(work, `current${EXTENSIONS[target]}`);
   if (!existsSync(current)) {
     console.error(`fuzz ${target}: ${kind}: ${why} (before any input was written)`);
     return;

@@ -295,3 +295,27 @@ export const TARGETS = {
     },
   },
 };
+
+// A target that fails on purpose, by its input's first byte, for the supervisor's own test
+// (test/reliability/fuzz-supervisor.test.ts): 'H' hangs, 'M' fills memory, 'C' aborts the process, 'O' breaks the
+// oracle, anything else passes. Present only with NMFKIT_FUZZ_SELFTEST=1.
+if (process.env.NMFKIT_FUZZ_SELFTEST === '1') {
+  TARGETS.selftest = {
+    ext: '.bin',
+    text: false,
+    dictionary: ['H', 'M', 'C', 'O'],
+    generate: fc.uint8Array({ maxLength: 4 }),
+    check: async (path, bytes) => {
+      const mode = String.fromCharCode(bytes[0] ?? 0);
+      if (mode === 'H') for (;;);
+      if (mode === 'M') {
+        const hold = [];
+        for (let i = 0; i < 64; i++) hold.push(Buffer.alloc(64 * 2 ** 20, 1)); // 4 GiB: run.mjs kills it long before
+        return hold.length ? undefined : 'unreachable';
+      }
+      if (mode === 'C') process.abort();
+      if (mode === 'O') return `the oracle failed on purpose for ${path}`;
+      return undefined;
+    },
+  };
+}
