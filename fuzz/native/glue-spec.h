@@ -28,10 +28,13 @@ struct SlotKind {
   char type;
   int choices;
 };
-constexpr SlotKind kSlotKinds[nmf::kSpecSlots] = {{'s', 0}, {'s', 0}, {'s', 0}, {'c', 2}, {'c', 3}, {'b', 0},
-                                                  {'s', 0}, {'s', 0}, {'r', 0}, {'r', 0}, {'r', 0}, {'r', 0},
-                                                  {'r', 0}, {'r', 0}, {'r', 0}, {'b', 0}, {'b', 0}, {'c', 3},
-                                                  {'s', 0}, {'c', 4}, {'b', 0}, {'s', 0}, {'r', 0}};
+constexpr SlotKind kSlotKinds[] = {{'s', 0}, {'s', 0}, {'s', 0}, {'c', 2}, {'c', 3}, {'b', 0}, {'s', 0}, {'s', 0},
+                                   {'r', 0}, {'r', 0}, {'r', 0}, {'r', 0}, {'r', 0}, {'r', 0}, {'r', 0}, {'b', 0},
+                                   {'b', 0}, {'c', 3}, {'s', 0}, {'c', 4}, {'b', 0}, {'s', 0}, {'r', 0}};
+
+// A field added to src/spec.ts must be added here (and to the round trip in glueDecode) too.
+static_assert(sizeof(kSlotKinds) / sizeof(kSlotKinds[0]) == nmf::kSpecSlots,
+              "kSlotKinds: one entry per slot of spec.h");
 
 inline bool validSlot(const SlotKind& kind, double x) {
   switch (kind.type) {
@@ -56,29 +59,30 @@ inline bool glueDecode(const double* slots, nmf::FitSpec& spec) {
 
   spec = nmf::readSpec(slots);
   // Every slot round-trips: what the kernels read is what the facade encoded.
-  const double read[nmf::kSpecSlots] = {static_cast<double>(spec.rows),
-                                        static_cast<double>(spec.cols),
-                                        static_cast<double>(spec.rank),
-                                        static_cast<double>(spec.dtype),
-                                        static_cast<double>(spec.solver),
-                                        spec.masked ? 1.0 : 0.0,
-                                        static_cast<double>(spec.blockRows),
-                                        static_cast<double>(spec.threads),
-                                        spec.beta,
-                                        spec.eps,
-                                        spec.tol,
-                                        spec.l1W,
-                                        spec.l2W,
-                                        spec.l1H,
-                                        spec.l2H,
-                                        spec.updateW ? 1.0 : 0.0,
-                                        spec.updateH ? 1.0 : 0.0,
-                                        static_cast<double>(spec.stop),
-                                        static_cast<double>(spec.errorEvery),
-                                        static_cast<double>(spec.normalize),
-                                        spec.spectralError ? 1.0 : 0.0,
-                                        static_cast<double>(spec.halsSweeps),
-                                        spec.halsSweepTol};
+  const double read[] = {static_cast<double>(spec.rows),
+                         static_cast<double>(spec.cols),
+                         static_cast<double>(spec.rank),
+                         static_cast<double>(spec.dtype),
+                         static_cast<double>(spec.solver),
+                         spec.masked ? 1.0 : 0.0,
+                         static_cast<double>(spec.blockRows),
+                         static_cast<double>(spec.threads),
+                         spec.beta,
+                         spec.eps,
+                         spec.tol,
+                         spec.l1W,
+                         spec.l2W,
+                         spec.l1H,
+                         spec.l2H,
+                         spec.updateW ? 1.0 : 0.0,
+                         spec.updateH ? 1.0 : 0.0,
+                         static_cast<double>(spec.stop),
+                         static_cast<double>(spec.errorEvery),
+                         static_cast<double>(spec.normalize),
+                         spec.spectralError ? 1.0 : 0.0,
+                         static_cast<double>(spec.halsSweeps),
+                         spec.halsSweepTol};
+  static_assert(sizeof(read) / sizeof(read[0]) == nmf::kSpecSlots, "the round trip reads every field of FitSpec");
   for (std::size_t i = 0; i < nmf::kSpecSlots; ++i) {
     const bool same = read[i] == slots[i] || (std::isnan(read[i]) && std::isnan(slots[i]));
     if (!same) fail("readSpec does not give back a slot's value");

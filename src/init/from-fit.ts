@@ -18,10 +18,12 @@ export interface FitInit {
   readonly rank: number;
   readonly givenW: Float64Array | undefined;
   readonly givenH: Float64Array | undefined;
+  /** The power of two the SVD's products scale V by (src/init/nndsvd.ts, svdScale). */
+  readonly scale: number;
 }
 
 function steps(init: FitInit): VProductSteps<Factors> {
-  return nndsvdSteps(init.rows, init.cols, init.rank, init.method, init.seed);
+  return nndsvdSteps(init.rows, init.cols, init.rank, init.method, init.seed, init.scale);
 }
 
 /** The factors to start from: the computed ones, or the caller's where given. */

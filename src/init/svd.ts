@@ -26,6 +26,7 @@
  * (σ_{ℓ+1}/σ_k)^(2q+1); for NNDSVD, whose output is an initial guess, that is far more than enough.
  */
 import { Random } from '../random.js';
+import { internalError, rangeError } from '../errors.js';
 
 export interface TruncatedSvd {
   /** Number of triplets. */
@@ -79,7 +80,7 @@ export function runSteps<T>(steps: VProductSteps<T>, answer: (request: VProduct)
 
 /** The answer to a product request (a pause is answered with nothing). */
 function product(answer: Float64Array | undefined): Float64Array {
-  if (!answer) throw new Error('nmfkit internal error: a product request was answered with nothing');
+  if (!answer) throw internalError('nmfkit internal error: a product request was answered with nothing');
   return answer;
 }
 
@@ -209,7 +210,7 @@ export function truncatedSvd(V: Float64Array, K: number, N: number, r: number, o
  */
 export function* truncatedSvdSteps(K: number, N: number, r: number, options: SvdOptions = {}): VProductSteps<TruncatedSvd> {
   if (!(Number.isInteger(r) && r >= 1 && r <= Math.min(K, N))) {
-    throw new RangeError(`truncatedSvd: rank must be an integer in [1, min(K, N) = ${Math.min(K, N)}], got ${r}`);
+    throw rangeError('NMFKIT_INVALID_VALUE', `truncatedSvd: rank must be an integer in [1, min(K, N) = ${Math.min(K, N)}], got ${r}`);
   }
   const ell = Math.min(r + (options.oversamples ?? 10), K, N);
   const q = options.powerIterations ?? (r < 0.1 * Math.min(K, N) ? 7 : 4);

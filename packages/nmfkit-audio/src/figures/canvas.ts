@@ -4,7 +4,7 @@
  */
 import * as PImage from 'pureimage';
 import type { Bitmap, Context } from 'pureimage';
-import { checkCount, checkString, describe } from 'nmfkit/validation';
+import { checkCount, checkString, describe, rangeError } from 'nmfkit/validation';
 import { FONT_FAMILY, ensureFont } from './font.js';
 import { encodePng } from './png.js';
 
@@ -57,7 +57,7 @@ function parseColor(color: string): [number, number, number] {
   }
   const rgb = /^rgb\((\d+),\s*(\d+),\s*(\d+)\)$/.exec(color);
   if (rgb) return [Number(rgb[1]), Number(rgb[2]), Number(rgb[3])];
-  throw new RangeError(`unsupported colour ${color}`);
+  throw rangeError('NMFKIT_INVALID_VALUE', `unsupported colour ${color}`);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -70,7 +70,7 @@ const MAX_PIXELS = 2 ** 25;
 /** A side of a figure in pixels: an integer in [1, 16384]. */
 export function checkPixels(name: string, value: unknown): number {
   const n = checkCount(name, value);
-  if (n > MAX_SIDE) throw new RangeError(`${name} must be at most ${MAX_SIDE} pixels, got ${describe(value)}`);
+  if (n > MAX_SIDE) throw rangeError('NMFKIT_INVALID_VALUE', `${name} must be at most ${MAX_SIDE} pixels, got ${describe(value)}`);
   return n;
 }
 
@@ -86,13 +86,19 @@ export function figureSize(
   const side = (name: string, value: unknown, fallback: number): number => {
     if (value !== undefined) return checkPixels(name, value);
     if (fallback > MAX_SIDE)
-      throw new RangeError(`${name} defaults to ${fallback} pixels for ${defaults.why}, more than ${MAX_SIDE}: give a smaller ${name}`);
+      throw rangeError(
+        'NMFKIT_TOO_LARGE',
+        `${name} defaults to ${fallback} pixels for ${defaults.why}, more than ${MAX_SIDE}: give a smaller ${name}`,
+      );
     return fallback;
   };
   const width = side(names.width, given.width, defaults.width);
   const height = side(names.height, given.height, defaults.height);
   if (width * height > MAX_PIXELS) {
-    throw new RangeError(`${names.width} × ${names.height} = ${width}×${height} pixels, more than the 2^25 (e.g. 8192×4096) of one figure`);
+    throw rangeError(
+      'NMFKIT_TOO_LARGE',
+      `${names.width} × ${names.height} = ${width}×${height} pixels, more than the 2^25 (e.g. 8192×4096) of one figure`,
+    );
   }
   return { width, height };
 }
@@ -103,7 +109,8 @@ const MAX_TEXT = 1000;
 /** A title or label: a string of at most 1000 characters. */
 export function checkText(name: string, value: unknown): string {
   const text = checkString(name, value);
-  if (text.length > MAX_TEXT) throw new RangeError(`${name} must have at most ${MAX_TEXT} characters, got ${text.length}`);
+  if (text.length > MAX_TEXT)
+    throw rangeError('NMFKIT_INVALID_VALUE', `${name} must have at most ${MAX_TEXT} characters, got ${text.length}`);
   return text;
 }
 
@@ -117,7 +124,7 @@ export function checkColor(name: string, value: unknown): string {
     rgb = undefined;
   }
   if (!rgb || rgb.some((c) => c > 255))
-    throw new RangeError(`${name} must be a colour '#rrggbb' or 'rgb(r, g, b)', got ${describe(color)}`);
+    throw rangeError('NMFKIT_INVALID_VALUE', `${name} must be a colour '#rrggbb' or 'rgb(r, g, b)', got ${describe(color)}`);
   return color;
 }
 

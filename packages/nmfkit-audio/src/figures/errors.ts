@@ -4,7 +4,7 @@
  */
 import { schemeTableau10 } from 'd3-scale-chromatic';
 import type { MatrixData } from 'nmfkit';
-import { checkNonNegative, readList, readOptions, toNumberArray } from 'nmfkit/validation';
+import { checkNonNegative, rangeError, readList, readOptions, toNumberArray } from 'nmfkit/validation';
 import { axisFraction, drawTitle, drawXAxis, drawYAxis, LABEL_FONT, type Area, type ValueAxis } from './axes.js';
 import { Canvas, checkColor, checkText, figureSize } from './canvas.js';
 
@@ -43,7 +43,8 @@ const MAX_SERIES = 64;
 /** Renders error histories (e.g. a result's `hChange` and `wChange`) as PNG bytes. Does not modify its arguments. */
 export function renderErrorPlot(panels: readonly ErrorPlotPanel[], options: ErrorPlotOptions = {}): Buffer {
   const list = readList('panels', panels, 'a non-empty array of { title, series } panels', MAX_PANELS);
-  if (list.length === 0) throw new RangeError('panels must be a non-empty array of { title, series } panels, got an array of length 0');
+  if (list.length === 0)
+    throw rangeError('NMFKIT_INVALID_VALUE', 'panels must be a non-empty array of { title, series } panels, got an array of length 0');
   const checked = list.map((panel, i) => checkPanel(`panels[${i}]`, panel));
   const o = readOptions('options', options, ['width', 'height'] as const);
   const { width, height } = figureSize(

@@ -192,7 +192,17 @@ describe('WAV files', () => {
       2,
       Array.from({ length: 8 }, () => 1.5e308),
     );
-    expect(() => decodeWav(wav)).toThrow(new RangeError('bytes: the channels of sample 0 add up beyond the range of float64 numbers'));
+    let error: unknown;
+    try {
+      decodeWav(wav);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(RangeError);
+    expect(error).toMatchObject({
+      message: 'bytes: the channels of sample 0 add up beyond the range of float64 numbers',
+      code: 'NMFKIT_INVALID_VALUE',
+    });
     expect(decodeWav(wav, { channel: 1 }).samples).toEqual(new Float64Array(4).fill(1.5e308));
   });
 });
