@@ -79,6 +79,13 @@ build_native() {
   done
 }
 
+# Source lines in the sanitizers' reports: llvm-symbolizer (Debian: llvm), or clang's own copy.
+if ! command -v llvm-symbolizer >/dev/null; then
+  for symbolizer in /usr/lib/llvm-*/bin/llvm-symbolizer; do
+    [ -x "$symbolizer" ] && export ASAN_SYMBOLIZER_PATH=$symbolizer
+  done
+fi
+
 run_native() {
   local target=$1 corpus="$dir/corpus-$target" log="$dir/$target.log"
   mkdir -p "$corpus"
