@@ -162,21 +162,29 @@ double partBytes(const FitSpec& s, int part) {
   }
 }
 
+// Bytes of a part's slot in the arena: the part on a 64-byte boundary, then (sanitized builds) a redzone.
+double slotBytes(const FitSpec& s, int part) {
+  return align64(partBytes(s, part)) + static_cast<double>(kRedzoneBytes);
+}
+
 // Bytes of the arena: every part on a 64-byte boundary.
 double arenaBytes(const FitSpec& s) {
   double bytes = 0;
-  for (int p = 0; p < kPartCount; ++p) bytes += align64(partBytes(s, p));
+  for (int p = 0; p < kPartCount; ++p) bytes += slotBytes(s, p);
   return bytes;
 }
 
-// Points the state's buffers into the arena at `base`.
+// Points the state's buffers into the arena, and poisons what lies between them (arena.h: for AddressSanitizer).
 template <typename T>
-void attach(State<T>& s, std::uint8_t* base) {
+void attach(State<T>& s, Arena& arena) {
   std::uint8_t* parts[kPartCount];
-  double offset = 0;
+  std::size_t offset = 0;
   for (int p = 0; p < kPartCount; ++p) {
-    parts[p] = base + static_cast<std::size_t>(offset);
-    offset += align64(partBytes(s.spec, p));
+    parts[p] = arena.data() + offset;
+    const auto used = static_cast<std::size_t>(partBytes(s.spec, p));
+    const auto slot = static_cast<std::size_t>(slotBytes(s.spec, p));
+    arena.poison(offset + used, slot - used);
+    offset += slot;
   }
   s.V = reinterpret_cast<T*>(parts[kV]);
   s.W = reinterpret_cast<T*>(parts[kW]);
@@ -729,7 +737,7 @@ class FitOf final : public Fit {
   FitOf(const FitSpec& spec, const FitArrays& a)
       : Fit(spec), team_(spec.threads), arena_(static_cast<std::size_t>(arenaBytes(spec))) {
     state_.spec = spec;
-    attach(state_, arena_.data());
+    attach(state_, arena_);
     state_.team = &team_;
     const std::size_t K = spec.rows, N = spec.cols, R = spec.rank;
     std::copy(a.V, a.V + K * N, state_.V);
