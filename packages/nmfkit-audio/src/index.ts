@@ -20,4 +20,5 @@ export type { ScoreComponent, ScoreInit, ScoreInitOptions, SpectrogramAxes } fro
 export { separate, softMasks } from './audio/separate.js';
 export type { SeparatedSource, Separation, SeparateOptions, SeparationOptions } from './audio/separate.js';
 export { estimateTemplatePitches, type PitchEstimateOptions, type TemplatePitch } from './audio/pitch.js';
+export { bssEvalSources, siSdr, MAX_BSS_SOURCES, MAX_BSS_UNKNOWNS, type BssEvalOptions, type BssEvalSources } from './audio/bss-eval.js';
 export { evaluateActivations, type ActivationEvaluation, type ActivationEvaluationOptions } from './audio/evaluate.js';

@@ -93,6 +93,23 @@ const CASES: Record<string, ExportCase> = {
     params: ['W', 'frequencies', 'options'],
     options: { index: 2, keys: ['minPitch', 'maxPitch', 'resolution', 'harmonics', 'lobe', 'spread', 'refineHarmonics', 'tuning'] },
   },
+  bssEvalSources: {
+    args: () => [
+      [samples(), samples().map((v, i) => v * i)],
+      [samples().map((v) => -v), samples().map((v, i) => v + i)],
+      { filterLength: 4 },
+    ],
+    params: ['references', 'estimates', 'options'],
+    options: { index: 2, keys: ['filterLength', 'permutation'] },
+    valid: { 'options.permutation': ['true'] },
+  },
+  siSdr: {
+    args: () => [
+      [1, 0, -1, 0.5],
+      [1, 0.1, -1, 0.5],
+    ],
+    params: ['reference', 'estimate'],
+  },
   evaluateActivations: {
     args: () => [ones(2, 8), [69, null], notes(), axis(8, 0.1), {}],
     params: ['H', 'componentPitches', 'notes', 'times', 'options'],
