@@ -329,7 +329,7 @@ describe('the audio package (packages/nmfkit-audio) installed beside the core', 
 
   /** What nmfkit's `import` must not load: the audio package and every dependency of its own. */
   const SHOWCASE =
-    /\/node_modules\/(nmfkit-audio|wavefile|fft\.js|d3-[^/]+|pureimage|commander|cli-progress|csv-[^/]+|npyjs|pngjs|dejavu-fonts-ttf)\//;
+    /\/node_modules\/(nmfkit-audio|wavefile|fft\.js|@tonejs\/midi|midi-file|d3-[^/]+|pureimage|commander|cli-progress|csv-[^/]+|npyjs|pngjs|dejavu-fonts-ttf)\//;
 
   it('holds its built entries, the command and the demo data — and no tests or sources', () => {
     for (const file of [

@@ -15,6 +15,7 @@ export { windowFunction, type WindowName } from './audio/window.js';
 export { istft, stft, type IstftOptions, type Stft, type StftOptions } from './audio/stft.js';
 export { spectrogram, type Spectrogram, type SpectrogramOptions } from './audio/spectrogram.js';
 export { checkNotes, distinctPitches, hzToMidi, midiToHz, pianoRoll, pitchName, type NoteEvent } from './audio/notes.js';
+export { decodeMidi, type DecodeMidiOptions } from './audio/midi.js';
 export { harmonicTemplate, scoreInformedInit } from './audio/score.js';
 export type { ScoreComponent, ScoreInit, ScoreInitOptions, SpectrogramAxes } from './audio/score.js';
 export { separate, softMasks } from './audio/separate.js';
