@@ -106,7 +106,20 @@ const CASES: Record<string, ExportCase> = {
   estimateTemplatePitches: {
     args: () => [ones(40, 2), axis(40, 50), { resolution: 50 }],
     params: ['W', 'frequencies', 'options'],
-    options: { index: 2, keys: ['minPitch', 'maxPitch', 'resolution', 'harmonics', 'lobe', 'spread', 'refineHarmonics', 'tuning'] },
+    options: {
+      index: 2,
+      keys: ['minPitch', 'maxPitch', 'resolution', 'harmonics', 'lobe', 'spread', 'refineHarmonics', 'tuning', 'minSalience'],
+    },
+  },
+  activationNotes: {
+    args: () => [ones(2, 8), [69, null], axis(8, 0.1), {}],
+    params: ['H', 'componentPitches', 'times', 'options'],
+    options: { index: 3, keys: ['threshold', 'minDuration'] },
+  },
+  evaluateNotes: {
+    args: () => [notes(), notes(), {}],
+    params: ['estimated', 'reference', 'options'],
+    options: { index: 2, keys: ['onsetTolerance'] },
   },
   bssEvalSources: {
     args: () => [
