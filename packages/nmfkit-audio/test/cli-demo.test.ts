@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Resvg } from '@resvg/resvg-js';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../src/cli/main.js';
@@ -101,11 +102,15 @@ describe('nmfkit demo', () => {
       'score-informed-init.png': [1240, 450],
       'score-informed-nmf.png': [1778, 450],
       'activations-vs-notes.png': [1100, 318],
-      'errors.png': [1280, 400],
+      'separation.png': [1320, 430],
+      'errors.png': [1280, 800],
     };
     for (const [name, [width, height]] of Object.entries(sizes)) {
       const png = PNG.sync.read(readFileSync(join(out, name)));
       expect([name, png.width, png.height]).toEqual([name, width, height]);
+      // Its SVG twin parses and has the same size.
+      const svg = new Resvg(readFileSync(join(out, name.replace(/png$/, 'svg'))), { font: { loadSystemFonts: false } }).render();
+      expect([name, svg.width, svg.height]).toEqual([name, width, height]);
     }
     const c5 = decodeWav(readFileSync(join(out, 'C5.wav')));
     const residual = decodeWav(readFileSync(join(out, 'residual.wav')));

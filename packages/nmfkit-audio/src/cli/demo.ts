@@ -27,8 +27,10 @@ import { scoreInformedInit } from '../audio/score.js';
 import { spectrogram } from '../audio/spectrogram.js';
 import { stft } from '../audio/stft.js';
 import { encodeWav, type DecodedWav } from '../audio/wav.js';
-import { renderErrorPlot } from '../figures/errors.js';
+import type { FigureFormat } from '../figures/canvas.js';
+import { renderErrorPlot, type ErrorPlotPanel } from '../figures/errors.js';
 import { renderFactorsFigure } from '../figures/factors.js';
+import { decibelRange, renderHeatmapRow } from '../figures/heatmap.js';
 import { renderActivationComparison } from '../figures/pianoroll.js';
 import { readMidi, readNotes, readWav } from '../node.js';
 import {
@@ -49,6 +51,9 @@ import { writeOutput } from './output.js';
 export const DEMO_DATA = fileURLToPath(new URL('../../examples/data/', import.meta.url));
 export const DEMO_WAV = join(DEMO_DATA, 'piano-scale.wav');
 export const DEMO_NOTES = join(DEMO_DATA, 'piano-scale.notes.json');
+/** Dynamic range of the separation figure's spectrograms. */
+const SEPARATION_FIGURE_DB = 80;
+
 /** The ground truth of the separation: the recording's C5 notes alone (scripts/render-stems.mjs). */
 export const DEMO_TRUTH = join(DEMO_DATA, 'piano-scale.C5.wav');
 
@@ -369,14 +374,20 @@ export async function demo(
   await writeOutput(outputs.separated!, encodeWav(informedSources[0], wav.sampleRate));
   await writeOutput(outputs.residual!, encodeWav(informedSources[1], wav.sampleRate));
   if (flags.figures) {
-    const common = { V: s.V, frequencies: s.frequencies, times: s.times, maxFrequency: displayMaxFrequency } as const;
+    // Every figure as PNG and as SVG (the same drawing).
+    const figure = async (key: string, name: string, render: (format: FigureFormat) => Buffer): Promise<void> => {
+      outputs[key] = join(out, `${name}.png`);
+      outputs[`${key}Svg`] = join(out, `${name}.svg`);
+      await writeOutput(outputs[key]!, render('png'));
+      await writeOutput(outputs[`${key}Svg`]!, render('svg'));
+    };
+    const common = { V: s.V, frequencies: s.frequencies, times: s.times, maxFrequency: displayMaxFrequency, sharedScale: true } as const;
     const order = byPitch.map((t) => t.component);
     const sorted = permute(unsupervised.result.W, unsupervised.result.H, order);
-    outputs.unsupervised = join(out, 'unsupervised-nmf.png');
-    await writeOutput(
-      outputs.unsupervised,
+    await figure('unsupervised', 'unsupervised-nmf', (format) =>
       renderFactorsFigure({
         ...common,
+        format,
         W: sorted.W,
         H: sorted.H,
         componentLabels: byPitch.map(templateLabel),
@@ -384,10 +395,9 @@ export async function demo(
         title: `Unsupervised NMF of log(1 + |X|), rank ${pitches.length}, seed ${flags.seed} (templates sorted by estimated f0; salience < ${MIN_PITCH_SALIENCE}: no pitch)`,
       }),
     );
-    outputs.init = join(out, 'score-informed-init.png');
-    await writeOutput(
-      outputs.init,
+    await figure('init', 'score-informed-init', (format) =>
       renderFactorsFigure({
+        format,
         W: init.W,
         H: init.H,
         frequencies: s.frequencies,
@@ -401,49 +411,80 @@ export async function demo(
         width: 1240,
       }),
     );
-    outputs.informed = join(out, 'score-informed-nmf.png');
-    await writeOutput(
-      outputs.informed,
+    await figure('informed', 'score-informed-nmf', (format) =>
       renderFactorsFigure({
         ...common,
+        format,
         W: informed.result.W,
         H: informed.result.H,
         componentLabels: init.components.map((c) => c.label),
         componentAxis: 'Pitch',
-        title: `Score-informed NMF of log(1 + |X|), ${init.W.cols} components`,
+        title: `Score-informed NMF of log(1 + |X|), ${init.W.cols} components (W·H and V on one colour scale)`,
       }),
     );
-    outputs.evaluation = join(out, 'activations-vs-notes.png');
     const evaluation = evaluateActivations(informed.result.H, informedPitches, notes, s.times, { threshold });
-    await writeOutput(
-      outputs.evaluation,
-      renderActivationComparison({
-        ...evaluation,
-        times: s.times,
-        labels: evaluation.pitches.map(pitchName),
-      }),
+    await figure('evaluation', 'activations-vs-notes', (format) =>
+      renderActivationComparison({ ...evaluation, times: s.times, labels: evaluation.pitches.map(pitchName), format }),
     );
-    outputs.errors = join(out, 'errors.png');
-    await writeOutput(
-      outputs.errors,
-      renderErrorPlot([
+    // The separated pitch beside the mixture (and the truth): magnitude spectrograms in dB on a log-frequency axis.
+    const magnitudes = (x: Float64Array): Matrix => spectrogram(stft(x, wav.sampleRate, { nFft, hop })).V;
+    const panels = [
+      { title: 'Mixture |X|', signal: wav.samples },
+      ...(truth ? [{ title: `${targetName} alone (ground truth)`, signal: truth }] : []),
+      { title: `${targetName}, score-informed NMF`, signal: informedSources[0] },
+    ].map((p) => ({ title: p.title, matrix: magnitudes(p.signal) }));
+    const range = decibelRange(
+      panels.map((p) => p.matrix.data),
+      SEPARATION_FIGURE_DB,
+    );
+    const frequencyAxis = { label: 'Frequency (Hz)', centres: s.frequencies, limit: [50, 8000], scale: 'log' } as const;
+    await figure('separation', 'separation', (format) =>
+      renderHeatmapRow(
+        panels.map((p) => ({
+          ...p,
+          title: `${p.title} (dB)`,
+          x: { label: 'Time (seconds)', centres: s.times },
+          y: frequencyAxis,
+          decibels: SEPARATION_FIGURE_DB,
+          range,
+        })),
         {
-          title: `Unsupervised NMF (rank ${pitches.length})`,
-          series: [
-            { label: '‖ΔH‖₂ (change of H)', values: unsupervised.result.hChange },
-            { label: '‖ΔW‖₂ (change of W)', values: unsupervised.result.wChange },
-          ],
-          tol: 1e-3,
+          format,
+          suptitle: `Separation of ${targetName}: magnitude spectrograms in dB (${SEPARATION_FIGURE_DB} dB below the loudest, one scale), log-frequency axis`,
         },
+      ),
+    );
+    const history = (result: NmfResult, label: string): ErrorPlotPanel => ({
+      title: `${label}: objective`,
+      series: [
         {
-          title: `Score-informed NMF (${init.W.cols} components)`,
-          series: [
-            { label: '‖ΔH‖₂ (change of H)', values: informed.result.hChange },
-            { label: '‖ΔW‖₂ (change of W)', values: informed.result.wChange },
-          ],
-          tol: 1e-3,
+          label: '½‖V − WH‖²_F',
+          values: result.objectiveHistory.values,
+          iterations: Float64Array.from(result.objectiveHistory.iterations),
         },
-      ]),
+      ],
+      yLabel: 'Objective',
+    });
+    const changes = (result: NmfResult, label: string): ErrorPlotPanel => ({
+      title: `${label}: changes`,
+      series: [
+        { label: '‖ΔH‖₂ (change of H)', values: result.hChange },
+        { label: '‖ΔW‖₂ (change of W)', values: result.wChange },
+      ],
+      tol: 1e-3,
+    });
+    const unsupervisedLabel = `Unsupervised NMF (rank ${pitches.length})`;
+    const informedLabel = `Score-informed NMF (${init.W.cols} components)`;
+    await figure('errors', 'errors', (format) =>
+      renderErrorPlot(
+        [
+          changes(unsupervised.result, unsupervisedLabel),
+          changes(informed.result, informedLabel),
+          history(unsupervised.result, unsupervisedLabel),
+          history(informed.result, informedLabel),
+        ],
+        { columns: 2, format },
+      ),
     );
   }
 
