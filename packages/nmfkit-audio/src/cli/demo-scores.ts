@@ -4,7 +4,7 @@
  */
 import type { Matrix } from 'nmfkit';
 import { bssEvalSources, siSdr } from '../audio/bss-eval.js';
-import { activationNotes, evaluateActivations, evaluateNotes } from '../audio/evaluate.js';
+import { activationNotes, evaluateActivations, evaluateNotes, type NoteEvaluation } from '../audio/evaluate.js';
 import type { NoteEvent } from '../audio/notes.js';
 import { separate } from '../audio/separate.js';
 import { inverse, stft, type Stft } from '../audio/stft.js';
@@ -31,7 +31,7 @@ export interface TranscriptionResult {
   readonly method: string;
   readonly detail: string;
   readonly frame: { readonly precision: number; readonly recall: number; readonly fMeasure: number };
-  readonly note: { readonly precision: number; readonly recall: number; readonly fMeasure: number };
+  readonly note: Omit<NoteEvaluation, 'onsetTolerance'>;
 }
 
 /**
@@ -97,6 +97,13 @@ export function scoreTranscription(
     method,
     detail,
     frame: { precision: frame.precision, recall: frame.recall, fMeasure: frame.fMeasure },
-    note: { precision: note.precision, recall: note.recall, fMeasure: note.fMeasure },
+    note: {
+      precision: note.precision,
+      recall: note.recall,
+      fMeasure: note.fMeasure,
+      matched: note.matched,
+      estimated: note.estimated,
+      reference: note.reference,
+    },
   };
 }
