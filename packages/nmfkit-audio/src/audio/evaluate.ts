@@ -50,7 +50,18 @@ export function evaluateActivations(
   options?: ActivationEvaluationOptions,
 ): ActivationEvaluation {
   const h = toMatrix('H', H);
-  const rowPitches = checkRowPitches(componentPitches, h.rows);
+  const expectation = 'an array (one MIDI pitch or null per row of H)';
+  const tooMany = (length: number): string => `componentPitches must have one entry per row of H (${h.rows}), got ${length}`;
+  const given = readList('componentPitches', componentPitches, expectation, h.rows, tooMany);
+  if (given.length !== h.rows) throw new RangeError(tooMany(given.length));
+  const rowPitches = given.map((p, i): number | null => {
+    if (p === null) return null;
+    if (typeof p !== 'number') throw new TypeError(`componentPitches[${i}] must be a MIDI pitch or null, got ${describe(p)}`);
+    if (!Number.isInteger(p) || p < 0 || p > 127) {
+      throw new RangeError(`componentPitches[${i}] must be a MIDI pitch (integer in [0, 127]) or null, got ${describe(p)}`);
+    }
+    return p;
+  });
   const list = checkNotes('notes', notes);
   const t = toAxis('times', times, h.cols);
   const o = checkOptions('options', options, ['threshold']);
@@ -59,18 +70,26 @@ export function evaluateActivations(
   const pitches = [...new Set([...uniquePitches(list), ...rowPitches.filter((p): p is number => p !== null)])].sort((a, b) => a - b);
   const N = h.cols;
   const reference = rollOf(list, pitches, t);
-  const estimated = thresholdRoll(h, rowPitches, pitches, threshold);
+  const activation = pitchActivations(h, rowPitches, pitches);
+  const estimated = new Uint8Array(pitches.length * N);
   let tp = 0;
   let fp = 0;
   let fn = 0;
-  for (let i = 0; i < pitches.length * N; i++) {
-    const on = estimated[i]!;
-    const truth = reference[i]!;
-    if (on && truth) tp++;
-    else if (on) fp++;
-    else if (truth) fn++;
+  for (let r = 0; r < pitches.length; r++) {
+    let max = 0;
+    for (let n = 0; n < N; n++) max = Math.max(max, activation[r * N + n]!);
+    for (let n = 0; n < N; n++) {
+      const on = max > 0 && activation[r * N + n]! >= threshold * max ? 1 : 0;
+      estimated[r * N + n] = on;
+      const truth = reference[r * N + n]!;
+      if (on && truth) tp++;
+      else if (on) fp++;
+      else if (truth) fn++;
+    }
   }
-  const { precision, recall, fMeasure } = scores(tp, fp, fn);
+  const precision = tp + fp === 0 ? 0 : tp / (tp + fp);
+  const recall = tp + fn === 0 ? 0 : tp / (tp + fn);
+  const fMeasure = precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
   return {
     precision,
     recall,
@@ -83,43 +102,6 @@ export function evaluateActivations(
     estimated,
     reference,
   };
-}
-
-/** P = TP / (TP + FP), R = TP / (TP + FN), F = 2PR / (P + R); 0 where a denominator is 0. */
-function scores(tp: number, fp: number, fn: number): { precision: number; recall: number; fMeasure: number } {
-  const precision = tp + fp === 0 ? 0 : tp / (tp + fp);
-  const recall = tp + fn === 0 ? 0 : tp / (tp + fn);
-  const fMeasure = precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
-  return { precision, recall, fMeasure };
-}
-
-/** `componentPitches`: one MIDI pitch or null per row of H, as a fresh array. */
-function checkRowPitches(componentPitches: unknown, rows: number): (number | null)[] {
-  const expectation = 'an array (one MIDI pitch or null per row of H)';
-  const tooMany = (length: number): string => `componentPitches must have one entry per row of H (${rows}), got ${length}`;
-  const given = readList('componentPitches', componentPitches, expectation, rows, tooMany);
-  if (given.length !== rows) throw new RangeError(tooMany(given.length));
-  return given.map((p, i): number | null => {
-    if (p === null) return null;
-    if (typeof p !== 'number') throw new TypeError(`componentPitches[${i}] must be a MIDI pitch or null, got ${describe(p)}`);
-    if (!Number.isInteger(p) || p < 0 || p > 127) {
-      throw new RangeError(`componentPitches[${i}] must be a MIDI pitch (integer in [0, 127]) or null, got ${describe(p)}`);
-    }
-    return p;
-  });
-}
-
-/** The thresholded piano roll (pitches × N, row-major): 1 where a pitch's activation is ≥ threshold × its maximum. */
-function thresholdRoll(h: Matrix, rowPitches: readonly (number | null)[], pitches: readonly number[], threshold: number): Uint8Array {
-  const N = h.cols;
-  const activation = pitchActivations(h, rowPitches, pitches);
-  const roll = new Uint8Array(pitches.length * N);
-  for (let r = 0; r < pitches.length; r++) {
-    let max = 0;
-    for (let n = 0; n < N; n++) max = Math.max(max, activation[r * N + n]!);
-    for (let n = 0; n < N; n++) roll[r * N + n] = max > 0 && activation[r * N + n]! >= threshold * max ? 1 : 0;
-  }
-  return roll;
 }
 
 /** Options of {@link activationNotes}. */
@@ -142,15 +124,13 @@ export function activationNotes(
   times: SignalData,
   options?: ActivationNotesOptions,
 ): NoteEvent[] {
-  const h = toMatrix('H', H);
-  const rowPitches = checkRowPitches(componentPitches, h.rows);
-  const t = toAxis('times', times, h.cols);
+  const t = toAxis('times', times);
   const o = checkOptions('options', options, ['threshold', 'minDuration']);
   const threshold = o.threshold === undefined ? 0.2 : checkInRange('options.threshold', o.threshold, 0, 1);
   const minDuration = o.minDuration === undefined ? 0 : checkNonNegative('options.minDuration', o.minDuration);
-  const pitches = [...new Set(rowPitches.filter((p): p is number => p !== null))].sort((a, b) => a - b);
-  const N = h.cols;
-  const roll = thresholdRoll(h, rowPitches, pitches, threshold);
+  // The frames active by evaluateActivations' rule; with no notes its rows are the components' pitches.
+  const { pitches, estimated: roll } = evaluateActivations(H, componentPitches, [], t, { threshold });
+  const N = t.length;
   const step = N > 1 ? t[N - 1]! - t[N - 2]! : 1;
   const notes: NoteEvent[] = [];
   pitches.forEach((pitch, r) => {
@@ -223,7 +203,9 @@ export function evaluateNotes(
       else i++;
     }
   }
-  const { precision, recall, fMeasure } = scores(matched, est.length - matched, ref.length - matched);
+  const precision = est.length === 0 ? 0 : matched / est.length;
+  const recall = ref.length === 0 ? 0 : matched / ref.length;
+  const fMeasure = precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
   return { precision, recall, fMeasure, matched, estimated: est.length, reference: ref.length, onsetTolerance };
 }
 
