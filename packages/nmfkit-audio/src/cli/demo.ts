@@ -27,7 +27,7 @@ import { scoreInformedInit } from '../audio/score.js';
 import { spectrogram } from '../audio/spectrogram.js';
 import { stft } from '../audio/stft.js';
 import { encodeWav, type DecodedWav } from '../audio/wav.js';
-import type { FigureFormat } from '../figures/canvas.js';
+import type { FigureFormat } from '../figures/format.js';
 import { renderErrorPlot, type ErrorPlotPanel } from '../figures/errors.js';
 import { renderFactorsFigure } from '../figures/factors.js';
 import { decibelRange, renderHeatmapRow } from '../figures/heatmap.js';

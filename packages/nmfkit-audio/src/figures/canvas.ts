@@ -8,6 +8,7 @@ import * as PImage from 'pureimage';
 import type { Bitmap, Context } from 'pureimage';
 import { checkCount, checkString, describe } from 'nmfkit/validation';
 import { FONT_FAMILY, ensureFont } from './font.js';
+import type { FigureFormat } from './format.js';
 import { encodePng } from './png.js';
 
 export type Align = 'left' | 'center' | 'right';
@@ -122,10 +123,6 @@ export function checkColor(name: string, value: unknown): string {
     throw new RangeError(`${name} must be a colour '#rrggbb' or 'rgb(r, g, b)', got ${describe(color)}`);
   return color;
 }
-
-/** The output formats of the figures. */
-export type FigureFormat = 'png' | 'svg';
-export const FIGURE_FORMATS: readonly FigureFormat[] = Object.freeze(['png', 'svg'] as const);
 
 /** Text for SVG character data and attribute values. */
 function xml(text: string): string {

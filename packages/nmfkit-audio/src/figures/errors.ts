@@ -6,7 +6,8 @@ import { schemeTableau10 } from 'd3-scale-chromatic';
 import type { MatrixData } from 'nmfkit';
 import { checkChoice, checkCount, checkNonNegative, describe, readList, readOptions, toNumberArray } from 'nmfkit/validation';
 import { axisFraction, drawTitle, drawXAxis, drawYAxis, LABEL_FONT, type Area, type ValueAxis } from './axes.js';
-import { Canvas, checkColor, checkText, FIGURE_FORMATS, figureSize, type FigureFormat } from './canvas.js';
+import { Canvas, checkColor, checkText, figureSize } from './canvas.js';
+import { FIGURE_FORMATS, type FigureFormat } from './format.js';
 
 /**
  * One curve: a value per iteration (iteration i + 1 at index i, or `iterations[i]`); values that are not finite and

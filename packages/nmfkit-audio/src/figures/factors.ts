@@ -5,7 +5,8 @@
 import { toSignal } from '../audio/signal.js';
 import type { Matrix, MatrixData, MatrixInput } from 'nmfkit';
 import { checkBoolean, checkChoice, checkedSize, checkFinite, readList, readOptions, toMatrix } from 'nmfkit/validation';
-import { checkText, FIGURE_FORMATS, figureSize, type FigureFormat } from './canvas.js';
+import { checkText, figureSize } from './canvas.js';
+import { FIGURE_FORMATS, type FigureFormat } from './format.js';
 import { COLORMAPS, type ColormapName } from './colormap.js';
 import { checkDecibels, decibelRange, drawHeatmapRow, type CellAxis, type HeatmapPanel } from './heatmap.js';
 

@@ -18,7 +18,8 @@ import {
   toNumberArray,
 } from 'nmfkit/validation';
 import { axisFraction, drawTitle, drawXAxis, drawYAxis, TICK_FONT, xAxisExtent, type Area, type Axis } from './axes.js';
-import { Canvas, checkText, FIGURE_FORMATS, figureSize, type FigureFormat } from './canvas.js';
+import { Canvas, checkText, figureSize } from './canvas.js';
+import { FIGURE_FORMATS, type FigureFormat } from './format.js';
 import { COLORMAPS, lookupTable, type ColormapName } from './colormap.js';
 import { scaleLinear } from 'd3-scale';
 

@@ -12,4 +12,4 @@ export { renderErrorPlot, type ErrorPlotOptions, type ErrorPlotPanel, type LineS
 export { renderActivationComparison, type ActivationComparisonInput } from './pianoroll.js';
 export { renderHeatmapRow, type CellAxis, type HeatmapFigureOptions, type HeatmapPanel } from './heatmap.js';
 export { COLORMAPS, colormapTable, type ColormapName } from './colormap.js';
-export { FIGURE_FORMATS, type FigureFormat } from './canvas.js';
+export { FIGURE_FORMATS, type FigureFormat } from './format.js';

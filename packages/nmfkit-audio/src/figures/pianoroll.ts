@@ -7,7 +7,8 @@ import { toSignal } from '../audio/signal.js';
 import type { MatrixData } from 'nmfkit';
 import { checkChoice, checkCount, checkInRange, checkTypedArray, readList, readOptions } from 'nmfkit/validation';
 import { drawTitle, drawXAxis, drawYAxis, LABEL_FONT, type Area } from './axes.js';
-import { Canvas, checkText, FIGURE_FORMATS, figureSize, type FigureFormat } from './canvas.js';
+import { Canvas, checkText, figureSize } from './canvas.js';
+import { FIGURE_FORMATS, type FigureFormat } from './format.js';
 
 /**
  * What {@link renderActivationComparison} needs: the output of `evaluateActivations` (its counts may come along
