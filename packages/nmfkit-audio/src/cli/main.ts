@@ -302,7 +302,7 @@ function report(summary: FactorizeSummary, print: (line: string) => void): void 
     const rows = summary.templates.map((t) => [
       String(t.component),
       t.frequency.toFixed(1),
-      t.name,
+      t.harmonic ? t.name : 'no pitch',
       formatCents(t.cents),
       t.salience.toFixed(2),
     ]);
