@@ -11,7 +11,7 @@ import { Resvg } from '@resvg/resvg-js';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../src/cli/main.js';
-import { decodeWav } from '../src/index.js';
+import { decodeWav, encodeWav } from '../src/index.js';
 
 let dir: string;
 
@@ -163,6 +163,11 @@ describe('nmfkit demo', () => {
     const absent = await cli([...base, '--score', join(data, 'piano-scale.mid'), '--target', 'C#2']);
     expect(absent.code).toBe(1);
     expect(absent.err).toMatch(/--target C♯2 is not a pitch of .*piano-scale\.mid \(C4 D4 E4 F4 G4 A4 B4 C5 D5\)/);
+    const silence = join(dir, 'silence.wav');
+    writeFileSync(silence, encodeWav(new Float64Array(1000), 22050));
+    const silent = await cli([...base, '--score', join(data, 'piano-scale.mid'), '--truth', silence]);
+    expect(silent.code).toBe(1);
+    expect(silent.err).toContain(`nmfkit: error: ${silence} is silent over the recording's length`);
     const name = await cli([...base, '--score', join(data, 'piano-scale.mid'), '--target', 'H4']);
     expect(name.code).toBe(2);
     expect(name.err).toMatch(/--target must be a MIDI pitch \(0–127\) or a pitch name/);

@@ -189,6 +189,12 @@ async function readInput(flags: DemoFlags): Promise<{
     // Cut or padded with silence to the recording's length.
     truth = new Float64Array(wav.samples.length);
     truth.set(stem.samples.subarray(0, truth.length));
+    // Both references of the separation must sound: the target alone, and the recording without it.
+    if (truth.every((v) => v === 0))
+      throw new InputError(`${truthPath} is silent over the recording's length: it cannot be a ground truth`);
+    if (truth.every((v, i) => v === wav.samples[i])) {
+      throw new InputError(`${truthPath} is the whole recording: the rest (the recording minus it) would be silent`);
+    }
   }
   return { wav, notes, paths: { wav: wavPath, notes: notesPath, truth: truthPath }, target, truth };
 }
@@ -326,6 +332,10 @@ export async function demo(
     const references = [truth, rest] as const;
     const result = (method: string, detail: string, estimates: [Float64Array, Float64Array] | null): SeparationResult => {
       if (estimates === null) return { method, detail, target: null, rest: null };
+      // A silent estimate (a mask of zeros) has no BSS-Eval decomposition: no scores, and the reason.
+      const silent = estimates.findIndex((e) => e.every((v) => v === 0));
+      if (silent >= 0)
+        return { method, detail: `${detail}; its ${silent === 0 ? targetName : 'rest'} estimate is silent`, target: null, rest: null };
       return { method, detail, ...scoreSeparation(references, estimates) };
     };
     const unsupervisedGroup = templates.filter((t) => t.harmonic && t.midi === target).map((t) => t.component);
