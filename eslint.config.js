@@ -40,6 +40,24 @@ export default defineConfig(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
+    // Every error of the packages' sources is made by the helpers of src/errors.ts (nmfkit/validation for
+    // nmfkit-audio), which give it its stable `code`: a bare `new TypeError(…)` would throw an error without one.
+    files: ['src/**/*.ts', 'packages/*/src/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'NewExpression[callee.name=/^(Error|TypeError|RangeError|DOMException|SyntaxError|ReferenceError)$/]',
+          message: 'Make errors with the helpers of src/errors.ts (typeError, rangeError, plainError …), which give them a code.',
+        },
+        {
+          selector: 'NewExpression > ConditionalExpression.callee',
+          message: 'Make errors with the helpers of src/errors.ts, which give them a code.',
+        },
+      ],
+    },
+  },
+  {
     // Scripts the browser tests load into a page or a Web Worker.
     files: ['test/browser/**'],
     languageOptions: { globals: { ...globals.browser, ...globals.worker } },

@@ -45,6 +45,34 @@ namespace {
 constexpr double kMaxSafeInteger = 9007199254740991.0;
 
 // ---------------------------------------------------------------------------------------------------------------
+// Errors: every one this file throws or rejects with carries a stable `code` (src/errors.ts, docs/api.md#errors),
+// made by these helpers only.
+
+constexpr const char* kInvalidType = "NMFKIT_INVALID_TYPE";
+constexpr const char* kInvalidValue = "NMFKIT_INVALID_VALUE";
+constexpr const char* kTooLarge = "NMFKIT_TOO_LARGE";
+constexpr const char* kInvalidState = "NMFKIT_INVALID_STATE";
+constexpr const char* kInternal = "NMFKIT_INTERNAL";
+
+template <typename E>
+E withCode(E error, const char* code) {
+  error.Set("code", Napi::String::New(error.Env(), code));
+  return error;
+}
+
+Napi::Error typeError(Napi::Env env, const std::string& message, const char* code = kInvalidType) {
+  return withCode(Napi::TypeError::New(env, message), code);
+}
+
+Napi::Error rangeError(Napi::Env env, const std::string& message, const char* code = kInvalidValue) {
+  return withCode(Napi::RangeError::New(env, message), code);
+}
+
+Napi::Error plainError(Napi::Env env, const std::string& message, const char* code) {
+  return withCode(Napi::Error::New(env, message), code);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Exceptions: C++ → JavaScript. node-addon-api only converts Napi::Error; anything else escaping a callback would
 // call std::terminate, so every entry point runs its body through guarded().
 
@@ -56,17 +84,20 @@ auto guarded(Napi::Env env, Body&& body) -> decltype(body()) {
     throw;
   } catch (const std::bad_alloc&) {
     // RangeError, like V8's own "Array buffer allocation failed".
-    throw Napi::RangeError::New(env, "out of memory: not enough memory for this fit");
+    throw rangeError(env, "out of memory: not enough memory for this fit", kTooLarge);
   } catch (const std::length_error& e) {
-    throw Napi::RangeError::New(env, e.what());
+    throw rangeError(env, e.what(), kTooLarge);
   } catch (const std::out_of_range& e) {
-    throw Napi::RangeError::New(env, e.what());
+    throw rangeError(env, e.what());
   } catch (const std::invalid_argument& e) {
-    throw Napi::RangeError::New(env, e.what());
+    throw rangeError(env, e.what());
+  } catch (const std::logic_error& e) {
+    // A call the fit's state does not allow (multiplyV or setFactors after the first run).
+    throw plainError(env, std::string("nmfkit native: ") + e.what(), kInvalidState);
   } catch (const std::exception& e) {
-    throw Napi::Error::New(env, std::string("nmfkit native: ") + e.what());
+    throw plainError(env, std::string("nmfkit native: ") + e.what(), kInternal);
   } catch (...) {
-    throw Napi::Error::New(env, "nmfkit native: unknown C++ exception");
+    throw plainError(env, "nmfkit native: unknown C++ exception", kInternal);
   }
 }
 
@@ -79,7 +110,7 @@ Napi::Value argument(const Napi::CallbackInfo& info, std::size_t index) {
 
 double numberArg(const Napi::CallbackInfo& info, std::size_t index, const char* name) {
   const Napi::Value value = argument(info, index);
-  if (!value.IsNumber()) throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a number");
+  if (!value.IsNumber()) throw typeError(info.Env(), std::string(name) + " must be a number");
   return value.As<Napi::Number>().DoubleValue();
 }
 
@@ -88,9 +119,9 @@ std::size_t countArg(const Napi::CallbackInfo& info, std::size_t index, const ch
   const double value = numberArg(info, index, name);
   if (!(value >= min) || value > kMaxSafeInteger || std::floor(value) != value) {
     // JavaScript's own number formatting, so the message shows 2.5, NaN or Infinity as the caller wrote them.
-    throw Napi::RangeError::New(info.Env(), std::string(name) + " must be an integer ≥ " +
-                                                std::to_string(static_cast<long long>(min)) + ", got " +
-                                                argument(info, index).ToString().Utf8Value());
+    throw rangeError(info.Env(), std::string(name) + " must be an integer ≥ " +
+                                     std::to_string(static_cast<long long>(min)) + ", got " +
+                                     argument(info, index).ToString().Utf8Value());
   }
   return static_cast<std::size_t>(value);
 }
@@ -98,15 +129,15 @@ std::size_t countArg(const Napi::CallbackInfo& info, std::size_t index, const ch
 Napi::Float64Array arrayArg(const Napi::CallbackInfo& info, std::size_t index, const char* name) {
   const Napi::Value value = argument(info, index);
   if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
-    throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a Float64Array");
+    throw typeError(info.Env(), std::string(name) + " must be a Float64Array");
   }
   return value.As<Napi::Float64Array>();
 }
 
 void requireLength(Napi::Env env, const Napi::Float64Array& array, const char* name, std::size_t expected) {
   if (array.ElementLength() != expected) {
-    throw Napi::RangeError::New(env, std::string(name) + " has length " + std::to_string(array.ElementLength()) +
-                                         ", expected " + std::to_string(expected));
+    throw rangeError(env, std::string(name) + " has length " + std::to_string(array.ElementLength()) + ", expected " +
+                              std::to_string(expected));
   }
 }
 
@@ -118,10 +149,10 @@ nmf::FitSpec specArg(const Napi::CallbackInfo& info) {
   const Napi::Float64Array slots = arrayArg(info, 0, "spec");
   requireLength(env, slots, "spec", nmf::kSpecSlots);
   if (const char* field = nmf::specSlotError(slots.Data())) {
-    throw Napi::RangeError::New(env, std::string("spec.") + field + " holds no valid value");
+    throw rangeError(env, std::string("spec.") + field + " holds no valid value");
   }
   const nmf::FitSpec spec = nmf::readSpec(slots.Data());
-  if (spec.errorEvery < 1) throw Napi::RangeError::New(env, "spec.errorEvery must be at least 1");
+  if (spec.errorEvery < 1) throw rangeError(env, "spec.errorEvery must be at least 1");
   // Sizes before arrays: an absurd shape is reported as such (and nothing is allocated for it).
   nmf::checkFitSizes(spec);
   return spec;
@@ -130,7 +161,7 @@ nmf::FitSpec specArg(const Napi::CallbackInfo& info) {
 Napi::Uint8Array uint8Arg(const Napi::CallbackInfo& info, std::size_t index, const char* name) {
   const Napi::Value value = argument(info, index);
   if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-    throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a Uint8Array");
+    throw typeError(info.Env(), std::string(name) + " must be a Uint8Array");
   }
   return value.As<Napi::Uint8Array>();
 }
@@ -152,9 +183,8 @@ RunArgs runArgs(const Napi::CallbackInfo& info) {
   for (const auto& [array, name] : {std::pair{&args.hChange, "hChange"}, std::pair{&args.wChange, "wChange"},
                                     std::pair{&args.objective, "objective"}}) {
     if (!array->IsEmpty() && array->ElementLength() < end) {
-      throw Napi::RangeError::New(info.Env(), std::string(name) + " has length " +
-                                                  std::to_string(array->ElementLength()) +
-                                                  " but offset + steps = " + std::to_string(end));
+      throw rangeError(info.Env(), std::string(name) + " has length " + std::to_string(array->ElementLength()) +
+                                       " but offset + steps = " + std::to_string(end));
     }
   }
   return args;
@@ -263,9 +293,9 @@ class FitWrap : public Napi::ObjectWrap<FitWrap> {
 
   // Throws unless the fit can run or finish: not disposed, no runAsync pending, not finished.
   void requireIdle(Napi::Env env) const {
-    if (!fit_) throw Napi::Error::New(env, "fit is disposed");
-    if (busy_) throw Napi::Error::New(env, "fit is busy");
-    if (finished_) throw Napi::Error::New(env, "fit is finished");
+    if (!fit_) throw plainError(env, "fit is disposed", kInvalidState);
+    if (busy_) throw plainError(env, "fit is busy", kInvalidState);
+    if (finished_) throw plainError(env, "fit is finished", kInvalidState);
   }
 
   // V8 only sees a small JavaScript object; telling it about the native buffers lets it collect fits that were
@@ -305,11 +335,11 @@ FitWrap::FitWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<FitWrap>(inf
       mask = arrayArg(info, 4, "mask");
       requireLength(env, mask, "mask", K * N);
     } else if (!argument(info, 4).IsNull() && !argument(info, 4).IsUndefined()) {
-      throw Napi::TypeError::New(env, "mask must be null when spec.masked is false");
+      throw typeError(env, "mask must be null when spec.masked is false");
     }
     const Napi::Uint8Array fixed = uint8Arg(info, 5, "fixedColumnsW");
     if (fixed.ElementLength() != R) {
-      throw Napi::RangeError::New(
+      throw rangeError(
           env, "fixedColumnsW has length " + std::to_string(fixed.ElementLength()) + ", expected " + std::to_string(R));
     }
     const nmf::FitArrays arrays{V.Data(), W.Data(), H.Data(), spec.masked ? mask.Data() : nullptr, fixed.Data()};
@@ -341,7 +371,11 @@ class FitCallWorker : public FitWorker {
     try {
       Work();
     } catch (const std::bad_alloc&) {
+      code_ = kTooLarge;
       SetError("out of memory: not enough memory for this fit");
+    } catch (const std::logic_error& e) {
+      code_ = kInvalidState;
+      SetError(std::string("nmfkit native: ") + e.what());
     } catch (const std::exception& e) {
       SetError(std::string("nmfkit native: ") + e.what());
     } catch (...) {
@@ -349,15 +383,19 @@ class FitCallWorker : public FitWorker {
     }
   }
 
+  // The error of a failed Work(), made by the base class from SetError's message, gets the code set there.
   void OnError(const Napi::Error& error) override {
     owner_->busy_ = false;
-    deferred_.Reject(error.Value());
+    Napi::Object value = error.Value();
+    value.Set("code", Napi::String::New(Env(), code_));
+    deferred_.Reject(value);
   }
 
   Napi::Promise::Deferred deferred_;
   FitWrap* owner_;  // kept alive by ownerRef_
   Napi::ObjectReference ownerRef_;
   std::shared_ptr<nmf::Fit> fit_;
+  const char* code_ = kInternal;  // the code of the error SetError reports
 };
 
 template <typename Worker>
@@ -384,13 +422,12 @@ MultiplyArgs multiplyArgs(const Napi::CallbackInfo& info, const nmf::FitSpec& sp
   const Napi::Env env = info.Env();
   const Napi::Float64Array X = arrayArg(info, 0, "X");
   const std::size_t cols = countArg(info, 1, "cols", 1);
-  if (!argument(info, 2).IsBoolean()) throw Napi::TypeError::New(env, "transpose must be a boolean");
+  if (!argument(info, 2).IsBoolean()) throw typeError(env, "transpose must be a boolean");
   const bool transpose = argument(info, 2).As<Napi::Boolean>().Value();
   const std::size_t inner = transpose ? spec.rows : spec.cols, outer = transpose ? spec.cols : spec.rows;
   // At most max(K, N) columns (an initialisation asks for at most min(K, N)): the sizes below cannot overflow.
   if (cols > std::max(spec.rows, spec.cols)) {
-    throw Napi::RangeError::New(env,
-                                "cols must be at most max(K, N) = " + std::to_string(std::max(spec.rows, spec.cols)));
+    throw rangeError(env, "cols must be at most max(K, N) = " + std::to_string(std::max(spec.rows, spec.cols)));
   }
   requireLength(env, X, "X", inner * cols);
   return MultiplyArgs{std::vector<double>(X.Data(), X.Data() + inner * cols), cols, transpose, outer * cols};
@@ -500,7 +537,8 @@ class RunWorker : public FitCallWorker {
     if (h.ElementLength() < offset_ + done_ || w.ElementLength() < offset_ + done_ ||
         (!fScratch_.empty() && f.ElementLength() < offset_ + done_)) {
       deferred_.Reject(
-          Napi::Error::New(env, "hChange, wChange or objective was detached or resized during runAsync").Value());
+          plainError(env, "hChange, wChange or objective was detached or resized during runAsync", kInvalidState)
+              .Value());
       return;
     }
     std::memcpy(h.Data() + offset_, hScratch_.data(), done_ * sizeof(double));
@@ -543,13 +581,24 @@ Napi::Value FitWrap::Cancel(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// { W, H, spectralError, frobeniusError, objective, initialObjective } with fresh arrays.
-// W and H are widened to float64 when the fit computed in float32.
+// A fresh typed array of `length` entries of the fit's dtype (Float32Array for a float32 fit, else Float64Array)
+// holding W or H.
+template <typename Copy>
+Napi::TypedArray factorArray(Napi::Env env, const nmf::Fit& fit, std::size_t length, Copy copy) {
+  if (fit.spec.dtype == nmf::Dtype::Float32) {
+    Napi::Float32Array out = Napi::Float32Array::New(env, length);
+    copy(out.Data());
+    return out;
+  }
+  Napi::Float64Array out = Napi::Float64Array::New(env, length);
+  copy(out.Data());
+  return out;
+}
+
+// { W, H, spectralError, frobeniusError, objective, initialObjective } with fresh arrays, of the fit's dtype.
 Napi::Object finishResult(Napi::Env env, const nmf::Fit& fit, const nmf::FitErrors& errors) {
-  Napi::Float64Array outW = Napi::Float64Array::New(env, fit.spec.rows * fit.spec.rank);
-  Napi::Float64Array outH = Napi::Float64Array::New(env, fit.spec.rank * fit.spec.cols);
-  fit.copyW(outW.Data());
-  fit.copyH(outH.Data());
+  const auto outW = factorArray(env, fit, fit.spec.rows * fit.spec.rank, [&](auto* out) { fit.copyW(out); });
+  const auto outH = factorArray(env, fit, fit.spec.rank * fit.spec.cols, [&](auto* out) { fit.copyH(out); });
   Napi::Object result = Napi::Object::New(env);
   result.Set("W", outW);
   result.Set("H", outH);
@@ -623,7 +672,7 @@ Napi::Value AllocateMatrix(const Napi::CallbackInfo& info) {
   return guarded(env, [&]() -> Napi::Value {
     const std::size_t length = countArg(info, 0, "length", 1);
     if (static_cast<double>(length) > kMaxMatrixEntries) {
-      throw Napi::RangeError::New(env, "length must be at most 2^31 − 1, got " + std::to_string(length));
+      throw rangeError(env, "length must be at most 2^31 − 1, got " + std::to_string(length));
     }
     const std::size_t bytes = length * sizeof(double);
     auto arena = std::make_unique<nmf::Arena>(bytes);
@@ -656,7 +705,7 @@ Napi::Value SetBlasThreads(const Napi::CallbackInfo& info) {
   const Napi::Env env = info.Env();
   return guarded(env, [&] {
     const std::size_t threads = countArg(info, 0, "threads", 1);
-    if (threads > 4096) throw Napi::RangeError::New(env, "threads must be at most 4096");
+    if (threads > 4096) throw rangeError(env, "threads must be at most 4096");
     nmf::setBlasThreads(static_cast<int>(threads));
     return env.Undefined();
   });
@@ -666,7 +715,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* state = new EnvState();
   env.SetInstanceData(state);  // deleted with the environment, after its cleanup hooks have run
   if (napi_add_env_cleanup_hook(env, tearDown, state) != napi_ok) {
-    throw Napi::Error::New(env, "nmfkit native: cannot register the environment's cleanup hook");
+    throw plainError(env, "nmfkit native: cannot register the environment's cleanup hook", kInternal);
   }
   exports.Set("Fit", FitWrap::Define(env));
   exports.Set("allocateMatrix", Napi::Function::New<AllocateMatrix>(env, "allocateMatrix"));

@@ -704,11 +704,18 @@ class FitOf final : public Fit {
     const double spectral = nmf::finish(state_);
     return FitErrors{spectral, state_.frobenius, state_.objective, state_.initialObjective};
   }
-  void copyW(double* out) const override { std::copy(state_.W, state_.W + spec.rows * spec.rank, out); }
-  void copyH(double* out) const override { std::copy(state_.H, state_.H + spec.rank * spec.cols, out); }
+  void copyW(double* out) const override { copyTo(state_.W, spec.rows * spec.rank, out); }
+  void copyH(double* out) const override { copyTo(state_.H, spec.rank * spec.cols, out); }
+  void copyW(float* out) const override { copyTo(state_.W, spec.rows * spec.rank, out); }
+  void copyH(float* out) const override { copyTo(state_.H, spec.rank * spec.cols, out); }
   std::size_t bytes() const override { return arena_.bytes(); }
 
  private:
+  template <typename Out>
+  static void copyTo(const T* from, std::size_t count, Out* out) {
+    std::transform(from, from + count, out, [](T x) { return static_cast<Out>(x); });
+  }
+
   Team team_;
   Arena arena_;
   State<T> state_;

@@ -62,9 +62,12 @@ class Fit {
   // Normalises, evaluates the final objective and errors (fit.cc, finish). May be called again after it threw
   // (an allocation of the Lanczos workspace that failed).
   virtual FitErrors finish() = 0;
-  // W (K×R) and H (R×N), widened to float64.
+  // W (K×R) and H (R×N), widened to float64 (any fit) or as float32 (the results of a float32 fit, which are
+  // returned as they were computed).
   virtual void copyW(double* out) const = 0;
   virtual void copyH(double* out) const = 0;
+  virtual void copyW(float* out) const = 0;
+  virtual void copyH(float* out) const = 0;
   // Bytes held (reported to V8, so that garbage collection sees the fit's real size).
   virtual std::size_t bytes() const = 0;
 

@@ -2,8 +2,9 @@
 import { abortError } from './driver.js';
 import type { FitFunctions } from './nmf.js';
 import type { FitPlan } from './options.js';
-import type { IterationInfo, MatrixInput, NmfOptions, NmfResult } from './types.js';
+import type { FactorArray, IterationInfo, MatrixInput, NmfOptions, NmfResult } from './types.js';
 import { describe, inheritsIndices, isAbortSignal, readArrayLength, readOwnProperties, readOwnProperty, readProperty } from './validate.js';
+import { codeOf, plainError, sameClassError, typeError } from './errors.js';
 
 /** Progress of one iteration of one matrix of a batch. */
 export interface BatchIterationInfo extends IterationInfo {
@@ -22,20 +23,37 @@ export interface NmfBatchOptions extends Omit<NmfOptions, 'onIteration'> {
   readonly settle?: boolean;
 }
 
-export type BatchOutcome =
-  { readonly status: 'fulfilled'; readonly value: NmfResult } | { readonly status: 'rejected'; readonly reason: Error };
+export type BatchOutcome<D extends FactorArray = FactorArray> =
+  { readonly status: 'fulfilled'; readonly value: NmfResult<D> } | { readonly status: 'rejected'; readonly reason: Error };
 
 /** The error of matrix `index`, same class, message prefixed with where it happened. */
 function atIndex(error: unknown, index: number): Error {
   if (error instanceof DOMException && error.name === 'AbortError') return error;
-  if (!(error instanceof Error)) return new Error(`matrices[${index}]: ${String(error)}`);
-  const Kind = error instanceof RangeError ? RangeError : error instanceof TypeError ? TypeError : Error;
-  return new Kind(`matrices[${index}]: ${error.message}`, { cause: error });
+  // An error of nmfkit's keeps its code; anything else was thrown by the caller's onIteration.
+  const code = codeOf(error) ?? 'NMFKIT_CALLBACK';
+  if (!(error instanceof Error)) return plainError(code, `matrices[${index}]: ${String(error)}`, { cause: error });
+  return sameClassError(error, code, `matrices[${index}]: ${error.message}`, { cause: error });
 }
 
 /** The signature of `nmfBatch`: results, or with `settle: true` per-matrix outcomes. */
 export interface NmfBatch {
+  (
+    matrices: readonly MatrixInput[],
+    options: NmfBatchOptions & { readonly settle?: false; readonly dtype: 'float32' },
+  ): Promise<NmfResult<Float32Array>[]>;
+  (
+    matrices: readonly MatrixInput[],
+    options: NmfBatchOptions & { readonly settle?: false; readonly dtype?: 'float64' },
+  ): Promise<NmfResult<Float64Array>[]>;
   (matrices: readonly MatrixInput[], options: NmfBatchOptions & { readonly settle?: false }): Promise<NmfResult[]>;
+  (
+    matrices: readonly MatrixInput[],
+    options: NmfBatchOptions & { readonly settle: true; readonly dtype: 'float32' },
+  ): Promise<BatchOutcome<Float32Array>[]>;
+  (
+    matrices: readonly MatrixInput[],
+    options: NmfBatchOptions & { readonly settle: true; readonly dtype?: 'float64' },
+  ): Promise<BatchOutcome<Float64Array>[]>;
   (matrices: readonly MatrixInput[], options: NmfBatchOptions & { readonly settle: true }): Promise<BatchOutcome[]>;
   (matrices: readonly MatrixInput[], options: NmfBatchOptions): Promise<NmfResult[] | BatchOutcome[]>;
 }
@@ -54,7 +72,7 @@ function isArrayOf(value: unknown): value is readonly unknown[] {
 
 /** nmfBatch over the given fit functions, with `concurrency()` runners. */
 export function batchFunction(fits: FitFunctions, concurrency: () => number): NmfBatch {
-  return ((matrices, options) => runBatch(fits, concurrency(), matrices, options)) as NmfBatch;
+  return ((matrices: readonly MatrixInput[], options: NmfBatchOptions) => runBatch(fits, concurrency(), matrices, options)) as NmfBatch;
 }
 
 async function runBatch(
@@ -63,18 +81,19 @@ async function runBatch(
   matrices: readonly MatrixInput[],
   options: NmfBatchOptions,
 ): Promise<NmfResult[] | BatchOutcome[]> {
-  if (!isArrayOf(matrices)) throw new TypeError(`matrices must be an array of matrices, got ${describe(matrices)}`);
-  if (options === null || typeof options !== 'object') throw new TypeError(`options must be an object, got ${describe(options)}`);
+  if (!isArrayOf(matrices)) throw typeError('NMFKIT_INVALID_TYPE', `matrices must be an array of matrices, got ${describe(matrices)}`);
+  if (options === null || typeof options !== 'object')
+    throw typeError('NMFKIT_INVALID_TYPE', `options must be an object, got ${describe(options)}`);
   // Plain copies, each entry and option read once: a getter or proxy trap that throws is a TypeError naming it,
   // and a huge sparse array is refused instead of queueing billions of failures.
   const length = readArrayLength('matrices', matrices, MAX_BATCH);
   const { settle = false, onIteration, signal, ...shared } = readOwnProperties('options', options) as unknown as NmfBatchOptions;
-  if (typeof settle !== 'boolean') throw new TypeError(`options.settle must be a boolean, got ${describe(settle)}`);
+  if (typeof settle !== 'boolean') throw typeError('NMFKIT_INVALID_TYPE', `options.settle must be a boolean, got ${describe(settle)}`);
   if (onIteration !== undefined && typeof onIteration !== 'function') {
-    throw new TypeError(`options.onIteration must be a function, got ${describe(onIteration)}`);
+    throw typeError('NMFKIT_INVALID_TYPE', `options.onIteration must be a function, got ${describe(onIteration)}`);
   }
   if (signal !== undefined && !isAbortSignal(signal)) {
-    throw new TypeError(`options.signal must be an AbortSignal, got ${describe(signal)}`);
+    throw typeError('NMFKIT_INVALID_TYPE', `options.signal must be an AbortSignal, got ${describe(signal)}`);
   }
   if (signal?.aborted) throw abortError(signal);
 

@@ -6,9 +6,8 @@
  * `nmfBatch()`) before `nmfSync()`.
  */
 import { batchFunction, type NmfBatch } from './batch.js';
-import { fitFunctions } from './nmf.js';
+import { fitFunctions, type Nmf, type NmfSync } from './nmf.js';
 import { wasmOnlyRuntime } from './entry/wasm-only.js';
-import type { MatrixInput, NmfOptions, NmfResult } from './types.js';
 
 const fits = fitFunctions(wasmOnlyRuntime);
 
@@ -23,9 +22,7 @@ const fits = fitFunctions(wasmOnlyRuntime);
  * @throws TypeError or RangeError naming the argument, index and value, for any invalid input; an Error when
  * `ready()` has not resolved yet.
  */
-export function nmfSync(V: MatrixInput, options: NmfOptions): NmfResult {
-  return fits.nmfSync(V, options);
-}
+export const nmfSync: NmfSync = fits.nmfSync;
 
 /**
  * Like {@link nmfSync}, but the iterations run off the calling thread — in a module Web Worker, or where there is
@@ -33,9 +30,7 @@ export function nmfSync(V: MatrixInput, options: NmfOptions): NmfResult {
  * the page or event loop stays responsive. Loads the backend first if needed (`ready()`). `options.signal`
  * cancels it (rejecting with an AbortError); invalid input rejects the promise (nothing is thrown synchronously).
  */
-export function nmf(V: MatrixInput, options: NmfOptions): Promise<NmfResult> {
-  return fits.nmf(V, options);
-}
+export const nmf: Nmf = fits.nmf;
 
 /**
  * Factorizes every matrix of `matrices` with the same options. Every matrix is validated before any fit starts.
@@ -47,8 +42,15 @@ export const nmfBatch: NmfBatch = batchFunction(fits, wasmOnlyRuntime.concurrenc
 
 export { backendInfo, DEFAULT_MAX_MEMORY_BYTES, ready, setThreads } from './entry/wasm-only.js';
 export { DEFAULT_EPS, DEFAULT_MAX_ITER, DEFAULT_TOL } from './options.js';
+export { reconstruct } from './result.js';
 export type { BatchIterationInfo, BatchOutcome, NmfBatch, NmfBatchOptions } from './batch.js';
+export type { Nmf, NmfSync } from './nmf.js';
 export type {
+  FactorArray,
+  FactorArrayOf,
+  IntegerArray,
+  MatrixObject,
+  MatrixRow,
   BackendName,
   IterationInfo,
   Matrix,

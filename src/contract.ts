@@ -41,10 +41,13 @@ export interface FitProblem {
 
 /** What a finished fit returns to the facade. Arrays are fresh and belong to the caller. */
 export interface KernelResult {
-  /** Final W, K×R (after normalisation when the specification asks for it). */
-  readonly W: Float64Array;
-  /** Final H, R×N (after normalisation when the specification asks for it). */
-  readonly H: Float64Array;
+  /**
+   * Final W, K×R (after normalisation when the specification asks for it), in the fit's dtype: a Float32Array for
+   * spec.dtype 'float32' (the values as computed), else a Float64Array.
+   */
+  readonly W: Float64Array | Float32Array;
+  /** Final H, R×N (after normalisation when the specification asks for it), in the fit's dtype as W. */
+  readonly H: Float64Array | Float32Array;
   /** ‖V − W·H‖₂, the largest singular value of the residual (with a mask: of M ⊙ (V − W·H)). */
   readonly spectralError: number;
   /** ‖V − W·H‖_F. */

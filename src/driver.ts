@@ -10,6 +10,7 @@ import { notComputable } from './result.js';
 import { isCheckpoint } from './stop-rules.js';
 import { setLongTimeout } from './timers.js';
 import type { IterationInfo, StopReason } from './types.js';
+import { abortedError } from './errors.js';
 
 /** Iterations per synchronous kernel call at most: enough to amortise the call, few enough to check the clock. */
 const MAX_CHUNK = 256;
@@ -103,9 +104,7 @@ export function firstRun(plan: FitPlan): RunContext {
 
 /** The error an aborted fit rejects with: a DOMException named AbortError carrying the signal's reason. */
 export function abortError(signal: AbortSignal): Error {
-  const error = new DOMException('nmfkit: the fit was aborted', 'AbortError');
-  Object.defineProperty(error, 'cause', { value: signal.reason, configurable: true, writable: true });
-  return error;
+  return abortedError(signal.reason);
 }
 
 /**

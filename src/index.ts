@@ -3,9 +3,8 @@
  * behind one API. This is the Node entry: native addon if it loads, else WebAssembly.
  */
 import { batchFunction, type NmfBatch } from './batch.js';
-import { fitFunctions } from './nmf.js';
+import { fitFunctions, type Nmf, type NmfSync } from './nmf.js';
 import { nodeRuntime } from './entry/node.js';
-import type { MatrixInput, NmfOptions, NmfResult } from './types.js';
 
 const fits = fitFunctions(nodeRuntime);
 
@@ -18,18 +17,14 @@ const fits = fitFunctions(nodeRuntime);
  * Blocks the calling thread until the fit is done; prefer {@link nmf} on a server.
  * @throws TypeError or RangeError naming the argument, index and value, for any invalid input.
  */
-export function nmfSync(V: MatrixInput, options: NmfOptions): NmfResult {
-  return fits.nmfSync(V, options);
-}
+export const nmfSync: NmfSync = fits.nmfSync;
 
 /**
  * Like {@link nmfSync}, but the iterations run off the main thread — on the libuv thread pool (native) or in a
  * worker thread (wasm) — so the event loop stays free. `options.signal` cancels it (rejecting with an
  * AbortError); invalid input rejects the promise (nothing is thrown synchronously).
  */
-export function nmf(V: MatrixInput, options: NmfOptions): Promise<NmfResult> {
-  return fits.nmf(V, options);
-}
+export const nmf: Nmf = fits.nmf;
 
 /**
  * Factorizes every matrix of `matrices` with the same options. Every matrix is validated before any fit starts.
@@ -41,8 +36,15 @@ export const nmfBatch: NmfBatch = batchFunction(fits, nodeRuntime.concurrency);
 
 export { backendInfo, DEFAULT_MAX_MEMORY_BYTES, ready, setThreads } from './entry/node.js';
 export { DEFAULT_EPS, DEFAULT_MAX_ITER, DEFAULT_TOL } from './options.js';
+export { reconstruct } from './result.js';
 export type { BatchIterationInfo, BatchOutcome, NmfBatch, NmfBatchOptions } from './batch.js';
+export type { Nmf, NmfSync } from './nmf.js';
 export type {
+  FactorArray,
+  FactorArrayOf,
+  IntegerArray,
+  MatrixObject,
+  MatrixRow,
   BackendInfo,
   BackendName,
   IterationInfo,

@@ -6,9 +6,23 @@ import { buildResult } from './result.js';
 import type { Runtime } from './runtime.js';
 import type { BackendName, MatrixInput, NmfOptions, NmfResult } from './types.js';
 
+/** The signature of `nmfSync`: the factors' arrays are Float32Arrays for `dtype: 'float32'`, else Float64Arrays. */
+export interface NmfSync {
+  (V: MatrixInput, options: NmfOptions & { readonly dtype: 'float32' }): NmfResult<Float32Array>;
+  (V: MatrixInput, options: NmfOptions & { readonly dtype?: 'float64' }): NmfResult<Float64Array>;
+  (V: MatrixInput, options: NmfOptions): NmfResult;
+}
+
+/** The signature of `nmf`, as {@link NmfSync}'s. */
+export interface Nmf {
+  (V: MatrixInput, options: NmfOptions & { readonly dtype: 'float32' }): Promise<NmfResult<Float32Array>>;
+  (V: MatrixInput, options: NmfOptions & { readonly dtype?: 'float64' }): Promise<NmfResult<Float64Array>>;
+  (V: MatrixInput, options: NmfOptions): Promise<NmfResult>;
+}
+
 export interface FitFunctions {
-  nmfSync(V: MatrixInput, options: NmfOptions): NmfResult;
-  nmf(V: MatrixInput, options: NmfOptions): Promise<NmfResult>;
+  readonly nmfSync: NmfSync;
+  readonly nmf: Nmf;
   /** Validates V and the options for an async fit: the plan holds copies (in the runtime's memory for them). */
   planAsync(V: unknown, options: unknown): FitPlan;
   /** Runs a validated plan off the main thread once the runtime admits it. */
@@ -58,7 +72,8 @@ export function fitFunctions(runtime: Runtime): FitFunctions {
     return fitPlanned(planAsync(V, options));
   }
 
-  return { nmfSync, nmf, planAsync, fitPlanned };
+  // The result's arrays follow the options' dtype (buildResult, the backends): the signatures say so.
+  return { nmfSync: nmfSync as NmfSync, nmf: nmf as Nmf, planAsync, fitPlanned };
 }
 
 /**

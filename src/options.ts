@@ -9,6 +9,7 @@
  */
 import type { Backend, FitProblem } from './contract.js';
 import { initialize, initUsesSeed, type InitMethod } from './init/index.js';
+import { svdScale } from './init/nndsvd.js';
 import type { FitInit } from './init/from-fit.js';
 import { Random, randomSeed } from './random.js';
 import { FIT_SPEC_FIELDS, type FitSpec, type SpecField } from './spec.js';
@@ -28,6 +29,7 @@ import {
   readOptions,
   toMatrix,
 } from './validate.js';
+import { rangeError, typeError } from './errors.js';
 
 /** Default `eps`: float32 machine epsilon, 2^-23, as in libfmp's `nmf`. */
 export const DEFAULT_EPS = 2 ** -23;
@@ -109,11 +111,11 @@ function specOption(o: NmfOptions, field: SpecField): OptionValue | undefined {
     case 'nonNegative':
       return checkNonNegative(name, value);
     case 'finite':
-      if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${describe(value)}`);
-      if (!Number.isFinite(value)) throw new RangeError(`${name} must be a finite number, got ${describe(value)}`);
+      if (typeof value !== 'number') throw typeError('NMFKIT_INVALID_TYPE', `${name} must be a number, got ${describe(value)}`);
+      if (!Number.isFinite(value)) throw rangeError('NMFKIT_INVALID_VALUE', `${name} must be a finite number, got ${describe(value)}`);
       return value;
     case 'boolean':
-      if (typeof value !== 'boolean') throw new TypeError(`${name} must be a boolean, got ${describe(value)}`);
+      if (typeof value !== 'boolean') throw typeError('NMFKIT_INVALID_TYPE', `${name} must be a boolean, got ${describe(value)}`);
       return value;
     case 'choice':
       return checkChoice(name, value, field.values!);
@@ -180,29 +182,33 @@ export function planFit(V: unknown, options: unknown, storage: VStorage = { mode
     storage.mode === 'sync' ? { borrow: !masked && (o.restarts === undefined || o.restarts === 1) } : { allocate },
   );
 
-  const rank = checkCount('options.rank', o.rank);
+  // The rank: options.rank, or inferred from a given W (its columns) or H (its rows), which are then read here.
+  const inferred = o.rank === undefined && (o.W !== undefined || o.H !== undefined) ? inferRank(o, v) : undefined;
+  const rank = inferred ? inferred.rank : checkCount('options.rank', o.rank);
   const maxIter = o.maxIter === undefined ? DEFAULT_MAX_ITER : checkCount('options.maxIter', o.maxIter, true);
   const fields = specOptions(o);
   const threads = fields.threads as number | undefined;
   if (threads !== undefined && threads > MAX_THREADS) {
-    throw new RangeError(`options.threads must be at most ${MAX_THREADS}, got ${threads}`);
+    throw rangeError('NMFKIT_INVALID_VALUE', `options.threads must be at most ${MAX_THREADS}, got ${threads}`);
   }
   const backend = o.backend === undefined ? 'auto' : checkChoice('options.backend', o.backend, ['auto', 'native', 'wasm']);
   if (o.onIteration !== undefined && typeof o.onIteration !== 'function') {
-    throw new TypeError(`options.onIteration must be a function, got ${describe(o.onIteration)}`);
+    throw typeError('NMFKIT_INVALID_TYPE', `options.onIteration must be a function, got ${describe(o.onIteration)}`);
   }
   const maxTime = o.maxTime === undefined ? undefined : checkNonNegative('options.maxTime', o.maxTime);
   if (o.signal !== undefined && !isAbortSignal(o.signal)) {
-    throw new TypeError(`options.signal must be an AbortSignal, got ${describe(o.signal)}`);
+    throw typeError('NMFKIT_INVALID_TYPE', `options.signal must be an AbortSignal, got ${describe(o.signal)}`);
   }
   if (o.seed !== undefined) {
-    if (typeof o.seed !== 'number') throw new TypeError(`options.seed must be a number, got ${describe(o.seed)}`);
-    if (!Number.isSafeInteger(o.seed)) throw new RangeError(`options.seed must be a safe integer, got ${describe(o.seed)}`);
+    if (typeof o.seed !== 'number') throw typeError('NMFKIT_INVALID_TYPE', `options.seed must be a number, got ${describe(o.seed)}`);
+    if (!Number.isSafeInteger(o.seed))
+      throw rangeError('NMFKIT_INVALID_VALUE', `options.seed must be a safe integer, got ${describe(o.seed)}`);
   }
 
   const init = o.init === undefined ? 'random' : checkChoice('options.init', o.init, INIT_METHODS);
   if (init.startsWith('nndsvd') && rank > Math.min(v.rows, v.cols)) {
-    throw new RangeError(
+    throw rangeError(
+      'NMFKIT_INVALID_VALUE',
       `options.init '${init}' needs rank ≤ min(rows, cols) of V = ${Math.min(v.rows, v.cols)}, got rank ${rank} (use 'random' or 'random-scaled')`,
     );
   }
@@ -212,19 +218,32 @@ export function planFit(V: unknown, options: unknown, storage: VStorage = { mode
   checkFitMemory(v.rows, v.cols, rank, o.mask !== undefined || (o.loss !== undefined && o.loss !== 'euclidean' && o.loss !== 2));
   const { spec, mask, fixedColumnsW } = resolveSpec(o, fields, v, rank, allocate);
   checkHistoryMemory(maxIter, v.rows, v.cols, rank, spec.solver === 'mu-beta');
-  const givenW = o.W === undefined ? undefined : toMatrix('options.W', o.W, { rows: v.rows, cols: rank, why: 'rows of V × rank' });
-  const givenH = o.H === undefined ? undefined : toMatrix('options.H', o.H, { rows: rank, cols: v.cols, why: 'rank × columns of V' });
+  const givenW = inferred
+    ? inferred.W
+    : o.W === undefined
+      ? undefined
+      : toMatrix('options.W', o.W, { rows: v.rows, cols: rank, why: 'rows of V × rank' });
+  const givenH = inferred
+    ? inferred.H
+    : o.H === undefined
+      ? undefined
+      : toMatrix('options.H', o.H, { rows: rank, cols: v.cols, why: 'rank × columns of V' });
+  checkNotAllZero(v.data, givenW, givenH);
 
   const runs = o.restarts === undefined ? 1 : checkCount('options.restarts', o.restarts);
   if (runs > 1 && ((givenW && givenH) || !initUsesSeed(init))) {
-    throw new RangeError(
+    throw rangeError(
+      'NMFKIT_INVALID_VALUE',
       `options.restarts = ${runs} needs an initialisation that uses the seed ('random', 'random-scaled' or 'nndsvdar', ` +
         `and not both W and H given): otherwise every run would be the same`,
     );
   }
   const firstSeed = givenW && givenH ? null : (o.seed ?? randomSeed());
   if (firstSeed !== null && firstSeed > Number.MAX_SAFE_INTEGER - (runs - 1)) {
-    throw new RangeError(`options.seed + options.restarts − 1 = ${BigInt(firstSeed) + BigInt(runs - 1)} is not a safe integer`);
+    throw rangeError(
+      'NMFKIT_INVALID_VALUE',
+      `options.seed + options.restarts − 1 = ${BigInt(firstSeed) + BigInt(runs - 1)} is not a safe integer`,
+    );
   }
 
   // A single run may hand over the validated arrays themselves; with restarts every run gets private copies, since
@@ -234,7 +253,7 @@ export function planFit(V: unknown, options: unknown, storage: VStorage = { mode
   // The first run's factors are made now (the plan reports its seed); later runs' when they start.
   const factorsOf = (run: number): { W: Float64Array; H: Float64Array; seedUsed: number | null; init: FitInit | undefined } => {
     const seed = firstSeed === null ? null : firstSeed + run;
-    const made = initialFactors(v, rank, givenW, givenH, seed, init);
+    const made = initialFactors(v, rank, givenW, givenH, seed, init, spec.dtype);
     return { ...made, W: givenW ? own(made.W) : made.W, H: givenH ? own(made.H) : made.H };
   };
   const first = factorsOf(0);
@@ -266,6 +285,55 @@ export function planFit(V: unknown, options: unknown, storage: VStorage = { mode
   };
 }
 
+/**
+ * The rank of a fit without options.rank, from the factors given: W's columns or H's rows (both, when both are
+ * given: they must agree). The factors are read and their other side checked against V.
+ */
+function inferRank(o: NmfOptions, v: Matrix): { rank: number; W: Matrix | undefined; H: Matrix | undefined } {
+  const W = o.W === undefined ? undefined : toMatrix('options.W', o.W);
+  if (W && W.rows !== v.rows) {
+    throw rangeError(
+      'NMFKIT_INVALID_VALUE',
+      `options.W must have ${v.rows} rows (the rows of V; its columns give the rank, options.rank being absent), got ${W.rows}×${W.cols}`,
+    );
+  }
+  const H = o.H === undefined ? undefined : toMatrix('options.H', o.H);
+  if (H && H.cols !== v.cols) {
+    throw rangeError(
+      'NMFKIT_INVALID_VALUE',
+      `options.H must have ${v.cols} columns (the columns of V; its rows give the rank, options.rank being absent), got ${H.rows}×${H.cols}`,
+    );
+  }
+  if (W && H && W.cols !== H.rows) {
+    throw rangeError(
+      'NMFKIT_INVALID_VALUE',
+      `options.W (${W.rows}×${W.cols}) and options.H (${H.rows}×${H.cols}) disagree on the rank: options.W has ${W.cols} columns, ` +
+        `options.H has ${H.rows} rows (give factors of one rank, or options.rank)`,
+    );
+  }
+  return { rank: W ? W.cols : H!.rows, W, H };
+}
+
+/**
+ * Refuses a given factor that is all zero while V has a nonzero entry (as scikit-learn refuses a custom init "full
+ * of zeros"): the multiplicative updates multiply each entry by a ratio, so an all-zero factor stays all zero and
+ * the fit returns W·H = 0 whatever V is; for HALS it is a start without information. For V = 0, W = H = 0 is the
+ * exact solution and stays accepted.
+ */
+function checkNotAllZero(V: Float64Array, W: Matrix | undefined, H: Matrix | undefined): void {
+  if (!W?.data.every(isZero) && !H?.data.every(isZero)) return;
+  if (!V.some((x) => x > 0)) return;
+  const name = W?.data.every(isZero) ? 'options.W' : 'options.H';
+  throw rangeError(
+    'NMFKIT_INVALID_VALUE',
+    `${name} is all zero while V has a nonzero entry: the multiplicative updates can never leave an all-zero factor ` +
+      `(W·H would stay 0), and for HALS it is a start without information; give a factor with a positive entry, or ` +
+      `leave ${name} out and let options.init make it`,
+  );
+}
+
+const isZero = (x: number): boolean => x === 0;
+
 const LOSSES = ['euclidean', 'kl', 'is'] as const;
 const BETA_OF = { euclidean: 2, kl: 1, is: 0 } as const;
 
@@ -274,14 +342,14 @@ function lossBeta(loss: unknown): number {
   if (loss === undefined) return 2;
   const expected = `options.loss must be 'euclidean', 'kl', 'is' or a finite number β, got ${describe(loss)}`;
   if (typeof loss === 'number') {
-    if (!Number.isFinite(loss)) throw new RangeError(expected);
+    if (!Number.isFinite(loss)) throw rangeError('NMFKIT_INVALID_VALUE', expected);
     return loss;
   }
   if (typeof loss === 'string') {
-    if (!(LOSSES as readonly string[]).includes(loss)) throw new RangeError(expected);
+    if (!(LOSSES as readonly string[]).includes(loss)) throw rangeError('NMFKIT_INVALID_VALUE', expected);
     return BETA_OF[loss as (typeof LOSSES)[number]];
   }
-  throw new TypeError(expected);
+  throw typeError('NMFKIT_INVALID_TYPE', expected);
 }
 
 /**
@@ -299,25 +367,34 @@ function resolveSpec(
   const beta = lossBeta(o.loss);
   const solverOption = o.solver === undefined ? 'mu' : checkChoice('options.solver', o.solver, ['mu', 'hals'] as const);
   if (solverOption === 'hals' && beta !== 2) {
-    throw new RangeError(`options.solver 'hals' is for the Euclidean loss only, got loss ${describe(o.loss)} (use solver 'mu')`);
+    throw rangeError(
+      'NMFKIT_INVALID_VALUE',
+      `options.solver 'hals' is for the Euclidean loss only, got loss ${describe(o.loss)} (use solver 'mu')`,
+    );
   }
   const updateW = fields.updateW as boolean;
   const updateH = fields.updateH as boolean;
-  if (!updateW && !updateH) throw new RangeError('options.updateW and options.updateH are both false: the fit would learn nothing');
+  if (!updateW && !updateH)
+    throw rangeError('NMFKIT_INVALID_VALUE', 'options.updateW and options.updateH are both false: the fit would learn nothing');
   const fixedColumnsW = o.fixedColumnsW === undefined ? new Uint8Array(rank) : checkFixedColumns(o.fixedColumnsW, rank);
   if (o.fixedColumnsW !== undefined && !updateH && fixedColumnsW.every((f) => f === 1)) {
-    throw new RangeError('options.fixedColumnsW fixes every column of W and options.updateH is false: the fit would learn nothing');
+    throw rangeError(
+      'NMFKIT_INVALID_VALUE',
+      'options.fixedColumnsW fixes every column of W and options.updateH is false: the fit would learn nothing',
+    );
   }
   let mask: Float64Array | undefined;
   if (o.mask !== undefined) {
-    if (solverOption === 'hals') throw new RangeError("options.mask needs solver 'mu' (HALS takes no weights: docs/algorithms.md §5)");
+    if (solverOption === 'hals')
+      throw rangeError('NMFKIT_INVALID_VALUE', "options.mask needs solver 'mu' (HALS takes no weights: docs/algorithms.md §5)");
     if (beta !== 2 && beta !== 1) {
-      throw new RangeError(`options.mask works with loss 'euclidean' or 'kl', got loss ${describe(o.loss)}`);
+      throw rangeError('NMFKIT_INVALID_VALUE', `options.mask works with loss 'euclidean' or 'kl', got loss ${describe(o.loss)}`);
     }
     mask = toMatrix('options.mask', o.mask, { rows: K, cols: N, why: 'the shape of V' }, {}, { allocate }).data;
     for (let k = 0; k < mask.length; k++) {
       if (mask[k]! > 1) {
-        throw new RangeError(
+        throw rangeError(
+          'NMFKIT_INVALID_VALUE',
           `options.mask entries must lie in [0, 1], but options.mask entry ${k} (row ${Math.floor(k / N)}, column ${k % N}) is ${mask[k]}`,
         );
       }
@@ -329,7 +406,8 @@ function resolveSpec(
     const x = v.data[k]!;
     if (x !== x) {
       if (mask![k] !== 0) {
-        throw new RangeError(
+        throw rangeError(
+          'NMFKIT_INVALID_VALUE',
           `V holds NaN at entry ${k} (row ${Math.floor(k / N)}, column ${k % N}) where options.mask is ${mask![k]}: NaN marks a missing entry and needs mask 0 there`,
         );
       }
@@ -339,7 +417,8 @@ function resolveSpec(
   if (beta <= 0) {
     for (let k = 0; k < v.data.length; k++) {
       if (v.data[k] === 0 && (!mask || mask[k]! > 0)) {
-        throw new RangeError(
+        throw rangeError(
+          'NMFKIT_INVALID_VALUE',
           `V has a zero at entry ${k} (row ${Math.floor(k / N)}, column ${k % N}), where the β = ${beta} divergence is infinite (loss ${describe(o.loss)} needs V > 0, or mask 0 there)`,
         );
       }
@@ -348,12 +427,14 @@ function resolveSpec(
   const solver = solverOption === 'hals' ? 'hals' : beta === 2 && !mask ? 'mu-euclidean' : 'mu-beta';
   const eps = fields.eps as number;
   if (eps === 0 && solver === 'mu-beta') {
-    throw new RangeError(
+    throw rangeError(
+      'NMFKIT_INVALID_VALUE',
       `options.eps must be > 0 ${mask ? 'with a mask' : `with loss β = ${beta}`}: it is the floor of W·H where the updates divide by it (docs/algorithms.md §1)`,
     );
   }
   if (solver === 'mu-beta' && fields.dtype === 'float32' && Math.fround(eps) === 0) {
-    throw new RangeError(
+    throw rangeError(
+      'NMFKIT_INVALID_VALUE',
       `options.eps = ${eps} is 0 in float32 (options.dtype 'float32'), and ${mask ? 'a mask' : `loss β = ${beta}`} needs eps > 0: ` +
         'use eps ≥ 1.5e-45 (the smallest float32), or dtype float64',
     );
@@ -376,15 +457,16 @@ function resolveSpec(
 
 /** fixedColumnsW: distinct integers in [0, rank), as R flags. */
 function checkFixedColumns(value: unknown, rank: number): Uint8Array {
-  if (!isArray(value)) throw new TypeError(`options.fixedColumnsW must be an array of column indices, got ${describe(value)}`);
+  if (!isArray(value))
+    throw typeError('NMFKIT_INVALID_TYPE', `options.fixedColumnsW must be an array of column indices, got ${describe(value)}`);
   const entries = readArray('options.fixedColumnsW', value, rank);
   const flags = new Uint8Array(rank);
   entries.forEach((c, i) => {
     const name = `options.fixedColumnsW[${i}]`;
-    if (typeof c !== 'number') throw new TypeError(`${name} must be a number, got ${describe(c)}`);
+    if (typeof c !== 'number') throw typeError('NMFKIT_INVALID_TYPE', `${name} must be a number, got ${describe(c)}`);
     if (!Number.isInteger(c) || c < 0 || c >= rank)
-      throw new RangeError(`${name} must be an integer in [0, rank − 1 = ${rank - 1}], got ${describe(c)}`);
-    if (flags[c]) throw new RangeError(`${name} = ${c} is listed twice`);
+      throw rangeError('NMFKIT_INVALID_VALUE', `${name} must be an integer in [0, rank − 1 = ${rank - 1}], got ${describe(c)}`);
+    if (flags[c]) throw rangeError('NMFKIT_INVALID_VALUE', `${name} = ${c} is listed twice`);
     flags[c] = 1;
   });
   return flags;
@@ -405,6 +487,7 @@ function initialFactors(
   givenH: Matrix | undefined,
   seed: number | null,
   init: InitMethod,
+  dtype: FitSpec['dtype'],
 ): { W: Float64Array; H: Float64Array; seedUsed: number | null; init: FitInit | undefined } {
   if (seed === null) return { W: givenW!.data, H: givenH!.data, seedUsed: null, init: undefined };
   const seedUsed = initUsesSeed(init) ? seed : null;
@@ -423,6 +506,16 @@ function initialFactors(
     H: givenH?.data ?? new Float64Array(rank * v.cols),
     seedUsed,
     // The given factors again, in copies of their own: an async backend may transfer the problem's arrays.
-    init: { method: init, seed, rows: v.rows, cols: v.cols, rank, givenW: givenW?.data.slice(), givenH: givenH?.data.slice() },
+    init: {
+      method: init,
+      seed,
+      rows: v.rows,
+      cols: v.cols,
+      rank,
+      givenW: givenW?.data.slice(),
+      givenH: givenH?.data.slice(),
+      // A float32 fit's V has no entries small enough to need it (below 2^-149 they round to 0).
+      scale: dtype === 'float32' ? 1 : svdScale(v.data),
+    },
   };
 }

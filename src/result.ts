@@ -1,16 +1,22 @@
-/** Builds the public result of a fit from the driver's outcome. */
+/** Builds the public result of a fit from the driver's outcome, and reconstructs W·H from a result. */
 import type { DriverOutcome } from './driver.js';
+import { rangeError, typeError } from './errors.js';
 import type { FitPlan } from './options.js';
-import type { BackendName, Matrix, NmfResult } from './types.js';
+import type { BackendName, FactorArray, Matrix, MatrixInput, NmfResult } from './types.js';
+import { describe, isArray, readList, readOwnProperty, toMatrix } from './validate.js';
 
-/** C = A·B for row-major A (m×k) and B (k×n); the i-k-j order streams rows of B and C. */
-export function multiply(a: Matrix, b: Matrix): Matrix {
+/**
+ * C = A·B for row-major A (m×k) and B (k×n), in float64; the i-k-j order streams rows of B and C. With `use`, only
+ * the inner indices p with use[p] = 1 count (the reconstruction from some components).
+ */
+export function multiply(a: Matrix<FactorArray>, b: Matrix<FactorArray>, use?: Uint8Array): Matrix {
   const { rows: m, cols: k } = a;
   const n = b.cols;
   const c = new Float64Array(m * n);
   for (let i = 0; i < m; i++) {
     const ci = i * n;
     for (let p = 0; p < k; p++) {
+      if (use && use[p] === 0) continue;
       const aip = a.data[i * k + p]!;
       if (aip === 0) continue;
       const bp = p * n;
@@ -18,6 +24,60 @@ export function multiply(a: Matrix, b: Matrix): Matrix {
     }
   }
   return { rows: m, cols: n, data: c };
+}
+
+/** The components a reconstruction uses: an index, or distinct indices, in [0, rank); undefined for all of them. */
+function componentFlags(components: unknown, rank: number): Uint8Array | undefined {
+  if (components === undefined) return undefined;
+  const use = new Uint8Array(rank);
+  const one = (name: string, c: unknown): void => {
+    if (typeof c !== 'number') throw typeError('NMFKIT_INVALID_TYPE', `${name} must be a number, got ${describe(c)}`);
+    if (!Number.isInteger(c) || c < 0 || c >= rank) {
+      throw rangeError(
+        'NMFKIT_INVALID_VALUE',
+        `${name} must be a component index, an integer in [0, rank − 1 = ${rank - 1}], got ${describe(c)}`,
+      );
+    }
+    if (use[c]) throw rangeError('NMFKIT_INVALID_VALUE', `${name} = ${c} is listed twice`);
+    use[c] = 1;
+  };
+  if (!isArray(components)) {
+    if (typeof components !== 'number') {
+      throw typeError('NMFKIT_INVALID_TYPE', `components must be a component index or an array of them, got ${describe(components)}`);
+    }
+    one('components', components);
+    return use;
+  }
+  const list = readList(
+    'components',
+    components,
+    'a component index or an array of them',
+    rank,
+    (length) => `components has ${length} entries, more than the rank ${rank}: each component may be listed once`,
+  );
+  list.forEach((c, i) => one(`components[${i}]`, c));
+  return use;
+}
+
+/**
+ * W·H of a result (of nmfSync, nmf or nmfBatch, or a structured clone of one: any object with matrices W, K×R, and
+ * H, R×N, entries finite and ≥ 0) as a fresh K×N float64 matrix; with `components` (an index, or distinct indices
+ * in [0, R)), the reconstruction from those components only, Σ_r W[:, r]·H[r, :] — NMF Toolbox's per-component
+ * spectrograms. Validated like every argument: a TypeError or RangeError naming `result.W`, `components[i]`, ….
+ */
+export function reconstruct(result: { readonly W: MatrixInput; readonly H: MatrixInput }, components?: number | readonly number[]): Matrix {
+  if (result === null || typeof result !== 'object') {
+    throw typeError('NMFKIT_INVALID_TYPE', `result must be a result of nmfkit ({ W, H, … }), got ${describe(result)}`);
+  }
+  const W = toMatrix('result.W', readOwnProperty('result.W', result, 'W'));
+  const H = toMatrix('result.H', readOwnProperty('result.H', result, 'H'));
+  if (H.rows !== W.cols) {
+    throw rangeError(
+      'NMFKIT_INVALID_VALUE',
+      `result.H must have as many rows as result.W has columns (the rank, ${W.cols}), got ${H.rows}×${H.cols}`,
+    );
+  }
+  return multiply(W, H, componentFlags(components, W.cols));
 }
 
 /**
@@ -44,11 +104,11 @@ export function notComputable(plan: FitPlan, what: string, value: number): Range
         : `A product of the updates overflowed: entries of V above about ${dtype === 'float32' ? '1e19' : '1e150'} square to more ` +
           `than the largest ${dtype} (${dtype === 'float32' ? '3.4e38' : '1.8e308'}). Scale V down (divide it by its largest entry, ` +
           'fit, and multiply W by the same factor).';
-  return new RangeError(`nmfkit: the fit cannot be computed in ${dtype}: ${what} is ${value}. ${cause}`);
+  return rangeError('NMFKIT_NOT_COMPUTABLE', `nmfkit: the fit cannot be computed in ${dtype}: ${what} is ${value}. ${cause}`);
 }
 
 /** Throws {@link notComputable} unless every entry of a result matrix is finite. */
-function checkFinite(plan: FitPlan, name: 'W' | 'H', m: Matrix): void {
+function checkFinite(plan: FitPlan, name: 'W' | 'H', m: Matrix<FactorArray>): void {
   const { data, cols } = m;
   for (let k = 0; k < data.length; k++) {
     const x = data[k]!;
@@ -68,15 +128,15 @@ export function buildResult(
   restartObjectives: Float64Array = Float64Array.of(outcome.kernel.objective),
 ): NmfResult {
   const { rows, cols, rank } = plan.spec;
-  const W: Matrix = { rows, cols: rank, data: outcome.kernel.W };
-  const H: Matrix = { rows: rank, cols, data: outcome.kernel.H };
+  const W: Matrix<FactorArray> = { rows, cols: rank, data: outcome.kernel.W };
+  const H: Matrix<FactorArray> = { rows: rank, cols, data: outcome.kernel.H };
   // The spectral error is NaN, not computed, when the specification says so.
   for (const name of plan.spec.spectralError ? (['spectralError', 'frobeniusError'] as const) : (['frobeniusError'] as const)) {
     if (!Number.isFinite(outcome.kernel[name])) throw notComputable(plan, name, outcome.kernel[name]);
   }
   checkFinite(plan, 'W', W);
   checkFinite(plan, 'H', H);
-  return {
+  const result = {
     W,
     H,
     iterations: outcome.iterations,
@@ -91,6 +151,13 @@ export function buildResult(
     restartObjectives,
     backend,
     seed,
-    reconstruct: () => multiply(W, H),
   };
+  // Plain data, and a method beside it that structured clone leaves behind: not enumerable, so neither a clone
+  // nor a spread nor JSON sees it.
+  return Object.defineProperty(result, 'reconstruct', {
+    value: (components?: number | readonly number[]): Matrix => multiply(W, H, componentFlags(components, rank)),
+    enumerable: false,
+    writable: true,
+    configurable: true,
+  }) as typeof result & Pick<NmfResult, 'reconstruct'>;
 }

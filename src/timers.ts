@@ -1,4 +1,6 @@
 /**
+ * Timing helpers that behave the same in every runtime.
+ *
  * A timeout for any delay. setTimeout holds at most 2^31 − 1 ms (about 24.8 days): Node fires a longer delay
  * after 1 ms, with a TimeoutOverflowWarning, and browsers wrap it the same way. A budget longer than that is
  * waited for in steps of at most that long, so that 1e300 ms means "no limit in practice" rather than "1 ms".
@@ -31,4 +33,23 @@ export function setLongTimeout(callback: () => void, ms: number): () => void {
  */
 function unrefTimer(timer: ReturnType<typeof setTimeout>): void {
   (timer as { unref?: () => void }).unref?.();
+}
+
+/**
+ * Resolves after the event loop had a turn: through a MessageChannel where there is one (a task, not clamped to
+ * 4 ms like nested timers are in browsers), else a zero timeout.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => {
+    if (typeof MessageChannel === 'function') {
+      const channel = new MessageChannel();
+      channel.port1.onmessage = () => {
+        channel.port1.close();
+        resolve();
+      };
+      channel.port2.postMessage(null);
+    } else {
+      setTimeout(resolve, 0);
+    }
+  });
 }

@@ -1,7 +1,10 @@
 /** Public types of nmfkit. Everything a caller passes in or gets back is described here. */
 
-/** Row-major entries of a matrix. Float32Array input is widened to float64 before computing. */
-export type MatrixData = Float64Array | Float32Array | readonly number[];
+/** A typed array of integers, accepted as matrix entries (read as their numbers; BigInt arrays are not accepted). */
+export type IntegerArray = Int8Array | Uint8Array | Uint8ClampedArray | Int16Array | Uint16Array | Int32Array | Uint32Array;
+
+/** Row-major entries of a matrix. Float32Array and integer input is read into float64 before computing. */
+export type MatrixData = Float64Array | Float32Array | IntegerArray | readonly number[];
 
 /** A matrix given as its shape and row-major entries: entry (i, j) is `data[i * cols + j]`. */
 export interface MatrixLike {
@@ -10,14 +13,48 @@ export interface MatrixLike {
   readonly data: MatrixData;
 }
 
-/** Every form a matrix argument may take: shape + row-major data, or an array of equally long rows. */
-export type MatrixInput = MatrixLike | readonly (readonly number[])[];
+/** One row of a matrix given as an array of rows: numbers, or a typed array of them. */
+export type MatrixRow = readonly number[] | Float64Array | Float32Array | IntegerArray;
 
-/** A matrix nmfkit returns: always a fresh float64 array owned by the caller. */
-export interface Matrix {
+/**
+ * A matrix object of ml-matrix's kind (its `Matrix`, or any object of that shape): `rows`, `columns`, and either
+ * `to2DArray()` (preferred) or `getRow(i)`, which nmfkit calls (their exceptions become a TypeError naming the
+ * argument) and whose results it checks as strictly as an array of rows.
+ */
+export interface MatrixObject {
+  readonly rows: number;
+  readonly columns: number;
+  to2DArray?(): readonly MatrixRow[];
+  getRow?(index: number): MatrixRow;
+}
+
+/**
+ * Every form a matrix argument may take: shape + row-major data, an array of equally long rows (arrays of numbers
+ * or typed arrays), or an ml-matrix-like object.
+ */
+export type MatrixInput = MatrixLike | readonly MatrixRow[] | MatrixObject;
+
+/** The arrays of a fit's factors: Float64Array, or Float32Array for a fit with `dtype: 'float32'`. */
+export type FactorArray = Float64Array | Float32Array;
+
+/**
+ * The factors' array of a fit with options of type `O`: Float32Array for `dtype: 'float32'`, Float64Array without
+ * a dtype or with `'float64'`, either when the type does not say.
+ */
+export type FactorArrayOf<O> = O extends { readonly dtype: 'float32' }
+  ? Float32Array
+  : O extends { readonly dtype?: 'float64' | undefined }
+    ? Float64Array
+    : FactorArray;
+
+/**
+ * A matrix nmfkit returns: always a fresh array owned by the caller — float64, except a float32 fit's W and H
+ * (`Matrix<Float32Array>`).
+ */
+export interface Matrix<D extends FactorArray = Float64Array> {
   readonly rows: number;
   readonly cols: number;
-  readonly data: Float64Array;
+  readonly data: D;
 }
 
 /** The two compute backends. */
@@ -45,8 +82,11 @@ export type StopReason = 'tol' | 'maxIter' | 'maxTime' | 'callback' | 'abort';
 
 /** Options of {@link nmf} and {@link nmfSync}. Unknown names are rejected, so a typo is an error. */
 export interface NmfOptions {
-  /** R, the number of components (columns of W, rows of H). A positive integer; may exceed min(K, N). */
-  readonly rank: number;
+  /**
+   * R, the number of components (columns of W, rows of H). A positive integer; may exceed min(K, N). Required
+   * unless `W` or `H` is given: then it is W's columns or H's rows (both given: they must agree).
+   */
+  readonly rank?: number;
   /** Most iterations to run; a non-negative integer. Default 1000. 0 returns the (normalised) initial factors. */
   readonly maxIter?: number;
   /**
@@ -158,8 +198,8 @@ export interface NmfOptions {
   /**
    * The precision the fit stores and computes in. Default `'float64'` (libfmp's numbers to 1e-9). `'float32'`
    * halves the memory and roughly doubles the speed of the products; V, W and H are rounded to float32 when the
-   * fit starts, the spectral norms of the changes and the final errors are still computed in float64, and the
-   * results come back as Float64Array. Expect agreement with float64 to ~1e-4 relative on well-conditioned
+   * fit starts, the spectral norms of the changes and the final errors are still computed in float64, and W and H
+   * come back as the Float32Arrays they were computed in (the errors, history and `reconstruct()` in float64). Expect agreement with float64 to ~1e-4 relative on well-conditioned
    * problems; an iteration whose change norm lies within rounding of `tol` may stop one iteration earlier or later.
    */
   readonly dtype?: 'float64' | 'float32';
@@ -180,12 +220,16 @@ export interface NmfOptions {
   readonly signal?: AbortSignal;
 }
 
-/** The outcome of a fit. */
-export interface NmfResult {
+/**
+ * The outcome of a fit: plain data (`structuredClone` and `postMessage` copy it) — the factors' arrays of type `D`
+ * (Float32Array for `dtype: 'float32'`, else Float64Array) — and the method `reconstruct`, which is not enumerable
+ * (a clone leaves it behind; the standalone `reconstruct(result)` works on the clone too).
+ */
+export interface NmfResult<D extends FactorArray = FactorArray> {
   /** Templates, K×R. */
-  readonly W: Matrix;
+  readonly W: Matrix<D>;
   /** Activations, R×N. */
-  readonly H: Matrix;
+  readonly H: Matrix<D>;
   /** Number of iterations executed. */
   readonly iterations: number;
   /** True iff the tolerance test stopped the fit. */
@@ -221,8 +265,11 @@ export interface NmfResult {
    * given, or `init: 'nndsvd' | 'nndsvda'`).
    */
   readonly seed: number | null;
-  /** W·H as a fresh K×N matrix (with a mask: the imputed values where the mask is 0). */
-  reconstruct(): Matrix;
+  /**
+   * W·H as a fresh K×N float64 matrix (with a mask: the imputed values where the mask is 0); with `components` (a
+   * component index, or distinct indices in [0, R)), the reconstruction from those components only, Σ W[:, r]·H[r, :].
+   */
+  reconstruct(components?: number | readonly number[]): Matrix;
 }
 
 /** A backend that did not load: why, and what to do about it. */

@@ -9,6 +9,7 @@
  * another. Typed arrays are recognised by their internal slots (not by `instanceof` or `length`, which a caller
  * can fake), and a detached one is reported as such.
  */
+import { internalError, rangeError, typeError, type ErrorCode } from './errors.js';
 import type { Matrix } from './types.js';
 
 /** Formats a value for an error message without throwing on symbols, proxies or huge arrays. */
@@ -46,7 +47,7 @@ function errorText(error: unknown): string {
 
 /** A TypeError saying that reading `where` threw (a getter or proxy trap of the caller's); the original is its cause. */
 function unreadable(where: string, cause: unknown): TypeError {
-  return new TypeError(`${where} could not be read: ${errorText(cause)}`, { cause });
+  return typeError('NMFKIT_INVALID_TYPE', `${where} could not be read: ${errorText(cause)}`, { cause });
 }
 
 /** `object[key]`; a getter or proxy trap that throws becomes a TypeError naming `where`. */
@@ -202,7 +203,7 @@ export function readOptions<K extends string>(
   expectation = 'an object',
 ): { [P in K]?: unknown } {
   if (value === null || typeof value !== 'object' || isArray(value)) {
-    throw new TypeError(`${name} must be ${expectation}, got ${describe(value)}`);
+    throw typeError('NMFKIT_INVALID_TYPE', `${name} must be ${expectation}, got ${describe(value)}`);
   }
   checkKnownKeys(name, value, known);
   const values: { [P in K]?: unknown } = {};
@@ -231,10 +232,13 @@ export function readOwnProperties(name: string, value: object): Record<PropertyK
 export function readArrayLength(name: string, value: readonly unknown[], maxLength: number): number {
   const length = readProperty(`${name}.length`, value, 'length');
   if (typeof length !== 'number' || !Number.isInteger(length) || length < 0) {
-    throw new TypeError(`${name}.length must be a non-negative integer, got ${describe(length)}`);
+    throw typeError('NMFKIT_INVALID_TYPE', `${name}.length must be a non-negative integer, got ${describe(length)}`);
   }
   if (length > maxLength) {
-    throw new RangeError(`${name} has ${length} entries, more than the ${maxLength} one call takes (split it into several calls)`);
+    throw rangeError(
+      'NMFKIT_TOO_LARGE',
+      `${name} has ${length} entries, more than the ${maxLength} one call takes (split it into several calls)`,
+    );
   }
   return length;
 }
@@ -261,12 +265,13 @@ export function readList(
   maxLength: number,
   tooLong?: (length: number) => string,
 ): unknown[] {
-  if (!isArray(value)) throw new TypeError(`${name} must be ${expectation}, got ${describe(value)}`);
+  if (!isArray(value)) throw typeError('NMFKIT_INVALID_TYPE', `${name} must be ${expectation}, got ${describe(value)}`);
   const length = readProperty(`${name}.length`, value, 'length');
   if (typeof length !== 'number' || !Number.isInteger(length) || length < 0) {
-    throw new TypeError(`${name}.length must be a non-negative integer, got ${describe(length)}`);
+    throw typeError('NMFKIT_INVALID_TYPE', `${name}.length must be a non-negative integer, got ${describe(length)}`);
   }
-  if (length > maxLength) throw new RangeError(tooLong ? tooLong(length) : `${name} has ${length} entries, more than ${maxLength}`);
+  if (length > maxLength)
+    throw rangeError('NMFKIT_TOO_LARGE', tooLong ? tooLong(length) : `${name} has ${length} entries, more than ${maxLength}`);
   const copy = new Array<unknown>(length);
   const careful = inheritsIndices(value);
   for (let i = 0; i < length; i++) copy[i] = readEntry(`${name}[${i}]`, value, i, careful);
@@ -287,10 +292,13 @@ export function checkTypedArray<T extends ArrayBufferView>(
   length?: number,
 ): T {
   const type = typedArrayName(value);
-  if (type === undefined || !types.includes(type)) throw new TypeError(`${name} must be ${expectation}, got ${describe(value)}`);
-  if (isDetached(value)) throw new TypeError(`${name} is a ${type} whose buffer has been detached (transferred), so it holds no entries`);
+  if (type === undefined || !types.includes(type))
+    throw typeError('NMFKIT_INVALID_TYPE', `${name} must be ${expectation}, got ${describe(value)}`);
+  if (isDetached(value))
+    throw typeError('NMFKIT_INVALID_TYPE', `${name} is a ${type} whose buffer has been detached (transferred), so it holds no entries`);
   const actual = TYPED_ARRAY_LENGTH.call(value) as number;
-  if (length !== undefined && actual !== length) throw new RangeError(`${name} must have ${length} entries, got ${actual}`);
+  if (length !== undefined && actual !== length)
+    throw rangeError('NMFKIT_INVALID_VALUE', `${name} must have ${length} entries, got ${actual}`);
   return value as T;
 }
 
@@ -306,16 +314,16 @@ export function toNumberArray(name: string, value: unknown): Float64Array {
     return new Float64Array(checkTypedArray<Float64Array | Float32Array>(name, value, [type], 'a Float64Array, Float32Array or number[]'));
   }
   if (type !== undefined || !isArray(value)) {
-    throw new TypeError(`${name} must be a Float64Array, Float32Array or number[], got ${describe(value)}`);
+    throw typeError('NMFKIT_INVALID_TYPE', `${name} must be a Float64Array, Float32Array or number[], got ${describe(value)}`);
   }
   const length = readProperty(`${name}.length`, value, 'length');
   if (typeof length !== 'number' || !Number.isInteger(length) || length < 0) {
-    throw new TypeError(`${name}.length must be a non-negative integer, got ${describe(length)}`);
+    throw typeError('NMFKIT_INVALID_TYPE', `${name}.length must be a non-negative integer, got ${describe(length)}`);
   }
   const careful = inheritsIndices(value);
   const entry = (i: number): number => {
     const x = readEntry(`${name}[${i}]`, value, i, careful);
-    if (typeof x !== 'number') throw new TypeError(`${name}[${i}] must be a number, got ${describe(x)}`);
+    if (typeof x !== 'number') throw typeError('NMFKIT_INVALID_TYPE', `${name}[${i}] must be a number, got ${describe(x)}`);
     return x;
   };
   // The first entry before the allocation: a sparse array of a huge length fails at its first hole, at once.
@@ -331,66 +339,68 @@ export function toNumberArray(name: string, value: unknown): Float64Array {
 
 /** A string. */
 export function checkString(name: string, value: unknown): string {
-  if (typeof value !== 'string') throw new TypeError(`${name} must be a string, got ${describe(value)}`);
+  if (typeof value !== 'string') throw typeError('NMFKIT_INVALID_TYPE', `${name} must be a string, got ${describe(value)}`);
   return value;
 }
 
 /** A boolean. */
 export function checkBoolean(name: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') throw new TypeError(`${name} must be true or false, got ${describe(value)}`);
+  if (typeof value !== 'boolean') throw typeError('NMFKIT_INVALID_TYPE', `${name} must be true or false, got ${describe(value)}`);
   return value;
 }
 
 /** A function (a callback of the caller's; what it throws is its own and is not wrapped). */
 export function checkFunction<F extends (...args: never[]) => unknown>(name: string, value: unknown): F {
-  if (typeof value !== 'function') throw new TypeError(`${name} must be a function, got ${describe(value)}`);
+  if (typeof value !== 'function') throw typeError('NMFKIT_INVALID_TYPE', `${name} must be a function, got ${describe(value)}`);
   return value as F;
 }
 
 /** A finite number (any sign). */
 export function checkFinite(name: string, value: unknown): number {
-  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${describe(value)}`);
-  if (!Number.isFinite(value)) throw new RangeError(`${name} must be a finite number, got ${describe(value)}`);
+  if (typeof value !== 'number') throw typeError('NMFKIT_INVALID_TYPE', `${name} must be a number, got ${describe(value)}`);
+  if (!Number.isFinite(value)) throw rangeError('NMFKIT_INVALID_VALUE', `${name} must be a finite number, got ${describe(value)}`);
   return value;
 }
 
 /** A finite number > 0. */
 export function checkPositive(name: string, value: unknown): number {
-  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${describe(value)}`);
-  if (!(value > 0) || value === Infinity) throw new RangeError(`${name} must be a finite number > 0, got ${describe(value)}`);
+  if (typeof value !== 'number') throw typeError('NMFKIT_INVALID_TYPE', `${name} must be a number, got ${describe(value)}`);
+  if (!(value > 0) || value === Infinity)
+    throw rangeError('NMFKIT_INVALID_VALUE', `${name} must be a finite number > 0, got ${describe(value)}`);
   return value;
 }
 
 /** A number in [min, max]. */
 export function checkInRange(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${describe(value)}`);
-  if (!(value >= min && value <= max)) throw new RangeError(`${name} must be in [${min}, ${max}], got ${describe(value)}`);
+  if (typeof value !== 'number') throw typeError('NMFKIT_INVALID_TYPE', `${name} must be a number, got ${describe(value)}`);
+  if (!(value >= min && value <= max))
+    throw rangeError('NMFKIT_INVALID_VALUE', `${name} must be in [${min}, ${max}], got ${describe(value)}`);
   return value;
 }
 
 /** A positive (or, with `allowZero`, non-negative) integer that fits the 32-bit sizes the kernels use. */
 export function checkCount(name: string, value: unknown, allowZero = false): number {
-  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${describe(value)}`);
+  if (typeof value !== 'number') throw typeError('NMFKIT_INVALID_TYPE', `${name} must be a number, got ${describe(value)}`);
   const min = allowZero ? 0 : 1;
   if (!Number.isInteger(value) || value < min || value > 0x7fffffff) {
-    throw new RangeError(`${name} must be an integer in [${min}, 2^31 - 1], got ${describe(value)}`);
+    throw rangeError('NMFKIT_INVALID_VALUE', `${name} must be an integer in [${min}, 2^31 - 1], got ${describe(value)}`);
   }
   return value;
 }
 
 /** A finite number ≥ 0. */
 export function checkNonNegative(name: string, value: unknown): number {
-  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${describe(value)}`);
-  if (!(value >= 0) || value === Infinity) throw new RangeError(`${name} must be a finite number ≥ 0, got ${describe(value)}`);
+  if (typeof value !== 'number') throw typeError('NMFKIT_INVALID_TYPE', `${name} must be a number, got ${describe(value)}`);
+  if (!(value >= 0) || value === Infinity)
+    throw rangeError('NMFKIT_INVALID_VALUE', `${name} must be a finite number ≥ 0, got ${describe(value)}`);
   return value;
 }
 
 /** One of a fixed set of strings. */
 export function checkChoice<T extends string>(name: string, value: unknown, choices: readonly T[]): T {
   if (typeof value !== 'string' || !(choices as readonly string[]).includes(value)) {
-    throw new (typeof value === 'string' ? RangeError : TypeError)(
-      `${name} must be one of ${choices.map((c) => `'${c}'`).join(', ')}, got ${describe(value)}`,
-    );
+    const message = `${name} must be one of ${choices.map((c) => `'${c}'`).join(', ')}, got ${describe(value)}`;
+    throw typeof value === 'string' ? rangeError('NMFKIT_INVALID_VALUE', message) : typeError('NMFKIT_INVALID_TYPE', message);
   }
   return value as T;
 }
@@ -406,7 +416,7 @@ export function checkKnownKeys(name: string, object: object, known: readonly str
   for (const key of keys) {
     if (typeof key !== 'string' || !known.includes(key)) {
       const hint = typeof key === 'string' ? closest(key, known) : undefined;
-      throw new TypeError(`unknown option ${name}.${String(key)}${hint ? ` (did you mean '${hint}'?)` : ''}`);
+      throw typeError('NMFKIT_INVALID_TYPE', `unknown option ${name}.${String(key)}${hint ? ` (did you mean '${hint}'?)` : ''}`);
     }
   }
 }
@@ -433,9 +443,111 @@ export interface ExpectedShape {
  */
 export function toMatrix(name: string, input: unknown, expected?: ExpectedShape, entries: EntryRule = {}, storage: Storage = {}): Matrix {
   if (input === null || typeof input !== 'object') {
-    throw new TypeError(`${name} must be a matrix ({ rows, cols, data } or an array of rows), got ${describe(input)}`);
+    throw typeError('NMFKIT_INVALID_TYPE', `${name} must be a matrix ({ rows, cols, data } or an array of rows), got ${describe(input)}`);
   }
-  return isArray(input) ? fromRows(name, input, expected, entries, storage) : fromShaped(name, input, expected, entries, storage);
+  if (isArray(input)) return fromRows(name, input, expected, entries, storage);
+  const object = matrixObject(name, input);
+  return object ? fromMatrixObject(name, input, object, expected, entries, storage) : fromShaped(name, input, expected, entries, storage);
+}
+
+/** The typed arrays whose entries are matrix entries: floats, and integers read as their numbers (not BigInt ones). */
+const NUMBER_ARRAYS: readonly string[] = [
+  'Float64Array',
+  'Float32Array',
+  'Int8Array',
+  'Uint8Array',
+  'Uint8ClampedArray',
+  'Int16Array',
+  'Uint16Array',
+  'Int32Array',
+  'Uint32Array',
+];
+
+/** Typed arrays of numbers as an expectation reads. */
+const NUMBER_ARRAYS_TEXT = 'a Float64Array, Float32Array, an integer typed array or number[]';
+
+/**
+ * `key` of `object` (an ml-matrix-like object's `rows`, `columns`, `to2DArray`, `getRow`) where the object or a
+ * prototype of its own class holds it — own, or a class's accessor or method — but never Object.prototype's: what
+ * a polluted Object.prototype carries does not make an object a matrix or give it a shape. A getter or proxy trap
+ * that throws becomes a TypeError naming `where`.
+ */
+function readClassProperty(where: string, object: object, key: string): unknown {
+  try {
+    for (let o: object | null = object; o !== null && o !== Object.prototype; o = Object.getPrototypeOf(o) as object | null) {
+      if (hasOwnProperty.call(o, key)) return (object as Record<string, unknown>)[key];
+    }
+    return undefined;
+  } catch (cause) {
+    throw unreadable(where, cause);
+  }
+}
+
+/** What makes an object an ml-matrix-like matrix: its row and column counts and a way to read its rows. */
+interface MatrixObjectForm {
+  readonly rows: unknown;
+  readonly columns: unknown;
+  readonly read: { readonly method: 'to2DArray' | 'getRow'; readonly call: (...args: unknown[]) => unknown };
+}
+
+/**
+ * The ml-matrix form of `input` (ml-matrix's `Matrix`, or any object with `rows`, `columns` and `to2DArray()` or
+ * `getRow(i)`; its `data` is its own), or undefined for an object of the { rows, cols, data } form: an object with
+ * an own `cols`, or without `columns`, is read as that. Each property is read once.
+ */
+function matrixObject(name: string, input: object): MatrixObjectForm | undefined {
+  try {
+    if (hasOwnProperty.call(input, 'cols')) return undefined;
+  } catch {
+    return undefined; // a trap that throws: the { rows, cols, data } reader names what could not be read
+  }
+  const columns = readClassProperty(`${name}.columns`, input, 'columns');
+  if (columns === undefined) return undefined;
+  const rows = readClassProperty(`${name}.rows`, input, 'rows');
+  for (const method of ['to2DArray', 'getRow'] as const) {
+    const call = readClassProperty(`${name}.${method}`, input, method);
+    if (typeof call === 'function') return { rows, columns, read: { method, call: call as (...args: unknown[]) => unknown } };
+  }
+  throw typeError(
+    'NMFKIT_INVALID_TYPE',
+    `${name} has columns but is not a matrix: an object with rows and columns needs a to2DArray() or getRow(i) method (an ml-matrix Matrix), else give { rows, cols, data }`,
+  );
+}
+
+/**
+ * An ml-matrix-like matrix: its shape checked (and its size) before any method is called, then its rows read by
+ * `to2DArray()` (once) or `getRow(i)` (once per row) — code of the caller's: an exception it throws becomes a
+ * TypeError naming the call — and what they return checked as strictly as an array of rows.
+ */
+function fromMatrixObject(
+  name: string,
+  input: object,
+  form: MatrixObjectForm,
+  expected: ExpectedShape | undefined,
+  rule: EntryRule,
+  storage: Storage,
+): Matrix {
+  const rows = checkCount(`${name}.rows`, form.rows);
+  const cols = checkCount(`${name}.columns`, form.columns);
+  checkShape(name, rows, cols, expected);
+  checkedSize(name, rows, cols);
+  const call = (where: string, ...args: unknown[]): unknown => {
+    try {
+      return form.read.call.apply(input, args);
+    } catch (cause) {
+      throw typeError('NMFKIT_INVALID_TYPE', `${where} threw: ${errorText(cause)}`, { cause });
+    }
+  };
+  const shape: ExpectedShape = { rows, cols, why: `${name}.rows × ${name}.columns` };
+  if (form.read.method === 'to2DArray') {
+    const where = `${name}.to2DArray()`;
+    const array = call(where);
+    if (!isArray(array)) throw typeError('NMFKIT_INVALID_TYPE', `${where} must return an array of rows, got ${describe(array)}`);
+    return fromRows(where, array, shape, rule, storage);
+  }
+  const list = new Array<unknown>(rows);
+  for (let i = 0; i < rows; i++) list[i] = call(`${name}.getRow(${i})`, i);
+  return fromRows(name, list, shape, rule, storage, (i) => `${name}.getRow(${i})`);
 }
 
 /** What entries a matrix may hold beyond finite numbers ≥ 0. */
@@ -467,35 +579,68 @@ function isShared(array: unknown): boolean {
 
 function checkShape(name: string, rows: number, cols: number, expected: ExpectedShape | undefined): void {
   if (expected && (rows !== expected.rows || cols !== expected.cols)) {
-    throw new RangeError(`${name} must be ${expected.rows}×${expected.cols} (${expected.why}), got ${rows}×${cols}`);
+    throw rangeError('NMFKIT_INVALID_VALUE', `${name} must be ${expected.rows}×${expected.cols} (${expected.why}), got ${rows}×${cols}`);
   }
 }
 
-function fromRows(name: string, rows: readonly unknown[], expected: ExpectedShape | undefined, rule: EntryRule, storage: Storage): Matrix {
+/**
+ * The length of a row of a matrix given as rows — an array (or a proxy of one) or a typed array of numbers, whose
+ * own `length` a caller cannot fake — or a TypeError naming it.
+ */
+function rowLength(where: string, row: unknown): number {
+  const typed = typedArrayName(row);
+  if (typed !== undefined && NUMBER_ARRAYS.includes(typed)) {
+    if (isDetached(row))
+      throw typeError('NMFKIT_INVALID_TYPE', `${where} is a ${typed} whose buffer has been detached (transferred), so it holds no entries`);
+    return TYPED_ARRAY_LENGTH.call(row) as number;
+  }
+  if (typed !== undefined || !isArray(row)) {
+    throw typeError('NMFKIT_INVALID_TYPE', `${where} must be an array of numbers (or a typed array of them), got ${describe(row)}`);
+  }
+  return readProperty(`${where}.length`, row, 'length') as number;
+}
+
+function fromRows(
+  name: string,
+  rows: readonly unknown[],
+  expected: ExpectedShape | undefined,
+  rule: EntryRule,
+  storage: Storage,
+  rowName: (i: number) => string = (i) => `${name}[${i}]`,
+): Matrix {
   const rowCount = checkCount(`${name}.length (rows)`, readProperty(`${name}.length`, rows, 'length'));
   const carefulRows = inheritsIndices(rows);
   const rowCheck = indexCheck();
-  const first = readEntry(`${name}[0]`, rows, 0, carefulRows);
-  if (!isArray(first)) throw new TypeError(`${name}[0] must be an array of numbers, got ${describe(first)}`);
-  const cols = checkCount(`${name}[0].length (columns)`, readProperty(`${name}[0].length`, first, 'length'));
+  const first = readEntry(rowName(0), rows, 0, carefulRows);
+  const cols = checkCount(`${rowName(0)}.length (columns)`, rowLength(rowName(0), first));
   checkShape(name, rowCount, cols, expected);
   const data = allocate(storage, checkedSize(name, rowCount, cols));
   for (let i = 0; i < rowCount; i++) {
-    const row = i === 0 ? first : readEntry(`${name}[${i}]`, rows, i, carefulRows);
-    if (!isArray(row)) throw new TypeError(`${name}[${i}] must be an array of numbers, got ${describe(row)}`);
-    const length = i === 0 ? cols : readProperty(`${name}[${i}].length`, row, 'length');
+    const where = rowName(i);
+    const row = i === 0 ? first : readEntry(where, rows, i, carefulRows);
+    const length = i === 0 ? cols : rowLength(where, row);
     if (length !== cols) {
-      throw new RangeError(`${name} is ragged: ${name}[${i}] has ${describe(length)} entries, ${name}[0] has ${cols}`);
+      throw rangeError('NMFKIT_INVALID_VALUE', `${name} is ragged: ${where} has ${describe(length)} entries, ${rowName(0)} has ${cols}`);
     }
-    const careful = rowCheck(row);
+    if (typedArrayName(row) !== undefined) {
+      // Typed arrays hold numbers only: one native copy (a snapshot of a shared one), then the values are checked.
+      data.set(row as Float64Array, i * cols);
+      for (let j = 0; j < cols; j++) {
+        const x = data[i * cols + j]!;
+        if (!isEntry(x) && !(rule.allowNaN && Number.isNaN(x))) checkEntry(name, x, i, j, `${where}[${j}]`);
+      }
+      continue;
+    }
+    const array = row as readonly unknown[];
+    const careful = rowCheck(array);
     for (let j = 0; j < cols; j++) {
       let x: unknown;
       try {
-        x = careful && !hasOwnProperty.call(row, j) ? undefined : row[j];
+        x = careful && !hasOwnProperty.call(array, j) ? undefined : array[j];
       } catch (cause) {
-        throw unreadable(`${name}[${i}][${j}]`, cause);
+        throw unreadable(`${where}[${j}]`, cause);
       }
-      if (!isEntry(x) && !(rule.allowNaN && Number.isNaN(x))) checkEntry(name, x, i, j, `${name}[${i}][${j}]`);
+      if (!isEntry(x) && !(rule.allowNaN && Number.isNaN(x))) checkEntry(name, x, i, j, `${where}[${j}]`);
       data[i * cols + j] = x as number;
     }
   }
@@ -509,15 +654,21 @@ function fromShaped(name: string, input: object, expected: ExpectedShape | undef
   checkShape(name, rows, cols, expected);
   const size = checkedSize(name, rows, cols);
   const typed = typedArrayName(source);
-  if (typed === 'Float64Array' || typed === 'Float32Array') {
+  if (typed !== undefined && NUMBER_ARRAYS.includes(typed)) {
     const length = TYPED_ARRAY_LENGTH.call(source) as number;
     if (length !== size) {
       if (isDetached(source)) {
-        throw new TypeError(`${name}.data is a ${typed} whose buffer has been detached (transferred), so it holds no entries`);
+        throw typeError(
+          'NMFKIT_INVALID_TYPE',
+          `${name}.data is a ${typed} whose buffer has been detached (transferred), so it holds no entries`,
+        );
       }
-      throw new RangeError(`${name}.data has ${length} entries, but ${name}.rows × ${name}.cols = ${rows}×${cols} = ${size}`);
+      throw rangeError(
+        'NMFKIT_INVALID_VALUE',
+        `${name}.data has ${length} entries, but ${name}.rows × ${name}.cols = ${rows}×${cols} = ${size}`,
+      );
     }
-    // Typed arrays hold numbers only: copy (widening float32) in one native step — which also takes a snapshot of
+    // Typed arrays hold numbers only: copy (widening float32 and integers) in one native step — which also takes a snapshot of
     // a SharedArrayBuffer-backed array that another thread may be writing — then one tight pass for the values,
     // working out where a bad one sits only when there is one. A borrowed array is only checked.
     const borrowed = storage.borrow === true && typed === 'Float64Array' && !isShared(source);
@@ -526,7 +677,7 @@ function fromShaped(name: string, input: object, expected: ExpectedShape | undef
     const data = borrowed
       ? new Float64Array(TYPED_ARRAY_BUFFER.call(source) as ArrayBuffer, TYPED_ARRAY_BYTE_OFFSET.call(source) as number, size)
       : allocate(storage, size);
-    if (!borrowed) data.set(source as Float64Array | Float32Array);
+    if (!borrowed) data.set(source as Float64Array);
     for (let k = 0; k < size; k++) {
       const x = data[k]!;
       if (!isEntry(x) && !(rule.allowNaN && Number.isNaN(x))) checkEntry(name, x, Math.floor(k / cols), k % cols, `${name}.data[${k}]`);
@@ -534,11 +685,14 @@ function fromShaped(name: string, input: object, expected: ExpectedShape | undef
     return { rows, cols, data };
   }
   if (typed !== undefined || !isArray(source)) {
-    throw new TypeError(`${name}.data must be a Float64Array, Float32Array or number[], got ${describe(source)}`);
+    throw typeError('NMFKIT_INVALID_TYPE', `${name}.data must be ${NUMBER_ARRAYS_TEXT}, got ${describe(source)}`);
   }
   const length = readProperty(`${name}.data.length`, source, 'length');
   if (length !== size) {
-    throw new RangeError(`${name}.data has ${describe(length)} entries, but ${name}.rows × ${name}.cols = ${rows}×${cols} = ${size}`);
+    throw rangeError(
+      'NMFKIT_INVALID_VALUE',
+      `${name}.data has ${describe(length)} entries, but ${name}.rows × ${name}.cols = ${rows}×${cols} = ${size}`,
+    );
   }
   const careful = inheritsIndices(source);
   const entry = (k: number): number => {
@@ -567,11 +721,12 @@ function isEntry(x: unknown): boolean {
 
 /** Throws the error that describes a bad entry (called only once {@link isEntry} failed). */
 function checkEntry(name: string, value: unknown, i: number, j: number, where: string): never {
-  if (typeof value !== 'number') throw new TypeError(`${where} (row ${i}, column ${j}) must be a number, got ${describe(value)}`);
+  if (typeof value !== 'number')
+    throw typeError('NMFKIT_INVALID_TYPE', `${where} (row ${i}, column ${j}) must be a number, got ${describe(value)}`);
   if (!(value >= 0) || value === Infinity) {
-    throw new RangeError(`${name} must be finite and ≥ 0, but ${where} (row ${i}, column ${j}) is ${describe(value)}`);
+    throw rangeError('NMFKIT_INVALID_VALUE', `${name} must be finite and ≥ 0, but ${where} (row ${i}, column ${j}) is ${describe(value)}`);
   }
-  throw new Error(`nmfkit internal error: ${where} was reported bad but is ${describe(value)}`);
+  throw internalError(`nmfkit internal error: ${where} was reported bad but is ${describe(value)}`);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -591,7 +746,7 @@ let memoryLimitText = (formatted: string): string => `this machine's ${formatted
  * 7.6 GiB of memory").
  */
 export function limitMemory(bytes: number, describeLimit: (formatted: string) => string): void {
-  if (!(bytes > 0)) throw new RangeError(`the memory limit must be a positive number of bytes, got ${describe(bytes)}`);
+  if (!(bytes > 0)) throw rangeError('NMFKIT_INVALID_VALUE', `the memory limit must be a positive number of bytes, got ${describe(bytes)}`);
   if (bytes >= memoryLimit) return;
   memoryLimit = bytes;
   memoryLimitText = describeLimit;
@@ -612,9 +767,10 @@ function formatBytes(bytes: number): string {
 export function checkedSize(name: string, rows: number, cols: number): number {
   const size = rows * cols;
   // Typed arrays of float64 are capped far below 2^53; 2^31 entries (16 GiB) is already beyond any sane fit here.
-  if (size > 0x7fffffff) throw new RangeError(`${name} is too large: ${rows}×${cols} = ${size} entries (limit 2^31 - 1)`);
+  if (size > 0x7fffffff) throw rangeError('NMFKIT_TOO_LARGE', `${name} is too large: ${rows}×${cols} = ${size} entries (limit 2^31 - 1)`);
   if (size * 8 > memoryLimit) {
-    throw new RangeError(
+    throw rangeError(
+      'NMFKIT_TOO_LARGE',
       `${name} is too large: ${rows}×${cols} = ${size} entries need ${formatBytes(size * 8)} as float64, more than ` + limitText(),
     );
   }
@@ -623,9 +779,12 @@ export function checkedSize(name: string, rows: number, cols: number): number {
 
 /** `length` float64 entries as a safe array length, or a RangeError before anything is allocated (as {@link checkedSize}). */
 export function checkedLength(name: string, length: number): number {
-  if (length > 0x7fffffff) throw new RangeError(`${name} is too large: ${length} entries (limit 2^31 - 1)`);
+  if (length > 0x7fffffff) throw rangeError('NMFKIT_TOO_LARGE', `${name} is too large: ${length} entries (limit 2^31 - 1)`);
   if (length * 8 > memoryLimit) {
-    throw new RangeError(`${name} is too large: ${length} entries need ${formatBytes(length * 8)} as float64, more than ${limitText()}`);
+    throw rangeError(
+      'NMFKIT_TOO_LARGE',
+      `${name} is too large: ${length} entries need ${formatBytes(length * 8)} as float64, more than ${limitText()}`,
+    );
   }
   return length;
 }
@@ -640,7 +799,8 @@ export function checkedLength(name: string, length: number): number {
 export function checkFitMemory(rows: number, cols: number, rank: number, ratioForm = false): void {
   const bytes = fitBytes(rows, cols, rank, ratioForm);
   if (bytes > memoryLimit) {
-    throw new RangeError(
+    throw rangeError(
+      'NMFKIT_TOO_LARGE',
       `options.rank = ${rank} with a ${rows}×${cols} V needs at least ${formatBytes(bytes)} (V, W, H and R×R ` +
         `Grams), more than ${limitText()}`,
     );
@@ -662,7 +822,7 @@ function fitBytes(rows: number, cols: number, rank: number, ratioForm: boolean):
 const HISTORY_BYTES_PER_ITERATION = 40;
 
 /** The stable code of the refusal of {@link checkHistoryMemory}. */
-export const HISTORY_MEMORY_CODE = 'NMFKIT_HISTORY_MEMORY';
+export const HISTORY_MEMORY_CODE = 'NMFKIT_HISTORY_MEMORY' satisfies ErrorCode;
 
 /**
  * Rejects, before the fit starts, a fit whose per-iteration history (hChange, wChange, the objectives) together
@@ -674,11 +834,11 @@ export function checkHistoryMemory(maxIter: number, rows: number, cols: number, 
   const history = HISTORY_BYTES_PER_ITERATION * maxIter;
   const bytes = history + fitBytes(rows, cols, rank, ratioForm);
   if (bytes > memoryLimit) {
-    const error = new RangeError(
+    throw rangeError(
+      HISTORY_MEMORY_CODE,
       `options.maxIter = ${maxIter} needs at least ${formatBytes(history)} for the per-iteration history ` +
         `(${HISTORY_BYTES_PER_ITERATION} bytes an iteration) if the fit runs all its iterations, ${formatBytes(bytes)} ` +
         `with V, W and H, more than ${limitText()}: lower options.maxIter`,
     );
-    throw Object.defineProperty(error, 'code', { value: HISTORY_MEMORY_CODE, enumerable: true, configurable: true, writable: true });
   }
 }

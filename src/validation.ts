@@ -31,3 +31,5 @@ export {
   typedArrayName,
 } from './validate.js';
 export type { EntryRule, ExpectedShape } from './validate.js';
+export { codeOf, ERROR_CODES, isErrorCode, plainError, rangeError, typeError, withCode } from './errors.js';
+export type { ErrorCode } from './errors.js';

@@ -11,6 +11,7 @@ import type { AsyncKernelFit, Backend, BackendDetails, FitProblem, KernelFit, Ke
 import { encodeSpec, SPEC_SLOTS } from '../spec.js';
 import { nativeBlockRows } from './block-rows.js';
 import { nativeTeamSize } from './team-size.js';
+import { plainError } from '../errors.js';
 
 export type NativeLoad = { ok: true; backend: Backend } | { ok: false; reason: string; fix: string };
 
@@ -210,6 +211,7 @@ export function loadNativeBackend(): NativeLoad {
 /** Sets the size of OpenBLAS's thread pool (a no-op with Accelerate). Throws when the addon is not available. */
 export function setNativeThreads(threads: number): void {
   const load = loadNativeBackend();
-  if (!load.ok) throw new Error(`nmfkit: the native backend is not available: ${load.reason}. Fix: ${load.fix}`);
+  if (!load.ok)
+    throw plainError('NMFKIT_BACKEND_UNAVAILABLE', `nmfkit: the native backend is not available: ${load.reason}. Fix: ${load.fix}`);
   addon!.setBlasThreads(threads);
 }

@@ -6,30 +6,12 @@
  * contract, so the driver's `driveAsync` does the rest as for every backend. Runtime-neutral.
  */
 import type { AsyncKernelFit, KernelFit, KernelResult } from '../contract.js';
+import { yieldToEventLoop } from '../timers.js';
 
 /** A slice of iterations should take about this long (ms) before the fit yields. */
 const SLICE_MS = 8;
 /** Most iterations per kernel call within a slice. */
 const MAX_STEPS = 256;
-
-/**
- * Resolves after the event loop had a turn: through a MessageChannel where there is one (a task, not clamped to
- * 4 ms like nested timers are in browsers), else a zero timeout.
- */
-export function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => {
-    if (typeof MessageChannel === 'function') {
-      const channel = new MessageChannel();
-      channel.port1.onmessage = () => {
-        channel.port1.close();
-        resolve();
-      };
-      channel.port2.postMessage(null);
-    } else {
-      setTimeout(resolve, 0);
-    }
-  });
-}
 
 /** Runs `fit` (created on this thread) in slices with yields between them; the fit applies its own stop rule. */
 export function inlineAsyncFit(fit: KernelFit): AsyncKernelFit {

@@ -10,6 +10,7 @@
  * a 32-bit memory, or a smaller `maxBytes` (a memory budget, e.g. for a 128 MB edge isolate) — before anything
  * is touched, and failures are RangeErrors that name the sizes.
  */
+import { internalError, rangeError } from '../errors.js';
 
 /** Bytes of one WebAssembly page. */
 const PAGE = 65536;
@@ -57,12 +58,16 @@ export class WasmHeap {
    */
   constructor(memory: WebAssembly.Memory, heapBase: number, maxBytes = MAX_BYTES, limitName = 'maxMemoryBytes') {
     if (!Number.isInteger(maxBytes) || maxBytes < 0 || maxBytes > MAX_BYTES) {
-      throw new RangeError(`nmfkit wasm: the memory cap must be an integer number of bytes in [0, 2^32], got ${maxBytes}`);
+      throw rangeError(
+        'NMFKIT_INVALID_VALUE',
+        `nmfkit wasm: the memory cap must be an integer number of bytes in [0, 2^32], got ${maxBytes}`,
+      );
     }
     this.#base = Math.ceil(heapBase / ALIGN) * ALIGN;
     const floor = Math.max(memory.buffer.byteLength, this.#base);
     if (maxBytes < floor) {
-      throw new RangeError(
+      throw rangeError(
+        'NMFKIT_INVALID_VALUE',
         `nmfkit wasm: the memory cap ${limitName} = ${formatBytes(maxBytes)} is below the ${formatBytes(floor)} ` +
           'of linear memory the module already has or needs for its own data',
       );
@@ -115,17 +120,17 @@ export class WasmHeap {
    */
   alloc(bytes: number, what: string): number {
     if (!Number.isFinite(bytes) || bytes < 0 || !Number.isInteger(bytes)) {
-      throw new RangeError(`nmfkit wasm: invalid size ${bytes} for ${what}`);
+      throw rangeError('NMFKIT_INVALID_VALUE', `nmfkit wasm: invalid size ${bytes} for ${what}`);
     }
     const size = WasmHeap.blockBytes(bytes);
     if (size > this.#maxBytes - this.#base) {
-      throw new RangeError(`nmfkit wasm: ${what} needs ${formatBytes(bytes)}, more than ${this.limitText()}`);
+      throw rangeError('NMFKIT_TOO_LARGE', `nmfkit wasm: ${what} needs ${formatBytes(bytes)}, more than ${this.limitText()}`);
     }
     let index = this.#firstFit(size);
     if (index < 0) {
       this.#grow(size, bytes, what);
       index = this.#firstFit(size);
-      if (index < 0) throw new Error('nmfkit wasm: allocator invariant broken after grow');
+      if (index < 0) throw internalError('nmfkit wasm: allocator invariant broken after grow');
     }
     const block = this.#free[index]!;
     const start = block.start;
@@ -141,7 +146,7 @@ export class WasmHeap {
   /** Returns a block from {@link alloc} to the free list, merging it with free neighbours. */
   free(start: number): void {
     const size = this.#live.get(start);
-    if (size === undefined) throw new Error(`nmfkit wasm: free of unknown block ${start}`);
+    if (size === undefined) throw internalError(`nmfkit wasm: free of unknown block ${start}`);
     this.#live.delete(start);
     this.#insertFree(start, size);
   }
@@ -192,7 +197,8 @@ export class WasmHeap {
     const requiredEnd = start + size;
     const maxPages = Math.floor(this.#maxBytes / PAGE);
     if (requiredEnd > maxPages * PAGE) {
-      throw new RangeError(
+      throw rangeError(
+        'NMFKIT_TOO_LARGE',
         `nmfkit wasm: ${what} needs ${formatBytes(requested)}; with ${formatBytes(this.liveBytes)} of linear ` +
           `memory in use by other fits (${formatBytes(memoryBytes)} reserved), that exceeds ${this.limitText()}`,
       );
@@ -213,7 +219,8 @@ export class WasmHeap {
         }
       }
       if (!grown) {
-        throw new RangeError(
+        throw rangeError(
+          'NMFKIT_TOO_LARGE',
           `nmfkit wasm: ${what} needs ${formatBytes(requested)}, but the runtime refused to grow linear memory ` +
             `from ${formatBytes(memoryBytes)} by ${formatBytes(neededPages * PAGE)}`,
           { cause },

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { WasmPool, type PortEvents, type WorkerPort } from './wasm-pool.js';
 import { compileWasmModule } from './wasm.js';
+import { plainError } from '../errors.js';
 
 /** wasm/nmfkit.wasm relative to this file: the same from src/backends/ (tests) and dist/backends/ (package). */
 export const WASM_URL = new URL('../../wasm/nmfkit.wasm', import.meta.url);
@@ -48,8 +49,12 @@ function spawnThread(events: PortEvents): WorkerPort {
   }
   worker.unref();
   worker.on('message', events.message);
-  worker.on('error', (error) => events.death(new Error(`nmfkit: a wasm worker thread failed: ${error.message}`, { cause: error })));
-  worker.on('exit', (code) => events.death(new Error(`nmfkit: a wasm worker thread exited (code ${code}) during a fit`)));
+  worker.on('error', (error) =>
+    events.death(plainError('NMFKIT_WORKER_EXITED', `nmfkit: a wasm worker thread failed: ${error.message}`, { cause: error })),
+  );
+  worker.on('exit', (code) =>
+    events.death(plainError('NMFKIT_WORKER_EXITED', `nmfkit: a wasm worker thread exited (code ${code}) during a fit`)),
+  );
   return {
     post: (request, transfer) => worker.postMessage(request, transfer),
     busy: (busy) => (busy ? worker.ref() : worker.unref()),
@@ -63,9 +68,13 @@ export function compileWasmFileSync(url: URL): WebAssembly.Module | undefined {
   try {
     bytes = readFileSync(url);
   } catch (cause) {
-    throw new Error(`nmfkit: cannot read the WebAssembly backend at ${url.pathname} (in a source checkout, run \`npm run build:wasm\`)`, {
-      cause,
-    });
+    throw plainError(
+      'NMFKIT_BACKEND_UNAVAILABLE',
+      `nmfkit: cannot read the WebAssembly backend at ${url.pathname} (in a source checkout, run \`npm run build:wasm\`)`,
+      {
+        cause,
+      },
+    );
   }
   return compileWasmModule(bytes);
 }

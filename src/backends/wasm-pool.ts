@@ -9,6 +9,7 @@
  */
 import type { AsyncKernelFit, FitProblem, KernelResult } from '../contract.js';
 import type { PoolReply, PoolRequest } from './wasm-protocol.js';
+import { internalError, isErrorCode, plainError, rangeError, typeError } from '../errors.js';
 
 /** What the pool tells a freshly spawned worker's port. */
 export interface PortEvents {
@@ -69,7 +70,7 @@ class PoolWorker {
   }
 
   request(message: PoolRequest, transfer: ArrayBuffer[] = []): Promise<PoolReply> {
-    if (this.dead) return Promise.reject(new Error('nmfkit: the wasm worker of this fit has exited'));
+    if (this.dead) return Promise.reject(plainError('NMFKIT_WORKER_EXITED', 'nmfkit: the wasm worker of this fit has exited'));
     return new Promise((resolve, reject) => {
       const queue = this.pending.get(message.id) ?? [];
       queue.push({ resolve, reject });
@@ -87,8 +88,15 @@ class PoolWorker {
     if (--this.requests === 0) this.port.busy(false);
     if (!next) return;
     if (reply.type === 'failed') {
-      const ErrorType = reply.name === 'RangeError' ? RangeError : reply.name === 'TypeError' ? TypeError : Error;
-      next.reject(new ErrorType(reply.message));
+      // The worker's error, rebuilt here with its class and code.
+      const code = isErrorCode(reply.code) ? reply.code : 'NMFKIT_INTERNAL';
+      next.reject(
+        reply.name === 'RangeError'
+          ? rangeError(code, reply.message)
+          : reply.name === 'TypeError'
+            ? typeError(code, reply.message)
+            : plainError(code, reply.message),
+      );
     } else {
       next.resolve(reply);
     }
@@ -128,7 +136,7 @@ export class WasmPool {
         await created;
         // X is copied, not transferred: the caller goes on using it.
         const reply = await worker.request({ type: 'multiply', id, X, cols, transpose });
-        if (reply.type !== 'product') throw new Error(`nmfkit: unexpected reply ${reply.type} from the wasm worker`);
+        if (reply.type !== 'product') throw internalError(`nmfkit: unexpected reply ${reply.type} from the wasm worker`);
         return reply.product;
       },
       async setFactorsAsync(W, H) {
@@ -149,7 +157,7 @@ export class WasmPool {
             ...(budgetMs !== undefined && { budgetMs }),
             ...(objective !== undefined && { objective: true }),
           });
-          if (reply.type !== 'ran') throw new Error(`nmfkit: unexpected reply ${reply.type} from the wasm worker`);
+          if (reply.type !== 'ran') throw internalError(`nmfkit: unexpected reply ${reply.type} from the wasm worker`);
           hChange.set(reply.h, offset + done);
           wChange.set(reply.w, offset + done);
           if (objective && reply.objective) objective.set(reply.objective, offset + done);
@@ -170,7 +178,7 @@ export class WasmPool {
       async finishAsync(): Promise<KernelResult> {
         await created;
         const reply = await worker.request({ type: 'finish', id });
-        if (reply.type !== 'finished') throw new Error(`nmfkit: unexpected reply ${reply.type} from the wasm worker`);
+        if (reply.type !== 'finished') throw internalError(`nmfkit: unexpected reply ${reply.type} from the wasm worker`);
         return reply.result;
       },
       dispose() {

@@ -52,4 +52,4 @@ export type PoolReply =
     }
   | { readonly type: 'product'; readonly id: number; readonly product: Float64Array }
   | { readonly type: 'finished'; readonly id: number; readonly result: KernelResult }
-  | { readonly type: 'failed'; readonly id: number; readonly name: string; readonly message: string };
+  | { readonly type: 'failed'; readonly id: number; readonly name: string; readonly message: string; readonly code: string };

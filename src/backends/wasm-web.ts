@@ -6,6 +6,7 @@
 import { WasmPool, type PortEvents, type WorkerPort } from './wasm-pool.js';
 import { compileFailed, compileWasmModuleAsync } from './wasm.js';
 import { MAX_WASM_BYTES, wasmTooLarge } from './wasm-size.js';
+import { plainError } from '../errors.js';
 
 /** The parts of `process` used when the WebAssembly-only entry runs in Node (`--no-addons`): no import needed. */
 interface NodeProcess {
@@ -26,7 +27,7 @@ export async function fetchWasmModule(url: URL): Promise<WebAssembly.Module> {
     try {
       bytes = await nodeProcess.getBuiltinModule('node:fs/promises').readFile(url);
     } catch (cause) {
-      throw new Error(`nmfkit: cannot read the WebAssembly backend at ${url.href}`, { cause });
+      throw plainError('NMFKIT_BACKEND_UNAVAILABLE', `nmfkit: cannot read the WebAssembly backend at ${url.href}`, { cause });
     }
     return compileWasmModuleAsync(bytes);
   }
@@ -34,10 +35,13 @@ export async function fetchWasmModule(url: URL): Promise<WebAssembly.Module> {
   try {
     response = await fetch(url);
   } catch (cause) {
-    throw new Error(`nmfkit: cannot fetch the WebAssembly backend from ${url.href}`, { cause });
+    throw plainError('NMFKIT_BACKEND_UNAVAILABLE', `nmfkit: cannot fetch the WebAssembly backend from ${url.href}`, { cause });
   }
   if (!response.ok) {
-    throw new Error(`nmfkit: cannot fetch the WebAssembly backend from ${url.href}: HTTP ${response.status} ${response.statusText}`.trim());
+    throw plainError(
+      'NMFKIT_BACKEND_UNAVAILABLE',
+      `nmfkit: cannot fetch the WebAssembly backend from ${url.href}: HTTP ${response.status} ${response.statusText}`.trim(),
+    );
   }
   // A declared length over the cap is refused before the body is read; a missing one is counted while reading.
   const declared = Number(response.headers.get('content-length') ?? NaN);
@@ -104,9 +108,9 @@ function spawnWebWorker(events: PortEvents): WorkerPort {
   worker.onerror = (event: ErrorEvent) => {
     event.preventDefault();
     const what = event.message ? `failed: ${event.message}` : 'could not be started';
-    die(new Error(`nmfkit: a wasm Web Worker ${what} (${WORKER_HINT})`));
+    die(plainError('NMFKIT_WORKER_EXITED', `nmfkit: a wasm Web Worker ${what} (${WORKER_HINT})`));
   };
-  worker.onmessageerror = () => die(new Error('nmfkit: a message from a wasm Web Worker could not be read'));
+  worker.onmessageerror = () => die(plainError('NMFKIT_WORKER_EXITED', 'nmfkit: a message from a wasm Web Worker could not be read'));
   return { post: (request, transfer) => worker.postMessage(request, transfer), busy: () => {} };
 }
 

@@ -8,6 +8,7 @@
 import type { Backend, KernelFit } from '../contract.js';
 import type { PoolReply, PoolRequest } from './wasm-protocol.js';
 import { instantiateWasmBackend } from './wasm.js';
+import { codeOf, internalError, plainError } from '../errors.js';
 
 interface HostedFit {
   readonly fit: KernelFit;
@@ -32,12 +33,12 @@ export function createWorkerHost(send: (reply: HostReply) => void): (request: Po
 
   function loaded(): Backend {
     if (backend) return backend;
-    throw initError ?? new Error('nmfkit wasm worker: the module was not sent (no init request)');
+    throw initError ?? plainError('NMFKIT_INVALID_STATE', 'nmfkit wasm worker: the module was not sent (no init request)');
   }
 
   function hosted(id: number): HostedFit {
     const found = fits.get(id);
-    if (!found) throw new Error(`nmfkit wasm worker: fit ${id} does not exist (it was disposed)`);
+    if (!found) throw plainError('NMFKIT_INVALID_STATE', `nmfkit wasm worker: fit ${id} does not exist (it was disposed)`);
     return found;
   }
 
@@ -83,7 +84,7 @@ export function createWorkerHost(send: (reply: HostReply) => void): (request: Po
             maxMemorySetting: request.maxMemorySetting,
           });
         } catch (error) {
-          initError = error instanceof Error ? error : new Error(String(error));
+          initError = error instanceof Error ? error : plainError('NMFKIT_BACKEND_UNAVAILABLE', String(error));
           throw initError;
         }
         return { type: 'done', id };
@@ -113,8 +114,8 @@ export function createWorkerHost(send: (reply: HostReply) => void): (request: Po
     try {
       reply = await handle(request);
     } catch (error) {
-      const e = error instanceof Error ? error : new Error(String(error));
-      reply = { type: 'failed', id: request.id, name: e.name, message: e.message };
+      const e = error instanceof Error ? error : internalError(String(error));
+      reply = { type: 'failed', id: request.id, name: e.name, message: e.message, code: codeOf(e) ?? 'NMFKIT_INTERNAL' };
     }
     const transfer =
       reply.type === 'finished' ? [reply.result.W.buffer, reply.result.H.buffer] : reply.type === 'product' ? [reply.product.buffer] : [];

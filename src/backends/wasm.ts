@@ -18,6 +18,7 @@ import { encodeSpec, SPEC_SLOTS, specSlotError } from '../spec.js';
 import { wasmBlockRows } from './block-rows.js';
 import { wasmTeamSize } from './team-size.js';
 import { formatBytes, WasmHeap } from './wasm-memory.js';
+import { plainError, rangeError } from '../errors.js';
 
 /** The module's exports (assembly/index.ts). Pointers are u32 but arrive as i32: read them with `>>> 0`. */
 interface NmfkitExports {
@@ -120,13 +121,16 @@ export async function compileWasmModuleAsync(bytes: BufferSource): Promise<WebAs
 
 function checkValid(bytes: BufferSource): void {
   if (!WebAssembly.validate(bytes)) {
-    throw new Error(`nmfkit: cannot load the WebAssembly backend: the module does not validate. ${SIMD_HINT}.`);
+    throw plainError(
+      'NMFKIT_BACKEND_UNAVAILABLE',
+      `nmfkit: cannot load the WebAssembly backend: the module does not validate. ${SIMD_HINT}.`,
+    );
   }
 }
 
 /** The error of a module that did not compile (a runtime without SIMD, or one that forbids compiling bytes). */
 export function compileFailed(cause: unknown): Error {
-  return new Error(`nmfkit: cannot compile the WebAssembly backend. ${SIMD_HINT}.`, { cause });
+  return plainError('NMFKIT_BACKEND_UNAVAILABLE', `nmfkit: cannot compile the WebAssembly backend. ${SIMD_HINT}.`, { cause });
 }
 
 /**
@@ -166,12 +170,16 @@ function backendOn(instance: WebAssembly.Instance, options: WasmBackendOptions):
   const exports = instance.exports as Record<string, unknown>;
   for (const name of REQUIRED_EXPORTS) {
     if (exports[name] === undefined) {
-      throw new Error(`nmfkit: the WebAssembly module lacks the export '${name}' (stale wasm/nmfkit.wasm? run npm run build:wasm)`);
+      throw plainError(
+        'NMFKIT_BACKEND_UNAVAILABLE',
+        `nmfkit: the WebAssembly module lacks the export '${name}' (stale wasm/nmfkit.wasm? run npm run build:wasm)`,
+      );
     }
   }
   const wasm = exports as unknown as NmfkitExports;
   if (wasm.fit_specSlots() !== SPEC_SLOTS) {
-    throw new Error(
+    throw plainError(
+      'NMFKIT_BACKEND_UNAVAILABLE',
       `nmfkit: the WebAssembly module was built from another fit specification (${wasm.fit_specSlots()} slots, ` +
         `this version's ${SPEC_SLOTS}): stale wasm/nmfkit.wasm? run npm run build:wasm`,
     );
@@ -197,7 +205,10 @@ function backendOn(instance: WebAssembly.Instance, options: WasmBackendOptions):
     },
     createAsyncFit(problem: FitProblem): AsyncKernelFit {
       if (!createAsyncFit) {
-        throw new Error('nmfkit: this wasm backend was created without a way to run fits off the calling thread');
+        throw plainError(
+          'NMFKIT_BACKEND_UNAVAILABLE',
+          'nmfkit: this wasm backend was created without a way to run fits off the calling thread',
+        );
       }
       return createAsyncFit(problem);
     },
@@ -219,7 +230,7 @@ interface ModuleState {
 
 function checkLength(name: string, array: unknown, expected: number, shape: string): void {
   if (!(array instanceof Float64Array) || array.length !== expected) {
-    throw new RangeError(`nmfkit wasm: ${name} must be a Float64Array of ${shape} = ${expected} entries`);
+    throw rangeError('NMFKIT_INVALID_VALUE', `nmfkit wasm: ${name} must be a Float64Array of ${shape} = ${expected} entries`);
   }
 }
 
@@ -246,17 +257,18 @@ class WasmFit implements KernelFit {
     // Memory safety only (the facade validated the values): every slot a valid encoding, sizes within i32.
     const slots = encodeSpec(problem.spec);
     const bad = specSlotError(slots);
-    if (bad !== null) throw new RangeError(`nmfkit wasm: spec.${bad} holds no valid value`);
+    if (bad !== null) throw rangeError('NMFKIT_INVALID_VALUE', `nmfkit wasm: spec.${bad} holds no valid value`);
     const { rows: K, cols: N, rank: R } = problem.spec;
     for (const [name, value] of [
       ['rows', K],
       ['cols', N],
       ['rank', R],
     ] as const) {
-      if (value < 1 || value > MAX_DIM) throw new RangeError(`nmfkit wasm: spec.${name} must be in [1, 2^31 − 1], got ${value}`);
+      if (value < 1 || value > MAX_DIM)
+        throw rangeError('NMFKIT_INVALID_VALUE', `nmfkit wasm: spec.${name} must be in [1, 2^31 − 1], got ${value}`);
     }
     if (problem.spec.blockRows > MAX_DIM || problem.spec.errorEvery < 1 || problem.spec.errorEvery > MAX_DIM) {
-      throw new RangeError('nmfkit wasm: spec.blockRows or spec.errorEvery is out of range');
+      throw rangeError('NMFKIT_INVALID_VALUE', 'nmfkit wasm: spec.blockRows or spec.errorEvery is out of range');
     }
     const e = problem.spec.dtype === 'float32' ? 4 : 8;
     // Every size in Number arithmetic (exact below 2^53) before anything is looked at or allocated.
@@ -264,7 +276,8 @@ class WasmFit implements KernelFit {
     new Float64Array(wasm.memory.buffer, module.slots >>> 0, SPEC_SLOTS).set(slots);
     const bytes = wasm.fit_arenaBytes(module.slots);
     if (K * N * e >= 2 ** 32 || K * R * e >= 2 ** 32 || R * N * e >= 2 ** 32 || !(bytes < 2 ** 32)) {
-      throw new RangeError(
+      throw rangeError(
+        'NMFKIT_TOO_LARGE',
         `nmfkit wasm: ${what} needs ${bytes} bytes of linear memory, more than the 4 GiB a 32-bit WebAssembly ` + 'memory can hold',
       );
     }
@@ -273,7 +286,8 @@ class WasmFit implements KernelFit {
     const workBytes = problem.spec.spectralError ? wasm.fit_lanczosWorkBytes(K, N, firstLanczosSteps(wasm.fit_lanczosMaxSteps(K, N))) : 0;
     const needed = heap.baseBytes + WasmHeap.blockBytes(bytes) + WasmHeap.blockBytes(workBytes);
     if (needed > heap.maxBytes) {
-      throw new RangeError(
+      throw rangeError(
+        'NMFKIT_TOO_LARGE',
         `nmfkit wasm: ${what} needs ${formatBytes(needed)} of WebAssembly memory (${formatBytes(bytes)} for the fit, ` +
           `${formatBytes(workBytes)} for the final spectral norm, ${formatBytes(heap.baseBytes)} for the module), ` +
           `more than ${heap.limitText()}`,
@@ -284,7 +298,7 @@ class WasmFit implements KernelFit {
     checkLength('H', problem.H, R * N, `R×N = ${R}×${N}`);
     if (problem.spec.masked) checkLength('mask', problem.mask, K * N, `K×N = ${K}×${N}`);
     if (!(problem.fixedColumnsW instanceof Uint8Array) || problem.fixedColumnsW.length !== R) {
-      throw new RangeError(`nmfkit wasm: fixedColumnsW must be a Uint8Array of R = ${R} entries`);
+      throw rangeError('NMFKIT_INVALID_VALUE', `nmfkit wasm: fixedColumnsW must be a Uint8Array of R = ${R} entries`);
     }
     this.#wasm = wasm;
     this.#heap = heap;
@@ -319,16 +333,15 @@ class WasmFit implements KernelFit {
     return this.#bytes === 4 ? new Float32Array(this.#wasm.memory.buffer, ptr >>> 0, length) : this.#view(ptr, length);
   }
 
-  /** A fresh float64 copy of a matrix (widened from float32 when the fit computes in float32). */
-  #copyOut(ptr: number, length: number): Float64Array {
-    const view = this.#matrix(ptr, length);
-    return view instanceof Float64Array ? view.slice() : Float64Array.from(view);
+  /** A fresh copy of a matrix in the fit's element type (a Float32Array when the fit computes in float32). */
+  #copyOut(ptr: number, length: number): Float64Array | Float32Array {
+    return this.#matrix(ptr, length).slice();
   }
 
   #checkUsable(method: string): void {
-    if (this.#state === 'disposed') throw new Error(`nmfkit wasm: ${method}() on a disposed fit`);
-    if (method === 'run' && this.#state !== 'ready') throw new Error('nmfkit wasm: run() after finish()');
-    if (method === 'finish' && this.#state === 'finished') throw new Error('nmfkit wasm: finish() called twice');
+    if (this.#state === 'disposed') throw plainError('NMFKIT_INVALID_STATE', `nmfkit wasm: ${method}() on a disposed fit`);
+    if (method === 'run' && this.#state !== 'ready') throw plainError('NMFKIT_INVALID_STATE', 'nmfkit wasm: run() after finish()');
+    if (method === 'finish' && this.#state === 'finished') throw plainError('NMFKIT_INVALID_STATE', 'nmfkit wasm: finish() called twice');
   }
 
   multiplyV(X: Float64Array, cols: number, transpose: boolean): Float64Array {
@@ -336,7 +349,7 @@ class WasmFit implements KernelFit {
     const K = this.#K;
     const N = this.#N;
     if (!Number.isInteger(cols) || cols < 1 || cols > Math.max(K, N)) {
-      throw new RangeError(`nmfkit wasm: cols must be an integer in [1, max(K, N) = ${Math.max(K, N)}], got ${cols}`);
+      throw rangeError('NMFKIT_INVALID_VALUE', `nmfkit wasm: cols must be an integer in [1, max(K, N) = ${Math.max(K, N)}], got ${cols}`);
     }
     const inner = transpose ? K : N;
     const outer = transpose ? N : K;
@@ -348,7 +361,7 @@ class WasmFit implements KernelFit {
     try {
       this.#view(x, inner * cols).set(X);
       if (!this.#wasm.fit_multiplyV(this.#arena, x, cols, transpose ? 1 : 0, out, scratch)) {
-        throw new Error('nmfkit wasm: multiplyV() after the fit has started');
+        throw plainError('NMFKIT_INVALID_STATE', 'nmfkit wasm: multiplyV() after the fit has started');
       }
       return this.#view(out, outer * cols).slice();
     } finally {
@@ -371,7 +384,8 @@ class WasmFit implements KernelFit {
     try {
       this.#view(w, K * R).set(W);
       this.#view(h, R * N).set(H);
-      if (!this.#wasm.fit_setFactors(this.#arena, w, h)) throw new Error('nmfkit wasm: setFactors() after the fit has started');
+      if (!this.#wasm.fit_setFactors(this.#arena, w, h))
+        throw plainError('NMFKIT_INVALID_STATE', 'nmfkit wasm: setFactors() after the fit has started');
     } finally {
       heap.free(h);
       heap.free(w);
@@ -380,16 +394,20 @@ class WasmFit implements KernelFit {
 
   run(steps: number, hChange: Float64Array, wChange: Float64Array, offset: number, objective?: Float64Array): number {
     this.#checkUsable('run');
-    if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`nmfkit wasm: steps must be an integer ≥ 1, got ${steps}`);
-    if (!Number.isInteger(offset) || offset < 0) throw new RangeError(`nmfkit wasm: offset must be an integer ≥ 0, got ${offset}`);
+    if (!Number.isInteger(steps) || steps < 1)
+      throw rangeError('NMFKIT_INVALID_VALUE', `nmfkit wasm: steps must be an integer ≥ 1, got ${steps}`);
+    if (!Number.isInteger(offset) || offset < 0)
+      throw rangeError('NMFKIT_INVALID_VALUE', `nmfkit wasm: offset must be an integer ≥ 0, got ${offset}`);
     if (offset + steps > hChange.length || offset + steps > wChange.length) {
-      throw new RangeError(
+      throw rangeError(
+        'NMFKIT_INVALID_VALUE',
         `nmfkit wasm: change arrays of lengths ${hChange.length} and ${wChange.length} cannot take ${steps} ` +
           `entries at offset ${offset}`,
       );
     }
     if (objective !== undefined && offset + steps > objective.length) {
-      throw new RangeError(
+      throw rangeError(
+        'NMFKIT_INVALID_VALUE',
         `nmfkit wasm: an objective array of length ${objective.length} cannot take ${steps} entries at offset ${offset}`,
       );
     }
@@ -412,7 +430,7 @@ class WasmFit implements KernelFit {
   }
 
   converged(): boolean {
-    if (this.#state === 'disposed') throw new Error('nmfkit wasm: converged() on a disposed fit');
+    if (this.#state === 'disposed') throw plainError('NMFKIT_INVALID_STATE', 'nmfkit wasm: converged() on a disposed fit');
     return this.#wasm.fit_converged(this.#arena) !== 0;
   }
 
@@ -435,7 +453,8 @@ class WasmFit implements KernelFit {
       }
       const bytes = wasm.fit_lanczosWorkBytes(K, N, m);
       if (!(bytes < 2 ** 32)) {
-        throw new RangeError(
+        throw rangeError(
+          'NMFKIT_TOO_LARGE',
           `nmfkit wasm: the spectral norm of a ${K}×${N} residual needs a ${bytes}-byte Lanczos workspace ` +
             `(${m} steps), more than the 4 GiB a 32-bit WebAssembly memory can hold`,
         );

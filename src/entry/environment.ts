@@ -7,6 +7,7 @@
  * A malformed value is a RangeError naming the variable, never a silent default.
  */
 import type { BackendName } from '../types.js';
+import { rangeError } from '../errors.js';
 
 type Env = (name: string) => string | undefined;
 
@@ -15,7 +16,7 @@ export function backendOverride(env: Env): BackendName | undefined {
   const value = env('NMFKIT_BACKEND')?.trim();
   if (value === undefined || value === '' || value === 'auto') return undefined;
   if (value === 'native' || value === 'wasm') return value;
-  throw new RangeError(`NMFKIT_BACKEND must be 'native', 'wasm' or 'auto', got ${JSON.stringify(value)}`);
+  throw rangeError('NMFKIT_INVALID_VALUE', `NMFKIT_BACKEND must be 'native', 'wasm' or 'auto', got ${JSON.stringify(value)}`);
 }
 
 /** `NMFKIT_THREADS`, or undefined when unset. */
@@ -24,7 +25,7 @@ export function threadsOverride(env: Env): number | undefined {
   if (value === undefined || value === '') return undefined;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 1024) {
-    throw new RangeError(`NMFKIT_THREADS must be an integer in [1, 1024], got ${JSON.stringify(value)}`);
+    throw rangeError('NMFKIT_INVALID_VALUE', `NMFKIT_THREADS must be an integer in [1, 1024], got ${JSON.stringify(value)}`);
   }
   return n;
 }
@@ -43,7 +44,8 @@ export function memoryCapOverride(env: Env): number | undefined {
   const unit = match?.[2]?.[0]?.toUpperCase();
   const bytes = match ? Number(match[1]) * (unit === 'K' ? 2 ** 10 : unit === 'M' ? 2 ** 20 : unit === 'G' ? 2 ** 30 : 1) : NaN;
   if (!Number.isSafeInteger(bytes) || bytes < 2 ** 20 || bytes > 2 ** 32) {
-    throw new RangeError(
+    throw rangeError(
+      'NMFKIT_INVALID_VALUE',
       `${MEMORY_CAP_VARIABLE} must be a number of bytes between 1M and 4G (e.g. 268435456, 256M or 1G), got ${JSON.stringify(value)}`,
     );
   }

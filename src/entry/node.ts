@@ -14,6 +14,7 @@ import type { BackendInfo, BackendName, ReadyOptions, ThreadSettings } from '../
 import { MEMORY_CAP_VARIABLE } from './environment.js';
 import type { Platform } from './platform.js';
 import { EntryPolicy } from './policy.js';
+import { plainError } from '../errors.js';
 
 /** This machine's memory, or the cgroup limit of its container if lower. */
 function machineMemory(): number {
@@ -58,9 +59,13 @@ const nodePlatform: Platform = {
       const fs = nodeFs();
       if (url.protocol !== 'file:' || !fs) return undefined;
       const cannotRead = (cause: unknown): Error =>
-        new Error(`nmfkit: cannot read the WebAssembly backend at ${url.pathname} (in a source checkout, run \`npm run build:wasm\`)`, {
-          cause,
-        });
+        plainError(
+          'NMFKIT_BACKEND_UNAVAILABLE',
+          `nmfkit: cannot read the WebAssembly backend at ${url.pathname} (in a source checkout, run \`npm run build:wasm\`)`,
+          {
+            cause,
+          },
+        );
       return compileWasmModule(readWasmFileSync(fs, url, cannotRead));
     },
     compile: compileCapped,

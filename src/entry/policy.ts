@@ -18,17 +18,24 @@ import { readReadyOptions } from './ready-options.js';
 import { ThreadSettings } from './thread-settings.js';
 import { detectProxiesWith, limitMemory } from '../validate.js';
 import { WasmLoader } from './wasm-loader.js';
+import { internalError, plainError } from '../errors.js';
 
 /** An Error saying why a backend is unavailable and how to fix it; `cause` carries `{ reason, fix }`. */
 function unavailable(name: BackendName, load: { reason: string; fix: string }, why: string): Error {
-  return new Error(`nmfkit: the ${name} backend was requested (${why}) but is not available: ${load.reason}. Fix: ${load.fix}`, {
-    cause: { reason: load.reason, fix: load.fix },
-  });
+  return plainError(
+    'NMFKIT_BACKEND_UNAVAILABLE',
+    `nmfkit: the ${name} backend was requested (${why}) but is not available: ${load.reason}. Fix: ${load.fix}`,
+    {
+      cause: { reason: load.reason, fix: load.fix },
+    },
+  );
 }
 
 /** An Error for a backend that `ready()` has not loaded yet; `cause` carries `{ reason, fix }`. */
 function notReady(load: { reason: string; fix: string }): Error {
-  return new Error(`nmfkit: ${load.reason}. Fix: ${load.fix}`, { cause: { reason: load.reason, fix: load.fix } });
+  return plainError('NMFKIT_BACKEND_UNAVAILABLE', `nmfkit: ${load.reason}. Fix: ${load.fix}`, {
+    cause: { reason: load.reason, fix: load.fix },
+  });
 }
 
 /**
@@ -136,9 +143,13 @@ export class EntryPolicy {
       return w.backend;
     }
     if (w.pending) throw notReady(w);
-    throw new Error(`nmfkit: no backend could be loaded. native: ${n.reason} (fix: ${n.fix}); wasm: ${w.reason} (fix: ${w.fix})`, {
-      cause: { native: { reason: n.reason, fix: n.fix }, wasm: { reason: w.reason, fix: w.fix } },
-    });
+    throw plainError(
+      'NMFKIT_BACKEND_UNAVAILABLE',
+      `nmfkit: no backend could be loaded. native: ${n.reason} (fix: ${n.fix}); wasm: ${w.reason} (fix: ${w.fix})`,
+      {
+        cause: { native: { reason: n.reason, fix: n.fix }, wasm: { reason: w.reason, fix: w.fix } },
+      },
+    );
   }
 
   /**
@@ -188,7 +199,7 @@ export class EntryPolicy {
   /** `backendInfo()` of the WebAssembly-only entry: where the module came from, and how async fits run. */
   wasmOnlyInfo(): WasmOnlyBackendInfo {
     const n = this.native();
-    if (n.ok) throw new Error('nmfkit internal error: the WebAssembly-only entry has no native backend to load');
+    if (n.ok) throw internalError('nmfkit internal error: the WebAssembly-only entry has no native backend to load');
     const w = this.wasm.info();
     return {
       entry: 'wasm-only',

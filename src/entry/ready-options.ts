@@ -4,6 +4,7 @@
  */
 import type { ReadyOptions } from '../types.js';
 import { checkBoolean, describe, readOptions, readPrototype } from '../validate.js';
+import { rangeError, typeError } from '../errors.js';
 
 /** The options a `ready()` call gave, checked; absent ones are undefined. */
 export interface GivenReadyOptions {
@@ -38,41 +39,50 @@ function plainObject(value: object): { plain: boolean; prototype: unknown } {
 export function readReadyOptions(options: unknown, workersAvailable: boolean): GivenReadyOptions {
   if (options === undefined) return {};
   const expectation = 'an object of options { module, url, maxMemoryBytes, workers }';
-  if (options === null || typeof options !== 'object') throw new TypeError(`options must be ${expectation}, got ${describe(options)}`);
+  if (options === null || typeof options !== 'object')
+    throw typeError('NMFKIT_INVALID_TYPE', `options must be ${expectation}, got ${describe(options)}`);
   const { plain, prototype } = plainObject(options);
   if (!plain) {
     const what = prototype === WebAssembly.Module.prototype ? 'a WebAssembly.Module (pass it as { module })' : describe(options);
-    throw new TypeError(`options must be ${expectation}, got ${what}`);
+    throw typeError('NMFKIT_INVALID_TYPE', `options must be ${expectation}, got ${what}`);
   }
   const { module, url, maxMemoryBytes, workers } = readOptions('options', options, KEYS, expectation) as ReadyOptions &
     Record<string, unknown>;
   const given: { -readonly [K in keyof GivenReadyOptions]?: GivenReadyOptions[K] } = {};
   if (module !== undefined) {
     if (!isInstance(module, WebAssembly.Module)) {
-      throw new TypeError(`options.module must be a WebAssembly.Module (of nmfkit's wasm/nmfkit.wasm), got ${describe(module)}`);
+      throw typeError(
+        'NMFKIT_INVALID_TYPE',
+        `options.module must be a WebAssembly.Module (of nmfkit's wasm/nmfkit.wasm), got ${describe(module)}`,
+      );
     }
-    if (url !== undefined) throw new TypeError('options.module and options.url exclude each other: give one');
+    if (url !== undefined) throw typeError('NMFKIT_INVALID_TYPE', 'options.module and options.url exclude each other: give one');
     given.module = module as WebAssembly.Module;
   }
   if (url !== undefined) {
     if (typeof url !== 'string' && !isInstance(url, URL))
-      throw new TypeError(`options.url must be a string or a URL, got ${describe(url)}`);
+      throw typeError('NMFKIT_INVALID_TYPE', `options.url must be a string or a URL, got ${describe(url)}`);
     try {
       given.url = new URL(url as string | URL, (globalThis as { location?: { href: string } }).location?.href);
     } catch (cause) {
-      throw new TypeError(`options.url is not a valid URL: ${describe(url)}`, { cause });
+      throw typeError('NMFKIT_INVALID_TYPE', `options.url is not a valid URL: ${describe(url)}`, { cause });
     }
   }
   if (maxMemoryBytes !== undefined) {
-    if (typeof maxMemoryBytes !== 'number') throw new TypeError(`options.maxMemoryBytes must be a number, got ${describe(maxMemoryBytes)}`);
+    if (typeof maxMemoryBytes !== 'number')
+      throw typeError('NMFKIT_INVALID_TYPE', `options.maxMemoryBytes must be a number, got ${describe(maxMemoryBytes)}`);
     if (!Number.isInteger(maxMemoryBytes) || maxMemoryBytes < 2 ** 20 || maxMemoryBytes > 2 ** 32) {
-      throw new RangeError(`options.maxMemoryBytes must be an integer from 2^20 (1 MiB) to 2^32 (4 GiB), got ${describe(maxMemoryBytes)}`);
+      throw rangeError(
+        'NMFKIT_INVALID_VALUE',
+        `options.maxMemoryBytes must be an integer from 2^20 (1 MiB) to 2^32 (4 GiB), got ${describe(maxMemoryBytes)}`,
+      );
     }
     given.maxMemoryBytes = maxMemoryBytes;
   }
   if (workers !== undefined) {
     given.workers = checkBoolean('options.workers', workers);
-    if (given.workers && !workersAvailable) throw new RangeError('options.workers is true, but this runtime has no Worker');
+    if (given.workers && !workersAvailable)
+      throw rangeError('NMFKIT_INVALID_VALUE', 'options.workers is true, but this runtime has no Worker');
   }
   return given;
 }

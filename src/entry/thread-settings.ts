@@ -14,6 +14,7 @@
 import { checkCount, describe, readOptions } from '../validate.js';
 import { threadsOverride } from './environment.js';
 import type { Platform } from './platform.js';
+import { rangeError, typeError } from '../errors.js';
 
 export interface Threads {
   readonly fits: number;
@@ -60,11 +61,11 @@ export class ThreadSettings {
         blasThreads: s.blasThreads === undefined ? base.blasThreads : checkCount('threads.blasThreads', s.blasThreads),
       };
     } else {
-      throw new TypeError(`threads must be ${shape}, got ${describe(settings)}`);
+      throw typeError('NMFKIT_INVALID_TYPE', `threads must be ${shape}, got ${describe(settings)}`);
     }
-    if (next.fits > MAX_FITS) throw new RangeError(`threads.fits must be at most ${MAX_FITS}, got ${next.fits}`);
+    if (next.fits > MAX_FITS) throw rangeError('NMFKIT_INVALID_VALUE', `threads.fits must be at most ${MAX_FITS}, got ${next.fits}`);
     if (next.blasThreads > MAX_BLAS_THREADS)
-      throw new RangeError(`threads.blasThreads must be at most ${MAX_BLAS_THREADS}, got ${next.blasThreads}`);
+      throw rangeError('NMFKIT_INVALID_VALUE', `threads.blasThreads must be at most ${MAX_BLAS_THREADS}, got ${next.blasThreads}`);
     this.#current = next;
     for (const listener of this.#listeners) listener(next);
     return next;

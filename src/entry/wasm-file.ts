@@ -8,6 +8,7 @@
 import { fetchWasmModule } from '../backends/wasm-web.js';
 import { MAX_WASM_BYTES, wasmTooLarge } from '../backends/wasm-size.js';
 import { compileWasmModuleAsync } from '../backends/wasm.js';
+import { plainError } from '../errors.js';
 
 export { MAX_WASM_BYTES, WASM_SIZE_CODE } from '../backends/wasm-size.js';
 
@@ -118,6 +119,7 @@ export async function readWasmFile(fs: Fs, url: URL, cannotRead: (cause: unknown
 export async function compileCapped(url: URL): Promise<WebAssembly.Module> {
   const fs = nodeFs();
   if (url.protocol !== 'file:' || !fs) return fetchWasmModule(url);
-  const cannotRead = (cause: unknown): Error => new Error(`nmfkit: cannot read the WebAssembly backend at ${url.href}`, { cause });
+  const cannotRead = (cause: unknown): Error =>
+    plainError('NMFKIT_BACKEND_UNAVAILABLE', `nmfkit: cannot read the WebAssembly backend at ${url.href}`, { cause });
   return compileWasmModuleAsync(await readWasmFile(fs, url, cannotRead));
 }

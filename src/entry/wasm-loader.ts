@@ -13,6 +13,7 @@ import type { Backend } from '../contract.js';
 import { MEMORY_CAP_FIX, MEMORY_CAP_VARIABLE, memoryCapOverride } from './environment.js';
 import type { Platform } from './platform.js';
 import type { GivenReadyOptions } from './ready-options.js';
+import { plainError, rangeError } from '../errors.js';
 
 export interface WasmSettings {
   readonly module: WebAssembly.Module | undefined;
@@ -162,7 +163,8 @@ export class WasmLoader {
         ? `; here a fit or backendInfo() loads it with the defaults, so call ready() with the options before either` +
           (differing.includes('maxMemoryBytes') ? `, or set ${MEMORY_CAP_VARIABLE} for the cap` : '')
         : '';
-    return new RangeError(
+    return rangeError(
+      'NMFKIT_INVALID_VALUE',
       `${differing.map((key) => `options.${key}`).join(', ')}: ready() was already called or the backend already used, and ` +
         `its options cannot change once the WebAssembly backend is ${kind === 'ready' ? 'loaded' : 'loading'}${how} ` +
         `(${differing.join(', ')} differ)`,
@@ -238,7 +240,7 @@ export class WasmLoader {
 
   /** Records a failed load (why, and the fix for it) and returns the error. */
   #fail(settings: WasmSettings | undefined, error: unknown): Error {
-    const e = error instanceof Error ? error : new Error(String(error));
+    const e = error instanceof Error ? error : plainError('NMFKIT_BACKEND_UNAVAILABLE', String(error));
     const fix = e.message.startsWith(MEMORY_CAP_VARIABLE)
       ? MEMORY_CAP_FIX
       : OUT_OF_MEMORY.test(e.message)

@@ -6,7 +6,8 @@
  */
 import type { AsyncKernelFit, KernelFit } from '../contract.js';
 import { nndsvdSteps, type Factors, type NndsvdVariant } from './nndsvd.js';
-import type { VProductSteps } from './svd.js';
+import { runSteps, type VProductSteps } from './svd.js';
+import { yieldToEventLoop } from '../timers.js';
 
 /** What a fit computes from V before it starts: the method, its seed, and the factors the caller gave. */
 export interface FitInit {
@@ -17,10 +18,12 @@ export interface FitInit {
   readonly rank: number;
   readonly givenW: Float64Array | undefined;
   readonly givenH: Float64Array | undefined;
+  /** The power of two the SVD's products scale V by (src/init/nndsvd.ts, svdScale). */
+  readonly scale: number;
 }
 
 function steps(init: FitInit): VProductSteps<Factors> {
-  return nndsvdSteps(init.rows, init.cols, init.rank, init.method, init.seed);
+  return nndsvdSteps(init.rows, init.cols, init.rank, init.method, init.seed, init.scale);
 }
 
 /** The factors to start from: the computed ones, or the caller's where given. */
@@ -30,10 +33,10 @@ function startingFactors(init: FitInit, made: Factors): Factors {
 
 /** Computes the initial factors with the fit's products and sets them, on the calling thread. */
 export function initializeFit(fit: KernelFit, init: FitInit): void {
-  const run = steps(init);
-  let next = run.next();
-  while (!next.done) next = run.next(fit.multiplyV(next.value.X, next.value.cols, next.value.transpose));
-  const { W, H } = startingFactors(init, next.value);
+  const { W, H } = startingFactors(
+    init,
+    runSteps(steps(init), ({ X, cols, transpose }) => fit.multiplyV(X, cols, transpose)),
+  );
   fit.setFactors(W, H);
 }
 
@@ -46,7 +49,13 @@ export async function initializeAsyncFit(fit: AsyncKernelFit, init: FitInit, sto
   let next = run.next();
   while (!next.done) {
     if (stopped()) return;
-    next = run.next(await fit.multiplyVAsync(next.value.X, next.value.cols, next.value.transpose));
+    const request = next.value;
+    if ('pause' in request) {
+      await yieldToEventLoop();
+      next = run.next(undefined);
+    } else {
+      next = run.next(await fit.multiplyVAsync(request.X, request.cols, request.transpose));
+    }
   }
   const { W, H } = startingFactors(init, next.value);
   await fit.setFactorsAsync(W, H);

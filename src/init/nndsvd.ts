@@ -21,6 +21,7 @@
  * Preconditions (the facade validates): V is K×N row-major, finite, ≥ 0; 1 ≤ r ≤ min(K, N).
  */
 import { Random } from '../random.js';
+import { internalError } from '../errors.js';
 import { plainProducts, runSteps, truncatedSvdSteps, type TruncatedSvd, type VProductSteps } from './svd.js';
 
 export type NndsvdVariant = 'nndsvd' | 'nndsvda' | 'nndsvdar';
@@ -66,8 +67,12 @@ function partNorm(v: ArrayLike<number>, sign: 1 | -1): number {
   return Math.sqrt(s);
 }
 
-/** The NNDSVD factors from given singular triplets (exposed so tests can feed an exact SVD). */
-export function nndsvdFromSvd(svd: TruncatedSvd, K: number, N: number): Factors {
+/**
+ * The NNDSVD factors from given singular triplets (exposed so tests can feed an exact SVD). `scale`: the triplets
+ * are those of scale·V (a power of two, {@link svdScale}); the factors are V's all the same.
+ */
+export function nndsvdFromSvd(svd: TruncatedSvd, K: number, N: number, scale = 1): Factors {
+  const unscale = Math.sqrt(scale);
   const R = svd.rank;
   const W = new Float64Array(K * R);
   const H = new Float64Array(R * N);
@@ -78,7 +83,7 @@ export function nndsvdFromSvd(svd: TruncatedSvd, K: number, N: number): Factors 
     for (let c = 0; c < N; c++) v[c] = svd.Vt[j * N + c]!;
     const sigma = svd.S[j]!;
     if (j === 0) {
-      const root = Math.sqrt(sigma);
+      const root = Math.sqrt(sigma) / unscale;
       for (let i = 0; i < K; i++) W[i * R] = root * Math.abs(u[i]!);
       for (let c = 0; c < N; c++) H[c] = root * Math.abs(v[c]!);
       continue;
@@ -92,7 +97,7 @@ export function nndsvdFromSvd(svd: TruncatedSvd, K: number, N: number): Factors 
     const sign = mp > mn ? 1 : -1;
     const m = mp > mn ? mp : mn;
     if (!(m > 0)) continue;
-    const lambda = Math.sqrt(sigma * m);
+    const lambda = Math.sqrt(sigma * m) / unscale;
     const xNorm = sign === 1 ? xp : xn;
     const yNorm = sign === 1 ? yp : yn;
     for (let i = 0; i < K; i++) W[i * R + j] = lambda * (Math.max(sign * u[i]!, 0) / xNorm);
@@ -101,6 +106,36 @@ export function nndsvdFromSvd(svd: TruncatedSvd, K: number, N: number): Factors 
   truncate(W);
   truncate(H);
   return { W, H };
+}
+
+/**
+ * The power of two the SVD of a V this small is computed on (its products' operands scaled by it): 1 unless V's
+ * largest entry is below 2^-400, where the squares the SVD sums (norms, Gram–Schmidt) underflow and a nonzero V
+ * would come out with σ = 0 and all-zero factors; then the largest entry is brought to about 1 (at most 2^1000, so
+ * the probe vectors stay finite). Scaling by a power of two is exact, so every V the SVD handled before gives the
+ * same factors.
+ */
+export function svdScale(V: ArrayLike<number>): number {
+  let max = 0;
+  for (let k = 0; k < V.length; k++) if (V[k]! > max) max = V[k]!;
+  if (!(max > 0) || max >= 2 ** -400) return 1;
+  return 2 ** Math.min(-Math.floor(Math.log2(max)), 1000);
+}
+
+/** The steps of an SVD of scale·V: every product's operand X multiplied by `scale`. */
+function* scaledSteps<T>(steps: VProductSteps<T>, scale: number): VProductSteps<T> {
+  if (scale === 1) return yield* steps;
+  let next = steps.next();
+  while (!next.done) {
+    const request = next.value;
+    if ('pause' in request) {
+      next = steps.next(yield request);
+      continue;
+    }
+    const { X, cols, transpose } = request;
+    next = steps.next(yield { X: X.map((x) => x * scale), cols, transpose });
+  }
+  return next.value;
 }
 
 function truncate(X: Float64Array): void {
@@ -115,17 +150,19 @@ function truncate(X: Float64Array): void {
  * TypeScript. `seed` is used by 'nndsvdar' only.
  */
 export function nndsvd(V: Float64Array, K: number, N: number, R: number, variant: NndsvdVariant = 'nndsvd', seed = 0): Factors {
-  return runSteps(nndsvdSteps(K, N, R, variant, seed), plainProducts(V, K, N));
+  return runSteps(nndsvdSteps(K, N, R, variant, seed, svdScale(V)), plainProducts(V, K, N));
 }
 
 /**
  * The same, asking for every product with V (src/init/svd.ts, VProduct). mean(V) comes from one of them, Vᵀ·1:
  * the column sums, added in column order.
  */
-export function* nndsvdSteps(K: number, N: number, R: number, variant: NndsvdVariant, seed: number): VProductSteps<Factors> {
-  const { W, H } = nndsvdFromSvd(yield* truncatedSvdSteps(K, N, R), K, N);
+export function* nndsvdSteps(K: number, N: number, R: number, variant: NndsvdVariant, seed: number, scale = 1): VProductSteps<Factors> {
+  const { W, H } = nndsvdFromSvd(yield* scaledSteps(truncatedSvdSteps(K, N, R), scale), K, N, scale);
   if (variant === 'nndsvd') return { W, H };
-  const mean = columnSumsMean(yield { X: new Float64Array(K).fill(1), cols: 1, transpose: true }, K);
+  const columnSums = yield { X: new Float64Array(K).fill(1), cols: 1, transpose: true };
+  if (!columnSums) throw internalError('nmfkit internal error: the column sums of V were answered with nothing');
+  const mean = columnSumsMean(columnSums, K);
   if (variant === 'nndsvda') {
     for (const X of [W, H]) for (let k = 0; k < X.length; k++) if (X[k] === 0) X[k] = mean;
     return { W, H };

@@ -33,7 +33,14 @@ export function randomFactors(
   return { W, H };
 }
 
-/** √(mean(V)/R): the scale of 'random-scaled'. */
+/**
+ * √(mean(V)/R): the scale of 'random-scaled'. Where the mean of a nonzero V underflows to 0 (a few subnormal
+ * entries among many zeros), √(max(V)/R): an all-zero start would stay all zero under MU.
+ */
 export function randomScale(V: ArrayLike<number>, R: number): number {
-  return Math.sqrt(meanOf(V) / R);
+  const scale = Math.sqrt(meanOf(V) / R);
+  if (scale > 0) return scale;
+  let max = 0;
+  for (let k = 0; k < V.length; k++) if (V[k]! > max) max = V[k]!;
+  return Math.sqrt(max / R);
 }

@@ -2,13 +2,14 @@
  * Restarts: run the fit from `runs` random initialisations with seeds seed, seed + 1, …, seed + runs − 1 and keep
  * the run with the lowest final objective (the first of equal ones; a NaN objective never wins over a number).
  */
+import { rangeError } from '../errors.js';
 
 /** The seeds of the runs. Throws a RangeError when the last one would not be a safe integer. */
 export function restartSeeds(seed: number, runs: number): number[] {
-  if (!Number.isSafeInteger(seed)) throw new RangeError(`restarts: seed must be a safe integer, got ${seed}`);
-  if (!Number.isInteger(runs) || runs < 1) throw new RangeError(`restarts must be an integer ≥ 1, got ${runs}`);
+  if (!Number.isSafeInteger(seed)) throw rangeError('NMFKIT_INVALID_VALUE', `restarts: seed must be a safe integer, got ${seed}`);
+  if (!Number.isInteger(runs) || runs < 1) throw rangeError('NMFKIT_INVALID_VALUE', `restarts must be an integer ≥ 1, got ${runs}`);
   if (!Number.isSafeInteger(seed + (runs - 1))) {
-    throw new RangeError(`restarts: seed + restarts − 1 = ${seed + runs - 1} is not a safe integer`);
+    throw rangeError('NMFKIT_INVALID_VALUE', `restarts: seed + restarts − 1 = ${seed + runs - 1} is not a safe integer`);
   }
   return Array.from({ length: runs }, (_, k) => seed + k);
 }

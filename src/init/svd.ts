@@ -26,6 +26,7 @@
  * (σ_{ℓ+1}/σ_k)^(2q+1); for NNDSVD, whose output is an initial guess, that is far more than enough.
  */
 import { Random } from '../random.js';
+import { internalError, rangeError } from '../errors.js';
 
 export interface TruncatedSvd {
   /** Number of triplets. */
@@ -57,14 +58,30 @@ export interface VProduct {
   readonly transpose: boolean;
 }
 
-/** Steps that ask for products with V and end with a value. */
-export type VProductSteps<T> = Generator<VProduct, T, Float64Array>;
+/**
+ * A point between two parts of the work done here, where an async caller lets its event loop run (their products
+ * with V already run off its thread; this keeps the TypeScript in between in short pieces too).
+ */
+export interface Pause {
+  readonly pause: true;
+}
 
-/** Runs `steps` to their end, answering each product request with `answer`. */
+export const PAUSE: Pause = { pause: true };
+
+/** Steps that ask for products with V, pause now and then, and end with a value. */
+export type VProductSteps<T> = Generator<VProduct | Pause, T, Float64Array | undefined>;
+
+/** Runs `steps` to their end, answering each product request with `answer` (pauses are passed over). */
 export function runSteps<T>(steps: VProductSteps<T>, answer: (request: VProduct) => Float64Array): T {
   let next = steps.next();
-  while (!next.done) next = steps.next(answer(next.value));
+  while (!next.done) next = steps.next('pause' in next.value ? undefined : answer(next.value));
   return next.value;
+}
+
+/** The answer to a product request (a pause is answered with nothing). */
+function product(answer: Float64Array | undefined): Float64Array {
+  if (!answer) throw internalError('nmfkit internal error: a product request was answered with nothing');
+  return answer;
 }
 
 /** The products with V in plain TypeScript (the reference, and the tests'). */
@@ -193,7 +210,7 @@ export function truncatedSvd(V: Float64Array, K: number, N: number, r: number, o
  */
 export function* truncatedSvdSteps(K: number, N: number, r: number, options: SvdOptions = {}): VProductSteps<TruncatedSvd> {
   if (!(Number.isInteger(r) && r >= 1 && r <= Math.min(K, N))) {
-    throw new RangeError(`truncatedSvd: rank must be an integer in [1, min(K, N) = ${Math.min(K, N)}], got ${r}`);
+    throw rangeError('NMFKIT_INVALID_VALUE', `truncatedSvd: rank must be an integer in [1, min(K, N) = ${Math.min(K, N)}], got ${r}`);
   }
   const ell = Math.min(r + (options.oversamples ?? 10), K, N);
   const q = options.powerIterations ?? (r < 0.1 * Math.min(K, N) ? 7 : 4);
@@ -201,17 +218,21 @@ export function* truncatedSvdSteps(K: number, N: number, r: number, options: Svd
   const omega = new Float64Array(N * ell);
   for (let k = 0; k < omega.length; k++) omega[k] = 2 * random.nextDouble() - 1;
 
-  let Q = orthonormalize(yield { X: omega, cols: ell, transpose: false }, K, ell);
+  let Q = orthonormalize(product(yield { X: omega, cols: ell, transpose: false }), K, ell);
   for (let t = 0; t < q; t++) {
-    const Z = orthonormalize(yield { X: Q, cols: ell, transpose: true }, N, ell);
-    Q = orthonormalize(yield { X: Z, cols: ell, transpose: false }, K, ell);
+    const Z = orthonormalize(product(yield { X: Q, cols: ell, transpose: true }), N, ell);
+    Q = orthonormalize(product(yield { X: Z, cols: ell, transpose: false }), K, ell);
   }
   // Bᵀ = Vᵀ·Q (N×ℓ) = P·R with P = orth(Bᵀ) and R = Pᵀ·Bᵀ (ℓ×ℓ); one-sided Jacobi makes R's columns orthogonal,
   // R·J, and then those of Bᵀ·J = P·R·J too: Bᵀ·J = [σ_k v_k]. (Jacobi on the small R instead of the N×ℓ Bᵀ.)
-  const BtInput = yield { X: Q, cols: ell, transpose: true };
-  const R = multiplyTN(orthonormalize(BtInput.slice(), N, ell), BtInput, N, ell, ell);
+  const BtInput = product(yield { X: Q, cols: ell, transpose: true });
+  const P = orthonormalize(BtInput.slice(), N, ell);
+  yield PAUSE;
+  const R = multiplyTN(P, BtInput, N, ell, ell);
   const J = oneSidedJacobi(R, ell, ell);
+  yield PAUSE;
   const Bt = multiply(BtInput, J, N, ell, ell);
+  yield PAUSE;
   const sigma = new Float64Array(ell);
   for (let k = 0; k < ell; k++) {
     let s = 0;
@@ -220,6 +241,7 @@ export function* truncatedSvdSteps(K: number, N: number, r: number, options: Svd
   }
   const order = Array.from({ length: ell }, (_, k) => k).sort((a, b) => sigma[b]! - sigma[a]! || a - b);
   const QJ = multiply(Q, J, K, ell, ell);
+  yield PAUSE;
 
   const U = new Float64Array(K * r);
   const S = new Float64Array(r);

@@ -245,8 +245,8 @@ interface Run {
   wChange: Float64Array;
   /** F after each iteration: its value at checkpoints, NaN between them. */
   checkpoints: Float64Array;
-  W: Float64Array;
-  H: Float64Array;
+  W: Float64Array | Float32Array;
+  H: Float64Array | Float32Array;
   objective: number;
   initialObjective: number;
   spectralError: number;

@@ -59,7 +59,7 @@ describe.each(BACKENDS)('products with V on %s', (backend) => {
     const W = randomMatrix(K, R, 16).data;
     const H = randomMatrix(R, N, 17).data;
     const steps = 5;
-    const ranFrom = (fit: KernelFit): { h: Float64Array; W: Float64Array } => {
+    const ranFrom = (fit: KernelFit): { h: Float64Array; W: Float64Array | Float32Array } => {
       const h = new Float64Array(steps);
       fit.run(steps, h, new Float64Array(steps), 0);
       const result = fit.finish();

@@ -42,8 +42,8 @@ const optionsOf = (f: Fixture, backend: 'native' | 'wasm'): NmfOptions => fixtur
 function expectNearFixture(result: NmfResult, f: Fixture): void {
   const e = f.expected;
   expect(result.iterations).toBe(e.iterations);
-  expect(result.W.data).toBeInstanceOf(Float64Array);
-  expect(result.H.data).toBeInstanceOf(Float64Array);
+  expect(result.W.data).toBeInstanceOf(Float32Array);
+  expect(result.H.data).toBeInstanceOf(Float32Array);
   const near = (name: string, got: ArrayLike<number>, expected: ArrayLike<number>, tol = FLOAT32_TOL) =>
     expect(closeTo(got, expected, tol), `${name} ${relativeError(got, expected)}`).toBe(true);
   near('W', result.W.data, e.W.data);

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { nmf, nmfSync } from '../../src/index.js';
+import * as errors from '../../src/errors.js';
 import * as validate from '../../src/validate.js';
 import * as validation from '../../src/validation.js';
 
@@ -75,10 +76,10 @@ describe('V', () => {
     fails(null, ok, TypeError, /V must be a matrix/);
     fails('1,2,3', ok, TypeError, /V must be a matrix.*got "1,2,3"/);
     fails(
-      { rows: 1, cols: 2, data: new Int32Array(2) },
+      { rows: 1, cols: 2, data: new BigInt64Array(2) },
       ok,
       TypeError,
-      /V\.data must be a Float64Array, Float32Array or number\[\], got a Int32Array/,
+      /V\.data must be a Float64Array, Float32Array, an integer typed array or number\[\], got a BigInt64Array/,
     );
     fails([1, 2, 3], ok, TypeError, /V\[0\] must be an array/);
   });
@@ -184,21 +185,28 @@ describe('nmfkit/validation', () => {
   it('exports the checks the entries use (the same functions), each documented in docs/api.md', () => {
     const names = Object.keys(validation);
     expect(names.length).toBeGreaterThan(10);
-    for (const name of names) expect((validation as Record<string, unknown>)[name], name).toBe((validate as Record<string, unknown>)[name]);
+    for (const name of names) {
+      const own = (validate as Record<string, unknown>)[name] ?? (errors as Record<string, unknown>)[name];
+      expect((validation as Record<string, unknown>)[name], name).toBe(own);
+    }
     const api = readFileSync(new URL('../../docs/api.md', import.meta.url), 'utf8');
     const section = /^## `nmfkit\/validation`$([\s\S]*?)^## /m.exec(api)?.[1] ?? '';
     expect(names.filter((name) => !new RegExp(`\`${name}[(\`]`).test(section))).toEqual([]);
   });
 
-  it('refuses as the entries do: the same classes and messages', () => {
+  it('refuses as the entries do: the same classes, messages and codes', () => {
+    const coded = <E extends Error>(error: E, code: string): E => Object.assign(error, { code });
     expect(() => validation.toMatrix('W', [[1], [-1]])).toThrow(
-      new RangeError('W must be finite and ≥ 0, but W[1][0] (row 1, column 0) is -1'),
+      coded(new RangeError('W must be finite and ≥ 0, but W[1][0] (row 1, column 0) is -1'), 'NMFKIT_INVALID_VALUE'),
     );
     expect(() => validation.checkCount('options.rank', 0)).toThrow(
-      new RangeError('options.rank must be an integer in [1, 2^31 - 1], got 0'),
+      coded(new RangeError('options.rank must be an integer in [1, 2^31 - 1], got 0'), 'NMFKIT_INVALID_VALUE'),
     );
     expect(() => validation.readOptions('options', { Rank: 1 }, ['rank'])).toThrow(
-      new TypeError("unknown option options.Rank (did you mean 'rank'?)"),
+      coded(new TypeError("unknown option options.Rank (did you mean 'rank'?)"), 'NMFKIT_INVALID_TYPE'),
+    );
+    expect(() => validation.checkedSize('V', 2 ** 20, 2 ** 20)).toThrow(
+      coded(new RangeError('V is too large: 1048576×1048576 = 1099511627776 entries (limit 2^31 - 1)'), 'NMFKIT_TOO_LARGE'),
     );
   });
 });

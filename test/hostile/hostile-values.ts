@@ -5,6 +5,7 @@
  * that each must end in a TypeError or RangeError whose message names the argument.
  */
 import { expect } from 'vitest';
+import { ERROR_CODES, isErrorCode } from '../../src/errors.js';
 
 export const boom = (what: string) => (): never => {
   throw new Error(`hostile ${what}`);
@@ -109,7 +110,30 @@ export async function outcome(f: () => unknown, async: boolean): Promise<unknown
   }
 }
 
-/** Asserts a TypeError or RangeError whose message names `argument`. */
+/**
+ * Asserts that `error` carries a stable `code` of nmfkit's (src/errors.ts, the list of docs/api.md#errors) that
+ * goes with its class: each code's description starts with the classes that carry it.
+ */
+export function coded(error: unknown, context: string): void {
+  const code = (error as { code?: unknown } | null | undefined)?.code;
+  const what = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  if (!isErrorCode(code)) expect.fail(`${context}: the error has no code of nmfkit's (code ${String(code)}): ${what}`);
+  // 'TypeError', 'RangeError', 'Error' (or a subclass of Error's own, such as the command's InputError),
+  // 'DOMException' (named AbortError) or 'any' (class).
+  const documented = ERROR_CODES[code].split(/[ :]/)[0]!;
+  const kind =
+    error instanceof DOMException
+      ? 'DOMException'
+      : error instanceof TypeError
+        ? 'TypeError'
+        : error instanceof RangeError
+          ? 'RangeError'
+          : 'Error';
+  if (documented !== 'any' && documented !== kind)
+    expect.fail(`${context}: code ${code} is documented for a ${documented}, not a ${kind}: ${what}`);
+}
+
+/** Asserts a TypeError or RangeError whose message names `argument`, with a code of nmfkit's ({@link coded}). */
 export function named(error: unknown, argument: RegExp, context: string): void {
   if (!(error instanceof TypeError || error instanceof RangeError)) {
     expect.fail(
@@ -117,6 +141,7 @@ export function named(error: unknown, argument: RegExp, context: string): void {
     );
   }
   if (!argument.test(error.message)) expect.fail(`${context}: the message does not name ${argument}: ${error.message}`);
+  coded(error, context);
 }
 
 export function catchError(f: () => unknown): unknown {

@@ -149,19 +149,17 @@ describe.each(ENTRIES)('$name entry: matrices: shapes, entries and buffers', (en
     fitFails({ rows: 2, cols: 3, data: [1, 2, 3, 4, , 6] }, /V\.data\[4\].*got undefined/); // eslint-disable-line no-sparse-arrays
   });
 
-  it('typed arrays: other element types, a fake Float64Array, a detached buffer', () => {
-    for (const data of [
-      new Int32Array(6),
-      new Uint8Array(6),
-      new Float64Array(6).buffer,
-      new BigInt64Array(6),
-      new DataView(new ArrayBuffer(48)),
-    ]) {
-      fitFails({ rows: 2, cols: 3, data }, /^V\.data must be a Float64Array, Float32Array or number\[\]/);
+  it('typed arrays: BigInt and other non-number element types, a fake Float64Array, a detached buffer', () => {
+    for (const data of [new Float64Array(6).buffer, new BigInt64Array(6), new BigUint64Array(6), new DataView(new ArrayBuffer(48))]) {
+      fitFails({ rows: 2, cols: 3, data }, /^V\.data must be a Float64Array, Float32Array, an integer typed array or number\[\]/);
+      fitFails([new Float64Array(3), data], /^V\[1\] must be an array of numbers \(or a typed array of them\)/);
     }
     // An Int32Array dressed up as a Float64Array, and a proxy of a real one: recognised by their internal slots.
     const disguised = Object.setPrototypeOf(new Int32Array(6), Float64Array.prototype) as Float64Array;
-    fitFails({ rows: 2, cols: 3, data: disguised }, /^V\.data must be a Float64Array.*got a Int32Array/);
+    const disguisedBig = Object.setPrototypeOf(new BigInt64Array(6), Float64Array.prototype) as unknown as Float64Array;
+    fitFails({ rows: 2, cols: 3, data: disguisedBig }, /^V\.data must be a Float64Array.*got a BigInt64Array/);
+    // An Int32Array dressed up as a Float64Array is read as the Int32Array it is.
+    expect(Array.from(nmfSync({ rows: 2, cols: 3, data: disguised }, { ...OPTIONS, maxIter: 0 }).W.data)).toHaveLength(4);
     fitFails({ rows: 2, cols: 3, data: new Proxy(new Float64Array(6), {}) }, /^V\.data must be a Float64Array/);
     // A Float64Array whose own `length` lies is read by its real length.
     const lying = new Float64Array([1, 2, 3, 4, 5, 6]);

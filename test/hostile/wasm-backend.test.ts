@@ -10,7 +10,7 @@ import { createWasmBackend } from '../../src/backends/wasm.js';
 import type { FitSpec } from '../../src/spec.js';
 import { testSpec } from '../support/fit-spec.js';
 import { backendAvailable } from '../support/helpers.js';
-import { catchError } from './hostile-values.js';
+import { catchError, coded } from './hostile-values.js';
 
 describe.runIf(backendAvailable('wasm'))('the wasm backend (src/backends/wasm.ts), called directly', () => {
   const backend = createWasmBackend(compileWasmFileSync(WASM_URL)!);
@@ -30,6 +30,19 @@ describe.runIf(backendAvailable('wasm'))('the wasm backend (src/backends/wasm.ts
     fixedColumnsW: new Uint8Array(1),
   });
 
+  /** Asserts that `f` throws a `kind` whose message matches `message`, with a code of nmfkit's. */
+  const refused = (
+    f: () => unknown,
+    kind: typeof RangeError | typeof TypeError | typeof Error,
+    message: RegExp = /./,
+    context = String(message),
+  ): void => {
+    const error = catchError(f);
+    expect(error, context).toBeInstanceOf(kind);
+    expect((error as Error).message, context).toMatch(message);
+    coded(error, context);
+  };
+
   it('sizes beyond its 4 GiB memory are a RangeError before anything is allocated', () => {
     const before = backend.details().memoryBytes!;
     for (const [K, N, R] of [
@@ -42,9 +55,9 @@ describe.runIf(backendAvailable('wasm'))('the wasm backend (src/backends/wasm.ts
       const error = catchError(() => backend.createFit(problem(K!, N!, R!)));
       expect(error, `${K}×${N} rank ${R}`).toBeInstanceOf(RangeError);
       expect((error as Error).message).toMatch(/4 GiB|memory|too large/);
+      coded(error, `${K}×${N} rank ${R}`);
     }
-    const error = catchError(() => backend.createFit(sized({ blockRows: 2 ** 31 - 1, rank: 1 })));
-    expect(error).toBeInstanceOf(RangeError);
+    refused(() => backend.createFit(sized({ blockRows: 2 ** 31 - 1, rank: 1 })), RangeError);
     expect(backend.details().memoryBytes).toBe(before);
   });
 
@@ -56,7 +69,7 @@ describe.runIf(backendAvailable('wasm'))('the wasm backend (src/backends/wasm.ts
       [NaN, 1, 1],
       [2 ** 31, 1, 1],
     ]) {
-      expect(() => backend.createFit(problem(K!, N!, R!))).toThrow(RangeError);
+      refused(() => backend.createFit(problem(K!, N!, R!)), RangeError, /./, `${K}×${N} rank ${R}`);
     }
     const bad: Partial<Record<keyof FitSpec, unknown>>[] = [
       { dtype: 'float16' },
@@ -69,17 +82,22 @@ describe.runIf(backendAvailable('wasm'))('the wasm backend (src/backends/wasm.ts
       { blockRows: 2 ** 40 },
     ];
     for (const changes of bad) {
-      expect(() => backend.createFit(sized(changes as Partial<FitSpec>)), JSON.stringify(changes)).toThrow(RangeError);
+      refused(() => backend.createFit(sized(changes as Partial<FitSpec>)), RangeError, /./, JSON.stringify(changes));
     }
-    expect(() => backend.createFit({ ...sized(), V: new Float64Array(3) })).toThrow(/V must be a Float64Array of K×N/);
-    expect(() => backend.createFit({ ...sized({ masked: true }) })).toThrow(/mask must be a Float64Array/);
-    expect(() => backend.createFit({ ...sized(), fixedColumnsW: new Uint8Array(2) })).toThrow(
+    refused(() => backend.createFit({ ...sized(), V: new Float64Array(3) }), RangeError, /V must be a Float64Array of K×N/);
+    refused(() => backend.createFit({ ...sized({ masked: true }) }), RangeError, /mask must be a Float64Array/);
+    refused(
+      () => backend.createFit({ ...sized(), fixedColumnsW: new Uint8Array(2) }),
+      RangeError,
       /fixedColumnsW must be a Uint8Array of R = 1/,
     );
     // A valid problem still runs after all of this.
     const fit = backend.createFit({ ...sized(), V: Float64Array.of(1, 2, 3, 4), W: Float64Array.of(1, 1), H: Float64Array.of(1, 1) });
     expect(fit.run(3, new Float64Array(3), new Float64Array(3), 0)).toBe(3);
     expect(fit.finish().frobeniusError).toBeGreaterThanOrEqual(0);
+    // Used after finish and after dispose: an Error, with a code.
+    refused(() => fit.run(1, new Float64Array(1), new Float64Array(1), 0), Error, /after finish/);
     fit.dispose();
+    refused(() => fit.finish(), Error, /disposed/);
   });
 });

@@ -254,6 +254,11 @@ function problem(c: Case, adjust?: (values: Float64Array, random: Random) => voi
 }
 
 /** The bytes (or, for nested arrays, the numbers) of an input, to prove it unchanged. */
+/** A result's matrix with float64 data (a float32 fit's factors are Float32Arrays). */
+function widened(m: { rows: number; cols: number; data: ArrayLike<number> }): MatrixInput {
+  return { rows: m.rows, cols: m.cols, data: Float64Array.from(m.data) };
+}
+
 function snapshot(input: MatrixInput): string {
   if (Array.isArray(input)) return JSON.stringify(input.map((row) => Array.from(row, (x) => (Object.is(x, -0) ? '-0' : x))));
   const data = (input as { data: ArrayLike<number> }).data;
@@ -508,9 +513,30 @@ describe.each(['float64', 'float32'] as const)('properties in %s', (dtype) => {
           // factors the previous one returned, are the iterations of one fit — and every state is visible.
           let prev = nmfSync(input, { ...options, seed: c.seed, maxIter: 0 });
           let before = residualNorm(V, prev).norm ** 2;
+          // Iterations run: all of them, unless a factor underflowed to all zero first (see below).
+          let ran = c.maxIter;
           for (let t = 1; t <= c.maxIter; t++) {
             const W = prev.W;
             const H = prev.H;
+            const zero = values.some((x) => x > 0)
+              ? (
+                  [
+                    ['W', W],
+                    ['H', H],
+                  ] as const
+                ).find(([, m]) => m.data.every((x) => x === 0))
+              : undefined;
+            if (zero) {
+              // A factor that underflowed to all zero cannot be given back (the documented RangeError); MU never
+              // leaves it, so the rest of the fit keeps it: checked on the whole fit below.
+              expect(() => nmfSync(input, { ...options, W, H, maxIter: 1 })).toThrow(
+                new RegExp(`^options\\.${zero[0]} is all zero while V has a nonzero entry`),
+              );
+              const rest = nmfSync(input, { ...options, seed: c.seed, maxIter: c.maxIter });
+              expect(rest[zero[0]].data.every((x) => x === 0)).toBe(true);
+              ran = t - 1;
+              break;
+            }
             const copies = [snapshot(W), snapshot(H)];
             const next = nmfSync(input, { ...options, W, H, maxIter: 1 });
             expect([snapshot(W), snapshot(H)]).toEqual(copies);
@@ -528,7 +554,7 @@ describe.each(['float64', 'float32'] as const)('properties in %s', (dtype) => {
             before = after;
           }
           // … and they are the iterations of one fit, bit for bit.
-          const whole = nmfSync(input, { ...options, seed: c.seed, maxIter: c.maxIter });
+          const whole = nmfSync(input, { ...options, seed: c.seed, maxIter: ran });
           expect(whole.W.data).toEqual(prev.W.data);
           expect(whole.H.data).toEqual(prev.H.data);
         }
@@ -785,6 +811,9 @@ function setup(c: OptionCase): OptionSetup {
     error = new RegExp(
       `^V has a zero at entry ${k} \\(row ${Math.floor(k / N)}, column ${k % N}\\), where the β = 0 divergence is infinite`,
     );
+  } else if (c.init && V.some((x) => x > 0) && (W0.every((x) => x === 0) || H0.every((x) => x === 0))) {
+    // A given factor that is all zero while V is not (docs/api.md, options W and H): MU could never leave it.
+    error = new RegExp(`^options\\.${W0.every((x) => x === 0) ? 'W' : 'H'} is all zero while V has a nonzero entry`);
   }
   const options = {
     rank: R,
@@ -981,8 +1010,9 @@ function checkOptionResult(r: NmfResult, s: OptionSetup, p: Precision, options: 
     H0.forEach((x, k) => x === 0 && r.H.data[k] !== 0 && expect.fail(`H0[${k}] = 0 became ${r.H.data[k]}`));
   }
   // §4, §8: a factor or column that is not learned comes back bit-identical (float32: as rounded when stored).
-  if (!s.updateW) expect(snapshot(r.W)).toBe(snapshot({ rows: K, cols: R, data: W0 }));
-  if (!s.updateH) expect(snapshot(r.H)).toBe(snapshot({ rows: R, cols: N, data: H0 }));
+  // (A float32 fit returns its factors as Float32Array: widened, they are the float64 values compared.)
+  if (!s.updateW) expect(snapshot(widened(r.W))).toBe(snapshot({ rows: K, cols: R, data: W0 }));
+  if (!s.updateH) expect(snapshot(widened(r.H))).toBe(snapshot({ rows: R, cols: N, data: H0 }));
   for (const col of s.fixedColumnsW ?? []) {
     for (let i = 0; i < K; i++)
       if (!Object.is(r.W.data[i * R + col], W0[i * R + col])) expect.fail(`fixed column ${col} of W changed at row ${i}`);

@@ -5,7 +5,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 // nmfkit's entry sets the memory limit the size checks of nmfkit/validation use (the machine's, or the wasm cap).
 import 'nmfkit';
-import { checkString, describe } from 'nmfkit/validation';
+import { checkString, describe, rangeError, typeError, codeOf } from 'nmfkit/validation';
 import { decodeMidiCopy, midiOptions, type DecodeMidiOptions } from './audio/midi.js';
 import { checkNotes, type NoteEvent } from './audio/notes.js';
 import { decodeCopy, decodeOptions, encodeWav, type DecodedWav, type DecodeWavOptions, type EncodeWavOptions } from './audio/wav.js';
@@ -21,7 +21,8 @@ export async function readWav(path: string, options?: DecodeWavOptions): Promise
   try {
     return decodeCopy(bytes, o);
   } catch (error) {
-    if (error instanceof RangeError) throw new RangeError(`${path}: ${error.message.replace(/^bytes:? ?/, '')}`, { cause: error });
+    if (error instanceof RangeError)
+      throw rangeError(codeOf(error) ?? 'NMFKIT_INVALID_VALUE', `${path}: ${error.message.replace(/^bytes:? ?/, '')}`, { cause: error });
     throw error;
   }
 }
@@ -42,13 +43,13 @@ export async function writeWav(
  * format of `examples/data/piano-scale.notes.json`).
  */
 export async function readNotes(path: string): Promise<NoteEvent[]> {
-  if (typeof path !== 'string') throw new TypeError(`path must be a string, got ${describe(path)}`);
+  if (typeof path !== 'string') throw typeError('NMFKIT_INVALID_TYPE', `path must be a string, got ${describe(path)}`);
   const text = await readFile(path, 'utf8');
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (cause) {
-    throw new RangeError(`${path} is not valid JSON: ${(cause as Error).message}`, { cause });
+    throw rangeError('NMFKIT_INVALID_VALUE', `${path} is not valid JSON: ${(cause as Error).message}`, { cause });
   }
   const list = Array.isArray(json) ? json : (json as { notes?: unknown } | null)?.notes;
   return checkNotes(`${path}: notes`, list);

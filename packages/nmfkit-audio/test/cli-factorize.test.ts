@@ -12,6 +12,7 @@ import { dump as dumpNpy, parse as parseNpy } from 'npyjs';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../src/cli/main.js';
+import { ERROR_CODES } from 'nmfkit/validation';
 import { encodeWav } from '../src/index.js';
 
 let dir: string;
@@ -47,6 +48,25 @@ async function cli(args: string[], tty = false): Promise<Outcome> {
   } as unknown as NodeJS.WriteStream;
   const code = await run(args, { stdout, stderr });
   return { code, out, err };
+}
+
+/** The CLI run with NMFKIT_DEBUG set, which prints the stable code of the error it reports. */
+async function debugged(args: string[]): Promise<Outcome> {
+  const before = process.env.NMFKIT_DEBUG;
+  process.env.NMFKIT_DEBUG = '1';
+  try {
+    return await cli(args);
+  } finally {
+    if (before === undefined) delete process.env.NMFKIT_DEBUG;
+    else process.env.NMFKIT_DEBUG = before;
+  }
+}
+
+/** The code a failed run printed (NMFKIT_DEBUG), which must be one of the documented list (docs/api.md#errors). */
+function expectCode(r: Outcome): string {
+  const code = /^nmfkit: code (\S+)$/m.exec(r.err)?.[1];
+  expect(code !== undefined && code in ERROR_CODES, `code ${String(code)} in ${r.err}`).toBe(true);
+  return code!;
 }
 
 const V = [
@@ -231,6 +251,7 @@ describe('nmfkit factorize: bad input (exit code 1)', () => {
     expect(r.out).toBe('');
     expect(r.err).toMatch(/^nmfkit: error: /);
     expect(r.err).toMatch(message);
+    expectCode(await debugged(['factorize', make(), '--rank', '1', '--no-figures', '--out', join(dir, 'out-bad')]));
   });
 
   it('passes --loss and --dtype to nmf only when given, and reports what nmf rejects', async () => {
@@ -291,6 +312,9 @@ describe('nmfkit factorize: bad input (exit code 1)', () => {
     const hals = await cli([...args, '--solver', 'hals', '--loss', 'is']);
     expect(hals.code).toBe(1);
     expect(hals.err).toMatch(/solver 'hals' is for the Euclidean loss only/);
+    // The library's error keeps its code through the command's InputError.
+    expect(expectCode(await debugged([...args, '--solver', 'hals', '--loss', 'is']))).toBe('NMFKIT_INVALID_VALUE');
+    expect(expectCode(await debugged(['factorize', join(dir, 'missing.csv'), '--rank', '1', '--no-figures']))).toBe('NMFKIT_INPUT');
   });
 });
 

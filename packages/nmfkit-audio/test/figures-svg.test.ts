@@ -96,7 +96,7 @@ describe('figure options', () => {
   });
 
   it('decibels: 20·log10 over the range below the largest value; one scale for W·H and V with sharedScale', () => {
-    const matrix = { rows: 1, cols: 3, data: [1, 0.1, 0.001] }; // 0, −20, −60 dB
+    const matrix = { rows: 1, cols: 3, data: Float64Array.from([1, 0.1, 0.001]) }; // 0, −20, −60 dB
     const png = PNG.sync.read(
       renderHeatmapRow([{ matrix, x: { label: 'x', centres: [0, 1, 2] }, y: { label: 'y', labels: ['a'] }, title: 'dB', decibels: 40 }], {
         width: 400,

@@ -28,7 +28,7 @@
  * mir_eval's published regression values) to 0.01 dB on the fixtures of test/audio-bss-eval.test.ts.
  */
 import FFT from 'fft.js';
-import { checkBoolean, checkCount, checkedSize, readList } from 'nmfkit/validation';
+import { checkBoolean, checkCount, checkedSize, rangeError, readList } from 'nmfkit/validation';
 import { checkOptions, toSignal, type SignalData } from './signal.js';
 
 /** Options of {@link bssEvalSources}. */
@@ -70,12 +70,14 @@ export function bssEvalSources(
   const taps = o.filterLength === undefined ? 512 : checkCount('options.filterLength', o.filterLength);
   const permute = o.permutation === undefined ? true : checkBoolean('options.permutation', o.permutation);
   const k = refs.length;
-  if (ests.length !== k) throw new RangeError(`estimates must have one signal per reference (${k}), got ${ests.length}`);
+  if (ests.length !== k)
+    throw rangeError('NMFKIT_INVALID_VALUE', `estimates must have one signal per reference (${k}), got ${ests.length}`);
   const n = refs[0]!.length;
   refs.forEach((r, i) => sameLength(`references[${i}]`, r, n));
   ests.forEach((e, i) => sameLength(`estimates[${i}]`, e, n));
   if (k * taps > MAX_BSS_UNKNOWNS) {
-    throw new RangeError(
+    throw rangeError(
+      'NMFKIT_TOO_LARGE',
       `options.filterLength × the number of sources = ${taps} × ${k} = ${k * taps} exceeds ${MAX_BSS_UNKNOWNS} ` +
         `(the normal equations would be ${k * taps}×${k * taps}): evaluate fewer sources at a time or with a shorter filter`,
     );
@@ -164,19 +166,25 @@ function readSignals(name: string, value: unknown): Float64Array[] {
     MAX_SOURCES,
     (length) => `${name} has ${length} signals, more than the ${MAX_SOURCES} sources one evaluation takes`,
   );
-  if (list.length === 0) throw new RangeError(`${name} must be ${expectation}, got an array of length 0`);
+  if (list.length === 0) throw rangeError('NMFKIT_INVALID_VALUE', `${name} must be ${expectation}, got an array of length 0`);
   return list.map((signal, i) => toSignal(`${name}[${i}]`, signal));
 }
 
 function sameLength(name: string, signal: Float64Array, length: number): void {
   if (signal.length !== length) {
-    throw new RangeError(`${name} has ${signal.length} samples, but the references have ${length}: the signals must have equal lengths`);
+    throw rangeError(
+      'NMFKIT_INVALID_VALUE',
+      `${name} has ${signal.length} samples, but the references have ${length}: the signals must have equal lengths`,
+    );
   }
 }
 
 function notSilent(name: string, signal: Float64Array): void {
   for (let t = 0; t < signal.length; t++) if (signal[t] !== 0) return;
-  throw new RangeError(`${name} is silent (all ${signal.length} samples are 0), which leaves its decomposition undefined`);
+  throw rangeError(
+    'NMFKIT_INVALID_VALUE',
+    `${name} is silent (all ${signal.length} samples are 0), which leaves its decomposition undefined`,
+  );
 }
 
 function energy(x: Float64Array): number {

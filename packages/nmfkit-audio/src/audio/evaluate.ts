@@ -9,7 +9,7 @@
  * positive or false negative; P = TP / (TP + FP), R = TP / (TP + FN), F = 2PR / (P + R).
  */
 import type { Matrix, MatrixInput } from 'nmfkit';
-import { checkNonNegative, describe, readList, toMatrix } from 'nmfkit/validation';
+import { checkNonNegative, describe, rangeError, readList, toMatrix, typeError } from 'nmfkit/validation';
 import { checkNotes, rollOf, uniquePitches, type NoteEvent } from './notes.js';
 import { checkInRange, checkOptions, toAxis, type SignalData } from './signal.js';
 
@@ -53,12 +53,16 @@ export function evaluateActivations(
   const expectation = 'an array (one MIDI pitch or null per row of H)';
   const tooMany = (length: number): string => `componentPitches must have one entry per row of H (${h.rows}), got ${length}`;
   const given = readList('componentPitches', componentPitches, expectation, h.rows, tooMany);
-  if (given.length !== h.rows) throw new RangeError(tooMany(given.length));
+  if (given.length !== h.rows) throw rangeError('NMFKIT_INVALID_VALUE', tooMany(given.length));
   const rowPitches = given.map((p, i): number | null => {
     if (p === null) return null;
-    if (typeof p !== 'number') throw new TypeError(`componentPitches[${i}] must be a MIDI pitch or null, got ${describe(p)}`);
+    if (typeof p !== 'number')
+      throw typeError('NMFKIT_INVALID_TYPE', `componentPitches[${i}] must be a MIDI pitch or null, got ${describe(p)}`);
     if (!Number.isInteger(p) || p < 0 || p > 127) {
-      throw new RangeError(`componentPitches[${i}] must be a MIDI pitch (integer in [0, 127]) or null, got ${describe(p)}`);
+      throw rangeError(
+        'NMFKIT_INVALID_VALUE',
+        `componentPitches[${i}] must be a MIDI pitch (integer in [0, 127]) or null, got ${describe(p)}`,
+      );
     }
     return p;
   });

@@ -8,7 +8,7 @@
  * Bytes that fail any check, or that the parser refuses, are a RangeError saying what is wrong and where.
  */
 import midiPackage from '@tonejs/midi';
-import { checkBoolean } from 'nmfkit/validation';
+import { checkBoolean, rangeError } from 'nmfkit/validation';
 import { checkNotes, type NoteEvent } from './notes.js';
 import { checkOptions } from './signal.js';
 import { copyBytes } from './wav.js';
@@ -48,7 +48,7 @@ export function decodeMidiCopy(bytes: Uint8Array, o: { drums: boolean }, subject
     midi = new Midi(bytes);
   } catch (cause) {
     // The parser throws strings as well as errors.
-    throw new RangeError(`${refuse}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    throw rangeError('NMFKIT_INVALID_VALUE', `${refuse}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
   const notes: NoteEvent[] = [];
   for (const track of midi.tracks) {
@@ -79,7 +79,7 @@ function tag(bytes: Uint8Array, at: number): string {
 /** The chunk structure of a Standard MIDI File (see the module comment). */
 function checkStructure(bytes: Uint8Array, refuse: string): void {
   const fail = (what: string): never => {
-    throw new RangeError(`${refuse}: ${what}`);
+    throw rangeError('NMFKIT_INVALID_VALUE', `${refuse}: ${what}`);
   };
   if (bytes.length < 14 || tag(bytes, 0) !== 'MThd')
     fail(`a MIDI file starts with the 14-byte header chunk 'MThd' (${bytes.length} bytes given)`);

@@ -2,7 +2,7 @@
  * Note lists (a score aligned to the audio) and pitch arithmetic: MIDI pitch ↔ Hz, pitch names, and the
  * frame-level piano roll of a note list.
  */
-import { checkString, describe, readList, readProperty } from 'nmfkit/validation';
+import { checkString, describe, rangeError, readList, readProperty, typeError } from 'nmfkit/validation';
 import { checkFinite, checkPositive, toSignal } from './signal.js';
 
 /** One note: MIDI pitch (60 = C4, 69 = A4), onset and offset in seconds. */
@@ -50,7 +50,7 @@ export function checkNotes(name: string, notes: unknown): NoteEvent[] {
   return list.map((note, i): NoteEvent => {
     const where = `${name}[${i}]`;
     if (note === null || typeof note !== 'object')
-      throw new TypeError(`${where} must be a { pitch, onset, offset } object, got ${describe(note)}`);
+      throw typeError('NMFKIT_INVALID_TYPE', `${where} must be a { pitch, onset, offset } object, got ${describe(note)}`);
     const pitch = readProperty(`${where}.pitch`, note, 'pitch');
     const onset = readProperty(`${where}.onset`, note, 'onset');
     const offset = readProperty(`${where}.offset`, note, 'offset');
@@ -60,16 +60,16 @@ export function checkNotes(name: string, notes: unknown): NoteEvent[] {
       ['onset', onset],
       ['offset', offset],
     ] as const) {
-      if (typeof value !== 'number') throw new TypeError(`${where}.${field} must be a number, got ${describe(value)}`);
-      if (!Number.isFinite(value)) throw new RangeError(`${where}.${field} must be finite, got ${describe(value)}`);
+      if (typeof value !== 'number') throw typeError('NMFKIT_INVALID_TYPE', `${where}.${field} must be a number, got ${describe(value)}`);
+      if (!Number.isFinite(value)) throw rangeError('NMFKIT_INVALID_VALUE', `${where}.${field} must be finite, got ${describe(value)}`);
     }
     const p = pitch as number;
     const on = onset as number;
     const off = offset as number;
     if (!Number.isInteger(p) || p < 0 || p > 127)
-      throw new RangeError(`${where}.pitch must be a MIDI pitch, an integer in [0, 127], got ${describe(p)}`);
-    if (on < 0) throw new RangeError(`${where}.onset must be ≥ 0 seconds, got ${describe(on)}`);
-    if (!(off > on)) throw new RangeError(`${where}.offset must be after its onset (${on} s), got ${describe(off)}`);
+      throw rangeError('NMFKIT_INVALID_VALUE', `${where}.pitch must be a MIDI pitch, an integer in [0, 127], got ${describe(p)}`);
+    if (on < 0) throw rangeError('NMFKIT_INVALID_VALUE', `${where}.onset must be ≥ 0 seconds, got ${describe(on)}`);
+    if (!(off > on)) throw rangeError('NMFKIT_INVALID_VALUE', `${where}.offset must be after its onset (${on} s), got ${describe(off)}`);
     if (velocity === undefined) return { pitch: p, onset: on, offset: off };
     return { pitch: p, onset: on, offset: off, velocity: checkFinite(`${where}.velocity`, velocity) };
   });
@@ -89,10 +89,10 @@ export function checkPitchList(name: string, value: unknown): number[] {
   );
   const seen = new Set<number>();
   return list.map((p, i) => {
-    if (typeof p !== 'number') throw new TypeError(`${name}[${i}] must be a MIDI pitch, got ${describe(p)}`);
+    if (typeof p !== 'number') throw typeError('NMFKIT_INVALID_TYPE', `${name}[${i}] must be a MIDI pitch, got ${describe(p)}`);
     if (!Number.isInteger(p) || p < 0 || p > 127)
-      throw new RangeError(`${name}[${i}] must be a MIDI pitch, an integer in [0, 127], got ${describe(p)}`);
-    if (seen.has(p)) throw new RangeError(`${name}[${i}] = ${p} repeats an earlier pitch`);
+      throw rangeError('NMFKIT_INVALID_VALUE', `${name}[${i}] must be a MIDI pitch, an integer in [0, 127], got ${describe(p)}`);
+    if (seen.has(p)) throw rangeError('NMFKIT_INVALID_VALUE', `${name}[${i}] = ${p} repeats an earlier pitch`);
     seen.add(p);
     return p;
   });

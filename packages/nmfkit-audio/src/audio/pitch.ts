@@ -19,7 +19,7 @@
  * errors lose similarity instead of tying with the true f0.
  */
 import type { MatrixInput } from 'nmfkit';
-import { checkCount, checkNonNegative, toMatrix } from 'nmfkit/validation';
+import { checkCount, checkNonNegative, rangeError, toMatrix, type ErrorCode } from 'nmfkit/validation';
 import { checkTuning, hzToMidi, midiToHz, pitchName } from './notes.js';
 import { checkInRange, checkOptions, toAxis, type SignalData } from './signal.js';
 
@@ -95,7 +95,8 @@ export function estimateTemplatePitches(W: MatrixInput, frequencies: SignalData,
   ]);
   const minPitch = o.minPitch === undefined ? 21 : checkInRange('options.minPitch', o.minPitch, 0, 127);
   const maxPitch = o.maxPitch === undefined ? 108 : checkInRange('options.maxPitch', o.maxPitch, 0, 127);
-  if (maxPitch < minPitch) throw new RangeError(`options.maxPitch (${maxPitch}) must be ≥ options.minPitch (${minPitch})`);
+  if (maxPitch < minPitch)
+    throw rangeError('NMFKIT_INVALID_VALUE', `options.maxPitch (${maxPitch}) must be ≥ options.minPitch (${minPitch})`);
   const resolution = o.resolution === undefined ? 10 : checkInRange('options.resolution', o.resolution, 0.1, 100);
   const harmonics = o.harmonics === undefined ? 20 : checkHarmonics('options.harmonics', o.harmonics);
   const lobe = o.lobe === undefined ? 1 : checkNonNegative('options.lobe', o.lobe);
@@ -107,7 +108,7 @@ export function estimateTemplatePitches(W: MatrixInput, frequencies: SignalData,
   const R = w.cols;
   const top = f[K - 1]!;
   const binWidth = K > 1 ? (top - f[0]!) / (K - 1) : top;
-  if (!(lobe > 0 || spread > 0)) throw new RangeError('options.lobe and options.spread must not both be 0');
+  if (!(lobe > 0 || spread > 0)) throw rangeError('NMFKIT_INVALID_VALUE', 'options.lobe and options.spread must not both be 0');
 
   // Candidate grid, capped where the fundamental leaves the axis.
   const candidates: number[] = [];
@@ -211,7 +212,7 @@ export function estimateTemplatePitches(W: MatrixInput, frequencies: SignalData,
 export const MAX_PITCH_WORK = 2 ** 28;
 
 /** The stable code of the refusal of {@link checkWork}. */
-export const PITCH_WORK_CODE = 'NMFKIT_PITCH_WORK';
+export const PITCH_WORK_CODE = 'NMFKIT_PITCH_WORK' satisfies ErrorCode;
 
 /**
  * Refuses, before the search, options whose search would take more than {@link MAX_PITCH_WORK} per template. The
@@ -245,12 +246,12 @@ function checkWork(
   const lowest = candidates[0];
   if (lowest !== undefined) for (let i = 0; i <= 100 && work <= MAX_PITCH_WORK; i++) comb(lowest, o.refineHarmonics, false);
   if (work > MAX_PITCH_WORK) {
-    const error = new RangeError(
+    throw rangeError(
+      PITCH_WORK_CODE,
       `options.resolution, options.harmonics, options.spread and options.lobe ask for more than ${MAX_PITCH_WORK} comb ` +
         `evaluations per template (${candidates.length} candidates of up to ${o.harmonics} harmonics on ${K} bins): ` +
         'use a coarser resolution, fewer harmonics or a smaller spread',
     );
-    throw Object.defineProperty(error, 'code', { value: PITCH_WORK_CODE, enumerable: true, configurable: true, writable: true });
   }
 }
 
@@ -272,7 +273,7 @@ function firstAbove(axis: Float64Array, x: number): number {
  */
 function checkHarmonics(name: string, value: unknown): number {
   const count = checkCount(name, value);
-  if (count > 1000) throw new RangeError(`${name} must be at most 1000, got ${count}`);
+  if (count > 1000) throw rangeError('NMFKIT_INVALID_VALUE', `${name} must be at most 1000, got ${count}`);
   return count;
 }
 

@@ -14,7 +14,7 @@
  *   activation is 1 within [onset − onsetBefore, onset + onsetAfter] of the pitch's notes.
  */
 import type { Matrix } from 'nmfkit';
-import { checkFunction, checkNonNegative, describe, readList, readProperty } from 'nmfkit/validation';
+import { checkFunction, checkNonNegative, describe, rangeError, readList, readProperty, typeError } from 'nmfkit/validation';
 import { checkNotes, checkPitchList, checkTuning, midiToHz, pitchName, uniquePitches, type NoteEvent } from './notes.js';
 import { checkBoolean, checkInRange, checkOptions, checkPositive, toAxis, type SignalData } from './signal.js';
 
@@ -70,7 +70,7 @@ function checkPair(name: string, value: unknown, fallback: readonly [number, num
   if (value === undefined) return fallback;
   const expectation = 'a [before, after] pair of seconds';
   const pair = readList(name, value, expectation, 2, (length) => `${name} must be ${expectation}, got an array of length ${length}`);
-  if (pair.length !== 2) throw new RangeError(`${name} must be ${expectation}, got an array of length ${pair.length}`);
+  if (pair.length !== 2) throw rangeError('NMFKIT_INVALID_VALUE', `${name} must be ${expectation}, got an array of length ${pair.length}`);
   return [checkNonNegative(`${name}[0]`, pair[0]), checkNonNegative(`${name}[1]`, pair[1])];
 }
 
@@ -83,7 +83,10 @@ const MAX_HARMONICS = 2 ** 20;
 function checkHarmonicCount(top: number, f0: number, tolerance: number, what: () => string): void {
   const count = top / ((1 - tolerance) * f0);
   if (count > MAX_HARMONICS)
-    throw new RangeError(`${what()} span ${describe(Math.floor(count))} harmonics, more than the 2^20 a template may have`);
+    throw rangeError(
+      'NMFKIT_INVALID_VALUE',
+      `${what()} span ${describe(Math.floor(count))} harmonics, more than the 2^20 a template may have`,
+    );
 }
 
 /**
@@ -94,7 +97,8 @@ function checkHarmonicCount(top: number, f0: number, tolerance: number, what: ()
  */
 export function scoreInformedInit(notes: readonly NoteEvent[], axes: SpectrogramAxes, options?: ScoreInitOptions): ScoreInit {
   const list = checkNotes('notes', notes);
-  if (axes === null || typeof axes !== 'object') throw new TypeError(`axes must be { frequencies, times }, got ${describe(axes)}`);
+  if (axes === null || typeof axes !== 'object')
+    throw typeError('NMFKIT_INVALID_TYPE', `axes must be { frequencies, times }, got ${describe(axes)}`);
   // Only the two axes are read: a whole Spectrogram (with V, kind, …) is a valid `axes`.
   const axisFrequencies = readProperty('axes.frequencies', axes, 'frequencies');
   const axisTimes = readProperty('axes.times', axes, 'times');
@@ -119,14 +123,15 @@ export function scoreInformedInit(notes: readonly NoteEvent[], axes: Spectrogram
   let pitches: number[];
   if (o.pitches === undefined) {
     pitches = uniquePitches(list);
-    if (pitches.length === 0) throw new RangeError('notes is empty: give notes or options.pitches');
+    if (pitches.length === 0) throw rangeError('NMFKIT_INVALID_VALUE', 'notes is empty: give notes or options.pitches');
   } else {
     pitches = checkPitchList('options.pitches', o.pitches);
-    if (pitches.length === 0) throw new RangeError('options.pitches must be a non-empty array of MIDI pitches, got an array of length 0');
+    if (pitches.length === 0)
+      throw rangeError('NMFKIT_INVALID_VALUE', 'options.pitches must be a non-empty array of MIDI pitches, got an array of length 0');
     const given = new Set(pitches);
     list.forEach((note, i) => {
       if (!given.has(note.pitch))
-        throw new RangeError(`notes[${i}].pitch = ${note.pitch} is not among options.pitches (${pitches.join(', ')})`);
+        throw rangeError('NMFKIT_INVALID_VALUE', `notes[${i}].pitch = ${note.pitch} is not among options.pitches (${pitches.join(', ')})`);
     });
   }
   const top = frequencies[frequencies.length - 1]!;

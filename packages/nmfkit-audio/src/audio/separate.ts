@@ -13,7 +13,7 @@
  * the ISTFT.
  */
 import type { Matrix, MatrixInput } from 'nmfkit';
-import { checkedSize, checkNonNegative, describe, readList, toMatrix } from 'nmfkit/validation';
+import { checkedSize, checkNonNegative, describe, rangeError, readList, toMatrix, typeError } from 'nmfkit/validation';
 import { checkBoolean, checkOptions, checkPositive } from './signal.js';
 import { checkStft, inverse, type Stft } from './stft.js';
 
@@ -61,25 +61,32 @@ interface CheckedModel {
 function checkModel(W: unknown, H: unknown, groups: unknown, o: { alpha?: unknown; eps?: unknown }): CheckedModel {
   const w = toMatrix('W', W);
   const h = toMatrix('H', H);
-  if (h.rows !== w.cols) throw new RangeError(`H must have one row per column of W (${w.cols}), got ${h.rows}×${h.cols}`);
+  if (h.rows !== w.cols)
+    throw rangeError('NMFKIT_INVALID_VALUE', `H must have one row per column of W (${w.cols}), got ${h.rows}×${h.cols}`);
   checkedSize('the masks (rows of W × columns of H)', w.rows, h.cols);
   const R = w.cols;
   // A component belongs to one group and every group has one, so there are at most R groups of at most R each.
   const groupsExpectation = 'a non-empty array of component-index arrays, e.g. [[0, 1], [2]]';
   const list = readList('groups', groups, groupsExpectation, R, (n) => `groups has ${n} groups, more than W's ${R} components`);
-  if (list.length === 0) throw new RangeError(`groups must be ${groupsExpectation}, got an array of length 0`);
+  if (list.length === 0) throw rangeError('NMFKIT_INVALID_VALUE', `groups must be ${groupsExpectation}, got an array of length 0`);
   const owner = new Map<number, number>();
   const checked = list.map((group, g) => {
     const expectation = 'a non-empty array of component indices';
     const members = readList(`groups[${g}]`, group, expectation, R, (n) => `groups[${g}] has ${n} entries, more than W's ${R} components`);
-    if (members.length === 0) throw new RangeError(`groups[${g}] must be ${expectation}, got an array of length 0`);
+    if (members.length === 0) throw rangeError('NMFKIT_INVALID_VALUE', `groups[${g}] must be ${expectation}, got an array of length 0`);
     return members.map((r, i) => {
-      if (typeof r !== 'number') throw new TypeError(`groups[${g}][${i}] must be a component index, got ${describe(r)}`);
+      if (typeof r !== 'number') throw typeError('NMFKIT_INVALID_TYPE', `groups[${g}][${i}] must be a component index, got ${describe(r)}`);
       if (!Number.isInteger(r) || r < 0 || r >= R)
-        throw new RangeError(`groups[${g}][${i}] must be an integer in [0, ${R - 1}] (W has ${R} columns), got ${describe(r)}`);
+        throw rangeError(
+          'NMFKIT_INVALID_VALUE',
+          `groups[${g}][${i}] must be an integer in [0, ${R - 1}] (W has ${R} columns), got ${describe(r)}`,
+        );
       const previous = owner.get(r);
       if (previous !== undefined)
-        throw new RangeError(`groups[${g}][${i}]: component ${r} is already in groups[${previous}]; a component belongs to one source`);
+        throw rangeError(
+          'NMFKIT_INVALID_VALUE',
+          `groups[${g}][${i}]: component ${r} is already in groups[${previous}]; a component belongs to one source`,
+        );
       owner.set(r, g);
       return r;
     });
@@ -166,11 +173,12 @@ export function separate(
   const withMasks = o.masks === undefined ? false : checkBoolean('options.masks', o.masks);
   const model = checkModel(W, H, groups, o);
   if (model.W.rows !== s.bins) {
-    throw new RangeError(
+    throw rangeError(
+      'NMFKIT_INVALID_VALUE',
       `W has ${model.W.rows} rows but spec has ${s.bins} bins: separation needs templates over the whole spectrum (a spectrogram without minFrequency/maxFrequency)`,
     );
   }
-  if (model.H.cols !== s.frames) throw new RangeError(`H has ${model.H.cols} columns but spec has ${s.frames} frames`);
+  if (model.H.cols !== s.frames) throw rangeError('NMFKIT_INVALID_VALUE', `H has ${model.H.cols} columns but spec has ${s.frames} frames`);
   const { masks, residual } = computeMasks(model);
   const apply = (mask: Float64Array, components: readonly number[]): SeparatedSource => {
     const re = new Float64Array(mask.length);

@@ -4,7 +4,7 @@
  * wrong kinds of value are TypeErrors, right kind but bad value RangeErrors. Inputs are never modified: checked
  * signals come back as fresh Float64Array copies.
  */
-import { describe, readOptions, toNumberArray } from 'nmfkit/validation';
+import { describe, rangeError, readOptions, toNumberArray } from 'nmfkit/validation';
 
 // nmfkit's scalar checks; the audio modules import them from here.
 export { checkBoolean, checkFinite, checkInRange, checkPositive } from 'nmfkit/validation';
@@ -22,10 +22,14 @@ export interface AudioSignal {
 export function toSignal(name: string, value: unknown, minLength = 1): Float64Array {
   const out = toNumberArray(name, value);
   if (out.length < minLength) {
-    throw new RangeError(`${name} must have at least ${minLength} sample${minLength === 1 ? '' : 's'}, got ${out.length}`);
+    throw rangeError(
+      'NMFKIT_INVALID_VALUE',
+      `${name} must have at least ${minLength} sample${minLength === 1 ? '' : 's'}, got ${out.length}`,
+    );
   }
   for (let i = 0; i < out.length; i++) {
-    if (!Number.isFinite(out[i]!)) throw new RangeError(`${name} must be finite, but ${name}[${i}] is ${describe(out[i])}`);
+    if (!Number.isFinite(out[i]!))
+      throw rangeError('NMFKIT_INVALID_VALUE', `${name} must be finite, but ${name}[${i}] is ${describe(out[i])}`);
   }
   return out;
 }
@@ -44,13 +48,14 @@ export function checkOptions<K extends string>(name: string, value: unknown, kno
  */
 export function toAxis(name: string, value: unknown, length?: number): Float64Array {
   const axis = toSignal(name, value, 0);
-  if (axis.length === 0) throw new RangeError(`${name} must have at least 1 entry, got 0`);
+  if (axis.length === 0) throw rangeError('NMFKIT_INVALID_VALUE', `${name} must have at least 1 entry, got 0`);
   if (length !== undefined && axis.length !== length) {
-    throw new RangeError(`${name} must have ${length} entries, got ${axis.length}`);
+    throw rangeError('NMFKIT_INVALID_VALUE', `${name} must have ${length} entries, got ${axis.length}`);
   }
   for (let i = 1; i < axis.length; i++) {
     if (!(axis[i]! > axis[i - 1]!)) {
-      throw new RangeError(
+      throw rangeError(
+        'NMFKIT_INVALID_VALUE',
         `${name} must be strictly increasing, but ${name}[${i}] = ${axis[i]} follows ${name}[${i - 1}] = ${axis[i - 1]}`,
       );
     }

@@ -4,7 +4,7 @@
  * (Hz) and time (s) axes of its rows and columns.
  */
 import type { Matrix } from 'nmfkit';
-import { checkChoice, checkNonNegative } from 'nmfkit/validation';
+import { checkChoice, checkNonNegative, rangeError } from 'nmfkit/validation';
 import { checkOptions } from './signal.js';
 import { checkStft, type Stft } from './stft.js';
 
@@ -44,14 +44,15 @@ export function spectrogram(spec: Stft, options?: SpectrogramOptions): Spectrogr
   const nyquist = s.sampleRate / 2;
   const fMin = o.minFrequency === undefined ? 0 : checkNonNegative('options.minFrequency', o.minFrequency);
   const fMax = o.maxFrequency === undefined ? nyquist : checkNonNegative('options.maxFrequency', o.maxFrequency);
-  if (fMax < fMin) throw new RangeError(`options.maxFrequency (${fMax} Hz) must be ≥ options.minFrequency (${fMin} Hz)`);
+  if (fMax < fMin)
+    throw rangeError('NMFKIT_INVALID_VALUE', `options.maxFrequency (${fMax} Hz) must be ≥ options.minFrequency (${fMin} Hz)`);
 
   let first = 0;
   while (first < s.bins && s.frequencies[first]! < fMin) first++;
   let last = s.bins - 1;
   while (last >= 0 && s.frequencies[last]! > fMax) last--;
   if (last < first) {
-    throw new RangeError(`no STFT bin lies in [${fMin}, ${fMax}] Hz (bins are ${s.sampleRate / s.nFft} Hz apart)`);
+    throw rangeError('NMFKIT_INVALID_VALUE', `no STFT bin lies in [${fMin}, ${fMax}] Hz (bins are ${s.sampleRate / s.nFft} Hz apart)`);
   }
   const rows = last - first + 1;
   const { frames, re, im } = s;

@@ -11,7 +11,7 @@
  *   a signal exactly (to rounding) wherever the squared windows overlap to a nonzero sum.
  */
 import FFT from 'fft.js';
-import { checkCount, checkedLength, checkedSize, checkTypedArray, describe, readProperty } from 'nmfkit/validation';
+import { checkCount, checkedLength, checkedSize, checkTypedArray, describe, rangeError, readProperty, typeError } from 'nmfkit/validation';
 import { checkBoolean, checkOptions, checkPositive, toSignal } from './signal.js';
 import { WINDOW_NAMES, windowFunction, type WindowName } from './window.js';
 
@@ -72,7 +72,7 @@ function fftOf(size: number): FFT {
 function checkNfft(name: string, value: unknown): number {
   const n = checkCount(name, value);
   if (n < 4 || n > MAX_NFFT || (n & (n - 1)) !== 0) {
-    throw new RangeError(`${name} must be a power of two in [4, 2^20], got ${describe(value)}`);
+    throw rangeError('NMFKIT_INVALID_VALUE', `${name} must be a power of two in [4, 2^20], got ${describe(value)}`);
   }
   return n;
 }
@@ -81,15 +81,17 @@ function resolveWindow(value: unknown, nFft: number): Float64Array {
   if (value === undefined) return windowFunction('hann', nFft);
   if (typeof value === 'string') {
     if (!(WINDOW_NAMES as readonly string[]).includes(value)) {
-      throw new RangeError(
+      throw rangeError(
+        'NMFKIT_INVALID_VALUE',
         `options.window must be one of ${WINDOW_NAMES.map((w) => `'${w}'`).join(', ')} or an array of nFft samples, got ${describe(value)}`,
       );
     }
     return windowFunction(value as WindowName, nFft);
   }
   const window = toSignal('options.window', value);
-  if (window.length !== nFft) throw new RangeError(`options.window must have nFft = ${nFft} samples, got ${window.length}`);
-  if (!window.some((x) => x !== 0)) throw new RangeError('options.window must not be all zeros');
+  if (window.length !== nFft)
+    throw rangeError('NMFKIT_INVALID_VALUE', `options.window must have nFft = ${nFft} samples, got ${window.length}`);
+  if (!window.some((x) => x !== 0)) throw rangeError('NMFKIT_INVALID_VALUE', 'options.window must not be all zeros');
   return window;
 }
 
@@ -118,14 +120,17 @@ export function stft(signal: Float64Array | Float32Array | readonly number[], sa
   const o = checkOptions('options', options, ['nFft', 'hop', 'window', 'center']);
   const nFft = o.nFft === undefined ? 2048 : checkNfft('options.nFft', o.nFft);
   const hop = o.hop === undefined ? nFft / 4 : checkCount('options.hop', o.hop);
-  if (hop > nFft) throw new RangeError(`options.hop must be at most nFft = ${nFft}, got ${hop}`);
+  if (hop > nFft) throw rangeError('NMFKIT_INVALID_VALUE', `options.hop must be at most nFft = ${nFft}, got ${hop}`);
   const center = o.center === undefined ? true : checkBoolean('options.center', o.center);
   const window = resolveWindow(o.window, nFft);
 
   const pad = center ? nFft / 2 : 0;
   const padded = x.length + 2 * pad;
   if (padded < nFft) {
-    throw new RangeError(`signal has ${x.length} samples, fewer than nFft = ${nFft}: use center: true or a shorter nFft`);
+    throw rangeError(
+      'NMFKIT_INVALID_VALUE',
+      `signal has ${x.length} samples, fewer than nFft = ${nFft}: use center: true or a shorter nFft`,
+    );
   }
   // librosa's frame count; with `center` and hop > nFft/2 it can leave the signal's last samples outside every
   // frame, so frames are added (over more zero padding) until the last frame reaches the last sample.
@@ -179,17 +184,17 @@ export function checkStft(name: string, value: unknown, withAxes?: false): StftC
 export function checkStft(name: string, value: unknown, withAxes: true): Stft;
 export function checkStft(name: string, value: unknown, withAxes = false): StftCore | Stft {
   if (value === null || typeof value !== 'object')
-    throw new TypeError(`${name} must be an STFT object (from stft()), got ${describe(value)}`);
+    throw typeError('NMFKIT_INVALID_TYPE', `${name} must be an STFT object (from stft()), got ${describe(value)}`);
   const keys = ['nFft', 'hop', 'frames', 'bins', 'center', 'sampleRate', 'length', 're', 'im', 'window'];
   if (withAxes) keys.push('frequencies', 'times');
   const s: Record<string, unknown> = {};
   for (const key of keys) s[key] = readProperty(`${name}.${key}`, value, key);
   const nFft = checkNfft(`${name}.nFft`, s.nFft);
   const hop = checkCount(`${name}.hop`, s.hop);
-  if (hop > nFft) throw new RangeError(`${name}.hop must be at most ${name}.nFft = ${nFft}, got ${hop}`);
+  if (hop > nFft) throw rangeError('NMFKIT_INVALID_VALUE', `${name}.hop must be at most ${name}.nFft = ${nFft}, got ${hop}`);
   const frames = checkCount(`${name}.frames`, s.frames);
   const bins = nFft / 2 + 1;
-  if (s.bins !== bins) throw new RangeError(`${name}.bins must be nFft/2 + 1 = ${bins}, got ${describe(s.bins)}`);
+  if (s.bins !== bins) throw rangeError('NMFKIT_INVALID_VALUE', `${name}.bins must be nFft/2 + 1 = ${bins}, got ${describe(s.bins)}`);
   const center = checkBoolean(`${name}.center`, s.center);
   const sampleRate = checkPositive(`${name}.sampleRate`, s.sampleRate);
   const length = checkedLength(`${name}.length`, checkCount(`${name}.length`, s.length, true));

@@ -6,7 +6,7 @@
  * or one channel is picked.
  */
 import wavefile from 'wavefile';
-import { checkChoice, checkTypedArray, describe, typedArrayName } from 'nmfkit/validation';
+import { checkChoice, checkTypedArray, describe, rangeError, typedArrayName, typeError } from 'nmfkit/validation';
 import { checkOptions, toSignal, type AudioSignal } from './signal.js';
 
 const { WaveFile } = wavefile;
@@ -54,13 +54,13 @@ export function copyBytes(name: string, value: unknown): Uint8Array {
   try {
     ARRAY_BUFFER_BYTE_LENGTH.call(value);
   } catch {
-    throw new TypeError(`${name} must be ${BYTES}, got ${describe(value)}`);
+    throw typeError('NMFKIT_INVALID_TYPE', `${name} must be ${BYTES}, got ${describe(value)}`);
   }
   let view: Uint8Array;
   try {
     view = new Uint8Array(value as ArrayBuffer);
   } catch {
-    throw new TypeError(`${name} is an ArrayBuffer that has been detached (transferred), so it holds no bytes`);
+    throw typeError('NMFKIT_INVALID_TYPE', `${name} is an ArrayBuffer that has been detached (transferred), so it holds no bytes`);
   }
   return new Uint8Array(view);
 }
@@ -69,7 +69,8 @@ export function copyBytes(name: string, value: unknown): Uint8Array {
 export function decodeOptions(options: unknown): { channel: 'mix' | number } {
   const o = checkOptions('options', options, ['channel']);
   if (o.channel === undefined || o.channel === 'mix') return { channel: 'mix' };
-  if (typeof o.channel !== 'number') throw new TypeError(`options.channel must be 'mix' or a channel index, got ${describe(o.channel)}`);
+  if (typeof o.channel !== 'number')
+    throw typeError('NMFKIT_INVALID_TYPE', `options.channel must be 'mix' or a channel index, got ${describe(o.channel)}`);
   return { channel: o.channel };
 }
 
@@ -89,14 +90,15 @@ export function decodeCopy(copy: Uint8Array, o: { channel: 'mix' | number }): De
   try {
     wav.fromBuffer(copy);
   } catch (cause) {
-    throw new RangeError(`bytes are not a readable WAV file: ${messageOf(cause)}`, { cause });
+    throw rangeError('NMFKIT_INVALID_VALUE', `bytes are not a readable WAV file: ${messageOf(cause)}`, { cause });
   }
   const fmt = wav.fmt as { numChannels: number; sampleRate: number; audioFormat: number; subformat?: number[] };
   // wavefile reads the samples of any format code as PCM of the header's bit depth; only the codes it decodes pass
   // (WAVE_FORMAT_EXTENSIBLE carries its code in the first two bytes of the subformat GUID).
   const formatCode = fmt.audioFormat === 0xfffe ? (fmt.subformat?.[0] ?? 0) & 0xffff : fmt.audioFormat;
   if (!DECODED_FORMATS.has(formatCode)) {
-    throw new RangeError(
+    throw rangeError(
+      'NMFKIT_INVALID_VALUE',
       `bytes: unsupported WAV format code ${formatHex(formatCode)} (nmfkit decodes PCM 0x0001, float 0x0003, A-law 0x0006, µ-law 0x0007 and IMA ADPCM 0x0011)`,
     );
   }
@@ -107,20 +109,24 @@ export function decodeCopy(copy: Uint8Array, o: { channel: 'mix' | number }): De
     else if (bitDepth === '8m') wav.fromMuLaw('16');
     else if (bitDepth === '4') wav.fromIMAADPCM('16');
   } catch (cause) {
-    throw new RangeError(`bytes hold ${originalDepth}-coded audio that could not be decoded: ${messageOf(cause)}`, { cause });
+    throw rangeError('NMFKIT_INVALID_VALUE', `bytes hold ${originalDepth}-coded audio that could not be decoded: ${messageOf(cause)}`, {
+      cause,
+    });
   }
   bitDepth = wav.bitDepth;
   const channels = fmt.numChannels;
   const sampleRate = fmt.sampleRate;
-  if (!(Number.isInteger(channels) && channels >= 1)) throw new RangeError(`bytes: the WAV header gives ${describe(channels)} channels`);
-  if (!(sampleRate > 0)) throw new RangeError(`bytes: the WAV header gives a sample rate of ${describe(sampleRate)}`);
+  if (!(Number.isInteger(channels) && channels >= 1))
+    throw rangeError('NMFKIT_INVALID_VALUE', `bytes: the WAV header gives ${describe(channels)} channels`);
+  if (!(sampleRate > 0)) throw rangeError('NMFKIT_INVALID_VALUE', `bytes: the WAV header gives a sample rate of ${describe(sampleRate)}`);
   if (!['8', '16', '24', '32', '32f', '64'].includes(bitDepth)) {
-    throw new RangeError(`bytes: unsupported WAV sample format (bit depth code ${describe(bitDepth)})`);
+    throw rangeError('NMFKIT_INVALID_VALUE', `bytes: unsupported WAV sample format (bit depth code ${describe(bitDepth)})`);
   }
 
   const { channel } = o;
   if (channel !== 'mix' && (!Number.isInteger(channel) || channel < 0 || channel >= channels)) {
-    throw new RangeError(
+    throw rangeError(
+      'NMFKIT_INVALID_VALUE',
       `options.channel must be an integer in [0, ${channels - 1}] (the file has ${channels} channel${channels === 1 ? '' : 's'}), got ${describe(channel)}`,
     );
   }
@@ -166,9 +172,9 @@ export function encodeWav(
   options?: EncodeWavOptions,
 ): Uint8Array {
   const signal = toSignal('samples', samples, 0);
-  if (typeof sampleRate !== 'number') throw new TypeError(`sampleRate must be a number, got ${describe(sampleRate)}`);
+  if (typeof sampleRate !== 'number') throw typeError('NMFKIT_INVALID_TYPE', `sampleRate must be a number, got ${describe(sampleRate)}`);
   if (!Number.isInteger(sampleRate) || sampleRate < 1 || sampleRate > 0x7fffffff) {
-    throw new RangeError(`sampleRate must be a positive integer (Hz), got ${describe(sampleRate)}`);
+    throw rangeError('NMFKIT_INVALID_VALUE', `sampleRate must be a positive integer (Hz), got ${describe(sampleRate)}`);
   }
   const o = checkOptions('options', options, ['bitDepth']);
   const bitDepth = o.bitDepth === undefined ? '16' : checkChoice('options.bitDepth', o.bitDepth, BIT_DEPTHS);

@@ -2,7 +2,7 @@
  * The demo's scores against ground truth, side by side for several methods: separation (BSS-Eval v3 and SI-SDR
  * against rendered stems) and transcription (frame- and note-level, against the note list).
  */
-import type { Matrix } from 'nmfkit';
+import type { MatrixInput } from 'nmfkit';
 import { bssEvalSources, siSdr } from '../audio/bss-eval.js';
 import { activationNotes, evaluateActivations, evaluateNotes, type NoteEvaluation } from '../audio/evaluate.js';
 import type { NoteEvent } from '../audio/notes.js';
@@ -53,7 +53,7 @@ export function scoreSeparation(
 }
 
 /** Target and rest of NMF soft masks from the components `group` (the rest: every other component and the unexplained). */
-export function nmfSeparation(spec: Stft, W: Matrix, H: Matrix, group: readonly number[]): [Float64Array, Float64Array] {
+export function nmfSeparation(spec: Stft, W: MatrixInput, H: MatrixInput, group: readonly number[]): [Float64Array, Float64Array] {
   const { sources, residual } = separate(spec, W, H, [group]);
   return [sources[0]!.signal, residual.signal];
 }
@@ -85,7 +85,7 @@ export function idealRatioMask(spec: Stft, target: Float64Array, rest: Float64Ar
 export function scoreTranscription(
   method: string,
   detail: string,
-  H: Matrix,
+  H: MatrixInput,
   componentPitches: readonly (number | null)[],
   notes: readonly NoteEvent[],
   times: Float64Array,

@@ -19,7 +19,7 @@
 import { mkdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { backendInfo, nmf, type Matrix, type NmfOptions, type NmfResult } from 'nmfkit';
+import { backendInfo, nmf, type FactorArray, type Matrix, type NmfOptions, type NmfResult } from 'nmfkit';
 import { evaluateActivations } from '../audio/evaluate.js';
 import { distinctPitches, pitchName, type NoteEvent } from '../audio/notes.js';
 import { estimateTemplatePitches, MIN_PITCH_SALIENCE, type TemplatePitch } from '../audio/pitch.js';
@@ -131,7 +131,7 @@ export interface DemoSummary {
 }
 
 /** Columns of W and rows of H in a new order. */
-function permute(W: Matrix, H: Matrix, order: readonly number[]): { W: Matrix; H: Matrix } {
+function permute(W: Matrix<FactorArray>, H: Matrix<FactorArray>, order: readonly number[]): { W: Matrix; H: Matrix } {
   const K = W.rows;
   const R = W.cols;
   const N = H.cols;

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { codeOf } from 'nmfkit/validation';
 import { WINDOW_NAMES, type WindowName } from '../audio/window.js';
 import type { DemoSummary } from './demo.js';
 import { CancelledError, EXIT_INPUT, EXIT_OK, EXIT_USAGE, InputError } from './errors.js';
@@ -317,16 +318,24 @@ function exitCodeOf(error: unknown, io: CliIo): number {
     // commander has already printed its message (or the help, for a missing command).
     return EXIT_USAGE;
   }
+  // NMFKIT_DEBUG: the error's stable code (docs/api.md#errors) and its stack too.
+  const debug = (): void => {
+    if (!process.env.NMFKIT_DEBUG) return;
+    io.stderr.write(`nmfkit: code ${String(codeOf(error) ?? 'none')}\n`);
+    if (error instanceof Error) io.stderr.write(`${error.stack}\n`);
+  };
   if (error instanceof CancelledError) {
     io.stderr.write(`nmfkit: ${error.message}\n`);
+    debug();
     return error.exitCode;
   }
   if (error instanceof InputError) {
     io.stderr.write(`nmfkit: error: ${error.message}\n`);
+    debug();
     return error.exitCode;
   }
   const message = error instanceof Error ? error.message : String(error);
   io.stderr.write(`nmfkit: error: ${message}\n`);
-  if (process.env.NMFKIT_DEBUG && error instanceof Error) io.stderr.write(`${error.stack}\n`);
+  debug();
   return EXIT_INPUT;
 }

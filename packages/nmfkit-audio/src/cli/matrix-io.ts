@@ -9,7 +9,7 @@ import { extname } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { stringify as stringifyCsv } from 'csv-stringify/sync';
 import { dump as dumpNpy, parse as parseNpy } from 'npyjs';
-import type { Matrix } from 'nmfkit';
+import type { FactorArray, Matrix } from 'nmfkit';
 import { InputError } from './errors.js';
 import { writeOutput } from './output.js';
 
@@ -204,7 +204,7 @@ function parseNpyFile(path: string, bytes: Buffer): MatrixFile {
 
 /** Serialises a matrix in a format (JSON in the given form, .npy with the given dtype). */
 export function formatMatrix(
-  matrix: Matrix,
+  matrix: Matrix<FactorArray>,
   format: MatrixFormat,
   options: { jsonForm?: 'rows' | 'shaped'; dtype?: 'f4' | 'f8' } = {},
 ): Buffer {
@@ -226,7 +226,7 @@ export function formatMatrix(
 /** Writes a matrix file (see {@link formatMatrix}). */
 export async function writeMatrixFile(
   path: string,
-  matrix: Matrix,
+  matrix: Matrix<FactorArray>,
   format: MatrixFormat,
   options: { jsonForm?: 'rows' | 'shaped'; dtype?: 'f4' | 'f8' } = {},
 ): Promise<void> {

@@ -5,6 +5,7 @@
  */
 import cliProgress from 'cli-progress';
 import type { IterationInfo } from 'nmfkit';
+import { plainError } from 'nmfkit/validation';
 
 /** Reports the iterations of fits. */
 export interface FitProgress {
@@ -56,7 +57,7 @@ export function cancelOnInterrupt(controller: AbortController, onCancel: () => v
   const handler = (): void => {
     if (controller.signal.aborted) process.exit(130);
     onCancel();
-    controller.abort(new Error('interrupted (Ctrl-C)'));
+    controller.abort(plainError('NMFKIT_ABORTED', 'interrupted (Ctrl-C)'));
   };
   process.on('SIGINT', handler);
   return () => process.off('SIGINT', handler);

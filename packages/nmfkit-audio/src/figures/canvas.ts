@@ -6,7 +6,7 @@
  */
 import * as PImage from 'pureimage';
 import type { Bitmap, Context } from 'pureimage';
-import { checkCount, checkString, describe } from 'nmfkit/validation';
+import { checkCount, checkString, describe, plainError, rangeError } from 'nmfkit/validation';
 import { FONT_FAMILY, ensureFont } from './font.js';
 import type { FigureFormat } from './format.js';
 import { encodePng } from './png.js';
@@ -60,7 +60,7 @@ function parseColor(color: string): [number, number, number] {
   }
   const rgb = /^rgb\((\d+),\s*(\d+),\s*(\d+)\)$/.exec(color);
   if (rgb) return [Number(rgb[1]), Number(rgb[2]), Number(rgb[3])];
-  throw new RangeError(`unsupported colour ${color}`);
+  throw rangeError('NMFKIT_INVALID_VALUE', `unsupported colour ${color}`);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -73,7 +73,7 @@ const MAX_PIXELS = 2 ** 25;
 /** A side of a figure in pixels: an integer in [1, 16384]. */
 export function checkPixels(name: string, value: unknown): number {
   const n = checkCount(name, value);
-  if (n > MAX_SIDE) throw new RangeError(`${name} must be at most ${MAX_SIDE} pixels, got ${describe(value)}`);
+  if (n > MAX_SIDE) throw rangeError('NMFKIT_INVALID_VALUE', `${name} must be at most ${MAX_SIDE} pixels, got ${describe(value)}`);
   return n;
 }
 
@@ -89,13 +89,19 @@ export function figureSize(
   const side = (name: string, value: unknown, fallback: number): number => {
     if (value !== undefined) return checkPixels(name, value);
     if (fallback > MAX_SIDE)
-      throw new RangeError(`${name} defaults to ${fallback} pixels for ${defaults.why}, more than ${MAX_SIDE}: give a smaller ${name}`);
+      throw rangeError(
+        'NMFKIT_TOO_LARGE',
+        `${name} defaults to ${fallback} pixels for ${defaults.why}, more than ${MAX_SIDE}: give a smaller ${name}`,
+      );
     return fallback;
   };
   const width = side(names.width, given.width, defaults.width);
   const height = side(names.height, given.height, defaults.height);
   if (width * height > MAX_PIXELS) {
-    throw new RangeError(`${names.width} × ${names.height} = ${width}×${height} pixels, more than the 2^25 (e.g. 8192×4096) of one figure`);
+    throw rangeError(
+      'NMFKIT_TOO_LARGE',
+      `${names.width} × ${names.height} = ${width}×${height} pixels, more than the 2^25 (e.g. 8192×4096) of one figure`,
+    );
   }
   return { width, height };
 }
@@ -106,7 +112,8 @@ const MAX_TEXT = 1000;
 /** A title or label: a string of at most 1000 characters. */
 export function checkText(name: string, value: unknown): string {
   const text = checkString(name, value);
-  if (text.length > MAX_TEXT) throw new RangeError(`${name} must have at most ${MAX_TEXT} characters, got ${text.length}`);
+  if (text.length > MAX_TEXT)
+    throw rangeError('NMFKIT_INVALID_VALUE', `${name} must have at most ${MAX_TEXT} characters, got ${text.length}`);
   return text;
 }
 
@@ -120,7 +127,7 @@ export function checkColor(name: string, value: unknown): string {
     rgb = undefined;
   }
   if (!rgb || rgb.some((c) => c > 255))
-    throw new RangeError(`${name} must be a colour '#rrggbb' or 'rgb(r, g, b)', got ${describe(color)}`);
+    throw rangeError('NMFKIT_INVALID_VALUE', `${name} must be a colour '#rrggbb' or 'rgb(r, g, b)', got ${describe(color)}`);
   return color;
 }
 
@@ -356,7 +363,7 @@ export class Canvas {
 
   /** The recorded drawing as an SVG document (a vector canvas only). */
   toSvg(): string {
-    if (!this.svg) throw new Error('toSvg needs a canvas made with vector = true');
+    if (!this.svg) throw plainError('NMFKIT_INTERNAL', 'toSvg needs a canvas made with vector = true');
     return [
       `<?xml version="1.0" encoding="UTF-8"?>`,
       `<svg xmlns="http://www.w3.org/2000/svg" width="${this.width}" height="${this.height}" viewBox="0 0 ${this.width} ${this.height}" font-family="'${FONT_FAMILY}', 'DejaVu Sans', Verdana, sans-serif">`,

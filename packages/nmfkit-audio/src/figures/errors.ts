@@ -4,7 +4,7 @@
  */
 import { schemeTableau10 } from 'd3-scale-chromatic';
 import type { MatrixData } from 'nmfkit';
-import { checkChoice, checkCount, checkNonNegative, describe, readList, readOptions, toNumberArray } from 'nmfkit/validation';
+import { checkChoice, checkCount, checkNonNegative, describe, rangeError, readList, readOptions, toNumberArray } from 'nmfkit/validation';
 import { axisFraction, drawTitle, drawXAxis, drawYAxis, LABEL_FONT, type Area, type ValueAxis } from './axes.js';
 import { Canvas, checkColor, checkText, figureSize } from './canvas.js';
 import { FIGURE_FORMATS, type FigureFormat } from './format.js';
@@ -53,7 +53,8 @@ const MAX_SERIES = 64;
 /** Renders error histories (e.g. a result's `hChange` and `wChange`) as PNG bytes. Does not modify its arguments. */
 export function renderErrorPlot(panels: readonly ErrorPlotPanel[], options: ErrorPlotOptions = {}): Buffer {
   const list = readList('panels', panels, 'a non-empty array of { title, series } panels', MAX_PANELS);
-  if (list.length === 0) throw new RangeError('panels must be a non-empty array of { title, series } panels, got an array of length 0');
+  if (list.length === 0)
+    throw rangeError('NMFKIT_INVALID_VALUE', 'panels must be a non-empty array of { title, series } panels, got an array of length 0');
   const checked = list.map((panel, i) => checkPanel(`panels[${i}]`, panel));
   const o = readOptions('options', options, ['width', 'height', 'columns', 'format'] as const);
   const columns = o.columns === undefined ? checked.length : Math.min(checked.length, checkCount('options.columns', o.columns));
@@ -113,11 +114,14 @@ function checkPanel(name: string, value: unknown): CheckedPanel {
 /** A series' iterations: one finite number per value, increasing. */
 function checkIterations(name: string, value: unknown, count: number): Float64Array {
   const x = toNumberArray(name, value);
-  if (x.length !== count) throw new RangeError(`${name} must have one entry per value (${count}), got ${x.length}`);
+  if (x.length !== count) throw rangeError('NMFKIT_INVALID_VALUE', `${name} must have one entry per value (${count}), got ${x.length}`);
   for (let i = 0; i < x.length; i++) {
-    if (!Number.isFinite(x[i]!)) throw new RangeError(`${name} must be finite, but ${name}[${i}] is ${describe(x[i])}`);
+    if (!Number.isFinite(x[i]!)) throw rangeError('NMFKIT_INVALID_VALUE', `${name} must be finite, but ${name}[${i}] is ${describe(x[i])}`);
     if (i > 0 && !(x[i]! > x[i - 1]!)) {
-      throw new RangeError(`${name} must increase, but ${name}[${i}] = ${x[i]} follows ${name}[${i - 1}] = ${x[i - 1]}`);
+      throw rangeError(
+        'NMFKIT_INVALID_VALUE',
+        `${name} must increase, but ${name}[${i}] = ${x[i]} follows ${name}[${i - 1}] = ${x[i - 1]}`,
+      );
     }
   }
   return x;

@@ -4,7 +4,17 @@
  */
 import { toSignal } from '../audio/signal.js';
 import type { Matrix, MatrixData, MatrixInput } from 'nmfkit';
-import { checkBoolean, checkChoice, checkedSize, checkFinite, readList, readOptions, toMatrix } from 'nmfkit/validation';
+import {
+  checkBoolean,
+  checkChoice,
+  checkedSize,
+  checkFinite,
+  rangeError,
+  readList,
+  readOptions,
+  toMatrix,
+  typeError,
+} from 'nmfkit/validation';
 import { checkText, figureSize } from './canvas.js';
 import { FIGURE_FORMATS, type FigureFormat } from './format.js';
 import { COLORMAPS, type ColormapName } from './colormap.js';
@@ -76,7 +86,8 @@ const INPUT_KEYS = [
 export function product(W: MatrixInput, H: MatrixInput): Matrix {
   const w = toMatrix('W', W);
   const h = toMatrix('H', H);
-  if (h.rows !== w.cols) throw new RangeError(`H must have one row per column of W (${w.cols}), got ${h.rows}×${h.cols}`);
+  if (h.rows !== w.cols)
+    throw rangeError('NMFKIT_INVALID_VALUE', `H must have one row per column of W (${w.cols}), got ${h.rows}×${h.cols}`);
   return multiply(w, h, 'W·H');
 }
 
@@ -99,7 +110,7 @@ function multiply(W: Matrix, H: Matrix, name: string): Matrix {
 function axisValues(name: string, values: unknown, length: number): Float64Array | undefined {
   if (values === undefined) return undefined;
   const axis = toSignal(name, values);
-  if (axis.length !== length) throw new RangeError(`${name} must have ${length} entries, got ${axis.length}`);
+  if (axis.length !== length) throw rangeError('NMFKIT_INVALID_VALUE', `${name} must have ${length} entries, got ${axis.length}`);
   return axis;
 }
 
@@ -108,7 +119,8 @@ export function renderFactorsFigure(input: FactorsFigureInput): Buffer {
   const o = readOptions('input', input, INPUT_KEYS, 'an object with W and H');
   const W = toMatrix('input.W', o.W);
   const H = toMatrix('input.H', o.H);
-  if (H.rows !== W.cols) throw new RangeError(`input.H must have one row per column of input.W (${W.cols}), got ${H.rows}×${H.cols}`);
+  if (H.rows !== W.cols)
+    throw rangeError('NMFKIT_INVALID_VALUE', `input.H must have one row per column of input.W (${W.cols}), got ${H.rows}×${H.cols}`);
   const V = o.V === undefined ? undefined : toMatrix('input.V', o.V, { rows: W.rows, cols: H.cols, why: 'rows of W × columns of H' });
   const showProduct = o.showProduct === undefined ? true : checkBoolean('input.showProduct', o.showProduct);
   const colormap = o.colormap === undefined ? 'magma' : checkChoice('input.colormap', o.colormap, COLORMAPS);
@@ -121,16 +133,17 @@ export function renderFactorsFigure(input: FactorsFigureInput): Buffer {
       : readList('input.componentLabels', o.componentLabels, 'an array of strings', W.cols, labelCount).map((label, r) =>
           checkText(`input.componentLabels[${r}]`, label),
         );
-  if (labels.length !== W.cols) throw new RangeError(labelCount(labels.length));
+  if (labels.length !== W.cols) throw rangeError('NMFKIT_INVALID_VALUE', labelCount(labels.length));
   const componentAxisLabel = o.componentAxis === undefined ? 'Component' : checkText('input.componentAxis', o.componentAxis);
   const maxFrequency = o.maxFrequency === undefined ? undefined : checkFinite('input.maxFrequency', o.maxFrequency);
   const minFrequency = o.minFrequency === undefined ? undefined : checkFinite('input.minFrequency', o.minFrequency);
   if (minFrequency !== undefined && maxFrequency !== undefined && !(maxFrequency > minFrequency)) {
-    throw new RangeError(`input.maxFrequency (${maxFrequency}) must be above input.minFrequency (${minFrequency})`);
+    throw rangeError('NMFKIT_INVALID_VALUE', `input.maxFrequency (${maxFrequency}) must be above input.minFrequency (${minFrequency})`);
   }
   const scale =
     o.frequencyScale === undefined ? 'linear' : checkChoice('input.frequencyScale', o.frequencyScale, ['linear', 'log'] as const);
-  if (scale === 'log' && !frequencies) throw new TypeError("input.frequencyScale 'log' needs input.frequencies (Hz of the rows)");
+  if (scale === 'log' && !frequencies)
+    throw typeError('NMFKIT_INVALID_TYPE', "input.frequencyScale 'log' needs input.frequencies (Hz of the rows)");
   const decibels = o.decibels === undefined ? undefined : checkDecibels('input.decibels', o.decibels);
   const sharedScale = o.sharedScale === undefined ? false : checkBoolean('input.sharedScale', o.sharedScale);
   const format = o.format === undefined ? 'png' : checkChoice('input.format', o.format, FIGURE_FORMATS);

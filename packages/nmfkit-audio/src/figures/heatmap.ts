@@ -12,10 +12,12 @@ import {
   checkedSize,
   checkPositive,
   describe,
+  rangeError,
   readList,
   readOptions,
   readProperty,
   toNumberArray,
+  typeError,
 } from 'nmfkit/validation';
 import { axisFraction, drawTitle, drawXAxis, drawYAxis, TICK_FONT, xAxisExtent, type Area, type Axis } from './axes.js';
 import { Canvas, checkText, figureSize } from './canvas.js';
@@ -246,7 +248,10 @@ const MAX_PANELS = 64;
 export function renderHeatmapRow(panels: readonly HeatmapPanel[], options: HeatmapFigureOptions = {}): Buffer {
   const list = readList('panels', panels, 'a non-empty array of { matrix, x, y, title } panels', MAX_PANELS);
   if (list.length === 0)
-    throw new RangeError('panels must be a non-empty array of { matrix, x, y, title } panels, got an array of length 0');
+    throw rangeError(
+      'NMFKIT_INVALID_VALUE',
+      'panels must be a non-empty array of { matrix, x, y, title } panels, got an array of length 0',
+    );
   const checked = list.map((panel, i) => checkPanel(`panels[${i}]`, panel));
   const o = readOptions('options', options, ['width', 'height', 'colormap', 'suptitle', 'format'] as const);
   const size = figureSize(
@@ -288,7 +293,7 @@ function checkPanel(name: string, value: unknown): HeatmapPanel {
 /** A dynamic range in dB: a number in (0, 400]. */
 export function checkDecibels(name: string, value: unknown): number {
   const v = checkPositive(name, value);
-  if (v > 400) throw new RangeError(`${name} must be a range in dB in (0, 400], got ${describe(v)}`);
+  if (v > 400) throw rangeError('NMFKIT_INVALID_VALUE', `${name} must be a range in dB in (0, 400], got ${describe(v)}`);
   return v;
 }
 
@@ -298,7 +303,7 @@ export function checkDecibels(name: string, value: unknown): number {
  */
 function readCells(name: string, value: unknown): Matrix {
   if (value === null || typeof value !== 'object')
-    throw new TypeError(`${name} must be a { rows, cols, data } matrix, got ${describe(value)}`);
+    throw typeError('NMFKIT_INVALID_TYPE', `${name} must be a { rows, cols, data } matrix, got ${describe(value)}`);
   const rowsValue = readProperty(`${name}.rows`, value, 'rows');
   const colsValue = readProperty(`${name}.cols`, value, 'cols');
   const source = readProperty(`${name}.data`, value, 'data');
@@ -307,10 +312,14 @@ function readCells(name: string, value: unknown): Matrix {
   const size = checkedSize(name, rows, cols);
   const data = toNumberArray(`${name}.data`, source);
   if (data.length !== size)
-    throw new RangeError(`${name}.data has ${data.length} entries, but ${name}.rows × ${name}.cols = ${rows}×${cols} = ${size}`);
+    throw rangeError(
+      'NMFKIT_INVALID_VALUE',
+      `${name}.data has ${data.length} entries, but ${name}.rows × ${name}.cols = ${rows}×${cols} = ${size}`,
+    );
   for (let k = 0; k < size; k++) {
     if (!Number.isFinite(data[k]!)) {
-      throw new RangeError(
+      throw rangeError(
+        'NMFKIT_INVALID_VALUE',
         `${name} must be finite, but ${name}.data[${k}] (row ${Math.floor(k / cols)}, column ${k % cols}) is ${describe(data[k])}`,
       );
     }
@@ -327,28 +336,32 @@ function checkCellAxis(name: string, value: unknown, count: number, cells: strin
   );
   const label = checkText(`${name}.label`, a.label);
   if (a.centres === undefined && a.labels === undefined)
-    throw new TypeError(`${name} must have centres (a value axis) or labels (a category axis)`);
+    throw typeError('NMFKIT_INVALID_TYPE', `${name} must have centres (a value axis) or labels (a category axis)`);
   if (a.centres !== undefined && a.labels !== undefined)
-    throw new TypeError(`${name} must have centres (a value axis) or labels (a category axis), not both`);
+    throw typeError('NMFKIT_INVALID_TYPE', `${name} must have centres (a value axis) or labels (a category axis), not both`);
   if (a.labels !== undefined) {
-    if (a.limit !== undefined) throw new TypeError(`${name}.limit is for a value axis (centres), not one of labels`);
-    if (a.scale !== undefined) throw new TypeError(`${name}.scale is for a value axis (centres), not one of labels`);
+    if (a.limit !== undefined) throw typeError('NMFKIT_INVALID_TYPE', `${name}.limit is for a value axis (centres), not one of labels`);
+    if (a.scale !== undefined) throw typeError('NMFKIT_INVALID_TYPE', `${name}.scale is for a value axis (centres), not one of labels`);
     const tooMany = (length: number): string =>
       `${name}.labels must have one label per matrix ${cells.slice(0, -1)} (${count}), got ${length}`;
     const labels = readList(`${name}.labels`, a.labels, 'an array of strings', count, tooMany).map((l, i) =>
       checkText(`${name}.labels[${i}]`, l),
     );
-    if (labels.length !== count) throw new RangeError(tooMany(labels.length));
+    if (labels.length !== count) throw rangeError('NMFKIT_INVALID_VALUE', tooMany(labels.length));
     return { label, labels };
   }
   const centres = toSignal(`${name}.centres`, a.centres);
   if (centres.length !== count)
-    throw new RangeError(`${name}.centres must have one entry per matrix ${cells.slice(0, -1)} (${count}), got ${centres.length}`);
+    throw rangeError(
+      'NMFKIT_INVALID_VALUE',
+      `${name}.centres must have one entry per matrix ${cells.slice(0, -1)} (${count}), got ${centres.length}`,
+    );
   // The cells are laid out evenly from the first centre to the last: equal or decreasing centres would give cells
   // of zero or negative width (every pixel weighing every cell: memory of pixels × cells).
   for (let i = 1; i < centres.length; i++) {
     if (!(centres[i]! > centres[i - 1]!)) {
-      throw new RangeError(
+      throw rangeError(
+        'NMFKIT_INVALID_VALUE',
         `${name}.centres must increase strictly, but ${name}.centres[${i}] = ${centres[i]} is not above ${name}.centres[${i - 1}] = ${centres[i - 1]}`,
       );
     }
@@ -362,14 +375,14 @@ function checkCellAxis(name: string, value: unknown, count: number, cells: strin
 function checkPair(name: string, value: unknown, finite: boolean): readonly [number, number] {
   const expectation = 'a [low, high] pair of numbers';
   const pair = readList(name, value, expectation, 2, (length) => `${name} must be ${expectation}, got an array of length ${length}`);
-  if (pair.length !== 2) throw new RangeError(`${name} must be ${expectation}, got an array of length ${pair.length}`);
+  if (pair.length !== 2) throw rangeError('NMFKIT_INVALID_VALUE', `${name} must be ${expectation}, got an array of length ${pair.length}`);
   const [lo, hi] = pair.map((x, i) => {
-    if (typeof x !== 'number') throw new TypeError(`${name}[${i}] must be a number, got ${describe(x)}`);
+    if (typeof x !== 'number') throw typeError('NMFKIT_INVALID_TYPE', `${name}[${i}] must be a number, got ${describe(x)}`);
     if (Number.isNaN(x) || (finite && !Number.isFinite(x)))
-      throw new RangeError(`${name}[${i}] must be a ${finite ? 'finite ' : ''}number, got ${describe(x)}`);
+      throw rangeError('NMFKIT_INVALID_VALUE', `${name}[${i}] must be a ${finite ? 'finite ' : ''}number, got ${describe(x)}`);
     return x;
   }) as [number, number];
-  if (!(lo < hi)) throw new RangeError(`${name} must have low < high, got [${describe(lo)}, ${describe(hi)}]`);
+  if (!(lo < hi)) throw rangeError('NMFKIT_INVALID_VALUE', `${name} must have low < high, got [${describe(lo)}, ${describe(hi)}]`);
   return [lo, hi];
 }
 

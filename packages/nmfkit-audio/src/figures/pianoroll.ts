@@ -5,7 +5,7 @@
 import { checkPitchList } from '../audio/notes.js';
 import { toSignal } from '../audio/signal.js';
 import type { MatrixData } from 'nmfkit';
-import { checkChoice, checkCount, checkInRange, checkTypedArray, readList, readOptions } from 'nmfkit/validation';
+import { checkChoice, checkCount, checkInRange, checkTypedArray, rangeError, readList, readOptions } from 'nmfkit/validation';
 import { drawTitle, drawXAxis, drawYAxis, LABEL_FONT, type Area } from './axes.js';
 import { Canvas, checkText, figureSize } from './canvas.js';
 import { FIGURE_FORMATS, type FigureFormat } from './format.js';
@@ -71,14 +71,17 @@ export function renderActivationComparison(input: ActivationComparisonInput): Bu
   const times = toSignal('input.times', o.times);
   const P = pitches.length;
   const N = times.length;
-  if (P === 0) throw new RangeError('input.pitches must have at least one pitch, got an array of length 0');
+  if (P === 0) throw rangeError('NMFKIT_INVALID_VALUE', 'input.pitches must have at least one pitch, got an array of length 0');
   const roll = (key: 'estimated' | 'reference'): Uint8Array => {
     // A private copy (one native step), so its length is the real one whatever the caller's array claims.
     const copy = new Uint8Array(
       checkTypedArray<Uint8Array>(`input.${key}`, o[key], ['Uint8Array'], 'a Uint8Array (a piano roll from evaluateActivations)'),
     );
     if (copy.length !== P * N)
-      throw new RangeError(`input.${key} must have pitches × frames = ${P}×${N} entries (input.pitches × input.times), got ${copy.length}`);
+      throw rangeError(
+        'NMFKIT_INVALID_VALUE',
+        `input.${key} must have pitches × frames = ${P}×${N} entries (input.pitches × input.times), got ${copy.length}`,
+      );
     return copy;
   };
   const estimated = roll('estimated');
@@ -94,7 +97,7 @@ export function renderActivationComparison(input: ActivationComparisonInput): Bu
     o.labels === undefined
       ? pitches.map(String)
       : readList('input.labels', o.labels, 'an array of strings', P, labelCount).map((label, i) => checkText(`input.labels[${i}]`, label));
-  if (labels.length !== P) throw new RangeError(labelCount(labels.length));
+  if (labels.length !== P) throw rangeError('NMFKIT_INVALID_VALUE', labelCount(labels.length));
   const title = o.title === undefined ? undefined : checkText('input.title', o.title);
   const { width, height } = figureSize(
     { width: 'input.width', height: 'input.height' },
