@@ -50,7 +50,7 @@ const ARRAY_BUFFER_BYTE_LENGTH = Object.getOwnPropertyDescriptor(ArrayBuffer.pro
  * A private copy of the caller's bytes: wavefile keeps views on what it is given, and the copy also leaves the
  * caller's array untouched. Uint8Arrays are recognised by their internal type, not by `instanceof`.
  */
-function copyBytes(name: string, value: unknown): Uint8Array {
+export function copyBytes(name: string, value: unknown): Uint8Array {
   if (typedArrayName(value) !== undefined) return new Uint8Array(checkTypedArray<Uint8Array>(name, value, ['Uint8Array'], BYTES));
   try {
     ARRAY_BUFFER_BYTE_LENGTH.call(value);
