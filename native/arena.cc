@@ -1,6 +1,7 @@
 #include "arena.h"
 
 #include <new>
+#include <utility>
 
 #if defined(__linux__)
 #include <sys/mman.h>
@@ -17,6 +18,21 @@ namespace {
 // nothing (small fits touch few pages).
 constexpr std::size_t kMappedMinBytes = std::size_t{4} << 20;
 
+#ifndef NMFKIT_ADDRESS_SANITIZER
+// The last small arena this thread released, kept for its next fit. A small fit's fixed cost is otherwise
+// dominated by the allocator handing the block back to the system and faulting it in again page by page;
+// keeping one block of under kMappedMinBytes per thread bounds what is held. Not in AddressSanitizer builds,
+// so that a use after a fit's end is still reported.
+struct SpareBlock {
+  std::uint8_t* data = nullptr;
+  std::size_t bytes = 0;
+  ~SpareBlock() {
+    if (data != nullptr) ::operator delete(data, std::align_val_t(64));
+  }
+};
+thread_local SpareBlock spare;
+#endif
+
 }  // namespace
 
 Arena::Arena(std::size_t bytes) : bytes_(bytes) {
@@ -32,7 +48,16 @@ Arena::Arena(std::size_t bytes) : bytes_(bytes) {
     }
   }
 #endif
-  data_ = static_cast<std::uint8_t*>(::operator new(bytes == 0 ? 1 : bytes, std::align_val_t(64)));
+#ifndef NMFKIT_ADDRESS_SANITIZER
+  if (spare.data != nullptr && spare.bytes >= bytes) {
+    data_ = spare.data;
+    bytes_ = spare.bytes;
+    spare = SpareBlock{};
+    return;
+  }
+#endif
+  if (bytes == 0) bytes_ = 1;
+  data_ = static_cast<std::uint8_t*>(::operator new(bytes_, std::align_val_t(64)));
 }
 
 void Arena::poison(std::size_t offset, std::size_t bytes) {
@@ -53,6 +78,13 @@ Arena::~Arena() {
   if (mapped_) {
     munmap(data_, bytes_);
     return;
+  }
+#endif
+#ifndef NMFKIT_ADDRESS_SANITIZER
+  if (bytes_ < kMappedMinBytes && bytes_ > spare.bytes) {
+    std::swap(data_, spare.data);
+    std::swap(bytes_, spare.bytes);
+    if (data_ == nullptr) return;
   }
 #endif
   ::operator delete(data_, std::align_val_t(64));

@@ -38,6 +38,7 @@ class Arena {
   std::uint8_t* data() const { return data_; }
   // Whether the memory reads as zeros (a fresh mapping); else its contents are undefined.
   bool zeroed() const { return mapped_; }
+  // At least the bytes asked for (a reused block can be larger).
   std::size_t bytes() const { return bytes_; }
 
   // Marks [offset, offset + bytes) unaddressable for AddressSanitizer (nothing in other builds); the destructor
