@@ -6,7 +6,9 @@
  * `nmfBatch()`) before `nmfSync()`.
  */
 import { batchFunction, type NmfBatch } from './batch.js';
+import { estimatorClass, type NmfEstimator, type NmfEstimatorClass } from './estimator.js';
 import { fitFunctions, type Nmf, type NmfSync } from './nmf.js';
+import type { FactorArray } from './types.js';
 import { wasmOnlyRuntime } from './entry/wasm-only.js';
 
 const fits = fitFunctions(wasmOnlyRuntime);
@@ -40,11 +42,24 @@ export const nmf: Nmf = fits.nmf;
  */
 export const nmfBatch: NmfBatch = batchFunction(fits, wasmOnlyRuntime.concurrency);
 
+/** scikit-learn's `NMF` estimator (samples are V's columns: X = Vᵀ), over this entry's fits: docs/api.md#the-nmf-estimator. */
+export const NMF: NmfEstimatorClass = estimatorClass(fits);
+export type NMF<D extends FactorArray = FactorArray> = NmfEstimator<D>;
+
 export { backendInfo, DEFAULT_MAX_MEMORY_BYTES, ready, setThreads } from './entry/wasm-only.js';
 export { DEFAULT_EPS, DEFAULT_MAX_ITER, DEFAULT_TOL } from './options.js';
 export { reconstruct } from './result.js';
 export type { BatchIterationInfo, BatchOutcome, NmfBatch, NmfBatchOptions } from './batch.js';
 export type { Nmf, NmfSync } from './nmf.js';
+export type {
+  EstimatorAsyncFitOptions,
+  EstimatorAsyncOptions,
+  EstimatorFitOptions,
+  NmfEstimator,
+  NmfEstimatorClass,
+  NmfEstimatorOptions,
+  NmfModelJson,
+} from './estimator.js';
 export type {
   FactorArray,
   FactorArrayOf,

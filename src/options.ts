@@ -488,14 +488,14 @@ function resolveSpec(
   return { spec, mask, fixedColumnsW };
 }
 
-/** fixedColumnsW: distinct integers in [0, rank), as R flags. */
-function checkFixedColumns(value: unknown, rank: number): Uint8Array {
+/** fixedColumnsW: distinct integers in [0, rank), as R flags; `prefix` names the options object in messages. */
+export function checkFixedColumns(value: unknown, rank: number, prefix = 'options'): Uint8Array {
   if (!isArray(value))
-    throw typeError('NMFKIT_INVALID_TYPE', `options.fixedColumnsW must be an array of column indices, got ${describe(value)}`);
-  const entries = readArray('options.fixedColumnsW', value, rank);
+    throw typeError('NMFKIT_INVALID_TYPE', `${prefix}.fixedColumnsW must be an array of column indices, got ${describe(value)}`);
+  const entries = readArray(`${prefix}.fixedColumnsW`, value, rank);
   const flags = new Uint8Array(rank);
   entries.forEach((c, i) => {
-    const name = `options.fixedColumnsW[${i}]`;
+    const name = `${prefix}.fixedColumnsW[${i}]`;
     if (typeof c !== 'number') throw typeError('NMFKIT_INVALID_TYPE', `${name} must be a number, got ${describe(c)}`);
     if (!Number.isInteger(c) || c < 0 || c >= rank)
       throw rangeError('NMFKIT_INVALID_VALUE', `${name} must be an integer in [0, rank − 1 = ${rank - 1}], got ${describe(c)}`);
