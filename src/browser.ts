@@ -7,7 +7,9 @@
  */
 import { batchFunction, type NmfBatch } from './batch.js';
 import { estimatorClass, type NmfEstimator, type NmfEstimatorClass } from './estimator.js';
+export type { EstimateRank, EstimateRankOptions, RankEstimate, RankMeasures } from './rank.js';
 import { fitFunctions, type Nmf, type NmfSync } from './nmf.js';
+import { rankEstimator, type EstimateRank } from './rank.js';
 import type { FactorArray } from './types.js';
 import { wasmOnlyRuntime } from './entry/wasm-only.js';
 
@@ -45,6 +47,9 @@ export const nmfBatch: NmfBatch = batchFunction(fits, wasmOnlyRuntime.concurrenc
 /** scikit-learn's `NMF` estimator (samples are V's columns: X = Vᵀ), over this entry's fits: docs/api.md#the-nmf-estimator. */
 export const NMF: NmfEstimatorClass = estimatorClass(fits);
 export type NMF<D extends FactorArray = FactorArray> = NmfEstimator<D>;
+
+/** Rank selection by the consensus of restarts (cophenetic correlation, dispersion, RSS, …): docs/rank.md. */
+export const estimateRank: EstimateRank = rankEstimator(fits, wasmOnlyRuntime.concurrency);
 
 export { backendInfo, DEFAULT_MAX_MEMORY_BYTES, ready, setThreads } from './entry/wasm-only.js';
 export { DEFAULT_EPS, DEFAULT_MAX_ITER, DEFAULT_TOL } from './options.js';

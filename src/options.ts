@@ -191,9 +191,14 @@ export interface CheckedOptions {
  * rules that tie the options together. Messages name the options `${name}.key`. Used by {@link planFit} and by
  * the estimator and rank estimation (src/estimator.ts, src/rank.ts), which check their options before any data.
  */
-export function checkOptions(options: unknown, name = 'options', known: readonly string[] = OPTION_NAMES): CheckedOptions {
+export function checkOptions(
+  options: unknown,
+  name = 'options',
+  known: readonly string[] = OPTION_NAMES,
+  expectation = 'an object with at least { rank }',
+): CheckedOptions {
   // Each option read once; a getter or proxy trap that throws is a TypeError naming the option.
-  const o = readOptions(name, options, known, 'an object with at least { rank }') as unknown as NmfOptions;
+  const o = readOptions(name, options, known, expectation) as unknown as NmfOptions;
   const rank = o.rank === undefined ? undefined : checkCount(`${name}.rank`, o.rank);
   const maxIter = o.maxIter === undefined ? DEFAULT_MAX_ITER : checkCount(`${name}.maxIter`, o.maxIter, true);
   const fields = specOptions(o, name);

@@ -21,6 +21,7 @@ export interface Entry {
   readonly nmf: typeof nodeEntry.nmf;
   readonly nmfBatch: typeof nodeEntry.nmfBatch;
   readonly NMF: typeof nodeEntry.NMF;
+  readonly estimateRank: typeof nodeEntry.estimateRank;
   readonly ready: (options?: unknown) => Promise<void>;
   readonly setThreads: (settings: never) => { readonly fits: number };
   readonly backendInfo: () => {
@@ -59,6 +60,7 @@ export const ENTRIES: readonly Entry[] = [
     nmf: wasmOnlyEntry.nmf,
     nmfBatch: wasmOnlyEntry.nmfBatch,
     NMF: wasmOnlyEntry.NMF,
+    estimateRank: wasmOnlyEntry.estimateRank,
     ready: wasmOnlyEntry.ready as (options?: unknown) => Promise<void>,
     setThreads: wasmOnlyEntry.setThreads as Fn as Entry['setThreads'],
     backendInfo: wasmOnlyEntry.backendInfo,

@@ -1,11 +1,12 @@
 /**
- * The NMF estimator held to the fits' hostile-input contract (./export-cases.ts), on both entries: its constructor,
- * every method that takes an argument and `NMF.fromJSON` — each argument and option, as every hostile value, refused
+ * The NMF estimator and estimateRank held to the fits' hostile-input contract (./export-cases.ts), on both entries:
+ * the estimator's constructor, every method that takes an argument, `NMF.fromJSON` and estimateRank — each argument and option, as every hostile value, refused
  * with a TypeError or RangeError naming it; what a getter or proxy trap throws turned into a TypeError naming what
  * could not be read; each property read once; nothing modified. Then hostile saved models.
  */
 import { describe, it } from 'vitest';
 import { ESTIMATOR_OPTION_NAMES } from '../../src/estimator.js';
+import { RANK_OPTION_NAMES } from '../../src/rank.js';
 import { ENTRIES } from './entries.js';
 import { describeExportCases, type ExportCase } from './export-cases.js';
 import { boom, catchError, JUNK, named, throwingProxy } from './hostile-values.js';
@@ -29,6 +30,7 @@ for (const entry of ENTRIES) {
     'NMF#fitAsync': (v: never, options: never) => new NMF(OPTIONS).fitAsync(v, options),
     'NMF#fitTransformAsync': (v: never, options: never) => new NMF(OPTIONS).fitTransformAsync(v, options),
     'NMF#transformAsync': (v: never, options: never) => fitted.transformAsync(v, options),
+    estimateRank: (v: never, options: never) => entry.estimateRank(v, options),
   };
   const CASES: Record<string, ExportCase> = {
     NMF: { args: () => [{ ...OPTIONS }], params: ['options'], options: { index: 0, keys: ESTIMATOR_OPTION_NAMES } },
@@ -45,8 +47,14 @@ for (const entry of ENTRIES) {
       options: { index: 1, keys: ['W', 'H', 'signal'] },
     },
     'NMF#transformAsync': { args: () => [V, {}], params: ['V', 'options'], async: true, options: { index: 1, keys: ['signal'] } },
+    estimateRank: {
+      args: () => [V, { ranks: [1, 2], restarts: 2, maxIter: 5, seed: 1 }],
+      params: ['V', 'options'],
+      async: true,
+      options: { index: 1, keys: RANK_OPTION_NAMES },
+    },
   };
-  describeExportCases(`${entry.name} entry: the NMF estimator`, EXPORTS, CASES);
+  describeExportCases(`${entry.name} entry: the NMF estimator and estimateRank`, EXPORTS, CASES);
 
   describe(`${entry.name} entry: hostile saved models`, () => {
     it('every field of a saved model, as every hostile value, is refused naming it', () => {
