@@ -7,8 +7,9 @@ export default defineConfig({
   test: {
     // The core's suites and those of the workspace packages (packages/nmfkit-audio/test).
     include: ['test/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
-    // Timing-sensitive suites run on their own afterwards (vitest.timing.config.ts).
-    exclude: ['test/timing/**', '**/node_modules/**'],
+    // Timing-sensitive suites run on their own afterwards (vitest.timing.config.ts), the soak test on its own
+    // (vitest.soak.config.ts, npm run test:soak).
+    exclude: ['test/timing/**', 'test/soak/**', '**/node_modules/**'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },

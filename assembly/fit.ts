@@ -6,9 +6,10 @@
 // allocates. The only other memory a fit uses is the Lanczos workspace that the loader hands to finish. The
 // products an iteration forms are tracked by "fresh" flags (this factor has not changed since the product was
 // formed), so that none is formed twice: the Euclidean checkpoint's WᵀW of the new W is the next H half-step's
-// Gram; a factor that is never updated keeps its products (WᵀV and WᵀW, or VHᵀ and HHᵀ) for the whole fit; Λ
-// formed for a checkpoint is the next half-step's Λ. A product formed again from the same factor has the same
-// bits, so the flags change the cost, never the results.
+// Gram; a factor that is never updated keeps its products (WᵀV and WᵀW, or VHᵀ and HHᵀ) for the whole fit. A
+// product formed again from the same factor has the same bits, so the flags change the cost, never the results.
+// MU β (the ratio form) keeps no K×N product: it forms Λ = W·H, P and Q for a block of rows at a time, wherever it
+// needs them.
 //
 // A fit stores and computes in float64 or float32 (spec.dtype): every function below is generic in that type T,
 // and the exported entry points dispatch on it once per call.
@@ -48,15 +49,14 @@ const WTW_PART = 9; //      T R×R: WᵀW (fused: accumulated by the sweep)
 const HHT_PART = 10; //     T R×R: HHᵀ
 const GHALS_PART = 11; //   T R×R, HALS only: the Gram with l2 on the diagonal
 const GRAM_PART = 12; //    f64 R×R: Gram of a change (destroyed by the eigen-solve)
-const LAMBDA_PART = 13; //  T K×N, MU β only: Λ = W·H, replaced by P
-const Q_PART = 14; //       T K×N, MU β with β ≠ 1 only: Q (for KL, Q is the mask or all ones)
-const MASK_PART = 15; //    T K×N, masked only
-const SWEEP_PART = 16; //   T max(K, N)×R, HALS with more than one sweep only: the change of a sweep after the first
-const FIXED_PART = 17; //   u8 R: 1 = column r of W is never updated
-const H_CHANGES_PART = 18; // f64 RUN_CHUNK: hChange of the iterations of one run call
-const W_CHANGES_PART = 19; // f64 RUN_CHUNK: wChange
-const OBJECTIVES_PART = 20; // f64 RUN_CHUNK: F at the checkpoints of one run call (NaN elsewhere)
-const PART_COUNT = 21;
+const BLOCK_PART = 13; //   T, MU β only: a block of ratioBlockRows rows of Λ = W·H, replaced by P, and of Q
+const MASK_PART = 14; //    T K×N, masked only
+const SWEEP_PART = 15; //   T max(K, N)×R, HALS with more than one sweep only: the change of a sweep after the first
+const FIXED_PART = 16; //   u8 R: 1 = column r of W is never updated
+const H_CHANGES_PART = 17; // f64 RUN_CHUNK: hChange of the iterations of one run call
+const W_CHANGES_PART = 18; // f64 RUN_CHUNK: wChange
+const OBJECTIVES_PART = 19; // f64 RUN_CHUNK: F at the checkpoints of one run call (NaN elsewhere)
+const PART_COUNT = 20;
 
 @unmanaged
 class State {
@@ -74,8 +74,7 @@ class State {
   HHt: usize;
   Ghals: usize;
   gram: usize;
-  lambda: usize;
-  Q: usize;
+  block: usize;
   mask: usize;
   sweep: usize;
   fixed: usize;
@@ -87,7 +86,6 @@ class State {
   wtwFresh: bool; // WtW = WᵀW
   vhtFresh: bool; // numW = VHᵀ (not fused: there numW holds one block)
   hhtFresh: bool; // HHt = HHᵀ
-  lambdaFresh: bool; // lambda = Λ = W·H
   anyFixed: bool; // some column of W is fixed
   started: bool; // ‖V‖², the first products and F(W0, H0) are formed
   finished: bool; // finish has normalised, evaluated F and formed E
@@ -118,6 +116,27 @@ function align64(bytes: f64): f64 {
   return Math.ceil(bytes / 64) * 64;
 }
 
+// The ratio form (MU β) forms Λ, P and Q for blocks of this many rows of V at a time, so that a block stays in
+// the cache between its product, its ratios and its products with W and H (PERFORMANCE.md, "MU β and masks").
+// The blocks hold P, and Q unless β = 1, in RATIO_BLOCK_BYTES; at least MIN_RATIO_BLOCK_ROWS rows (a wide V: every
+// block's products pass over all of WᵀP, R×N) and at most K.
+const RATIO_BLOCK_BYTES: f64 = 1048576;
+const MIN_RATIO_BLOCK_ROWS: i32 = 16;
+
+function ratioBuffers(s: FitSpec): i32 {
+  return s.beta == 1 ? 1 : 2;
+}
+
+function ratioBlockRows(s: FitSpec): i32 {
+  const fill = Math.floor(RATIO_BLOCK_BYTES / (<f64>s.cols * elementBytes(s) * <f64>ratioBuffers(s)));
+  return <i32>Math.min(<f64>s.rows, Math.max(<f64>MIN_RATIO_BLOCK_ROWS, fill));
+}
+
+/** Entries of the block: P, then Q. */
+function blockEntries(s: FitSpec): usize {
+  return <usize>ratioBlockRows(s) * <usize>s.cols * <usize>ratioBuffers(s);
+}
+
 /** Bytes of one part, in f64: the caller checks the total against the 4 GiB address space. */
 function partBytes(s: FitSpec, part: i32): f64 {
   const K = <f64>s.rows, N = <f64>s.cols, R = <f64>s.rank;
@@ -132,8 +151,7 @@ function partBytes(s: FitSpec, part: i32): f64 {
     case WTW_PART: case HHT_PART: return R * R * e;
     case GHALS_PART: return s.solver == SOLVER_HALS ? R * R * e : 0;
     case GRAM_PART: return R * R * 8;
-    case LAMBDA_PART: return muBeta ? K * N * e : 0;
-    case Q_PART: return muBeta && s.beta != 1 ? K * N * e : 0;
+    case BLOCK_PART: return muBeta ? <f64>blockEntries(s) * e : 0;
     case MASK_PART: return s.masked ? K * N * e : 0;
     case SWEEP_PART: return s.solver == SOLVER_HALS && s.halsSweeps > 1 ? max(K, N) * R * e : 0;
     case FIXED_PART: return R;
@@ -173,8 +191,7 @@ function attach(s: State, base: usize): void {
       case HHT_PART: s.HHt = at; break;
       case GHALS_PART: s.Ghals = at; break;
       case GRAM_PART: s.gram = at; break;
-      case LAMBDA_PART: s.lambda = at; break;
-      case Q_PART: s.Q = at; break;
+      case BLOCK_PART: s.block = at; break;
       case MASK_PART: s.mask = at; break;
       case SWEEP_PART: s.sweep = at; break;
       case FIXED_PART: s.fixed = at; break;
@@ -200,26 +217,16 @@ function fixedOf(s: State): usize {
   return s.anyFixed ? s.fixed : 0;
 }
 
-/**
- * Q of MU β for the products: Q, or for KL the mask (Q = M), or 0 for KL without a mask (Q ≡ 1: the
- * denominators are column and row sums).
- */
-// @ts-ignore: decorator
-@inline
-function qOf(s: State): usize {
-  return s.spec.beta == 1 ? maskOf(s) : s.Q;
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // Products.
 
 /** The factors changed: the products formed from them are stale. */
 function hChanged(s: State): void {
-  s.hhtFresh = s.vhtFresh = s.lambdaFresh = false;
+  s.hhtFresh = s.vhtFresh = false;
 }
 
 function wChanged(s: State): void {
-  s.wtwFresh = s.wtvFresh = s.lambdaFresh = false;
+  s.wtwFresh = s.wtvFresh = false;
 }
 
 /** WᵀV into numH and WᵀW into WtW, unless they are those of the current W. */
@@ -238,19 +245,57 @@ function formHProducts<T>(s: State): void {
   s.vhtFresh = s.hhtFresh = true;
 }
 
-/** Λ = W·H of the current factors into lambda, unless it is there already. */
-function formLambda<T>(s: State): void {
-  const K = s.spec.rows, N = s.spec.cols, R = s.spec.rank;
-  if (!s.lambdaFresh) mulSmallInner<T>(s.W, s.H, s.lambda, K, R, N);
-  s.lambdaFresh = true;
+/**
+ * The ratio form of rows [i0, i0 + rows) of the current factors (§2): Λ = W·H of those rows into the block P,
+ * then P in its place and Q after it. Returns what the denominators multiply: Q, or for KL the mask's rows
+ * (Q = M), or 0 for KL without a mask (Q ≡ 1: the denominators are column and row sums).
+ */
+function formBlockRatios<T>(s: State, P: usize, i0: i32, rows: i32): usize {
+  const p = s.spec;
+  const N = p.cols, R = p.rank;
+  const e = sizeof<T>();
+  const M: usize = p.masked ? s.mask + <usize>i0 * <usize>N * e : 0;
+  const Q: usize = p.beta == 1 ? 0 : P + <usize>ratioBlockRows(p) * <usize>N * e;
+  mulSmallInner<T>(s.W + <usize>i0 * <usize>R * e, s.H, P, rows, R, N);
+  formRatios<T>(s.V + <usize>i0 * <usize>N * e, M, P, P, Q, <usize>rows * <usize>N, p.beta, <T>p.eps);
+  return Q != 0 ? Q : M;
 }
 
-/** P (in place of Λ) and Q of the current factors. */
-function formFactorRatios<T>(s: State): void {
-  formLambda<T>(s);
-  const Q: usize = s.spec.beta == 1 ? 0 : s.Q;
-  formRatios<T>(s.V, maskOf(s), s.lambda, s.lambda, Q, <usize>s.spec.rows * <usize>s.spec.cols, s.spec.beta, <T>s.spec.eps);
-  s.lambdaFresh = false;
+/**
+ * numH = WᵀP and denH = WᵀQ (KL: WᵀM, or the column sums of W without a mask), block by block: V is read once,
+ * and each block's Λ, P and Q stay in the cache. The products of the blocks are added in order (W_iᵀP_i), which
+ * the accumulating product sums exactly as one product over all rows would.
+ */
+function formRatioProductsH<T>(s: State): void {
+  const p = s.spec;
+  const K = p.rows, N = p.cols, R = p.rank, B = ratioBlockRows(p);
+  const e = sizeof<T>();
+  for (let i0 = 0; i0 < K; i0 += B) {
+    const rows = min(B, K - i0);
+    const first = i0 == 0;
+    const Wi = s.W + <usize>i0 * <usize>R * e;
+    const Q = formBlockRatios<T>(s, s.block, i0, rows);
+    mulAtBAdd<T>(Wi, s.block, s.numH, R, rows, N, first);
+    if (Q != 0) mulAtBAdd<T>(Wi, Q, s.denH, R, rows, N, first);
+  }
+  if (p.beta == 1 && !p.masked) columnSums<T>(s.W, K, R, s.denH, N);
+}
+
+/**
+ * numW = PHᵀ and denW = QHᵀ (KL: MHᵀ, or the row sums of H without a mask), block by block; each block's rows of
+ * numW and denW are its own.
+ */
+function formRatioProductsW<T>(s: State): void {
+  const p = s.spec;
+  const K = p.rows, N = p.cols, R = p.rank, B = ratioBlockRows(p);
+  const e = sizeof<T>();
+  for (let i0 = 0; i0 < K; i0 += B) {
+    const rows = min(B, K - i0);
+    const Q = formBlockRatios<T>(s, s.block, i0, rows);
+    mulABt<T>(s.block, s.H, s.numW + <usize>i0 * <usize>R * e, rows, N, R);
+    if (Q != 0) mulABt<T>(Q, s.H, s.denW + <usize>i0 * <usize>R * e, rows, N, R);
+  }
+  if (p.beta == 1 && !p.masked) rowSums<T>(s.H, R, N, s.denW, K);
 }
 
 /** Ghals ← G + l2·I: HALS's Gram with the L2 penalty on the diagonal; G stays unpenalised for the objective. */
@@ -340,7 +385,7 @@ function iterateMuEuclideanFused<T>(s: State, hOut: usize, wOut: usize): void {
   store<f64>(wOut, largestSingularValueFromGram(s.gram, R));
   // numH and WtW now hold WᵀV and WᵀW of the new W, HHt HHᵀ of the new H; numW only the last block.
   s.wtvFresh = s.wtwFresh = s.hhtFresh = true;
-  s.vhtFresh = s.lambdaFresh = false;
+  s.vhtFresh = false;
 }
 
 /** One MU step of MU β: KL with L2 takes its exact MM step, everything else updateMu with γ(β). */
@@ -357,26 +402,18 @@ function muBetaStep<T>(
 
 /**
  * MU for any β or a mask, from Λ = W·H: H with num = WᵀP, den = WᵀQ (Λ = W·H), then W with num = PHᵀ, den = QHᵀ
- * (Λ = W·H_new).
+ * (Λ = W·H_new); the ratio form by blocks of rows (formRatioProductsH, formRatioProductsW).
  */
 function iterateMuBeta<T>(s: State, hOut: usize, wOut: usize): void {
   const p = s.spec;
   const K = p.rows, N = p.cols, R = p.rank;
   if (p.updateH) {
-    formFactorRatios<T>(s);
-    mulAtB<T>(s.W, s.lambda, s.numH, R, K, N);
-    const Q = qOf(s);
-    if (Q != 0) mulAtB<T>(s.W, Q, s.denH, R, K, N);
-    else columnSums<T>(s.W, K, R, s.denH, N);
+    formRatioProductsH<T>(s);
     muBetaStep<T>(s, s.H, s.numH, s.denH, s.dH, R, N, p.l1H, p.l2H, 0);
     hChanged(s);
   }
   if (p.updateW) {
-    formFactorRatios<T>(s);
-    mulABt<T>(s.lambda, s.H, s.numW, K, N, R);
-    const Q = qOf(s);
-    if (Q != 0) mulABt<T>(Q, s.H, s.denW, K, N, R);
-    else rowSums<T>(s.H, R, N, s.denW, K);
+    formRatioProductsW<T>(s);
     muBetaStep<T>(s, s.W, s.numW, s.denW, s.dW, K, R, p.l1W, p.l2W, fixedOf(s));
     wChanged(s);
   }
@@ -476,17 +513,25 @@ function penalties<T>(s: State): f64 {
 }
 
 /**
- * D of the current factors, explicitly from Λ = W·H: for MU β into lambda (kept for the next half-step); for the
- * Gram form R rows of Λ at a time into the R×N scratch dH (free between iterations).
+ * D of the current factors, explicitly from Λ = W·H: for MU β by the ratio form's blocks of rows, their sums added
+ * in order; for the Gram form R rows of Λ at a time into the R×N scratch dH (free between iterations).
  */
 function explicitDivergence<T>(s: State): f64 {
   const p = s.spec;
   const K = p.rows, N = p.cols, R = p.rank;
-  if (p.solver == SOLVER_MU_BETA) {
-    formLambda<T>(s);
-    return divergenceSum<T>(s.V, maskOf(s), s.lambda, <usize>K * <usize>N, p.beta, <f64><T>p.eps);
-  }
   const e = sizeof<T>();
+  if (p.solver == SOLVER_MU_BETA) {
+    const M = maskOf(s);
+    const B = ratioBlockRows(p);
+    let blocks: f64 = 0;
+    for (let i0 = 0; i0 < K; i0 += B) {
+      const rows = min(B, K - i0);
+      const o = <usize>i0 * <usize>N * e;
+      mulSmallInner<T>(s.W + <usize>i0 * <usize>R * e, s.H, s.block, rows, R, N);
+      blocks += divergenceSum<T>(s.V + o, M != 0 ? M + o : 0, s.block, <usize>rows * <usize>N, p.beta, <f64><T>p.eps);
+    }
+    return blocks;
+  }
   let sum: f64 = 0;
   for (let i0 = 0; i0 < K; i0 += R) {
     const rows = min(R, K - i0);
@@ -497,7 +542,7 @@ function explicitDivergence<T>(s: State): f64 {
 }
 
 /**
- * F of the current factors. MU β evaluates D explicitly (and keeps Λ for the next half-step). The Gram form takes
+ * F of the current factors. MU β evaluates D explicitly. The Gram form takes
  * the Euclidean term from products at hand: after a W half-step (VHᵀ, W) with HHᵀ of that half-step and WᵀW of
  * the new W, formed here (the next H half-step's Gram); after an H half-step or the fused sweep (WᵀV, H) with its
  * WᵀW and HHᵀ of the new H (formed here, or at hand after the fused sweep).
@@ -525,8 +570,8 @@ function checkpoint<T>(s: State): f64 {
 /**
  * Before the first iteration: which columns are fixed, ‖V‖² and F(W0, H0). The Gram form forms the products its
  * first half-step needs (WᵀV and WᵀW for an H half-step, VHᵀ and HHᵀ for a W half-step) and takes F(W0, H0)
- * from them with one O((K + N)·R²) Gram more, instead of a product as large as an iteration's. MU β forms
- * Λ = W0·H0, which the first half-step then uses.
+ * from them with one O((K + N)·R²) Gram more, instead of a product as large as an iteration's. MU β evaluates
+ * F(W0, H0) explicitly.
  */
 function start<T>(s: State): void {
   const p = s.spec;
@@ -695,7 +740,6 @@ function finish<T>(s: State, work: usize, m: i32): f64 {
     if (!s.started) start<T>(s);
     if (p.normalize != NORMALIZE_NONE && p.updateW && p.updateH) {
       normalizeColumns<T>(s.W, s.H, K, N, R, p.normalize, fixedOf(s));
-      s.lambdaFresh = false;
     }
     let d: f64 = p.solver == SOLVER_MU_BETA ? explicitDivergence<T>(s) : 0;
     formResidual<T>(s.V, s.W, s.H, s.dH, K, N, R);

@@ -6,9 +6,10 @@
 // Generic in the element type T (f64 or f32) like products.ts. Where docs/algorithms.md fixes the order of an
 // entry's operations, the code below follows it literally (no FMA exists in wasm SIMD, so a·b + c rounds twice as
 // in the reference); sums (HALS's inner sums, the objective) are taken in the order noted at each function.
-// pow and log are AssemblyScript's Math (f64) / Mathf (f32).
+// Powers and logarithms are exp-log.ts's, as in native/updates.h.
 
-import { vsplatValue } from './products';
+import { polyExp, polyLog, polyPow, vpolyExp, vpolyLog, vpolyPow } from './exp-log';
+import { vadd, vdiv, vload, vmul, vsplatValue, vsub, vzero } from './products';
 import { NORMALIZE_L1, NORMALIZE_L2, NORMALIZE_MAX, NORMALIZE_NONE } from './spec';
 
 /** γ(β), the MM exponent of Févotte & Idier (2011) (§2), in float64: 1/(2 − β) below 1, 1/(β − 1) above 2, else 1. */
@@ -18,12 +19,32 @@ export function mmExponent(beta: f64): f64 {
   return 1;
 }
 
-/** x^y in T: Math.pow for f64, Mathf.pow for f32. */
+// How x^a is taken for an exponent a of the ratio form or the objective (§2, "Powers"): √x for a = ½, √(1/x) for
+// a = −½ (correctly rounded division and square root), polyPow otherwise.
+const POWER_SQRT = 0;
+const POWER_RECIP_SQRT = 1;
+const POWER_POLY = 2;
+
+function powerKind(a: f64): i32 {
+  if (a == 0.5) return POWER_SQRT;
+  if (a == -0.5) return POWER_RECIP_SQRT;
+  return POWER_POLY;
+}
+
 // @ts-ignore: decorator
 @inline
-function powT<T>(x: T, y: T): T {
-  if (sizeof<T>() == 4) return <T>Mathf.pow(<f32>x, <f32>y);
-  return <T>Math.pow(<f64>x, <f64>y);
+function power<T>(x: T, a: T, kind: i32): T {
+  if (kind == POWER_SQRT) return sqrt<T>(x);
+  if (kind == POWER_RECIP_SQRT) return sqrt<T>(<T>1 / x);
+  return polyPow<T>(x, a);
+}
+
+// @ts-ignore: decorator
+@inline
+function vpower<T>(x: v128, a: T, kind: i32): v128 {
+  if (kind == POWER_SQRT) return v128.sqrt<T>(x);
+  if (kind == POWER_RECIP_SQRT) return v128.sqrt<T>(vdiv<T>(vsplatValue<T>(<T>1), x));
+  return vpolyPow<T>(x, vsplatValue<T>(a));
 }
 
 /** The loop bound of the vector part of `count` entries of T: bytes rounded down to whole vectors. */
@@ -33,12 +54,12 @@ function vectorBytes<T>(count: usize): usize {
   return (count * sizeof<T>()) & ~(<usize>15);
 }
 
-/** One MU step of an entry (§2): q = num / (((den + l1) + l2·x) + eps), q^γ unless γ = 1, then x·q. */
+/** One MU step of an entry (§2): q = num / (((den + l1) + l2·x) + eps), q^γ unless γ = 1 (polyPow), then x·q. */
 // @ts-ignore: decorator
 @inline
 function muStep<T>(x: T, num: T, den: T, eps: T, l1: T, l2: T, gamma: T): T {
   let q: T = num / (((den + l1) + l2 * x) + eps);
-  if (gamma != 1) q = powT<T>(q, gamma);
+  if (gamma != 1) q = polyPow<T>(q, gamma);
   return x * q;
 }
 
@@ -51,13 +72,13 @@ export function updateMu<T>(
   X: usize, num: usize, den: usize, change: usize, rows: i32, cols: i32, eps: T, l1: T, l2: T, gamma: T, fixed: usize,
 ): void {
   const e = sizeof<T>();
-  if (fixed == 0 && gamma == 1) {
+  if (fixed == 0) {
     const count = <usize>rows * <usize>cols;
     const bytes = count * e;
     const vec = vectorBytes<T>(count);
     const ve = vsplatValue<T>(eps);
     let o: usize = 0;
-    if (l1 == 0 && l2 == 0) {
+    if (l1 == 0 && l2 == 0 && gamma == 1) {
       // libfmp's expression (also what the general one gives with zero penalties: den + 0 = den, 0·x = 0).
       for (; o < vec; o += 16) {
         const x = v128.load(X + o);
@@ -73,11 +94,13 @@ export function updateMu<T>(
       }
       return;
     }
-    const v1 = vsplatValue<T>(l1), v2 = vsplatValue<T>(l2);
+    const v1 = vsplatValue<T>(l1), v2 = vsplatValue<T>(l2), vg = vsplatValue<T>(gamma);
     for (; o < vec; o += 16) {
       const x = v128.load(X + o);
       const d = v128.add<T>(v128.add<T>(v128.add<T>(v128.load(den + o), v1), v128.mul<T>(v2, x)), ve);
-      const xn = v128.mul<T>(x, v128.div<T>(v128.load(num + o), d));
+      let q = v128.div<T>(v128.load(num + o), d);
+      if (gamma != 1) q = vpolyPow<T>(q, vg);
+      const xn = v128.mul<T>(x, q);
       v128.store(X + o, xn);
       v128.store(change + o, v128.sub<T>(xn, x));
     }
@@ -89,11 +112,11 @@ export function updateMu<T>(
     }
     return;
   }
-  // pow per entry (γ ≠ 1) or fixed columns: scalar.
+  // Fixed columns: scalar.
   let o: usize = 0;
   for (let i = 0; i < rows; i++) {
     for (let c = 0; c < cols; c++, o += e) {
-      if (fixed != 0 && load<u8>(fixed + <usize>c) != 0) {
+      if (load<u8>(fixed + <usize>c) != 0) {
         store<T>(change + o, <T>0);
         continue;
       }
@@ -160,66 +183,80 @@ export function updateMuKlL2<T>(
 /**
  * P and Q of the ratio form (§2) over `count` entries, from V, the mask M (0: none, i.e. 1 everywhere) and
  * Λ = W·H: with ṽ = m·v, m = M_ij and l = max(Λ, eps) for β < 2 (Λ for β ≥ 2):
- *   β = 2 (masked): P = ṽ, Q = m·l;  β = 1: P = ṽ / l, Q = m;  β = 0: P = ṽ / (l·l), Q = m·(1 / l);
- *   other β: P = ṽ·l^(β−2), Q = m·l^(β−1).
- * P may be Λ itself (each entry of Λ is read before P's is written). Q = 0 skips Q: KL without a mask, whose
- * Q ≡ 1 the caller replaces by column and row sums. Without a mask ṽ = v and m·x = x exactly, so m is left out.
+ *   β = 2 (masked): P = ṽ, Q = m·l;  β = 1: P = ṽ / l;  β = 0: P = ṽ·(r·r), Q = m·r;
+ *   other β < 2: Q = m·l^(β−1), P = ṽ·(l^(β−1)·r);  β > 2: from one log, P = ṽ·exp((β−2)·log λ),
+ *   Q = m·exp((β−1)·log λ); r = 1 / l, the powers as power() says (√(1/l) as r's square root).
+ * P may be Λ itself (each entry of Λ is read before P's is written). Q is not written for β = 1: it is the mask
+ * itself, or all ones without one (the caller takes column and row sums instead). Without a mask ṽ = v and
+ * m·x = x exactly, so m is left out.
+ * f64x2 / f32x4 lanes, then the remaining entries one by one (ratioEntry), every entry as native/updates.h
+ * computes it.
  */
 export function formRatios<T>(V: usize, M: usize, L: usize, P: usize, Q: usize, count: usize, beta: f64, eps: T): void {
   const e = sizeof<T>();
   const bytes = count * e;
-  const floor = beta < 2;
-  if (beta == 2 || beta == 1 || beta == 0) {
-    const vec = vectorBytes<T>(count);
-    const ve = vsplatValue<T>(eps);
-    const one = vsplatValue<T>(<T>1);
-    let o: usize = 0;
-    for (; o < vec; o += 16) {
-      let v = v128.load(V + o);
-      let l = v128.load(L + o);
-      if (floor) l = v128.max<T>(l, ve);
-      const m = M != 0 ? v128.load(M + o) : one;
-      if (M != 0) v = v128.mul<T>(m, v);
-      if (beta == 2) {
-        v128.store(P + o, v);
-        v128.store(Q + o, v128.mul<T>(m, l));
-      } else if (beta == 1) {
+  const vec = vectorBytes<T>(count);
+  const ve = vsplatValue<T>(eps);
+  const one = vsplatValue<T>(<T>1);
+  const bm2 = <T>(beta - 2), bm1 = <T>(beta - 1);
+  const vbm2 = vsplatValue<T>(bm2), vbm1 = vsplatValue<T>(bm1);
+  const kind = powerKind(beta - 1);
+  let o: usize = 0;
+  for (; o < vec; o += 16) {
+    let v = v128.load(V + o);
+    const lambda = v128.load(L + o);
+    const m = M != 0 ? v128.load(M + o) : one;
+    if (M != 0) v = v128.mul<T>(m, v);
+    if (beta == 2) {
+      v128.store(P + o, v);
+      v128.store(Q + o, M != 0 ? v128.mul<T>(m, lambda) : lambda);
+    } else if (beta > 2) {
+      const lg = vpolyLog<T>(lambda);
+      const q = vpolyExp<T>(v128.mul<T>(vbm1, lg));
+      v128.store(P + o, v128.mul<T>(v, vpolyExp<T>(v128.mul<T>(vbm2, lg))));
+      v128.store(Q + o, M != 0 ? v128.mul<T>(m, q) : q);
+    } else {
+      const l = v128.max<T>(lambda, ve);
+      if (beta == 1) {
         v128.store(P + o, v128.div<T>(v, l));
-        if (Q != 0) v128.store(Q + o, m);
       } else {
-        v128.store(P + o, v128.div<T>(v, v128.mul<T>(l, l)));
         const r = v128.div<T>(one, l);
-        v128.store(Q + o, M != 0 ? v128.mul<T>(m, r) : r);
+        const q = beta == 0 ? r : kind == POWER_RECIP_SQRT ? v128.sqrt<T>(r) : vpower<T>(l, bm1, kind);
+        v128.store(P + o, v128.mul<T>(v, v128.mul<T>(q, r)));
+        v128.store(Q + o, M != 0 ? v128.mul<T>(m, q) : q);
       }
     }
-    for (; o < bytes; o += e) ratioEntry<T>(V + o, M != 0 ? M + o : 0, L + o, P + o, Q != 0 ? Q + o : 0, beta, eps);
-    return;
   }
-  for (let o: usize = 0; o < bytes; o += e) ratioEntry<T>(V + o, M != 0 ? M + o : 0, L + o, P + o, Q != 0 ? Q + o : 0, beta, eps);
+  for (; o < bytes; o += e) ratioEntry<T>(V + o, M != 0 ? M + o : 0, L + o, P + o, Q != 0 ? Q + o : 0, beta, eps, kind);
 }
 
 /** One entry of formRatios, at the given addresses (m = 0 / q = 0: no mask / no Q). */
 // @ts-ignore: decorator
 @inline
-function ratioEntry<T>(v: usize, m: usize, l: usize, p: usize, q: usize, beta: f64, eps: T): void {
-  let x = load<T>(l);
-  if (beta < 2) x = max<T>(x, eps);
+function ratioEntry<T>(v: usize, m: usize, l: usize, p: usize, q: usize, beta: f64, eps: T, kind: i32): void {
+  const lambda = load<T>(l);
   const w: T = m != 0 ? load<T>(m) : <T>1;
   const vt: T = m != 0 ? w * load<T>(v) : load<T>(v);
   if (beta == 2) {
     store<T>(p, vt);
-    store<T>(q, m != 0 ? w * x : x);
-  } else if (beta == 1) {
+    store<T>(q, m != 0 ? w * lambda : lambda);
+    return;
+  }
+  if (beta > 2) {
+    const lg = polyLog<T>(lambda);
+    const r = polyExp<T>(<T>(beta - 1) * lg);
+    store<T>(p, vt * polyExp<T>(<T>(beta - 2) * lg));
+    store<T>(q, m != 0 ? w * r : r);
+    return;
+  }
+  const x = max<T>(lambda, eps);
+  if (beta == 1) {
     store<T>(p, vt / x);
-    if (q != 0) store<T>(q, w);
-  } else if (beta == 0) {
-    store<T>(p, vt / (x * x));
-    const r: T = <T>1 / x;
-    store<T>(q, m != 0 ? w * r : r);
   } else {
-    store<T>(p, vt * powT<T>(x, <T>(beta - 2)));
-    const r = powT<T>(x, <T>(beta - 1));
-    store<T>(q, m != 0 ? w * r : r);
+    const r: T = <T>1 / x;
+    const y: T = beta == 0 ? r : kind == POWER_RECIP_SQRT ? sqrt<T>(r) : power<T>(x, <T>(beta - 1), kind);
+    store<T>(p, vt * (y * r));
+    store<T>(q, m != 0 ? w * y : y);
   }
 }
 
@@ -377,37 +414,88 @@ export function halsSweepColumns<T>(W: usize, G: usize, B: usize, change: usize,
   }
 }
 
-/** d_β(v | l) of one entry (§1), l already floored; float64. */
+/** The smallest normal float64, 2^-1022. */
+const NORMAL: f64 = 2.2250738585072014e-308;
+
+/**
+ * m·d_β(v | λ̂) of one entry (§1), in float64, 0 where m = 0 (the entry is skipped, whatever d is there): λ̂ =
+ * max(λ, eps) for β < 2, except KL at v = 0, which is λ itself (nothing divides by λ there, so a W·H of exactly 0
+ * costs 0). KL takes one logarithm, log(v/λ̂); the general β takes λ^β as λ·λ^(β−1), v^β and λ^(β−1) as power()
+ * says (vKind, lKind).
+ */
 // @ts-ignore: decorator
 @inline
-function entryDivergence(v: f64, l: f64, beta: f64): f64 {
-  if (beta == 2) return 0.5 * (v - l) * (v - l);
-  // v·(log v − log λ), not v·log(v/λ): v/λ underflows to 0 for a tiny v (v = 1e-323 gave log 0 = −∞).
-  if (beta == 1) return (v > 0 ? v * (Math.log(v) - Math.log(l)) : 0) - v + l;
-  if (beta == 0) return v / l - Math.log(v / l) - 1;
-  return (Math.pow(v, beta) + (beta - 1) * Math.pow(l, beta) - beta * v * Math.pow(l, beta - 1)) / (beta * (beta - 1));
+function divergenceTerm(m: f64, v: f64, lambda: f64, beta: f64, eps: f64, vKind: i32, lKind: i32): f64 {
+  const l = beta < 2 ? max(lambda, eps) : lambda;
+  let d: f64;
+  if (beta == 2) {
+    d = 0.5 * (v - l) * (v - l);
+  } else if (beta == 1) {
+    // log(v/l), or log v − log l where v/l falls below the normal range (a subnormal v, or one that underflows:
+    // v = 1e-323 gave log 0 = −∞).
+    const q = v / l;
+    const lg = v > 0 && q < NORMAL ? polyLog<f64>(v) - polyLog<f64>(l) : polyLog<f64>(q);
+    d = v > 0 ? v * lg - v + l : lambda;
+  } else if (beta == 0) {
+    d = v / l - polyLog<f64>(v / l) - 1;
+  } else {
+    const lb1 = power<f64>(l, beta - 1, lKind);
+    d = (power<f64>(v, beta, vKind) + (beta - 1) * (l * lb1) - beta * v * lb1) / (beta * (beta - 1));
+  }
+  return m == 0 ? 0 : m * d;
+}
+
+/** divergenceTerm of two entries in f64x2 lanes. */
+// @ts-ignore: decorator
+@inline
+function vdivergenceTerm(m: v128, v: v128, lambda: v128, beta: f64, eps: f64, vKind: i32, lKind: i32): v128 {
+  const l = beta < 2 ? f64x2.max(lambda, f64x2.splat(eps)) : lambda;
+  let d: v128;
+  if (beta == 2) {
+    const r = f64x2.sub(v, l);
+    d = f64x2.mul(f64x2.mul(f64x2.splat(0.5), r), r);
+  } else if (beta == 1) {
+    // As divergenceTerm; the lanes below the normal range are rare, so their logarithms are taken only when some are.
+    const q = f64x2.div(v, l);
+    const positive = f64x2.gt(v, f64x2.splat(0));
+    const below = v128.and(positive, f64x2.lt(q, f64x2.splat(NORMAL)));
+    let lg = vpolyLog<f64>(q);
+    if (v128.any_true(below)) lg = v128.bitselect(f64x2.sub(vpolyLog<f64>(v), vpolyLog<f64>(l)), lg, below);
+    const kl = f64x2.add(f64x2.sub(f64x2.mul(v, lg), v), l);
+    d = v128.bitselect(kl, lambda, positive);
+  } else if (beta == 0) {
+    const q = f64x2.div(v, l);
+    d = f64x2.sub(f64x2.sub(q, vpolyLog<f64>(q)), f64x2.splat(1));
+  } else {
+    const lb1 = vpower<f64>(l, beta - 1, lKind);
+    const sum = f64x2.add(vpower<f64>(v, beta, vKind), f64x2.mul(f64x2.splat(beta - 1), f64x2.mul(l, lb1)));
+    d = f64x2.div(f64x2.sub(sum, f64x2.mul(f64x2.mul(f64x2.splat(beta), v), lb1)), f64x2.splat(beta * (beta - 1)));
+  }
+  return v128.bitselect(f64x2.splat(0), f64x2.mul(m, d), f64x2.eq(m, f64x2.splat(0)));
 }
 
 /**
- * D_β(V | Λ; M) = Σ m·d_β(v | Λ̂) over `count` entries (§1), in row-major order and float64 (entries of T are
- * widened): Λ̂ = max(Λ, eps) for β < 2 (eps as the fit rounds it; KL at v = 0: Λ unfloored), entries with m = 0
- * skipped, M = 0: no mask.
+ * D_β(V | Λ; M) = Σ m·d_β(v | Λ̂) over `count` entries (§1) in float64 (entries of T are widened): Λ̂ = max(Λ, eps)
+ * for β < 2 (eps as the fit rounds it; KL at v = 0: Λ unfloored), entries with m = 0 skipped, M = 0: no mask.
+ * Summed in two lanes, the even and the odd indices, then the lanes' sum and the last entry of an odd count
+ * (native/updates.h sums in the same order).
  */
 export function divergenceSum<T>(V: usize, M: usize, L: usize, count: usize, beta: f64, eps: f64): f64 {
   const e = sizeof<T>();
-  let sum: f64 = 0;
-  for (let o: usize = 0; o < count * e; o += e) {
-    const v = <f64>load<T>(V + o);
-    const raw = <f64>load<T>(L + o);
-    // KL at v = 0 is λ itself: nothing divides by λ there, so it is not floored (a W·H of exactly 0 costs 0).
-    const d = beta == 1 && v == 0 ? raw : entryDivergence(v, beta < 2 ? max(raw, eps) : raw, beta);
-    if (M == 0) {
-      sum += d;
-    } else {
-      const m = <f64>load<T>(M + o);
-      if (m == 0) continue;
-      sum += m * d;
-    }
+  const pair: usize = 2 * e;
+  const vKind = powerKind(beta), lKind = powerKind(beta - 1);
+  const ones = f64x2.splat(1);
+  let acc = vzero<f64>();
+  const pairsEnd = (count >> 1) * pair;
+  let o: usize = 0;
+  for (; o < pairsEnd; o += pair) {
+    const m = M != 0 ? vload<T, f64>(M + o) : ones;
+    acc = f64x2.add(acc, vdivergenceTerm(m, vload<T, f64>(V + o), vload<T, f64>(L + o), beta, eps, vKind, lKind));
+  }
+  let sum = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+  if (count & 1) {
+    const m: f64 = M != 0 ? <f64>load<T>(M + o) : 1;
+    sum += divergenceTerm(m, <f64>load<T>(V + o), <f64>load<T>(L + o), beta, eps, vKind, lKind);
   }
   return sum;
 }

@@ -22,6 +22,8 @@
 //     which the facade copies V into for an async fit, so that the copy does not pay a page fault per 4 KiB
 //   blasInfo() → { vendor, version, config, threads }
 //   setBlasThreads(n)
+//   expLog(op, dtype, x, out, y?)   the kernels' own exp, log and power (exp-log.h), for the tests: out[i] = e^x[i]
+//     (op 'exp'), log x[i] ('log') or x[i]^y ('pow'); dtype 'float32' computes on x rounded to float32
 #include <napi.h>
 
 #include <algorithm>
@@ -37,6 +39,7 @@
 
 #include "arena.h"
 #include "blas.h"
+#include "exp-log.h"
 #include "fit.h"
 
 namespace {
@@ -711,6 +714,38 @@ Napi::Value SetBlasThreads(const Napi::CallbackInfo& info) {
   });
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// The elementary functions of the kernels (exp-log.h), for the tests.
+
+template <typename T>
+void applyExpLog(const std::string& op, const double* x, double* out, std::size_t n, double y) {
+  const T e = static_cast<T>(y);
+  for (std::size_t i = 0; i < n; ++i) {
+    const T v = static_cast<T>(x[i]);
+    out[i] = static_cast<double>(op == "exp" ? nmf::polyExp(v) : op == "log" ? nmf::polyLog(v) : nmf::polyPow(v, e));
+  }
+}
+
+Napi::Value ExpLog(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  return guarded(env, [&] {
+    const Napi::Value opArg = argument(info, 0), dtypeArg = argument(info, 1);
+    const std::string op = opArg.IsString() ? opArg.As<Napi::String>().Utf8Value() : "";
+    if (op != "exp" && op != "log" && op != "pow") throw typeError(env, "op must be 'exp', 'log' or 'pow'");
+    const std::string dtype = dtypeArg.IsString() ? dtypeArg.As<Napi::String>().Utf8Value() : "";
+    if (dtype != "float64" && dtype != "float32") throw typeError(env, "dtype must be 'float64' or 'float32'");
+    const Napi::Float64Array x = arrayArg(info, 2, "x");
+    Napi::Float64Array out = arrayArg(info, 3, "out");
+    requireLength(env, out, "out", x.ElementLength());
+    const double y = op == "pow" ? numberArg(info, 4, "y") : 0.0;
+    if (dtype == "float32")
+      applyExpLog<float>(op, x.Data(), out.Data(), x.ElementLength(), y);
+    else
+      applyExpLog<double>(op, x.Data(), out.Data(), x.ElementLength(), y);
+    return env.Undefined();
+  });
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* state = new EnvState();
   env.SetInstanceData(state);  // deleted with the environment, after its cleanup hooks have run
@@ -721,6 +756,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("allocateMatrix", Napi::Function::New<AllocateMatrix>(env, "allocateMatrix"));
   exports.Set("blasInfo", Napi::Function::New<BlasInfo>(env, "blasInfo"));
   exports.Set("setBlasThreads", Napi::Function::New<SetBlasThreads>(env, "setBlasThreads"));
+  exports.Set("expLog", Napi::Function::New<ExpLog>(env, "expLog"));
   // The loader compares it with src/spec.ts: an addon built from another specification is refused, not misread.
   exports.Set("specSlots", Napi::Number::New(env, static_cast<double>(nmf::kSpecSlots)));
   return exports;

@@ -5,6 +5,9 @@
 #if defined(__linux__)
 #include <sys/mman.h>
 #endif
+#ifdef NMFKIT_ADDRESS_SANITIZER
+#include <sanitizer/asan_interface.h>
+#endif
 
 namespace nmf {
 
@@ -32,7 +35,20 @@ Arena::Arena(std::size_t bytes) : bytes_(bytes) {
   data_ = static_cast<std::uint8_t*>(::operator new(bytes == 0 ? 1 : bytes, std::align_val_t(64)));
 }
 
+void Arena::poison(std::size_t offset, std::size_t bytes) {
+#ifdef NMFKIT_ADDRESS_SANITIZER
+  if (bytes > 0) ASAN_POISON_MEMORY_REGION(data_ + offset, bytes);
+#else
+  static_cast<void>(offset);
+  static_cast<void>(bytes);
+#endif
+}
+
 Arena::~Arena() {
+#ifdef NMFKIT_ADDRESS_SANITIZER
+  // A mapping's shadow would otherwise stay poisoned for whatever is mapped there next.
+  ASAN_UNPOISON_MEMORY_REGION(data_, bytes_);
+#endif
 #if defined(__linux__)
   if (mapped_) {
     munmap(data_, bytes_);

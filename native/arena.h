@@ -7,7 +7,25 @@
 #include <cstddef>
 #include <cstdint>
 
+// Whether this is an AddressSanitizer build (scripts/asan.sh with g++, scripts/fuzz.sh with clang).
+#if defined(__SANITIZE_ADDRESS__)
+#define NMFKIT_ADDRESS_SANITIZER 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NMFKIT_ADDRESS_SANITIZER 1
+#endif
+#endif
+
 namespace nmf {
+
+// In an AddressSanitizer build each part of a fit's arena is followed by a poisoned redzone of this many bytes
+// (fit.cc, attach), so that a kernel running past its buffer is reported although the parts share one allocation.
+// 0 in other builds: the layout is unchanged there.
+#ifdef NMFKIT_ADDRESS_SANITIZER
+constexpr std::size_t kRedzoneBytes = 64;
+#else
+constexpr std::size_t kRedzoneBytes = 0;
+#endif
 
 class Arena {
  public:
@@ -21,6 +39,10 @@ class Arena {
   // Whether the memory reads as zeros (a fresh mapping); else its contents are undefined.
   bool zeroed() const { return mapped_; }
   std::size_t bytes() const { return bytes_; }
+
+  // Marks [offset, offset + bytes) unaddressable for AddressSanitizer (nothing in other builds); the destructor
+  // makes the whole arena addressable again before releasing it.
+  void poison(std::size_t offset, std::size_t bytes);
 
  private:
   std::uint8_t* data_ = nullptr;

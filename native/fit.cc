@@ -5,9 +5,9 @@
 // aligned arena laid out by attach, so iterating never allocates. The products an iteration forms are tracked by
 // "fresh" flags (this factor has not changed since the product was formed), so that none is formed twice: the
 // Euclidean checkpoint's WᵀW of the new W is the next H half-step's Gram; a factor that is never updated keeps
-// its products (WᵀV and WᵀW, or VHᵀ and HHᵀ) for the whole fit; Λ formed for a checkpoint is the next
-// half-step's Λ. A product formed again from the same factor has the same bits, so the flags change the cost,
-// never the results.
+// its products (WᵀV and WᵀW, or VHᵀ and HHᵀ) for the whole fit. A product formed again from the same factor has
+// the same bits, so the flags change the cost, never the results. MU β (the ratio form) keeps no K×N product: it
+// forms Λ = W·H, P and Q for a block of rows at a time, wherever it needs them.
 //
 // In this backend a fit runs on a team of spec.threads threads (team.h): the products and updates over V, W and
 // H are split between them by blocks (team-kernels.h), each block computed as the whole would be.
@@ -37,8 +37,9 @@ namespace {
 // ---------------------------------------------------------------------------------------------------------------
 // State.
 
-// The arena's parts, in order. kWide exists in this backend only: float32 change Grams are widened to float64 in
-// chunks (products.h); the AssemblyScript kernels widen lane by lane instead.
+// The arena's parts, in order. kSums and kWide exist in this backend only: the team members' partial sums of the
+// ratio form's H products, and float32 change Grams widened to float64 in chunks (products.h); the AssemblyScript
+// kernels run on one thread and widen lane by lane instead.
 enum Part {
   kV,       // T K×N (becomes E = V − W·H in finish)
   kW,       // T K×R
@@ -53,8 +54,8 @@ enum Part {
   kHHt,     // T R×R: HHᵀ
   kGhals,   // T R×R, HALS only: the Gram with l2 on the diagonal
   kGram,    // f64 R×R: Gram of a change (destroyed by the eigen-solve)
-  kLambda,  // T K×N, MU β only: Λ = W·H, replaced by P
-  kQ,       // T K×N, MU β with β ≠ 1 only: Q (for KL, Q is the mask or all ones)
+  kBlocks,  // T, MU β only, per team member: a block of ratioBlockRows rows of Λ = W·H, replaced by P, and of Q
+  kSums,    // T, MU β only, 2×R×N per team member after the first: its partial sums of WᵀP and WᵀQ
   kMask,    // T K×N, masked only
   kSweep,   // T max(K, N)×R, HALS with more than one sweep only: the change of a sweep after the first
   kFixed,   // u8 R: 1 = column r of W is never updated
@@ -78,8 +79,8 @@ struct State {
   T* HHt;
   T* Ghals;
   double* gram;
-  T* lambda;
-  T* Q;
+  T* blocks;
+  T* sums;
   T* mask;
   T* sweep;
   std::uint8_t* fixed;
@@ -90,7 +91,6 @@ struct State {
   bool wtwFresh = false;           // WtW = WᵀW
   bool vhtFresh = false;           // numW = VHᵀ (not fused: there numW holds one block)
   bool hhtFresh = false;           // HHt = HHᵀ
-  bool lambdaFresh = false;        // lambda = Λ = W·H
   bool anyFixed = false;           // some column of W is fixed
   bool started = false;            // ‖V‖², the first products and F(W0, H0) are formed
   bool finished = false;           // finish has normalised, evaluated F and formed E
@@ -114,6 +114,24 @@ double elementBytes(const FitSpec& s) { return s.dtype == Dtype::Float32 ? 4 : 8
 
 double align64(double bytes) { return std::ceil(bytes / 64) * 64; }
 
+// The ratio form (MU β) forms Λ, P and Q for blocks of this many rows of V at a time, so that a block stays in
+// the cache between its product, its ratios and its products with W and H (PERFORMANCE.md, "MU β and masks").
+// The blocks hold P, and Q unless β = 1, in kRatioBlockBytes; at least kMinRatioBlockRows rows and at most K. For
+// a wide V the minimum decides: every block's products repack H and pass over all of WᵀP (R×N), so a short block
+// costs more than it saves (500×20000, R = 20: 8 rows ran 10–15 % slower than 16 to 64).
+constexpr double kRatioBlockBytes = 1 << 20;
+constexpr std::size_t kMinRatioBlockRows = 16;
+
+std::size_t ratioBuffers(const FitSpec& s) { return s.beta == 1 ? 1 : 2; }
+
+std::size_t ratioBlockRows(const FitSpec& s) {
+  const double fill = std::floor(kRatioBlockBytes / (static_cast<double>(s.cols) * elementBytes(s) * ratioBuffers(s)));
+  return std::min(s.rows, std::max(kMinRatioBlockRows, static_cast<std::size_t>(fill)));
+}
+
+// Entries of one member's block: P, then Q.
+std::size_t blockEntries(const FitSpec& s) { return ratioBlockRows(s) * s.cols * ratioBuffers(s); }
+
 // Bytes of one part, in double: exact below 2^53, and any larger size is rejected anyway.
 double partBytes(const FitSpec& s, int part) {
   const double K = static_cast<double>(s.rows), N = static_cast<double>(s.cols), R = static_cast<double>(s.rank);
@@ -134,8 +152,8 @@ double partBytes(const FitSpec& s, int part) {
     case kHHt: return R * R * e;
     case kGhals: return s.solver == Solver::Hals ? R * R * e : 0;
     case kGram: return R * R * 8;
-    case kLambda: return muBeta ? K * N * e : 0;
-    case kQ: return muBeta && s.beta != 1 ? K * N * e : 0;
+    case kBlocks: return muBeta ? static_cast<double>(s.threads) * static_cast<double>(blockEntries(s)) * e : 0;
+    case kSums: return muBeta ? (static_cast<double>(s.threads) - 1) * 2 * R * N * e : 0;
     case kMask: return s.masked ? K * N * e : 0;
     case kSweep: return s.solver == Solver::Hals && s.halsSweeps > 1 ? std::max(K, N) * R * e : 0;
     case kFixed: return R;
@@ -144,21 +162,29 @@ double partBytes(const FitSpec& s, int part) {
   }
 }
 
+// Bytes of a part's slot in the arena: the part on a 64-byte boundary, then (sanitized builds) a redzone.
+double slotBytes(const FitSpec& s, int part) {
+  return align64(partBytes(s, part)) + static_cast<double>(kRedzoneBytes);
+}
+
 // Bytes of the arena: every part on a 64-byte boundary.
 double arenaBytes(const FitSpec& s) {
   double bytes = 0;
-  for (int p = 0; p < kPartCount; ++p) bytes += align64(partBytes(s, p));
+  for (int p = 0; p < kPartCount; ++p) bytes += slotBytes(s, p);
   return bytes;
 }
 
-// Points the state's buffers into the arena at `base`.
+// Points the state's buffers into the arena, and poisons what lies between them (arena.h: for AddressSanitizer).
 template <typename T>
-void attach(State<T>& s, std::uint8_t* base) {
+void attach(State<T>& s, Arena& arena) {
   std::uint8_t* parts[kPartCount];
-  double offset = 0;
+  std::size_t offset = 0;
   for (int p = 0; p < kPartCount; ++p) {
-    parts[p] = base + static_cast<std::size_t>(offset);
-    offset += align64(partBytes(s.spec, p));
+    parts[p] = arena.data() + offset;
+    const auto used = static_cast<std::size_t>(partBytes(s.spec, p));
+    const auto slot = static_cast<std::size_t>(slotBytes(s.spec, p));
+    arena.poison(offset + used, slot - used);
+    offset += slot;
   }
   s.V = reinterpret_cast<T*>(parts[kV]);
   s.W = reinterpret_cast<T*>(parts[kW]);
@@ -173,8 +199,8 @@ void attach(State<T>& s, std::uint8_t* base) {
   s.HHt = reinterpret_cast<T*>(parts[kHHt]);
   s.Ghals = reinterpret_cast<T*>(parts[kGhals]);
   s.gram = reinterpret_cast<double*>(parts[kGram]);
-  s.lambda = reinterpret_cast<T*>(parts[kLambda]);
-  s.Q = reinterpret_cast<T*>(parts[kQ]);
+  s.blocks = reinterpret_cast<T*>(parts[kBlocks]);
+  s.sums = reinterpret_cast<T*>(parts[kSums]);
   s.mask = reinterpret_cast<T*>(parts[kMask]);
   s.sweep = reinterpret_cast<T*>(parts[kSweep]);
   s.fixed = parts[kFixed];
@@ -193,11 +219,10 @@ const std::uint8_t* fixedOf(const State<T>& s) {
   return s.anyFixed ? s.fixed : nullptr;
 }
 
-// Q of MU β for the products: Q, or for KL the mask (Q = M), or null for KL without a mask (Q ≡ 1: the
-// denominators are column and row sums).
+// Team member `member`'s block of the ratio form (ratioBlockRows rows: P, then Q).
 template <typename T>
-const T* qOf(const State<T>& s) {
-  return s.spec.beta == 1 ? maskOf(s) : s.Q;
+T* blockOf(const State<T>& s, std::size_t member) {
+  return s.blocks + member * blockEntries(s.spec);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -206,12 +231,12 @@ const T* qOf(const State<T>& s) {
 // The factors changed: the products formed from them are stale.
 template <typename T>
 void hChanged(State<T>& s) {
-  s.hhtFresh = s.vhtFresh = s.lambdaFresh = false;
+  s.hhtFresh = s.vhtFresh = false;
 }
 
 template <typename T>
 void wChanged(State<T>& s) {
-  s.wtwFresh = s.wtvFresh = s.lambdaFresh = false;
+  s.wtwFresh = s.wtvFresh = false;
 }
 
 // WᵀV into numH and WᵀW into WtW, unless they are those of the current W.
@@ -232,22 +257,57 @@ void formHProducts(State<T>& s) {
   s.vhtFresh = s.hhtFresh = true;
 }
 
-// Λ = W·H of the current factors into lambda, unless it is there already.
+// The ratio form of rows [i0, i0 + rows) of the current factors (§2): Λ = W·H of those rows into the block P, then
+// P in its place and Q after it. Returns what the denominators multiply: Q, or for KL the mask's rows (Q = M), or
+// null for KL without a mask (Q ≡ 1: the denominators are column and row sums).
 template <typename T>
-void formLambda(State<T>& s) {
-  const std::size_t K = s.spec.rows, N = s.spec.cols, R = s.spec.rank;
-  if (!s.lambdaFresh) mulSmallInner(*s.team, s.W, s.H, s.lambda, K, R, N);
-  s.lambdaFresh = true;
+const T* formBlockRatios(State<T>& s, T* P, std::size_t i0, std::size_t rows) {
+  const FitSpec& p = s.spec;
+  const std::size_t N = p.cols, R = p.rank;
+  const T* M = p.masked ? s.mask + i0 * N : nullptr;
+  T* Q = p.beta == 1 ? nullptr : P + ratioBlockRows(p) * N;
+  mulSmallInner(s.W + i0 * R, s.H, P, rows, R, N);
+  formRatios(s.V + i0 * N, M, P, P, Q, rows * N, p.beta, static_cast<T>(p.eps));
+  return Q != nullptr ? Q : M;
 }
 
-// P (in place of Λ) and Q of the current factors.
+// numH = WᵀP and denH = WᵀQ (KL: WᵀM, or the column sums of W without a mask), block by block: V is read once,
+// and each block's Λ, P and Q stay in the cache. Each team member adds the products of the blocks of its rows in
+// order (W_iᵀP_i), into numH and denH for the first member and into its partials for the others; the partials
+// are then added in member order, so the sums depend on the team size only.
 template <typename T>
-void formFactorRatios(State<T>& s) {
+void formRatioProductsH(State<T>& s) {
   const FitSpec& p = s.spec;
-  T* Q = p.beta == 1 ? nullptr : s.Q;
-  formLambdaRatios(*s.team, s.V, maskOf(s), s.W, s.H, s.lambda, Q, p.rows, p.rank, p.cols, s.lambdaFresh, p.beta,
-                   static_cast<T>(p.eps));
-  s.lambdaFresh = false;
+  const std::size_t K = p.rows, N = p.cols, R = p.rank;
+  forEachBlock(*s.team, K, ratioBlockRows(p), [&](std::size_t member, std::size_t i0, std::size_t rows, bool first) {
+    T* num = member == 0 ? s.numH : s.sums + (member - 1) * 2 * R * N;
+    T* den = member == 0 ? s.denH : num + R * N;
+    const T* Wi = s.W + i0 * R;
+    T* P = blockOf(s, member);
+    const T* Q = formBlockRatios(s, P, i0, rows);
+    mulAtBAdd(Wi, P, num, R, rows, N, first);
+    if (Q != nullptr) mulAtBAdd(Wi, Q, den, R, rows, N, first);
+  });
+  addPartials(*s.team, s.numH, s.sums, R * N, 2 * R * N, K);
+  if (p.beta != 1 || p.masked)
+    addPartials(*s.team, s.denH, s.sums + R * N, R * N, 2 * R * N, K);
+  else
+    columnSums(s.W, K, R, s.denH, N);
+}
+
+// numW = PHᵀ and denW = QHᵀ (KL: MHᵀ, or the row sums of H without a mask), block by block; each block's rows of
+// numW and denW are its own.
+template <typename T>
+void formRatioProductsW(State<T>& s) {
+  const FitSpec& p = s.spec;
+  const std::size_t K = p.rows, N = p.cols, R = p.rank;
+  forEachBlock(*s.team, K, ratioBlockRows(p), [&](std::size_t member, std::size_t i0, std::size_t rows, bool) {
+    T* P = blockOf(s, member);
+    const T* Q = formBlockRatios(s, P, i0, rows);
+    mulABt(P, s.H, s.numW + i0 * R, rows, N, R);
+    if (Q != nullptr) mulABt(Q, s.H, s.denW + i0 * R, rows, N, R);
+  });
+  if (p.beta == 1 && !p.masked) rowSums(s.H, R, N, s.denW, K);
 }
 
 // Ghals ← G + l2·I: HALS's Gram with the L2 penalty on the diagonal; G stays unpenalised for the objective.
@@ -336,7 +396,7 @@ void iterateMuEuclideanFused(State<T>& s, double* hOut, double* wOut) {
   *wOut = largestSingularValueFromGram(s.gram, R);
   // numH and WtW now hold WᵀV and WᵀW of the new W, HHt HHᵀ of the new H; numW only the last block.
   s.wtvFresh = s.wtwFresh = s.hhtFresh = true;
-  s.vhtFresh = s.lambdaFresh = false;
+  s.vhtFresh = false;
 }
 
 // One MU step of MU β: KL with L2 takes its exact MM step, everything else updateMu with γ(β).
@@ -353,28 +413,18 @@ void muBetaStep(State<T>& s, T* X, const T* num, const T* den, T* change, std::s
 }
 
 // MU for any β or a mask, from Λ = W·H: H with num = WᵀP, den = WᵀQ (Λ = W·H), then W with num = PHᵀ, den = QHᵀ
-// (Λ = W·H_new).
+// (Λ = W·H_new); the ratio form by blocks of rows (formRatioProductsH, formRatioProductsW).
 template <typename T>
 void iterateMuBeta(State<T>& s, double* hOut, double* wOut) {
   const FitSpec& p = s.spec;
   const std::size_t K = p.rows, N = p.cols, R = p.rank;
   if (p.updateH) {
-    formFactorRatios(s);
-    mulAtB(*s.team, s.W, s.lambda, s.numH, R, K, N);
-    if (const T* Q = qOf(s))
-      mulAtB(*s.team, s.W, Q, s.denH, R, K, N);
-    else
-      columnSums(s.W, K, R, s.denH, N);
+    formRatioProductsH(s);
     muBetaStep(s, s.H, s.numH, s.denH, s.dH, R, N, p.l1H, p.l2H, nullptr);
     hChanged(s);
   }
   if (p.updateW) {
-    formFactorRatios(s);
-    mulABt(*s.team, s.lambda, s.H, s.numW, K, N, R);
-    if (const T* Q = qOf(s))
-      mulABt(*s.team, Q, s.H, s.denW, K, N, R);
-    else
-      rowSums(s.H, R, N, s.denW, K);
+    formRatioProductsW(s);
     muBetaStep(s, s.W, s.numW, s.denW, s.dW, K, R, p.l1W, p.l2W, fixedOf(s));
     wChanged(s);
   }
@@ -469,15 +519,21 @@ double penalties(const State<T>& s) {
   return penaltySum(s.W, p.rows * p.rank, p.l1W, p.l2W) + penaltySum(s.H, p.rank * p.cols, p.l1H, p.l2H);
 }
 
-// D of the current factors, explicitly from Λ = W·H: for MU β into lambda (kept for the next half-step); for the
-// Gram form R rows of Λ at a time into the R×N scratch dH (free between iterations).
+// D of the current factors, explicitly from Λ = W·H: for MU β by the ratio form's blocks of rows (each team member
+// sums its blocks in order, the members' sums are added in member order); for the Gram form R rows of Λ at a time
+// into the R×N scratch dH (free between iterations).
 template <typename T>
 double explicitDivergence(State<T>& s) {
   const FitSpec& p = s.spec;
   const std::size_t K = p.rows, N = p.cols, R = p.rank;
   if (p.solver == Solver::MuBeta) {
-    formLambda(s);
-    return divergenceSum(*s.team, s.V, maskOf(s), s.lambda, K, N, p.beta, static_cast<double>(static_cast<T>(p.eps)));
+    const T* M = maskOf(s);
+    const double eps = static_cast<double>(static_cast<T>(p.eps));
+    return sumOverBlocks(*s.team, K, ratioBlockRows(p), [&](std::size_t member, std::size_t i0, std::size_t rows) {
+      T* L = blockOf(s, member);
+      mulSmallInner(s.W + i0 * R, s.H, L, rows, R, N);
+      return divergenceSum(s.V + i0 * N, M == nullptr ? nullptr : M + i0 * N, L, rows * N, p.beta, eps);
+    });
   }
   double sum = 0.0;
   for (std::size_t i0 = 0; i0 < K; i0 += R) {
@@ -488,7 +544,7 @@ double explicitDivergence(State<T>& s) {
   return sum;
 }
 
-// F of the current factors. MU β evaluates D explicitly (and keeps Λ for the next half-step). The Gram form takes
+// F of the current factors. MU β evaluates D explicitly. The Gram form takes
 // the Euclidean term from products at hand: after a W half-step (VHᵀ, W) with HHᵀ of that half-step and WᵀW of
 // the new W, formed here (the next H half-step's Gram); after an H half-step or the fused sweep (WᵀV, H) with its
 // WᵀW and HHᵀ of the new H (formed here, or at hand after the fused sweep).
@@ -515,8 +571,8 @@ double checkpoint(State<T>& s) {
 
 // Before the first iteration: which columns are fixed, ‖V‖² and F(W0, H0). The Gram form forms the products its
 // first half-step needs (WᵀV and WᵀW for an H half-step, VHᵀ and HHᵀ for a W half-step) and takes F(W0, H0)
-// from them with one O((K + N)·R²) Gram more, instead of a product as large as an iteration's. MU β forms
-// Λ = W0·H0, which the first half-step then uses.
+// from them with one O((K + N)·R²) Gram more, instead of a product as large as an iteration's. MU β evaluates
+// F(W0, H0) explicitly.
 template <typename T>
 void start(State<T>& s) {
   const FitSpec& p = s.spec;
@@ -654,7 +710,6 @@ double finish(State<T>& s) {
     if (!s.started) start(s);
     if (p.normalize != Normalize::None && p.updateW && p.updateH) {
       normalizeColumns(s.W, s.H, K, N, R, p.normalize, fixedOf(s));
-      s.lambdaFresh = false;
     }
     double d = p.solver == Solver::MuBeta ? explicitDivergence(s) : 0.0;
     formResidual(*s.team, s.V, s.W, s.H, K, N, R);
@@ -682,7 +737,7 @@ class FitOf final : public Fit {
   FitOf(const FitSpec& spec, const FitArrays& a)
       : Fit(spec), team_(spec.threads), arena_(static_cast<std::size_t>(arenaBytes(spec))) {
     state_.spec = spec;
-    attach(state_, arena_.data());
+    attach(state_, arena_);
     state_.team = &team_;
     const std::size_t K = spec.rows, N = spec.cols, R = spec.rank;
     std::copy(a.V, a.V + K * N, state_.V);

@@ -1,14 +1,16 @@
 // The products and updates of products.h and updates.h spread over a fit's team (team.h). Each member writes a
 // disjoint block of the output and reads what it needs, so no sums are split and every entry is computed as the
 // one-thread kernel computes it:
-//  - products whose output has N columns (WᵀV, WᵀP, WᵀQ, (WᵀW)·H) split by columns, i.e. V by columns;
-//  - products whose output has K rows (VHᵀ, PHᵀ, QHᵀ, W·(HHᵀ), W·H) split by rows, i.e. V by rows;
+//  - products whose output has N columns (WᵀV, (WᵀW)·H) split by columns, i.e. V by columns;
+//  - products whose output has K rows (VHᵀ, W·(HHᵀ)) split by rows, i.e. V by rows;
 //  - the entrywise updates and the HALS sweeps split by rows of W and columns of H.
 // The R×R Grams and the change norms stay on the calling thread: they cost O((K + N)·R²), against O(K·N·R) for
-// the products. The divergence is the one sum that is split: member partials added in member order, so it is the
-// same for a given team size.
+// the products. The ratio form of MU β runs by blocks of rows of each member's share of V (forEachBlock); its sums
+// over rows (WᵀP, WᵀQ and the divergence) are the ones that are split: member partials added in member order, so
+// they are the same for a given team size.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 
@@ -68,19 +70,6 @@ void updateMuKlL2(Team& team, T* X, const T* num, const T* den, T* change, std::
   });
 }
 
-// Λ = W·H (K×N) and then, for the rows each member formed, the ratios P (in place of Λ) and Q (formRatios,
-// updates.h): one pass over V by rows.
-template <typename T>
-void formLambdaRatios(Team& team, const T* V, const T* mask, const T* W, const T* H, T* L, T* Q, std::size_t K,
-                      std::size_t R, std::size_t N, bool lambdaFresh, double beta, T eps) {
-  team.forEach(K, [&](std::size_t i0, std::size_t i1) {
-    const std::size_t o = i0 * N;
-    if (!lambdaFresh) mulSmallInner(W + i0 * R, H, L + o, i1 - i0, R, N);
-    formRatios(V + o, mask == nullptr ? nullptr : mask + o, L + o, L + o, Q == nullptr ? nullptr : Q + o, (i1 - i0) * N,
-               beta, eps);
-  });
-}
-
 // halsSweepColumns (updates.h) by rows of W: each row of W is swept on its own.
 template <typename T>
 void halsSweepColumns(Team& team, T* W, const T* G, const T* B, T* change, std::size_t K, std::size_t R, T l1,
@@ -100,21 +89,41 @@ void halsSweepRows(Team& team, T* X, const T* G, const T* B, T* change, std::siz
   });
 }
 
-// divergenceSum (updates.h) over rows of V: member partials, added in member order.
-template <typename T>
-double divergenceSum(Team& team, const T* V, const T* mask, const T* lambda, std::size_t K, std::size_t N, double beta,
-                     double eps) {
-  double partial[kMaxTeamThreads] = {};
-  if (K < team.size()) return divergenceSum(V, mask, lambda, K * N, beta, eps);
+// job(member, i0, rows, first) for consecutive blocks of at most `block` rows of each member's share of [0, K), in
+// order; `first` marks a member's first block. A member whose share is empty (K below the team size) gets no call.
+template <typename Job>
+void forEachBlock(Team& team, std::size_t K, std::size_t block, const Job& job) {
   team.run([&](std::size_t member) {
     const Share s = split(K, team.size(), member);
-    const std::size_t o = s.begin * N;
-    partial[member] =
-        divergenceSum(V + o, mask == nullptr ? nullptr : mask + o, lambda + o, (s.end - s.begin) * N, beta, eps);
+    for (std::size_t i0 = s.begin; i0 < s.end; i0 += block) job(member, i0, std::min(block, s.end - i0), i0 == s.begin);
+  });
+}
+
+// The sum of job(member, i0, rows) over forEachBlock's blocks: each member adds its blocks' values in order, and the
+// members' sums are added in member order, so it is the same for a given team size.
+template <typename Job>
+double sumOverBlocks(Team& team, std::size_t K, std::size_t block, const Job& job) {
+  double partial[kMaxTeamThreads] = {};
+  forEachBlock(team, K, block, [&](std::size_t member, std::size_t i0, std::size_t rows, bool) {
+    partial[member] += job(member, i0, rows);
   });
   double sum = 0.0;
   for (std::size_t m = 0; m < team.size(); ++m) sum += partial[m];
   return sum;
+}
+
+// X (count entries) += the partial sums of members 1 … of forEachBlock over K rows (the members that had rows), in
+// member order: member m's partial is at partials + (m − 1)·stride. Split by entries over the team.
+template <typename T>
+void addPartials(Team& team, T* X, const T* partials, std::size_t count, std::size_t stride, std::size_t K) {
+  const std::size_t members = std::min(team.size(), K);
+  if (members < 2) return;
+  team.forEach(count, [&](std::size_t j0, std::size_t j1) {
+    for (std::size_t m = 1; m < members; ++m) {
+      const T* p = partials + (m - 1) * stride;
+      for (std::size_t j = j0; j < j1; ++j) X[j] = X[j] + p[j];
+    }
+  });
 }
 
 // residualSums (updates.h) over rows of E: member partials, the sums added and the maxima taken in member order.

@@ -13,8 +13,20 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
 
+#include "exp-log.h"
 #include "spec.h"
+
+// The loop after it has no dependence between iterations, which the compiler cannot prove where an output is also
+// an input (formRatios writes P in place of Λ): it may vectorise the loop without its run-time overlap check.
+#if defined(__clang__)
+#define NMF_INDEPENDENT_ITERATIONS _Pragma("clang loop vectorize(assume_safety)")
+#elif defined(__GNUC__)
+#define NMF_INDEPENDENT_ITERATIONS _Pragma("GCC ivdep")
+#else
+#define NMF_INDEPENDENT_ITERATIONS
+#endif
 
 namespace nmf {
 
@@ -35,22 +47,60 @@ inline BetaKind betaKind(double beta) {
   return BetaKind::General;
 }
 
+// How x^a is taken for an exponent a of the ratio form or the objective (§2, "Powers"): √x for a = ½, √(1/x) for
+// a = −½ (correctly rounded division and square root), polyPow (exp-log.h) otherwise.
+enum class Power { Sqrt, RecipSqrt, Poly };
+
+inline Power powerKind(double a) {
+  if (a == 0.5) return Power::Sqrt;
+  if (a == -0.5) return Power::RecipSqrt;
+  return Power::Poly;
+}
+
+template <Power P, typename T>
+T power(T x, T a) {
+  if constexpr (P == Power::Sqrt) return std::sqrt(x);
+  if constexpr (P == Power::RecipSqrt) return std::sqrt(T(1) / x);
+  return polyPow(x, a);
+}
+
+// f(std::integral_constant<Power, p>{}): a loop instantiated for the power kind known at run time.
+template <typename F>
+auto withPower(Power p, F f) {
+  switch (p) {
+    case Power::Sqrt: return f(std::integral_constant<Power, Power::Sqrt>{});
+    case Power::RecipSqrt: return f(std::integral_constant<Power, Power::RecipSqrt>{});
+    case Power::Poly: break;
+  }
+  return f(std::integral_constant<Power, Power::Poly>{});
+}
+
 // The MU step of X (rows×cols) in place, with change ← X_new − X_old (§2):
-//   q = num / (((den + l1) + l2·x) + eps);  q = q^γ when γ ≠ 1;  x = x·q
+//   q = num / (((den + l1) + l2·x) + eps);  q = q^γ when γ ≠ 1 (polyPow);  x = x·q
 // Columns c with fixed[c] ≠ 0 (fixed may be null) are left alone, with change 0 (§4). Without penalties, γ and
 // fixed columns the step is libfmp's x·(num / (den + eps)), which the general expression equals bit for bit
 // (den + 0 = den, 0·x = 0); that case takes a loop of its own only for speed.
 namespace detail {
 
 // The loop both MU steps share: x ← step(x, num, den) for every entry whose column is not fixed, change ← x_new − x
-// (0 for fixed columns).
+// (0 for fixed columns). Without fixed columns it is one loop over the entries, which vectorises.
 template <typename T, typename Step>
 void updateEntries(T* X, const T* num, const T* den, T* change, std::size_t rows, std::size_t cols,
                    const std::uint8_t* fixed, Step step) {
+  if (fixed == nullptr) {
+    const std::size_t count = rows * cols;
+    for (std::size_t k = 0; k < count; ++k) {
+      const T x = X[k];
+      const T xn = step(x, num[k], den[k]);
+      X[k] = xn;
+      change[k] = xn - x;
+    }
+    return;
+  }
   for (std::size_t i = 0; i < rows; ++i) {
     for (std::size_t c = 0; c < cols; ++c) {
       const std::size_t k = i * cols + c;
-      if (fixed != nullptr && fixed[c] != 0) {
+      if (fixed[c] != 0) {
         change[k] = 0;
         continue;
       }
@@ -77,12 +127,14 @@ void updateMu(T* X, const T* num, const T* den, T* change, std::size_t rows, std
     }
     return;
   }
+  if (gamma == 1) {
+    detail::updateEntries(X, num, den, change, rows, cols, fixed,
+                          [=](T x, T n, T d) { return x * (n / (((d + l1) + l2 * x) + eps)); });
+    return;
+  }
   const T g = static_cast<T>(gamma);
-  detail::updateEntries(X, num, den, change, rows, cols, fixed, [=](T x, T n, T d) {
-    T q = n / (((d + l1) + l2 * x) + eps);
-    if (gamma != 1) q = std::pow(q, g);
-    return x * q;
-  });
+  detail::updateEntries(X, num, den, change, rows, cols, fixed,
+                        [=](T x, T n, T d) { return x * polyPow(n / (((d + l1) + l2 * x) + eps), g); });
 }
 
 // KL with an L2 penalty (β = 1, l2 > 0): the exact MM step, the positive root of l2·x'² + b·x' − num·x = 0,
@@ -101,11 +153,28 @@ void updateMuKlL2(T* X, const T* num, const T* den, T* change, std::size_t rows,
 
 namespace detail {
 
-// One ratio-form entry (§2): from m (the mask, 1 without one), v = V_ij and λ = Λ_ij, writes P and (for β ≠ 1)
-// Q. ṽ = m·v is formed here rather than stored (the same bits as precomputing it).
+// Entries per chunk of the loops that stage values in a buffer on the stack.
+constexpr std::size_t kChunk = 256;
+
+// out = x^a for n ≤ kChunk entries, as power() takes it; the polynomial power in two loops, the logarithms and
+// then the exponentials: each vectorises into a short chain, where one loop of both ran 1.6× slower (its entries
+// overlapped less in the out-of-order core). The same bits as power().
+template <Power P, typename T>
+void powers(const T* x, T* out, std::size_t n, T a) {
+  if constexpr (P == Power::Poly) {
+    for (std::size_t j = 0; j < n; ++j) out[j] = a * polyLog(x[j]);
+    for (std::size_t j = 0; j < n; ++j) out[j] = polyExp(out[j]);
+  } else {
+    for (std::size_t j = 0; j < n; ++j) out[j] = power<P>(x[j], a);
+  }
+}
+
+// The ratio form's entries (§2) over `count` entries: from m (the mask, 1 without one), v = V_ij and λ = Λ_ij,
+// writes P and (for β ≠ 1) Q. ṽ = m·v is formed here rather than stored (the same bits as precomputing it). One
+// loop per kind, without branches, so that it vectorises.
 template <typename T, BetaKind Kind, bool Masked>
-void formRatiosOf(const T* V, const T* mask, const T* L, T* P, T* Q, std::size_t count, T eps, T betaMinus2,
-                  T betaMinus1) {
+void formRatiosOf(const T* V, const T* mask, const T* L, T* P, T* Q, std::size_t count, T eps) {
+  NMF_INDEPENDENT_ITERATIONS
   for (std::size_t k = 0; k < count; ++k) {
     const T m = Masked ? mask[k] : T(1);
     const T v = Masked ? m * V[k] : V[k];
@@ -118,47 +187,93 @@ void formRatiosOf(const T* V, const T* mask, const T* L, T* P, T* Q, std::size_t
       const T l = lambda < eps ? eps : lambda;
       if constexpr (Kind == BetaKind::KL) {
         P[k] = v / l;
-      } else if constexpr (Kind == BetaKind::IS) {
-        P[k] = v / (l * l);
-        Q[k] = Masked ? m * (T(1) / l) : T(1) / l;
       } else {
-        // β > 2 takes no floor.
-        const T lg = betaMinus2 < 0 ? l : lambda;
-        P[k] = v * std::pow(lg, betaMinus2);
-        Q[k] = Masked ? m * std::pow(lg, betaMinus1) : std::pow(lg, betaMinus1);
+        const T r = T(1) / l;
+        P[k] = v * (r * r);
+        Q[k] = Masked ? m * r : r;
       }
     }
   }
 }
 
+// The general β, chunk by chunk: Q's power is taken once. Below 2, l = max(λ, eps) > 0, r = 1/l, Q = m·l^(β−1)
+// (√(1/x) as r's square root), P = ṽ·(l^(β−1)·r); above 2 (no floor, λ may be 0) both powers from one log,
+// P = ṽ·exp((β−2)·log λ), Q = m·exp((β−1)·log λ).
+template <typename T, Power QPower, bool Above2, bool Masked>
+void formRatiosGeneral(const T* V, const T* mask, const T* L, T* P, T* Q, std::size_t count, T eps, T betaMinus2,
+                       T betaMinus1) {
+  T l[kChunk], q[kChunk], p[kChunk];
+  for (std::size_t k0 = 0; k0 < count; k0 += kChunk) {
+    const std::size_t n = std::min(kChunk, count - k0);
+    if constexpr (Above2) {
+      for (std::size_t j = 0; j < n; ++j) l[j] = polyLog(L[k0 + j]);
+      for (std::size_t j = 0; j < n; ++j) q[j] = polyExp(betaMinus1 * l[j]);
+      for (std::size_t j = 0; j < n; ++j) p[j] = polyExp(betaMinus2 * l[j]);
+    } else {
+      for (std::size_t j = 0; j < n; ++j) {
+        l[j] = L[k0 + j] < eps ? eps : L[k0 + j];
+        p[j] = T(1) / l[j];
+      }
+      if constexpr (QPower == Power::RecipSqrt) {
+        for (std::size_t j = 0; j < n; ++j) q[j] = std::sqrt(p[j]);
+      } else {
+        powers<QPower>(l, q, n, betaMinus1);
+      }
+      for (std::size_t j = 0; j < n; ++j) p[j] = q[j] * p[j];
+    }
+    for (std::size_t j = 0; j < n; ++j) {
+      const std::size_t k = k0 + j;
+      const T m = Masked ? mask[k] : T(1);
+      const T v = Masked ? m * V[k] : V[k];
+      P[k] = v * p[j];
+      Q[k] = Masked ? m * q[j] : q[j];
+    }
+  }
+}
+
 template <typename T, BetaKind Kind>
-void formRatiosKind(const T* V, const T* mask, const T* L, T* P, T* Q, std::size_t count, T eps, T betaMinus2,
-                    T betaMinus1) {
+void formRatiosKind(const T* V, const T* mask, const T* L, T* P, T* Q, std::size_t count, T eps) {
   if (mask != nullptr)
-    formRatiosOf<T, Kind, true>(V, mask, L, P, Q, count, eps, betaMinus2, betaMinus1);
+    formRatiosOf<T, Kind, true>(V, mask, L, P, Q, count, eps);
   else
-    formRatiosOf<T, Kind, false>(V, mask, L, P, Q, count, eps, betaMinus2, betaMinus1);
+    formRatiosOf<T, Kind, false>(V, mask, L, P, Q, count, eps);
+}
+
+template <typename T, Power QPower, bool Above2>
+void formRatiosGeneralKind(const T* V, const T* mask, const T* L, T* P, T* Q, std::size_t count, T eps, T betaMinus2,
+                           T betaMinus1) {
+  if (mask != nullptr)
+    formRatiosGeneral<T, QPower, Above2, true>(V, mask, L, P, Q, count, eps, betaMinus2, betaMinus1);
+  else
+    formRatiosGeneral<T, QPower, Above2, false>(V, mask, L, P, Q, count, eps, betaMinus2, betaMinus1);
 }
 
 }  // namespace detail
 
 // P and Q of the ratio form (§2), entry by entry, from V, the mask (null: none) and Λ = W·H (L). P may be L
-// itself (each entry of Λ is read before P's is written; the fit keeps Λ and P in one K×N buffer, since Λ is not
-// needed once P and Q are formed). Q is not written for β = 1: it is the mask itself (the caller multiplies by
-// the mask), or all ones without one (the caller takes columnSums / rowSums instead).
-//   β = 2 (masked): P = ṽ, Q = m·λ;  β = 1: P = ṽ/l;  β = 0: P = ṽ/(l·l), Q = m·(1/l);
-//   other: P = ṽ·l^(β−2), Q = m·l^(β−1);   l = max(λ, eps) for β < 2, λ otherwise.
+// itself (each entry of Λ is read before P's is written: the fit forms Λ of a block of rows and replaces it by
+// P). Q is not written for β = 1: it is the mask itself (the caller multiplies by the mask), or all ones without
+// one (the caller takes columnSums / rowSums instead).
+//   β = 2 (masked): P = ṽ, Q = m·λ;  β = 1: P = ṽ/l;  β = 0: P = ṽ·(r·r), Q = m·r;
+//   other β < 2: Q = m·l^(β−1), P = ṽ·(l^(β−1)·r);  β > 2: P = ṽ·λ^(β−2), Q = m·λ^(β−1);
+//   l = max(λ, eps) for β < 2, r = 1/l; the powers as power() and formRatiosGeneral say.
 template <typename T>
 void formRatios(const T* V, const T* mask, const T* L, T* P, T* Q, std::size_t count, double beta, T eps) {
   const T bm2 = static_cast<T>(beta - 2);
   const T bm1 = static_cast<T>(beta - 1);
   switch (betaKind(beta)) {
-    case BetaKind::Euclidean:
-      detail::formRatiosKind<T, BetaKind::Euclidean>(V, mask, L, P, Q, count, eps, bm2, bm1);
+    case BetaKind::Euclidean: detail::formRatiosKind<T, BetaKind::Euclidean>(V, mask, L, P, Q, count, eps); break;
+    case BetaKind::KL: detail::formRatiosKind<T, BetaKind::KL>(V, mask, L, P, Q, count, eps); break;
+    case BetaKind::IS: detail::formRatiosKind<T, BetaKind::IS>(V, mask, L, P, Q, count, eps); break;
+    case BetaKind::General:
+      if (beta > 2) {
+        detail::formRatiosGeneralKind<T, Power::Poly, true>(V, mask, L, P, Q, count, eps, bm2, bm1);
+        break;
+      }
+      withPower(powerKind(beta - 1), [&](auto q) {
+        detail::formRatiosGeneralKind<T, q.value, false>(V, mask, L, P, Q, count, eps, bm2, bm1);
+      });
       break;
-    case BetaKind::KL: detail::formRatiosKind<T, BetaKind::KL>(V, mask, L, P, Q, count, eps, bm2, bm1); break;
-    case BetaKind::IS: detail::formRatiosKind<T, BetaKind::IS>(V, mask, L, P, Q, count, eps, bm2, bm1); break;
-    case BetaKind::General: detail::formRatiosKind<T, BetaKind::General>(V, mask, L, P, Q, count, eps, bm2, bm1); break;
   }
 }
 
@@ -287,39 +402,101 @@ void halsSweepColumns(T* W, const T* G, const T* B, T* change, std::size_t K, st
   }
 }
 
-// d_β(v | λ) for one entry, λ already floored (§1), in float64.
-inline double entryDivergence(double v, double lambda, BetaKind kind, double beta) {
-  switch (kind) {
-    case BetaKind::Euclidean: return 0.5 * (v - lambda) * (v - lambda);
-    // v·(log v − log λ), not v·log(v/λ): v/λ underflows to 0 for a tiny v (v = 1e-323 gave log 0 = −∞).
-    case BetaKind::KL: return (v > 0 ? v * (std::log(v) - std::log(lambda)) : 0.0) - v + lambda;
-    case BetaKind::IS: return v / lambda - std::log(v / lambda) - 1;
-    case BetaKind::General: break;
+namespace detail {
+
+// m·d_β(v | λ̂) of one entry (§1), in float64, 0 where m = 0 (a select: the entry is skipped, whatever d is
+// there). l is λ̂ = max(λ, eps) for β < 2 (else λ), except KL at v = 0, which is λ itself: nothing divides by λ
+// there, so it is not floored (a W·H of exactly 0 costs 0). a and b are the entry's logarithms or powers, taken
+// beforehand: KL log(v/l) (klLogRatio); IS log(v/l); the general β v^β and l^(β−1) (power()), with
+// λ^β = l·l^(β−1).
+template <BetaKind Kind>
+double divergenceTerm(double m, double v, double lambda, double l, double a, double b, double beta) {
+  double d;
+  if constexpr (Kind == BetaKind::Euclidean) {
+    d = 0.5 * (v - l) * (v - l);
+  } else if constexpr (Kind == BetaKind::KL) {
+    const double kl = v * a - v + l;
+    d = v > 0 ? kl : lambda;
+  } else if constexpr (Kind == BetaKind::IS) {
+    d = v / l - a - 1;
+  } else {
+    d = (a + (beta - 1) * (l * b) - beta * v * b) / (beta * (beta - 1));
   }
-  return (std::pow(v, beta) + (beta - 1) * std::pow(lambda, beta) - beta * v * std::pow(lambda, beta - 1)) /
-         (beta * (beta - 1));
+  return m == 0 ? 0.0 : m * d;
 }
 
-// D_β(V | Λ; M) = Σ m·d_β(v | λ̂) over `count` entries (§1), λ̂ = max(λ, eps) for β < 2 (KL at v = 0: λ); entries with m
-// = 0 are skipped (mask null: m = 1). Summed in float64.
+// log(v/l) for KL's term, n ≤ kChunk entries into a (q is scratch): one logarithm, except where v > 0 and v/l falls
+// below the normal range (a subnormal v, or one that underflows: v = 1e-323 gave log 0 = −∞), where it is
+// log v − log l. Such entries are rare, so they are found first and taken one by one.
+inline void klLogRatios(const double* v, const double* l, double* a, double* q, std::size_t n) {
+  int below = 0;
+  for (std::size_t j = 0; j < n; ++j) {
+    q[j] = v[j] / l[j];
+    below |= v[j] > 0 && q[j] < 0x1p-1022;
+  }
+  for (std::size_t j = 0; j < n; ++j) a[j] = polyLog(q[j]);
+  if (below == 0) return;
+  for (std::size_t j = 0; j < n; ++j) {
+    if (v[j] > 0 && q[j] < 0x1p-1022) a[j] = polyLog(v[j]) - polyLog(l[j]);
+  }
+}
+
+// Σ divergenceTerm over `count` entries in two lanes, the even and the odd indices, then the lanes' sum and the
+// last entry of an odd count (assembly/updates.ts sums in the same order). Chunk by chunk, through buffers on the
+// stack, each logarithm or power in a loop of its own (as powers() does), so that every loop vectorises into a
+// short chain.
+template <typename T, BetaKind Kind, Power VPower = Power::Poly, Power LPower = Power::Poly>
+double divergenceSumOf(const T* V, const T* mask, const T* lambda, std::size_t count, double beta, double eps) {
+  double m[kChunk], v[kChunk], raw[kChunk], l[kChunk], a[kChunk], b[kChunk];
+  double even = 0.0, odd = 0.0, sum = 0.0;
+  for (std::size_t k0 = 0; k0 < count; k0 += kChunk) {
+    const std::size_t n = std::min(kChunk, count - k0);
+    for (std::size_t j = 0; j < n; ++j) {
+      m[j] = mask != nullptr ? static_cast<double>(mask[k0 + j]) : 1.0;
+      v[j] = static_cast<double>(V[k0 + j]);
+      raw[j] = static_cast<double>(lambda[k0 + j]);
+      l[j] = beta < 2 && raw[j] < eps ? eps : raw[j];
+    }
+    if constexpr (Kind == BetaKind::KL) {
+      klLogRatios(v, l, a, b, n);
+    } else if constexpr (Kind == BetaKind::IS) {
+      for (std::size_t j = 0; j < n; ++j) a[j] = polyLog(v[j] / l[j]);
+    } else if constexpr (Kind == BetaKind::General) {
+      powers<VPower>(v, a, n, beta);
+      powers<LPower>(l, b, n, beta - 1);
+    }
+    constexpr bool kA = Kind != BetaKind::Euclidean, kB = Kind == BetaKind::General;
+    for (std::size_t j = 0; j < n; ++j) {
+      a[j] = divergenceTerm<Kind>(m[j], v[j], raw[j], l[j], kA ? a[j] : 0.0, kB ? b[j] : 0.0, beta);
+    }
+    const std::size_t pairs = n / 2 * 2;
+    for (std::size_t j = 0; j < pairs; j += 2) {
+      even += a[j];
+      odd += a[j + 1];
+    }
+    // Only the last chunk can be odd.
+    if (pairs < n) sum = a[pairs];
+  }
+  return (even + odd) + sum;
+}
+
+}  // namespace detail
+
+// D_β(V | Λ; M) = Σ m·d_β(v | λ̂) over `count` entries (§1), λ̂ = max(λ, eps) for β < 2 (KL at v = 0: λ); entries
+// with m = 0 are skipped (mask null: m = 1). In float64, summed as divergenceSumOf says.
 template <typename T>
 double divergenceSum(const T* V, const T* mask, const T* lambda, std::size_t count, double beta, double eps) {
-  const BetaKind kind = betaKind(beta);
-  const bool floor = beta < 2;
-  double sum = 0.0;
-  for (std::size_t k = 0; k < count; ++k) {
-    double m = 1.0;
-    if (mask != nullptr) {
-      m = static_cast<double>(mask[k]);
-      if (m == 0) continue;
-    }
-    const double v = static_cast<double>(V[k]);
-    const double l = static_cast<double>(lambda[k]);
-    // KL at v = 0 is λ itself: nothing divides by λ there, so it is not floored (a W·H of exactly 0 costs 0).
-    const double d = kind == BetaKind::KL && v == 0 ? l : entryDivergence(v, floor && l < eps ? eps : l, kind, beta);
-    sum += mask != nullptr ? m * d : d;
+  switch (betaKind(beta)) {
+    case BetaKind::Euclidean: return detail::divergenceSumOf<T, BetaKind::Euclidean>(V, mask, lambda, count, beta, eps);
+    case BetaKind::KL: return detail::divergenceSumOf<T, BetaKind::KL>(V, mask, lambda, count, beta, eps);
+    case BetaKind::IS: return detail::divergenceSumOf<T, BetaKind::IS>(V, mask, lambda, count, beta, eps);
+    case BetaKind::General: break;
   }
-  return sum;
+  return withPower(powerKind(beta), [&](auto v) {
+    return withPower(powerKind(beta - 1), [&](auto l) {
+      return detail::divergenceSumOf<T, BetaKind::General, v.value, l.value>(V, mask, lambda, count, beta, eps);
+    });
+  });
 }
 
 // The Euclidean data term without a mask from products at hand (§7):

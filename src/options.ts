@@ -292,9 +292,9 @@ export function planFit(V: unknown, options: unknown, storage: VStorage = { mode
 
   checkedSize('W', v.rows, rank);
   checkedSize('H', rank, v.cols);
-  checkFitMemory(v.rows, v.cols, rank, masked || checked.beta !== 2);
+  checkFitMemory(v.rows, v.cols, rank, masked);
   const { spec, mask, fixedColumnsW } = resolveSpec(checked, v, rank, allocate);
-  checkHistoryMemory(maxIter, v.rows, v.cols, rank, spec.solver === 'mu-beta');
+  checkHistoryMemory(maxIter, v.rows, v.cols, rank, spec.masked);
   const givenW = inferred
     ? inferred.W
     : o.W === undefined

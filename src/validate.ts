@@ -796,8 +796,8 @@ export function checkedLength(name: string, length: number): number {
  * float64 Gram (every backend forms WᵀW and HHᵀ). Exceeding the machine's memory would otherwise end in an
  * out-of-memory kill of the whole process rather than an error.
  */
-export function checkFitMemory(rows: number, cols: number, rank: number, ratioForm = false): void {
-  const bytes = fitBytes(rows, cols, rank, ratioForm);
+export function checkFitMemory(rows: number, cols: number, rank: number, masked = false): void {
+  const bytes = fitBytes(rows, cols, rank, masked);
   if (bytes > memoryLimit) {
     throw rangeError(
       'NMFKIT_TOO_LARGE',
@@ -808,10 +808,10 @@ export function checkFitMemory(rows: number, cols: number, rank: number, ratioFo
 }
 
 /** The lower bound of {@link checkFitMemory} on a fit's buffers, in bytes. */
-function fitBytes(rows: number, cols: number, rank: number, ratioForm: boolean): number {
-  // The ratio form (a mask, or a loss other than Euclidean) keeps W·H and the two ratio matrices (docs/algorithms.md
-  // §2): at least two more K×N buffers of 4 bytes an entry.
-  const entries = rows * cols * (ratioForm ? 5 / 3 : 1) + rows * rank + rank * cols;
+function fitBytes(rows: number, cols: number, rank: number, masked: boolean): number {
+  // A mask is one more K×N matrix, held like V: the facade's float64 copy and the backend's. (The ratio form of the
+  // other losses keeps no K×N product, only blocks of rows: docs/algorithms.md §2.)
+  const entries = rows * cols * (masked ? 2 : 1) + rows * rank + rank * cols;
   return 12 * entries + 8 * rank * rank;
 }
 
@@ -830,9 +830,9 @@ export const HISTORY_MEMORY_CODE = 'NMFKIT_HISTORY_MEMORY' satisfies ErrorCode;
  * case counts, not the likely one: a fit with tol > 0 usually stops much earlier, but nothing bounds when, and
  * running out of memory halfway ends in a bare "Array buffer allocation failed" (or an out-of-memory kill).
  */
-export function checkHistoryMemory(maxIter: number, rows: number, cols: number, rank: number, ratioForm: boolean): void {
+export function checkHistoryMemory(maxIter: number, rows: number, cols: number, rank: number, masked: boolean): void {
   const history = HISTORY_BYTES_PER_ITERATION * maxIter;
-  const bytes = history + fitBytes(rows, cols, rank, ratioForm);
+  const bytes = history + fitBytes(rows, cols, rank, masked);
   if (bytes > memoryLimit) {
     throw rangeError(
       HISTORY_MEMORY_CODE,

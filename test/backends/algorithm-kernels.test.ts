@@ -6,7 +6,8 @@
  *
  * One case table — every loss with MU (penalties, update flags, fixed columns, masks, both stop rules, errorEvery,
  * normalisation), HALS, long runs that stop by tolerance, maxIter 0 (finish without run), the fused sweep in blocks
- * of 4 and 7 rows with penalties, fixed columns and stop 'objective' — on 12×9 R3 and 30×20 R4, and:
+ * of 4 and 7 rows with penalties, fixed columns and stop 'objective' — on 12×9 R3 and 30×20 R4 (and MU β on
+ * 45×8193 R3 and 2×8193 R2, where its ratio form runs in several blocks of rows), and:
  *  - each backend against test/reference/fit.ts to 1e-9 relative: W, H, the change norms, the checkpoint
  *    objectives (NaN between checkpoints), objective, initialObjective, spectral and Frobenius errors, iterations,
  *    converged(); run() writes nothing past the iterations it ran and returns fewer steps only when it converged;
@@ -47,7 +48,7 @@ interface Case {
   async?: boolean;
 }
 
-const LOSSES: FitOptions['loss'][] = ['euclidean', 'kl', 'is', 0.5, 1.5, 3];
+const LOSSES: FitOptions['loss'][] = ['euclidean', 'kl', 'is', 0.5, 1.5, 3, 0.7, -0.5];
 const PENALTIES = { l1W: 0.05, l2W: 0.1, l1H: 0.02, l2H: 0.2 };
 
 const CASES: Case[] = [
@@ -158,6 +159,30 @@ const SHAPES: [number, number, number][] = [
   [12, 9, 3],
   [30, 20, 4],
 ];
+
+// MU β forms Λ = W·H, P and Q by blocks of rows (native/fit.cc, assembly/fit.ts: ratioBlockRows, about 1 MiB and
+// at least 16 rows), which the shapes above fit in one of. Here V is wide enough (N = 8193: blocks of 16 rows) that
+// K = 45 makes several blocks, the last one short, which teams of 2 and 3 split unevenly; K = 2 on a team
+// of 3 leaves a member without rows. N is odd, so that blocks hold an odd number of entries (the vector loops'
+// tails). Three iterations of the cases below, every loss's powers, masks, penalties and update flags among them.
+const BLOCK_SHAPES: [number, number, number][] = [
+  [45, 8193, 3],
+  [2, 8193, 2],
+];
+const BLOCK_CASES = [
+  ...LOSSES.filter((loss) => loss !== 'euclidean').flatMap((loss) => [
+    `mu ${loss}, l1`,
+    `mu ${loss}, fractional mask, l1W, l2H, fixed column 0, normalize l1`,
+  ]),
+  'mu kl, l2',
+  'mu is, updateW false, normalize max',
+  'mu 0.5, updateH false, normalize l1',
+  'mu euclidean, binary mask',
+  'mu kl, binary mask',
+].map((name) => {
+  const c = CASES.find((x) => x.name === name)!;
+  return { ...c, name: `${c.name}, by blocks`, o: { ...c.o, maxIter: 3 } };
+});
 
 // ---------------------------------------------------------------------------------------------------------------
 // Problems, runs and the one comparison.
@@ -355,8 +380,8 @@ const FLOAT64 = { reference: 1e-9, agreement: 1e-12 };
 const FLOAT32 = { reference: 1e-4, agreement: 1e-4 };
 
 const SPECS: Spec[] = [
-  ...CASES.flatMap((c) =>
-    SHAPES.map((shape): Spec => ({
+  ...[...CASES.map((c) => [c, SHAPES] as const), ...BLOCK_CASES.map((c) => [c, BLOCK_SHAPES] as const)].flatMap(([c, shapes]) =>
+    shapes.map((shape): Spec => ({
       label: `${c.name}, ${shape.join('×')}`,
       c,
       p: makeProblem(shape, c.o.mask),

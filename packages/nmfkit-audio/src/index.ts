@@ -15,9 +15,20 @@ export { windowFunction, type WindowName } from './audio/window.js';
 export { istft, stft, type IstftOptions, type Stft, type StftOptions } from './audio/stft.js';
 export { spectrogram, type Spectrogram, type SpectrogramOptions } from './audio/spectrogram.js';
 export { checkNotes, distinctPitches, hzToMidi, midiToHz, pianoRoll, pitchName, type NoteEvent } from './audio/notes.js';
+export { decodeMidi, type DecodeMidiOptions } from './audio/midi.js';
 export { harmonicTemplate, scoreInformedInit } from './audio/score.js';
 export type { ScoreComponent, ScoreInit, ScoreInitOptions, SpectrogramAxes } from './audio/score.js';
 export { separate, softMasks } from './audio/separate.js';
 export type { SeparatedSource, Separation, SeparateOptions, SeparationOptions } from './audio/separate.js';
-export { estimateTemplatePitches, type PitchEstimateOptions, type TemplatePitch } from './audio/pitch.js';
-export { evaluateActivations, type ActivationEvaluation, type ActivationEvaluationOptions } from './audio/evaluate.js';
+export { estimateTemplatePitches, MIN_PITCH_SALIENCE, type PitchEstimateOptions, type TemplatePitch } from './audio/pitch.js';
+export { bssEvalSources, siSdr, MAX_BSS_SOURCES, MAX_BSS_UNKNOWNS, type BssEvalOptions, type BssEvalSources } from './audio/bss-eval.js';
+export {
+  activationNotes,
+  evaluateActivations,
+  evaluateNotes,
+  type ActivationEvaluation,
+  type ActivationEvaluationOptions,
+  type ActivationNotesOptions,
+  type NoteEvaluation,
+  type NoteEvaluationOptions,
+} from './audio/evaluate.js';

@@ -1,11 +1,12 @@
 /**
- * nmfkit-audio/node — the functions that read and write files, for Node: WAV files and note lists. Everything else
+ * nmfkit-audio/node — the functions that read and write files, for Node: WAV files, note lists and MIDI files. Everything else
  * of nmfkit-audio (the entry 'nmfkit-audio') works on bytes and arrays and runs in browsers too.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 // nmfkit's entry sets the memory limit the size checks of nmfkit/validation use (the machine's, or the wasm cap).
 import 'nmfkit';
 import { checkString, describe, rangeError, typeError, codeOf } from 'nmfkit/validation';
+import { decodeMidiCopy, midiOptions, type DecodeMidiOptions } from './audio/midi.js';
 import { checkNotes, type NoteEvent } from './audio/notes.js';
 import { decodeCopy, decodeOptions, encodeWav, type DecodedWav, type DecodeWavOptions, type EncodeWavOptions } from './audio/wav.js';
 
@@ -52,4 +53,15 @@ export async function readNotes(path: string): Promise<NoteEvent[]> {
   }
   const list = Array.isArray(json) ? json : (json as { notes?: unknown } | null)?.notes;
   return checkNotes(`${path}: notes`, list);
+}
+
+/**
+ * Reads the notes of a Standard MIDI File (see decodeMidi of nmfkit-audio). Its arguments are checked before the file is
+ * read; bytes that are not a readable MIDI file are a RangeError naming the file.
+ */
+export async function readMidi(path: string, options?: DecodeMidiOptions): Promise<NoteEvent[]> {
+  checkString('path', path);
+  const o = midiOptions(options);
+  const bytes = await readFile(path);
+  return decodeMidiCopy(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), o, `${path} is`);
 }

@@ -3,7 +3,7 @@
  * (piano-like) partials, with a weak fundamental, under log compression; and input validation.
  */
 import { describe, expect, it } from 'vitest';
-import { estimateTemplatePitches, hzToMidi, spectrogram, stft } from '../src/index.js';
+import { estimateTemplatePitches, hzToMidi, MIN_PITCH_SALIENCE, spectrogram, stft } from '../src/index.js';
 
 const SR = 22050;
 
@@ -47,6 +47,7 @@ describe('estimateTemplatePitches', () => {
       expect(e.midi).toBe(Math.round(hzToMidi(f0s[i]!)));
       expect(Math.abs(1200 * Math.log2(e.frequency / f0s[i]!))).toBeLessThan(3);
       expect(e.salience).toBeGreaterThan(0.7);
+      expect(e.harmonic).toBe(true);
     });
     expect(est.map((e) => e.name)).toEqual(['A2', 'C4', 'D♯4', 'C5', 'B5']);
   });
@@ -67,12 +68,26 @@ describe('estimateTemplatePitches', () => {
     }
   });
 
+  it('calls a noise template inharmonic (salience below MIN_PITCH_SALIENCE)', () => {
+    let seed = 11;
+    const K = 1025;
+    const frequencies = Float64Array.from({ length: K }, (_, k) => (k * 22050) / 2048);
+    for (let trial = 0; trial < 5; trial++) {
+      const data = Float64Array.from({ length: K }, () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+      const [e] = estimateTemplatePitches({ rows: K, cols: 1, data }, frequencies);
+      expect(e!.salience).toBeLessThan(MIN_PITCH_SALIENCE);
+      expect(e!.harmonic).toBe(false);
+      expect(estimateTemplatePitches({ rows: K, cols: 1, data }, frequencies, { minSalience: 0 })[0]!.harmonic).toBe(true);
+    }
+  });
+
   it('reports an all-zero template as unknown', () => {
     const t = template(tone(440, harmonic));
     const W = columns(t, { W: { rows: t.W.rows, cols: 1, data: new Float64Array(t.W.rows) }, frequencies: t.frequencies });
     const [a, zero] = estimateTemplatePitches(W, t.frequencies);
     expect(a!.name).toBe('A4');
     expect(zero!.salience).toBe(0);
+    expect(zero!.harmonic).toBe(false);
     expect(zero!.frequency).toBeNaN();
     expect(zero!.name).toBe('–');
   });

@@ -1,7 +1,7 @@
 /**
  * What the entries of nmfkit-audio load, as built (dist/, which `npm test` builds first). 'nmfkit-audio' runs in
- * browsers: its modules import no Node built-in, only nmfkit (its public subpaths) and the pure-JavaScript wavefile
- * and fft.js; the file system is 'nmfkit-audio/node''s. And each entry puts in force the memory limit of nmfkit's
+ * browsers: its modules import no Node built-in, only nmfkit (its public subpaths) and the pure-JavaScript wavefile,
+ * fft.js and @tonejs/midi; the file system is 'nmfkit-audio/node''s. And each entry puts in force the memory limit of nmfkit's
  * entry, which the size checks of nmfkit/validation use (as when these functions were part of nmfkit): under
  * the WebAssembly-only entry (`node --no-addons`), 16 GiB is over what a fit there can plan on.
  */
@@ -37,11 +37,11 @@ function moduleGraph(file: string): { modules: string[]; bare: string[] } {
 const isBuiltin = (specifier: string): boolean => specifier.startsWith('node:') || builtinModules.includes(specifier.split('/')[0]!);
 
 describe('the entries as built', () => {
-  it("'nmfkit-audio' imports no Node built-in: nmfkit, wavefile and fft.js only", () => {
+  it("'nmfkit-audio' imports no Node built-in: nmfkit, wavefile, fft.js and @tonejs/midi only", () => {
     const { modules, bare } = moduleGraph(ENTRIES['.']);
     expect(modules).toEqual(expect.arrayContaining(['audio/stft.js', 'audio/wav.js', 'audio/separate.js', 'audio/signal.js']));
     expect(modules.filter((m) => !m.startsWith('audio/') && m !== 'index.js')).toEqual([]);
-    expect(bare).toEqual(['fft.js', 'nmfkit', 'nmfkit/validation', 'wavefile']);
+    expect(bare).toEqual(['@tonejs/midi', 'fft.js', 'nmfkit', 'nmfkit/validation', 'wavefile']);
   });
 
   it("'nmfkit-audio/node' reads and writes files; 'nmfkit-audio/figures' draws in Node", () => {

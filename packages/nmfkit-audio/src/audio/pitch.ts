@@ -44,7 +44,16 @@ export interface PitchEstimateOptions {
   readonly refineHarmonics?: number;
   /** Hz of A4 (MIDI 69). Default 440. */
   readonly tuning?: number;
+  /** Salience from which a template counts as harmonic (`harmonic`). Default {@link MIN_PITCH_SALIENCE}. */
+  readonly minSalience?: number;
 }
+
+/**
+ * The salience (cosine similarity with the best harmonic comb) from which a template is called harmonic, i.e. has
+ * a pitch to name: 0.65. On the demo's piano the nine pitched templates score 0.74–0.87 and the template of the
+ * hammer thumps (broadband, no partials) 0.56; templates of uniform noise over 1025 bins score 0.36–0.39 (tested).
+ */
+export const MIN_PITCH_SALIENCE = 0.65;
 
 /** The estimated fundamental of one template. */
 export interface TemplatePitch {
@@ -62,6 +71,8 @@ export interface TemplatePitch {
   readonly cents: number;
   /** Cosine similarity of template and best comb in [0, 1]: how harmonic the template is. */
   readonly salience: number;
+  /** salience ≥ `minSalience`: the template has a pitch. Where false, `name` and `midi` are the best comb's, not a pitch. */
+  readonly harmonic: boolean;
 }
 
 /**
@@ -80,6 +91,7 @@ export function estimateTemplatePitches(W: MatrixInput, frequencies: SignalData,
     'spread',
     'refineHarmonics',
     'tuning',
+    'minSalience',
   ]);
   const minPitch = o.minPitch === undefined ? 21 : checkInRange('options.minPitch', o.minPitch, 0, 127);
   const maxPitch = o.maxPitch === undefined ? 108 : checkInRange('options.maxPitch', o.maxPitch, 0, 127);
@@ -91,6 +103,7 @@ export function estimateTemplatePitches(W: MatrixInput, frequencies: SignalData,
   const spread = o.spread === undefined ? 0.01 : checkInRange('options.spread', o.spread, 0, 0.5);
   const refineHarmonics = o.refineHarmonics === undefined ? 3 : checkHarmonics('options.refineHarmonics', o.refineHarmonics);
   const tuning = checkTuning('options.tuning', o.tuning);
+  const minSalience = o.minSalience === undefined ? MIN_PITCH_SALIENCE : checkInRange('options.minSalience', o.minSalience, 0, 1);
   const K = w.rows;
   const R = w.cols;
   const top = f[K - 1]!;
@@ -153,7 +166,7 @@ export function estimateTemplatePitches(W: MatrixInput, frequencies: SignalData,
       }
     }
     if (best < 0) {
-      result.push({ component: r, frequency: NaN, pitch: NaN, midi: NaN, name: '–', cents: NaN, salience: 0 });
+      result.push({ component: r, frequency: NaN, pitch: NaN, midi: NaN, name: '–', cents: NaN, salience: 0, harmonic: false });
       continue;
     }
     // Refinement on a 1-cent grid with the first few harmonics only.
@@ -174,7 +187,17 @@ export function estimateTemplatePitches(W: MatrixInput, frequencies: SignalData,
     const frequency = midiToHz(pitch, tuning);
     const exact = hzToMidi(frequency, tuning);
     const midi = Math.round(exact);
-    result.push({ component: r, frequency, pitch: exact, midi, name: pitchName(midi), cents: 100 * (exact - midi), salience: bestScore });
+    const harmonic = bestScore >= minSalience;
+    result.push({
+      component: r,
+      frequency,
+      pitch: exact,
+      midi,
+      name: pitchName(midi),
+      cents: 100 * (exact - midi),
+      salience: bestScore,
+      harmonic,
+    });
   }
   return result;
 }

@@ -7,6 +7,7 @@
  */
 import wavefile from 'wavefile';
 import { checkChoice, checkTypedArray, describe, rangeError, typedArrayName, typeError } from 'nmfkit/validation';
+import { decodableChunks } from './riff.js';
 import { checkOptions, toSignal, type AudioSignal } from './signal.js';
 
 const { WaveFile } = wavefile;
@@ -49,7 +50,7 @@ const ARRAY_BUFFER_BYTE_LENGTH = Object.getOwnPropertyDescriptor(ArrayBuffer.pro
  * A private copy of the caller's bytes: wavefile keeps views on what it is given, and the copy also leaves the
  * caller's array untouched. Uint8Arrays are recognised by their internal type, not by `instanceof`.
  */
-function copyBytes(name: string, value: unknown): Uint8Array {
+export function copyBytes(name: string, value: unknown): Uint8Array {
   if (typedArrayName(value) !== undefined) return new Uint8Array(checkTypedArray<Uint8Array>(name, value, ['Uint8Array'], BYTES));
   try {
     ARRAY_BUFFER_BYTE_LENGTH.call(value);
@@ -88,7 +89,8 @@ export function decodeWav(bytes: Uint8Array | ArrayBuffer, options?: DecodeWavOp
 export function decodeCopy(copy: Uint8Array, o: { channel: 'mix' | number }): DecodedWav {
   const wav = new WaveFile();
   try {
-    wav.fromBuffer(copy);
+    // Only the chunks decoding reads: wavefile's parsers of the others trust the file's counts (./riff.ts).
+    wav.fromBuffer(decodableChunks(copy));
   } catch (cause) {
     throw rangeError('NMFKIT_INVALID_VALUE', `bytes are not a readable WAV file: ${messageOf(cause)}`, { cause });
   }
@@ -139,7 +141,21 @@ export function decodeCopy(copy: Uint8Array, o: { channel: 'mix' | number }): De
   const toUnit = sampleDecoder(bitDepth);
   for (const data of picked) for (let i = 0; i < length; i++) samples[i] = samples[i]! + toUnit(data[i]!);
   if (picked.length > 1) for (let i = 0; i < length; i++) samples[i] = samples[i]! / picked.length;
+  const bad = samples.findIndex((x) => !Number.isFinite(x));
+  if (bad >= 0) throw rangeError('NMFKIT_INVALID_VALUE', nonFiniteSample(picked, channel === 'mix' ? undefined : channel, bad));
   return { sampleRate, samples, channels, bitDepth: originalDepth, duration: length / sampleRate };
+}
+
+/**
+ * Why decoded sample i is not finite: a float file's sample that is NaN or infinite (IEEE float WAV data can hold
+ * any float), or channels whose sum for the mix goes beyond float64's range.
+ */
+function nonFiniteSample(picked: readonly Float64Array[], channel: number | undefined, i: number): string {
+  for (let c = 0; c < picked.length; c++) {
+    const x = picked[c]![i]!;
+    if (!Number.isFinite(x)) return `bytes: sample ${i} of channel ${channel ?? c} is ${x}, not a finite number`;
+  }
+  return `bytes: the channels of sample ${i} add up beyond the range of float64 numbers`;
 }
 
 /** The WAV format codes wavefile decodes: PCM, IEEE float, A-law, µ-law, IMA ADPCM. */

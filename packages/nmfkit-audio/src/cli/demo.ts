@@ -1,32 +1,46 @@
 /**
  * `nmfkit demo`: the showcase on the piano recording shipped in `examples/data/` (a C-major scale C4–C5 up and
- * down, then the chords C–E–G, F–A–C, G–B–D; see examples/data/PROVENANCE.md).
+ * down, then the chords C–E–G, F–A–C, G–B–D; see examples/data/PROVENANCE.md), or on the user's recording and
+ * score (`--audio`, `--score`: a MIDI file or a JSON note list).
  *
  * 1. STFT with the FMP notebooks' settings (Hann window, nFft 2048, hop 512 at 22 050 Hz), V = log(1 + |X|).
- * 2. Unsupervised NMF with one component per distinct pitch of the recording (9), seed 0; each template's
- *    fundamental is estimated and compared with the pitches of the note list.
+ * 2. Unsupervised NMF with one component per distinct pitch of the score, seed 0; each template's fundamental is
+ *    estimated; templates of salience below MIN_PITCH_SALIENCE get no pitch.
  * 3. Score-informed NMF (FMP Sect. 8.3.2, the model with onset templates): W0 and H0 from the note list with
- *    libfmp's default tolerances; the activations are scored against the notes at frame level (threshold rule in
- *    src/audio/evaluate.ts).
- * 4. Separation of the top note C5 with its score-informed components (soft mask, α = 1), written as WAV.
- * 5. Figures (PNG) and a summary.
+ *    libfmp's default tolerances.
+ * 4. Transcription scores against the note list (frame level, threshold rule in src/audio/evaluate.ts; note level,
+ *    onsets within 50 ms) for the score-informed fit, its initialisation alone and the unsupervised fit.
+ * 5. Separation of one pitch (C5 by default) from the rest with soft masks (α = 1), scored against the ground
+ *    truth (the rendered C5 stem; `--truth` for the user's) with BSS-Eval v3 and SI-SDR, for the score-informed
+ *    fit, the unsupervised fit grouped by estimated pitch, the initialisation alone, the ideal ratio mask (upper
+ *    bound) and the unseparated mixture.
+ * 6. Figures and a summary (summary.json).
  */
 import { mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { backendInfo, nmf, type FactorArray, type Matrix, type NmfOptions, type NmfResult } from 'nmfkit';
 import { evaluateActivations } from '../audio/evaluate.js';
 import { distinctPitches, pitchName, type NoteEvent } from '../audio/notes.js';
-import { estimateTemplatePitches, type TemplatePitch } from '../audio/pitch.js';
+import { estimateTemplatePitches, MIN_PITCH_SALIENCE, type TemplatePitch } from '../audio/pitch.js';
 import { scoreInformedInit } from '../audio/score.js';
-import { separate } from '../audio/separate.js';
 import { spectrogram } from '../audio/spectrogram.js';
 import { stft } from '../audio/stft.js';
-import { encodeWav } from '../audio/wav.js';
-import { renderErrorPlot } from '../figures/errors.js';
+import { encodeWav, type DecodedWav } from '../audio/wav.js';
+import type { FigureFormat } from '../figures/format.js';
+import { renderErrorPlot, type ErrorPlotPanel } from '../figures/errors.js';
 import { renderFactorsFigure } from '../figures/factors.js';
+import { decibelRange, renderHeatmapRow } from '../figures/heatmap.js';
 import { renderActivationComparison } from '../figures/pianoroll.js';
-import { readNotes, readWav } from '../node.js';
+import { readMidi, readNotes, readWav } from '../node.js';
+import {
+  idealRatioMask,
+  nmfSeparation,
+  scoreSeparation,
+  scoreTranscription,
+  type SeparationResult,
+  type TranscriptionResult,
+} from './demo-scores.js';
 import { CancelledError, InputError, isAbort } from './errors.js';
 import type { FitProgress } from './progress.js';
 import { formatCents } from './format.js';
@@ -37,9 +51,22 @@ import { writeOutput } from './output.js';
 export const DEMO_DATA = fileURLToPath(new URL('../../examples/data/', import.meta.url));
 export const DEMO_WAV = join(DEMO_DATA, 'piano-scale.wav');
 export const DEMO_NOTES = join(DEMO_DATA, 'piano-scale.notes.json');
+/** Dynamic range of the separation figure's spectrograms. */
+const SEPARATION_FIGURE_DB = 80;
+
+/** The ground truth of the separation: the recording's C5 notes alone (scripts/render-stems.mjs). */
+export const DEMO_TRUTH = join(DEMO_DATA, 'piano-scale.C5.wav');
 
 /** The demo's fixed analysis settings (the FMP notebooks' choices). */
-export const DEMO_SETTINGS = { nFft: 2048, hop: 512, log: 1, threshold: 0.2, separatePitch: 72, displayMaxFrequency: 2000 } as const;
+export const DEMO_SETTINGS = {
+  nFft: 2048,
+  hop: 512,
+  log: 1,
+  threshold: 0.2,
+  onsetTolerance: 0.05,
+  separatePitch: 72,
+  displayMaxFrequency: 2000,
+} as const;
 
 export interface DemoFlags {
   readonly out: string;
@@ -47,10 +74,24 @@ export interface DemoFlags {
   readonly seed: number;
   readonly backend?: 'auto' | 'native' | 'wasm';
   readonly figures: boolean;
+  /** A WAV file to analyse instead of the shipped recording (with `score`). */
+  readonly audio?: string;
+  /** Its note list: a MIDI file (.mid, .midi) or a JSON note list. */
+  readonly score?: string;
+  /** MIDI pitch to separate. Default: C5 (72) for the shipped recording, the score's highest pitch otherwise. */
+  readonly target?: number;
+  /** A WAV file of the target pitch's notes alone (the ground truth); the shipped recording has one for C5. */
+  readonly truth?: string;
 }
 
 export interface DemoSummary {
-  readonly data: { readonly wav: string; readonly notes: string; readonly seconds: number; readonly sampleRate: number };
+  readonly data: {
+    readonly wav: string;
+    readonly notes: string;
+    readonly truth: string | null;
+    readonly seconds: number;
+    readonly sampleRate: number;
+  };
   readonly spectrogram: { readonly nFft: number; readonly hop: number; readonly log: number; readonly rows: number; readonly cols: number };
   readonly backend: string;
   readonly blas: string | null;
@@ -60,6 +101,8 @@ export interface DemoSummary {
     readonly iterations: number;
     readonly stopReason: string;
     readonly seconds: number;
+    /** Templates whose salience is below this have no pitch (`harmonic: false`). */
+    readonly minSalience: number;
     readonly templates: readonly TemplatePitch[];
     readonly pitchesFound: readonly string[];
     readonly pitchesMissed: readonly string[];
@@ -69,34 +112,22 @@ export interface DemoSummary {
     readonly iterations: number;
     readonly stopReason: string;
     readonly seconds: number;
-    readonly threshold: number;
-    readonly precision: number;
-    readonly recall: number;
-    readonly fMeasure: number;
   };
+  /** Activations against the note list, per method. */
+  readonly transcription: {
+    readonly threshold: number;
+    readonly onsetTolerance: number;
+    readonly results: readonly TranscriptionResult[];
+  };
+  /** The target pitch against the rest, per method, scored against the ground truth (null without one). */
   readonly separation: {
     readonly pitch: string;
     readonly components: readonly number[];
-    /** Fraction of the separated signal's energy inside the note spans of that pitch (onset to offset + 0.1 s). */
-    readonly energyInNotes: number;
-    /** The same fraction for the mixture: what a separation that does nothing would score. */
-    readonly mixtureEnergyInNotes: number;
+    readonly measures: string;
+    readonly results: readonly SeparationResult[] | null;
   };
   readonly outputs: Record<string, string>;
   readonly seconds: number;
-}
-
-/** Fraction of a signal's energy inside the given time spans. */
-export function energyFraction(signal: Float64Array, sampleRate: number, spans: readonly (readonly [number, number])[]): number {
-  let inside = 0;
-  let total = 0;
-  for (let i = 0; i < signal.length; i++) {
-    const e = signal[i]! * signal[i]!;
-    total += e;
-    const t = i / sampleRate;
-    if (spans.some(([a, b]) => t >= a && t < b)) inside += e;
-  }
-  return total === 0 ? 0 : inside / total;
 }
 
 /** Columns of W and rows of H in a new order. */
@@ -113,6 +144,61 @@ function permute(W: Matrix<FactorArray>, H: Matrix<FactorArray>, order: readonly
   return { W: { rows: K, cols: R, data: w }, H: { rows: R, cols: N, data: h } };
 }
 
+/** The input: the shipped recording and its data, or the user's files. */
+async function readInput(flags: DemoFlags): Promise<{
+  wav: DecodedWav;
+  notes: NoteEvent[];
+  paths: { wav: string; notes: string; truth: string | null };
+  target: number;
+  truth: Float64Array | null;
+}> {
+  if ((flags.audio === undefined) !== (flags.score === undefined))
+    throw new InputError('--audio and --score go together: a recording and its score');
+  const own = flags.audio !== undefined;
+  const wavPath = flags.audio ?? DEMO_WAV;
+  const notesPath = flags.score ?? DEMO_NOTES;
+  let wav: DecodedWav;
+  let notes: NoteEvent[];
+  try {
+    wav = await readWav(wavPath);
+    notes = /\.midi?$/i.test(notesPath) ? await readMidi(notesPath) : await readNotes(notesPath);
+  } catch (error) {
+    if (!own) throw new InputError(`the demo data is missing or unreadable (${DEMO_DATA}): ${(error as Error).message}`, { cause: error });
+    throw new InputError((error as Error).message, { cause: error });
+  }
+  if (notes.length === 0) throw new InputError(`${notesPath} holds no notes`);
+  const pitches = distinctPitches(notes);
+  const target = flags.target ?? (own ? pitches[pitches.length - 1]! : DEMO_SETTINGS.separatePitch);
+  if (!pitches.includes(target)) {
+    throw new InputError(`--target ${pitchName(target)} is not a pitch of ${notesPath} (${pitches.map(pitchName).join(' ')})`);
+  }
+  const truthPath = flags.truth ?? (!own && target === DEMO_SETTINGS.separatePitch ? DEMO_TRUTH : null);
+  let truth: Float64Array | null = null;
+  if (truthPath !== null) {
+    let stem: DecodedWav;
+    try {
+      stem = await readWav(truthPath);
+    } catch (error) {
+      throw new InputError((error as Error).message, { cause: error });
+    }
+    if (stem.sampleRate !== wav.sampleRate) {
+      throw new InputError(
+        `${truthPath} has ${stem.sampleRate} Hz, ${wavPath} ${wav.sampleRate} Hz: the ground truth must have the recording's rate`,
+      );
+    }
+    // Cut or padded with silence to the recording's length.
+    truth = new Float64Array(wav.samples.length);
+    truth.set(stem.samples.subarray(0, truth.length));
+    // Both references of the separation must sound: the target alone, and the recording without it.
+    if (truth.every((v) => v === 0))
+      throw new InputError(`${truthPath} is silent over the recording's length: it cannot be a ground truth`);
+    if (truth.every((v, i) => v === wav.samples[i])) {
+      throw new InputError(`${truthPath} is the whole recording: the rest (the recording minus it) would be silent`);
+    }
+  }
+  return { wav, notes, paths: { wav: wavPath, notes: notesPath, truth: truthPath }, target, truth };
+}
+
 /** Runs the demo, printing progress lines through `log`. */
 export async function demo(
   flags: DemoFlags,
@@ -121,19 +207,12 @@ export async function demo(
   log: (line: string) => void,
 ): Promise<DemoSummary> {
   const started = performance.now();
-  let wav;
-  let notes: NoteEvent[];
-  try {
-    wav = await readWav(DEMO_WAV);
-    notes = await readNotes(DEMO_NOTES);
-  } catch (error) {
-    throw new InputError(`the demo data is missing or unreadable (${DEMO_DATA}): ${(error as Error).message}`, { cause: error });
-  }
-  const { nFft, hop, log: gamma, threshold, separatePitch, displayMaxFrequency } = DEMO_SETTINGS;
+  const { wav, notes, paths, target, truth } = await readInput(flags);
+  const { nFft, hop, log: gamma, threshold, onsetTolerance, displayMaxFrequency } = DEMO_SETTINGS;
   const spec = stft(wav.samples, wav.sampleRate, { nFft, hop });
   const s = spectrogram(spec, { log: gamma });
   log(
-    `piano-scale.wav: ${wav.duration.toFixed(1)} s at ${wav.sampleRate} Hz, ${notes.length} notes; V = log(1 + |STFT|), ${s.V.rows} bins × ${s.V.cols} frames (nFft ${nFft}, hop ${hop}, Hann)`,
+    `${basename(paths.wav)}: ${wav.duration.toFixed(1)} s at ${wav.sampleRate} Hz, ${notes.length} notes; V = log(1 + |STFT|), ${s.V.rows} bins × ${s.V.cols} frames (nFft ${nFft}, hop ${hop}, Hann)`,
   );
 
   const fit = async (label: string, V: Matrix, options: NmfOptions): Promise<{ result: NmfResult; seconds: number }> => {
@@ -152,7 +231,7 @@ export async function demo(
   };
   const backend = flags.backend === undefined ? {} : { backend: flags.backend };
 
-  // 2. Unsupervised NMF, one component per distinct pitch.
+  // 2. Unsupervised NMF, one component per distinct pitch; templates below the salience threshold get no pitch.
   const pitches = distinctPitches(notes);
   const unsupervised = await fit('unsupervised', s.V, {
     rank: pitches.length,
@@ -162,7 +241,7 @@ export async function demo(
     ...backend,
   });
   const templates = estimateTemplatePitches(unsupervised.result.W, s.frequencies);
-  const found = new Set(templates.map((t) => t.midi));
+  const found = new Set(templates.filter((t) => t.harmonic).map((t) => t.midi));
   const pitchesFound = pitches.filter((p) => found.has(p)).map(pitchName);
   const pitchesMissed = pitches.filter((p) => !found.has(p)).map(pitchName);
   log('');
@@ -170,10 +249,17 @@ export async function demo(
     `Unsupervised NMF, rank ${pitches.length} (one per distinct pitch), seed ${flags.seed}: ${unsupervised.result.iterations} iterations (${unsupervised.result.stopReason}), ${unsupervised.seconds.toFixed(2)} s`,
   );
   const byPitch = [...templates].sort((a, b) => (a.frequency || 0) - (b.frequency || 0));
-  const rows = byPitch.map((t) => [String(t.component), t.frequency.toFixed(1), t.name, formatCents(t.cents), t.salience.toFixed(2)]);
+  const templateLabel = (t: TemplatePitch): string => (t.harmonic ? t.name : 'no pitch');
+  const rows = byPitch.map((t) => [
+    String(t.component),
+    t.frequency.toFixed(1),
+    templateLabel(t),
+    formatCents(t.cents),
+    t.salience.toFixed(2),
+  ]);
   for (const line of table(['template', 'f0 (Hz)', 'pitch', 'cents', 'salience'], rows, ['r', 'r', 'l', 'r', 'r'])) log(`  ${line}`);
   log(
-    `  note-list pitches found: ${pitchesFound.length}/${pitches.length} (${pitchesFound.join(' ')})${pitchesMissed.length ? `; missed: ${pitchesMissed.join(' ')}` : ''}`,
+    `  note-list pitches found: ${pitchesFound.length}/${pitches.length} (${pitchesFound.join(' ')})${pitchesMissed.length ? `; missed: ${pitchesMissed.join(' ')}` : ''}; salience < ${MIN_PITCH_SALIENCE}: no pitch`,
   );
 
   // 3. Score-informed NMF with onset templates.
@@ -186,56 +272,142 @@ export async function demo(
     normalize: 'max',
     ...backend,
   });
-  const componentPitches = init.components.map((c) => (c.kind === 'pitch' ? c.pitch : null));
-  const evaluation = evaluateActivations(informed.result.H, componentPitches, notes, s.times, { threshold });
   log('');
   log(
     `Score-informed NMF, ${init.W.cols} components (a harmonic and an onset template per pitch): ${informed.result.iterations} iterations (${informed.result.stopReason}), ${informed.seconds.toFixed(2)} s`,
   );
-  log(
-    `  frame-level activations vs note list (active ⇔ H ≥ ${threshold} × the pitch's maximum): P = ${evaluation.precision.toFixed(3)}, R = ${evaluation.recall.toFixed(3)}, F = ${evaluation.fMeasure.toFixed(3)}`,
-  );
 
-  // 4. Separation of one pitch.
-  const group = init.components.filter((c) => c.pitch === separatePitch).map((c) => c.index);
-  const separation = separate(spec, informed.result.W, informed.result.H, [group]);
-  const spans = notes.filter((n) => n.pitch === separatePitch).map((n) => [n.onset, n.offset + 0.1] as const);
-  const energyInNotes = energyFraction(separation.sources[0]!.signal, wav.sampleRate, spans);
-  const mixtureEnergyInNotes = energyFraction(wav.samples, wav.sampleRate, spans);
+  // 4. Transcription: activations against the note list. The score-informed model and its initialisation were
+  // built from that same list, so they measure how well the fit keeps to it; the unsupervised row is blind.
+  const informedPitches = init.components.map((c) => (c.kind === 'pitch' ? c.pitch : null));
+  const unsupervisedPitches = templates.map((t) => (t.harmonic ? t.midi : null));
+  const transcription = [
+    scoreTranscription('score-informed NMF', 'harmonic components', informed.result.H, informedPitches, notes, s.times, threshold),
+    scoreTranscription(
+      'initialisation alone (H₀)',
+      'the note list widened by its tolerances',
+      init.H,
+      informedPitches,
+      notes,
+      s.times,
+      threshold,
+    ),
+    scoreTranscription(
+      'unsupervised NMF',
+      'templates by estimated pitch',
+      unsupervised.result.H,
+      unsupervisedPitches,
+      notes,
+      s.times,
+      threshold,
+    ),
+  ];
+  log('');
   log(
-    `  separated ${pitchName(separatePitch)}: ${(100 * energyInNotes).toFixed(1)}% of its energy lies within its notes (+0.1 s), against ${(100 * mixtureEnergyInNotes).toFixed(1)}% for the mixture`,
+    `Transcription against the note list (frame: active ⇔ H ≥ ${threshold} × the pitch's maximum; note: onsets within ${1000 * onsetTolerance} ms). The first two rows start from this note list:`,
   );
+  const transcriptionRows = transcription.map((r) => [
+    r.method,
+    r.frame.precision.toFixed(3),
+    r.frame.recall.toFixed(3),
+    r.frame.fMeasure.toFixed(3),
+    r.note.precision.toFixed(3),
+    r.note.recall.toFixed(3),
+    r.note.fMeasure.toFixed(3),
+  ]);
+  for (const line of table(['method', 'frame P', 'R', 'F', 'note P', 'R', 'F'], transcriptionRows, ['l', 'r', 'r', 'r', 'r', 'r', 'r'])) {
+    log(`  ${line}`);
+  }
 
-  // 5. Outputs.
+  // 5. Separation of the target pitch from the rest, against the ground truth.
+  const group = init.components.filter((c) => c.pitch === target).map((c) => c.index);
+  const informedSources = nmfSeparation(spec, informed.result.W, informed.result.H, group);
+  const targetName = pitchName(target);
+  let separationResults: SeparationResult[] | null = null;
+  log('');
+  if (truth === null) {
+    log(`Separation of ${targetName}: no ground truth (--truth), so no scores`);
+  } else {
+    const rest = wav.samples.map((v, i) => v - truth[i]!);
+    const references = [truth, rest] as const;
+    const result = (method: string, detail: string, estimates: [Float64Array, Float64Array] | null): SeparationResult => {
+      if (estimates === null) return { method, detail, target: null, rest: null };
+      // A silent estimate (a mask of zeros) has no BSS-Eval decomposition: no scores, and the reason.
+      const silent = estimates.findIndex((e) => e.every((v) => v === 0));
+      if (silent >= 0)
+        return { method, detail: `${detail}; its ${silent === 0 ? targetName : 'rest'} estimate is silent`, target: null, rest: null };
+      return { method, detail, ...scoreSeparation(references, estimates) };
+    };
+    const unsupervisedGroup = templates.filter((t) => t.harmonic && t.midi === target).map((t) => t.component);
+    separationResults = [
+      result('score-informed NMF', `components ${group.join(', ')}`, informedSources),
+      result(
+        'unsupervised NMF',
+        unsupervisedGroup.length
+          ? `templates estimated at ${targetName}: ${unsupervisedGroup.join(', ')}`
+          : `no template estimated at ${targetName}`,
+        unsupervisedGroup.length ? nmfSeparation(spec, unsupervised.result.W, unsupervised.result.H, unsupervisedGroup) : null,
+      ),
+      result('initialisation alone (W₀, H₀)', `components ${group.join(', ')}, no iterations`, nmfSeparation(spec, init.W, init.H, group)),
+      result('ideal ratio mask (upper bound)', 'masks from the true sources', idealRatioMask(spec, truth, rest)),
+      result('mixture (no separation)', 'the recording as both estimates', [wav.samples, wav.samples]),
+    ];
+    log(
+      `Separation of ${targetName} (its ${notes.filter((n) => n.pitch === target).length} notes) from the rest, against the ground truth ${basename(paths.truth!)}:`,
+    );
+    log('  BSS-Eval v3 (512-tap filter; each estimate with its reference) and SI-SDR over the whole recording, in dB');
+    // Above 100 dB a ratio only measures rounding (the mixture's artifacts are 0 up to it).
+    const cell = (v: number | undefined): string => (v === undefined ? '–' : v > 100 ? '>100' : v.toFixed(1));
+    const separationRows = separationResults.map((r) => [
+      r.method,
+      cell(r.target?.sdr),
+      cell(r.target?.sir),
+      cell(r.target?.sar),
+      cell(r.target?.siSdr),
+      cell(r.rest?.sdr),
+      cell(r.rest?.sir),
+      cell(r.rest?.sar),
+      cell(r.rest?.siSdr),
+    ]);
+    const headers = ['method', `${targetName} SDR`, 'SIR', 'SAR', 'SI-SDR', 'rest SDR', 'SIR', 'SAR', 'SI-SDR'];
+    for (const line of table(headers, separationRows, ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'])) log(`  ${line}`);
+  }
+
+  // 6. Outputs.
   const out = resolve(flags.out);
   await mkdir(out, { recursive: true });
   const outputs: Record<string, string> = {
-    separated: join(out, `${pitchName(separatePitch).replace('♯', 's')}.wav`),
+    separated: join(out, `${targetName.replace('♯', 's')}.wav`),
     residual: join(out, 'residual.wav'),
     summary: join(out, 'summary.json'),
   };
-  await writeOutput(outputs.separated!, encodeWav(separation.sources[0]!.signal, wav.sampleRate));
-  await writeOutput(outputs.residual!, encodeWav(separation.residual.signal, wav.sampleRate));
+  await writeOutput(outputs.separated!, encodeWav(informedSources[0], wav.sampleRate));
+  await writeOutput(outputs.residual!, encodeWav(informedSources[1], wav.sampleRate));
   if (flags.figures) {
-    const common = { V: s.V, frequencies: s.frequencies, times: s.times, maxFrequency: displayMaxFrequency } as const;
+    // Every figure as PNG and as SVG (the same drawing).
+    const figure = async (key: string, name: string, render: (format: FigureFormat) => Buffer): Promise<void> => {
+      outputs[key] = join(out, `${name}.png`);
+      outputs[`${key}Svg`] = join(out, `${name}.svg`);
+      await writeOutput(outputs[key]!, render('png'));
+      await writeOutput(outputs[`${key}Svg`]!, render('svg'));
+    };
+    const common = { V: s.V, frequencies: s.frequencies, times: s.times, maxFrequency: displayMaxFrequency, sharedScale: true } as const;
     const order = byPitch.map((t) => t.component);
     const sorted = permute(unsupervised.result.W, unsupervised.result.H, order);
-    outputs.unsupervised = join(out, 'unsupervised-nmf.png');
-    await writeOutput(
-      outputs.unsupervised,
+    await figure('unsupervised', 'unsupervised-nmf', (format) =>
       renderFactorsFigure({
         ...common,
+        format,
         W: sorted.W,
         H: sorted.H,
-        componentLabels: byPitch.map((t) => t.name),
+        componentLabels: byPitch.map(templateLabel),
         componentAxis: 'Estimated pitch of the template',
-        title: `Unsupervised NMF of log(1 + |X|), rank ${pitches.length}, seed ${flags.seed} (templates sorted by estimated pitch)`,
+        title: `Unsupervised NMF of log(1 + |X|), rank ${pitches.length}, seed ${flags.seed} (templates sorted by estimated f0; salience < ${MIN_PITCH_SALIENCE}: no pitch)`,
       }),
     );
-    outputs.init = join(out, 'score-informed-init.png');
-    await writeOutput(
-      outputs.init,
+    await figure('init', 'score-informed-init', (format) =>
       renderFactorsFigure({
+        format,
         W: init.W,
         H: init.H,
         frequencies: s.frequencies,
@@ -249,48 +421,80 @@ export async function demo(
         width: 1240,
       }),
     );
-    outputs.informed = join(out, 'score-informed-nmf.png');
-    await writeOutput(
-      outputs.informed,
+    await figure('informed', 'score-informed-nmf', (format) =>
       renderFactorsFigure({
         ...common,
+        format,
         W: informed.result.W,
         H: informed.result.H,
         componentLabels: init.components.map((c) => c.label),
         componentAxis: 'Pitch',
-        title: `Score-informed NMF of log(1 + |X|), ${init.W.cols} components`,
+        title: `Score-informed NMF of log(1 + |X|), ${init.W.cols} components (W·H and V on one colour scale)`,
       }),
     );
-    outputs.evaluation = join(out, 'activations-vs-notes.png');
-    await writeOutput(
-      outputs.evaluation,
-      renderActivationComparison({
-        ...evaluation,
-        times: s.times,
-        labels: evaluation.pitches.map(pitchName),
-      }),
+    const evaluation = evaluateActivations(informed.result.H, informedPitches, notes, s.times, { threshold });
+    await figure('evaluation', 'activations-vs-notes', (format) =>
+      renderActivationComparison({ ...evaluation, times: s.times, labels: evaluation.pitches.map(pitchName), format }),
     );
-    outputs.errors = join(out, 'errors.png');
-    await writeOutput(
-      outputs.errors,
-      renderErrorPlot([
+    // The separated pitch beside the mixture (and the truth): magnitude spectrograms in dB on a log-frequency axis.
+    const magnitudes = (x: Float64Array): Matrix => spectrogram(stft(x, wav.sampleRate, { nFft, hop })).V;
+    const panels = [
+      { title: 'Mixture |X|', signal: wav.samples },
+      ...(truth ? [{ title: `${targetName} alone (ground truth)`, signal: truth }] : []),
+      { title: `${targetName}, score-informed NMF`, signal: informedSources[0] },
+    ].map((p) => ({ title: p.title, matrix: magnitudes(p.signal) }));
+    const range = decibelRange(
+      panels.map((p) => p.matrix.data),
+      SEPARATION_FIGURE_DB,
+    );
+    const frequencyAxis = { label: 'Frequency (Hz)', centres: s.frequencies, limit: [50, 8000], scale: 'log' } as const;
+    await figure('separation', 'separation', (format) =>
+      renderHeatmapRow(
+        panels.map((p) => ({
+          ...p,
+          title: `${p.title} (dB)`,
+          x: { label: 'Time (seconds)', centres: s.times },
+          y: frequencyAxis,
+          decibels: SEPARATION_FIGURE_DB,
+          range,
+        })),
         {
-          title: `Unsupervised NMF (rank ${pitches.length})`,
-          series: [
-            { label: '‖ΔH‖₂ (change of H)', values: unsupervised.result.hChange },
-            { label: '‖ΔW‖₂ (change of W)', values: unsupervised.result.wChange },
-          ],
-          tol: 1e-3,
+          format,
+          suptitle: `Separation of ${targetName}: magnitude spectrograms in dB (${SEPARATION_FIGURE_DB} dB below the loudest, one scale), log-frequency axis`,
         },
+      ),
+    );
+    const history = (result: NmfResult, label: string): ErrorPlotPanel => ({
+      title: `${label}: objective`,
+      series: [
         {
-          title: `Score-informed NMF (${init.W.cols} components)`,
-          series: [
-            { label: '‖ΔH‖₂ (change of H)', values: informed.result.hChange },
-            { label: '‖ΔW‖₂ (change of W)', values: informed.result.wChange },
-          ],
-          tol: 1e-3,
+          label: '½‖V − WH‖²_F',
+          values: result.objectiveHistory.values,
+          iterations: Float64Array.from(result.objectiveHistory.iterations),
         },
-      ]),
+      ],
+      yLabel: 'Objective',
+    });
+    const changes = (result: NmfResult, label: string): ErrorPlotPanel => ({
+      title: `${label}: changes`,
+      series: [
+        { label: '‖ΔH‖₂ (change of H)', values: result.hChange },
+        { label: '‖ΔW‖₂ (change of W)', values: result.wChange },
+      ],
+      tol: 1e-3,
+    });
+    const unsupervisedLabel = `Unsupervised NMF (rank ${pitches.length})`;
+    const informedLabel = `Score-informed NMF (${init.W.cols} components)`;
+    await figure('errors', 'errors', (format) =>
+      renderErrorPlot(
+        [
+          changes(unsupervised.result, unsupervisedLabel),
+          changes(informed.result, informedLabel),
+          history(unsupervised.result, unsupervisedLabel),
+          history(informed.result, informedLabel),
+        ],
+        { columns: 2, format },
+      ),
     );
   }
 
@@ -300,7 +504,7 @@ export async function demo(
     : null;
   const seconds = (performance.now() - started) / 1000;
   const summary: DemoSummary = {
-    data: { wav: DEMO_WAV, notes: DEMO_NOTES, seconds: wav.duration, sampleRate: wav.sampleRate },
+    data: { wav: paths.wav, notes: paths.notes, truth: paths.truth, seconds: wav.duration, sampleRate: wav.sampleRate },
     spectrogram: { nFft, hop, log: gamma, rows: s.V.rows, cols: s.V.cols },
     backend: informed.result.backend,
     blas: informed.result.backend === 'native' ? blas : null,
@@ -310,6 +514,7 @@ export async function demo(
       iterations: unsupervised.result.iterations,
       stopReason: unsupervised.result.stopReason,
       seconds: unsupervised.seconds,
+      minSalience: MIN_PITCH_SALIENCE,
       templates,
       pitchesFound,
       pitchesMissed,
@@ -319,12 +524,15 @@ export async function demo(
       iterations: informed.result.iterations,
       stopReason: informed.result.stopReason,
       seconds: informed.seconds,
-      threshold,
-      precision: evaluation.precision,
-      recall: evaluation.recall,
-      fMeasure: evaluation.fMeasure,
     },
-    separation: { pitch: pitchName(separatePitch), components: group, energyInNotes, mixtureEnergyInNotes },
+    transcription: { threshold, onsetTolerance, results: transcription },
+    separation: {
+      pitch: targetName,
+      components: group,
+      measures:
+        'BSS-Eval v3 bss_eval_sources (512-tap distortion filter, each estimate paired with its reference) and SI-SDR, in dB, over the whole recording; references: the ground truth and the recording minus it',
+      results: separationResults,
+    },
     outputs,
     seconds,
   };

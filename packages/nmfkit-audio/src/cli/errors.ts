@@ -12,9 +12,11 @@ export const EXIT_CANCELLED = 130;
 
 /**
  * Bad input: the message names the file and the problem. Exit code 1. Its `code` is NMFKIT_INPUT, or the code of
- * the library's error it reports (its `cause`: a value nmfkit refused).
+ * the library's error it reports (its `cause`: a value nmfkit refused). A RangeError — a file whose contents
+ * nmfkit cannot take is a bad value, as the library's own errors have it — so that whoever calls the readers (the
+ * fuzz oracle in fuzz/js/targets.mjs among them) sees one of the two kinds nmfkit throws for what it is given.
  */
-export class InputError extends Error {
+export class InputError extends RangeError {
   override readonly name = 'InputError';
   readonly exitCode = EXIT_INPUT;
   readonly code: ErrorCode;

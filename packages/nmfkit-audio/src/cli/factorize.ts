@@ -207,7 +207,7 @@ export async function factorize(
               maxFrequency: flags.plotMaxFrequency ?? displayMaxFrequency(loaded.V, loaded.frequencies),
             }
           : {}),
-        ...(templates ? { componentLabels: templates.map((t) => `${t.component}: ${t.name}`) } : {}),
+        ...(templates ? { componentLabels: templates.map((t) => `${t.component}: ${t.harmonic ? t.name : 'no pitch'}`) } : {}),
         title: `nmfkit factorize ${input}: rank ${flags.rank}, ${result.iterations} iterations (${result.stopReason}), ${result.backend}`,
       }),
     );

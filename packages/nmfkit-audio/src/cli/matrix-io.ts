@@ -117,6 +117,7 @@ function parseJson(path: string, text: string): MatrixFile {
   if (Array.isArray(json)) {
     if (json.length === 0 || !Array.isArray(json[0])) throw new InputError(`${path}: expected an array of rows (arrays of numbers)`);
     const cols = (json[0] as unknown[]).length;
+    if (cols === 0) throw new InputError(`${path}: row 0 is empty (a matrix has at least one column)`);
     // Every row's shape first: the allocation below must not be sized by the first row alone.
     json.forEach((row: unknown, i) => {
       if (!Array.isArray(row)) throw new InputError(`${path}: row ${i} is not an array`);
@@ -126,6 +127,7 @@ function parseJson(path: string, text: string): MatrixFile {
     json.forEach((row: unknown[], i) => {
       row.forEach((v: unknown, j) => {
         if (typeof v !== 'number') throw new InputError(`${path}: entry [${i}][${j}] is ${jsonValue(v)}, not a number`);
+        if (!Number.isFinite(v)) throw new InputError(`${path}: entry [${i}][${j}] ${OVERFLOW}`);
         data[i * cols + j] = v;
       });
     });
@@ -142,12 +144,16 @@ function parseJson(path: string, text: string): MatrixFile {
     const values = allocate(path, rows as number, cols as number);
     data.forEach((v: unknown, k) => {
       if (typeof v !== 'number') throw new InputError(`${path}: data[${k}] is ${jsonValue(v)}, not a number`);
+      if (!Number.isFinite(v)) throw new InputError(`${path}: data[${k}] ${OVERFLOW}`);
       values[k] = v;
     });
     return { matrix: { rows: rows as number, cols: cols as number, data: values }, format: 'json', jsonForm: 'shaped' };
   }
   throw new InputError(`${path}: expected {"rows", "cols", "data"} or an array of rows`);
 }
+
+/** JSON has no NaN or Infinity: a number it parses as ±Infinity was written beyond float64's range (1e999). */
+const OVERFLOW = 'is beyond the range of float64 numbers (it reads as ±Infinity), not a finite number';
 
 /** Most entries of a matrix read from a file: the 2^31 − 1 of one fit's V. */
 const MAX_ENTRIES = 2 ** 31 - 1;
@@ -199,6 +205,12 @@ function parseNpyFile(path: string, bytes: Buffer): MatrixFile {
   if (fortranOrder) {
     for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) data[i * cols + j] = source[j * rows + i]!;
   } else data.set(source);
+  // NaN and ±Infinity are floats like any other in a .npy file; as with CSV, the entry is named (0-based, as numpy).
+  const bad = data.findIndex((x) => !Number.isFinite(x));
+  if (bad >= 0) {
+    const [i, j] = [Math.floor(bad / cols), bad % cols];
+    throw new InputError(`${path}: entry [${i}, ${j}] is ${data[bad]}, not a finite number`);
+  }
   return { matrix: { rows, cols, data }, format: 'npy', dtype };
 }
 

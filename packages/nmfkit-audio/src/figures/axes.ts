@@ -19,6 +19,8 @@ export interface ValueAxis {
   readonly label: string;
   readonly min: number;
   readonly max: number;
+  /** Log axes: label the decades as powers of ten (default), or 1-2-5 steps as plain numbers (50, 100, 200, 1k, 2k). */
+  readonly tickLabels?: 'powers' | 'plain';
 }
 
 /** One slot per category (e.g. one per NMF component), labelled at its centre. */
@@ -84,6 +86,7 @@ export function axisTicks(axis: Axis, count: number, pixels: number, canvas: Can
     for (let i = 0; i < n; i += layout.step) ticks.push({ value: i + 0.5, label: axis.labels[i]!, major: true });
     return ticks;
   }
+  if (axis.kind === 'log' && axis.tickLabels === 'plain') return plainLogTicks(axis, pixels);
   if (axis.kind === 'log') {
     const ticks: Tick[] = [];
     const scale = scaleLog().domain([axis.min, axis.max]);
@@ -97,6 +100,30 @@ export function axisTicks(axis: Axis, count: number, pixels: number, canvas: Can
   const scale = scaleLinear().domain([axis.min, axis.max]);
   const format = scale.tickFormat(count, '~f');
   return scale.ticks(count).map((value) => ({ value, label: format(value), major: true }));
+}
+
+/** Ticks of a log axis at 1, 2 and 5 times the powers of ten, labelled plainly (1k for 1000); fewer when crowded. */
+function plainLogTicks(axis: ValueAxis, pixels: number): Tick[] {
+  const span = Math.log10(axis.max / axis.min);
+  // About 40 pixels per label: every 1-2-5 step, or only 1 and 5 (or the decades) when the decades are narrow.
+  const perDecade = pixels / Math.max(span, 1e-9);
+  const steps = perDecade >= 120 ? [1, 2, 5] : perDecade >= 80 ? [1, 5] : [1];
+  const ticks: Tick[] = [];
+  for (let e = Math.floor(Math.log10(axis.min)); e <= Math.ceil(Math.log10(axis.max)) && ticks.length < 200; e++) {
+    for (const m of [1, 2, 3, 4, 5, 6, 7, 8, 9]) {
+      const value = m * 10 ** e;
+      if (value < axis.min * (1 - 1e-9) || value > axis.max * (1 + 1e-9)) continue;
+      const major = steps.includes(m);
+      ticks.push({ value, label: major ? plainNumber(value) : '', major });
+    }
+  }
+  return ticks;
+}
+
+/** 50, 100, 1.5k, 20k: a tick value without trailing zeros, thousands as k. */
+function plainNumber(v: number): string {
+  const text = (x: number): string => String(Number(x.toPrecision(6)));
+  return v >= 1000 ? `${text(v / 1000)}k` : text(v);
 }
 
 /** How category labels fit: every `step`-th label, rotated (reading upwards) when they are too wide to lie flat. */

@@ -1,11 +1,14 @@
 /**
  * A small drawing surface for the figures: pureimage's 2D context (anti-aliased text and lines) over an RGBA
- * bitmap, direct pixel access for heatmaps, and PNG output.
+ * bitmap, direct pixel access for heatmaps, and PNG output. A vector canvas also records every drawing command as
+ * SVG (text as text, lines as lines and rectangles, the pixel areas of heatmaps as embedded PNG images) for
+ * {@link Canvas.toSvg}: the same figure, drawn by the same code.
  */
 import * as PImage from 'pureimage';
 import type { Bitmap, Context } from 'pureimage';
-import { checkCount, checkString, describe, rangeError } from 'nmfkit/validation';
+import { checkCount, checkString, describe, plainError, rangeError } from 'nmfkit/validation';
 import { FONT_FAMILY, ensureFont } from './font.js';
+import type { FigureFormat } from './format.js';
 import { encodePng } from './png.js';
 
 export type Align = 'left' | 'center' | 'right';
@@ -128,16 +131,32 @@ export function checkColor(name: string, value: unknown): string {
   return color;
 }
 
+/** Text for SVG character data and attribute values. */
+function xml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** A coordinate for SVG: at most 2 decimals. */
+function num(v: number): string {
+  return String(Math.round(v * 100) / 100);
+}
+
+const ANCHOR = { left: 'start', center: 'middle', right: 'end' } as const;
+
 export class Canvas {
   readonly bitmap: Bitmap;
   readonly ctx: Context;
+  /** The SVG elements drawn so far, in order; null for a raster-only canvas. */
+  private readonly svg: string[] | null;
 
   constructor(
     readonly width: number,
     readonly height: number,
     background = '#ffffff',
+    vector = false,
   ) {
     ensureFont();
+    this.svg = vector ? [`<rect width="${width}" height="${height}" fill="${background}"/>`] : null;
     this.bitmap = PImage.make(width, height);
     this.ctx = this.bitmap.getContext('2d');
     const [r, g, b] = parseColor(background);
@@ -165,6 +184,14 @@ export class Canvas {
     const baseline = style.baseline ?? 'alphabetic';
     const across = baseline === 'top' ? 0.76 * size : baseline === 'middle' ? 0.37 * size : baseline === 'bottom' ? -0.24 * size : 0;
     const upright = !style.rotate;
+    if (this.svg) {
+      const color = style.color ?? '#000000';
+      const anchor = ANCHOR[style.align ?? 'left'];
+      const place = upright
+        ? `x="${num(Math.round(x))}" y="${num(Math.round(y) + across)}"`
+        : `x="0" y="${num(across)}" transform="translate(${num(Math.round(x))} ${num(Math.round(y))}) rotate(-90)"`;
+      this.svg.push(`<text ${place} font-size="${size}" text-anchor="${anchor}" fill="${color}">${xml(text)}</text>`);
+    }
     // Mask pixel (i, j) (column i, row j) lands at the target position below.
     const u0 = Math.round(along - 2);
     const v0 = Math.round(across - mask.baseline);
@@ -204,13 +231,18 @@ export class Canvas {
         const y = Math.floor(y0 - (w - 1) / 2);
         const [from, to] = this.clip(x0, x1, this.width);
         for (let t = 0; t < w; t++) for (let x = from; x <= to; x++) this.put(x, y + t, r, g, b);
+        if (from <= to) this.svg?.push(`<rect x="${from}" y="${y}" width="${to - from + 1}" height="${w}" fill="${color}"/>`);
       } else {
         const x = Math.floor(x0 - (w - 1) / 2);
         const [from, to] = this.clip(y0, y1, this.height);
         for (let t = 0; t < w; t++) for (let y = from; y <= to; y++) this.put(x + t, y, r, g, b);
+        if (from <= to) this.svg?.push(`<rect x="${x}" y="${from}" width="${w}" height="${to - from + 1}" fill="${color}"/>`);
       }
       return;
     }
+    this.svg?.push(
+      `<line x1="${num(x0)}" y1="${num(y0)}" x2="${num(x1)}" y2="${num(y1)}" stroke="${color}" stroke-width="${num(width)}"/>`,
+    );
     const { ctx } = this;
     ctx.strokeStyle = color;
     ctx.lineWidth = width;
@@ -235,10 +267,20 @@ export class Canvas {
     ctx.strokeStyle = color;
     ctx.lineWidth = width;
     let open = false;
+    let points: string[] = [];
+    const flush = (): void => {
+      if (this.svg && points.length > 1) {
+        this.svg.push(
+          `<polyline points="${points.join(' ')}" fill="none" stroke="${color}" stroke-width="${num(width)}" stroke-linejoin="round"/>`,
+        );
+      }
+      points = [];
+    };
     for (let i = 0; i < x.length; i++) {
       if (!Number.isFinite(x[i]!) || !Number.isFinite(y[i]!)) {
         if (open) ctx.stroke();
         open = false;
+        flush();
         continue;
       }
       if (!open) {
@@ -246,8 +288,10 @@ export class Canvas {
         ctx.moveTo(x[i]!, y[i]!);
         open = true;
       } else ctx.lineTo(x[i]!, y[i]!);
+      if (this.svg) points.push(`${num(x[i]!)},${num(y[i]!)}`);
     }
     if (open) ctx.stroke();
+    flush();
   }
 
   /** A horizontal dashed line. */
@@ -267,8 +311,32 @@ export class Canvas {
     // Clipped to the canvas, so the loops are bounded by its size whatever the rectangle.
     const y1 = Math.min(this.height, Math.round(y + h));
     const x1 = Math.min(this.width, Math.round(x + w));
-    for (let py = Math.max(0, Math.round(y)); py < y1; py++)
-      for (let px = Math.max(0, Math.round(x)); px < x1; px++) this.put(px, py, r, g, b);
+    const ya = Math.max(0, Math.round(y));
+    const xa = Math.max(0, Math.round(x));
+    for (let py = ya; py < y1; py++) for (let px = xa; px < x1; px++) this.put(px, py, r, g, b);
+    if (xa < x1 && ya < y1) this.svg?.push(`<rect x="${xa}" y="${ya}" width="${x1 - xa}" height="${y1 - ya}" fill="${color}"/>`);
+  }
+
+  /**
+   * Records the pixels of an area drawn so far with {@link setPixel} (a heatmap, a colorbar) as an image of the SVG
+   * output, in their place among the other drawing commands; nothing for a raster-only canvas.
+   */
+  pixels(area: { readonly x: number; readonly y: number; readonly w: number; readonly h: number }): void {
+    if (!this.svg) return;
+    const x0 = Math.max(0, Math.floor(area.x));
+    const y0 = Math.max(0, Math.floor(area.y));
+    const w = Math.min(this.width, Math.floor(area.x + area.w)) - x0;
+    const h = Math.min(this.height, Math.floor(area.y + area.h)) - y0;
+    if (w <= 0 || h <= 0) return;
+    const rgba = new Uint8Array(w * h * 4);
+    for (let row = 0; row < h; row++) {
+      const from = ((y0 + row) * this.width + x0) * 4;
+      rgba.set(this.bitmap.data.subarray(from, from + w * 4), row * w * 4);
+    }
+    const png = encodePng(w, h, rgba).toString('base64');
+    this.svg.push(
+      `<image x="${x0}" y="${y0}" width="${w}" height="${h}" preserveAspectRatio="none" style="image-rendering:pixelated" href="data:image/png;base64,${png}"/>`,
+    );
   }
 
   /** A 1-pixel frame just outside [x, x + w) × [y, y + h). */
@@ -291,5 +359,22 @@ export class Canvas {
 
   toPng(): Buffer {
     return encodePng(this.width, this.height, this.bitmap.data);
+  }
+
+  /** The recorded drawing as an SVG document (a vector canvas only). */
+  toSvg(): string {
+    if (!this.svg) throw plainError('NMFKIT_INTERNAL', 'toSvg needs a canvas made with vector = true');
+    return [
+      `<?xml version="1.0" encoding="UTF-8"?>`,
+      `<svg xmlns="http://www.w3.org/2000/svg" width="${this.width}" height="${this.height}" viewBox="0 0 ${this.width} ${this.height}" font-family="'${FONT_FAMILY}', 'DejaVu Sans', Verdana, sans-serif">`,
+      ...this.svg,
+      '</svg>',
+      '',
+    ].join('\n');
+  }
+
+  /** The figure in a format: PNG bytes, or the SVG document as UTF-8 bytes. */
+  encode(format: FigureFormat): Buffer {
+    return format === 'svg' ? Buffer.from(this.toSvg(), 'utf8') : this.toPng();
   }
 }

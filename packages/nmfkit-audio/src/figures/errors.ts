@@ -4,14 +4,20 @@
  */
 import { schemeTableau10 } from 'd3-scale-chromatic';
 import type { MatrixData } from 'nmfkit';
-import { checkNonNegative, rangeError, readList, readOptions, toNumberArray } from 'nmfkit/validation';
+import { checkChoice, checkCount, checkNonNegative, describe, rangeError, readList, readOptions, toNumberArray } from 'nmfkit/validation';
 import { axisFraction, drawTitle, drawXAxis, drawYAxis, LABEL_FONT, type Area, type ValueAxis } from './axes.js';
 import { Canvas, checkColor, checkText, figureSize } from './canvas.js';
+import { FIGURE_FORMATS, type FigureFormat } from './format.js';
 
-/** One curve: a value per iteration (iteration i + 1 at index i); values that are not finite and > 0 are gaps. */
+/**
+ * One curve: a value per iteration (iteration i + 1 at index i, or `iterations[i]`); values that are not finite and
+ * > 0 are gaps.
+ */
 export interface LineSeries {
   readonly label: string;
   readonly values: MatrixData;
+  /** The iteration of each value (e.g. an objective history's), increasing. Default 1, 2, 3, … */
+  readonly iterations?: MatrixData;
   /** CSS colour. Default: the matplotlib/Tableau palette in order. */
   readonly color?: string;
 }
@@ -29,9 +35,13 @@ export interface ErrorPlotPanel {
 }
 
 export interface ErrorPlotOptions {
-  /** Pixels. Default 640 per panel × 400. */
+  /** Pixels. Default 640 per column × 400 per row. */
   readonly width?: number;
   readonly height?: number;
+  /** Panels per row; the panels fill rows left to right. Default: all in one row. */
+  readonly columns?: number;
+  /** 'png' (default) or 'svg'. */
+  readonly format?: FigureFormat;
 }
 
 const MARGIN = { left: 84, right: 24, top: 34, bottom: 56 };
@@ -46,28 +56,34 @@ export function renderErrorPlot(panels: readonly ErrorPlotPanel[], options: Erro
   if (list.length === 0)
     throw rangeError('NMFKIT_INVALID_VALUE', 'panels must be a non-empty array of { title, series } panels, got an array of length 0');
   const checked = list.map((panel, i) => checkPanel(`panels[${i}]`, panel));
-  const o = readOptions('options', options, ['width', 'height'] as const);
+  const o = readOptions('options', options, ['width', 'height', 'columns', 'format'] as const);
+  const columns = o.columns === undefined ? checked.length : Math.min(checked.length, checkCount('options.columns', o.columns));
+  const rows = Math.ceil(checked.length / columns);
   const { width, height } = figureSize(
     { width: 'options.width', height: 'options.height' },
     { width: o.width, height: o.height },
-    { width: 640 * checked.length, height: 400, why: `${checked.length} panels` },
+    { width: 640 * columns, height: 400 * rows, why: `${checked.length} panels` },
   );
-  const canvas = new Canvas(width, height);
-  const slot = width / checked.length;
+  const format = o.format === undefined ? 'png' : checkChoice('options.format', o.format, FIGURE_FORMATS);
+  const canvas = new Canvas(width, height, '#ffffff', format === 'svg');
+  const slot = width / columns;
+  const rowHeight = height / rows;
   checked.forEach((panel, i) => {
+    const column = i % columns;
+    const top = Math.round(Math.floor(i / columns) * rowHeight);
     const area: Area = {
-      x: Math.round(i * slot) + MARGIN.left,
-      y: MARGIN.top,
-      w: Math.round(slot) - MARGIN.left - MARGIN.right,
-      h: height - MARGIN.top - MARGIN.bottom,
+      x: Math.round(column * slot) + MARGIN.left,
+      y: top + MARGIN.top,
+      w: Math.max(10, Math.round(slot) - MARGIN.left - MARGIN.right),
+      h: Math.max(10, Math.round(rowHeight) - MARGIN.top - MARGIN.bottom),
     };
     drawPanel(canvas, area, panel);
   });
-  return canvas.toPng();
+  return canvas.encode(format);
 }
 
 interface CheckedPanel extends ErrorPlotPanel {
-  readonly series: readonly (LineSeries & { readonly values: Float64Array })[];
+  readonly series: readonly (LineSeries & { readonly values: Float64Array; readonly iterations: Float64Array | undefined })[];
 }
 
 function checkPanel(name: string, value: unknown): CheckedPanel {
@@ -75,10 +91,13 @@ function checkPanel(name: string, value: unknown): CheckedPanel {
   const title = checkText(`${name}.title`, p.title);
   const series = readList(`${name}.series`, p.series, 'an array of { label, values } series', MAX_SERIES).map((s, j) => {
     const where = `${name}.series[${j}]`;
-    const o = readOptions(where, s, ['label', 'values', 'color'] as const, 'a { label, values } object');
+    const o = readOptions(where, s, ['label', 'values', 'color', 'iterations'] as const, 'a { label, values } object');
     const label = checkText(`${where}.label`, o.label);
     const values = toNumberArray(`${where}.values`, o.values);
-    return o.color === undefined ? { label, values } : { label, values, color: checkColor(`${where}.color`, o.color) };
+    const iterations = o.iterations === undefined ? undefined : checkIterations(`${where}.iterations`, o.iterations, values.length);
+    return o.color === undefined
+      ? { label, values, iterations }
+      : { label, values, iterations, color: checkColor(`${where}.color`, o.color) };
   });
   const tol = p.tol === undefined ? undefined : checkNonNegative(`${name}.tol`, p.tol);
   const xLabel = p.xLabel === undefined ? undefined : checkText(`${name}.xLabel`, p.xLabel);
@@ -90,6 +109,22 @@ function checkPanel(name: string, value: unknown): CheckedPanel {
     ...(xLabel === undefined ? {} : { xLabel }),
     ...(yLabel === undefined ? {} : { yLabel }),
   };
+}
+
+/** A series' iterations: one finite number per value, increasing. */
+function checkIterations(name: string, value: unknown, count: number): Float64Array {
+  const x = toNumberArray(name, value);
+  if (x.length !== count) throw rangeError('NMFKIT_INVALID_VALUE', `${name} must have one entry per value (${count}), got ${x.length}`);
+  for (let i = 0; i < x.length; i++) {
+    if (!Number.isFinite(x[i]!)) throw rangeError('NMFKIT_INVALID_VALUE', `${name} must be finite, but ${name}[${i}] is ${describe(x[i])}`);
+    if (i > 0 && !(x[i]! > x[i - 1]!)) {
+      throw rangeError(
+        'NMFKIT_INVALID_VALUE',
+        `${name} must increase, but ${name}[${i}] = ${x[i]} follows ${name}[${i - 1}] = ${x[i - 1]}`,
+      );
+    }
+  }
+  return x;
 }
 
 /**
@@ -105,10 +140,12 @@ function decadeRange(min: number, max: number): { min: number; max: number } {
 
 function drawPanel(canvas: Canvas, area: Area, panel: CheckedPanel): void {
   let length = 1;
+  let first = 1;
   let min = Infinity;
   let max = 0;
   for (const s of panel.series) {
-    length = Math.max(length, s.values.length);
+    length = Math.max(length, s.iterations ? (s.iterations[s.iterations.length - 1] ?? 1) : s.values.length);
+    if (s.iterations && s.iterations.length > 0) first = Math.min(first, s.iterations[0]!);
     for (let i = 0; i < s.values.length; i++) {
       const v = s.values[i]!;
       if (v > 0 && Number.isFinite(v)) {
@@ -126,7 +163,7 @@ function drawPanel(canvas: Canvas, area: Area, panel: CheckedPanel): void {
     max = 1;
   }
   const y: ValueAxis = { kind: 'log', label: panel.yLabel ?? 'Change (spectral norm)', ...decadeRange(min, max) };
-  const x: ValueAxis = { kind: 'linear', label: panel.xLabel ?? 'Iteration', min: 1, max: Math.max(2, length) };
+  const x: ValueAxis = { kind: 'linear', label: panel.xLabel ?? 'Iteration', min: first, max: Math.max(first + 1, length) };
   const px = (i: number): number => area.x + ((i - x.min) / (x.max - x.min)) * area.w;
   const py = (v: number): number => area.y + area.h - axisFraction(y, v) * area.h;
 
@@ -142,7 +179,7 @@ function drawPanel(canvas: Canvas, area: Area, panel: CheckedPanel): void {
     const xs = new Float64Array(s.values.length);
     const ys = new Float64Array(s.values.length);
     for (let i = 0; i < s.values.length; i++) {
-      xs[i] = px(i + 1);
+      xs[i] = px(s.iterations ? s.iterations[i]! : i + 1);
       const v = s.values[i]!;
       ys[i] = v > 0 && Number.isFinite(v) ? py(v) : NaN;
     }

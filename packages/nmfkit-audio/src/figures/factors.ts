@@ -4,10 +4,21 @@
  */
 import { toSignal } from '../audio/signal.js';
 import type { Matrix, MatrixData, MatrixInput } from 'nmfkit';
-import { checkBoolean, checkChoice, checkedSize, checkFinite, rangeError, readList, readOptions, toMatrix } from 'nmfkit/validation';
+import {
+  checkBoolean,
+  checkChoice,
+  checkedSize,
+  checkFinite,
+  rangeError,
+  readList,
+  readOptions,
+  toMatrix,
+  typeError,
+} from 'nmfkit/validation';
 import { checkText, figureSize } from './canvas.js';
+import { FIGURE_FORMATS, type FigureFormat } from './format.js';
 import { COLORMAPS, type ColormapName } from './colormap.js';
-import { drawHeatmapRow, type CellAxis, type HeatmapPanel } from './heatmap.js';
+import { checkDecibels, decibelRange, drawHeatmapRow, type CellAxis, type HeatmapPanel } from './heatmap.js';
 
 /** What {@link renderFactorsFigure} draws. */
 export interface FactorsFigureInput {
@@ -29,12 +40,22 @@ export interface FactorsFigureInput {
   readonly componentAxis?: string;
   /** Upper end of the frequency axis shown, in Hz (libfmp's `freq_max`). Default: all rows. */
   readonly maxFrequency?: number;
+  /** Lower end of the frequency axis shown, in Hz. Default: all rows (with `frequencyScale: 'log'`, the first above 0 Hz). */
+  readonly minFrequency?: number;
+  /** 'log': a logarithmic frequency axis (a constant-Q-like display; needs `frequencies`). Default 'linear'. */
+  readonly frequencyScale?: 'linear' | 'log';
+  /** Show W·H and V in dB (20·log10, for magnitudes) over this many dB below their largest value. Default: linear. */
+  readonly decibels?: number;
+  /** One colour scale for W·H and V (the range of both), so that their colours compare. Default false. */
+  readonly sharedScale?: boolean;
+  /** 'png' (default) or 'svg'. */
+  readonly format?: FigureFormat;
   /** Panel titles. */
   readonly titles?: { readonly W?: string; readonly H?: string; readonly WH?: string; readonly V?: string };
   /** A line above the panels. */
   readonly title?: string;
   readonly colormap?: ColormapName;
-  /** Pixels. Default 1760 × 420 (four panels). */
+  /** Pixels. Default about 1760 × 420 for four panels; wider and taller with many components (16 px per label). */
   readonly width?: number;
   readonly height?: number;
 }
@@ -49,6 +70,11 @@ const INPUT_KEYS = [
   'componentLabels',
   'componentAxis',
   'maxFrequency',
+  'minFrequency',
+  'frequencyScale',
+  'decibels',
+  'sharedScale',
+  'format',
   'titles',
   'title',
   'colormap',
@@ -110,15 +136,27 @@ export function renderFactorsFigure(input: FactorsFigureInput): Buffer {
   if (labels.length !== W.cols) throw rangeError('NMFKIT_INVALID_VALUE', labelCount(labels.length));
   const componentAxisLabel = o.componentAxis === undefined ? 'Component' : checkText('input.componentAxis', o.componentAxis);
   const maxFrequency = o.maxFrequency === undefined ? undefined : checkFinite('input.maxFrequency', o.maxFrequency);
+  const minFrequency = o.minFrequency === undefined ? undefined : checkFinite('input.minFrequency', o.minFrequency);
+  if (minFrequency !== undefined && maxFrequency !== undefined && !(maxFrequency > minFrequency)) {
+    throw rangeError('NMFKIT_INVALID_VALUE', `input.maxFrequency (${maxFrequency}) must be above input.minFrequency (${minFrequency})`);
+  }
+  const scale =
+    o.frequencyScale === undefined ? 'linear' : checkChoice('input.frequencyScale', o.frequencyScale, ['linear', 'log'] as const);
+  if (scale === 'log' && !frequencies)
+    throw typeError('NMFKIT_INVALID_TYPE', "input.frequencyScale 'log' needs input.frequencies (Hz of the rows)");
+  const decibels = o.decibels === undefined ? undefined : checkDecibels('input.decibels', o.decibels);
+  const sharedScale = o.sharedScale === undefined ? false : checkBoolean('input.sharedScale', o.sharedScale);
+  const format = o.format === undefined ? 'png' : checkChoice('input.format', o.format, FIGURE_FORMATS);
   const t = o.titles === undefined ? {} : readOptions('input.titles', o.titles, ['W', 'H', 'WH', 'V'] as const);
   const titleOf = (key: 'W' | 'H' | 'WH' | 'V', fallback: string): string =>
     t[key] === undefined ? fallback : checkText(`input.titles.${key}`, t[key]);
   const titles = { W: titleOf('W', 'W (templates)'), H: titleOf('H', 'H (activations)'), WH: titleOf('WH', 'W·H'), V: titleOf('V', 'V') };
   const title = o.title === undefined ? undefined : checkText('input.title', o.title);
 
-  const limit: readonly [number, number] | undefined = maxFrequency === undefined ? undefined : [-Infinity, maxFrequency];
+  const limit: readonly [number, number] | undefined =
+    maxFrequency === undefined && minFrequency === undefined ? undefined : [minFrequency ?? -Infinity, maxFrequency ?? Infinity];
   const freqAxis: CellAxis = frequencies
-    ? { label: 'Frequency (Hz)', centres: frequencies, ...(limit ? { limit } : {}) }
+    ? { label: 'Frequency (Hz)', centres: frequencies, ...(limit ? { limit } : {}), ...(scale === 'log' ? { scale } : {}) }
     : { label: 'Row (index)', centres: Float64Array.from({ length: W.rows }, (_, i) => i) };
   const timeAxis: CellAxis = times
     ? { label: 'Time (seconds)', centres: times }
@@ -126,16 +164,33 @@ export function renderFactorsFigure(input: FactorsFigureInput): Buffer {
   const componentAxis: CellAxis = { label: componentAxisLabel, labels };
 
   const panels: HeatmapPanel[] = [
-    // W gets about 16 px per component (room for a rotated label each), within 0.8–1.4 of a panel's width.
-    { matrix: W, x: componentAxis, y: freqAxis, title: titles.W, weight: Math.max(0.8, Math.min(1.4, (16 * W.cols + 170) / 440)) },
+    // W gets about 16 px per component (room for a rotated label each), within 0.8–4 of a panel's width.
+    { matrix: W, x: componentAxis, y: freqAxis, title: titles.W, weight: Math.max(0.8, Math.min(4, (16 * W.cols + 170) / 440)) },
     { matrix: H, x: timeAxis, y: componentAxis, title: titles.H },
   ];
-  if (showProduct) panels.push({ matrix: multiply(W, H, 'input.W·input.H'), x: timeAxis, y: freqAxis, title: titles.WH });
-  if (V) panels.push({ matrix: V, x: timeAxis, y: freqAxis, title: titles.V });
+  // The spectrogram-like panels: in dB if asked, on one colour scale if asked.
+  const wh = showProduct ? multiply(W, H, 'input.W·input.H') : undefined;
+  const spectral = [wh, V].filter((m): m is Matrix => m !== undefined);
+  const dB = decibels === undefined ? {} : { decibels };
+  let range: [number, number] | undefined;
+  if (sharedScale && spectral.length > 0) {
+    if (decibels !== undefined)
+      range = decibelRange(
+        spectral.map((m) => m.data),
+        decibels,
+      );
+    else range = [0, Math.max(...spectral.map((m) => m.data.reduce((a, b) => Math.max(a, b), 0)))];
+  }
+  const shared = range ? { range } : {};
+  const unit = decibels === undefined ? '' : ' (dB)';
+  if (wh) panels.push({ matrix: wh, x: timeAxis, y: freqAxis, title: titles.WH + unit, ...dB, ...shared });
+  if (V) panels.push({ matrix: V, x: timeAxis, y: freqAxis, title: titles.V + unit, ...dB, ...shared });
+  // The H panel's rows get about 16 px each (a label each), beyond the 420 px default.
+  const height = Math.max(420, 16 * W.cols + 130);
   const size = figureSize(
     { width: 'input.width', height: 'input.height' },
     { width: o.width, height: o.height },
-    { width: Math.round(440 * (panels.length - 1 + panels[0]!.weight!)), height: 420, why: `${panels.length} panels` },
+    { width: Math.round(440 * (panels.length - 1 + panels[0]!.weight!)), height, why: `${panels.length} panels of ${W.cols} components` },
   );
-  return drawHeatmapRow(panels, { ...size, colormap, ...(title ? { suptitle: title } : {}) });
+  return drawHeatmapRow(panels, { ...size, colormap, format, ...(title ? { suptitle: title } : {}) });
 }

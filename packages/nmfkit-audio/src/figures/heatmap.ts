@@ -21,6 +21,7 @@ import {
 } from 'nmfkit/validation';
 import { axisFraction, drawTitle, drawXAxis, drawYAxis, TICK_FONT, xAxisExtent, type Area, type Axis } from './axes.js';
 import { Canvas, checkText, figureSize } from './canvas.js';
+import { FIGURE_FORMATS, type FigureFormat } from './format.js';
 import { COLORMAPS, lookupTable, type ColormapName } from './colormap.js';
 import { scaleLinear } from 'd3-scale';
 
@@ -29,7 +30,17 @@ import { scaleLinear } from 'd3-scale';
  * (uniformly spaced, e.g. bin frequencies or frame times) or a category axis with one cell per label.
  */
 export type CellAxis =
-  | { readonly label: string; readonly centres: MatrixData; readonly limit?: readonly [number, number] }
+  | {
+      readonly label: string;
+      readonly centres: MatrixData;
+      readonly limit?: readonly [number, number];
+      /**
+       * 'log': a logarithmic axis (e.g. frequency, as a constant-Q display), from the lower limit or the first
+       * positive centre; each pixel still shows the mean of the cells it covers, so the low end is blocky where a
+       * pixel is narrower than a cell. Default 'linear'.
+       */
+      readonly scale?: 'linear' | 'log';
+    }
   | { readonly label: string; readonly labels: readonly string[] };
 
 /** One heatmap panel. */
@@ -39,8 +50,13 @@ export interface HeatmapPanel {
   readonly x: CellAxis;
   readonly y: CellAxis;
   readonly title: string;
-  /** Colour range [lo, hi]. Default [0, max of the matrix]. */
+  /** Colour range [lo, hi] (in dB with `decibels`). Default [0, max of the matrix], or the top `decibels` dB. */
   readonly range?: readonly [number, number];
+  /**
+   * Show 20·log10 of the values (magnitudes in dB; each pixel the dB of the mean of the cells it covers) over a
+   * range of this many dB below the largest. Default: linear values.
+   */
+  readonly decibels?: number;
   /** Relative width of the panel in its row. Default 1. */
   readonly weight?: number;
 }
@@ -51,6 +67,8 @@ export interface HeatmapFigureOptions {
   readonly colormap?: ColormapName;
   /** A line of text above the panels. */
   readonly suptitle?: string;
+  /** 'png' (default) or 'svg' (the same drawing as vector graphics, heatmap cells as embedded images). */
+  readonly format?: FigureFormat;
 }
 
 /** Where the cells of one dimension lie in axis units: cell i spans [start + i·step, start + (i + 1)·step). */
@@ -74,18 +92,26 @@ function cellMap(spec: CellAxis, count: number): CellMap {
     min = Math.max(min, spec.limit[0]);
     max = Math.min(max, spec.limit[1]);
   }
+  if (spec.scale === 'log') {
+    // From the first positive centre unless the limit says otherwise; an axis with nothing positive shows its top decade.
+    if (!(min > 0)) min = Array.prototype.find.call(c, (v: number) => v > 0) ?? (max > 0 ? max / 10 : 1);
+    if (!(max > min)) max = min * 10;
+    return { axis: { kind: 'log', label: spec.label, min, max, tickLabels: 'plain' }, start, step, count };
+  }
   return { axis: { kind: 'linear', label: spec.label, min, max }, start, step, count };
 }
 
 /** For each of `pixels` pixels along an axis: the cells it covers and their overlap weights (summing to 1). */
 function resampling(map: CellMap, pixels: number, reverse: boolean): { first: Int32Array; weights: Float64Array[] } {
   const [lo, hi] = map.axis.kind === 'category' ? [0, map.count] : [map.axis.min, map.axis.max];
+  const log = map.axis.kind === 'log';
+  const at = (f: number): number => (log ? Math.exp(Math.log(lo) + (Math.log(hi) - Math.log(lo)) * f) : lo + (hi - lo) * f);
   const first = new Int32Array(pixels);
   const weights: Float64Array[] = [];
   for (let p = 0; p < pixels; p++) {
     const q = reverse ? pixels - 1 - p : p;
-    const u0 = lo + ((hi - lo) * q) / pixels;
-    const u1 = lo + ((hi - lo) * (q + 1)) / pixels;
+    const u0 = at(q / pixels);
+    const u1 = at((q + 1) / pixels);
     const a = (u0 - map.start) / map.step;
     const b = (u1 - map.start) / map.step;
     const i0 = Math.max(0, Math.floor(a));
@@ -113,12 +139,14 @@ function drawCells(
   yMap: CellMap,
   colormap: ColormapName,
 ): [number, number] {
-  const { matrix } = panel;
+  const { matrix, decibels } = panel;
   let lo = 0;
   let hi = 0;
   if (panel.range) [lo, hi] = panel.range;
+  else if (decibels !== undefined) [lo, hi] = decibelRange([matrix.data], decibels);
   else for (const v of matrix.data) hi = Math.max(hi, v);
   if (!(hi > lo)) hi = lo + 1;
+  const shown = decibels === undefined ? (v: number): number => v : toDecibels;
   const table = lookupTable(colormap);
   const xs = resampling(xMap, area.w, false);
   const ys = resampling(yMap, area.h, true);
@@ -138,12 +166,29 @@ function drawCells(
       const ix = xs.first[px]!;
       let v = 0;
       for (let b = 0; b < wx.length; b++) v += wx[b]! * rowMix[ix + b]!;
-      const t = Math.min(1, Math.max(0, (v - lo) / (hi - lo)));
+      const t = Math.min(1, Math.max(0, (shown(v) - lo) / (hi - lo)));
       const c = Math.round(t * 255) * 3;
       canvas.setPixel(area.x + px, area.y + py, table[c]!, table[c + 1]!, table[c + 2]!);
     }
   }
+  canvas.pixels(area);
   return [lo, hi];
+}
+
+/** The smallest value shown in dB: 20·log10 of it is −400 dB (0 and negative values are shown as it). */
+const DB_FLOOR = 1e-20;
+
+/** 20·log10 of a magnitude, with 0 (and anything below 1e-20) at −400 dB. */
+export function toDecibels(v: number): number {
+  return 20 * Math.log10(Math.max(v, DB_FLOOR));
+}
+
+/** The top `decibels` dB of some matrices' values: [20·log10(max) − decibels, 20·log10(max)]. */
+export function decibelRange(data: readonly ArrayLike<number>[], decibels: number): [number, number] {
+  let max = 0;
+  for (const d of data) for (let i = 0; i < d.length; i++) max = Math.max(max, d[i]!);
+  const top = toDecibels(max);
+  return [top - decibels, top];
 }
 
 /** A vertical colorbar with ticks on its right. */
@@ -154,6 +199,7 @@ function drawColorbar(canvas: Canvas, area: Area, range: [number, number], color
     const c = Math.round(t * 255) * 3;
     for (let px = 0; px < area.w; px++) canvas.setPixel(area.x + px, area.y + py, table[c]!, table[c + 1]!, table[c + 2]!);
   }
+  canvas.pixels(area);
   canvas.frame(area.x, area.y, area.w, area.h);
   const scale = scaleLinear().domain(range);
   const format = scale.tickFormat(5, '~f');
@@ -207,7 +253,7 @@ export function renderHeatmapRow(panels: readonly HeatmapPanel[], options: Heatm
       'panels must be a non-empty array of { matrix, x, y, title } panels, got an array of length 0',
     );
   const checked = list.map((panel, i) => checkPanel(`panels[${i}]`, panel));
-  const o = readOptions('options', options, ['width', 'height', 'colormap', 'suptitle'] as const);
+  const o = readOptions('options', options, ['width', 'height', 'colormap', 'suptitle', 'format'] as const);
   const size = figureSize(
     { width: 'options.width', height: 'options.height' },
     { width: o.width, height: o.height },
@@ -215,18 +261,40 @@ export function renderHeatmapRow(panels: readonly HeatmapPanel[], options: Heatm
   );
   const colormap = o.colormap === undefined ? 'magma' : checkChoice('options.colormap', o.colormap, COLORMAPS);
   const suptitle = o.suptitle === undefined ? undefined : checkText('options.suptitle', o.suptitle);
-  return drawHeatmapRow(checked, { ...size, colormap, ...(suptitle ? { suptitle } : {}) });
+  const format = o.format === undefined ? 'png' : checkChoice('options.format', o.format, FIGURE_FORMATS);
+  return drawHeatmapRow(checked, { ...size, colormap, format, ...(suptitle ? { suptitle } : {}) });
 }
 
 function checkPanel(name: string, value: unknown): HeatmapPanel {
-  const p = readOptions(name, value, ['matrix', 'x', 'y', 'title', 'range', 'weight'] as const, 'a { matrix, x, y, title } object');
+  const p = readOptions(
+    name,
+    value,
+    ['matrix', 'x', 'y', 'title', 'range', 'weight', 'decibels'] as const,
+    'a { matrix, x, y, title } object',
+  );
   const matrix = readCells(`${name}.matrix`, p.matrix);
   const x = checkCellAxis(`${name}.x`, p.x, matrix.cols, 'columns');
   const y = checkCellAxis(`${name}.y`, p.y, matrix.rows, 'rows');
   const title = checkText(`${name}.title`, p.title);
   const range = p.range === undefined ? undefined : checkPair(`${name}.range`, p.range, true);
   const weight = p.weight === undefined ? undefined : checkPositive(`${name}.weight`, p.weight);
-  return { matrix, x, y, title, ...(range ? { range } : {}), ...(weight === undefined ? {} : { weight }) };
+  const decibels = p.decibels === undefined ? undefined : checkDecibels(`${name}.decibels`, p.decibels);
+  return {
+    matrix,
+    x,
+    y,
+    title,
+    ...(range ? { range } : {}),
+    ...(weight === undefined ? {} : { weight }),
+    ...(decibels === undefined ? {} : { decibels }),
+  };
+}
+
+/** A dynamic range in dB: a number in (0, 400]. */
+export function checkDecibels(name: string, value: unknown): number {
+  const v = checkPositive(name, value);
+  if (v > 400) throw rangeError('NMFKIT_INVALID_VALUE', `${name} must be a range in dB in (0, 400], got ${describe(v)}`);
+  return v;
 }
 
 /**
@@ -260,7 +328,12 @@ function readCells(name: string, value: unknown): Matrix {
 }
 
 function checkCellAxis(name: string, value: unknown, count: number, cells: string): CellAxis {
-  const a = readOptions(name, value, ['label', 'centres', 'limit', 'labels'] as const, 'a { label, centres } or { label, labels } axis');
+  const a = readOptions(
+    name,
+    value,
+    ['label', 'centres', 'limit', 'labels', 'scale'] as const,
+    'a { label, centres } or { label, labels } axis',
+  );
   const label = checkText(`${name}.label`, a.label);
   if (a.centres === undefined && a.labels === undefined)
     throw typeError('NMFKIT_INVALID_TYPE', `${name} must have centres (a value axis) or labels (a category axis)`);
@@ -268,6 +341,7 @@ function checkCellAxis(name: string, value: unknown, count: number, cells: strin
     throw typeError('NMFKIT_INVALID_TYPE', `${name} must have centres (a value axis) or labels (a category axis), not both`);
   if (a.labels !== undefined) {
     if (a.limit !== undefined) throw typeError('NMFKIT_INVALID_TYPE', `${name}.limit is for a value axis (centres), not one of labels`);
+    if (a.scale !== undefined) throw typeError('NMFKIT_INVALID_TYPE', `${name}.scale is for a value axis (centres), not one of labels`);
     const tooMany = (length: number): string =>
       `${name}.labels must have one label per matrix ${cells.slice(0, -1)} (${count}), got ${length}`;
     const labels = readList(`${name}.labels`, a.labels, 'an array of strings', count, tooMany).map((l, i) =>
@@ -293,7 +367,8 @@ function checkCellAxis(name: string, value: unknown, count: number, cells: strin
     }
   }
   const limit = a.limit === undefined ? undefined : checkPair(`${name}.limit`, a.limit, false);
-  return { label, centres, ...(limit ? { limit } : {}) };
+  const scale = a.scale === undefined ? undefined : checkChoice(`${name}.scale`, a.scale, ['linear', 'log'] as const);
+  return { label, centres, ...(limit ? { limit } : {}), ...(scale ? { scale } : {}) };
 }
 
 /** A [low, high] pair with low < high: finite numbers, or (`finite` false, for a limit) ±Infinity too. */
@@ -314,12 +389,18 @@ function checkPair(name: string, value: unknown, finite: boolean): readonly [num
 /** {@link renderHeatmapRow} of checked panels and options. */
 export function drawHeatmapRow(
   panels: readonly HeatmapPanel[],
-  options: { readonly width: number; readonly height: number; readonly colormap: ColormapName; readonly suptitle?: string },
+  options: {
+    readonly width: number;
+    readonly height: number;
+    readonly colormap: ColormapName;
+    readonly suptitle?: string;
+    readonly format: FigureFormat;
+  },
 ): Buffer {
   const { width, colormap } = options;
   const top = options.suptitle ? 30 : 0;
   const height = options.height + top;
-  const canvas = new Canvas(width, height);
+  const canvas = new Canvas(width, height, '#ffffff', options.format === 'svg');
   if (options.suptitle) canvas.text(width / 2, 22, options.suptitle, { size: 16, align: 'center' });
   const total = panels.reduce((s, p) => s + (p.weight ?? 1), 0);
   const slots: Area[] = [];
@@ -334,5 +415,5 @@ export function drawHeatmapRow(
     ...panels.map((panel, i) => xAxisExtent(canvas, cellMap(panel.x, panel.matrix.cols).axis, plotArea(slots[i]!, 0).w)),
   );
   panels.forEach((panel, i) => drawHeatmapPanel(canvas, slots[i]!, panel, colormap, bottom));
-  return canvas.toPng();
+  return canvas.encode(options.format);
 }

@@ -5,9 +5,10 @@
 import { checkPitchList } from '../audio/notes.js';
 import { toSignal } from '../audio/signal.js';
 import type { MatrixData } from 'nmfkit';
-import { checkCount, checkInRange, checkTypedArray, rangeError, readList, readOptions } from 'nmfkit/validation';
+import { checkChoice, checkCount, checkInRange, checkTypedArray, rangeError, readList, readOptions } from 'nmfkit/validation';
 import { drawTitle, drawXAxis, drawYAxis, LABEL_FONT, type Area } from './axes.js';
 import { Canvas, checkText, figureSize } from './canvas.js';
+import { FIGURE_FORMATS, type FigureFormat } from './format.js';
 
 /**
  * What {@link renderActivationComparison} needs: the output of `evaluateActivations` (its counts may come along
@@ -32,6 +33,8 @@ export interface ActivationComparisonInput {
   readonly title?: string;
   readonly width?: number;
   readonly height?: number;
+  /** 'png' (default) or 'svg'. */
+  readonly format?: FigureFormat;
 }
 
 const COLORS = {
@@ -58,6 +61,7 @@ const INPUT_KEYS = [
   'truePositives',
   'falsePositives',
   'falseNegatives',
+  'format',
 ] as const;
 
 /** Renders the comparison as PNG bytes. Does not modify its input. */
@@ -100,7 +104,8 @@ export function renderActivationComparison(input: ActivationComparisonInput): Bu
     { width: o.width, height: o.height },
     { width: 1100, height: Math.max(260, 120 + 22 * P), why: `${P} pitches` },
   );
-  const canvas = new Canvas(width, height);
+  const format = o.format === undefined ? 'png' : checkChoice('input.format', o.format, FIGURE_FORMATS);
+  const canvas = new Canvas(width, height, '#ffffff', format === 'svg');
   const area: Area = { x: MARGIN.left, y: MARGIN.top, w: width - MARGIN.left - MARGIN.right, h: height - MARGIN.top - MARGIN.bottom };
   const t = times;
   const step = N > 1 ? (t[N - 1]! - t[0]!) / (N - 1) : 1;
@@ -117,6 +122,7 @@ export function renderActivationComparison(input: ActivationComparisonInput): Bu
       if (c) canvas.setPixel(area.x + px, area.y + py, c[0], c[1], c[2]);
     }
   }
+  canvas.pixels(area);
   // Row separators.
   for (let r = 1; r < P; r++) {
     const y = Math.round(area.y + area.h - (r / P) * area.h) - 1;
@@ -142,5 +148,5 @@ export function renderActivationComparison(input: ActivationComparisonInput): Bu
     canvas.fillRect(x, y, 16, 14, `rgb(${c[0]}, ${c[1]}, ${c[2]})`);
     canvas.text(x + 24, y + 7, label, { size: LABEL_FONT - 1, baseline: 'middle' });
   });
-  return canvas.toPng();
+  return canvas.encode(format);
 }

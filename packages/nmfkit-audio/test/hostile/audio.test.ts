@@ -4,7 +4,7 @@
  * trap throws turned into a TypeError naming what could not be read, each property read once, nothing modified;
  * then hostile values particular to audio (bytes, signals, STFT objects, notes, numbers that would never finish).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -20,6 +20,8 @@ const scratch = mkdtempSync(join(tmpdir(), 'nmfkit-hostile-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 const WAV_PATH = join(scratch, 'in.wav');
 const NOTES_PATH = join(scratch, 'notes.json');
+const MIDI_PATH = new URL('../../examples/data/piano-scale.mid', import.meta.url).pathname;
+const midiBytes = (): Uint8Array => new Uint8Array(readFileSync(MIDI_PATH));
 const OUT_PATH = join(scratch, 'out.wav');
 writeFileSync(WAV_PATH, audio.encodeWav([0, 0.5, -0.5, 0.25], 8000));
 writeFileSync(NOTES_PATH, JSON.stringify([{ pitch: 69, onset: 0, offset: 0.5 }]));
@@ -70,6 +72,19 @@ const CASES: Record<string, ExportCase> = {
   pitchName: { args: () => [60], params: ['pitch'] },
   pianoRoll: { args: () => [notes(), [57, 69], axis(8, 0.1)], params: ['notes', 'pitches', 'times'] },
   readNotes: { args: () => [NOTES_PATH], params: ['path'], async: true, valid: { path: ['a string'] } },
+  decodeMidi: {
+    args: () => [midiBytes(), {}],
+    params: ['bytes', 'options'],
+    options: { index: 1, keys: ['drums'] },
+    valid: { 'options.drums': ['true'] },
+  },
+  readMidi: {
+    args: () => [MIDI_PATH, {}],
+    params: ['path', 'options'],
+    async: true,
+    options: { index: 1, keys: ['drums'] },
+    valid: { path: ['a string'], 'options.drums': ['true'] },
+  },
   harmonicTemplate: { args: () => [axis(40, 50), 220, 0.05, () => undefined], params: ['frequencies', 'f0', 'tolerance', 'set'] },
   scoreInformedInit: {
     args: () => [notes(), { frequencies: axis(40, 50), times: axis(8, 0.1) }, {}],
@@ -91,7 +106,37 @@ const CASES: Record<string, ExportCase> = {
   estimateTemplatePitches: {
     args: () => [ones(40, 2), axis(40, 50), { resolution: 50 }],
     params: ['W', 'frequencies', 'options'],
-    options: { index: 2, keys: ['minPitch', 'maxPitch', 'resolution', 'harmonics', 'lobe', 'spread', 'refineHarmonics', 'tuning'] },
+    options: {
+      index: 2,
+      keys: ['minPitch', 'maxPitch', 'resolution', 'harmonics', 'lobe', 'spread', 'refineHarmonics', 'tuning', 'minSalience'],
+    },
+  },
+  activationNotes: {
+    args: () => [ones(2, 8), [69, null], axis(8, 0.1), {}],
+    params: ['H', 'componentPitches', 'times', 'options'],
+    options: { index: 3, keys: ['threshold', 'minDuration'] },
+  },
+  evaluateNotes: {
+    args: () => [notes(), notes(), {}],
+    params: ['estimated', 'reference', 'options'],
+    options: { index: 2, keys: ['onsetTolerance'] },
+  },
+  bssEvalSources: {
+    args: () => [
+      [samples(), samples().map((v, i) => v * i)],
+      [samples().map((v) => -v), samples().map((v, i) => v + i)],
+      { filterLength: 4 },
+    ],
+    params: ['references', 'estimates', 'options'],
+    options: { index: 2, keys: ['filterLength', 'permutation'] },
+    valid: { 'options.permutation': ['true'] },
+  },
+  siSdr: {
+    args: () => [
+      [1, 0, -1, 0.5],
+      [1, 0.1, -1, 0.5],
+    ],
+    params: ['reference', 'estimate'],
   },
   evaluateActivations: {
     args: () => [ones(2, 8), [69, null], notes(), axis(8, 0.1), {}],

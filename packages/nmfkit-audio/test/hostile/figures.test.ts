@@ -25,6 +25,11 @@ const CASES: Record<string, ExportCase> = {
         'componentLabels',
         'componentAxis',
         'maxFrequency',
+        'minFrequency',
+        'frequencyScale',
+        'decibels',
+        'sharedScale',
+        'format',
         'titles',
         'title',
         'colormap',
@@ -32,13 +37,18 @@ const CASES: Record<string, ExportCase> = {
         'height',
       ],
     },
-    valid: { 'input.showProduct': ['true'], 'input.componentAxis': ['a string'], 'input.title': ['a string'] },
+    valid: {
+      'input.showProduct': ['true'],
+      'input.sharedScale': ['true'],
+      'input.componentAxis': ['a string'],
+      'input.title': ['a string'],
+    },
   },
   product: { args: () => [ones(3, 2), ones(2, 4)], params: ['W', 'H'] },
   renderErrorPlot: {
     args: () => [[{ title: 'fit', series: [{ label: 'ΔH', values: [1, 0.5, 0.25] }], tol: 0.1 }], { ...SMALL }],
     params: ['panels', 'options'],
-    options: { index: 1, keys: ['width', 'height'] },
+    options: { index: 1, keys: ['width', 'height', 'columns', 'format'] },
   },
   renderActivationComparison: {
     args: () => [
@@ -73,6 +83,7 @@ const CASES: Record<string, ExportCase> = {
         'truePositives',
         'falsePositives',
         'falseNegatives',
+        'format',
       ],
     },
     valid: { 'input.title': ['a string'] },
@@ -83,7 +94,7 @@ const CASES: Record<string, ExportCase> = {
       { ...SMALL },
     ],
     params: ['panels', 'options'],
-    options: { index: 1, keys: ['width', 'height', 'colormap', 'suptitle'] },
+    options: { index: 1, keys: ['width', 'height', 'colormap', 'suptitle', 'format'] },
     valid: { 'options.suptitle': ['a string'] },
   },
   colormapTable: { args: () => ['viridis'], params: ['name'] },
@@ -134,6 +145,27 @@ describe('figures exports: specific hostile values', () => {
       /^panels\[0\]\.title must have at most 1000 characters/,
       RangeError,
     );
+    await fails(
+      () => figures.renderErrorPlot([panel({ series: [{ label: 'a', values: [1, 2], iterations: [0, 0] }] })] as never),
+      /^panels\[0\]\.series\[0\]\.iterations must increase, but panels\[0\]\.series\[0\]\.iterations\[1\] = 0 follows/,
+      RangeError,
+    );
+    await fails(
+      () => figures.renderErrorPlot([panel({ series: [{ label: 'a', values: [1, 2], iterations: [0] }] })] as never),
+      /^panels\[0\]\.series\[0\]\.iterations must have one entry per value \(2\), got 1/,
+      RangeError,
+    );
+    await fails(
+      () => figures.renderErrorPlot([panel({ series: [{ label: 'a', values: [1, 2], iterations: [0, Infinity] }] })] as never),
+      /^panels\[0\]\.series\[0\]\.iterations must be finite/,
+      RangeError,
+    );
+    await fails(() => figures.renderErrorPlot([panel()] as never, { columns: 0 }), /^options\.columns must be an integer/, RangeError);
+    await fails(
+      () => figures.renderErrorPlot([panel()] as never, { format: 'pdf' } as never),
+      /^options\.format must be one of/,
+      RangeError,
+    );
     // A panel without series and without tol draws an empty plot (its legend once looped forever).
     expect(figures.renderErrorPlot([{ title: 'empty', series: [] }], SMALL).length).toBeGreaterThan(0);
 
@@ -170,6 +202,55 @@ describe('figures exports: specific hostile values', () => {
     expect(
       (figures.renderHeatmapRow as (...a: unknown[]) => Buffer)(...heat({ label: 'x', centres: [-1e308, 1e308] })).length,
     ).toBeGreaterThan(0);
+    // Log axes: a value axis only; an axis with nothing positive, or limits beyond the float range, still draws.
+    await fails(
+      () => (figures.renderHeatmapRow as (...a: unknown[]) => Buffer)(...heat({ label: 'x', labels: ['a', 'b'], scale: 'log' })),
+      /^panels\[0\]\.x\.scale is for a value axis/,
+    );
+    await fails(
+      () => (figures.renderHeatmapRow as (...a: unknown[]) => Buffer)(...heat({ label: 'x', centres: [0, 1], scale: 'ln' })),
+      /^panels\[0\]\.x\.scale must be one of/,
+      RangeError,
+    );
+    for (const axis of [
+      { label: 'x', centres: [-2, -1], scale: 'log' },
+      { label: 'x', centres: [1e-300, 1e308], scale: 'log' },
+      { label: 'x', centres: [0, 1], scale: 'log', limit: [5e-324, Infinity] },
+    ]) {
+      expect((figures.renderHeatmapRow as (...a: unknown[]) => Buffer)(...heat(axis)).length, JSON.stringify(axis)).toBeGreaterThan(0);
+    }
+    const decibels = (value: unknown): unknown[] => [
+      [
+        {
+          matrix: { rows: 1, cols: 2, data: [0, 2] },
+          x: { label: 'x', centres: [0, 1] },
+          y: { label: 'y', labels: ['a'] },
+          title: 't',
+          decibels: value,
+        },
+      ],
+      SMALL,
+    ];
+    for (const bad of [0, -3, 401, NaN]) {
+      await fails(
+        () => (figures.renderHeatmapRow as (...a: unknown[]) => Buffer)(...decibels(bad)),
+        /^panels\[0\]\.decibels must/,
+        RangeError,
+      );
+    }
+    await fails(
+      () => (figures.renderHeatmapRow as (...a: unknown[]) => Buffer)(...decibels('60')),
+      /^panels\[0\]\.decibels must be a number/,
+    );
+    await fails(
+      () => figures.renderFactorsFigure({ W: ones(6, 2), H: ones(2, 5), frequencyScale: 'log' } as never),
+      /^input\.frequencyScale 'log' needs input\.frequencies/,
+    );
+    await fails(
+      () => figures.renderFactorsFigure({ W: ones(6, 2), H: ones(2, 5), minFrequency: 100, maxFrequency: 50 } as never),
+      /^input\.maxFrequency \(50\) must be above input\.minFrequency \(100\)/,
+      RangeError,
+    );
 
     const evaluation = CASES.renderActivationComparison!.args()[0] as Record<string, unknown>;
     await fails(
