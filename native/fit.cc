@@ -399,13 +399,17 @@ void iterateMuEuclideanFused(State<T>& s, double* hOut, double* wOut) {
   s.vhtFresh = false;
 }
 
-// One MU step of MU β: KL with L2 takes its exact MM step, everything else updateMu with γ(β).
+// One MU step of MU β: with an L2 penalty and β < 2 the MM step of the penalised β (KL's in closed form, the others
+// by Newton's method), everything else updateMu with γ(β).
 template <typename T>
 void muBetaStep(State<T>& s, T* X, const T* num, const T* den, T* change, std::size_t rows, std::size_t cols, double l1,
                 double l2, const std::uint8_t* fixed) {
   const T eps = static_cast<T>(s.spec.eps);
   if (s.spec.beta == 1 && l2 > 0) {
     updateMuKlL2(*s.team, X, num, den, change, rows, cols, eps, static_cast<T>(l1), static_cast<T>(l2), fixed);
+  } else if (s.spec.beta < 2 && l2 > 0) {
+    updateMuL2(*s.team, X, num, den, change, rows, cols, eps, static_cast<T>(l1), static_cast<T>(l2), s.spec.beta,
+               fixed);
   } else {
     updateMu(*s.team, X, num, den, change, rows, cols, eps, static_cast<T>(l1), static_cast<T>(l2),
              mmExponent(s.spec.beta), fixed);
