@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import type { NmfModelJson } from '../../src/index.js';
 import { ENTRIES } from '../hostile/entries.js';
 import { catchError, coded, outcome } from '../hostile/hostile-values.js';
-import { randomMatrix } from '../support/helpers.js';
+import { randomMatrix, relativeError } from '../support/helpers.js';
 
 const V = randomMatrix(12, 30, 7);
 const V2 = randomMatrix(12, 9, 8);
@@ -94,6 +94,17 @@ describe.each(ENTRIES)('$name entry', (entry) => {
       const h1 = ft.fitTransform(V);
       const h2 = ft.transform(V);
       expect(Math.max(...h1.data.map((x, k) => Math.abs(x - h2.data[k]!)))).toBeLessThan(0.1);
+    });
+
+    it('transform of the training data reproduces fitTransform’s H to the solver’s tolerance (HALS)', () => {
+      // With W fixed, H's problem is convex (nonnegative least squares); a converged fit's H solves it, and transform
+      // solves it again from its own start, stopping by the same rule.
+      for (const tol of [1e-4, 1e-6, 1e-8]) {
+        const model = new NMF({ rank: 3, solver: 'hals', tol, maxIter: 100000, seed: 4, backend });
+        const fitted = model.fitTransform(V);
+        expect(model.stopReason).toBe('tol');
+        expect(relativeError(model.transform(V).data, fitted.data), `tol ${tol}`).toBeLessThan(tol);
+      }
     });
 
     it('inverseTransform is W·H', () => {

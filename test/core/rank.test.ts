@@ -331,6 +331,39 @@ function clustered(seed: number): Matrix {
   return { rows: K, cols: N, data };
 }
 
+/** The example of docs/rank.md: four patterns of disjoint support, each sample one of them at its own strength. */
+function documented(patterns: number): number[][] {
+  return Array.from({ length: 30 }, (_, i) =>
+    Array.from({ length: 60 }, (_, j) => (i % patterns === j % patterns ? 0.5 + ((37 * j) % 11) / 10 : 0) + ((5 * i + 3 * j) % 7) / 200),
+  );
+}
+
+describe.each(ENTRIES)('$name entry: the cophenetic criterion discriminates', (entry) => {
+  const options = { ranks: [2, 3, 4, 5, 6], restarts: 10, seed: 1, maxIter: 400 };
+  describe.each(entry.backends.filter((b) => entry.available(b)))('on %s', (backend) => {
+    it('the example of docs/rank.md gives 4; the same data built with 3 patterns gives 3', async () => {
+      const four = await entry.estimateRank(documented(4), { ...options, backend });
+      expect(four.rank).toBe(4);
+      const cophenetic = four.ranks.map((m) => m.cophenetic);
+      expect(cophenetic[2]).toBe(1);
+      expect(cophenetic[3]).toBeLessThan(1);
+      expect(four.ranks[2]!.explainedVariance).toBeGreaterThan(0.999);
+      expect(four.ranks[1]!.explainedVariance).toBeLessThan(0.9);
+      expect((await entry.estimateRank(documented(3), { ...options, backend })).rank).toBe(3);
+    });
+
+    it('on unstructured data no rank has a perfect consensus', async () => {
+      const random = new Random(5);
+      const noise = { rows: 30, cols: 60, data: Float64Array.from({ length: 1800 }, () => random.nextDouble()) };
+      const estimate = await entry.estimateRank(noise, { ...options, backend });
+      for (const m of estimate.ranks) {
+        expect(m.cophenetic, `rank ${m.rank}`).toBeLessThan(0.99);
+        expect(m.dispersion, `rank ${m.rank}`).toBeLessThan(0.9);
+      }
+    });
+  });
+});
+
 describe.each(ENTRIES)('$name entry: estimateRank', (entry) => {
   const { estimateRank } = entry;
   const V = clustered(1);
