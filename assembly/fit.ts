@@ -547,6 +547,9 @@ function explicitDivergence<T>(s: State): f64 {
   return sum;
 }
 
+/** How far the Euclidean objective from float32 products may be off, relative to ‖V‖² (2^8 float32 roundings). */
+const FLOAT32_PRODUCTS_ROUNDING: f64 = 1.52587890625e-5; // 2^-16
+
 /**
  * F of the current factors. MU β evaluates D explicitly. The Gram form takes
  * the Euclidean term from products at hand: after a W half-step (VHᵀ, W) with HHᵀ of that half-step and WᵀW of
@@ -570,6 +573,13 @@ function checkpoint<T>(s: State): f64 {
   } else {
     d = explicitDivergence<T>(s);
   }
+  // float32: the products' rounding, about 2^-24·‖V‖² (times the length of their sums), does not shrink with the
+  // objective; where it could reach tol·F, the objective rule would stop on rounding, so D is taken explicitly
+  // from W·H, whose rounding is relative to each residual instead.
+  if (
+    p.solver != SOLVER_MU_BETA && p.dtype == DTYPE_FLOAT32 && p.stop == STOP_OBJECTIVE &&
+    d * p.tol < FLOAT32_PRODUCTS_ROUNDING * s.normV2
+  ) d = explicitDivergence<T>(s);
   return d + penalties<T>(s);
 }
 

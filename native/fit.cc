@@ -548,6 +548,9 @@ double explicitDivergence(State<T>& s) {
   return sum;
 }
 
+// How far the Euclidean objective from float32 products may be off, relative to ‖V‖² (2^8 float32 roundings).
+constexpr double kFloat32ProductsRounding = 0x1p-16;
+
 // F of the current factors. MU β evaluates D explicitly. The Gram form takes
 // the Euclidean term from products at hand: after a W half-step (VHᵀ, W) with HHᵀ of that half-step and WᵀW of
 // the new W, formed here (the next H half-step's Gram); after an H half-step or the fused sweep (WᵀV, H) with its
@@ -570,6 +573,12 @@ double checkpoint(State<T>& s) {
   } else {
     d = explicitDivergence(s);
   }
+  // float32: the products' rounding, about 2^-24·‖V‖² (times the length of their sums), does not shrink with the
+  // objective; where it could reach tol·F, the objective rule would stop on rounding, so D is taken explicitly
+  // from W·H, whose rounding is relative to each residual instead.
+  if (p.solver != Solver::MuBeta && p.dtype == Dtype::Float32 && p.stop == Stop::Objective &&
+      d * p.tol < kFloat32ProductsRounding * s.normV2)
+    d = explicitDivergence(s);
   return d + penalties(s);
 }
 
