@@ -26,6 +26,7 @@ import {
 import {
   columnSums, divergenceSum, euclideanFromProducts, formRatios, halsSweepColumns, halsSweepRows, mmExponent,
   normalizeColumns, penaltySum, residualSums, rowSums, sumSquares, updateMu, updateMuKlL2,
+  updateMuL2,
 } from './updates';
 
 /** Iterations one run call may be asked for: the size of the change-norm and objective arrays in the arena. */
@@ -388,13 +389,18 @@ function iterateMuEuclideanFused<T>(s: State, hOut: usize, wOut: usize): void {
   s.vhtFresh = false;
 }
 
-/** One MU step of MU β: KL with L2 takes its exact MM step, everything else updateMu with γ(β). */
+/**
+ * One MU step of MU β: with an L2 penalty and β < 2 the MM step of the penalised β (KL's in closed form, the others
+ * by Newton's method), everything else updateMu with γ(β).
+ */
 function muBetaStep<T>(
   s: State, X: usize, num: usize, den: usize, change: usize, rows: i32, cols: i32, l1: f64, l2: f64, fixed: usize,
 ): void {
   const eps = <T>s.spec.eps;
   if (s.spec.beta == 1 && l2 > 0) {
     updateMuKlL2<T>(X, num, den, change, rows, cols, eps, <T>l1, <T>l2, fixed);
+  } else if (s.spec.beta < 2 && l2 > 0) {
+    updateMuL2<T>(X, num, den, change, rows, cols, eps, <T>l1, <T>l2, s.spec.beta, fixed);
   } else {
     updateMu<T>(X, num, den, change, rows, cols, eps, <T>l1, <T>l2, <T>mmExponent(s.spec.beta), fixed);
   }
@@ -541,6 +547,9 @@ function explicitDivergence<T>(s: State): f64 {
   return sum;
 }
 
+/** How far the Euclidean objective from float32 products may be off, relative to ‖V‖² (2^8 float32 roundings). */
+const FLOAT32_PRODUCTS_ROUNDING: f64 = 1.52587890625e-5; // 2^-16
+
 /**
  * F of the current factors. MU β evaluates D explicitly. The Gram form takes
  * the Euclidean term from products at hand: after a W half-step (VHᵀ, W) with HHᵀ of that half-step and WᵀW of
@@ -564,6 +573,13 @@ function checkpoint<T>(s: State): f64 {
   } else {
     d = explicitDivergence<T>(s);
   }
+  // float32: the products' rounding, about 2^-24·‖V‖² (times the length of their sums), does not shrink with the
+  // objective; where it could reach tol·F, the objective rule would stop on rounding, so D is taken explicitly
+  // from W·H, whose rounding is relative to each residual instead.
+  if (
+    p.solver != SOLVER_MU_BETA && p.dtype == DTYPE_FLOAT32 && p.stop == STOP_OBJECTIVE &&
+    d * p.tol < FLOAT32_PRODUCTS_ROUNDING * s.normV2
+  ) d = explicitDivergence<T>(s);
   return d + penalties<T>(s);
 }
 

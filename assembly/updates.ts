@@ -180,6 +180,55 @@ export function updateMuKlL2<T>(
   }
 }
 
+/** Newton steps at most of mmL2Step (native/updates.h, kMmNewtonSteps). */
+const MM_NEWTON_STEPS = 40;
+
+/**
+ * The MM step with an L2 penalty for β < 2 other than 1 (§2, "L2 for β < 2"): x' = x·t with t the positive root
+ * of b·t^a + s·t^c = num (b = (den + l1) + eps, s = l2·x, a = 1/γ(β), c = 3 − β), by Newton's method from the
+ * smaller of the one-term roots (num/b)^γ and (num/s)^(1/c) until a step no longer decreases t (native/updates.h).
+ */
+function mmL2Step<T>(x: T, num: T, den: T, eps: T, l1: T, l2: T, gamma: T, a: T, c: T): T {
+  const b: T = (den + l1) + eps;
+  const s: T = l2 * x;
+  let t: T = a == <T>1 ? num / b : polyPow<T>(num / b, gamma);
+  if (!(s > <T>0) || !(num > <T>0)) return x * t;
+  const u = polyPow<T>(num / s, <T>1 / c);
+  if (u < t) t = u;
+  for (let step = 0; step < MM_NEWTON_STEPS; step++) {
+    const p: T = a == <T>1 ? b * t : b * polyPow<T>(t, a);
+    const r: T = s * polyPow<T>(t, c);
+    const f: T = (p + r) - num;
+    const next: T = t - (t * f) / ((a * p) + (c * r));
+    if (!(next < t)) break;
+    t = next;
+  }
+  return x * t;
+}
+
+/** updateMu for β < 2, β ≠ 1, with l2 > 0: mmL2Step for every entry. Fixed columns and change as in updateMu. */
+export function updateMuL2<T>(
+  X: usize, num: usize, den: usize, change: usize, rows: i32, cols: i32, eps: T, l1: T, l2: T, beta: f64, fixed: usize,
+): void {
+  const e = sizeof<T>();
+  const gamma = <T>mmExponent(beta);
+  const a = <T>(1 / mmExponent(beta));
+  const c = <T>(3 - beta);
+  let o: usize = 0;
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++, o += e) {
+      if (fixed != 0 && load<u8>(fixed + <usize>j) != 0) {
+        store<T>(change + o, <T>0);
+        continue;
+      }
+      const x = load<T>(X + o);
+      const xn = mmL2Step<T>(x, load<T>(num + o), load<T>(den + o), eps, l1, l2, gamma, a, c);
+      store<T>(X + o, xn);
+      store<T>(change + o, xn - x);
+    }
+  }
+}
+
 /**
  * P and Q of the ratio form (§2) over `count` entries, from V, the mask M (0: none, i.e. 1 everywhere) and
  * Λ = W·H: with ṽ = m·v, m = M_ij and l = max(Λ, eps) for β < 2 (Λ for β ≥ 2):

@@ -399,13 +399,17 @@ void iterateMuEuclideanFused(State<T>& s, double* hOut, double* wOut) {
   s.vhtFresh = false;
 }
 
-// One MU step of MU β: KL with L2 takes its exact MM step, everything else updateMu with γ(β).
+// One MU step of MU β: with an L2 penalty and β < 2 the MM step of the penalised β (KL's in closed form, the others
+// by Newton's method), everything else updateMu with γ(β).
 template <typename T>
 void muBetaStep(State<T>& s, T* X, const T* num, const T* den, T* change, std::size_t rows, std::size_t cols, double l1,
                 double l2, const std::uint8_t* fixed) {
   const T eps = static_cast<T>(s.spec.eps);
   if (s.spec.beta == 1 && l2 > 0) {
     updateMuKlL2(*s.team, X, num, den, change, rows, cols, eps, static_cast<T>(l1), static_cast<T>(l2), fixed);
+  } else if (s.spec.beta < 2 && l2 > 0) {
+    updateMuL2(*s.team, X, num, den, change, rows, cols, eps, static_cast<T>(l1), static_cast<T>(l2), s.spec.beta,
+               fixed);
   } else {
     updateMu(*s.team, X, num, den, change, rows, cols, eps, static_cast<T>(l1), static_cast<T>(l2),
              mmExponent(s.spec.beta), fixed);
@@ -544,6 +548,9 @@ double explicitDivergence(State<T>& s) {
   return sum;
 }
 
+// How far the Euclidean objective from float32 products may be off, relative to ‖V‖² (2^8 float32 roundings).
+constexpr double kFloat32ProductsRounding = 0x1p-16;
+
 // F of the current factors. MU β evaluates D explicitly. The Gram form takes
 // the Euclidean term from products at hand: after a W half-step (VHᵀ, W) with HHᵀ of that half-step and WᵀW of
 // the new W, formed here (the next H half-step's Gram); after an H half-step or the fused sweep (WᵀV, H) with its
@@ -566,6 +573,12 @@ double checkpoint(State<T>& s) {
   } else {
     d = explicitDivergence(s);
   }
+  // float32: the products' rounding, about 2^-24·‖V‖² (times the length of their sums), does not shrink with the
+  // objective; where it could reach tol·F, the objective rule would stop on rounding, so D is taken explicitly
+  // from W·H, whose rounding is relative to each residual instead.
+  if (p.solver != Solver::MuBeta && p.dtype == Dtype::Float32 && p.stop == Stop::Objective &&
+      d * p.tol < kFloat32ProductsRounding * s.normV2)
+    d = explicitDivergence(s);
   return d + penalties(s);
 }
 

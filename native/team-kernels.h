@@ -70,6 +70,16 @@ void updateMuKlL2(Team& team, T* X, const T* num, const T* den, T* change, std::
   });
 }
 
+// updateMuL2 (updates.h) by rows of X.
+template <typename T>
+void updateMuL2(Team& team, T* X, const T* num, const T* den, T* change, std::size_t rows, std::size_t cols, T eps,
+                T l1, T l2, double beta, const std::uint8_t* fixed) {
+  team.forEach(rows, [&](std::size_t i0, std::size_t i1) {
+    const std::size_t o = i0 * cols;
+    updateMuL2(X + o, num + o, den + o, change + o, i1 - i0, cols, eps, l1, l2, beta, fixed);
+  });
+}
+
 // halsSweepColumns (updates.h) by rows of W: each row of W is swept on its own.
 template <typename T>
 void halsSweepColumns(Team& team, T* W, const T* G, const T* B, T* change, std::size_t K, std::size_t R, T l1,

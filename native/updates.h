@@ -151,6 +151,46 @@ void updateMuKlL2(T* X, const T* num, const T* den, T* change, std::size_t rows,
   });
 }
 
+// The MM step with an L2 penalty for β < 2 other than 1 (β ≤ 2 with l2 > 0; §2, "L2 for β < 2"): x' = x·t with t
+// the positive root of
+//   b·t^a + s·t^c = num,   b = (den + l1) + eps,  s = l2·x,  a = 1/γ(β),  c = 3 − β,
+// which is convex and increasing in t, so Newton's method from above decreases to it: from the smaller of the two
+// one-term roots (num/b)^γ and (num/s)^(1/c), both above the root and at most 2^(1/min(a, c)) times it, until a step
+// no longer decreases t (or kMmNewtonSteps steps). At β = 1 the equation is KL's quadratic, at β = 2 the linear step
+// num / (b + s): the step is continuous in β. t^a is b·t for a = 1; the other powers are polyPow.
+constexpr int kMmNewtonSteps = 40;
+
+template <typename T>
+T mmL2Step(T x, T num, T den, T eps, T l1, T l2, T gamma, T a, T c) {
+  const T b = (den + l1) + eps;
+  const T s = l2 * x;
+  T t = a == T(1) ? num / b : polyPow(num / b, gamma);
+  if (!(s > T(0)) || !(num > T(0))) return x * t;
+  const T u = polyPow(num / s, T(1) / c);
+  if (u < t) t = u;
+  for (int step = 0; step < kMmNewtonSteps; ++step) {
+    const T p = a == T(1) ? b * t : b * polyPow(t, a);
+    const T r = s * polyPow(t, c);
+    const T f = (p + r) - num;
+    const T next = t - (t * f) / ((a * p) + (c * r));
+    if (!(next < t)) break;
+    t = next;
+  }
+  return x * t;
+}
+
+// updateMu for β < 2, β ≠ 1, with l2 > 0: mmL2Step for every entry (β as a = 1/γ(β) and c = 3 − β, in T).
+// Fixed columns and change as in updateMu.
+template <typename T>
+void updateMuL2(T* X, const T* num, const T* den, T* change, std::size_t rows, std::size_t cols, T eps, T l1, T l2,
+                double beta, const std::uint8_t* fixed) {
+  const T gamma = static_cast<T>(mmExponent(beta));
+  const T a = static_cast<T>(1 / mmExponent(beta));
+  const T c = static_cast<T>(3 - beta);
+  detail::updateEntries(X, num, den, change, rows, cols, fixed,
+                        [=](T x, T n, T d) { return mmL2Step(x, n, d, eps, l1, l2, gamma, a, c); });
+}
+
 namespace detail {
 
 // Entries per chunk of the loops that stage values in a buffer on the stack.

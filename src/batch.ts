@@ -5,6 +5,7 @@ import type { FitPlan } from './options.js';
 import type { FactorArray, IterationInfo, MatrixInput, NmfOptions, NmfResult } from './types.js';
 import { describe, inheritsIndices, isAbortSignal, readArrayLength, readOwnProperties, readOwnProperty, readProperty } from './validate.js';
 import { codeOf, plainError, sameClassError, typeError } from './errors.js';
+import { EventLoopPause } from './timers.js';
 
 /** Progress of one iteration of one matrix of a batch. */
 export interface BatchIterationInfo extends IterationInfo {
@@ -170,18 +171,4 @@ async function runBatch(
   if (failure !== undefined) throw failure;
   if (signal?.aborted) throw abortError(signal);
   return settle ? outcomes : results;
-}
-
-/** How long the batch's own work may hold the event loop between two turns (ms). */
-const SLICE_MS = 10;
-
-/** Yields to the event loop (a macrotask) once {@link SLICE_MS} have passed since the last yield. */
-class EventLoopPause {
-  #since = performance.now();
-
-  async now(): Promise<void> {
-    if (performance.now() - this.#since < SLICE_MS) return;
-    await new Promise<void>((resolve) => setTimeout(resolve, 0));
-    this.#since = performance.now();
-  }
 }

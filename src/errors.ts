@@ -23,6 +23,9 @@ export const ERROR_CODES = {
   NMFKIT_WASM_TOO_LARGE: 'Error: a wasm module source that holds more than 32 MiB (not nmfkit’s module)',
   NMFKIT_WORKER_EXITED: 'Error: a wasm worker thread that exited or failed while it hosted the fit',
   NMFKIT_INVALID_STATE: 'Error: a backend fit used after it was disposed or finished, or while busy (below the facade)',
+  NMFKIT_NOT_FITTED:
+    'Error: an NMF estimator asked for what only a fitted one has (transform, inverseTransform, components, nIter, …) before it was fitted',
+  NMFKIT_MODEL_VERSION: 'RangeError: a saved model (NMF.fromJSON) of a newer format version than this nmfkit reads',
   NMFKIT_INTERNAL: 'Error: a broken invariant inside nmfkit (a bug: please report it)',
   NMFKIT_PITCH_WORK: 'RangeError (nmfkit-audio): a pitch estimate that would take too much work',
   NMFKIT_INPUT: 'Error (the nmfkit command): a file that cannot be read, parsed or written (exit code 1)',

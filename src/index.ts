@@ -3,7 +3,11 @@
  * behind one API. This is the Node entry: native addon if it loads, else WebAssembly.
  */
 import { batchFunction, type NmfBatch } from './batch.js';
+import { estimatorClass, type NmfEstimator, type NmfEstimatorClass } from './estimator.js';
+export type { EstimateRank, EstimateRankOptions, RankEstimate, RankMeasures } from './rank.js';
 import { fitFunctions, type Nmf, type NmfSync } from './nmf.js';
+import { rankEstimator, type EstimateRank } from './rank.js';
+import type { FactorArray } from './types.js';
 import { nodeRuntime } from './entry/node.js';
 
 const fits = fitFunctions(nodeRuntime);
@@ -34,11 +38,27 @@ export const nmf: Nmf = fits.nmf;
  */
 export const nmfBatch: NmfBatch = batchFunction(fits, nodeRuntime.concurrency);
 
+/** scikit-learn's `NMF` estimator (samples are V's columns: X = Vᵀ), over this entry's fits: docs/api.md#the-nmf-estimator. */
+export const NMF: NmfEstimatorClass = estimatorClass(fits);
+export type NMF<D extends FactorArray = FactorArray> = NmfEstimator<D>;
+
+/** Rank selection by the consensus of restarts (cophenetic correlation, dispersion, RSS, …): docs/rank.md. */
+export const estimateRank: EstimateRank = rankEstimator(fits, nodeRuntime.concurrency);
+
 export { backendInfo, DEFAULT_MAX_MEMORY_BYTES, ready, setThreads } from './entry/node.js';
 export { DEFAULT_EPS, DEFAULT_MAX_ITER, DEFAULT_TOL } from './options.js';
 export { reconstruct } from './result.js';
 export type { BatchIterationInfo, BatchOutcome, NmfBatch, NmfBatchOptions } from './batch.js';
 export type { Nmf, NmfSync } from './nmf.js';
+export type {
+  EstimatorAsyncFitOptions,
+  EstimatorAsyncOptions,
+  EstimatorFitOptions,
+  NmfEstimator,
+  NmfEstimatorClass,
+  NmfEstimatorOptions,
+  NmfModelJson,
+} from './estimator.js';
 export type {
   FactorArray,
   FactorArrayOf,

@@ -99,11 +99,11 @@ type OptionValue = number | boolean | string;
  * The option of a specification field's name, checked against the field's constraint, or its default when it is
  * absent (undefined for a default the caller resolves).
  */
-function specOption(o: NmfOptions, field: SpecField): OptionValue | undefined {
+function specOption(o: NmfOptions, field: SpecField, prefix: string): OptionValue | undefined {
   const rule = field.option!;
   const value = (o as unknown as Record<string, unknown>)[field.name];
   if (value === undefined) return rule.default === 'resolved' ? undefined : rule.default;
-  const name = `options.${field.name}`;
+  const name = `${prefix}.${field.name}`;
   const constraint = rule.constraint;
   switch (constraint.kind) {
     case 'count':
@@ -123,11 +123,11 @@ function specOption(o: NmfOptions, field: SpecField): OptionValue | undefined {
 }
 
 /** Every specification field that an option sets, read from the options in table order. */
-function specOptions(o: NmfOptions): Partial<Record<keyof FitSpec, OptionValue>> {
+function specOptions(o: NmfOptions, prefix: string): Partial<Record<keyof FitSpec, OptionValue>> {
   const values: Partial<Record<keyof FitSpec, OptionValue>> = {};
   for (const field of FIT_SPEC_FIELDS as readonly SpecField[]) {
     if (!field.option) continue;
-    const value = specOption(o, field);
+    const value = specOption(o, field, prefix);
     if (value !== undefined) values[field.name as keyof FitSpec] = value;
   }
   return values;
@@ -162,50 +162,127 @@ function fallibleAllocation(allocate: ((length: number) => Float64Array) | undef
   };
 }
 
+/**
+ * The options of a call as {@link checkOptions} found them: every value that can be checked without V, checked and
+ * resolved (defaults applied); the rest (the factors, the mask, the rank's agreement with them) is V's business.
+ */
+export interface CheckedOptions {
+  /** The own options, each read once. */
+  readonly o: NmfOptions;
+  /** `rank` when given (it may also come from W or H, read with V). */
+  readonly rank: number | undefined;
+  readonly maxIter: number;
+  /** The specification fields an option sets, checked against their FIT_SPEC_FIELDS rows (or their defaults). */
+  readonly fields: Partial<Record<keyof FitSpec, OptionValue>>;
+  readonly threads: number | undefined;
+  readonly backend: 'auto' | BackendName;
+  readonly maxTime: number | undefined;
+  readonly init: InitMethod;
+  /** β of the loss. */
+  readonly beta: number;
+  readonly solver: 'mu' | 'hals';
+  /** Complete fits (restarts). */
+  readonly runs: number;
+}
+
+/**
+ * Reads and checks an options object as far as it can be checked without V: the option names (`known`, default
+ * every option of nmf), each value against its rule (the specification table's constraints, src/spec.ts), and the
+ * rules that tie the options together. Messages name the options `${name}.key`. Used by {@link planFit} and by
+ * the estimator and rank estimation (src/estimator.ts, src/rank.ts), which check their options before any data.
+ */
+export function checkOptions(
+  options: unknown,
+  name = 'options',
+  known: readonly string[] = OPTION_NAMES,
+  expectation = 'an object with at least { rank }',
+): CheckedOptions {
+  // Each option read once; a getter or proxy trap that throws is a TypeError naming the option.
+  const o = readOptions(name, options, known, expectation) as unknown as NmfOptions;
+  const rank = o.rank === undefined ? undefined : checkCount(`${name}.rank`, o.rank);
+  const maxIter = o.maxIter === undefined ? DEFAULT_MAX_ITER : checkCount(`${name}.maxIter`, o.maxIter, true);
+  const fields = specOptions(o, name);
+  const threads = fields.threads as number | undefined;
+  if (threads !== undefined && threads > MAX_THREADS) {
+    throw rangeError('NMFKIT_INVALID_VALUE', `${name}.threads must be at most ${MAX_THREADS}, got ${threads}`);
+  }
+  const backend = o.backend === undefined ? 'auto' : checkChoice(`${name}.backend`, o.backend, ['auto', 'native', 'wasm'] as const);
+  if (o.onIteration !== undefined && typeof o.onIteration !== 'function') {
+    throw typeError('NMFKIT_INVALID_TYPE', `${name}.onIteration must be a function, got ${describe(o.onIteration)}`);
+  }
+  const maxTime = o.maxTime === undefined ? undefined : checkNonNegative(`${name}.maxTime`, o.maxTime);
+  if (o.signal !== undefined && !isAbortSignal(o.signal)) {
+    throw typeError('NMFKIT_INVALID_TYPE', `${name}.signal must be an AbortSignal, got ${describe(o.signal)}`);
+  }
+  if (o.seed !== undefined) {
+    if (typeof o.seed !== 'number') throw typeError('NMFKIT_INVALID_TYPE', `${name}.seed must be a number, got ${describe(o.seed)}`);
+    if (!Number.isSafeInteger(o.seed))
+      throw rangeError('NMFKIT_INVALID_VALUE', `${name}.seed must be a safe integer, got ${describe(o.seed)}`);
+  }
+  const init = o.init === undefined ? 'random' : checkChoice(`${name}.init`, o.init, INIT_METHODS);
+
+  const beta = lossBeta(o.loss, name);
+  const solver = o.solver === undefined ? 'mu' : checkChoice(`${name}.solver`, o.solver, ['mu', 'hals'] as const);
+  if (solver === 'hals' && beta !== 2) {
+    throw rangeError(
+      'NMFKIT_INVALID_VALUE',
+      `${name}.solver 'hals' is for the Euclidean loss only, got loss ${describe(o.loss)} (use solver 'mu')`,
+    );
+  }
+  if (!fields.updateW && !fields.updateH)
+    throw rangeError('NMFKIT_INVALID_VALUE', `${name}.updateW and ${name}.updateH are both false: the fit would learn nothing`);
+  const masked = o.mask !== undefined;
+  if (masked) {
+    if (solver === 'hals')
+      throw rangeError('NMFKIT_INVALID_VALUE', `${name}.mask needs solver 'mu' (HALS takes no weights: docs/algorithms.md §5)`);
+    if (beta !== 2 && beta !== 1) {
+      throw rangeError('NMFKIT_INVALID_VALUE', `${name}.mask works with loss 'euclidean' or 'kl', got loss ${describe(o.loss)}`);
+    }
+  }
+  // The ratio form of MU (a loss other than Euclidean, or a mask) divides by W·H floored at eps.
+  if (solver === 'mu' && (beta !== 2 || masked)) {
+    const eps = fields.eps as number;
+    const why = masked ? 'a mask' : `loss β = ${beta}`;
+    if (eps === 0) {
+      throw rangeError(
+        'NMFKIT_INVALID_VALUE',
+        `${name}.eps must be > 0 with ${why}: it is the floor of W·H where the updates divide by it (docs/algorithms.md §1)`,
+      );
+    }
+    if (fields.dtype === 'float32' && Math.fround(eps) === 0) {
+      throw rangeError(
+        'NMFKIT_INVALID_VALUE',
+        `${name}.eps = ${eps} is 0 in float32 (${name}.dtype 'float32'), and ${why} needs eps > 0: ` +
+          'use eps ≥ 1.5e-45 (the smallest float32), or dtype float64',
+      );
+    }
+  }
+
+  const runs = o.restarts === undefined ? 1 : checkCount(`${name}.restarts`, o.restarts);
+  if (runs > 1 && ((o.W !== undefined && o.H !== undefined) || !initUsesSeed(init))) {
+    throw rangeError(
+      'NMFKIT_INVALID_VALUE',
+      `${name}.restarts = ${runs} needs an initialisation that uses the seed ('random', 'random-scaled' or 'nndsvdar', ` +
+        `and not both W and H given): otherwise every run would be the same`,
+    );
+  }
+  return { o, rank, maxIter, fields, threads, backend, maxTime, init, beta, solver, runs };
+}
+
 /** Validates V and the options and builds the plan. Throws TypeError/RangeError naming what is wrong. */
 export function planFit(V: unknown, options: unknown, storage: VStorage = { mode: 'async' }): FitPlan {
-  // Each option read once; a getter or proxy trap that throws is a TypeError naming the option.
-  const o = readOptions('options', options, OPTION_NAMES, 'an object with at least { rank }') as unknown as NmfOptions;
+  const checked = checkOptions(options);
+  const { o, maxIter, threads, backend, maxTime, init, runs } = checked;
   // NaN marks a missing entry of V; it is allowed only where the mask is 0 (checked below, once the mask is read),
   // and turned into 0 there, so V with a mask is always copied. So is V of a fit with restarts, whose later runs
   // start after the caller's callbacks ran.
   const masked = o.mask !== undefined;
-  // The backend the call asks for, unchecked (it is validated below): an async copy goes where that backend reads
-  // it fastest.
-  const requested = o.backend === 'native' || o.backend === 'wasm' ? o.backend : 'auto';
-  const allocate = storage.mode === 'async' ? fallibleAllocation(storage.allocatorFor?.(requested)) : undefined;
-  const v = toMatrix(
-    'V',
-    V,
-    undefined,
-    { allowNaN: masked },
-    storage.mode === 'sync' ? { borrow: !masked && (o.restarts === undefined || o.restarts === 1) } : { allocate },
-  );
+  const allocate = storage.mode === 'async' ? fallibleAllocation(storage.allocatorFor?.(backend)) : undefined;
+  const v = toMatrix('V', V, undefined, { allowNaN: masked }, storage.mode === 'sync' ? { borrow: !masked && runs === 1 } : { allocate });
 
   // The rank: options.rank, or inferred from a given W (its columns) or H (its rows), which are then read here.
-  const inferred = o.rank === undefined && (o.W !== undefined || o.H !== undefined) ? inferRank(o, v) : undefined;
-  const rank = inferred ? inferred.rank : checkCount('options.rank', o.rank);
-  const maxIter = o.maxIter === undefined ? DEFAULT_MAX_ITER : checkCount('options.maxIter', o.maxIter, true);
-  const fields = specOptions(o);
-  const threads = fields.threads as number | undefined;
-  if (threads !== undefined && threads > MAX_THREADS) {
-    throw rangeError('NMFKIT_INVALID_VALUE', `options.threads must be at most ${MAX_THREADS}, got ${threads}`);
-  }
-  const backend = o.backend === undefined ? 'auto' : checkChoice('options.backend', o.backend, ['auto', 'native', 'wasm']);
-  if (o.onIteration !== undefined && typeof o.onIteration !== 'function') {
-    throw typeError('NMFKIT_INVALID_TYPE', `options.onIteration must be a function, got ${describe(o.onIteration)}`);
-  }
-  const maxTime = o.maxTime === undefined ? undefined : checkNonNegative('options.maxTime', o.maxTime);
-  if (o.signal !== undefined && !isAbortSignal(o.signal)) {
-    throw typeError('NMFKIT_INVALID_TYPE', `options.signal must be an AbortSignal, got ${describe(o.signal)}`);
-  }
-  if (o.seed !== undefined) {
-    if (typeof o.seed !== 'number') throw typeError('NMFKIT_INVALID_TYPE', `options.seed must be a number, got ${describe(o.seed)}`);
-    if (!Number.isSafeInteger(o.seed))
-      throw rangeError('NMFKIT_INVALID_VALUE', `options.seed must be a safe integer, got ${describe(o.seed)}`);
-  }
-
-  const init = o.init === undefined ? 'random' : checkChoice('options.init', o.init, INIT_METHODS);
+  const inferred = checked.rank === undefined && (o.W !== undefined || o.H !== undefined) ? inferRank(o, v) : undefined;
+  const rank = inferred ? inferred.rank : (checked.rank ?? checkCount('options.rank', o.rank));
   if (init.startsWith('nndsvd') && rank > Math.min(v.rows, v.cols)) {
     throw rangeError(
       'NMFKIT_INVALID_VALUE',
@@ -215,8 +292,8 @@ export function planFit(V: unknown, options: unknown, storage: VStorage = { mode
 
   checkedSize('W', v.rows, rank);
   checkedSize('H', rank, v.cols);
-  checkFitMemory(v.rows, v.cols, rank, o.mask !== undefined);
-  const { spec, mask, fixedColumnsW } = resolveSpec(o, fields, v, rank, allocate);
+  checkFitMemory(v.rows, v.cols, rank, masked);
+  const { spec, mask, fixedColumnsW } = resolveSpec(checked, v, rank, allocate);
   checkHistoryMemory(maxIter, v.rows, v.cols, rank, spec.masked);
   const givenW = inferred
     ? inferred.W
@@ -230,14 +307,6 @@ export function planFit(V: unknown, options: unknown, storage: VStorage = { mode
       : toMatrix('options.H', o.H, { rows: rank, cols: v.cols, why: 'rank × columns of V' });
   checkNotAllZero(v.data, givenW, givenH);
 
-  const runs = o.restarts === undefined ? 1 : checkCount('options.restarts', o.restarts);
-  if (runs > 1 && ((givenW && givenH) || !initUsesSeed(init))) {
-    throw rangeError(
-      'NMFKIT_INVALID_VALUE',
-      `options.restarts = ${runs} needs an initialisation that uses the seed ('random', 'random-scaled' or 'nndsvdar', ` +
-        `and not both W and H given): otherwise every run would be the same`,
-    );
-  }
   const firstSeed = givenW && givenH ? null : (o.seed ?? randomSeed());
   if (firstSeed !== null && firstSeed > Number.MAX_SAFE_INTEGER - (runs - 1)) {
     throw rangeError(
@@ -338,9 +407,9 @@ const LOSSES = ['euclidean', 'kl', 'is'] as const;
 const BETA_OF = { euclidean: 2, kl: 1, is: 0 } as const;
 
 /** β from options.loss: a name or a finite number. */
-function lossBeta(loss: unknown): number {
+function lossBeta(loss: unknown, name: string): number {
   if (loss === undefined) return 2;
-  const expected = `options.loss must be 'euclidean', 'kl', 'is' or a finite number β, got ${describe(loss)}`;
+  const expected = `${name}.loss must be 'euclidean', 'kl', 'is' or a finite number β, got ${describe(loss)}`;
   if (typeof loss === 'number') {
     if (!Number.isFinite(loss)) throw rangeError('NMFKIT_INVALID_VALUE', expected);
     return loss;
@@ -353,29 +422,17 @@ function lossBeta(loss: unknown): number {
 }
 
 /**
- * The specification from the checked field options, the loss, the solver and the arrays, with the rules that tie
- * them together (docs/algorithms.md). Writes 0 into V where it holds NaN (allowed only where the mask is 0).
+ * The specification from the checked options (checkOptions), V and the rank, with the rules that tie them to V
+ * (docs/algorithms.md). Writes 0 into V where it holds NaN (allowed only where the mask is 0).
  */
 function resolveSpec(
-  o: NmfOptions,
-  fields: Partial<Record<keyof FitSpec, OptionValue>>,
+  { o, fields, beta, solver: solverOption }: CheckedOptions,
   v: Matrix,
   rank: number,
   allocate: ((length: number) => Float64Array) | undefined,
 ): { spec: FitSpec; mask: Float64Array | undefined; fixedColumnsW: Uint8Array } {
   const { rows: K, cols: N } = v;
-  const beta = lossBeta(o.loss);
-  const solverOption = o.solver === undefined ? 'mu' : checkChoice('options.solver', o.solver, ['mu', 'hals'] as const);
-  if (solverOption === 'hals' && beta !== 2) {
-    throw rangeError(
-      'NMFKIT_INVALID_VALUE',
-      `options.solver 'hals' is for the Euclidean loss only, got loss ${describe(o.loss)} (use solver 'mu')`,
-    );
-  }
-  const updateW = fields.updateW as boolean;
   const updateH = fields.updateH as boolean;
-  if (!updateW && !updateH)
-    throw rangeError('NMFKIT_INVALID_VALUE', 'options.updateW and options.updateH are both false: the fit would learn nothing');
   const fixedColumnsW = o.fixedColumnsW === undefined ? new Uint8Array(rank) : checkFixedColumns(o.fixedColumnsW, rank);
   if (o.fixedColumnsW !== undefined && !updateH && fixedColumnsW.every((f) => f === 1)) {
     throw rangeError(
@@ -385,11 +442,6 @@ function resolveSpec(
   }
   let mask: Float64Array | undefined;
   if (o.mask !== undefined) {
-    if (solverOption === 'hals')
-      throw rangeError('NMFKIT_INVALID_VALUE', "options.mask needs solver 'mu' (HALS takes no weights: docs/algorithms.md §5)");
-    if (beta !== 2 && beta !== 1) {
-      throw rangeError('NMFKIT_INVALID_VALUE', `options.mask works with loss 'euclidean' or 'kl', got loss ${describe(o.loss)}`);
-    }
     mask = toMatrix('options.mask', o.mask, { rows: K, cols: N, why: 'the shape of V' }, {}, { allocate }).data;
     for (let k = 0; k < mask.length; k++) {
       if (mask[k]! > 1) {
@@ -425,20 +477,6 @@ function resolveSpec(
     }
   }
   const solver = solverOption === 'hals' ? 'hals' : beta === 2 && !mask ? 'mu-euclidean' : 'mu-beta';
-  const eps = fields.eps as number;
-  if (eps === 0 && solver === 'mu-beta') {
-    throw rangeError(
-      'NMFKIT_INVALID_VALUE',
-      `options.eps must be > 0 ${mask ? 'with a mask' : `with loss β = ${beta}`}: it is the floor of W·H where the updates divide by it (docs/algorithms.md §1)`,
-    );
-  }
-  if (solver === 'mu-beta' && fields.dtype === 'float32' && Math.fround(eps) === 0) {
-    throw rangeError(
-      'NMFKIT_INVALID_VALUE',
-      `options.eps = ${eps} is 0 in float32 (options.dtype 'float32'), and ${mask ? 'a mask' : `loss β = ${beta}`} needs eps > 0: ` +
-        'use eps ≥ 1.5e-45 (the smallest float32), or dtype float64',
-    );
-  }
   // Every field an option sets comes from the table (its value or its default); the rest is resolved here.
   const spec = {
     ...fields,
@@ -455,14 +493,14 @@ function resolveSpec(
   return { spec, mask, fixedColumnsW };
 }
 
-/** fixedColumnsW: distinct integers in [0, rank), as R flags. */
-function checkFixedColumns(value: unknown, rank: number): Uint8Array {
+/** fixedColumnsW: distinct integers in [0, rank), as R flags; `prefix` names the options object in messages. */
+export function checkFixedColumns(value: unknown, rank: number, prefix = 'options'): Uint8Array {
   if (!isArray(value))
-    throw typeError('NMFKIT_INVALID_TYPE', `options.fixedColumnsW must be an array of column indices, got ${describe(value)}`);
-  const entries = readArray('options.fixedColumnsW', value, rank);
+    throw typeError('NMFKIT_INVALID_TYPE', `${prefix}.fixedColumnsW must be an array of column indices, got ${describe(value)}`);
+  const entries = readArray(`${prefix}.fixedColumnsW`, value, rank);
   const flags = new Uint8Array(rank);
   entries.forEach((c, i) => {
-    const name = `options.fixedColumnsW[${i}]`;
+    const name = `${prefix}.fixedColumnsW[${i}]`;
     if (typeof c !== 'number') throw typeError('NMFKIT_INVALID_TYPE', `${name} must be a number, got ${describe(c)}`);
     if (!Number.isInteger(c) || c < 0 || c >= rank)
       throw rangeError('NMFKIT_INVALID_VALUE', `${name} must be an integer in [0, rank − 1 = ${rank - 1}], got ${describe(c)}`);

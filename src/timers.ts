@@ -53,3 +53,28 @@ export function yieldToEventLoop(): Promise<void> {
     }
   });
 }
+
+/**
+ * Pauses of work done on the calling thread in pieces (a batch's reading of its list, rank estimation's measures):
+ * `now()` yields to the event loop (a macrotask) once `sliceMs` have passed since the last yield, else resolves at
+ * once, so a long computation holds the event loop at most about that long at a time.
+ */
+export class EventLoopPause {
+  readonly #sliceMs: number;
+  #since = performance.now();
+
+  constructor(sliceMs = 10) {
+    this.#sliceMs = sliceMs;
+  }
+
+  /** Whether the slice is used up (then `now()` would yield). */
+  get due(): boolean {
+    return performance.now() - this.#since >= this.#sliceMs;
+  }
+
+  async now(): Promise<void> {
+    if (!this.due) return;
+    await new Promise<void>((resolve) => setTimeout(resolve, 0));
+    this.#since = performance.now();
+  }
+}

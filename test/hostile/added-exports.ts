@@ -1,8 +1,8 @@
 /**
  * Exports added later: every exported function of a module's exports (an entry of nmfkit's, nmfkit-audio's) but
- * those in `exclude` — also those without cases of their own in the hostile suites — called with every non-string
- * hostile value must return, or throw (reject) a TypeError or RangeError naming one of its parameters, never let a
- * getter's or proxy trap's own exception through, never hang. Used by ./exports.test.ts and nmfkit-audio's
+ * those in `exclude` — also those without cases of their own in the hostile suites — called (a class: constructed)
+ * with every non-string hostile value must return, or throw (reject) a TypeError or RangeError naming one of its
+ * parameters, never let a getter's or proxy trap's own exception through, never hang. Used by ./exports.test.ts and nmfkit-audio's
  * test/hostile/exports.test.ts.
  */
 import { describe, it } from 'vitest';
@@ -11,9 +11,13 @@ import { JUNK, named } from './hostile-values.js';
 /** The test of every function of `EXPORTS` but those in `exclude`, under the title `title`. */
 export function describeAddedExports(title: string, EXPORTS: Readonly<Record<string, unknown>>, exclude: ReadonlySet<string>): void {
   describe(title, () => {
-    /** The parameter names in a function's source, for checking that a message names one of them. */
+    /** Whether an exported function is a class, which is constructed (with `new`) rather than called. */
+    const isClass = (f: (...a: unknown[]) => unknown): boolean => /^class\b/.test(Function.prototype.toString.call(f));
+
+    /** The parameter names in a function's source (a class's constructor's), for checking that a message names one of them. */
     const parameters = (f: (...a: unknown[]) => unknown): string[] => {
-      const list = /^[^(]*\(([^)]*)\)/.exec(Function.prototype.toString.call(f))?.[1] ?? '';
+      const source = Function.prototype.toString.call(f);
+      const list = (isClass(f) ? /\bconstructor\s*\(([^)]*)\)/ : /^[^(]*\(([^)]*)\)/).exec(source)?.[1] ?? '';
       return list
         .split(',')
         .map((p) => p.replace(/=.*$/s, '').trim())
@@ -34,7 +38,7 @@ export function describeAddedExports(title: string, EXPORTS: Readonly<Record<str
           for (const args of [[make()], [make(), make()], [{ rank: 1 }, make()]]) {
             let error: unknown;
             try {
-              const result = f(...args);
+              const result = isClass(f) ? new (f as unknown as new (...a: unknown[]) => unknown)(...args) : f(...args);
               if (result instanceof Promise) {
                 error = await Promise.race([
                   result.then(

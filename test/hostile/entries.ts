@@ -20,6 +20,8 @@ export interface Entry {
   readonly nmfSync: typeof nodeEntry.nmfSync;
   readonly nmf: typeof nodeEntry.nmf;
   readonly nmfBatch: typeof nodeEntry.nmfBatch;
+  readonly NMF: typeof nodeEntry.NMF;
+  readonly estimateRank: typeof nodeEntry.estimateRank;
   readonly ready: (options?: unknown) => Promise<void>;
   readonly setThreads: (settings: never) => { readonly fits: number };
   readonly backendInfo: () => {
@@ -57,6 +59,8 @@ export const ENTRIES: readonly Entry[] = [
     nmfSync: wasmOnlyEntry.nmfSync,
     nmf: wasmOnlyEntry.nmf,
     nmfBatch: wasmOnlyEntry.nmfBatch,
+    NMF: wasmOnlyEntry.NMF,
+    estimateRank: wasmOnlyEntry.estimateRank,
     ready: wasmOnlyEntry.ready as (options?: unknown) => Promise<void>,
     setThreads: wasmOnlyEntry.setThreads as Fn as Entry['setThreads'],
     backendInfo: wasmOnlyEntry.backendInfo,

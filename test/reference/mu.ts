@@ -44,8 +44,9 @@ export interface HalfStep {
  *
  *   X ← X ⊙ ( num ⊘ (den + l1 + l2·X + eps) )^γ(β)
  *
- * except for β = 1 with l2 > 0, where the exact MM step is taken: X ← X ⊙ 2·num ⊘ (b + √(b² + 4·l2·X ⊙ num)),
- * b = den + l1 + eps.
+ * except for β < 2 with l2 > 0, where the exact MM step of the penalised β is taken: for β = 1
+ * X ← X ⊙ 2·num ⊘ (b + √(b² + 4·l2·X ⊙ num)), b = den + l1 + eps, for other β X ← X ⊙ t with t the root of
+ * b·t^(1/γ) + l2·x·t^(3−β) = num ({@link penalisedRoot}).
  *
  * β = 2 without a mask (libfmp-compatible MU): num = AᵀV, den = (AᵀA)·X.
  * Otherwise, with Λ = AX, Λ̂ = max(Λ, eps) when β < 2 (Λ̂ = Λ when β ≥ 2) and M the mask (1 without one):
@@ -94,6 +95,8 @@ export function muUpdate(V: Mat, A: Mat, X: Mat, o: HalfStep): void {
         // KL with an L2 penalty: the exact MM step, the positive root of l2·x'² + b·x' − num·x = 0.
         const b = den.data[k]! + l1 + eps;
         q = (2 * num.data[k]!) / (b + Math.sqrt(b * b + 4 * l2 * x * num.data[k]!));
+      } else if (beta < 2 && l2 > 0) {
+        q = penalisedRoot(num.data[k]!, den.data[k]! + l1 + eps, l2 * x, 1 / gamma, 3 - beta);
       } else {
         q = num.data[k]! / (den.data[k]! + l1 + l2 * x + eps);
         if (gamma !== 1) q = q ** gamma;
@@ -101,6 +104,23 @@ export function muUpdate(V: Mat, A: Mat, X: Mat, o: HalfStep): void {
       X.data[k] = x * q;
     }
   }
+}
+
+/**
+ * The positive root t of b·t^a + s·t^c = num (a, c ≥ 1, b, s > 0), by bisection: the left side increases in t,
+ * and the smaller of the one-term roots (num/b)^(1/a) and (num/s)^(1/c) bounds the root from above.
+ */
+export function penalisedRoot(num: number, b: number, s: number, a: number, c: number): number {
+  if (num === 0 || s === 0) return (num / b) ** (1 / a);
+  let lo = 0;
+  let hi = Math.min((num / b) ** (1 / a), (num / s) ** (1 / c));
+  for (let i = 0; i < 2000; i++) {
+    const mid = (lo + hi) / 2;
+    if (mid <= lo || mid >= hi) break;
+    if (b * mid ** a + s * mid ** c > num) hi = mid;
+    else lo = mid;
+  }
+  return (lo + hi) / 2;
 }
 
 /** The transposed problem of a fit, built once: Vᵀ and Mᵀ for the W updates. */

@@ -112,16 +112,20 @@ describe('reference: monotone objective', () => {
   });
 
   /**
-   * Regularized updates are exact MM steps (so monotone) for: every β with L1; β ≥ 2 with L2; KL with L2 (its
-   * closed-form step); HALS with both. (L2 with β < 1 or 1 < β < 2 is scikit-learn's heuristic: not guaranteed.)
+   * Regularized updates are exact MM steps (so monotone) for every β with L1, L2 or both (β < 2 with L2: the root
+   * of the penalised step's equation, KL's in closed form), and HALS with both.
    */
   const regularized: [string, UpdateOptions & { solver?: 'mu' | 'hals' }][] = [
     ['euclidean l1+l2', { loss: 'euclidean', l1W: 0.1, l2W: 0.3, l1H: 0.2, l2H: 0.05 }],
     ['kl l1', { loss: 'kl', l1W: 0.1, l1H: 0.2 }],
     ['kl l1+l2', { loss: 'kl', l1W: 0.1, l2W: 0.3, l1H: 0.2, l2H: 0.05 }],
     ['is l1', { loss: 'is', l1W: 0.1, l1H: 0.2 }],
+    ['is l1+l2', { loss: 'is', l1W: 0.1, l2W: 0.3, l1H: 0.2, l2H: 0.05 }],
     ['β=0.5 l1', { loss: 0.5, l1W: 0.1, l1H: 0.2 }],
+    ['β=0.5 l1+l2', { loss: 0.5, l1W: 0.1, l2W: 0.3, l1H: 0.2, l2H: 0.05 }],
     ['β=1.5 l1', { loss: 1.5, l1W: 0.1, l1H: 0.2 }],
+    ['β=1.5 l1+l2', { loss: 1.5, l1W: 0.1, l2W: 0.3, l1H: 0.2, l2H: 0.05 }],
+    ['β=-0.5 l2', { loss: -0.5, l2W: 0.3, l2H: 0.05 }],
     ['β=3 l1+l2', { loss: 3, l1W: 0.1, l2W: 0.3, l1H: 0.2, l2H: 0.05 }],
     ['hals l1+l2', { solver: 'hals', l1W: 0.1, l2W: 0.3, l1H: 0.2, l2H: 0.05 }],
   ];
