@@ -5,11 +5,13 @@
  * checked like V, integer .npy files, and a progress line or bar while a large input is read. The fits are
  * compared with nmfSync called directly with the same options (the command must hand the files over unchanged).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { backendInfo, nmfSync, type Matrix } from 'nmfkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CancelledError } from '../src/cli/errors.js';
+import { readMatrixFile } from '../src/cli/matrix-io.js';
 import { cli } from './helpers/cli-run.js';
 import { npyBytes } from './helpers/npy.js';
 
@@ -392,6 +394,18 @@ describe('progress while a large input is read', () => {
       '',
     );
   }, 60_000);
+
+  it('Ctrl-C while the file is read stops the reading (CancelledError: exit 130)', async () => {
+    const controller = new AbortController();
+    let seen = 0;
+    const reading = readMatrixFile(big, 'csv', {
+      signal: controller.signal,
+      progress: { start() {}, advance: (read) => ((seen = read), read > 2 ** 20 && controller.abort()), stop() {} },
+    });
+    await expect(reading).rejects.toThrow(CancelledError);
+    await expect(reading).rejects.toThrow(/cancelled while reading \S*big\.csv/);
+    expect(seen).toBeLessThan(statSync(big).size);
+  });
 
   it('a bar of the bytes read on a terminal', async () => {
     const tty = await cli(args(), true);

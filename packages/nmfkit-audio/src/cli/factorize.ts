@@ -354,7 +354,7 @@ export async function factorize(
     backend: result.backend,
     iterations: result.iterations,
     converged: result.converged,
-    stopReason: result.stopReason,
+    stopReason: interrupted ? 'interrupted' : result.stopReason,
     spectralError: result.spectralError,
     frobeniusError: result.frobeniusError,
     objective: result.objective,
