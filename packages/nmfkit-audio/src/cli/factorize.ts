@@ -287,7 +287,8 @@ export async function factorize(
   } finally {
     progress.stop();
   }
-  const interrupted = flags.keepPartial === true && signal.aborted;
+  // A Ctrl-C that came after the fit had ended on its own stopped nothing.
+  const interrupted = flags.keepPartial === true && signal.aborted && result.stopReason === 'callback';
   const seconds = (performance.now() - started) / 1000;
 
   const out = resolve(flags.out);

@@ -29,20 +29,13 @@ function version(): string {
   }
 }
 
-function integer(name: string, min: number) {
+function integer(name: string, min: number, max = Infinity) {
   return (value: string): number => {
     const n = Number(value);
-    if (value.trim() === '' || !Number.isSafeInteger(n) || n < min)
-      throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(value)}.`);
-    return n;
-  };
-}
-
-function integerIn(name: string, min: number, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isSafeInteger(n) || n < min || n > max)
-      throw new InvalidArgumentError(`${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(value)}.`);
+    if (value.trim() === '' || !Number.isSafeInteger(n) || n < min || n > max) {
+      const range = max === Infinity ? `≥ ${min}` : `in [${min}, ${max}]`;
+      throw new InvalidArgumentError(`${name} must be an integer ${range}, got ${JSON.stringify(value)}.`);
+    }
     return n;
   };
 }
@@ -254,7 +247,7 @@ export async function run(argv: readonly string[], io: CliIo = { stdout: process
     )
     .option('--restarts <n>', 'runs from seeds seed, seed+1, …; keep the lowest objective', integer('--restarts', 1))
     .addOption(new Option('--dtype <name>', 'compute precision (default float64)').choices(['float64', 'float32']))
-    .option('--threads <n>', 'threads of the fit on the native backend, 1–256 (default: from the cores)', integerIn('--threads', 1, 256))
+    .option('--threads <n>', 'threads of the fit on the native backend, 1–256 (default: from the cores)', integer('--threads', 1, 256))
     .option('--w <file>', 'initial W (rows of V × rank), a matrix file', fileArgument('--w'))
     .option('--h <file>', 'initial H (rank × columns of V), a matrix file', fileArgument('--h'))
     .option('--fix-w', 'keep the W of --w fixed: learn H only')
