@@ -268,6 +268,32 @@ describe('--threads, --w, --h, --fix-w, --fix-h, --mask', () => {
     expect(Array.from(readCsv(join(dir, 'mask', 'W.csv')).data)).toEqual(Array.from(reference.W.data));
   });
 
+  it('--mask: a missing entry of a JSON V is null (JSON has no NaN); without --mask null is refused', async () => {
+    const withNull = V.map((row, i) => row.map((x, j) => (i === 0 && j === 3 ? null : x)));
+    const mask = V.map((row, i) => row.map((_, j) => (i === 0 && j === 3 ? 0 : 1)));
+    const input = file('vnull.json', JSON.stringify(withNull));
+    const r = await cli([
+      'factorize',
+      input,
+      '--rank',
+      '2',
+      '--mask',
+      file('mnull.json', JSON.stringify(mask)),
+      ...fit,
+      '--out',
+      join(dir, 'mask-null'),
+    ]);
+    expect(r.code, r.err).toBe(0);
+    const reference = nmfSync(matrix(withNull.map((row) => row.map((x) => x ?? NaN))), {
+      rank: 2,
+      mask: matrix(mask),
+      seed: 3,
+      maxIter: 40,
+    });
+    expect(JSON.parse(readFileSync(join(dir, 'mask-null', 'W.json'), 'utf8')).flat()).toEqual(Array.from(reference.W.data));
+    await fails([input, '--rank', '2'], 1, /vnull\.json: row 1, column 4: null is not a number/);
+  });
+
   it('sizes are checked against V, naming the file', async () => {
     const v = file('vs.csv', csvText(V));
     await fails(

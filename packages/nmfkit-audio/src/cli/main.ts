@@ -94,8 +94,8 @@ Input formats (chosen by the file extension), for V and for --w, --h and --mask:
                 (int8 … int64, uint8 … uint64; a 64-bit value float64 cannot hold exactly is refused)
   .wav          V only: a WAV file (PCM 8/16/24/32-bit or float, channels mixed down), factorized as
                 its spectrogram log(1 + γ|STFT|) with --n-fft, --hop, --log γ and --window
-Every entry must be finite and ≥ 0 (a mask's in [0, 1]); with --mask, V may hold NaN where the mask
-is 0. Messages count lines, rows and columns from 1.
+Every entry must be finite and ≥ 0 (a mask's in [0, 1]); with --mask, V may hold NaN (JSON: null)
+where the mask is 0. Messages count lines, rows and columns from 1.
 
 --w and --h give the initial factors (the rank then defaults to their size); --fix-w / --fix-h keep
 that factor as given and learn the other one. Their shapes are checked against V.

@@ -3,7 +3,8 @@
  * and TSV (./delimited.ts), JSON (`{ "rows", "cols", "data" }` with row-major data, or an array of rows) and
  * NumPy `.npy` (./npy-file.ts). Every problem is an {@link InputError} that names the file and, for an entry,
  * where it is as a person counts: the line and column of a CSV/TSV file, the row and column (from 1) of the others.
- * Every entry must be finite and ≥ 0 (at most `max`), NaN only where `allowNaN` (V with a mask: missing entries).
+ * Every entry must be finite and ≥ 0 (at most `max`), NaN only where `allowNaN` (V with a mask: missing entries,
+ * written NaN in CSV/TSV and .npy, null in JSON).
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -148,7 +149,7 @@ async function parseMatrix(path: string, stream: Readable, format: MatrixFormat,
       return { matrix, format, locate: (i, j) => `line ${lines[i]}, column ${j + 1}` };
     }
     case 'json':
-      return parseJson(path, (await readAll(stream, path)).toString('utf8'));
+      return parseJson(path, (await readAll(stream, path)).toString('utf8'), allowNaN);
     case 'npy': {
       const { dtype, ...matrix } = parseNpyFile(path, await readAll(stream, path));
       return { matrix, format, dtype, locate: rowColumn };
@@ -175,7 +176,7 @@ function checkEntries(path: string, file: MatrixFile, options: ReadOptions): voi
   }
 }
 
-function parseJson(path: string, text: string): MatrixFile {
+function parseJson(path: string, text: string, allowNull: boolean): MatrixFile {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -194,7 +195,7 @@ function parseJson(path: string, text: string): MatrixFile {
     const data = allocate(path, json.length, cols);
     json.forEach((row: unknown[], i) => {
       row.forEach((v: unknown, j) => {
-        data[i * cols + j] = jsonNumber(path, v, rowColumn(i, j));
+        data[i * cols + j] = jsonNumber(path, v, rowColumn(i, j), allowNull);
       });
     });
     return { matrix: { rows: json.length, cols, data }, format: 'json', jsonForm: 'rows', locate: rowColumn };
@@ -210,15 +211,19 @@ function parseJson(path: string, text: string): MatrixFile {
     const values = allocate(path, rows as number, cols as number);
     const locate = (i: number, j: number): string => `"data" entry ${i * (cols as number) + j + 1} (${rowColumn(i, j)})`;
     data.forEach((v: unknown, k) => {
-      values[k] = jsonNumber(path, v, locate(Math.floor(k / (cols as number)), k % (cols as number)));
+      values[k] = jsonNumber(path, v, locate(Math.floor(k / (cols as number)), k % (cols as number)), allowNull);
     });
     return { matrix: { rows: rows as number, cols: cols as number, data: values }, format: 'json', jsonForm: 'shaped', locate };
   }
   throw new InputError(`${path}: expected {"rows", "cols", "data"} or an array of rows`);
 }
 
-/** A JSON entry as a number; JSON has no NaN or Infinity, so ±Infinity is a number written beyond float64 (1e999). */
-function jsonNumber(path: string, v: unknown, where: string): number {
+/**
+ * A JSON entry as a number; JSON has no NaN or Infinity, so ±Infinity is a number written beyond float64 (1e999),
+ * and a missing entry (V under a mask) is null where `allowNull`.
+ */
+function jsonNumber(path: string, v: unknown, where: string, allowNull: boolean): number {
+  if (v === null && allowNull) return NaN;
   if (typeof v !== 'number') throw new InputError(`${path}: ${where}: ${jsonValue(v)} is not a number`);
   if (!Number.isFinite(v))
     throw new InputError(`${path}: ${where}: a number beyond the range of float64 numbers (it reads as ${v}), not a finite number`);
