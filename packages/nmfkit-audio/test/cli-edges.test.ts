@@ -12,6 +12,7 @@ import { backendInfo, nmfSync, type Matrix } from 'nmfkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CancelledError } from '../src/cli/errors.js';
 import { readMatrixFile } from '../src/cli/matrix-io.js';
+import { encodeWav } from '../src/index.js';
 import { cli } from './helpers/cli-run.js';
 import { npyBytes } from './helpers/npy.js';
 
@@ -432,6 +433,16 @@ describe('progress while a large input is read', () => {
     await expect(reading).rejects.toThrow(/cancelled while reading \S*big\.csv/);
     expect(seen).toBeLessThan(statSync(big).size);
   });
+
+  it('a large WAV is announced too', async () => {
+    // 17 MiB of 16-bit PCM: 8.9 M samples of a 440 Hz tone.
+    const samples = Float64Array.from({ length: 17 * 2 ** 19 }, (_, n) => 0.5 * Math.sin((2 * Math.PI * 440 * n) / 8000));
+    const wav = file('long.wav', new Uint8Array(encodeWav(samples, 8000, { bitDepth: '16' })));
+    const args = ['factorize', wav, '--rank', '1', '--max-iter', '0', '--n-fft', '1024', '--hop', '1024', '--no-figures'];
+    const r = await cli([...args, '--out', join(dir, 'out-long')]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/^nmfkit: reading \S*long\.wav \(17\.\d MB\)…\n$/);
+  }, 60_000);
 
   it('a bar of the bytes read on a terminal', async () => {
     const tty = await cli(args(), true);

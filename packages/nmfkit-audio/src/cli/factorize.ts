@@ -3,7 +3,7 @@
  * log-compressed magnitude spectrogram), factorizes it with `nmf`, and writes W and H, a JSON summary and the
  * figures into the output folder.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { nmf, type IterationInfo, type Matrix, type NmfOptions, type NmfResult } from 'nmfkit';
 import { stft } from '../audio/stft.js';
@@ -151,14 +151,24 @@ async function load(path: string, flags: FactorizeFlags, read: ReadOptions): Pro
     };
   }
   let wav;
+  // readWav reads the whole file at once: a large one is announced (its bar fills when it has been read).
+  const size = await stat(path).then(
+    (info) => info.size,
+    () => 0,
+  );
+  read.progress?.start(path, size);
   try {
     wav = await readWav(path);
+    read.progress?.advance(size);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new InputError(`cannot read ${path}: no such file`, { cause: error });
     if (code === 'EISDIR') throw new InputError(`cannot read ${path}: is a directory`, { cause: error });
     throw new InputError((error as Error).message, { cause: error });
+  } finally {
+    read.progress?.stop();
   }
+  if (read.signal?.aborted) throw new CancelledError(`cancelled while reading ${path}`);
   try {
     const spec = stft(wav.samples, wav.sampleRate, { nFft: flags.nFft, hop: flags.hop ?? flags.nFft / 4, window: flags.window });
     const s = spectrogram(spec, { log: flags.log });
