@@ -104,7 +104,28 @@ const jsonFile = fc
   )
   .map((text) => new TextEncoder().encode(text));
 
-const NPY_DESCRS = ['<f8', '<f4', '>f8', '>f4', '|f8', '=f8', '<i4', '<i8', '|u1', '<c16', '<f2', 'f8', 'O', '<U3'];
+const NPY_DESCRS = [
+  '<f8',
+  '<f4',
+  '>f8',
+  '>f4',
+  '|f8',
+  '=f8',
+  '<i4',
+  '<i8',
+  '|u1',
+  '|i1',
+  '<i2',
+  '<u2',
+  '<u4',
+  '<u8',
+  '>i8',
+  '<c16',
+  '<f2',
+  'f8',
+  'O',
+  '<U3',
+];
 const DIMENSIONS = [0, 1, 2, 3, 7, 255, 65536, 2 ** 31 - 1, 2 ** 31, 2 ** 32, 2 ** 53, -1];
 
 /** .npy files: a version 1/2/3 header with any descr, order and shape, and data of any length. */

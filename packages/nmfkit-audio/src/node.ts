@@ -5,7 +5,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 // nmfkit's entry sets the memory limit the size checks of nmfkit/validation use (the machine's, or the wasm cap).
 import 'nmfkit';
-import { checkString, describe, rangeError, typeError, codeOf } from 'nmfkit/validation';
+import { checkString, describe, rangeError, typeError } from 'nmfkit/validation';
 import { decodeMidiCopy, midiOptions, type DecodeMidiOptions } from './audio/midi.js';
 import { checkNotes, type NoteEvent } from './audio/notes.js';
 import { decodeCopy, decodeOptions, encodeWav, type DecodedWav, type DecodeWavOptions, type EncodeWavOptions } from './audio/wav.js';
@@ -18,13 +18,7 @@ export async function readWav(path: string, options?: DecodeWavOptions): Promise
   checkString('path', path);
   const o = decodeOptions(options);
   const bytes = await readFile(path);
-  try {
-    return decodeCopy(bytes, o);
-  } catch (error) {
-    if (error instanceof RangeError)
-      throw rangeError(codeOf(error) ?? 'NMFKIT_INVALID_VALUE', `${path}: ${error.message.replace(/^bytes:? ?/, '')}`, { cause: error });
-    throw error;
-  }
+  return decodeCopy(bytes, o, path);
 }
 
 /** Encodes a mono signal (see {@link encodeWav}) and writes it to `path`; nothing is written for invalid arguments. */

@@ -3,6 +3,9 @@
  * 32 bits and IEEE float of 32 and 64 bits decode to exactly the expected floats; several channels mix down or
  * one is picked; bad bytes are refused with a message.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import wavefile from 'wavefile';
 import { describe, expect, it } from 'vitest';
@@ -128,5 +131,24 @@ describe('readWav', () => {
 
   it('rejects a missing file with the file system error', async () => {
     await expect(readWav('/nonexistent/x.wav')).rejects.toThrow(/ENOENT/);
+  });
+
+  it('names the file in messages built for it (not "bytes …" with the subject cut off)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nmfkit-wav-'));
+    try {
+      const fake = join(dir, 'fake.wav');
+      writeFileSync(fake, 'RIFF1234not a wave');
+      await expect(readWav(fake)).rejects.toThrow(
+        new RegExp(`^${fake.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not a readable WAV file: `),
+      );
+      const bytes = new Uint8Array(encodeWav(new Float64Array(64), 8000, { bitDepth: '16' }));
+      bytes[20] = 0x55; // the fmt chunk's format code: MPEG layer 3
+      writeFileSync(fake, bytes);
+      await expect(readWav(fake)).rejects.toThrow(`${fake}: unsupported WAV format code 0x0055`);
+      // decodeWav still speaks of its argument.
+      expect(() => decodeWav(bytes)).toThrow(/^bytes: unsupported WAV format code 0x0055/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -157,9 +157,10 @@ describe('nmfkit demo', () => {
     const damaged = await cli([...base, '--score', broken]);
     expect(damaged.code).toBe(1);
     expect(damaged.err).toContain(`nmfkit: error: ${broken} is not a readable MIDI file: chunk "MTrk" at offset 14 claims`);
+    // Flags that go together: a usage error.
     const alone = await cli(base);
-    expect(alone.code).toBe(1);
-    expect(alone.err).toMatch(/--audio and --score go together/);
+    expect(alone.code).toBe(2);
+    expect(alone.err).toMatch(/^nmfkit: error: --audio and --score go together/);
     const absent = await cli([...base, '--score', join(data, 'piano-scale.mid'), '--target', 'C#2']);
     expect(absent.code).toBe(1);
     expect(absent.err).toMatch(/--target C♯2 is not a pitch of .*piano-scale\.mid \(C4 D4 E4 F4 G4 A4 B4 C5 D5\)/);

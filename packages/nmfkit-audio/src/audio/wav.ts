@@ -85,14 +85,19 @@ export function decodeWav(bytes: Uint8Array | ArrayBuffer, options?: DecodeWavOp
   return decodeCopy(copy, decodeOptions(options));
 }
 
-/** Decodes bytes of the package's own (a copy, or a file's contents) with options read by {@link decodeOptions}. */
-export function decodeCopy(copy: Uint8Array, o: { channel: 'mix' | number }): DecodedWav {
+/**
+ * Decodes bytes of the package's own (a copy, or a file's contents) with options read by {@link decodeOptions}.
+ * Its messages name `file` (a path) when given, else 'bytes' — each built whole for its subject.
+ */
+export function decodeCopy(copy: Uint8Array, o: { channel: 'mix' | number }, file?: string): DecodedWav {
+  const name = file ?? 'bytes';
+  const [are, hold] = file === undefined ? ['bytes are', 'bytes hold'] : [`${file} is`, `${file} holds`];
   const wav = new WaveFile();
   try {
     // Only the chunks decoding reads: wavefile's parsers of the others trust the file's counts (./riff.ts).
     wav.fromBuffer(decodableChunks(copy));
   } catch (cause) {
-    throw rangeError('NMFKIT_INVALID_VALUE', `bytes are not a readable WAV file: ${messageOf(cause)}`, { cause });
+    throw rangeError('NMFKIT_INVALID_VALUE', `${are} not a readable WAV file: ${messageOf(cause)}`, { cause });
   }
   const fmt = wav.fmt as { numChannels: number; sampleRate: number; audioFormat: number; subformat?: number[] };
   // wavefile reads the samples of any format code as PCM of the header's bit depth; only the codes it decodes pass
@@ -101,7 +106,7 @@ export function decodeCopy(copy: Uint8Array, o: { channel: 'mix' | number }): De
   if (!DECODED_FORMATS.has(formatCode)) {
     throw rangeError(
       'NMFKIT_INVALID_VALUE',
-      `bytes: unsupported WAV format code ${formatHex(formatCode)} (nmfkit decodes PCM 0x0001, float 0x0003, A-law 0x0006, µ-law 0x0007 and IMA ADPCM 0x0011)`,
+      `${name}: unsupported WAV format code ${formatHex(formatCode)} (nmfkit decodes PCM 0x0001, float 0x0003, A-law 0x0006, µ-law 0x0007 and IMA ADPCM 0x0011)`,
     );
   }
   let bitDepth = wav.bitDepth;
@@ -111,7 +116,7 @@ export function decodeCopy(copy: Uint8Array, o: { channel: 'mix' | number }): De
     else if (bitDepth === '8m') wav.fromMuLaw('16');
     else if (bitDepth === '4') wav.fromIMAADPCM('16');
   } catch (cause) {
-    throw rangeError('NMFKIT_INVALID_VALUE', `bytes hold ${originalDepth}-coded audio that could not be decoded: ${messageOf(cause)}`, {
+    throw rangeError('NMFKIT_INVALID_VALUE', `${hold} ${originalDepth}-coded audio that could not be decoded: ${messageOf(cause)}`, {
       cause,
     });
   }
@@ -119,10 +124,10 @@ export function decodeCopy(copy: Uint8Array, o: { channel: 'mix' | number }): De
   const channels = fmt.numChannels;
   const sampleRate = fmt.sampleRate;
   if (!(Number.isInteger(channels) && channels >= 1))
-    throw rangeError('NMFKIT_INVALID_VALUE', `bytes: the WAV header gives ${describe(channels)} channels`);
-  if (!(sampleRate > 0)) throw rangeError('NMFKIT_INVALID_VALUE', `bytes: the WAV header gives a sample rate of ${describe(sampleRate)}`);
+    throw rangeError('NMFKIT_INVALID_VALUE', `${name}: the WAV header gives ${describe(channels)} channels`);
+  if (!(sampleRate > 0)) throw rangeError('NMFKIT_INVALID_VALUE', `${name}: the WAV header gives a sample rate of ${describe(sampleRate)}`);
   if (!['8', '16', '24', '32', '32f', '64'].includes(bitDepth)) {
-    throw rangeError('NMFKIT_INVALID_VALUE', `bytes: unsupported WAV sample format (bit depth code ${describe(bitDepth)})`);
+    throw rangeError('NMFKIT_INVALID_VALUE', `${name}: unsupported WAV sample format (bit depth code ${describe(bitDepth)})`);
   }
 
   const { channel } = o;
@@ -142,7 +147,7 @@ export function decodeCopy(copy: Uint8Array, o: { channel: 'mix' | number }): De
   for (const data of picked) for (let i = 0; i < length; i++) samples[i] = samples[i]! + toUnit(data[i]!);
   if (picked.length > 1) for (let i = 0; i < length; i++) samples[i] = samples[i]! / picked.length;
   const bad = samples.findIndex((x) => !Number.isFinite(x));
-  if (bad >= 0) throw rangeError('NMFKIT_INVALID_VALUE', nonFiniteSample(picked, channel === 'mix' ? undefined : channel, bad));
+  if (bad >= 0) throw rangeError('NMFKIT_INVALID_VALUE', nonFiniteSample(name, picked, channel === 'mix' ? undefined : channel, bad));
   return { sampleRate, samples, channels, bitDepth: originalDepth, duration: length / sampleRate };
 }
 
@@ -150,12 +155,12 @@ export function decodeCopy(copy: Uint8Array, o: { channel: 'mix' | number }): De
  * Why decoded sample i is not finite: a float file's sample that is NaN or infinite (IEEE float WAV data can hold
  * any float), or channels whose sum for the mix goes beyond float64's range.
  */
-function nonFiniteSample(picked: readonly Float64Array[], channel: number | undefined, i: number): string {
+function nonFiniteSample(name: string, picked: readonly Float64Array[], channel: number | undefined, i: number): string {
   for (let c = 0; c < picked.length; c++) {
     const x = picked[c]![i]!;
-    if (!Number.isFinite(x)) return `bytes: sample ${i} of channel ${channel ?? c} is ${x}, not a finite number`;
+    if (!Number.isFinite(x)) return `${name}: sample ${i} of channel ${channel ?? c} is ${x}, not a finite number`;
   }
-  return `bytes: the channels of sample ${i} add up beyond the range of float64 numbers`;
+  return `${name}: the channels of sample ${i} add up beyond the range of float64 numbers`;
 }
 
 /** The WAV format codes wavefile decodes: PCM, IEEE float, A-law, µ-law, IMA ADPCM. */

@@ -41,7 +41,7 @@ import {
   type SeparationResult,
   type TranscriptionResult,
 } from './demo-scores.js';
-import { CancelledError, InputError, isAbort } from './errors.js';
+import { CancelledError, InputError, isAbort, UsageError } from './errors.js';
 import type { FitProgress } from './progress.js';
 import { formatCents } from './format.js';
 import { table } from './table.js';
@@ -153,7 +153,7 @@ async function readInput(flags: DemoFlags): Promise<{
   truth: Float64Array | null;
 }> {
   if ((flags.audio === undefined) !== (flags.score === undefined))
-    throw new InputError('--audio and --score go together: a recording and its score');
+    throw new UsageError('--audio and --score go together: a recording and its score');
   const own = flags.audio !== undefined;
   const wavPath = flags.audio ?? DEMO_WAV;
   const notesPath = flags.score ?? DEMO_NOTES;

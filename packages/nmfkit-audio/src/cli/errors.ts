@@ -26,11 +26,18 @@ export class InputError extends RangeError {
   }
 }
 
-/** Bad usage of the command line. Exit code 2. */
+/**
+ * Bad usage of the command line: a flag, a value or a combination of flags the command or nmf() refuses. Exit
+ * code 2. Its `code` is NMFKIT_USAGE, or the code of the library's error it reports (its `cause`).
+ */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
   readonly exitCode = EXIT_USAGE;
-  readonly code: ErrorCode = 'NMFKIT_USAGE';
+  readonly code: ErrorCode;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = codeOf(options?.cause) ?? 'NMFKIT_USAGE';
+  }
 }
 
 /** The run was cancelled (Ctrl-C). Exit code 130. */

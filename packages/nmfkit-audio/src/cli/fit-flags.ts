@@ -20,4 +20,5 @@ export const FIT_FLAGS = [
   'errorEvery',
   'restarts',
   'dtype',
+  'threads',
 ] as const;

@@ -7,7 +7,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { codeOf } from 'nmfkit/validation';
 import { WINDOW_NAMES, type WindowName } from '../audio/window.js';
 import type { DemoSummary } from './demo.js';
-import { CancelledError, EXIT_INPUT, EXIT_OK, EXIT_USAGE, InputError } from './errors.js';
+import { CancelledError, EXIT_INPUT, EXIT_OK, EXIT_USAGE, InputError, UsageError } from './errors.js';
 import { FIT_FLAGS } from './fit-flags.js';
 import type { FactorizeFlags, FactorizeSummary } from './factorize.js';
 import { formatCents } from './format.js';
@@ -29,11 +29,13 @@ function version(): string {
   }
 }
 
-function integer(name: string, min: number) {
+function integer(name: string, min: number, max = Infinity) {
   return (value: string): number => {
     const n = Number(value);
-    if (value.trim() === '' || !Number.isSafeInteger(n) || n < min)
-      throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(value)}.`);
+    if (value.trim() === '' || !Number.isSafeInteger(n) || n < min || n > max) {
+      const range = max === Infinity ? `≥ ${min}` : `in [${min}, ${max}]`;
+      throw new InvalidArgumentError(`${name} must be an integer ${range}, got ${JSON.stringify(value)}.`);
+    }
     return n;
   };
 }
@@ -85,23 +87,33 @@ function powerOfTwo(value: string): number {
 }
 
 const FACTORIZE_HELP = `
-Input formats (chosen by the file extension):
+Input formats (chosen by the file extension), for V and for --w, --h and --mask:
   .csv, .tsv    numbers, one matrix row per line; blank lines and lines starting with # are skipped
-  .json         {"rows": K, "cols": N, "data": [row-major numbers]} or [[row 0], [row 1], ...]
-  .npy          a 2-D float32 or float64 NumPy array (C or Fortran order, little-endian)
-  .wav          a WAV file (PCM 8/16/24/32-bit or float, channels mixed down), factorized as its
-                spectrogram log(1 + γ|STFT|) with --n-fft, --hop, --log γ and --window
+  .json         {"rows": K, "cols": N, "data": [row-major numbers]} or [[row 1], [row 2], ...]
+  .npy          a 2-D NumPy array (C or Fortran order, little-endian) of float32, float64 or integers
+                (int8 … int64, uint8 … uint64; a 64-bit value float64 cannot hold exactly is refused)
+  .wav          V only: a WAV file (PCM 8/16/24/32-bit or float, channels mixed down), factorized as
+                its spectrogram log(1 + γ|STFT|) with --n-fft, --hop, --log γ and --window
+Every entry must be finite and ≥ 0 (a mask's in [0, 1]); with --mask, V may hold NaN (JSON: null)
+where the mask is 0. Messages count lines, rows and columns from 1.
+
+--w and --h give the initial factors (the rank then defaults to their size); --fix-w / --fix-h keep
+that factor as given and learn the other one. Their shapes are checked against V.
 
 Outputs in --out: W and H (in the input's format, CSV for WAV input, or --format), summary.json,
 and unless --no-figures factors.png (W, H, W·H, V) and errors.png (changes per iteration).
 --json prints the summary to stdout instead of the human-readable report.
 
 The fit options (--loss, --solver, --init, --l1-w … --l2-h, --stop, --error-every, --restarts,
---dtype) are handed to nmf() only when given (otherwise nmf's defaults apply). nmf validates them:
-a value or combination it does not support is reported as bad input (exit code 1).
+--dtype, --threads) are handed to nmf() only when given (otherwise nmf's defaults apply). A value or
+a combination of flags that is not supported is a usage error (exit code 2); one that does not
+suit the data (--init nndsvd with a rank above min(rows, cols)) is bad input (exit code 1).
 
-A progress bar is drawn on stderr when it is a terminal (not when piped, or with --quiet).
-Ctrl-C cancels the fit cleanly. Exit codes: 0 success, 1 bad input, 2 usage error, 130 cancelled.`;
+A progress bar is drawn on stderr when it is a terminal (not when piped, or with --quiet); reading
+an input of 16 MiB or more shows a bar on a terminal, one line otherwise. Ctrl-C cancels cleanly
+and writes nothing; with --keep-partial it stops after the iteration under way and writes W, H and
+summary.json as they are then (no figures). A second Ctrl-C exits at once.
+Exit codes: 0 success, 1 bad input, 2 usage error, 130 cancelled.`;
 
 const DEMO_HELP = `
 Factorizes the piano recording shipped with nmfkit-audio (examples/data/piano-scale.wav: a C-major
@@ -128,7 +140,12 @@ export async function run(argv: readonly string[], io: CliIo = { stdout: process
     .description('Nonnegative matrix factorization V ≈ W·H (Lee–Seung multiplicative updates, as libfmp), with audio tools.')
     .version(version(), '-V, --version')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      // commander's own messages ('error: unknown option …') get the prefix of every other error.
+      outputError: (s, write) => write(s.replace(/^error: /, 'nmfkit: error: ')),
+    })
     .showHelpAfterError('(run with --help for usage)')
     .allowExcessArguments(false);
 
@@ -191,7 +208,7 @@ export async function run(argv: readonly string[], io: CliIo = { stdout: process
     .command('factorize')
     .description('factorize a matrix file or the spectrogram of a WAV file')
     .argument('<input>', 'a .csv, .tsv, .json, .npy or .wav file')
-    .requiredOption('-r, --rank <R>', 'number of components', integer('--rank', 1))
+    .option('-r, --rank <R>', 'number of components (required unless --w or --h gives it)', integer('--rank', 1))
     .option('--max-iter <n>', 'most iterations (default 1000)', integer('--max-iter', 0))
     .option('--tol <x>', 'tolerance of the stop rule (default 1e-3)', number('--tol', 0))
     .addOption(
@@ -229,7 +246,14 @@ export async function run(argv: readonly string[], io: CliIo = { stdout: process
       integer('--error-every', 1),
     )
     .option('--restarts <n>', 'runs from seeds seed, seed+1, …; keep the lowest objective', integer('--restarts', 1))
-    .option('--dtype <name>', 'compute precision, passed to nmf() only when given (see below)')
+    .addOption(new Option('--dtype <name>', 'compute precision (default float64)').choices(['float64', 'float32']))
+    .option('--threads <n>', 'threads of the fit on the native backend, 1–256 (default: from the cores)', integer('--threads', 1, 256))
+    .option('--w <file>', 'initial W (rows of V × rank), a matrix file', fileArgument('--w'))
+    .option('--h <file>', 'initial H (rank × columns of V), a matrix file', fileArgument('--h'))
+    .option('--fix-w', 'keep the W of --w fixed: learn H only')
+    .option('--fix-h', 'keep the H of --h fixed: learn W only')
+    .option('--mask <file>', "weights in [0, 1] of V's entries, a matrix file (0 = missing; V may hold NaN there)", fileArgument('--mask'))
+    .option('--keep-partial', 'on Ctrl-C, write the factors reached so far (still exit code 130)')
     .option('-o, --out <dir>', 'output folder', outFolder, 'nmfkit-out')
     .addOption(new Option('--format <fmt>', 'format of W and H (default: the input format; csv for WAV)').choices([...MATRIX_FORMATS]))
     .option('--json', 'print the summary as JSON to stdout')
@@ -253,8 +277,7 @@ export async function run(argv: readonly string[], io: CliIo = { stdout: process
         const summary: FactorizeSummary = await factorize(
           input,
           {
-            rank: flags.rank as number,
-            ...pick(flags, [...FIT_FLAGS, 'hop', 'format', 'plotMaxFrequency']),
+            ...pick(flags, ['rank', ...FIT_FLAGS, 'hop', 'format', 'plotMaxFrequency', 'w', 'h', 'mask', 'fixW', 'fixH', 'keepPartial']),
             out: flags.out as string,
             figures: flags.figures as boolean,
             nFft: flags.nFft as number,
@@ -282,7 +305,9 @@ export async function run(argv: readonly string[], io: CliIo = { stdout: process
 /** --loss: a name, or a number β of the β-divergence. */
 function lossValue(value: string): string | number {
   const beta = Number(value);
-  return value.trim() !== '' && Number.isFinite(beta) ? beta : value;
+  if (value.trim() !== '' && Number.isFinite(beta)) return beta;
+  if (['euclidean', 'kl', 'is'].includes(value)) return value;
+  throw new InvalidArgumentError(`--loss must be euclidean, kl, is or a number β, got ${JSON.stringify(value)}.`);
 }
 
 function pick(flags: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
@@ -329,12 +354,13 @@ function exitCodeOf(error: unknown, io: CliIo): number {
     debug();
     return error.exitCode;
   }
-  if (error instanceof InputError) {
+  if (error instanceof InputError || error instanceof UsageError) {
     io.stderr.write(`nmfkit: error: ${error.message}\n`);
     debug();
     return error.exitCode;
   }
-  const message = error instanceof Error ? error.message : String(error);
+  // The library's own messages may begin with 'nmfkit: ' (a backend that cannot load): said once.
+  const message = (error instanceof Error ? error.message : String(error)).replace(/^nmfkit: /, '');
   io.stderr.write(`nmfkit: error: ${message}\n`);
   debug();
   return EXIT_INPUT;

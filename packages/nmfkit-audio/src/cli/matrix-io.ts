@@ -1,17 +1,24 @@
 /**
- * Matrix files for `nmfkit factorize`: CSV and TSV (one row per line, through `csv-parse`/`csv-stringify`;
- * blank lines and lines starting with '#' are skipped), JSON (`{ "rows", "cols", "data" }` with row-major data,
- * or an array of rows), and NumPy `.npy` (2-D float32/float64, through `npyjs`). Every problem is an
- * {@link InputError} that names the file and, for entries, the line and column.
+ * Matrix files for `nmfkit factorize` — V, and the initial factors and mask given with --w, --h and --mask: CSV
+ * and TSV (./delimited.ts), JSON (`{ "rows", "cols", "data" }` with row-major data, or an array of rows) and
+ * NumPy `.npy` (./npy-file.ts). Every problem is an {@link InputError} that names the file and, for an entry,
+ * where it is as a person counts: the line and column of a CSV/TSV file, the row and column (from 1) of the others.
+ * Every entry must be finite and ≥ 0 (at most `max`), NaN only where `allowNaN` (V with a mask: missing entries,
+ * written NaN in CSV/TSV and .npy, null in JSON).
  */
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { parse as parseCsv } from 'csv-parse/sync';
+import { Transform, type Readable } from 'node:stream';
 import { stringify as stringifyCsv } from 'csv-stringify/sync';
-import { dump as dumpNpy, parse as parseNpy } from 'npyjs';
+import { dump as dumpNpy } from 'npyjs';
 import type { FactorArray, Matrix } from 'nmfkit';
-import { InputError } from './errors.js';
+import { readDelimited } from './delimited.js';
+import { CancelledError, InputError } from './errors.js';
+import { MAX_ENTRIES } from './growing-array.js';
+import { parseNpyFile, type NpyDtype } from './npy-file.js';
 import { writeOutput } from './output.js';
+import type { ReadProgress } from './progress.js';
 
 /** The matrix formats the CLI reads and writes. */
 export type MatrixFormat = 'csv' | 'tsv' | 'json' | 'npy';
@@ -24,8 +31,24 @@ export interface MatrixFile {
   readonly format: MatrixFormat;
   /** JSON: nested arrays or { rows, cols, data }. */
   readonly jsonForm?: 'rows' | 'shaped';
-  /** .npy: the element type. */
-  readonly dtype?: 'f4' | 'f8';
+  /** .npy: the element type read. */
+  readonly dtype?: NpyDtype;
+  /** Where entry (i, j) (from 0) is, as a person counts: 'line 3, column 2' (CSV, TSV) or 'row 1, column 2'. */
+  locate(i: number, j: number): string;
+}
+
+/** How a file is read. */
+export interface ReadOptions {
+  /** What the matrix is, for messages: 'V' (default), 'W', 'H', 'the mask'. */
+  readonly role?: string;
+  /** NaN entries allowed ('NaN' in CSV/TSV, NaN in .npy): the missing entries of V under a mask. */
+  readonly allowNaN?: boolean;
+  /** Largest entry allowed (1 for a mask). */
+  readonly max?: number;
+  /** Told the bytes read, for a progress line or bar. */
+  readonly progress?: ReadProgress;
+  /** Stops the reading (Ctrl-C) with a {@link CancelledError}. */
+  readonly signal?: AbortSignal;
 }
 
 /** The format of a path by its extension (.csv, .tsv/.tab, .json, .npy, .wav), or undefined. */
@@ -39,75 +62,121 @@ export function formatOf(path: string): MatrixFormat | 'wav' | undefined {
   return undefined;
 }
 
-async function readBytes(path: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EISDIR'
-          ? 'is a directory'
-          : code === 'EACCES'
-            ? 'permission denied'
-            : (error as Error).message;
-    throw new InputError(`cannot read ${path}: ${why}`, { cause: error });
-  }
+function cannotRead(path: string, error: unknown): InputError {
+  return new InputError(`cannot read ${path}: ${whyUnreadable(error)}`, { cause: error });
 }
 
-/** Reads a matrix file of the given format. */
-export async function readMatrixFile(path: string, format: MatrixFormat): Promise<MatrixFile> {
-  const bytes = await readBytes(path);
+function whyUnreadable(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EISDIR') return 'is a directory';
+  if (code === 'EACCES') return 'permission denied';
+  return (error as Error).message;
+}
+
+/**
+ * The file as a stream that reports its bytes to `progress` and stops with a CancelledError when `signal` aborts.
+ * Opened (and its size known) before it is returned, so a missing file is reported as one.
+ */
+async function openFile(path: string, options: ReadOptions): Promise<Readable> {
+  let info;
   try {
-    return parseMatrix(path, bytes, format);
+    info = await stat(path);
+  } catch (error) {
+    throw cannotRead(path, error);
+  }
+  if (info.isDirectory()) throw new InputError(`cannot read ${path}: is a directory`);
+  const size = info.size;
+  const stream = createReadStream(path);
+  await new Promise<void>((resolve, reject) => {
+    stream.once('open', () => resolve());
+    stream.once('error', (error) => reject(cannotRead(path, error)));
+  });
+  const { progress, signal } = options;
+  progress?.start(path, size);
+  let read = 0;
+  const counted = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      if (signal?.aborted) return done(new CancelledError(`cancelled while reading ${path}`));
+      read += chunk.length;
+      progress?.advance(read);
+      done(null, chunk);
+    },
+  });
+  // A read error (the file vanished, EIO) ends the reading with that error rather than leaving it waiting.
+  stream.on('error', (error) => counted.destroy(cannotRead(path, error)));
+  counted.on('close', () => {
+    stream.destroy();
+    progress?.stop();
+  });
+  return stream.pipe(counted);
+}
+
+async function readAll(stream: Readable, path: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  try {
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+  } catch (error) {
+    if (error instanceof CancelledError || error instanceof InputError) throw error;
+    throw cannotRead(path, error);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Reads a matrix file of the given format; its entries are checked as `options` says. */
+export async function readMatrixFile(path: string, format: MatrixFormat, options: ReadOptions = {}): Promise<MatrixFile> {
+  const stream = await openFile(path, options);
+  let file: MatrixFile;
+  try {
+    file = await parseMatrix(path, stream, format, options.allowNaN ?? false);
   } catch (error) {
     // Whatever a parser throws that is not already worded (a stack overflow, a failed allocation) names the file.
-    if (error instanceof InputError) throw error;
+    if (error instanceof InputError || error instanceof CancelledError) throw error;
     throw new InputError(`${path}: cannot be read as a ${format} matrix: ${(error as Error).message}`, { cause: error });
+  } finally {
+    stream.destroy();
   }
+  if (options.signal?.aborted) throw new CancelledError(`cancelled while reading ${path}`);
+  checkEntries(path, file, options);
+  return file;
 }
 
-function parseMatrix(path: string, bytes: Buffer, format: MatrixFormat): MatrixFile {
+async function parseMatrix(path: string, stream: Readable, format: MatrixFormat, allowNaN: boolean): Promise<MatrixFile> {
   switch (format) {
     case 'csv':
-    case 'tsv':
-      return { matrix: parseDelimited(path, bytes.toString('utf8'), format === 'csv' ? ',' : '\t'), format };
+    case 'tsv': {
+      const { lines, ...matrix } = await readDelimited(path, stream, format === 'csv' ? ',' : '\t', allowNaN);
+      return { matrix, format, locate: (i, j) => `line ${lines[i]}, column ${j + 1}` };
+    }
     case 'json':
-      return parseJson(path, bytes.toString('utf8'));
-    case 'npy':
-      return parseNpyFile(path, bytes);
+      return parseJson(path, (await readAll(stream, path)).toString('utf8'), allowNaN);
+    case 'npy': {
+      const { dtype, ...matrix } = parseNpyFile(path, await readAll(stream, path));
+      return { matrix, format, dtype, locate: rowColumn };
+    }
   }
 }
 
-function parseDelimited(path: string, text: string, delimiter: string): Matrix {
-  let records: { record: string[]; info: { lines: number } }[];
-  try {
-    records = parseCsv(text, { delimiter, trim: true, skip_empty_lines: true, comment: '#', info: true }) as unknown as typeof records;
-  } catch (error) {
-    throw new InputError(`${path}: ${(error as Error).message}`, { cause: error });
+const rowColumn = (i: number, j: number): string => `row ${i + 1}, column ${j + 1}`;
+
+/** Every entry finite (NaN only if allowed), ≥ 0 and ≤ max, or an error saying where, in the file's terms. */
+function checkEntries(path: string, file: MatrixFile, options: ReadOptions): void {
+  const { cols, data } = file.matrix;
+  const role = options.role ?? 'V';
+  const max = options.max ?? Infinity;
+  const allowNaN = options.allowNaN ?? false;
+  for (let k = 0; k < data.length; k++) {
+    const x = data[k]!;
+    if (x >= 0 && x <= max && x !== Infinity) continue;
+    if (Number.isNaN(x) && allowNaN) continue;
+    const where = `${path}: ${file.locate(Math.floor(k / cols), k % cols)}`;
+    if (!Number.isFinite(x)) throw new InputError(`${where}: ${x} is not a finite number`);
+    const range = max === Infinity ? '≥ 0' : `in [0, ${max}]`;
+    throw new InputError(`${where}: ${x} is ${x < 0 ? 'negative' : `above ${max}`} (every entry of ${role} must be ${range})`);
   }
-  if (records.length === 0) throw new InputError(`${path}: no rows of numbers`);
-  const cols = records[0]!.record.length;
-  for (const { record, info } of records) {
-    if (record.length !== cols) throw new InputError(`${path}: line ${info.lines} has ${record.length} fields, the first row has ${cols}`);
-  }
-  const data = allocate(path, records.length, cols);
-  records.forEach(({ record, info }, i) => {
-    record.forEach((field, j) => {
-      const value = field === '' ? NaN : Number(field);
-      if (!Number.isFinite(value)) {
-        throw new InputError(
-          `${path}: line ${info.lines}, column ${j + 1}: ${JSON.stringify(field)} is not a finite number${i === 0 ? ' (a header row is not supported)' : ''}`,
-        );
-      }
-      data[i * cols + j] = value;
-    });
-  });
-  return { rows: records.length, cols, data };
 }
 
-function parseJson(path: string, text: string): MatrixFile {
+function parseJson(path: string, text: string, allowNull: boolean): MatrixFile {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -117,21 +186,19 @@ function parseJson(path: string, text: string): MatrixFile {
   if (Array.isArray(json)) {
     if (json.length === 0 || !Array.isArray(json[0])) throw new InputError(`${path}: expected an array of rows (arrays of numbers)`);
     const cols = (json[0] as unknown[]).length;
-    if (cols === 0) throw new InputError(`${path}: row 0 is empty (a matrix has at least one column)`);
+    if (cols === 0) throw new InputError(`${path}: row 1 is empty (a matrix has at least one column)`);
     // Every row's shape first: the allocation below must not be sized by the first row alone.
     json.forEach((row: unknown, i) => {
-      if (!Array.isArray(row)) throw new InputError(`${path}: row ${i} is not an array`);
-      if (row.length !== cols) throw new InputError(`${path}: row ${i} has ${row.length} entries, row 0 has ${cols}`);
+      if (!Array.isArray(row)) throw new InputError(`${path}: row ${i + 1} is not an array`);
+      if (row.length !== cols) throw new InputError(`${path}: row ${i + 1} has ${row.length} entries, row 1 has ${cols}`);
     });
     const data = allocate(path, json.length, cols);
     json.forEach((row: unknown[], i) => {
       row.forEach((v: unknown, j) => {
-        if (typeof v !== 'number') throw new InputError(`${path}: entry [${i}][${j}] is ${jsonValue(v)}, not a number`);
-        if (!Number.isFinite(v)) throw new InputError(`${path}: entry [${i}][${j}] ${OVERFLOW}`);
-        data[i * cols + j] = v;
+        data[i * cols + j] = jsonNumber(path, v, rowColumn(i, j), allowNull);
       });
     });
-    return { matrix: { rows: json.length, cols, data }, format: 'json', jsonForm: 'rows' };
+    return { matrix: { rows: json.length, cols, data }, format: 'json', jsonForm: 'rows', locate: rowColumn };
   }
   if (json !== null && typeof json === 'object') {
     const { rows, cols, data } = json as Record<string, unknown>;
@@ -142,21 +209,26 @@ function parseJson(path: string, text: string): MatrixFile {
     const size = (rows as number) * (cols as number);
     if (data.length !== size) throw new InputError(`${path}: "data" has ${data.length} entries, rows × cols = ${size}`);
     const values = allocate(path, rows as number, cols as number);
+    const locate = (i: number, j: number): string => `"data" entry ${i * (cols as number) + j + 1} (${rowColumn(i, j)})`;
     data.forEach((v: unknown, k) => {
-      if (typeof v !== 'number') throw new InputError(`${path}: data[${k}] is ${jsonValue(v)}, not a number`);
-      if (!Number.isFinite(v)) throw new InputError(`${path}: data[${k}] ${OVERFLOW}`);
-      values[k] = v;
+      values[k] = jsonNumber(path, v, locate(Math.floor(k / (cols as number)), k % (cols as number)), allowNull);
     });
-    return { matrix: { rows: rows as number, cols: cols as number, data: values }, format: 'json', jsonForm: 'shaped' };
+    return { matrix: { rows: rows as number, cols: cols as number, data: values }, format: 'json', jsonForm: 'shaped', locate };
   }
   throw new InputError(`${path}: expected {"rows", "cols", "data"} or an array of rows`);
 }
 
-/** JSON has no NaN or Infinity: a number it parses as ±Infinity was written beyond float64's range (1e999). */
-const OVERFLOW = 'is beyond the range of float64 numbers (it reads as ±Infinity), not a finite number';
-
-/** Most entries of a matrix read from a file: the 2^31 − 1 of one fit's V. */
-const MAX_ENTRIES = 2 ** 31 - 1;
+/**
+ * A JSON entry as a number; JSON has no NaN or Infinity, so ±Infinity is a number written beyond float64 (1e999),
+ * and a missing entry (V under a mask) is null where `allowNull`.
+ */
+function jsonNumber(path: string, v: unknown, where: string, allowNull: boolean): number {
+  if (v === null && allowNull) return NaN;
+  if (typeof v !== 'number') throw new InputError(`${path}: ${where}: ${jsonValue(v)} is not a number`);
+  if (!Number.isFinite(v))
+    throw new InputError(`${path}: ${where}: a number beyond the range of float64 numbers (it reads as ${v}), not a finite number`);
+  return v;
+}
 
 /** A rows×cols float64 buffer, or an error naming the file when it is too large to hold. */
 function allocate(path: string, rows: number, cols: number): Float64Array {
@@ -180,46 +252,14 @@ function jsonValue(value: unknown): string {
   return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }
 
-function parseNpyFile(path: string, bytes: Buffer): MatrixFile {
-  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  // npyjs drops the byte-order mark of the dtype; read it from the header to refuse big-endian data.
-  const header = bytes.subarray(0, Math.min(bytes.length, 4096)).toString('latin1');
-  if (/'descr'\s*:\s*'>/.test(header))
-    throw new InputError(`${path}: big-endian .npy data is not supported (save with dtype '<f8' or '<f4')`);
-  let array: ReturnType<typeof parseNpy>;
-  try {
-    array = parseNpy(buffer);
-  } catch (error) {
-    throw new InputError(`${path}: not a readable .npy file: ${(error as Error).message}`, { cause: error });
-  }
-  const { shape, dtype, fortranOrder } = array;
-  if (dtype !== 'f4' && dtype !== 'f8')
-    throw new InputError(`${path}: dtype ${dtype} is not supported; nmfkit reads float32 ('<f4') and float64 ('<f8')`);
-  if (shape.length !== 2) throw new InputError(`${path}: expected a 2-D array, got shape (${shape.join(', ')})`);
-  const [rows, cols] = shape as [number, number];
-  const source = array.data as Float32Array | Float64Array;
-  if (rows < 1 || cols < 1) throw new InputError(`${path}: the array is empty (shape ${rows}×${cols})`);
-  if (source.length !== rows * cols)
-    throw new InputError(`${path}: holds ${source.length} values, the header's shape ${rows}×${cols} needs ${rows * cols}`);
-  const data = new Float64Array(rows * cols);
-  if (fortranOrder) {
-    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) data[i * cols + j] = source[j * rows + i]!;
-  } else data.set(source);
-  // NaN and ±Infinity are floats like any other in a .npy file; as with CSV, the entry is named (0-based, as numpy).
-  const bad = data.findIndex((x) => !Number.isFinite(x));
-  if (bad >= 0) {
-    const [i, j] = [Math.floor(bad / cols), bad % cols];
-    throw new InputError(`${path}: entry [${i}, ${j}] is ${data[bad]}, not a finite number`);
-  }
-  return { matrix: { rows, cols, data }, format: 'npy', dtype };
+/** How a matrix is written: JSON in the form read, .npy as float32 when the input was (float64 otherwise). */
+export interface WriteOptions {
+  readonly jsonForm?: 'rows' | 'shaped';
+  readonly dtype?: NpyDtype;
 }
 
 /** Serialises a matrix in a format (JSON in the given form, .npy with the given dtype). */
-export function formatMatrix(
-  matrix: Matrix<FactorArray>,
-  format: MatrixFormat,
-  options: { jsonForm?: 'rows' | 'shaped'; dtype?: 'f4' | 'f8' } = {},
-): Buffer {
+export function formatMatrix(matrix: Matrix<FactorArray>, format: MatrixFormat, options: WriteOptions = {}): Buffer {
   const { rows, cols, data } = matrix;
   const rowArrays = (): number[][] => Array.from({ length: rows }, (_, i) => Array.from(data.subarray(i * cols, (i + 1) * cols)));
   switch (format) {
@@ -240,7 +280,7 @@ export async function writeMatrixFile(
   path: string,
   matrix: Matrix<FactorArray>,
   format: MatrixFormat,
-  options: { jsonForm?: 'rows' | 'shaped'; dtype?: 'f4' | 'f8' } = {},
+  options: WriteOptions = {},
 ): Promise<void> {
   await writeOutput(path, formatMatrix(matrix, format, options));
 }

@@ -1,6 +1,7 @@
 /**
  * Progress and cancellation for the CLI: a `cli-progress` bar on a terminal (iteration, the two change norms,
  * an upper bound of the time left — the fit may stop earlier at its tolerance), nothing when stderr is piped;
+ * while a large input file is read (16 MiB or more), a bar of its bytes on a terminal, one line when piped.
  * Ctrl-C aborts the running fit through an AbortSignal (a second Ctrl-C exits at once).
  */
 import cliProgress from 'cli-progress';
@@ -15,15 +16,75 @@ export interface FitProgress {
   start(label: string, total: number): void;
   /** Ends the current bar. */
   stop(): void;
+  /** Reports the reading of input files (undefined: nothing is shown). */
+  readonly reading?: ReadProgress;
 }
+
+/** Reports the reading of one file at a time. */
+export interface ReadProgress {
+  /** A file of `bytes` bytes is being read. */
+  start(path: string, bytes: number): void;
+  /** `read` bytes of it have been read. */
+  advance(read: number): void;
+  /** Its reading has ended. */
+  stop(): void;
+}
+
+/** Inputs from this size on are large enough that their reading is shown (parsing them takes seconds). */
+export const LARGE_INPUT_BYTES = 16 * 2 ** 20;
 
 const NO_PROGRESS: FitProgress = { onIteration: undefined, start() {}, stop() {} };
 
-/** A progress bar on `stream` if it is a terminal and `enabled`, otherwise a silent stand-in. */
-export function createProgress(enabled: boolean, stream: NodeJS.WriteStream = process.stderr): FitProgress {
-  if (!enabled || !stream.isTTY) return NO_PROGRESS;
+function megabytes(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+/** One line on a stream that is not a terminal (a log keeps it). */
+function readingLine(stream: NodeJS.WriteStream): ReadProgress {
+  return {
+    start(path, bytes) {
+      if (bytes >= LARGE_INPUT_BYTES) stream.write(`nmfkit: reading ${path} (${megabytes(bytes)})…\n`);
+    },
+    advance() {},
+    stop() {},
+  };
+}
+
+/** A bar of the bytes read, on a terminal. */
+function readingBar(stream: NodeJS.WriteStream): ReadProgress {
   let bar: cliProgress.SingleBar | undefined;
   return {
+    start(path, bytes) {
+      bar?.stop();
+      bar = undefined;
+      if (bytes < LARGE_INPUT_BYTES) return;
+      const format = `reading ${path.replaceAll('{', '(').replaceAll('}', ')')} [{bar}] {percentage}% of ${megabytes(bytes)} | ETA {eta_formatted}`;
+      bar = new cliProgress.SingleBar(
+        { stream, format, barsize: 24, hideCursor: true, clearOnComplete: true, fps: 10 },
+        cliProgress.Presets.shades_classic,
+      );
+      bar.start(bytes, 0);
+    },
+    advance(read) {
+      bar?.update(read);
+    },
+    stop() {
+      bar?.stop();
+      bar = undefined;
+    },
+  };
+}
+
+/**
+ * A progress bar on `stream` if it is a terminal and `enabled`; when it is not a terminal, only a line for each
+ * large input; when not `enabled` (--quiet), nothing.
+ */
+export function createProgress(enabled: boolean, stream: NodeJS.WriteStream = process.stderr): FitProgress {
+  if (!enabled) return NO_PROGRESS;
+  if (!stream.isTTY) return { ...NO_PROGRESS, reading: readingLine(stream) };
+  let bar: cliProgress.SingleBar | undefined;
+  return {
+    reading: readingBar(stream),
     onIteration(info: IterationInfo): void {
       bar?.update(info.iteration, { dh: info.hChange.toExponential(2), dw: info.wChange.toExponential(2) });
     },

@@ -105,22 +105,22 @@ describe('matrix files: every error is a RangeError naming the file', () => {
     expect(error.message).toContain(path);
   });
 
-  it('JSON [[]] is refused: row 0 is empty', async () => {
+  it('JSON [[]] is refused: row 1 is empty', async () => {
     const path = file('empty-row.json', '[[]]');
     const error = await rejection(() => readMatrixFile(path, 'json'));
     expect(error).toBeInstanceOf(RangeError);
-    expect(error.message).toBe(`${path}: row 0 is empty (a matrix has at least one column)`);
+    expect(error.message).toBe(`${path}: row 1 is empty (a matrix has at least one column)`);
   });
 
   it.each([
-    ['[[1, 1e999]]', 'entry [0][1]'],
-    ['[[-1e999]]', 'entry [0][0]'],
-    ['{"rows": 1, "cols": 2, "data": [0, 1e400]}', 'data[1]'],
+    ['[[1, 1e999]]', 'row 1, column 2'],
+    ['[[-1e999]]', 'row 1, column 1'],
+    ['{"rows": 1, "cols": 2, "data": [0, 1e400]}', '"data" entry 2 (row 1, column 2)'],
   ])('JSON %s: a number beyond float64 is refused, naming %s', async (text, where) => {
     const path = file('overflow.json', text);
     const error = await rejection(() => readMatrixFile(path, 'json'));
     expect(error).toBeInstanceOf(RangeError);
-    expect(error.message).toContain(`${path}: ${where} is beyond the range of float64 numbers`);
+    expect(error.message).toContain(`${path}: ${where}: a number beyond the range of float64 numbers`);
   });
 
   it.each([
@@ -138,7 +138,7 @@ describe('matrix files: every error is a RangeError naming the file', () => {
     const path = file('not-finite.npy', bytes);
     const error = await rejection(() => readMatrixFile(path, 'npy'));
     expect(error).toBeInstanceOf(RangeError);
-    expect(error.message).toBe(`${path}: entry [1, 1] is ${text}, not a finite number`);
+    expect(error.message).toBe(`${path}: row 2, column 2: ${text} is not a finite number`);
   });
 });
 
