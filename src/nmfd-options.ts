@@ -32,7 +32,7 @@ export const NMFD_DEFAULT_EPS = 2 ** -52;
 export const NMFD_DEFAULT_MAX_ITER = 30;
 export const NMFD_DEFAULT_TEMPLATE_FRAMES = 8;
 
-const NMFD_OPTION_NAMES = [
+export const NMFD_OPTION_NAMES = [
   'rank',
   'templateFrames',
   'maxIter',
