@@ -1,5 +1,5 @@
 // NMFD kernels: convolutive NMF with T-frame templates and the Kullback–Leibler divergence (Smaragdis 2004), in
-// the update order of libnmfd's `nmfd` (docs/algorithms.md §11). native/nmfd.cc is the same program in C++: the
+// the update order of libnmfd's `nmfd` (docs/algorithms.md §13). native/nmfd.cc is the same program in C++: the
 // same functions in the same order; fit.ts owns the state and calls them. All arrays are float64.
 //
 // W holds the templates as T stacked K×R matrices (W_t = W + t·K·R), H is R×N, and the model is

@@ -1,5 +1,5 @@
 // NMFD, convolutive NMF with T-frame templates and the Kullback–Leibler divergence (Smaragdis 2004), in the
-// update order of libnmfd's `nmfd` (docs/algorithms.md §11). The kernels of one iteration, on raw float64 arrays;
+// update order of libnmfd's `nmfd` (docs/algorithms.md §13). The kernels of one iteration, on raw float64 arrays;
 // fit.cc owns the state and calls them. assembly/nmfd.ts is the same program in AssemblyScript: the same
 // functions in the same order.
 //

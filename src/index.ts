@@ -13,7 +13,7 @@ const convolutive = nmfdFunctions(nodeRuntime);
 /**
  * Convolutive NMF (NMFD; Smaragdis 2004) with libnmfd's `nmfd` semantics: V ≈ Λ = Σ_t W_t·shift(H, t) with R
  * templates of T frames, KL multiplicative updates, templates scaled to unit sum each iteration
- * (docs/algorithms.md §11). Blocks the calling thread; prefer {@link nmfd}.
+ * (docs/algorithms.md §13). Blocks the calling thread; prefer {@link nmfd}.
  * @throws TypeError or RangeError naming the argument, index and value, for any invalid input.
  */
 export const nmfdSync: NmfdSync = convolutive.nmfdSync;

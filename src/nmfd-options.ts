@@ -1,5 +1,5 @@
 /**
- * The options of `nmfd` (convolutive NMF, docs/algorithms.md §11): defaults, validation and the plan. The plan is the
+ * The options of `nmfd` (convolutive NMF, docs/algorithms.md §13): defaults, validation and the plan. The plan is the
  * same {@link FitPlan} as `nmf`'s, with solver 'nmfd', so the same driver, backends and async machinery run it.
  *
  * Defaults follow libnmfd's `nmfd`: 30 iterations, T = 8 template frames, eps = 2^-52, templates drawn at random and

@@ -1,4 +1,4 @@
-/** The public types of `nmfd` (convolutive NMF, docs/algorithms.md §11). */
+/** The public types of `nmfd` (convolutive NMF, docs/algorithms.md §13). */
 import type { BackendName, IterationInfo, Matrix, MatrixInput, StopReason } from './types.js';
 
 export interface NmfdOptions {

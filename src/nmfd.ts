@@ -1,5 +1,5 @@
 /**
- * `nmfd` and `nmfdSync`: convolutive NMF (docs/algorithms.md §11) on the same driver and backends as `nmf` — validate
+ * `nmfd` and `nmfdSync`: convolutive NMF (docs/algorithms.md §13) on the same driver and backends as `nmf` — validate
  * once (src/nmfd-options.ts), pick a backend, drive the fit in chunks, build the result.
  */
 import { abortError, driveAsync, driveSync, type DriverOutcome } from './driver.js';
