@@ -8,7 +8,7 @@
  * 3. Plain NMF, the same rank 3 with the same divergence (KL), random start, to convergence (tol 1e-4, at most 1000
  *    iterations): the unsupervised baseline.
  * 4. Each model's components become α-Wiener masks (α = 1, libnmfd's demo) on the mix's STFT; the masked STFTs are
- *    inverted. The same masks from the stems' own magnitudes (the oracle Wiener mask) give an upper bound.
+ *    inverted. The same masks from the stems' own magnitudes (the oracle Wiener mask) are the reference point.
  * 5. BSS-Eval v3 (bssEvalSources, 512 taps) scores each drum against its stem; estimates are matched to drums by
  *    the permutation of largest mean SIR, for every method alike (NMFD's templates keep their drum in practice;
  *    `permutation` in the summary says so).
@@ -145,7 +145,7 @@ export async function drums(flags: DrumsFlags, signal: AbortSignal, log: (line: 
         alpha,
       ),
     ),
-    scoresOf('oracle Wiener mask (bound)', stems, separateWith(spec, oracle, alpha)),
+    scoresOf('oracle Wiener mask', stems, separateWith(spec, oracle, alpha)),
   ];
   const sdrGain = DRUMS.map((_, j) => scores[0]!.sdr[j]! - scores[1]!.sdr[j]!);
 

@@ -98,6 +98,11 @@ const CASES: Record<string, ExportCase> = {
     options: { index: 4, keys: ['alpha', 'eps', 'masks'] },
     valid: { 'options.masks': ['true'] },
   },
+  drumTemplates: {
+    args: () => [[new Float64Array(2048).map((_, i) => Math.sin(i / 3))], 22050, { nFft: 256, hop: 64, templateFrames: 2, maxIter: 2 }],
+    params: ['samples', 'sampleRate', 'options'],
+    options: { index: 2, keys: ['nFft', 'hop', 'templateFrames', 'maxIter', 'seed', 'backend'] },
+  },
   softMasks: {
     args: () => [ones(9, 2), ones(2, 17), [[0], [1]], {}],
     params: ['W', 'H', 'groups', 'options'],
