@@ -10,7 +10,10 @@ libnmfd's code, run unchanged.
 
 Writes test/fixtures/libnmfd/nmfd.json: for each case, V, the initial templates (R matrices K×T) and activations,
 the fix flags and the iteration count, and libnmfd's results: the templates, H (on its scaled target
-V / (EPS + ΣV)) and the per-component reconstructions.
+V / (EPS + ΣV)) and the per-component reconstructions. And packages/nmfkit-audio/test/fixtures/libnmfd-init.json:
+libnmfd's `init_templates(strategy='pitched')` and `init_activations(strategy='pitched' | 'drums')` (its NEMA
+filter loaded from libnmfd/dsp/filters.py) on inputs inside the ranges where libnmfd indexes as intended (bands
+below the top bin, no frame 0).
 """
 import json
 import sys
@@ -20,6 +23,9 @@ from pathlib import Path
 import numpy as np
 
 root = Path(sys.argv[1])
+# libnmfd's 'drums' activations use np.int, an alias numpy 1.24 removed: restored for its code.
+if not hasattr(np, 'int'):
+    np.int = int
 
 
 def stub(name, **attrs):
@@ -35,7 +41,10 @@ stub('soundfile')
 stub('tqdm', tnrange=lambda n, **_: range(n))
 stub('libnmfd')
 stub('libnmfd.dsp')
-stub('libnmfd.dsp.filters', nema=None)
+filters_src = (root / 'libnmfd/dsp/filters.py').read_text().replace('from libnmfd.utils import EPS', 'EPS = 2.0 ** -52')
+filters_ns = {}
+exec(compile(filters_src, 'libnmfd/dsp/filters.py', 'exec'), filters_ns)
+stub('libnmfd.dsp.filters', nema=filters_ns['nema'])
 stub('libnmfd.dsp.transforms', forward_stft=None)
 stub('libnmfd.utils', EPS=utils_ns['EPS'], midi2freq=utils_ns['midi2freq'], make_monaural=utils_ns['make_monaural'])
 nmfconv = types.ModuleType('nmfconv')
@@ -70,3 +79,26 @@ cases = [
 out = Path(__file__).resolve().parent.parent / 'test/fixtures/libnmfd/nmfd.json'
 out.write_text(json.dumps({'source': 'libnmfd/core/nmfconv.py nmfd, run by scripts/make-nmfd-fixture.py', 'cases': cases}))
 print('wrote', out)
+
+pitches = [60, 64, 67, 60, 72]
+templates = nmfconv.init_templates(num_comp=len(pitches), num_bins=1025, num_template_frames=3, strategy='pitched',
+                                   pitches=np.array(pitches), num_harmonics=12, block_size=2048, fs=44100)
+notes = [(60, 0.30, 0.40), (64, 0.80, 0.25), (67, 1.10, 0.50), (60, 1.50, 0.45), (72, 0.62, 0.30)]
+time_res = 512 / 22050
+pitched_H = nmfconv.init_activations(num_comp=4, num_frames=100, strategy='pitched', time_res=time_res,
+                                     pitches=np.array([n[0] for n in notes]), onsets=[n[1] for n in notes],
+                                     durations=[n[2] for n in notes])
+hits = [(1, 0.10), (2, 0.35), (3, 0.35), (1, 0.61), (3, 0.85), (2, 1.27)]
+drums_H = nmfconv.init_activations(num_comp=3, num_frames=80, strategy='drums', time_res=time_res, decay=0.8,
+                                   drums=np.array([h[0] for h in hits]), onsets=np.array([h[1] for h in hits]))
+init_out = Path(__file__).resolve().parent.parent / 'packages/nmfkit-audio/test/fixtures/libnmfd-init.json'
+init_out.write_text(json.dumps({
+    'source': 'libnmfd/core/nmfconv.py init_templates and init_activations, run by scripts/make-nmfd-fixture.py',
+    'pitchedTemplates': {'pitches': pitches, 'sampleRate': 44100, 'nFft': 2048, 'templateFrames': 3, 'harmonics': 12,
+                         'templates': [np.asarray(t).tolist() for t in templates]},
+    'pitchedActivations': {'notes': [{'pitch': p, 'onset': o, 'offset': o + d} for p, o, d in notes], 'frames': 100,
+                           'timeResolution': time_res, 'H': pitched_H.tolist()},
+    'drumActivations': {'hits': [{'drum': d - 1, 'time': t} for d, t in hits], 'drums': 3, 'frames': 80,
+                        'timeResolution': time_res, 'decay': 0.8, 'H': drums_H.tolist()},
+}))
+print('wrote', init_out)
