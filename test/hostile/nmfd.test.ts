@@ -101,6 +101,22 @@ describe.each(ENTRIES)('$name entry: nmfdSync and nmfd: every argument, every ho
     expect([data, ...W.map((m) => m.data), H.data].map((a) => Array.from(a))).toEqual(before);
   });
 
+  it('options planted on Object.prototype are not options', async () => {
+    const expected = nmfdSync(V, OPTIONS);
+    const planted = { maxIter: 0, templateFrames: 1, updateW: false, onIteration: boom('planted callback') };
+    for (const [key, value] of Object.entries(planted)) {
+      Object.defineProperty(Object.prototype, key, { value, configurable: true, writable: true, enumerable: false });
+    }
+    try {
+      for (const result of [nmfdSync(V, OPTIONS), await nmfd(V, OPTIONS)]) {
+        expect(result.iterations).toBe(3);
+        expect(Array.from(result.H.data)).toEqual(Array.from(expected.H.data));
+      }
+    } finally {
+      for (const key of Object.keys(planted)) delete (Object.prototype as Record<string, unknown>)[key];
+    }
+  });
+
   it('reconstructNmfd and wienerMasks: junk, wrong shapes and bad components name their argument', () => {
     const result = nmfdSync(V, OPTIONS);
     for (const [what, make] of JUNK) {
