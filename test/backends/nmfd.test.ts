@@ -124,6 +124,24 @@ describe.each(runs)('nmfd on $backend, $threads thread(s)', ({ backend, threads 
     expect(result.stopReason).toBe('maxIter');
   });
 
+  it.runIf(available)("the stop rules: 'objective' and 'change' stop early on their own terms, 'none' runs maxIter", () => {
+    const V = randomRows(12, 30, 6);
+    const base: NmfdOptions = { rank: 2, templateFrames: 3, seed: 5, maxIter: 200, backend, threads, errorEvery: 1 };
+    const all = nmfdSync(V, { ...base, stop: 'none' });
+    expect(all.iterations).toBe(200);
+    const byObjective = nmfdSync(V, { ...base, stop: 'objective', tol: 1e-3 });
+    expect(byObjective.stopReason).toBe('tol');
+    const f = byObjective.objectiveHistory.values;
+    const n = f.length - 1;
+    expect((f[n - 1]! - f[n]!) / f[n - 1]!).toBeLessThan(1e-3);
+    expect((f[n - 2]! - f[n - 1]!) / f[n - 2]!).toBeGreaterThanOrEqual(1e-3);
+    const byChange = nmfdSync(V, { ...base, stop: 'change', tol: 0.2 });
+    expect(byChange.stopReason).toBe('tol');
+    const last = byChange.iterations - 1;
+    expect(byChange.hChange[last]! < 0.2 && byChange.wChange[last]! < 0.2).toBe(true);
+    expect(byChange.iterations).toBeLessThan(200);
+  });
+
   it.runIf(available)('runs off the thread with the same numbers, and progress and abort work', async () => {
     const V = randomRows(10, 40, 8);
     const options: NmfdOptions = { rank: 2, templateFrames: 4, seed: 3, maxIter: 20, backend, threads };
