@@ -19,6 +19,7 @@
         "native/arena.cc",
         "native/blas.cc",
         "native/fit.cc",
+        "native/nmfd.cc",
         "native/spectral.cc",
         "native/team.cc"
       ],

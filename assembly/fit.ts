@@ -18,9 +18,10 @@ import {
   changeGramAAt, changeGramAtA, changeGramAtAAdd, gramAAt, gramAtA, gramAtAAdd, lanes, mulABt, mulAtB, mulAtBAdd,
   mulSmallInner, mulSmallInnerWide, vadd, vload, vmul, vsub, vzero,
 } from './products';
+import { nmfdDivergence, nmfdIterate, nmfdModel, nmfdResidualNorm, nmfdScale } from './nmfd';
 import { largestSingularValueFromGram, residualSpectralNorm, scaleFor } from './spectral';
 import {
-  DTYPE_FLOAT32, FitSpec, NORMALIZE_NONE, SOLVER_HALS, SOLVER_MU_BETA, SOLVER_MU_EUCLIDEAN, STOP_CHANGE,
+  DTYPE_FLOAT32, FitSpec, NORMALIZE_NONE, SOLVER_HALS, SOLVER_MU_BETA, SOLVER_MU_EUCLIDEAN, SOLVER_NMFD, STOP_CHANGE,
   STOP_OBJECTIVE, readSpec,
 } from './spec';
 import {
@@ -99,6 +100,7 @@ class State {
   residualSquares: f64; // Σ e² of E, set by finish (residualSums writes it and residualMax)
   residualMax: f64; // max |E|, set by finish
   objective: f64; // F of the returned factors, set by finish
+  scale: f64; // NMFD: eps + ΣV, by which V and H are divided while the fit runs
 }
 
 /**
@@ -138,8 +140,28 @@ function blockEntries(s: FitSpec): usize {
   return <usize>ratioBlockRows(s) * <usize>s.cols * <usize>ratioBuffers(s);
 }
 
+/**
+ * Bytes of one part of an NMFD fit (nmfd.ts, nmfdIterate's buffers): the templates and their copy T×K×R, Λ (and Q)
+ * K×N in the block part, the H ratio and W_tᵀQ R×N in the dH and numH parts, Q·shift(H, t)ᵀ K×R in numW, R sums in
+ * WtW.
+ */
+function nmfdPartBytes(s: FitSpec, part: i32): f64 {
+  const K = <f64>s.rows, N = <f64>s.cols, R = <f64>s.rank, T = <f64>s.templateFrames;
+  switch (part) {
+    case V_PART: case BLOCK_PART: return K * N * 8;
+    case W_PART: case DW_PART: return T * K * R * 8;
+    case H_PART: case DH_PART: case NUM_H_PART: return R * N * 8;
+    case NUM_W_PART: return K * R * 8;
+    case WTW_PART: return R * 8;
+    case FIXED_PART: return R;
+    case H_CHANGES_PART: case W_CHANGES_PART: case OBJECTIVES_PART: return <f64>RUN_CHUNK * 8;
+    default: return 0;
+  }
+}
+
 /** Bytes of one part, in f64: the caller checks the total against the 4 GiB address space. */
 function partBytes(s: FitSpec, part: i32): f64 {
+  if (s.solver == SOLVER_NMFD) return nmfdPartBytes(s, part);
   const K = <f64>s.rows, N = <f64>s.cols, R = <f64>s.rank;
   const e = elementBytes(s);
   const B = fusedSweep(s) ? <f64>s.blockRows : K;
@@ -494,6 +516,16 @@ function iterateHals<T>(s: State, hOut: usize, wOut: usize): void {
   store<f64>(wOut, p.updateW ? wChangeNorm<T>(s) : 0);
 }
 
+/** One NMFD iteration (float64 only); the change of H in V's units (the kernels work on V / scale). */
+function iterateNmfd(s: State, hOut: usize, wOut: usize): void {
+  const p = s.spec;
+  nmfdIterate(
+    s.V, s.W, s.H, s.block, s.numW, s.dH, s.numH, s.dW, s.WtW,
+    p.rows, p.cols, p.rank, p.templateFrames, p.eps, p.updateW, p.updateH, hOut, wOut,
+  );
+  store<f64>(hOut, load<f64>(hOut) * s.scale);
+}
+
 /** One iteration of the fit's solver. */
 function iterate<T>(s: State, hOut: usize, wOut: usize): void {
   switch (s.spec.solver) {
@@ -503,6 +535,7 @@ function iterate<T>(s: State, hOut: usize, wOut: usize): void {
       break;
     case SOLVER_MU_BETA: iterateMuBeta<T>(s, hOut, wOut); break;
     case SOLVER_HALS: iterateHals<T>(s, hOut, wOut); break;
+    case SOLVER_NMFD: iterateNmfd(s, hOut, wOut); break;
   }
 }
 
@@ -551,6 +584,16 @@ function explicitDivergence<T>(s: State): f64 {
 const FLOAT32_PRODUCTS_ROUNDING: f64 = 1.52587890625e-5; // 2^-16
 
 /**
+ * NMFD's F: the KL divergence of V from Λ + eps in V's units (scale times that of the scaled target), with Λ formed
+ * in the block part (free between iterations).
+ */
+function nmfdObjective(s: State): f64 {
+  const p = s.spec;
+  nmfdModel(s.W, s.H, s.block, p.rows, p.cols, p.rank, p.templateFrames, p.eps);
+  return s.scale * nmfdDivergence(s.V, s.block, <usize>p.rows * <usize>p.cols);
+}
+
+/**
  * F of the current factors. MU β evaluates D explicitly. The Gram form takes
  * the Euclidean term from products at hand: after a W half-step (VHᵀ, W) with HHᵀ of that half-step and WᵀW of
  * the new W, formed here (the next H half-step's Gram); after an H half-step or the fused sweep (WᵀV, H) with its
@@ -560,7 +603,9 @@ function checkpoint<T>(s: State): f64 {
   const p = s.spec;
   const K = p.rows, N = p.cols, R = p.rank;
   let d: f64;
-  if (p.solver == SOLVER_MU_BETA) {
+  if (p.solver == SOLVER_NMFD) {
+    d = nmfdObjective(s);
+  } else if (p.solver == SOLVER_MU_BETA) {
     d = explicitDivergence<T>(s);
   } else if (s.vhtFresh && s.hhtFresh) {
     if (!s.wtwFresh) gramAtA<T>(s.W, s.WtW, K, R);
@@ -593,7 +638,8 @@ function start<T>(s: State): void {
   const p = s.spec;
   s.anyFixed = false;
   for (let r = 0; r < p.rank; r++) s.anyFixed = s.anyFixed || load<u8>(s.fixed + <usize>r) != 0;
-  if (p.solver != SOLVER_MU_BETA) {
+  if (p.solver == SOLVER_NMFD) s.scale = nmfdScale(s.V, s.H, p.rows, p.cols, p.rank, p.eps);
+  if (p.solver != SOLVER_MU_BETA && p.solver != SOLVER_NMFD) {
     s.normV2 = sumSquares<T>(s.V, <usize>p.rows * <usize>p.cols);
     // The products of the first half-step: H's (WᵀV, WᵀW) for MU, W's (VHᵀ, HHᵀ) for HALS, which updates W first.
     const wFirst = p.solver == SOLVER_HALS ? p.updateW : !p.updateH;
@@ -668,7 +714,7 @@ function multiplyV<T>(s: State, X: usize, cols: i32, transpose: bool, out: usize
 function setFactors<T>(s: State, W: usize, H: usize): bool {
   if (s.started) return false;
   const K = s.spec.rows, N = s.spec.cols, R = s.spec.rank;
-  const nW = <usize>K * <usize>R, nH = <usize>R * <usize>N;
+  const nW = <usize>K * <usize>R * <usize>s.spec.templateFrames, nH = <usize>R * <usize>N;
   for (let i: usize = 0; i < nW; i++) store<T>(s.W + i * sizeof<T>(), <T>load<f64>(W + (i << 3)));
   for (let i: usize = 0; i < nH; i++) store<T>(s.H + i * sizeof<T>(), <T>load<f64>(H + (i << 3)));
   return true;
@@ -741,6 +787,23 @@ function frobenius<T>(E: usize, count: usize, squares: f64, maxAbs: f64): f64 {
 }
 
 /**
+ * NMFD's finish: F and ‖V − Σ_t W_t·shift(H, t)‖_F of the returned factors, and H back in V's units. No spectral
+ * norm (the facade asks for none).
+ */
+function finishNmfd<T>(s: State): f64 {
+  const p = s.spec;
+  if (!s.finished) {
+    if (!s.started) start<T>(s);
+    s.objective = checkpoint<T>(s);
+    s.frobenius = s.scale * nmfdResidualNorm(s.V, s.block, <usize>p.rows * <usize>p.cols, p.eps);
+    const count = <usize>p.rank * <usize>p.cols;
+    for (let i: usize = 0; i < count; i++) store<f64>(s.H + (i << 3), load<f64>(s.H + (i << 3)) * s.scale);
+    s.finished = true;
+  }
+  return NaN;
+}
+
+/**
  * Once: normalises the learned components (§8; a factor or column that is not updated is returned as given),
  * evaluates F of the returned factors (MU β explicitly; the Gram form from the residual), forms E once in place
  * of V (with a mask, M ⊙ E) and measures it in one pass: its Frobenius norm and max |E|. Then ‖E‖₂ by Lanczos,
@@ -752,6 +815,7 @@ function finish<T>(s: State, work: usize, m: i32): f64 {
   const p = s.spec;
   const K = p.rows, N = p.cols, R = p.rank;
   const count = <usize>K * <usize>N;
+  if (p.solver == SOLVER_NMFD) return finishNmfd<T>(s);
   if (!s.finished) {
     if (!s.started) start<T>(s);
     if (p.normalize != NORMALIZE_NONE && p.updateW && p.updateH) {

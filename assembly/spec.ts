@@ -4,10 +4,11 @@
 export const DTYPE_FLOAT64: i32 = 0;
 export const DTYPE_FLOAT32: i32 = 1;
 
-// solver: The iteration (docs/kernels.md): MU for β = 2 from Grams, MU for any β or a mask from W·H, or HALS.
+// solver: The iteration (docs/kernels.md): MU for β = 2 from Grams, MU for any β or a mask from W·H, HALS, or NMFD (convolutive, KL).
 export const SOLVER_MU_EUCLIDEAN: i32 = 0;
 export const SOLVER_MU_BETA: i32 = 1;
 export const SOLVER_HALS: i32 = 2;
+export const SOLVER_NMFD: i32 = 3;
 
 // stop: The stop rule: both change norms below tol, relative decrease of the objective below tol, or never.
 export const STOP_CHANGE: i32 = 0;
@@ -20,7 +21,7 @@ export const NORMALIZE_MAX: i32 = 1;
 export const NORMALIZE_L1: i32 = 2;
 export const NORMALIZE_L2: i32 = 3;
 
-export const SPEC_SLOTS: i32 = 23;
+export const SPEC_SLOTS: i32 = 24;
 
 /** The resolved specification of one fit (src/spec.ts), laid out in the fit's arena. */
 @unmanaged
@@ -33,7 +34,7 @@ export class FitSpec {
   rank: i32;
   /** The element type V, W, H and the work buffers are stored and multiplied in. */
   dtype: i32;
-  /** The iteration (docs/kernels.md): MU for β = 2 from Grams, MU for any β or a mask from W·H, or HALS. */
+  /** The iteration (docs/kernels.md): MU for β = 2 from Grams, MU for any β or a mask from W·H, HALS, or NMFD (convolutive, KL). */
   solver: i32;
   /** Whether a mask (weights in [0, 1], 0 = missing) comes with the arrays. */
   masked: bool;
@@ -71,6 +72,8 @@ export class FitSpec {
   halsSweeps: i32;
   /** Solver hals: a half-step's next sweep runs only while the last one changed the factor by at least this fraction of the first one's change (Frobenius norms). */
   halsSweepTol: f64;
+  /** Solver nmfd: T, the frames of each template (W is T stacked K×R matrices); 1 for every other solver. */
+  templateFrames: i32;
 }
 
 /** Reads the specification from its SPEC_SLOTS float64 slots at `slots` (the loader has checked them). */
@@ -98,4 +101,5 @@ export function readSpec(spec: FitSpec, slots: usize): void {
   spec.spectralError = load<f64>(slots, 160) != 0;
   spec.halsSweeps = <i32>load<f64>(slots, 168);
   spec.halsSweepTol = load<f64>(slots, 176);
+  spec.templateFrames = <i32>load<f64>(slots, 184);
 }

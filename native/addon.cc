@@ -331,7 +331,7 @@ FitWrap::FitWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<FitWrap>(inf
     const Napi::Float64Array W = arrayArg(info, 2, "W");
     const Napi::Float64Array H = arrayArg(info, 3, "H");
     requireLength(env, V, "V", K * N);
-    requireLength(env, W, "W", K * R);
+    requireLength(env, W, "W", K * R * spec.templateFrames);
     requireLength(env, H, "H", R * N);
     Napi::Float64Array mask;
     if (spec.masked) {
@@ -483,7 +483,7 @@ Napi::Value FitWrap::SetFactors(const Napi::CallbackInfo& info) {
     requireIdle(env);
     const Napi::Float64Array W = arrayArg(info, 0, "W");
     const Napi::Float64Array H = arrayArg(info, 1, "H");
-    requireLength(env, W, "W", fit_->spec.rows * fit_->spec.rank);
+    requireLength(env, W, "W", fit_->spec.rows * fit_->spec.rank * fit_->spec.templateFrames);
     requireLength(env, H, "H", fit_->spec.rank * fit_->spec.cols);
     fit_->setFactors(W.Data(), H.Data());
     return env.Undefined();
@@ -600,7 +600,8 @@ Napi::TypedArray factorArray(Napi::Env env, const nmf::Fit& fit, std::size_t len
 
 // { W, H, spectralError, frobeniusError, objective, initialObjective } with fresh arrays, of the fit's dtype.
 Napi::Object finishResult(Napi::Env env, const nmf::Fit& fit, const nmf::FitErrors& errors) {
-  const auto outW = factorArray(env, fit, fit.spec.rows * fit.spec.rank, [&](auto* out) { fit.copyW(out); });
+  const auto outW = factorArray(env, fit, fit.spec.rows * fit.spec.rank * fit.spec.templateFrames,
+                                [&](auto* out) { fit.copyW(out); });
   const auto outH = factorArray(env, fit, fit.spec.rank * fit.spec.cols, [&](auto* out) { fit.copyH(out); });
   Napi::Object result = Napi::Object::New(env);
   result.Set("W", outW);

@@ -20,10 +20,12 @@
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "arena.h"
 #include "blas.h"
+#include "nmfd.h"
 #include "products.h"
 #include "spectral.h"
 #include "team-kernels.h"
@@ -102,6 +104,7 @@ struct State {
   double frobenius = 0.0;          // ‖E‖_F, set by finish
   double residualMax = 0.0;        // max |E|, set by finish
   double objective = 0.0;          // F of the returned factors, set by finish
+  double scale = 1.0;              // NMFD: eps + ΣV, by which V and H are divided while the fit runs
 };
 
 // Whether the fit runs the fused MU Euclidean sweep, which updates W in blocks of blockRows rows (it needs both
@@ -132,8 +135,29 @@ std::size_t ratioBlockRows(const FitSpec& s) {
 // Entries of one member's block: P, then Q.
 std::size_t blockEntries(const FitSpec& s) { return ratioBlockRows(s) * s.cols * ratioBuffers(s); }
 
+// Bytes of one part of an NMFD fit (nmfd.h, NmfdBuffers): the templates and their copy T×K×R, Λ (and Q) K×N in
+// kBlocks, the H ratio and W_tᵀQ R×N in kDH and kNumH, Q·shift(H, t)ᵀ K×R in kNumW, R sums in kWtW.
+double nmfdPartBytes(const FitSpec& s, int part) {
+  const double K = static_cast<double>(s.rows), N = static_cast<double>(s.cols), R = static_cast<double>(s.rank);
+  const double T = static_cast<double>(s.templateFrames);
+  switch (part) {
+    case kV:
+    case kBlocks: return K * N * 8;
+    case kW:
+    case kDW: return T * K * R * 8;
+    case kH:
+    case kDH:
+    case kNumH: return R * N * 8;
+    case kNumW: return K * R * 8;
+    case kWtW: return R * 8;
+    case kFixed: return R;
+    default: return 0;
+  }
+}
+
 // Bytes of one part, in double: exact below 2^53, and any larger size is rejected anyway.
 double partBytes(const FitSpec& s, int part) {
+  if (s.solver == Solver::Nmfd) return nmfdPartBytes(s, part);
   const double K = static_cast<double>(s.rows), N = static_cast<double>(s.cols), R = static_cast<double>(s.rank);
   const double e = elementBytes(s);
   const double B = fusedSweep(s) ? static_cast<double>(s.blockRows) : K;
@@ -498,6 +522,23 @@ void iterateHals(State<T>& s, double* hOut, double* wOut) {
   *wOut = p.updateW ? wChangeNorm(s) : 0.0;
 }
 
+// NMFD (nmfd.h): the fit's buffers and sizes as its kernels see them; float64 only (Fit::create refuses float32).
+NmfdBuffers nmfdBuffers(State<double>& s) {
+  return NmfdBuffers{s.V, s.W, s.H, s.blocks, s.numW, s.dH, s.numH, s.dW, s.WtW};
+}
+
+NmfdSizes nmfdSizes(const FitSpec& p) { return NmfdSizes{p.rows, p.cols, p.rank, p.templateFrames}; }
+
+// One NMFD iteration; the change of H in V's units (the kernels work on V / scale).
+template <typename T>
+void iterateNmfd(State<T>& s, double* hOut, double* wOut) {
+  if constexpr (std::is_same_v<T, double>) {
+    const FitSpec& p = s.spec;
+    nmfdIterate(*s.team, nmfdBuffers(s), nmfdSizes(p), p.eps, p.updateW, p.updateH, hOut, wOut);
+    *hOut *= s.scale;
+  }
+}
+
 // One iteration of the fit's solver.
 template <typename T>
 void iterate(State<T>& s, double* hOut, double* wOut) {
@@ -510,6 +551,7 @@ void iterate(State<T>& s, double* hOut, double* wOut) {
       break;
     case Solver::MuBeta: iterateMuBeta(s, hOut, wOut); break;
     case Solver::Hals: iterateHals(s, hOut, wOut); break;
+    case Solver::Nmfd: iterateNmfd(s, hOut, wOut); break;
   }
 }
 
@@ -550,6 +592,17 @@ double explicitDivergence(State<T>& s) {
 
 // How far the Euclidean objective from float32 products may be off, relative to ‖V‖² (2^8 float32 roundings).
 constexpr double kFloat32ProductsRounding = 0x1p-16;
+// NMFD's F: the KL divergence of V from Λ + eps in V's units (scale times that of the scaled target), with Λ formed
+// in kBlocks (free between iterations).
+template <typename T>
+double nmfdObjective(State<T>& s) {
+  if constexpr (std::is_same_v<T, double>) {
+    const FitSpec& p = s.spec;
+    nmfdModel(*s.team, s.W, s.H, s.blocks, nmfdSizes(p), p.eps);
+    return s.scale * nmfdDivergence(*s.team, s.V, s.blocks, p.rows * p.cols);
+  }
+  return std::numeric_limits<double>::quiet_NaN();
+}
 
 // F of the current factors. MU β evaluates D explicitly. The Gram form takes
 // the Euclidean term from products at hand: after a W half-step (VHᵀ, W) with HHᵀ of that half-step and WᵀW of
@@ -560,7 +613,9 @@ double checkpoint(State<T>& s) {
   const FitSpec& p = s.spec;
   const std::size_t K = p.rows, N = p.cols, R = p.rank;
   double d;
-  if (p.solver == Solver::MuBeta) {
+  if (p.solver == Solver::Nmfd) {
+    d = nmfdObjective(s);
+  } else if (p.solver == Solver::MuBeta) {
     d = explicitDivergence(s);
   } else if (s.vhtFresh && s.hhtFresh) {
     if (!s.wtwFresh) gramAtA(s.W, s.WtW, K, R);
@@ -591,7 +646,10 @@ void start(State<T>& s) {
   const FitSpec& p = s.spec;
   s.anyFixed = false;
   for (std::size_t r = 0; r < p.rank; ++r) s.anyFixed = s.anyFixed || s.fixed[r] != 0;
-  if (p.solver != Solver::MuBeta) {
+  if constexpr (std::is_same_v<T, double>) {
+    if (p.solver == Solver::Nmfd) s.scale = nmfdScale(s.V, s.H, nmfdSizes(p), p.eps);
+  }
+  if (p.solver != Solver::MuBeta && p.solver != Solver::Nmfd) {
     s.normV2 = sumSquares(s.V, p.rows * p.cols);
     // The products of the first half-step: H's (WᵀV, WᵀW) for MU, W's (VHᵀ, HHᵀ) for HALS, which updates W first.
     const bool wFirst = p.solver == Solver::Hals ? p.updateW : !p.updateH;
@@ -661,7 +719,7 @@ template <typename T>
 void setFactors(State<T>& s, const double* W, const double* H) {
   if (s.started) throw std::logic_error("setFactors: the fit has started");
   const std::size_t K = s.spec.rows, N = s.spec.cols, R = s.spec.rank;
-  std::copy(W, W + K * R, s.W);
+  std::copy(W, W + K * R * s.spec.templateFrames, s.W);
   std::copy(H, H + R * N, s.H);
 }
 
@@ -715,10 +773,28 @@ double frobenius(const T* E, std::size_t count, const ResidualSums& sums) {
 // evaluates F of the returned factors (MU β explicitly; the Gram form from the residual), forms E once in place
 // of V (with a mask, M ⊙ E) and measures it in one pass: its Frobenius norm and max |E|. Then ‖E‖₂ by Lanczos,
 // when the specification asks for it (NaN otherwise).
+// NMFD's finish: F and ‖V − Σ_t W_t·shift(H, t)‖_F of the returned factors, and H back in V's units. No spectral
+// norm (the facade asks for none).
+template <typename T>
+double finishNmfd(State<T>& s) {
+  if constexpr (std::is_same_v<T, double>) {
+    const FitSpec& p = s.spec;
+    if (!s.finished) {
+      if (!s.started) start(s);
+      s.objective = checkpoint(s);
+      s.frobenius = s.scale * nmfdResidualNorm(*s.team, s.V, s.blocks, p.rows * p.cols, p.eps);
+      for (std::size_t i = 0; i < p.rank * p.cols; ++i) s.H[i] *= s.scale;
+      s.finished = true;
+    }
+  }
+  return std::numeric_limits<double>::quiet_NaN();
+}
+
 template <typename T>
 double finish(State<T>& s) {
   const FitSpec& p = s.spec;
   const std::size_t K = p.rows, N = p.cols, R = p.rank;
+  if (p.solver == Solver::Nmfd) return finishNmfd(s);
   if (!s.finished) {
     if (!s.started) start(s);
     if (p.normalize != Normalize::None && p.updateW && p.updateH) {
@@ -754,7 +830,7 @@ class FitOf final : public Fit {
     state_.team = &team_;
     const std::size_t K = spec.rows, N = spec.cols, R = spec.rank;
     std::copy(a.V, a.V + K * N, state_.V);
-    std::copy(a.W, a.W + K * R, state_.W);
+    std::copy(a.W, a.W + K * R * spec.templateFrames, state_.W);
     std::copy(a.H, a.H + R * N, state_.H);
     if (spec.masked) std::copy(a.mask, a.mask + K * N, state_.mask);
     for (std::size_t r = 0; r < R; ++r) state_.fixed[r] = a.fixedColumnsW[r] != 0 ? 1 : 0;
@@ -772,9 +848,9 @@ class FitOf final : public Fit {
     const double spectral = nmf::finish(state_);
     return FitErrors{spectral, state_.frobenius, state_.objective, state_.initialObjective};
   }
-  void copyW(double* out) const override { copyTo(state_.W, spec.rows * spec.rank, out); }
+  void copyW(double* out) const override { copyTo(state_.W, spec.rows * spec.rank * spec.templateFrames, out); }
   void copyH(double* out) const override { copyTo(state_.H, spec.rank * spec.cols, out); }
-  void copyW(float* out) const override { copyTo(state_.W, spec.rows * spec.rank, out); }
+  void copyW(float* out) const override { copyTo(state_.W, spec.rows * spec.rank * spec.templateFrames, out); }
   void copyH(float* out) const override { copyTo(state_.H, spec.rank * spec.cols, out); }
   std::size_t bytes() const override { return arena_.bytes(); }
 
@@ -800,6 +876,14 @@ void checkFitSizes(const FitSpec& spec) {
   if (spec.rows > blasMax || spec.cols > blasMax || spec.rank > blasMax) {
     throw std::length_error("matrix too large: " + shape(spec) + " exceeds the BLAS dimension limit of " +
                             std::to_string(blasMax));
+  }
+  if (spec.templateFrames < 1 ||
+      (spec.solver == Solver::Nmfd ? spec.templateFrames > spec.cols : spec.templateFrames != 1)) {
+    throw std::invalid_argument("templateFrames must be in [1, cols] for solver nmfd and 1 otherwise, got " +
+                                std::to_string(spec.templateFrames));
+  }
+  if (spec.solver == Solver::Nmfd && spec.dtype != Dtype::Float64) {
+    throw std::invalid_argument("solver nmfd computes in float64 only");
   }
   if (spec.threads < 1 || spec.threads > kMaxTeamThreads) {
     throw std::invalid_argument("threads must be in [1, " + std::to_string(kMaxTeamThreads) + "], got " +

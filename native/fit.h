@@ -15,7 +15,7 @@ namespace nmf {
 // The arrays of a fit, row-major float64, read (copied, in the fit's dtype) by Fit::create only.
 struct FitArrays {
   const double* V;                    // K×N, finite, ≥ 0
-  const double* W;                    // K×R, the initial W
+  const double* W;                    // K×R (NMFD: T stacked K×R, T = spec.templateFrames), the initial W
   const double* H;                    // R×N, the initial H
   const double* mask;                 // K×N weights in [0, 1] when spec.masked, else null
   const std::uint8_t* fixedColumnsW;  // R bytes, 1 = column r of W is never updated
@@ -49,7 +49,7 @@ class Fit {
   // team): the products of an initialisation computed from V (src/init). Throws std::logic_error once the fit has
   // started.
   virtual void multiplyV(const double* X, std::size_t cols, bool transpose, double* out) = 0;
-  // Before the first run: replaces the initial factors (W K×R, H R×N; rounded to float32 for a float32 fit).
+  // Before the first run: replaces the initial factors (W K×R or T×K×R, H R×N; rounded to float32 for a float32 fit).
   // Throws std::logic_error once the fit has started.
   virtual void setFactors(const double* W, const double* H) = 0;
 
@@ -62,8 +62,8 @@ class Fit {
   // Normalises, evaluates the final objective and errors (fit.cc, finish). May be called again after it threw
   // (an allocation of the Lanczos workspace that failed).
   virtual FitErrors finish() = 0;
-  // W (K×R) and H (R×N), widened to float64 (any fit) or as float32 (the results of a float32 fit, which are
-  // returned as they were computed).
+  // W (K×R, NMFD: T×K×R) and H (R×N), widened to float64 (any fit) or as float32 (the results of a float32 fit, which
+  // are returned as they were computed).
   virtual void copyW(double* out) const = 0;
   virtual void copyH(double* out) const = 0;
   virtual void copyW(float* out) const = 0;

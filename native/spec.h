@@ -9,8 +9,8 @@ namespace nmf {
 // dtype: The element type V, W, H and the work buffers are stored and multiplied in.
 enum class Dtype { Float64, Float32 };
 
-// solver: The iteration (docs/kernels.md): MU for β = 2 from Grams, MU for any β or a mask from W·H, or HALS.
-enum class Solver { MuEuclidean, MuBeta, Hals };
+// solver: The iteration (docs/kernels.md): MU for β = 2 from Grams, MU for any β or a mask from W·H, HALS, or NMFD (convolutive, KL).
+enum class Solver { MuEuclidean, MuBeta, Hals, Nmfd };
 
 // stop: The stop rule: both change norms below tol, relative decrease of the objective below tol, or never.
 enum class Stop { Change, Objective, None };
@@ -24,7 +24,7 @@ struct FitSpec {
   std::size_t cols;  // N: columns of V and H.
   std::size_t rank;  // R: columns of W, rows of H.
   Dtype dtype;  // The element type V, W, H and the work buffers are stored and multiplied in.
-  Solver solver;  // The iteration (docs/kernels.md): MU for β = 2 from Grams, MU for any β or a mask from W·H, or HALS.
+  Solver solver;  // The iteration (docs/kernels.md): MU for β = 2 from Grams, MU for any β or a mask from W·H, HALS, or NMFD (convolutive, KL).
   bool masked;  // Whether a mask (weights in [0, 1], 0 = missing) comes with the arrays.
   std::size_t blockRows;  // Rows of V per block of the fused MU Euclidean sweep; 0: the iteration that reads V twice.
   std::size_t threads;  // Threads of the fit's team: the native backend splits each product and update over them (docs/kernels.md); the WebAssembly backend runs a fit on one thread, so 1 there.
@@ -43,9 +43,10 @@ struct FitSpec {
   bool spectralError;  // Whether finish computes ‖V − W·H‖₂ (Lanczos on the residual: tens of passes over it); false: the result's spectralError is NaN.
   std::size_t halsSweeps;  // Solver hals: the most sweeps of each half-step over the same products (accelerated HALS, Gillis & Glineur 2012); 1: plain HALS.
   double halsSweepTol;  // Solver hals: a half-step's next sweep runs only while the last one changed the factor by at least this fraction of the first one's change (Frobenius norms).
+  std::size_t templateFrames;  // Solver nmfd: T, the frames of each template (W is T stacked K×R matrices); 1 for every other solver.
 };
 
-constexpr std::size_t kSpecSlots = 23;
+constexpr std::size_t kSpecSlots = 24;
 
 // The name of the first slot that is no valid encoding of its field (a size that is not an integer in
 // [0, 2^53], a choice index out of range, a boolean other than 0 or 1), or nullptr. It guards memory safety
@@ -55,7 +56,7 @@ inline const char* specSlotError(const double* slots) {
   if (!(slots[1] >= 0 && slots[1] <= 9007199254740992.0) || std::floor(slots[1]) != slots[1]) return "cols";
   if (!(slots[2] >= 0 && slots[2] <= 9007199254740992.0) || std::floor(slots[2]) != slots[2]) return "rank";
   if (!(slots[3] >= 0 && slots[3] < 2) || std::floor(slots[3]) != slots[3]) return "dtype";
-  if (!(slots[4] >= 0 && slots[4] < 3) || std::floor(slots[4]) != slots[4]) return "solver";
+  if (!(slots[4] >= 0 && slots[4] < 4) || std::floor(slots[4]) != slots[4]) return "solver";
   if (slots[5] != 0 && slots[5] != 1) return "masked";
   if (!(slots[6] >= 0 && slots[6] <= 9007199254740992.0) || std::floor(slots[6]) != slots[6]) return "blockRows";
   if (!(slots[7] >= 0 && slots[7] <= 9007199254740992.0) || std::floor(slots[7]) != slots[7]) return "threads";
@@ -66,6 +67,7 @@ inline const char* specSlotError(const double* slots) {
   if (!(slots[19] >= 0 && slots[19] < 4) || std::floor(slots[19]) != slots[19]) return "normalize";
   if (slots[20] != 0 && slots[20] != 1) return "spectralError";
   if (!(slots[21] >= 0 && slots[21] <= 9007199254740992.0) || std::floor(slots[21]) != slots[21]) return "halsSweeps";
+  if (!(slots[23] >= 0 && slots[23] <= 9007199254740992.0) || std::floor(slots[23]) != slots[23]) return "templateFrames";
   return nullptr;
 }
 
@@ -95,6 +97,7 @@ inline FitSpec readSpec(const double* slots) {
   s.spectralError = slots[20] != 0;
   s.halsSweeps = static_cast<std::size_t>(slots[21]);
   s.halsSweepTol = slots[22];
+  s.templateFrames = static_cast<std::size_t>(slots[23]);
   return s;
 }
 

@@ -34,9 +34,10 @@ const ASSUMED_FLOPS_PER_MS = 5e6;
 
 /** Iterations of the first async request: about ASYNC_CHUNK_MS at ASSUMED_FLOPS_PER_MS. */
 function firstAsyncChunk(plan: FitPlan): number {
-  const { rows, cols, rank, solver } = plan.spec;
-  // MU Euclidean and HALS: the two K×N×R products; MU β: four, and the entrywise powers beside them.
-  const flops = 4 * rows * cols * rank * (solver === 'mu-beta' ? 3 : 1);
+  const { rows, cols, rank, solver, templateFrames } = plan.spec;
+  // MU Euclidean and HALS: the two K×N×R products; MU β: four, and the entrywise powers beside them; NMFD: 3T
+  // shifted ones.
+  const flops = solver === 'nmfd' ? 6 * templateFrames * rows * cols * rank : 4 * rows * cols * rank * (solver === 'mu-beta' ? 3 : 1);
   return Math.max(1, Math.min(MAX_ASYNC_CHUNK, Math.floor((ASYNC_CHUNK_MS * ASSUMED_FLOPS_PER_MS) / flops)));
 }
 

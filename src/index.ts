@@ -8,9 +8,22 @@ export type { EstimateRank, EstimateRankOptions, RankEstimate, RankMeasures } fr
 import { fitFunctions, type Nmf, type NmfSync } from './nmf.js';
 import { rankEstimator, type EstimateRank } from './rank.js';
 import type { FactorArray } from './types.js';
+import { nmfdFunctions, type Nmfd, type NmfdSync } from './nmfd.js';
 import { nodeRuntime } from './entry/node.js';
 
 const fits = fitFunctions(nodeRuntime);
+const convolutive = nmfdFunctions(nodeRuntime);
+
+/**
+ * Convolutive NMF (NMFD; Smaragdis 2004) with libnmfd's `nmfd` semantics: V ≈ Λ = Σ_t W_t·shift(H, t) with R
+ * templates of T frames, KL multiplicative updates, templates scaled to unit sum each iteration
+ * (docs/algorithms.md §13). Blocks the calling thread; prefer {@link nmfd}.
+ * @throws TypeError or RangeError naming the argument, index and value, for any invalid input.
+ */
+export const nmfdSync: NmfdSync = convolutive.nmfdSync;
+
+/** Like {@link nmfdSync}, off the calling thread; `options.signal` cancels it; invalid input rejects the promise. */
+export const nmfd: Nmfd = convolutive.nmfd;
 
 /**
  * Factorizes V (K×N, entries ≥ 0) as W·H with W (K×R) and H (R×N) ≥ 0 by Lee–Seung multiplicative updates for
@@ -48,8 +61,13 @@ export const estimateRank: EstimateRank = rankEstimator(fits, nodeRuntime.concur
 export { backendInfo, DEFAULT_MAX_MEMORY_BYTES, ready, setThreads } from './entry/node.js';
 export { DEFAULT_EPS, DEFAULT_MAX_ITER, DEFAULT_TOL } from './options.js';
 export { reconstruct } from './result.js';
+export { reconstructNmfd } from './nmfd.js';
+export { wienerMasks } from './wiener.js';
+export { NMFD_DEFAULT_EPS, NMFD_DEFAULT_MAX_ITER, NMFD_DEFAULT_TEMPLATE_FRAMES } from './nmfd-options.js';
 export type { BatchIterationInfo, BatchOutcome, NmfBatch, NmfBatchOptions } from './batch.js';
 export type { Nmf, NmfSync } from './nmf.js';
+export type { Nmfd, NmfdSync } from './nmfd.js';
+export type { NmfdOptions, NmfdResult } from './nmfd-types.js';
 export type {
   EstimatorAsyncFitOptions,
   EstimatorAsyncOptions,

@@ -489,6 +489,7 @@ function resolveSpec(
     threads: 1,
     beta,
     errorEvery: (fields.errorEvery as number | undefined) ?? defaultErrorEvery(beta, mask !== undefined),
+    templateFrames: 1,
   } as FitSpec;
   return { spec, mask, fixedColumnsW };
 }

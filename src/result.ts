@@ -27,7 +27,7 @@ export function multiply(a: Matrix<FactorArray>, b: Matrix<FactorArray>, use?: U
 }
 
 /** The components a reconstruction uses: an index, or distinct indices, in [0, rank); undefined for all of them. */
-function componentFlags(components: unknown, rank: number): Uint8Array | undefined {
+export function componentFlags(components: unknown, rank: number): Uint8Array | undefined {
   if (components === undefined) return undefined;
   const use = new Uint8Array(rank);
   const one = (name: string, c: unknown): void => {

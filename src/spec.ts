@@ -68,8 +68,8 @@ export const FIT_SPEC_FIELDS = [
   {
     name: 'solver',
     type: 'choice',
-    values: ['mu-euclidean', 'mu-beta', 'hals'],
-    doc: 'The iteration (docs/kernels.md): MU for β = 2 from Grams, MU for any β or a mask from W·H, or HALS.',
+    values: ['mu-euclidean', 'mu-beta', 'hals', 'nmfd'],
+    doc: 'The iteration (docs/kernels.md): MU for β = 2 from Grams, MU for any β or a mask from W·H, HALS, or NMFD (convolutive, KL).',
   },
   { name: 'masked', type: 'boolean', doc: 'Whether a mask (weights in [0, 1], 0 = missing) comes with the arrays.' },
   {
@@ -134,6 +134,11 @@ export const FIT_SPEC_FIELDS = [
     type: 'real',
     option: { constraint: nonNegative, default: 0.01 },
     doc: "Solver hals: a half-step's next sweep runs only while the last one changed the factor by at least this fraction of the first one's change (Frobenius norms).",
+  },
+  {
+    name: 'templateFrames',
+    type: 'size',
+    doc: 'Solver nmfd: T, the frames of each template (W is T stacked K×R matrices); 1 for every other solver.',
   },
 ] as const satisfies readonly SpecField[];
 
@@ -200,7 +205,15 @@ export function specSlotError(slots: Float64Array): string | null {
  * specifications without options.
  */
 export function defaultSpec(rows: number, cols: number, rank: number, changes: Partial<FitSpec> = {}): FitSpec {
-  const defaults: Record<string, unknown> = { solver: 'mu-euclidean', masked: false, blockRows: 0, threads: 1, beta: 2, errorEvery: 1 };
+  const defaults: Record<string, unknown> = {
+    solver: 'mu-euclidean',
+    masked: false,
+    blockRows: 0,
+    threads: 1,
+    beta: 2,
+    errorEvery: 1,
+    templateFrames: 1,
+  };
   for (const field of FIT_SPEC_FIELDS as readonly SpecField[]) {
     if (field.option && field.option.default !== 'resolved') defaults[field.name] = field.option.default;
   }

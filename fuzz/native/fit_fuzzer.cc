@@ -115,13 +115,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   const std::size_t K = spec.rows, N = spec.cols, R = spec.rank;
   if (K > 64 || N > 64 || R > 16 || K * N > 1024 || K * N * R > 4096 || spec.threads > 3 || spec.blockRows > 256 ||
-      spec.halsSweeps > 8)
+      spec.halsSweeps > 8 || spec.templateFrames > 8)
     return 0;
 
   const std::uint8_t flags = in.ConsumeIntegral<std::uint8_t>();
   const bool anyValue = (flags & 1) != 0;
   const std::vector<double> V = array(in, K * N, anyValue);
-  const std::vector<double> W = array(in, K * R, anyValue);
+  const std::vector<double> W = array(in, K * R * spec.templateFrames, anyValue);
   const std::vector<double> H = array(in, R * N, anyValue);
   std::vector<double> mask;
   if (spec.masked) {
@@ -151,7 +151,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     allowed([&] { fit->multiplyV(X.data(), cols, transpose, out.data()); });
   }
   if (ops & 4) {
-    const std::vector<double> W0 = array(in, K * R, anyValue);
+    const std::vector<double> W0 = array(in, K * R * spec.templateFrames, anyValue);
     const std::vector<double> H0 = array(in, R * N, anyValue);
     allowed([&] { fit->setFactors(W0.data(), H0.data()); });
   }
@@ -187,7 +187,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (int f = 0; f < ((ops & 64) ? 2 : 1); ++f) {
     if (!allowed([&] { fit->finish(); })) return 0;
   }
-  std::vector<double> outW(K * R), outH(R * N);
+  std::vector<double> outW(K * R * spec.templateFrames), outH(R * N);
   fit->copyW(outW.data());
   fit->copyH(outH.data());
   if (fit->bytes() == 0) fuzz::fail("a fit that holds no memory");

@@ -244,6 +244,8 @@ class WasmFit implements KernelFit {
   readonly #K: number;
   readonly #N: number;
   readonly #R: number;
+  /** Frames per template (spec.templateFrames): W holds T stacked K×R matrices. */
+  readonly #T: number;
   /** Whether finish computes the spectral norm (spec.spectralError), which needs a Lanczos workspace. */
   readonly #spectralError: boolean;
   /** Bytes per element of the fit's matrices: 8 (float64) or 4 (float32). */
@@ -294,7 +296,11 @@ class WasmFit implements KernelFit {
       );
     }
     checkLength('V', problem.V, K * N, `K×N = ${K}×${N}`);
-    checkLength('W', problem.W, K * R, `K×R = ${K}×${R}`);
+    const T = problem.spec.templateFrames;
+    if (T < 1 || T > (problem.spec.solver === 'nmfd' ? N : 1) || (problem.spec.solver === 'nmfd' && e !== 8)) {
+      throw rangeError('NMFKIT_INVALID_VALUE', 'nmfkit wasm: spec.templateFrames or spec.dtype does not fit spec.solver');
+    }
+    checkLength('W', problem.W, K * R * T, `K×R×T = ${K}×${R}×${T}`);
     checkLength('H', problem.H, R * N, `R×N = ${R}×${N}`);
     if (problem.spec.masked) checkLength('mask', problem.mask, K * N, `K×N = ${K}×${N}`);
     if (!(problem.fixedColumnsW instanceof Uint8Array) || problem.fixedColumnsW.length !== R) {
@@ -307,6 +313,7 @@ class WasmFit implements KernelFit {
     this.#K = K;
     this.#N = N;
     this.#R = R;
+    this.#T = T;
     this.#spectralError = problem.spec.spectralError;
     this.#bytes = e;
     this.#arena = heap.alloc(bytes, what);
@@ -316,7 +323,7 @@ class WasmFit implements KernelFit {
     wasm.fit_init(fit, module.slots);
     // Rounded to float32 (to nearest) by the typed array when the fit computes in float32.
     this.#matrix(wasm.fit_ptrV(fit), K * N).set(problem.V);
-    this.#matrix(wasm.fit_ptrW(fit), K * R).set(problem.W);
+    this.#matrix(wasm.fit_ptrW(fit), K * R * T).set(problem.W);
     this.#matrix(wasm.fit_ptrH(fit), R * N).set(problem.H);
     if (problem.spec.masked) this.#matrix(wasm.fit_ptrMask(fit), K * N).set(problem.mask!);
     const flags = new Uint8Array(wasm.memory.buffer, wasm.fit_ptrFixed(fit) >>> 0, R);
@@ -376,13 +383,14 @@ class WasmFit implements KernelFit {
     const K = this.#K;
     const N = this.#N;
     const R = this.#R;
-    checkLength('W', W, K * R, `K×R = ${K}×${R}`);
+    const KRT = K * R * this.#T;
+    checkLength('W', W, KRT, `K×R×T = ${K}×${R}×${this.#T}`);
     checkLength('H', H, R * N, `R×N = ${R}×${N}`);
     const heap = this.#heap;
-    const w = heap.alloc(8 * K * R, 'W');
+    const w = heap.alloc(8 * KRT, 'W');
     const h = heap.alloc(8 * R * N, 'H');
     try {
-      this.#view(w, K * R).set(W);
+      this.#view(w, KRT).set(W);
       this.#view(h, R * N).set(H);
       if (!this.#wasm.fit_setFactors(this.#arena, w, h))
         throw plainError('NMFKIT_INVALID_STATE', 'nmfkit wasm: setFactors() after the fit has started');
@@ -468,7 +476,7 @@ class WasmFit implements KernelFit {
       if (spectralError >= 0 || m >= n) break;
     }
     const result: KernelResult = {
-      W: this.#copyOut(wasm.fit_ptrW(fit), K * R),
+      W: this.#copyOut(wasm.fit_ptrW(fit), K * R * this.#T),
       H: this.#copyOut(wasm.fit_ptrH(fit), R * N),
       spectralError,
       frobeniusError: wasm.fit_frobeniusError(fit),

@@ -92,6 +92,32 @@ describe.runIf(backendAvailable('native'))('the native glue (native/addon.cc), c
     expect(catchError(() => (addon.Fit as unknown as (...a: unknown[]) => unknown)(...good()))).toBeInstanceOf(TypeError);
   });
 
+  it('an NMFD specification: W of T·K·R entries, T in [1, cols], float64 only, huge T refused before allocating', () => {
+    const nmfd = (changes: Partial<FitSpec> = {}): Float64Array =>
+      spec({ solver: 'nmfd', beta: 1, spectralError: false, templateFrames: 2, ...changes });
+    fails(() => new addon.Fit(nmfd(), f64(6), f64(4), f64(6), null, new Uint8Array(2)), RangeError, /W has length 4, expected 8/);
+    fails(() => new addon.Fit(nmfd({ templateFrames: 4 }), f64(6), f64(16), f64(6), null, new Uint8Array(2)), RangeError, /templateFrames/);
+    fails(() => new addon.Fit(nmfd({ dtype: 'float32' }), f64(6), f64(8), f64(6), null, new Uint8Array(2)), RangeError, /float64/);
+    fails(() => new addon.Fit(spec({ templateFrames: 2 }), f64(6), f64(8), f64(6), null, new Uint8Array(2)), RangeError, /templateFrames/);
+    fails(
+      () =>
+        new addon.Fit(
+          nmfd({ rows: 2 ** 31 - 1, cols: 2 ** 31 - 1, rank: 2 ** 31 - 1, templateFrames: 2 ** 31 - 1 }),
+          f64(0),
+          f64(0),
+          f64(0),
+          null,
+          new Uint8Array(0),
+        ),
+      RangeError,
+      /too large/,
+    );
+    const fit = new addon.Fit(nmfd(), f64(6), f64(8), f64(6), null, new Uint8Array(2));
+    expect(fit.run(3, new Float64Array(3), new Float64Array(3), 0)).toBe(3);
+    expect((fit.finish() as { W: Float64Array }).W.length).toBe(8);
+    fit.dispose();
+  });
+
   it('specification slots that encode no valid value are refused, naming the field', () => {
     for (const field of FIT_SPEC_FIELDS) {
       const invalid =

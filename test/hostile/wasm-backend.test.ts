@@ -43,6 +43,24 @@ describe.runIf(backendAvailable('wasm'))('the wasm backend (src/backends/wasm.ts
     coded(error, context);
   };
 
+  it('an NMFD specification: W of T·K·R entries, T in [1, cols], float64 only', () => {
+    const nmfd = (changes: Partial<FitSpec> = {}): FitProblem =>
+      sized({ solver: 'nmfd', beta: 1, spectralError: false, templateFrames: 2, ...changes });
+    refused(() => backend.createFit(nmfd()), RangeError, /W must be a Float64Array of K×R×T = 2×1×2 = 4/);
+    refused(() => backend.createFit({ ...nmfd({ templateFrames: 3 }), W: new Float64Array(6) }), RangeError, /templateFrames/);
+    refused(() => backend.createFit({ ...nmfd({ dtype: 'float32' }), W: new Float64Array(4) }), RangeError, /dtype/);
+    refused(() => backend.createFit({ ...sized({ templateFrames: 2 }), W: new Float64Array(4) }), RangeError, /templateFrames/);
+    const fit = backend.createFit({
+      ...nmfd(),
+      V: new Float64Array(4).fill(1),
+      W: new Float64Array(4).fill(0.25),
+      H: new Float64Array(2).fill(1),
+    });
+    expect(fit.run(2, new Float64Array(2), new Float64Array(2), 0)).toBe(2);
+    expect(fit.finish().W.length).toBe(4);
+    fit.dispose();
+  });
+
   it('sizes beyond its 4 GiB memory are a RangeError before anything is allocated', () => {
     const before = backend.details().memoryBytes!;
     for (const [K, N, R] of [

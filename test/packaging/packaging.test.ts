@@ -344,6 +344,8 @@ describe('the audio package (packages/nmfkit-audio) installed beside the core', 
       'bin/nmfkit.js',
       'examples/data/piano-scale.wav',
       'examples/data/piano-scale.notes.json',
+      'examples/data/drums.wav',
+      'examples/data/drums.samples.kick.wav',
       'examples/data/PROVENANCE.md',
     ]) {
       expect(audioPackedFiles, file).toContain(file);

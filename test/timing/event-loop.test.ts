@@ -3,7 +3,7 @@
  * (vitest.timing.config.ts), not beside them competing for the cores.
  */
 import { describe, expect, it } from 'vitest';
-import { nmf } from '../../src/index.js';
+import { nmf, nmfd } from '../../src/index.js';
 import { BACKENDS, backendAvailable, randomMatrix } from '../support/helpers.js';
 
 /** Runs `work` with a 10 ms interval timer beside it; returns the worst lag of the timer (ms) and the result. */
@@ -55,6 +55,17 @@ describe.each(BACKENDS)('the event loop during an async fit on %s', (backend) =>
     expect(elapsed).toBeGreaterThanOrEqual(1000);
     expect(result.stopReason).toBe('maxTime');
     expect(result.converged).toBe(false);
+    expect(worstLag, `worst lag ${worstLag.toFixed(1)} ms at ${worstAt.toFixed(0)} ms into the fit`).toBeLessThan(50);
+  });
+
+  run('a 10 ms timer never lags more than 50 ms during an NMFD fit of over a second', async () => {
+    const V = randomMatrix(300, 400, 1);
+    await nmfd(randomMatrix(3, 3, 1), { rank: 1, templateFrames: 2, maxIter: 1, backend });
+    const { worstLag, worstAt, result, elapsed } = await worstLagDuring(() =>
+      nmfd(V, { rank: 8, templateFrames: 8, seed: 1, maxIter: 1_000_000, maxTime: 1200, backend }),
+    );
+    expect(elapsed).toBeGreaterThanOrEqual(1000);
+    expect(result.stopReason).toBe('maxTime');
     expect(worstLag, `worst lag ${worstLag.toFixed(1)} ms at ${worstAt.toFixed(0)} ms into the fit`).toBeLessThan(50);
   });
 });

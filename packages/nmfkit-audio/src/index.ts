@@ -19,6 +19,8 @@ export { decodeMidi, type DecodeMidiOptions } from './audio/midi.js';
 export { harmonicTemplate, scoreInformedInit } from './audio/score.js';
 export type { ScoreComponent, ScoreInit, ScoreInitOptions, SpectrogramAxes } from './audio/score.js';
 export { separate, softMasks } from './audio/separate.js';
+export { drumTemplates, type DrumTemplateOptions } from './audio/drums.js';
+export { drumActivations, pitchedActivations, pitchedTemplates, type PitchedTemplateOptions } from './audio/nmfd-init.js';
 export type { SeparatedSource, Separation, SeparateOptions, SeparationOptions } from './audio/separate.js';
 export { estimateTemplatePitches, MIN_PITCH_SALIENCE, type PitchEstimateOptions, type TemplatePitch } from './audio/pitch.js';
 export { bssEvalSources, siSdr, MAX_BSS_SOURCES, MAX_BSS_UNKNOWNS, type BssEvalOptions, type BssEvalSources } from './audio/bss-eval.js';

@@ -1,5 +1,5 @@
 /**
- * The `nmfkit` command line (parsed with `commander`): `nmfkit demo` and `nmfkit factorize`. `run(argv)`
+ * The `nmfkit` command line (parsed with `commander`): `nmfkit demo`, `nmfkit drums` and `nmfkit factorize`. `run(argv)`
  * returns the exit code instead of exiting, so it can be tested in-process; `bin/nmfkit.js` calls it.
  */
 import { readFileSync } from 'node:fs';
@@ -203,6 +203,24 @@ export async function run(argv: readonly string[], io: CliIo = { stdout: process
         }
       },
     );
+
+  program
+    .command('drums')
+    .description('separate the shipped drum pattern with NMFD and with plain NMF, scored against its rendered stems')
+    .option('-o, --out <dir>', 'output folder (summary.json)', outFolder, 'nmfkit-drums')
+    .option('--seed <n>', 'seed of the plain NMF fit', integer('--seed', 0), 0)
+    .addOption(new Option('--backend <name>', 'compute backend').choices(['auto', 'native', 'wasm']))
+    .option('--json', 'print the summary as JSON to stdout')
+    .option('-q, --quiet', 'no report')
+    .action(async (flags: { out: string; seed: number; backend?: 'auto' | 'native' | 'wasm'; json?: boolean; quiet?: boolean }) => {
+      const { drums } = await import('./drums.js');
+      const summary = await drums(
+        { out: flags.out, seed: flags.seed, ...(flags.backend ? { backend: flags.backend } : {}) },
+        controller.signal,
+        flags.json || flags.quiet ? () => {} : print,
+      );
+      if (flags.json) print(JSON.stringify(summary, null, 2));
+    });
 
   program
     .command('factorize')

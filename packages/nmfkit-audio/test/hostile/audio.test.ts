@@ -98,6 +98,26 @@ const CASES: Record<string, ExportCase> = {
     options: { index: 4, keys: ['alpha', 'eps', 'masks'] },
     valid: { 'options.masks': ['true'] },
   },
+  drumTemplates: {
+    args: () => [[new Float64Array(2048).map((_, i) => Math.sin(i / 3))], 22050, { nFft: 256, hop: 64, templateFrames: 2, maxIter: 2 }],
+    params: ['samples', 'sampleRate', 'options'],
+    options: { index: 2, keys: ['nFft', 'hop', 'templateFrames', 'maxIter', 'seed', 'backend'] },
+  },
+  pitchedTemplates: {
+    args: () => [[60, 64], 22050, 256, { templateFrames: 2, harmonics: 3, toleranceDown: 0.5, toleranceUp: 0.5 }],
+    params: ['pitches', 'sampleRate', 'nFft', 'options'],
+    options: { index: 3, keys: ['templateFrames', 'harmonics', 'toleranceDown', 'toleranceUp'] },
+  },
+  pitchedActivations: {
+    args: () => [[{ pitch: 60, onset: 0.1, offset: 0.3 }], 20, 0.02, { tolerance: 0.01 }],
+    params: ['notes', 'frames', 'timeResolution', 'options'],
+    options: { index: 3, keys: ['tolerance'] },
+  },
+  drumActivations: {
+    args: () => [[{ drum: 1, time: 0.1 }], 2, 20, 0.02, { decay: 0.5 }],
+    params: ['hits', 'drums', 'frames', 'timeResolution', 'options'],
+    options: { index: 4, keys: ['decay'] },
+  },
   softMasks: {
     args: () => [ones(9, 2), ones(2, 17), [[0], [1]], {}],
     params: ['W', 'H', 'groups', 'options'],
