@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { NMF, nmfSync, type Matrix, type NmfOptions } from '../../src/index.js';
+import { NMF, nmfSync, type FactorArray, type Matrix, type NmfOptions } from '../../src/index.js';
 import { BACKENDS, backendAvailable } from '../support/helpers.js';
 
 interface FixtureMatrix {
@@ -227,7 +227,7 @@ describe.each(BACKENDS)('%s backend', (backend) => {
             backend,
             ...penalties(X, alpha, 'same', l1Ratio),
           });
-        const zeros = (m: Matrix) => Array.from(m.data).filter((x) => x <= 2 ** -52).length;
+        const zeros = (m: Matrix<FactorArray>) => Array.from(m.data).filter((x) => x <= 2 ** -52).length;
         const l1 = fit(0.5, 1);
         const none = fit(0, 1);
         expect(zeros(l1.W)).toBeGreaterThan(zeros(none.W));
@@ -244,7 +244,7 @@ describe.each(BACKENDS)('%s backend', (backend) => {
         const X = fixture.float32.X;
         const { maxAbs, iterations } = fixture.float32.solvers[_sklearn];
         const options = { rank: 7, init: 'nndsvda', seed: 0, maxIter: iterations, stop: 'none', solver, backend } as const;
-        const sklearnW = (V: Matrix | FixtureMatrix, dtype: 'float32' | 'float64'): Matrix => {
+        const sklearnW = (V: Matrix | FixtureMatrix, dtype: 'float32' | 'float64'): Matrix<FactorArray> => {
           const r = nmfSync(V, { ...options, dtype });
           return solver === 'hals' ? r.W : r.H;
         };
