@@ -55,6 +55,7 @@ export type {
   IterationInfo,
   Matrix,
   MatrixData,
+  CsrMatrixInput,
   MatrixInput,
   MatrixLike,
   NmfOptions,

@@ -50,6 +50,7 @@ export type {
   IterationInfo,
   Matrix,
   MatrixData,
+  CsrMatrixInput,
   MatrixInput,
   MatrixLike,
   NmfOptions,

@@ -71,7 +71,18 @@ export const FIT_SPEC_FIELDS = [
     values: ['mu-euclidean', 'mu-beta', 'hals'],
     doc: 'The iteration (docs/kernels.md): MU for β = 2 from Grams, MU for any β or a mask from W·H, or HALS.',
   },
-  { name: 'masked', type: 'boolean', doc: 'Whether a mask (weights in [0, 1], 0 = missing) comes with the arrays.' },
+  {
+    name: 'storage',
+    type: 'choice',
+    values: ['dense', 'csr'],
+    doc: "How V comes: 'dense' K×N row-major; 'csr' its nnz stored entries with the pattern (indptr K + 1, indices nnz), absent entries zero, or missing when masked (docs/sparse.md).",
+  },
+  { name: 'nnz', type: 'size', doc: "Entries V stores: K·N for 'dense', the stored entries for 'csr'." },
+  {
+    name: 'masked',
+    type: 'boolean',
+    doc: "Whether some entries are missing: 'dense' with a mask (weights in [0, 1], 0 = missing) among the arrays; 'csr' the absent entries (observed 'stored').",
+  },
   {
     name: 'blockRows',
     type: 'size',
@@ -200,7 +211,16 @@ export function specSlotError(slots: Float64Array): string | null {
  * specifications without options.
  */
 export function defaultSpec(rows: number, cols: number, rank: number, changes: Partial<FitSpec> = {}): FitSpec {
-  const defaults: Record<string, unknown> = { solver: 'mu-euclidean', masked: false, blockRows: 0, threads: 1, beta: 2, errorEvery: 1 };
+  const defaults: Record<string, unknown> = {
+    solver: 'mu-euclidean',
+    storage: 'dense',
+    nnz: rows * cols,
+    masked: false,
+    blockRows: 0,
+    threads: 1,
+    beta: 2,
+    errorEvery: 1,
+  };
   for (const field of FIT_SPEC_FIELDS as readonly SpecField[]) {
     if (field.option && field.option.default !== 'resolved') defaults[field.name] = field.option.default;
   }
