@@ -130,6 +130,11 @@ function sparse(s: FitSpec): bool {
   return s.storage == STORAGE_CSR;
 }
 
+/** Entries V stores: nnz for CSR, K·N dense. */
+function storedEntries(s: FitSpec): usize {
+  return sparse(s) ? <usize>s.nnz : <usize>s.rows * <usize>s.cols;
+}
+
 function elementBytes(s: FitSpec): f64 {
   return s.dtype == DTYPE_FLOAT32 ? 4 : 8;
 }
@@ -167,7 +172,7 @@ function partBytes(s: FitSpec, part: i32): f64 {
   const muBeta = s.solver == SOLVER_MU_BETA && !sparse(s);
   const nnz = <f64>s.nnz, csr: f64 = sparse(s) ? 1 : 0;
   switch (part) {
-    case V_PART: return nnz * e;
+    case V_PART: return sparse(s) ? nnz * e : K * N * e;
     case W_PART: return K * R * e;
     case H_PART: case DH_PART: case NUM_H_PART: case DEN_H_PART: return R * N * e;
     case DW_PART: case NUM_W_PART: case DEN_W_PART: return B * R * e;
@@ -316,6 +321,13 @@ function formBlockRatios<T>(s: State, P: usize, i0: i32, rows: i32): usize {
   return Q != 0 ? Q : M;
 }
 
+/** CSR: Λ = W·H at the stored entries into `stored`. */
+function formStoredLambda<T>(s: State): void {
+  const p = s.spec;
+  transposeDense<T>(s.H, s.Ht, p.rank, p.cols);
+  sampledProduct<T>(s.indptr, s.indices, s.W, s.Ht, s.stored, p.rows, p.rank);
+}
+
 /**
  * CSR: Λ = W·H at the stored entries into `stored`, then P in its place and Q after it (the ratio form at the
  * stored entries only: elsewhere V is 0, so P is 0, and Q is what formRatioProductsH and W take instead). Returns
@@ -323,11 +335,9 @@ function formBlockRatios<T>(s: State, P: usize, i0: i32, rows: i32): usize {
  */
 function formStoredRatios<T>(s: State): usize {
   const p = s.spec;
-  const K = p.rows, N = p.cols, R = p.rank;
   const nnz = <usize>p.nnz;
   const Q: usize = p.beta == 1 ? 0 : s.stored + nnz * sizeof<T>();
-  transposeDense<T>(s.H, s.Ht, R, N);
-  sampledProduct<T>(s.indptr, s.indices, s.W, s.Ht, s.stored, K, R);
+  formStoredLambda<T>(s);
   formRatios<T>(s.V, 0, s.stored, s.stored, Q, nnz, p.beta, <T>p.eps);
   return Q;
 }
@@ -609,13 +619,6 @@ function penalties<T>(s: State): f64 {
   );
 }
 
-/** CSR: Λ = W·H at the stored entries into `stored`. */
-function formStoredLambda<T>(s: State): void {
-  const p = s.spec;
-  transposeDense<T>(s.H, s.Ht, p.rank, p.cols);
-  sampledProduct<T>(s.indptr, s.indices, s.W, s.Ht, s.stored, p.rows, p.rank);
-}
-
 /** How storedSum combines an entry's v and λ. */
 const STORED_LAMBDA = 0; //   λ
 const STORED_RESIDUAL = 1; // (v − λ)²
@@ -746,7 +749,7 @@ function start<T>(s: State): void {
   s.anyFixed = false;
   for (let r = 0; r < p.rank; r++) s.anyFixed = s.anyFixed || load<u8>(s.fixed + <usize>r) != 0;
   if (p.solver != SOLVER_MU_BETA) {
-    s.normV2 = sumSquares<T>(s.V, <usize>p.nnz);
+    s.normV2 = sumSquares<T>(s.V, storedEntries(p));
     // The products of the first half-step: H's (WᵀV, WᵀW) for MU, W's (VHᵀ, HHᵀ) for HALS, which updates W first.
     const wFirst = p.solver == SOLVER_HALS ? p.updateW : !p.updateH;
     if (wFirst) formHProducts<T>(s);

@@ -41,7 +41,7 @@ export class FitSpec {
   solver: i32;
   /** How V comes: 'dense' K×N row-major; 'csr' its nnz stored entries with the pattern (indptr K + 1, indices nnz), absent entries zero, or missing when masked (docs/sparse.md). */
   storage: i32;
-  /** Entries V stores: K·N for 'dense', the stored entries for 'csr'. */
+  /** 'csr': the entries V stores; 0 for 'dense' (which stores K·N). */
   nnz: i32;
   /** Whether some entries are missing: 'dense' with a mask (weights in [0, 1], 0 = missing) among the arrays; 'csr' the absent entries (observed 'stored'). */
   masked: bool;

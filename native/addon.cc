@@ -362,8 +362,7 @@ FitWrap::FitWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<FitWrap>(inf
     const Napi::Float64Array W = arrayArg(info, 2, "W");
     const Napi::Float64Array H = arrayArg(info, 3, "H");
     const bool csr = spec.storage == nmf::Storage::Csr;
-    if (!csr && spec.nnz != K * N) throw rangeError(env, "spec.nnz must be K·N for a dense V");
-    requireLength(env, V, "V", spec.nnz);
+    requireLength(env, V, "V", csr ? spec.nnz : K * N);
     requireLength(env, W, "W", K * R);
     requireLength(env, H, "H", R * N);
     Napi::Float64Array mask;

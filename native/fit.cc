@@ -130,6 +130,9 @@ bool fusedSweep(const FitSpec& s) {
 // Whether V comes as CSR: its products are sparse-products.h's, and nothing of size K×N exists.
 bool sparse(const FitSpec& s) { return s.storage == Storage::Csr; }
 
+// Entries V stores: nnz for CSR, K·N dense.
+std::size_t storedEntries(const FitSpec& s) { return sparse(s) ? s.nnz : s.rows * s.cols; }
+
 double elementBytes(const FitSpec& s) { return s.dtype == Dtype::Float32 ? 4 : 8; }
 
 double align64(double bytes) { return std::ceil(bytes / 64) * 64; }
@@ -160,7 +163,7 @@ double partBytes(const FitSpec& s, int part) {
   const bool muBeta = s.solver == Solver::MuBeta && !sparse(s);
   const double nnz = static_cast<double>(s.nnz), csr = sparse(s) ? 1 : 0;
   switch (part) {
-    case kV: return nnz * e;
+    case kV: return sparse(s) ? nnz * e : K * N * e;
     case kW: return K * R * e;
     case kH:
     case kDH:
@@ -333,10 +336,9 @@ const T* formBlockRatios(State<T>& s, T* P, std::size_t i0, std::size_t rows) {
 template <typename T>
 const T* formStoredRatios(State<T>& s) {
   const FitSpec& p = s.spec;
-  const std::size_t K = p.rows, N = p.cols, R = p.rank, nnz = p.nnz;
+  const std::size_t nnz = p.nnz;
   T* Q = p.beta == 1 ? nullptr : s.stored + nnz;
-  transposeDense(s.H, s.Ht, R, N);
-  sampledProduct(*s.team, s.indptr, s.indices, s.W, s.Ht, s.stored, K, R);
+  formStoredLambda(s);
   formRatios(s.V, static_cast<const T*>(nullptr), s.stored, s.stored, Q, nnz, p.beta, static_cast<T>(p.eps));
   return Q;
 }
@@ -615,14 +617,31 @@ double penalties(const State<T>& s) {
   return penaltySum(s.W, p.rows * p.rank, p.l1W, p.l2W) + penaltySum(s.H, p.rank * p.cols, p.l1H, p.l2H);
 }
 
-// Σ over the stored entries of f(v, λ), λ = (W·H)_ij, in float64 (CSR): Λ at the pattern into `stored`.
-template <typename T, typename F>
-double sumOverStored(State<T>& s, F f) {
+// CSR: Λ = W·H at the stored entries into `stored`.
+template <typename T>
+void formStoredLambda(State<T>& s) {
   const FitSpec& p = s.spec;
   transposeDense(s.H, s.Ht, p.rank, p.cols);
   sampledProduct(*s.team, s.indptr, s.indices, s.W, s.Ht, s.stored, p.rows, p.rank);
+}
+
+// How sumOverStored combines an entry's v and λ: λ; (v − λ)²; (v − λ)² − λ².
+enum class Stored { Lambda, Residual, Absent };
+
+// Σ over the stored entries of f(v, λ) (`kind`), λ = (W·H)_ij, in float64 (CSR): Λ at the pattern into `stored`.
+template <typename T>
+double sumOverStored(State<T>& s, Stored kind) {
+  formStoredLambda(s);
   double sum = 0.0;
-  for (std::size_t k = 0; k < p.nnz; ++k) sum += f(static_cast<double>(s.V[k]), static_cast<double>(s.stored[k]));
+  for (std::size_t k = 0; k < s.spec.nnz; ++k) {
+    const double v = static_cast<double>(s.V[k]), lambda = static_cast<double>(s.stored[k]);
+    if (kind == Stored::Lambda)
+      sum += lambda;
+    else if (kind == Stored::Residual)
+      sum += (v - lambda) * (v - lambda);
+    else
+      sum += (v - lambda) * (v - lambda) - lambda * lambda;
+  }
   return sum;
 }
 
@@ -647,7 +666,7 @@ template <typename T>
 double sparseDivergence(State<T>& s) {
   const FitSpec& p = s.spec;
   const double eps = static_cast<double>(static_cast<T>(p.eps));
-  const double storedLambda = sumOverStored(s, [](double, double lambda) { return lambda; });
+  const double storedLambda = sumOverStored(s, Stored::Lambda);
   const double d = divergenceSum(s.V, static_cast<const T*>(nullptr), s.stored, p.nnz, p.beta, eps);
   return p.masked ? d : d + (sumOfProduct(s) - storedLambda);
 }
@@ -657,9 +676,8 @@ double sparseDivergence(State<T>& s) {
 template <typename T>
 double sparseResidualSquares(State<T>& s) {
   const FitSpec& p = s.spec;
-  if (p.masked) return sumOverStored(s, [](double v, double lambda) { return (v - lambda) * (v - lambda); });
-  const double stored =
-      sumOverStored(s, [](double v, double lambda) { return (v - lambda) * (v - lambda) - lambda * lambda; });
+  if (p.masked) return sumOverStored(s, Stored::Residual);
+  const double stored = sumOverStored(s, Stored::Absent);
   gramAtA(s.W, s.WtW, p.rows, p.rank);
   gramAAt(s.H, s.HHt, p.rank, p.cols);
   s.wtwFresh = s.hhtFresh = true;
@@ -727,7 +745,7 @@ void start(State<T>& s) {
   s.anyFixed = false;
   for (std::size_t r = 0; r < p.rank; ++r) s.anyFixed = s.anyFixed || s.fixed[r] != 0;
   if (p.solver != Solver::MuBeta) {
-    s.normV2 = sumSquares(s.V, p.nnz);
+    s.normV2 = sumSquares(s.V, storedEntries(p));
     // The products of the first half-step: H's (WᵀV, WᵀW) for MU, W's (VHᵀ, HHᵀ) for HALS, which updates W first.
     const bool wFirst = p.solver == Solver::Hals ? p.updateW : !p.updateH;
     if (wFirst)
@@ -908,7 +926,7 @@ class FitOf final : public Fit {
     attach(state_, arena_);
     state_.team = &team_;
     const std::size_t K = spec.rows, N = spec.cols, R = spec.rank;
-    std::copy(a.V, a.V + spec.nnz, state_.V);
+    std::copy(a.V, a.V + storedEntries(spec), state_.V);
     if (spec.storage == Storage::Csr) {
       std::copy(a.indptr, a.indptr + K + 1, state_.indptr);
       std::copy(a.indices, a.indices + spec.nnz, state_.indices);

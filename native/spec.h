@@ -29,7 +29,7 @@ struct FitSpec {
   Dtype dtype;  // The element type V, W, H and the work buffers are stored and multiplied in.
   Solver solver;  // The iteration (docs/kernels.md): MU for β = 2 from Grams, MU for any β or a mask from W·H, or HALS.
   Storage storage;  // How V comes: 'dense' K×N row-major; 'csr' its nnz stored entries with the pattern (indptr K + 1, indices nnz), absent entries zero, or missing when masked (docs/sparse.md).
-  std::size_t nnz;  // Entries V stores: K·N for 'dense', the stored entries for 'csr'.
+  std::size_t nnz;  // 'csr': the entries V stores; 0 for 'dense' (which stores K·N).
   bool masked;  // Whether some entries are missing: 'dense' with a mask (weights in [0, 1], 0 = missing) among the arrays; 'csr' the absent entries (observed 'stored').
   std::size_t blockRows;  // Rows of V per block of the fused MU Euclidean sweep; 0: the iteration that reads V twice.
   std::size_t threads;  // Threads of the fit's team: the native backend splits each product and update over them (docs/kernels.md); the WebAssembly backend runs a fit on one thread, so 1 there.

@@ -47,35 +47,41 @@ export function isCsrInput(value: unknown): boolean {
 }
 
 /**
- * The entries of an integer list (Int32Array, Uint32Array or number[]) of exactly `length` entries, each read once,
- * handed to `each(k, value)` in order; the length is checked before any entry is read.
+ * A reader of an integer list (Int32Array, Uint32Array or number[]) of exactly `length` entries: its kind and length
+ * are checked first (before the caller allocates anything for it), then reader(k) reads entry k once, a number.
  */
-function forEachInteger(name: string, value: unknown, length: number, why: string, each: (k: number, x: number) => void): void {
+function integerList(name: string, value: unknown, length: number, why: string): (k: number) => number {
   const typed = typedArrayName(value);
+  const wrongLength = (actual: unknown): never => {
+    throw rangeError('NMFKIT_INVALID_VALUE', `${name} must have ${why} = ${length} entries, got ${describe(actual)}`);
+  };
   if (typed === 'Int32Array' || typed === 'Uint32Array') {
     const array = checkTypedArray<Int32Array | Uint32Array>(name, value, [typed], 'an Int32Array, Uint32Array or number[]');
     const actual = typedArrayLength(array);
-    if (actual !== length) throw rangeError('NMFKIT_INVALID_VALUE', `${name} must have ${why} = ${length} entries, got ${actual}`);
-    for (let k = 0; k < length; k++) each(k, array[k]!);
-    return;
+    if (actual !== length) wrongLength(actual);
+    return (k) => array[k]!;
   }
   if (typed !== undefined || !isArray(value)) {
     throw typeError('NMFKIT_INVALID_TYPE', `${name} must be an Int32Array, Uint32Array or number[], got ${describe(value)}`);
   }
   const actual = readArrayLength(name, value, MAX_STORED + 1);
-  if (actual !== length) throw rangeError('NMFKIT_INVALID_VALUE', `${name} must have ${why} = ${length} entries, got ${actual}`);
+  if (actual !== length) wrongLength(actual);
   const careful = inheritsIndices(value);
-  for (let k = 0; k < length; k++) {
+  return (k) => {
     const x = careful ? readOwnProperty(`${name}[${k}]`, value, k) : readProperty(`${name}[${k}]`, value, k);
     if (typeof x !== 'number') throw typeError('NMFKIT_INVALID_TYPE', `${name}[${k}] must be a number, got ${describe(x)}`);
-    each(k, x);
-  }
+    return x;
+  };
 }
 
 /** indptr: rows + 1 integer offsets, 0 first, never decreasing, the last at most 2^31 − 1 (nnz). */
 function readIndptr(name: string, value: unknown, rows: number): Int32Array {
+  const entry = integerList(`${name}.indptr`, value, rows + 1, `${name}.rows + 1`);
+  // The first entry before the allocation: an array of a plausible length full of holes is refused at once.
+  const first = entry(0);
   const out = new Int32Array(checkedLength(`${name}.indptr`, rows + 1));
-  forEachInteger(`${name}.indptr`, value, rows + 1, `${name}.rows + 1`, (k, x) => {
+  for (let k = 0; k <= rows; k++) {
+    const x = k === 0 ? first : entry(k);
     const where = `${name}.indptr[${k}]`;
     if (!Number.isInteger(x) || x < 0 || x > MAX_STORED)
       throw rangeError('NMFKIT_INVALID_VALUE', `${where} must be an integer in [0, 2^31 − 1], got ${describe(x)}`);
@@ -87,15 +93,18 @@ function readIndptr(name: string, value: unknown, rows: number): Int32Array {
       );
     }
     out[k] = x;
-  });
+  }
   return out;
 }
 
 /** indices: nnz integer columns in [0, cols), strictly increasing along each row. */
 function readIndices(name: string, value: unknown, indptr: Int32Array, rows: number, cols: number, nnz: number): Int32Array {
+  const entry = integerList(`${name}.indices`, value, nnz, `${name}.indptr[${rows}] (nnz)`);
+  const first = nnz > 0 ? entry(0) : 0;
   const out = new Int32Array(checkedLength(`${name}.indices`, nnz));
   let row = 0;
-  forEachInteger(`${name}.indices`, value, nnz, `${name}.indptr[${rows}] (nnz)`, (k, x) => {
+  for (let k = 0; k < nnz; k++) {
+    const x = k === 0 ? first : entry(k);
     while (k >= indptr[row + 1]!) row++;
     const where = `${name}.indices[${k}] (row ${row})`;
     if (!Number.isInteger(x) || x < 0 || x >= cols)
@@ -109,7 +118,7 @@ function readIndices(name: string, value: unknown, indptr: Int32Array, rows: num
       );
     }
     out[k] = x;
-  });
+  }
   return out;
 }
 

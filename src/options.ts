@@ -458,7 +458,7 @@ function resolveSpec(
     rank,
     solver,
     storage: csr ? 'csr' : 'dense',
-    nnz: csr ? csr.nnz : K * N,
+    nnz: csr ? csr.nnz : 0,
     masked,
     blockRows: 0,
     threads: 1,

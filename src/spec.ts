@@ -77,7 +77,7 @@ export const FIT_SPEC_FIELDS = [
     values: ['dense', 'csr'],
     doc: "How V comes: 'dense' K×N row-major; 'csr' its nnz stored entries with the pattern (indptr K + 1, indices nnz), absent entries zero, or missing when masked (docs/sparse.md).",
   },
-  { name: 'nnz', type: 'size', doc: "Entries V stores: K·N for 'dense', the stored entries for 'csr'." },
+  { name: 'nnz', type: 'size', doc: "'csr': the entries V stores; 0 for 'dense' (which stores K·N)." },
   {
     name: 'masked',
     type: 'boolean',
@@ -214,7 +214,7 @@ export function defaultSpec(rows: number, cols: number, rank: number, changes: P
   const defaults: Record<string, unknown> = {
     solver: 'mu-euclidean',
     storage: 'dense',
-    nnz: rows * cols,
+    nnz: 0,
     masked: false,
     blockRows: 0,
     threads: 1,

@@ -297,9 +297,9 @@ class WasmFit implements KernelFit {
     }
     const e = problem.spec.dtype === 'float32' ? 4 : 8;
     const csr = problem.spec.storage === 'csr';
-    const nnz = problem.spec.nnz;
-    if (csr ? !(nnz <= MAX_DIM) : nnz !== K * N)
-      throw rangeError('NMFKIT_INVALID_VALUE', 'nmfkit wasm: spec.nnz does not fit spec.storage');
+    // Entries V stores.
+    const nnz = csr ? problem.spec.nnz : K * N;
+    if (csr && !(nnz <= MAX_DIM)) throw rangeError('NMFKIT_INVALID_VALUE', 'nmfkit wasm: spec.nnz must be at most 2^31 − 1');
     // Every size in Number arithmetic (exact below 2^53) before anything is looked at or allocated.
     const what = `a ${K}×${N} rank-${R} fit (V alone is ${nnz * e} bytes)`;
     new Float64Array(wasm.memory.buffer, module.slots >>> 0, SPEC_SLOTS).set(slots);
