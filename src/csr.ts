@@ -82,6 +82,11 @@ function readIndptr(name: string, value: unknown, rows: number): Int32Array {
   const out = new Int32Array(checkedLength(`${name}.indptr`, rows + 1));
   for (let k = 0; k <= rows; k++) {
     const x = k === 0 ? first : entry(k);
+    if (Number.isInteger(x) && x <= MAX_STORED && (k === 0 ? x === 0 : x >= out[k - 1]!)) {
+      out[k] = x;
+      continue;
+    }
+    // Only a bad entry is worded (a message per entry would cost more than the checks).
     const where = `${name}.indptr[${k}]`;
     if (!Number.isInteger(x) || x < 0 || x > MAX_STORED)
       throw rangeError('NMFKIT_INVALID_VALUE', `${where} must be an integer in [0, 2^31 − 1], got ${describe(x)}`);
@@ -106,6 +111,10 @@ function readIndices(name: string, value: unknown, indptr: Int32Array, rows: num
   for (let k = 0; k < nnz; k++) {
     const x = k === 0 ? first : entry(k);
     while (k >= indptr[row + 1]!) row++;
+    if (Number.isInteger(x) && x >= 0 && x < cols && (k === indptr[row]! || x > out[k - 1]!)) {
+      out[k] = x;
+      continue;
+    }
     const where = `${name}.indices[${k}] (row ${row})`;
     if (!Number.isInteger(x) || x < 0 || x >= cols)
       throw rangeError('NMFKIT_INVALID_VALUE', `${where} must be an integer column in [0, ${cols - 1}], got ${describe(x)}`);
