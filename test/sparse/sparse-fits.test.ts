@@ -5,7 +5,7 @@
  * initialisations computed from V (random-scaled, NNDSVD) see the same V either way.
  */
 import { describe, expect, it } from 'vitest';
-import { nmfSync, type NmfOptions, type NmfResult } from '../../src/index.js';
+import { nmf, nmfSync, type NmfOptions, type NmfResult } from '../../src/index.js';
 import { Random } from '../../src/random.js';
 import { BACKENDS, backendAvailable, relativeError } from '../support/helpers.js';
 
@@ -116,6 +116,10 @@ describe.each(BACKENDS)('%s backend', (backend) => {
       const masked = nmfSync(V.dense, { ...options(backend, threads, extra), mask: { rows: K, cols: N, data: V.pattern } });
       const sparse = nmfSync(V.csr, { ...options(backend, threads, extra), observed: 'stored' });
       expectSameFit(sparse, masked);
+    });
+
+    it.each([CASES[0]!, CASES[6]!, CASES[10]!])('%s: the async nmf() (worker or thread pool) fits as nmfSync', async (_, extra) => {
+      expectSameFit(await nmf(V.csr, options(backend, threads, extra)), nmfSync(V.csr, options(backend, threads, extra)));
     });
 
     it.each(['random-scaled', 'nndsvd', 'nndsvda'] as const)('init %s from a CSR V as from the dense V', (init) => {
