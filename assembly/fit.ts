@@ -18,7 +18,7 @@ import {
   changeGramAAt, changeGramAtA, changeGramAtAAdd, gramAAt, gramAtA, gramAtAAdd, lanes, mulABt, mulAtB, mulAtBAdd,
   mulSmallInner, mulSmallInnerWide, vadd, vload, vmul, vsub, vzero,
 } from './products';
-import { cscMulDense, csrMulDense, innerProduct, sampledProduct, transposeDense, transposePattern } from './sparse-products';
+import { csrMulDense, csrTransposeMulDense, innerProduct, sampledProduct, transposeDense } from './sparse-products';
 import { largestSingularValueFromGram, residualSpectralNorm, scaleFor } from './spectral';
 import {
   DTYPE_FLOAT32, FitSpec, NORMALIZE_NONE, SOLVER_HALS, SOLVER_MU_BETA, SOLVER_MU_EUCLIDEAN, STOP_CHANGE,
@@ -59,13 +59,10 @@ const W_CHANGES_PART = 18; // f64 RUN_CHUNK: wChange
 const OBJECTIVES_PART = 19; // f64 RUN_CHUNK: F at the checkpoints of one run call (NaN elsewhere)
 const INDPTR_PART = 20; //  i32 K + 1, CSR only: V's pattern (sparse-products.ts)
 const INDICES_PART = 21; // i32 nnz, CSR only
-const COLPTR_PART = 22; //  i32 N + 1, CSR only: the pattern's transpose
-const ROWS_T_PART = 23; //  i32 nnz, CSR only
-const ORDER_PART = 24; //   i32 nnz, CSR only
-const HT_PART = 25; //      T N×R, CSR only: Hᵀ, the dense operand of V·Hᵀ and of W·H at the stored entries
-const OUT_T_PART = 26; //   T N×R, CSR only: Vᵀ·W (or Pᵀ·W, Qᵀ·W) before it is transposed into an R×N product
-const STORED_PART = 27; //  T nnz (MU β: per ratio buffer), CSR only: Λ at the stored entries (MU β: replaced by P, then Q)
-const PART_COUNT = 28;
+const HT_PART = 22; //      T N×R, CSR only: Hᵀ, the dense operand of V·Hᵀ and of W·H at the stored entries
+const OUT_T_PART = 23; //   T N×R, CSR only: Vᵀ·W (or Pᵀ·W, Qᵀ·W) before it is transposed into an R×N product
+const STORED_PART = 24; //  T nnz (MU β: per ratio buffer), CSR only: Λ at the stored entries (MU β: replaced by P, then Q)
+const PART_COUNT = 25;
 
 @unmanaged
 class State {
@@ -92,9 +89,6 @@ class State {
   objectives: usize;
   indptr: usize;
   indices: usize;
-  colptr: usize;
-  rowsT: usize;
-  order: usize;
   Ht: usize;
   outT: usize;
   stored: usize;
@@ -185,8 +179,7 @@ function partBytes(s: FitSpec, part: i32): f64 {
     case FIXED_PART: return R;
     case H_CHANGES_PART: case W_CHANGES_PART: case OBJECTIVES_PART: return <f64>RUN_CHUNK * 8;
     case INDPTR_PART: return csr * (K + 1) * 4;
-    case INDICES_PART: case ROWS_T_PART: case ORDER_PART: return csr * nnz * 4;
-    case COLPTR_PART: return csr * (N + 1) * 4;
+    case INDICES_PART: return csr * nnz * 4;
     case HT_PART: case OUT_T_PART: return csr * N * R * e;
     case STORED_PART: return csr * nnz * (s.solver == SOLVER_MU_BETA ? <f64>ratioBuffers(s) : 1) * e;
     default: return 0;
@@ -233,9 +226,6 @@ function attach(s: State, base: usize): void {
       case OBJECTIVES_PART: s.objectives = at; break;
       case INDPTR_PART: s.indptr = at; break;
       case INDICES_PART: s.indices = at; break;
-      case COLPTR_PART: s.colptr = at; break;
-      case ROWS_T_PART: s.rowsT = at; break;
-      case ORDER_PART: s.order = at; break;
       case HT_PART: s.Ht = at; break;
       case OUT_T_PART: s.outT = at; break;
       case STORED_PART: s.stored = at; break;
@@ -272,11 +262,11 @@ function wChanged(s: State): void {
 
 /**
  * CSR: out (R×N) = Wᵀ·A, A the pattern with `values` (V, P or Q at the stored entries; 0: the pattern itself), as
- * (Aᵀ·W)ᵀ by columns of A.
+ * (Aᵀ·W)ᵀ by rows of A.
  */
 function sparseWtA<T>(s: State, values: usize, out: usize): void {
-  const N = s.spec.cols, R = s.spec.rank;
-  cscMulDense<T>(s.colptr, s.rowsT, s.order, values, s.W, s.outT, N, R);
+  const K = s.spec.rows, N = s.spec.cols, R = s.spec.rank;
+  csrTransposeMulDense<T>(s.indptr, s.indices, values, s.W, s.outT, K, N, R);
   transposeDense<T>(s.outT, out, N, R);
 }
 
@@ -810,7 +800,7 @@ function multiplyV<T>(s: State, X: usize, cols: i32, transpose: bool, out: usize
   const x = sizeof<T>() == 8 ? X : scratch;
   const y = sizeof<T>() == 8 ? out : scratch + count * sizeof<T>();
   if (sizeof<T>() != 8) for (let i: usize = 0; i < count; i++) store<T>(x + i * sizeof<T>(), <T>load<f64>(X + (i << 3)));
-  if (sparse(s.spec) && transpose) cscMulDense<T>(s.colptr, s.rowsT, s.order, s.V, x, y, N, cols);
+  if (sparse(s.spec) && transpose) csrTransposeMulDense<T>(s.indptr, s.indices, s.V, x, y, K, N, cols);
   else if (sparse(s.spec)) csrMulDense<T>(s.indptr, s.indices, s.V, x, y, K, cols);
   else if (transpose) mulAtB<T>(s.V, x, y, N, K, cols);
   else mulSmallInner<T>(s.V, x, y, K, N, cols);
@@ -988,15 +978,6 @@ export function ptrIndptr(fit: usize): usize { return stateOf(fit).indptr; }
 /** nnz i32: a CSR V's column indices. */
 export function ptrIndices(fit: usize): usize { return stateOf(fit).indices; }
 
-/**
- * After the loader copied a CSR V's pattern in (checked so far as memory safety needs: offsets from 0 to nnz,
- * never decreasing, indices in [0, N)): builds its transpose. Nothing for a dense V.
- */
-export function preparePattern(fit: usize): void {
-  const s = stateOf(fit);
-  const p = s.spec;
-  if (sparse(p)) transposePattern(s.indptr, s.indices, p.rows, p.cols, s.colptr, s.rowsT, s.order);
-}
 /** R bytes, 1 = the column of W is fixed. */
 export function ptrFixed(fit: usize): usize { return stateOf(fit).fixed; }
 /** RUN_CHUNK doubles: the hChange of each iteration of the last runFit call. */

@@ -2,7 +2,7 @@
 // exported `memory`). The JavaScript side (src/backends/wasm.ts) owns all allocation.
 
 import {
-  RUN_CHUNK, arenaBytes, converged, finishFit, frobeniusError, init, initialObjective, multiplyVFit, objective, preparePattern,
+  RUN_CHUNK, arenaBytes, converged, finishFit, frobeniusError, init, initialObjective, multiplyVFit, objective,
   ptrFixed, ptrH, ptrHChanges, ptrIndices, ptrIndptr, ptrMask, ptrObjectives, ptrV, ptrW, ptrWChanges, runFit, setFactorsFit,
 } from './fit';
 import { SPEC_SLOTS } from './spec';
@@ -32,7 +32,6 @@ export {
   ptrMask as fit_ptrMask,
   ptrIndptr as fit_ptrIndptr,
   ptrIndices as fit_ptrIndices,
-  preparePattern as fit_preparePattern,
   ptrFixed as fit_ptrFixed,
   ptrHChanges as fit_ptrHChanges,
   ptrWChanges as fit_ptrWChanges,

@@ -1,10 +1,12 @@
-// The products of a CSR matrix V (K×N, nnz stored entries) with the dense factors: V·Hᵀ by rows of V, Vᵀ·W by
-// columns of V (through the pattern's transpose, built once), and W·H sampled at the stored entries. Each output
-// row is summed in the order the pattern stores its entries. Costs are nnz·w for a product of width w, never K·N.
-// native/sparse-products.h is the same code in C++ (there spread over a fit's team), under the same names.
+// The products of a CSR matrix V (K×N, nnz stored entries) with the dense factors, by rows of V: V·Hᵀ, Vᵀ·W and W·H
+// sampled at the stored entries. Each output row is summed in the order the pattern stores its entries. Costs are
+// nnz·w for a product of width w, never K·N. native/sparse-products.h is the same code in C++ (there spread over a
+// fit's team), under the same names.
 //
 // The pattern is the facade's, validated (src/csr.ts): indptr runs from 0 to nnz, never decreasing, and each row's
 // column indices are in [0, N) and strictly increasing. Pattern arrays are i32; values are of the fit's type T.
+
+import { lanes, vadd, vmul, vsplatValue } from './products';
 
 // @ts-ignore: decorator
 @inline
@@ -13,34 +15,24 @@ function at32(array: usize, k: i32): i32 {
 }
 
 /**
- * The transpose of a K×N pattern (CSC of V): colptr (N + 1), rows (nnz) the row of each entry column by column in
- * ascending rows, and order (nnz) each such entry's position in the CSR arrays, so that Vᵀ's values are read from
- * V's own. A counting sort: O(nnz + N).
+ * o[c] ← o[c] + a·b[c] for c < w: whole vectors of T, then the rest one by one (each entry rounded as the scalar
+ * loop rounds it: the product, then the sum).
  */
-export function transposePattern(indptr: usize, indices: usize, K: i32, N: i32, colptr: usize, rows: usize, order: usize): void {
-  for (let j = 0; j <= N; j++) store<i32>(colptr + (<usize>j << 2), 0);
-  const nnz = at32(indptr, K);
-  for (let k = 0; k < nnz; k++) {
-    const c = colptr + (<usize>(at32(indices, k) + 1) << 2);
-    store<i32>(c, load<i32>(c) + 1);
+// @ts-ignore: decorator
+@inline
+function addScaledRow<T>(o: usize, a: T, b: usize, w: i32): void {
+  const e = sizeof<T>();
+  const L = lanes<T>();
+  const av = vsplatValue<T>(a);
+  let c = 0;
+  for (; c + L <= w; c += L) {
+    const q = o + <usize>c * e;
+    v128.store(q, vadd<T>(v128.load(q), vmul<T>(av, v128.load(b + <usize>c * e))));
   }
-  for (let j = 0; j < N; j++) {
-    const c = colptr + (<usize>(j + 1) << 2);
-    store<i32>(c, load<i32>(c) + at32(colptr, j));
+  for (; c < w; c++) {
+    const q = o + <usize>c * e;
+    store<T>(q, load<T>(q) + a * load<T>(b + <usize>c * e));
   }
-  // colptr[j] is advanced past each entry placed in column j, then shifted back.
-  for (let i = 0; i < K; i++) {
-    const end = at32(indptr, i + 1);
-    for (let k = at32(indptr, i); k < end; k++) {
-      const c = colptr + (<usize>at32(indices, k) << 2);
-      const to = load<i32>(c);
-      store<i32>(c, to + 1);
-      store<i32>(rows + (<usize>to << 2), i);
-      store<i32>(order + (<usize>to << 2), k);
-    }
-  }
-  for (let j = N; j > 0; j--) store<i32>(colptr + (<usize>j << 2), at32(colptr, j - 1));
-  store<i32>(colptr, 0);
 }
 
 /**
@@ -56,33 +48,26 @@ export function csrMulDense<T>(indptr: usize, indices: usize, values: usize, B: 
     const end = at32(indptr, i + 1);
     for (let k = at32(indptr, i); k < end; k++) {
       const a: T = values == 0 ? <T>1 : load<T>(values + <usize>k * e);
-      const b = B + <usize>at32(indices, k) * rowBytes;
-      for (let c = 0; c < w; c++) {
-        const q = o + <usize>c * e;
-        store<T>(q, load<T>(q) + a * load<T>(b + <usize>c * e));
-      }
+      addScaledRow<T>(o, a, B + <usize>at32(indices, k) * rowBytes, w);
     }
   }
 }
 
 /**
- * outT (N×w) = Aᵀ·X, A as for csrMulDense, X K×w, through the transpose (colptr, rows, order): outT[j][:] =
- * Σ a·X[i][:] over column j's entries in ascending rows.
+ * outT (N×w) = Aᵀ·X, A as for csrMulDense, X K×w: outT zeroed, then each row's entries add a·X[i][:] into the rows
+ * of their columns, rows ascending. V's values and X are read in order and only outT (N×w, small beside V) is
+ * written out of order, where reading Aᵀ by columns would gather across V's values.
  */
-export function cscMulDense<T>(colptr: usize, rows: usize, order: usize, values: usize, X: usize, outT: usize, N: i32, w: i32): void {
+export function csrTransposeMulDense<T>(indptr: usize, indices: usize, values: usize, X: usize, outT: usize, K: i32, N: i32, w: i32): void {
   const e = sizeof<T>();
   const rowBytes = <usize>w * e;
-  for (let j = 0; j < N; j++) {
-    const o = outT + <usize>j * rowBytes;
-    memory.fill(o, 0, rowBytes);
-    const end = at32(colptr, j + 1);
-    for (let k = at32(colptr, j); k < end; k++) {
-      const a: T = values == 0 ? <T>1 : load<T>(values + <usize>at32(order, k) * e);
-      const x = X + <usize>at32(rows, k) * rowBytes;
-      for (let c = 0; c < w; c++) {
-        const q = o + <usize>c * e;
-        store<T>(q, load<T>(q) + a * load<T>(x + <usize>c * e));
-      }
+  memory.fill(outT, 0, <usize>N * rowBytes);
+  for (let i = 0; i < K; i++) {
+    const x = X + <usize>i * rowBytes;
+    const end = at32(indptr, i + 1);
+    for (let k = at32(indptr, i); k < end; k++) {
+      const a: T = values == 0 ? <T>1 : load<T>(values + <usize>k * e);
+      addScaledRow<T>(outT + <usize>at32(indices, k) * rowBytes, a, x, w);
     }
   }
 }

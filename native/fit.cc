@@ -42,33 +42,31 @@ namespace {
 // ratio form's H products, and float32 change Grams widened to float64 in chunks (products.h); the AssemblyScript
 // kernels run on one thread and widen lane by lane instead.
 enum Part {
-  kV,        // T K×N (becomes E = V − W·H in finish)
-  kW,        // T K×R
-  kH,        // T R×N
-  kDH,       // T R×N: the change H − H_old (scratch of the explicit Gram-form objective and of formResidual)
-  kNumH,     // T R×N: WᵀV or WᵀP (fused: accumulated by the sweep for the next iteration)
-  kDenH,     // T R×N: (WᵀW)H or WᵀQ (HALS: the sweep's scratch row)
-  kDW,       // T B×R (B = blockRows, or K): the change W − W_old
-  kNumW,     // T B×R: VHᵀ or PHᵀ
-  kDenW,     // T B×R: W(HHᵀ) or QHᵀ
-  kWtW,      // T R×R: WᵀW (fused: accumulated by the sweep)
-  kHHt,      // T R×R: HHᵀ
-  kGhals,    // T R×R, HALS only: the Gram with l2 on the diagonal
-  kGram,     // f64 R×R: Gram of a change (destroyed by the eigen-solve)
-  kBlocks,   // T, MU β only, per team member: a block of ratioBlockRows rows of Λ = W·H, replaced by P, and of Q
-  kSums,     // T, MU β only, 2×R×N per team member after the first: its partial sums of WᵀP and WᵀQ
-  kMask,     // T K×N, masked only
-  kSweep,    // T max(K, N)×R, HALS with more than one sweep only: the change of a sweep after the first
-  kFixed,    // u8 R: 1 = column r of W is never updated
-  kWide,     // f64 kWideChunk×R, float32 only
-  kIndptr,   // i32 K + 1, CSR only: V's pattern (sparse-products.h)
-  kIndices,  // i32 nnz, CSR only
-  kColptr,   // i32 N + 1, CSR only: the pattern's transpose
-  kRowsT,    // i32 nnz, CSR only
-  kOrder,    // i32 nnz, CSR only
-  kHt,       // T N×R, CSR only: Hᵀ, the dense operand of V·Hᵀ and of W·H at the stored entries
-  kOutT,     // T N×R, CSR only: Vᵀ·W (or Pᵀ·W, Qᵀ·W) before it is transposed into an R×N product
-  kStored,   // T nnz (MU β: per ratio buffer), CSR only: Λ at the stored entries (MU β: replaced by P, then Q)
+  kV,         // T K×N (becomes E = V − W·H in finish)
+  kW,         // T K×R
+  kH,         // T R×N
+  kDH,        // T R×N: the change H − H_old (scratch of the explicit Gram-form objective and of formResidual)
+  kNumH,      // T R×N: WᵀV or WᵀP (fused: accumulated by the sweep for the next iteration)
+  kDenH,      // T R×N: (WᵀW)H or WᵀQ (HALS: the sweep's scratch row)
+  kDW,        // T B×R (B = blockRows, or K): the change W − W_old
+  kNumW,      // T B×R: VHᵀ or PHᵀ
+  kDenW,      // T B×R: W(HHᵀ) or QHᵀ
+  kWtW,       // T R×R: WᵀW (fused: accumulated by the sweep)
+  kHHt,       // T R×R: HHᵀ
+  kGhals,     // T R×R, HALS only: the Gram with l2 on the diagonal
+  kGram,      // f64 R×R: Gram of a change (destroyed by the eigen-solve)
+  kBlocks,    // T, MU β only, per team member: a block of ratioBlockRows rows of Λ = W·H, replaced by P, and of Q
+  kSums,      // T, MU β only, 2×R×N per team member after the first: its partial sums of WᵀP and WᵀQ
+  kMask,      // T K×N, masked only
+  kSweep,     // T max(K, N)×R, HALS with more than one sweep only: the change of a sweep after the first
+  kFixed,     // u8 R: 1 = column r of W is never updated
+  kWide,      // f64 kWideChunk×R, float32 only
+  kIndptr,    // i32 K + 1, CSR only: V's pattern (sparse-products.h)
+  kIndices,   // i32 nnz, CSR only
+  kHt,        // T N×R, CSR only: Hᵀ, the dense operand of V·Hᵀ and of W·H at the stored entries
+  kOutT,      // T N×R, CSR only: Vᵀ·W (or Pᵀ·W, Qᵀ·W) before it is transposed into an R×N product
+  kOutTSums,  // T N×R per team member after the first, CSR only: the members' partial sums of outT
+  kStored,    // T nnz (MU β: per ratio buffer), CSR only: Λ at the stored entries (MU β: replaced by P, then Q)
   kPartCount
 };
 
@@ -96,11 +94,9 @@ struct State {
   double* wide;
   std::int32_t* indptr;
   std::int32_t* indices;
-  std::int32_t* colptr;
-  std::int32_t* rowsT;
-  std::int32_t* order;
   T* Ht;
   T* outT;
+  T* outTSums;
   T* stored;
   Team* team;  // this backend only: the threads the fit runs on
   // Which products hold those of the current factors.
@@ -183,12 +179,10 @@ double partBytes(const FitSpec& s, int part) {
     case kFixed: return R;
     case kWide: return s.dtype == Dtype::Float32 ? static_cast<double>(kWideChunk) * R * 8 : 0;
     case kIndptr: return csr * (K + 1) * 4;
-    case kIndices:
-    case kRowsT:
-    case kOrder: return csr * nnz * 4;
-    case kColptr: return csr * (N + 1) * 4;
+    case kIndices: return csr * nnz * 4;
     case kHt:
     case kOutT: return csr * N * R * e;
+    case kOutTSums: return csr * (static_cast<double>(s.threads) - 1) * N * R * e;
     case kStored: return csr * nnz * (s.solver == Solver::MuBeta ? static_cast<double>(ratioBuffers(s)) : 1) * e;
     default: return 0;
   }
@@ -239,11 +233,9 @@ void attach(State<T>& s, Arena& arena) {
   s.wide = reinterpret_cast<double*>(parts[kWide]);
   s.indptr = reinterpret_cast<std::int32_t*>(parts[kIndptr]);
   s.indices = reinterpret_cast<std::int32_t*>(parts[kIndices]);
-  s.colptr = reinterpret_cast<std::int32_t*>(parts[kColptr]);
-  s.rowsT = reinterpret_cast<std::int32_t*>(parts[kRowsT]);
-  s.order = reinterpret_cast<std::int32_t*>(parts[kOrder]);
   s.Ht = reinterpret_cast<T*>(parts[kHt]);
   s.outT = reinterpret_cast<T*>(parts[kOutT]);
+  s.outTSums = reinterpret_cast<T*>(parts[kOutTSums]);
   s.stored = reinterpret_cast<T*>(parts[kStored]);
 }
 
@@ -280,11 +272,11 @@ void wChanged(State<T>& s) {
 }
 
 // CSR: out (R×N) = Wᵀ·A, A the pattern with `values` (V, P or Q at the stored entries; null: the pattern itself),
-// as (Aᵀ·W)ᵀ by columns of A.
+// as (Aᵀ·W)ᵀ by rows of A.
 template <typename T>
 void sparseWtA(State<T>& s, const T* values, T* out) {
-  const std::size_t N = s.spec.cols, R = s.spec.rank;
-  cscMulDense(*s.team, s.colptr, s.rowsT, s.order, values, s.W, s.outT, N, R);
+  const std::size_t K = s.spec.rows, N = s.spec.cols, R = s.spec.rank;
+  csrTransposeMulDense(*s.team, s.indptr, s.indices, values, s.W, s.outT, s.outTSums, K, N, R);
   transposeDense(s.outT, out, N, R);
 }
 
@@ -803,7 +795,7 @@ void multiplyV(State<T>& s, const double* X, std::size_t cols, bool transpose, d
   const std::vector<T> x(X, X + inner * cols);
   std::vector<T> y(outer * cols);
   if (sparse(s.spec) && transpose)
-    cscMulDense(*s.team, s.colptr, s.rowsT, s.order, static_cast<const T*>(s.V), x.data(), y.data(), N, cols);
+    csrTransposeMulDense(s.indptr, s.indices, static_cast<const T*>(s.V), x.data(), y.data(), 0, K, N, cols);
   else if (sparse(s.spec))
     csrMulDense(*s.team, s.indptr, s.indices, static_cast<const T*>(s.V), x.data(), y.data(), K, cols);
   else if (transpose)
@@ -930,7 +922,6 @@ class FitOf final : public Fit {
     if (spec.storage == Storage::Csr) {
       std::copy(a.indptr, a.indptr + K + 1, state_.indptr);
       std::copy(a.indices, a.indices + spec.nnz, state_.indices);
-      transposePattern(state_.indptr, state_.indices, K, N, state_.colptr, state_.rowsT, state_.order);
     }
     std::copy(a.W, a.W + K * R, state_.W);
     std::copy(a.H, a.H + R * N, state_.H);

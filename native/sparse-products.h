@@ -1,40 +1,21 @@
 // The products of a CSR matrix V (K×N, nnz stored entries) with the dense factors, spread over a fit's team:
-// V·Hᵀ by rows of V, Vᵀ·W by columns of V (through the pattern's transpose, built once), and W·H sampled at the
-// stored entries. Each output row is one member's and is summed in the order the pattern stores its entries, so a
-// product has the same bits whatever the team size. Costs are nnz·w for a product of width w, never K·N.
+// V·Hᵀ and W·H sampled at the stored entries by rows of V (each output row one member's, summed in the order the
+// pattern stores its entries: the same bits whatever the team size), and Vᵀ·W by rows of V into member partials
+// (added in member order: the same bits for a given team size). Costs are nnz·w for a product of width w, never K·N.
 // assembly/sparse-products.ts is the same code for WebAssembly, under the same names.
 //
 // The pattern is the facade's, validated (src/csr.ts): indptr runs from 0 to nnz, never decreasing, and each row's
 // column indices are in [0, N) and strictly increasing.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 
+#include "team-kernels.h"
 #include "team.h"
 
 namespace nmf {
-
-// The transpose of a K×N pattern (CSC of V): colptr (N + 1), rows (nnz) the row of each entry column by column in
-// ascending rows, and order (nnz) each such entry's position in the CSR arrays, so that Vᵀ's values are read from
-// V's own. A counting sort: O(nnz + N).
-inline void transposePattern(const std::int32_t* indptr, const std::int32_t* indices, std::size_t K, std::size_t N,
-                             std::int32_t* colptr, std::int32_t* rows, std::int32_t* order) {
-  for (std::size_t j = 0; j <= N; ++j) colptr[j] = 0;
-  const auto nnz = static_cast<std::size_t>(indptr[K]);
-  for (std::size_t k = 0; k < nnz; ++k) colptr[indices[k] + 1] += 1;
-  for (std::size_t j = 0; j < N; ++j) colptr[j + 1] += colptr[j];
-  // colptr[j] is advanced past each entry placed in column j, then shifted back.
-  for (std::size_t i = 0; i < K; ++i) {
-    for (std::int32_t k = indptr[i]; k < indptr[i + 1]; ++k) {
-      const std::int32_t at = colptr[indices[k]]++;
-      rows[at] = static_cast<std::int32_t>(i);
-      order[at] = k;
-    }
-  }
-  for (std::size_t j = N; j > 0; --j) colptr[j] = colptr[j - 1];
-  colptr[0] = 0;
-}
 
 // out (rows [i0, i1) of K×w) = A·B, A a CSR matrix with the pattern (indptr, indices) and values `values` (null:
 // every stored entry is 1, the pattern itself), B N×w: out[i][:] = Σ_k a_k·B[indices[k]][:], k over row i's entries
@@ -53,17 +34,18 @@ void csrMulDense(const std::int32_t* indptr, const std::int32_t* indices, const 
   }
 }
 
-// outT (rows [j0, j1) of N×w) = Aᵀ·X, A as for csrMulDense, X K×w, through the transpose (colptr, rows, order):
-// outT[j][:] = Σ a·X[i][:] over column j's entries in ascending rows.
+// outT (N×w) = Aᵀ·X for the rows [i0, i1) of A (as for csrMulDense), X K×w: outT zeroed, then each row's entries
+// add a·X[i][:] into the rows of their columns, rows ascending. V's values and X are read in order and only outT
+// (N×w, small beside V) is written out of order, where reading Aᵀ by columns would gather across V's values.
 template <typename T>
-void cscMulDense(const std::int32_t* colptr, const std::int32_t* rows, const std::int32_t* order, const T* values,
-                 const T* X, T* outT, std::size_t j0, std::size_t j1, std::size_t w) {
-  for (std::size_t j = j0; j < j1; ++j) {
-    T* o = outT + j * w;
-    for (std::size_t c = 0; c < w; ++c) o[c] = T(0);
-    for (std::int32_t k = colptr[j]; k < colptr[j + 1]; ++k) {
-      const T a = values == nullptr ? T(1) : values[order[k]];
-      const T* x = X + static_cast<std::size_t>(rows[k]) * w;
+void csrTransposeMulDense(const std::int32_t* indptr, const std::int32_t* indices, const T* values, const T* X, T* outT,
+                          std::size_t i0, std::size_t i1, std::size_t N, std::size_t w) {
+  std::fill(outT, outT + N * w, T(0));
+  for (std::size_t i = i0; i < i1; ++i) {
+    const T* x = X + i * w;
+    for (std::int32_t k = indptr[i]; k < indptr[i + 1]; ++k) {
+      const T a = values == nullptr ? T(1) : values[k];
+      T* o = outT + static_cast<std::size_t>(indices[k]) * w;
       for (std::size_t c = 0; c < w; ++c) o[c] = o[c] + a * x[c];
     }
   }
@@ -101,18 +83,26 @@ double innerProduct(const T* A, const T* B, std::size_t count) {
   return sum;
 }
 
-// The same products over a team: rows of V (csrMulDense, sampledProduct) or columns (cscMulDense) split.
+// The same products over a team, by rows of V.
 template <typename T>
 void csrMulDense(Team& team, const std::int32_t* indptr, const std::int32_t* indices, const T* values, const T* B,
                  T* out, std::size_t K, std::size_t w) {
   team.forEach(K, [&](std::size_t i0, std::size_t i1) { csrMulDense(indptr, indices, values, B, out, i0, i1, w); });
 }
 
+// Over a team, each member takes a share of A's rows (split) into its own N×w sums: member 0's are outT, the
+// others' at partials + (m − 1)·N·w; they are then added in member order, so the result is the same for a given
+// team size (with one member, the plain product's bits).
 template <typename T>
-void cscMulDense(Team& team, const std::int32_t* colptr, const std::int32_t* rows, const std::int32_t* order,
-                 const T* values, const T* X, T* outT, std::size_t N, std::size_t w) {
-  team.forEach(N,
-               [&](std::size_t j0, std::size_t j1) { cscMulDense(colptr, rows, order, values, X, outT, j0, j1, w); });
+void csrTransposeMulDense(Team& team, const std::int32_t* indptr, const std::int32_t* indices, const T* values,
+                          const T* X, T* outT, T* partials, std::size_t K, std::size_t N, std::size_t w) {
+  if (team.size() == 1 || K < team.size()) return csrTransposeMulDense(indptr, indices, values, X, outT, 0, K, N, w);
+  team.run([&](std::size_t member) {
+    const Share s = split(K, team.size(), member);
+    T* own = member == 0 ? outT : partials + (member - 1) * N * w;
+    csrTransposeMulDense(indptr, indices, values, X, own, s.begin, s.end, N, w);
+  });
+  addPartials(team, outT, partials, N * w, N * w, K);
 }
 
 template <typename T>

@@ -34,7 +34,6 @@ interface NmfkitExports {
   fit_ptrMask(fit: number): number;
   fit_ptrIndptr(fit: number): number;
   fit_ptrIndices(fit: number): number;
-  fit_preparePattern(fit: number): void;
   fit_ptrFixed(fit: number): number;
   fit_ptrHChanges(fit: number): number;
   fit_ptrWChanges(fit: number): number;
@@ -65,7 +64,6 @@ const REQUIRED_EXPORTS = [
   'fit_ptrMask',
   'fit_ptrIndptr',
   'fit_ptrIndices',
-  'fit_preparePattern',
   'fit_ptrFixed',
   'fit_ptrHChanges',
   'fit_ptrWChanges',
@@ -350,7 +348,6 @@ class WasmFit implements KernelFit {
     if (pattern) {
       new Int32Array(wasm.memory.buffer, wasm.fit_ptrIndptr(fit) >>> 0, K + 1).set(pattern.indptr);
       new Int32Array(wasm.memory.buffer, wasm.fit_ptrIndices(fit) >>> 0, nnz).set(pattern.indices);
-      wasm.fit_preparePattern(fit);
     }
     this.#matrix(wasm.fit_ptrW(fit), K * R).set(problem.W);
     this.#matrix(wasm.fit_ptrH(fit), R * N).set(problem.H);
