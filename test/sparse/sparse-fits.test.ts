@@ -5,7 +5,7 @@
  * initialisations computed from V (random-scaled, NNDSVD) see the same V either way.
  */
 import { describe, expect, it } from 'vitest';
-import { nmf, nmfSync, type NmfOptions, type NmfResult } from '../../src/index.js';
+import { nmf, nmfBatch, nmfSync, type NmfOptions, type NmfResult } from '../../src/index.js';
 import { Random } from '../../src/random.js';
 import { BACKENDS, backendAvailable, relativeError } from '../support/helpers.js';
 
@@ -120,6 +120,13 @@ describe.each(BACKENDS)('%s backend', (backend) => {
 
     it.each([CASES[0]!, CASES[6]!, CASES[10]!])('%s: the async nmf() (worker or thread pool) fits as nmfSync', async (_, extra) => {
       expectSameFit(await nmf(V.csr, options(backend, threads, extra)), nmfSync(V.csr, options(backend, threads, extra)));
+    });
+
+    it('nmfBatch takes CSR matrices beside dense ones', async () => {
+      const { W, H, ...shared } = options(backend, threads, {});
+      const [sparse, dense] = await nmfBatch([V.csr, V.dense], { ...shared, W, H });
+      expectSameFit(sparse!, nmfSync(V.csr, options(backend, threads, {})));
+      expectSameFit(dense!, nmfSync(V.dense, options(backend, threads, {})));
     });
 
     it.each(['random-scaled', 'nndsvd', 'nndsvda'] as const)('init %s from a CSR V as from the dense V', (init) => {
