@@ -19,10 +19,11 @@ import {
   mulSmallInner, mulSmallInnerWide, vadd, vload, vmul, vsub, vzero,
 } from './products';
 import { nmfdDivergence, nmfdIterate, nmfdModel, nmfdResidualNorm, nmfdScale } from './nmfd';
+import { csrMulDense, csrTransposeMulDense, innerProduct, sampledProduct, transposeDense } from './sparse-products';
 import { largestSingularValueFromGram, residualSpectralNorm, scaleFor } from './spectral';
 import {
   DTYPE_FLOAT32, FitSpec, NORMALIZE_NONE, SOLVER_HALS, SOLVER_MU_BETA, SOLVER_MU_EUCLIDEAN, SOLVER_NMFD, STOP_CHANGE,
-  STOP_OBJECTIVE, readSpec,
+  STOP_OBJECTIVE, STORAGE_CSR, STORAGE_DENSE, readSpec,
 } from './spec';
 import {
   columnSums, divergenceSum, euclideanFromProducts, formRatios, halsSweepColumns, halsSweepRows, mmExponent,
@@ -58,7 +59,12 @@ const FIXED_PART = 16; //   u8 R: 1 = column r of W is never updated
 const H_CHANGES_PART = 17; // f64 RUN_CHUNK: hChange of the iterations of one run call
 const W_CHANGES_PART = 18; // f64 RUN_CHUNK: wChange
 const OBJECTIVES_PART = 19; // f64 RUN_CHUNK: F at the checkpoints of one run call (NaN elsewhere)
-const PART_COUNT = 20;
+const INDPTR_PART = 20; //  i32 K + 1, CSR only: V's pattern (sparse-products.ts)
+const INDICES_PART = 21; // i32 nnz, CSR only
+const HT_PART = 22; //      T N×R, CSR only: Hᵀ, the dense operand of V·Hᵀ and of W·H at the stored entries
+const OUT_T_PART = 23; //   T N×R, CSR only: Vᵀ·W (or Pᵀ·W, Qᵀ·W) before it is transposed into an R×N product
+const STORED_PART = 24; //  T nnz (MU β: per ratio buffer), CSR only: Λ at the stored entries (MU β: replaced by P, then Q)
+const PART_COUNT = 25;
 
 @unmanaged
 class State {
@@ -83,6 +89,11 @@ class State {
   hChanges: usize;
   wChanges: usize;
   objectives: usize;
+  indptr: usize;
+  indices: usize;
+  Ht: usize;
+  outT: usize;
+  stored: usize;
   // Which products hold those of the current factors.
   wtvFresh: bool; // numH = WᵀV
   wtwFresh: bool; // WtW = WᵀW
@@ -108,7 +119,17 @@ class State {
  * factors updated; any other fit updates W whole, whatever blockRows says).
  */
 function fusedSweep(s: FitSpec): bool {
-  return s.solver == SOLVER_MU_EUCLIDEAN && s.blockRows > 0 && s.updateW && s.updateH;
+  return s.solver == SOLVER_MU_EUCLIDEAN && s.blockRows > 0 && s.updateW && s.updateH && s.storage == STORAGE_DENSE;
+}
+
+/** Whether V comes as CSR: its products are sparse-products.ts's, and nothing of size K×N exists. */
+function sparse(s: FitSpec): bool {
+  return s.storage == STORAGE_CSR;
+}
+
+/** Entries V stores: nnz for CSR, K·N dense. */
+function storedEntries(s: FitSpec): usize {
+  return sparse(s) ? <usize>s.nnz : <usize>s.rows * <usize>s.cols;
 }
 
 function elementBytes(s: FitSpec): f64 {
@@ -165,9 +186,10 @@ function partBytes(s: FitSpec, part: i32): f64 {
   const K = <f64>s.rows, N = <f64>s.cols, R = <f64>s.rank;
   const e = elementBytes(s);
   const B = fusedSweep(s) ? <f64>s.blockRows : K;
-  const muBeta = s.solver == SOLVER_MU_BETA;
+  const muBeta = s.solver == SOLVER_MU_BETA && !sparse(s);
+  const nnz = <f64>s.nnz, csr: f64 = sparse(s) ? 1 : 0;
   switch (part) {
-    case V_PART: return K * N * e;
+    case V_PART: return sparse(s) ? nnz * e : K * N * e;
     case W_PART: return K * R * e;
     case H_PART: case DH_PART: case NUM_H_PART: case DEN_H_PART: return R * N * e;
     case DW_PART: case NUM_W_PART: case DEN_W_PART: return B * R * e;
@@ -175,10 +197,14 @@ function partBytes(s: FitSpec, part: i32): f64 {
     case GHALS_PART: return s.solver == SOLVER_HALS ? R * R * e : 0;
     case GRAM_PART: return R * R * 8;
     case BLOCK_PART: return muBeta ? <f64>blockEntries(s) * e : 0;
-    case MASK_PART: return s.masked ? K * N * e : 0;
+    case MASK_PART: return s.masked && !sparse(s) ? K * N * e : 0;
     case SWEEP_PART: return s.solver == SOLVER_HALS && s.halsSweeps > 1 ? max(K, N) * R * e : 0;
     case FIXED_PART: return R;
     case H_CHANGES_PART: case W_CHANGES_PART: case OBJECTIVES_PART: return <f64>RUN_CHUNK * 8;
+    case INDPTR_PART: return csr * (K + 1) * 4;
+    case INDICES_PART: return csr * nnz * 4;
+    case HT_PART: case OUT_T_PART: return csr * N * R * e;
+    case STORED_PART: return csr * nnz * (s.solver == SOLVER_MU_BETA ? <f64>ratioBuffers(s) : 1) * e;
     default: return 0;
   }
 }
@@ -221,6 +247,11 @@ function attach(s: State, base: usize): void {
       case H_CHANGES_PART: s.hChanges = at; break;
       case W_CHANGES_PART: s.wChanges = at; break;
       case OBJECTIVES_PART: s.objectives = at; break;
+      case INDPTR_PART: s.indptr = at; break;
+      case INDICES_PART: s.indices = at; break;
+      case HT_PART: s.Ht = at; break;
+      case OUT_T_PART: s.outT = at; break;
+      case STORED_PART: s.stored = at; break;
     }
     offset += align64(partBytes(s.spec, p));
   }
@@ -252,10 +283,28 @@ function wChanged(s: State): void {
   s.wtwFresh = s.wtvFresh = false;
 }
 
+/**
+ * CSR: out (R×N) = Wᵀ·A, A the pattern with `values` (V, P or Q at the stored entries; 0: the pattern itself), as
+ * (Aᵀ·W)ᵀ by rows of A.
+ */
+function sparseWtA<T>(s: State, values: usize, out: usize): void {
+  const K = s.spec.rows, N = s.spec.cols, R = s.spec.rank;
+  csrTransposeMulDense<T>(s.indptr, s.indices, values, s.W, s.outT, K, N, R);
+  transposeDense<T>(s.outT, out, N, R);
+}
+
+/** CSR: out (K×R) = A·Hᵀ, A as for sparseWtA, by rows of A. */
+function sparseAHt<T>(s: State, values: usize, out: usize): void {
+  const K = s.spec.rows, N = s.spec.cols, R = s.spec.rank;
+  transposeDense<T>(s.H, s.Ht, R, N);
+  csrMulDense<T>(s.indptr, s.indices, values, s.Ht, out, K, R);
+}
+
 /** WᵀV into numH and WᵀW into WtW, unless they are those of the current W. */
 function formWProducts<T>(s: State): void {
   const K = s.spec.rows, N = s.spec.cols, R = s.spec.rank;
-  if (!s.wtvFresh) mulAtB<T>(s.W, s.V, s.numH, R, K, N);
+  if (!s.wtvFresh && sparse(s.spec)) sparseWtA<T>(s, s.V, s.numH);
+  if (!s.wtvFresh && !sparse(s.spec)) mulAtB<T>(s.W, s.V, s.numH, R, K, N);
   if (!s.wtwFresh) gramAtA<T>(s.W, s.WtW, K, R);
   s.wtvFresh = s.wtwFresh = true;
 }
@@ -263,7 +312,8 @@ function formWProducts<T>(s: State): void {
 /** VHᵀ into numW and HHᵀ into HHt, unless they are those of the current H (not fused: its numW holds one block). */
 function formHProducts<T>(s: State): void {
   const K = s.spec.rows, N = s.spec.cols, R = s.spec.rank;
-  if (!s.vhtFresh) mulABt<T>(s.V, s.H, s.numW, K, N, R);
+  if (!s.vhtFresh && sparse(s.spec)) sparseAHt<T>(s, s.V, s.numW);
+  if (!s.vhtFresh && !sparse(s.spec)) mulABt<T>(s.V, s.H, s.numW, K, N, R);
   if (!s.hhtFresh) gramAAt<T>(s.H, s.HHt, R, N);
   s.vhtFresh = s.hhtFresh = true;
 }
@@ -284,6 +334,45 @@ function formBlockRatios<T>(s: State, P: usize, i0: i32, rows: i32): usize {
   return Q != 0 ? Q : M;
 }
 
+/** CSR: Λ = W·H at the stored entries into `stored`. */
+function formStoredLambda<T>(s: State): void {
+  const p = s.spec;
+  transposeDense<T>(s.H, s.Ht, p.rank, p.cols);
+  sampledProduct<T>(s.indptr, s.indices, s.W, s.Ht, s.stored, p.rows, p.rank);
+}
+
+/**
+ * CSR: Λ = W·H at the stored entries into `stored`, then P in its place and Q after it (the ratio form at the
+ * stored entries only: elsewhere V is 0, so P is 0, and Q is what formRatioProductsH and W take instead). Returns
+ * Q, or 0 for KL, whose Q is the pattern (masked) or all ones (the column and row sums).
+ */
+function formStoredRatios<T>(s: State): usize {
+  const p = s.spec;
+  const nnz = <usize>p.nnz;
+  const Q: usize = p.beta == 1 ? 0 : s.stored + nnz * sizeof<T>();
+  formStoredLambda<T>(s);
+  formRatios<T>(s.V, 0, s.stored, s.stored, Q, nnz, p.beta, <T>p.eps);
+  return Q;
+}
+
+/** CSR: numH = WᵀP and denH = WᵀQ, W's column sums (KL), or Wᵀ times the pattern (masked KL). */
+function formSparseRatioProductsH<T>(s: State): void {
+  const p = s.spec;
+  const Q = formStoredRatios<T>(s);
+  sparseWtA<T>(s, s.stored, s.numH);
+  if (Q != 0 || p.masked) sparseWtA<T>(s, Q, s.denH);
+  else columnSums<T>(s.W, p.rows, p.rank, s.denH, p.cols);
+}
+
+/** CSR: numW = PHᵀ and denW = QHᵀ, H's row sums (KL), or the pattern times Hᵀ (masked KL). */
+function formSparseRatioProductsW<T>(s: State): void {
+  const p = s.spec;
+  const Q = formStoredRatios<T>(s);
+  sparseAHt<T>(s, s.stored, s.numW);
+  if (Q != 0 || p.masked) sparseAHt<T>(s, Q, s.denW);
+  else rowSums<T>(s.H, p.rank, p.cols, s.denW, p.rows);
+}
+
 /**
  * numH = WᵀP and denH = WᵀQ (KL: WᵀM, or the column sums of W without a mask), block by block: V is read once,
  * and each block's Λ, P and Q stay in the cache. The products of the blocks are added in order (W_iᵀP_i), which
@@ -293,6 +382,10 @@ function formRatioProductsH<T>(s: State): void {
   const p = s.spec;
   const K = p.rows, N = p.cols, R = p.rank, B = ratioBlockRows(p);
   const e = sizeof<T>();
+  if (sparse(p)) {
+    formSparseRatioProductsH<T>(s);
+    return;
+  }
   for (let i0 = 0; i0 < K; i0 += B) {
     const rows = min(B, K - i0);
     const first = i0 == 0;
@@ -312,6 +405,10 @@ function formRatioProductsW<T>(s: State): void {
   const p = s.spec;
   const K = p.rows, N = p.cols, R = p.rank, B = ratioBlockRows(p);
   const e = sizeof<T>();
+  if (sparse(p)) {
+    formSparseRatioProductsW<T>(s);
+    return;
+  }
   for (let i0 = 0; i0 < K; i0 += B) {
     const rows = min(B, K - i0);
     const Q = formBlockRatios<T>(s, s.block, i0, rows);
@@ -551,6 +648,69 @@ function penalties<T>(s: State): f64 {
   );
 }
 
+/** How storedSum combines an entry's v and λ. */
+const STORED_LAMBDA = 0; //   λ
+const STORED_RESIDUAL = 1; // (v − λ)²
+const STORED_ABSENT = 2; //   (v − λ)² − λ²
+
+/** Σ over the stored entries of f(v, λ) (`kind`), λ = (W·H)_ij, in float64 (CSR): Λ at the pattern into `stored`. */
+function sumOverStored<T>(s: State, kind: i32): f64 {
+  formStoredLambda<T>(s);
+  const e = sizeof<T>();
+  const nnz = <usize>s.spec.nnz;
+  let sum: f64 = 0;
+  for (let k: usize = 0; k < nnz; k++) {
+    const v = <f64>load<T>(s.V + k * e);
+    const lambda = <f64>load<T>(s.stored + k * e);
+    if (kind == STORED_LAMBDA) sum += lambda;
+    else if (kind == STORED_RESIDUAL) sum += (v - lambda) * (v - lambda);
+    else sum += (v - lambda) * (v - lambda) - lambda * lambda;
+  }
+  return sum;
+}
+
+/**
+ * Σ_ij (W·H)_ij = Σ_r (Σ_i W_ir)(Σ_j H_rj), in float64: the KL divergence's terms at V's absent entries, which are
+ * λ itself (CSR).
+ */
+function sumOfProduct<T>(s: State): f64 {
+  const p = s.spec;
+  const e = sizeof<T>();
+  let sum: f64 = 0;
+  for (let r = 0; r < p.rank; r++) {
+    let w: f64 = 0, h: f64 = 0;
+    for (let i = 0; i < p.rows; i++) w += <f64>load<T>(s.W + (<usize>i * <usize>p.rank + <usize>r) * e);
+    for (let j = 0; j < p.cols; j++) h += <f64>load<T>(s.H + (<usize>r * <usize>p.cols + <usize>j) * e);
+    sum += w * h;
+  }
+  return sum;
+}
+
+/**
+ * CSR, MU β: D over the stored entries (divergenceSum on Λ there), and without a mask (KL) the absent entries'
+ * terms, Σ λ over all entries less Σ λ over the stored ones.
+ */
+function sparseDivergence<T>(s: State): f64 {
+  const p = s.spec;
+  const storedLambda = sumOverStored<T>(s, STORED_LAMBDA);
+  const d = divergenceSum<T>(s.V, 0, s.stored, <usize>p.nnz, p.beta, <f64><T>p.eps);
+  return p.masked ? d : d + (sumOfProduct<T>(s) - storedLambda);
+}
+
+/**
+ * CSR: ‖E‖²_F of the residual: over the stored entries Σ (v − λ)²; without a mask the absent ones' Σ λ² too, taken
+ * as ‖W·H‖²_F = ⟨WᵀW, HHᵀ⟩ less Σ λ² over the stored entries (the Grams formed here).
+ */
+function sparseResidualSquares<T>(s: State): f64 {
+  const p = s.spec;
+  if (p.masked) return sumOverStored<T>(s, STORED_RESIDUAL);
+  const stored = sumOverStored<T>(s, STORED_ABSENT);
+  gramAtA<T>(s.W, s.WtW, p.rows, p.rank);
+  gramAAt<T>(s.H, s.HHt, p.rank, p.cols);
+  s.wtwFresh = s.hhtFresh = true;
+  return max<f64>(0, stored + innerProduct<T>(s.WtW, s.HHt, <usize>p.rank * <usize>p.rank));
+}
+
 /**
  * D of the current factors, explicitly from Λ = W·H: for MU β by the ratio form's blocks of rows, their sums added
  * in order; for the Gram form R rows of Λ at a time into the R×N scratch dH (free between iterations).
@@ -559,6 +719,7 @@ function explicitDivergence<T>(s: State): f64 {
   const p = s.spec;
   const K = p.rows, N = p.cols, R = p.rank;
   const e = sizeof<T>();
+  if (sparse(p)) return p.solver == SOLVER_MU_BETA ? sparseDivergence<T>(s) : 0.5 * sparseResidualSquares<T>(s);
   if (p.solver == SOLVER_MU_BETA) {
     const M = maskOf(s);
     const B = ratioBlockRows(p);
@@ -640,7 +801,7 @@ function start<T>(s: State): void {
   for (let r = 0; r < p.rank; r++) s.anyFixed = s.anyFixed || load<u8>(s.fixed + <usize>r) != 0;
   if (p.solver == SOLVER_NMFD) s.scale = nmfdScale(s.V, s.H, p.rows, p.cols, p.rank, p.eps);
   if (p.solver != SOLVER_MU_BETA && p.solver != SOLVER_NMFD) {
-    s.normV2 = sumSquares<T>(s.V, <usize>p.rows * <usize>p.cols);
+    s.normV2 = sumSquares<T>(s.V, storedEntries(p));
     // The products of the first half-step: H's (WᵀV, WᵀW) for MU, W's (VHᵀ, HHᵀ) for HALS, which updates W first.
     const wFirst = p.solver == SOLVER_HALS ? p.updateW : !p.updateH;
     if (wFirst) formHProducts<T>(s);
@@ -701,7 +862,9 @@ function multiplyV<T>(s: State, X: usize, cols: i32, transpose: bool, out: usize
   const x = sizeof<T>() == 8 ? X : scratch;
   const y = sizeof<T>() == 8 ? out : scratch + count * sizeof<T>();
   if (sizeof<T>() != 8) for (let i: usize = 0; i < count; i++) store<T>(x + i * sizeof<T>(), <T>load<f64>(X + (i << 3)));
-  if (transpose) mulAtB<T>(s.V, x, y, N, K, cols);
+  if (sparse(s.spec) && transpose) csrTransposeMulDense<T>(s.indptr, s.indices, s.V, x, y, K, N, cols);
+  else if (sparse(s.spec)) csrMulDense<T>(s.indptr, s.indices, s.V, x, y, K, cols);
+  else if (transpose) mulAtB<T>(s.V, x, y, N, K, cols);
   else mulSmallInner<T>(s.V, x, y, K, N, cols);
   if (sizeof<T>() != 8) {
     const results = <usize>outer * <usize>cols;
@@ -787,6 +950,20 @@ function frobenius<T>(E: usize, count: usize, squares: f64, maxAbs: f64): f64 {
 }
 
 /**
+ * finish for CSR: F and ‖E‖_F from the stored entries and the Grams, never from a K×N residual; the spectral norm
+ * is not computed (NaN: src/options.ts refuses spectralError for CSR).
+ */
+function finishSparse<T>(s: State): f64 {
+  const p = s.spec;
+  const squares = sparseResidualSquares<T>(s);
+  const d = p.solver == SOLVER_MU_BETA ? sparseDivergence<T>(s) : 0.5 * squares;
+  s.objective = d + penalties<T>(s);
+  s.frobenius = Math.sqrt(squares);
+  s.finished = true;
+  return NaN;
+}
+
+/**
  * NMFD's finish: F and ‖V − Σ_t W_t·shift(H, t)‖_F of the returned factors, and H back in V's units. No spectral
  * norm (the facade asks for none).
  */
@@ -820,7 +997,10 @@ function finish<T>(s: State, work: usize, m: i32): f64 {
     if (!s.started) start<T>(s);
     if (p.normalize != NORMALIZE_NONE && p.updateW && p.updateH) {
       normalizeColumns<T>(s.W, s.H, K, N, R, p.normalize, fixedOf(s));
+      hChanged(s);
+      wChanged(s);
     }
+    if (sparse(p)) return finishSparse<T>(s);
     let d: f64 = p.solver == SOLVER_MU_BETA ? explicitDivergence<T>(s) : 0;
     formResidual<T>(s.V, s.W, s.H, s.dH, K, N, R);
     residualSums<T>(s.V, maskOf(s), count, changetype<usize>(s) + offsetof<State>('residualSquares'));
@@ -829,7 +1009,7 @@ function finish<T>(s: State, work: usize, m: i32): f64 {
     s.frobenius = frobenius<T>(s.V, count, s.residualSquares, s.residualMax);
     s.finished = true;
   }
-  if (!p.spectralError) return NaN;
+  if (!p.spectralError || sparse(p)) return NaN;
   return residualSpectralNorm<T>(s.V, K, N, s.residualMax, work, m);
 }
 
@@ -871,8 +1051,13 @@ export function init(fit: usize, slots: usize): void {
 export function ptrV(fit: usize): usize { return stateOf(fit).V; }
 export function ptrW(fit: usize): usize { return stateOf(fit).W; }
 export function ptrH(fit: usize): usize { return stateOf(fit).H; }
-/** K×N of the fit's element type; only with spec.masked. */
+/** K×N of the fit's element type; only with spec.masked and a dense V. */
 export function ptrMask(fit: usize): usize { return stateOf(fit).mask; }
+/** K + 1 i32: a CSR V's row offsets. */
+export function ptrIndptr(fit: usize): usize { return stateOf(fit).indptr; }
+/** nnz i32: a CSR V's column indices. */
+export function ptrIndices(fit: usize): usize { return stateOf(fit).indices; }
+
 /** R bytes, 1 = the column of W is fixed. */
 export function ptrFixed(fit: usize): usize { return stateOf(fit).fixed; }
 /** RUN_CHUNK doubles: the hChange of each iteration of the last runFit call. */

@@ -2,8 +2,8 @@
 // exported `memory`). The JavaScript side (src/backends/wasm.ts) owns all allocation.
 
 import {
-  RUN_CHUNK, arenaBytes, converged, finishFit, frobeniusError, init, initialObjective, multiplyVFit, objective, ptrFixed,
-  ptrH, ptrHChanges, ptrMask, ptrObjectives, ptrV, ptrW, ptrWChanges, runFit, setFactorsFit,
+  RUN_CHUNK, arenaBytes, converged, finishFit, frobeniusError, init, initialObjective, multiplyVFit, objective,
+  ptrFixed, ptrH, ptrHChanges, ptrIndices, ptrIndptr, ptrMask, ptrObjectives, ptrV, ptrW, ptrWChanges, runFit, setFactorsFit,
 } from './fit';
 import { SPEC_SLOTS } from './spec';
 import { lanczosMaxSteps, lanczosWorkBytes } from './spectral';
@@ -30,6 +30,8 @@ export {
   ptrW as fit_ptrW,
   ptrH as fit_ptrH,
   ptrMask as fit_ptrMask,
+  ptrIndptr as fit_ptrIndptr,
+  ptrIndices as fit_ptrIndices,
   ptrFixed as fit_ptrFixed,
   ptrHChanges as fit_ptrHChanges,
   ptrWChanges as fit_ptrWChanges,

@@ -10,6 +10,10 @@ export const SOLVER_MU_BETA: i32 = 1;
 export const SOLVER_HALS: i32 = 2;
 export const SOLVER_NMFD: i32 = 3;
 
+// storage: How V comes: 'dense' K×N row-major; 'csr' its nnz stored entries with the pattern (indptr K + 1, indices nnz), absent entries zero, or missing when masked (docs/sparse.md).
+export const STORAGE_DENSE: i32 = 0;
+export const STORAGE_CSR: i32 = 1;
+
 // stop: The stop rule: both change norms below tol, relative decrease of the objective below tol, or never.
 export const STOP_CHANGE: i32 = 0;
 export const STOP_OBJECTIVE: i32 = 1;
@@ -21,7 +25,7 @@ export const NORMALIZE_MAX: i32 = 1;
 export const NORMALIZE_L1: i32 = 2;
 export const NORMALIZE_L2: i32 = 3;
 
-export const SPEC_SLOTS: i32 = 24;
+export const SPEC_SLOTS: i32 = 26;
 
 /** The resolved specification of one fit (src/spec.ts), laid out in the fit's arena. */
 @unmanaged
@@ -36,7 +40,11 @@ export class FitSpec {
   dtype: i32;
   /** The iteration (docs/kernels.md): MU for β = 2 from Grams, MU for any β or a mask from W·H, HALS, or NMFD (convolutive, KL). */
   solver: i32;
-  /** Whether a mask (weights in [0, 1], 0 = missing) comes with the arrays. */
+  /** How V comes: 'dense' K×N row-major; 'csr' its nnz stored entries with the pattern (indptr K + 1, indices nnz), absent entries zero, or missing when masked (docs/sparse.md). */
+  storage: i32;
+  /** 'csr': the entries V stores; 0 for 'dense' (which stores K·N). */
+  nnz: i32;
+  /** Whether some entries are missing: 'dense' with a mask (weights in [0, 1], 0 = missing) among the arrays; 'csr' the absent entries (observed 'stored'). */
   masked: bool;
   /** Rows of V per block of the fused MU Euclidean sweep; 0: the iteration that reads V twice. */
   blockRows: i32;
@@ -83,23 +91,25 @@ export function readSpec(spec: FitSpec, slots: usize): void {
   spec.rank = <i32>load<f64>(slots, 16);
   spec.dtype = <i32>load<f64>(slots, 24);
   spec.solver = <i32>load<f64>(slots, 32);
-  spec.masked = load<f64>(slots, 40) != 0;
-  spec.blockRows = <i32>load<f64>(slots, 48);
-  spec.threads = <i32>load<f64>(slots, 56);
-  spec.beta = load<f64>(slots, 64);
-  spec.eps = load<f64>(slots, 72);
-  spec.tol = load<f64>(slots, 80);
-  spec.l1W = load<f64>(slots, 88);
-  spec.l2W = load<f64>(slots, 96);
-  spec.l1H = load<f64>(slots, 104);
-  spec.l2H = load<f64>(slots, 112);
-  spec.updateW = load<f64>(slots, 120) != 0;
-  spec.updateH = load<f64>(slots, 128) != 0;
-  spec.stop = <i32>load<f64>(slots, 136);
-  spec.errorEvery = <i32>load<f64>(slots, 144);
-  spec.normalize = <i32>load<f64>(slots, 152);
-  spec.spectralError = load<f64>(slots, 160) != 0;
-  spec.halsSweeps = <i32>load<f64>(slots, 168);
-  spec.halsSweepTol = load<f64>(slots, 176);
-  spec.templateFrames = <i32>load<f64>(slots, 184);
+  spec.storage = <i32>load<f64>(slots, 40);
+  spec.nnz = <i32>load<f64>(slots, 48);
+  spec.masked = load<f64>(slots, 56) != 0;
+  spec.blockRows = <i32>load<f64>(slots, 64);
+  spec.threads = <i32>load<f64>(slots, 72);
+  spec.beta = load<f64>(slots, 80);
+  spec.eps = load<f64>(slots, 88);
+  spec.tol = load<f64>(slots, 96);
+  spec.l1W = load<f64>(slots, 104);
+  spec.l2W = load<f64>(slots, 112);
+  spec.l1H = load<f64>(slots, 120);
+  spec.l2H = load<f64>(slots, 128);
+  spec.updateW = load<f64>(slots, 136) != 0;
+  spec.updateH = load<f64>(slots, 144) != 0;
+  spec.stop = <i32>load<f64>(slots, 152);
+  spec.errorEvery = <i32>load<f64>(slots, 160);
+  spec.normalize = <i32>load<f64>(slots, 168);
+  spec.spectralError = load<f64>(slots, 176) != 0;
+  spec.halsSweeps = <i32>load<f64>(slots, 184);
+  spec.halsSweepTol = load<f64>(slots, 192);
+  spec.templateFrames = <i32>load<f64>(slots, 200);
 }

@@ -196,6 +196,62 @@ def throughput(cfg):
     return {"seconds": seconds, "fitsPerSecond": count / seconds, "msPerFit": seconds * 1000 / count}
 
 
+def sparse(cfg):
+    """The sparse part's peers (bench/lib/sparse.mjs): whole scikit-learn fit_transform calls on one matrix, a
+    scipy.sparse CSR (indptr.i32, indices.i32, data.f64, shape) or a dense one (V.f64), from W0/H0, for each
+    solver of cfg["solvers"] ('mu' or 'cd'), n iterations, timed with the policy; objective ½‖V − WH‖²_F."""
+    import numpy as np
+    import scipy.sparse
+
+    t = cfg["sparse"]
+    K, N, R, n, policy = t["K"], t["N"], t["R"], t["iterations"], cfg["policy"]
+
+    def load(name, dtype, shape=None):
+        a = np.fromfile(os.path.join(cfg["dir"], name), dtype=dtype)
+        return a.reshape(shape) if shape else a
+
+    if t["format"] == "csr":
+        V = scipy.sparse.csr_matrix((load("data.f64", "<f8"), load("indices.i32", "<i4"), load("indptr.i32", "<i4")), shape=(K, N))
+    else:
+        V = load("V.f64", "<f8", (K, N))
+    W0, H0 = load("W0.f64", "<f8", (K, R)), load("H0.f64", "<f8", (R, N))
+    from sklearn.exceptions import ConvergenceWarning
+
+    def row(solver):
+        def fit(iterations):
+            model = sklearn_nmf(R, solver, "frobenius", iterations)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                t0 = time.perf_counter()
+                W = model.fit_transform(V, W=W0.copy(), H=H0.copy())
+                seconds = time.perf_counter() - t0
+            if model.n_iter_ != iterations:
+                raise RuntimeError(f"scikit-learn ran {model.n_iter_} of {iterations} iterations")
+            return seconds, W, model.components_
+
+        timing, W, H = timed(fit, n, policy)
+        WH = W @ H
+        dense = V.toarray() if scipy.sparse.issparse(V) else V
+        return {**timing, "objective": 0.5 * float(((dense - WH) ** 2).sum())}
+
+    out = {}
+    for solver in t["solvers"]:
+        try:
+            out[solver] = row(solver)
+        except Exception as error:
+            out[solver] = {"error": f"{type(error).__name__}: {error}"}
+    return out
+
+
+def digits(folder):
+    """scikit-learn's bundled load_digits (1797 images of 8×8 pixels, values 0–16) as digits.f64 (1797×64) in folder."""
+    from sklearn.datasets import load_digits
+
+    X = load_digits().data.astype("<f8")
+    X.tofile(os.path.join(folder, "digits.f64"))
+    return {"rows": X.shape[0], "cols": X.shape[1]}
+
+
 def run(config_path):
     import numpy as np
 
@@ -203,6 +259,10 @@ def run(config_path):
         cfg = json.load(f)
     if "throughput" in cfg:
         return {"throughput": throughput(cfg)}
+    if "sparse" in cfg:
+        return {"sparse": sparse(cfg)}
+    if "digits" in cfg:
+        return {"digits": digits(cfg["dir"])}
     K, N, R, n, eps, policy = cfg["K"], cfg["N"], cfg["R"], cfg["iterations"], cfg["eps"], cfg["policy"]
 
     def load(name, shape):

@@ -15,6 +15,8 @@
 //   --algorithms P|none  the algorithms part (MU KL / IS / β = 0.5 / masked, HALS, libfmp-compatible MU on every backend and
 //                        dtype vs scikit-learn) on problem P, with P's iterations (at most 200; ÷10 with --quick);
 //                        default spectrogram, with --quick the run's first problem
+//   --no-sparse          skip the sparse part (a CSR V against its dense twin and against scikit-learn on scipy.sparse;
+//                        the man pages' TF-IDF matrix and scikit-learn's digits as real data: bench/lib/sparse.mjs)
 //
 // The table goes to stdout, progress to stderr. Exit code 1 when an implementation's result fails the check
 // (‖V − WH‖_F after n iterations must match numpy's to 1e-6 relative for float64 rows in libfmp's order).
@@ -53,11 +55,12 @@ import {
   problemTitle,
 } from './lib/report.mjs';
 import { SOLUTION_ITERATIONS, TARGET_CAP_FACTOR, TARGET_PEER_ITERATIONS, runSolution, runTarget } from './lib/solution.mjs';
+import { formatSparse, runSparse } from './lib/sparse.mjs';
 import { runThroughput } from './lib/throughput.mjs';
 import { POLICIES } from './lib/timing.mjs';
 
 const USAGE =
-  'usage: node bench/run.mjs [--quick] [--problems tiny,small,spectrogram,large,wide|none] [--out DIR] [--python PATH|none] [--no-throughput] [--no-solution] [--target PROBLEM|none] [--kernels plain,fused] [--algorithms PROBLEM|none]';
+  'usage: node bench/run.mjs [--quick] [--problems tiny,small,spectrogram,large,wide|none] [--out DIR] [--python PATH|none] [--no-throughput] [--no-solution] [--target PROBLEM|none] [--kernels plain,fused] [--algorithms PROBLEM|none] [--no-sparse]';
 
 function parseOptions(argv) {
   const { values } = parseArgs({
@@ -73,6 +76,7 @@ function parseOptions(argv) {
       target: { type: 'string' },
       kernels: { type: 'string' },
       algorithms: { type: 'string' },
+      'no-sparse': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -107,6 +111,7 @@ function parseOptions(argv) {
           .filter(Boolean)
       : [],
     algorithms: PROBLEMS.find((p) => p.name === algorithms),
+    sparse: !values['no-sparse'],
   };
 }
 
@@ -278,6 +283,13 @@ async function main() {
     console.log('');
   }
 
+  let sparse = null;
+  if (options.sparse) {
+    sparse = await runSparse(context);
+    console.log(formatSparse(sparse));
+    console.log('');
+  }
+
   let throughput = null;
   if (options.throughput) {
     progress('throughput line');
@@ -317,6 +329,8 @@ async function main() {
       check: "‖V − WH‖_F after n iterations, computed from each implementation's final factors",
       solution: `the time-to-solution part: whole calls, median of the timing policy's runs (warm-up and repeats as above, of whole calls): nmfSync (native, wasm) and await nmf (native) with { rank, W: W0, H: H0, maxIter: n, stop: 'none', backend, dtype, loss / solver / mask } and nmfkit's defaults otherwise (its team of threads, errorEvery, spectralError), and again with spectralError: false; peers: scikit-learn NMF(init=custom, tol=0, max_iter=n, solver, beta_loss).fit_transform(V, W=W0, H=H0) given V, W0, H0 in the row's dtype (computedDtype = components_.dtype), numpy's masked MU loop for the mask; n per problem: ${JSON.stringify(SOLUTION_ITERATIONS)} × the algorithm's share (KL 0.2, β = 0.5 0.05, mask 0.2), ÷ 10 with --quick; ratioToPeer = median call / the peer's median call`,
       target: `the target part: target = ½‖V − WH‖²_F of scikit-learn NMF(solver=cd, init=custom, tol=0, max_iter=${TARGET_PEER_ITERATIONS}) (÷ 10 with --quick) from W0/H0, its whole fit_transform timed (median); per nmfkit variant the first iteration whose objective is ≤ the target (one untimed nmfSync call, errorEvery 1, onIteration stops it; at most ${TARGET_CAP_FACTOR} × the peer's iterations), then whole nmfSync calls of exactly that many iterations (stop 'none', defaults; and spectralError: false) timed with the policy; ratioToPeer = median call / the peer's median call`,
+      sparse:
+        "the sparse part (bench/lib/sparse.mjs): a synthetic CSR V (each entry stored with probability density, values U[0,1)) and its dense twin, native MU Euclidean at nmfkit's default threads, the loop alone per iteration from onIteration timestamps ((t_n − t_1)/(n − 1), median over the policy's calls); whole calls nmfSync(V, { rank, W: W0, H: H0, maxIter: n, stop: 'none', solver, spectralError: false }) per backend against scikit-learn NMF(init=custom, tol=0, max_iter=n, solver='mu' | 'cd').fit_transform on the same matrix (scipy.sparse CSR for CSR), medians of the policy's calls, on the synthetic V, the man pages' TF-IDF matrix (test/fixtures/manpages-tfidf) and scikit-learn's load_digits (dense)",
       throughput:
         'the throughput line: one warm-up pass over 20 matrices, then one timed pass over all; every fit from the same W0/H0 (nmfkit options W, H; scikit-learn init=custom, solver=mu); ratioToSklearn = seconds / the scikit-learn loop seconds',
       algorithms: `the algorithms part: nmfSync(V, { W: W0, H: H0, maxIter: n, stop: 'none', errorEvery: 2^31 - 1, backend, dtype, loss / solver / mask }) per algorithm, nmfkit's default threads (the team it gives a lone fit); peers: scikit-learn NMF(init=custom, tol=0, max_iter=n, solver, beta_loss), numpy's masked MU loop for the mask; per iteration = total / n for both; in the loop: nmfkit from onIteration timestamps, (t_n - t_1) / (n - 1), scikit-learn the marginal cost from 1-iteration calls; fixed = total - n × loop; objectiveRatio = nmfkit's objective after n iterations / the peer's, both as docs/algorithms.md §1 defines it`,
@@ -329,6 +343,7 @@ async function main() {
       kernels: options.kernels,
       algorithms: options.algorithms?.name ?? null,
       solution: options.solution,
+      sparse: options.sparse,
       target: options.target?.name ?? null,
       policy,
     },
@@ -338,6 +353,7 @@ async function main() {
     solution,
     target,
     algorithms,
+    sparse,
     throughput,
     targets,
   };

@@ -4,9 +4,12 @@
 // RangeError, never in a crash, because a crash takes the whole process (and the user's work) with it.
 //
 // Exports:
-//   new Fit(spec, V, W, H, mask, fixedColumnsW)   copies the arrays
+//   new Fit(spec, V, W, H, mask, fixedColumnsW, indptr, indices)   copies the arrays
 //     spec: Float64Array of the resolved specification's slots (src/spec.ts, encodeSpec); V, W, H: Float64Array
-//     (K×N, K×R, R×N); mask: Float64Array(K×N) when spec.masked, else null; fixedColumnsW: Uint8Array(R)
+//     (spec.nnz entries: K×N, or the stored entries of a CSR V; K×R, R×N); mask: Float64Array(K×N) when spec.masked
+//     and V is dense, else null; fixedColumnsW: Uint8Array(R); indptr, indices: Int32Array(K + 1), Int32Array(nnz)
+//     of a CSR V's pattern (checked here so far as memory safety needs: offsets from 0 to nnz, never decreasing,
+//     indices in [0, N)), else null
 //     .run(steps, hChange, wChange, offset, objective?) → number   objective: Float64Array(≥ offset + steps)
 //       receives F after each checkpoint iteration, NaN after the others
 //     .runAsync(steps, hChange, wChange, offset, objective?) → Promise<number>   on the libuv pool
@@ -159,6 +162,34 @@ nmf::FitSpec specArg(const Napi::CallbackInfo& info) {
   // Sizes before arrays: an absurd shape is reported as such (and nothing is allocated for it).
   nmf::checkFitSizes(spec);
   return spec;
+}
+
+Napi::Int32Array int32Arg(const Napi::CallbackInfo& info, std::size_t index, const char* name) {
+  const Napi::Value value = argument(info, index);
+  if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+    throw typeError(info.Env(), std::string(name) + " must be an Int32Array");
+  }
+  return value.As<Napi::Int32Array>();
+}
+
+// What the kernels rely on for memory safety in a CSR pattern (the facade checks more, src/csr.ts): indptr has K + 1
+// offsets from 0 to nnz, never decreasing, and indices has nnz entries in [0, N). Empty when it holds.
+std::string patternError(const Napi::Int32Array& indptr, const Napi::Int32Array& indices, std::size_t K, std::size_t N,
+                         std::size_t nnz) {
+  if (indptr.ElementLength() != K + 1)
+    return "indptr has length " + std::to_string(indptr.ElementLength()) + ", expected K + 1";
+  if (indices.ElementLength() != nnz)
+    return "indices has length " + std::to_string(indices.ElementLength()) + ", expected nnz";
+  const std::int32_t* p = indptr.Data();
+  if (p[0] != 0 || static_cast<std::size_t>(p[K]) != nnz) return "indptr must run from 0 to nnz";
+  for (std::size_t i = 0; i < K; ++i) {
+    if (p[i + 1] < p[i]) return "indptr decreases at " + std::to_string(i + 1);
+  }
+  const std::int32_t* c = indices.Data();
+  for (std::size_t k = 0; k < nnz; ++k) {
+    if (c[k] < 0 || static_cast<std::size_t>(c[k]) >= N) return "indices[" + std::to_string(k) + "] is out of range";
+  }
+  return "";
 }
 
 Napi::Uint8Array uint8Arg(const Napi::CallbackInfo& info, std::size_t index, const char* name) {
@@ -330,22 +361,36 @@ FitWrap::FitWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<FitWrap>(inf
     const Napi::Float64Array V = arrayArg(info, 1, "V");
     const Napi::Float64Array W = arrayArg(info, 2, "W");
     const Napi::Float64Array H = arrayArg(info, 3, "H");
-    requireLength(env, V, "V", K * N);
+    const bool csr = spec.storage == nmf::Storage::Csr;
+    requireLength(env, V, "V", csr ? spec.nnz : K * N);
     requireLength(env, W, "W", K * R * spec.templateFrames);
     requireLength(env, H, "H", R * N);
     Napi::Float64Array mask;
-    if (spec.masked) {
+    if (spec.masked && !csr) {
       mask = arrayArg(info, 4, "mask");
       requireLength(env, mask, "mask", K * N);
     } else if (!argument(info, 4).IsNull() && !argument(info, 4).IsUndefined()) {
-      throw typeError(env, "mask must be null when spec.masked is false");
+      throw typeError(env, "mask must be null unless spec.masked with a dense V");
+    }
+    Napi::Int32Array indptr, indices;
+    if (csr) {
+      indptr = int32Arg(info, 6, "indptr");
+      indices = int32Arg(info, 7, "indices");
+      const std::string bad = patternError(indptr, indices, K, N, spec.nnz);
+      if (!bad.empty()) throw rangeError(env, bad);
     }
     const Napi::Uint8Array fixed = uint8Arg(info, 5, "fixedColumnsW");
     if (fixed.ElementLength() != R) {
       throw rangeError(
           env, "fixedColumnsW has length " + std::to_string(fixed.ElementLength()) + ", expected " + std::to_string(R));
     }
-    const nmf::FitArrays arrays{V.Data(), W.Data(), H.Data(), spec.masked ? mask.Data() : nullptr, fixed.Data()};
+    const nmf::FitArrays arrays{V.Data(),
+                                W.Data(),
+                                H.Data(),
+                                spec.masked && !csr ? mask.Data() : nullptr,
+                                fixed.Data(),
+                                csr ? indptr.Data() : nullptr,
+                                csr ? indices.Data() : nullptr};
     fit_ = nmf::Fit::create(spec, arrays);
     if (EnvState* state = envState(env)) state->add(fit_);
     reportExternalMemory(env, static_cast<std::int64_t>(fit_->bytes()));

@@ -27,6 +27,7 @@
 #include "blas.h"
 #include "nmfd.h"
 #include "products.h"
+#include "sparse-products.h"
 #include "spectral.h"
 #include "team-kernels.h"
 #include "team.h"
@@ -43,25 +44,31 @@ namespace {
 // ratio form's H products, and float32 change Grams widened to float64 in chunks (products.h); the AssemblyScript
 // kernels run on one thread and widen lane by lane instead.
 enum Part {
-  kV,       // T K×N (becomes E = V − W·H in finish)
-  kW,       // T K×R
-  kH,       // T R×N
-  kDH,      // T R×N: the change H − H_old (scratch of the explicit Gram-form objective and of formResidual)
-  kNumH,    // T R×N: WᵀV or WᵀP (fused: accumulated by the sweep for the next iteration)
-  kDenH,    // T R×N: (WᵀW)H or WᵀQ (HALS: the sweep's scratch row)
-  kDW,      // T B×R (B = blockRows, or K): the change W − W_old
-  kNumW,    // T B×R: VHᵀ or PHᵀ
-  kDenW,    // T B×R: W(HHᵀ) or QHᵀ
-  kWtW,     // T R×R: WᵀW (fused: accumulated by the sweep)
-  kHHt,     // T R×R: HHᵀ
-  kGhals,   // T R×R, HALS only: the Gram with l2 on the diagonal
-  kGram,    // f64 R×R: Gram of a change (destroyed by the eigen-solve)
-  kBlocks,  // T, MU β only, per team member: a block of ratioBlockRows rows of Λ = W·H, replaced by P, and of Q
-  kSums,    // T, MU β only, 2×R×N per team member after the first: its partial sums of WᵀP and WᵀQ
-  kMask,    // T K×N, masked only
-  kSweep,   // T max(K, N)×R, HALS with more than one sweep only: the change of a sweep after the first
-  kFixed,   // u8 R: 1 = column r of W is never updated
-  kWide,    // f64 kWideChunk×R, float32 only
+  kV,         // T K×N (becomes E = V − W·H in finish)
+  kW,         // T K×R
+  kH,         // T R×N
+  kDH,        // T R×N: the change H − H_old (scratch of the explicit Gram-form objective and of formResidual)
+  kNumH,      // T R×N: WᵀV or WᵀP (fused: accumulated by the sweep for the next iteration)
+  kDenH,      // T R×N: (WᵀW)H or WᵀQ (HALS: the sweep's scratch row)
+  kDW,        // T B×R (B = blockRows, or K): the change W − W_old
+  kNumW,      // T B×R: VHᵀ or PHᵀ
+  kDenW,      // T B×R: W(HHᵀ) or QHᵀ
+  kWtW,       // T R×R: WᵀW (fused: accumulated by the sweep)
+  kHHt,       // T R×R: HHᵀ
+  kGhals,     // T R×R, HALS only: the Gram with l2 on the diagonal
+  kGram,      // f64 R×R: Gram of a change (destroyed by the eigen-solve)
+  kBlocks,    // T, MU β only, per team member: a block of ratioBlockRows rows of Λ = W·H, replaced by P, and of Q
+  kSums,      // T, MU β only, 2×R×N per team member after the first: its partial sums of WᵀP and WᵀQ
+  kMask,      // T K×N, masked only
+  kSweep,     // T max(K, N)×R, HALS with more than one sweep only: the change of a sweep after the first
+  kFixed,     // u8 R: 1 = column r of W is never updated
+  kWide,      // f64 kWideChunk×R, float32 only
+  kIndptr,    // i32 K + 1, CSR only: V's pattern (sparse-products.h)
+  kIndices,   // i32 nnz, CSR only
+  kHt,        // T N×R, CSR only: Hᵀ, the dense operand of V·Hᵀ and of W·H at the stored entries
+  kOutT,      // T N×R, CSR only: Vᵀ·W (or Pᵀ·W, Qᵀ·W) before it is transposed into an R×N product
+  kOutTSums,  // T N×R per team member after the first, CSR only: the members' partial sums of outT
+  kStored,    // T nnz (MU β: per ratio buffer), CSR only: Λ at the stored entries (MU β: replaced by P, then Q)
   kPartCount
 };
 
@@ -87,6 +94,12 @@ struct State {
   T* sweep;
   std::uint8_t* fixed;
   double* wide;
+  std::int32_t* indptr;
+  std::int32_t* indices;
+  T* Ht;
+  T* outT;
+  T* outTSums;
+  T* stored;
   Team* team;  // this backend only: the threads the fit runs on
   // Which products hold those of the current factors.
   bool wtvFresh = false;           // numH = WᵀV
@@ -110,8 +123,14 @@ struct State {
 // Whether the fit runs the fused MU Euclidean sweep, which updates W in blocks of blockRows rows (it needs both
 // factors updated; any other fit updates W whole, whatever blockRows says).
 bool fusedSweep(const FitSpec& s) {
-  return s.solver == Solver::MuEuclidean && s.blockRows > 0 && s.updateW && s.updateH;
+  return s.solver == Solver::MuEuclidean && s.blockRows > 0 && s.updateW && s.updateH && s.storage == Storage::Dense;
 }
+
+// Whether V comes as CSR: its products are sparse-products.h's, and nothing of size K×N exists.
+bool sparse(const FitSpec& s) { return s.storage == Storage::Csr; }
+
+// Entries V stores: nnz for CSR, K·N dense.
+std::size_t storedEntries(const FitSpec& s) { return sparse(s) ? s.nnz : s.rows * s.cols; }
 
 double elementBytes(const FitSpec& s) { return s.dtype == Dtype::Float32 ? 4 : 8; }
 
@@ -161,9 +180,10 @@ double partBytes(const FitSpec& s, int part) {
   const double K = static_cast<double>(s.rows), N = static_cast<double>(s.cols), R = static_cast<double>(s.rank);
   const double e = elementBytes(s);
   const double B = fusedSweep(s) ? static_cast<double>(s.blockRows) : K;
-  const bool muBeta = s.solver == Solver::MuBeta;
+  const bool muBeta = s.solver == Solver::MuBeta && !sparse(s);
+  const double nnz = static_cast<double>(s.nnz), csr = sparse(s) ? 1 : 0;
   switch (part) {
-    case kV: return K * N * e;
+    case kV: return sparse(s) ? nnz * e : K * N * e;
     case kW: return K * R * e;
     case kH:
     case kDH:
@@ -178,10 +198,16 @@ double partBytes(const FitSpec& s, int part) {
     case kGram: return R * R * 8;
     case kBlocks: return muBeta ? static_cast<double>(s.threads) * static_cast<double>(blockEntries(s)) * e : 0;
     case kSums: return muBeta ? (static_cast<double>(s.threads) - 1) * 2 * R * N * e : 0;
-    case kMask: return s.masked ? K * N * e : 0;
+    case kMask: return s.masked && !sparse(s) ? K * N * e : 0;
     case kSweep: return s.solver == Solver::Hals && s.halsSweeps > 1 ? std::max(K, N) * R * e : 0;
     case kFixed: return R;
     case kWide: return s.dtype == Dtype::Float32 ? static_cast<double>(kWideChunk) * R * 8 : 0;
+    case kIndptr: return csr * (K + 1) * 4;
+    case kIndices: return csr * nnz * 4;
+    case kHt:
+    case kOutT: return csr * N * R * e;
+    case kOutTSums: return csr * (static_cast<double>(s.threads) - 1) * N * R * e;
+    case kStored: return csr * nnz * (s.solver == Solver::MuBeta ? static_cast<double>(ratioBuffers(s)) : 1) * e;
     default: return 0;
   }
 }
@@ -229,6 +255,12 @@ void attach(State<T>& s, Arena& arena) {
   s.sweep = reinterpret_cast<T*>(parts[kSweep]);
   s.fixed = parts[kFixed];
   s.wide = reinterpret_cast<double*>(parts[kWide]);
+  s.indptr = reinterpret_cast<std::int32_t*>(parts[kIndptr]);
+  s.indices = reinterpret_cast<std::int32_t*>(parts[kIndices]);
+  s.Ht = reinterpret_cast<T*>(parts[kHt]);
+  s.outT = reinterpret_cast<T*>(parts[kOutT]);
+  s.outTSums = reinterpret_cast<T*>(parts[kOutTSums]);
+  s.stored = reinterpret_cast<T*>(parts[kStored]);
 }
 
 // The mask, or null without one.
@@ -263,11 +295,29 @@ void wChanged(State<T>& s) {
   s.wtwFresh = s.wtvFresh = false;
 }
 
+// CSR: out (R×N) = Wᵀ·A, A the pattern with `values` (V, P or Q at the stored entries; null: the pattern itself),
+// as (Aᵀ·W)ᵀ by rows of A.
+template <typename T>
+void sparseWtA(State<T>& s, const T* values, T* out) {
+  const std::size_t K = s.spec.rows, N = s.spec.cols, R = s.spec.rank;
+  csrTransposeMulDense(*s.team, s.indptr, s.indices, values, s.W, s.outT, s.outTSums, K, N, R);
+  transposeDense(s.outT, out, N, R);
+}
+
+// CSR: out (K×R) = A·Hᵀ, A as for sparseWtA, by rows of A.
+template <typename T>
+void sparseAHt(State<T>& s, const T* values, T* out) {
+  const std::size_t K = s.spec.rows, N = s.spec.cols, R = s.spec.rank;
+  transposeDense(s.H, s.Ht, R, N);
+  csrMulDense(*s.team, s.indptr, s.indices, values, s.Ht, out, K, R);
+}
+
 // WᵀV into numH and WᵀW into WtW, unless they are those of the current W.
 template <typename T>
 void formWProducts(State<T>& s) {
   const std::size_t K = s.spec.rows, N = s.spec.cols, R = s.spec.rank;
-  if (!s.wtvFresh) mulAtB(*s.team, s.W, s.V, s.numH, R, K, N);
+  if (!s.wtvFresh && sparse(s.spec)) sparseWtA(s, s.V, s.numH);
+  if (!s.wtvFresh && !sparse(s.spec)) mulAtB(*s.team, s.W, s.V, s.numH, R, K, N);
   if (!s.wtwFresh) gramAtA(s.W, s.WtW, K, R);
   s.wtvFresh = s.wtwFresh = true;
 }
@@ -276,7 +326,8 @@ void formWProducts(State<T>& s) {
 template <typename T>
 void formHProducts(State<T>& s) {
   const std::size_t K = s.spec.rows, N = s.spec.cols, R = s.spec.rank;
-  if (!s.vhtFresh) mulABt(*s.team, s.V, s.H, s.numW, K, N, R);
+  if (!s.vhtFresh && sparse(s.spec)) sparseAHt(s, s.V, s.numW);
+  if (!s.vhtFresh && !sparse(s.spec)) mulABt(*s.team, s.V, s.H, s.numW, K, N, R);
   if (!s.hhtFresh) gramAAt(s.H, s.HHt, R, N);
   s.vhtFresh = s.hhtFresh = true;
 }
@@ -295,6 +346,43 @@ const T* formBlockRatios(State<T>& s, T* P, std::size_t i0, std::size_t rows) {
   return Q != nullptr ? Q : M;
 }
 
+// CSR: Λ = W·H at the stored entries into `stored`, then P in its place and Q after it (the ratio form at the
+// stored entries only: elsewhere V is 0, so P is 0, and Q is what formRatioProductsH and W take instead). Returns
+// Q, or null for KL, whose Q is the pattern (masked) or all ones (the column and row sums).
+template <typename T>
+const T* formStoredRatios(State<T>& s) {
+  const FitSpec& p = s.spec;
+  const std::size_t nnz = p.nnz;
+  T* Q = p.beta == 1 ? nullptr : s.stored + nnz;
+  formStoredLambda(s);
+  formRatios(s.V, static_cast<const T*>(nullptr), s.stored, s.stored, Q, nnz, p.beta, static_cast<T>(p.eps));
+  return Q;
+}
+
+// CSR: numH = WᵀP and denH = WᵀQ, W's column sums (KL), or Wᵀ times the pattern (masked KL).
+template <typename T>
+void formSparseRatioProductsH(State<T>& s) {
+  const FitSpec& p = s.spec;
+  const T* Q = formStoredRatios(s);
+  sparseWtA(s, s.stored, s.numH);
+  if (Q != nullptr || p.masked)
+    sparseWtA(s, Q, s.denH);
+  else
+    columnSums(s.W, p.rows, p.rank, s.denH, p.cols);
+}
+
+// CSR: numW = PHᵀ and denW = QHᵀ, H's row sums (KL), or the pattern times Hᵀ (masked KL).
+template <typename T>
+void formSparseRatioProductsW(State<T>& s) {
+  const FitSpec& p = s.spec;
+  const T* Q = formStoredRatios(s);
+  sparseAHt(s, s.stored, s.numW);
+  if (Q != nullptr || p.masked)
+    sparseAHt(s, Q, s.denW);
+  else
+    rowSums(s.H, p.rank, p.cols, s.denW, p.rows);
+}
+
 // numH = WᵀP and denH = WᵀQ (KL: WᵀM, or the column sums of W without a mask), block by block: V is read once,
 // and each block's Λ, P and Q stay in the cache. Each team member adds the products of the blocks of its rows in
 // order (W_iᵀP_i), into numH and denH for the first member and into its partials for the others; the partials
@@ -303,6 +391,7 @@ template <typename T>
 void formRatioProductsH(State<T>& s) {
   const FitSpec& p = s.spec;
   const std::size_t K = p.rows, N = p.cols, R = p.rank;
+  if (sparse(p)) return formSparseRatioProductsH(s);
   forEachBlock(*s.team, K, ratioBlockRows(p), [&](std::size_t member, std::size_t i0, std::size_t rows, bool first) {
     T* num = member == 0 ? s.numH : s.sums + (member - 1) * 2 * R * N;
     T* den = member == 0 ? s.denH : num + R * N;
@@ -325,6 +414,7 @@ template <typename T>
 void formRatioProductsW(State<T>& s) {
   const FitSpec& p = s.spec;
   const std::size_t K = p.rows, N = p.cols, R = p.rank;
+  if (sparse(p)) return formSparseRatioProductsW(s);
   forEachBlock(*s.team, K, ratioBlockRows(p), [&](std::size_t member, std::size_t i0, std::size_t rows, bool) {
     T* P = blockOf(s, member);
     const T* Q = formBlockRatios(s, P, i0, rows);
@@ -565,6 +655,73 @@ double penalties(const State<T>& s) {
   return penaltySum(s.W, p.rows * p.rank, p.l1W, p.l2W) + penaltySum(s.H, p.rank * p.cols, p.l1H, p.l2H);
 }
 
+// CSR: Λ = W·H at the stored entries into `stored`.
+template <typename T>
+void formStoredLambda(State<T>& s) {
+  const FitSpec& p = s.spec;
+  transposeDense(s.H, s.Ht, p.rank, p.cols);
+  sampledProduct(*s.team, s.indptr, s.indices, s.W, s.Ht, s.stored, p.rows, p.rank);
+}
+
+// How sumOverStored combines an entry's v and λ: λ; (v − λ)²; (v − λ)² − λ².
+enum class Stored { Lambda, Residual, Absent };
+
+// Σ over the stored entries of f(v, λ) (`kind`), λ = (W·H)_ij, in float64 (CSR): Λ at the pattern into `stored`.
+template <typename T>
+double sumOverStored(State<T>& s, Stored kind) {
+  formStoredLambda(s);
+  double sum = 0.0;
+  for (std::size_t k = 0; k < s.spec.nnz; ++k) {
+    const double v = static_cast<double>(s.V[k]), lambda = static_cast<double>(s.stored[k]);
+    if (kind == Stored::Lambda)
+      sum += lambda;
+    else if (kind == Stored::Residual)
+      sum += (v - lambda) * (v - lambda);
+    else
+      sum += (v - lambda) * (v - lambda) - lambda * lambda;
+  }
+  return sum;
+}
+
+// Σ_ij (W·H)_ij = Σ_r (Σ_i W_ir)(Σ_j H_rj), in float64: the KL divergence's terms at V's absent entries, which are
+// λ itself (CSR).
+template <typename T>
+double sumOfProduct(const State<T>& s) {
+  const FitSpec& p = s.spec;
+  double sum = 0.0;
+  for (std::size_t r = 0; r < p.rank; ++r) {
+    double w = 0.0, h = 0.0;
+    for (std::size_t i = 0; i < p.rows; ++i) w += static_cast<double>(s.W[i * p.rank + r]);
+    for (std::size_t j = 0; j < p.cols; ++j) h += static_cast<double>(s.H[r * p.cols + j]);
+    sum += w * h;
+  }
+  return sum;
+}
+
+// CSR, MU β: D over the stored entries (divergenceSum on Λ there), and without a mask (KL) the absent entries'
+// terms, Σ λ over all entries less Σ λ over the stored ones.
+template <typename T>
+double sparseDivergence(State<T>& s) {
+  const FitSpec& p = s.spec;
+  const double eps = static_cast<double>(static_cast<T>(p.eps));
+  const double storedLambda = sumOverStored(s, Stored::Lambda);
+  const double d = divergenceSum(s.V, static_cast<const T*>(nullptr), s.stored, p.nnz, p.beta, eps);
+  return p.masked ? d : d + (sumOfProduct(s) - storedLambda);
+}
+
+// CSR: ‖E‖²_F of the residual: over the stored entries Σ (v − λ)²; without a mask the absent ones' Σ λ² too, taken
+// as ‖W·H‖²_F = ⟨WᵀW, HHᵀ⟩ less Σ λ² over the stored entries (the Grams formed here).
+template <typename T>
+double sparseResidualSquares(State<T>& s) {
+  const FitSpec& p = s.spec;
+  if (p.masked) return sumOverStored(s, Stored::Residual);
+  const double stored = sumOverStored(s, Stored::Absent);
+  gramAtA(s.W, s.WtW, p.rows, p.rank);
+  gramAAt(s.H, s.HHt, p.rank, p.cols);
+  s.wtwFresh = s.hhtFresh = true;
+  return std::max(0.0, stored + innerProduct(s.WtW, s.HHt, p.rank * p.rank));
+}
+
 // D of the current factors, explicitly from Λ = W·H: for MU β by the ratio form's blocks of rows (each team member
 // sums its blocks in order, the members' sums are added in member order); for the Gram form R rows of Λ at a time
 // into the R×N scratch dH (free between iterations).
@@ -572,6 +729,7 @@ template <typename T>
 double explicitDivergence(State<T>& s) {
   const FitSpec& p = s.spec;
   const std::size_t K = p.rows, N = p.cols, R = p.rank;
+  if (sparse(p)) return p.solver == Solver::MuBeta ? sparseDivergence(s) : 0.5 * sparseResidualSquares(s);
   if (p.solver == Solver::MuBeta) {
     const T* M = maskOf(s);
     const double eps = static_cast<double>(static_cast<T>(p.eps));
@@ -650,7 +808,7 @@ void start(State<T>& s) {
     if (p.solver == Solver::Nmfd) s.scale = nmfdScale(s.V, s.H, nmfdSizes(p), p.eps);
   }
   if (p.solver != Solver::MuBeta && p.solver != Solver::Nmfd) {
-    s.normV2 = sumSquares(s.V, p.rows * p.cols);
+    s.normV2 = sumSquares(s.V, storedEntries(p));
     // The products of the first half-step: H's (WᵀV, WᵀW) for MU, W's (VHᵀ, HHᵀ) for HALS, which updates W first.
     const bool wFirst = p.solver == Solver::Hals ? p.updateW : !p.updateH;
     if (wFirst)
@@ -707,7 +865,11 @@ void multiplyV(State<T>& s, const double* X, std::size_t cols, bool transpose, d
   const std::size_t inner = transpose ? K : N, outer = transpose ? N : K;
   const std::vector<T> x(X, X + inner * cols);
   std::vector<T> y(outer * cols);
-  if (transpose)
+  if (sparse(s.spec) && transpose)
+    csrTransposeMulDense(s.indptr, s.indices, static_cast<const T*>(s.V), x.data(), y.data(), 0, K, N, cols);
+  else if (sparse(s.spec))
+    csrMulDense(*s.team, s.indptr, s.indices, static_cast<const T*>(s.V), x.data(), y.data(), K, cols);
+  else if (transpose)
     mulAtB(*s.team, s.V, x.data(), y.data(), N, K, cols);
   else
     mulSmallInner(*s.team, s.V, x.data(), y.data(), K, N, cols);
@@ -769,6 +931,19 @@ double frobenius(const T* E, std::size_t count, const ResidualSums& sums) {
   return std::sqrt(sum) / c;
 }
 
+// finish for CSR: F and ‖E‖_F from the stored entries and the Grams, never from a K×N residual; the spectral norm
+// is not computed (NaN: src/options.ts refuses spectralError for CSR).
+template <typename T>
+double finishSparse(State<T>& s) {
+  const FitSpec& p = s.spec;
+  const double squares = sparseResidualSquares(s);
+  const double d = p.solver == Solver::MuBeta ? sparseDivergence(s) : 0.5 * squares;
+  s.objective = d + penalties(s);
+  s.frobenius = std::sqrt(squares);
+  s.finished = true;
+  return std::numeric_limits<double>::quiet_NaN();
+}
+
 // Once: normalises the learned components (§8; a factor or column that is not updated is returned as given),
 // evaluates F of the returned factors (MU β explicitly; the Gram form from the residual), forms E once in place
 // of V (with a mask, M ⊙ E) and measures it in one pass: its Frobenius norm and max |E|. Then ‖E‖₂ by Lanczos,
@@ -799,7 +974,10 @@ double finish(State<T>& s) {
     if (!s.started) start(s);
     if (p.normalize != Normalize::None && p.updateW && p.updateH) {
       normalizeColumns(s.W, s.H, K, N, R, p.normalize, fixedOf(s));
+      hChanged(s);
+      wChanged(s);
     }
+    if (sparse(p)) return finishSparse(s);
     double d = p.solver == Solver::MuBeta ? explicitDivergence(s) : 0.0;
     formResidual(*s.team, s.V, s.W, s.H, K, N, R);
     const ResidualSums sums = residualSums(*s.team, s.V, maskOf(s), K, N);
@@ -809,7 +987,7 @@ double finish(State<T>& s) {
     s.residualMax = sums.maxAbs;
     s.finished = true;
   }
-  if (!p.spectralError) return std::numeric_limits<double>::quiet_NaN();
+  if (!p.spectralError || sparse(p)) return std::numeric_limits<double>::quiet_NaN();
   return residualSpectralNorm(*s.team, s.V, K, N, s.residualMax);
 }
 
@@ -829,10 +1007,14 @@ class FitOf final : public Fit {
     attach(state_, arena_);
     state_.team = &team_;
     const std::size_t K = spec.rows, N = spec.cols, R = spec.rank;
-    std::copy(a.V, a.V + K * N, state_.V);
+    std::copy(a.V, a.V + storedEntries(spec), state_.V);
+    if (spec.storage == Storage::Csr) {
+      std::copy(a.indptr, a.indptr + K + 1, state_.indptr);
+      std::copy(a.indices, a.indices + spec.nnz, state_.indices);
+    }
     std::copy(a.W, a.W + K * R * spec.templateFrames, state_.W);
     std::copy(a.H, a.H + R * N, state_.H);
-    if (spec.masked) std::copy(a.mask, a.mask + K * N, state_.mask);
+    if (spec.masked && spec.storage == Storage::Dense) std::copy(a.mask, a.mask + K * N, state_.mask);
     for (std::size_t r = 0; r < R; ++r) state_.fixed[r] = a.fixedColumnsW[r] != 0 ? 1 : 0;
   }
 
@@ -884,6 +1066,13 @@ void checkFitSizes(const FitSpec& spec) {
   }
   if (spec.solver == Solver::Nmfd && spec.dtype != Dtype::Float64) {
     throw std::invalid_argument("solver nmfd computes in float64 only");
+  }
+  if (spec.solver == Solver::Nmfd && spec.storage != Storage::Dense) {
+    throw std::invalid_argument("solver nmfd takes a dense V");
+  }
+  // A CSR pattern's offsets are 32-bit.
+  if (spec.storage == Storage::Csr && spec.nnz > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max())) {
+    throw std::length_error("matrix too large: " + std::to_string(spec.nnz) + " stored entries exceed 2^31 − 1");
   }
   if (spec.threads < 1 || spec.threads > kMaxTeamThreads) {
     throw std::invalid_argument("threads must be in [1, " + std::to_string(kMaxTeamThreads) + "], got " +

@@ -14,11 +14,13 @@ namespace nmf {
 
 // The arrays of a fit, row-major float64, read (copied, in the fit's dtype) by Fit::create only.
 struct FitArrays {
-  const double* V;                    // K×N, finite, ≥ 0
+  const double* V;                    // spec.nnz entries, finite, ≥ 0: K×N, or the stored entries of a CSR V
   const double* W;                    // K×R (NMFD: T stacked K×R, T = spec.templateFrames), the initial W
   const double* H;                    // R×N, the initial H
-  const double* mask;                 // K×N weights in [0, 1] when spec.masked, else null
+  const double* mask;                 // K×N weights in [0, 1] when spec.masked and V is dense, else null
   const std::uint8_t* fixedColumnsW;  // R bytes, 1 = column r of W is never updated
+  const std::int32_t* indptr;         // CSR: K + 1 row offsets from 0 to nnz, never decreasing; else null
+  const std::int32_t* indices;        // CSR: nnz column indices, in [0, N) and increasing along each row; else null
 };
 
 // Throws std::length_error("matrix too large: …") when the fit's buffers cannot be represented: a dimension above

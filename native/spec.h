@@ -12,6 +12,9 @@ enum class Dtype { Float64, Float32 };
 // solver: The iteration (docs/kernels.md): MU for β = 2 from Grams, MU for any β or a mask from W·H, HALS, or NMFD (convolutive, KL).
 enum class Solver { MuEuclidean, MuBeta, Hals, Nmfd };
 
+// storage: How V comes: 'dense' K×N row-major; 'csr' its nnz stored entries with the pattern (indptr K + 1, indices nnz), absent entries zero, or missing when masked (docs/sparse.md).
+enum class Storage { Dense, Csr };
+
 // stop: The stop rule: both change norms below tol, relative decrease of the objective below tol, or never.
 enum class Stop { Change, Objective, None };
 
@@ -25,7 +28,9 @@ struct FitSpec {
   std::size_t rank;  // R: columns of W, rows of H.
   Dtype dtype;  // The element type V, W, H and the work buffers are stored and multiplied in.
   Solver solver;  // The iteration (docs/kernels.md): MU for β = 2 from Grams, MU for any β or a mask from W·H, HALS, or NMFD (convolutive, KL).
-  bool masked;  // Whether a mask (weights in [0, 1], 0 = missing) comes with the arrays.
+  Storage storage;  // How V comes: 'dense' K×N row-major; 'csr' its nnz stored entries with the pattern (indptr K + 1, indices nnz), absent entries zero, or missing when masked (docs/sparse.md).
+  std::size_t nnz;  // 'csr': the entries V stores; 0 for 'dense' (which stores K·N).
+  bool masked;  // Whether some entries are missing: 'dense' with a mask (weights in [0, 1], 0 = missing) among the arrays; 'csr' the absent entries (observed 'stored').
   std::size_t blockRows;  // Rows of V per block of the fused MU Euclidean sweep; 0: the iteration that reads V twice.
   std::size_t threads;  // Threads of the fit's team: the native backend splits each product and update over them (docs/kernels.md); the WebAssembly backend runs a fit on one thread, so 1 there.
   double beta;  // β of the β-divergence: 2 Euclidean, 1 Kullback–Leibler, 0 Itakura–Saito.
@@ -46,7 +51,7 @@ struct FitSpec {
   std::size_t templateFrames;  // Solver nmfd: T, the frames of each template (W is T stacked K×R matrices); 1 for every other solver.
 };
 
-constexpr std::size_t kSpecSlots = 24;
+constexpr std::size_t kSpecSlots = 26;
 
 // The name of the first slot that is no valid encoding of its field (a size that is not an integer in
 // [0, 2^53], a choice index out of range, a boolean other than 0 or 1), or nullptr. It guards memory safety
@@ -57,17 +62,19 @@ inline const char* specSlotError(const double* slots) {
   if (!(slots[2] >= 0 && slots[2] <= 9007199254740992.0) || std::floor(slots[2]) != slots[2]) return "rank";
   if (!(slots[3] >= 0 && slots[3] < 2) || std::floor(slots[3]) != slots[3]) return "dtype";
   if (!(slots[4] >= 0 && slots[4] < 4) || std::floor(slots[4]) != slots[4]) return "solver";
-  if (slots[5] != 0 && slots[5] != 1) return "masked";
-  if (!(slots[6] >= 0 && slots[6] <= 9007199254740992.0) || std::floor(slots[6]) != slots[6]) return "blockRows";
-  if (!(slots[7] >= 0 && slots[7] <= 9007199254740992.0) || std::floor(slots[7]) != slots[7]) return "threads";
-  if (slots[15] != 0 && slots[15] != 1) return "updateW";
-  if (slots[16] != 0 && slots[16] != 1) return "updateH";
-  if (!(slots[17] >= 0 && slots[17] < 3) || std::floor(slots[17]) != slots[17]) return "stop";
-  if (!(slots[18] >= 0 && slots[18] <= 9007199254740992.0) || std::floor(slots[18]) != slots[18]) return "errorEvery";
-  if (!(slots[19] >= 0 && slots[19] < 4) || std::floor(slots[19]) != slots[19]) return "normalize";
-  if (slots[20] != 0 && slots[20] != 1) return "spectralError";
-  if (!(slots[21] >= 0 && slots[21] <= 9007199254740992.0) || std::floor(slots[21]) != slots[21]) return "halsSweeps";
-  if (!(slots[23] >= 0 && slots[23] <= 9007199254740992.0) || std::floor(slots[23]) != slots[23]) return "templateFrames";
+  if (!(slots[5] >= 0 && slots[5] < 2) || std::floor(slots[5]) != slots[5]) return "storage";
+  if (!(slots[6] >= 0 && slots[6] <= 9007199254740992.0) || std::floor(slots[6]) != slots[6]) return "nnz";
+  if (slots[7] != 0 && slots[7] != 1) return "masked";
+  if (!(slots[8] >= 0 && slots[8] <= 9007199254740992.0) || std::floor(slots[8]) != slots[8]) return "blockRows";
+  if (!(slots[9] >= 0 && slots[9] <= 9007199254740992.0) || std::floor(slots[9]) != slots[9]) return "threads";
+  if (slots[17] != 0 && slots[17] != 1) return "updateW";
+  if (slots[18] != 0 && slots[18] != 1) return "updateH";
+  if (!(slots[19] >= 0 && slots[19] < 3) || std::floor(slots[19]) != slots[19]) return "stop";
+  if (!(slots[20] >= 0 && slots[20] <= 9007199254740992.0) || std::floor(slots[20]) != slots[20]) return "errorEvery";
+  if (!(slots[21] >= 0 && slots[21] < 4) || std::floor(slots[21]) != slots[21]) return "normalize";
+  if (slots[22] != 0 && slots[22] != 1) return "spectralError";
+  if (!(slots[23] >= 0 && slots[23] <= 9007199254740992.0) || std::floor(slots[23]) != slots[23]) return "halsSweeps";
+  if (!(slots[25] >= 0 && slots[25] <= 9007199254740992.0) || std::floor(slots[25]) != slots[25]) return "templateFrames";
   return nullptr;
 }
 
@@ -79,25 +86,27 @@ inline FitSpec readSpec(const double* slots) {
   s.rank = static_cast<std::size_t>(slots[2]);
   s.dtype = static_cast<Dtype>(static_cast<int>(slots[3]));
   s.solver = static_cast<Solver>(static_cast<int>(slots[4]));
-  s.masked = slots[5] != 0;
-  s.blockRows = static_cast<std::size_t>(slots[6]);
-  s.threads = static_cast<std::size_t>(slots[7]);
-  s.beta = slots[8];
-  s.eps = slots[9];
-  s.tol = slots[10];
-  s.l1W = slots[11];
-  s.l2W = slots[12];
-  s.l1H = slots[13];
-  s.l2H = slots[14];
-  s.updateW = slots[15] != 0;
-  s.updateH = slots[16] != 0;
-  s.stop = static_cast<Stop>(static_cast<int>(slots[17]));
-  s.errorEvery = static_cast<std::size_t>(slots[18]);
-  s.normalize = static_cast<Normalize>(static_cast<int>(slots[19]));
-  s.spectralError = slots[20] != 0;
-  s.halsSweeps = static_cast<std::size_t>(slots[21]);
-  s.halsSweepTol = slots[22];
-  s.templateFrames = static_cast<std::size_t>(slots[23]);
+  s.storage = static_cast<Storage>(static_cast<int>(slots[5]));
+  s.nnz = static_cast<std::size_t>(slots[6]);
+  s.masked = slots[7] != 0;
+  s.blockRows = static_cast<std::size_t>(slots[8]);
+  s.threads = static_cast<std::size_t>(slots[9]);
+  s.beta = slots[10];
+  s.eps = slots[11];
+  s.tol = slots[12];
+  s.l1W = slots[13];
+  s.l2W = slots[14];
+  s.l1H = slots[15];
+  s.l2H = slots[16];
+  s.updateW = slots[17] != 0;
+  s.updateH = slots[18] != 0;
+  s.stop = static_cast<Stop>(static_cast<int>(slots[19]));
+  s.errorEvery = static_cast<std::size_t>(slots[20]);
+  s.normalize = static_cast<Normalize>(static_cast<int>(slots[21]));
+  s.spectralError = slots[22] != 0;
+  s.halsSweeps = static_cast<std::size_t>(slots[23]);
+  s.halsSweepTol = slots[24];
+  s.templateFrames = static_cast<std::size_t>(slots[25]);
   return s;
 }
 

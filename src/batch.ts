@@ -2,7 +2,7 @@
 import { abortError } from './driver.js';
 import type { FitFunctions } from './nmf.js';
 import type { FitPlan } from './options.js';
-import type { FactorArray, IterationInfo, MatrixInput, NmfOptions, NmfResult } from './types.js';
+import type { FactorArray, IterationInfo, CsrMatrixInput, MatrixInput, NmfOptions, NmfResult } from './types.js';
 import { describe, inheritsIndices, isAbortSignal, readArrayLength, readOwnProperties, readOwnProperty, readProperty } from './validate.js';
 import { codeOf, plainError, sameClassError, typeError } from './errors.js';
 import { EventLoopPause } from './timers.js';
@@ -39,24 +39,24 @@ function atIndex(error: unknown, index: number): Error {
 /** The signature of `nmfBatch`: results, or with `settle: true` per-matrix outcomes. */
 export interface NmfBatch {
   (
-    matrices: readonly MatrixInput[],
+    matrices: readonly (MatrixInput | CsrMatrixInput)[],
     options: NmfBatchOptions & { readonly settle?: false; readonly dtype: 'float32' },
   ): Promise<NmfResult<Float32Array>[]>;
   (
-    matrices: readonly MatrixInput[],
+    matrices: readonly (MatrixInput | CsrMatrixInput)[],
     options: NmfBatchOptions & { readonly settle?: false; readonly dtype?: 'float64' },
   ): Promise<NmfResult<Float64Array>[]>;
-  (matrices: readonly MatrixInput[], options: NmfBatchOptions & { readonly settle?: false }): Promise<NmfResult[]>;
+  (matrices: readonly (MatrixInput | CsrMatrixInput)[], options: NmfBatchOptions & { readonly settle?: false }): Promise<NmfResult[]>;
   (
-    matrices: readonly MatrixInput[],
+    matrices: readonly (MatrixInput | CsrMatrixInput)[],
     options: NmfBatchOptions & { readonly settle: true; readonly dtype: 'float32' },
   ): Promise<BatchOutcome<Float32Array>[]>;
   (
-    matrices: readonly MatrixInput[],
+    matrices: readonly (MatrixInput | CsrMatrixInput)[],
     options: NmfBatchOptions & { readonly settle: true; readonly dtype?: 'float64' },
   ): Promise<BatchOutcome<Float64Array>[]>;
-  (matrices: readonly MatrixInput[], options: NmfBatchOptions & { readonly settle: true }): Promise<BatchOutcome[]>;
-  (matrices: readonly MatrixInput[], options: NmfBatchOptions): Promise<NmfResult[] | BatchOutcome[]>;
+  (matrices: readonly (MatrixInput | CsrMatrixInput)[], options: NmfBatchOptions & { readonly settle: true }): Promise<BatchOutcome[]>;
+  (matrices: readonly (MatrixInput | CsrMatrixInput)[], options: NmfBatchOptions): Promise<NmfResult[] | BatchOutcome[]>;
 }
 
 /** Most matrices one nmfBatch call takes (2^24): far above any real batch, far below what would exhaust memory. */
@@ -73,13 +73,14 @@ function isArrayOf(value: unknown): value is readonly unknown[] {
 
 /** nmfBatch over the given fit functions, with `concurrency()` runners. */
 export function batchFunction(fits: FitFunctions, concurrency: () => number): NmfBatch {
-  return ((matrices: readonly MatrixInput[], options: NmfBatchOptions) => runBatch(fits, concurrency(), matrices, options)) as NmfBatch;
+  return ((matrices: readonly (MatrixInput | CsrMatrixInput)[], options: NmfBatchOptions) =>
+    runBatch(fits, concurrency(), matrices, options)) as NmfBatch;
 }
 
 async function runBatch(
   { planAsync, fitPlanned }: FitFunctions,
   concurrency: number,
-  matrices: readonly MatrixInput[],
+  matrices: readonly (MatrixInput | CsrMatrixInput)[],
   options: NmfBatchOptions,
 ): Promise<NmfResult[] | BatchOutcome[]> {
   if (!isArrayOf(matrices)) throw typeError('NMFKIT_INVALID_TYPE', `matrices must be an array of matrices, got ${describe(matrices)}`);

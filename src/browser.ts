@@ -93,6 +93,7 @@ export type {
   IterationInfo,
   Matrix,
   MatrixData,
+  CsrMatrixInput,
   MatrixInput,
   MatrixLike,
   NmfOptions,

@@ -24,7 +24,8 @@ export type { Dtype, FitSpec, Normalize, Solver, StopRule } from './spec.js';
 export interface FitProblem {
   readonly spec: FitSpec;
   /**
-   * V, K×N, entries finite and ≥ 0 (0 where the mask is 0). For a synchronous fit (`createFit`) it may be the
+   * V's spec.nnz entries: K×N (spec.storage 'dense'), or the stored entries of a CSR V in the order of `pattern`;
+   * finite and ≥ 0 (0 where the mask is 0). For a synchronous fit (`createFit`) it may be the
    * caller's own array (src/options.ts, VStorage): the backend copies it during `createFit` and never writes,
    * keeps or transfers it. For an async fit it belongs to the fit and may be transferred.
    */
@@ -33,10 +34,22 @@ export interface FitProblem {
   readonly W: Float64Array;
   /** Initial H, R×N, entries finite and ≥ 0. */
   readonly H: Float64Array;
-  /** K×N weights in [0, 1] (0 = missing) when spec.masked, else null. */
+  /** K×N weights in [0, 1] (0 = missing) when spec.masked and V is dense, else null. */
   readonly mask: Float64Array | null;
+  /** The pattern of a CSR V (spec.storage 'csr'); absent or null for a dense V. */
+  readonly pattern?: CsrPattern | null;
   /** R flags; 1 = column r of W is never updated. */
   readonly fixedColumnsW: Uint8Array;
+}
+
+/**
+ * The pattern of a K×N CSR matrix with nnz stored entries, as the facade validated it (src/csr.ts): row i's entries
+ * are indptr[i] … indptr[i + 1] − 1, indptr from 0 to nnz and never decreasing, indices (their columns) in [0, N)
+ * and strictly increasing along each row.
+ */
+export interface CsrPattern {
+  readonly indptr: Int32Array;
+  readonly indices: Int32Array;
 }
 
 /** What a finished fit returns to the facade. Arrays are fresh and belong to the caller. */

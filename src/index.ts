@@ -88,6 +88,7 @@ export type {
   IterationInfo,
   Matrix,
   MatrixData,
+  CsrMatrixInput,
   MatrixInput,
   MatrixLike,
   NmfOptions,

@@ -4,20 +4,20 @@ import { bestRun } from './init/index.js';
 import { planFit, type FitPlan } from './options.js';
 import { buildResult } from './result.js';
 import type { Runtime } from './runtime.js';
-import type { BackendName, MatrixInput, NmfOptions, NmfResult } from './types.js';
+import type { BackendName, CsrMatrixInput, MatrixInput, NmfOptions, NmfResult } from './types.js';
 
 /** The signature of `nmfSync`: the factors' arrays are Float32Arrays for `dtype: 'float32'`, else Float64Arrays. */
 export interface NmfSync {
-  (V: MatrixInput, options: NmfOptions & { readonly dtype: 'float32' }): NmfResult<Float32Array>;
-  (V: MatrixInput, options: NmfOptions & { readonly dtype?: 'float64' }): NmfResult<Float64Array>;
-  (V: MatrixInput, options: NmfOptions): NmfResult;
+  (V: MatrixInput | CsrMatrixInput, options: NmfOptions & { readonly dtype: 'float32' }): NmfResult<Float32Array>;
+  (V: MatrixInput | CsrMatrixInput, options: NmfOptions & { readonly dtype?: 'float64' }): NmfResult<Float64Array>;
+  (V: MatrixInput | CsrMatrixInput, options: NmfOptions): NmfResult;
 }
 
 /** The signature of `nmf`, as {@link NmfSync}'s. */
 export interface Nmf {
-  (V: MatrixInput, options: NmfOptions & { readonly dtype: 'float32' }): Promise<NmfResult<Float32Array>>;
-  (V: MatrixInput, options: NmfOptions & { readonly dtype?: 'float64' }): Promise<NmfResult<Float64Array>>;
-  (V: MatrixInput, options: NmfOptions): Promise<NmfResult>;
+  (V: MatrixInput | CsrMatrixInput, options: NmfOptions & { readonly dtype: 'float32' }): Promise<NmfResult<Float32Array>>;
+  (V: MatrixInput | CsrMatrixInput, options: NmfOptions & { readonly dtype?: 'float64' }): Promise<NmfResult<Float64Array>>;
+  (V: MatrixInput | CsrMatrixInput, options: NmfOptions): Promise<NmfResult>;
 }
 
 export interface FitFunctions {
@@ -30,7 +30,7 @@ export interface FitFunctions {
 }
 
 export function fitFunctions(runtime: Runtime): FitFunctions {
-  function nmfSync(V: MatrixInput, options: NmfOptions): NmfResult {
+  function nmfSync(V: MatrixInput | CsrMatrixInput, options: NmfOptions): NmfResult {
     const plan = planFit(V, options, { mode: 'sync' });
     const backend = runtime.chooseBackend(plan.backend);
     runtime.beforeSync(backend.name);
@@ -68,7 +68,7 @@ export function fitFunctions(runtime: Runtime): FitFunctions {
     return planFit(V, options, { mode: 'async', allocatorFor: runtime.matrixAllocator });
   }
 
-  async function nmf(V: MatrixInput, options: NmfOptions): Promise<NmfResult> {
+  async function nmf(V: MatrixInput | CsrMatrixInput, options: NmfOptions): Promise<NmfResult> {
     return fitPlanned(planAsync(V, options));
   }
 

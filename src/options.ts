@@ -7,8 +7,9 @@
  * solver, which resolve into `beta` and `solver`; the arrays; the call's own options) are checked here, with the
  * rules that tie them together.
  */
-import type { Backend, FitProblem } from './contract.js';
-import { initialize, initUsesSeed, type InitMethod } from './init/index.js';
+import type { Backend, CsrPattern, FitProblem } from './contract.js';
+import { isCsrInput, toCsr, type CsrMatrix } from './csr.js';
+import { initialize, initUsesSeed, randomFactors, randomScale, type InitMethod } from './init/index.js';
 import { svdScale } from './init/nndsvd.js';
 import type { FitInit } from './init/from-fit.js';
 import { Random, randomSeed } from './random.js';
@@ -54,6 +55,7 @@ const CALL_OPTION_NAMES = [
   'fixedColumnsW',
   'mask',
   'restarts',
+  'observed',
 ] as const;
 
 /** Every option nmf() takes: the call's own, then every specification field that an option sets, in table order. */
@@ -239,10 +241,12 @@ export function checkOptions(
       throw rangeError('NMFKIT_INVALID_VALUE', `${name}.mask works with loss 'euclidean' or 'kl', got loss ${describe(o.loss)}`);
     }
   }
-  // The ratio form of MU (a loss other than Euclidean, or a mask) divides by W·H floored at eps.
-  if (solver === 'mu' && (beta !== 2 || masked)) {
+  // The ratio form of MU (a loss other than Euclidean, a mask, or a CSR V's absent entries missing) divides by W·H
+  // floored at eps.
+  const weighted = masked || o.observed === 'stored';
+  if (solver === 'mu' && (beta !== 2 || weighted)) {
     const eps = fields.eps as number;
-    const why = masked ? 'a mask' : `loss β = ${beta}`;
+    const why = masked ? 'a mask' : weighted ? `${name}.observed 'stored'` : `loss β = ${beta}`;
     if (eps === 0) {
       throw rangeError(
         'NMFKIT_INVALID_VALUE',
@@ -278,7 +282,11 @@ export function planFit(V: unknown, options: unknown, storage: VStorage = { mode
   // start after the caller's callbacks ran.
   const masked = o.mask !== undefined;
   const allocate = storage.mode === 'async' ? fallibleAllocation(storage.allocatorFor?.(backend)) : undefined;
-  const v = toMatrix('V', V, undefined, { allowNaN: masked }, storage.mode === 'sync' ? { borrow: !masked && runs === 1 } : { allocate });
+  // A CSR V keeps its stored values as v.data (nnz of them) beside its pattern; nothing K×N is made.
+  const csr = isCsrInput(V) ? toCsr('V', V) : undefined;
+  const v: Matrix = csr
+    ? { rows: csr.rows, cols: csr.cols, data: csr.data }
+    : toMatrix('V', V, undefined, { allowNaN: masked }, storage.mode === 'sync' ? { borrow: !masked && runs === 1 } : { allocate });
 
   // The rank: options.rank, or inferred from a given W (its columns) or H (its rows), which are then read here.
   const inferred = checked.rank === undefined && (o.W !== undefined || o.H !== undefined) ? inferRank(o, v) : undefined;
@@ -292,9 +300,9 @@ export function planFit(V: unknown, options: unknown, storage: VStorage = { mode
 
   checkedSize('W', v.rows, rank);
   checkedSize('H', rank, v.cols);
-  checkFitMemory(v.rows, v.cols, rank, masked);
-  const { spec, mask, fixedColumnsW } = resolveSpec(checked, v, rank, allocate);
-  checkHistoryMemory(maxIter, v.rows, v.cols, rank, spec.masked);
+  checkFitMemory(v.rows, v.cols, rank, masked, csr?.nnz);
+  const { spec, mask, fixedColumnsW } = resolveSpec(checked, v, rank, allocate, csr);
+  checkHistoryMemory(maxIter, v.rows, v.cols, rank, spec.masked, csr?.nnz);
   const givenW = inferred
     ? inferred.W
     : o.W === undefined
@@ -317,12 +325,13 @@ export function planFit(V: unknown, options: unknown, storage: VStorage = { mode
 
   // A single run may hand over the validated arrays themselves; with restarts every run gets private copies, since
   // an async backend may transfer (detach) the arrays of the problem it is given.
-  const own = (a: Float64Array): Float64Array => (runs > 1 ? a.slice() : a);
-  const fused = spec.solver === 'mu-euclidean' && spec.updateW && spec.updateH;
+  const own = <A extends Float64Array | Int32Array>(a: A): A => (runs > 1 ? (a.slice() as A) : a);
+  const pattern = (c: CsrMatrix): CsrPattern => ({ indptr: own(c.indptr), indices: own(c.indices) });
+  const fused = spec.solver === 'mu-euclidean' && spec.updateW && spec.updateH && spec.storage === 'dense';
   // The first run's factors are made now (the plan reports its seed); later runs' when they start.
   const factorsOf = (run: number): { W: Float64Array; H: Float64Array; seedUsed: number | null; init: FitInit | undefined } => {
     const seed = firstSeed === null ? null : firstSeed + run;
-    const made = initialFactors(v, rank, givenW, givenH, seed, init, spec.dtype);
+    const made = initialFactors(v, rank, givenW, givenH, seed, init, spec.dtype, csr !== undefined);
     return { ...made, W: givenW ? own(made.W) : made.W, H: givenH ? own(made.H) : made.H };
   };
   const first = factorsOf(0);
@@ -344,6 +353,7 @@ export function planFit(V: unknown, options: unknown, storage: VStorage = { mode
         W,
         H,
         mask: mask ? own(mask) : null,
+        pattern: csr ? pattern(csr) : null,
         fixedColumnsW: fixedColumnsW.slice(),
       };
       return { problem, seed: seedUsed, init: fitInit };
@@ -430,8 +440,10 @@ function resolveSpec(
   v: Matrix,
   rank: number,
   allocate: ((length: number) => Float64Array) | undefined,
+  csr: CsrMatrix | undefined,
 ): { spec: FitSpec; mask: Float64Array | undefined; fixedColumnsW: Uint8Array } {
   const { rows: K, cols: N } = v;
+  const observed = checkObserved(o, csr, beta, solverOption, fields.spectralError);
   const updateH = fields.updateH as boolean;
   const fixedColumnsW = o.fixedColumnsW === undefined ? new Uint8Array(rank) : checkFixedColumns(o.fixedColumnsW, rank);
   if (o.fixedColumnsW !== undefined && !updateH && fixedColumnsW.every((f) => f === 1)) {
@@ -476,7 +488,8 @@ function resolveSpec(
       }
     }
   }
-  const solver = solverOption === 'hals' ? 'hals' : beta === 2 && !mask ? 'mu-euclidean' : 'mu-beta';
+  const masked = mask !== undefined || observed === 'stored';
+  const solver = solverOption === 'hals' ? 'hals' : beta === 2 && !masked ? 'mu-euclidean' : 'mu-beta';
   // Every field an option sets comes from the table (its value or its default); the rest is resolved here.
   const spec = {
     ...fields,
@@ -484,14 +497,56 @@ function resolveSpec(
     cols: N,
     rank,
     solver,
-    masked: mask !== undefined,
+    storage: csr ? 'csr' : 'dense',
+    nnz: csr ? csr.nnz : 0,
+    masked,
     blockRows: 0,
     threads: 1,
     beta,
-    errorEvery: (fields.errorEvery as number | undefined) ?? defaultErrorEvery(beta, mask !== undefined),
+    errorEvery: (fields.errorEvery as number | undefined) ?? defaultErrorEvery(beta, masked),
     templateFrames: 1,
+    // A CSR V's residual is never formed (K×N), so its spectral norm is not computed (checkObserved refuses asking).
+    spectralError: csr ? false : fields.spectralError,
   } as FitSpec;
   return { spec, mask, fixedColumnsW };
+}
+
+/**
+ * options.observed, and what a CSR V allows (docs/sparse.md): 'all' (the default: absent entries are zeros) or
+ * 'stored' (absent entries are missing: the mask is the pattern), for a CSR V only and with the rules of a mask
+ * (solver 'mu', loss 'euclidean' or 'kl'). Without it a CSR V takes loss 'euclidean' or 'kl' only (any other β
+ * would need W·H^(β−1) at every entry, K·N work an iteration), no options.mask, and no spectralError (its
+ * residual, K×N, is never formed).
+ */
+function checkObserved(
+  o: NmfOptions,
+  csr: CsrMatrix | undefined,
+  beta: number,
+  solver: 'mu' | 'hals',
+  spectralError: unknown,
+): 'all' | 'stored' {
+  const observed = o.observed === undefined ? 'all' : checkChoice('options.observed', o.observed, ['all', 'stored'] as const);
+  if (!csr) {
+    if (observed === 'stored')
+      throw rangeError('NMFKIT_INVALID_VALUE', "options.observed 'stored' needs a CSR V (for a dense V, give options.mask)");
+    return observed;
+  }
+  if (o.mask !== undefined)
+    throw rangeError(
+      'NMFKIT_INVALID_VALUE',
+      "options.mask does not go with a CSR V: its missing entries are its absent ones (options.observed 'stored')",
+    );
+  if (beta !== 2 && beta !== 1) {
+    throw rangeError(
+      'NMFKIT_INVALID_VALUE',
+      `a CSR V works with loss 'euclidean' or 'kl', got loss ${describe(o.loss)} (other β divergences need W·H at every entry: give V dense)`,
+    );
+  }
+  if (observed === 'stored' && solver === 'hals')
+    throw rangeError('NMFKIT_INVALID_VALUE', "options.observed 'stored' needs solver 'mu' (HALS takes no weights: docs/algorithms.md §5)");
+  if (o.spectralError === true || (o.spectralError !== undefined && spectralError === true))
+    throw rangeError('NMFKIT_INVALID_VALUE', 'options.spectralError is not available for a CSR V (its K×N residual is never formed)');
+  return observed;
 }
 
 /** fixedColumnsW: distinct integers in [0, rank), as R flags; `prefix` names the options object in messages. */
@@ -527,6 +582,7 @@ function initialFactors(
   seed: number | null,
   init: InitMethod,
   dtype: FitSpec['dtype'],
+  sparse: boolean,
 ): { W: Float64Array; H: Float64Array; seedUsed: number | null; init: FitInit | undefined } {
   if (seed === null) return { W: givenW!.data, H: givenH!.data, seedUsed: null, init: undefined };
   const seedUsed = initUsesSeed(init) ? seed : null;
@@ -537,8 +593,11 @@ function initialFactors(
     return { W, H, seedUsed, init: undefined };
   }
   if (init === 'random-scaled') {
-    const made = initialize(init, v.data, v.rows, v.cols, rank, seed);
-    return { W: givenW?.data ?? made.W, H: givenH?.data ?? made.H, seedUsed, init: undefined };
+    // A CSR V's mean counts its absent zeros: its stored values, padded with zeros to K·N entries, scale alike.
+    const made = sparse
+      ? randomFactors(v.rows, v.cols, rank, seed, randomScale(v.data, rank, v.rows * v.cols))
+      : initialize(init, v.data, v.rows, v.cols, rank, seed);
+    return { W: givenW?.data ?? made.W!, H: givenH?.data ?? made.H!, seedUsed, init: undefined };
   }
   return {
     W: givenW?.data ?? new Float64Array(v.rows * rank),

@@ -71,7 +71,18 @@ export const FIT_SPEC_FIELDS = [
     values: ['mu-euclidean', 'mu-beta', 'hals', 'nmfd'],
     doc: 'The iteration (docs/kernels.md): MU for β = 2 from Grams, MU for any β or a mask from W·H, HALS, or NMFD (convolutive, KL).',
   },
-  { name: 'masked', type: 'boolean', doc: 'Whether a mask (weights in [0, 1], 0 = missing) comes with the arrays.' },
+  {
+    name: 'storage',
+    type: 'choice',
+    values: ['dense', 'csr'],
+    doc: "How V comes: 'dense' K×N row-major; 'csr' its nnz stored entries with the pattern (indptr K + 1, indices nnz), absent entries zero, or missing when masked (docs/sparse.md).",
+  },
+  { name: 'nnz', type: 'size', doc: "'csr': the entries V stores; 0 for 'dense' (which stores K·N)." },
+  {
+    name: 'masked',
+    type: 'boolean',
+    doc: "Whether some entries are missing: 'dense' with a mask (weights in [0, 1], 0 = missing) among the arrays; 'csr' the absent entries (observed 'stored').",
+  },
   {
     name: 'blockRows',
     type: 'size',
@@ -207,6 +218,8 @@ export function specSlotError(slots: Float64Array): string | null {
 export function defaultSpec(rows: number, cols: number, rank: number, changes: Partial<FitSpec> = {}): FitSpec {
   const defaults: Record<string, unknown> = {
     solver: 'mu-euclidean',
+    storage: 'dense',
+    nnz: 0,
     masked: false,
     blockRows: 0,
     threads: 1,

@@ -34,6 +34,20 @@ export interface MatrixObject {
  */
 export type MatrixInput = MatrixLike | readonly MatrixRow[] | MatrixObject;
 
+/**
+ * A sparse V in compressed sparse row form, with scipy's names (docs/sparse.md): row i's stored entries are
+ * `data[indptr[i]] … data[indptr[i + 1] − 1]` in the columns `indices[indptr[i]] …`, strictly increasing (a repeated
+ * column is refused, not summed). Absent entries are zeros, or missing with `observed: 'stored'`.
+ */
+export interface CsrMatrixInput {
+  readonly format: 'csr';
+  readonly rows: number;
+  readonly cols: number;
+  readonly indptr: Int32Array | Uint32Array | readonly number[];
+  readonly indices: Int32Array | Uint32Array | readonly number[];
+  readonly data: MatrixData;
+}
+
 /** The arrays of a fit's factors: Float64Array, or Float32Array for a fit with `dtype: 'float32'`. */
 export type FactorArray = Float64Array | Float32Array;
 
@@ -153,6 +167,11 @@ export interface NmfOptions {
    * Where the mask is 0, V may hold NaN. Masked entries do not influence the fit; `reconstruct()` fills them in.
    */
   readonly mask?: MatrixInput;
+  /**
+   * For a CSR V (docs/sparse.md): `'all'` (default) treats its absent entries as zeros; `'stored'` as missing (the
+   * mask is the sparsity pattern, never formed densely: matrix completion; solver `'mu'`, loss `'euclidean'` or `'kl'`).
+   */
+  readonly observed?: 'all' | 'stored';
   /**
    * The stop rule: `'change'` (default, libfmp's rule: both change norms below `tol`), `'objective'` (relative
    * decrease of the objective below `tol` between two checkpoints), `'none'` (run `maxIter` iterations).

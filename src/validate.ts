@@ -174,6 +174,11 @@ const TYPED_ARRAY_LENGTH = typedArrayGetter('length');
 const TYPED_ARRAY_BUFFER = typedArrayGetter('buffer');
 const TYPED_ARRAY_BYTE_OFFSET = typedArrayGetter('byteOffset');
 
+/** The length of a real typed array, from its internal slot (an own `length` property cannot fake it). */
+export function typedArrayLength(value: ArrayBufferView): number {
+  return TYPED_ARRAY_LENGTH.call(value) as number;
+}
+
 /** 'Float64Array', 'Int32Array', … for a real typed array, undefined for anything else (proxies included). */
 export function typedArrayName(value: unknown): string | undefined {
   return TYPED_ARRAY_TAG.call(value) as string | undefined;
@@ -451,7 +456,7 @@ export function toMatrix(name: string, input: unknown, expected?: ExpectedShape,
 }
 
 /** The typed arrays whose entries are matrix entries: floats, and integers read as their numbers (not BigInt ones). */
-const NUMBER_ARRAYS: readonly string[] = [
+export const NUMBER_ARRAYS: readonly string[] = [
   'Float64Array',
   'Float32Array',
   'Int8Array',
@@ -464,7 +469,7 @@ const NUMBER_ARRAYS: readonly string[] = [
 ];
 
 /** Typed arrays of numbers as an expectation reads. */
-const NUMBER_ARRAYS_TEXT = 'a Float64Array, Float32Array, an integer typed array or number[]';
+export const NUMBER_ARRAYS_TEXT = 'a Float64Array, Float32Array, an integer typed array or number[]';
 
 /**
  * `key` of `object` (an ml-matrix-like object's `rows`, `columns`, `to2DArray`, `getRow`) where the object or a
@@ -715,7 +720,7 @@ function fromShaped(name: string, input: object, expected: ExpectedShape | undef
 }
 
 /** The fast test of an entry: a finite number ≥ 0 (-0 included). */
-function isEntry(x: unknown): boolean {
+export function isEntry(x: unknown): boolean {
   return typeof x === 'number' && x >= 0 && x !== Infinity;
 }
 
@@ -796,8 +801,8 @@ export function checkedLength(name: string, length: number): number {
  * float64 Gram (every backend forms WᵀW and HHᵀ). Exceeding the machine's memory would otherwise end in an
  * out-of-memory kill of the whole process rather than an error.
  */
-export function checkFitMemory(rows: number, cols: number, rank: number, masked = false): void {
-  const bytes = fitBytes(rows, cols, rank, masked);
+export function checkFitMemory(rows: number, cols: number, rank: number, masked = false, stored?: number): void {
+  const bytes = fitBytes(rows, cols, rank, masked, stored);
   if (bytes > memoryLimit) {
     throw rangeError(
       'NMFKIT_TOO_LARGE',
@@ -808,7 +813,10 @@ export function checkFitMemory(rows: number, cols: number, rank: number, masked 
 }
 
 /** The lower bound of {@link checkFitMemory} on a fit's buffers, in bytes. */
-function fitBytes(rows: number, cols: number, rank: number, masked: boolean): number {
+function fitBytes(rows: number, cols: number, rank: number, masked: boolean, stored?: number): number {
+  // A CSR V (`stored` entries) is its values as V's (12 bytes an entry) and its column indices, an int32 in the
+  // facade's copy and in the backend's (8 bytes more); its mask is its pattern.
+  if (stored !== undefined) return 20 * stored + 12 * (rows * rank + rank * cols) + 8 * rank * rank;
   // A mask is one more K×N matrix, held like V: the facade's float64 copy and the backend's. (The ratio form of the
   // other losses keeps no K×N product, only blocks of rows: docs/algorithms.md §2.)
   const entries = rows * cols * (masked ? 2 : 1) + rows * rank + rank * cols;
@@ -830,9 +838,9 @@ export const HISTORY_MEMORY_CODE = 'NMFKIT_HISTORY_MEMORY' satisfies ErrorCode;
  * case counts, not the likely one: a fit with tol > 0 usually stops much earlier, but nothing bounds when, and
  * running out of memory halfway ends in a bare "Array buffer allocation failed" (or an out-of-memory kill).
  */
-export function checkHistoryMemory(maxIter: number, rows: number, cols: number, rank: number, masked: boolean): void {
+export function checkHistoryMemory(maxIter: number, rows: number, cols: number, rank: number, masked: boolean, stored?: number): void {
   const history = HISTORY_BYTES_PER_ITERATION * maxIter;
-  const bytes = history + fitBytes(rows, cols, rank, masked);
+  const bytes = history + fitBytes(rows, cols, rank, masked, stored);
   if (bytes > memoryLimit) {
     throw rangeError(
       HISTORY_MEMORY_CODE,

@@ -11,7 +11,7 @@
 import { defaultTeam } from './nmfkit.mjs';
 import { EPS, generateMask } from './problems.mjs';
 import { pythonBlasThreads, removeData, runPythonAlgorithms, writeData } from './python.mjs';
-import { measure, median } from './timing.mjs';
+import { measure, median, timedCall } from './timing.mjs';
 
 /** The part runs its problem's iteration count, at most this many (÷ 10 with --quick, as everywhere). */
 export const ALGORITHM_MAX_ITERATIONS = 200;
@@ -69,18 +69,9 @@ async function runFacade(api, V, options, beta, n, policy) {
   const timed = async (errorEvery, timingPolicy) => {
     const loops = [];
     const runOnce = (iterations) => {
-      let first = 0;
-      let last = 0;
-      const onIteration = ({ iteration }) => {
-        last = performance.now();
-        if (iteration === 1) first = last;
-      };
-      const t0 = performance.now();
-      const result = api.nmfSync(V, { ...options, maxIter: iterations, errorEvery, onIteration });
-      const seconds = (performance.now() - t0) / 1000;
-      if (result.iterations !== iterations) throw new Error(`ran ${result.iterations} of ${iterations} iterations with stop 'none'`);
+      const { seconds, loop, result } = timedCall(api, V, { ...options, errorEvery }, iterations);
       if (iterations === n) {
-        loops.push((last - first) / 1000 / (n - 1));
+        loops.push(loop);
         if (errorEvery === NO_CHECKPOINTS) objective ??= result.objective;
       }
       return seconds;

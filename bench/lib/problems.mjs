@@ -67,7 +67,7 @@ export function generateMask(problem, zeros, seed = DATA_SEED) {
 
 /** fill(n): the next n draws of the stream named `name`. One stream per name, so selecting problems never
  * changes another problem's data. */
-function stream(name, seed) {
+export function stream(name, seed) {
   const nameSalt = [...name].reduce((h, c) => (Math.imul(h, 31) + c.charCodeAt(0)) >>> 0, 7);
   const random = generator((seed ^ nameSalt) >>> 0);
   return (n) => {

@@ -166,6 +166,24 @@ export function runPythonFits(python, problem, dataDir, policy, fits) {
 }
 
 /**
+ * The sparse part's peers (peers.py `sparse`): whole scikit-learn calls on the matrix in dataDir (CSR: indptr.i32,
+ * indices.i32, data.f64; dense: V.f64) and W0.f64, H0.f64; `spec` = { format, K, N, R, iterations, solvers }.
+ * { solver: timing and objective, or { error } }, or { failure }.
+ */
+export function runPythonSparse(python, dataDir, policy, spec) {
+  if (!python.chosen?.sklearn) return { failure: python.note ?? 'no Python with scikit-learn' };
+  const { results, failure } = runPeers(python.chosen, undefined, dataDir, 0, policy, { sparse: spec });
+  return failure ? { failure } : results.sparse;
+}
+
+/** scikit-learn's bundled load_digits written to dataDir/digits.f64 (peers.py `digits`): { rows, cols } or { failure }. */
+export function runPythonDigits(python, dataDir) {
+  if (!python.chosen?.sklearn) return { failure: python.note ?? 'no Python with scikit-learn' };
+  const { results, failure } = runPeers(python.chosen, undefined, dataDir, 0, undefined, { digits: true });
+  return failure ? { failure } : results.digits;
+}
+
+/**
  * scikit-learn's loop over the throughput's matrices (peers.py `throughput`): dataDir holds T.f64 (the matrices),
  * W0.f64 and H0.f64; `spec` = { count, K, N, R, iterations, warm }. { seconds, fitsPerSecond, msPerFit } or
  * { failure }.

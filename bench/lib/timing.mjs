@@ -44,3 +44,21 @@ export function timeSync(fn) {
   fn();
   return (performance.now() - t0) / 1000;
 }
+
+/**
+ * One whole nmfSync call of `iterations` (stop 'none') timed: { seconds, loop, result }, loop = the loop alone from
+ * onIteration timestamps, (t_n − t_1) / (n − 1) seconds per iteration.
+ */
+export function timedCall(api, V, options, iterations) {
+  let first = 0;
+  let last = 0;
+  const onIteration = ({ iteration }) => {
+    last = performance.now();
+    if (iteration === 1) first = last;
+  };
+  const t0 = performance.now();
+  const result = api.nmfSync(V, { ...options, maxIter: iterations, onIteration });
+  const seconds = (performance.now() - t0) / 1000;
+  if (result.iterations !== iterations) throw new Error(`ran ${result.iterations} of ${iterations} iterations with stop 'none'`);
+  return { seconds, loop: (last - first) / 1000 / (iterations - 1), result };
+}

@@ -35,7 +35,7 @@ interface AddonFit {
 }
 
 interface Addon {
-  /** new Fit(spec slots, V, W, H, mask or null, fixed-column flags). */
+  /** new Fit(spec slots, V, W, H, mask or null, fixed-column flags, a CSR V's indptr and indices or nulls). */
   Fit: new (
     spec: Float64Array,
     V: Float64Array,
@@ -43,6 +43,8 @@ interface Addon {
     H: Float64Array,
     mask: Float64Array | null,
     fixedColumnsW: Uint8Array,
+    indptr: Int32Array | null,
+    indices: Int32Array | null,
   ) => AddonFit;
   /** A zeroed Float64Array over memory of the addon's own (huge pages where the system has them). */
   allocateMatrix(length: number): Float64Array;
@@ -191,7 +193,8 @@ export function loadNativeBackend(): NativeLoad {
       addon = loaded as Addon;
     }
     const native = addon;
-    const create = (p: FitProblem): AddonFit => new native.Fit(encodeSpec(p.spec), p.V, p.W, p.H, p.mask, p.fixedColumnsW);
+    const create = (p: FitProblem): AddonFit =>
+      new native.Fit(encodeSpec(p.spec), p.V, p.W, p.H, p.mask, p.fixedColumnsW, p.pattern?.indptr ?? null, p.pattern?.indices ?? null);
     const backend: Backend = {
       name: 'native',
       dtypes: ['float64', 'float32'],

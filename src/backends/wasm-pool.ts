@@ -124,8 +124,15 @@ export class WasmPool {
     const stop = this.shared ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
     let cancelled = false;
     worker.liveFits++;
-    // The mask (K×N, as large as V) goes along too; a buffer is listed once (transferring one twice throws).
-    const buffers = new Set([problem.V.buffer, problem.W.buffer, problem.H.buffer, problem.mask?.buffer]);
+    // The mask (K×N, as large as V) and a CSR pattern go along too; a buffer is listed once (transferring one twice throws).
+    const buffers = new Set([
+      problem.V.buffer,
+      problem.W.buffer,
+      problem.H.buffer,
+      problem.mask?.buffer,
+      problem.pattern?.indptr.buffer,
+      problem.pattern?.indices.buffer,
+    ]);
     buffers.delete(undefined);
     const created = worker.request({ type: 'create', id, problem, ...(stop && { stop }) }, [...buffers] as ArrayBuffer[]);
     let disposed = false;

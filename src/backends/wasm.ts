@@ -13,7 +13,7 @@
  * RangeError naming the sizes before anything is allocated.
  */
 
-import type { AsyncKernelFit, Backend, BackendDetails, FitProblem, KernelFit, KernelResult } from '../contract.js';
+import type { AsyncKernelFit, Backend, BackendDetails, CsrPattern, FitProblem, KernelFit, KernelResult } from '../contract.js';
 import { encodeSpec, SPEC_SLOTS, specSlotError } from '../spec.js';
 import { wasmBlockRows } from './block-rows.js';
 import { wasmTeamSize } from './team-size.js';
@@ -32,6 +32,8 @@ interface NmfkitExports {
   fit_ptrW(fit: number): number;
   fit_ptrH(fit: number): number;
   fit_ptrMask(fit: number): number;
+  fit_ptrIndptr(fit: number): number;
+  fit_ptrIndices(fit: number): number;
   fit_ptrFixed(fit: number): number;
   fit_ptrHChanges(fit: number): number;
   fit_ptrWChanges(fit: number): number;
@@ -60,6 +62,8 @@ const REQUIRED_EXPORTS = [
   'fit_ptrW',
   'fit_ptrH',
   'fit_ptrMask',
+  'fit_ptrIndptr',
+  'fit_ptrIndices',
   'fit_ptrFixed',
   'fit_ptrHChanges',
   'fit_ptrWChanges',
@@ -228,6 +232,25 @@ interface ModuleState {
   readonly leaks: FinalizationRegistry<number>;
 }
 
+/**
+ * What the kernels rely on for memory safety in a CSR pattern (the facade checks more, src/csr.ts): Int32Arrays,
+ * indptr of K + 1 offsets from 0 to nnz, never decreasing, and indices of nnz entries in [0, N).
+ */
+function checkPattern(pattern: CsrPattern | null | undefined, K: number, N: number, nnz: number): CsrPattern {
+  const bad = (what: string): never => {
+    throw rangeError('NMFKIT_INVALID_VALUE', `nmfkit wasm: the CSR pattern's ${what}`);
+  };
+  if (!pattern || !(pattern.indptr instanceof Int32Array) || !(pattern.indices instanceof Int32Array)) {
+    return bad('indptr and indices must be Int32Arrays');
+  }
+  const { indptr, indices } = pattern;
+  if (indptr.length !== K + 1 || indices.length !== nnz) bad('lengths must be K + 1 and nnz');
+  if (indptr[0] !== 0 || indptr[K] !== nnz) bad('indptr must run from 0 to nnz');
+  for (let i = 0; i < K; i++) if (indptr[i + 1]! < indptr[i]!) bad(`indptr decreases at ${i + 1}`);
+  for (let k = 0; k < nnz; k++) if (!(indices[k]! >= 0 && indices[k]! < N)) bad(`indices[${k}] is out of range`);
+  return pattern;
+}
+
 function checkLength(name: string, array: unknown, expected: number, shape: string): void {
   if (!(array instanceof Float64Array) || array.length !== expected) {
     throw rangeError('NMFKIT_INVALID_VALUE', `nmfkit wasm: ${name} must be a Float64Array of ${shape} = ${expected} entries`);
@@ -273,11 +296,15 @@ class WasmFit implements KernelFit {
       throw rangeError('NMFKIT_INVALID_VALUE', 'nmfkit wasm: spec.blockRows or spec.errorEvery is out of range');
     }
     const e = problem.spec.dtype === 'float32' ? 4 : 8;
+    const csr = problem.spec.storage === 'csr';
+    // Entries V stores.
+    const nnz = csr ? problem.spec.nnz : K * N;
+    if (csr && !(nnz <= MAX_DIM)) throw rangeError('NMFKIT_INVALID_VALUE', 'nmfkit wasm: spec.nnz must be at most 2^31 − 1');
     // Every size in Number arithmetic (exact below 2^53) before anything is looked at or allocated.
-    const what = `a ${K}×${N} rank-${R} fit (V alone is ${K * N * e} bytes)`;
+    const what = `a ${K}×${N} rank-${R} fit (V alone is ${nnz * e} bytes)`;
     new Float64Array(wasm.memory.buffer, module.slots >>> 0, SPEC_SLOTS).set(slots);
     const bytes = wasm.fit_arenaBytes(module.slots);
-    if (K * N * e >= 2 ** 32 || K * R * e >= 2 ** 32 || R * N * e >= 2 ** 32 || !(bytes < 2 ** 32)) {
+    if (nnz * e >= 2 ** 32 || K * R * e >= 2 ** 32 || R * N * e >= 2 ** 32 || !(bytes < 2 ** 32)) {
       throw rangeError(
         'NMFKIT_TOO_LARGE',
         `nmfkit wasm: ${what} needs ${bytes} bytes of linear memory, more than the 4 GiB a 32-bit WebAssembly ` + 'memory can hold',
@@ -285,7 +312,8 @@ class WasmFit implements KernelFit {
     }
     // The memory cap: the arena plus the first Lanczos workspace of finish() (when it computes the spectral norm),
     // on top of the module's own data.
-    const workBytes = problem.spec.spectralError ? wasm.fit_lanczosWorkBytes(K, N, firstLanczosSteps(wasm.fit_lanczosMaxSteps(K, N))) : 0;
+    const workBytes =
+      problem.spec.spectralError && !csr ? wasm.fit_lanczosWorkBytes(K, N, firstLanczosSteps(wasm.fit_lanczosMaxSteps(K, N))) : 0;
     const needed = heap.baseBytes + WasmHeap.blockBytes(bytes) + WasmHeap.blockBytes(workBytes);
     if (needed > heap.maxBytes) {
       throw rangeError(
@@ -295,14 +323,15 @@ class WasmFit implements KernelFit {
           `more than ${heap.limitText()}`,
       );
     }
-    checkLength('V', problem.V, K * N, `K×N = ${K}×${N}`);
+    checkLength('V', problem.V, nnz, csr ? 'nnz' : `K×N = ${K}×${N}`);
+    const pattern = csr ? checkPattern(problem.pattern, K, N, nnz) : null;
     const T = problem.spec.templateFrames;
-    if (T < 1 || T > (problem.spec.solver === 'nmfd' ? N : 1) || (problem.spec.solver === 'nmfd' && e !== 8)) {
-      throw rangeError('NMFKIT_INVALID_VALUE', 'nmfkit wasm: spec.templateFrames or spec.dtype does not fit spec.solver');
+    if (T < 1 || T > (problem.spec.solver === 'nmfd' ? N : 1) || (problem.spec.solver === 'nmfd' && (e !== 8 || csr))) {
+      throw rangeError('NMFKIT_INVALID_VALUE', 'nmfkit wasm: spec.templateFrames, spec.dtype or spec.storage does not fit spec.solver');
     }
     checkLength('W', problem.W, K * R * T, `K×R×T = ${K}×${R}×${T}`);
     checkLength('H', problem.H, R * N, `R×N = ${R}×${N}`);
-    if (problem.spec.masked) checkLength('mask', problem.mask, K * N, `K×N = ${K}×${N}`);
+    if (problem.spec.masked && !csr) checkLength('mask', problem.mask, K * N, `K×N = ${K}×${N}`);
     if (!(problem.fixedColumnsW instanceof Uint8Array) || problem.fixedColumnsW.length !== R) {
       throw rangeError('NMFKIT_INVALID_VALUE', `nmfkit wasm: fixedColumnsW must be a Uint8Array of R = ${R} entries`);
     }
@@ -314,7 +343,7 @@ class WasmFit implements KernelFit {
     this.#N = N;
     this.#R = R;
     this.#T = T;
-    this.#spectralError = problem.spec.spectralError;
+    this.#spectralError = problem.spec.spectralError && !csr;
     this.#bytes = e;
     this.#arena = heap.alloc(bytes, what);
     const fit = this.#arena;
@@ -322,10 +351,14 @@ class WasmFit implements KernelFit {
     // detached, so fit_init reads the block fit_arenaBytes read.
     wasm.fit_init(fit, module.slots);
     // Rounded to float32 (to nearest) by the typed array when the fit computes in float32.
-    this.#matrix(wasm.fit_ptrV(fit), K * N).set(problem.V);
+    this.#matrix(wasm.fit_ptrV(fit), nnz).set(problem.V);
+    if (pattern) {
+      new Int32Array(wasm.memory.buffer, wasm.fit_ptrIndptr(fit) >>> 0, K + 1).set(pattern.indptr);
+      new Int32Array(wasm.memory.buffer, wasm.fit_ptrIndices(fit) >>> 0, nnz).set(pattern.indices);
+    }
     this.#matrix(wasm.fit_ptrW(fit), K * R * T).set(problem.W);
     this.#matrix(wasm.fit_ptrH(fit), R * N).set(problem.H);
-    if (problem.spec.masked) this.#matrix(wasm.fit_ptrMask(fit), K * N).set(problem.mask!);
+    if (problem.spec.masked && !csr) this.#matrix(wasm.fit_ptrMask(fit), K * N).set(problem.mask!);
     const flags = new Uint8Array(wasm.memory.buffer, wasm.fit_ptrFixed(fit) >>> 0, R);
     for (let r = 0; r < R; r++) flags[r] = problem.fixedColumnsW[r] !== 0 ? 1 : 0;
     module.leaks.register(this, this.#arena, this.#token);

@@ -8,6 +8,12 @@
 import { Random } from '../random.js';
 import { meanOf } from './nndsvd.js';
 
+function sumOf(V: ArrayLike<number>): number {
+  let sum = 0;
+  for (let k = 0; k < V.length; k++) sum += V[k]!;
+  return sum;
+}
+
 export interface RandomFactors {
   readonly W: Float64Array | undefined;
   readonly H: Float64Array | undefined;
@@ -35,10 +41,13 @@ export function randomFactors(
 
 /**
  * √(mean(V)/R): the scale of 'random-scaled'. Where the mean of a nonzero V underflows to 0 (a few subnormal
- * entries among many zeros), √(max(V)/R): an all-zero start would stay all zero under MU.
+ * entries among many zeros), √(max(V)/R): an all-zero start would stay all zero under MU. `entries`: V's entries
+ * when `V` holds only the stored values of a sparse V (the others are zeros, which add nothing to the sum: the
+ * same sum, in row-major order, as the dense V's).
  */
-export function randomScale(V: ArrayLike<number>, R: number): number {
-  const scale = Math.sqrt(meanOf(V) / R);
+export function randomScale(V: ArrayLike<number>, R: number, entries = V.length): number {
+  const mean = entries === V.length ? meanOf(V) : sumOf(V) / entries;
+  const scale = Math.sqrt(mean / R);
   if (scale > 0) return scale;
   let max = 0;
   for (let k = 0; k < V.length; k++) if (V[k]! > max) max = V[k]!;

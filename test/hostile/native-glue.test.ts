@@ -118,6 +118,32 @@ describe.runIf(backendAvailable('native'))('the native glue (native/addon.cc), c
     fit.dispose();
   });
 
+  it('a CSR pattern: what memory safety needs is checked (offsets from 0 to nnz, never decreasing, indices in range)', () => {
+    // A 2×3 V with 3 stored entries: row 0 {2}, row 1 {0, 1}.
+    const csr = spec({ storage: 'csr', nnz: 3, masked: true });
+    const make =
+      (indptr: unknown, indices: unknown, V: Float64Array = f64(3)) =>
+      () =>
+        new addon.Fit(csr, V, f64(4), f64(6), null, new Uint8Array(2), indptr, indices);
+    const fit = make(Int32Array.of(0, 1, 3), Int32Array.of(2, 0, 1))();
+    fit.dispose();
+    fails(make(null, Int32Array.of(2, 0, 1)), TypeError, /indptr must be an Int32Array/);
+    fails(make(Int32Array.of(0, 1, 3), Uint32Array.of(2, 0, 1)), TypeError, /indices must be an Int32Array/);
+    fails(make(Int32Array.of(0, 3), Int32Array.of(2, 0, 1)), RangeError, /indptr has length 2, expected K \+ 1/);
+    fails(make(Int32Array.of(0, 1, 3), Int32Array.of(2, 0)), RangeError, /indices has length 2, expected nnz/);
+    fails(make(Int32Array.of(1, 1, 3), Int32Array.of(2, 0, 1)), RangeError, /indptr must run from 0 to nnz/);
+    fails(make(Int32Array.of(0, 1, 2), Int32Array.of(2, 0, 1)), RangeError, /indptr must run from 0 to nnz/);
+    fails(make(Int32Array.of(0, 4, 3), Int32Array.of(2, 0, 1)), RangeError, /indptr decreases at 2/);
+    fails(make(Int32Array.of(0, 1, 3), Int32Array.of(3, 0, 1)), RangeError, /indices\[0\] is out of range/);
+    fails(make(Int32Array.of(0, 1, 3), Int32Array.of(2, -1, 1)), RangeError, /indices\[1\] is out of range/);
+    fails(make(Int32Array.of(0, 1, 3), Int32Array.of(2, 0, 1), f64(6)), RangeError, /V has length 6, expected 3/);
+    fails(
+      () => new addon.Fit(spec({ storage: 'csr', nnz: 2 ** 31 }), f64(6), f64(4), f64(6), null, new Uint8Array(2), null, null),
+      RangeError,
+      /./,
+    );
+  });
+
   it('specification slots that encode no valid value are refused, naming the field', () => {
     for (const field of FIT_SPEC_FIELDS) {
       const invalid =

@@ -79,6 +79,31 @@ describe.runIf(backendAvailable('wasm'))('the wasm backend (src/backends/wasm.ts
     expect(backend.details().memoryBytes).toBe(before);
   });
 
+  it('a CSR pattern: what memory safety needs is checked (offsets from 0 to nnz, never decreasing, indices in range)', () => {
+    // A 2×3 V with 3 stored entries: row 0 {2}, row 1 {0, 1}.
+    const csr = (indptr: unknown, indices: unknown, V = new Float64Array(3).fill(1)): FitProblem => ({
+      ...problem(2, 3, 2, { storage: 'csr', nnz: 3, masked: true }),
+      V,
+      W: new Float64Array(4).fill(1),
+      H: new Float64Array(6).fill(1),
+      fixedColumnsW: new Uint8Array(2),
+      pattern: { indptr, indices } as never,
+    });
+    backend.createFit(csr(Int32Array.of(0, 1, 3), Int32Array.of(2, 0, 1))).dispose();
+    refused(() => backend.createFit({ ...csr(null, null), pattern: null }), RangeError, /indptr and indices must be Int32Arrays/);
+    refused(() => backend.createFit(csr(Int32Array.of(0, 1, 3), Uint32Array.of(2, 0, 1))), RangeError, /must be Int32Arrays/);
+    refused(() => backend.createFit(csr(Int32Array.of(0, 3), Int32Array.of(2, 0, 1))), RangeError, /lengths must be K \+ 1 and nnz/);
+    refused(() => backend.createFit(csr(Int32Array.of(1, 1, 3), Int32Array.of(2, 0, 1))), RangeError, /indptr must run from 0 to nnz/);
+    refused(() => backend.createFit(csr(Int32Array.of(0, 4, 3), Int32Array.of(2, 0, 1))), RangeError, /indptr decreases at 2/);
+    refused(() => backend.createFit(csr(Int32Array.of(0, 1, 3), Int32Array.of(3, 0, 1))), RangeError, /indices\[0\] is out of range/);
+    refused(() => backend.createFit(csr(Int32Array.of(0, 1, 3), Int32Array.of(2, 0, 1), new Float64Array(6))), RangeError, /V must be/);
+    refused(
+      () => backend.createFit({ ...csr(null, null), spec: testSpec(2, 3, 2, { storage: 'csr', nnz: 2 ** 31 }) }),
+      RangeError,
+      /spec\.nnz must be at most/,
+    );
+  });
+
   it('dimensions that are not positive integers, slots that encode nothing, and arrays of the wrong length', () => {
     for (const [K, N, R] of [
       [0, 1, 1],
