@@ -30,6 +30,19 @@ const ARGS: usize = 64;
 export const ARG_SLOTS: i32 = 16;
 const DONE: usize = ARGS + <usize>ARG_SLOTS * 8;
 
+/**
+ * Blocks while the word at `word` holds `expected` (or until woken by memory.atomic.notify): JavaScript's
+ * Atomics.wait, imported (src/backends/wasm-team.ts). The module's own memory.atomic.wait32 is not used: under
+ * Node 20 (V8 11.3) a team waiting with it hung, a member blocking on a word that no longer held the expected value
+ * (its timeout not honoured either) and a helper storing its `done` word to a wrong address after a wait; with
+ * Atomics.wait neither happens.
+ */
+@external("env", "teamWait")
+declare function teamWait(word: usize, expected: i32): void;
+
+/** The `done` word of a member that has left the team. */
+const LEFT: i32 = -1;
+
 /** The largest team (as native/team.h's kMaxTeamThreads). */
 export const MAX_TEAM: i32 = 256;
 
@@ -118,14 +131,14 @@ export function teamRun(team: usize, job: Job): void {
       if (atomic.load<i32>(done) == generation) continue;
       if (atomic.load<i32>(goneAt + (<usize>m << 2)) != 0) {
         job(team, m);
-        atomic.store<i32>(team + DONE + (<usize>m << 2), generation); // formed after the call: see teamHelp
+        atomic.store<i32>(team + DONE + (<usize>m << 2), generation);
       } else {
         all = false;
       }
     }
     if (all) return;
     // Woken by a helper that finished, or by the pool when a helper's worker exits (it bumps `finished` too).
-    memory.atomic.wait32(team + FINISHED, finished, -1);
+    teamWait(team + FINISHED, finished);
   }
 }
 
@@ -139,25 +152,45 @@ export function teamHelp(team: usize, member: i32): void {
   let seen = 0;
   for (;;) {
     const generation = atomic.load<i32>(team + GENERATION);
-    if (atomic.load<i32>(team + STOP) != 0) return;
+    if (atomic.load<i32>(team + STOP) != 0) {
+      // Left: the leader may give the team's memory back once every member has (teamStop).
+      atomic.store<i32>(team + DONE + (<usize>member << 2), LEFT);
+      atomic.add<i32>(team + FINISHED, 1);
+      atomic.notify(team + FINISHED, 1);
+      return;
+    }
     if (generation == seen) {
-      memory.atomic.wait32(team + GENERATION, generation, -1);
+      teamWait(team + GENERATION, generation);
       continue;
     }
     seen = generation;
     changetype<Job>(<usize>load<u32>(team + JOB))(team, member);
-    // The address is formed after the call: V8's baseline compiler (Liftoff, Node 20) loses a local holding it
-    // across the indirect call, and the leader then waits for ever.
     atomic.store<i32>(team + DONE + (<usize>member << 2), generation);
     atomic.add<i32>(team + FINISHED, 1);
     atomic.notify(team + FINISHED, 1);
   }
 }
 
-/** Stops the helpers (the fit is disposed): they return from teamHelp. */
+/**
+ * Stops the helpers (the fit is disposed) and waits until each has left teamHelp or gone, so that no helper is
+ * still reading the team's block when the fit's memory is given back and reused (a late helper would otherwise
+ * join the next fit placed there).
+ */
 export function teamStop(team: usize): void {
   if (!ASC_FEATURE_THREADS || team == 0) return;
+  const size = teamSize(team);
   atomic.store<i32>(team + STOP, 1);
   atomic.add<i32>(team + GENERATION, 1);
   atomic.notify(team + GENERATION, -1);
+  const goneAt = team + gone(size);
+  for (;;) {
+    const finished = atomic.load<i32>(team + FINISHED);
+    let all = true;
+    for (let m = 1; m < size; m++) {
+      const left = atomic.load<i32>(team + DONE + (<usize>m << 2)) == LEFT;
+      if (!left && atomic.load<i32>(goneAt + (<usize>m << 2)) == 0) all = false;
+    }
+    if (all) return;
+    teamWait(team + FINISHED, finished);
+  }
 }

@@ -41,6 +41,20 @@ function words(team: TeamHandle): Int32Array {
   return new Int32Array(team.memory.buffer);
 }
 
+/**
+ * The imports of the threaded module on `memory`: `teamWait`, Atomics.wait on a word of the memory (assembly/team.ts
+ * says why it is not the module's own wait instruction).
+ */
+export function teamImports(memory: WebAssembly.Memory): WebAssembly.Imports {
+  let words = new Int32Array(memory.buffer);
+  const teamWait = (word: number, expected: number): void => {
+    // The memory may have grown since the view was made.
+    if (word >>> 0 >= words.byteLength) words = new Int32Array(memory.buffer);
+    Atomics.wait(words, (word >>> 0) >>> 2, expected);
+  };
+  return { env: { memory, teamWait } };
+}
+
 /** Member `member`'s worker has exited: the leader does its shares from now on (it is woken to see it). */
 export function markGone(team: TeamHandle, member: number): void {
   const w = words(team);
@@ -64,7 +78,7 @@ export function stopTeam(team: TeamHandle): void {
  * helper loop, which returns when the team stops. Blocks the calling thread (a worker) until then.
  */
 export async function helpTeam(module: WebAssembly.Module, team: TeamHandle, member: number): Promise<void> {
-  const instance = await WebAssembly.instantiate(module, { env: { memory: team.memory } });
+  const instance = await WebAssembly.instantiate(module, teamImports(team.memory));
   const help = instance.exports['team_help'] as (team: number, member: number) => void;
   help(team.pointer, member);
 }

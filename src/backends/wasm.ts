@@ -18,7 +18,7 @@ import { encodeSpec, SPEC_SLOTS, specSlotError } from '../spec.js';
 import { wasmBlockRows } from './block-rows.js';
 import { wasmTeamSize } from './team-size.js';
 import { formatBytes, WasmHeap } from './wasm-memory.js';
-import { createSharedMemory, type TeamHandle } from './wasm-team.js';
+import { createSharedMemory, teamImports, type TeamHandle } from './wasm-team.js';
 import { plainError, rangeError } from '../errors.js';
 
 /** The module's exports (assembly/index.ts). Pointers are u32 but arrive as i32: read them with `>>> 0`. */
@@ -177,7 +177,7 @@ export async function instantiateWasmBackend(module: WebAssembly.Module, options
  */
 export async function instantiateTeamBackend(module: WebAssembly.Module, options: WasmBackendOptions = {}): Promise<Backend> {
   const memory = createSharedMemory(options.maxMemoryBytes ?? 2 ** 32);
-  return backendOn(await WebAssembly.instantiate(module, { env: { memory } }), options);
+  return backendOn(await WebAssembly.instantiate(module, teamImports(memory)), options);
 }
 
 /** The team of a fit of a threaded backend with more than one member, for its helpers; undefined otherwise. */
