@@ -80,7 +80,10 @@ export function createWorkerHost(send: (reply: HostReply) => void): (request: Po
 
   async function teamsOn(module: WebAssembly.Module): Promise<Backend> {
     loaded();
-    teamBackend ??= await instantiateTeamBackend(module, { maxMemoryBytes: init!.maxMemoryBytes, maxMemorySetting: init!.maxMemorySetting });
+    teamBackend ??= await instantiateTeamBackend(module, {
+      maxMemoryBytes: init!.maxMemoryBytes,
+      maxMemorySetting: init!.maxMemorySetting,
+    });
     return teamBackend;
   }
 
@@ -107,7 +110,8 @@ export function createWorkerHost(send: (reply: HostReply) => void): (request: Po
         return { type: 'done', id, ...(team && { team }) };
       }
       case 'help':
-        if (!init?.teamModule) throw plainError('NMFKIT_INVALID_STATE', 'nmfkit wasm worker: help asked of a worker without the threaded module');
+        if (!init?.teamModule)
+          throw plainError('NMFKIT_INVALID_STATE', 'nmfkit wasm worker: help asked of a worker without the threaded module');
         await helpTeam(init.teamModule, request.team, request.member);
         return { type: 'done', id };
       case 'multiply':
