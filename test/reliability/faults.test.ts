@@ -269,6 +269,27 @@ describe.runIf(backendAvailable('wasm'))('a wasm worker thread terminated mid-fi
     expect(workers.length, 'a fresh helper, the same fit worker').toBe(count + 1);
   });
 
+  it('a team fit whose own worker dies is rejected, and its helper is released: the next team fit reuses it', async () => {
+    setThreads(2);
+    if (alive.size > 0) await terminateAll();
+    const big = randomMatrix(300, 400, 13);
+    const teamOptions = options('wasm', { rank: 8, maxIter: 100_000, threads: 2 });
+    let started!: () => void;
+    const ready = new Promise<void>((resolve) => (started = resolve));
+    const before = workers.length;
+    const result = nmf(big, { ...teamOptions, onIteration: ({ iteration }) => void (iteration === 5 && started()) }).catch(
+      (e: unknown) => e,
+    );
+    await ready;
+    expect(workers.length).toBe(before + 2);
+    await workers[before]!.terminate();
+    expect(((await result) as Error).message).toMatch(/wasm worker thread exited/);
+    const again = await nmf(big, { ...teamOptions, maxIter: 20 });
+    expect(again.iterations).toBe(20);
+    expect(workers.length, 'a fresh fit worker, the same helper').toBe(before + 3);
+    expect(alive.has(workers[before + 1]!)).toBe(true);
+  });
+
   it('a fit aborted while its worker dies rejects once, with one of the two errors', async () => {
     setThreads(1);
     const controller = new AbortController();
