@@ -81,6 +81,21 @@ describe.runIf(backendAvailable('wasm'))('wasm fits on a team of workers', () =>
     expect(relativeError(first.H, alone.H)).toBeLessThan(1e-12);
   });
 
+  it.each([
+    ['MU Euclidean', { solver: 'mu-euclidean', blockRows: 0 }],
+    ['MU KL', { solver: 'mu-beta', beta: 1 }],
+    ['HALS', { solver: 'hals' }],
+  ] as [string, Partial<FitSpec>][])('float32 %s: T = 2 gives the same bits twice, and T = 1 to 1e-5', async (_, changes) => {
+    const f32 = { ...changes, dtype: 'float32' as const };
+    const first = await wasmFit(f32, 2);
+    const second = await wasmFit(f32, 2);
+    expect(second.W).toEqual(first.W);
+    expect(second.H).toEqual(first.H);
+    const alone = await wasmFit(f32, 1);
+    expect(relativeError(first.W, alone.W)).toBeLessThan(1e-5);
+    expect(relativeError(first.H, alone.H)).toBeLessThan(1e-5);
+  });
+
   it('a team fit aborted mid-fit rejects with an AbortError; the next team fit gives the same bits as before', async () => {
     const big = randomMatrix(300, 400, 21);
     const options = { rank: 8, seed: 4, maxIter: 30, tol: 0, backend: 'wasm', threads: 2 } as const;
