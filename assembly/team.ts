@@ -15,7 +15,7 @@
 //   args        ARG_SLOTS × 8 bytes: the job's arguments
 //   done        i32 per member: the generation whose share the member has done last
 //   gone        i32 per member: 1 = the member's worker has exited (set by the pool): the leader does its shares
-//   partials    f64 per member: the members' sums of sumOverBlocks-like jobs
+//   partials    f64 per member: the members' sums of a job that adds over its blocks (fit.ts, explicitDivergence)
 // The JavaScript side (src/backends/wasm-team.ts) writes `stop` and `gone` at the same offsets.
 
 /** A job: member `member`'s share of the work described by the team's arguments. */
@@ -42,9 +42,6 @@ declare function teamWait(word: usize, expected: i32): void;
 
 /** The `done` word of a member that has left the team. */
 const LEFT: i32 = -1;
-
-/** The largest team (as native/team.h's kMaxTeamThreads). */
-export const MAX_TEAM: i32 = 256;
 
 function gone(size: i32): usize {
   return DONE + <usize>size * 4;
