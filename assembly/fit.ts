@@ -13,6 +13,10 @@
 //
 // A fit stores and computes in float64 or float32 (spec.dtype): every function below is generic in that type T,
 // and the exported entry points dispatch on it once per call.
+//
+// Built with threads (wasm/nmfkit-threads.wasm), a fit runs on a team of spec.threads members (team.ts): the
+// products and updates over V, W and H are split between them by blocks (team-kernels.ts), each block computed
+// as the whole would be. Built without, the team has one member.
 
 import {
   changeGramAAt, changeGramAtA, changeGramAtAAdd, gramAAt, gramAtA, gramAtAAdd, lanes, mulABt, mulAtB, mulAtBAdd,
@@ -21,6 +25,8 @@ import {
 import { nmfdDivergence, nmfdIterate, nmfdModel, nmfdResidualNorm, nmfdScale } from './nmfd';
 import { csrMulDense, csrTransposeMulDense, innerProduct, sampledProduct, transposeDense } from './sparse-products';
 import { largestSingularValueFromGram, residualSpectralNorm, scaleFor } from './spectral';
+import * as team from './team-kernels';
+import { arg, argI, partialAt, setArg, shareBegin, shareEnd, teamBytes, teamInit, teamRun, teamSize, teamStop } from './team';
 import {
   DTYPE_FLOAT32, FitSpec, NORMALIZE_NONE, SOLVER_HALS, SOLVER_MU_BETA, SOLVER_MU_EUCLIDEAN, SOLVER_NMFD, STOP_CHANGE,
   STOP_OBJECTIVE, STORAGE_CSR, STORAGE_DENSE, readSpec,
@@ -37,8 +43,9 @@ export const RUN_CHUNK: i32 = 1024;
 // ---------------------------------------------------------------------------------------------------------------
 // State.
 
-// The arena's parts, in order. The last three exist in this backend only: the run loop's outputs, which the
-// loader reads from linear memory (the native glue writes into JavaScript arrays directly).
+// The arena's parts, in order. The last four exist in this backend only: the team's block (native: a Team object
+// of threads), and the run loop's outputs, which the loader reads from linear memory (the native glue writes into
+// JavaScript arrays directly). The AssemblyScript kernels widen float32 change Grams lane by lane (no kWide).
 const V_PART = 0; //        T K×N (becomes E = V − W·H in finish)
 const W_PART = 1; //        T K×R
 const H_PART = 2; //        T R×N
@@ -52,19 +59,21 @@ const WTW_PART = 9; //      T R×R: WᵀW (fused: accumulated by the sweep)
 const HHT_PART = 10; //     T R×R: HHᵀ
 const GHALS_PART = 11; //   T R×R, HALS only: the Gram with l2 on the diagonal
 const GRAM_PART = 12; //    f64 R×R: Gram of a change (destroyed by the eigen-solve)
-const BLOCK_PART = 13; //   T, MU β only: a block of ratioBlockRows rows of Λ = W·H, replaced by P, and of Q
-const MASK_PART = 14; //    T K×N, masked only
-const SWEEP_PART = 15; //   T max(K, N)×R, HALS with more than one sweep only: the change of a sweep after the first
-const FIXED_PART = 16; //   u8 R: 1 = column r of W is never updated
-const H_CHANGES_PART = 17; // f64 RUN_CHUNK: hChange of the iterations of one run call
-const W_CHANGES_PART = 18; // f64 RUN_CHUNK: wChange
-const OBJECTIVES_PART = 19; // f64 RUN_CHUNK: F at the checkpoints of one run call (NaN elsewhere)
-const INDPTR_PART = 20; //  i32 K + 1, CSR only: V's pattern (sparse-products.ts)
-const INDICES_PART = 21; // i32 nnz, CSR only
-const HT_PART = 22; //      T N×R, CSR only: Hᵀ, the dense operand of V·Hᵀ and of W·H at the stored entries
-const OUT_T_PART = 23; //   T N×R, CSR only: Vᵀ·W (or Pᵀ·W, Qᵀ·W) before it is transposed into an R×N product
-const STORED_PART = 24; //  T nnz (MU β: per ratio buffer), CSR only: Λ at the stored entries (MU β: replaced by P, then Q)
-const PART_COUNT = 25;
+const BLOCKS_PART = 13; //  T, MU β only, per team member: a block of ratioBlockRows rows of Λ = W·H, replaced by P, and of Q
+const SUMS_PART = 14; //    T, MU β only, 2×R×N per team member after the first: its partial sums of WᵀP and WᵀQ
+const MASK_PART = 15; //    T K×N, masked only
+const SWEEP_PART = 16; //   T max(K, N)×R, HALS with more than one sweep only: the change of a sweep after the first
+const FIXED_PART = 17; //   u8 R: 1 = column r of W is never updated
+const TEAM_PART = 18; //    the team's block (team.ts), threaded builds only
+const H_CHANGES_PART = 19; // f64 RUN_CHUNK: hChange of the iterations of one run call
+const W_CHANGES_PART = 20; // f64 RUN_CHUNK: wChange
+const OBJECTIVES_PART = 21; // f64 RUN_CHUNK: F at the checkpoints of one run call (NaN elsewhere)
+const INDPTR_PART = 22; //  i32 K + 1, CSR only: V's pattern (sparse-products.ts)
+const INDICES_PART = 23; // i32 nnz, CSR only
+const HT_PART = 24; //      T N×R, CSR only: Hᵀ, the dense operand of V·Hᵀ and of W·H at the stored entries
+const OUT_T_PART = 25; //   T N×R, CSR only: Vᵀ·W (or Pᵀ·W, Qᵀ·W) before it is transposed into an R×N product
+const STORED_PART = 26; //  T nnz (MU β: per ratio buffer), CSR only: Λ at the stored entries (MU β: replaced by P, then Q)
+const PART_COUNT = 27;
 
 @unmanaged
 class State {
@@ -82,10 +91,12 @@ class State {
   HHt: usize;
   Ghals: usize;
   gram: usize;
-  block: usize;
+  blocks: usize;
+  sums: usize;
   mask: usize;
   sweep: usize;
   fixed: usize;
+  team: usize; // the team's block (0 without threads)
   hChanges: usize;
   wChanges: usize;
   objectives: usize;
@@ -156,25 +167,26 @@ function ratioBlockRows(s: FitSpec): i32 {
   return <i32>Math.min(<f64>s.rows, Math.max(<f64>MIN_RATIO_BLOCK_ROWS, fill));
 }
 
-/** Entries of the block: P, then Q. */
+/** Entries of one member's block: P, then Q. */
 function blockEntries(s: FitSpec): usize {
   return <usize>ratioBlockRows(s) * <usize>s.cols * <usize>ratioBuffers(s);
 }
 
 /**
  * Bytes of one part of an NMFD fit (nmfd.ts, nmfdIterate's buffers): the templates and their copy T×K×R, Λ (and Q)
- * K×N in the block part, the H ratio and W_tᵀQ R×N in the dH and numH parts, Q·shift(H, t)ᵀ K×R in numW, R sums in
+ * K×N in the blocks part, the H ratio and W_tᵀQ R×N in the dH and numH parts, Q·shift(H, t)ᵀ K×R in numW, R sums in
  * WtW.
  */
 function nmfdPartBytes(s: FitSpec, part: i32): f64 {
   const K = <f64>s.rows, N = <f64>s.cols, R = <f64>s.rank, T = <f64>s.templateFrames;
   switch (part) {
-    case V_PART: case BLOCK_PART: return K * N * 8;
+    case V_PART: case BLOCKS_PART: return K * N * 8;
     case W_PART: case DW_PART: return T * K * R * 8;
     case H_PART: case DH_PART: case NUM_H_PART: return R * N * 8;
     case NUM_W_PART: return K * R * 8;
     case WTW_PART: return R * 8;
     case FIXED_PART: return R;
+    case TEAM_PART: return teamBytes(s.threads);
     case H_CHANGES_PART: case W_CHANGES_PART: case OBJECTIVES_PART: return <f64>RUN_CHUNK * 8;
     default: return 0;
   }
@@ -196,10 +208,12 @@ function partBytes(s: FitSpec, part: i32): f64 {
     case WTW_PART: case HHT_PART: return R * R * e;
     case GHALS_PART: return s.solver == SOLVER_HALS ? R * R * e : 0;
     case GRAM_PART: return R * R * 8;
-    case BLOCK_PART: return muBeta ? <f64>blockEntries(s) * e : 0;
+    case BLOCKS_PART: return muBeta ? <f64>s.threads * <f64>blockEntries(s) * e : 0;
+    case SUMS_PART: return muBeta ? (<f64>s.threads - 1) * 2 * R * N * e : 0;
     case MASK_PART: return s.masked && !sparse(s) ? K * N * e : 0;
     case SWEEP_PART: return s.solver == SOLVER_HALS && s.halsSweeps > 1 ? max(K, N) * R * e : 0;
     case FIXED_PART: return R;
+    case TEAM_PART: return teamBytes(s.threads);
     case H_CHANGES_PART: case W_CHANGES_PART: case OBJECTIVES_PART: return <f64>RUN_CHUNK * 8;
     case INDPTR_PART: return csr * (K + 1) * 4;
     case INDICES_PART: return csr * nnz * 4;
@@ -240,10 +254,12 @@ function attach(s: State, base: usize): void {
       case HHT_PART: s.HHt = at; break;
       case GHALS_PART: s.Ghals = at; break;
       case GRAM_PART: s.gram = at; break;
-      case BLOCK_PART: s.block = at; break;
+      case BLOCKS_PART: s.blocks = at; break;
+      case SUMS_PART: s.sums = at; break;
       case MASK_PART: s.mask = at; break;
       case SWEEP_PART: s.sweep = at; break;
       case FIXED_PART: s.fixed = at; break;
+      case TEAM_PART: s.team = teamBytes(s.spec.threads) > 0 ? at : 0; break;
       case H_CHANGES_PART: s.hChanges = at; break;
       case W_CHANGES_PART: s.wChanges = at; break;
       case OBJECTIVES_PART: s.objectives = at; break;
@@ -269,6 +285,11 @@ function maskOf(s: State): usize {
 @inline
 function fixedOf(s: State): usize {
   return s.anyFixed ? s.fixed : 0;
+}
+
+/** Team member `member`'s block of the ratio form (ratioBlockRows rows: P, then Q). */
+function blockOf<T>(s: State, member: i32): usize {
+  return s.blocks + <usize>member * blockEntries(s.spec) * sizeof<T>();
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -304,7 +325,7 @@ function sparseAHt<T>(s: State, values: usize, out: usize): void {
 function formWProducts<T>(s: State): void {
   const K = s.spec.rows, N = s.spec.cols, R = s.spec.rank;
   if (!s.wtvFresh && sparse(s.spec)) sparseWtA<T>(s, s.V, s.numH);
-  if (!s.wtvFresh && !sparse(s.spec)) mulAtB<T>(s.W, s.V, s.numH, R, K, N);
+  if (!s.wtvFresh && !sparse(s.spec)) team.mulAtB<T>(s.team, s.W, s.V, s.numH, R, K, N);
   if (!s.wtwFresh) gramAtA<T>(s.W, s.WtW, K, R);
   s.wtvFresh = s.wtwFresh = true;
 }
@@ -313,7 +334,7 @@ function formWProducts<T>(s: State): void {
 function formHProducts<T>(s: State): void {
   const K = s.spec.rows, N = s.spec.cols, R = s.spec.rank;
   if (!s.vhtFresh && sparse(s.spec)) sparseAHt<T>(s, s.V, s.numW);
-  if (!s.vhtFresh && !sparse(s.spec)) mulABt<T>(s.V, s.H, s.numW, K, N, R);
+  if (!s.vhtFresh && !sparse(s.spec)) team.mulABt<T>(s.team, s.V, s.H, s.numW, K, N, R);
   if (!s.hhtFresh) gramAAt<T>(s.H, s.HHt, R, N);
   s.vhtFresh = s.hhtFresh = true;
 }
@@ -374,27 +395,83 @@ function formSparseRatioProductsW<T>(s: State): void {
 }
 
 /**
+ * job(s, member, i0, rows, first) for consecutive blocks of at most ratioBlockRows rows of each member's share of
+ * [0, K), in order (native/team-kernels.h, forEachBlock); `first` marks a member's first block. A member whose
+ * share is empty (K below the team size) gets no call. The state travels in the team's first argument slot.
+ */
+type BlockJob = (s: State, member: i32, i0: i32, rows: i32, first: bool) => void;
+
+/** Member `member`'s blocks of a team of `size`. */
+function blocksOf(s: State, job: BlockJob, member: i32, size: i32): void {
+  const K = s.spec.rows, B = ratioBlockRows(s.spec);
+  const begin = shareBegin(K, size, member), end = shareEnd(K, size, member);
+  for (let i0 = begin; i0 < end; i0 += B) job(s, member, i0, min(B, end - i0), i0 == begin);
+}
+
+function forEachBlockJob(t: usize, member: i32): void {
+  blocksOf(changetype<State>(arg(t, 0)), changetype<BlockJob>(arg(t, 1)), member, teamSize(t));
+}
+
+function forEachBlock(s: State, job: BlockJob): void {
+  if (teamSize(s.team) == 1) {
+    blocksOf(s, job, 0, 1);
+    return;
+  }
+  setArg(s.team, 0, changetype<usize>(s));
+  setArg(s.team, 1, changetype<usize>(job));
+  teamRun(s.team, forEachBlockJob);
+}
+
+/** The block job of formRatioProductsH: the first member's sums go to numH and denH, the others' to their partials. */
+function ratioProductsHBlockOf<T>(s: State, member: i32, i0: i32, rows: i32, first: bool): void {
+  const p = s.spec;
+  const N = p.cols, R = p.rank, e = sizeof<T>();
+  const num = member == 0 ? s.numH : s.sums + <usize>(member - 1) * 2 * <usize>R * <usize>N * e;
+  const den = member == 0 ? s.denH : num + <usize>R * <usize>N * e;
+  const Wi = s.W + <usize>i0 * <usize>R * e;
+  const P = blockOf<T>(s, member);
+  const Q = formBlockRatios<T>(s, P, i0, rows);
+  mulAtBAdd<T>(Wi, P, num, R, rows, N, first);
+  if (Q != 0) mulAtBAdd<T>(Wi, Q, den, R, rows, N, first);
+}
+
+function ratioProductsHBlock(s: State, member: i32, i0: i32, rows: i32, first: bool): void {
+  if (s.spec.dtype == DTYPE_FLOAT32) ratioProductsHBlockOf<f32>(s, member, i0, rows, first);
+  else ratioProductsHBlockOf<f64>(s, member, i0, rows, first);
+}
+
+/**
  * numH = WᵀP and denH = WᵀQ (KL: WᵀM, or the column sums of W without a mask), block by block: V is read once,
- * and each block's Λ, P and Q stay in the cache. The products of the blocks are added in order (W_iᵀP_i), which
- * the accumulating product sums exactly as one product over all rows would.
+ * and each block's Λ, P and Q stay in the cache. Each team member adds the products of the blocks of its rows in
+ * order (W_iᵀP_i), into numH and denH for the first member and into its partials for the others; the partials
+ * are then added in member order, so the sums depend on the team size only.
  */
 function formRatioProductsH<T>(s: State): void {
   const p = s.spec;
-  const K = p.rows, N = p.cols, R = p.rank, B = ratioBlockRows(p);
-  const e = sizeof<T>();
+  const K = p.rows, N = p.cols, R = p.rank, e = sizeof<T>();
   if (sparse(p)) {
     formSparseRatioProductsH<T>(s);
     return;
   }
-  for (let i0 = 0; i0 < K; i0 += B) {
-    const rows = min(B, K - i0);
-    const first = i0 == 0;
-    const Wi = s.W + <usize>i0 * <usize>R * e;
-    const Q = formBlockRatios<T>(s, s.block, i0, rows);
-    mulAtBAdd<T>(Wi, s.block, s.numH, R, rows, N, first);
-    if (Q != 0) mulAtBAdd<T>(Wi, Q, s.denH, R, rows, N, first);
-  }
-  if (p.beta == 1 && !p.masked) columnSums<T>(s.W, K, R, s.denH, N);
+  forEachBlock(s, ratioProductsHBlock);
+  team.addPartials<T>(s.team, s.numH, s.sums, R * N, 2 * R * N, K);
+  if (p.beta != 1 || p.masked) team.addPartials<T>(s.team, s.denH, s.sums + <usize>R * <usize>N * e, R * N, 2 * R * N, K);
+  else columnSums<T>(s.W, K, R, s.denH, N);
+}
+
+/** The block job of formRatioProductsW: each block's rows of numW and denW are its own. */
+function ratioProductsWBlockOf<T>(s: State, member: i32, i0: i32, rows: i32, first: bool): void {
+  const p = s.spec;
+  const N = p.cols, R = p.rank, e = sizeof<T>();
+  const P = blockOf<T>(s, member);
+  const Q = formBlockRatios<T>(s, P, i0, rows);
+  mulABt<T>(P, s.H, s.numW + <usize>i0 * <usize>R * e, rows, N, R);
+  if (Q != 0) mulABt<T>(Q, s.H, s.denW + <usize>i0 * <usize>R * e, rows, N, R);
+}
+
+function ratioProductsWBlock(s: State, member: i32, i0: i32, rows: i32, first: bool): void {
+  if (s.spec.dtype == DTYPE_FLOAT32) ratioProductsWBlockOf<f32>(s, member, i0, rows, first);
+  else ratioProductsWBlockOf<f64>(s, member, i0, rows, first);
 }
 
 /**
@@ -403,19 +480,12 @@ function formRatioProductsH<T>(s: State): void {
  */
 function formRatioProductsW<T>(s: State): void {
   const p = s.spec;
-  const K = p.rows, N = p.cols, R = p.rank, B = ratioBlockRows(p);
-  const e = sizeof<T>();
   if (sparse(p)) {
     formSparseRatioProductsW<T>(s);
     return;
   }
-  for (let i0 = 0; i0 < K; i0 += B) {
-    const rows = min(B, K - i0);
-    const Q = formBlockRatios<T>(s, s.block, i0, rows);
-    mulABt<T>(s.block, s.H, s.numW + <usize>i0 * <usize>R * e, rows, N, R);
-    if (Q != 0) mulABt<T>(Q, s.H, s.denW + <usize>i0 * <usize>R * e, rows, N, R);
-  }
-  if (p.beta == 1 && !p.masked) rowSums<T>(s.H, R, N, s.denW, K);
+  forEachBlock(s, ratioProductsWBlock);
+  if (p.beta == 1 && !p.masked) rowSums<T>(s.H, p.rank, p.cols, s.denW, p.rows);
 }
 
 /** Ghals ← G + l2·I: HALS's Gram with the L2 penalty on the diagonal; G stays unpenalised for the objective. */
@@ -456,14 +526,14 @@ function iterateMuEuclidean<T>(s: State, hOut: usize, wOut: usize): void {
   const eps = <T>p.eps;
   if (p.updateH) {
     formWProducts<T>(s);
-    mulSmallInner<T>(s.WtW, s.H, s.denH, R, R, N);
-    updateMu<T>(s.H, s.numH, s.denH, s.dH, R, N, eps, <T>p.l1H, <T>p.l2H, <T>1, 0);
+    team.mulSmallInner<T>(s.team, s.WtW, s.H, s.denH, R, R, N);
+    team.updateMu<T>(s.team, s.H, s.numH, s.denH, s.dH, R, N, eps, <T>p.l1H, <T>p.l2H, <T>1, 0);
     hChanged(s);
   }
   if (p.updateW) {
     formHProducts<T>(s);
-    mulSmallInner<T>(s.W, s.HHt, s.denW, K, R, R);
-    updateMu<T>(s.W, s.numW, s.denW, s.dW, K, R, eps, <T>p.l1W, <T>p.l2W, <T>1, fixedOf(s));
+    team.mulSmallInner<T>(s.team, s.W, s.HHt, s.denW, K, R, R);
+    team.updateMu<T>(s.team, s.W, s.numW, s.denW, s.dW, K, R, eps, <T>p.l1W, <T>p.l2W, <T>1, fixedOf(s));
     wChanged(s);
   }
   store<f64>(hOut, p.updateH ? hChangeNorm<T>(s) : 0);
@@ -480,8 +550,8 @@ function iterateMuEuclideanFused<T>(s: State, hOut: usize, wOut: usize): void {
   const K = p.rows, N = p.cols, R = p.rank, B = p.blockRows;
   const eps = <T>p.eps;
   formWProducts<T>(s);
-  mulSmallInner<T>(s.WtW, s.H, s.denH, R, R, N);
-  updateMu<T>(s.H, s.numH, s.denH, s.dH, R, N, eps, <T>p.l1H, <T>p.l2H, <T>1, 0);
+  team.mulSmallInner<T>(s.team, s.WtW, s.H, s.denH, R, R, N);
+  team.updateMu<T>(s.team, s.H, s.numH, s.denH, s.dH, R, N, eps, <T>p.l1H, <T>p.l2H, <T>1, 0);
   hChanged(s);
   store<f64>(hOut, hChangeNorm<T>(s));
 
@@ -517,11 +587,11 @@ function muBetaStep<T>(
 ): void {
   const eps = <T>s.spec.eps;
   if (s.spec.beta == 1 && l2 > 0) {
-    updateMuKlL2<T>(X, num, den, change, rows, cols, eps, <T>l1, <T>l2, fixed);
+    team.updateMuKlL2<T>(s.team, X, num, den, change, rows, cols, eps, <T>l1, <T>l2, fixed);
   } else if (s.spec.beta < 2 && l2 > 0) {
-    updateMuL2<T>(X, num, den, change, rows, cols, eps, <T>l1, <T>l2, s.spec.beta, fixed);
+    team.updateMuL2<T>(s.team, X, num, den, change, rows, cols, eps, <T>l1, <T>l2, s.spec.beta, fixed);
   } else {
-    updateMu<T>(X, num, den, change, rows, cols, eps, <T>l1, <T>l2, <T>mmExponent(s.spec.beta), fixed);
+    team.updateMu<T>(s.team, X, num, den, change, rows, cols, eps, <T>l1, <T>l2, <T>mmExponent(s.spec.beta), fixed);
   }
 }
 
@@ -570,10 +640,10 @@ function halsHalfStepW<T>(s: State, G: usize): void {
   const p = s.spec;
   const K = p.rows, R = p.rank;
   const count = <usize>K * <usize>R;
-  halsSweepColumns<T>(s.W, G, s.numW, s.dW, K, R, <T>p.l1W, fixedOf(s));
+  team.halsSweepColumns<T>(s.team, s.W, G, s.numW, s.dW, K, R, <T>p.l1W, fixedOf(s));
   const first = p.halsSweeps > 1 ? sumSquares<T>(s.dW, count) : 0;
   for (let sweep = 1; sweep < p.halsSweeps; sweep++) {
-    halsSweepColumns<T>(s.W, G, s.numW, s.sweep, K, R, <T>p.l1W, fixedOf(s));
+    team.halsSweepColumns<T>(s.team, s.W, G, s.numW, s.sweep, K, R, <T>p.l1W, fixedOf(s));
     addChange<T>(s.dW, s.sweep, count);
     if (!halsSweepsAgain(p, sumSquares<T>(s.sweep, count), first)) break;
   }
@@ -584,10 +654,10 @@ function halsHalfStepH<T>(s: State, G: usize): void {
   const p = s.spec;
   const N = p.cols, R = p.rank;
   const count = <usize>R * <usize>N;
-  halsSweepRows<T>(s.H, G, s.numH, s.dH, R, N, <T>p.l1H);
+  team.halsSweepRows<T>(s.team, s.H, G, s.numH, s.dH, R, N, <T>p.l1H);
   const first = p.halsSweeps > 1 ? sumSquares<T>(s.dH, count) : 0;
   for (let sweep = 1; sweep < p.halsSweeps; sweep++) {
-    halsSweepRows<T>(s.H, G, s.numH, s.sweep, R, N, <T>p.l1H);
+    team.halsSweepRows<T>(s.team, s.H, G, s.numH, s.sweep, R, N, <T>p.l1H);
     addChange<T>(s.dH, s.sweep, count);
     if (!halsSweepsAgain(p, sumSquares<T>(s.sweep, count), first)) break;
   }
@@ -617,7 +687,7 @@ function iterateHals<T>(s: State, hOut: usize, wOut: usize): void {
 function iterateNmfd(s: State, hOut: usize, wOut: usize): void {
   const p = s.spec;
   nmfdIterate(
-    s.V, s.W, s.H, s.block, s.numW, s.dH, s.numH, s.dW, s.WtW,
+    s.V, s.W, s.H, s.blocks, s.numW, s.dH, s.numH, s.dW, s.WtW,
     p.rows, p.cols, p.rank, p.templateFrames, p.eps, p.updateW, p.updateH, hOut, wOut,
   );
   store<f64>(hOut, load<f64>(hOut) * s.scale);
@@ -711,9 +781,28 @@ function sparseResidualSquares<T>(s: State): f64 {
   return max<f64>(0, stored + innerProduct<T>(s.WtW, s.HHt, <usize>p.rank * <usize>p.rank));
 }
 
+/** The block job of explicitDivergence: its divergence added to the member's partial sum. */
+function divergenceBlockOf<T>(s: State, member: i32, i0: i32, rows: i32, first: bool): void {
+  const p = s.spec;
+  const N = p.cols, R = p.rank, e = sizeof<T>();
+  const M = maskOf(s);
+  const o = <usize>i0 * <usize>N * e;
+  const L = blockOf<T>(s, member);
+  mulSmallInner<T>(s.W + <usize>i0 * <usize>R * e, s.H, L, rows, R, N);
+  const d = divergenceSum<T>(s.V + o, M != 0 ? M + o : 0, L, <usize>rows * <usize>N, p.beta, <f64><T>p.eps);
+  const at = partialAt(s.team, member);
+  store<f64>(at, (first ? 0 : load<f64>(at)) + d);
+}
+
+function divergenceBlock(s: State, member: i32, i0: i32, rows: i32, first: bool): void {
+  if (s.spec.dtype == DTYPE_FLOAT32) divergenceBlockOf<f32>(s, member, i0, rows, first);
+  else divergenceBlockOf<f64>(s, member, i0, rows, first);
+}
+
 /**
- * D of the current factors, explicitly from Λ = W·H: for MU β by the ratio form's blocks of rows, their sums added
- * in order; for the Gram form R rows of Λ at a time into the R×N scratch dH (free between iterations).
+ * D of the current factors, explicitly from Λ = W·H: for MU β by the ratio form's blocks of rows (each team member
+ * sums its blocks in order, the members' sums are added in member order); for the Gram form R rows of Λ at a
+ * time into the R×N scratch dH (free between iterations).
  */
 function explicitDivergence<T>(s: State): f64 {
   const p = s.spec;
@@ -721,16 +810,24 @@ function explicitDivergence<T>(s: State): f64 {
   const e = sizeof<T>();
   if (sparse(p)) return p.solver == SOLVER_MU_BETA ? sparseDivergence<T>(s) : 0.5 * sparseResidualSquares<T>(s);
   if (p.solver == SOLVER_MU_BETA) {
-    const M = maskOf(s);
-    const B = ratioBlockRows(p);
-    let blocks: f64 = 0;
-    for (let i0 = 0; i0 < K; i0 += B) {
-      const rows = min(B, K - i0);
-      const o = <usize>i0 * <usize>N * e;
-      mulSmallInner<T>(s.W + <usize>i0 * <usize>R * e, s.H, s.block, rows, R, N);
-      blocks += divergenceSum<T>(s.V + o, M != 0 ? M + o : 0, s.block, <usize>rows * <usize>N, p.beta, <f64><T>p.eps);
+    if (s.team == 0) {
+      // No team block to hold the partial sums (a build without threads): one member, its blocks in order.
+      const M = maskOf(s);
+      const B = ratioBlockRows(p);
+      let blocks: f64 = 0;
+      for (let i0 = 0; i0 < K; i0 += B) {
+        const rows = min(B, K - i0);
+        const o = <usize>i0 * <usize>N * e;
+        mulSmallInner<T>(s.W + <usize>i0 * <usize>R * e, s.H, s.blocks, rows, R, N);
+        blocks += divergenceSum<T>(s.V + o, M != 0 ? M + o : 0, s.blocks, <usize>rows * <usize>N, p.beta, <f64><T>p.eps);
+      }
+      return blocks;
     }
-    return blocks;
+    forEachBlock(s, divergenceBlock);
+    const members = min(teamSize(s.team), K);
+    let sum: f64 = 0;
+    for (let m = 0; m < members; m++) sum += load<f64>(partialAt(s.team, m));
+    return sum;
   }
   let sum: f64 = 0;
   for (let i0 = 0; i0 < K; i0 += R) {
@@ -750,8 +847,8 @@ const FLOAT32_PRODUCTS_ROUNDING: f64 = 1.52587890625e-5; // 2^-16
  */
 function nmfdObjective(s: State): f64 {
   const p = s.spec;
-  nmfdModel(s.W, s.H, s.block, p.rows, p.cols, p.rank, p.templateFrames, p.eps);
-  return s.scale * nmfdDivergence(s.V, s.block, <usize>p.rows * <usize>p.cols);
+  nmfdModel(s.W, s.H, s.blocks, p.rows, p.cols, p.rank, p.templateFrames, p.eps);
+  return s.scale * nmfdDivergence(s.V, s.blocks, <usize>p.rows * <usize>p.cols);
 }
 
 /**
@@ -864,8 +961,8 @@ function multiplyV<T>(s: State, X: usize, cols: i32, transpose: bool, out: usize
   if (sizeof<T>() != 8) for (let i: usize = 0; i < count; i++) store<T>(x + i * sizeof<T>(), <T>load<f64>(X + (i << 3)));
   if (sparse(s.spec) && transpose) csrTransposeMulDense<T>(s.indptr, s.indices, s.V, x, y, K, N, cols);
   else if (sparse(s.spec)) csrMulDense<T>(s.indptr, s.indices, s.V, x, y, K, cols);
-  else if (transpose) mulAtB<T>(s.V, x, y, N, K, cols);
-  else mulSmallInner<T>(s.V, x, y, K, N, cols);
+  else if (transpose) team.mulAtB<T>(s.team, s.V, x, y, N, K, cols);
+  else team.mulSmallInner<T>(s.team, s.V, x, y, K, N, cols);
   if (sizeof<T>() != 8) {
     const results = <usize>outer * <usize>cols;
     for (let i: usize = 0; i < results; i++) store<f64>(out + (i << 3), <f64>load<T>(y + i * sizeof<T>()));
@@ -972,7 +1069,7 @@ function finishNmfd<T>(s: State): f64 {
   if (!s.finished) {
     if (!s.started) start<T>(s);
     s.objective = checkpoint<T>(s);
-    s.frobenius = s.scale * nmfdResidualNorm(s.V, s.block, <usize>p.rows * <usize>p.cols, p.eps);
+    s.frobenius = s.scale * nmfdResidualNorm(s.V, s.blocks, <usize>p.rows * <usize>p.cols, p.eps);
     const count = <usize>p.rank * <usize>p.cols;
     for (let i: usize = 0; i < count; i++) store<f64>(s.H + (i << 3), load<f64>(s.H + (i << 3)) * s.scale);
     s.finished = true;
@@ -1046,6 +1143,10 @@ export function init(fit: usize, slots: usize): void {
   readSpec(s.spec, slots);
   attach(s, fit + <usize>headerBytes());
   memory.fill(s.fixed, 0, <usize>s.spec.rank);
+  if (s.team != 0) {
+    memory.fill(s.team, 0, <usize>teamBytes(s.spec.threads));
+    teamInit(s.team, s.spec.threads);
+  }
 }
 
 export function ptrV(fit: usize): usize { return stateOf(fit).V; }
@@ -1060,6 +1161,10 @@ export function ptrIndices(fit: usize): usize { return stateOf(fit).indices; }
 
 /** R bytes, 1 = the column of W is fixed. */
 export function ptrFixed(fit: usize): usize { return stateOf(fit).fixed; }
+/** The fit's team block (team.ts), which its helpers are given; 0 in a build without threads. */
+export function ptrTeam(fit: usize): usize { return stateOf(fit).team; }
+/** Stops the fit's helpers (before the fit's arena is given back). */
+export function stopTeam(fit: usize): void { teamStop(stateOf(fit).team); }
 /** RUN_CHUNK doubles: the hChange of each iteration of the last runFit call. */
 export function ptrHChanges(fit: usize): usize { return stateOf(fit).hChanges; }
 /** RUN_CHUNK doubles: the wChange. */

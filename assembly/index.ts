@@ -2,9 +2,11 @@
 // exported `memory`). The JavaScript side (src/backends/wasm.ts) owns all allocation.
 
 import {
-  RUN_CHUNK, arenaBytes, converged, finishFit, frobeniusError, init, initialObjective, multiplyVFit, objective,
-  ptrFixed, ptrH, ptrHChanges, ptrIndices, ptrIndptr, ptrMask, ptrObjectives, ptrV, ptrW, ptrWChanges, runFit, setFactorsFit,
+  RUN_CHUNK, arenaBytes, converged, finishFit, frobeniusError, init, initialObjective, multiplyVFit, objective, ptrFixed,
+  ptrH, ptrHChanges, ptrIndices, ptrIndptr, ptrMask, ptrObjectives, ptrTeam, ptrV, ptrW, ptrWChanges, runFit, setFactorsFit,
+  stopTeam,
 } from './fit';
+import { teamHelp } from './team';
 import { SPEC_SLOTS } from './spec';
 import { lanczosMaxSteps, lanczosWorkBytes } from './spectral';
 
@@ -44,6 +46,9 @@ export {
   frobeniusError as fit_frobeniusError,
   objective as fit_objective,
   initialObjective as fit_initialObjective,
+  ptrTeam as fit_ptrTeam,
+  stopTeam as fit_stopTeam,
+  teamHelp as team_help,
   lanczosWorkBytes as fit_lanczosWorkBytes,
   lanczosMaxSteps as fit_lanczosMaxSteps,
 };

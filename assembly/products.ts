@@ -344,6 +344,22 @@ function stridedProduct<S, A>(A_: usize, as: usize, at: usize, B: usize, C: usiz
   }
 }
 
+/**
+ * Columns [j0, j1) of C = Σ_t A(i, t)·B(t, j), B and C N wide: a team member's block of a product whose columns
+ * are split (team-kernels.ts). Each entry is summed as stridedProduct sums it, so the blocks give the bits of the
+ * whole.
+ */
+function stridedProductColumns<S, A>(A_: usize, as: usize, at: usize, B: usize, C: usize, M: i32, T: i32, N: i32, j0: i32, j1: i32): void {
+  if (T <= 0) {
+    for (let i = 0; i < M; i++) memory.fill(C + (<usize>i * <usize>N + <usize>j0) * sizeof<A>(), 0, <usize>(j1 - j0) * sizeof<A>());
+    return;
+  }
+  for (let b0 = j0; b0 < j1; b0 += NB) {
+    const b1 = min(b0 + NB, j1);
+    for (let t0 = 0; t0 < T; t0 += TB) slab<S, A>(A_, as, at, B, C, M, N, b0, b1, t0, min(t0 + TB, T), t0 == 0);
+  }
+}
+
 /** C (R×N) = Aᵀ·B, A K×R, B K×N (e.g. WᵀV). */
 export function mulAtB<T>(A: usize, B: usize, C: usize, R: i32, K: i32, N: i32): void {
   stridedProduct<T, T>(A, 1, <usize>R, B, C, R, K, N, false);
@@ -355,6 +371,16 @@ export function mulAtB<T>(A: usize, B: usize, C: usize, R: i32, K: i32, N: i32):
  */
 export function mulAtBAdd<T>(A: usize, B: usize, C: usize, R: i32, K: i32, N: i32, first: bool): void {
   stridedProduct<T, T>(A, 1, <usize>R, B, C, R, K, N, !first);
+}
+
+/** Columns [j0, j1) of mulAtB's C (the columns of B and C; a team member's share). */
+export function mulAtBColumns<T>(A: usize, B: usize, C: usize, R: i32, K: i32, N: i32, j0: i32, j1: i32): void {
+  stridedProductColumns<T, T>(A, 1, <usize>R, B, C, R, K, N, j0, j1);
+}
+
+/** Columns [j0, j1) of mulSmallInner's C (the columns of B and C; a team member's share). */
+export function mulSmallInnerColumns<T>(A: usize, B: usize, C: usize, M: i32, R: i32, N: i32, j0: i32, j1: i32): void {
+  stridedProductColumns<T, T>(A, <usize>R, 1, B, C, M, R, N, j0, j1);
 }
 
 /** C (M×N) = A·B, A M×R, B R×N, with a small inner dimension R (e.g. (WᵀW)·H, W·(HHᵀ), W·H). */

@@ -384,8 +384,17 @@ function halsStep<T>(x: T, g: T, c: T, a: T, f: T): T {
  * skipped rows). Within a row the entries are independent: f64x2 / f32x4 lanes over j, each in the scalar order.
  */
 export function halsSweepRows<T>(X: usize, G: usize, B: usize, change: usize, R: i32, N: i32, l1: T): void {
+  halsSweepRowsStrided<T>(X, G, B, change, R, N, N, l1);
+}
+
+/**
+ * halsSweepRows on N columns of rows `ld` entries apart (X, B and change point at the first column): a team
+ * member's columns of H (team-kernels.ts). Columns are independent, so a block of them gets the whole's bits.
+ */
+export function halsSweepRowsStrided<T>(X: usize, G: usize, B: usize, change: usize, R: i32, N: i32, ld: i32, l1: T): void {
   const e = sizeof<T>();
-  const rowBytes = <usize>N * e;
+  const rowBytes = <usize>ld * e;
+  const width = <usize>N * e;
   const vec = vectorBytes<T>(<usize>N);
   const zero = vsplatValue<T>(<T>0);
   const v1 = vsplatValue<T>(l1);
@@ -397,7 +406,7 @@ export function halsSweepRows<T>(X: usize, G: usize, B: usize, change: usize, R:
     const ck = change + <usize>k * rowBytes;
     const a = load<T>(Gk + <usize>k * e);
     if (!(a > floor)) {
-      memory.fill(ck, 0, rowBytes);
+      memory.fill(ck, 0, width);
       continue;
     }
     const va = vsplatValue<T>(a);
@@ -418,7 +427,7 @@ export function halsSweepRows<T>(X: usize, G: usize, B: usize, change: usize, R:
       v128.store(xk + o, xn);
       v128.store(ck + o, v128.sub<T>(xn, x));
     }
-    for (; o < rowBytes; o += e) {
+    for (; o < width; o += e) {
       const c: T = load<T>(bk + o) - l1;
       let g: T = -c;
       for (let r = 0; r < R; r++) g = g + load<T>(Gk + <usize>r * e) * load<T>(X + <usize>r * rowBytes + o);

@@ -59,7 +59,8 @@ export function loadAddon() {
 
 /**
  * threads: 'default', 1, or 'cores' (os.availableParallelism(): every core). Only native rows have a choice; wasm
- * runs on the calling thread.
+ * runs on the calling thread, except a row with `workers`: a fit in the worker pool on a team of that many workers
+ * (the threaded module over shared memory; createAsyncFit, so the pool's hand-over is in the figure).
  *  - 'default': what nmfSync would run — the fit's team sized by nmfkit (FitSpec.threads from
  *    `planFit(…).problemFor(0, backend, availableThreads)`: the cores for a lone fit, 1 below K·N·R = 2^21;
  *    src/backends/team-size.ts), each member on nmfkit's default BLAS threads (1). Marked `isDefault`; the targets
@@ -75,6 +76,7 @@ export const NMFKIT_ROWS = [
   { id: 'native-f32-1t', label: 'nmfkit native f32 1thr', backend: 'native', dtype: 'float32', threads: 1 },
   { id: 'native-f32-mt', label: 'nmfkit native f32 BLAS all cores', backend: 'native', dtype: 'float32', threads: 'cores' },
   { id: 'wasm-f64', label: 'nmfkit wasm f64', backend: 'wasm', dtype: 'float64', threads: 1 },
+  { id: 'wasm-f64-2w', label: 'nmfkit wasm f64 2 workers', backend: 'wasm', dtype: 'float64', threads: 1, workers: 2 },
   { id: 'wasm-f32', label: 'nmfkit wasm f32', backend: 'wasm', dtype: 'float32', threads: 1 },
 ];
 
@@ -85,7 +87,7 @@ export const NMFKIT_ROWS = [
  */
 export function kernelVariantRows(kernels) {
   // On the rows with a team of 1: the fused sweep is a one-thread iteration (src/backends/block-rows.ts).
-  const rows = NMFKIT_ROWS.filter((row) => row.threads !== 'default');
+  const rows = NMFKIT_ROWS.filter((row) => row.threads !== 'default' && !row.workers);
   return kernels.flatMap((kernel) => rows.map((row) => ({ ...row, id: `${row.id}-${kernel}`, label: `${row.label} ${kernel}`, kernel })));
 }
 
@@ -167,7 +169,7 @@ export async function runNmfkitRow(lib, addon, spec, problem, data, n, policy, c
   if (spec.threads === 'cores' && ctx.cores === 1) return { ...base, status: 'n/a', note: 'one core: same as the 1-thread row' };
   const threads = spec.backend === 'native' ? threadCount(spec, ctx) : 1;
   // The fit's own team (native/team.h): nmfkit's choice on the default rows, else 1.
-  const team = spec.threads === 'default' ? rowTeam(lib, backend, problem, data, spec.dtype) : 1;
+  const team = spec.workers ?? (spec.threads === 'default' ? rowTeam(lib, backend, problem, data, spec.dtype) : 1);
   if (spec.threads === 'default') base.isDefault = true;
   if (spec.backend === 'native') lib.setNativeThreads(threads);
   try {
@@ -177,7 +179,31 @@ export async function runNmfkitRow(lib, addon, spec, problem, data, n, policy, c
     const vPasses = fitSpec.blockRows > 0 ? 1 : 2;
     let check;
     let observedThreads = threads;
+    // Once per row: finish() (Lanczos) and the JS residual cost seconds on the large problems.
+    const checkOf = (out) => ({
+      frobenius: frobeniusResidual(data.V, out.W, out.H, problem.K, problem.N, problem.R),
+      kernelFrobenius: out.frobeniusError,
+    });
+    const runInWorkers = async (iterations) => {
+      // The pool takes (detaches) the problem's arrays: copies of them.
+      const given = fitProblem(lib, backend, problem, data, spec, team);
+      const fit = backend.createAsyncFit({ ...given, V: given.V.slice(), W: given.W.slice(), H: given.H.slice() });
+      try {
+        // The first iteration untimed (the fit created in its worker, its helpers hired), the others timed and
+        // scaled to `iterations`: the fit still runs `iterations` in all, as the check expects.
+        const warm = iterations > 1 ? await fit.runAsync(1, hChange, wChange, 0) : 0;
+        const t0 = performance.now();
+        const done = warm + (await fit.runAsync(iterations - warm, hChange, wChange, warm));
+        const seconds = ((performance.now() - t0) / 1000) * (iterations / (iterations - warm));
+        if (done !== iterations) throw new Error(`ran ${done} of ${iterations} iterations with tol = 0`);
+        if (iterations === n && !check) check = checkOf(await fit.finishAsync());
+        return seconds;
+      } finally {
+        fit.dispose();
+      }
+    };
     const runOnce = (iterations) => {
+      if (spec.workers) return runInWorkers(iterations);
       const fit = backend.createFit(fitProblem(lib, backend, problem, data, spec, team));
       try {
         // The BLAS threads really in force (a backend that picks threads per fit would override the row's).
@@ -186,14 +212,7 @@ export async function runNmfkitRow(lib, addon, spec, problem, data, n, policy, c
         const done = fit.run(iterations, hChange, wChange, 0);
         const seconds = (performance.now() - t0) / 1000;
         if (done !== iterations) throw new Error(`ran ${done} of ${iterations} iterations with tol = 0`);
-        if (iterations === n && !check) {
-          // Once per row: finish() (Lanczos) and the JS residual cost seconds on the large problems.
-          const out = fit.finish();
-          check = {
-            frobenius: frobeniusResidual(data.V, out.W, out.H, problem.K, problem.N, problem.R),
-            kernelFrobenius: out.frobeniusError,
-          };
-        }
+        if (iterations === n && !check) check = checkOf(fit.finish());
         return seconds;
       } finally {
         fit.dispose();

@@ -1,6 +1,6 @@
 /**
- * How many threads a fit's team has, per backend (FitSpec.threads; docs/kernels.md, "Teams"). The native backend
- * splits each product and update of an iteration over its team; each split costs a hand-over to the other
+ * How many threads a fit's team has, per backend (FitSpec.threads; docs/kernels.md, "Teams"). Both backends split
+ * each product and update of an iteration over the team (native: threads; wasm: workers on a shared memory); each split costs a hand-over to the other
  * threads, so a fit whose iteration is short stays on one thread. The crossover was measured on the native
  * kernels (PERFORMANCE.md).
  */
@@ -17,7 +17,10 @@ export function nativeTeamSize(s: Sizes, wanted: number, explicit: boolean): num
   return s.rows * s.cols * s.rank < TEAM_MIN_WORK ? 1 : Math.max(1, wanted);
 }
 
-/** The WebAssembly backend runs each fit on one thread (its parallelism is one fit per worker). */
-export function wasmTeamSize(): number {
-  return 1;
+/**
+ * The WebAssembly backend: the same rule. A team needs the threaded module and shared memory (Node worker threads,
+ * a cross-origin isolated page); without them a fit of any team size runs on its one worker.
+ */
+export function wasmTeamSize(s: Sizes, wanted: number, explicit: boolean): number {
+  return nativeTeamSize(s, wanted, explicit);
 }

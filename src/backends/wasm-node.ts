@@ -9,10 +9,24 @@ import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { WasmPool, type PortEvents, type WorkerPort } from './wasm-pool.js';
 import { compileWasmModule } from './wasm.js';
+import { teamsAvailable } from './wasm-team.js';
 import { plainError } from '../errors.js';
 
 /** wasm/nmfkit.wasm relative to this file: the same from src/backends/ (tests) and dist/backends/ (package). */
 export const WASM_URL = new URL('../../wasm/nmfkit.wasm', import.meta.url);
+
+/** The threaded build of the same sources (assembly/team.ts), for fits on a team of worker threads. */
+const TEAM_WASM_URL = new URL('../../wasm/nmfkit-threads.wasm', import.meta.url);
+
+/** The threaded module, where this runtime can share memory between threads and the file is there; else undefined. */
+function compileTeamModule(): WebAssembly.Module | undefined {
+  if (!teamsAvailable()) return undefined;
+  try {
+    return new WebAssembly.Module(readFileSync(TEAM_WASM_URL));
+  } catch {
+    return undefined; // fits keep one worker each
+  }
+}
 
 /**
  * The worker's compiled script. Resolved from the package's dist/ folder in both layouts (this file in
@@ -86,5 +100,10 @@ export function createThreadPool(
   maxMemorySetting: string,
   size: () => number,
 ): WasmPool {
-  return new WasmPool({ spawn: spawnThread, size, init: () => ({ module, maxMemoryBytes, maxMemorySetting }) });
+  const teamModule = compileTeamModule();
+  return new WasmPool({
+    spawn: spawnThread,
+    size,
+    init: () => ({ module, maxMemoryBytes, maxMemorySetting, ...(teamModule && { teamModule }) }),
+  });
 }

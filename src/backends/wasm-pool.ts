@@ -5,11 +5,17 @@
  * live fits. Workers are started lazily, at most `size()` of them. If a worker dies, every request pending in it
  * is rejected and the next fit gets a fresh worker.
  *
+ * A fit with spec.threads > 1, where the workers were given the threaded module, runs on a team (./wasm-team.ts):
+ * its worker leads, and the pool hires threads − 1 helper workers (kept apart from the fits' workers and reused)
+ * for the fit's life. A helper that dies is marked gone in the team, and the leader does its shares; a leader that
+ * dies stops its helpers.
+ *
  * Runtime-neutral: no Node built-ins here.
  */
 import type { AsyncKernelFit, FitProblem, KernelResult } from '../contract.js';
 import type { PoolReply, PoolRequest } from './wasm-protocol.js';
 import { internalError, isErrorCode, plainError, rangeError, typeError } from '../errors.js';
+import { markGone, stopTeam, teamsAvailable, type TeamHandle } from './wasm-team.js';
 
 /** What the pool tells a freshly spawned worker's port. */
 export interface PortEvents {
@@ -52,6 +58,8 @@ class PoolWorker {
   readonly pending = new Map<number, Pending[]>();
   liveFits = 0;
   dead = false;
+  /** Called once if the worker dies (the teams it leads stop their helpers). */
+  readonly onDeath = new Set<() => void>();
   private requests = 0;
 
   constructor(spawn: WasmPoolOptions['spawn'], onDeath: (w: PoolWorker) => void) {
@@ -61,6 +69,7 @@ class PoolWorker {
         if (this.dead) return;
         this.dead = true;
         onDeath(this);
+        for (const hook of this.onDeath) hook();
         for (const queue of this.pending.values()) for (const p of queue) p.reject(error);
         this.pending.clear();
         if (this.requests > 0) this.port.busy(false);
@@ -103,17 +112,14 @@ class PoolWorker {
   }
 }
 
-/** Whether a stop flag can be shared with workers (SharedArrayBuffer exists and can be posted). */
-function sharedMemoryAvailable(): boolean {
-  if (typeof SharedArrayBuffer !== 'function') return false;
-  // A browser page that is not cross-origin isolated may define SharedArrayBuffer but cannot post one.
-  return (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated !== false;
-}
-
 export class WasmPool {
   private readonly workers: PoolWorker[] = [];
+  /** Helper workers that are not in a team now. */
+  private readonly idleHelpers: PoolWorker[] = [];
+  /** Helper workers in a team now. */
+  private readonly busyHelpers = new Set<PoolWorker>();
   private nextId = 1;
-  private readonly shared = sharedMemoryAvailable();
+  private readonly shared = teamsAvailable();
 
   constructor(private readonly options: WasmPoolOptions) {}
 
@@ -135,6 +141,17 @@ export class WasmPool {
     ]);
     buffers.delete(undefined);
     const created = worker.request({ type: 'create', id, problem, ...(stop && { stop }) }, [...buffers] as ArrayBuffer[]);
+    let stopHelpers: (() => void) | undefined;
+    created.then(
+      (reply) => {
+        if (reply.type !== 'done' || !reply.team) return;
+        const team = reply.team;
+        stopHelpers = () => stopTeam(team);
+        worker.onDeath.add(stopHelpers);
+        for (let member = 1; member < team.size; member++) this.hire(team, member);
+      },
+      () => {},
+    );
     let disposed = false;
     let converged = false;
     const budgetMs = stop ? undefined : RUN_BUDGET_MS;
@@ -194,10 +211,50 @@ export class WasmPool {
         cancelled = true;
         if (stop) Atomics.store(stop, 0, 1);
         worker.liveFits--;
+        if (stopHelpers) worker.onDeath.delete(stopHelpers);
         // Disposal cannot fail in a way the caller could act on; a dead worker has freed everything anyway.
         worker.request({ type: 'dispose', id }).catch(() => {});
       },
     };
+  }
+
+  /**
+   * Makes a helper worker member `member` of `team` until the team stops (its fit is disposed or its leader dies);
+   * then the helper is idle again. If the helper dies, the leader is told to do its shares.
+   */
+  private hire(team: TeamHandle, member: number): void {
+    let helper: PoolWorker;
+    try {
+      helper = this.idleHelpers.pop() ?? this.spawnHelper();
+    } catch {
+      markGone(team, member);
+      return;
+    }
+    this.busyHelpers.add(helper);
+    helper.request({ type: 'help', id: this.nextId++, team, member }).then(
+      () => {
+        this.busyHelpers.delete(helper);
+        if (!helper.dead) this.idleHelpers.push(helper);
+      },
+      () => {
+        this.busyHelpers.delete(helper);
+        markGone(team, member);
+      },
+    );
+  }
+
+  private spawnHelper(): PoolWorker {
+    const helper = new PoolWorker(this.options.spawn, (dead) => {
+      const at = this.idleHelpers.indexOf(dead);
+      if (at >= 0) this.idleHelpers.splice(at, 1);
+    });
+    helper.request({ type: 'init', id: 0, ...this.options.init() }).catch(() => {});
+    return helper;
+  }
+
+  /** Helper workers in a team now, for tests and diagnostics. */
+  helpersBusy(): number {
+    return this.busyHelpers.size;
   }
 
   /** Live fits per worker, for tests and diagnostics. */

@@ -4,6 +4,7 @@
  * reply, and a worker answers in the order it was asked.
  */
 import type { FitProblem, KernelResult } from '../contract.js';
+import type { TeamHandle } from './wasm-team.js';
 
 export type PoolRequest =
   /** The first request to every worker: the compiled module to instantiate and the cap on its memory. */
@@ -13,6 +14,8 @@ export type PoolRequest =
       readonly module: WebAssembly.Module;
       readonly maxMemoryBytes: number;
       readonly maxMemorySetting: string;
+      /** The threaded module (wasm/nmfkit-threads.wasm), where teams can run: fits with threads > 1 and helpers. */
+      readonly teamModule?: WebAssembly.Module;
     }
   /**
    * `stop` is a shared Int32Array(1): the calling thread stores 1 in it to stop the fit between iterations. It is
@@ -31,11 +34,17 @@ export type PoolRequest =
   | { readonly type: 'factors'; readonly id: number; readonly W: Float64Array; readonly H: Float64Array }
   | { readonly type: 'finish'; readonly id: number }
   | { readonly type: 'dispose'; readonly id: number }
+  /**
+   * Be member `member` of a fit's team (wasm-team.ts) until the fit is disposed: the reply comes then. Only to a
+   * worker sent a teamModule.
+   */
+  | { readonly type: 'help'; readonly id: number; readonly team: TeamHandle; readonly member: number }
   /** Bytes of the worker's wasm memory (for backendInfo and leak checks). */
   | { readonly type: 'memory'; readonly id: number };
 
 export type PoolReply =
-  | { readonly type: 'done'; readonly id: number }
+  /** `team`: the reply to a `create` of a fit that runs on a team, whose helpers the pool then hires. */
+  | { readonly type: 'done'; readonly id: number; readonly team?: TeamHandle }
   | { readonly type: 'memory'; readonly id: number; readonly bytes: number }
   /**
    * `converged`: the last iteration passed the fit's stop rule (why `executed` may be short of `steps`);

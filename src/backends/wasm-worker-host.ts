@@ -7,7 +7,8 @@
  */
 import type { Backend, KernelFit } from '../contract.js';
 import type { PoolReply, PoolRequest } from './wasm-protocol.js';
-import { instantiateWasmBackend } from './wasm.js';
+import { instantiateTeamBackend, instantiateWasmBackend, teamOf } from './wasm.js';
+import { helpTeam } from './wasm-team.js';
 import { codeOf, internalError, plainError } from '../errors.js';
 
 interface HostedFit {
@@ -28,6 +29,9 @@ export interface HostReply {
 export function createWorkerHost(send: (reply: HostReply) => void): (request: PoolRequest) => void {
   let backend: Backend | undefined;
   let initError: Error | undefined;
+  let init: Extract<PoolRequest, { type: 'init' }> | undefined;
+  /** The threaded module's backend, for fits on a team (made by the first of them). */
+  let teamBackend: Backend | undefined;
   const fits = new Map<number, HostedFit>();
   let queue: Promise<void> = Promise.resolve();
 
@@ -74,10 +78,20 @@ export function createWorkerHost(send: (reply: HostReply) => void): (request: Po
     };
   }
 
+  async function teamsOn(module: WebAssembly.Module): Promise<Backend> {
+    loaded();
+    teamBackend ??= await instantiateTeamBackend(module, {
+      maxMemoryBytes: init!.maxMemoryBytes,
+      maxMemorySetting: init!.maxMemorySetting,
+    });
+    return teamBackend;
+  }
+
   async function handle(request: PoolRequest): Promise<PoolReply> {
     const { id } = request;
     switch (request.type) {
       case 'init':
+        init = request;
         try {
           backend = await instantiateWasmBackend(request.module, {
             maxMemoryBytes: request.maxMemoryBytes,
@@ -88,8 +102,17 @@ export function createWorkerHost(send: (reply: HostReply) => void): (request: Po
           throw initError;
         }
         return { type: 'done', id };
-      case 'create':
-        fits.set(id, { fit: loaded().createFit(request.problem), stop: request.stop });
+      case 'create': {
+        const on = request.problem.spec.threads > 1 && init?.teamModule ? await teamsOn(init.teamModule) : loaded();
+        const fit = on.createFit(request.problem);
+        fits.set(id, { fit, stop: request.stop });
+        const team = teamOf(fit);
+        return { type: 'done', id, ...(team && { team }) };
+      }
+      case 'help':
+        if (!init?.teamModule)
+          throw plainError('NMFKIT_INVALID_STATE', 'nmfkit wasm worker: help asked of a worker without the threaded module');
+        await helpTeam(init.teamModule, request.team, request.member);
         return { type: 'done', id };
       case 'multiply':
         return { type: 'product', id, product: hosted(id).fit.multiplyV(request.X, request.cols, request.transpose) };
@@ -105,7 +128,7 @@ export function createWorkerHost(send: (reply: HostReply) => void): (request: Po
         fits.delete(id);
         return { type: 'done', id };
       case 'memory':
-        return { type: 'memory', id, bytes: backend?.details().memoryBytes ?? 0 };
+        return { type: 'memory', id, bytes: (backend?.details().memoryBytes ?? 0) + (teamBackend?.details().memoryBytes ?? 0) };
     }
   }
 

@@ -18,6 +18,7 @@ import { encodeSpec, SPEC_SLOTS, specSlotError } from '../spec.js';
 import { wasmBlockRows } from './block-rows.js';
 import { wasmTeamSize } from './team-size.js';
 import { formatBytes, WasmHeap } from './wasm-memory.js';
+import { createSharedMemory, teamImports, type TeamHandle } from './wasm-team.js';
 import { plainError, rangeError } from '../errors.js';
 
 /** The module's exports (assembly/index.ts). Pointers are u32 but arrive as i32: read them with `>>> 0`. */
@@ -48,6 +49,8 @@ interface NmfkitExports {
   fit_lanczosMaxSteps(K: number, N: number): number;
   fit_multiplyV(fit: number, X: number, cols: number, transpose: number, out: number, scratch: number): number;
   fit_setFactors(fit: number, W: number, H: number): number;
+  fit_ptrTeam(fit: number): number;
+  fit_stopTeam(fit: number): void;
 }
 
 /** Names every export the loader needs, to fail early and clearly on a stale or foreign .wasm file. */
@@ -78,6 +81,8 @@ const REQUIRED_EXPORTS = [
   'fit_lanczosMaxSteps',
   'fit_multiplyV',
   'fit_setFactors',
+  'fit_ptrTeam',
+  'fit_stopTeam',
 ] as const;
 
 /** Largest value of K, N or R: they are passed as i32. */
@@ -167,6 +172,21 @@ export function createWasmBackend(module: WebAssembly.Module, options: WasmBacke
 /** Like {@link createWasmBackend}, but instantiates asynchronously (allowed everywhere, e.g. a browser's main thread). */
 export async function instantiateWasmBackend(module: WebAssembly.Module, options: WasmBackendOptions = {}): Promise<Backend> {
   return backendOn(await WebAssembly.instantiate(module, {}), options);
+}
+
+/**
+ * The threaded module (wasm/nmfkit-threads.wasm) on a fresh shared memory: its fits with spec.threads > 1 run on a
+ * team whose helpers instantiate the same module on that memory (./wasm-team.ts, {@link teamOf}). Only where
+ * SharedArrayBuffer exists.
+ */
+export async function instantiateTeamBackend(module: WebAssembly.Module, options: WasmBackendOptions = {}): Promise<Backend> {
+  const memory = createSharedMemory(options.maxMemoryBytes ?? 2 ** 32);
+  return backendOn(await WebAssembly.instantiate(module, teamImports(memory)), options);
+}
+
+/** The team of a fit of a threaded backend with more than one member, for its helpers; undefined otherwise. */
+export function teamOf(fit: KernelFit): TeamHandle | undefined {
+  return fit instanceof WasmFit ? fit.team() : undefined;
 }
 
 function backendOn(instance: WebAssembly.Instance, options: WasmBackendOptions): Backend {
@@ -274,6 +294,8 @@ class WasmFit implements KernelFit {
   /** Bytes per element of the fit's matrices: 8 (float64) or 4 (float32). */
   readonly #bytes: 4 | 8;
   readonly #arena: number;
+  /** Members of the fit's team (spec.threads); the team exists in the threaded module only. */
+  readonly #threads: number;
   readonly #token = {};
   #state: FitState = 'ready';
 
@@ -345,6 +367,7 @@ class WasmFit implements KernelFit {
     this.#T = T;
     this.#spectralError = problem.spec.spectralError && !csr;
     this.#bytes = e;
+    this.#threads = problem.spec.threads;
     this.#arena = heap.alloc(bytes, what);
     const fit = this.#arena;
     // The slots again: the allocation may have grown the memory, never moved them, but a view made before it is
@@ -363,6 +386,13 @@ class WasmFit implements KernelFit {
     for (let r = 0; r < R; r++) flags[r] = problem.fixedColumnsW[r] !== 0 ? 1 : 0;
     module.leaks.register(this, this.#arena, this.#token);
   }
+  /** The fit's team, for its helpers: in the threaded module with more than one member; else undefined. */
+  team(): TeamHandle | undefined {
+    const pointer = this.#wasm.fit_ptrTeam(this.#arena) >>> 0;
+    if (pointer === 0 || this.#threads < 2) return undefined;
+    return { memory: this.#wasm.memory, pointer, size: this.#threads };
+  }
+
   /** A view of `length` doubles at `ptr`, on the memory's current buffer. */
   #view(ptr: number, length: number): Float64Array {
     return new Float64Array(this.#wasm.memory.buffer, ptr >>> 0, length);
@@ -524,6 +554,8 @@ class WasmFit implements KernelFit {
     if (this.#state === 'disposed') return;
     this.#state = 'disposed';
     this.#leaks.unregister(this.#token);
+    // The helpers leave the team before its block is given back.
+    this.#wasm.fit_stopTeam(this.#arena);
     this.#heap.free(this.#arena);
   }
 }

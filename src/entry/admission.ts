@@ -81,11 +81,13 @@ export class Admission {
 
   /**
    * The core budget (`fits`) shared by the native fits running, this one included (an async fit is counted once
-   * admitted, a synchronous one is added), at least 1. wasm fits run one thread each.
+   * admitted, a synchronous one is added), at least 1; the same for the wasm fits in workers (their teams), and 1
+   * for a synchronous or inline wasm fit.
    */
   availableThreads(backend: BackendName, sync: boolean): number {
-    if (backend !== 'native') return 1;
-    const running = this.#limiters.native.active + (sync ? 1 : 0);
+    // A synchronous wasm fit runs on the calling thread, an inline one too: neither has helpers.
+    if (backend === 'wasm' && (sync || this.#inline())) return 1;
+    const running = this.#limiters[backend].active + (sync ? 1 : 0);
     return Math.max(1, Math.floor(this.#threads.get().fits / Math.max(1, running)));
   }
 

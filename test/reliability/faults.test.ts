@@ -242,6 +242,54 @@ describe.runIf(backendAvailable('wasm'))('a wasm worker thread terminated mid-fi
     await nextCallWorks('wasm');
   });
 
+  it('a team fit whose helper worker dies goes on (the leader does its shares) and finishes; the pool hires a fresh helper', async () => {
+    setThreads(2);
+    if (alive.size > 0) await terminateAll(); // start from an empty pool
+    const big = randomMatrix(300, 400, 12);
+    const teamOptions = options('wasm', { rank: 8, maxIter: 400, threads: 2 });
+    const undisturbed = await nmf(big, teamOptions);
+    await terminateAll();
+    let started!: () => void;
+    const ready = new Promise<void>((resolve) => (started = resolve));
+    const before = workers.length;
+    const result = nmf(big, { ...teamOptions, onIteration: ({ iteration }) => void (iteration === 20 && started()) });
+    await ready;
+    // The fit's worker first, then its helper.
+    expect(workers.length).toBe(before + 2);
+    await workers[before + 1]!.terminate();
+    const recovered = await result;
+    expect(recovered.iterations).toBe(400);
+    // A helper killed in the middle of an in-place update may leave its rows updated twice, so the factors need
+    // not be the undisturbed bits; the fit still converges to the same objective.
+    expect(Math.abs(recovered.objective - undisturbed.objective) / undisturbed.objective).toBeLessThan(1e-3);
+    expect(activeFits()).toEqual({ native: 0, wasm: 0 });
+    const count = workers.length;
+    const again = await nmf(big, teamOptions);
+    expect(again.W.data).toEqual(undisturbed.W.data);
+    expect(workers.length, 'a fresh helper, the same fit worker').toBe(count + 1);
+  });
+
+  it('a team fit whose own worker dies is rejected, and its helper is released: the next team fit reuses it', async () => {
+    setThreads(2);
+    if (alive.size > 0) await terminateAll();
+    const big = randomMatrix(300, 400, 13);
+    const teamOptions = options('wasm', { rank: 8, maxIter: 100_000, threads: 2 });
+    let started!: () => void;
+    const ready = new Promise<void>((resolve) => (started = resolve));
+    const before = workers.length;
+    const result = nmf(big, { ...teamOptions, onIteration: ({ iteration }) => void (iteration === 5 && started()) }).catch(
+      (e: unknown) => e,
+    );
+    await ready;
+    expect(workers.length).toBe(before + 2);
+    await workers[before]!.terminate();
+    expect(((await result) as Error).message).toMatch(/wasm worker thread exited/);
+    const again = await nmf(big, { ...teamOptions, maxIter: 20 });
+    expect(again.iterations).toBe(20);
+    expect(workers.length, 'a fresh fit worker, the same helper').toBe(before + 3);
+    expect(alive.has(workers[before + 1]!)).toBe(true);
+  });
+
   it('a fit aborted while its worker dies rejects once, with one of the two errors', async () => {
     setThreads(1);
     const controller = new AbortController();
