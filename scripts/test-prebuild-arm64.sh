@@ -8,7 +8,8 @@
 #
 # It runs once with the OpenBLAS kernels OpenBLAS picks for qemu's CPU (generic armv8), then once for each core
 # type in NMFKIT_ARM64_CORETYPES (default: NEOVERSEN1 and CORTEXA57, the kernels of common arm64 servers and
-# boards; OPENBLAS_CORETYPE forces them, and qemu's "max" CPU has every instruction they use).
+# boards; OPENBLAS_CORETYPE forces them, and qemu's "max" CPU has every instruction they use). Last, the packed
+# package installed into a fresh project runs a fixture fit on native there, with nothing compiled.
 #
 # Needs qemu-user and the arm64 C and C++ runtimes of the multiarch archive (dpkg --add-architecture arm64;
 # apt-get install -y qemu-user libc6:arm64 libstdc++6:arm64); `npm run test:arm64 -- --install-runtime` installs
@@ -52,3 +53,31 @@ for coretype in "" ${NMFKIT_ARM64_CORETYPES-NEOVERSEN1 CORTEXA57}; do
   fi
   echo "(this run: $((SECONDS - started)) s)"
 done
+
+# The package as an arm64 user gets it: the packed tarball installed with scripts blocked (as pnpm and bun do; here
+# the install script would run on this machine's x64 node), then the consumer project's module
+# (test/programs/consumer/esm.mjs) on the arm64 Node: nothing compiled, native loaded, libfmp's numbers.
+echo "--- the packed package, installed, on the arm64 Node"
+started=$SECONDS
+app=$work/app
+mkdir -p "$app"
+tarball=$(npm pack --ignore-scripts --silent --pack-destination "$work")
+cp test/programs/consumer/package.json test/programs/consumer/esm.mjs test/programs/fixture-check.cjs "$app/"
+(cd "$app" && npm install --omit=dev --ignore-scripts --no-audit --no-fund --silent "$work/$tarball")
+report=$(cd "$app" && env -u OPENBLAS_CORETYPE qemu-aarch64 "$node" esm.mjs "$root/test/fixtures/libfmp-mu/toy-4x8-r2.json" | tail -1)
+REPORT=$report INSTALLED=$app/node_modules/nmfkit node -e '
+  const fs = require("node:fs");
+  const r = JSON.parse(process.env.REPORT);
+  const checks = [
+    ["nothing was compiled at install", !fs.existsSync(process.env.INSTALLED + "/build")],
+    ["the installed package runs on native", r.info.backend === "native" && r.info.native.loaded],
+    ["its fits reproduce the fixture (sync and async) to 1e-9",
+      [r.sync, r.async].every((c) => c.backend === "native" && c.iterations === c.expected && c.relW <= 1e-9 && c.relH <= 1e-9)],
+    ["no warning", r.warnings.length === 0],
+  ];
+  for (const [name, ok] of checks) console.log(`${ok ? "ok  " : "FAIL"} ${name}`);
+  const failed = checks.filter(([, ok]) => !ok).length;
+  console.log(`${checks.length - failed} passed, ${failed} failed`);
+  if (failed) { console.log(JSON.stringify(r)); process.exit(1); }
+'
+echo "(this run: $((SECONDS - started)) s)"
