@@ -5,9 +5,10 @@
   "variables": {
     # A failing pkg-config must stop the build with a message that says what to install.
     "openblas_missing": "echo 'nmfkit: OpenBLAS not found by pkg-config; install pkg-config and libopenblas-dev (Debian/Ubuntu: apt-get install -y pkg-config libopenblas-dev; Fedora: dnf install -y pkgconf openblas-devel)' >&2; exit 1;",
-    # NMFKIT_STATIC_OPENBLAS=1 (set by `npm run prebuild`) links OpenBLAS's static archive (libopenblas.a in
-    # pkg-config's libdir; Debian: libopenblas-pthread-dev) into the addon, so a prebuilt binary needs no OpenBLAS
-    # at run time. The addon calls only CBLAS and openblas_* functions; the archive's Fortran LAPACK objects, the
+    # NMFKIT_STATIC_OPENBLAS=1 (set by `npm run prebuilds` and `npm run prebuilds:arm64`) links OpenBLAS's static
+    # archive (libopenblas.a in pkg-config's libdir; Debian: libopenblas-pthread-dev) into the addon, so a prebuilt
+    # binary needs no OpenBLAS at run time. A cross build points pkg-config at the target's .pc files
+    # (scripts/prebuild-arm64.sh: PKG_CONFIG_LIBDIR), so every path here is the target architecture's. The addon calls only CBLAS and openblas_* functions; the archive's Fortran LAPACK objects, the
     # only ones that need libgfortran, are not pulled in.
     "static_openblas": "<!(node -p \"process.env.NMFKIT_STATIC_OPENBLAS === '1'\")"
   },

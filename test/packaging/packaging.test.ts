@@ -8,9 +8,12 @@
  *  - publint and @arethetypeswrong/cli pass on the tarball;
  *  - the prebuilt binary (prebuilds/linux-x64, from `npm run prebuilds`) is in the tarball, loads from the
  *    installed package with nothing compiled (`backendInfo()` says native), and links no OpenBLAS dynamically;
- *    with the prebuilds removed, wasm is used and `backendInfo()` explains why.
- * The prebuild is made by `npm run prebuilds` (in .ci/run before `npm test`): missing, its test fails in CI
- * (CI=true) and is skipped with a printed reason elsewhere. The consumer project's files are test/programs/consumer.
+ *    with the prebuilds removed, wasm is used and `backendInfo()` explains why;
+ *  - the arm64 prebuilt binary (prebuilds/linux-arm64, from `npm run prebuilds:arm64`) is in the tarball, an
+ *    AArch64 shared object that links no OpenBLAS dynamically (it runs under qemu-user in
+ *    scripts/test-prebuild-arm64.sh).
+ * The prebuilds are made by `npm run prebuilds` and `npm run prebuilds:arm64` (in .ci/run before `npm test`):
+ * missing, their tests fail in CI (CI=true) and are skipped with a printed reason elsewhere. The consumer project's files are test/programs/consumer.
  *
  * And the audio package (packages/nmfkit-audio) packed too and installed beside the core into a second project:
  * `import 'nmfkit'` there loads none of its modules or dependencies (a resolve hook records every module), its
@@ -46,6 +49,19 @@ const prebuilt = existsSync(PREBUILD_DIR) ? readdirSync(PREBUILD_DIR).filter((f)
 const hasPrebuild = process.platform === 'linux' && process.arch === 'x64' && prebuilt.length > 0;
 if (!hasPrebuild && !inCI) {
   console.warn('test/packaging.test.ts: skipping the prebuilt-binary test: no prebuilds/linux-x64/*.node (run `npm run prebuilds`)');
+}
+const ARM64_PREBUILD_DIR = join(root, 'prebuilds', 'linux-arm64');
+const prebuiltArm64 = existsSync(ARM64_PREBUILD_DIR) ? readdirSync(ARM64_PREBUILD_DIR).filter((f) => f.endsWith('.node')) : [];
+if (prebuiltArm64.length === 0 && !inCI) {
+  console.warn(
+    'test/packaging.test.ts: skipping the arm64 prebuilt-binary test: no prebuilds/linux-arm64/*.node (run `npm run prebuilds:arm64`)',
+  );
+}
+
+/** The newest modification time of the addon's sources (binding.gyp, native/). */
+function newestNativeSource(): number {
+  const sources = ['binding.gyp', ...readdirSync(join(root, 'native')).map((f) => join('native', f))];
+  return Math.max(...sources.map((f) => statSync(join(root, f)).mtimeMs));
 }
 
 let tmp: string;
@@ -410,10 +426,10 @@ describe.skipIf(!hasPrebuild && !inCI)('the prebuilt binary (npm run prebuilds)'
   it('is packed, loads from the installed package with nothing compiled, and links no OpenBLAS dynamically; without it, wasm explains why', () => {
     expect(hasPrebuild, 'prebuilds/linux-x64/*.node is missing: CI runs `npm run prebuilds` before `npm test`').toBe(true);
     // A prebuild older than the native sources tests stale code: say so instead of failing obscurely.
-    const sources = ['binding.gyp', ...readdirSync(join(root, 'native')).map((f) => join('native', f))];
-    const newest = Math.max(...sources.map((f) => statSync(join(root, f)).mtimeMs));
     const built = Math.min(...prebuilt.map((f) => statSync(join(PREBUILD_DIR, f)).mtimeMs));
-    expect(built, 'prebuilds/linux-x64 is older than native/ or binding.gyp: run `npm run prebuilds` again').toBeGreaterThanOrEqual(newest);
+    expect(built, 'prebuilds/linux-x64 is older than native/ or binding.gyp: run `npm run prebuilds` again').toBeGreaterThanOrEqual(
+      newestNativeSource(),
+    );
     const packed = packedFiles.filter((f) => /^prebuilds\/linux-x64\/.*\.node$/.test(f));
     expect(packed).toEqual(prebuilt.map((f) => `prebuilds/linux-x64/${f}`));
 
@@ -462,5 +478,33 @@ describe.skipIf(!hasPrebuild && !inCI)('the prebuilt binary (npm run prebuilds)'
     expect(failed.info.backend).toBe('wasm');
     expect(failed.info.native.reason).toMatch(/the native addon failed to compile at install \(.+\)/);
     expect(failed.warnings).toEqual(['NMFKIT_NATIVE_UNAVAILABLE']);
+  });
+});
+
+// The arm64 binary cannot load here; scripts/test-prebuild-arm64.sh runs it under qemu-user (CI does, after this suite).
+describe.skipIf(prebuiltArm64.length === 0 && !inCI)('the arm64 prebuilt binary (npm run prebuilds:arm64)', () => {
+  it('is packed, an AArch64 shared object, and links no OpenBLAS dynamically', () => {
+    expect(
+      prebuiltArm64.length,
+      'prebuilds/linux-arm64/*.node is missing: CI runs `npm run prebuilds:arm64` before `npm test`',
+    ).toBeGreaterThan(0);
+    const built = Math.min(...prebuiltArm64.map((f) => statSync(join(ARM64_PREBUILD_DIR, f)).mtimeMs));
+    expect(built, 'prebuilds/linux-arm64 is older than native/ or binding.gyp: run `npm run prebuilds:arm64` again').toBeGreaterThanOrEqual(
+      newestNativeSource(),
+    );
+    const packed = packedFiles.filter((f) => /^prebuilds\/linux-arm64\/.*\.node$/.test(f));
+    expect(packed).toEqual(prebuiltArm64.map((f) => `prebuilds/linux-arm64/${f}`));
+    // The files that were packed (the x64 test removes the installed package's prebuilds/).
+    for (const file of packed) {
+      const header = run('/usr/bin/readelf', ['-h', join(root, file)], app);
+      expect(header.status).toBe(0);
+      expect(header.stdout).toMatch(/Type:\s+DYN/);
+      expect(header.stdout).toMatch(/Machine:\s+AArch64/);
+      const dynamic = run('/usr/bin/readelf', ['-d', join(root, file)], app);
+      expect(dynamic.status).toBe(0);
+      const needed = dynamic.stdout.split('\n').filter((line) => line.includes('(NEEDED)'));
+      expect(needed.join('\n')).toMatch(/libc\.so\.6/);
+      expect(needed.join('\n')).not.toMatch(/libopenblas|libblas|liblapack|libgfortran/);
+    }
   });
 });

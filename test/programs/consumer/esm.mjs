@@ -1,5 +1,6 @@
 // A consumer project's ES module. test/packaging/packaging.test.ts copies this folder, and ../fixture-check.cjs
-// beside its files, into a project that has the packed nmfkit installed. `node esm.mjs <fixture.json>` replays the
+// beside its files, into a project that has the packed nmfkit installed (scripts/test-prebuild-arm64.sh does the
+// same for an arm64 Node under qemu-user). `node esm.mjs <fixture.json>` replays the
 // fixture sync and async through `import`, and reports backendInfo(), whether nmfkit/nmfkit.wasm resolves to a valid
 // module, the file `nmfkit` resolved to, and the codes of the warnings the process got.
 import { readFileSync } from 'node:fs';
