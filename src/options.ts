@@ -183,6 +183,8 @@ export interface CheckedOptions {
   /** β of the loss. */
   readonly beta: number;
   readonly solver: 'mu' | 'hals';
+  /** options.observed: whether a CSR V's absent entries are zeros ('all') or missing ('stored'). */
+  readonly observed: 'all' | 'stored';
   /** Complete fits (restarts). */
   readonly runs: number;
 }
@@ -241,9 +243,13 @@ export function checkOptions(
       throw rangeError('NMFKIT_INVALID_VALUE', `${name}.mask works with loss 'euclidean' or 'kl', got loss ${describe(o.loss)}`);
     }
   }
+  // What a CSR V's absent entries are ('stored': missing); that it needs a CSR V is checked with V (resolveSpec).
+  const observed = o.observed === undefined ? 'all' : checkChoice(`${name}.observed`, o.observed, ['all', 'stored'] as const);
+  if (observed === 'stored' && solver === 'hals')
+    throw rangeError('NMFKIT_INVALID_VALUE', `${name}.observed 'stored' needs solver 'mu' (HALS takes no weights: docs/algorithms.md §5)`);
   // The ratio form of MU (a loss other than Euclidean, a mask, or a CSR V's absent entries missing) divides by W·H
   // floored at eps.
-  const weighted = masked || o.observed === 'stored';
+  const weighted = masked || observed === 'stored';
   if (solver === 'mu' && (beta !== 2 || weighted)) {
     const eps = fields.eps as number;
     const why = masked ? 'a mask' : weighted ? `${name}.observed 'stored'` : `loss β = ${beta}`;
@@ -270,7 +276,7 @@ export function checkOptions(
         `and not both W and H given): otherwise every run would be the same`,
     );
   }
-  return { o, rank, maxIter, fields, threads, backend, maxTime, init, beta, solver, runs };
+  return { o, rank, maxIter, fields, threads, backend, maxTime, init, beta, solver, observed, runs };
 }
 
 /** Validates V and the options and builds the plan. Throws TypeError/RangeError naming what is wrong. */
@@ -436,14 +442,14 @@ function lossBeta(loss: unknown, name: string): number {
  * (docs/algorithms.md). Writes 0 into V where it holds NaN (allowed only where the mask is 0).
  */
 function resolveSpec(
-  { o, fields, beta, solver: solverOption }: CheckedOptions,
+  { o, fields, beta, solver: solverOption, observed }: CheckedOptions,
   v: Matrix,
   rank: number,
   allocate: ((length: number) => Float64Array) | undefined,
   csr: CsrMatrix | undefined,
 ): { spec: FitSpec; mask: Float64Array | undefined; fixedColumnsW: Uint8Array } {
   const { rows: K, cols: N } = v;
-  const observed = checkObserved(o, csr, beta, solverOption, fields.spectralError);
+  checkObserved(o, observed, csr, beta, fields.spectralError);
   const updateH = fields.updateH as boolean;
   const fixedColumnsW = o.fixedColumnsW === undefined ? new Uint8Array(rank) : checkFixedColumns(o.fixedColumnsW, rank);
   if (o.fixedColumnsW !== undefined && !updateH && fixedColumnsW.every((f) => f === 1)) {
@@ -518,18 +524,11 @@ function resolveSpec(
  * would need W·H^(β−1) at every entry, K·N work an iteration), no options.mask, and no spectralError (its
  * residual, K×N, is never formed).
  */
-function checkObserved(
-  o: NmfOptions,
-  csr: CsrMatrix | undefined,
-  beta: number,
-  solver: 'mu' | 'hals',
-  spectralError: unknown,
-): 'all' | 'stored' {
-  const observed = o.observed === undefined ? 'all' : checkChoice('options.observed', o.observed, ['all', 'stored'] as const);
+function checkObserved(o: NmfOptions, observed: 'all' | 'stored', csr: CsrMatrix | undefined, beta: number, spectralError: unknown): void {
   if (!csr) {
     if (observed === 'stored')
       throw rangeError('NMFKIT_INVALID_VALUE', "options.observed 'stored' needs a CSR V (for a dense V, give options.mask)");
-    return observed;
+    return;
   }
   if (o.mask !== undefined)
     throw rangeError(
@@ -542,11 +541,8 @@ function checkObserved(
       `a CSR V works with loss 'euclidean' or 'kl', got loss ${describe(o.loss)} (other β divergences need W·H at every entry: give V dense)`,
     );
   }
-  if (observed === 'stored' && solver === 'hals')
-    throw rangeError('NMFKIT_INVALID_VALUE', "options.observed 'stored' needs solver 'mu' (HALS takes no weights: docs/algorithms.md §5)");
   if (o.spectralError === true || (o.spectralError !== undefined && spectralError === true))
     throw rangeError('NMFKIT_INVALID_VALUE', 'options.spectralError is not available for a CSR V (its K×N residual is never formed)');
-  return observed;
 }
 
 /** fixedColumnsW: distinct integers in [0, rank), as R flags; `prefix` names the options object in messages. */
