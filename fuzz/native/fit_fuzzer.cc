@@ -118,13 +118,26 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       spec.halsSweeps > 8 || spec.templateFrames > 8)
     return 0;
 
+  const bool csr = spec.storage == nmf::Storage::Csr;
+  if (csr && spec.nnz > 1024) return 0;
   const std::uint8_t flags = in.ConsumeIntegral<std::uint8_t>();
   const bool anyValue = (flags & 1) != 0;
-  const std::vector<double> V = array(in, K * N, anyValue);
+  const std::vector<double> V = array(in, csr ? spec.nnz : K * N, anyValue);
+  // A CSR pattern as the glue lets it through (addon.cc, patternError): offsets from 0 to nnz, never decreasing,
+  // indices in [0, N) — in any order and with repeats, which only the facade refuses.
+  std::vector<std::int32_t> indptr, indices;
+  if (csr) {
+    indptr.assign(K + 1, 0);
+    for (std::size_t i = 1; i < K; ++i)
+      indptr[i] = in.ConsumeIntegralInRange<std::int32_t>(indptr[i - 1], static_cast<std::int32_t>(spec.nnz));
+    indptr[K] = static_cast<std::int32_t>(spec.nnz);
+    indices.resize(spec.nnz);
+    for (auto& j : indices) j = in.ConsumeIntegralInRange<std::int32_t>(0, static_cast<std::int32_t>(N - 1));
+  }
   const std::vector<double> W = array(in, K * R * spec.templateFrames, anyValue);
   const std::vector<double> H = array(in, R * N, anyValue);
   std::vector<double> mask;
-  if (spec.masked) {
+  if (spec.masked && !csr) {
     mask = array(in, K * N, anyValue);
     if (!anyValue)
       for (double& m : mask) m = std::min(m, 1.0);  // the facade's weights are in [0, 1]
@@ -133,7 +146,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (auto& f : fixed) f = in.ConsumeIntegral<std::uint8_t>() % 4 == 0 ? 1 : 0;
 
   std::unique_ptr<nmf::Fit> fit;
-  const nmf::FitArrays arrays{V.data(), W.data(), H.data(), spec.masked ? mask.data() : nullptr, fixed.data()};
+  const nmf::FitArrays arrays{V.data(),
+                              W.data(),
+                              H.data(),
+                              spec.masked && !csr ? mask.data() : nullptr,
+                              fixed.data(),
+                              csr ? indptr.data() : nullptr,
+                              csr ? indices.data() : nullptr};
   if (!allowed([&] { fit = nmf::Fit::create(spec, arrays); })) return 0;
   if (verbose)
     std::fprintf(stderr,

@@ -28,9 +28,10 @@ struct SlotKind {
   char type;
   int choices;
 };
-constexpr SlotKind kSlotKinds[] = {{'s', 0}, {'s', 0}, {'s', 0}, {'c', 2}, {'c', 4}, {'b', 0}, {'s', 0}, {'s', 0},
-                                   {'r', 0}, {'r', 0}, {'r', 0}, {'r', 0}, {'r', 0}, {'r', 0}, {'r', 0}, {'b', 0},
-                                   {'b', 0}, {'c', 3}, {'s', 0}, {'c', 4}, {'b', 0}, {'s', 0}, {'r', 0}, {'s', 0}};
+constexpr SlotKind kSlotKinds[] = {{'s', 0}, {'s', 0}, {'s', 0}, {'c', 2}, {'c', 4}, {'c', 2}, {'s', 0},
+                                   {'b', 0}, {'s', 0}, {'s', 0}, {'r', 0}, {'r', 0}, {'r', 0}, {'r', 0},
+                                   {'r', 0}, {'r', 0}, {'r', 0}, {'b', 0}, {'b', 0}, {'c', 3}, {'s', 0},
+                                   {'c', 4}, {'b', 0}, {'s', 0}, {'r', 0}, {'s', 0}};
 
 // A field added to src/spec.ts must be added here (and to the round trip in glueDecode) too.
 static_assert(sizeof(kSlotKinds) / sizeof(kSlotKinds[0]) == nmf::kSpecSlots,
@@ -64,6 +65,8 @@ inline bool glueDecode(const double* slots, nmf::FitSpec& spec) {
                          static_cast<double>(spec.rank),
                          static_cast<double>(spec.dtype),
                          static_cast<double>(spec.solver),
+                         static_cast<double>(spec.storage),
+                         static_cast<double>(spec.nnz),
                          spec.masked ? 1.0 : 0.0,
                          static_cast<double>(spec.blockRows),
                          static_cast<double>(spec.threads),
@@ -93,8 +96,14 @@ inline bool glueDecode(const double* slots, nmf::FitSpec& spec) {
   try {
     nmf::checkFitSizes(spec);
   } catch (const std::invalid_argument&) {
-    if (spec.rows != 0 && spec.cols != 0 && spec.rank != 0 && spec.threads >= 1 && spec.threads <= nmf::kMaxTeamThreads)
-      fail("checkFitSizes: invalid_argument for valid dimensions and threads");
+    const bool validSizes =
+        spec.rows != 0 && spec.cols != 0 && spec.rank != 0 && spec.threads >= 1 && spec.threads <= nmf::kMaxTeamThreads;
+    // NMFD's rules: T frames in [1, cols] (1 for every other solver), float64 and a dense V only.
+    const bool nmfd = spec.solver == nmf::Solver::Nmfd;
+    const bool validFrames =
+        spec.templateFrames >= 1 && (nmfd ? spec.templateFrames <= spec.cols : spec.templateFrames == 1);
+    const bool validNmfd = !nmfd || (spec.dtype == nmf::Dtype::Float64 && spec.storage == nmf::Storage::Dense);
+    if (validSizes && validFrames && validNmfd) fail("checkFitSizes: invalid_argument for a valid specification");
     return false;
   } catch (const std::length_error&) {
     return false;
