@@ -6,6 +6,7 @@ import type { FactorArray, IterationInfo, CsrMatrixInput, MatrixInput, NmfOption
 import { describe, inheritsIndices, isAbortSignal, readArrayLength, readOwnProperties, readOwnProperty, readProperty } from './validate.js';
 import { codeOf, plainError, sameClassError, typeError } from './errors.js';
 import { EventLoopPause } from './timers.js';
+import { ChunkedArray } from './chunked.js';
 
 /** Progress of one iteration of one matrix of a batch. */
 export interface BatchIterationInfo extends IterationInfo {
@@ -105,10 +106,10 @@ async function runBatch(
 
   // The entries are copied in slices with pauses between: 2^24 reads at once hold the event loop for a second.
   const pause = new EventLoopPause();
-  const list = new Array<unknown>(length);
+  const list = new ChunkedArray<unknown>(length);
   const careful = inheritsIndices(matrices);
   for (let i = 0; i < length; i++) {
-    list[i] = careful ? readOwnProperty(`matrices[${i}]`, matrices, i) : readProperty(`matrices[${i}]`, matrices, i);
+    list.set(i, careful ? readOwnProperty(`matrices[${i}]`, matrices, i) : readProperty(`matrices[${i}]`, matrices, i));
     if ((i & 0xfff) === 0xfff) await pause.now();
   }
 
@@ -118,7 +119,7 @@ async function runBatch(
   // With a runner per core busy, each fit keeps one thread (a team would only take cores from the others).
   const oneThreadEach = shared.threads === undefined && list.length >= concurrency;
   const planOf = (index: number): FitPlan =>
-    planAsync(list[index], {
+    planAsync(list.get(index), {
       ...shared,
       ...(oneThreadEach && { threads: 1 }),
       signal: combined,
@@ -142,8 +143,8 @@ async function runBatch(
   };
 
   const count = list.length;
-  const results: NmfResult[] = new Array(count);
-  const outcomes: BatchOutcome[] = settle ? new Array(count) : [];
+  const results = new ChunkedArray<NmfResult>(settle ? 0 : count);
+  const outcomes = new ChunkedArray<BatchOutcome>(settle ? count : 0);
   let failure: Error | undefined;
   let next = 0;
   // As many runners as fits may run at once pull the next matrix: queued matrices hold no plan, no promise and
@@ -153,10 +154,10 @@ async function runBatch(
       const index = next++;
       try {
         const value = await fitOne(index);
-        if (settle) outcomes[index] = { status: 'fulfilled', value };
-        else results[index] = value;
+        if (settle) outcomes.set(index, { status: 'fulfilled', value });
+        else results.set(index, value);
       } catch (error) {
-        if (settle) outcomes[index] = { status: 'rejected', reason: error as Error };
+        if (settle) outcomes.set(index, { status: 'rejected', reason: error as Error });
         else {
           failure = error as Error;
           failFast.abort(failure);
@@ -171,5 +172,5 @@ async function runBatch(
   // Every fit has settled; nothing is left running after the promise settles.
   if (failure !== undefined) throw failure;
   if (signal?.aborted) throw abortError(signal);
-  return settle ? outcomes : results;
+  return settle ? outcomes.toArray() : results.toArray();
 }
