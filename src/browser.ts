@@ -7,6 +7,7 @@
  */
 import { batchFunction, type NmfBatch } from './batch.js';
 import { estimatorClass, type NmfEstimator, type NmfEstimatorClass } from './estimator.js';
+import { streamFunction, type NmfStream } from './online/stream.js';
 export type { EstimateRank, EstimateRankOptions, RankEstimate, RankMeasures } from './rank.js';
 import { fitFunctions, type Nmf, type NmfSync } from './nmf.js';
 import { rankEstimator, type EstimateRank } from './rank.js';
@@ -61,6 +62,12 @@ export const nmfBatch: NmfBatch = batchFunction(fits, wasmOnlyRuntime.concurrenc
 export const NMF: NmfEstimatorClass = estimatorClass(fits);
 export type NMF<D extends FactorArray = FactorArray> = NmfEstimator<D>;
 
+/**
+ * The online solver over a stream of chunks (K×b each, dense or CSR): an async generator yielding after each chunk
+ * its index, the samples seen, its cost and the model (docs/api.md#nmfstream).
+ */
+export const nmfStream: NmfStream = streamFunction(NMF);
+
 /** Rank selection by the consensus of restarts (cophenetic correlation, dispersion, RSS, …): docs/rank.md. */
 export const estimateRank: EstimateRank = rankEstimator(fits, wasmOnlyRuntime.concurrency);
 
@@ -74,10 +81,14 @@ export type { BatchIterationInfo, BatchOutcome, NmfBatch, NmfBatchOptions } from
 export type { Nmf, NmfSync } from './nmf.js';
 export type { Nmfd, NmfdSync } from './nmfd.js';
 export type { NmfdOptions, NmfdResult } from './nmfd-types.js';
+export type { NmfStream, NmfStreamOptions, NmfStreamProgress, NmfStreamSource } from './online/stream.js';
+export type { OnlineOptions } from './online/options.js';
 export type {
   EstimatorAsyncFitOptions,
   EstimatorAsyncOptions,
+  EstimatorAsyncPartialFitOptions,
   EstimatorFitOptions,
+  EstimatorPartialFitOptions,
   NmfEstimator,
   NmfEstimatorClass,
   NmfEstimatorOptions,

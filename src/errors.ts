@@ -26,6 +26,7 @@ export const ERROR_CODES = {
   NMFKIT_NOT_FITTED:
     'Error: an NMF estimator asked for what only a fitted one has (transform, inverseTransform, components, nIter, …) before it was fitted',
   NMFKIT_MODEL_VERSION: 'RangeError: a saved model (NMF.fromJSON) of a newer format version than this nmfkit reads',
+  NMFKIT_SOURCE: "Error: nmfStream's source threw or rejected; `cause` is its error, the model is as after the last complete chunk",
   NMFKIT_INTERNAL: 'Error: a broken invariant inside nmfkit (a bug: please report it)',
   NMFKIT_PITCH_WORK: 'RangeError (nmfkit-audio): a pitch estimate that would take too much work',
   NMFKIT_INPUT: 'Error (the nmfkit command): a file that cannot be read, parsed or written (exit code 1)',

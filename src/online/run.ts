@@ -1,0 +1,119 @@
+/**
+ * The runners of the online solver's steps (src/online/step.ts): each activation update they ask for is one
+ * iteration of a backend fit of the chunk with the dictionary fixed (`updateW: false`), through the entry's fit
+ * functions, on the calling thread or off it. Also the readers of chunks and of V's columns.
+ */
+import { toCsr, isCsrInput, type CsrMatrix } from '../csr.js';
+import { abortError } from '../driver.js';
+import { rangeError } from '../errors.js';
+import type { FitFunctions } from '../nmf.js';
+import type { Matrix, NmfOptions } from '../types.js';
+import { checkedSize, toMatrix } from '../validate.js';
+import type { Chunk } from './algebra.js';
+import type { Columns } from './epochs.js';
+import type { ActivationRequest, Steps } from './step.js';
+
+/** The estimator options an activation update passes on to its fit. */
+const ACTIVATION_OPTION_NAMES = ['loss', 'eps', 'l1H', 'l2H', 'backend', 'threads'];
+
+/** The fits that answer activation requests: one MU iteration of H with W fixed. */
+export interface ActivationFits {
+  sync(request: ActivationRequest): Float64Array;
+  async(request: ActivationRequest, signal: AbortSignal | undefined): Promise<Float64Array>;
+}
+
+export function activationFits(fits: FitFunctions, estimatorOptions: Readonly<Record<string, unknown>>): ActivationFits {
+  const shared = Object.fromEntries(Object.entries(estimatorOptions).filter(([key]) => ACTIVATION_OPTION_NAMES.includes(key)));
+  const options = ({ V, W, H }: ActivationRequest): NmfOptions => {
+    const rank = W.length / V.rows;
+    return {
+      ...shared,
+      W: { rows: V.rows, cols: rank, data: W },
+      H: { rows: rank, cols: V.cols, data: H },
+      updateW: false,
+      maxIter: 1,
+      spectralError: false,
+    } as NmfOptions;
+  };
+  return {
+    sync: (request) => fits.nmfSync(request.V, options(request)).H.data as Float64Array,
+    async: async (request, signal) =>
+      (await fits.nmf(request.V, { ...options(request), ...(signal !== undefined && { signal }) })).H.data as Float64Array,
+  };
+}
+
+/** Runs steps to the end on the calling thread. */
+export function runSync<T>(steps: Steps<T>, fits: ActivationFits): T {
+  let next = steps.next();
+  while (!next.done) next = steps.next(fits.sync(next.value));
+  return next.value;
+}
+
+/** Runs steps to the end off the calling thread; `signal` stops them between two updates (AbortError). */
+export async function runAsync<T>(steps: Steps<T>, fits: ActivationFits, signal: AbortSignal | undefined): Promise<T> {
+  let next = steps.next();
+  while (!next.done) {
+    if (signal?.aborted) throw abortError(signal);
+    const H = await fits.async(next.value, signal);
+    if (signal?.aborted) throw abortError(signal);
+    next = steps.next(H);
+  }
+  return next.value;
+}
+
+/**
+ * A chunk (dense or CSR, K×b), checked and copied densely; `rows`: the model's K, when it has one (another count
+ * is a RangeError naming the chunk).
+ */
+export function readChunk(name: string, value: unknown, rows: number | undefined): Chunk {
+  let chunk: Matrix;
+  if (isCsrInput(value)) {
+    const csr = toCsr(name, value);
+    chunk = { rows: csr.rows, cols: csr.cols, data: new Float64Array(checkedSize(name, csr.rows, csr.cols)) };
+    const data = chunk.data as Float64Array;
+    for (let i = 0; i < csr.rows; i++) {
+      for (let p = csr.indptr[i]!; p < csr.indptr[i + 1]!; p++) data[i * csr.cols + csr.indices[p]!] = csr.data[p]!;
+    }
+  } else chunk = toMatrix(name, value);
+  if (rows !== undefined && chunk.rows !== rows) {
+    throw rangeError(
+      'NMFKIT_INVALID_VALUE',
+      `${name} must have ${rows} rows, as the data the model was fitted to (its components are ${rows}×rank), got ${chunk.rows}×${chunk.cols}`,
+    );
+  }
+  return chunk as Chunk;
+}
+
+/** Dense reading of V's columns: from a dense V by copying, from a CSR V through its columns (transposed once). */
+export function columnsOf(V: Matrix | CsrMatrix): Columns {
+  if (!('indptr' in V)) {
+    const { rows: K, cols: N, data } = V;
+    return (start, end) => {
+      const b = end - start;
+      const out = new Float64Array(K * b);
+      for (let k = 0; k < K; k++) for (let j = 0; j < b; j++) out[k * b + j] = data[k * N + start + j]!;
+      return { rows: K, cols: b, data: out };
+    };
+  }
+  // Column j's entries are colData[colptr[j] … colptr[j + 1] − 1] in the rows rowOf[…].
+  const { rows: K, cols: N, indptr, indices, data } = V;
+  const colptr = new Int32Array(N + 1);
+  for (let p = 0; p < indices.length; p++) colptr[indices[p]! + 1]!++;
+  for (let j = 0; j < N; j++) colptr[j + 1]! += colptr[j]!;
+  const fill = colptr.slice(0, N);
+  const rowOf = new Int32Array(indices.length);
+  const colData = new Float64Array(indices.length);
+  for (let i = 0; i < K; i++) {
+    for (let p = indptr[i]!; p < indptr[i + 1]!; p++) {
+      const q = fill[indices[p]!]!++;
+      rowOf[q] = i;
+      colData[q] = data[p]!;
+    }
+  }
+  return (start, end) => {
+    const b = end - start;
+    const out = new Float64Array(K * b);
+    for (let j = start; j < end; j++) for (let q = colptr[j]!; q < colptr[j + 1]!; q++) out[rowOf[q]! * b + j - start] = colData[q]!;
+    return { rows: K, cols: b, data: out };
+  };
+}

@@ -1,0 +1,95 @@
+/**
+ * One minibatch step of the online solver (scikit-learn's MiniBatchNMF `_minibatch_step`, `_solve_W`), written as
+ * generators: every MU update of a chunk's activations with the dictionary fixed is a request the generator
+ * yields, and its runner (src/online/run.ts) answers with a backend fit, synchronously or off the thread. The
+ * steps themselves are thus written once for both.
+ */
+import { batchCost, mean, relativeChange, updateDictionary, type Chunk, type Dictionary } from './algebra.js';
+import type { OnlineSettings } from './options.js';
+
+/** One MU update of activations H (R×b) of chunk V against the dictionary W (K×R), held fixed. */
+export interface ActivationRequest {
+  readonly V: Chunk;
+  readonly W: Float64Array;
+  readonly H: Float64Array;
+}
+
+/** A computation that yields activation updates to its runner and receives the updated H. */
+export type Steps<T> = Generator<ActivationRequest, T, Float64Array>;
+
+/**
+ * The activations of V against a fixed dictionary, from scratch (scikit-learn's `_solve_W`): H starts at
+ * √(mean(V)/R) everywhere and takes MU updates until ‖H − H_prev‖_F / ‖H‖_F ≤ tol (when tol > 0) or maxIter of them.
+ */
+export function* solveActivations(V: Chunk, W: Float64Array, rank: number, maxIter: number, tol: number): Steps<Float64Array> {
+  let H: Float64Array = new Float64Array(rank * V.cols).fill(Math.sqrt(mean(V) / rank));
+  for (let i = 0; i < maxIter; i++) {
+    const next = yield { V, W, H };
+    const change = relativeChange(next, H);
+    H = next;
+    if (tol > 0 && change <= tol) break;
+  }
+  return H;
+}
+
+/** What a minibatch step leaves: the new dictionary, the chunk's activations and its cost (scikit-learn's `batch_cost`). */
+export interface StepOutcome {
+  readonly dictionary: Dictionary;
+  readonly H: Float64Array;
+  readonly cost: number;
+}
+
+/**
+ * One minibatch step: the chunk's activations (one MU update of `H` when given and fresh restarts are off, else
+ * solved afresh with `freshRestartsMaxIter` updates), the cost with them, then the dictionary's online update with
+ * forgetting `rho`.
+ */
+export function* minibatchStep(
+  dictionary: Dictionary,
+  V: Chunk,
+  H: Float64Array | undefined,
+  settings: OnlineSettings,
+  rank: number,
+  rho: number,
+): Steps<StepOutcome> {
+  const { W } = dictionary;
+  const activations =
+    settings.freshRestarts || H === undefined
+      ? yield* solveActivations(V, W, rank, settings.freshRestartsMaxIter, settings.tol)
+      : yield { V, W, H };
+  const cost = batchCost(V, W, activations, rank, settings.beta, settings.l1H, settings.l2H);
+  return { dictionary: updateDictionary(dictionary, V, activations, rank, settings.beta, rho), H: activations, cost };
+}
+
+/**
+ * scikit-learn's early stopping of MiniBatchNMF.fit (`_minibatch_convergence`): the first step never stops; then an
+ * exponentially weighted average of the batch costs, and a stop when the dictionary's relative change is ≤ tol or
+ * the average has not improved for `maxNoImprovement` steps.
+ */
+export class Convergence {
+  #ewa: number | undefined;
+  #ewaMin: number | undefined;
+  #noImprovement = 0;
+
+  constructor(
+    private readonly settings: OnlineSettings,
+    private readonly samples: number,
+  ) {}
+
+  /** Whether the fit stops after step `step` (0-based) on a chunk of `size` samples. */
+  stops(step: number, size: number, cost: number, W: Float64Array, previousW: Float64Array): boolean {
+    if (step === 0) return false;
+    if (this.#ewa === undefined) this.#ewa = cost;
+    else {
+      const alpha = Math.min(size / (this.samples + 1), 1);
+      this.#ewa = this.#ewa * (1 - alpha) + cost * alpha;
+    }
+    const { tol, maxNoImprovement } = this.settings;
+    if (tol > 0 && relativeChange(W, previousW) <= tol) return true;
+    if (this.#ewaMin === undefined || this.#ewa < this.#ewaMin) {
+      this.#noImprovement = 0;
+      this.#ewaMin = this.#ewa;
+    } else this.#noImprovement++;
+    return maxNoImprovement !== null && this.#noImprovement >= maxNoImprovement;
+  }
+}
