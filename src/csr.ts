@@ -41,9 +41,9 @@ const CSR_KEYS = ['format', 'rows', 'cols', 'indptr', 'indices', 'data'] as cons
 const MAX_STORED = 0x7fffffff;
 
 /** Whether `value` is meant as a CSR matrix: an object (no array) with an own `format` property. */
-export function isCsrInput(value: unknown): boolean {
+export function isCsrInput(value: unknown, name = 'V'): boolean {
   if (value === null || typeof value !== 'object' || isArray(value) || typedArrayName(value) !== undefined) return false;
-  return readOwnProperty('V.format', value, 'format') !== undefined;
+  return readOwnProperty(`${name}.format`, value, 'format') !== undefined;
 }
 
 /**

@@ -373,10 +373,11 @@ export function estimatorClass(fits: FitFunctions): NmfEstimatorClass {
       try {
         await previous;
         const generation = ++this.#started;
-        const signal = this.#signalOf(options);
+        const given = options === undefined ? {} : readOptions('options', options, ['W', 'signal']);
+        const signal = this.#signalOf(given);
         if (signal?.aborted) throw abortError(signal);
         const init = async (V: Matrix, o: NmfOptions): Promise<NmfResult> => fits.nmf(V, { ...o, ...(signal && { signal }) });
-        const { steps, seed } = await this.#partialPlanAsync(chunk, options, init);
+        const { steps, seed } = await this.#partialPlanAsync(chunk, given, init);
         this.#keepPartial(generation, await runAsync(steps, this.#activations, signal), seed);
         return this;
       } finally {
@@ -621,7 +622,9 @@ export function estimatorClass(fits: FitFunctions): NmfEstimatorClass {
       for (let k = 0; k < v.data.length; k++) mean += v.data[k]!;
       mean /= v.data.length;
       const H = { rows: rank, cols: v.cols, data: new Float64Array(rank * v.cols).fill(Math.sqrt(mean / rank)) };
-      const shared = Object.fromEntries(Object.entries(nmfOptionsOf(this.#options)).filter(([key]) => !NOT_TRANSFORM_OPTIONS.includes(key)));
+      const shared = Object.fromEntries(
+        Object.entries(nmfOptionsOf(this.#options)).filter(([key]) => !NOT_TRANSFORM_OPTIONS.includes(key)),
+      );
       return { V: v, options: { ...shared, W, H, updateW: false, spectralError: false } as NmfOptions };
     }
   }
@@ -662,7 +665,10 @@ function readModel<M>(json: unknown, make: (options: Record<string, unknown>) =>
   const known = version === 1 ? MODEL_FIELDS_V1 : MODEL_FIELDS;
   for (const key of Reflect.ownKeys(fields)) {
     if (typeof key !== 'string' || !known.includes(key)) {
-      throw typeError('NMFKIT_INVALID_TYPE', `json has a field ${String(key)} that no model of version ${version} has (${known.join(', ')})`);
+      throw typeError(
+        'NMFKIT_INVALID_TYPE',
+        `json has a field ${String(key)} that no model of version ${version} has (${known.join(', ')})`,
+      );
     }
   }
   const { checked, options } = estimatorOptions(fields.options, 'json.options');

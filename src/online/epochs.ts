@@ -51,7 +51,14 @@ export function* fitEpochs(
     const start = (steps % perEpoch) * batch;
     const end = Math.min(start + batch, N);
     const V = columns(start, end);
-    const outcome = yield* minibatchStep(dictionary, V, settings.freshRestarts ? undefined : columnsOf(H, rank, N, start, end), settings, rank, rho);
+    const outcome = yield* minibatchStep(
+      dictionary,
+      V,
+      settings.freshRestarts ? undefined : columnsOf(H, rank, N, start, end),
+      settings,
+      rank,
+      rho,
+    );
     // Without fresh restarts each sample's activations persist across epochs (scikit-learn updates W[batch] in place).
     if (!settings.freshRestarts) setColumns(H, outcome.H, rank, N, start, end);
     converged = convergence.stops(steps, end - start, outcome.cost, outcome.dictionary.W, dictionary.W);

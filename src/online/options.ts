@@ -72,7 +72,8 @@ export function onlineSettings(checked: CheckedOptions, online: Record<string, u
     if (!(beta >= 1 && beta <= 2)) refuse('loss', `must be β in [1, 2] ('euclidean', 'kl' or a β between), got ${describe(o.loss)},`);
     if ((fields.l1W as number) > 0 || (fields.l2W as number) > 0) refuse((fields.l1W as number) > 0 ? 'l1W' : 'l2W', 'is not supported');
     if (fields.dtype === 'float32') refuse('dtype', "must be 'float64'");
-    for (const option of ['restarts', 'fixedColumnsW', 'observed'] as const) if (o[option] !== undefined) refuse(option, 'is not supported');
+    for (const option of ['restarts', 'fixedColumnsW', 'observed'] as const)
+      if (o[option] !== undefined) refuse(option, 'is not supported');
     if (fields.normalize !== 'none') refuse('normalize', "must be 'none'");
   }
   return {

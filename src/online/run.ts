@@ -67,7 +67,7 @@ export async function runAsync<T>(steps: Steps<T>, fits: ActivationFits, signal:
  */
 export function readChunk(name: string, value: unknown, rows: number | undefined): Chunk {
   let chunk: Matrix;
-  if (isCsrInput(value)) {
+  if (isCsrInput(value, name)) {
     const csr = toCsr(name, value);
     chunk = { rows: csr.rows, cols: csr.cols, data: new Float64Array(checkedSize(name, csr.rows, csr.cols)) };
     const data = chunk.data as Float64Array;

@@ -18,13 +18,28 @@ export interface ActivationRequest {
 export type Steps<T> = Generator<ActivationRequest, T, Float64Array>;
 
 /**
+ * One MU update of H: a request to the runner, but where H or W is all zero, whose update is H = 0 without a fit
+ * (the ratio of the update multiplies H, and with W = 0 its numerator is 0).
+ */
+function* update(V: Chunk, W: Float64Array, H: Float64Array): Steps<Float64Array> {
+  if (allZero(H)) return H;
+  if (allZero(W)) return new Float64Array(H.length);
+  return yield { V, W, H };
+}
+
+function allZero(x: Float64Array): boolean {
+  for (let i = 0; i < x.length; i++) if (x[i] !== 0) return false;
+  return true;
+}
+
+/**
  * The activations of V against a fixed dictionary, from scratch (scikit-learn's `_solve_W`): H starts at
  * √(mean(V)/R) everywhere and takes MU updates until ‖H − H_prev‖_F / ‖H‖_F ≤ tol (when tol > 0) or maxIter of them.
  */
 export function* solveActivations(V: Chunk, W: Float64Array, rank: number, maxIter: number, tol: number): Steps<Float64Array> {
   let H: Float64Array = new Float64Array(rank * V.cols).fill(Math.sqrt(mean(V) / rank));
   for (let i = 0; i < maxIter; i++) {
-    const next = yield { V, W, H };
+    const next = yield* update(V, W, H);
     const change = relativeChange(next, H);
     H = next;
     if (tol > 0 && change <= tol) break;
@@ -56,7 +71,7 @@ export function* minibatchStep(
   const activations =
     settings.freshRestarts || H === undefined
       ? yield* solveActivations(V, W, rank, settings.freshRestartsMaxIter, settings.tol)
-      : yield { V, W, H };
+      : yield* update(V, W, H);
   const cost = batchCost(V, W, activations, rank, settings.beta, settings.l1H, settings.l2H);
   return { dictionary: updateDictionary(dictionary, V, activations, rank, settings.beta, rho), H: activations, cost };
 }

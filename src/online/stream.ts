@@ -3,10 +3,10 @@
  * (docs/api.md#nmfstream). Only the current chunk and the model are held: the source is pulled one chunk at a time.
  */
 import { abortError } from '../driver.js';
-import { plainError, typeError } from '../errors.js';
+import { codeOf, plainError, sameClassError, typeError } from '../errors.js';
 import { LAST_CHUNKS, type NmfEstimator, type NmfEstimatorClass, type NmfEstimatorOptions } from '../estimator.js';
 import type { CsrMatrixInput, MatrixInput } from '../types.js';
-import { describe, isAbortSignal, readOptions } from '../validate.js';
+import { describe, isAbortSignal, isArray, readArray, readOwnProperties, readProperty, typedArrayName } from '../validate.js';
 
 /** What nmfStream yields after each chunk. */
 export interface NmfStreamProgress {
@@ -46,20 +46,22 @@ export function streamFunction(NMF: NmfEstimatorClass): NmfStream {
 }
 
 const STREAM_OPTION_NAMES = ['W', 'signal', 'onChunk'];
+/** The most chunks an array source may hold. */
+const MAX_ARRAY_CHUNKS = 2 ** 32 - 1;
 
 function readStreamOptions(options: unknown): Record<string, unknown> & {
   W?: unknown;
   signal?: AbortSignal;
   onChunk?: (progress: NmfStreamProgress) => void;
 } {
-  if (options === null || typeof options !== 'object') {
+  if (options === null || typeof options !== 'object' || isArray(options)) {
     throw typeError('NMFKIT_INVALID_TYPE', `options must be an object with at least { rank }, got ${describe(options)}`);
   }
-  const own = Object.keys(options).filter((key) => !STREAM_OPTION_NAMES.includes(key));
-  const rest = Object.fromEntries(own.map((key) => [key, (options as Record<string, unknown>)[key]]));
-  const { W, signal, onChunk } = readOptions('options', Object.fromEntries(
-    STREAM_OPTION_NAMES.filter((key) => Object.hasOwn(options, key)).map((key) => [key, (options as Record<string, unknown>)[key]]),
-  ), STREAM_OPTION_NAMES) as { W?: unknown; signal?: unknown; onChunk?: unknown };
+  // Each property read once (a throwing getter or trap is a TypeError naming it); the estimator checks the rest.
+  const own = readOwnProperties('options', options);
+  const rest: Record<string, unknown> = {};
+  for (const key of Reflect.ownKeys(own)) if (typeof key !== 'string' || !STREAM_OPTION_NAMES.includes(key)) rest[key as string] = own[key];
+  const { W, signal, onChunk } = own as { W?: unknown; signal?: unknown; onChunk?: unknown };
   if (signal !== undefined && !isAbortSignal(signal)) {
     throw typeError('NMFKIT_INVALID_TYPE', `options.signal must be an AbortSignal, got ${describe(signal)}`);
   }
@@ -74,12 +76,24 @@ function iteratorOf(source: unknown): AsyncIterator<unknown> | Iterator<unknown>
   const what = (): never => {
     throw typeError('NMFKIT_INVALID_TYPE', `source must be an iterable or async iterable of chunks, got ${describe(source)}`);
   };
-  if (source === null || (typeof source !== 'object' && typeof source !== 'function')) return what();
-  const asyncMethod = (source as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator];
-  const method = asyncMethod ?? (source as { [Symbol.iterator]?: unknown })[Symbol.iterator];
+  // A typed array iterates numbers, not chunks.
+  if (source === null || (typeof source !== 'object' && typeof source !== 'function') || typedArrayName(source) !== undefined)
+    return what();
+  // An array is read once (its length, each chunk), as every argument is.
+  if (isArray(source)) return readArray('source', source, MAX_ARRAY_CHUNKS)[Symbol.iterator]();
+  const asyncMethod = readProperty('source[Symbol.asyncIterator]', source, Symbol.asyncIterator);
+  const method = asyncMethod ?? readProperty('source[Symbol.iterator]', source, Symbol.iterator);
   if (typeof method !== 'function') return what();
-  const iterator = (method as () => unknown).call(source);
-  if (iterator === null || typeof iterator !== 'object' || typeof (iterator as { next?: unknown }).next !== 'function') return what();
+  let iterator: unknown;
+  try {
+    iterator = (method as () => unknown).call(source);
+  } catch (cause) {
+    throw plainError('NMFKIT_SOURCE', `nmfStream: the source failed to start: ${String((cause as Error | undefined)?.message ?? cause)}`, {
+      cause,
+    });
+  }
+  if (iterator === null || typeof iterator !== 'object') return what();
+  if (typeof readProperty('source iterator.next', iterator, 'next') !== 'function') return what();
   return iterator as AsyncIterator<unknown>;
 }
 
@@ -99,16 +113,28 @@ async function* run(
         next = await iterator.next();
       } catch (cause) {
         done = true;
-        throw plainError('NMFKIT_SOURCE', `nmfStream: the source failed while producing chunk ${chunk}: ${(cause as Error)?.message ?? String(cause)}`, {
-          cause,
-        });
+        throw plainError(
+          'NMFKIT_SOURCE',
+          `nmfStream: the source failed while producing chunk ${chunk}: ${(cause as Error)?.message ?? String(cause)}`,
+          {
+            cause,
+          },
+        );
       }
       if (next.done) {
         done = true;
         return;
       }
       const value = next.value as MatrixInput;
-      await model.partialFitAsync(value, { ...(chunk === 0 && W !== undefined && { W: W as MatrixInput }), ...(signal && { signal }) });
+      try {
+        await model.partialFitAsync(value, { ...(chunk === 0 && W !== undefined && { W: W as MatrixInput }), ...(signal && { signal }) });
+      } catch (error) {
+        // A chunk refused is named by its index in the source (the model is as after the chunk before).
+        const code = codeOf(error);
+        if (code === undefined || !(error instanceof TypeError || error instanceof RangeError) || !/^chunk\b/.test(error.message))
+          throw error;
+        throw sameClassError(error, code, `source[${chunk}]${error.message.slice('chunk'.length)}`, { cause: error });
+      }
       const { cost, samples } = LAST_CHUNKS.get(model)!;
       const progress: NmfStreamProgress = { chunk, samples, cost, model };
       onChunk?.(progress);
@@ -119,4 +145,3 @@ async function* run(
     if (!done) await iterator.return?.();
   }
 }
-

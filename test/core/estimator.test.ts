@@ -277,7 +277,7 @@ describe.each(ENTRIES)('$name entry', (entry) => {
       const model = make();
       const json = model.toJSON();
       expect(json.format).toBe('nmfkit-model');
-      expect(json.version).toBe(1);
+      expect(json.version).toBe(2);
       expect(json.options).toEqual({ rank: 3, maxIter: 60, seed: 5, loss: 'kl', l1H: 0.01 });
       const text = JSON.stringify(model);
       expect(JSON.parse(text)).toEqual(json);
@@ -313,7 +313,7 @@ describe.each(ENTRIES)('$name entry', (entry) => {
       const json = unfitted.toJSON();
       expect(json).toEqual({
         format: 'nmfkit-model',
-        version: 1,
+        version: 2,
         options: { rank: 2 },
         components: null,
         nIter: null,
@@ -321,8 +321,18 @@ describe.each(ENTRIES)('$name entry', (entry) => {
         objective: null,
         stopReason: null,
         seed: null,
+        online: null,
       });
       expect(NMF.fromJSON(JSON.stringify(json)).isFitted).toBe(false);
+    });
+
+    it('read models saved in version 1 (no online state) as before', () => {
+      const model = make();
+      const { online, ...rest } = model.toJSON();
+      expect(online).toBeNull();
+      const loaded = NMF.fromJSON(JSON.stringify({ ...rest, version: 1 }));
+      expect(loaded.components).toEqual(model.components);
+      expect(loaded.transform(V2)).toEqual(model.transform(V2));
     });
 
     it('refuse bad, foreign and newer models with an error naming the field', () => {
@@ -339,10 +349,11 @@ describe.each(ENTRIES)('$name entry', (entry) => {
           'NMFKIT_INVALID_VALUE',
         ],
         [{ ...good, format: undefined }, /^json\.format must be one of 'nmfkit-model', got undefined/, 'NMFKIT_INVALID_TYPE'],
-        [{ ...good, version: 2 }, /^json\.version is 2: the model was saved by a newer nmfkit/, 'NMFKIT_MODEL_VERSION'],
+        [{ ...good, version: 3 }, /^json\.version is 3: the model was saved by a newer nmfkit/, 'NMFKIT_MODEL_VERSION'],
         [{ ...good, version: 0 }, /^json\.version must be an integer/, 'NMFKIT_INVALID_VALUE'],
         [{ ...good, version: '1' }, /^json\.version must be a number/, 'NMFKIT_INVALID_TYPE'],
-        [{ ...good, extra: 1 }, /^json has a field extra that no model of version 1 has/, 'NMFKIT_INVALID_TYPE'],
+        [{ ...good, extra: 1 }, /^json has a field extra that no model of version 2 has/, 'NMFKIT_INVALID_TYPE'],
+        [{ ...good, version: 1 }, /^json has a field online that no model of version 1 has/, 'NMFKIT_INVALID_TYPE'],
         [{ ...good, options: { rank: 3, maxiter: 2 } }, /^unknown option json\.options\.maxiter/, 'NMFKIT_INVALID_TYPE'],
         [{ ...good, options: { rank: -3 } }, /^json\.options\.rank must be an integer/, 'NMFKIT_INVALID_VALUE'],
         [{ ...good, options: undefined }, /^json\.options must be an object/, 'NMFKIT_INVALID_TYPE'],

@@ -21,6 +21,7 @@ export interface Entry {
   readonly nmf: typeof nodeEntry.nmf;
   readonly nmfBatch: typeof nodeEntry.nmfBatch;
   readonly NMF: typeof nodeEntry.NMF;
+  readonly nmfStream: typeof nodeEntry.nmfStream;
   readonly estimateRank: typeof nodeEntry.estimateRank;
   readonly ready: (options?: unknown) => Promise<void>;
   readonly setThreads: (settings: never) => { readonly fits: number };
@@ -60,6 +61,7 @@ export const ENTRIES: readonly Entry[] = [
     nmf: wasmOnlyEntry.nmf,
     nmfBatch: wasmOnlyEntry.nmfBatch,
     NMF: wasmOnlyEntry.NMF,
+    nmfStream: wasmOnlyEntry.nmfStream,
     estimateRank: wasmOnlyEntry.estimateRank,
     ready: wasmOnlyEntry.ready as (options?: unknown) => Promise<void>,
     setThreads: wasmOnlyEntry.setThreads as Fn as Entry['setThreads'],

@@ -1,5 +1,5 @@
 /**
- * The NMF estimator and estimateRank held to the fits' hostile-input contract (./export-cases.ts), on both entries:
+ * The NMF estimator (partialFit and nmfStream too) and estimateRank held to the fits' hostile-input contract (./export-cases.ts), on both entries:
  * the estimator's constructor, every method that takes an argument, `NMF.fromJSON` and estimateRank — each argument and option, as every hostile value, refused
  * with a TypeError or RangeError naming it; what a getter or proxy trap throws turned into a TypeError naming what
  * could not be read; each property read once; nothing modified. Then hostile saved models.
@@ -30,10 +30,29 @@ for (const entry of ENTRIES) {
     'NMF#fitAsync': (v: never, options: never) => new NMF(OPTIONS).fitAsync(v, options),
     'NMF#fitTransformAsync': (v: never, options: never) => new NMF(OPTIONS).fitTransformAsync(v, options),
     'NMF#transformAsync': (v: never, options: never) => fitted.transformAsync(v, options),
+    'NMF#partialFit': (chunk: never, options: never) => new NMF(OPTIONS).partialFit(chunk, options),
+    'NMF#partialFitAsync': (chunk: never, options: never) => new NMF(OPTIONS).partialFitAsync(chunk, options),
+    nmfStream: async (source: never, options: never) => {
+      for await (const progress of entry.nmfStream(source, options)) void progress;
+    },
     estimateRank: (v: never, options: never) => entry.estimateRank(v, options),
   };
   const CASES: Record<string, ExportCase> = {
-    NMF: { args: () => [{ ...OPTIONS }], params: ['options'], options: { index: 0, keys: ESTIMATOR_OPTION_NAMES } },
+    NMF: {
+      args: () => [{ ...OPTIONS }],
+      params: ['options'],
+      options: { index: 0, keys: ESTIMATOR_OPTION_NAMES },
+      valid: { 'options.freshRestarts': ['true'], 'options.maxNoImprovement': ['null'] },
+    },
+    'NMF#partialFit': { args: () => [V, {}], params: ['chunk', 'options'], options: { index: 1, keys: ['W'] } },
+    'NMF#partialFitAsync': { args: () => [V, {}], params: ['chunk', 'options'], async: true, options: { index: 1, keys: ['W', 'signal'] } },
+    nmfStream: {
+      args: () => [[V, V], { ...OPTIONS }],
+      params: ['source', 'options'],
+      async: true,
+      options: { index: 1, keys: [...ESTIMATOR_OPTION_NAMES, 'W', 'signal', 'onChunk'] },
+      valid: { 'options.freshRestarts': ['true'], 'options.maxNoImprovement': ['null'] },
+    },
     'NMF.fromJSON': { args: () => [saved()], params: ['json'] },
     'NMF#fit': { args: () => [V, {}], params: ['V', 'options'], options: { index: 1, keys: ['W', 'H'] } },
     'NMF#fitTransform': { args: () => [V, {}], params: ['V', 'options'], options: { index: 1, keys: ['W', 'H'] } },

@@ -131,7 +131,12 @@ describe.each(RUNS.filter((run) => backendAvailable(run.backend)))('$backend at 
         seen.push(progress.cost);
         expect(relativeDifference(progress.model.components.data, c.partial[progress.chunk]!.W.data)).toBeLessThan(TOL);
       }
-      expect(relativeDifference(seen, c.partial.map((p) => p.cost))).toBeLessThan(TOL);
+      expect(
+        relativeDifference(
+          seen,
+          c.partial.map((p) => p.cost),
+        ),
+      ).toBeLessThan(TOL);
     });
   });
 });
