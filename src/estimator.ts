@@ -4,7 +4,9 @@
  * Samples are V's columns: scikit-learn's X (n_samples × n_features) is Vᵀ, its `components_` is Wᵀ and its
  * `transform(X)` returns Hᵀ. `fit(V)` learns W (K×R) and H; `transform(V)` learns H for new columns against the
  * learned W held fixed (`updateW: false`), with the same loss, penalties and eps; `toJSON` / `NMF.fromJSON` save and
- * load a model in a versioned format of its own (`nmfkit-model`, version 1), the same in both entries.
+ * load a model in a versioned format of its own (`nmfkit-model`, version 2; version 1 read too), the same in both
+ * entries. `solver: 'minibatch'`, `partialFit` and `partialFitAsync` are the online solver (src/online/), whose
+ * state (the dictionary's statistics) the saved model carries.
  *
  * Each entry binds the class to its fit functions ({@link estimatorClass}); options are checked once, at
  * construction, by src/options.ts (checkOptions: the specification table's rules), and the data by nmf itself.

@@ -55,8 +55,8 @@ export interface OnlineSettings {
 
 /**
  * The online settings of an estimator's options: the online options checked against their rules, and the
- * options of nmf the online solver cannot honour refused, naming them. `online`: the raw values of the online
- * options; `solver`: whether the estimator was made with solver 'minibatch' (else partialFit alone uses them).
+ * options of nmf the online solver cannot honour refused, naming them (`minibatch`: the estimator's fit is online, or
+ * partialFit asks). `online`: the raw values of the online options.
  */
 export function onlineSettings(checked: CheckedOptions, online: Record<string, unknown>, name: string, minibatch: boolean): OnlineSettings {
   const values: Record<string, unknown> = {};
@@ -67,7 +67,10 @@ export function onlineSettings(checked: CheckedOptions, online: Record<string, u
   const { o, fields, beta } = checked;
   if (minibatch) {
     const refuse = (option: string, why: string): never => {
-      throw rangeError('NMFKIT_INVALID_VALUE', `${name}.${option} ${why} with ${name}.solver 'minibatch' (docs/algorithms.md §14)`);
+      throw rangeError(
+        'NMFKIT_INVALID_VALUE',
+        `${name}.${option} ${why} with the online solver (solver 'minibatch', partialFit; docs/algorithms.md §14)`,
+      );
     };
     if (!(beta >= 1 && beta <= 2)) refuse('loss', `must be β in [1, 2] ('euclidean', 'kl' or a β between), got ${describe(o.loss)},`);
     if ((fields.l1W as number) > 0 || (fields.l2W as number) > 0) refuse((fields.l1W as number) > 0 ? 'l1W' : 'l2W', 'is not supported');
