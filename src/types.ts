@@ -421,5 +421,11 @@ export interface WasmOnlyBackendInfo {
     readonly fits: number;
     /** How `nmf()` runs: in Web Workers, or on the calling thread with yields ('inline': one fit at a time). */
     readonly mode: 'web-worker' | 'inline';
+    /**
+     * Whether a lone `nmf()` can run on a team of Web Workers over a shared memory (`threads`, as on the Node
+     * entry): the page is cross-origin isolated and `ready()` fetched wasm/nmfkit-threads.wasm from beside the
+     * module's URL. Otherwise every fit runs on one worker.
+     */
+    readonly teams: boolean;
   };
 }
