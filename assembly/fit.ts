@@ -28,7 +28,7 @@ import { largestSingularValueFromGram, residualSpectralNorm, scaleFor } from './
 import * as team from './team-kernels';
 import { arg, argI, partialAt, setArg, shareBegin, shareEnd, teamBytes, teamInit, teamRun, teamSize, teamStop } from './team';
 import {
-  DTYPE_FLOAT32, FitSpec, NORMALIZE_NONE, SOLVER_HALS, SOLVER_MU_BETA, SOLVER_MU_EUCLIDEAN, SOLVER_NMFD, STOP_CHANGE,
+  DTYPE_FLOAT32, FitSpec, HALS_ORDER_W_FIRST, NORMALIZE_NONE, SOLVER_HALS, SOLVER_MU_BETA, SOLVER_MU_EUCLIDEAN, SOLVER_NMFD, STOP_CHANGE,
   STOP_OBJECTIVE, STORAGE_CSR, STORAGE_DENSE, readSpec,
 } from './spec';
 import {
@@ -663,21 +663,34 @@ function halsHalfStepH<T>(s: State, G: usize): void {
   }
 }
 
+/** HALS's update of W: the W half-step with G = HHᵀ + l2W·I, B = VHᵀ − l1W of the current H. */
+function halsUpdateW<T>(s: State): void {
+  if (!s.spec.updateW) return;
+  formHProducts<T>(s);
+  halsHalfStepW<T>(s, halsGram<T>(s, s.HHt, s.spec.l2W));
+  wChanged(s);
+}
+
+/** HALS's update of H: the H half-step with G = WᵀW + l2H·I, B = WᵀV − l1H of the current W. */
+function halsUpdateH<T>(s: State): void {
+  if (!s.spec.updateH) return;
+  formWProducts<T>(s);
+  halsHalfStepH<T>(s, halsGram<T>(s, s.WtW, s.spec.l2H));
+  hChanged(s);
+}
+
 /**
- * HALS for the Euclidean loss, in scikit-learn's order (its solver='cd'): the W half-step with G = HHᵀ + l2W·I,
- * B = VHᵀ − l1W, then the H half-step with G = WᵀW + l2H·I, B = WᵀV − l1H of the new W.
+ * HALS for the Euclidean loss (scikit-learn's solver='cd'): W then H in its order on V as its X, or H then W
+ * (spec.halsOrder), its order on X = Vᵀ.
  */
 function iterateHals<T>(s: State, hOut: usize, wOut: usize): void {
   const p = s.spec;
-  if (p.updateW) {
-    formHProducts<T>(s);
-    halsHalfStepW<T>(s, halsGram<T>(s, s.HHt, p.l2W));
-    wChanged(s);
-  }
-  if (p.updateH) {
-    formWProducts<T>(s);
-    halsHalfStepH<T>(s, halsGram<T>(s, s.WtW, p.l2H));
-    hChanged(s);
+  if (p.halsOrder == HALS_ORDER_W_FIRST) {
+    halsUpdateW<T>(s);
+    halsUpdateH<T>(s);
+  } else {
+    halsUpdateH<T>(s);
+    halsUpdateW<T>(s);
   }
   store<f64>(hOut, p.updateH ? hChangeNorm<T>(s) : 0);
   store<f64>(wOut, p.updateW ? wChangeNorm<T>(s) : 0);
@@ -899,8 +912,9 @@ function start<T>(s: State): void {
   if (p.solver == SOLVER_NMFD) s.scale = nmfdScale(s.V, s.H, p.rows, p.cols, p.rank, p.eps);
   if (p.solver != SOLVER_MU_BETA && p.solver != SOLVER_NMFD) {
     s.normV2 = sumSquares<T>(s.V, storedEntries(p));
-    // The products of the first half-step: H's (WᵀV, WᵀW) for MU, W's (VHᵀ, HHᵀ) for HALS, which updates W first.
-    const wFirst = p.solver == SOLVER_HALS ? p.updateW : !p.updateH;
+    // The products of the first half-step: H's (WᵀV, WᵀW) for MU, and for HALS those of the factor it updates first.
+    const halsWFirst = p.halsOrder == HALS_ORDER_W_FIRST ? p.updateW : !p.updateH;
+    const wFirst = p.solver == SOLVER_HALS ? halsWFirst : !p.updateH;
     if (wFirst) formHProducts<T>(s);
     else formWProducts<T>(s);
   }

@@ -25,7 +25,11 @@ export const NORMALIZE_MAX: i32 = 1;
 export const NORMALIZE_L1: i32 = 2;
 export const NORMALIZE_L2: i32 = 3;
 
-export const SPEC_SLOTS: i32 = 26;
+// halsOrder: Solver hals: the factor each iteration updates first: W (scikit-learn's cd on V as its X) or H (its cd on X = Vᵀ, the NMF estimator's orientation).
+export const HALS_ORDER_W_FIRST: i32 = 0;
+export const HALS_ORDER_H_FIRST: i32 = 1;
+
+export const SPEC_SLOTS: i32 = 27;
 
 /** The resolved specification of one fit (src/spec.ts), laid out in the fit's arena. */
 @unmanaged
@@ -82,6 +86,8 @@ export class FitSpec {
   halsSweepTol: f64;
   /** Solver nmfd: T, the frames of each template (W is T stacked K×R matrices); 1 for every other solver. */
   templateFrames: i32;
+  /** Solver hals: the factor each iteration updates first: W (scikit-learn's cd on V as its X) or H (its cd on X = Vᵀ, the NMF estimator's orientation). */
+  halsOrder: i32;
 }
 
 /** Reads the specification from its SPEC_SLOTS float64 slots at `slots` (the loader has checked them). */
@@ -112,4 +118,5 @@ export function readSpec(spec: FitSpec, slots: usize): void {
   spec.halsSweeps = <i32>load<f64>(slots, 184);
   spec.halsSweepTol = load<f64>(slots, 192);
   spec.templateFrames = <i32>load<f64>(slots, 200);
+  spec.halsOrder = <i32>load<f64>(slots, 208);
 }

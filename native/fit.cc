@@ -593,20 +593,35 @@ void halsHalfStepH(State<T>& s, const T* G) {
   }
 }
 
-// HALS for the Euclidean loss, in scikit-learn's order (its solver='cd'): the W half-step with G = HHᵀ + l2W·I,
-// B = VHᵀ − l1W, then the H half-step with G = WᵀW + l2H·I, B = WᵀV − l1H of the new W.
+// HALS's update of W: the W half-step with G = HHᵀ + l2W·I, B = VHᵀ − l1W of the current H.
+template <typename T>
+void halsUpdateW(State<T>& s) {
+  if (!s.spec.updateW) return;
+  formHProducts(s);
+  halsHalfStepW(s, halsGram(s, s.HHt, s.spec.l2W));
+  wChanged(s);
+}
+
+// HALS's update of H: the H half-step with G = WᵀW + l2H·I, B = WᵀV − l1H of the current W.
+template <typename T>
+void halsUpdateH(State<T>& s) {
+  if (!s.spec.updateH) return;
+  formWProducts(s);
+  halsHalfStepH(s, halsGram(s, s.WtW, s.spec.l2H));
+  hChanged(s);
+}
+
+// HALS for the Euclidean loss (scikit-learn's solver='cd'): W then H in its order on V as its X, or H then W
+// (spec.halsOrder), its order on X = Vᵀ.
 template <typename T>
 void iterateHals(State<T>& s, double* hOut, double* wOut) {
   const FitSpec& p = s.spec;
-  if (p.updateW) {
-    formHProducts(s);
-    halsHalfStepW(s, halsGram(s, s.HHt, p.l2W));
-    wChanged(s);
-  }
-  if (p.updateH) {
-    formWProducts(s);
-    halsHalfStepH(s, halsGram(s, s.WtW, p.l2H));
-    hChanged(s);
+  if (p.halsOrder == HalsOrder::WFirst) {
+    halsUpdateW(s);
+    halsUpdateH(s);
+  } else {
+    halsUpdateH(s);
+    halsUpdateW(s);
   }
   *hOut = p.updateH ? hChangeNorm(s) : 0.0;
   *wOut = p.updateW ? wChangeNorm(s) : 0.0;
@@ -809,8 +824,9 @@ void start(State<T>& s) {
   }
   if (p.solver != Solver::MuBeta && p.solver != Solver::Nmfd) {
     s.normV2 = sumSquares(s.V, storedEntries(p));
-    // The products of the first half-step: H's (WᵀV, WᵀW) for MU, W's (VHᵀ, HHᵀ) for HALS, which updates W first.
-    const bool wFirst = p.solver == Solver::Hals ? p.updateW : !p.updateH;
+    // The products of the first half-step: H's (WᵀV, WᵀW) for MU, and for HALS those of the factor it updates first.
+    const bool halsWFirst = p.halsOrder == HalsOrder::WFirst ? p.updateW : !p.updateH;
+    const bool wFirst = p.solver == Solver::Hals ? halsWFirst : !p.updateH;
     if (wFirst)
       formHProducts(s);
     else

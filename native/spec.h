@@ -21,6 +21,9 @@ enum class Stop { Change, Objective, None };
 // normalize: How finish rescales the learned columns of W (and the rows of H against them).
 enum class Normalize { None, Max, L1, L2 };
 
+// halsOrder: Solver hals: the factor each iteration updates first: W (scikit-learn's cd on V as its X) or H (its cd on X = Vᵀ, the NMF estimator's orientation).
+enum class HalsOrder { WFirst, HFirst };
+
 // The resolved specification of one fit (src/spec.ts).
 struct FitSpec {
   std::size_t rows;  // K: rows of V and W.
@@ -49,9 +52,10 @@ struct FitSpec {
   std::size_t halsSweeps;  // Solver hals: the most sweeps of each half-step over the same products (accelerated HALS, Gillis & Glineur 2012); 1: plain HALS.
   double halsSweepTol;  // Solver hals: a half-step's next sweep runs only while the last one changed the factor by at least this fraction of the first one's change (Frobenius norms).
   std::size_t templateFrames;  // Solver nmfd: T, the frames of each template (W is T stacked K×R matrices); 1 for every other solver.
+  HalsOrder halsOrder;  // Solver hals: the factor each iteration updates first: W (scikit-learn's cd on V as its X) or H (its cd on X = Vᵀ, the NMF estimator's orientation).
 };
 
-constexpr std::size_t kSpecSlots = 26;
+constexpr std::size_t kSpecSlots = 27;
 
 // The name of the first slot that is no valid encoding of its field (a size that is not an integer in
 // [0, 2^53], a choice index out of range, a boolean other than 0 or 1), or nullptr. It guards memory safety
@@ -75,6 +79,7 @@ inline const char* specSlotError(const double* slots) {
   if (slots[22] != 0 && slots[22] != 1) return "spectralError";
   if (!(slots[23] >= 0 && slots[23] <= 9007199254740992.0) || std::floor(slots[23]) != slots[23]) return "halsSweeps";
   if (!(slots[25] >= 0 && slots[25] <= 9007199254740992.0) || std::floor(slots[25]) != slots[25]) return "templateFrames";
+  if (!(slots[26] >= 0 && slots[26] < 2) || std::floor(slots[26]) != slots[26]) return "halsOrder";
   return nullptr;
 }
 
@@ -107,6 +112,7 @@ inline FitSpec readSpec(const double* slots) {
   s.halsSweeps = static_cast<std::size_t>(slots[23]);
   s.halsSweepTol = slots[24];
   s.templateFrames = static_cast<std::size_t>(slots[25]);
+  s.halsOrder = static_cast<HalsOrder>(static_cast<int>(slots[26]));
   return s;
 }
 

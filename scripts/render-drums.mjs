@@ -13,22 +13,18 @@
  * The script prints how well the stems add up to the mix. With --check nothing is written: it renders again and
  * fails unless every shipped WAV agrees with the new render to its 16-bit rounding.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import midiPackage from '@tonejs/midi';
-import wavefile from 'wavefile';
+import { decode, pcm16, ratio, render as renderWithEffects, requireSoundfont, SAMPLE_RATE } from './lib/fluidsynth.mjs';
 
 const { Midi } = midiPackage;
-const { WaveFile } = wavefile;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DATA = join(ROOT, 'packages/nmfkit-audio/examples/data');
-const SOUNDFONT = '/usr/share/sounds/sf2/FluidR3_GM.sf2';
-const SAMPLE_RATE = 22050;
 const check = process.argv.includes('--check');
-if (!existsSync(SOUNDFONT)) throw new Error(`${SOUNDFONT} is missing: apt-get install fluid-soundfont-gm`);
+requireSoundfont();
 
 /** The drums, by General MIDI percussion key. */
 const DRUMS = [
@@ -74,53 +70,9 @@ function patternNotes(names) {
   return notes;
 }
 
-/** The mono samples of a WAV file (channels averaged), as float64. */
-function decode(bytes) {
-  const wav = new WaveFile(bytes);
-  const raw = wav.getSamples(false, Float64Array);
-  const channels = Array.isArray(raw) ? raw : [raw];
-  const scale = wav.bitDepth === '32f' || wav.bitDepth === '64' ? 1 : 2 ** (Number(wav.bitDepth) - 1);
-  const out = new Float64Array(channels[0].length);
-  for (const c of channels) for (let i = 0; i < out.length; i++) out[i] += c[i] / scale / channels.length;
-  return out;
-}
-
-/** Renders a MIDI file with fluidsynth: its mono samples, cut or padded to `seconds`. */
+/** Renders a MIDI file with reverb and chorus off (so the stems add up to the mix), `seconds` long. */
 function render(dir, label, bytes, seconds) {
-  const mid = join(dir, `${label}.mid`);
-  const wav = join(dir, `${label}.wav`);
-  writeFileSync(mid, bytes);
-  execFileSync(
-    'fluidsynth',
-    ['-ni', '-q', '-R', '0', '-C', '0', '-g', '0.6', '-r', String(SAMPLE_RATE), '-O', 'float', '-T', 'wav', '-F', wav, SOUNDFONT, mid],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
-  );
-  const out = new Float64Array(Math.round(seconds * SAMPLE_RATE));
-  const samples = decode(readFileSync(wav));
-  out.set(samples.subarray(0, out.length));
-  return out;
-}
-
-function pcm16(samples) {
-  const wav = new WaveFile();
-  wav.fromScratch(
-    1,
-    SAMPLE_RATE,
-    '16',
-    Int16Array.from(samples, (v) => Math.max(-32768, Math.min(32767, Math.round(v * 32768)))),
-  );
-  return Buffer.from(wav.toBuffer());
-}
-
-/** 10 log10(‖reference‖² / ‖reference − x‖²) in dB. */
-function ratio(reference, x) {
-  let signal = 0;
-  let error = 0;
-  for (let i = 0; i < reference.length; i++) {
-    signal += reference[i] ** 2;
-    error += (reference[i] - x[i]) ** 2;
-  }
-  return 10 * Math.log10(signal / error);
+  return renderWithEffects(dir, label, bytes, Math.round(seconds * SAMPLE_RATE), ['-R', '0', '-C', '0']);
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'render-drums-'));

@@ -23,20 +23,16 @@
  * With --check nothing is written: the script renders, compares with the shipped stem and fails unless they agree
  * to the 16-bit rounding (a stem regenerated on another fluidsynth or soundfont build would show up here).
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import midiPackage from '@tonejs/midi';
-import wavefile from 'wavefile';
+import { decode, pcm16, ratio, render, requireSoundfont } from './lib/fluidsynth.mjs';
 
 const { Midi } = midiPackage;
-const { WaveFile } = wavefile;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DATA = join(ROOT, 'packages/nmfkit-audio/examples/data');
-const SOUNDFONT = '/usr/share/sounds/sf2/FluidR3_GM.sf2';
-const SAMPLE_RATE = 22050;
 const NAMES = ['C', 'Cs', 'D', 'Ds', 'E', 'F', 'Fs', 'G', 'Gs', 'A', 'As', 'B'];
 
 const args = process.argv.slice(2);
@@ -45,19 +41,7 @@ const pitch = pitchFlag >= 0 ? Number(args[pitchFlag + 1]) : 72;
 const check = args.includes('--check');
 if (!Number.isInteger(pitch) || pitch < 0 || pitch > 127) throw new Error(`--pitch must be a MIDI pitch, got ${args[pitchFlag + 1]}`);
 const name = `${NAMES[pitch % 12]}${Math.floor(pitch / 12) - 1}`;
-if (!existsSync(SOUNDFONT)) throw new Error(`${SOUNDFONT} is missing: apt-get install fluid-soundfont-gm`);
-
-/** The mono samples of a WAV file (channels averaged), as float64. */
-function decode(bytes) {
-  const wav = new WaveFile(bytes);
-  const raw = wav.getSamples(false, Float64Array);
-  const channels = Array.isArray(raw) ? raw : [raw];
-  const { bitDepth } = wav;
-  const scale = bitDepth === '32f' || bitDepth === '64' ? 1 : 2 ** (Number(bitDepth) - 1);
-  const out = new Float64Array(channels[0].length);
-  for (const c of channels) for (let i = 0; i < out.length; i++) out[i] += c[i] / scale / channels.length;
-  return out;
-}
+requireSoundfont();
 
 /** A MIDI file holding only the notes that `keep` accepts, with the original's header, tracks and programs. */
 function subset(midi, keep) {
@@ -67,31 +51,6 @@ function subset(midi, keep) {
     tracks: midi.toJSON().tracks.map((track) => ({ ...track, notes: track.notes.filter((note) => keep(note.midi)) })),
   });
   return Buffer.from(copy.toArray());
-}
-
-/** Renders a MIDI file with fluidsynth and returns its mono samples, cut or padded to `length`. */
-function render(dir, label, bytes, length) {
-  const mid = join(dir, `${label}.mid`);
-  const wav = join(dir, `${label}.wav`);
-  writeFileSync(mid, bytes);
-  execFileSync('fluidsynth', ['-ni', '-q', '-g', '0.6', '-r', String(SAMPLE_RATE), '-O', 'float', '-T', 'wav', '-F', wav, SOUNDFONT, mid], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const samples = decode(readFileSync(wav));
-  const out = new Float64Array(length);
-  out.set(samples.subarray(0, length));
-  return out;
-}
-
-/** 10 log10(‖reference‖² / ‖reference − x‖²) in dB. */
-function ratio(reference, x) {
-  let signal = 0;
-  let error = 0;
-  for (let i = 0; i < reference.length; i++) {
-    signal += reference[i] ** 2;
-    error += (reference[i] - x[i]) ** 2;
-  }
-  return 10 * Math.log10(signal / error);
 }
 
 const midi = new Midi(readFileSync(join(DATA, 'piano-scale.mid')));
@@ -117,14 +76,7 @@ try {
   console.log(`${name} stem + the rest vs the whole render: ${ratio(whole, sum).toFixed(1)} dB`);
   console.log(`recording − ${name} stem vs the rendered rest: ${ratio(rest, restFromRecording).toFixed(1)} dB`);
   const target = join(DATA, `piano-scale.${name}.wav`);
-  const wav = new WaveFile();
-  wav.fromScratch(
-    1,
-    SAMPLE_RATE,
-    '16',
-    Int16Array.from(stem, (v) => Math.max(-32768, Math.min(32767, Math.round(v * 32768)))),
-  );
-  const bytes = Buffer.from(wav.toBuffer());
+  const bytes = pcm16(stem);
   if (check) {
     const shipped = decode(readFileSync(target));
     const agreement = ratio(decode(bytes), shipped);

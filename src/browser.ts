@@ -8,7 +8,6 @@
 import { batchFunction, type NmfBatch } from './batch.js';
 import { estimatorClass, type NmfEstimator, type NmfEstimatorClass } from './estimator.js';
 import { streamFunction, type NmfStream } from './online/stream.js';
-export type { EstimateRank, EstimateRankOptions, RankEstimate, RankMeasures } from './rank.js';
 import { fitFunctions, type Nmf, type NmfSync } from './nmf.js';
 import { rankEstimator, type EstimateRank } from './rank.js';
 import type { FactorArray } from './types.js';
@@ -72,45 +71,8 @@ export const nmfStream: NmfStream = streamFunction(NMF);
 export const estimateRank: EstimateRank = rankEstimator(fits, wasmOnlyRuntime.concurrency);
 
 export { backendInfo, DEFAULT_MAX_MEMORY_BYTES, ready, setThreads } from './entry/wasm-only.js';
-export { DEFAULT_EPS, DEFAULT_MAX_ITER, DEFAULT_TOL } from './options.js';
-export { reconstruct } from './result.js';
-export { reconstructNmfd } from './nmfd.js';
-export { wienerMasks } from './wiener.js';
-export { NMFD_DEFAULT_EPS, NMFD_DEFAULT_MAX_ITER, NMFD_DEFAULT_TEMPLATE_FRAMES } from './nmfd-options.js';
-export type { BatchIterationInfo, BatchOutcome, NmfBatch, NmfBatchOptions } from './batch.js';
-export type { Nmf, NmfSync } from './nmf.js';
-export type { Nmfd, NmfdSync } from './nmfd.js';
-export type { NmfdOptions, NmfdResult } from './nmfd-types.js';
-export type { NmfStream, NmfStreamOptions, NmfStreamProgress, NmfStreamSource } from './online/stream.js';
-export type { OnlineOptions } from './online/options.js';
+export * from './entry/common-exports.js';
 export type {
-  EstimatorAsyncFitOptions,
-  EstimatorAsyncOptions,
-  EstimatorAsyncPartialFitOptions,
-  EstimatorFitOptions,
-  EstimatorPartialFitOptions,
-  NmfEstimator,
-  NmfEstimatorClass,
-  NmfEstimatorOptions,
-  NmfModelJson,
-} from './estimator.js';
-export type {
-  FactorArray,
-  FactorArrayOf,
-  IntegerArray,
-  MatrixObject,
-  MatrixRow,
-  BackendName,
-  IterationInfo,
-  Matrix,
-  MatrixData,
-  CsrMatrixInput,
-  MatrixInput,
-  MatrixLike,
-  NmfOptions,
-  NmfResult,
-  ReadyOptions,
-  StopReason,
   WasmOnlyBackendInfo,
   WasmOnlyBackendInfo as BackendInfo,
   WasmThreadSettings,

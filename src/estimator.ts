@@ -453,7 +453,8 @@ export function estimatorClass(fits: FitFunctions): NmfEstimatorClass {
     #fitOptions(options: unknown, names: readonly string[]): NmfOptions {
       const call = options === undefined ? {} : readOptions('options', options, names);
       const given = Object.fromEntries(Object.entries(call).filter(([, value]) => value !== undefined));
-      return { ...nmfOptionsOf(this.#options), ...given, spectralError: false } as NmfOptions;
+      // HALS in scikit-learn's cd order on X = Vᵀ (its W, our H, first), unless the options say otherwise.
+      return { halsOrder: 'h-first', ...nmfOptionsOf(this.#options), ...given, spectralError: false } as NmfOptions;
     }
 
     #signalOf(options: unknown): AbortSignal | undefined {

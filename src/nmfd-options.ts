@@ -7,7 +7,7 @@
  */
 import type { FitProblem } from './contract.js';
 import { rangeError, typeError } from './errors.js';
-import { MAX_THREADS, type FitPlan, type VStorage } from './options.js';
+import { checkCallOptions, type FitPlan, type VStorage } from './options.js';
 import { Random, randomSeed } from './random.js';
 import { defaultSpec } from './spec.js';
 import type { Matrix } from './types.js';
@@ -20,7 +20,6 @@ import {
   checkNonNegative,
   checkedSize,
   describe,
-  isAbortSignal,
   isArray,
   readList,
   readOptions,
@@ -139,23 +138,11 @@ export function planNmfd(V: unknown, options: unknown, storage: VStorage = { mod
   const stop = o.stop === undefined ? 'none' : checkChoice('options.stop', o.stop, ['change', 'objective', 'none'] as const);
   const tol = o.tol === undefined ? 1e-3 : checkNonNegative('options.tol', o.tol);
   const errorEvery = o.errorEvery === undefined ? 10 : checkCount('options.errorEvery', o.errorEvery);
-  const threads = o.threads === undefined ? undefined : checkCount('options.threads', o.threads);
-  if (threads !== undefined && threads > MAX_THREADS) {
-    throw rangeError('NMFKIT_INVALID_VALUE', `options.threads must be at most ${MAX_THREADS}, got ${threads}`);
-  }
-  const backend = o.backend === undefined ? 'auto' : checkChoice('options.backend', o.backend, ['auto', 'native', 'wasm'] as const);
-  if (o.onIteration !== undefined && typeof o.onIteration !== 'function') {
-    throw typeError('NMFKIT_INVALID_TYPE', `options.onIteration must be a function, got ${describe(o.onIteration)}`);
-  }
-  const maxTime = o.maxTime === undefined ? undefined : checkNonNegative('options.maxTime', o.maxTime);
-  if (o.signal !== undefined && !isAbortSignal(o.signal)) {
-    throw typeError('NMFKIT_INVALID_TYPE', `options.signal must be an AbortSignal, got ${describe(o.signal)}`);
-  }
-  if (o.seed !== undefined) {
-    if (typeof o.seed !== 'number') throw typeError('NMFKIT_INVALID_TYPE', `options.seed must be a number, got ${describe(o.seed)}`);
-    if (!Number.isSafeInteger(o.seed))
-      throw rangeError('NMFKIT_INVALID_VALUE', `options.seed must be a safe integer, got ${describe(o.seed)}`);
-  }
+  const { threads, backend, maxTime } = checkCallOptions(
+    o,
+    'options',
+    o.threads === undefined ? undefined : checkCount('options.threads', o.threads),
+  );
 
   // Sizes before any allocation: the templates and their copy (T×K×R each), Λ beside V, the history.
   checkedSize('W', K, rank * T);

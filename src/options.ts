@@ -206,23 +206,7 @@ export function checkOptions(
   const rank = o.rank === undefined ? undefined : checkCount(`${name}.rank`, o.rank);
   const maxIter = o.maxIter === undefined ? DEFAULT_MAX_ITER : checkCount(`${name}.maxIter`, o.maxIter, true);
   const fields = specOptions(o, name);
-  const threads = fields.threads as number | undefined;
-  if (threads !== undefined && threads > MAX_THREADS) {
-    throw rangeError('NMFKIT_INVALID_VALUE', `${name}.threads must be at most ${MAX_THREADS}, got ${threads}`);
-  }
-  const backend = o.backend === undefined ? 'auto' : checkChoice(`${name}.backend`, o.backend, ['auto', 'native', 'wasm'] as const);
-  if (o.onIteration !== undefined && typeof o.onIteration !== 'function') {
-    throw typeError('NMFKIT_INVALID_TYPE', `${name}.onIteration must be a function, got ${describe(o.onIteration)}`);
-  }
-  const maxTime = o.maxTime === undefined ? undefined : checkNonNegative(`${name}.maxTime`, o.maxTime);
-  if (o.signal !== undefined && !isAbortSignal(o.signal)) {
-    throw typeError('NMFKIT_INVALID_TYPE', `${name}.signal must be an AbortSignal, got ${describe(o.signal)}`);
-  }
-  if (o.seed !== undefined) {
-    if (typeof o.seed !== 'number') throw typeError('NMFKIT_INVALID_TYPE', `${name}.seed must be a number, got ${describe(o.seed)}`);
-    if (!Number.isSafeInteger(o.seed))
-      throw rangeError('NMFKIT_INVALID_VALUE', `${name}.seed must be a safe integer, got ${describe(o.seed)}`);
-  }
+  const { threads, backend, maxTime } = checkCallOptions(o, name, fields.threads as number | undefined);
   const init = o.init === undefined ? 'random' : checkChoice(`${name}.init`, o.init, INIT_METHODS);
 
   const beta = lossBeta(o.loss, name);
@@ -277,6 +261,45 @@ export function checkOptions(
     );
   }
   return { o, rank, maxIter, fields, threads, backend, maxTime, init, beta, solver, observed, runs };
+}
+
+/** The options of a call, as every fit function (nmf, nmfd) takes them. */
+export interface CallOptions {
+  readonly threads?: unknown;
+  readonly backend?: unknown;
+  readonly onIteration?: unknown;
+  readonly maxTime?: unknown;
+  readonly signal?: unknown;
+  readonly seed?: unknown;
+}
+
+/**
+ * Checks the options that say how a fit runs rather than what it computes (the team, the backend, the callback,
+ * the time budget, the signal, the seed), the same for every fit function. `threads`: options.threads already read
+ * as a count (or undefined).
+ */
+export function checkCallOptions(
+  o: CallOptions,
+  name: string,
+  threads: number | undefined,
+): { threads: number | undefined; backend: 'auto' | BackendName; maxTime: number | undefined } {
+  if (threads !== undefined && threads > MAX_THREADS) {
+    throw rangeError('NMFKIT_INVALID_VALUE', `${name}.threads must be at most ${MAX_THREADS}, got ${threads}`);
+  }
+  const backend = o.backend === undefined ? 'auto' : checkChoice(`${name}.backend`, o.backend, ['auto', 'native', 'wasm'] as const);
+  if (o.onIteration !== undefined && typeof o.onIteration !== 'function') {
+    throw typeError('NMFKIT_INVALID_TYPE', `${name}.onIteration must be a function, got ${describe(o.onIteration)}`);
+  }
+  const maxTime = o.maxTime === undefined ? undefined : checkNonNegative(`${name}.maxTime`, o.maxTime);
+  if (o.signal !== undefined && !isAbortSignal(o.signal)) {
+    throw typeError('NMFKIT_INVALID_TYPE', `${name}.signal must be an AbortSignal, got ${describe(o.signal)}`);
+  }
+  if (o.seed !== undefined) {
+    if (typeof o.seed !== 'number') throw typeError('NMFKIT_INVALID_TYPE', `${name}.seed must be a number, got ${describe(o.seed)}`);
+    if (!Number.isSafeInteger(o.seed))
+      throw rangeError('NMFKIT_INVALID_VALUE', `${name}.seed must be a safe integer, got ${describe(o.seed)}`);
+  }
+  return { threads, backend, maxTime };
 }
 
 /** Validates V and the options and builds the plan. Throws TypeError/RangeError naming what is wrong. */

@@ -151,6 +151,13 @@ export const FIT_SPEC_FIELDS = [
     type: 'size',
     doc: 'Solver nmfd: T, the frames of each template (W is T stacked K×R matrices); 1 for every other solver.',
   },
+  {
+    name: 'halsOrder',
+    type: 'choice',
+    values: ['w-first', 'h-first'],
+    option: { constraint: choice, default: 'w-first' },
+    doc: "Solver hals: the factor each iteration updates first: W (scikit-learn's cd on V as its X) or H (its cd on X = Vᵀ, the NMF estimator's orientation).",
+  },
 ] as const satisfies readonly SpecField[];
 
 type Field = (typeof FIT_SPEC_FIELDS)[number];

@@ -202,6 +202,12 @@ export interface NmfOptions {
    */
   readonly halsSweepTol?: number;
   /**
+   * Solver `'hals'`: the factor each iteration updates first. `'w-first'` (default) is scikit-learn's `cd` on V
+   * as its X; `'h-first'` is its `cd` on X = Vᵀ (samples as V's columns), the order the `NMF` estimator uses, so
+   * that its trajectory is scikit-learn's. Ignored by MU.
+   */
+  readonly halsOrder?: 'w-first' | 'h-first';
+  /**
    * Complete fits to run with seeds seed, seed + 1, …; the one with the lowest objective is returned. Default 1.
    * Needs an initialisation that uses the seed.
    */
@@ -421,5 +427,11 @@ export interface WasmOnlyBackendInfo {
     readonly fits: number;
     /** How `nmf()` runs: in Web Workers, or on the calling thread with yields ('inline': one fit at a time). */
     readonly mode: 'web-worker' | 'inline';
+    /**
+     * Whether a lone `nmf()` can run on a team of Web Workers over a shared memory (`threads`, as on the Node
+     * entry): the page is cross-origin isolated and `ready()` fetched wasm/nmfkit-threads.wasm from beside the
+     * module's URL. Otherwise every fit runs on one worker.
+     */
+    readonly teams: boolean;
   };
 }

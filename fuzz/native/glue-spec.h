@@ -31,7 +31,7 @@ struct SlotKind {
 constexpr SlotKind kSlotKinds[] = {{'s', 0}, {'s', 0}, {'s', 0}, {'c', 2}, {'c', 4}, {'c', 2}, {'s', 0},
                                    {'b', 0}, {'s', 0}, {'s', 0}, {'r', 0}, {'r', 0}, {'r', 0}, {'r', 0},
                                    {'r', 0}, {'r', 0}, {'r', 0}, {'b', 0}, {'b', 0}, {'c', 3}, {'s', 0},
-                                   {'c', 4}, {'b', 0}, {'s', 0}, {'r', 0}, {'s', 0}};
+                                   {'c', 4}, {'b', 0}, {'s', 0}, {'r', 0}, {'s', 0}, {'c', 2}};
 
 // A field added to src/spec.ts must be added here (and to the round trip in glueDecode) too.
 static_assert(sizeof(kSlotKinds) / sizeof(kSlotKinds[0]) == nmf::kSpecSlots,
@@ -85,7 +85,8 @@ inline bool glueDecode(const double* slots, nmf::FitSpec& spec) {
                          spec.spectralError ? 1.0 : 0.0,
                          static_cast<double>(spec.halsSweeps),
                          spec.halsSweepTol,
-                         static_cast<double>(spec.templateFrames)};
+                         static_cast<double>(spec.templateFrames),
+                         static_cast<double>(spec.halsOrder)};
   static_assert(sizeof(read) / sizeof(read[0]) == nmf::kSpecSlots, "the round trip reads every field of FitSpec");
   for (std::size_t i = 0; i < nmf::kSpecSlots; ++i) {
     const bool same = read[i] == slots[i] || (std::isnan(read[i]) && std::isnan(slots[i]));

@@ -9,14 +9,14 @@ import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { WasmPool, type PortEvents, type WorkerPort } from './wasm-pool.js';
 import { compileWasmModule } from './wasm.js';
-import { teamsAvailable } from './wasm-team.js';
+import { TEAM_WASM_FILE, teamsAvailable } from './wasm-team.js';
 import { plainError } from '../errors.js';
 
 /** wasm/nmfkit.wasm relative to this file: the same from src/backends/ (tests) and dist/backends/ (package). */
 export const WASM_URL = new URL('../../wasm/nmfkit.wasm', import.meta.url);
 
 /** The threaded build of the same sources (assembly/team.ts), for fits on a team of worker threads. */
-const TEAM_WASM_URL = new URL('../../wasm/nmfkit-threads.wasm', import.meta.url);
+const TEAM_WASM_URL = new URL(`../../wasm/${TEAM_WASM_FILE}`, import.meta.url);
 
 /** The threaded module, where this runtime can share memory between threads and the file is there; else undefined. */
 function compileTeamModule(): WebAssembly.Module | undefined {

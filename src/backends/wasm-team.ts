@@ -7,6 +7,9 @@
  * return). Runtime-neutral: no Node built-ins here.
  */
 
+/** The threaded build's file name, beside wasm/nmfkit.wasm. */
+export const TEAM_WASM_FILE = 'nmfkit-threads.wasm';
+
 /** Where a fit's team lives: the shared memory and the byte offset of the team's block in it. */
 export interface TeamHandle {
   readonly memory: WebAssembly.Memory;

@@ -7,6 +7,7 @@ import { WasmPool, type PortEvents, type WorkerPort } from './wasm-pool.js';
 import { compileFailed, compileWasmModuleAsync } from './wasm.js';
 import { MAX_WASM_BYTES, wasmTooLarge } from './wasm-size.js';
 import { plainError } from '../errors.js';
+import { TEAM_WASM_FILE, teamsAvailable } from './wasm-team.js';
 
 /** The parts of `process` used when the WebAssembly-only entry runs in Node (`--no-addons`): no import needed. */
 interface NodeProcess {
@@ -114,12 +115,33 @@ function spawnWebWorker(events: PortEvents): WorkerPort {
   return { post: (request, transfer) => worker.postMessage(request, transfer), busy: () => {} };
 }
 
-/** A pool of module Web Workers, each instantiating `module` with the given memory cap. */
+/**
+ * The threaded build (nmfkit-threads.wasm) beside the module at `url`, where the page can share memory with its
+ * workers (cross-origin isolated); undefined where it cannot or the file is not served: fits keep one worker each.
+ */
+export async function fetchTeamModule(
+  url: URL,
+  compile: (url: URL) => Promise<WebAssembly.Module>,
+): Promise<WebAssembly.Module | undefined> {
+  if (!teamsAvailable()) return undefined;
+  try {
+    return await compile(new URL(TEAM_WASM_FILE, url));
+  } catch {
+    return undefined;
+  }
+}
+
+/** A pool of module Web Workers, each instantiating `module` with the given memory cap (and `teamModule` for teams). */
 export function createWebWorkerPool(
   module: WebAssembly.Module,
   maxMemoryBytes: number,
   maxMemorySetting: string,
   size: () => number,
+  teamModule?: WebAssembly.Module,
 ): WasmPool {
-  return new WasmPool({ spawn: spawnWebWorker, size, init: () => ({ module, maxMemoryBytes, maxMemorySetting }) });
+  return new WasmPool({
+    spawn: spawnWebWorker,
+    size,
+    init: () => ({ module, maxMemoryBytes, maxMemorySetting, ...(teamModule && { teamModule }) }),
+  });
 }

@@ -56,6 +56,21 @@ export interface WasmPlatform {
   loadFix(source: { readonly module: boolean; readonly url: URL }): string;
   /** Whether wasm fits can run on threads of their own here (worker threads, module Web Workers). */
   workersAvailable(): boolean;
-  /** A pool of workers that instantiate `module` with the given cap, at most `size()` of them. */
-  createPool(module: WebAssembly.Module, maxMemoryBytes: number, maxMemorySetting: string, size: () => number): WasmPool;
+  /**
+   * The threaded build (wasm/nmfkit-threads.wasm) beside the module at `url`, for fits on a team of workers over a
+   * shared memory; undefined where this runtime cannot share memory with its workers or the file cannot be had (fits
+   * then keep one worker each). Absent where the pool finds the threaded build itself (Node).
+   */
+  compileTeam?(url: URL): Promise<WebAssembly.Module | undefined>;
+  /**
+   * A pool of workers that instantiate `module` with the given cap, at most `size()` of them; `teamModule`, when
+   * given, is the threaded build they run team fits on.
+   */
+  createPool(
+    module: WebAssembly.Module,
+    maxMemoryBytes: number,
+    maxMemorySetting: string,
+    size: () => number,
+    teamModule?: WebAssembly.Module,
+  ): WasmPool;
 }

@@ -214,7 +214,7 @@ export class EntryPolicy {
             ...(w.settings.module ? { source: 'module' as const } : { source: 'url' as const, url: w.settings.url.href }),
           }
         : w,
-      threads: { fits: this.threads.get().fits, mode: this.wasm.inline() ? 'inline' : 'web-worker' },
+      threads: { fits: this.threads.get().fits, mode: this.wasm.inline() ? 'inline' : 'web-worker', teams: this.wasm.teams() },
     };
   }
 

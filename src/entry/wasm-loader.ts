@@ -56,6 +56,8 @@ export class WasmLoader {
   readonly #onModeChange: () => void;
   #state: State = { kind: 'idle' };
   #pool: WasmPool | undefined;
+  /** The threaded build fetched beside the module by `ready()` (WebAssembly-only entry), if any. */
+  #teamModule: WebAssembly.Module | undefined;
 
   /** `fits()`: the worker pool's size; `onModeChange`: called when the settings decide where async fits run. */
   constructor(platform: Platform, fits: () => number, onModeChange: () => void) {
@@ -219,6 +221,9 @@ export class WasmLoader {
 
   async #loadAsync(settings: WasmSettings): Promise<void> {
     const module = settings.module ?? (await this.#platform.wasm.compile(settings.url));
+    // Teams need workers; a caller-compiled module gives no place to look for its threaded build.
+    const { compileTeam } = this.#platform.wasm;
+    if (compileTeam && settings.workers && !settings.module) this.#teamModule = await compileTeam(settings.url);
     const backend: Backend = await instantiateWasmBackend(
       module,
       this.#backendOptions(module, settings, () => backend),
@@ -232,7 +237,7 @@ export class WasmLoader {
       maxMemorySetting: settings.capSetting,
       createAsyncFit: (problem) => {
         if (!settings.workers) return inlineAsyncFit(self().createFit(problem));
-        this.#pool ??= this.#platform.wasm.createPool(module, settings.maxMemoryBytes, settings.capSetting, this.#fits);
+        this.#pool ??= this.#platform.wasm.createPool(module, settings.maxMemoryBytes, settings.capSetting, this.#fits, this.#teamModule);
         return this.#pool.createAsyncFit(problem);
       },
     };
@@ -264,6 +269,11 @@ export class WasmLoader {
       maxMemoryBytes: details.maxMemoryBytes ?? use.settings.maxMemoryBytes,
       settings: use.settings,
     };
+  }
+
+  /** Whether async fits can run on teams of workers: the threaded build was loaded beside the module. */
+  teams(): boolean {
+    return this.#teamModule !== undefined;
   }
 
   /** Bytes of wasm memory held by each worker of the pool (empty before the first async fit). */

@@ -5,7 +5,7 @@
  * Imports no Node built-ins anywhere in its module graph (test/browser checks the built files); the environment
  * is `process.env` where the runtime has one. The policy over all this is ./policy.ts.
  */
-import { createWebWorkerPool, webWorkersAvailable } from '../backends/wasm-web.js';
+import { createWebWorkerPool, fetchTeamModule, webWorkersAvailable } from '../backends/wasm-web.js';
 import { compileCapped } from './wasm-file.js';
 import type { ReadyOptions, WasmOnlyBackendInfo, WasmThreadSettings } from '../types.js';
 import { processEnv } from './environment.js';
@@ -135,6 +135,7 @@ const wasmOnlyPlatform: Platform = {
         ? 'pass a WebAssembly.Module compiled from nmfkit/nmfkit.wasm to ready({ module })'
         : `serve wasm/nmfkit.wasm at ${url.href} (or pass its location as ready({ url }), or a compiled module as ready({ module })), in a runtime with WebAssembly SIMD`,
     workersAvailable: webWorkersAvailable,
+    compileTeam: (url) => fetchTeamModule(url, compileCapped),
     createPool: createWebWorkerPool,
   },
 };

@@ -104,6 +104,19 @@ const CASES: Case[] = [
     o: { solver: 'hals', maxIter: 30, stop: 'none', halsSweeps: 3, halsSweepTol: 0.3, ...PENALTIES, fixedColumnsW: [1], errorEvery: 2 },
   },
   { name: 'hals, 5 sweeps, updateH false', o: { solver: 'hals', maxIter: 20, stop: 'none', halsSweeps: 5, updateH: false } },
+  { name: 'hals, H first', o: { solver: 'hals', maxIter: 30, stop: 'none', halsOrder: 'h-first', errorEvery: 1 } },
+  {
+    name: 'hals, H first, 3 sweeps, penalties, fixed column 1, errorEvery 3',
+    o: { solver: 'hals', maxIter: 30, stop: 'none', halsOrder: 'h-first', halsSweeps: 3, ...PENALTIES, fixedColumnsW: [1], errorEvery: 3 },
+  },
+  {
+    name: 'hals, H first, updateH false',
+    o: { solver: 'hals', maxIter: 20, stop: 'none', halsOrder: 'h-first', updateH: false, errorEvery: 1 },
+  },
+  {
+    name: 'hals, H first, updateW false',
+    o: { solver: 'hals', maxIter: 20, stop: 'none', halsOrder: 'h-first', updateW: false, errorEvery: 1 },
+  },
   { name: 'mu euclidean, stop change', o: { maxIter: 400, tol: 2e-2, errorEvery: 5 }, chunk: 50 },
   { name: 'mu is, stop objective', o: { loss: 'is', maxIter: 400, stop: 'objective', tol: 1e-4 }, chunk: 50 },
   {
@@ -251,6 +264,7 @@ function fitProblem(c: Case, p: Problem, dtype: Dtype, threads = 1): FitProblem 
     normalize: o.normalize ?? 'none',
     halsSweeps: o.halsSweeps ?? 1,
     halsSweepTol: o.halsSweepTol ?? 0.01,
+    halsOrder: o.halsOrder ?? 'w-first',
   });
   return {
     spec,

@@ -26,6 +26,7 @@ const SOLVERS: [string, Partial<FitSpec>][] = [
   ['masked MU', { solver: 'mu-beta', beta: 2, masked: true }],
   ['HALS', { solver: 'hals' }],
   ['HALS, 3 sweeps', { solver: 'hals', halsSweeps: 3, halsSweepTol: 0.01 }],
+  ['HALS, H first', { solver: 'hals', halsOrder: 'h-first' }],
 ];
 
 function problem(changes: Partial<FitSpec>, threads: number): FitProblem {

@@ -17,10 +17,10 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWasmBackend, compileWasmModule } from '../../src/backends/wasm.js';
-import { nmfSync, type NmfOptions } from '../../src/index.js';
+import { nmf, nmfSync, type NmfOptions } from '../../src/index.js';
 import { Random } from '../../src/random.js';
 import { startStaticServer, type StaticServer } from './server.js';
-import { closeTo, loadFixtures, type Fixture } from '../support/helpers.js';
+import { closeTo, loadFixtures, randomMatrix, type Fixture } from '../support/helpers.js';
 import { testSpec } from '../support/fit-spec.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -331,6 +331,29 @@ describe.skipIf(!haveChromium && !inCI)('in a real browser (headless chromium)',
       expect(timed.stopReason).toBe('maxTime');
       expect(timed.iterations).toBeGreaterThan(0);
       expect(timed.elapsedMs).toBeLessThan(1500);
+      await page.close();
+    });
+  }
+
+  for (const isolated of [false, true]) {
+    it(`a lone fit on threads: 2 ${isolated ? 'runs on a team of Web Workers (cross-origin isolated)' : 'keeps one Web Worker (no SharedArrayBuffer)'}`, async () => {
+      const page = await open(`${isolated ? '/isolated' : ''}/test/browser/index.html`);
+      await call(page, 'ready');
+      const info = await call<{ threads: { teams: boolean } }>(page, 'info');
+      expect(info.threads.teams).toBe(isolated);
+      expect(server.requests.some((r) => r === `${isolated ? '/isolated' : ''}/wasm/nmfkit-threads.wasm`)).toBe(isolated);
+      const random = randomMatrix(70, 90, 21);
+      const V = { rows: 70, cols: 90, data: Array.from(random.data) };
+      // KL: its ratio products add the members' partials, so a team of 2 and one worker differ in the last bits.
+      const options = { rank: 5, seed: 4, maxIter: 30, tol: 0, threads: 2, loss: 'kl' };
+      const browser = await call<PlainResult>(page, 'fitAsyncWith', V, options);
+      // Node's wasm fit on a team of 2 worker threads runs the same module and split: the same bits.
+      const team = await nmf(V, { ...options, backend: 'wasm' } as NmfOptions);
+      const alone = nmfSync(V, { ...options, threads: 1, backend: 'wasm' } as NmfOptions);
+      expect(Array.from(team.W.data)).not.toEqual(Array.from(alone.W.data));
+      const expected = isolated ? team : alone;
+      expect(browser.W).toEqual(Array.from(expected.W.data));
+      expect(browser.H).toEqual(Array.from(expected.H.data));
       await page.close();
     });
   }

@@ -55,6 +55,8 @@ window.harness = {
     async: plain(await nmfkit.nmf(V, options)),
   }),
   fitInWorker: (fixtures) => inWorker({ fixtures }),
+  /** nmf() in the Web Worker pool with the given options (threads among them). */
+  fitAsyncWith: async (V, options) => plain(await nmfkit.nmf(V, options)),
   /** Aborts an async fit of a large problem after `afterMs`; returns how it ended and how long the abort took. */
   async abortAfter(afterMs) {
     const controller = new AbortController();

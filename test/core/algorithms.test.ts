@@ -164,6 +164,21 @@ describe.each(BACKENDS)('%s backend', (backend) => {
       expect(result.W.data.some((x) => x > 0)).toBe(true);
     });
 
+    // Whole zero rows and columns are accepted on purpose: score-informed NMF sets a pitch absent from the score
+    // (a row of H) or a silent frame (a column of H) to zero. MU keeps them; HALS, which is not multiplicative, may
+    // leave them.
+    it.each([['mu'], ['hals']] as const)('all-zero rows and columns of W0 and H0 are accepted (solver %s)', (solver) => {
+      const W = Float64Array.from(W0.data, (x, k) => (Math.floor(k / R) === 2 || k % R === 1 ? 0 : x));
+      const H = Float64Array.from(H0.data, (x, k) => (Math.floor(k / N) === 0 || k % N === 4 ? 0 : x));
+      const start = { rows: K, cols: R, data: W };
+      const startH = { rows: R, cols: N, data: H };
+      const result = nmfSync(V, { rank: R, W: start, H: startH, solver, maxIter: 40, tol: 0, backend });
+      const zerosKept = W.every((x, k) => x !== 0 || result.W.data[k] === 0) && H.every((x, k) => x !== 0 || result.H.data[k] === 0);
+      expect(zerosKept).toBe(solver === 'mu');
+      const { values } = result.objectiveHistory;
+      expect(values[values.length - 1]).toBeLessThan(values[0]!);
+    });
+
     it.each([['euclidean'], ['kl'], ['is'], [0.5]] as const)('updateW: false returns W bit-identical (loss %s, normalize max)', (loss) => {
       const result = nmfSync(V, { rank: R, W: W0, H: H0, loss, updateW: false, normalize: 'max', maxIter: 30, backend });
       expect(Array.from(result.W.data)).toEqual(Array.from(W0.data));

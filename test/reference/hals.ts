@@ -64,18 +64,29 @@ function halsHalfStep(V: Mat, A: Mat, X: Mat, l1: number, l2: number, sweeps: nu
 }
 
 /**
- * One HALS iteration in scikit-learn's order (solver='cd'): W's half-step (as the transposed problem
- * Vᵀ ≈ Hᵀ·Wᵀ), then H's with the new W; each one sweep, or up to `halsSweeps` (accelerated HALS).
+ * One HALS iteration (scikit-learn's solver='cd'): W's half-step (as the transposed problem Vᵀ ≈ Hᵀ·Wᵀ), then H's
+ * with the new W — or, with `halsOrder: 'h-first'`, H's first; each one sweep, or up to `halsSweeps` (accelerated
+ * HALS).
  */
 export function halsIteration(V: Mat, W: Mat, H: Mat, o: UpdateOptions, t: Transposed = transposed(V)): void {
   if (o.mask) throw new Error('HALS does not take a mask');
   if (o.loss !== undefined && o.loss !== 'euclidean' && o.loss !== 2) throw new Error('HALS is for the Euclidean loss');
   const sweeps = o.halsSweeps ?? 1;
   const tol = o.halsSweepTol ?? 0.01;
-  if (o.updateW !== false) {
+  const updateW = (): void => {
+    if (o.updateW === false) return;
     const Wt = transpose(W);
     halsHalfStep(t.Vt, transpose(H), Wt, o.l1W ?? 0, o.l2W ?? 0, sweeps, tol, new Set(o.fixedColumnsW ?? []));
     W.data.set(transpose(Wt).data);
+  };
+  const updateH = (): void => {
+    if (o.updateH !== false) halsHalfStep(V, W, H, o.l1H ?? 0, o.l2H ?? 0, sweeps, tol);
+  };
+  if (o.halsOrder === 'h-first') {
+    updateH();
+    updateW();
+  } else {
+    updateW();
+    updateH();
   }
-  if (o.updateH !== false) halsHalfStep(V, W, H, o.l1H ?? 0, o.l2H ?? 0, sweeps, tol);
 }

@@ -27,6 +27,8 @@ export interface UpdateOptions {
   halsSweeps?: number;
   /** HALS: a further sweep only while the last changed the factor by ≥ this fraction of the first; default 0.01. */
   halsSweepTol?: number;
+  /** HALS: which factor each iteration updates first (default 'w-first'). */
+  halsOrder?: 'w-first' | 'h-first';
 }
 
 export interface HalfStep {

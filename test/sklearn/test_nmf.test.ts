@@ -200,7 +200,9 @@ describe.each(BACKENDS)('%s backend', (backend) => {
           for (const alphaW of [0, 1]) {
             for (const alphaH of [0, 1, 'same'] as const) {
               const options = { rank: 10, init, solver, maxIter: 500, seed: 1, tol: 1e-2, backend, ...penalties(A, alphaW, alphaH) };
-              const direct = nmfSync(A, options);
+              // The estimator's samples are A's columns (X = Aᵀ): its HALS updates H first, as scikit-learn's cd updates
+              // its W (our Hᵀ) first.
+              const direct = nmfSync(A, { ...options, halsOrder: 'h-first' });
               const model = new NMF(options);
               const label = `${init} ${alphaW} ${alphaH}`;
               expect(model.fitTransform(A).data, label).toEqual(direct.H.data);
@@ -462,6 +464,19 @@ describe.each(BACKENDS)('%s backend', (backend) => {
           const r = nmfSync(X, { rank: 10, W: W0, H: H0, solver: 'hals', maxIter: i + 1, stop: 'none', backend, ...pen });
           expect(relative(r.W.data, step.W.data), `iteration ${i + 1}: W`).toBeLessThan(1e-10);
           expect(relative(r.H.data, step.H.data), `iteration ${i + 1}: H`).toBeLessThan(1e-10);
+        });
+      });
+
+      // The estimator takes samples as columns: fitting V = Xᵀ from W = H0ᵀ, H = W0ᵀ is scikit-learn's fit of X, with
+      // each factor's penalties on its transposed twin; its H is scikit-learn's Wᵀ and its components scikit-learn's Hᵀ.
+      it.each(cdTrajectories.map((t) => [t.alpha, t] as const))('alpha %s: the NMF estimator on Xᵀ follows it too', (_alpha, t) => {
+        const pen = penalties(X, t.alpha, 'same', t.l1Ratio);
+        const swapped = { l1W: pen.l1H, l2W: pen.l2H, l1H: pen.l1W, l2H: pen.l2W };
+        t.steps.forEach((step, i) => {
+          const model = new NMF({ rank: 10, solver: 'hals', maxIter: i + 1, stop: 'none', backend, ...swapped });
+          const H = model.fitTransform(transpose(X), { W: transpose(H0), H: transpose(W0) });
+          expect(relative(H.data, transpose(step.W).data), `iteration ${i + 1}: H = scikit-learn's Wᵀ`).toBeLessThan(1e-10);
+          expect(relative(model.components.data, transpose(step.H).data), `iteration ${i + 1}: W = scikit-learn's Hᵀ`).toBeLessThan(1e-10);
         });
       });
     });

@@ -25,7 +25,8 @@ const a: Promise<NmfResult> = nmf([[1, 2]], { rank: 1, signal: new AbortControll
 const info: BackendInfo = backendInfo();
 const entry: 'wasm-only' = info.entry;
 const mode: 'web-worker' | 'inline' = info.threads.mode;
+const teams: boolean = info.threads.teams;
 setThreads({ fits: 2 });
 // @ts-expect-error there are no BLAS threads in the WebAssembly-only entry
 setThreads({ blasThreads: 2 });
-export { r, a, entry, mode };
+export { r, a, entry, mode, teams };
