@@ -5,23 +5,27 @@
  * range of fields on every line, so each chunk costs one pass over the file (after a first pass that finds the
  * shape): memory stays one chunk either way; the time is the file's length times the chunks.
  */
-import { delimitedRows } from '../delimited.js';
+import { delimitedRows, type DelimitedRow } from '../delimited.js';
 import { CancelledError, InputError } from '../errors.js';
 import { openFile } from '../matrix-io.js';
-import { chunkBuffer, type ChunkReadOptions, type ChunkSource, type ColumnChunk } from './column-chunks.js';
+import { checkEntry, chunkBuffer, type ChunkReadOptions, type ChunkSource, type ColumnChunk } from './column-chunks.js';
 
 /** A CSV/TSV file as chunks of samples; its shape (all of it, for samples in columns) is read first. */
 export async function delimitedChunks(path: string, delimiter: ',' | '\t', options: ChunkReadOptions): Promise<ChunkSource> {
-  const rows = async function* (): AsyncGenerator<readonly string[], void, undefined> {
+  const rows = async function* (): AsyncGenerator<DelimitedRow, void, undefined> {
     const stream = await openFile(path, options);
     for await (const row of delimitedRows(path, stream, delimiter, false)) {
       if (options.signal?.aborted) throw new CancelledError(`cancelled while reading ${path}`);
-      yield row.fields;
+      yield row;
     }
+  };
+  const value = (row: DelimitedRow, column: number): number => {
+    const x = Number(row.fields[column]);
+    return x >= 0 ? x : checkEntry(path, `line ${row.line}, column ${column + 1}`, x);
   };
   let lines = 0;
   let fields = 0;
-  for await (const record of rows()) {
+  for await (const { fields: record } of rows()) {
     fields = record.length;
     lines++;
     // Samples in rows: the first line gives K; the number of samples is found by the pass that reads them.
@@ -36,9 +40,9 @@ export async function delimitedChunks(path: string, delimiter: ',' | '\t', optio
       async *chunks(size: number): AsyncGenerator<ColumnChunk, void, undefined> {
         let out = chunkBuffer(path, fields, size);
         let j = 0;
-        for await (const record of rows()) {
-          if (record.length !== fields) throw changed(path);
-          for (let k = 0; k < fields; k++) out[k * size + j] = Number(record[k]);
+        for await (const row of rows()) {
+          if (row.fields.length !== fields) throw changed(path);
+          for (let k = 0; k < fields; k++) out[k * size + j] = value(row, k);
           if (++j === size) {
             yield { rows: fields, cols: size, data: out };
             [out, j] = [chunkBuffer(path, fields, size), 0];
@@ -57,9 +61,9 @@ export async function delimitedChunks(path: string, delimiter: ',' | '\t', optio
         const b = Math.min(size, fields - s0);
         const out = chunkBuffer(path, lines, b);
         let k = 0;
-        for await (const record of rows()) {
-          if (k === lines || record.length !== fields) throw changed(path);
-          for (let j = 0; j < b; j++) out[k * b + j] = Number(record[s0 + j]);
+        for await (const row of rows()) {
+          if (k === lines || row.fields.length !== fields) throw changed(path);
+          for (let j = 0; j < b; j++) out[k * b + j] = value(row, s0 + j);
           k++;
         }
         if (k !== lines) throw changed(path);
