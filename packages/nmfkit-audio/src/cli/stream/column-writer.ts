@@ -51,6 +51,11 @@ async function npyWriter(path: string, rows: number, cols: number, float32: bool
   preamble.set([0x93, ...Buffer.from('NUMPY', 'latin1'), 1, 0]);
   preamble.writeUInt16LE(length, 8);
   let written = 0;
+  let closed = false;
+  const shut = async (): Promise<void> => {
+    if (!closed) await file.close();
+    closed = true;
+  };
   await guarded(path, () =>
     file.write(Buffer.concat([preamble, Buffer.from(dict.padEnd(length - 1, ' ') + '\n', 'latin1')])).then(() => {}),
   );
@@ -62,11 +67,11 @@ async function npyWriter(path: string, rows: number, cols: number, float32: bool
       await guarded(path, () => file.write(new Uint8Array(column.buffer)).then(() => {}));
     },
     async close() {
-      await file.close();
+      await shut();
       countCheck(path, written, cols);
     },
     async abort() {
-      await file.close();
+      await shut();
       await rm(path, { force: true });
     },
   };
@@ -84,7 +89,7 @@ async function textWriter(path: string, format: MatrixFormat, rows: number, cols
   const spools: FileHandle[] = [];
   let written = 0;
   const release = async (): Promise<void> => {
-    await Promise.all(spools.map((spool) => spool.close()));
+    await Promise.all(spools.splice(0).map((spool) => spool.close()));
     await rm(folder, { recursive: true, force: true });
   };
   await guarded(path, async () => {
