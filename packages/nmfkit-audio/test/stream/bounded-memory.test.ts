@@ -21,8 +21,9 @@ const K = 64;
 function writeBlocks(path: string, head: Uint8Array | string, blocks: number, block: (i: number) => Uint8Array | string): number {
   const fd = openSync(path, 'w');
   try {
-    writeSync(fd, head);
-    for (let i = 0; i < blocks; i++) writeSync(fd, block(i));
+    const write = (bytes: Uint8Array | string): number => (typeof bytes === 'string' ? writeSync(fd, bytes) : writeSync(fd, bytes));
+    write(head);
+    for (let i = 0; i < blocks; i++) write(block(i));
   } finally {
     closeSync(fd);
   }
