@@ -138,6 +138,19 @@ describe('factorize --online: the passes over the file', () => {
     expectClose(await readBack(join(out, 'H.csv')), await transformWithFixedW(V));
   });
 
+  it('a bar of the samples on a terminal, none when piped', async () => {
+    const input = join(dir, 'v.npy');
+    const tty = await cli(['factorize', input, '--online', '-r', '2', '--batch-size', '4', '-o', join(dir, 'out-tty')], true);
+    expect(tty.code).toBe(0);
+    expect(tty.err).toMatch(/factorize --online \(1 epoch\) \[[^\]]*\] \d+\/13 samples \| chunk \d \| cost /);
+    expect(tty.err).toMatch(/H \(W fixed\)/);
+    const piped = await cli(['factorize', input, '--online', '-r', '2', '--batch-size', '4', '-o', join(dir, 'out-piped')]);
+    expect([piped.code, piped.err]).toEqual([0, '']);
+    expect(piped.out).toMatch(
+      /^.*v\.npy: npy, 5 features × 13 samples \(samples in columns\)\nrank 2, online: 4 chunks over 1 epoch, cost of the last chunk 0\.250000, [\d.]+ s\nwrote /,
+    );
+  });
+
   it('a corrupt line met during the fit is exit 1 naming it; no H is left behind', async () => {
     const input = join(dir, 'bad.mtx');
     writeFileSync(input, '%%MatrixMarket matrix coordinate real general\n5 13 3\n1 1 1\n2 5 1\n3 2 1\n');

@@ -114,6 +114,15 @@ A progress bar is drawn on stderr when it is a terminal (not when piped, or with
 an input of 16 MiB or more shows a bar on a terminal, one line otherwise. Ctrl-C cancels cleanly
 and writes nothing; with --keep-partial it stops after the iteration under way and writes W, H and
 summary.json as they are then (no figures). A second Ctrl-C exits at once.
+
+--online reads V a chunk of samples at a time (.csv, .tsv, .npy, or .mtx: Matrix Market coordinate
+real/integer/pattern general) into nmfkit's nmfStream, for files larger than memory: --batch-size
+samples per chunk (default 1024), --forget-factor (default 0.7), --epochs passes over the file
+(default 1). --samples columns (default) reads the file as V, features × samples, as without
+--online; --samples rows reads it as Vᵀ, one sample per line or row — the layout for a large CSV,
+read in one pass (with samples in columns each chunk costs a pass over the file). A .mtx file's
+entries must be grouped by sample in increasing order. W is written after the fit; H by a second
+pass, a chunk at a time. No figures; --w, --h, --mask, --fix-w, --fix-h, --keep-partial are not taken.
 Exit codes: 0 success, 1 bad input, 2 usage error, 130 cancelled.`;
 
 const DEMO_HELP = `
