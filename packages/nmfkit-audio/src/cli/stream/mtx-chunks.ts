@@ -14,6 +14,8 @@ import { textLines, type TextLine } from './text-lines.js';
 /** Matrix Market lines are short; a longer one is not a line of this format. */
 const MAX_LINE = 1024;
 const MAX_NNZ = 2 ** 31 - 1;
+/** A chunk's indptr has a slot per feature and one more, within an Int32Array's length. */
+const MAX_SIDE = 2 ** 31 - 2;
 const INTEGER = /^[-+]?\d+$/;
 const REAL = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 
@@ -49,9 +51,9 @@ export async function mtxChunks(path: string, options: ChunkReadOptions): Promis
       const head = await readHeader(path, source);
       if (head.rows !== rows || head.cols !== cols || head.nnz !== header.nnz || head.field !== header.field)
         throw new InputError(`${path}: the file changed while it was read (its size line is not the one first read)`);
-      const chunk = new ChunkBuilder(features, size);
-      /** Per feature, 1 + the last sample it had an entry in (a repeat in the same sample is refused). */
-      const seen = new Int32Array(features);
+      const chunk = new ChunkBuilder(path, features, size);
+      /** The features of the current sample's entries (a repeat is refused): as many as the file's lines hold. */
+      const seen = new Set<number>();
       let current = -1;
       let count = 0;
       for await (const { line, text } of source) {
@@ -66,8 +68,9 @@ export async function mtxChunks(path: string, options: ChunkReadOptions): Promis
             `${path}: line ${line}: an entry of ${axis} ${s + 1} after ${axis} ${current + 1}: --online reads entries grouped by sample (${axis}) in increasing order; sort the file by ${axis}`,
           );
         }
-        if (seen[k] === s + 1) throw new InputError(`${path}: line ${line}: a second entry at row ${i + 1}, column ${j + 1}`);
-        seen[k] = s + 1;
+        if (s !== current) seen.clear();
+        if (seen.has(k)) throw new InputError(`${path}: line ${line}: a second entry at row ${i + 1}, column ${j + 1}`);
+        seen.add(k);
         current = s;
         while (s >= chunk.end) yield chunk.take(samples);
         chunk.add(k, s, value);
@@ -101,6 +104,8 @@ async function readHeader(path: string, lines: AsyncGenerator<TextLine, void, un
       );
     const [rows, cols, nnz] = size.map(Number) as [number, number, number];
     if (rows < 1 || cols < 1) throw new InputError(`${path}: line ${line}: the matrix is empty (${rows}×${cols})`);
+    if (rows > MAX_SIDE || cols > MAX_SIDE)
+      throw new InputError(`${path}: line ${line}: ${rows}×${cols} has a side beyond the 2^31 − 2 a matrix may have`);
     if (nnz > Math.min(MAX_NNZ, rows * cols))
       throw new InputError(`${path}: line ${line}: ${nnz} entries in a ${rows}×${cols} matrix (at most ${Math.min(MAX_NNZ, rows * cols)})`);
     return { field, rows, cols, nnz };
@@ -142,6 +147,7 @@ class ChunkBuilder {
   private samples: number[] = [];
   private values: number[] = [];
   constructor(
+    private readonly path: string,
     private readonly rows: number,
     private readonly size: number,
   ) {}
@@ -159,7 +165,14 @@ class ChunkBuilder {
   /** The chunk, and the builder moved on to the next samples (the last chunk ends at `total`). */
   take(total: number): ColumnChunk {
     const cols = Math.min(this.size, total - this.start);
-    const indptr = new Int32Array(this.rows + 1);
+    let indptr: Int32Array;
+    try {
+      indptr = new Int32Array(this.rows + 1);
+    } catch (error) {
+      throw new InputError(`${this.path}: a chunk of ${this.rows} rows does not fit in memory (${(error as Error).message})`, {
+        cause: error,
+      });
+    }
     for (const k of this.features) indptr[k + 1]!++;
     for (let k = 0; k < this.rows; k++) indptr[k + 1]! += indptr[k]!;
     const next = indptr.slice(0, this.rows);
