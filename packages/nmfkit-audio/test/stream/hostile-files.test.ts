@@ -218,6 +218,13 @@ describe('forged files are refused naming the line or the offset', () => {
       /line 2: 5 entries in a 2×2 matrix \(at most 4\)/,
     ],
     [
+      'side.mtx',
+      '%%MatrixMarket matrix coordinate pattern general\n2147483648 2 0\n',
+      'mtx',
+      'columns',
+      /line 2: 2147483648×2 has a side beyond the 2\^31 − 2 a matrix may have/,
+    ],
+    [
       'size.mtx',
       '%%MatrixMarket matrix coordinate real general\n% c\n2 2\n',
       'mtx',
