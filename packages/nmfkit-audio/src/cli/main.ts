@@ -235,7 +235,7 @@ export async function run(argv: readonly string[], io: CliIo = { stdout: process
   program
     .command('factorize')
     .description('factorize a matrix file or the spectrogram of a WAV file')
-    .argument('<input>', 'a .csv, .tsv, .json, .npy or .wav file')
+    .argument('<input>', 'a .csv, .tsv, .json, .npy or .wav file (with --online: .csv, .tsv, .npy or .mtx)')
     .option('-r, --rank <R>', 'number of components (required unless --w or --h gives it)', integer('--rank', 1))
     .option('--max-iter <n>', 'most iterations (default 1000)', integer('--max-iter', 0))
     .option('--tol <x>', 'tolerance of the stop rule (default 1e-3)', number('--tol', 0))
