@@ -7,7 +7,7 @@
 # built against native/*.cc (not addon.cc: the Node-API layer cannot run under libFuzzer) and OpenBLAS as the
 # project links it (pkg-config), with fuzz/native/checked-cblas.cc checking every BLAS call's operands.
 # JavaScript targets (fuzz/js/: V8 block coverage + fast-check mutation, in a watched child process):
-#   csv json npy wav   the nmfkit command's file readers and nmfkit-audio's readWav
+#   csv json npy mtx wav   the nmfkit command's file readers and nmfkit-audio's readWav
 #
 # Each target starts from its corpus in fuzz/corpus/<target>/ (seeds, and regress-* inputs of fixed findings: all
 # must pass first) and runs for NMFKIT_FUZZ_SECONDS (default 60) of wall time. The native and the JavaScript
@@ -28,7 +28,7 @@ cd "$root"
 seconds=${NMFKIT_FUZZ_SECONDS:-60}
 findings=${NMFKIT_FUZZ_FINDINGS:-$root/fuzz/findings}
 native_all="spec fit"
-js_all="csv json npy wav"
+js_all="csv json npy mtx wav"
 if (($#)); then targets="$*"; else targets="$native_all $js_all"; fi
 native="" js=""
 for t in $targets; do

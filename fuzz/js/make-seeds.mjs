@@ -1,5 +1,5 @@
 /**
- * Writes the seed corpora of the JavaScript fuzz targets (fuzz/corpus/{csv,json,npy,wav}/seed-*): small files of
+ * Writes the seed corpora of the JavaScript fuzz targets (fuzz/corpus/{csv,json,npy,mtx,wav}/seed-*): small files of
  * every form each reader takes — and a few it refuses — so that mutation starts from every branch of the parsers.
  * WAV seeds are encoded by wavefile itself (every bit depth and codec nmfkit-audio decodes, mono and stereo,
  * WAVE_FORMAT_EXTENSIBLE), .npy seeds by npyjs and by hand (Fortran order, 1-D and 3-D, other dtypes).
@@ -24,6 +24,14 @@ const csv = {
   'ragged.csv': '1,2\n3\n',
   'not-finite.csv': '1,NaN\n1e999,2\n',
   'wide.csv': `${Array.from({ length: 40 }, (_, i) => i / 8).join(',')}\n`,
+};
+const mtx = {
+  'real.mtx': '%%MatrixMarket matrix coordinate real general\n% c\n2 3 3\n1 1 0.5\n2 1 1e-3\n1 3 2\n',
+  'pattern.mtx': '%%MatrixMarket matrix coordinate pattern general\n3 2 2\n2 1\n3 2\n',
+  'integer-rows.mtx': '%%MatrixMarket matrix coordinate integer general\n2 2 3\n1 1 4\n1 2 5\n2 2 6\n',
+  'unsorted.mtx': '%%MatrixMarket matrix coordinate real general\n2 2 2\n1 2 1\n1 1 1\n',
+  'truncated.mtx': '%%MatrixMarket matrix coordinate real general\n2 2 3\n1 1 1\n',
+  'array.mtx': '%%MatrixMarket matrix array real general\n2 1\n1\n2\n',
 };
 const json = {
   'rows.json': '[[1,2,3],[4,5,6]]',
@@ -104,6 +112,7 @@ const wavs = {
 
 const seeds = {
   csv: Object.fromEntries(Object.entries(csv).map(([k, v]) => [k, text(v)])),
+  mtx: Object.fromEntries(Object.entries(mtx).map(([k, v]) => [k, text(v)])),
   json: Object.fromEntries(Object.entries(json).map(([k, v]) => [k, text(v)])),
   npy,
   wav: wavs,

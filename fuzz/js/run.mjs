@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Runs the JavaScript fuzzer on one target of fuzz/js/targets.mjs (csv, json, npy, wav) for a time budget, in a
+ * Runs the JavaScript fuzzer on one target of fuzz/js/targets.mjs (csv, json, npy, mtx, wav) for a time budget, in a
  * child process (engine.mjs) that this one watches:
  *   - a hang: no progress for --hang-seconds (default 10; an input normally takes a millisecond) — the child is
  *     killed and the input it was reading kept;
@@ -24,8 +24,8 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-const TARGET_NAMES = ['csv', 'json', 'npy', 'wav'];
-const EXTENSIONS = { csv: '.csv', json: '.json', npy: '.npy', wav: '.wav', selftest: '.bin' };
+const TARGET_NAMES = ['csv', 'json', 'npy', 'mtx', 'wav'];
+const EXTENSIONS = { csv: '.csv', json: '.json', npy: '.npy', mtx: '.mtx', wav: '.wav', selftest: '.bin' };
 if (process.env.NMFKIT_FUZZ_SELFTEST === '1') TARGET_NAMES.push('selftest'); // targets.mjs
 
 const { values: flags, positionals } = parseArgs({

@@ -6,7 +6,9 @@
  * of proportion to the file (engine.mjs and run.mjs measure those).
  *
  * Targets: csv (each input read as CSV and as TSV), json, npy — `readMatrixFile` of the nmfkit command
- * (packages/nmfkit-audio/src/cli/matrix-io.ts) — and wav, `readWav` of nmfkit-audio/node (src/audio/wav.ts).
+ * (packages/nmfkit-audio/src/cli/matrix-io.ts) —, mtx — the Matrix Market chunk reader of `factorize --online`
+ * (src/cli/stream/mtx-chunks.ts), samples in columns and in rows — and wav, `readWav` of nmfkit-audio/node
+ * (src/audio/wav.ts).
  * Each has a dictionary of tokens for the mutator and a generator of well-formed files (fast-check arbitraries)
  * beside the seed corpus in fuzz/corpus/<target>/.
  */
@@ -15,6 +17,7 @@ import fc from 'fast-check';
 const dist = new URL('../../packages/nmfkit-audio/dist/', import.meta.url);
 const { readMatrixFile } = await import(new URL('cli/matrix-io.js', dist).href);
 const { readWav } = await import(new URL('node.js', dist).href);
+const { openChunks } = await import(new URL('cli/stream/open-chunks.js', dist).href);
 
 /** What is wrong with an error a reader threw for the file at `path`, or undefined. */
 function errorProblem(error, path) {
@@ -50,6 +53,42 @@ async function readMatrix(path, size, format) {
   }
   const problem = matrixProblem(file.matrix, size);
   return problem && `${format}: ${problem}`;
+}
+
+/** What is wrong with the CSR chunks of a Matrix Market file of `size` bytes, or undefined. */
+async function mtxProblem(path, size, samples) {
+  let total = 0;
+  let entries = 0;
+  try {
+    const source = await openChunks(path, 'mtx', { samples });
+    // A size line may declare far more samples than the entries fill (legitimately: empty columns); the chunks
+    // past the entries are read up to a bound in proportion to the file, not to the declared size.
+    let chunks = 0;
+    for await (const chunk of source.chunks(3)) {
+      if (++chunks > size + 8) return undefined;
+      const { format, rows, cols, indptr, indices, data } = chunk;
+      if (format !== 'csr' || rows !== source.features || cols < 1 || cols > 3) return `${samples}: chunk ${format} ${rows}×${cols}`;
+      if (indptr.length !== rows + 1 || indptr[0] !== 0 || indptr[rows] !== data.length || indices.length !== data.length)
+        return `${samples}: indptr ${Array.from(indptr)} for ${data.length} entries`;
+      for (let i = 0; i < rows; i++) {
+        if (indptr[i + 1] < indptr[i]) return `${samples}: indptr decreases at row ${i}`;
+        for (let e = indptr[i]; e < indptr[i + 1]; e++) {
+          if (!(indices[e] >= 0 && indices[e] < cols) || (e > indptr[i] && indices[e] <= indices[e - 1]))
+            return `${samples}: row ${i} has columns ${Array.from(indices.subarray(indptr[i], indptr[i + 1]))}`;
+          if (!(Number.isFinite(data[e]) && data[e] >= 0)) return `${samples}: entry ${data[e]}`;
+        }
+      }
+      total += cols;
+      entries += data.length;
+    }
+    if (total !== source.samples) return `${samples}: ${total} samples in chunks, ${source.samples} in the size line`;
+  } catch (error) {
+    const problem = errorProblem(error, path);
+    return problem && `${samples}: ${problem}`;
+  }
+  // Every entry is a line of at least four bytes ("1 1\n").
+  if (entries > size / 4) return `${samples}: ${entries} entries from ${size} bytes`;
+  return undefined;
 }
 
 const NUMBER_TEXTS = ['0', '1', '-1', '-0', '0.5', '.5', '5.', '+1', '1e3', '1e309', '-1e309', '1e-400', 'NaN', 'Infinity'];
@@ -154,6 +193,28 @@ const npyFile = fc
     out.set(headerBytes, prefix);
     out.set(data, prefix + headerBytes.length);
     return out;
+  });
+
+const MTX_FIELDS = ['real', 'integer', 'pattern', 'complex', 'REAL'];
+const MTX_SYMMETRIES = ['general', 'symmetric', 'General'];
+
+/** Matrix Market files: a banner of any field, a size line that may lie, entries in any order. */
+const mtxFile = fc
+  .record({
+    field: fc.constantFrom(...MTX_FIELDS),
+    symmetry: fc.constantFrom(...MTX_SYMMETRIES),
+    rows: fc.oneof(fc.integer({ min: 1, max: 5 }), fc.constantFrom(0, 2 ** 31, 2 ** 53)),
+    cols: fc.oneof(fc.integer({ min: 1, max: 9 }), fc.constantFrom(0, 2 ** 31)),
+    entries: fc.array(fc.tuple(fc.integer({ min: 0, max: 10 }), fc.integer({ min: 0, max: 10 }), csvNumber), { maxLength: 20 }),
+    nnzDelta: fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, fc.integer({ min: -3, max: 3 })),
+    sorted: fc.boolean(),
+    comment: fc.boolean(),
+  })
+  .map(({ field, symmetry, rows, cols, entries, nnzDelta, sorted, comment }) => {
+    const list = sorted ? [...entries].sort((a, b) => a[1] - b[1]) : entries;
+    const lines = list.map(([i, j, v]) => (field === 'pattern' ? `${i} ${j}` : `${i} ${j} ${v}`));
+    const head = [`%%MatrixMarket matrix coordinate ${field} ${symmetry}`, ...(comment ? ['% a comment'] : [])];
+    return new TextEncoder().encode([...head, `${rows} ${cols} ${Math.max(0, list.length + nnzDelta)}`, ...lines].join('\n') + '\n');
   });
 
 const FORMAT_CODES = [1, 3, 6, 7, 0x11, 0xfffe, 0, 2, 0x55, 0xffff];
@@ -291,6 +352,28 @@ export const TARGETS = {
     ),
     generate: npyFile,
     check: (path, bytes) => readMatrix(path, bytes.length, 'npy'),
+  },
+  mtx: {
+    ext: '.mtx',
+    text: true,
+    dictionary: [
+      '%%MatrixMarket',
+      'matrix',
+      'coordinate',
+      'array',
+      'real',
+      'integer',
+      'pattern',
+      'general',
+      '%',
+      '\n',
+      '\r\n',
+      ' ',
+      '\t',
+      ...NUMBER_TEXTS,
+    ],
+    generate: mtxFile,
+    check: async (path, bytes) => (await mtxProblem(path, bytes.length, 'columns')) ?? (await mtxProblem(path, bytes.length, 'rows')),
   },
   wav: {
     ext: '.wav',

@@ -21,21 +21,49 @@ export interface DelimitedMatrix {
 
 /** Reads `source` (the bytes of `path`) as rows of numbers separated by `delimiter`; 'NaN' only if `allowNaN`. */
 export async function readDelimited(path: string, source: Readable, delimiter: ',' | '\t', allowNaN: boolean): Promise<DelimitedMatrix> {
+  const data = new GrowingArray();
+  const lines: number[] = [];
+  let cols = 0;
+  for await (const row of delimitedRows(path, source, delimiter, allowNaN)) {
+    cols = row.fields.length;
+    lines.push(row.line);
+    data.pushAll(row.fields, path);
+  }
+  if (lines.length === 0) throw new InputError(`${path}: no rows of numbers`);
+  return { rows: lines.length, cols, data: data.toArray(), lines: Uint32Array.from(lines) };
+}
+
+/** One line of numbers of a delimited file, its fields checked to be numbers. */
+export interface DelimitedRow {
+  /** The line, from 1. */
+  readonly line: number;
+  readonly fields: readonly string[];
+}
+
+/**
+ * The rows of a delimited file one at a time, each checked (same field count as the first, every field a number),
+ * so a file can be read without holding it. The source is closed when the iteration ends, early or not.
+ */
+export async function* delimitedRows(
+  path: string,
+  source: Readable,
+  delimiter: ',' | '\t',
+  allowNaN: boolean,
+): AsyncGenerator<DelimitedRow, void, undefined> {
   const parser = source.pipe(parse({ delimiter, trim: true, skip_empty_lines: true, comment: '#', info: true, relax_column_count: true }));
   // An error of the source (a read error, Ctrl-C) ends the parse with that error rather than leaving it waiting.
   source.on('error', (error) => parser.destroy(error));
-  const data = new GrowingArray();
-  const lines: number[] = [];
+  let first: number | undefined;
   let cols = 0;
   /** The problem of the first line, held until the next line tells whether the first is a header. */
   let pending: { line: number; column: number; field: string; fields: readonly string[] } | undefined;
   try {
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
       const line = info.lines;
-      if (lines.length === 0) cols = record.length;
+      if (first === undefined) [first, cols] = [line, record.length];
       else if (record.length !== cols) {
         throw new InputError(
-          `${path}: line ${line} has ${record.length} field${record.length === 1 ? '' : 's'}, line ${lines[0]} (the first row) has ${cols}`,
+          `${path}: line ${line} has ${record.length} field${record.length === 1 ? '' : 's'}, line ${first} (the first row) has ${cols}`,
         );
       }
       const bad = record.findIndex((field) => !isNumber(field, allowNaN));
@@ -43,11 +71,11 @@ export async function readDelimited(path: string, source: Readable, delimiter: '
         throw notANumber(path, pending.line, pending.column, pending.field, pending.fields, delimiter, bad < 0);
       }
       if (bad >= 0) {
-        if (lines.length > 0) throw notANumber(path, line, bad, record[bad]!, record, delimiter, false);
+        if (line !== first) throw notANumber(path, line, bad, record[bad]!, record, delimiter, false);
         pending = { line, column: bad, field: record[bad]!, fields: record };
+        continue;
       }
-      lines.push(line);
-      data.pushAll(record, path);
+      yield { line, fields: record };
     }
   } catch (error) {
     if (error instanceof InputError || error instanceof CancelledError) throw error;
@@ -56,8 +84,6 @@ export async function readDelimited(path: string, source: Readable, delimiter: '
     source.destroy();
   }
   if (pending) throw notANumber(path, pending.line, pending.column, pending.field, pending.fields, delimiter, false);
-  if (lines.length === 0) throw new InputError(`${path}: no rows of numbers`);
-  return { rows: lines.length, cols, data: data.toArray(), lines: Uint32Array.from(lines) };
 }
 
 /** Whether a field is a number nmfkit reads ('NaN', any case, marks a missing entry only where it is allowed). */

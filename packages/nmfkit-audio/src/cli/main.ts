@@ -11,6 +11,7 @@ import { CancelledError, EXIT_INPUT, EXIT_OK, EXIT_USAGE, InputError, UsageError
 import { FIT_FLAGS } from './fit-flags.js';
 import type { FactorizeFlags, FactorizeSummary } from './factorize.js';
 import { formatCents } from './format.js';
+import type { OnlineFlags, OnlineSummary } from './online.js';
 import { MATRIX_FORMATS } from './matrix-io.js';
 import { cancelOnInterrupt, createProgress } from './progress.js';
 import { table } from './table.js';
@@ -113,6 +114,15 @@ A progress bar is drawn on stderr when it is a terminal (not when piped, or with
 an input of 16 MiB or more shows a bar on a terminal, one line otherwise. Ctrl-C cancels cleanly
 and writes nothing; with --keep-partial it stops after the iteration under way and writes W, H and
 summary.json as they are then (no figures). A second Ctrl-C exits at once.
+
+--online reads V a chunk of samples at a time (.csv, .tsv, .npy, or .mtx: Matrix Market coordinate
+real/integer/pattern general) into nmfkit's nmfStream, for files larger than memory: --batch-size
+samples per chunk (default 1024), --forget-factor (default 0.7), --epochs passes over the file
+(default 1). --samples columns (default) reads the file as V, features × samples, as without
+--online; --samples rows reads it as Vᵀ, one sample per line or row — the layout for a large CSV,
+read in one pass (with samples in columns each chunk costs a pass over the file). A .mtx file's
+entries must be grouped by sample in increasing order. W is written after the fit; H by a second
+pass, a chunk at a time. No figures; --w, --h, --mask, --fix-w, --fix-h, --keep-partial are not taken.
 Exit codes: 0 success, 1 bad input, 2 usage error, 130 cancelled.`;
 
 const DEMO_HELP = `
@@ -225,7 +235,7 @@ export async function run(argv: readonly string[], io: CliIo = { stdout: process
   program
     .command('factorize')
     .description('factorize a matrix file or the spectrogram of a WAV file')
-    .argument('<input>', 'a .csv, .tsv, .json, .npy or .wav file')
+    .argument('<input>', 'a .csv, .tsv, .json, .npy or .wav file (with --online: .csv, .tsv, .npy or .mtx)')
     .option('-r, --rank <R>', 'number of components (required unless --w or --h gives it)', integer('--rank', 1))
     .option('--max-iter <n>', 'most iterations (default 1000)', integer('--max-iter', 0))
     .option('--tol <x>', 'tolerance of the stop rule (default 1e-3)', number('--tol', 0))
@@ -272,6 +282,13 @@ export async function run(argv: readonly string[], io: CliIo = { stdout: process
     .option('--fix-h', 'keep the H of --h fixed: learn W only')
     .option('--mask <file>', "weights in [0, 1] of V's entries, a matrix file (0 = missing; V may hold NaN there)", fileArgument('--mask'))
     .option('--keep-partial', 'on Ctrl-C, write the factors reached so far (still exit code 130)')
+    .option('--online', 'online NMF: read the file a chunk of samples at a time (.csv, .tsv, .npy, .mtx)')
+    .option('--batch-size <n>', '--online: samples per chunk (default 1024)', integer('--batch-size', 1))
+    .option('--forget-factor <f>', '--online: weight of past chunks in the dictionary update (default 0.7)', number('--forget-factor', 0))
+    .option('--epochs <n>', '--online: passes over the file (default 1)', integer('--epochs', 1))
+    .addOption(
+      new Option('--samples <axis>', "--online: the samples are the file's rows or columns (default columns)").choices(['rows', 'columns']),
+    )
     .option('-o, --out <dir>', 'output folder', outFolder, 'nmfkit-out')
     .addOption(new Option('--format <fmt>', 'format of W and H (default: the input format; csv for WAV)').choices([...MATRIX_FORMATS]))
     .option('--json', 'print the summary as JSON to stdout')
@@ -291,6 +308,36 @@ export async function run(argv: readonly string[], io: CliIo = { stdout: process
       const progress = createProgress(!flags.quiet, io.stderr);
       const release = cancelOnInterrupt(controller, () => progress.stop());
       try {
+        if (flags.online) {
+          const { factorizeOnline } = await import('./online.js');
+          const summary = await factorizeOnline(
+            input,
+            {
+              ...pick(flags, [
+                'rank',
+                ...FIT_FLAGS,
+                ...ONLINE_FLAGS,
+                'format',
+                'w',
+                'h',
+                'mask',
+                'fixW',
+                'fixH',
+                'keepPartial',
+                'plotMaxFrequency',
+              ]),
+              out: flags.out as string,
+            } as OnlineFlags,
+            progress,
+            controller.signal,
+          );
+          if (flags.json) print(JSON.stringify(summary, null, 2));
+          else if (!flags.quiet) reportOnline(summary, print);
+          return;
+        }
+        const stray = ONLINE_FLAGS.find((key) => flags[key] !== undefined);
+        if (stray !== undefined)
+          throw new UsageError(`--${stray.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is taken with --online only`);
         const { factorize } = await import('./factorize.js');
         const summary: FactorizeSummary = await factorize(
           input,
@@ -320,6 +367,9 @@ export async function run(argv: readonly string[], io: CliIo = { stdout: process
   return outcome;
 }
 
+/** The flags of `factorize --online` only (commander's names). */
+const ONLINE_FLAGS = ['batchSize', 'forgetFactor', 'epochs', 'samples'] as const;
+
 /** --loss: a name, or a number β of the β-divergence. */
 function lossValue(value: string): string | number {
   const beta = Number(value);
@@ -332,6 +382,15 @@ function pick(flags: Record<string, unknown>, keys: readonly string[]): Record<s
   const out: Record<string, unknown> = {};
   for (const key of keys) if (flags[key] !== undefined) out[key] = flags[key];
   return out;
+}
+
+function reportOnline(summary: OnlineSummary, print: (line: string) => void): void {
+  const { input, online } = summary;
+  print(`${input.path}: ${input.format}, ${input.rows} features × ${input.cols} samples (samples in ${input.samples})`);
+  print(
+    `rank ${summary.options.rank}, online: ${online.chunks} chunks over ${online.epochs} epoch${online.epochs === 1 ? '' : 's'}, cost of the last chunk ${online.lastCost.toPrecision(6)}, ${summary.seconds.toFixed(2)} s`,
+  );
+  print(`wrote ${Object.values(summary.outputs).join(', ')}`);
 }
 
 function report(summary: FactorizeSummary, print: (line: string) => void): void {

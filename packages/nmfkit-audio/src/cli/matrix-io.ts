@@ -62,7 +62,7 @@ export function formatOf(path: string): MatrixFormat | 'wav' | undefined {
   return undefined;
 }
 
-function cannotRead(path: string, error: unknown): InputError {
+export function cannotRead(path: string, error: unknown): InputError {
   return new InputError(`cannot read ${path}: ${whyUnreadable(error)}`, { cause: error });
 }
 
@@ -78,7 +78,7 @@ function whyUnreadable(error: unknown): string {
  * The file as a stream that reports its bytes to `progress` and stops with a CancelledError when `signal` aborts.
  * Opened (and its size known) before it is returned, so a missing file is reported as one.
  */
-async function openFile(path: string, options: ReadOptions): Promise<Readable> {
+export async function openFile(path: string, options: ReadOptions): Promise<Readable> {
   let info;
   try {
     info = await stat(path);

@@ -4,30 +4,39 @@
  * following it would let whoever can write into --out redirect the CLI's writes to any file its user may change.
  */
 import { constants, lstatSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { InputError } from './errors.js';
 
 /** Writes `bytes` to `path` (created or truncated), never through a symbolic link. */
 export async function writeOutput(path: string, bytes: string | Uint8Array): Promise<void> {
+  const file = await openOutput(path);
+  try {
+    await file.writeFile(bytes);
+  } catch (error) {
+    throw writeError(path, error);
+  } finally {
+    await file.close();
+  }
+}
+
+/** `path` opened for writing (created or truncated), never through a symbolic link; the caller closes it. */
+export async function openOutput(path: string): Promise<FileHandle> {
   const { O_WRONLY, O_CREAT, O_TRUNC, O_NOFOLLOW } = constants;
   // Where the platform has no O_NOFOLLOW (Windows), the link is looked for first.
   if (O_NOFOLLOW === undefined) refuseLink(path);
-  let file;
   try {
-    file = await open(path, O_WRONLY | O_CREAT | O_TRUNC | (O_NOFOLLOW ?? 0), 0o666);
+    return await open(path, O_WRONLY | O_CREAT | O_TRUNC | (O_NOFOLLOW ?? 0), 0o666);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     // ELOOP on Linux and macOS, EMLINK on FreeBSD: the last component is a symbolic link.
     if (code === 'ELOOP' || code === 'EMLINK') throw linkError(path, error);
-    throw new InputError(`cannot write ${path}: ${reason(error)}`, { cause: error });
+    throw writeError(path, error);
   }
-  try {
-    await file.writeFile(bytes);
-  } catch (error) {
-    throw new InputError(`cannot write ${path}: ${reason(error)}`, { cause: error });
-  } finally {
-    await file.close();
-  }
+}
+
+/** A failed write of `path`, as the CLI reports it. */
+export function writeError(path: string, error: unknown): InputError {
+  return new InputError(`cannot write ${path}: ${reason(error)}`, { cause: error });
 }
 
 function refuseLink(path: string): void {

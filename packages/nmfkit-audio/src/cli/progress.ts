@@ -18,6 +18,10 @@ export interface FitProgress {
   stop(): void;
   /** Reports the reading of input files (undefined: nothing is shown). */
   readonly reading?: ReadProgress;
+  /** Starts a bar of the samples of a stream fit (`total` undefined: not known before the file has been read). */
+  startStream(label: string, total: number | undefined): void;
+  /** A stream fit has taken chunk `chunk` (from 0): `samples` seen so far, the chunk's cost. */
+  onChunk(chunk: number, samples: number, cost: number): void;
 }
 
 /** Reports the reading of one file at a time. */
@@ -33,7 +37,7 @@ export interface ReadProgress {
 /** Inputs from this size on are large enough that their reading is shown (parsing them takes seconds). */
 export const LARGE_INPUT_BYTES = 16 * 2 ** 20;
 
-const NO_PROGRESS: FitProgress = { onIteration: undefined, start() {}, stop() {} };
+const NO_PROGRESS: FitProgress = { onIteration: undefined, start() {}, stop() {}, startStream() {}, onChunk() {} };
 
 function megabytes(bytes: number): string {
   return `${(bytes / 1e6).toFixed(1)} MB`;
@@ -102,6 +106,25 @@ export function createProgress(enabled: boolean, stream: NodeJS.WriteStream = pr
         cliProgress.Presets.shades_classic,
       );
       bar.start(Math.max(1, total), 0, { dh: '–', dw: '–' });
+    },
+    startStream(label: string, total: number | undefined): void {
+      bar?.stop();
+      const counts = total === undefined ? '{value} samples' : '[{bar}] {value}/{total} samples';
+      bar = new cliProgress.SingleBar(
+        {
+          stream,
+          format: `${label} ${counts} | chunk {chunk} | cost {cost}`,
+          barsize: 24,
+          hideCursor: true,
+          clearOnComplete: true,
+          fps: 10,
+        },
+        cliProgress.Presets.shades_classic,
+      );
+      bar.start(Math.max(1, total ?? 1), 0, { chunk: '–', cost: '–' });
+    },
+    onChunk(chunk: number, samples: number, cost: number): void {
+      bar?.update(samples, { chunk: chunk + 1, cost: cost.toExponential(3) });
     },
     stop(): void {
       bar?.stop();

@@ -207,7 +207,7 @@ describe('WAV files', () => {
   });
 });
 
-describe.each(['csv', 'json', 'npy', 'wav'])('fuzz/corpus/%s', (target) => {
+describe.each(['csv', 'json', 'npy', 'mtx', 'wav'])('fuzz/corpus/%s', (target) => {
   it('every input passes the fuzzer’s oracle (run.mjs --replay)', () => {
     const run = spawnSync(process.execPath, ['fuzz/js/run.mjs', target, '--replay', `fuzz/corpus/${target}`], {
       cwd: ROOT,
