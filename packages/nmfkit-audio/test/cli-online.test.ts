@@ -3,13 +3,12 @@
  * noise, samples in columns) and the same data as CSV with samples in rows, the online fit's W and its H (the
  * second pass) reconstruct V nearly as well as the batch fit of `factorize` does: within 2.5 times its residual
  * (the online multiplicative updates converge more slowly: 10 epochs of 64-sample chunks reach about 1.7 % of ‖V‖
- * where the batch fit reaches 0.9 %; a dictionary that has not learned the planted one leaves over 15 %). Runs where
- * the installed nmfkit has nmfStream. A Matrix Market copy takes the CSR path.
+ * where the batch fit reaches 0.9 %; a dictionary that has not learned the planted one leaves over 15 %). A Matrix
+ * Market copy takes the CSR path.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as core from 'nmfkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readMatrixFile } from '../src/cli/matrix-io.js';
 import { cli } from './helpers/cli-run.js';
@@ -54,7 +53,7 @@ async function residual(V: Dense, out: string, ext: 'npy' | 'csv'): Promise<numb
 /** The online fit's settings: 64-sample chunks, 10 epochs, NNDSVDa's start from the first chunk. */
 const ONLINE = ['-r', '4', '--seed', '0', '--init', 'nndsvda', '--batch-size', '64', '--epochs', '10'];
 
-describe.skipIf(typeof (core as Record<string, unknown>).nmfStream !== 'function')('factorize --online with nmfStream', () => {
+describe('factorize --online with nmfStream', () => {
   const V = planted(30, 4000, 4);
   const npy = join(dir, 'v.npy');
   let batchError: Promise<number> | undefined;

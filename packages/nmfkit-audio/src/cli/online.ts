@@ -7,7 +7,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
-import type { FactorArray, Matrix } from 'nmfkit';
+import { nmfStream, type NmfStreamOptions, type NmfStreamProgress } from 'nmfkit';
 import { CancelledError, InputError, isAbort, UsageError } from './errors.js';
 import { FIT_FLAGS } from './fit-flags.js';
 import { commandError } from './library-error.js';
@@ -26,22 +26,6 @@ export interface OnlineFlags extends FactorizeFlags {
   readonly epochs?: number;
   readonly samples?: SampleAxis;
 }
-
-/** nmfStream's model, as this command uses it. */
-interface StreamModel {
-  readonly components: Matrix<FactorArray>;
-  transformAsync(chunk: ColumnChunk, options?: { readonly signal?: AbortSignal }): Promise<Matrix<FactorArray>>;
-}
-
-/** What nmfStream yields after each chunk. */
-interface StreamStep {
-  readonly chunk: number;
-  readonly samples: number;
-  readonly cost: number;
-  readonly model: StreamModel;
-}
-
-type NmfStream = (source: AsyncIterable<ColumnChunk>, options: Record<string, unknown>) => AsyncIterable<StreamStep>;
 
 /** What `factorize --online` writes to summary.json and prints with --json. */
 export interface OnlineSummary {
@@ -84,19 +68,19 @@ export async function factorizeOnline(
   const format = STREAM_FORMATS[extname(input).toLowerCase()];
   if (format === undefined)
     throw new InputError(`${input}: --online reads .csv, .tsv, .npy or .mtx files (one chunk of samples at a time)`);
-  const nmfStream = ((await import('nmfkit')) as unknown as { nmfStream?: NmfStream }).nmfStream;
-  if (typeof nmfStream !== 'function') throw new UsageError('--online needs a version of nmfkit with nmfStream');
   const axis = flags.samples ?? 'columns';
   const source = await openChunks(input, format, { samples: axis, signal });
   const batch = flags.batchSize ?? 1024;
   const epochs = flags.epochs ?? 1;
-  const options: Record<string, unknown> = { rank: flags.rank, batchSize: batch };
-  for (const key of FIT_FLAGS) if (flags[key] !== undefined) options[key] = flags[key];
-  if (flags.forgetFactor !== undefined) options.forgetFactor = flags.forgetFactor;
+  const given: Record<string, unknown> = { rank: flags.rank, batchSize: batch };
+  for (const key of FIT_FLAGS) if (flags[key] !== undefined) given[key] = flags[key];
+  if (flags.forgetFactor !== undefined) given.forgetFactor = flags.forgetFactor;
+  // The flags' values are checked by nmfStream itself, which names the option of a bad one.
+  const options = given as unknown as NmfStreamOptions;
   const sources = { V: { path: input, locate: (i: number, j: number) => `feature ${i + 1}, sample ${j + 1}` } };
 
   const started = performance.now();
-  let last: StreamStep | undefined;
+  let last: NmfStreamProgress | undefined;
   progress.startStream(
     `factorize --online (${epochs} epoch${epochs === 1 ? '' : 's'})`,
     source.samples === undefined ? undefined : source.samples * epochs,
@@ -140,7 +124,7 @@ export async function factorizeOnline(
   }
   const summary: OnlineSummary = {
     input: { path: input, format, rows: source.features, cols: samples, samples: axis },
-    options,
+    options: given,
     online: { epochs, chunks: last.chunk + 1, samplesSeen: last.samples, lastCost: last.cost },
     seconds: (performance.now() - started) / 1000,
     outputs,
