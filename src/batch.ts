@@ -71,6 +71,9 @@ const MAX_GROUP = 64;
  */
 const GROUP_SHARE = 0.25;
 
+/** A group takes at most 1/TAIL_SPLIT of a runner's even share of the matrices left ({@link runBatch}). */
+const TAIL_SPLIT = 4;
+
 /** Array.isArray, false instead of a throw for a revoked proxy. */
 function isArrayOf(value: unknown): value is readonly unknown[] {
   try {
@@ -141,12 +144,13 @@ async function runBatch(
   let next = 0;
 
   // The next matrices of a runner, planned: small fits go together, so that the backend takes them in one request
-  // (fitGroup), up to GROUP_SHARE of a request's work and to an even share of what is left between the runners. A
+  // (fitGroup), up to GROUP_SHARE of a request's work and to a quarter of a runner's even share of what is left, so
+  // that groups shrink towards the end and a runner slowed down (a busy machine) holds back little of the batch. A
   // matrix that fails its planning ends the group.
   const takeGroup = (): { indices: number[]; plans: FitPlan[]; refused?: { index: number; error: Error } } => {
     const indices: number[] = [];
     const plans: FitPlan[] = [];
-    const most = Math.min(MAX_GROUP, Math.ceil((count - next) / concurrency));
+    const most = Math.min(MAX_GROUP, Math.ceil((count - next) / (TAIL_SPLIT * concurrency)));
     let share = 0;
     while (next < count && plans.length < most && share < GROUP_SHARE) {
       const index = next++;
