@@ -213,7 +213,14 @@ function asyncGroup(
       fit.dispose();
     }
   };
-  const done = native.runGroupAsync(fits, maxIter).then(
+  let started: Promise<(GroupFitRun | Error)[]>;
+  try {
+    started = native.runGroupAsync(fits, maxIter);
+  } catch (error) {
+    // Refused before anything ran (out of memory for the request): every fit fails with it.
+    started = Promise.reject(error as Error);
+  }
+  const done = started.then(
     (runs) => {
       release();
       let next = 0;
