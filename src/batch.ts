@@ -1,6 +1,6 @@
 /** Many independent fits with the same options, the cores kept busy, results in input order. */
 import { abortError, groupable, requestShare } from './driver.js';
-import type { FitFunctions } from './nmf.js';
+import type { FitFunctions, Settled } from './nmf.js';
 import type { FitPlan } from './options.js';
 import type { FactorArray, IterationInfo, CsrMatrixInput, MatrixInput, NmfOptions, NmfResult } from './types.js';
 import { describe, inheritsIndices, isAbortSignal, readArrayLength, readOwnProperties, readOwnProperty, readProperty } from './validate.js';
@@ -147,7 +147,7 @@ async function runBatch(
   // (fitGroup), up to GROUP_SHARE of a request's work and to a quarter of a runner's even share of what is left, so
   // that groups shrink towards the end and a runner slowed down (a busy machine) holds back little of the batch. A
   // matrix that fails its planning ends the group.
-  const takeGroup = (): { indices: number[]; plans: FitPlan[]; refused?: { index: number; error: Error } } => {
+  const takeGroup = (): { indices: number[]; plans: FitPlan[]; refused?: { index: number; error: unknown } } => {
     const indices: number[] = [];
     const plans: FitPlan[] = [];
     const most = Math.min(MAX_GROUP, Math.ceil((count - next) / (TAIL_SPLIT * concurrency)));
@@ -158,7 +158,7 @@ async function runBatch(
       try {
         plan = planOf(index);
       } catch (error) {
-        return { indices, plans, refused: { index, error: error as Error } };
+        return { indices, plans, refused: { index, error } };
       }
       indices.push(index);
       plans.push(plan);
@@ -167,14 +167,14 @@ async function runBatch(
     return { indices, plans };
   };
 
-  const settleOne = (index: number, value: NmfResult | Error): void => {
-    if (!(value instanceof Error)) {
-      if (settle) outcomes.set(index, { status: 'fulfilled', value });
-      else results.set(index, value);
+  const settleOne = (index: number, settled: Settled): void => {
+    if (settled.ok) {
+      if (settle) outcomes.set(index, { status: 'fulfilled', value: settled.value });
+      else results.set(index, settled.value);
       return;
     }
     // A fit stopped because another one failed is not a failure of its own.
-    const error = failFast.signal.aborted && !signal?.aborted ? (failFast.signal.reason as Error) : atIndex(value, index);
+    const error = failFast.signal.aborted && !signal?.aborted ? (failFast.signal.reason as Error) : atIndex(settled.error, index);
     if (settle) outcomes.set(index, { status: 'rejected', reason: error });
     else if (failure === undefined) {
       failure = error;
@@ -187,17 +187,17 @@ async function runBatch(
   const runner = async (): Promise<void> => {
     while (next < count && failure === undefined && !signal?.aborted) {
       const { indices, plans, refused } = takeGroup();
-      if (refused && !settle) settleOne(refused.index, refused.error);
+      if (refused && !settle) settleOne(refused.index, { ok: false, error: refused.error });
       else if (plans.length > 0) {
-        let settled: (NmfResult | Error)[];
+        let settled: Settled[];
         try {
           settled = await fitGroup(plans);
         } catch (error) {
-          settled = plans.map(() => error as Error);
+          settled = plans.map(() => ({ ok: false, error }));
         }
         indices.forEach((index, i) => settleOne(index, settled[i]!));
       }
-      if (refused && settle) settleOne(refused.index, refused.error);
+      if (refused && settle) settleOne(refused.index, { ok: false, error: refused.error });
       // Fits that fail at once (a bad matrix, an aborted signal) settle in microtasks only: without a pause a long
       // batch of them would hold the event loop.
       await pause.now();

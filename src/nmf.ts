@@ -33,7 +33,17 @@ export interface FitFunctions {
    * request to the backend when they are {@link groupable} (else one by one): each plan's result, or the Error
    * it failed with. Rejects only when the signal aborts.
    */
-  fitGroup(plans: readonly FitPlan[]): Promise<(NmfResult | Error)[]>;
+  fitGroup(plans: readonly FitPlan[]): Promise<Settled[]>;
+}
+
+/** How one fit of a group ended: its result, or what it threw (an onIteration may throw anything). */
+export type Settled = { readonly ok: true; readonly value: NmfResult } | { readonly ok: false; readonly error: unknown };
+
+function settledOf(fit: Promise<NmfResult>): Promise<Settled> {
+  return fit.then(
+    (value) => ({ ok: true, value }),
+    (error: unknown) => ({ ok: false, error }),
+  );
 }
 
 export function fitFunctions(runtime: Runtime): FitFunctions {
@@ -71,11 +81,11 @@ export function fitFunctions(runtime: Runtime): FitFunctions {
     );
   }
 
-  async function fitGroup(plans: readonly FitPlan[]): Promise<(NmfResult | Error)[]> {
+  async function fitGroup(plans: readonly FitPlan[]): Promise<Settled[]> {
     const { signal, maxIter } = plans[0]!;
     if (plans.length === 1 || !plans.every(groupable)) {
-      const results: (NmfResult | Error)[] = [];
-      for (const plan of plans) results.push(await fitPlanned(plan).catch((error: unknown) => error as Error));
+      const results: Settled[] = [];
+      for (const plan of plans) results.push(await settledOf(fitPlanned(plan)));
       if (signal?.aborted) throw abortError(signal);
       return results;
     }
@@ -89,7 +99,7 @@ export function fitFunctions(runtime: Runtime): FitFunctions {
     try {
       backend = runtime.chooseBackend(plans[0]!.backend);
     } catch (error) {
-      return plans.map(() => error as Error);
+      return plans.map(() => ({ ok: false, error }));
     }
     return runtime.scheduled(
       backend.name,
@@ -97,8 +107,8 @@ export function fitFunctions(runtime: Runtime): FitFunctions {
         const runs = plans.map((plan) => plan.problemFor(0, backend, runtime.availableThreads(backend.name, false)));
         // A fit that computes its initial factors from V first (NNDSVD) needs requests of its own.
         if (runs.some((run) => run.init !== undefined)) {
-          const results: (NmfResult | Error)[] = [];
-          for (const [i, plan] of plans.entries()) results.push(await fitRun(backend, plan, runs[i]!));
+          const results: Settled[] = [];
+          for (const [i, plan] of plans.entries()) results.push(await settledOf(fitRun(backend, plan, runs[i]!)));
           if (signal?.aborted) throw abortError(signal);
           return results;
         }
@@ -115,14 +125,14 @@ export function fitFunctions(runtime: Runtime): FitFunctions {
           signal?.removeEventListener('abort', onAbort);
         }
         if (signal?.aborted) throw abortError(signal);
-        return outcomes.map((ran, i) => {
-          if (ran instanceof Error) return ran;
+        return outcomes.map((ran, i): Settled => {
+          if (ran instanceof Error) return { ok: false, error: ran };
           try {
             const restarts = new Restarts(plans[i]!);
             restarts.add(0, runs[i]!.seed, groupOutcome(plans[i]!, ran));
-            return restarts.result(backend.name);
+            return { ok: true, value: restarts.result(backend.name) };
           } catch (error) {
-            return error as Error;
+            return { ok: false, error };
           }
         });
       },
@@ -131,14 +141,10 @@ export function fitFunctions(runtime: Runtime): FitFunctions {
   }
 
   /** The one run of a plan whose problem was made (problemFor), on its own requests. */
-  async function fitRun(backend: Backend, plan: FitPlan, run: ReturnType<FitPlan['problemFor']>): Promise<NmfResult | Error> {
-    try {
-      const restarts = new Restarts(plan);
-      restarts.add(0, run.seed, await driveAsync(backend.createAsyncFit(run.problem), plan, restarts.context(0), run.init));
-      return restarts.result(backend.name);
-    } catch (error) {
-      return error as Error;
-    }
+  async function fitRun(backend: Backend, plan: FitPlan, run: ReturnType<FitPlan['problemFor']>): Promise<NmfResult> {
+    const restarts = new Restarts(plan);
+    restarts.add(0, run.seed, await driveAsync(backend.createAsyncFit(run.problem), plan, restarts.context(0), run.init));
+    return restarts.result(backend.name);
   }
 
   function planAsync(V: unknown, options: unknown): FitPlan {
