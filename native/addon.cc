@@ -21,6 +21,8 @@
 //     .finish() → { W, H, spectralError, frobeniusError, objective, initialObjective }
 //     .finishAsync() → Promise<{ … the same }>   on the libuv pool
 //     .dispose()                     frees the fit (a pending run or finish is cancelled and frees it when done)
+//   runGroupAsync(fits, maxIter) → Promise<outcome[]>   every fit run to its end and finished, one after another on
+//     the libuv pool, in one request: { executed, converged, hChange, wChange, objective, result } or an Error per fit
 //   allocateMatrix(length) → Float64Array   fresh zeroed memory of a fit's own arena kind (arena.h: huge pages),
 //     which the facade copies V into for an async fit, so that the copy does not pay a page fault per 4 KiB
 //   blasInfo() → { vendor, version, config, threads }
@@ -232,6 +234,8 @@ RunArgs runArgs(const Napi::CallbackInfo& info) {
 // them (a running fit then stops before its next iteration, and the environment's exit is not held up by it).
 struct EnvState {
   bool tearingDown = false;
+  // The Fit class, so that runGroupAsync can tell its fits from other objects before it unwraps them.
+  Napi::FunctionReference fitClass;
   std::vector<std::weak_ptr<nmf::Fit>> fits;
   std::size_t pruneAt = 64;
 
@@ -253,6 +257,29 @@ void tearDown(void* data) {
   state->tearingDown = true;
   for (const auto& weak : state->fits) {
     if (const auto fit = weak.lock()) fit->cancel();
+  }
+}
+
+// What work on a pool thread threw, as the code and message of the error its promise rejects with (no code: it
+// returned). Pool threads make no Node-API calls, so the error itself is made later, on the JavaScript thread.
+struct Failure {
+  const char* code = nullptr;
+  std::string message;
+};
+
+template <typename Work>
+Failure captureFailure(Work&& work) {
+  try {
+    work();
+    return {};
+  } catch (const std::bad_alloc&) {
+    return {kTooLarge, "out of memory: not enough memory for this fit"};
+  } catch (const std::logic_error& e) {
+    return {kInvalidState, std::string("nmfkit native: ") + e.what()};
+  } catch (const std::exception& e) {
+    return {kInternal, std::string("nmfkit native: ") + e.what()};
+  } catch (...) {
+    return {kInternal, "nmfkit native: unknown C++ exception"};
   }
 }
 
@@ -309,6 +336,8 @@ class FitWrap : public Napi::ObjectWrap<FitWrap> {
   friend class RunWorker;
   friend class FinishWorker;
   friend class MultiplyWorker;
+  friend class GroupWorker;
+  friend Napi::Value RunGroupAsync(const Napi::CallbackInfo& info);
 
   // Queues a worker of this fit's (FitCallWorker) and returns its promise; the fit is busy until it settles.
   template <typename Worker>
@@ -416,18 +445,10 @@ class FitCallWorker : public FitWorker {
   virtual void Work() = 0;
 
   void Execute() final {
-    try {
-      Work();
-    } catch (const std::bad_alloc&) {
-      code_ = kTooLarge;
-      SetError("out of memory: not enough memory for this fit");
-    } catch (const std::logic_error& e) {
-      code_ = kInvalidState;
-      SetError(std::string("nmfkit native: ") + e.what());
-    } catch (const std::exception& e) {
-      SetError(std::string("nmfkit native: ") + e.what());
-    } catch (...) {
-      SetError("nmfkit native: unknown C++ exception");
+    const Failure failure = captureFailure([&] { Work(); });
+    if (failure.code != nullptr) {
+      code_ = failure.code;
+      SetError(failure.message);
     }
   }
 
@@ -709,6 +730,143 @@ Napi::Value FitWrap::Dispose(const Napi::CallbackInfo& info) {
 Napi::Value FitWrap::Converged(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), converged_); }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Groups of fits.
+
+// runGroupAsync(fits, maxIter): every fit of a group run to its end (at most maxIter iterations, none for 0, with F at
+// the checkpoints) and finished, one after another in one request on the libuv pool, so that many small fits pay
+// one hand-over to the pool and back per group instead of two per fit. Each fit settles on its own: the promise
+// resolves with one entry per fit, { executed, converged, hChange, wChange, objective, result } (result as
+// finish's) or the Error it failed with. A fit cancelled before its turn does not run (an Error, code
+// NMFKIT_INVALID_STATE); the one running stops before its next iteration.
+class GroupWorker : public FitWorker {
+ public:
+  GroupWorker(Napi::Env env, const std::vector<FitWrap*>& owners, std::size_t maxIter)
+      : FitWorker(env, "nmfkit:runGroupAsync"), deferred_(Napi::Promise::Deferred::New(env)), maxIter_(maxIter) {
+    members_.reserve(owners.size());
+    for (FitWrap* owner : owners) members_.push_back(Member{owner, Napi::Persistent(owner->Value()), owner->fit_});
+  }
+
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override {
+    for (Member& m : members_) {
+      if (m.fit->cancelled()) {
+        m.failure = {kInvalidState, "nmfkit native: the fit was cancelled before it ran"};
+        continue;
+      }
+      m.failure = captureFailure([&] {
+        if (maxIter_ > 0) {
+          m.h.resize(maxIter_);
+          m.w.resize(maxIter_);
+          m.f.resize(maxIter_);
+          m.executed = m.fit->run(maxIter_, m.h.data(), m.w.data(), m.f.data());
+          m.converged = m.fit->converged();
+        }
+        m.errors = m.fit->finish();
+      });
+    }
+  }
+
+  void OnOK() override {
+    const Napi::Env env = Env();
+    for (Member& m : members_) m.owner->busy_ = false;
+    Napi::Array outcomes = Napi::Array::New(env, members_.size());
+    for (std::size_t i = 0; i < members_.size(); ++i) {
+      Member& m = members_[i];
+      const auto index = static_cast<std::uint32_t>(i);
+      if (m.failure.code != nullptr) {
+        outcomes.Set(index, plainError(env, m.failure.message, m.failure.code).Value());
+        continue;
+      }
+      m.owner->finished_ = true;
+      m.owner->converged_ = m.converged;
+      Napi::Object outcome = Napi::Object::New(env);
+      outcome.Set("executed", Napi::Number::New(env, static_cast<double>(m.executed)));
+      outcome.Set("converged", Napi::Boolean::New(env, m.converged));
+      outcome.Set("hChange", copyOf(env, m.h, m.executed));
+      outcome.Set("wChange", copyOf(env, m.w, m.executed));
+      outcome.Set("objective", copyOf(env, m.f, m.executed));
+      outcome.Set("result", finishResult(env, *m.fit, m.errors));
+      outcomes.Set(index, outcome);
+    }
+    deferred_.Resolve(outcomes);
+  }
+
+  // Execute reports every failure in its fit's entry; this only settles the promise should the base class fail.
+  void OnError(const Napi::Error& error) override {
+    for (Member& m : members_) m.owner->busy_ = false;
+    deferred_.Reject(error.Value());
+  }
+
+ private:
+  struct Member {
+    FitWrap* owner;  // kept alive by ownerRef
+    Napi::ObjectReference ownerRef;
+    std::shared_ptr<nmf::Fit> fit;
+    std::vector<double> h{}, w{}, f{};
+    std::size_t executed = 0;
+    bool converged = false;
+    nmf::FitErrors errors{0.0, 0.0, 0.0, 0.0};
+    Failure failure{};
+  };
+
+  static Napi::Float64Array copyOf(Napi::Env env, const std::vector<double>& from, std::size_t count) {
+    Napi::Float64Array out = Napi::Float64Array::New(env, count);
+    if (count > 0) std::memcpy(out.Data(), from.data(), count * sizeof(double));
+    return out;
+  }
+
+  Napi::Promise::Deferred deferred_;
+  const std::size_t maxIter_;
+  std::vector<Member> members_;
+};
+
+Napi::Value RunGroupAsync(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    const Napi::Value list = argument(info, 0);
+    if (!list.IsArray()) throw typeError(env, "fits must be an array of Fit objects");
+    const Napi::Array fits = list.As<Napi::Array>();
+    const std::size_t maxIter = countArg(info, 1, "maxIter", 0);
+    const EnvState* state = envState(env);
+    if (state == nullptr || state->fitClass.IsEmpty())
+      throw plainError(env, "nmfkit native: not initialised", kInternal);
+    // Reading the entries and testing their class may run JavaScript (getters, proxy traps), which could dispose
+    // or start a fit: both are done first, and the checks that read the fits' state run no JavaScript after them.
+    std::vector<Napi::Value> values;
+    values.reserve(fits.Length());
+    for (std::uint32_t i = 0; i < fits.Length(); ++i) values.push_back(fits.Get(i));
+    std::vector<bool> isFit;
+    for (const Napi::Value& value : values) {
+      isFit.push_back(value.IsObject() && value.As<Napi::Object>().InstanceOf(state->fitClass.Value()));
+    }
+    // Every entry is checked before any is marked busy, so a refused call leaves every fit as it was.
+    std::vector<FitWrap*> owners;
+    owners.reserve(values.size());
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      // An object that inherits from a Fit passes InstanceOf but wraps nothing: napi_unwrap tells.
+      void* wrapped = nullptr;
+      if (!isFit[i] || napi_unwrap(env, values[i], &wrapped) != napi_ok || wrapped == nullptr) {
+        throw typeError(env, "fits[" + std::to_string(i) + "] must be a Fit");
+      }
+      FitWrap* owner = static_cast<FitWrap*>(wrapped);
+      owner->requireIdle(env);
+      if (std::find(owners.begin(), owners.end(), owner) != owners.end()) {
+        throw plainError(env, "fits[" + std::to_string(i) + "] is listed twice", kInvalidState);
+      }
+      owners.push_back(owner);
+    }
+    auto worker = std::make_unique<GroupWorker>(env, owners, maxIter);
+    const Napi::Promise promise = worker->Promise();
+    worker->Queue();
+    worker.release();
+    for (FitWrap* owner : owners) owner->busy_ = true;  // cleared by the worker on this thread
+    return promise;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Memory.
 
 // The most entries allocateMatrix gives: 2^31 − 1, the most a fit's V may hold (src/validate.ts, checkedSize).
@@ -798,7 +956,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   if (napi_add_env_cleanup_hook(env, tearDown, state) != napi_ok) {
     throw plainError(env, "nmfkit native: cannot register the environment's cleanup hook", kInternal);
   }
-  exports.Set("Fit", FitWrap::Define(env));
+  const Napi::Function fitClass = FitWrap::Define(env);
+  state->fitClass = Napi::Persistent(fitClass);
+  exports.Set("Fit", fitClass);
+  exports.Set("runGroupAsync", Napi::Function::New<RunGroupAsync>(env, "runGroupAsync"));
   exports.Set("allocateMatrix", Napi::Function::New<AllocateMatrix>(env, "allocateMatrix"));
   exports.Set("blasInfo", Napi::Function::New<BlasInfo>(env, "blasInfo"));
   exports.Set("setBlasThreads", Napi::Function::New<SetBlasThreads>(env, "setBlasThreads"));

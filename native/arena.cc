@@ -1,7 +1,6 @@
 #include "arena.h"
 
 #include <new>
-#include <utility>
 
 #if defined(__linux__)
 #include <sys/mman.h>
@@ -19,18 +18,48 @@ namespace {
 constexpr std::size_t kMappedMinBytes = std::size_t{4} << 20;
 
 #ifndef NMFKIT_ADDRESS_SANITIZER
-// The last small arena this thread released, kept for its next fit. A small fit's fixed cost is otherwise
-// dominated by the allocator handing the block back to the system and faulting it in again page by page;
-// keeping one block of under kMappedMinBytes per thread bounds what is held. Not in AddressSanitizer builds,
-// so that a use after a fit's end is still reported.
-struct SpareBlock {
-  std::uint8_t* data = nullptr;
-  std::size_t bytes = 0;
-  ~SpareBlock() {
-    if (data != nullptr) ::operator delete(data, std::align_val_t(64));
+// Small arenas this thread released, kept for its next fits. A small fit's fixed cost is otherwise dominated by
+// the allocator handing the block back to the system and faulting it in again page by page; nmfBatch creates a
+// group of fits before it frees any, so one block is not enough. At most kSpareMaxBytes are kept per thread. Not in
+// AddressSanitizer builds, so that a use after a fit's end is still reported.
+constexpr std::size_t kSpareMaxBytes = kMappedMinBytes;
+constexpr std::size_t kSpareMaxBlocks = 64;
+
+struct SpareBlocks {
+  struct Block {
+    std::uint8_t* data;
+    std::size_t bytes;
+  };
+  Block blocks[kSpareMaxBlocks] = {};
+  std::size_t count = 0;
+  std::size_t total = 0;
+
+  // The smallest kept block of at least `bytes`, taken out of the list; {nullptr, 0} when there is none.
+  Block take(std::size_t bytes) {
+    std::size_t best = count;
+    for (std::size_t i = 0; i < count; ++i) {
+      if (blocks[i].bytes >= bytes && (best == count || blocks[i].bytes < blocks[best].bytes)) best = i;
+    }
+    if (best == count) return {nullptr, 0};
+    const Block found = blocks[best];
+    blocks[best] = blocks[--count];
+    total -= found.bytes;
+    return found;
+  }
+
+  // Keeps the block if there is room; else returns false (the caller frees it).
+  bool keep(std::uint8_t* data, std::size_t bytes) {
+    if (count == kSpareMaxBlocks || total + bytes > kSpareMaxBytes) return false;
+    blocks[count++] = {data, bytes};
+    total += bytes;
+    return true;
+  }
+
+  ~SpareBlocks() {
+    for (std::size_t i = 0; i < count; ++i) ::operator delete(blocks[i].data, std::align_val_t(64));
   }
 };
-thread_local SpareBlock spare;
+thread_local SpareBlocks spare;
 #endif
 
 }  // namespace
@@ -49,10 +78,9 @@ Arena::Arena(std::size_t bytes) : bytes_(bytes) {
   }
 #endif
 #ifndef NMFKIT_ADDRESS_SANITIZER
-  if (spare.data != nullptr && spare.bytes >= bytes) {
-    data_ = spare.data;
-    bytes_ = spare.bytes;
-    spare = SpareBlock{};
+  if (const SpareBlocks::Block kept = spare.take(bytes); kept.data != nullptr) {
+    data_ = kept.data;
+    bytes_ = kept.bytes;
     return;
   }
 #endif
@@ -81,11 +109,7 @@ Arena::~Arena() {
   }
 #endif
 #ifndef NMFKIT_ADDRESS_SANITIZER
-  if (bytes_ < kMappedMinBytes && bytes_ > spare.bytes) {
-    std::swap(data_, spare.data);
-    std::swap(bytes_, spare.bytes);
-    if (data_ == nullptr) return;
-  }
+  if (bytes_ < kMappedMinBytes && spare.keep(data_, bytes_)) return;
 #endif
   ::operator delete(data_, std::align_val_t(64));
 }

@@ -75,6 +75,8 @@ class Fit {
 
   // Stops the fit for good. Thread-safe: run() may be executing on a pool thread meanwhile.
   void cancel() { cancelRequested_.store(true, std::memory_order_relaxed); }
+  // Whether cancel() was called.
+  bool cancelled() const { return cancelRequested_.load(std::memory_order_relaxed); }
 
   const FitSpec spec;
 

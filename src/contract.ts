@@ -122,6 +122,31 @@ export interface AsyncKernelFit {
   dispose(): void;
 }
 
+/**
+ * One fit of a group ({@link Backend.runGroupAsync}) that ran to its end: what {@link KernelFit.run} wrote for each
+ * iteration it executed (F in `objective` at checkpoints, NaN elsewhere), whether the last one passed the stop rule,
+ * and what {@link KernelFit.finish} returned.
+ */
+export interface GroupFitRun {
+  readonly executed: number;
+  readonly converged: boolean;
+  readonly hChange: Float64Array;
+  readonly wChange: Float64Array;
+  readonly objective: Float64Array;
+  readonly result: KernelResult;
+}
+
+/** A group of fits running off the calling thread. */
+export interface AsyncKernelGroup {
+  /** One entry per problem, in order: its run, or the Error it failed with. Never rejects. */
+  readonly done: Promise<(GroupFitRun | Error)[]>;
+  /**
+   * Stops the group: the fit running stops before its next iteration, the fits after it do not run (their entries
+   * are Errors). Safe to call at any time.
+   */
+  cancel(): void;
+}
+
 /** Facts a backend reports about itself for `backendInfo()`. */
 export interface BackendDetails {
   /** For native: the BLAS library in use, e.g. "OpenBLAS 0.3.21", with its build configuration. */
@@ -154,6 +179,13 @@ export interface Backend {
   createFit(problem: FitProblem): KernelFit;
   /** A fit that runs off the calling thread. The problem's arrays may be transferred (detached) by this call. */
   createAsyncFit(problem: FitProblem): AsyncKernelFit;
+  /**
+   * Runs every problem's fit to its end — at most `maxIter` iterations (none for 0), stopping at its stop rule,
+   * then finish — one after another, off the calling thread, in one request (native: one work item on the libuv
+   * pool; wasm: one message to a worker). For many small fits, whose fixed cost per request is most of their
+   * time. The problems' arrays may be transferred (detached) by this call, and its fits are freed when it is done.
+   */
+  runGroupAsync(problems: readonly FitProblem[], maxIter: number): AsyncKernelGroup;
   /**
    * A zeroed array of `length` entries for the facade's copy of V (or a mask) that this backend's fits then read
    * fastest (native: memory of the addon's own, huge pages where the system has them, instead of a first touch per

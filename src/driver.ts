@@ -3,7 +3,7 @@
  * progress callbacks, time budget, cancellation, the stop reason, the history of changes — once, for every
  * backend.
  */
-import type { AsyncKernelFit, KernelFit, KernelResult } from './contract.js';
+import type { AsyncKernelFit, GroupFitRun, KernelFit, KernelResult } from './contract.js';
 import { initializeAsyncFit, initializeFit, type FitInit } from './init/from-fit.js';
 import type { FitPlan } from './options.js';
 import { notComputable } from './result.js';
@@ -32,13 +32,35 @@ const ASYNC_CHUNK_MS = 100;
 /** The rate assumed for the first request, before one was timed: below what any backend reaches, so it errs short. */
 const ASSUMED_FLOPS_PER_MS = 5e6;
 
-/** Iterations of the first async request: about ASYNC_CHUNK_MS at ASSUMED_FLOPS_PER_MS. */
-function firstAsyncChunk(plan: FitPlan): number {
+/** The work of one iteration of the plan's fit, in flops (roughly). */
+function iterationFlops(plan: FitPlan): number {
   const { rows, cols, rank, solver, templateFrames } = plan.spec;
   // MU Euclidean and HALS: the two K×N×R products; MU β: four, and the entrywise powers beside them; NMFD: 3T
   // shifted ones.
-  const flops = solver === 'nmfd' ? 6 * templateFrames * rows * cols * rank : 4 * rows * cols * rank * (solver === 'mu-beta' ? 3 : 1);
-  return Math.max(1, Math.min(MAX_ASYNC_CHUNK, Math.floor((ASYNC_CHUNK_MS * ASSUMED_FLOPS_PER_MS) / flops)));
+  return solver === 'nmfd' ? 6 * templateFrames * rows * cols * rank : 4 * rows * cols * rank * (solver === 'mu-beta' ? 3 : 1);
+}
+
+/** Iterations of the first async request: about ASYNC_CHUNK_MS at ASSUMED_FLOPS_PER_MS. */
+function firstAsyncChunk(plan: FitPlan): number {
+  return Math.max(1, Math.min(MAX_ASYNC_CHUNK, Math.floor((ASYNC_CHUNK_MS * ASSUMED_FLOPS_PER_MS) / iterationFlops(plan))));
+}
+
+/**
+ * The share of one async request (ASYNC_CHUNK_MS at ASSUMED_FLOPS_PER_MS) that the plan's whole fit takes, at most
+ * (maxIter iterations, its finish counted as one more): fits that take a small share can run in groups
+ * (Backend.runGroupAsync) without making a request longer than one fit's requests are.
+ */
+export function requestShare(plan: FitPlan): number {
+  return ((plan.maxIter + 1) * iterationFlops(plan)) / (ASYNC_CHUNK_MS * ASSUMED_FLOPS_PER_MS);
+}
+
+/**
+ * Whether the plan's fit can run in a group (Backend.runGroupAsync), to its end in one go: nothing of the caller's
+ * runs between its iterations (no onIteration, no time budget), it is one run (no restarts), and its records of
+ * change norms are no larger than one of driveAsync's requests makes.
+ */
+export function groupable(plan: FitPlan): boolean {
+  return plan.onIteration === undefined && plan.maxTime === undefined && plan.runs === 1 && plan.maxIter <= MAX_ASYNC_CHUNK;
 }
 
 /**
@@ -71,6 +93,14 @@ class History {
     this.h = grow(this.h);
     this.w = grow(this.w);
     this.f = grow(this.f);
+  }
+
+  /** Appends the records of `count` iterations that ran elsewhere (a group's run). */
+  append(h: Float64Array, w: Float64Array, f: Float64Array, count: number): void {
+    this.reserve(count);
+    this.h.set(h.subarray(0, count), this.length);
+    this.w.set(w.subarray(0, count), this.length);
+    this.f.set(f.subarray(0, count), this.length);
   }
 
   /** Exactly-sized copies for the result. */
@@ -219,6 +249,21 @@ export function driveSync(fit: KernelFit, plan: FitPlan, context: RunContext = f
   } finally {
     fit.dispose();
   }
+}
+
+/**
+ * The outcome of a fit that ran to its end in a group (Backend.runGroupAsync; the plan is {@link groupable}), as
+ * {@link driveAsync} would have made it from the same iterations.
+ */
+export function groupOutcome(plan: FitPlan, ran: GroupFitRun, context: RunContext = firstRun(plan)): DriverOutcome {
+  const progress = new Progress(plan, context);
+  if (ran.executed > 0) {
+    progress.history.append(ran.hChange, ran.wChange, ran.objective, ran.executed);
+    progress.record(ran.executed, ran.converged);
+  }
+  // Stopped short of maxIter and its stop rule: only a cancel does that.
+  if (progress.stopReason === undefined) throw plan.signal ? abortError(plan.signal) : abortedError(undefined);
+  return progress.outcome(ran.result);
 }
 
 /**

@@ -1,8 +1,9 @@
 /** The fit functions: validate, pick a backend, drive the fit, build the result. Entry points bind a runtime. */
-import { abortError, driveAsync, driveSync, firstRun, type DriverOutcome, type RunContext } from './driver.js';
+import { abortError, driveAsync, driveSync, firstRun, groupable, groupOutcome, type DriverOutcome, type RunContext } from './driver.js';
 import { bestRun } from './init/index.js';
 import { planFit, type FitPlan } from './options.js';
 import { buildResult } from './result.js';
+import type { Backend } from './contract.js';
 import type { Runtime } from './runtime.js';
 import type { BackendName, CsrMatrixInput, MatrixInput, NmfOptions, NmfResult } from './types.js';
 
@@ -27,6 +28,22 @@ export interface FitFunctions {
   planAsync(V: unknown, options: unknown): FitPlan;
   /** Runs a validated plan off the main thread once the runtime admits it. */
   fitPlanned(plan: FitPlan): Promise<NmfResult>;
+  /**
+   * Runs validated plans of one call's options (the same backend, maxIter and signal) off the main thread, as one
+   * request to the backend when they are {@link groupable} (else one by one): each plan's result, or the Error
+   * it failed with. Rejects only when the signal aborts.
+   */
+  fitGroup(plans: readonly FitPlan[]): Promise<Settled[]>;
+}
+
+/** How one fit of a group ended: its result, or what it threw (an onIteration may throw anything). */
+export type Settled = { readonly ok: true; readonly value: NmfResult } | { readonly ok: false; readonly error: unknown };
+
+function settledOf(fit: Promise<NmfResult>): Promise<Settled> {
+  return fit.then(
+    (value) => ({ ok: true, value }),
+    (error: unknown) => ({ ok: false, error }),
+  );
 }
 
 export function fitFunctions(runtime: Runtime): FitFunctions {
@@ -64,6 +81,72 @@ export function fitFunctions(runtime: Runtime): FitFunctions {
     );
   }
 
+  async function fitGroup(plans: readonly FitPlan[]): Promise<Settled[]> {
+    const { signal, maxIter } = plans[0]!;
+    if (plans.length === 1 || !plans.every(groupable)) {
+      const results: Settled[] = [];
+      for (const plan of plans) results.push(await settledOf(fitPlanned(plan)));
+      if (signal?.aborted) throw abortError(signal);
+      return results;
+    }
+    if (signal?.aborted) throw abortError(signal);
+    const preparing = runtime.prepare();
+    if (preparing) {
+      await preparing;
+      if (signal?.aborted) throw abortError(signal);
+    }
+    let backend: Backend;
+    try {
+      backend = runtime.chooseBackend(plans[0]!.backend);
+    } catch (error) {
+      return plans.map(() => ({ ok: false, error }));
+    }
+    return runtime.scheduled(
+      backend.name,
+      async () => {
+        const runs = plans.map((plan) => plan.problemFor(0, backend, runtime.availableThreads(backend.name, false)));
+        // A fit that computes its initial factors from V first (NNDSVD) needs requests of its own.
+        if (runs.some((run) => run.init !== undefined)) {
+          const results: Settled[] = [];
+          for (const [i, plan] of plans.entries()) results.push(await settledOf(fitRun(backend, plan, runs[i]!)));
+          if (signal?.aborted) throw abortError(signal);
+          return results;
+        }
+        const group = backend.runGroupAsync(
+          runs.map((run) => run.problem),
+          maxIter,
+        );
+        const onAbort = (): void => group.cancel();
+        signal?.addEventListener('abort', onAbort, { once: true });
+        let outcomes: Awaited<typeof group.done>;
+        try {
+          outcomes = await group.done;
+        } finally {
+          signal?.removeEventListener('abort', onAbort);
+        }
+        if (signal?.aborted) throw abortError(signal);
+        return outcomes.map((ran, i): Settled => {
+          if (ran instanceof Error) return { ok: false, error: ran };
+          try {
+            const restarts = new Restarts(plans[i]!);
+            restarts.add(0, runs[i]!.seed, groupOutcome(plans[i]!, ran));
+            return { ok: true, value: restarts.result(backend.name) };
+          } catch (error) {
+            return { ok: false, error };
+          }
+        });
+      },
+      signal,
+    );
+  }
+
+  /** The one run of a plan whose problem was made (problemFor), on its own requests. */
+  async function fitRun(backend: Backend, plan: FitPlan, run: ReturnType<FitPlan['problemFor']>): Promise<NmfResult> {
+    const restarts = new Restarts(plan);
+    restarts.add(0, run.seed, await driveAsync(backend.createAsyncFit(run.problem), plan, restarts.context(0), run.init));
+    return restarts.result(backend.name);
+  }
+
   function planAsync(V: unknown, options: unknown): FitPlan {
     return planFit(V, options, { mode: 'async', allocatorFor: runtime.matrixAllocator });
   }
@@ -73,7 +156,7 @@ export function fitFunctions(runtime: Runtime): FitFunctions {
   }
 
   // The result's arrays follow the options' dtype (buildResult, the backends): the signatures say so.
-  return { nmfSync: nmfSync as NmfSync, nmf: nmf as Nmf, planAsync, fitPlanned };
+  return { nmfSync: nmfSync as NmfSync, nmf: nmf as Nmf, planAsync, fitPlanned, fitGroup };
 }
 
 /**

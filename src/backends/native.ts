@@ -7,7 +7,16 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AsyncKernelFit, Backend, BackendDetails, FitProblem, KernelFit, KernelResult } from '../contract.js';
+import type {
+  AsyncKernelFit,
+  AsyncKernelGroup,
+  Backend,
+  BackendDetails,
+  FitProblem,
+  GroupFitRun,
+  KernelFit,
+  KernelResult,
+} from '../contract.js';
 import { encodeSpec, SPEC_SLOTS } from '../spec.js';
 import { nativeBlockRows } from './block-rows.js';
 import { nativeTeamSize } from './team-size.js';
@@ -46,6 +55,8 @@ interface Addon {
     indptr: Int32Array | null,
     indices: Int32Array | null,
   ) => AddonFit;
+  /** Runs the fits to their end and finishes them, one after another in one request on the libuv pool. */
+  runGroupAsync(fits: readonly AddonFit[], maxIter: number): Promise<(GroupFitRun | Error)[]>;
   /** A zeroed Float64Array over memory of the addon's own (huge pages where the system has them). */
   allocateMatrix(length: number): Float64Array;
   blasInfo(): BlasInfo;
@@ -152,12 +163,17 @@ function cancelRunning(): void {
   for (const fit of running) fit.cancel();
 }
 
-function asyncFit(fit: AddonFit): AsyncKernelFit {
+/** Adds an async fit to `running` (its entry is deleted when it is disposed). */
+function track(fit: AddonFit): void {
   if (!exitHookInstalled) {
     process.on('exit', cancelRunning);
     exitHookInstalled = true;
   }
   running.add(fit);
+}
+
+function asyncFit(fit: AddonFit): AsyncKernelFit {
+  track(fit);
   return {
     multiplyVAsync: (X, cols, transpose) => fit.multiplyVAsync(X, cols, transpose),
     setFactorsAsync: async (W, H) => fit.setFactors(W, H),
@@ -170,6 +186,52 @@ function asyncFit(fit: AddonFit): AsyncKernelFit {
       fit.dispose();
     },
   };
+}
+
+/**
+ * A group of fits in one request (Backend.runGroupAsync). A problem whose fit cannot be created (out of memory) gets
+ * that Error as its entry; the others run. Every fit is freed when the group is done.
+ */
+function asyncGroup(
+  native: Addon,
+  create: (p: FitProblem) => AddonFit,
+  problems: readonly FitProblem[],
+  maxIter: number,
+): AsyncKernelGroup {
+  const entries = problems.map((problem): AddonFit | Error => {
+    try {
+      return create(problem);
+    } catch (error) {
+      return error as Error;
+    }
+  });
+  const fits = entries.filter((entry): entry is AddonFit => !(entry instanceof Error));
+  fits.forEach(track);
+  const release = (): void => {
+    for (const fit of fits) {
+      running.delete(fit);
+      fit.dispose();
+    }
+  };
+  let started: Promise<(GroupFitRun | Error)[]>;
+  try {
+    started = native.runGroupAsync(fits, maxIter);
+  } catch (error) {
+    // Refused before anything ran (out of memory for the request): every fit fails with it.
+    started = Promise.reject(error as Error);
+  }
+  const done = started.then(
+    (runs) => {
+      release();
+      let next = 0;
+      return entries.map((entry) => (entry instanceof Error ? entry : runs[next++]!));
+    },
+    (error: unknown) => {
+      release();
+      return entries.map((entry) => (entry instanceof Error ? entry : (error as Error)));
+    },
+  );
+  return { done, cancel: () => fits.forEach((fit) => fit.cancel()) };
 }
 
 let addon: Addon | undefined;
@@ -202,6 +264,7 @@ export function loadNativeBackend(): NativeLoad {
       teamSize: nativeTeamSize,
       createFit: (p: FitProblem) => syncFit(create(p)),
       createAsyncFit: (p: FitProblem) => asyncFit(create(p)),
+      runGroupAsync: (problems, maxIter) => asyncGroup(native, create, problems, maxIter),
       allocateMatrix: (length: number) => (length >= MAPPED_MIN_ENTRIES ? native.allocateMatrix(length) : new Float64Array(length)),
       details: () => ({ blas: native.blasInfo() }),
     };

@@ -12,8 +12,9 @@
  *
  * Runtime-neutral: no Node built-ins here.
  */
-import type { AsyncKernelFit, FitProblem, KernelResult } from '../contract.js';
-import type { PoolReply, PoolRequest } from './wasm-protocol.js';
+import type { AsyncKernelFit, AsyncKernelGroup, FitProblem, KernelResult } from '../contract.js';
+import { fitSequence } from './fit-sequence.js';
+import type { FailedRun, PoolReply, PoolRequest } from './wasm-protocol.js';
 import { internalError, isErrorCode, plainError, rangeError, typeError } from '../errors.js';
 import { markGone, stopTeam, teamsAvailable, type TeamHandle } from './wasm-team.js';
 
@@ -51,6 +52,16 @@ const RUN_BUDGET_MS = 25;
 interface Pending {
   resolve(reply: PoolReply): void;
   reject(error: Error): void;
+}
+
+/** A worker's error, rebuilt here with its class and code. */
+function rebuilt(failed: FailedRun): Error {
+  const code = isErrorCode(failed.code) ? failed.code : 'NMFKIT_INTERNAL';
+  return failed.name === 'RangeError'
+    ? rangeError(code, failed.message)
+    : failed.name === 'TypeError'
+      ? typeError(code, failed.message)
+      : plainError(code, failed.message);
 }
 
 class PoolWorker {
@@ -97,19 +108,20 @@ class PoolWorker {
     if (--this.requests === 0) this.port.busy(false);
     if (!next) return;
     if (reply.type === 'failed') {
-      // The worker's error, rebuilt here with its class and code.
-      const code = isErrorCode(reply.code) ? reply.code : 'NMFKIT_INTERNAL';
-      next.reject(
-        reply.name === 'RangeError'
-          ? rangeError(code, reply.message)
-          : reply.name === 'TypeError'
-            ? typeError(code, reply.message)
-            : plainError(code, reply.message),
-      );
+      next.reject(rebuilt(reply));
     } else {
       next.resolve(reply);
     }
   }
+}
+
+/**
+ * The buffers of a problem that go to the worker: V, the factors, the mask (K×N, as large as V) and a CSR pattern.
+ * Callers list each buffer once (transferring one twice throws).
+ */
+function problemBuffers(problem: FitProblem): ArrayBuffer[] {
+  const { V, W, H, mask, pattern } = problem;
+  return [V, W, H, mask, pattern?.indptr, pattern?.indices].flatMap((a) => (a ? [a.buffer as ArrayBuffer] : []));
 }
 
 export class WasmPool {
@@ -130,17 +142,8 @@ export class WasmPool {
     const stop = this.shared ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
     let cancelled = false;
     worker.liveFits++;
-    // The mask (K×N, as large as V) and a CSR pattern go along too; a buffer is listed once (transferring one twice throws).
-    const buffers = new Set([
-      problem.V.buffer,
-      problem.W.buffer,
-      problem.H.buffer,
-      problem.mask?.buffer,
-      problem.pattern?.indptr.buffer,
-      problem.pattern?.indices.buffer,
-    ]);
-    buffers.delete(undefined);
-    const created = worker.request({ type: 'create', id, problem, ...(stop && { stop }) }, [...buffers] as ArrayBuffer[]);
+    const buffers = new Set(problemBuffers(problem));
+    const created = worker.request({ type: 'create', id, problem, ...(stop && { stop }) }, [...buffers]);
     let stopHelpers: (() => void) | undefined;
     created.then(
       (reply) => {
@@ -216,6 +219,35 @@ export class WasmPool {
         worker.request({ type: 'dispose', id }).catch(() => {});
       },
     };
+  }
+
+  /**
+   * Runs a group of fits (Backend.runGroupAsync) in the least busy worker, in one message. The problems' arrays are
+   * transferred to it. Where there is no shared stop flag to reach a busy worker, or a fit would run on a team, the
+   * group is a sequence of the pool's async fits instead.
+   */
+  runGroupAsync(problems: readonly FitProblem[], maxIter: number): AsyncKernelGroup {
+    if (!this.shared || problems.some((problem) => problem.spec.threads > 1)) {
+      return fitSequence((problem) => this.createAsyncFit(problem), problems, maxIter);
+    }
+    const worker = this.pick();
+    const stop = new Int32Array(new SharedArrayBuffer(4));
+    const buffers = new Set(problems.flatMap(problemBuffers));
+    worker.liveFits += problems.length;
+    const done = worker
+      .request({ type: 'group', id: this.nextId++, problems, maxIter, stop }, [...buffers])
+      .then(
+        (reply) => {
+          if (reply.type !== 'grouped') throw internalError(`nmfkit: unexpected reply ${reply.type} from the wasm worker`);
+          return reply.runs.map((run) => ('result' in run ? run : rebuilt(run)));
+        },
+        // The worker died or refused the request: every fit of the group failed with it.
+      )
+      .catch((error: unknown) => problems.map(() => error as Error))
+      .finally(() => {
+        worker.liveFits -= problems.length;
+      });
+    return { done, cancel: () => Atomics.store(stop, 0, 1) };
   }
 
   /**

@@ -3,7 +3,7 @@
  * a Node worker thread in wasm-worker.ts or a Web Worker in wasm-web-worker.ts). Every request gets exactly one
  * reply, and a worker answers in the order it was asked.
  */
-import type { FitProblem, KernelResult } from '../contract.js';
+import type { FitProblem, GroupFitRun, KernelResult } from '../contract.js';
 import type { TeamHandle } from './wasm-team.js';
 
 export type PoolRequest =
@@ -33,6 +33,17 @@ export type PoolRequest =
   /** Before the first run: replaces the initial factors (KernelFit.setFactors). */
   | { readonly type: 'factors'; readonly id: number; readonly W: Float64Array; readonly H: Float64Array }
   | { readonly type: 'finish'; readonly id: number }
+  /**
+   * Creates, runs to its end (at most maxIter iterations, with the objective) and finishes every problem's fit, one
+   * after another, then frees them: Backend.runGroupAsync in one message. `stop` as for `create` (required here).
+   */
+  | {
+      readonly type: 'group';
+      readonly id: number;
+      readonly problems: readonly FitProblem[];
+      readonly maxIter: number;
+      readonly stop: Int32Array;
+    }
   | { readonly type: 'dispose'; readonly id: number }
   /**
    * Be member `member` of a fit's team (wasm-team.ts) until the fit is disposed: the reply comes then. Only to a
@@ -61,4 +72,13 @@ export type PoolReply =
     }
   | { readonly type: 'product'; readonly id: number; readonly product: Float64Array }
   | { readonly type: 'finished'; readonly id: number; readonly result: KernelResult }
-  | { readonly type: 'failed'; readonly id: number; readonly name: string; readonly message: string; readonly code: string };
+  /** One entry per problem of a `group` request: its run, or why it failed (as a `failed` reply would say). */
+  | { readonly type: 'grouped'; readonly id: number; readonly runs: readonly (GroupFitRun | FailedRun)[] }
+  | ({ readonly type: 'failed'; readonly id: number } & FailedRun);
+
+/** An error, as it crosses to the calling thread: its class name, message and code. */
+export interface FailedRun {
+  readonly name: string;
+  readonly message: string;
+  readonly code: string;
+}

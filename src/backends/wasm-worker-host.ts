@@ -5,8 +5,8 @@
  *
  * Iterations run one kernel call at a time so that the stop flag (or the time budget) is seen between any two.
  */
-import type { Backend, KernelFit } from '../contract.js';
-import type { PoolReply, PoolRequest } from './wasm-protocol.js';
+import type { Backend, FitProblem, GroupFitRun, KernelFit } from '../contract.js';
+import type { FailedRun, PoolReply, PoolRequest } from './wasm-protocol.js';
 import { instantiateTeamBackend, instantiateWasmBackend, teamOf } from './wasm.js';
 import { helpTeam } from './wasm-team.js';
 import { codeOf, internalError, plainError } from '../errors.js';
@@ -20,6 +20,28 @@ interface HostedFit {
 export interface HostReply {
   readonly reply: PoolReply;
   readonly transfer: ArrayBuffer[];
+}
+
+/** An error as a reply carries it. */
+function failure(error: unknown): FailedRun {
+  const e = error instanceof Error ? error : internalError(String(error));
+  return { name: e.name, message: e.message, code: codeOf(e) ?? 'NMFKIT_INTERNAL' };
+}
+
+/** The fresh arrays of a reply, transferred instead of copied. */
+function transferOf(reply: PoolReply): ArrayBufferLike[] {
+  switch (reply.type) {
+    case 'finished':
+      return [reply.result.W.buffer, reply.result.H.buffer];
+    case 'product':
+      return [reply.product.buffer];
+    case 'grouped':
+      return reply.runs.flatMap((run) =>
+        'result' in run ? [run.hChange.buffer, run.wChange.buffer, run.objective.buffer, run.result.W.buffer, run.result.H.buffer] : [],
+      );
+    default:
+      return [];
+  }
 }
 
 /**
@@ -78,6 +100,39 @@ export function createWorkerHost(send: (reply: HostReply) => void): (request: Po
     };
   }
 
+  /** A `group` request: each fit created, run to its end and finished in turn, and freed; a failure is its entry. */
+  function group(problems: readonly FitProblem[], maxIter: number, stop: Int32Array): (GroupFitRun | FailedRun)[] {
+    return problems.map((problem) => {
+      if (Atomics.load(stop, 0) !== 0) return failure(plainError('NMFKIT_INVALID_STATE', 'nmfkit: the fit was cancelled before it ran'));
+      let fit: KernelFit | undefined;
+      try {
+        fit = loaded().createFit(problem);
+        const hChange = new Float64Array(maxIter);
+        const wChange = new Float64Array(maxIter);
+        const objective = new Float64Array(maxIter);
+        let executed = 0;
+        let converged = false;
+        while (executed < maxIter && Atomics.load(stop, 0) === 0) {
+          fit.run(1, hChange, wChange, executed, objective);
+          executed++;
+          converged = fit.converged();
+          if (converged) break;
+        }
+        const result = fit.finish();
+        const records = {
+          hChange: hChange.slice(0, executed),
+          wChange: wChange.slice(0, executed),
+          objective: objective.slice(0, executed),
+        };
+        return { executed, converged, ...records, result };
+      } catch (error) {
+        return failure(error);
+      } finally {
+        fit?.dispose();
+      }
+    });
+  }
+
   async function teamsOn(module: WebAssembly.Module): Promise<Backend> {
     loaded();
     teamBackend ??= await instantiateTeamBackend(module, {
@@ -123,6 +178,8 @@ export function createWorkerHost(send: (reply: HostReply) => void): (request: Po
         return run(id, request.steps, request.budgetMs, request.objective === true);
       case 'finish':
         return { type: 'finished', id, result: hosted(id).fit.finish() };
+      case 'group':
+        return { type: 'grouped', id, runs: group(request.problems, request.maxIter, request.stop) };
       case 'dispose':
         fits.get(id)?.fit.dispose();
         fits.delete(id);
@@ -137,12 +194,9 @@ export function createWorkerHost(send: (reply: HostReply) => void): (request: Po
     try {
       reply = await handle(request);
     } catch (error) {
-      const e = error instanceof Error ? error : internalError(String(error));
-      reply = { type: 'failed', id: request.id, name: e.name, message: e.message, code: codeOf(e) ?? 'NMFKIT_INTERNAL' };
+      reply = { type: 'failed', id: request.id, ...failure(error) };
     }
-    const transfer =
-      reply.type === 'finished' ? [reply.result.W.buffer, reply.result.H.buffer] : reply.type === 'product' ? [reply.product.buffer] : [];
-    send({ reply, transfer: transfer as ArrayBuffer[] });
+    send({ reply, transfer: transferOf(reply) as ArrayBuffer[] });
   }
 
   return (request) => {

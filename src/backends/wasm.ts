@@ -13,7 +13,17 @@
  * RangeError naming the sizes before anything is allocated.
  */
 
-import type { AsyncKernelFit, Backend, BackendDetails, CsrPattern, FitProblem, KernelFit, KernelResult } from '../contract.js';
+import type {
+  AsyncKernelFit,
+  AsyncKernelGroup,
+  Backend,
+  BackendDetails,
+  CsrPattern,
+  FitProblem,
+  KernelFit,
+  KernelResult,
+} from '../contract.js';
+import { fitSequence } from './fit-sequence.js';
 import { encodeSpec, SPEC_SLOTS, specSlotError } from '../spec.js';
 import { wasmBlockRows } from './block-rows.js';
 import { wasmTeamSize } from './team-size.js';
@@ -152,6 +162,8 @@ export type AsyncFitFactory = (problem: FitProblem) => AsyncKernelFit;
 export interface WasmBackendOptions {
   /** Fits that run off the calling thread; without it, the backend's createAsyncFit throws. */
   readonly createAsyncFit?: AsyncFitFactory;
+  /** Groups of fits in one request off the calling thread; without it, a group is a sequence of createAsyncFit's fits. */
+  readonly runGroupAsync?: Backend['runGroupAsync'];
   /**
    * Cap on the instance's linear memory in bytes (default 2^32, the most a 32-bit memory holds): a fit that would
    * take it past the cap is refused with a RangeError before anything is allocated.
@@ -190,7 +202,7 @@ export function teamOf(fit: KernelFit): TeamHandle | undefined {
 }
 
 function backendOn(instance: WebAssembly.Instance, options: WasmBackendOptions): Backend {
-  const { createAsyncFit } = options;
+  const { createAsyncFit, runGroupAsync } = options;
   const exports = instance.exports as Record<string, unknown>;
   for (const name of REQUIRED_EXPORTS) {
     if (exports[name] === undefined) {
@@ -235,6 +247,9 @@ function backendOn(instance: WebAssembly.Instance, options: WasmBackendOptions):
         );
       }
       return createAsyncFit(problem);
+    },
+    runGroupAsync(problems: readonly FitProblem[], maxIter: number): AsyncKernelGroup {
+      return runGroupAsync ? runGroupAsync(problems, maxIter) : fitSequence((problem) => this.createAsyncFit(problem), problems, maxIter);
     },
     details(): BackendDetails {
       return { simd: true, memoryBytes: heap.memoryBytes, maxMemoryBytes: heap.maxBytes };

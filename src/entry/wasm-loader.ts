@@ -9,7 +9,8 @@
 import { inlineAsyncFit } from '../backends/wasm-inline.js';
 import type { WasmPool } from '../backends/wasm-pool.js';
 import { createWasmBackend, instantiateWasmBackend, type WasmBackendOptions } from '../backends/wasm.js';
-import type { Backend } from '../contract.js';
+import type { AsyncKernelFit, Backend, FitProblem } from '../contract.js';
+import { fitSequence } from '../backends/fit-sequence.js';
 import { MEMORY_CAP_FIX, MEMORY_CAP_VARIABLE, memoryCapOverride } from './environment.js';
 import type { Platform } from './platform.js';
 import type { GivenReadyOptions } from './ready-options.js';
@@ -232,14 +233,15 @@ export class WasmLoader {
   }
 
   #backendOptions(module: WebAssembly.Module, settings: WasmSettings, self: () => Backend): WasmBackendOptions {
+    const pool = (): WasmPool =>
+      (this.#pool ??= this.#platform.wasm.createPool(module, settings.maxMemoryBytes, settings.capSetting, this.#fits, this.#teamModule));
+    const inline = (problem: FitProblem): AsyncKernelFit => inlineAsyncFit(self().createFit(problem));
     return {
       maxMemoryBytes: settings.maxMemoryBytes,
       maxMemorySetting: settings.capSetting,
-      createAsyncFit: (problem) => {
-        if (!settings.workers) return inlineAsyncFit(self().createFit(problem));
-        this.#pool ??= this.#platform.wasm.createPool(module, settings.maxMemoryBytes, settings.capSetting, this.#fits, this.#teamModule);
-        return this.#pool.createAsyncFit(problem);
-      },
+      createAsyncFit: (problem) => (settings.workers ? pool().createAsyncFit(problem) : inline(problem)),
+      runGroupAsync: (problems, maxIter) =>
+        settings.workers ? pool().runGroupAsync(problems, maxIter) : fitSequence(inline, problems, maxIter),
     };
   }
 

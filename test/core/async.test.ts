@@ -185,6 +185,37 @@ describe.each(BACKENDS)('nmfBatch on %s', (backend) => {
     const again = await nmfBatch(matrices.slice(0, 3), { rank: 2, seed: 1, maxIter: 3, backend });
     expect(again.map((r) => r.iterations)).toEqual([3, 3, 3]);
   });
+
+  run('small fits run in groups: each settles on its own, an abort stops the batch', async () => {
+    // A V whose squares overflow cannot be fitted (NMFKIT_NOT_COMPUTABLE); its neighbours in the group can.
+    const matrices = Array.from({ length: 60 }, (_, i) => randomMatrix(6, 5, 50 + i));
+    matrices[7] = { rows: 6, cols: 5, data: new Float64Array(30).fill(1e200) };
+    const options: NmfOptions = { rank: 2, seed: 3, maxIter: 40, tol: 0, backend };
+    const outcomes = await nmfBatch(matrices, { ...options, settle: true });
+    outcomes.forEach((outcome, i) => {
+      if (i === 7) {
+        expect(outcome.status === 'rejected' && outcome.reason.message).toMatch(/^matrices\[7\]: nmfkit: the fit cannot be computed/);
+        expect(outcome.status === 'rejected' && (outcome.reason as { code?: string }).code).toBe('NMFKIT_NOT_COMPUTABLE');
+        return;
+      }
+      expect(outcome.status).toBe('fulfilled');
+      const single = nmfSync(matrices[i]!, options);
+      if (outcome.status === 'fulfilled') {
+        expect(outcome.value.W.data).toEqual(single.W.data);
+        expect(outcome.value.hChange).toEqual(single.hChange);
+        expect(outcome.value.objectiveHistory).toEqual(single.objectiveHistory);
+        expect(outcome.value.spectralError).toBe(single.spectralError);
+      }
+    });
+    await expect(nmfBatch(matrices, options)).rejects.toThrow(/^matrices\[7\]: nmfkit: the fit cannot be computed/);
+
+    const controller = new AbortController();
+    const many = Array.from({ length: 3000 }, (_, i) => randomMatrix(12, 12, i));
+    const batch = nmfBatch(many, { rank: 3, seed: 1, tol: 0, maxIter: 200, backend, signal: controller.signal });
+    setTimeout(() => controller.abort('stop'), 20);
+    expect(isAbortError(await batch.catch((e) => e), 'stop')).toBe(true);
+    expect((await nmfBatch(many.slice(0, 2), { rank: 2, seed: 1, maxIter: 3, backend })).map((r) => r.iterations)).toEqual([3, 3]);
+  });
 });
 
 describe('thread policy', () => {

@@ -248,6 +248,52 @@ describe.runIf(backendAvailable('native'))('the native glue (native/addon.cc), c
     fails(() => (addon.setBlasThreads as (n: unknown) => void)(1e6), RangeError, /threads/);
   });
 
+  it('runGroupAsync: refuses what is no list of idle, distinct Fits before it marks any busy; runs each like run + finish', async () => {
+    const runGroup = addon.runGroupAsync as (fits: unknown, maxIter: unknown) => Promise<unknown[]>;
+    const V = new Float64Array(6).map((_, i) => 0.25 + i / 8);
+    const make = (): RawFit => new addon.Fit(spec(), V.slice(), f64(4), f64(6), null, new Uint8Array(2));
+    let a = make();
+    const b = make();
+    fails(() => runGroup('fits', 3), TypeError, /fits must be an array/);
+    fails(() => runGroup([a, {}], 3), TypeError, /fits\[1\] must be a Fit/);
+    fails(() => runGroup([a, Object.create(a) as unknown], 3), TypeError, /fits\[1\] must be a Fit/);
+    fails(() => runGroup([a, a], 3), Error, /fits\[1\] is listed twice/);
+    fails(() => runGroup([a, b], -1), RangeError, /maxIter/);
+    fails(() => runGroup([a, b], 2.5), RangeError, /maxIter/);
+    const disposed = make();
+    disposed.dispose();
+    fails(() => runGroup([a, disposed], 3), Error, /fit is disposed/);
+    // A getter that disposes a fit listed before it: the fit is refused, not run.
+    const listed = [a, make()];
+    Object.defineProperty(listed, 1, { get: () => (a.dispose(), b) });
+    fails(() => runGroup(listed, 3), Error, /fit is disposed/);
+    a = make();
+    // None of the refused calls left a or b busy: they run.
+    const pending = runGroup([a, b], 3);
+    fails(() => a.run(1, f64(1), f64(1), 0), Error, /fit is busy/);
+    fails(() => runGroup([b], 3), Error, /fit is busy/);
+    const runs = (await pending) as { executed: number; hChange: Float64Array; objective: Float64Array; result: { W: Float64Array } }[];
+    // The same fit run on its own, synchronously.
+    const alone = make();
+    const h = new Float64Array(3);
+    expect(alone.run(3, h, new Float64Array(3), 0, new Float64Array(3))).toBe(3);
+    const finished = alone.finish() as { W: Float64Array };
+    for (const ran of runs) {
+      expect(ran.executed).toBe(3);
+      expect(ran.hChange).toEqual(h);
+      expect(ran.result.W).toEqual(finished.W);
+    }
+    fails(() => a.run(1, f64(1), f64(1), 0), Error, /fit is finished/);
+    // A cancelled fit does not run; its entry is an Error, the others' are runs.
+    const [c, d] = [make(), make()];
+    c.cancel();
+    const outcomes = await runGroup([c, d], 0);
+    expect(outcomes[0]).toBeInstanceOf(Error);
+    coded(outcomes[0], 'a cancelled fit of a group');
+    expect((outcomes[1] as { executed: number }).executed).toBe(0);
+    for (const fit of [a, b, c, d, alone]) fit.dispose();
+  });
+
   it('allocateMatrix gives zeroed Float64Arrays of the length asked for, and refuses bad lengths before allocating', () => {
     const allocate = addon.allocateMatrix as (n: unknown) => Float64Array;
     // Below and above the arena's mapping threshold (4 MiB = 2^19 entries).
