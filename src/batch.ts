@@ -1,7 +1,7 @@
 /** Many independent fits with the same options, the cores kept busy, results in input order. */
-import { abortError, groupable, requestShare } from './driver.js';
-import type { FitFunctions, Settled } from './nmf.js';
-import type { FitPlan } from './options.js';
+import { abortError } from './driver.js';
+import { runFits } from './fit-runner.js';
+import type { FitFunctions } from './nmf.js';
 import type { FactorArray, IterationInfo, CsrMatrixInput, MatrixInput, NmfOptions, NmfResult } from './types.js';
 import { describe, inheritsIndices, isAbortSignal, readArrayLength, readOwnProperties, readOwnProperty, readProperty } from './validate.js';
 import { codeOf, plainError, sameClassError, typeError } from './errors.js';
@@ -63,17 +63,6 @@ export interface NmfBatch {
 /** Most matrices one nmfBatch call takes (2^24): far above any real batch, far below what would exhaust memory. */
 const MAX_BATCH = 2 ** 24;
 
-/** Fits of one request at most ({@link runBatch}'s groups): the results of a group are made in one callback. */
-const MAX_GROUP = 64;
-/**
- * Work of one group at most, as a share of one async request's (driver.ts, requestShare): enough fits that the
- * hand-overs cost little beside their iterations, few enough that the last groups of a batch share the cores well.
- */
-const GROUP_SHARE = 0.25;
-
-/** A group takes at most 1/TAIL_SPLIT of a runner's even share of the matrices left ({@link runBatch}). */
-const TAIL_SPLIT = 4;
-
 /** Array.isArray, false instead of a throw for a revoked proxy. */
 function isArrayOf(value: unknown): value is readonly unknown[] {
   try {
@@ -90,7 +79,7 @@ export function batchFunction(fits: FitFunctions, concurrency: () => number): Nm
 }
 
 async function runBatch(
-  { planAsync, fitGroup }: FitFunctions,
+  fits: FitFunctions,
   concurrency: number,
   matrices: readonly (MatrixInput | CsrMatrixInput)[],
   options: NmfBatchOptions,
@@ -111,10 +100,6 @@ async function runBatch(
   }
   if (signal?.aborted) throw abortError(signal);
 
-  // Fail-fast mode stops the remaining fits on the first failure; the caller's signal stops everything.
-  const failFast = new AbortController();
-  const combined = signal ? AbortSignal.any([signal, failFast.signal]) : failFast.signal;
-
   // The entries are copied in slices with pauses between: 2^24 reads at once hold the event loop for a second.
   const pause = new EventLoopPause();
   const list = new ChunkedArray<unknown>(length);
@@ -127,85 +112,24 @@ async function runBatch(
   // Each fit is planned (validated and copied) only when a runner is about to start it: a plan holds a copy of its
   // matrix and options (~3.5 KB for a 2×2 one), so planning 2^21 matrices up front took 7 GiB and blocked the event
   // loop for 15 s. Results are the only per-matrix memory the batch keeps.
-  // With a runner per core busy, each fit keeps one thread (a team would only take cores from the others).
-  const oneThreadEach = shared.threads === undefined && list.length >= concurrency;
-  const planOf = (index: number): FitPlan =>
-    planAsync(list.get(index), {
-      ...shared,
-      ...(oneThreadEach && { threads: 1 }),
-      signal: combined,
-      ...(onIteration && { onIteration: (info: IterationInfo) => onIteration({ ...info, index }) }),
-    });
-
-  const count = list.length;
-  const results = new ChunkedArray<NmfResult>(settle ? 0 : count);
-  const outcomes = new ChunkedArray<BatchOutcome>(settle ? count : 0);
-  let failure: Error | undefined;
-  let next = 0;
-
-  // The next matrices of a runner, planned: small fits go together, so that the backend takes them in one request
-  // (fitGroup), up to GROUP_SHARE of a request's work and to a quarter of a runner's even share of what is left, so
-  // that groups shrink towards the end and a runner slowed down (a busy machine) holds back little of the batch. A
-  // matrix that fails its planning ends the group.
-  const takeGroup = (): { indices: number[]; plans: FitPlan[]; refused?: { index: number; error: unknown } } => {
-    const indices: number[] = [];
-    const plans: FitPlan[] = [];
-    const most = Math.min(MAX_GROUP, Math.ceil((count - next) / (TAIL_SPLIT * concurrency)));
-    let share = 0;
-    while (next < count && plans.length < most && share < GROUP_SHARE) {
-      const index = next++;
-      let plan: FitPlan;
-      try {
-        plan = planOf(index);
-      } catch (error) {
-        return { indices, plans, refused: { index, error } };
-      }
-      indices.push(index);
-      plans.push(plan);
-      share = groupable(plan) ? share + requestShare(plan) : GROUP_SHARE;
-    }
-    return { indices, plans };
-  };
-
-  const settleOne = (index: number, settled: Settled): void => {
-    if (settled.ok) {
-      if (settle) outcomes.set(index, { status: 'fulfilled', value: settled.value });
-      else results.set(index, settled.value);
-      return;
-    }
-    // A fit stopped because another one failed is not a failure of its own.
-    const error = failFast.signal.aborted && !signal?.aborted ? (failFast.signal.reason as Error) : atIndex(settled.error, index);
-    if (settle) outcomes.set(index, { status: 'rejected', reason: error });
-    else if (failure === undefined) {
-      failure = error;
-      failFast.abort(failure);
-    }
-  };
-
-  // As many runners as fits may run at once pull the next matrices: queued matrices hold no plan, no promise and
-  // no listener, however long the batch.
-  const runner = async (): Promise<void> => {
-    while (next < count && failure === undefined && !signal?.aborted) {
-      const { indices, plans, refused } = takeGroup();
-      if (refused && !settle) settleOne(refused.index, { ok: false, error: refused.error });
-      else if (plans.length > 0) {
-        let settled: Settled[];
-        try {
-          settled = await fitGroup(plans);
-        } catch (error) {
-          settled = plans.map(() => ({ ok: false, error }));
-        }
-        indices.forEach((index, i) => settleOne(index, settled[i]!));
-      }
-      if (refused && settle) settleOne(refused.index, { ok: false, error: refused.error });
-      // Fits that fail at once (a bad matrix, an aborted signal) settle in microtasks only: without a pause a long
-      // batch of them would hold the event loop.
-      await pause.now();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(count, concurrency) }, runner));
-  // Every fit has settled; nothing is left running after the promise settles.
-  if (failure !== undefined) throw failure;
-  if (signal?.aborted) throw abortError(signal);
+  const results = new ChunkedArray<NmfResult>(settle ? 0 : length);
+  const outcomes = new ChunkedArray<BatchOutcome>(settle ? length : 0);
+  await runFits(fits, {
+    count: length,
+    concurrency,
+    input: (index) => list.get(index),
+    options: (index) =>
+      ({
+        ...shared,
+        ...(onIteration && { onIteration: (info: IterationInfo) => onIteration({ ...info, index }) }),
+      }) as NmfOptions,
+    settle,
+    settled: (index, outcome) => {
+      if (!settle) results.set(index, (outcome as { value: NmfResult }).value);
+      else outcomes.set(index, outcome.ok ? { status: 'fulfilled', value: outcome.value } : { status: 'rejected', reason: outcome.error });
+    },
+    failure: (index, error) => atIndex(error, index),
+    ...(signal && { signal }),
+  });
   return settle ? outcomes.toArray() : results.toArray();
 }

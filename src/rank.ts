@@ -5,15 +5,17 @@
  * Park 2007), the RSS and explained variance of the best restart (Hutchins et al. 2008), and Hoyer's (2004)
  * sparseness of its W and H.
  *
- * The fits of all ranks run concurrently through the entry's own admission (as many `nmf()` calls at once as an
- * `nmfBatch` would run), each holding its own copy of V only while it runs; of each fit only the labels of V's
+ * The fits of all ranks run through nmfBatch's runner (src/fit-runner.ts: as many at once as the entry admits, one
+ * thread each when they fill the cores, small ones in groups, fail-fast), each holding its own copy of V only
+ * while it runs; of each fit only the labels of V's
  * columns (the argmax row of H) and, for the best restart of each rank, the result are kept. The consensus matrix is
  * never formed whole: the measures read it from the labels, and the average-linkage clustering works on one
  * condensed N(N − 1)/2 array, checked against the memory limit before any fit starts. Work on the calling thread
  * yields to the event loop every 10 ms.
  */
 import { abortError } from './driver.js';
-import { rangeError } from './errors.js';
+import { internalError, rangeError } from './errors.js';
+import { runFits } from './fit-runner.js';
 import type { FitFunctions } from './nmf.js';
 import { checkOptions, OPTION_NAMES } from './options.js';
 import { randomSeed } from './random.js';
@@ -434,35 +436,20 @@ async function estimate(fits: FitFunctions, concurrency: number, V: MatrixInput,
   for (const [key, value] of Object.entries(given)) {
     if (value !== undefined && !['ranks', 'restarts', 'seed', 'signal'].includes(key)) shared[key] = value;
   }
-  // As nmfBatch: with a fit per core running, each keeps one thread.
-  const jobs = runs.length * restarts;
-  if (checked.threads === undefined && jobs >= concurrency) shared.threads = 1;
-  const failFast = new AbortController();
-  const combined = signal ? AbortSignal.any([signal, failFast.signal]) : failFast.signal;
-  let failure: { error: unknown } | undefined;
-  let next = 0;
-  const runner = async (): Promise<void> => {
-    while (next < jobs && failure === undefined && !signal?.aborted) {
-      // Restart-major: every rank's first restarts come first.
-      const job = next++;
+  // Restart-major: every rank's first restarts come first. Of each fit only its labels and the best result of each
+  // rank are kept.
+  await runFits(fits, {
+    count: runs.length * restarts,
+    concurrency,
+    input: () => v,
+    options: (job) =>
+      ({ ...shared, rank: runs[job % runs.length]!.rank, seed: seed + Math.floor(job / runs.length), spectralError: false }) as NmfOptions,
+    settle: false,
+    settled: (job, outcome) => {
+      if (!outcome.ok) return;
+      const result = outcome.value;
       const restart = Math.floor(job / runs.length);
       const at = runs[job % runs.length]!;
-      let result: NmfResult;
-      try {
-        result = await fits.nmf(v, {
-          ...shared,
-          rank: at.rank,
-          seed: seed + restart,
-          signal: combined,
-          spectralError: false,
-        } as NmfOptions);
-      } catch (error) {
-        if (failure === undefined && !signal?.aborted) {
-          failure = { error };
-          failFast.abort(error);
-        }
-        return;
-      }
       const labels = clusterLabels(result.H);
       for (let i = 0; i < N; i++) at.labels[i * restarts + restart] = labels[i]!;
       at.objectives[restart] = result.objective;
@@ -470,11 +457,10 @@ async function estimate(fits: FitFunctions, concurrency: number, V: MatrixInput,
       if (!best || result.objective < best.result.objective || (result.objective === best.result.objective && restart < best.restart)) {
         if (!Number.isNaN(result.objective)) at.best = { restart, result };
       }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(jobs, concurrency) }, runner));
-  if (signal?.aborted) throw abortError(signal);
-  if (failure !== undefined) throw failure.error;
+    },
+    failure: (_job, error) => (error instanceof Error ? error : internalError(String(error))),
+    ...(signal && { signal }),
+  });
 
   let normV = 0;
   for (let k = 0; k < v.data.length; k++) normV += v.data[k]! * v.data[k]!;
