@@ -1083,8 +1083,9 @@ void checkFitSizes(const FitSpec& spec) {
   if (spec.solver == Solver::Nmfd && spec.dtype != Dtype::Float64) {
     throw std::invalid_argument("solver nmfd computes in float64 only");
   }
-  if (spec.solver == Solver::Nmfd && spec.storage != Storage::Dense) {
-    throw std::invalid_argument("solver nmfd takes a dense V");
+  // NMFD's arena has no mask part: a mask is its callers' error, refused before anything is copied.
+  if (spec.solver == Solver::Nmfd && (spec.storage != Storage::Dense || spec.masked)) {
+    throw std::invalid_argument("solver nmfd takes a dense V and no mask");
   }
   // A CSR pattern's offsets are 32-bit.
   if (spec.storage == Storage::Csr && spec.nnz > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max())) {

@@ -99,11 +99,12 @@ inline bool glueDecode(const double* slots, nmf::FitSpec& spec) {
   } catch (const std::invalid_argument&) {
     const bool validSizes =
         spec.rows != 0 && spec.cols != 0 && spec.rank != 0 && spec.threads >= 1 && spec.threads <= nmf::kMaxTeamThreads;
-    // NMFD's rules: T frames in [1, cols] (1 for every other solver), float64 and a dense V only.
+    // NMFD's rules: T frames in [1, cols] (1 for every other solver), float64, a dense V and no mask.
     const bool nmfd = spec.solver == nmf::Solver::Nmfd;
     const bool validFrames =
         spec.templateFrames >= 1 && (nmfd ? spec.templateFrames <= spec.cols : spec.templateFrames == 1);
-    const bool validNmfd = !nmfd || (spec.dtype == nmf::Dtype::Float64 && spec.storage == nmf::Storage::Dense);
+    const bool validNmfd =
+        !nmfd || (spec.dtype == nmf::Dtype::Float64 && spec.storage == nmf::Storage::Dense && !spec.masked);
     if (validSizes && validFrames && validNmfd) fail("checkFitSizes: invalid_argument for a valid specification");
     return false;
   } catch (const std::length_error&) {

@@ -363,8 +363,12 @@ class WasmFit implements KernelFit {
     checkLength('V', problem.V, nnz, csr ? 'nnz' : `K×N = ${K}×${N}`);
     const pattern = csr ? checkPattern(problem.pattern, K, N, nnz) : null;
     const T = problem.spec.templateFrames;
-    if (T < 1 || T > (problem.spec.solver === 'nmfd' ? N : 1) || (problem.spec.solver === 'nmfd' && (e !== 8 || csr))) {
-      throw rangeError('NMFKIT_INVALID_VALUE', 'nmfkit wasm: spec.templateFrames, spec.dtype or spec.storage does not fit spec.solver');
+    const nmfd = problem.spec.solver === 'nmfd';
+    if (T < 1 || T > (nmfd ? N : 1) || (nmfd && (e !== 8 || csr || problem.spec.masked))) {
+      throw rangeError(
+        'NMFKIT_INVALID_VALUE',
+        'nmfkit wasm: spec.templateFrames, spec.dtype, spec.storage or spec.masked does not fit spec.solver',
+      );
     }
     checkLength('W', problem.W, K * R * T, `K×R×T = ${K}×${R}×${T}`);
     checkLength('H', problem.H, R * N, `R×N = ${R}×${N}`);

@@ -92,12 +92,14 @@ describe.runIf(backendAvailable('native'))('the native glue (native/addon.cc), c
     expect(catchError(() => (addon.Fit as unknown as (...a: unknown[]) => unknown)(...good()))).toBeInstanceOf(TypeError);
   });
 
-  it('an NMFD specification: W of T·K·R entries, T in [1, cols], float64 only, huge T refused before allocating', () => {
+  it('an NMFD specification: W of T·K·R entries, T in [1, cols], float64 only, no mask, huge T refused before allocating', () => {
     const nmfd = (changes: Partial<FitSpec> = {}): Float64Array =>
       spec({ solver: 'nmfd', beta: 1, spectralError: false, templateFrames: 2, ...changes });
     fails(() => new addon.Fit(nmfd(), f64(6), f64(4), f64(6), null, new Uint8Array(2)), RangeError, /W has length 4, expected 8/);
     fails(() => new addon.Fit(nmfd({ templateFrames: 4 }), f64(6), f64(16), f64(6), null, new Uint8Array(2)), RangeError, /templateFrames/);
     fails(() => new addon.Fit(nmfd({ dtype: 'float32' }), f64(6), f64(8), f64(6), null, new Uint8Array(2)), RangeError, /float64/);
+    // NMFD has no mask part: a masked specification is refused before its mask is copied (found by fuzzing).
+    fails(() => new addon.Fit(nmfd({ masked: true }), f64(6), f64(8), f64(6), f64(6), new Uint8Array(2)), RangeError, /no mask/);
     fails(() => new addon.Fit(spec({ templateFrames: 2 }), f64(6), f64(8), f64(6), null, new Uint8Array(2)), RangeError, /templateFrames/);
     fails(
       () =>

@@ -43,12 +43,17 @@ describe.runIf(backendAvailable('wasm'))('the wasm backend (src/backends/wasm.ts
     coded(error, context);
   };
 
-  it('an NMFD specification: W of T·K·R entries, T in [1, cols], float64 only', () => {
+  it('an NMFD specification: W of T·K·R entries, T in [1, cols], float64 only, no mask', () => {
     const nmfd = (changes: Partial<FitSpec> = {}): FitProblem =>
       sized({ solver: 'nmfd', beta: 1, spectralError: false, templateFrames: 2, ...changes });
     refused(() => backend.createFit(nmfd()), RangeError, /W must be a Float64Array of K×R×T = 2×1×2 = 4/);
     refused(() => backend.createFit({ ...nmfd({ templateFrames: 3 }), W: new Float64Array(6) }), RangeError, /templateFrames/);
     refused(() => backend.createFit({ ...nmfd({ dtype: 'float32' }), W: new Float64Array(4) }), RangeError, /dtype/);
+    refused(
+      () => backend.createFit({ ...nmfd({ masked: true }), W: new Float64Array(4), mask: new Float64Array(4) }),
+      RangeError,
+      /masked/,
+    );
     refused(() => backend.createFit({ ...sized({ templateFrames: 2 }), W: new Float64Array(4) }), RangeError, /templateFrames/);
     const fit = backend.createFit({
       ...nmfd(),
