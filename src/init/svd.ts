@@ -90,7 +90,7 @@ export function plainProducts(V: Float64Array, K: number, N: number): (request: 
 }
 
 /** C = A·B for row-major A (m×n), B (n×p). */
-function multiply(A: Float64Array, B: Float64Array, m: number, n: number, p: number): Float64Array {
+export function multiply(A: Float64Array, B: Float64Array, m: number, n: number, p: number): Float64Array {
   const C = new Float64Array(m * p);
   for (let i = 0; i < m; i++) {
     for (let k = 0; k < n; k++) {

@@ -5,6 +5,8 @@
  * matrices are row-major Float64Arrays.
  */
 
+import { multiply } from '../init/svd.js';
+
 /** float32 machine epsilon: scikit-learn's EPSILON, the value it puts for a zero of W·H or of a denominator. */
 const EPSILON32 = 2 ** -23;
 /** float64 machine epsilon: below it, scikit-learn zeroes dictionary entries for β ≤ 1. */
@@ -15,20 +17,6 @@ export interface Chunk {
   readonly rows: number;
   readonly cols: number;
   readonly data: Float64Array;
-}
-
-/** Λ = W·H_b (K×b). */
-export function product(W: Float64Array, H: Float64Array, K: number, R: number, b: number): Float64Array {
-  const out = new Float64Array(K * b);
-  for (let k = 0; k < K; k++) {
-    for (let r = 0; r < R; r++) {
-      const w = W[k * R + r]!;
-      if (w === 0) continue;
-      const row = r * b;
-      for (let j = 0; j < b; j++) out[k * b + j]! += w * H[row + j]!;
-    }
-  }
-  return out;
 }
 
 /** X·H_bᵀ (K×R) of a K×b matrix X. */
@@ -81,7 +69,7 @@ export function updateDictionary(dictionary: Dictionary, V: Chunk, H: Float64Arr
       }
     }
   } else {
-    const WH = product(W, H, K, R, b);
+    const WH = multiply(W, H, K, R, b); // Λ = W·H_b (K×b)
     const ratio = new Float64Array(K * b);
     for (let i = 0; i < ratio.length; i++) {
       const lambda = WH[i] === 0 ? EPSILON32 : WH[i]!;
@@ -121,7 +109,7 @@ export function updateDictionary(dictionary: Dictionary, V: Chunk, H: Float64Arr
  */
 export function divergence(V: Chunk, W: Float64Array, H: Float64Array, R: number, beta: number): number {
   const { rows: K, cols: b } = V;
-  const WH = product(W, H, K, R, b);
+  const WH = multiply(W, H, K, R, b); // Λ = W·H_b (K×b)
   const v = V.data;
   if (beta === 2) {
     let s = 0;
