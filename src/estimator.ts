@@ -14,6 +14,7 @@
 import { abortError } from './driver.js';
 import { plainError, rangeError, typeError } from './errors.js';
 import type { FitFunctions } from './nmf.js';
+import { chunkInput, type Chunk } from './online/algebra.js';
 import { fitOnline, partialFitOnline, startState, transformOnline, type OnlineFit, type OnlineState } from './online/model.js';
 import { ONLINE_OPTION_NAMES, onlineSettings, type OnlineOptions, type OnlineSettings } from './online/options.js';
 import { activationFits, columnsOf, readChunk, runAsync, runSync, type ActivationFits } from './online/run.js';
@@ -378,7 +379,8 @@ export function estimatorClass(fits: FitFunctions): NmfEstimatorClass {
         const given = options === undefined ? {} : readOptions('options', options, ['W', 'signal']);
         const signal = this.#signalOf(given);
         if (signal?.aborted) throw abortError(signal);
-        const init = async (V: Matrix, o: NmfOptions): Promise<NmfResult> => fits.nmf(V, { ...o, ...(signal && { signal }) });
+        const init = async (V: Matrix | CsrMatrixInput, o: NmfOptions): Promise<NmfResult> =>
+          fits.nmf(V, { ...o, ...(signal && { signal }) });
         const { steps, seed } = await this.#partialPlanAsync(chunk, given, init);
         this.#keepPartial(generation, await runAsync(steps, this.#activations, signal), seed);
         return this;
@@ -552,7 +554,7 @@ export function estimatorClass(fits: FitFunctions): NmfEstimatorClass {
       chunk: unknown,
       options: unknown,
       names: readonly string[],
-    ): { V: Matrix; settings: OnlineSettings; state?: Parameters<typeof partialFitOnline>[0]; W?: unknown } {
+    ): { V: Chunk; settings: OnlineSettings; state?: Parameters<typeof partialFitOnline>[0]; W?: unknown } {
       const settings = this.#partialSettings();
       const given = options === undefined ? {} : readOptions('options', options, names);
       const fitted = this.#fitted;
@@ -570,12 +572,12 @@ export function estimatorClass(fits: FitFunctions): NmfEstimatorClass {
       chunk: unknown,
       options: unknown,
       names: readonly string[],
-      initialize: (V: Matrix, options: NmfOptions) => NmfResult,
+      initialize: (V: Matrix | CsrMatrixInput, options: NmfOptions) => NmfResult,
     ): { steps: Steps<{ fit: OnlineFit; cost: number }>; seed: number | null } {
       const { V, settings, state, W } = this.#partialStart(chunk, options, names);
       const rank = this.#checked.rank!;
       if (state) return { steps: partialFitOnline(state, V, rank, settings), seed: this.#fitted!.seed };
-      const init = initialize(V, this.#initOptions(W));
+      const init = initialize(chunkInput(V), this.#initOptions(W));
       const start = startState(init.W.data as Float64Array, V.cols, settings);
       return { steps: partialFitOnline(start, V, rank, settings), seed: init.seed };
     }
@@ -583,12 +585,12 @@ export function estimatorClass(fits: FitFunctions): NmfEstimatorClass {
     async #partialPlanAsync(
       chunk: unknown,
       options: unknown,
-      initialize: (V: Matrix, options: NmfOptions) => Promise<NmfResult>,
+      initialize: (V: Matrix | CsrMatrixInput, options: NmfOptions) => Promise<NmfResult>,
     ): Promise<{ steps: Steps<{ fit: OnlineFit; cost: number }>; seed: number | null }> {
       const { V, settings, state, W } = this.#partialStart(chunk, options, ['W', 'signal']);
       const rank = this.#checked.rank!;
       if (state) return { steps: partialFitOnline(state, V, rank, settings), seed: this.#fitted!.seed };
-      const init = await initialize(V, this.#initOptions(W));
+      const init = await initialize(chunkInput(V), this.#initOptions(W));
       const start = startState(init.W.data as Float64Array, V.cols, settings);
       return { steps: partialFitOnline(start, V, rank, settings), seed: init.seed };
     }

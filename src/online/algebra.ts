@@ -2,10 +2,13 @@
  * The small algebra of the online solver, in scikit-learn's formulas (sklearn/decomposition/_nmf.py,
  * `_multiplicative_update_h` with its accumulators A, B and `_beta_divergence`) written in nmfkit's orientation:
  * V_b is a chunk (K×b, samples are columns), W the dictionary (K×R), H_b the chunk's activations (R×b). All
- * matrices are row-major Float64Arrays.
+ * matrices are row-major Float64Arrays. A chunk read from CSR input stays CSR: its products cost nnz·R, not K·b·R,
+ * except where a formula needs W·H_b at every entry (β other than 1 and 2), which scikit-learn computes densely too.
  */
 
+import type { CsrMatrix } from '../csr.js';
 import { multiply } from '../init/svd.js';
+import type { CsrMatrixInput, Matrix } from '../types.js';
 
 /** float32 machine epsilon: scikit-learn's EPSILON, the value it puts for a zero of W·H or of a denominator. */
 const EPSILON32 = 2 ** -23;
@@ -13,10 +16,71 @@ const EPSILON32 = 2 ** -23;
 const EPSILON64 = 2 ** -52;
 
 /** A chunk of samples held densely: K×b. */
-export interface Chunk {
+export interface DenseChunk {
   readonly rows: number;
   readonly cols: number;
   readonly data: Float64Array;
+}
+
+/** A chunk of samples, K×b: dense, or CSR when it was given as CSR (absent entries are zeros). */
+export type Chunk = DenseChunk | CsrMatrix;
+
+export function isSparse(V: Chunk): V is CsrMatrix {
+  return 'indptr' in V;
+}
+
+/** The chunk in the form nmf takes. */
+export function chunkInput(V: Chunk): Matrix | CsrMatrixInput {
+  if (!isSparse(V)) return V;
+  const { rows, cols, indptr, indices, data } = V;
+  return { format: 'csr', rows, cols, indptr, indices, data };
+}
+
+/** The chunk's K·b entries, densely. */
+function denseOf(V: Chunk): DenseChunk {
+  if (!isSparse(V)) return V;
+  const data = new Float64Array(V.rows * V.cols);
+  for (let i = 0; i < V.rows; i++) {
+    for (let p = V.indptr[i]!; p < V.indptr[i + 1]!; p++) data[i * V.cols + V.indices[p]!] = V.data[p]!;
+  }
+  return { rows: V.rows, cols: V.cols, data };
+}
+
+/** H_b (R×b) transposed, b×R: each sample's activations side by side. */
+function transposed(H: Float64Array, R: number, b: number): Float64Array {
+  const out = new Float64Array(b * R);
+  for (let r = 0; r < R; r++) for (let j = 0; j < b; j++) out[j * R + r] = H[r * b + j]!;
+  return out;
+}
+
+/** (W·H_b) at the stored entries of a CSR chunk, in its order; Ht is H_b transposed (b×R). */
+function storedProducts(V: CsrMatrix, W: Float64Array, Ht: Float64Array, R: number): Float64Array {
+  const out = new Float64Array(V.nnz);
+  for (let i = 0; i < V.rows; i++) {
+    for (let p = V.indptr[i]!; p < V.indptr[i + 1]!; p++) {
+      const j = V.indices[p]!;
+      let s = 0;
+      for (let r = 0; r < R; r++) s += W[i * R + r]! * Ht[j * R + r]!;
+      out[p] = s;
+    }
+  }
+  return out;
+}
+
+/**
+ * X·H_bᵀ (K×R) where X has the chunk's pattern and `values` at its stored entries; Ht is H_b transposed. Sums over
+ * the samples in the order of the dense product, the absent entries adding nothing.
+ */
+function sparseTimesTransposed(V: CsrMatrix, values: Float64Array, Ht: Float64Array, R: number): Float64Array {
+  const out = new Float64Array(V.rows * R);
+  for (let i = 0; i < V.rows; i++) {
+    for (let p = V.indptr[i]!; p < V.indptr[i + 1]!; p++) {
+      const v = values[p]!;
+      const h = V.indices[p]! * R;
+      for (let r = 0; r < R; r++) out[i * R + r] = out[i * R + r]! + v * Ht[h + r]!;
+    }
+  }
+  return out;
 }
 
 /** X·H_bᵀ (K×R) of a K×b matrix X. */
@@ -32,11 +96,81 @@ function timesTransposed(X: Float64Array, H: Float64Array, K: number, R: number,
   return out;
 }
 
+/** H_b·H_bᵀ (R×R). */
+function rowGram(H: Float64Array, R: number, b: number): Float64Array {
+  return timesTransposed(H, H, R, R, b);
+}
+
+/** Wᵀ·W (R×R). */
+function columnGram(W: Float64Array, K: number, R: number): Float64Array {
+  const out = new Float64Array(R * R);
+  for (let k = 0; k < K; k++) {
+    for (let r = 0; r < R; r++) {
+      const w = W[k * R + r]!;
+      for (let s = 0; s < R; s++) out[r * R + s] = out[r * R + s]! + w * W[k * R + s]!;
+    }
+  }
+  return out;
+}
+
+/** Σ of the entries of W·H_b, from the column sums of W and the row sums of H, as scikit-learn computes it. */
+function sumOfProduct(W: Float64Array, H: Float64Array, K: number, R: number, b: number): number {
+  let sumWH = 0;
+  for (let r = 0; r < R; r++) {
+    let w = 0;
+    for (let k = 0; k < K; k++) w += W[k * R + r]!;
+    let h = 0;
+    for (let j = 0; j < b; j++) h += H[r * b + j]!;
+    sumWH += w * h;
+  }
+  return sumWH;
+}
+
 /** The dictionary's statistics: A and B (K×R) of scikit-learn's online update, and the dictionary W = A / B. */
 export interface Dictionary {
   readonly W: Float64Array;
   readonly A: Float64Array;
   readonly B: Float64Array;
+}
+
+/** The MU numerator and denominator of the dictionary (K×R each) for a chunk and its activations. */
+function dictionaryRatio(V: Chunk, W: Float64Array, H: Float64Array, R: number, beta: number): [Float64Array, Float64Array] {
+  const { rows: K, cols: b } = V;
+  if (beta === 2) {
+    // N = V_b·H_bᵀ, D = W·(H_b·H_bᵀ)
+    const numerator = isSparse(V) ? sparseTimesTransposed(V, V.data, transposed(H, R, b), R) : timesTransposed(V.data, H, K, R, b);
+    return [numerator, multiply(W, rowGram(H, R, b), K, R, R)];
+  }
+  let numerator: Float64Array;
+  if (beta === 1 && isSparse(V)) {
+    // V_b / Λ is zero where V_b is, so only its stored entries need Λ.
+    const Ht = transposed(H, R, b);
+    const lambda = storedProducts(V, W, Ht, R);
+    for (let p = 0; p < lambda.length; p++) lambda[p] = V.data[p]! / (lambda[p] === 0 ? EPSILON32 : lambda[p]!);
+    numerator = sparseTimesTransposed(V, lambda, Ht, R);
+  } else {
+    const v = denseOf(V).data;
+    const WH = multiply(W, H, K, R, b); // Λ = W·H_b (K×b)
+    const ratio = new Float64Array(K * b);
+    for (let i = 0; i < ratio.length; i++) {
+      const lambda = WH[i] === 0 ? EPSILON32 : WH[i]!;
+      ratio[i] = beta === 1 ? v[i]! / lambda : lambda ** (beta - 2) * v[i]!;
+    }
+    numerator = timesTransposed(ratio, H, K, R, b);
+    if (beta !== 1) {
+      for (let i = 0; i < WH.length; i++) WH[i] = WH[i]! ** (beta - 1);
+      return [numerator, timesTransposed(WH, H, K, R, b)];
+    }
+  }
+  // β = 1: D is the row sums of H_b, the same in every row.
+  const denominator = new Float64Array(K * R);
+  for (let r = 0; r < R; r++) {
+    let sum = 0;
+    for (let j = 0; j < b; j++) sum += H[r * b + j]!;
+    if (sum === 0) sum = 1;
+    for (let k = 0; k < K; k++) denominator[k * R + r] = sum;
+  }
+  return [numerator, denominator];
 }
 
 /**
@@ -45,53 +179,11 @@ export interface Dictionary {
  * then A ← ρ·A + N ⊙ W, B ← ρ·B + D, W ← A / B. Returns fresh arrays; the old ones are untouched.
  */
 export function updateDictionary(dictionary: Dictionary, V: Chunk, H: Float64Array, R: number, beta: number, rho: number): Dictionary {
-  const { rows: K, cols: b } = V;
   const W = dictionary.W;
-  let numerator: Float64Array;
-  let denominator: Float64Array;
-  if (beta === 2) {
-    numerator = timesTransposed(V.data, H, K, R, b);
-    // D = W·(H_b·H_bᵀ)
-    const HHt = new Float64Array(R * R);
-    for (let r = 0; r < R; r++) {
-      for (let s = 0; s < R; s++) {
-        let sum = 0;
-        for (let j = 0; j < b; j++) sum += H[r * b + j]! * H[s * b + j]!;
-        HHt[r * R + s] = sum;
-      }
-    }
-    denominator = new Float64Array(K * R);
-    for (let k = 0; k < K; k++) {
-      for (let s = 0; s < R; s++) {
-        let sum = 0;
-        for (let r = 0; r < R; r++) sum += W[k * R + r]! * HHt[r * R + s]!;
-        denominator[k * R + s] = sum;
-      }
-    }
-  } else {
-    const WH = multiply(W, H, K, R, b); // Λ = W·H_b (K×b)
-    const ratio = new Float64Array(K * b);
-    for (let i = 0; i < ratio.length; i++) {
-      const lambda = WH[i] === 0 ? EPSILON32 : WH[i]!;
-      ratio[i] = beta === 1 ? V.data[i]! / lambda : lambda ** (beta - 2) * V.data[i]!;
-    }
-    numerator = timesTransposed(ratio, H, K, R, b);
-    if (beta === 1) {
-      denominator = new Float64Array(K * R);
-      for (let r = 0; r < R; r++) {
-        let sum = 0;
-        for (let j = 0; j < b; j++) sum += H[r * b + j]!;
-        if (sum === 0) sum = 1;
-        for (let k = 0; k < K; k++) denominator[k * R + r] = sum;
-      }
-    } else {
-      for (let i = 0; i < WH.length; i++) WH[i] = WH[i]! ** (beta - 1);
-      denominator = timesTransposed(WH, H, K, R, b);
-    }
-  }
-  const A = new Float64Array(K * R);
-  const B = new Float64Array(K * R);
-  const next = new Float64Array(K * R);
+  const [numerator, denominator] = dictionaryRatio(V, W, H, R, beta);
+  const A = new Float64Array(W.length);
+  const B = new Float64Array(W.length);
+  const next = new Float64Array(W.length);
   for (let i = 0; i < next.length; i++) {
     const d = denominator[i] === 0 ? EPSILON32 : denominator[i]!;
     A[i] = dictionary.A[i]! * rho + numerator[i]! * W[i]!;
@@ -108,9 +200,11 @@ export function updateDictionary(dictionary: Dictionary, V: Chunk, H: Float64Arr
  * entries of V above float32 eps only, zeros of Λ replaced by that eps.
  */
 export function divergence(V: Chunk, W: Float64Array, H: Float64Array, R: number, beta: number): number {
+  if (isSparse(V) && beta === 2) return sparseSquaredError(V, W, H, R);
+  if (isSparse(V) && beta === 1) return sparseKullbackLeibler(V, W, H, R);
   const { rows: K, cols: b } = V;
+  const v = denseOf(V).data;
   const WH = multiply(W, H, K, R, b); // Λ = W·H_b (K×b)
-  const v = V.data;
   if (beta === 2) {
     let s = 0;
     for (let i = 0; i < v.length; i++) s += (v[i]! - WH[i]!) ** 2;
@@ -133,19 +227,37 @@ export function divergence(V: Chunk, W: Float64Array, H: Float64Array, R: number
       sumXbeta += x ** beta;
     }
   }
-  if (beta === 1) {
-    // Σ W·H from the column sums of W and the row sums of H, as scikit-learn does.
-    let sumWH = 0;
-    for (let r = 0; r < R; r++) {
-      let w = 0;
-      for (let k = 0; k < K; k++) w += W[k * R + r]!;
-      let h = 0;
-      for (let j = 0; j < b; j++) h += H[r * b + j]!;
-      sumWH += w * h;
-    }
-    return cross + sumWH - sumX;
-  }
+  if (beta === 1) return cross + sumOfProduct(W, H, K, R, b) - sumX;
   return (sumXbeta - beta * cross + sumWHbeta * (beta - 1)) / (beta * (beta - 1));
+}
+
+/**
+ * ½‖V − Λ‖²_F of a CSR chunk: the stored entries' (v − λ)², plus Σλ² over the absent ones, which is
+ * ⟨WᵀW, H_b·H_bᵀ⟩ (Σλ² over all entries) less Σλ² over the stored ones.
+ */
+function sparseSquaredError(V: CsrMatrix, W: Float64Array, H: Float64Array, R: number): number {
+  const lambda = storedProducts(V, W, transposed(H, R, V.cols), R);
+  let stored = 0;
+  for (let p = 0; p < lambda.length; p++) stored += (V.data[p]! - lambda[p]!) ** 2 - lambda[p]! ** 2;
+  const WtW = columnGram(W, V.rows, R);
+  const HHt = rowGram(H, R, V.cols);
+  let all = 0;
+  for (let i = 0; i < R * R; i++) all += WtW[i]! * HHt[i]!;
+  return Math.max(0, stored + all) / 2;
+}
+
+/** The Kullback-Leibler divergence of a CSR chunk: its terms at the stored entries above float32 eps, as the dense one. */
+function sparseKullbackLeibler(V: CsrMatrix, W: Float64Array, H: Float64Array, R: number): number {
+  const lambda = storedProducts(V, W, transposed(H, R, V.cols), R);
+  let sumX = 0;
+  let cross = 0;
+  for (let p = 0; p < lambda.length; p++) {
+    const x = V.data[p]!;
+    if (!(x > EPSILON32)) continue;
+    cross += x * Math.log(x / (lambda[p] === 0 ? EPSILON32 : lambda[p]!));
+    sumX += x;
+  }
+  return cross + sumOfProduct(W, H, V.rows, R, V.cols) - sumX;
 }
 
 /** Σ x and Σ x² of an array. */
@@ -179,9 +291,9 @@ export function relativeChange(X: Float64Array, Y: Float64Array): number {
   return Math.sqrt(d) / Math.sqrt(n);
 }
 
-/** The mean of a chunk's K·b entries. */
+/** The mean of a chunk's K·b entries (absent entries of a CSR chunk count as zeros). */
 export function mean(V: Chunk): number {
   let s = 0;
   for (let i = 0; i < V.data.length; i++) s += V.data[i]!;
-  return s / V.data.length;
+  return s / (V.rows * V.cols);
 }

@@ -6,7 +6,7 @@ import type { Chunk, Dictionary } from './algebra.js';
 import type { OnlineSettings } from './options.js';
 import { Convergence, minibatchStep, solveActivations, type Steps } from './step.js';
 
-/** The columns start … end − 1 of V, densely (K × (end − start)). */
+/** The columns start … end − 1 of V (K × (end − start)), dense or CSR as V. */
 export type Columns = (start: number, end: number) => Chunk;
 
 /** What an online fit leaves. */

@@ -8,8 +8,8 @@ import { abortError } from '../driver.js';
 import { rangeError } from '../errors.js';
 import type { FitFunctions } from '../nmf.js';
 import type { Matrix, NmfOptions } from '../types.js';
-import { checkedSize, toMatrix } from '../validate.js';
-import type { Chunk } from './algebra.js';
+import { toMatrix } from '../validate.js';
+import { chunkInput, type Chunk } from './algebra.js';
 import type { Columns } from './epochs.js';
 import type { ActivationRequest, Steps } from './step.js';
 
@@ -36,9 +36,9 @@ export function activationFits(fits: FitFunctions, estimatorOptions: Readonly<Re
     } as NmfOptions;
   };
   return {
-    sync: (request) => fits.nmfSync(request.V, options(request)).H.data as Float64Array,
+    sync: (request) => fits.nmfSync(chunkInput(request.V), options(request)).H.data as Float64Array,
     async: async (request, signal) =>
-      (await fits.nmf(request.V, { ...options(request), ...(signal !== undefined && { signal }) })).H.data as Float64Array,
+      (await fits.nmf(chunkInput(request.V), { ...options(request), ...(signal !== undefined && { signal }) })).H.data as Float64Array,
   };
 }
 
@@ -62,29 +62,24 @@ export async function runAsync<T>(steps: Steps<T>, fits: ActivationFits, signal:
 }
 
 /**
- * A chunk (dense or CSR, K×b), checked and copied densely; `rows`: the model's K, when it has one (another count
- * is a RangeError naming the chunk).
+ * A chunk (dense or CSR, K×b), checked and copied, CSR kept CSR; `rows`: the model's K, when it has one (another
+ * count is a RangeError naming the chunk).
  */
 export function readChunk(name: string, value: unknown, rows: number | undefined): Chunk {
-  let chunk: Matrix;
-  if (isCsrInput(value, name)) {
-    const csr = toCsr(name, value);
-    chunk = { rows: csr.rows, cols: csr.cols, data: new Float64Array(checkedSize(name, csr.rows, csr.cols)) };
-    const data = chunk.data as Float64Array;
-    for (let i = 0; i < csr.rows; i++) {
-      for (let p = csr.indptr[i]!; p < csr.indptr[i + 1]!; p++) data[i * csr.cols + csr.indices[p]!] = csr.data[p]!;
-    }
-  } else chunk = toMatrix(name, value);
+  const chunk: Chunk = isCsrInput(value, name) ? toCsr(name, value) : (toMatrix(name, value) as Chunk);
   if (rows !== undefined && chunk.rows !== rows) {
     throw rangeError(
       'NMFKIT_INVALID_VALUE',
       `${name} must have ${rows} rows, as the data the model was fitted to (its components are ${rows}×rank), got ${chunk.rows}×${chunk.cols}`,
     );
   }
-  return chunk as Chunk;
+  return chunk;
 }
 
-/** Dense reading of V's columns: from a dense V by copying, from a CSR V through its columns (transposed once). */
+/**
+ * Reading of V's columns: from a dense V by copying, from a CSR V as CSR chunks, through its columns (transposed
+ * once).
+ */
 export function columnsOf(V: Matrix | CsrMatrix): Columns {
   if (!('indptr' in V)) {
     const { rows: K, cols: N, data } = V;
@@ -111,9 +106,23 @@ export function columnsOf(V: Matrix | CsrMatrix): Columns {
     }
   }
   return (start, end) => {
-    const b = end - start;
-    const out = new Float64Array(K * b);
-    for (let j = start; j < end; j++) for (let q = colptr[j]!; q < colptr[j + 1]!; q++) out[rowOf[q]! * b + j - start] = colData[q]!;
-    return { rows: K, cols: b, data: out };
+    // The chunk's rows from its columns: count each row's entries, then place them column by column, so each row's
+    // column indices come out sorted.
+    const first = colptr[start]!;
+    const last = colptr[end]!;
+    const chunkIndptr = new Int32Array(K + 1);
+    for (let q = first; q < last; q++) chunkIndptr[rowOf[q]! + 1]!++;
+    for (let i = 0; i < K; i++) chunkIndptr[i + 1]! += chunkIndptr[i]!;
+    const next = chunkIndptr.slice(0, K);
+    const chunkIndices = new Int32Array(last - first);
+    const chunkData = new Float64Array(last - first);
+    for (let j = start; j < end; j++) {
+      for (let q = colptr[j]!; q < colptr[j + 1]!; q++) {
+        const p = next[rowOf[q]!]!++;
+        chunkIndices[p] = j - start;
+        chunkData[p] = colData[q]!;
+      }
+    }
+    return { rows: K, cols: end - start, nnz: last - first, indptr: chunkIndptr, indices: chunkIndices, data: chunkData };
   };
 }

@@ -11,7 +11,7 @@ import { setFlagsFromString } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { ENTRIES } from '../hostile/entries.js';
 import { catchError } from '../hostile/hostile-values.js';
-import { randomMatrix } from '../support/helpers.js';
+import { randomMatrix, relativeError } from '../support/helpers.js';
 
 const K = 10;
 const R = 3;
@@ -68,11 +68,46 @@ describe.each(ENTRIES)('$name entry', (entry) => {
     expect((error as Error).message).toMatch(message);
   });
 
-  it('partialFit of a CSR chunk equals that of the dense chunk', () => {
-    const sparse = { ...CHUNKS[1]!, data: Float64Array.from(CHUNKS[1]!.data, (x, k) => (k % 3 === 0 ? 0 : x)) };
-    const dense = new NMF(BASE).partialFit(CHUNKS[0]!).partialFit(sparse);
-    const csr = new NMF(BASE).partialFit(CHUNKS[0]!).partialFit(csrOf(sparse));
-    expect(csr.components).toEqual(dense.components);
+  /** A dense K×b matrix with every third entry zero, so that its CSR form leaves a third out. */
+  const withZeros = (m: { rows: number; cols: number; data: Float64Array }) => ({
+    ...m,
+    data: Float64Array.from(m.data, (x, k) => (k % 3 === 0 ? 0 : x)),
+  });
+
+  it.each(['euclidean', 'kl'] as const)(
+    'with loss %s, CSR input gives the fit, partialFit, costs and transform of the dense input with the same entries',
+    (loss) => {
+      const options = { ...BASE, loss, batchSize: 8, maxIter: 5, tol: 0 };
+      const V = withZeros(randomMatrix(K, 24, 7));
+      const fromDense = new NMF(options);
+      const fromCsr = new NMF(options);
+      const Hdense = fromDense.fitTransform(V);
+      const Hcsr = fromCsr.fitTransform(csrOf(V));
+      expect(relativeError(fromCsr.components.data, fromDense.components.data)).toBeLessThan(1e-12);
+      expect(relativeError(Hcsr.data, Hdense.data)).toBeLessThan(1e-12);
+      expect(Math.abs(fromCsr.objective / fromDense.objective - 1)).toBeLessThan(1e-12);
+      for (const chunk of CHUNKS.map(withZeros)) {
+        fromDense.partialFit(chunk);
+        fromCsr.partialFit(csrOf(chunk));
+        expect(relativeError(fromCsr.components.data, fromDense.components.data)).toBeLessThan(1e-12);
+        expect(Math.abs(fromCsr.objective / fromDense.objective - 1)).toBeLessThan(1e-12);
+      }
+      const probe = withZeros(chunkOf(9, 5));
+      expect(relativeError(fromCsr.transform(csrOf(probe)).data, fromDense.transform(probe).data)).toBeLessThan(1e-12);
+      // A first partialFit of a CSR chunk starts from the same initial factors as the dense one.
+      const first = new NMF(options).partialFit(csrOf(CHUNKS[0]!));
+      expect(relativeError(first.components.data, new NMF(options).partialFit(CHUNKS[0]!).components.data)).toBeLessThan(1e-12);
+    },
+  );
+
+  it('CSR input with another β is refused as by nmf, and the model is unchanged', () => {
+    const model = new NMF({ ...BASE, loss: 1.5 }).partialFit(CHUNKS[0]!);
+    const before = model.toJSON();
+    const error = catchError(() => model.partialFit(csrOf(CHUNKS[1]!)));
+    expect(error).toBeInstanceOf(RangeError);
+    expect((error as Error).message).toMatch(/^a CSR V works with loss 'euclidean' or 'kl'/);
+    expect(model.toJSON()).toEqual(before);
+    expect(() => new NMF({ ...BASE, loss: 1.5 }).fit(csrOf(CHUNKS[1]!))).toThrow(RangeError);
   });
 
   it('a saved model continues exactly where it stopped, in this entry and the other one', () => {
