@@ -311,11 +311,15 @@ export function planFit(V: unknown, options: unknown, storage: VStorage = { mode
   // start after the caller's callbacks ran.
   const masked = o.mask !== undefined;
   const allocate = storage.mode === 'async' ? fallibleAllocation(storage.allocatorFor?.(backend)) : undefined;
-  // A CSR V keeps its stored values as v.data (nnz of them) beside its pattern; nothing K×N is made.
-  const csr = isCsrInput(V) ? toCsr('V', V) : undefined;
+  // A CSR V keeps its stored values as v.data (nnz of them) beside its pattern; nothing K×N is made — unless the fit
+  // needs every entry anyway (expandsDensely), when V becomes the dense V with the same entries.
+  const given = isCsrInput(V) ? toCsr('V', V) : undefined;
+  const csr = given && !expandsDensely(checked) ? given : undefined;
   const v: Matrix = csr
     ? { rows: csr.rows, cols: csr.cols, data: csr.data }
-    : toMatrix('V', V, undefined, { allowNaN: masked }, storage.mode === 'sync' ? { borrow: !masked && runs === 1 } : { allocate });
+    : given
+      ? { rows: given.rows, cols: given.cols, data: denseOf(given, allocate) }
+      : toMatrix('V', V, undefined, { allowNaN: masked }, storage.mode === 'sync' ? { borrow: !masked && runs === 1 } : { allocate });
 
   // The rank: options.rank, or inferred from a given W (its columns) or H (its rows), which are then read here.
   const inferred = checked.rank === undefined && (o.W !== undefined || o.H !== undefined) ? inferRank(o, v) : undefined;
@@ -330,7 +334,7 @@ export function planFit(V: unknown, options: unknown, storage: VStorage = { mode
   checkedSize('W', v.rows, rank);
   checkedSize('H', rank, v.cols);
   checkFitMemory(v.rows, v.cols, rank, masked, csr?.nnz);
-  const { spec, mask, fixedColumnsW } = resolveSpec(checked, v, rank, allocate, csr);
+  const { spec, mask, fixedColumnsW } = resolveSpec(checked, v, rank, allocate, csr, given !== undefined);
   checkHistoryMemory(maxIter, v.rows, v.cols, rank, spec.masked, csr?.nnz);
   const givenW = inferred
     ? inferred.W
@@ -470,6 +474,7 @@ function resolveSpec(
   rank: number,
   allocate: ((length: number) => Float64Array) | undefined,
   csr: CsrMatrix | undefined,
+  csrInput: boolean,
 ): { spec: FitSpec; mask: Float64Array | undefined; fixedColumnsW: Uint8Array } {
   const { rows: K, cols: N } = v;
   checkObserved(o, observed, csr, beta, fields.spectralError);
@@ -535,17 +540,36 @@ function resolveSpec(
     errorEvery: (fields.errorEvery as number | undefined) ?? defaultErrorEvery(beta, masked),
     templateFrames: 1,
     // A CSR V's residual is never formed (K×N), so its spectral norm is not computed (checkObserved refuses asking).
-    spectralError: csr ? false : fields.spectralError,
+    // A CSR V's spectral error is off unless asked for (then V was expanded densely).
+    spectralError: csrInput && o.spectralError === undefined ? false : fields.spectralError,
   } as FitSpec;
   return { spec, mask, fixedColumnsW };
 }
 
 /**
+ * Whether a CSR V (absent entries zeros) is fitted as the dense V with its entries: for a β other than Euclidean
+ * and KL, whose updates need W·H at every entry (K·N·R work an iteration either way), and for a spectral error,
+ * the norm of the K×N residual (docs/sparse.md). A mask is refused for a CSR V either way.
+ */
+function expandsDensely({ o, beta, observed }: CheckedOptions): boolean {
+  return observed === 'all' && o.mask === undefined && (o.spectralError === true || (beta !== 2 && beta !== 1));
+}
+
+/** The K×N entries of a CSR matrix, zeros where it stores none; the size is checked before allocating. */
+function denseOf(csr: CsrMatrix, allocate: ((length: number) => Float64Array) | undefined): Float64Array {
+  const length = checkedSize('V', csr.rows, csr.cols);
+  const data = allocate ? allocate(length).fill(0) : new Float64Array(length);
+  for (let i = 0; i < csr.rows; i++) {
+    for (let p = csr.indptr[i]!; p < csr.indptr[i + 1]!; p++) data[i * csr.cols + csr.indices[p]!] = csr.data[p]!;
+  }
+  return data;
+}
+
+/**
  * options.observed, and what a CSR V allows (docs/sparse.md): 'all' (the default: absent entries are zeros) or
  * 'stored' (absent entries are missing: the mask is the pattern), for a CSR V only and with the rules of a mask
- * (solver 'mu', loss 'euclidean' or 'kl'). Without it a CSR V takes loss 'euclidean' or 'kl' only (any other β
- * would need W·H^(β−1) at every entry, K·N work an iteration), no options.mask, and no spectralError (its
- * residual, K×N, is never formed).
+ * (solver 'mu', loss 'euclidean' or 'kl', here without a spectral error, whose masked residual is never formed).
+ * A CSR V takes no options.mask. `csr` is the CSR V kept sparse (not one expanded densely).
  */
 function checkObserved(o: NmfOptions, observed: 'all' | 'stored', csr: CsrMatrix | undefined, beta: number, spectralError: unknown): void {
   if (!csr) {
@@ -561,11 +585,11 @@ function checkObserved(o: NmfOptions, observed: 'all' | 'stored', csr: CsrMatrix
   if (beta !== 2 && beta !== 1) {
     throw rangeError(
       'NMFKIT_INVALID_VALUE',
-      `a CSR V works with loss 'euclidean' or 'kl', got loss ${describe(o.loss)} (other β divergences need W·H at every entry: give V dense)`,
+      `options.observed 'stored' works with loss 'euclidean' or 'kl', got loss ${describe(o.loss)} (as with a mask)`,
     );
   }
   if (o.spectralError === true || (o.spectralError !== undefined && spectralError === true))
-    throw rangeError('NMFKIT_INVALID_VALUE', 'options.spectralError is not available for a CSR V (its K×N residual is never formed)');
+    throw rangeError('NMFKIT_INVALID_VALUE', "options.spectralError is not available with observed 'stored' on a CSR V");
 }
 
 /** fixedColumnsW: distinct integers in [0, rank), as R flags; `prefix` names the options object in messages. */

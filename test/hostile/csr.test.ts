@@ -113,10 +113,15 @@ describe.each(ENTRIES)('$name entry: CSR matrices', (entry) => {
         message,
         String(message),
       );
-    fails(valid(), { loss: 'is' }, /CSR V works with loss 'euclidean' or 'kl'/);
-    fails(valid(), { loss: 1.5 }, /CSR V works with loss 'euclidean' or 'kl'/);
+    fails(valid(), { observed: 'stored', loss: 'is' }, /^options\.observed 'stored' works with loss 'euclidean' or 'kl'/);
+    fails(valid(), { observed: 'stored', loss: 1.5 }, /^options\.observed 'stored' works with loss 'euclidean' or 'kl'/);
     fails(valid(), { mask: { rows: 3, cols: 4, data: new Float64Array(12) } }, /^options\.mask does not go with a CSR V/);
-    fails(valid(), { spectralError: true }, /^options\.spectralError is not available for a CSR V/);
+    fails(
+      valid(),
+      { mask: { rows: 3, cols: 4, data: new Float64Array(12) }, spectralError: true },
+      /^options\.mask does not go with a CSR V/,
+    );
+    fails(valid(), { observed: 'stored', spectralError: true }, /^options\.spectralError is not available with observed 'stored'/);
     fails(valid(), { observed: 'stored', solver: 'hals' }, /^options\.observed 'stored' needs solver 'mu'/);
     fails(valid(), { observed: 'some' }, /^options\.observed/);
     fails({ rows: 3, cols: 4, data: new Float64Array(12).fill(1) }, { observed: 'stored' }, /^options\.observed 'stored' needs a CSR V/);

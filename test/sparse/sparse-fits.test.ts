@@ -112,15 +112,33 @@ describe.each(BACKENDS)('%s backend', (backend) => {
       expectSameFit(sparse, dense);
     });
 
+    it.each([
+      ['β 1.5', { loss: 1.5 }],
+      ['β 3, l1 on H', { loss: 3, l1H: 0.05 }],
+      ['euclidean with its spectral error', { spectralError: true }],
+      ['kl with its spectral error', { loss: 'kl', spectralError: true }],
+    ] as [string, Partial<NmfOptions>][])('%s: a CSR V, expanded densely, fits as the dense V', (_, extra) => {
+      const dense = nmfSync(V.dense, options(backend, threads, extra));
+      const sparse = nmfSync(V.csr, options(backend, threads, extra));
+      if (extra.spectralError) {
+        expect(sparse.spectralError).toBeGreaterThan(0);
+        expect(Math.abs(sparse.spectralError / dense.spectralError - 1)).toBeLessThan(1e-9);
+      }
+      expectSameFit({ ...sparse, spectralError: NaN }, dense);
+    });
+
     it.each(OBSERVED)("%s, observed 'stored': the dense fit whose mask is the pattern", (_, extra) => {
       const masked = nmfSync(V.dense, { ...options(backend, threads, extra), mask: { rows: K, cols: N, data: V.pattern } });
       const sparse = nmfSync(V.csr, { ...options(backend, threads, extra), observed: 'stored' });
       expectSameFit(sparse, masked);
     });
 
-    it.each([CASES[0]!, CASES[6]!, CASES[10]!])('%s: the async nmf() (worker or thread pool) fits as nmfSync', async (_, extra) => {
-      expectSameFit(await nmf(V.csr, options(backend, threads, extra)), nmfSync(V.csr, options(backend, threads, extra)));
-    });
+    it.each([CASES[0]!, CASES[6]!, CASES[10]!, ['β 1.5', { loss: 1.5 }] as [string, Partial<NmfOptions>]])(
+      '%s: the async nmf() (worker or thread pool) fits as nmfSync',
+      async (_, extra) => {
+        expectSameFit(await nmf(V.csr, options(backend, threads, extra)), nmfSync(V.csr, options(backend, threads, extra)));
+      },
+    );
 
     it('nmfBatch takes CSR matrices beside dense ones', async () => {
       const { W, H, ...shared } = options(backend, threads, {});
