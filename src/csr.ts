@@ -11,6 +11,7 @@ import type { CsrPattern } from './contract.js';
 import { rangeError, typeError } from './errors.js';
 import {
   checkCount,
+  checkedSize,
   checkTypedArray,
   checkedLength,
   describe,
@@ -180,4 +181,14 @@ export function toCsr(name: string, value: unknown): CsrMatrix {
   const indices = readIndices(name, o.indices, indptr, rows, cols, nnz);
   const data = readData(name, o.data, indptr, indices, nnz);
   return { rows, cols, nnz, indptr, indices, data };
+}
+
+/** The K×N entries of a CSR matrix, zeros where it stores none; the size is checked before allocating. */
+export function denseEntries(csr: CsrMatrix, name = 'V', allocate?: (length: number) => Float64Array): Float64Array {
+  const length = checkedSize(name, csr.rows, csr.cols);
+  const data = allocate ? allocate(length).fill(0) : new Float64Array(length);
+  for (let i = 0; i < csr.rows; i++) {
+    for (let p = csr.indptr[i]!; p < csr.indptr[i + 1]!; p++) data[i * csr.cols + csr.indices[p]!] = csr.data[p]!;
+  }
+  return data;
 }

@@ -8,7 +8,7 @@
  * rules that tie them together.
  */
 import type { Backend, CsrPattern, FitProblem } from './contract.js';
-import { isCsrInput, toCsr, type CsrMatrix } from './csr.js';
+import { denseEntries, isCsrInput, toCsr, type CsrMatrix } from './csr.js';
 import { initialize, initUsesSeed, randomFactors, randomScale, type InitMethod } from './init/index.js';
 import { svdScale } from './init/nndsvd.js';
 import type { FitInit } from './init/from-fit.js';
@@ -318,7 +318,7 @@ export function planFit(V: unknown, options: unknown, storage: VStorage = { mode
   const v: Matrix = csr
     ? { rows: csr.rows, cols: csr.cols, data: csr.data }
     : given
-      ? { rows: given.rows, cols: given.cols, data: denseOf(given, allocate) }
+      ? { rows: given.rows, cols: given.cols, data: denseEntries(given, 'V', allocate) }
       : toMatrix('V', V, undefined, { allowNaN: masked }, storage.mode === 'sync' ? { borrow: !masked && runs === 1 } : { allocate });
 
   // The rank: options.rank, or inferred from a given W (its columns) or H (its rows), which are then read here.
@@ -553,16 +553,6 @@ function resolveSpec(
  */
 function expandsDensely({ o, beta, observed }: CheckedOptions): boolean {
   return observed === 'all' && o.mask === undefined && (o.spectralError === true || (beta !== 2 && beta !== 1));
-}
-
-/** The K×N entries of a CSR matrix, zeros where it stores none; the size is checked before allocating. */
-function denseOf(csr: CsrMatrix, allocate: ((length: number) => Float64Array) | undefined): Float64Array {
-  const length = checkedSize('V', csr.rows, csr.cols);
-  const data = allocate ? allocate(length).fill(0) : new Float64Array(length);
-  for (let i = 0; i < csr.rows; i++) {
-    for (let p = csr.indptr[i]!; p < csr.indptr[i + 1]!; p++) data[i * csr.cols + csr.indices[p]!] = csr.data[p]!;
-  }
-  return data;
 }
 
 /**

@@ -6,7 +6,7 @@
  * except where a formula needs W·H_b at every entry (β other than 1 and 2), which scikit-learn computes densely too.
  */
 
-import type { CsrMatrix } from '../csr.js';
+import { denseEntries, type CsrMatrix } from '../csr.js';
 import { multiply } from '../init/svd.js';
 import type { CsrMatrixInput, Matrix } from '../types.js';
 
@@ -38,12 +38,7 @@ export function chunkInput(V: Chunk): Matrix | CsrMatrixInput {
 
 /** The chunk's K·b entries, densely. */
 function denseOf(V: Chunk): DenseChunk {
-  if (!isSparse(V)) return V;
-  const data = new Float64Array(V.rows * V.cols);
-  for (let i = 0; i < V.rows; i++) {
-    for (let p = V.indptr[i]!; p < V.indptr[i + 1]!; p++) data[i * V.cols + V.indices[p]!] = V.data[p]!;
-  }
-  return { rows: V.rows, cols: V.cols, data };
+  return isSparse(V) ? { rows: V.rows, cols: V.cols, data: denseEntries(V, 'chunk') } : V;
 }
 
 /** H_b (R×b) transposed, b×R: each sample's activations side by side. */
