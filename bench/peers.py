@@ -243,6 +243,49 @@ def sparse(cfg):
     return out
 
 
+def online(cfg):
+    """The online bench's peers (bench/online.mjs): on a scipy.sparse CSR X (samples × features: indptr.i32,
+    indices.i32, data.f64), scikit-learn's batch NMF (solver 'mu') with max_iter 1, 2, 4, … and MiniBatchNMF with
+    max_iter 1, 2, 4, … epochs, each a whole fit_transform timed once, until ½‖X − WH‖²_F ≤ target."""
+    import numpy as np
+    import scipy.sparse
+    from sklearn.decomposition import NMF, MiniBatchNMF
+    from sklearn.exceptions import ConvergenceWarning
+
+    t = cfg["online"]
+    rows, cols, R, target = t["rows"], t["cols"], t["R"], t["target"]
+
+    def load(name, dtype):
+        return np.fromfile(os.path.join(cfg["dir"], name), dtype=dtype)
+
+    X = scipy.sparse.csr_matrix((load("data.f64", "<f8"), load("indices.i32", "<i4"), load("indptr.i32", "<i4")), shape=(rows, cols))
+    dense = X.toarray()
+
+    def runs(make, limit):
+        out = []
+        n = 1
+        while n <= limit:
+            model = make(n)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                t0 = time.perf_counter()
+                W = model.fit_transform(X)
+                seconds = time.perf_counter() - t0
+            objective = 0.5 * float(((dense - W @ model.components_) ** 2).sum())
+            out.append({"n": n, "seconds": seconds, "objective": objective})
+            if objective <= target:
+                break
+            n *= 2
+        return out
+
+    common = {"n_components": R, "init": t["init"], "random_state": t["seed"], "tol": 0}
+    batch = runs(lambda n: NMF(solver="mu", max_iter=n, **common), t["maxIter"])
+    minibatch = runs(
+        lambda n: MiniBatchNMF(batch_size=t["batchSize"], max_iter=n, max_no_improvement=None, **common), t["maxEpochs"]
+    )
+    return {"batch": batch, "minibatch": minibatch}
+
+
 def digits(folder):
     """scikit-learn's bundled load_digits (1797 images of 8×8 pixels, values 0–16) as digits.f64 (1797×64) in folder."""
     from sklearn.datasets import load_digits
@@ -263,6 +306,8 @@ def run(config_path):
         return {"sparse": sparse(cfg)}
     if "digits" in cfg:
         return {"digits": digits(cfg["dir"])}
+    if "online" in cfg:
+        return {"online": online(cfg)}
     K, N, R, n, eps, policy = cfg["K"], cfg["N"], cfg["R"], cfg["iterations"], cfg["eps"], cfg["policy"]
 
     def load(name, shape):

@@ -193,3 +193,14 @@ export function runPythonThroughput(python, dataDir, spec) {
   const { results, failure } = runPeers(python.chosen, undefined, dataDir, 0, undefined, { throughput: spec });
   return failure ? { failure } : results.throughput;
 }
+
+/**
+ * The online bench's peers (peers.py `online`): scikit-learn's batch MU and MiniBatchNMF on the CSR matrix in
+ * dataDir (indptr.i32, indices.i32, data.f64); `spec` = { rows, cols, R, target, init, seed, batchSize, maxIter,
+ * maxEpochs }. { batch, minibatch }: lists of { n, seconds, objective }, or { failure }.
+ */
+export function runPythonOnline(python, dataDir, spec) {
+  if (!python.chosen?.sklearn) return { failure: python.note ?? 'no Python with scikit-learn' };
+  const { results, failure } = runPeers(python.chosen, undefined, dataDir, 0, undefined, { online: spec });
+  return failure ? { failure } : results.online;
+}

@@ -266,15 +266,6 @@ export function sums(data: Float64Array): [number, number] {
   return [s, s2];
 }
 
-/**
- * scikit-learn's `batch_cost` of a minibatch: (D_β + l1·ΣH_b + l2·ΣH_b²) / b, with the penalties on the activations
- * (its l2 term has no ½, unlike the objective of docs/algorithms.md §1).
- */
-export function batchCost(V: Chunk, W: Float64Array, H: Float64Array, R: number, beta: number, l1H: number, l2H: number): number {
-  const [s, s2] = sums(H);
-  return (divergence(V, W, H, R, beta) + l1H * s + l2H * s2) / V.cols;
-}
-
 /** ‖X − Y‖_F / ‖X‖_F: the relative change scikit-learn's solver and stop rule test (NaN for X = 0). */
 export function relativeChange(X: Float64Array, Y: Float64Array): number {
   let d = 0;

@@ -66,7 +66,7 @@ export function* fitEpochs(
     steps++;
     samples += end - start;
   }
-  if (settings.freshRestarts) H = yield* solveActivations(columns(0, N), dictionary.W, rank, settings.maxIter, settings.tol);
+  if (settings.freshRestarts) H = (yield* solveActivations(columns(0, N), dictionary.W, rank, settings.maxIter, settings.tol)).H;
   return { dictionary, H, epochs: Math.ceil(steps / perEpoch), steps, converged, rho, samples };
 }
 

@@ -97,7 +97,7 @@ export function* partialFitOnline(
 ): Steps<{ fit: OnlineFit; cost: number }> {
   const outcome = yield* minibatchStep(state, V, undefined, settings, rank, state.rho);
   const { W, A, B } = outcome.dictionary;
-  const [reconstructionErr, objective] = objectiveOf(divergence(V, state.W, outcome.H, rank, settings.beta), outcome.H, settings);
+  const [reconstructionErr, objective] = objectiveOf(outcome.divergence, outcome.H, settings);
   const steps = state.steps + 1;
   return {
     fit: {
@@ -113,6 +113,6 @@ export function* partialFitOnline(
 }
 
 /** `transform(V)` of an online model: V's activations solved afresh against W (scikit-learn's MiniBatchNMF.transform). */
-export function transformOnline(V: Chunk, W: Float64Array, rank: number, settings: OnlineSettings): Steps<Float64Array> {
-  return solveActivations(V, W, rank, settings.maxIter, settings.tol);
+export function* transformOnline(V: Chunk, W: Float64Array, rank: number, settings: OnlineSettings): Steps<Float64Array> {
+  return (yield* solveActivations(V, W, rank, settings.maxIter, settings.tol)).H;
 }

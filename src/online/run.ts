@@ -7,19 +7,19 @@ import { toCsr, isCsrInput, type CsrMatrix } from '../csr.js';
 import { abortError } from '../driver.js';
 import { rangeError } from '../errors.js';
 import type { FitFunctions } from '../nmf.js';
-import type { Matrix, NmfOptions } from '../types.js';
+import type { Matrix, NmfOptions, NmfResult } from '../types.js';
 import { toMatrix } from '../validate.js';
 import { chunkInput, type Chunk } from './algebra.js';
 import type { Columns } from './epochs.js';
-import type { ActivationRequest, Steps } from './step.js';
+import type { ActivationAnswer, ActivationRequest, Steps } from './step.js';
 
 /** The estimator options an activation update passes on to its fit. */
 const ACTIVATION_OPTION_NAMES = ['loss', 'eps', 'l1H', 'l2H', 'backend', 'threads'];
 
 /** The fits that answer activation requests: one MU iteration of H with W fixed. */
 export interface ActivationFits {
-  sync(request: ActivationRequest): Float64Array;
-  async(request: ActivationRequest, signal: AbortSignal | undefined): Promise<Float64Array>;
+  sync(request: ActivationRequest): ActivationAnswer;
+  async(request: ActivationRequest, signal: AbortSignal | undefined): Promise<ActivationAnswer>;
 }
 
 export function activationFits(fits: FitFunctions, estimatorOptions: Readonly<Record<string, unknown>>): ActivationFits {
@@ -36,10 +36,14 @@ export function activationFits(fits: FitFunctions, estimatorOptions: Readonly<Re
     } as NmfOptions;
   };
   return {
-    sync: (request) => fits.nmfSync(chunkInput(request.V), options(request)).H.data as Float64Array,
+    sync: (request) => answerOf(fits.nmfSync(chunkInput(request.V), options(request))),
     async: async (request, signal) =>
-      (await fits.nmf(chunkInput(request.V), { ...options(request), ...(signal !== undefined && { signal }) })).H.data as Float64Array,
+      answerOf(await fits.nmf(chunkInput(request.V), { ...options(request), ...(signal !== undefined && { signal }) })),
   };
+}
+
+function answerOf(result: NmfResult): ActivationAnswer {
+  return { H: result.H.data as Float64Array, frobeniusError: result.frobeniusError };
 }
 
 /** Runs steps to the end on the calling thread. */
@@ -54,9 +58,9 @@ export async function runAsync<T>(steps: Steps<T>, fits: ActivationFits, signal:
   let next = steps.next();
   while (!next.done) {
     if (signal?.aborted) throw abortError(signal);
-    const H = await fits.async(next.value, signal);
+    const answer = await fits.async(next.value, signal);
     if (signal?.aborted) throw abortError(signal);
-    next = steps.next(H);
+    next = steps.next(answer);
   }
   return next.value;
 }

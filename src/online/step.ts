@@ -4,7 +4,7 @@
  * yields, and its runner (src/online/run.ts) answers with a backend fit, synchronously or off the thread. The
  * steps themselves are thus written once for both.
  */
-import { batchCost, mean, relativeChange, updateDictionary, type Chunk, type Dictionary } from './algebra.js';
+import { divergence, mean, relativeChange, sums, updateDictionary, type Chunk, type Dictionary } from './algebra.js';
 import type { OnlineSettings } from './options.js';
 
 /** One MU update of activations H (R×b) of chunk V against the dictionary W (K×R), held fixed. */
@@ -14,16 +14,22 @@ export interface ActivationRequest {
   readonly H: Float64Array;
 }
 
+/** The runner's answer to an activation request: the updated H and ‖V − W·H‖_F with it, as the fit computed it. */
+export interface ActivationAnswer {
+  readonly H: Float64Array;
+  readonly frobeniusError: number;
+}
+
 /** A computation that yields activation updates to its runner and receives the updated H. */
-export type Steps<T> = Generator<ActivationRequest, T, Float64Array>;
+export type Steps<T> = Generator<ActivationRequest, T, ActivationAnswer>;
 
 /**
  * One MU update of H: a request to the runner, but where H or W is all zero, whose update is H = 0 without a fit
- * (the ratio of the update multiplies H, and with W = 0 its numerator is 0).
+ * (the ratio of the update multiplies H, and with W = 0 its numerator is 0); the error is then not known (NaN).
  */
-function* update(V: Chunk, W: Float64Array, H: Float64Array): Steps<Float64Array> {
-  if (allZero(H)) return H;
-  if (allZero(W)) return new Float64Array(H.length);
+function* update(V: Chunk, W: Float64Array, H: Float64Array): Steps<ActivationAnswer> {
+  if (allZero(H)) return { H, frobeniusError: NaN };
+  if (allZero(W)) return { H: new Float64Array(H.length), frobeniusError: NaN };
   return yield { V, W, H };
 }
 
@@ -36,21 +42,25 @@ function allZero(x: Float64Array): boolean {
  * The activations of V against a fixed dictionary, from scratch (scikit-learn's `_solve_W`): H starts at
  * √(mean(V)/R) everywhere and takes MU updates until ‖H − H_prev‖_F / ‖H‖_F ≤ tol (when tol > 0) or maxIter of them.
  */
-export function* solveActivations(V: Chunk, W: Float64Array, rank: number, maxIter: number, tol: number): Steps<Float64Array> {
-  let H: Float64Array = new Float64Array(rank * V.cols).fill(Math.sqrt(mean(V) / rank));
+export function* solveActivations(V: Chunk, W: Float64Array, rank: number, maxIter: number, tol: number): Steps<ActivationAnswer> {
+  let answer: ActivationAnswer = { H: new Float64Array(rank * V.cols).fill(Math.sqrt(mean(V) / rank)), frobeniusError: NaN };
   for (let i = 0; i < maxIter; i++) {
-    const next = yield* update(V, W, H);
-    const change = relativeChange(next, H);
-    H = next;
+    const next = yield* update(V, W, answer.H);
+    const change = relativeChange(next.H, answer.H);
+    answer = next;
     if (tol > 0 && change <= tol) break;
   }
-  return H;
+  return answer;
 }
 
-/** What a minibatch step leaves: the new dictionary, the chunk's activations and its cost (scikit-learn's `batch_cost`). */
+/**
+ * What a minibatch step leaves: the new dictionary, the chunk's activations, D_β of the chunk against the dictionary
+ * before the step and those activations, and scikit-learn's `batch_cost` from it.
+ */
 export interface StepOutcome {
   readonly dictionary: Dictionary;
   readonly H: Float64Array;
+  readonly divergence: number;
   readonly cost: number;
 }
 
@@ -68,12 +78,20 @@ export function* minibatchStep(
   rho: number,
 ): Steps<StepOutcome> {
   const { W } = dictionary;
-  const activations =
+  const { beta, l1H, l2H } = settings;
+  const answer =
     settings.freshRestarts || H === undefined
       ? yield* solveActivations(V, W, rank, settings.freshRestartsMaxIter, settings.tol)
       : yield* update(V, W, H);
-  const cost = batchCost(V, W, activations, rank, settings.beta, settings.l1H, settings.l2H);
-  return { dictionary: updateDictionary(dictionary, V, activations, rank, settings.beta, rho), H: activations, cost };
+  const activations = answer.H;
+  // The Euclidean divergence is the fit's own residual norm, computed with these activations; others are recomputed
+  // in scikit-learn's formula (its float32-eps rules for KL and β).
+  const d =
+    beta === 2 && Number.isFinite(answer.frobeniusError) ? answer.frobeniusError ** 2 / 2 : divergence(V, W, activations, rank, beta);
+  const [s, s2] = sums(activations);
+  // scikit-learn's `batch_cost`: (D_β + l1·ΣH_b + l2·ΣH_b²) / b (its l2 term has no ½, unlike the objective).
+  const cost = (d + l1H * s + l2H * s2) / V.cols;
+  return { dictionary: updateDictionary(dictionary, V, activations, rank, beta, rho), H: activations, divergence: d, cost };
 }
 
 /**
