@@ -872,8 +872,8 @@ Napi::Value RunGroupAsync(const Napi::CallbackInfo& info) {
 // The most entries allocateMatrix gives: 2^31 − 1, the most a fit's V may hold (src/validate.ts, checkedSize).
 constexpr double kMaxMatrixEntries = 2147483647.0;
 
-// A Float64Array over a new Arena, which the array's buffer owns (freed when it is collected). An arena of
-// kMappedMinBytes or more is a fresh mapping, so its memory reads as zeros; a smaller one is zeroed here.
+// A Float64Array over a new Arena, which the array's buffer owns (freed when it is collected), zeroed here unless
+// it is a fresh mapping.
 Napi::Value AllocateMatrix(const Napi::CallbackInfo& info) {
   const Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {

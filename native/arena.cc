@@ -18,12 +18,15 @@ namespace {
 constexpr std::size_t kMappedMinBytes = std::size_t{4} << 20;
 
 #ifndef NMFKIT_ADDRESS_SANITIZER
-// Small arenas this thread released, kept for its next fits. A small fit's fixed cost is otherwise dominated by
-// the allocator handing the block back to the system and faulting it in again page by page; nmfBatch creates a
-// group of fits before it frees any, so one block is not enough. At most kSpareMaxBytes are kept per thread. Not in
-// AddressSanitizer builds, so that a use after a fit's end is still reported.
+// Arenas this thread released, kept for its next fits. A fit's fixed cost is otherwise dominated by the allocator
+// handing the block back to the system and faulting it in again page by page: small blocks for small fits (nmfBatch
+// creates a group of fits before it frees any, so one block is not enough; at most kSpareMaxBytes of them), and
+// one mapping of at most kSpareMappedMaxBytes for the fits of a few MiB that callers create one after another (the
+// online solver's chunk fits, transform requests). Not in AddressSanitizer builds, so that a use after a fit's end
+// is still reported.
 constexpr std::size_t kSpareMaxBytes = kMappedMinBytes;
 constexpr std::size_t kSpareMaxBlocks = 64;
+constexpr std::size_t kSpareMappedMaxBytes = std::size_t{32} << 20;
 
 struct SpareBlocks {
   struct Block {
@@ -33,6 +36,7 @@ struct SpareBlocks {
   Block blocks[kSpareMaxBlocks] = {};
   std::size_t count = 0;
   std::size_t total = 0;
+  Block mapped = {};
 
   // The smallest kept block of at least `bytes`, taken out of the list; {nullptr, 0} when there is none.
   Block take(std::size_t bytes) {
@@ -55,8 +59,33 @@ struct SpareBlocks {
     return true;
   }
 
+  // The kept mapping when it holds at least `bytes`, taken; {nullptr, 0} otherwise.
+  Block takeMapped(std::size_t bytes) {
+    if (mapped.data == nullptr || mapped.bytes < bytes) return {nullptr, 0};
+    const Block found = mapped;
+    mapped = {};
+    return found;
+  }
+
+  // Keeps a released mapping in place of the one kept before (the most recent size is the likeliest next one);
+  // false when it is too large to keep (the caller unmaps it).
+  bool keepMapped(std::uint8_t* data, std::size_t bytes) {
+    if (bytes > kSpareMappedMaxBytes) return false;
+    releaseMapped();
+    mapped = {data, bytes};
+    return true;
+  }
+
+  void releaseMapped() {
+#if defined(__linux__)
+    if (mapped.data != nullptr) munmap(mapped.data, mapped.bytes);
+#endif
+    mapped = {};
+  }
+
   ~SpareBlocks() {
     for (std::size_t i = 0; i < count; ++i) ::operator delete(blocks[i].data, std::align_val_t(64));
+    releaseMapped();
   }
 };
 thread_local SpareBlocks spare;
@@ -67,12 +96,21 @@ thread_local SpareBlocks spare;
 Arena::Arena(std::size_t bytes) : bytes_(bytes) {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
   if (bytes >= kMappedMinBytes) {
+#ifndef NMFKIT_ADDRESS_SANITIZER
+    if (const SpareBlocks::Block kept = spare.takeMapped(bytes); kept.data != nullptr) {
+      data_ = kept.data;
+      bytes_ = kept.bytes;
+      mapped_ = true;
+      return;
+    }
+#endif
     void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p != MAP_FAILED) {
       // Advice only: where huge pages are off or unavailable the mapping works with small pages.
       madvise(p, bytes, MADV_HUGEPAGE);
       data_ = static_cast<std::uint8_t*>(p);
       mapped_ = true;
+      zeroed_ = true;
       return;
     }
   }
@@ -104,6 +142,9 @@ Arena::~Arena() {
 #endif
 #if defined(__linux__)
   if (mapped_) {
+#ifndef NMFKIT_ADDRESS_SANITIZER
+    if (spare.keepMapped(data_, bytes_)) return;
+#endif
     munmap(data_, bytes_);
     return;
   }

@@ -37,7 +37,7 @@ class Arena {
 
   std::uint8_t* data() const { return data_; }
   // Whether the memory reads as zeros (a fresh mapping); else its contents are undefined.
-  bool zeroed() const { return mapped_; }
+  bool zeroed() const { return zeroed_; }
   // At least the bytes asked for (a reused block can be larger).
   std::size_t bytes() const { return bytes_; }
 
@@ -49,6 +49,7 @@ class Arena {
   std::uint8_t* data_ = nullptr;
   std::size_t bytes_ = 0;
   bool mapped_ = false;  // from mmap (released by munmap), else from aligned operator new
+  bool zeroed_ = false;  // a fresh mapping, not one kept from an earlier arena
 };
 
 }  // namespace nmf
