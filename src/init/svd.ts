@@ -92,7 +92,30 @@ export function plainProducts(V: Float64Array, K: number, N: number): (request: 
 /** C = A·B for row-major A (m×n), B (n×p). */
 export function multiply(A: Float64Array, B: Float64Array, m: number, n: number, p: number): Float64Array {
   const C = new Float64Array(m * p);
-  for (let i = 0; i < m; i++) {
+  // Two rows of C at a time share each row of B they read; each entry still sums over k in order, skipping the
+  // zeros of A, so the pairing changes the speed, not the bits.
+  let i = 0;
+  for (; i + 1 < m; i += 2) {
+    const out1 = i * p;
+    const out2 = out1 + p;
+    for (let k = 0; k < n; k++) {
+      const a1 = A[i * n + k]!;
+      const a2 = A[(i + 1) * n + k]!;
+      const row = k * p;
+      if (a1 !== 0 && a2 !== 0) {
+        for (let j = 0; j < p; j++) {
+          const b = B[row + j]!;
+          C[out1 + j] = C[out1 + j]! + a1 * b;
+          C[out2 + j] = C[out2 + j]! + a2 * b;
+        }
+      } else if (a1 !== 0) {
+        for (let j = 0; j < p; j++) C[out1 + j] = C[out1 + j]! + a1 * B[row + j]!;
+      } else if (a2 !== 0) {
+        for (let j = 0; j < p; j++) C[out2 + j] = C[out2 + j]! + a2 * B[row + j]!;
+      }
+    }
+  }
+  for (; i < m; i++) {
     for (let k = 0; k < n; k++) {
       const a = A[i * n + k]!;
       if (a === 0) continue;
