@@ -95,8 +95,9 @@ function costOf(V, W, H, rank) {
 
 // Resident memory, sampled by a timer (when the thread is free) and after every chunk, its peak kept per phase:
 // the warm-up (the first eighth of the chunks, over which V8's heap and the allocators settle on their sizes), then
-// the rest in two halves, and each half's median of the samples after a chunk, which a one-off spike does not move
-// (a leak raises the second half's peak and median alike). maxRSS is the kernel's peak over the process.
+// the rest in two halves; and the median of the samples after a chunk over each quarter of the rest, which a one-off
+// spike does not move (a leak raises every quarter's; a one-time step of a heap's size, one). maxRSS is the kernel's
+// peak over the process.
 const rss = () => process.memoryUsage.rss();
 const maxRss = () => process.resourceUsage().maxRSS * 1024;
 const peaks = [0, 0, 0];
@@ -131,6 +132,8 @@ for await (const progress of nmfStream(source(), { rank: R, backend, seed, fresh
 const streamSeconds = (performance.now() - started) / 1000;
 clearInterval(sampler);
 const median = (list) => list.sort()[list.length >> 1];
+const quarter = (q) =>
+  afterChunk.slice(warmUp + Math.floor(((chunks - warmUp) * q) / 4), warmUp + Math.floor(((chunks - warmUp) * (q + 1)) / 4));
 
 // Fit quality on a chunk the model has not seen.
 const { V, H: trueH } = draw(true);
@@ -161,8 +164,7 @@ console.log(
       peakWarmUp: peaks[0] / MiB,
       peakFirstHalf: peaks[1] / MiB,
       peakSecondHalf: peaks[2] / MiB,
-      medianFirstHalf: median(afterChunk.slice(warmUp, half)) / MiB,
-      medianSecondHalf: median(afterChunk.slice(half)) / MiB,
+      medianQuarters: [0, 1, 2, 3].map((q) => median(quarter(q)) / MiB),
       maxRssAtHalf: maxRssAtHalf / MiB,
       maxRss: maxRss() / MiB,
     },
