@@ -14,6 +14,7 @@
 
 #include "team-kernels.h"
 #include "team.h"
+#include "vector-kernel.h"
 
 namespace nmf {
 
@@ -21,8 +22,8 @@ namespace nmf {
 // every stored entry is 1, the pattern itself), B N×w: out[i][:] = Σ_k a_k·B[indices[k]][:], k over row i's entries
 // in order.
 template <typename T>
-void csrMulDense(const std::int32_t* indptr, const std::int32_t* indices, const T* values, const T* B, T* out,
-                 std::size_t i0, std::size_t i1, std::size_t w) {
+NMFKIT_VECTOR_KERNEL void csrMulDense(const std::int32_t* indptr, const std::int32_t* indices, const T* values,
+                                      const T* B, T* out, std::size_t i0, std::size_t i1, std::size_t w) {
   for (std::size_t i = i0; i < i1; ++i) {
     T* o = out + i * w;
     for (std::size_t c = 0; c < w; ++c) o[c] = T(0);
@@ -38,8 +39,9 @@ void csrMulDense(const std::int32_t* indptr, const std::int32_t* indices, const 
 // add a·X[i][:] into the rows of their columns, rows ascending. V's values and X are read in order and only outT
 // (N×w, small beside V) is written out of order, where reading Aᵀ by columns would gather across V's values.
 template <typename T>
-void csrTransposeMulDense(const std::int32_t* indptr, const std::int32_t* indices, const T* values, const T* X, T* outT,
-                          std::size_t i0, std::size_t i1, std::size_t N, std::size_t w) {
+NMFKIT_VECTOR_KERNEL void csrTransposeMulDense(const std::int32_t* indptr, const std::int32_t* indices, const T* values,
+                                               const T* X, T* outT, std::size_t i0, std::size_t i1, std::size_t N,
+                                               std::size_t w) {
   std::fill(outT, outT + N * w, T(0));
   for (std::size_t i = i0; i < i1; ++i) {
     const T* x = X + i * w;

@@ -17,6 +17,7 @@
 
 #include "exp-log.h"
 #include "spec.h"
+#include "vector-kernel.h"
 
 // The loop after it has no dependence between iterations, which the compiler cannot prove where an output is also
 // an input (formRatios writes P in place of Λ): it may vectorise the loop without its run-time overlap check.
@@ -85,8 +86,8 @@ namespace detail {
 // The loop both MU steps share: x ← step(x, num, den) for every entry whose column is not fixed, change ← x_new − x
 // (0 for fixed columns). Without fixed columns it is one loop over the entries, which vectorises.
 template <typename T, typename Step>
-void updateEntries(T* X, const T* num, const T* den, T* change, std::size_t rows, std::size_t cols,
-                   const std::uint8_t* fixed, Step step) {
+NMFKIT_VECTOR_KERNEL void updateEntries(T* X, const T* num, const T* den, T* change, std::size_t rows, std::size_t cols,
+                                        const std::uint8_t* fixed, Step step) {
   if (fixed == nullptr) {
     const std::size_t count = rows * cols;
     for (std::size_t k = 0; k < count; ++k) {
@@ -115,8 +116,8 @@ void updateEntries(T* X, const T* num, const T* den, T* change, std::size_t rows
 }  // namespace detail
 
 template <typename T>
-void updateMu(T* X, const T* num, const T* den, T* change, std::size_t rows, std::size_t cols, T eps, T l1, T l2,
-              double gamma, const std::uint8_t* fixed) {
+NMFKIT_VECTOR_KERNEL void updateMu(T* X, const T* num, const T* den, T* change, std::size_t rows, std::size_t cols,
+                                   T eps, T l1, T l2, double gamma, const std::uint8_t* fixed) {
   if (fixed == nullptr && l1 == 0 && l2 == 0 && gamma == 1) {
     const std::size_t count = rows * cols;
     for (std::size_t k = 0; k < count; ++k) {
@@ -142,8 +143,8 @@ void updateMu(T* X, const T* num, const T* den, T* change, std::size_t rows, std
 //   b = (den + l1) + eps;  q = (2·num) / (b + sqrt(b·b + 4·l2·x·num));  x = x·q
 // with 4·l2·x·num evaluated left to right. Fixed columns and change as in updateMu.
 template <typename T>
-void updateMuKlL2(T* X, const T* num, const T* den, T* change, std::size_t rows, std::size_t cols, T eps, T l1, T l2,
-                  const std::uint8_t* fixed) {
+NMFKIT_VECTOR_KERNEL void updateMuKlL2(T* X, const T* num, const T* den, T* change, std::size_t rows, std::size_t cols,
+                                       T eps, T l1, T l2, const std::uint8_t* fixed) {
   detail::updateEntries(X, num, den, change, rows, cols, fixed, [=](T x, T n, T d) {
     const T b = (d + l1) + eps;
     const T q = (T(2) * n) / (b + std::sqrt(b * b + T(4) * l2 * x * n));
@@ -182,8 +183,8 @@ T mmL2Step(T x, T num, T den, T eps, T l1, T l2, T gamma, T a, T c) {
 // updateMu for β < 2, β ≠ 1, with l2 > 0: mmL2Step for every entry (β as a = 1/γ(β) and c = 3 − β, in T).
 // Fixed columns and change as in updateMu.
 template <typename T>
-void updateMuL2(T* X, const T* num, const T* den, T* change, std::size_t rows, std::size_t cols, T eps, T l1, T l2,
-                double beta, const std::uint8_t* fixed) {
+NMFKIT_VECTOR_KERNEL void updateMuL2(T* X, const T* num, const T* den, T* change, std::size_t rows, std::size_t cols,
+                                     T eps, T l1, T l2, double beta, const std::uint8_t* fixed) {
   const T gamma = static_cast<T>(mmExponent(beta));
   const T a = static_cast<T>(1 / mmExponent(beta));
   const T c = static_cast<T>(3 - beta);
@@ -200,7 +201,7 @@ constexpr std::size_t kChunk = 256;
 // then the exponentials: each vectorises into a short chain, where one loop of both ran 1.6× slower (its entries
 // overlapped less in the out-of-order core). The same bits as power().
 template <Power P, typename T>
-void powers(const T* x, T* out, std::size_t n, T a) {
+NMFKIT_VECTOR_KERNEL void powers(const T* x, T* out, std::size_t n, T a) {
   if constexpr (P == Power::Poly) {
     for (std::size_t j = 0; j < n; ++j) out[j] = a * polyLog(x[j]);
     for (std::size_t j = 0; j < n; ++j) out[j] = polyExp(out[j]);
@@ -213,7 +214,7 @@ void powers(const T* x, T* out, std::size_t n, T a) {
 // writes P and (for β ≠ 1) Q. ṽ = m·v is formed here rather than stored (the same bits as precomputing it). One
 // loop per kind, without branches, so that it vectorises.
 template <typename T, BetaKind Kind, bool Masked>
-void formRatiosOf(const T* V, const T* mask, const T* L, T* P, T* Q, std::size_t count, T eps) {
+NMFKIT_VECTOR_KERNEL void formRatiosOf(const T* V, const T* mask, const T* L, T* P, T* Q, std::size_t count, T eps) {
   NMF_INDEPENDENT_ITERATIONS
   for (std::size_t k = 0; k < count; ++k) {
     const T m = Masked ? mask[k] : T(1);
@@ -240,8 +241,8 @@ void formRatiosOf(const T* V, const T* mask, const T* L, T* P, T* Q, std::size_t
 // (√(1/x) as r's square root), P = ṽ·(l^(β−1)·r); above 2 (no floor, λ may be 0) both powers from one log,
 // P = ṽ·exp((β−2)·log λ), Q = m·exp((β−1)·log λ).
 template <typename T, Power QPower, bool Above2, bool Masked>
-void formRatiosGeneral(const T* V, const T* mask, const T* L, T* P, T* Q, std::size_t count, T eps, T betaMinus2,
-                       T betaMinus1) {
+NMFKIT_VECTOR_KERNEL void formRatiosGeneral(const T* V, const T* mask, const T* L, T* P, T* Q, std::size_t count, T eps,
+                                            T betaMinus2, T betaMinus1) {
   T l[kChunk], q[kChunk], p[kChunk];
   for (std::size_t k0 = 0; k0 < count; k0 += kChunk) {
     const std::size_t n = std::min(kChunk, count - k0);
@@ -320,7 +321,7 @@ void formRatios(const T* V, const T* mask, const T* L, T* P, T* Q, std::size_t c
 // The KL denominator of the H update without a mask (Q ≡ 1): den_H[k][j] = Σ_i A[i][k] for every j, A K×R,
 // den R×N. The sums are gathered in den's first column, then spread along each row.
 template <typename T>
-void columnSums(const T* A, std::size_t K, std::size_t R, T* den, std::size_t N) {
+NMFKIT_VECTOR_KERNEL void columnSums(const T* A, std::size_t K, std::size_t R, T* den, std::size_t N) {
   for (std::size_t k = 0; k < R; ++k) den[k * N] = 0;
   for (std::size_t i = 0; i < K; ++i) {
     for (std::size_t k = 0; k < R; ++k) den[k * N] = den[k * N] + A[i * R + k];
@@ -331,7 +332,7 @@ void columnSums(const T* A, std::size_t K, std::size_t R, T* den, std::size_t N)
 // The KL denominator of the W update without a mask: den_W[i][k] = Σ_j X[k][j] for every i, X R×N, den K×R.
 // The sums are formed in den's first row, then copied to the others.
 template <typename T>
-void rowSums(const T* X, std::size_t R, std::size_t N, T* den, std::size_t K) {
+NMFKIT_VECTOR_KERNEL void rowSums(const T* X, std::size_t R, std::size_t N, T* den, std::size_t K) {
   for (std::size_t k = 0; k < R; ++k) {
     const T* x = X + k * N;
     T s = 0;
@@ -381,8 +382,8 @@ T halsStep(T x, T g, T c, T a, T f) {
 // sweeps N columns of a matrix whose rows are ld apart (a block of columns of H, for a fit's team); columns are
 // independent, so a block gives the bits the whole sweep gives.
 template <typename T>
-void halsSweepRowsStrided(T* X, const T* G, const T* B, T* change, std::size_t R, std::size_t N, std::size_t ld, T l1,
-                          T* g) {
+NMFKIT_VECTOR_KERNEL void halsSweepRowsStrided(T* X, const T* G, const T* B, T* change, std::size_t R, std::size_t N,
+                                               std::size_t ld, T l1, T* g) {
   const T floor = halsDiagonalFloor(G, R);
   for (std::size_t k = 0; k < R; ++k) {
     T* x = X + k * ld;
@@ -419,8 +420,8 @@ void halsSweepRows(T* X, const T* G, const T* B, T* change, std::size_t R, std::
 //   g = −(B[i][k] − l1);  g = g + W[i][r]·G[r][k] for r ascending;  W[i][k] = max(0, W[i][k] − g/G[k][k])
 // G is exactly symmetric (mirrored), so G[r][k] is read as G[k][r], along a row.
 template <typename T>
-void halsSweepColumns(T* W, const T* G, const T* B, T* change, std::size_t K, std::size_t R, T l1,
-                      const std::uint8_t* fixed) {
+NMFKIT_VECTOR_KERNEL void halsSweepColumns(T* W, const T* G, const T* B, T* change, std::size_t K, std::size_t R, T l1,
+                                           const std::uint8_t* fixed) {
   const T floor = halsDiagonalFloor(G, R);
   for (std::size_t k = 0; k < R; ++k) {
     const T a = G[k * R + k];

@@ -219,7 +219,7 @@ export function formatSparse(sparse) {
   for (const part of [sparse.synthetic, sparse.manpages, sparse.digits]) {
     if (!part) continue;
     if (part.failure) {
-      lines.push(`  digits: ${part.failure}`);
+      lines.push(`  ${part.name ?? 'digits'}: ${part.failure}`);
       continue;
     }
     lines.push(`  ${part.name} ${part.K}×${part.N} (nnz ${part.nnz}), R ${part.R}, ${part.iterations} iterations, whole calls:`);
@@ -227,7 +227,7 @@ export function formatSparse(sparse) {
       const peer =
         row.peerCallSeconds === undefined
           ? `scikit-learn ${part.peers?.failure ?? 'n/a'}`
-          : `scikit-learn ${ms(row.peerCallSeconds)}, ratio ${row.ratioToSklearn.toFixed(2)} (target ≤ 0.5)`;
+          : `scikit-learn ${ms(row.peerCallSeconds)}, ratio ${row.ratioToSklearn.toFixed(2)}${part === sparse.digits ? '' : ' (target ≤ 0.5)'}`;
       lines.push(`    ${row.id}: ${row.status === 'ok' ? `${ms(row.callSeconds)}; ${peer}` : row.note}`);
     }
   }

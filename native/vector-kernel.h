@@ -1,0 +1,15 @@
+// Kernels whose loops the compiler vectorises get a second version for CPUs with AVX2, chosen once when the addon
+// loads (GCC's target_clones): the binaries are built for x86-64-v2 so that they run on every x86-64 CPU since about
+// 2009, and AVX2 doubles the lanes of those loops. Both versions do the same operations in the same order on each
+// element (-ffp-contract=off keeps fused multiply-adds out), so they give the same bits. Elsewhere (other
+// compilers and systems, musl, arm64, sanitizer builds) a kernel has its one version.
+#pragma once
+
+#include <cstdlib>  // defines __GLIBC__ with glibc, whose loader resolves the choice (musl has no ifunc)
+
+#if defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(__SANITIZE_ADDRESS__)
+#define NMFKIT_VECTOR_KERNEL __attribute__((target_clones("avx2", "default")))
+#else
+#define NMFKIT_VECTOR_KERNEL
+#endif
