@@ -29,7 +29,7 @@ import * as team from './team-kernels';
 import { arg, argI, partialAt, setArg, shareBegin, shareEnd, teamBytes, teamInit, teamRun, teamSize, teamStop } from './team';
 import {
   DTYPE_FLOAT32, FitSpec, HALS_ORDER_W_FIRST, NORMALIZE_NONE, SOLVER_HALS, SOLVER_MU_BETA, SOLVER_MU_EUCLIDEAN, SOLVER_NMFD, STOP_CHANGE,
-  STOP_OBJECTIVE, STORAGE_CSR, STORAGE_DENSE, readSpec,
+  STOP_OBJECTIVE, STOP_RELATIVE_CHANGE, STORAGE_CSR, STORAGE_DENSE, readSpec,
 } from './spec';
 import {
   columnSums, divergenceSum, euclideanFromProducts, formRatios, halsSweepColumns, halsSweepRows, mmExponent,
@@ -123,6 +123,8 @@ class State {
   residualMax: f64; // max |E|, set by finish
   objective: f64; // F of the returned factors, set by finish
   scale: f64; // NMFD: eps + ΣV, by which V and H are divided while the fit runs
+  hChangeSquared: f64; // ‖ΔH‖²_F of the last iteration (the trace of its change Gram)
+  wChangeSquared: f64; // ‖ΔW‖²_F of the last iteration
 }
 
 /**
@@ -501,14 +503,26 @@ function halsGram<T>(s: State, G: usize, l2: f64): usize {
   return s.Ghals;
 }
 
-/** hChange = ‖ΔH‖₂ from the R×R Gram ΔHΔHᵀ, wChange from ΔWᵀΔW (float64). */
+/** The trace of an n×n Gram matrix XᵀX or XXᵀ (f64): ‖X‖²_F. */
+function gramTrace(G: usize, n: i32): f64 {
+  let trace: f64 = 0;
+  for (let k = 0; k < n; k++) trace += load<f64>(G + ((<usize>k * <usize>n + <usize>k) << 3));
+  return trace;
+}
+
+/**
+ * hChange = ‖ΔH‖₂ from the R×R Gram ΔHΔHᵀ, wChange from ΔWᵀΔW (float64); their traces are ‖ΔH‖²_F and
+ * ‖ΔW‖²_F.
+ */
 function hChangeNorm<T>(s: State): f64 {
   changeGramAAt<T>(s.dH, s.gram, s.spec.rank, s.spec.cols);
+  s.hChangeSquared = gramTrace(s.gram, s.spec.rank);
   return largestSingularValueFromGram(s.gram, s.spec.rank);
 }
 
 function wChangeNorm<T>(s: State): f64 {
   changeGramAtA<T>(s.dW, s.gram, s.spec.rows, s.spec.rank);
+  s.wChangeSquared = gramTrace(s.gram, s.spec.rank);
   return largestSingularValueFromGram(s.gram, s.spec.rank);
 }
 
@@ -572,6 +586,7 @@ function iterateMuEuclideanFused<T>(s: State, hOut: usize, wOut: usize): void {
     mulAtBAdd<T>(Wi, Vi, s.numH, R, rows, N, first);
     gramAtAAdd<T>(Wi, s.WtW, rows, R, first);
   }
+  s.wChangeSquared = gramTrace(s.gram, R);
   store<f64>(wOut, largestSingularValueFromGram(s.gram, R));
   // numH and WtW now hold WᵀV and WᵀW of the new W, HHt HHᵀ of the new H; numW only the last block.
   s.wtvFresh = s.wtwFresh = s.hhtFresh = true;
@@ -703,6 +718,8 @@ function iterateNmfd(s: State, hOut: usize, wOut: usize): void {
     s.V, s.W, s.H, s.blocks, s.numW, s.dH, s.numH, s.dW, s.WtW,
     p.rows, p.cols, p.rank, p.templateFrames, p.eps, p.updateW, p.updateH, hOut, wOut,
   );
+  s.hChangeSquared = load<f64>(hOut) * load<f64>(hOut);
+  s.wChangeSquared = load<f64>(wOut) * load<f64>(wOut);
   store<f64>(hOut, load<f64>(hOut) * s.scale);
 }
 
@@ -924,6 +941,22 @@ function start<T>(s: State): void {
 }
 
 /**
+ * The relative-change rule (scikit-learn's for MiniBatchNMF's activations): every updated factor X has
+ * ‖ΔX‖_F / ‖X‖_F ≤ tol. Taken as a quotient, so a factor that is and stays zero (0/0) never stops the fit; tol 0
+ * never stops it either.
+ */
+function relativeChangesWithin<T>(s: State): bool {
+  const p = s.spec;
+  if (!(p.tol > 0)) return false;
+  const K = p.rows, N = p.cols, R = p.rank, frames = p.templateFrames;
+  let within = true;
+  const hEntries = <usize>R * <usize>N, wEntries = <usize>frames * <usize>K * <usize>R;
+  if (p.updateH) within = within && Math.sqrt(s.hChangeSquared) / Math.sqrt(sumSquares<T>(s.H, hEntries)) <= p.tol;
+  if (p.updateW) within = within && Math.sqrt(s.wChangeSquared) / Math.sqrt(sumSquares<T>(s.W, wEntries)) <= p.tol;
+  return within;
+}
+
+/**
  * At most `steps` iterations (1 ≤ steps ≤ RUN_CHUNK), writing iteration i's change norms to hChanges[i] and
  * wChanges[i] and, when `objectives` is set, F to objectives[i] if the iteration is a checkpoint (its 1-based
  * number since the fit began is a multiple of errorEvery), NaN otherwise. Stops after the first iteration that
@@ -950,6 +983,8 @@ function run<T>(s: State, steps: i32, objectives: bool): i32 {
       const previous = s.previousObjective;
       s.converged = previous == 0 || (previous - objective) / previous < p.tol;
       s.previousObjective = objective;
+    } else if (p.stop == STOP_RELATIVE_CHANGE) {
+      s.converged = relativeChangesWithin<T>(s);
     }
     if (s.converged) break;
   }

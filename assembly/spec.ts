@@ -14,10 +14,11 @@ export const SOLVER_NMFD: i32 = 3;
 export const STORAGE_DENSE: i32 = 0;
 export const STORAGE_CSR: i32 = 1;
 
-// stop: The stop rule: both change norms below tol, relative decrease of the objective below tol, or never.
+// stop: The stop rule: both change norms below tol, relative decrease of the objective below tol, never, or each updated factor's relative Frobenius change at most tol.
 export const STOP_CHANGE: i32 = 0;
 export const STOP_OBJECTIVE: i32 = 1;
 export const STOP_NONE: i32 = 2;
+export const STOP_RELATIVE_CHANGE: i32 = 3;
 
 // normalize: How finish rescales the learned columns of W (and the rows of H against them).
 export const NORMALIZE_NONE: i32 = 0;
@@ -72,7 +73,7 @@ export class FitSpec {
   updateW: bool;
   /** false: H is never updated. */
   updateH: bool;
-  /** The stop rule: both change norms below tol, relative decrease of the objective below tol, or never. */
+  /** The stop rule: both change norms below tol, relative decrease of the objective below tol, never, or each updated factor's relative Frobenius change at most tol. */
   stop: i32;
   /** The objective is evaluated after every errorEvery-th iteration. */
   errorEvery: i32;

@@ -118,6 +118,8 @@ struct State {
   double residualMax = 0.0;        // max |E|, set by finish
   double objective = 0.0;          // F of the returned factors, set by finish
   double scale = 1.0;              // NMFD: eps + ΣV, by which V and H are divided while the fit runs
+  double hChangeSquared = 0.0;     // ‖ΔH‖²_F of the last iteration (the trace of its change Gram)
+  double wChangeSquared = 0.0;     // ‖ΔW‖²_F of the last iteration
 };
 
 // Whether the fit runs the fused MU Euclidean sweep, which updates W in blocks of blockRows rows (it needs both
@@ -434,16 +436,25 @@ const T* halsGram(State<T>& s, const T* G, double l2) {
   return s.Ghals;
 }
 
-// hChange = ‖ΔH‖₂ from the R×R Gram ΔHΔHᵀ, wChange from ΔWᵀΔW (float64).
+// The trace of an n×n Gram matrix XᵀX or XXᵀ: ‖X‖²_F.
+double gramTrace(const double* G, std::size_t n) {
+  double trace = 0.0;
+  for (std::size_t k = 0; k < n; ++k) trace += G[k * n + k];
+  return trace;
+}
+
+// hChange = ‖ΔH‖₂ from the R×R Gram ΔHΔHᵀ, wChange from ΔWᵀΔW (float64); their traces are ‖ΔH‖²_F and ‖ΔW‖²_F.
 template <typename T>
 double hChangeNorm(State<T>& s) {
   changeGramAAt(s.dH, s.gram, s.spec.rank, s.spec.cols, s.wide);
+  s.hChangeSquared = gramTrace(s.gram, s.spec.rank);
   return largestSingularValueFromGram(s.gram, s.spec.rank);
 }
 
 template <typename T>
 double wChangeNorm(State<T>& s) {
   changeGramAtA(s.dW, s.gram, s.spec.rows, s.spec.rank, s.wide);
+  s.wChangeSquared = gramTrace(s.gram, s.spec.rank);
   return largestSingularValueFromGram(s.gram, s.spec.rank);
 }
 
@@ -507,6 +518,7 @@ void iterateMuEuclideanFused(State<T>& s, double* hOut, double* wOut) {
   }
   mirrorUpperToLower(s.WtW, R);
   mirrorUpperToLower(s.gram, R);
+  s.wChangeSquared = gramTrace(s.gram, R);
   *wOut = largestSingularValueFromGram(s.gram, R);
   // numH and WtW now hold WᵀV and WᵀW of the new W, HHt HHᵀ of the new H; numW only the last block.
   s.wtvFresh = s.wtwFresh = s.hhtFresh = true;
@@ -640,6 +652,8 @@ void iterateNmfd(State<T>& s, double* hOut, double* wOut) {
   if constexpr (std::is_same_v<T, double>) {
     const FitSpec& p = s.spec;
     nmfdIterate(*s.team, nmfdBuffers(s), nmfdSizes(p), p.eps, p.updateW, p.updateH, hOut, wOut);
+    s.hChangeSquared = *hOut * *hOut;
+    s.wChangeSquared = *wOut * *wOut;
     *hOut *= s.scale;
   }
 }
@@ -837,6 +851,20 @@ void start(State<T>& s) {
   s.started = true;
 }
 
+// The relative-change rule (scikit-learn's for MiniBatchNMF's activations): every updated factor X has
+// ‖ΔX‖_F / ‖X‖_F ≤ tol. Taken as a quotient, so a factor that is and stays zero (0/0) never stops the fit; tol 0
+// never stops it either.
+template <typename T>
+bool relativeChangesWithin(State<T>& s) {
+  const FitSpec& p = s.spec;
+  if (!(p.tol > 0)) return false;
+  const std::size_t K = p.rows, N = p.cols, R = p.rank, frames = p.templateFrames;
+  bool within = true;
+  if (p.updateH) within = within && std::sqrt(s.hChangeSquared) / std::sqrt(sumSquares(s.H, R * N)) <= p.tol;
+  if (p.updateW) within = within && std::sqrt(s.wChangeSquared) / std::sqrt(sumSquares(s.W, frames * K * R)) <= p.tol;
+  return within;
+}
+
 // At most `steps` iterations (fit.h, Fit::run); `cancel` is checked before each one.
 template <typename T>
 std::size_t run(State<T>& s, std::size_t steps, double* hOut, double* wOut, double* objOut,
@@ -862,6 +890,8 @@ std::size_t run(State<T>& s, std::size_t steps, double* hOut, double* wOut, doub
       const double previous = s.previousObjective;
       s.converged = previous == 0 || (previous - objective) / previous < p.tol;
       s.previousObjective = objective;
+    } else if (p.stop == Stop::RelativeChange) {
+      s.converged = relativeChangesWithin(s);
     }
     if (s.converged) break;
   }

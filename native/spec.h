@@ -15,8 +15,8 @@ enum class Solver { MuEuclidean, MuBeta, Hals, Nmfd };
 // storage: How V comes: 'dense' K×N row-major; 'csr' its nnz stored entries with the pattern (indptr K + 1, indices nnz), absent entries zero, or missing when masked (docs/sparse.md).
 enum class Storage { Dense, Csr };
 
-// stop: The stop rule: both change norms below tol, relative decrease of the objective below tol, or never.
-enum class Stop { Change, Objective, None };
+// stop: The stop rule: both change norms below tol, relative decrease of the objective below tol, never, or each updated factor's relative Frobenius change at most tol.
+enum class Stop { Change, Objective, None, RelativeChange };
 
 // normalize: How finish rescales the learned columns of W (and the rows of H against them).
 enum class Normalize { None, Max, L1, L2 };
@@ -45,7 +45,7 @@ struct FitSpec {
   double l2H;  // L2 penalty weight on H.
   bool updateW;  // false: W is never updated.
   bool updateH;  // false: H is never updated.
-  Stop stop;  // The stop rule: both change norms below tol, relative decrease of the objective below tol, or never.
+  Stop stop;  // The stop rule: both change norms below tol, relative decrease of the objective below tol, never, or each updated factor's relative Frobenius change at most tol.
   std::size_t errorEvery;  // The objective is evaluated after every errorEvery-th iteration.
   Normalize normalize;  // How finish rescales the learned columns of W (and the rows of H against them).
   bool spectralError;  // Whether finish computes ‖V − W·H‖₂ (Lanczos on the residual: tens of passes over it); false: the result's spectralError is NaN.
@@ -73,7 +73,7 @@ inline const char* specSlotError(const double* slots) {
   if (!(slots[9] >= 0 && slots[9] <= 9007199254740992.0) || std::floor(slots[9]) != slots[9]) return "threads";
   if (slots[17] != 0 && slots[17] != 1) return "updateW";
   if (slots[18] != 0 && slots[18] != 1) return "updateH";
-  if (!(slots[19] >= 0 && slots[19] < 3) || std::floor(slots[19]) != slots[19]) return "stop";
+  if (!(slots[19] >= 0 && slots[19] < 4) || std::floor(slots[19]) != slots[19]) return "stop";
   if (!(slots[20] >= 0 && slots[20] <= 9007199254740992.0) || std::floor(slots[20]) != slots[20]) return "errorEvery";
   if (!(slots[21] >= 0 && slots[21] < 4) || std::floor(slots[21]) != slots[21]) return "normalize";
   if (slots[22] != 0 && slots[22] != 1) return "spectralError";

@@ -135,7 +135,8 @@ export function planNmfd(V: unknown, options: unknown, storage: VStorage = { mod
   const eps = o.eps === undefined ? NMFD_DEFAULT_EPS : checkNonNegative('options.eps', o.eps);
   if (eps === 0)
     throw rangeError('NMFKIT_INVALID_VALUE', 'options.eps must be > 0: it is the floor of the model where the updates divide by it');
-  const stop = o.stop === undefined ? 'none' : checkChoice('options.stop', o.stop, ['change', 'objective', 'none'] as const);
+  const stop =
+    o.stop === undefined ? 'none' : checkChoice('options.stop', o.stop, ['change', 'objective', 'none', 'relativeChange'] as const);
   const tol = o.tol === undefined ? 1e-3 : checkNonNegative('options.tol', o.tol);
   const errorEvery = o.errorEvery === undefined ? 10 : checkCount('options.errorEvery', o.errorEvery);
   const { threads, backend, maxTime } = checkCallOptions(

@@ -21,8 +21,11 @@ export interface NmfdOptions {
   readonly updateH?: boolean;
   /** Added to every denominator and to the model. Default 2^-52 (libnmfd's EPS). */
   readonly eps?: number;
-  /** 'none' (default: run maxIter iterations), 'change' (both Frobenius change norms < tol) or 'objective'. */
-  readonly stop?: 'change' | 'objective' | 'none';
+  /**
+   * 'none' (default: run maxIter iterations), 'change' (both Frobenius change norms < tol), 'objective', or
+   * 'relativeChange' (every updated factor's ‖ΔX‖_F / ‖X‖_F ≤ tol).
+   */
+  readonly stop?: 'change' | 'objective' | 'none' | 'relativeChange';
   readonly tol?: number;
   /** The objective is evaluated after every errorEvery-th iteration (each evaluation costs a model). Default 10. */
   readonly errorEvery?: number;

@@ -312,28 +312,33 @@ export function planFit(V: unknown, options: unknown, storage: VStorage = { mode
   const masked = o.mask !== undefined;
   const allocate = storage.mode === 'async' ? fallibleAllocation(storage.allocatorFor?.(backend)) : undefined;
   // A CSR V keeps its stored values as v.data (nnz of them) beside its pattern; nothing K×N is made — unless the fit
-  // needs every entry anyway (expandsDensely), when V becomes the dense V with the same entries.
+  // needs every entry anyway (expandsDensely), when V becomes the dense V with the same entries, once the fit's
+  // memory is checked.
   const given = isCsrInput(V) ? toCsr('V', V) : undefined;
   const csr = given && !expandsDensely(checked) ? given : undefined;
+  const dense = given
+    ? undefined
+    : toMatrix('V', V, undefined, { allowNaN: masked }, storage.mode === 'sync' ? { borrow: !masked && runs === 1 } : { allocate });
+  const shape = given ?? dense!;
+
+  // The rank: options.rank, or inferred from a given W (its columns) or H (its rows), which are then read here.
+  const inferred = checked.rank === undefined && (o.W !== undefined || o.H !== undefined) ? inferRank(o, shape) : undefined;
+  const rank = inferred ? inferred.rank : (checked.rank ?? checkCount('options.rank', o.rank));
+  if (init.startsWith('nndsvd') && rank > Math.min(shape.rows, shape.cols)) {
+    throw rangeError(
+      'NMFKIT_INVALID_VALUE',
+      `options.init '${init}' needs rank ≤ min(rows, cols) of V = ${Math.min(shape.rows, shape.cols)}, got rank ${rank} (use 'random' or 'random-scaled')`,
+    );
+  }
+
+  checkedSize('W', shape.rows, rank);
+  checkedSize('H', rank, shape.cols);
+  checkFitMemory(shape.rows, shape.cols, rank, masked, csr?.nnz);
   const v: Matrix = csr
     ? { rows: csr.rows, cols: csr.cols, data: csr.data }
     : given
       ? { rows: given.rows, cols: given.cols, data: denseEntries(given, 'V', allocate) }
-      : toMatrix('V', V, undefined, { allowNaN: masked }, storage.mode === 'sync' ? { borrow: !masked && runs === 1 } : { allocate });
-
-  // The rank: options.rank, or inferred from a given W (its columns) or H (its rows), which are then read here.
-  const inferred = checked.rank === undefined && (o.W !== undefined || o.H !== undefined) ? inferRank(o, v) : undefined;
-  const rank = inferred ? inferred.rank : (checked.rank ?? checkCount('options.rank', o.rank));
-  if (init.startsWith('nndsvd') && rank > Math.min(v.rows, v.cols)) {
-    throw rangeError(
-      'NMFKIT_INVALID_VALUE',
-      `options.init '${init}' needs rank ≤ min(rows, cols) of V = ${Math.min(v.rows, v.cols)}, got rank ${rank} (use 'random' or 'random-scaled')`,
-    );
-  }
-
-  checkedSize('W', v.rows, rank);
-  checkedSize('H', rank, v.cols);
-  checkFitMemory(v.rows, v.cols, rank, masked, csr?.nnz);
+      : dense!;
   const { spec, mask, fixedColumnsW } = resolveSpec(checked, v, rank, allocate, csr, given !== undefined);
   checkHistoryMemory(maxIter, v.rows, v.cols, rank, spec.masked, csr?.nnz);
   const givenW = inferred
@@ -401,7 +406,7 @@ export function planFit(V: unknown, options: unknown, storage: VStorage = { mode
  * The rank of a fit without options.rank, from the factors given: W's columns or H's rows (both, when both are
  * given: they must agree). The factors are read and their other side checked against V.
  */
-function inferRank(o: NmfOptions, v: Matrix): { rank: number; W: Matrix | undefined; H: Matrix | undefined } {
+function inferRank(o: NmfOptions, v: { readonly rows: number; readonly cols: number }): { rank: number; W: Matrix | undefined; H: Matrix | undefined } {
   const W = o.W === undefined ? undefined : toMatrix('options.W', o.W);
   if (W && W.rows !== v.rows) {
     throw rangeError(

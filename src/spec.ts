@@ -111,9 +111,9 @@ export const FIT_SPEC_FIELDS = [
   {
     name: 'stop',
     type: 'choice',
-    values: ['change', 'objective', 'none'],
+    values: ['change', 'objective', 'none', 'relativeChange'],
     option: { constraint: choice, default: 'change' },
-    doc: 'The stop rule: both change norms below tol, relative decrease of the objective below tol, or never.',
+    doc: "The stop rule: both change norms below tol, relative decrease of the objective below tol, never, or each updated factor's relative Frobenius change at most tol.",
   },
   {
     name: 'errorEvery',

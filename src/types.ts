@@ -174,9 +174,11 @@ export interface NmfOptions {
   readonly observed?: 'all' | 'stored';
   /**
    * The stop rule: `'change'` (default, libfmp's rule: both change norms below `tol`), `'objective'` (relative
-   * decrease of the objective below `tol` between two checkpoints), `'none'` (run `maxIter` iterations).
+   * decrease of the objective below `tol` between two checkpoints), `'none'` (run `maxIter` iterations),
+   * `'relativeChange'` (every updated factor's ‖X − X_prev‖_F / ‖X‖_F at most `tol`, never with `tol` 0:
+   * scikit-learn's test for MiniBatchNMF's activations).
    */
-  readonly stop?: 'change' | 'objective' | 'none';
+  readonly stop?: 'change' | 'objective' | 'none' | 'relativeChange';
   /**
    * The objective is evaluated after every `errorEvery`-th iteration (for the history and `stop: 'objective'`).
    * Default 1 for the Euclidean loss without a mask (nearly free there), 10 otherwise (each evaluation forms W·H,

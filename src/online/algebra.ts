@@ -63,6 +63,15 @@ function storedProducts(V: CsrMatrix, W: Float64Array, Ht: Float64Array, R: numb
 }
 
 /**
+ * Λ = W·H_b where the loss reads it: at the stored entries of a CSR chunk (in its order) for β = 1 and 2, at every
+ * entry (K×b) otherwise. A minibatch step forms it once for its divergence and its dictionary update.
+ */
+export function modelAt(V: Chunk, W: Float64Array, H: Float64Array, R: number, beta: number): Float64Array {
+  if (isSparse(V) && (beta === 1 || beta === 2)) return storedProducts(V, W, transposed(H, R, V.cols), R);
+  return multiply(W, H, V.rows, R, V.cols);
+}
+
+/**
  * X·H_bᵀ (K×R) where X has the chunk's pattern and `values` at its stored entries; Ht is H_b transposed. Two stored
  * entries at a time: each pass over a row of the result then does twice the work for its loads and stores.
  */
@@ -164,8 +173,18 @@ export interface Dictionary {
   readonly B: Float64Array;
 }
 
-/** The MU numerator and denominator of the dictionary (K×R each) for a chunk and its activations. */
-function dictionaryRatio(V: Chunk, W: Float64Array, H: Float64Array, R: number, beta: number): [Float64Array, Float64Array] {
+/**
+ * The MU numerator and denominator of the dictionary (K×R each) for a chunk and its activations; `WH`: Λ from
+ * {@link modelAt}, formed here when not given.
+ */
+function dictionaryRatio(
+  V: Chunk,
+  W: Float64Array,
+  H: Float64Array,
+  R: number,
+  beta: number,
+  WH: Float64Array | undefined,
+): [Float64Array, Float64Array] {
   const { rows: K, cols: b } = V;
   if (beta === 2) {
     // N = V_b·H_bᵀ, D = W·(H_b·H_bᵀ)
@@ -176,21 +195,23 @@ function dictionaryRatio(V: Chunk, W: Float64Array, H: Float64Array, R: number, 
   if (beta === 1 && isSparse(V)) {
     // V_b / Λ is zero where V_b is, so only its stored entries need Λ.
     const Ht = transposed(H, R, b);
-    const lambda = storedProducts(V, W, Ht, R);
-    for (let p = 0; p < lambda.length; p++) lambda[p] = V.data[p]! / (lambda[p] === 0 ? EPSILON32 : lambda[p]!);
-    numerator = sparseTimesTransposed(V, lambda, Ht, R);
+    const lambda = WH ?? storedProducts(V, W, Ht, R);
+    const ratio = new Float64Array(lambda.length);
+    for (let p = 0; p < lambda.length; p++) ratio[p] = V.data[p]! / (lambda[p] === 0 ? EPSILON32 : lambda[p]!);
+    numerator = sparseTimesTransposed(V, ratio, Ht, R);
   } else {
     const v = denseOf(V).data;
-    const WH = multiply(W, H, K, R, b); // Λ = W·H_b (K×b)
+    const model = WH ?? multiply(W, H, K, R, b); // Λ = W·H_b (K×b)
     const ratio = new Float64Array(K * b);
     for (let i = 0; i < ratio.length; i++) {
-      const lambda = WH[i] === 0 ? EPSILON32 : WH[i]!;
+      const lambda = model[i] === 0 ? EPSILON32 : model[i]!;
       ratio[i] = beta === 1 ? v[i]! / lambda : lambda ** (beta - 2) * v[i]!;
     }
     numerator = timesTransposed(ratio, H, K, R, b);
     if (beta !== 1) {
-      for (let i = 0; i < WH.length; i++) WH[i] = WH[i]! ** (beta - 1);
-      return [numerator, timesTransposed(WH, H, K, R, b)];
+      // Λ^(β−1) into the ratio's array, which the numerator is done with (Λ may be the caller's).
+      for (let i = 0; i < model.length; i++) ratio[i] = model[i]! ** (beta - 1);
+      return [numerator, timesTransposed(ratio, H, K, R, b)];
     }
   }
   // β = 1: D is the row sums of H_b, the same in every row.
@@ -207,11 +228,20 @@ function dictionaryRatio(V: Chunk, W: Float64Array, H: Float64Array, R: number, 
 /**
  * One online update of the dictionary from a chunk and its activations (scikit-learn's
  * `_multiplicative_update_h` with A, B, rho; γ = 1 for β in [1, 2]): the MU numerator N and denominator D of W,
- * then A ← ρ·A + N ⊙ W, B ← ρ·B + D, W ← A / B. Returns fresh arrays; the old ones are untouched.
+ * then A ← ρ·A + N ⊙ W, B ← ρ·B + D, W ← A / B. Returns fresh arrays; the old ones are untouched. `WH`: Λ of
+ * the dictionary and these activations from {@link modelAt}, formed here when not given.
  */
-export function updateDictionary(dictionary: Dictionary, V: Chunk, H: Float64Array, R: number, beta: number, rho: number): Dictionary {
+export function updateDictionary(
+  dictionary: Dictionary,
+  V: Chunk,
+  H: Float64Array,
+  R: number,
+  beta: number,
+  rho: number,
+  WH?: Float64Array,
+): Dictionary {
   const W = dictionary.W;
-  const [numerator, denominator] = dictionaryRatio(V, W, H, R, beta);
+  const [numerator, denominator] = dictionaryRatio(V, W, H, R, beta, WH);
   const A = new Float64Array(W.length);
   const B = new Float64Array(W.length);
   const next = new Float64Array(W.length);
@@ -228,14 +258,13 @@ export function updateDictionary(dictionary: Dictionary, V: Chunk, H: Float64Arr
 
 /**
  * D_β(V_b | W·H_b) as scikit-learn's `_beta_divergence` computes it: ½‖V − Λ‖²_F for β = 2; otherwise over the
- * entries of V above float32 eps only, zeros of Λ replaced by that eps.
+ * entries of V above float32 eps only, zeros of Λ replaced by that eps. `WH`: Λ from {@link modelAt}.
  */
-export function divergence(V: Chunk, W: Float64Array, H: Float64Array, R: number, beta: number): number {
-  if (isSparse(V) && beta === 2) return sparseSquaredError(V, W, H, R);
-  if (isSparse(V) && beta === 1) return sparseKullbackLeibler(V, W, H, R);
+export function divergence(V: Chunk, W: Float64Array, H: Float64Array, R: number, beta: number, WH = modelAt(V, W, H, R, beta)): number {
+  if (isSparse(V) && beta === 2) return sparseSquaredError(V, W, H, R, WH);
+  if (isSparse(V) && beta === 1) return sparseKullbackLeibler(V, W, H, R, WH);
   const { rows: K, cols: b } = V;
   const v = denseOf(V).data;
-  const WH = multiply(W, H, K, R, b); // Λ = W·H_b (K×b)
   if (beta === 2) {
     let s = 0;
     for (let i = 0; i < v.length; i++) s += (v[i]! - WH[i]!) ** 2;
@@ -266,8 +295,7 @@ export function divergence(V: Chunk, W: Float64Array, H: Float64Array, R: number
  * ½‖V − Λ‖²_F of a CSR chunk: the stored entries' (v − λ)², plus Σλ² over the absent ones, which is
  * ⟨WᵀW, H_b·H_bᵀ⟩ (Σλ² over all entries) less Σλ² over the stored ones.
  */
-function sparseSquaredError(V: CsrMatrix, W: Float64Array, H: Float64Array, R: number): number {
-  const lambda = storedProducts(V, W, transposed(H, R, V.cols), R);
+function sparseSquaredError(V: CsrMatrix, W: Float64Array, H: Float64Array, R: number, lambda: Float64Array): number {
   let stored = 0;
   for (let p = 0; p < lambda.length; p++) stored += (V.data[p]! - lambda[p]!) ** 2 - lambda[p]! ** 2;
   const WtW = columnGram(W, V.rows, R);
@@ -278,8 +306,7 @@ function sparseSquaredError(V: CsrMatrix, W: Float64Array, H: Float64Array, R: n
 }
 
 /** The Kullback-Leibler divergence of a CSR chunk: its terms at the stored entries above float32 eps, as the dense one. */
-function sparseKullbackLeibler(V: CsrMatrix, W: Float64Array, H: Float64Array, R: number): number {
-  const lambda = storedProducts(V, W, transposed(H, R, V.cols), R);
+function sparseKullbackLeibler(V: CsrMatrix, W: Float64Array, H: Float64Array, R: number, lambda: Float64Array): number {
   let sumX = 0;
   let cross = 0;
   for (let p = 0; p < lambda.length; p++) {

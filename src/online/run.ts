@@ -1,6 +1,6 @@
 /**
- * The runners of the online solver's steps (src/online/step.ts): each activation update they ask for is one
- * iteration of a backend fit of the chunk with the dictionary fixed (`updateW: false`), through the entry's fit
+ * The runners of the online solver's steps (src/online/step.ts): each activation solve they ask for is one backend
+ * fit of the chunk with the dictionary fixed (`updateW: false`, `stop: 'relativeChange'`), through the entry's fit
  * functions, on the calling thread or off it. Also the readers of chunks and of V's columns.
  */
 import { toCsr, isCsrInput, type CsrMatrix } from '../csr.js';
@@ -16,7 +16,7 @@ import type { ActivationAnswer, ActivationRequest, Steps } from './step.js';
 /** The estimator options an activation update passes on to its fit. */
 const ACTIVATION_OPTION_NAMES = ['loss', 'eps', 'l1H', 'l2H', 'backend', 'threads'];
 
-/** The fits that answer activation requests: one MU iteration of H with W fixed. */
+/** The fits that answer activation requests: MU iterations of H with W fixed. */
 export interface ActivationFits {
   sync(request: ActivationRequest): ActivationAnswer;
   async(request: ActivationRequest, signal: AbortSignal | undefined): Promise<ActivationAnswer>;
@@ -24,14 +24,18 @@ export interface ActivationFits {
 
 export function activationFits(fits: FitFunctions, estimatorOptions: Readonly<Record<string, unknown>>): ActivationFits {
   const shared = Object.fromEntries(Object.entries(estimatorOptions).filter(([key]) => ACTIVATION_OPTION_NAMES.includes(key)));
-  const options = ({ V, W, H }: ActivationRequest): NmfOptions => {
+  const options = ({ V, W, H, maxIter, tol }: ActivationRequest): NmfOptions => {
     const rank = W.length / V.rows;
     return {
       ...shared,
       W: { rows: V.rows, cols: rank, data: W },
       H: { rows: rank, cols: V.cols, data: H },
       updateW: false,
-      maxIter: 1,
+      maxIter,
+      stop: tol > 0 ? 'relativeChange' : 'none',
+      tol,
+      // The objective history is not read: no checkpoint after the start (each forms W·H for β ≠ 2).
+      errorEvery: maxIter + 1,
       spectralError: false,
     } as NmfOptions;
   };

@@ -1,17 +1,22 @@
 /**
  * One minibatch step of the online solver (scikit-learn's MiniBatchNMF `_minibatch_step`, `_solve_W`), written as
- * generators: every MU update of a chunk's activations with the dictionary fixed is a request the generator
- * yields, and its runner (src/online/run.ts) answers with a backend fit, synchronously or off the thread. The
- * steps themselves are thus written once for both.
+ * generators: every solve of a chunk's activations with the dictionary fixed is a request the generator yields,
+ * and its runner (src/online/run.ts) answers with one backend fit, synchronously or off the thread. The steps
+ * themselves are thus written once for both.
  */
-import { divergence, mean, relativeChange, sums, updateDictionary, type Chunk, type Dictionary } from './algebra.js';
+import { divergence, mean, modelAt, relativeChange, sums, updateDictionary, type Chunk, type Dictionary } from './algebra.js';
 import type { OnlineSettings } from './options.js';
 
-/** One MU update of activations H (R×b) of chunk V against the dictionary W (K×R), held fixed. */
+/**
+ * Up to `maxIter` MU updates of activations H (R×b) of chunk V against the dictionary W (K×R), held fixed; with
+ * `tol` > 0 they stop after the first whose ‖H − H_prev‖_F / ‖H‖_F ≤ tol (the fit's `stop: 'relativeChange'`).
+ */
 export interface ActivationRequest {
   readonly V: Chunk;
   readonly W: Float64Array;
   readonly H: Float64Array;
+  readonly maxIter: number;
+  readonly tol: number;
 }
 
 /** The runner's answer to an activation request: the updated H and ‖V − W·H‖_F with it, as the fit computed it. */
@@ -20,17 +25,18 @@ export interface ActivationAnswer {
   readonly frobeniusError: number;
 }
 
-/** A computation that yields activation updates to its runner and receives the updated H. */
+/** A computation that yields activation solves to its runner and receives the updated H. */
 export type Steps<T> = Generator<ActivationRequest, T, ActivationAnswer>;
 
 /**
- * One MU update of H: a request to the runner, but where H or W is all zero, whose update is H = 0 without a fit
- * (the ratio of the update multiplies H, and with W = 0 its numerator is 0); the error is then not known (NaN).
+ * Up to `maxIter` MU updates of H: a request to the runner, but where H or W is all zero, whose updates give H = 0
+ * without a fit (the ratio of an update multiplies H, and with W = 0 its numerator is 0); the error is then not
+ * known (NaN).
  */
-function* update(V: Chunk, W: Float64Array, H: Float64Array): Steps<ActivationAnswer> {
-  if (allZero(H)) return { H, frobeniusError: NaN };
+function* update(V: Chunk, W: Float64Array, H: Float64Array, maxIter = 1, tol = 0): Steps<ActivationAnswer> {
+  if (allZero(H) || maxIter === 0) return { H, frobeniusError: NaN };
   if (allZero(W)) return { H: new Float64Array(H.length), frobeniusError: NaN };
-  return yield { V, W, H };
+  return yield { V, W, H, maxIter, tol };
 }
 
 function allZero(x: Float64Array): boolean {
@@ -40,17 +46,11 @@ function allZero(x: Float64Array): boolean {
 
 /**
  * The activations of V against a fixed dictionary, from scratch (scikit-learn's `_solve_W`): H starts at
- * √(mean(V)/R) everywhere and takes MU updates until ‖H − H_prev‖_F / ‖H‖_F ≤ tol (when tol > 0) or maxIter of them.
+ * √(mean(V)/R) everywhere and takes MU updates until ‖H − H_prev‖_F / ‖H‖_F ≤ tol (when tol > 0) or maxIter of them,
+ * in one fit.
  */
 export function* solveActivations(V: Chunk, W: Float64Array, rank: number, maxIter: number, tol: number): Steps<ActivationAnswer> {
-  let answer: ActivationAnswer = { H: new Float64Array(rank * V.cols).fill(Math.sqrt(mean(V) / rank)), frobeniusError: NaN };
-  for (let i = 0; i < maxIter; i++) {
-    const next = yield* update(V, W, answer.H);
-    const change = relativeChange(next.H, answer.H);
-    answer = next;
-    if (tol > 0 && change <= tol) break;
-  }
-  return answer;
+  return yield* update(V, W, new Float64Array(rank * V.cols).fill(Math.sqrt(mean(V) / rank)), maxIter, tol);
 }
 
 /**
@@ -85,13 +85,14 @@ export function* minibatchStep(
       : yield* update(V, W, H);
   const activations = answer.H;
   // The Euclidean divergence is the fit's own residual norm, computed with these activations; others are recomputed
-  // in scikit-learn's formula (its float32-eps rules for KL and β).
-  const d =
-    beta === 2 && Number.isFinite(answer.frobeniusError) ? answer.frobeniusError ** 2 / 2 : divergence(V, W, activations, rank, beta);
+  // in scikit-learn's formula (its float32-eps rules for KL and β), from the Λ = W·H_b the dictionary update reads too.
+  const fromFit = beta === 2 && Number.isFinite(answer.frobeniusError);
+  const WH = beta === 2 ? undefined : modelAt(V, W, activations, rank, beta);
+  const d = fromFit ? answer.frobeniusError ** 2 / 2 : divergence(V, W, activations, rank, beta, WH);
   const [s, s2] = sums(activations);
   // scikit-learn's `batch_cost`: (D_β + l1·ΣH_b + l2·ΣH_b²) / b (its l2 term has no ½, unlike the objective).
   const cost = (d + l1H * s + l2H * s2) / V.cols;
-  return { dictionary: updateDictionary(dictionary, V, activations, rank, beta, rho), H: activations, divergence: d, cost };
+  return { dictionary: updateDictionary(dictionary, V, activations, rank, beta, rho, WH), H: activations, divergence: d, cost };
 }
 
 /**

@@ -4,7 +4,7 @@
  * converged(), finish(), and AsyncKernelFit (native: the libuv pool; wasm: the worker pool; both: the inline
  * slicer over a sync fit).
  *
- * One case table — every loss with MU (penalties, update flags, fixed columns, masks, both stop rules, errorEvery,
+ * One case table — every loss with MU (penalties, update flags, fixed columns, masks, every stop rule, errorEvery,
  * normalisation), HALS, long runs that stop by tolerance, maxIter 0 (finish without run), the fused sweep in blocks
  * of 4 and 7 rows with penalties, fixed columns and stop 'objective' — on 12×9 R3 and 30×20 R4 (and MU β on
  * 45×8193 R3 and 2×8193 R2, where its ratio form runs in several blocks of rows), and:
@@ -68,6 +68,13 @@ const CASES: Case[] = [
     },
     { name: `mu ${loss}, stop objective`, o: { loss, maxIter: 50, stop: 'objective', tol: 1e-3, errorEvery: 3 } },
     { name: `mu ${loss}, stop change`, o: { loss, maxIter: 50, stop: 'change', tol: 2e-2, errorEvery: 10 } },
+    // The online solver's activation solve: H alone, until its relative change is at most tol.
+    {
+      name: `mu ${loss}, updateW false, stop relativeChange`,
+      o: { loss, maxIter: 200, stop: 'relativeChange', tol: 1e-3, updateW: false, errorEvery: 201 },
+      chunk: 200,
+    },
+    { name: `mu ${loss}, stop relativeChange`, o: { loss, maxIter: 200, stop: 'relativeChange', tol: 5e-3, errorEvery: 10 } },
     // The facade allows a mask with β ∈ {1, 2} only; the kernels implement the general formulas (§3) anyway.
     { name: `mu ${loss}, fractional mask`, o: { loss, maxIter: 40, stop: 'none', mask: 'fractional', errorEvery: 1 } },
     {
@@ -98,6 +105,17 @@ const CASES: Case[] = [
   { name: 'hals, stop objective', o: { solver: 'hals', maxIter: 50, stop: 'objective', tol: 1e-4, errorEvery: 1 }, async: true },
   // Long runs in chunks of 50 that stop by tolerance.
   { name: 'hals, stop change', o: { solver: 'hals', maxIter: 400, tol: 2e-2, errorEvery: 5 }, chunk: 50 },
+  { name: 'hals, stop relativeChange', o: { solver: 'hals', maxIter: 200, stop: 'relativeChange', tol: 1e-3 }, chunk: 50 },
+  {
+    name: 'hals, updateW false, stop relativeChange',
+    o: { solver: 'hals', maxIter: 200, stop: 'relativeChange', tol: 1e-4, updateW: false },
+    async: true,
+  },
+  { name: 'mu kl, stop relativeChange, tol 0', o: { loss: 'kl', maxIter: 30, stop: 'relativeChange', tol: 0 } },
+  {
+    name: 'mu euclidean, fractional mask, updateW false, stop relativeChange',
+    o: { maxIter: 200, stop: 'relativeChange', tol: 1e-3, mask: 'fractional', updateW: false },
+  },
   { name: 'hals, 4 sweeps', o: { solver: 'hals', maxIter: 30, stop: 'none', halsSweeps: 4, errorEvery: 1 } },
   {
     name: 'hals, 3 sweeps until 0.3, l1 and l2, fixed column 1',
@@ -164,6 +182,7 @@ const CASES: Case[] = [
       async: blockRows === 4,
     },
     { name: `fused ${blockRows}, stop objective`, o: { maxIter: 50, stop: 'objective', tol: 1e-4, errorEvery: 2 }, blockRows, chunk: 1 },
+    { name: `fused ${blockRows}, stop relativeChange`, o: { maxIter: 200, stop: 'relativeChange', tol: 2e-3 }, blockRows, chunk: 3 },
     { name: `fused ${blockRows}, kl`, o: { loss: 'kl', maxIter: 40, stop: 'none', errorEvery: 10 }, blockRows },
   ]),
 ];

@@ -124,23 +124,48 @@ describe.each(runs)('nmfd on $backend, $threads thread(s)', ({ backend, threads 
     expect(result.stopReason).toBe('maxIter');
   });
 
-  it.runIf(available)("the stop rules: 'objective' and 'change' stop early on their own terms, 'none' runs maxIter", () => {
-    const V = randomRows(12, 30, 6);
-    const base: NmfdOptions = { rank: 2, templateFrames: 3, seed: 5, maxIter: 200, backend, threads, errorEvery: 1 };
-    const all = nmfdSync(V, { ...base, stop: 'none' });
-    expect(all.iterations).toBe(200);
-    const byObjective = nmfdSync(V, { ...base, stop: 'objective', tol: 1e-3 });
-    expect(byObjective.stopReason).toBe('tol');
-    const f = byObjective.objectiveHistory.values;
-    const n = f.length - 1;
-    expect((f[n - 1]! - f[n]!) / f[n - 1]!).toBeLessThan(1e-3);
-    expect((f[n - 2]! - f[n - 1]!) / f[n - 2]!).toBeGreaterThanOrEqual(1e-3);
-    const byChange = nmfdSync(V, { ...base, stop: 'change', tol: 0.2 });
-    expect(byChange.stopReason).toBe('tol');
-    const last = byChange.iterations - 1;
-    expect(byChange.hChange[last]! < 0.2 && byChange.wChange[last]! < 0.2).toBe(true);
-    expect(byChange.iterations).toBeLessThan(200);
-  });
+  it.runIf(available)(
+    "the stop rules: 'objective', 'change' and 'relativeChange' stop early on their own terms, 'none' runs maxIter",
+    () => {
+      const V = randomRows(12, 30, 6);
+      const base: NmfdOptions = { rank: 2, templateFrames: 3, seed: 5, maxIter: 200, backend, threads, errorEvery: 1 };
+      const all = nmfdSync(V, { ...base, stop: 'none' });
+      expect(all.iterations).toBe(200);
+      const byObjective = nmfdSync(V, { ...base, stop: 'objective', tol: 1e-3 });
+      expect(byObjective.stopReason).toBe('tol');
+      const f = byObjective.objectiveHistory.values;
+      const n = f.length - 1;
+      expect((f[n - 1]! - f[n]!) / f[n - 1]!).toBeLessThan(1e-3);
+      expect((f[n - 2]! - f[n - 1]!) / f[n - 2]!).toBeGreaterThanOrEqual(1e-3);
+      const byChange = nmfdSync(V, { ...base, stop: 'change', tol: 0.2 });
+      expect(byChange.stopReason).toBe('tol');
+      const last = byChange.iterations - 1;
+      expect(byChange.hChange[last]! < 0.2 && byChange.wChange[last]! < 0.2).toBe(true);
+      expect(byChange.iterations).toBeLessThan(200);
+      // 'relativeChange': stops after the first iteration whose ‖ΔX‖_F / ‖X‖_F ≤ tol for W and H, checked against
+      // the factors of the fits that run one and two iterations fewer.
+      const byRelative = nmfdSync(V, { ...base, stop: 'relativeChange', tol: 1e-2 });
+      const stoppedAt = byRelative.iterations;
+      expect(byRelative.stopReason).toBe('tol');
+      expect(stoppedAt).toBeGreaterThan(2);
+      expect(stoppedAt).toBeLessThan(200);
+      const [before, twoBefore] = [stoppedAt - 1, stoppedAt - 2].map((maxIter) => nmfdSync(V, { ...base, stop: 'none', maxIter }));
+      const relative = (a: Float64Array, b: Float64Array) => {
+        let d = 0;
+        let x = 0;
+        a.forEach((v, i) => {
+          d += (v - b[i]!) ** 2;
+          x += v * v;
+        });
+        return Math.sqrt(d / x);
+      };
+      const flat = (r: typeof all) => Float64Array.from(r.W.flatMap((w) => Array.from(w.data)));
+      const change = (a: typeof all, b: typeof all) =>
+        Math.max(relative(a.H.data as Float64Array, b.H.data as Float64Array), relative(flat(a), flat(b)));
+      expect(change(byRelative, before!)).toBeLessThanOrEqual(1e-2 * (1 + 1e-9));
+      expect(change(before!, twoBefore!)).toBeGreaterThan(1e-2);
+    },
+  );
 
   it.runIf(available)('runs off the thread with the same numbers, and progress and abort work', async () => {
     const V = randomRows(10, 40, 8);

@@ -32,9 +32,8 @@ const {
   rows: 256,
   cols: 1024,
   rank: 4,
-  // Each update of a chunk's activations is one backend fit of the chunk: 5 of them (scikit-learn's default is 30)
-  // keep the stream to about a minute per 2 GiB, and chunks of 1024 columns give the dictionary an update per MiB.
-  freshRestartsMaxIter: 5,
+  // scikit-learn's default; chunks of 1024 columns give the dictionary an update per MiB.
+  freshRestartsMaxIter: 30,
   seed: 1,
   ...JSON.parse(overrides ?? '{}'),
 };

@@ -1,9 +1,9 @@
 /**
  * The reference fit loop (docs/algorithms.md §6–§8): iterations of MU or HALS, the change norms of libfmp, the
- * objective history every `errorEvery` iterations, the three stop rules and the final normalisation.
+ * objective history every `errorEvery` iterations, the four stop rules and the final normalisation.
  */
 import { halsIteration } from './hals.js';
-import { copy, spectralNorm, sub, type Mat } from './linalg.js';
+import { copy, frobeniusNorm, spectralNorm, sub, type Mat } from './linalg.js';
 import { muIteration, transposed, type UpdateOptions } from './mu.js';
 import { objective } from './objective.js';
 
@@ -11,7 +11,7 @@ export interface FitOptions extends UpdateOptions {
   solver?: 'mu' | 'hals';
   maxIter: number;
   tol?: number;
-  stop?: 'change' | 'objective' | 'none';
+  stop?: 'change' | 'objective' | 'none' | 'relativeChange';
   errorEvery?: number;
   normalize?: 'none' | 'max' | 'l1' | 'l2';
 }
@@ -67,6 +67,14 @@ export function fit(V: Mat, W0: Mat, H0: Mat, o: FitOptions): FitResult {
       }
     }
     if (stop === 'change' && hChange[iterations - 1]! < tol && wChange[iterations - 1]! < tol) {
+      stopReason = 'tol';
+      break;
+    }
+    // Every updated factor's ‖ΔX‖_F / ‖X‖_F ≤ tol, as a quotient (0/0 never stops), and never with tol 0.
+    const within = (X: Mat, Xold: Mat): boolean => frobeniusNorm(sub(X, Xold)) / frobeniusNorm(X) <= tol;
+    const updatesW = o.updateW !== false;
+    const updatesH = o.updateH !== false;
+    if (stop === 'relativeChange' && tol > 0 && (!updatesH || within(H, Hold)) && (!updatesW || within(W, Wold))) {
       stopReason = 'tol';
       break;
     }

@@ -18,7 +18,7 @@
  *   mean-column model is tens of times above it; and the stream's last chunks cost a tenth of its first;
  * - both backends learn the same model (the same costs to 1e-9).
  *
- * Each run takes about a minute on the 2-core development machine (PERFORMANCE.md, "Online NMF: memory of a long
+ * Each run takes about 20 seconds on the 2-core development machine (PERFORMANCE.md, "Online NMF: memory of a long
  * stream").
  */
 import { spawn } from 'node:child_process';
