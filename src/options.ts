@@ -406,7 +406,10 @@ export function planFit(V: unknown, options: unknown, storage: VStorage = { mode
  * The rank of a fit without options.rank, from the factors given: W's columns or H's rows (both, when both are
  * given: they must agree). The factors are read and their other side checked against V.
  */
-function inferRank(o: NmfOptions, v: { readonly rows: number; readonly cols: number }): { rank: number; W: Matrix | undefined; H: Matrix | undefined } {
+function inferRank(
+  o: NmfOptions,
+  v: { readonly rows: number; readonly cols: number },
+): { rank: number; W: Matrix | undefined; H: Matrix | undefined } {
   const W = o.W === undefined ? undefined : toMatrix('options.W', o.W);
   if (W && W.rows !== v.rows) {
     throw rangeError(
