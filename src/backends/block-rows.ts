@@ -34,9 +34,11 @@ export function nativeBlockRows(s: Sizes): number {
 /**
  * The WebAssembly backend: blocks that fill BLOCK_BYTES, in multiples of 16 rows (the products' register tiles
  * take 4 rows of V and their cache slabs 16), at least 16; fused when V is large, holds two blocks, and a column
- * slab of WᵀV stays within BLOCK_BYTES (else the blocks evict the slab the plain product keeps in L2).
+ * slab of WᵀV stays within BLOCK_BYTES (else the blocks evict the slab the plain product keeps in L2), and only for
+ * a fit on one thread (as native: a team splits the iteration that reads V twice; the sweep's blocks run in order).
  */
 export function wasmBlockRows(s: Sizes): number {
+  if (s.threads > 1) return 0;
   const e = elementBytes(s);
   const rows = Math.max(16, Math.floor(BLOCK_BYTES / ((s.cols + s.rank) * e) / 16) * 16);
   const fused =
