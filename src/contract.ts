@@ -18,8 +18,8 @@ export type { Dtype, FitSpec, Normalize, Solver, StopRule } from './spec.js';
 
 /**
  * A fit as the facade hands it to a backend. All arrays are row-major, owned by the fit, and consistent with the
- * specification: the facade has checked every combination (HALS only with β = 2; a mask only with MU β and
- * β ∈ {1, 2}; eps > 0 for MU β; V > 0 where β ≤ 0 and the mask is > 0; not both update flags false).
+ * specification: the facade has checked every combination (HALS only with β = 2 and no mask; eps > 0 for MU β;
+ * V > 0 where β ≤ 0 and the mask is > 0; not both update flags false).
  */
 export interface FitProblem {
   readonly spec: FitSpec;

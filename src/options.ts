@@ -220,13 +220,8 @@ export function checkOptions(
   if (!fields.updateW && !fields.updateH)
     throw rangeError('NMFKIT_INVALID_VALUE', `${name}.updateW and ${name}.updateH are both false: the fit would learn nothing`);
   const masked = o.mask !== undefined;
-  if (masked) {
-    if (solver === 'hals')
-      throw rangeError('NMFKIT_INVALID_VALUE', `${name}.mask needs solver 'mu' (HALS takes no weights: docs/algorithms.md §5)`);
-    if (beta !== 2 && beta !== 1) {
-      throw rangeError('NMFKIT_INVALID_VALUE', `${name}.mask works with loss 'euclidean' or 'kl', got loss ${describe(o.loss)}`);
-    }
-  }
+  if (masked && solver === 'hals')
+    throw rangeError('NMFKIT_INVALID_VALUE', `${name}.mask needs solver 'mu' (HALS takes no weights: docs/algorithms.md §5)`);
   // What a CSR V's absent entries are ('stored': missing); that it needs a CSR V is checked with V (resolveSpec).
   const observed = o.observed === undefined ? 'all' : checkChoice(`${name}.observed`, o.observed, ['all', 'stored'] as const);
   if (observed === 'stored' && solver === 'hals')
@@ -485,7 +480,7 @@ function resolveSpec(
   csrInput: boolean,
 ): { spec: FitSpec; mask: Float64Array | undefined; fixedColumnsW: Uint8Array } {
   const { rows: K, cols: N } = v;
-  checkObserved(o, observed, csr, beta, fields.spectralError);
+  checkObserved(o, observed, csr, fields.spectralError);
   const updateH = fields.updateH as boolean;
   const fixedColumnsW = o.fixedColumnsW === undefined ? new Uint8Array(rank) : checkFixedColumns(o.fixedColumnsW, rank);
   if (o.fixedColumnsW !== undefined && !updateH && fixedColumnsW.every((f) => f === 1)) {
@@ -520,7 +515,19 @@ function resolveSpec(
       v.data[k] = 0;
     }
   }
-  if (beta <= 0) {
+  if (beta <= 0 && csr) {
+    // Observed 'stored' (a CSR V kept sparse with β ≤ 0): only its stored entries are observed.
+    for (let i = 0; i < K; i++) {
+      for (let p = csr.indptr[i]!; p < csr.indptr[i + 1]!; p++) {
+        if (csr.data[p] === 0) {
+          throw rangeError(
+            'NMFKIT_INVALID_VALUE',
+            `V.data[${p}] (row ${i}, column ${csr.indices[p]}) is 0, where the β = ${beta} divergence is infinite (loss ${describe(o.loss)} needs the observed entries > 0)`,
+          );
+        }
+      }
+    }
+  } else if (beta <= 0) {
     for (let k = 0; k < v.data.length; k++) {
       if (v.data[k] === 0 && (!mask || mask[k]! > 0)) {
         throw rangeError(
@@ -566,10 +573,10 @@ function expandsDensely({ o, beta, observed }: CheckedOptions): boolean {
 /**
  * options.observed, and what a CSR V allows (docs/sparse.md): 'all' (the default: absent entries are zeros) or
  * 'stored' (absent entries are missing: the mask is the pattern), for a CSR V only and with the rules of a mask
- * (solver 'mu', loss 'euclidean' or 'kl', here without a spectral error, whose masked residual is never formed).
+ * (solver 'mu', here without a spectral error, whose masked residual is never formed).
  * A CSR V takes no options.mask. `csr` is the CSR V kept sparse (not one expanded densely).
  */
-function checkObserved(o: NmfOptions, observed: 'all' | 'stored', csr: CsrMatrix | undefined, beta: number, spectralError: unknown): void {
+function checkObserved(o: NmfOptions, observed: 'all' | 'stored', csr: CsrMatrix | undefined, spectralError: unknown): void {
   if (!csr) {
     if (observed === 'stored')
       throw rangeError('NMFKIT_INVALID_VALUE', "options.observed 'stored' needs a CSR V (for a dense V, give options.mask)");
@@ -580,12 +587,6 @@ function checkObserved(o: NmfOptions, observed: 'all' | 'stored', csr: CsrMatrix
       'NMFKIT_INVALID_VALUE',
       "options.mask does not go with a CSR V: its missing entries are its absent ones (options.observed 'stored')",
     );
-  if (beta !== 2 && beta !== 1) {
-    throw rangeError(
-      'NMFKIT_INVALID_VALUE',
-      `options.observed 'stored' works with loss 'euclidean' or 'kl', got loss ${describe(o.loss)} (as with a mask)`,
-    );
-  }
   if (o.spectralError === true || (o.spectralError !== undefined && spectralError === true))
     throw rangeError('NMFKIT_INVALID_VALUE', "options.spectralError is not available with observed 'stored' on a CSR V");
 }

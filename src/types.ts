@@ -163,13 +163,13 @@ export interface NmfOptions {
   /** Indices of columns of W (templates) that keep their initial values while the others learn. */
   readonly fixedColumnsW?: readonly number[];
   /**
-   * K×N weights in [0, 1] of V's entries in the loss (0 = missing; loss `'euclidean'` or `'kl'`, solver `'mu'`).
+   * K×N weights in [0, 1] of V's entries in the loss (0 = missing; solver `'mu'`, any loss).
    * Where the mask is 0, V may hold NaN. Masked entries do not influence the fit; `reconstruct()` fills them in.
    */
   readonly mask?: MatrixInput;
   /**
    * For a CSR V (docs/sparse.md): `'all'` (default) treats its absent entries as zeros; `'stored'` as missing (the
-   * mask is the sparsity pattern, never formed densely: matrix completion; solver `'mu'`, loss `'euclidean'` or `'kl'`).
+   * mask is the sparsity pattern, never formed densely: matrix completion; solver `'mu'`, any loss).
    */
   readonly observed?: 'all' | 'stored';
   /**

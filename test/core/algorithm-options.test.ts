@@ -62,13 +62,13 @@ describe('validation of the algorithm options', () => {
     fails({ fixedColumnsW: [0, 1], updateH: false }, RangeError, /would learn nothing/);
   });
 
-  it('mask: the shape of V, entries in [0, 1], with loss euclidean or kl and solver mu', () => {
+  it('mask: the shape of V, entries in [0, 1], with solver mu', () => {
     const mask = (data: number[]) => ({ rows: K, cols: N, data });
     const ones = Array<number>(K * N).fill(1);
     fails({ mask: { rows: N, cols: K, data: ones } }, RangeError, /options\.mask must be 6×5 \(the shape of V\), got 5×6/);
     fails({ mask: mask(ones.map((x, k) => (k === 7 ? 1.5 : x))) }, RangeError, /options\.mask entry 7 \(row 1, column 2\) is 1\.5/);
     fails({ mask: mask(ones.map((x, k) => (k === 3 ? -0.5 : x))) }, RangeError, /options\.mask must be finite and ≥ 0.*\[3\]/);
-    fails({ mask: mask(ones), loss: 'is' }, RangeError, /options\.mask works with loss 'euclidean' or 'kl'/);
+    fails({ mask: mask(ones), solver: 'hals' }, RangeError, /options\.mask needs solver 'mu'/);
     fails({ mask: 'all' }, TypeError, /options\.mask must be a matrix/);
   });
 

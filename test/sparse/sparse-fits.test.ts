@@ -71,6 +71,10 @@ const OBSERVED: [string, Partial<NmfOptions>][] = [
   ['euclidean', {}],
   ['kl', { loss: 'kl' }],
   ['euclidean, l2 and fixedColumnsW [3]', { l2W: 0.1, l2H: 0.1, fixedColumnsW: [3] }],
+  ['is', { loss: 'is' }],
+  ['β 0.5', { loss: 0.5 }],
+  ['β 1.5, l1 on H', { loss: 1.5, l1H: 0.05 }],
+  ['β 3, l2 on W', { loss: 3, l2W: 0.1 }],
 ];
 
 function options(backend: string, threads: number, extra: Partial<NmfOptions>): NmfOptions {
