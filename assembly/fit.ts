@@ -23,7 +23,7 @@ import {
   mulSmallInner, mulSmallInnerWide, vadd, vload, vmul, vsub, vzero,
 } from './products';
 import { nmfdDivergence, nmfdIterate, nmfdModel, nmfdResidualNorm, nmfdScale } from './nmfd';
-import { csrMulDense, csrTransposeMulDense, innerProduct, sampledProduct, transposeDense } from './sparse-products';
+import { csrTransposeMulDense, innerProduct, transposeDense } from './sparse-products';
 import { largestSingularValueFromGram, residualSpectralNorm, scaleFor } from './spectral';
 import * as team from './team-kernels';
 import { arg, argI, partialAt, setArg, shareBegin, shareEnd, teamBytes, teamInit, teamRun, teamSize, teamStop } from './team';
@@ -72,8 +72,9 @@ const INDPTR_PART = 22; //  i32 K + 1, CSR only: V's pattern (sparse-products.ts
 const INDICES_PART = 23; // i32 nnz, CSR only
 const HT_PART = 24; //      T N×R, CSR only: Hᵀ, the dense operand of V·Hᵀ and of W·H at the stored entries
 const OUT_T_PART = 25; //   T N×R, CSR only: Vᵀ·W (or Pᵀ·W, Qᵀ·W) before it is transposed into an R×N product
-const STORED_PART = 26; //  T nnz (MU β: per ratio buffer), CSR only: Λ at the stored entries (MU β: replaced by P, then Q)
-const PART_COUNT = 27;
+const OUT_T_SUMS_PART = 26; // T N×R per team member after the first, CSR only: the members' partial sums of outT
+const STORED_PART = 27; //  T nnz (MU β: per ratio buffer), CSR only: Λ at the stored entries (MU β: replaced by P, then Q)
+const PART_COUNT = 28;
 
 @unmanaged
 class State {
@@ -104,6 +105,7 @@ class State {
   indices: usize;
   Ht: usize;
   outT: usize;
+  outTSums: usize;
   stored: usize;
   // Which products hold those of the current factors.
   wtvFresh: bool; // numH = WᵀV
@@ -220,6 +222,7 @@ function partBytes(s: FitSpec, part: i32): f64 {
     case INDPTR_PART: return csr * (K + 1) * 4;
     case INDICES_PART: return csr * nnz * 4;
     case HT_PART: case OUT_T_PART: return csr * N * R * e;
+    case OUT_T_SUMS_PART: return csr * (<f64>s.threads - 1) * N * R * e;
     case STORED_PART: return csr * nnz * (s.solver == SOLVER_MU_BETA ? <f64>ratioBuffers(s) : 1) * e;
     default: return 0;
   }
@@ -269,6 +272,7 @@ function attach(s: State, base: usize): void {
       case INDICES_PART: s.indices = at; break;
       case HT_PART: s.Ht = at; break;
       case OUT_T_PART: s.outT = at; break;
+      case OUT_T_SUMS_PART: s.outTSums = at; break;
       case STORED_PART: s.stored = at; break;
     }
     offset += align64(partBytes(s.spec, p));
@@ -312,7 +316,7 @@ function wChanged(s: State): void {
  */
 function sparseWtA<T>(s: State, values: usize, out: usize): void {
   const K = s.spec.rows, N = s.spec.cols, R = s.spec.rank;
-  csrTransposeMulDense<T>(s.indptr, s.indices, values, s.W, s.outT, K, N, R);
+  team.csrTransposeMulDense<T>(s.team, s.indptr, s.indices, values, s.W, s.outT, s.outTSums, K, N, R);
   transposeDense<T>(s.outT, out, N, R);
 }
 
@@ -320,7 +324,7 @@ function sparseWtA<T>(s: State, values: usize, out: usize): void {
 function sparseAHt<T>(s: State, values: usize, out: usize): void {
   const K = s.spec.rows, N = s.spec.cols, R = s.spec.rank;
   transposeDense<T>(s.H, s.Ht, R, N);
-  csrMulDense<T>(s.indptr, s.indices, values, s.Ht, out, K, R);
+  team.csrMulDense<T>(s.team, s.indptr, s.indices, values, s.Ht, out, K, R);
 }
 
 /** WᵀV into numH and WᵀW into WtW, unless they are those of the current W. */
@@ -361,7 +365,7 @@ function formBlockRatios<T>(s: State, P: usize, i0: i32, rows: i32): usize {
 function formStoredLambda<T>(s: State): void {
   const p = s.spec;
   transposeDense<T>(s.H, s.Ht, p.rank, p.cols);
-  sampledProduct<T>(s.indptr, s.indices, s.W, s.Ht, s.stored, p.rows, p.rank);
+  team.sampledProduct<T>(s.team, s.indptr, s.indices, s.W, s.Ht, s.stored, p.rows, p.rank);
 }
 
 /**
@@ -1008,8 +1012,8 @@ function multiplyV<T>(s: State, X: usize, cols: i32, transpose: bool, out: usize
   const x = sizeof<T>() == 8 ? X : scratch;
   const y = sizeof<T>() == 8 ? out : scratch + count * sizeof<T>();
   if (sizeof<T>() != 8) for (let i: usize = 0; i < count; i++) store<T>(x + i * sizeof<T>(), <T>load<f64>(X + (i << 3)));
-  if (sparse(s.spec) && transpose) csrTransposeMulDense<T>(s.indptr, s.indices, s.V, x, y, K, N, cols);
-  else if (sparse(s.spec)) csrMulDense<T>(s.indptr, s.indices, s.V, x, y, K, cols);
+  if (sparse(s.spec) && transpose) csrTransposeMulDense<T>(s.indptr, s.indices, s.V, x, y, 0, K, N, cols);
+  else if (sparse(s.spec)) team.csrMulDense<T>(s.team, s.indptr, s.indices, s.V, x, y, K, cols);
   else if (transpose) team.mulAtB<T>(s.team, s.V, x, y, N, K, cols);
   else team.mulSmallInner<T>(s.team, s.V, x, y, K, N, cols);
   if (sizeof<T>() != 8) {

@@ -1,7 +1,7 @@
-// The products of a CSR matrix V (K×N, nnz stored entries) with the dense factors, by rows of V: V·Hᵀ, Vᵀ·W and W·H
-// sampled at the stored entries. Each output row is summed in the order the pattern stores its entries. Costs are
-// nnz·w for a product of width w, never K·N. native/sparse-products.h is the same code in C++ (there spread over a
-// fit's team), under the same names.
+// The products of a CSR matrix V (K×N, nnz stored entries) with the dense factors, for rows [i0, i1) of V: V·Hᵀ,
+// Vᵀ·W and W·H sampled at the stored entries. Each output row is summed in the order the pattern stores its entries.
+// Costs are nnz·w for a product of width w, never K·N. team-kernels.ts spreads them over a fit's team;
+// native/sparse-products.h is the same code in C++, under the same names.
 //
 // The pattern is the facade's, validated (src/csr.ts): indptr runs from 0 to nnz, never decreasing, and each row's
 // column indices are in [0, N) and strictly increasing. Pattern arrays are i32; values are of the fit's type T.
@@ -36,13 +36,14 @@ function addScaledRow<T>(o: usize, a: T, b: usize, w: i32): void {
 }
 
 /**
- * out (K×w) = A·B, A a CSR matrix with the pattern (indptr, indices) and values `values` (0: every stored entry is
- * 1, the pattern itself), B N×w: out[i][:] = Σ_k a_k·B[indices[k]][:], k over row i's entries in order.
+ * out (rows [i0, i1) of K×w) = A·B, A a CSR matrix with the pattern (indptr, indices) and values `values` (0: every
+ * stored entry is 1, the pattern itself), B N×w: out[i][:] = Σ_k a_k·B[indices[k]][:], k over row i's entries in
+ * order.
  */
-export function csrMulDense<T>(indptr: usize, indices: usize, values: usize, B: usize, out: usize, K: i32, w: i32): void {
+export function csrMulDense<T>(indptr: usize, indices: usize, values: usize, B: usize, out: usize, i0: i32, i1: i32, w: i32): void {
   const e = sizeof<T>();
   const rowBytes = <usize>w * e;
-  for (let i = 0; i < K; i++) {
+  for (let i = i0; i < i1; i++) {
     const o = out + <usize>i * rowBytes;
     memory.fill(o, 0, rowBytes);
     const end = at32(indptr, i + 1);
@@ -54,15 +55,17 @@ export function csrMulDense<T>(indptr: usize, indices: usize, values: usize, B: 
 }
 
 /**
- * outT (N×w) = Aᵀ·X, A as for csrMulDense, X K×w: outT zeroed, then each row's entries add a·X[i][:] into the rows
- * of their columns, rows ascending. V's values and X are read in order and only outT (N×w, small beside V) is
- * written out of order, where reading Aᵀ by columns would gather across V's values.
+ * outT (N×w) = Aᵀ·X for the rows [i0, i1) of A (as for csrMulDense), X K×w: outT zeroed, then each row's entries add
+ * a·X[i][:] into the rows of their columns, rows ascending. V's values and X are read in order and only outT (N×w,
+ * small beside V) is written out of order, where reading Aᵀ by columns would gather across V's values.
  */
-export function csrTransposeMulDense<T>(indptr: usize, indices: usize, values: usize, X: usize, outT: usize, K: i32, N: i32, w: i32): void {
+export function csrTransposeMulDense<T>(
+  indptr: usize, indices: usize, values: usize, X: usize, outT: usize, i0: i32, i1: i32, N: i32, w: i32,
+): void {
   const e = sizeof<T>();
   const rowBytes = <usize>w * e;
   memory.fill(outT, 0, <usize>N * rowBytes);
-  for (let i = 0; i < K; i++) {
+  for (let i = i0; i < i1; i++) {
     const x = X + <usize>i * rowBytes;
     const end = at32(indptr, i + 1);
     for (let k = at32(indptr, i); k < end; k++) {
@@ -73,13 +76,13 @@ export function csrTransposeMulDense<T>(indptr: usize, indices: usize, values: u
 }
 
 /**
- * out[k] = W[i][:]·Ht[j][:] for the stored entries k = (i, j): W·H at the pattern (W K×R, Ht = Hᵀ N×R), summed over
- * r ascending.
+ * out[k] = W[i][:]·Ht[j][:] for the stored entries k = (i, j) of rows [i0, i1): W·H at the pattern (W K×R, Ht = Hᵀ
+ * N×R), summed over r ascending.
  */
-export function sampledProduct<T>(indptr: usize, indices: usize, W: usize, Ht: usize, out: usize, K: i32, R: i32): void {
+export function sampledProduct<T>(indptr: usize, indices: usize, W: usize, Ht: usize, out: usize, i0: i32, i1: i32, R: i32): void {
   const e = sizeof<T>();
   const rowBytes = <usize>R * e;
-  for (let i = 0; i < K; i++) {
+  for (let i = i0; i < i1; i++) {
     const w = W + <usize>i * rowBytes;
     const end = at32(indptr, i + 1);
     for (let k = at32(indptr, i); k < end; k++) {

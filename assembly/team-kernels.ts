@@ -1,4 +1,4 @@
-// The products and updates of products.ts and updates.ts spread over a fit's team (team.ts), as
+// The products and updates of products.ts, updates.ts and sparse-products.ts spread over a fit's team (team.ts), as
 // native/team-kernels.h spreads them. Each member writes a disjoint block of the output and reads what it needs,
 // so no sums are split and every entry is computed as the one-thread kernel computes it:
 //  - products whose output has N columns (WᵀV, (WᵀW)·H) split by columns, i.e. V by columns;
@@ -12,6 +12,7 @@
 // arguments travel in the team's argument slots; each job reads them back and takes its member's share.
 
 import * as one from './products';
+import * as sparse from './sparse-products';
 import { halsSweepColumns as sweepColumns, halsSweepRowsStrided, updateMu as mu, updateMuKlL2 as muKlL2, updateMuL2 as muL2 } from './updates';
 import { ARG_SLOTS, Job, arg, argF, argI, setArg, setArgF, shareBegin, shareEnd, teamRun, teamSize } from './team';
 
@@ -284,4 +285,92 @@ export function addPartials<T>(team: usize, X: usize, partials: usize, count: i3
   setArg(team, 4, <u64>members);
   if (splits(team, count)) runOn<T>(team, addPartialsJob);
   else addPartialsRange<T>(team, 0, count);
+}
+
+// The CSR products of sparse-products.ts over the team, by rows of V (native/sparse-products.h): V·Hᵀ and W·H at
+// the stored entries with each output row one member's (the same bits whatever the team size), Vᵀ·W into member
+// partials added in member order (the same bits for a given team size).
+
+// csrMulDense and sampledProduct: the same arguments (the pattern, three pointers, the rows K and a width) and the
+// same split, by rows of V; the job's slot 7 says which.
+const CSR_MUL_DENSE = 0;
+const SAMPLED_PRODUCT = 1;
+
+/** Slots 0–4 of the CSR jobs: V's pattern, then three matrices (the values or W, the dense operand, the output). */
+function setCsrPointers(team: usize, indptr: usize, indices: usize, a: usize, b: usize, out: usize): void {
+  setArg(team, 0, indptr);
+  setArg(team, 1, indices);
+  setArg(team, 2, a);
+  setArg(team, 3, b);
+  setArg(team, 4, out);
+}
+
+function csrRows<T>(kind: i32, indptr: usize, indices: usize, a: usize, b: usize, out: usize, i0: i32, i1: i32, w: i32): void {
+  if (kind == CSR_MUL_DENSE) sparse.csrMulDense<T>(indptr, indices, a, b, out, i0, i1, w);
+  else sparse.sampledProduct<T>(indptr, indices, a, b, out, i0, i1, w);
+}
+
+function csrRowsShare<T>(team: usize, member: i32): void {
+  const K = argI(team, 5), size = teamSize(team);
+  csrRows<T>(argI(team, 7), arg(team, 0), arg(team, 1), arg(team, 2), arg(team, 3), arg(team, 4),
+    shareBegin(K, size, member), shareEnd(K, size, member), argI(team, 6));
+}
+
+function csrRowsJob(team: usize, member: i32): void {
+  if (argI(team, TYPE_SLOT) == 8) csrRowsShare<f64>(team, member);
+  else csrRowsShare<f32>(team, member);
+}
+
+function runCsrRows<T>(team: usize, kind: i32, indptr: usize, indices: usize, a: usize, b: usize, out: usize, K: i32, w: i32): void {
+  if (!splits(team, K)) {
+    csrRows<T>(kind, indptr, indices, a, b, out, 0, K, w);
+    return;
+  }
+  setCsrPointers(team, indptr, indices, a, b, out);
+  setArg(team, 5, <u64>K);
+  setArg(team, 6, <u64>w);
+  setArg(team, 7, <u64>kind);
+  runOn<T>(team, csrRowsJob);
+}
+
+/** out (K×w) = A·B, A CSR (values 0: the pattern), B N×w; each member a share of A's rows. */
+export function csrMulDense<T>(team: usize, indptr: usize, indices: usize, values: usize, B: usize, out: usize, K: i32, w: i32): void {
+  runCsrRows<T>(team, CSR_MUL_DENSE, indptr, indices, values, B, out, K, w);
+}
+
+/** out[k] = (W·H)[i][j] at the stored entries k = (i, j) of A's pattern (Ht = Hᵀ); each member a share of rows. */
+export function sampledProduct<T>(team: usize, indptr: usize, indices: usize, W: usize, Ht: usize, out: usize, K: i32, R: i32): void {
+  runCsrRows<T>(team, SAMPLED_PRODUCT, indptr, indices, W, Ht, out, K, R);
+}
+
+function csrTransposeMulDenseShare<T>(team: usize, member: i32): void {
+  const K = argI(team, 6), N = argI(team, 7), w = argI(team, 8), size = teamSize(team);
+  const own = member == 0 ? arg(team, 4) : arg(team, 5) + <usize>(member - 1) * <usize>N * <usize>w * sizeof<T>();
+  sparse.csrTransposeMulDense<T>(arg(team, 0), arg(team, 1), arg(team, 2), arg(team, 3), own,
+    shareBegin(K, size, member), shareEnd(K, size, member), N, w);
+}
+
+function csrTransposeMulDenseJob(team: usize, member: i32): void {
+  if (argI(team, TYPE_SLOT) == 8) csrTransposeMulDenseShare<f64>(team, member);
+  else csrTransposeMulDenseShare<f32>(team, member);
+}
+
+/**
+ * outT (N×w) = Aᵀ·X, A CSR K×N, X K×w: each member a share of A's rows into its own N×w sums (member 0's are outT,
+ * the others' at partials + (m − 1)·N·w), then added in member order.
+ */
+export function csrTransposeMulDense<T>(
+  team: usize, indptr: usize, indices: usize, values: usize, X: usize, outT: usize, partials: usize, K: i32, N: i32, w: i32,
+): void {
+  if (!splits(team, K)) {
+    sparse.csrTransposeMulDense<T>(indptr, indices, values, X, outT, 0, K, N, w);
+    return;
+  }
+  setCsrPointers(team, indptr, indices, values, X, outT);
+  setArg(team, 5, partials);
+  setArg(team, 6, <u64>K);
+  setArg(team, 7, <u64>N);
+  setArg(team, 8, <u64>w);
+  runOn<T>(team, csrTransposeMulDenseJob);
+  addPartials<T>(team, outT, partials, N * w, N * w, K);
 }
