@@ -77,6 +77,24 @@ async function timeCalls(api, V, options, n, policy) {
   return { ...timing, callSeconds: median(timing.seconds), loopSecondsPerIteration: median(loops.slice(-timing.repeats)), objective };
 }
 
+/**
+ * Whole `await nmf` calls of n iterations timed with the policy: a WebAssembly fit in the worker pool, on its team
+ * of workers (nmfSync runs it on the calling thread, one member).
+ */
+async function timeAsyncCalls(api, V, options, n, policy) {
+  let objective;
+  const runOnce = async (iterations) => {
+    const t0 = performance.now();
+    const result = await api.nmf(V, { ...options, maxIter: iterations });
+    const seconds = (performance.now() - t0) / 1000;
+    if (result.iterations !== iterations) throw new Error(`ran ${result.iterations} of ${iterations} iterations with stop 'none'`);
+    if (iterations === n) objective = result.objective;
+    return seconds;
+  };
+  const timing = await measure(runOnce, n, policy);
+  return { ...timing, callSeconds: median(timing.seconds), objective };
+}
+
 /** Writes the matrix and factors for peers.py; returns the folder. */
 function writePeerData(V, W, H) {
   const dir = mkdtempSync(join(tmpdir(), 'nmfkit-sparse-'));
@@ -112,6 +130,19 @@ async function wholeCalls({ lib, info, python, policy, progress, guard }, name, 
         })),
       );
     }
+    if (!info.wasm.loaded) continue;
+    progress(`${name}: nmfkit wasm ${solver.label}, await nmf`);
+    const id = `wasm-${solver.id}-await-nmf`;
+    const options = { rank: R, W, H, stop: 'none', backend: 'wasm', spectralError: false, errorEvery: NO_CHECKPOINTS, ...solver.options };
+    rows.push(
+      await guard({ id }, async () => ({
+        id,
+        backend: 'wasm',
+        solver: solver.id,
+        status: 'ok',
+        ...(await timeAsyncCalls(lib.index, V, options, n, policy)),
+      })),
+    );
   }
   progress(`${name}: scikit-learn`);
   const dir = writePeerData(V, W, H);
