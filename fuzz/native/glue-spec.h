@@ -30,7 +30,7 @@ struct SlotKind {
 };
 constexpr SlotKind kSlotKinds[] = {{'s', 0}, {'s', 0}, {'s', 0}, {'c', 2}, {'c', 4}, {'c', 2}, {'s', 0},
                                    {'b', 0}, {'s', 0}, {'s', 0}, {'r', 0}, {'r', 0}, {'r', 0}, {'r', 0},
-                                   {'r', 0}, {'r', 0}, {'r', 0}, {'b', 0}, {'b', 0}, {'c', 3}, {'s', 0},
+                                   {'r', 0}, {'r', 0}, {'r', 0}, {'b', 0}, {'b', 0}, {'c', 4}, {'s', 0},
                                    {'c', 4}, {'b', 0}, {'s', 0}, {'r', 0}, {'s', 0}, {'c', 2}};
 
 // A field added to src/spec.ts must be added here (and to the round trip in glueDecode) too.
