@@ -1,6 +1,7 @@
 /**
  * native/spec.h and assembly/spec.ts are generated from src/spec.ts's table and committed: they must be what the
- * generator writes now. The check is shown to fail on a copy whose table gained a field.
+ * generator writes now. The check is shown to fail on a copy whose table gained a field. The fuzz harnesses' own
+ * table of slot kinds (fuzz/native/glue-spec.h) must agree with it too.
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -40,5 +41,20 @@ describe('the generated specification files', () => {
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(/native\/spec\.h is not current/);
     expect(run.stderr).toMatch(/assembly\/spec\.ts is not current/);
+  });
+});
+
+/** The fuzz harnesses' own table of slot kinds (fuzz/native/glue-spec.h, kSlotKinds), as [type, choices] pairs. */
+function fuzzSlotKinds(text: string): [string, number][] {
+  const table = /kSlotKinds\[\] = \{([^;]*)\};/.exec(text);
+  if (!table) throw new Error('kSlotKinds not found in fuzz/native/glue-spec.h');
+  return [...table[1]!.matchAll(/\{'(\w)', (\d+)\}/g)].map((m) => [m[1]!, Number(m[2])]);
+}
+
+describe("the fuzz harnesses' table of slot kinds", () => {
+  it('is the specification table: one entry per field, its kind, and for a choice its number of values', async () => {
+    const { FIT_SPEC_FIELDS } = await import('../../src/spec.js');
+    const expected = FIT_SPEC_FIELDS.map((f): [string, number] => [f.type[0]!, f.type === 'choice' ? f.values!.length : 0]);
+    expect(fuzzSlotKinds(readFileSync(join(root, 'fuzz', 'native', 'glue-spec.h'), 'utf8'))).toEqual(expected);
   });
 });
