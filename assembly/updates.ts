@@ -588,15 +588,36 @@ export function penaltySum<T>(X: usize, count: usize, l1: f64, l2: f64): f64 {
   return p;
 }
 
-/** Σ x² over `count` entries in float64, row-major order (‖V‖²_F for the Euclidean checkpoints). */
+/**
+ * Σ x² over `count` entries in float64 (‖V‖²_F for the Euclidean checkpoints), in four partials: entry k goes to
+ * partial k mod 4, and the partials are added pairwise at the end (native/updates.h, kSumLanes: the same order).
+ */
 export function sumSquares<T>(V: usize, count: usize): f64 {
   const e = sizeof<T>();
-  let s: f64 = 0;
-  for (let o: usize = 0; o < count * e; o += e) {
-    const v = <f64>load<T>(V + o);
-    s += v * v;
+  let s0: f64 = 0, s1: f64 = 0, s2: f64 = 0, s3: f64 = 0;
+  let o: usize = 0;
+  for (const whole = (count & ~(<usize>3)) * e; o < whole; o += 4 * e) {
+    const a = <f64>load<T>(V + o), b = <f64>load<T>(V + o + e), c = <f64>load<T>(V + o + 2 * e), d = <f64>load<T>(V + o + 3 * e);
+    s0 += a * a;
+    s1 += b * b;
+    s2 += c * c;
+    s3 += d * d;
   }
-  return s;
+  if (o < count * e) {
+    const a = <f64>load<T>(V + o);
+    s0 += a * a;
+    o += e;
+  }
+  if (o < count * e) {
+    const b = <f64>load<T>(V + o);
+    s1 += b * b;
+    o += e;
+  }
+  if (o < count * e) {
+    const c = <f64>load<T>(V + o);
+    s2 += c * c;
+  }
+  return s0 + s1 + (s2 + s3);
 }
 
 /**
@@ -608,14 +629,16 @@ export function sumSquares<T>(V: usize, count: usize): f64 {
  */
 export function residualSums<T>(E: usize, M: usize, count: usize, sums: usize): void {
   const s = sizeof<T>();
-  let squares: f64 = 0, maxAbs: f64 = 0;
-  for (let o: usize = 0; o < count * s; o += s) {
-    if (M != 0) store<T>(E + o, load<T>(E + o) * load<T>(M + o));
-    const e = <f64>load<T>(E + o);
-    squares += e * e;
-    maxAbs = max(maxAbs, Math.abs(e));
+  if (M != 0) {
+    for (let o: usize = 0; o < count * s; o += s) store<T>(E + o, load<T>(E + o) * load<T>(M + o));
   }
-  store<f64>(sums, squares);
+  // The sums in sumSquares's four partials; a NaN entry leaves the maximum as it was (native's std::fmax rule).
+  let maxAbs: f64 = 0;
+  for (let o: usize = 0; o < count * s; o += s) {
+    const a = Math.abs(<f64>load<T>(E + o));
+    if (a > maxAbs) maxAbs = a;
+  }
+  store<f64>(sums, sumSquares<T>(E, count));
   store<f64>(sums, maxAbs, 8);
 }
 

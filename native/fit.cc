@@ -837,7 +837,7 @@ void start(State<T>& s) {
     if (p.solver == Solver::Nmfd) s.scale = nmfdScale(s.V, s.H, nmfdSizes(p), p.eps);
   }
   if (p.solver != Solver::MuBeta && p.solver != Solver::Nmfd) {
-    s.normV2 = sumSquares(s.V, storedEntries(p));
+    s.normV2 = sumSquares(*s.team, s.V, storedEntries(p));
     // The products of the first half-step: H's (WᵀV, WᵀW) for MU, and for HALS those of the factor it updates first.
     const bool halsWFirst = p.halsOrder == HalsOrder::WFirst ? p.updateW : !p.updateH;
     const bool wFirst = p.solver == Solver::Hals ? halsWFirst : !p.updateH;
@@ -1053,7 +1053,7 @@ class FitOf final : public Fit {
     attach(state_, arena_);
     state_.team = &team_;
     const std::size_t K = spec.rows, N = spec.cols, R = spec.rank;
-    std::copy(a.V, a.V + storedEntries(spec), state_.V);
+    copyOnTeam(team_, a.V, storedEntries(spec), state_.V);
     if (spec.storage == Storage::Csr) {
       std::copy(a.indptr, a.indptr + K + 1, state_.indptr);
       std::copy(a.indices, a.indices + spec.nnz, state_.indices);

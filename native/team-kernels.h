@@ -136,6 +136,28 @@ void addPartials(Team& team, T* X, const T* partials, std::size_t count, std::si
   });
 }
 
+// to[0, count) ← from[0, count) (converted to To), each member copying a share: the copy, and the first touch of a
+// fresh arena's pages that it makes, run on every member.
+template <typename From, typename To>
+void copyOnTeam(Team& team, const From* from, std::size_t count, To* to) {
+  team.forEach(count, [&](std::size_t k0, std::size_t k1) { std::copy(from + k0, from + k1, to + k0); });
+}
+
+// sumSquares (updates.h) over the team: each member sums a share of the entries, and the partials are added in
+// member order.
+template <typename T>
+double sumSquares(Team& team, const T* X, std::size_t count) {
+  if (count < team.size() * kSumLanes) return sumSquares(X, count);
+  double partial[kMaxTeamThreads] = {};
+  team.run([&](std::size_t member) {
+    const Share s = split(count, team.size(), member);
+    partial[member] = sumSquares(X + s.begin, s.end - s.begin);
+  });
+  double sum = 0.0;
+  for (std::size_t m = 0; m < team.size(); ++m) sum += partial[m];
+  return sum;
+}
+
 // residualSums (updates.h) over rows of E: member partials, the sums added and the maxima taken in member order.
 template <typename T>
 ResidualSums residualSums(Team& team, T* E, const T* mask, std::size_t K, std::size_t N) {

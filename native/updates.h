@@ -574,15 +574,27 @@ double penaltySum(const T* X, std::size_t count, double l1, double l2) {
   return l1 * s1 + 0.5 * l2 * s2;
 }
 
-// Σ x² over `count` entries, in float64 (‖V‖²_F for the Euclidean checkpoints).
+// Lanes of the whole-array sums below: entry k goes to partial k mod kSumLanes, and the partials are added
+// pairwise at the end. Independent partials let a sum over millions of entries run at memory speed instead of one
+// dependent addition per entry; assembly/updates.ts sums in the same order.
+constexpr std::size_t kSumLanes = 4;
+
+// Σ x² over `count` entries, in float64 (‖V‖²_F for the Euclidean checkpoints), in kSumLanes partials.
 template <typename T>
 double sumSquares(const T* X, std::size_t count) {
-  double s = 0.0;
-  for (std::size_t k = 0; k < count; ++k) {
-    const double x = static_cast<double>(X[k]);
-    s += x * x;
+  double s[kSumLanes] = {};
+  std::size_t k = 0;
+  for (; k + kSumLanes <= count; k += kSumLanes) {
+    for (std::size_t l = 0; l < kSumLanes; ++l) {
+      const double x = static_cast<double>(X[k + l]);
+      s[l] += x * x;
+    }
   }
-  return s;
+  for (std::size_t l = 0; k < count; ++k, ++l) {
+    const double x = static_cast<double>(X[k]);
+    s[l] += x * x;
+  }
+  return (s[0] + s[1]) + (s[2] + s[3]);
 }
 
 // What finish measures of the residual in one pass (residualSums).
@@ -595,16 +607,24 @@ struct ResidualSums {
 // observed (weighted by M), as the objective does; the entries the mask leaves out (0) are the imputed ones and
 // carry no error. Then Σ e² and max |e| of the result, in float64: the Frobenius error, the Euclidean D = ½Σe² of
 // the final factors (§7), and the scale of the Lanczos run (spectral.h, scaleFor).
+// The sums run in kSumLanes partials as sumSquares's; a NaN entry leaves the maximum as it was (std::fmax's rule).
 template <typename T>
 ResidualSums residualSums(T* E, const T* M, std::size_t count) {
-  double squares = 0.0, maxAbs = 0.0;
-  for (std::size_t k = 0; k < count; ++k) {
+  double squares[kSumLanes] = {}, maxAbs[kSumLanes] = {};
+  const auto add = [&](std::size_t k, std::size_t l) {
     if (M != nullptr) E[k] = E[k] * M[k];
     const double e = static_cast<double>(E[k]);
-    squares += e * e;
-    maxAbs = std::fmax(maxAbs, std::fabs(e));
+    squares[l] += e * e;
+    const double a = std::fabs(e);
+    maxAbs[l] = a > maxAbs[l] ? a : maxAbs[l];
+  };
+  std::size_t k = 0;
+  for (; k + kSumLanes <= count; k += kSumLanes) {
+    for (std::size_t l = 0; l < kSumLanes; ++l) add(k + l, l);
   }
-  return ResidualSums{squares, maxAbs};
+  for (std::size_t l = 0; k < count; ++k, ++l) add(k, l);
+  const double top = std::fmax(std::fmax(maxAbs[0], maxAbs[1]), std::fmax(maxAbs[2], maxAbs[3]));
+  return ResidualSums{(squares[0] + squares[1]) + (squares[2] + squares[3]), top};
 }
 
 // Normalisation (§8): for each column r of W (K×R) not fixed (fixed may be null), s = its largest entry (Max), its

@@ -17,7 +17,7 @@ import {
   describe,
   inheritsIndices,
   isArray,
-  isEntry,
+  firstInvalidEntry,
   NUMBER_ARRAYS,
   NUMBER_ARRAYS_TEXT,
   readArrayLength,
@@ -158,16 +158,21 @@ function readData(name: string, value: unknown, indptr: Int32Array, indices: Int
   } else {
     throw typeError('NMFKIT_INVALID_TYPE', `${where} must be ${NUMBER_ARRAYS_TEXT}, got ${describe(value)}`);
   }
-  let row = 0;
-  for (let k = 0; k < nnz; k++) {
-    if (isEntry(out[k])) continue;
-    while (k >= indptr[row + 1]!) row++;
+  const k = firstInvalidEntry(out, false);
+  if (k >= 0) {
     throw rangeError(
       'NMFKIT_INVALID_VALUE',
-      `${name} must be finite and ≥ 0, but ${where}[${k}] (row ${row}, column ${indices[k]}) is ${describe(out[k])}`,
+      `${name} must be finite and ≥ 0, but ${where}[${k}] (row ${csrRowOf(indptr, k)}, column ${indices[k]}) is ${describe(out[k])}`,
     );
   }
   return out;
+}
+
+/** The row of stored entry k of a CSR matrix: the i with indptr[i] ≤ k < indptr[i + 1] (the first, past empty rows). */
+export function csrRowOf(indptr: ArrayLike<number>, k: number): number {
+  let row = 0;
+  while (k >= indptr[row + 1]!) row++;
+  return row;
 }
 
 /** Reads and checks a CSR matrix (see the file's comment); TypeError/RangeError naming the field and position. */

@@ -8,7 +8,7 @@
  * rules that tie them together.
  */
 import type { Backend, CsrPattern, FitProblem } from './contract.js';
-import { denseEntries, isCsrInput, toCsr, type CsrMatrix } from './csr.js';
+import { csrRowOf, denseEntries, isCsrInput, toCsr, type CsrMatrix } from './csr.js';
 import { initialize, initUsesSeed, randomFactors, randomScale, type InitMethod } from './init/index.js';
 import { svdScale } from './init/nndsvd.js';
 import type { FitInit } from './init/from-fit.js';
@@ -336,16 +336,18 @@ export function planFit(V: unknown, options: unknown, storage: VStorage = { mode
       : dense!;
   const { spec, mask, fixedColumnsW } = resolveSpec(checked, v, rank, allocate, csr, given !== undefined);
   checkHistoryMemory(maxIter, v.rows, v.cols, rank, spec.masked, csr?.nnz);
+  // A synchronous single run reads the given factors only while its fit is created, so it borrows them as it does V.
+  const factorStorage = { borrow: storage.mode === 'sync' && runs === 1 };
   const givenW = inferred
     ? inferred.W
     : o.W === undefined
       ? undefined
-      : toMatrix('options.W', o.W, { rows: v.rows, cols: rank, why: 'rows of V × rank' });
+      : toMatrix('options.W', o.W, { rows: v.rows, cols: rank, why: 'rows of V × rank' }, {}, factorStorage);
   const givenH = inferred
     ? inferred.H
     : o.H === undefined
       ? undefined
-      : toMatrix('options.H', o.H, { rows: rank, cols: v.cols, why: 'rank × columns of V' });
+      : toMatrix('options.H', o.H, { rows: rank, cols: v.cols, why: 'rank × columns of V' }, {}, factorStorage);
   checkNotAllZero(v.data, givenW, givenH);
 
   const firstSeed = givenW && givenH ? null : (o.seed ?? randomSeed());
@@ -517,15 +519,12 @@ function resolveSpec(
   }
   if (beta <= 0 && csr) {
     // Observed 'stored' (a CSR V kept sparse with β ≤ 0): only its stored entries are observed.
-    for (let i = 0; i < K; i++) {
-      for (let p = csr.indptr[i]!; p < csr.indptr[i + 1]!; p++) {
-        if (csr.data[p] === 0) {
-          throw rangeError(
-            'NMFKIT_INVALID_VALUE',
-            `V.data[${p}] (row ${i}, column ${csr.indices[p]}) is 0, where the β = ${beta} divergence is infinite (loss ${describe(o.loss)} needs the observed entries > 0)`,
-          );
-        }
-      }
+    const p = csr.data.indexOf(0);
+    if (p >= 0) {
+      throw rangeError(
+        'NMFKIT_INVALID_VALUE',
+        `V.data[${p}] (row ${csrRowOf(csr.indptr, p)}, column ${csr.indices[p]}) is 0, where the β = ${beta} divergence is infinite (loss ${describe(o.loss)} needs the observed entries > 0)`,
+      );
     }
   } else if (beta <= 0) {
     for (let k = 0; k < v.data.length; k++) {

@@ -112,6 +112,23 @@ describe.each(ENTRIES)('$name entry: matrices: shapes, entries and buffers', (en
         kind,
       );
     }
+    // Typed arrays are scanned four entries at a time: a bad entry at every position of a group and of the tail
+    // (3×3 = two groups and one more) is named, and of two bad entries the first.
+    for (const bad of [NaN, -1, Infinity, -Infinity, -Number.MIN_VALUE]) {
+      for (let k = 0; k < 9; k++) {
+        const data = Float64Array.from({ length: 9 }, (_, i) => i + 1);
+        data[k] = bad;
+        if (k < 8) data[8] = -2;
+        const where = (name: string): RegExp =>
+          new RegExp(
+            `^${name} must be finite and ≥ 0, but ${name}\\.data\\[${k}\\] \\(row ${Math.floor(k / 3)}, column ${k % 3}\\) is ${String(bad)}`,
+          );
+        const ones = { rows: 3, cols: 3, data: new Float64Array(9).fill(1) };
+        fitFails({ rows: 3, cols: 3, data }, where('V'), RangeError, { rank: 2 });
+        // A synchronous fit borrows a given factor as it does V; the check is the same.
+        fitFails(ones, where('options\\.W'), RangeError, { rank: 3, W: { rows: 3, cols: 3, data }, H: ones });
+      }
+    }
     const getterData = [1, 2, 3, 4, 5, 6];
     Object.defineProperty(getterData, 4, { get: boom('entry') });
     fitFails({ rows: 2, cols: 3, data: getterData }, /^V\.data\[4\] could not be read: Error: hostile entry/);
