@@ -19,6 +19,13 @@ const TRIDIAGONAL_TOL: f64 = 2.220446049250313e-16;
 const TRIDIAGONAL_MAX_ITERATIONS: i32 = 64;
 /** Lanczos stops when β_j · |s| (the residual of its Ritz pair, which bounds |θ − λ|) ≤ LANCZOS_TOL · θ … */
 const LANCZOS_TOL: f64 = 1e-11;
+/**
+ * … or when the gap bound (lanczosConverged), which rests on an estimated gap, is ≤ LANCZOS_GAP_TOL · θ, a tenth of
+ * LANCZOS_TOL for a margin; it is used only once the residual is ≤ LANCZOS_GAP_FROM · θ, when θ and the next Ritz
+ * value have settled and the gap they show is the spectrum's.
+ */
+const LANCZOS_GAP_TOL: f64 = 1e-12;
+const LANCZOS_GAP_FROM: f64 = 1e-5;
 /** … or when β_j ≤ LANCZOS_BREAKDOWN (invariant subspace found). */
 const LANCZOS_BREAKDOWN: f64 = 1e-300;
 /**
@@ -477,6 +484,31 @@ function lanczosCheckDue(j: i32, checked: i32, K: i32, N: i32): bool {
 }
 
 /**
+ * Whether θ, the largest eigenvalue of T_j (its Ritz pair with residual ρ = β_j·|s|; θ₂ the next largest, or θ
+ * itself when j = 1), is close enough to an eigenvalue λ of the Gram. ρ bounds |θ − λ|; and where λ is separated
+ * from the rest of the spectrum by a gap δ, |θ − λ| ≤ ρ²/δ (Kato–Temple), a bound that Lanczos meets about a
+ * quarter of its steps sooner. δ is estimated as θ − θ₂.
+ */
+function lanczosConverged(rho: f64, theta: f64, second: f64): bool {
+  if (rho <= LANCZOS_TOL * theta) return true;
+  const gap = theta - second;
+  return rho <= LANCZOS_GAP_FROM * theta && gap > 0 && rho * rho <= LANCZOS_GAP_TOL * theta * gap;
+}
+
+/** The largest of d[0 … j−1] other than d[top], or d[top] when j = 1. */
+function secondLargest(d: usize, j: i32, top: i32): f64 {
+  let second = ld(d, top);
+  let found = false;
+  for (let k = 0; k < j; k++) {
+    if (k != top && (!found || ld(d, k) > second)) {
+      second = ld(d, k);
+      found = true;
+    }
+  }
+  return second;
+}
+
+/**
  * ‖E‖₂ for the K×N residual E by Lanczos with full reorthogonalization on the Gram of applyGram (docs/kernels.md),
  * using the workspace `work` (lanczosWorkBytes(K, N, m) bytes, 16-byte aligned); `maxAbs` is max |E|. E is of S
  * (f64, or f32 for a float32 fit); the Lanczos vectors and all arithmetic are float64. Returns the norm, or −1
@@ -534,7 +566,7 @@ export function residualSpectralNorm<S>(E: usize, K: i32, N: i32, maxAbs: f64, w
       const top = argmax(d, j, 1);
       const theta = ld(d, top);
       const s = ld(z, top); // last component of θ's unit eigenvector
-      if (b * Math.abs(s) <= LANCZOS_TOL * theta || last) return Math.sqrt(max(theta, 0.0)) / c;
+      if (lanczosConverged(b * Math.abs(s), theta, secondLargest(d, j, top)) || last) return Math.sqrt(max(theta, 0.0)) / c;
     }
     if (j == m) return -1.0; // out of workspace: the caller retries with more
     const next = Q + <usize>j * nb;

@@ -21,6 +21,11 @@ constexpr double kTridiagonalTol = 2.220446049250313e-16;
 constexpr int kTridiagonalMaxIterations = 64;
 // Lanczos stops when β_j · |s| (the residual of its Ritz pair, which bounds |θ − λ|) ≤ kLanczosTol · θ …
 constexpr double kLanczosTol = 1e-11;
+// … or when the gap bound (lanczosConverged), which rests on an estimated gap, is ≤ kLanczosGapTol · θ, a tenth of
+// kLanczosTol for a margin; it is used only once the residual is ≤ kLanczosGapFrom · θ, when θ and the next Ritz
+// value have settled and the gap they show is the spectrum's.
+constexpr double kLanczosGapTol = 1e-12;
+constexpr double kLanczosGapFrom = 1e-5;
 // … or when β_j ≤ kLanczosBreakdown (invariant subspace found: T_j already holds the exact eigenvalue).
 constexpr double kLanczosBreakdown = 1e-300;
 
@@ -381,6 +386,29 @@ bool lanczosCheckDue(std::size_t j, std::size_t checked, std::size_t K, std::siz
   return since * static_cast<double>(K) * static_cast<double>(N) >= kLanczosCheckCost * jj * jj || 4 * since >= jj;
 }
 
+// Whether θ, the largest eigenvalue of T_j (its Ritz pair with residual ρ = β_j·|s|; θ₂ the next largest, or θ itself
+// when j = 1), is close enough to an eigenvalue λ of the Gram. ρ bounds |θ − λ|; and where λ is separated from the
+// rest of the spectrum by a gap δ, |θ − λ| ≤ ρ²/δ (Kato–Temple), a bound that Lanczos meets about a quarter of its
+// steps sooner. δ is estimated as θ − θ₂.
+bool lanczosConverged(double rho, double theta, double second) {
+  if (rho <= kLanczosTol * theta) return true;
+  const double gap = theta - second;
+  return rho <= kLanczosGapFrom * theta && gap > 0 && rho * rho <= kLanczosGapTol * theta * gap;
+}
+
+// The largest of d[0 … j−1] other than d[top], or d[top] when j = 1.
+double secondLargest(const double* d, std::size_t j, std::size_t top) {
+  double second = d[top];
+  bool found = false;
+  for (std::size_t k = 0; k < j; ++k) {
+    if (k != top && (!found || d[k] > second)) {
+      second = d[k];
+      found = true;
+    }
+  }
+  return second;
+}
+
 // q_j = w / β_j, appended to the rows of Q.
 void appendLanczosVector(std::vector<double>& Q, const std::vector<double>& w, double b, std::size_t j, std::size_t n) {
   Q.resize((j + 1) * n);
@@ -440,7 +468,8 @@ double lanczos(Team& team, const T* E, std::size_t K, std::size_t N, double maxA
     const double theta = d[top];
     const double s = z[top];  // last component of θ's unit eigenvector
 
-    if (b * std::fabs(s) <= kLanczosTol * theta || last) return std::sqrt(std::max(theta, 0.0)) / c;
+    if (lanczosConverged(b * std::fabs(s), theta, secondLargest(d.data(), j, top)) || last)
+      return std::sqrt(std::max(theta, 0.0)) / c;
     appendLanczosVector(Q, w, b, j, n);
   }
 }
