@@ -343,19 +343,18 @@ export function lanczosStart(i: u32): f64 {
 
 // ---------------------------------------------------------------------------------------------------------
 // The Gram of the Lanczos run (native/spectral.cc, GramProduct): EᵀE (vectors of length N, applied by rows of E,
-// which are contiguous) unless E is both more than GRAM_MAX_ASPECT times wider than tall and wider than
-// GRAM_MAX_ROW_LENGTH, where vectors of length N would take much more memory than those of length K; then E·Eᵀ
+// which are contiguous) unless E is more than GRAM_MAX_ASPECT times wider than tall, where the reorthogonalisation
+// against vectors of length N costs more than reading E by blocks of columns saves; then E·Eᵀ
 // (length K), applied by blocks of at least GRAM_MIN_COLUMNS columns, about GRAM_BLOCK_BYTES of E each. Either
 // way E is read once per product: its two products with a row or block follow each other while it is in cache.
 const GRAM_MAX_ASPECT: i32 = 4;
-const GRAM_MAX_ROW_LENGTH: i32 = 65536;
 const GRAM_BLOCK_BYTES: i32 = 256 << 10;
 const GRAM_MIN_COLUMNS: i32 = 64;
 
 // @ts-ignore: decorator
 @inline
 function gramByRows(K: i32, N: i32): bool {
-  return <i64>N <= <i64>GRAM_MAX_ASPECT * <i64>K || N <= GRAM_MAX_ROW_LENGTH;
+  return <i64>N <= <i64>GRAM_MAX_ASPECT * <i64>K;
 }
 
 /** Columns of E per block of the E·Eᵀ product (sizeof<S> bytes an entry). */

@@ -6,6 +6,8 @@
 
 #include "products.h"
 #include "team.h"
+#include "updates.h"
+#include "vector-kernel.h"
 
 namespace nmf {
 
@@ -278,10 +280,9 @@ namespace {
 constexpr std::size_t kGramBlockBytes = std::size_t{256} << 10;
 constexpr std::size_t kGramMinColumns = 64;
 // The Gram of E's columns (EᵀE, vectors of length N) is applied by rows of E, which are contiguous; it is used
-// unless E is both more than kGramMaxAspect times wider than tall and wider than kGramMaxRowLength, where the
-// Lanczos vectors of length N would take much more memory than those of length K.
+// unless E is more than kGramMaxAspect times wider than tall, where the reorthogonalisation against Lanczos vectors
+// of length N costs more than reading E by blocks of columns saves.
 constexpr std::size_t kGramMaxAspect = 4;
-constexpr std::size_t kGramMaxRowLength = 65536;
 
 // t (rows) = E_B·q and then w += E_Bᵀ·t for the block E_B of `rows` rows (N columns) of E: the block's share of
 // EᵀE·q. A float32 block is first widened into `wide` (rows×N doubles), so that every product and sum is float64
@@ -291,10 +292,21 @@ void addRowBlockGram(const double* EB, std::size_t rows, std::size_t N, const do
   cblas_dgemv(CblasRowMajor, CblasNoTrans, bi(rows), bi(N), 1.0, EB, bi(N), q, 1, 0.0, t, 1);
   cblas_dgemv(CblasRowMajor, CblasTrans, bi(rows), bi(N), 1.0, EB, bi(N), t, 1, 1.0, w, 1);
 }
-void addRowBlockGram(const float* EB, std::size_t rows, std::size_t N, const double* q, double* t, double* w,
-                     double* wide) {
-  std::copy(EB, EB + rows * N, wide);
-  addRowBlockGram(wide, rows, N, q, t, w, nullptr);
+// A float32 block goes row by row instead, each entry widened as it is read: t_i = E_i·q in kSumLanes partials, then
+// w += t_i·E_i while the row is in cache. Widening the block into a copy first would cost a third pass over it.
+NMFKIT_VECTOR_KERNEL void addRowBlockGram(const float* EB, std::size_t rows, std::size_t N, const double* q, double*,
+                                          double* w, double*) {
+  for (std::size_t i = 0; i < rows; ++i) {
+    const float* e = EB + i * N;
+    double s[kSumLanes] = {};
+    std::size_t j = 0;
+    for (; j + kSumLanes <= N; j += kSumLanes) {
+      for (std::size_t l = 0; l < kSumLanes; ++l) s[l] += static_cast<double>(e[j + l]) * q[j + l];
+    }
+    for (std::size_t l = 0; j < N; ++j, ++l) s[l] += static_cast<double>(e[j]) * q[j];
+    const double t = (s[0] + s[1]) + (s[2] + s[3]);
+    for (j = 0; j < N; ++j) w[j] += t * static_cast<double>(e[j]);
+  }
 }
 
 // u (cols) = E_Jᵀ·q and then w += E_J·u for the block E_J of `cols` columns (K rows, row stride N) of E: the
@@ -324,7 +336,7 @@ class GramProduct {
         E_(E),
         K_(K),
         N_(N),
-        byRows_(N <= kGramMaxAspect * K || N <= kGramMaxRowLength),
+        byRows_(N <= kGramMaxAspect * K),
         n_(byRows_ ? N : K),
         count_(byRows_ ? K : N),
         members_(std::min(team.size(), count_)),
@@ -332,7 +344,7 @@ class GramProduct {
                        : std::max(kGramMinColumns, kGramBlockBytes / (K * sizeof(T)))),
         partials_(members_ * n_),
         scratch_(members_ * block_),
-        wide_(sizeof(T) == sizeof(double) ? 0 : members_ * block_ * (byRows_ ? N : K)) {}
+        wide_(sizeof(T) == sizeof(double) || byRows_ ? 0 : members_ * block_ * K) {}
 
   // The dimension of G: the length of the Lanczos vectors.
   std::size_t dimension() const { return n_; }
@@ -342,7 +354,7 @@ class GramProduct {
       const Share s = split(count_, members_, member);
       double* partial = &partials_[member * n_];
       double* t = &scratch_[member * block_];
-      double* wide = wide_.empty() ? nullptr : &wide_[member * block_ * (byRows_ ? N_ : K_)];
+      double* wide = wide_.empty() ? nullptr : &wide_[member * block_ * K_];
       std::fill(partial, partial + n_, 0.0);
       for (std::size_t b0 = s.begin; b0 < s.end; b0 += block_) {
         const std::size_t size = std::min(block_, s.end - b0);
@@ -372,7 +384,7 @@ class GramProduct {
   const bool byRows_;
   const std::size_t n_, count_, members_, block_;
   std::vector<double> partials_, scratch_;
-  std::vector<double> wide_;  // float32 E only: each member's block, widened
+  std::vector<double> wide_;  // float32 E by columns only: each member's block, widened
 };
 
 // Whether Lanczos solves T_j at step j (`checked`: the step it last did). Solving T_j costs O(j²), about

@@ -581,7 +581,7 @@ constexpr std::size_t kSumLanes = 4;
 
 // Σ x² over `count` entries, in float64 (‖V‖²_F for the Euclidean checkpoints), in kSumLanes partials.
 template <typename T>
-double sumSquares(const T* X, std::size_t count) {
+NMFKIT_VECTOR_KERNEL double sumSquares(const T* X, std::size_t count) {
   double s[kSumLanes] = {};
   std::size_t k = 0;
   for (; k + kSumLanes <= count; k += kSumLanes) {
@@ -609,7 +609,7 @@ struct ResidualSums {
 // the final factors (§7), and the scale of the Lanczos run (spectral.h, scaleFor).
 // The sums run in kSumLanes partials as sumSquares's; a NaN entry leaves the maximum as it was (std::fmax's rule).
 template <typename T>
-ResidualSums residualSums(T* E, const T* M, std::size_t count) {
+NMFKIT_VECTOR_KERNEL ResidualSums residualSums(T* E, const T* M, std::size_t count) {
   double squares[kSumLanes] = {}, maxAbs[kSumLanes] = {};
   const auto add = [&](std::size_t k, std::size_t l) {
     if (M != nullptr) E[k] = E[k] * M[k];

@@ -33,13 +33,24 @@ describe.each(BACKENDS)('spectralError on %s: the residual of a fit, whose top s
   // a fraction of a percent of each other, where Lanczos stops on its gap bound (native/spectral.cc,
   // lanczosConverged) rather than on the residual of its Ritz pair. The reference is the largest eigenvalue of the
   // explicitly formed Gram by cyclic Jacobi, an independent route.
-  const noise = randomMatrix(150, 260, 11);
+  // The tall one is applied as EᵀE by rows of E, the wide one (more than 4 times wider than tall) as E·Eᵀ by columns.
+  const tall = randomMatrix(150, 260, 11);
+  const wide = randomMatrix(40, 420, 12);
   it.runIf(backendAvailable(backend)).each([1, 2])('threads %i: within 1e-11 of the Gram route', (threads) => {
-    for (const rank of [3, 12]) {
-      const result = nmfSync(noise, { rank, maxIter: 40, seed: 2, backend, threads });
-      const E = sub(mat(noise.rows, noise.cols, noise.data), mul(mat(150, rank, result.W.data), mat(rank, 260, result.H.data)));
+    for (const [V, rank] of [
+      [tall, 3],
+      [tall, 12],
+      [wide, 4],
+    ] as const) {
+      const result = nmfSync(V, { rank, maxIter: 40, seed: 2, backend, threads });
+      const E = sub(mat(V.rows, V.cols, V.data), mul(mat(V.rows, rank, result.W.data), mat(rank, V.cols, result.H.data)));
       const expected = spectralNorm(E);
-      expect(Math.abs(result.spectralError - expected) / expected, `rank ${rank}`).toBeLessThanOrEqual(1e-11);
+      expect(Math.abs(result.spectralError - expected) / expected, `${V.rows}×${V.cols} rank ${rank}`).toBeLessThanOrEqual(1e-11);
+      // A float32 fit rounds E to float32 (each entry within 2^-24 of itself), and reads it widened to float64.
+      const single = nmfSync(V, { rank, maxIter: 40, seed: 2, backend, threads, dtype: 'float32' });
+      const E32 = sub(mat(V.rows, V.cols, V.data), mul(mat(V.rows, rank, single.W.data), mat(rank, V.cols, single.H.data)));
+      const expected32 = spectralNorm(E32);
+      expect(Math.abs(single.spectralError - expected32) / expected32, `float32 ${V.rows}×${V.cols}`).toBeLessThanOrEqual(1e-6);
     }
   });
 });
