@@ -53,7 +53,7 @@ export class FitSpec {
   masked: bool;
   /** Rows of V per block of the fused MU Euclidean sweep; 0: the iteration that reads V twice. */
   blockRows: i32;
-  /** Threads of the fit's team: the native backend splits each product and update over them (docs/kernels.md); the WebAssembly backend runs a fit on one thread, so 1 there. */
+  /** Threads of the fit's team: each product and update is split over them (docs/kernels.md); on the WebAssembly backend the leader and its helper workers (1 on the calling thread). */
   threads: i32;
   /** β of the β-divergence: 2 Euclidean, 1 Kullback–Leibler, 0 Itakura–Saito. */
   beta: f64;

@@ -35,7 +35,7 @@ struct FitSpec {
   std::size_t nnz;  // 'csr': the entries V stores; 0 for 'dense' (which stores K·N).
   bool masked;  // Whether some entries are missing: 'dense' with a mask (weights in [0, 1], 0 = missing) among the arrays; 'csr' the absent entries (observed 'stored').
   std::size_t blockRows;  // Rows of V per block of the fused MU Euclidean sweep; 0: the iteration that reads V twice.
-  std::size_t threads;  // Threads of the fit's team: the native backend splits each product and update over them (docs/kernels.md); the WebAssembly backend runs a fit on one thread, so 1 there.
+  std::size_t threads;  // Threads of the fit's team: each product and update is split over them (docs/kernels.md); on the WebAssembly backend the leader and its helper workers (1 on the calling thread).
   double beta;  // β of the β-divergence: 2 Euclidean, 1 Kullback–Leibler, 0 Itakura–Saito.
   double eps;  // Added to every MU denominator; the floor of W·H where a loss divides by it.
   double tol;  // Tolerance of the stop rule.

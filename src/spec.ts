@@ -92,7 +92,7 @@ export const FIT_SPEC_FIELDS = [
     name: 'threads',
     type: 'size',
     option: { constraint: count1, default: 'resolved' },
-    doc: "Threads of the fit's team: the native backend splits each product and update over them (docs/kernels.md); the WebAssembly backend runs a fit on one thread, so 1 there.",
+    doc: "Threads of the fit's team: each product and update is split over them (docs/kernels.md); on the WebAssembly backend the leader and its helper workers (1 on the calling thread).",
   },
   { name: 'beta', type: 'real', doc: 'β of the β-divergence: 2 Euclidean, 1 Kullback–Leibler, 0 Itakura–Saito.' },
   {

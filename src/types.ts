@@ -216,11 +216,12 @@ export interface NmfOptions {
    */
   readonly restarts?: number;
   /**
-   * Threads of this fit's team on the native backend, 1–256: each iteration's products and updates are split
-   * between them (by columns of V for H's half-step, by rows for W's), every entry computed as on one thread.
-   * Default: the `fits` setting (`setThreads`, `NMFKIT_THREADS`; the cores) shared by the native fits running,
-   * and 1 for a fit whose iteration is too short to split (K·N·rank < 2^21) and for each fit of an `nmfBatch`
-   * with at least as many matrices as `fits`. The WebAssembly backend runs every fit on one thread.
+   * Threads of this fit's team, 1–256: each iteration's products and updates are split between them (by columns
+   * of V for H's half-step, by rows for W's), every entry computed as on one thread. Default: the `fits` setting
+   * (`setThreads`, `NMFKIT_THREADS`; the cores) shared by the fits running, and 1 for a fit whose iteration is too
+   * short to split (K·N·rank < 2^21) and for each fit of an `nmfBatch` with at least as many matrices as `fits`.
+   * On the WebAssembly backend the team is a worker and its helpers, where `SharedArrayBuffer` is available;
+   * `nmfSync` and fits that run inline use one thread there (docs/backends.md, "WebAssembly teams").
    */
   readonly threads?: number;
   /**
