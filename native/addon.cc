@@ -25,6 +25,7 @@
 //     the libuv pool, in one request: { executed, converged, hChange, wChange, objective, result } or an Error per fit
 //   allocateMatrix(length) → Float64Array   fresh zeroed memory of a fit's own arena kind (arena.h: huge pages),
 //     which the facade copies V into for an async fit, so that the copy does not pay a page fault per 4 KiB
+//   releaseMatrix(array)           frees an allocateMatrix array at once (it is detached); any other array is left
 //   blasInfo() → { vendor, version, config, threads }
 //   setBlasThreads(n)
 //   expLog(op, dtype, x, out, y?)   the kernels' own exp, log and power (exp-log.h), for the tests: out[i] = e^x[i]
@@ -36,9 +37,11 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -872,8 +875,19 @@ Napi::Value RunGroupAsync(const Napi::CallbackInfo& info) {
 // The most entries allocateMatrix gives: 2^31 − 1, the most a fit's V may hold (src/validate.ts, checkedSize).
 constexpr double kMaxMatrixEntries = 2147483647.0;
 
-// A Float64Array over a new Arena, which the array's buffer owns (freed when it is collected), zeroed here unless
-// it is a fresh mapping.
+// The memory of the allocateMatrix arrays not yet freed, so that releaseMatrix frees only those. Shared by every
+// environment (worker threads), and never destroyed: a buffer's finalizer may run while the process exits.
+std::mutex& matricesMutex() {
+  static auto* mutex = new std::mutex();
+  return *mutex;
+}
+std::unordered_set<const void*>& liveMatrices() {
+  static auto* live = new std::unordered_set<const void*>();
+  return *live;
+}
+
+// A Float64Array over a new Arena, which the array's buffer owns (freed when it is collected or released), zeroed
+// here unless it is a fresh mapping.
 Napi::Value AllocateMatrix(const Napi::CallbackInfo& info) {
   const Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
@@ -885,10 +899,40 @@ Napi::Value AllocateMatrix(const Napi::CallbackInfo& info) {
     auto arena = std::make_unique<nmf::Arena>(bytes);
     if (!arena->zeroed()) std::memset(arena->data(), 0, bytes);
     nmf::Arena* owned = arena.get();
+    {
+      const std::lock_guard<std::mutex> lock(matricesMutex());
+      liveMatrices().insert(owned->data());
+    }
     Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(
-        env, owned->data(), bytes, [](Napi::Env, void*, nmf::Arena* a) { delete a; }, owned);
+        env, owned->data(), bytes,
+        [](Napi::Env, void*, nmf::Arena* a) {
+          {
+            const std::lock_guard<std::mutex> lock(matricesMutex());
+            liveMatrices().erase(a->data());
+          }
+          delete a;
+        },
+        owned);
     arena.release();
     return Napi::Float64Array::New(env, length, buffer, 0);
+  });
+}
+
+// The facade's copy of V (or of a mask) for an async fit is read once, when the fit is created, which copies it
+// into the fit's own memory. Left to the garbage collector, such copies of earlier calls pile up (V8 does not see
+// their size), and a later fit's memory then comes slower; detaching the buffer frees it now.
+Napi::Value ReleaseMatrix(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    const Napi::Float64Array array = arrayArg(info, 0, "array");
+    Napi::ArrayBuffer buffer = array.ArrayBuffer();
+    bool ours = false;
+    {
+      const std::lock_guard<std::mutex> lock(matricesMutex());
+      ours = liveMatrices().count(buffer.Data()) != 0;
+    }
+    if (ours && !buffer.IsDetached()) buffer.Detach();
+    return env.Undefined();
   });
 }
 
@@ -961,6 +1005,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Fit", fitClass);
   exports.Set("runGroupAsync", Napi::Function::New<RunGroupAsync>(env, "runGroupAsync"));
   exports.Set("allocateMatrix", Napi::Function::New<AllocateMatrix>(env, "allocateMatrix"));
+  exports.Set("releaseMatrix", Napi::Function::New<ReleaseMatrix>(env, "releaseMatrix"));
   exports.Set("blasInfo", Napi::Function::New<BlasInfo>(env, "blasInfo"));
   exports.Set("setBlasThreads", Napi::Function::New<SetBlasThreads>(env, "setBlasThreads"));
   exports.Set("expLog", Napi::Function::New<ExpLog>(env, "expLog"));

@@ -59,6 +59,8 @@ interface Addon {
   runGroupAsync(fits: readonly AddonFit[], maxIter: number): Promise<(GroupFitRun | Error)[]>;
   /** A zeroed Float64Array over memory of the addon's own (huge pages where the system has them). */
   allocateMatrix(length: number): Float64Array;
+  /** Frees an allocateMatrix array at once (detaching it); any other array is left as it is. */
+  releaseMatrix(array: Float64Array): void;
   blasInfo(): BlasInfo;
   setBlasThreads(threads: number): void;
   specSlots: number;
@@ -257,14 +259,22 @@ export function loadNativeBackend(): NativeLoad {
     const native = addon;
     const create = (p: FitProblem): AddonFit =>
       new native.Fit(encodeSpec(p.spec), p.V, p.W, p.H, p.mask, p.fixedColumnsW, p.pattern?.indptr ?? null, p.pattern?.indices ?? null);
+    // An async fit copies its problem's V and mask into memory of its own when it is created, so the facade's
+    // copies (allocateMatrix) are freed then, not whenever the garbage collector comes to them.
+    const createOwning = (p: FitProblem): AddonFit => {
+      const fit = create(p);
+      native.releaseMatrix(p.V);
+      if (p.mask) native.releaseMatrix(p.mask);
+      return fit;
+    };
     const backend: Backend = {
       name: 'native',
       dtypes: ['float64', 'float32'],
       blockRows: nativeBlockRows,
       teamSize: nativeTeamSize,
       createFit: (p: FitProblem) => syncFit(create(p)),
-      createAsyncFit: (p: FitProblem) => asyncFit(create(p)),
-      runGroupAsync: (problems, maxIter) => asyncGroup(native, create, problems, maxIter),
+      createAsyncFit: (p: FitProblem) => asyncFit(createOwning(p)),
+      runGroupAsync: (problems, maxIter) => asyncGroup(native, createOwning, problems, maxIter),
       allocateMatrix: (length: number) => (length >= MAPPED_MIN_ENTRIES ? native.allocateMatrix(length) : new Float64Array(length)),
       details: () => ({ blas: native.blasInfo() }),
     };

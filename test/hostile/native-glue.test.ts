@@ -7,6 +7,7 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { nmf, nmfSync } from '../../src/index.js';
 import { encodeSpec, FIT_SPEC_FIELDS, type FitSpec } from '../../src/spec.js';
 import { testSpec } from '../support/fit-spec.js';
 import { backendAvailable } from '../support/helpers.js';
@@ -312,5 +313,38 @@ describe.runIf(backendAvailable('native'))('the native glue (native/addon.cc), c
     fails(() => allocate(2 ** 53), RangeError, /length/);
     fails(() => allocate(-1), RangeError, /length/);
     fails(() => allocate(1.5), RangeError, /length/);
+  });
+
+  it('releaseMatrix frees only what allocateMatrix gave (detaching it), and leaves every other array as it is', () => {
+    const allocate = addon.allocateMatrix as (n: number) => Float64Array;
+    const release = addon.releaseMatrix as (a: unknown) => void;
+    for (const length of [1000, 2 ** 19]) {
+      const a = allocate(length);
+      release(a);
+      expect(a.length).toBe(0);
+      expect(a.buffer.byteLength).toBe(0);
+      release(a); // a second release does nothing
+    }
+    const own = Float64Array.from([1, 2, 3]);
+    release(own);
+    expect([...own]).toEqual([1, 2, 3]);
+    const view = new Float64Array(allocate(8).buffer, 8, 2); // another view on an allocateMatrix buffer
+    view.fill(5);
+    release(new Float64Array(8)); // the same length, other memory
+    expect([...view]).toEqual([5, 5]);
+    fails(() => release([1, 2]), TypeError, /array/);
+  });
+
+  it('an async fit frees the copy of V that the facade made for it once the fit holds its own', async () => {
+    // V of 2^19 entries and more is copied into allocateMatrix memory (src/backends/native.ts); the caller's V is
+    // never that copy, so it keeps its entries, and the fit is the synchronous one's.
+    const V = { rows: 1024, cols: 520, data: Float64Array.from({ length: 1024 * 520 }, (_, k) => ((k * 7919) % 1000) / 1000) };
+    const before = V.data.slice();
+    const options = { rank: 3, maxIter: 4, seed: 5, backend: 'native' as const };
+    const async = await nmf(V, options);
+    expect(V.data).toEqual(before);
+    const sync = nmfSync(V, options);
+    expect(async.W.data).toEqual(sync.W.data);
+    expect(async.frobeniusError).toBe(sync.frobeniusError);
   });
 });
