@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "products.h"
@@ -292,21 +293,66 @@ void addRowBlockGram(const double* EB, std::size_t rows, std::size_t N, const do
   cblas_dgemv(CblasRowMajor, CblasNoTrans, bi(rows), bi(N), 1.0, EB, bi(N), q, 1, 0.0, t, 1);
   cblas_dgemv(CblasRowMajor, CblasTrans, bi(rows), bi(N), 1.0, EB, bi(N), t, 1, 1.0, w, 1);
 }
-// A float32 block goes row by row instead, each entry widened as it is read: t_i = E_i·q in kSumLanes partials, then
-// w += t_i·E_i while the row is in cache. Widening the block into a copy first would cost a third pass over it.
+// A float32 block goes by rows instead, each entry widened as it is read: t_i = E_i·q in kSumLanes partials, then
+// w += t_i·E_i while the rows are in cache. Widening the block into a copy first would cost a third pass over it.
+// Rows go kGramRows together (addRowsGram), so that each entry of q and w is loaded once for all of them; every w_j
+// still receives t_i·E_ij row after row, in order, so the sums are those of one row at a time.
+constexpr std::size_t kGramRows = 4;
+
+// Four doubles (GCC and Clang vector extensions): the lanes of the float32 Gram kernel. Each version of the kernel
+// (vector-kernel.h) computes them lane by lane with what its instruction set has, so every version gives the same
+// bits; written out, the partial sums would not stay in registers.
+typedef double Double4 __attribute__((vector_size(32)));
+typedef float Float4 __attribute__((vector_size(16)));
+
+// GCC warns that a 32-byte vector is returned differently with and without AVX; these helpers are inlined into
+// their one caller in this file and never cross an ABI boundary.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
+
+inline Double4 widen4(const float* p) {
+  Float4 f;
+  std::memcpy(&f, p, sizeof f);
+  return __builtin_convertvector(f, Double4);
+}
+inline Double4 load4(const double* p) {
+  Double4 d;
+  std::memcpy(&d, p, sizeof d);
+  return d;
+}
+
+template <std::size_t Rows>
+inline void addRowsGram(const float* E, std::size_t N, const double* q, double* w) {
+  static_assert(kSumLanes == 4, "the lanes are a Double4");
+  Double4 s[Rows] = {};
+  std::size_t j = 0;
+  for (; j + 4 <= N; j += 4) {
+    const Double4 qj = load4(q + j);
+    for (std::size_t r = 0; r < Rows; ++r) s[r] += widen4(E + r * N + j) * qj;
+  }
+  for (std::size_t l = 0; j < N; ++j, ++l) {
+    for (std::size_t r = 0; r < Rows; ++r) s[r][l] += static_cast<double>(E[r * N + j]) * q[j];
+  }
+  double t[Rows];
+  for (std::size_t r = 0; r < Rows; ++r) t[r] = (s[r][0] + s[r][1]) + (s[r][2] + s[r][3]);
+  for (j = 0; j + 4 <= N; j += 4) {
+    Double4 x = load4(w + j);
+    for (std::size_t r = 0; r < Rows; ++r) x += t[r] * widen4(E + r * N + j);
+    std::memcpy(w + j, &x, sizeof x);
+  }
+  for (; j < N; ++j) {
+    double x = w[j];
+    for (std::size_t r = 0; r < Rows; ++r) x += t[r] * static_cast<double>(E[r * N + j]);
+    w[j] = x;
+  }
+}
+
 NMFKIT_VECTOR_KERNEL void addRowBlockGram(const float* EB, std::size_t rows, std::size_t N, const double* q, double*,
                                           double* w, double*) {
-  for (std::size_t i = 0; i < rows; ++i) {
-    const float* e = EB + i * N;
-    double s[kSumLanes] = {};
-    std::size_t j = 0;
-    for (; j + kSumLanes <= N; j += kSumLanes) {
-      for (std::size_t l = 0; l < kSumLanes; ++l) s[l] += static_cast<double>(e[j + l]) * q[j + l];
-    }
-    for (std::size_t l = 0; j < N; ++j, ++l) s[l] += static_cast<double>(e[j]) * q[j];
-    const double t = (s[0] + s[1]) + (s[2] + s[3]);
-    for (j = 0; j < N; ++j) w[j] += t * static_cast<double>(e[j]);
-  }
+  std::size_t i = 0;
+  for (; i + kGramRows <= rows; i += kGramRows) addRowsGram<kGramRows>(EB + i * N, N, q, w);
+  for (; i < rows; ++i) addRowsGram<1>(EB + i * N, N, q, w);
 }
 
 // u (cols) = E_Jᵀ·q and then w += E_J·u for the block E_J of `cols` columns (K rows, row stride N) of E: the
