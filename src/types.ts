@@ -188,7 +188,7 @@ export interface NmfOptions {
   /**
    * Whether the result's `spectralError` (‖V − W·H‖₂, libfmp's error) is computed. Default true. It takes a
    * Lanczos run on the residual when the fit ends, tens of passes over a K×N matrix (on large random-like
-   * residuals, whose top singular values lie close together, 10–20 iterations' worth of time); false skips it
+   * residuals, whose top singular values lie close together, 5–10 iterations' worth of time); false skips it
    * (`spectralError` is then NaN) and leaves `frobeniusError` and `objective`, which cost one pass. For a CSR V
    * the default is false; true fits it as the dense V with its entries (docs/sparse.md).
    */
