@@ -603,19 +603,12 @@ export function sumSquares<T>(V: usize, count: usize): f64 {
     s2 += c * c;
     s3 += d * d;
   }
-  if (o < count * e) {
-    const a = <f64>load<T>(V + o);
-    s0 += a * a;
-    o += e;
-  }
-  if (o < count * e) {
-    const b = <f64>load<T>(V + o);
-    s1 += b * b;
-    o += e;
-  }
-  if (o < count * e) {
-    const c = <f64>load<T>(V + o);
-    s2 += c * c;
+  // The last count mod 4 entries go to partials 0, 1 and 2 in turn.
+  for (let l = 0; o < count * e; o += e, l++) {
+    const x = <f64>load<T>(V + o);
+    if (l == 0) s0 += x * x;
+    else if (l == 1) s1 += x * x;
+    else s2 += x * x;
   }
   return s0 + s1 + (s2 + s3);
 }
@@ -629,12 +622,10 @@ export function sumSquares<T>(V: usize, count: usize): f64 {
  */
 export function residualSums<T>(E: usize, M: usize, count: usize, sums: usize): void {
   const s = sizeof<T>();
-  if (M != 0) {
-    for (let o: usize = 0; o < count * s; o += s) store<T>(E + o, load<T>(E + o) * load<T>(M + o));
-  }
-  // The sums in sumSquares's four partials; a NaN entry leaves the maximum as it was (native's std::fmax rule).
+  // A NaN entry leaves the maximum as it was (native's std::fmax rule); Σ e² is sumSquares's, in its four partials.
   let maxAbs: f64 = 0;
   for (let o: usize = 0; o < count * s; o += s) {
+    if (M != 0) store<T>(E + o, load<T>(E + o) * load<T>(M + o));
     const a = Math.abs(<f64>load<T>(E + o));
     if (a > maxAbs) maxAbs = a;
   }

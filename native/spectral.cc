@@ -286,8 +286,7 @@ constexpr std::size_t kGramMinColumns = 64;
 constexpr std::size_t kGramMaxAspect = 4;
 
 // t (rows) = E_B·q and then w += E_Bᵀ·t for the block E_B of `rows` rows (N columns) of E: the block's share of
-// EᵀE·q. A float32 block is first widened into `wide` (rows×N doubles), so that every product and sum is float64
-// and runs on the same BLAS calls.
+// EᵀE·q.
 void addRowBlockGram(const double* EB, std::size_t rows, std::size_t N, const double* q, double* t, double* w,
                      double*) {
   cblas_dgemv(CblasRowMajor, CblasNoTrans, bi(rows), bi(N), 1.0, EB, bi(N), q, 1, 0.0, t, 1);
