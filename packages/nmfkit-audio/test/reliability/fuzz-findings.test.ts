@@ -10,6 +10,9 @@
  *  - A 76-byte WAV file whose 'cue ' chunk claims 2^32 − 1 cue points hung readWav in wavefile, filling memory
  *    (wavefile trusts the counts of every chunk it parses; decoding now hands it only the chunks it needs).
  *  - A float WAV file's NaN samples came back as samples.
+ *  - A 104-byte Matrix Market file whose size line declares 47,483,648 features (samples in rows) made the chunk
+ *    reader allocate two arrays of that many row pointers, 380 MB; it now refuses more than 2^24 features, and
+ *    builds a chunk's pointers in one array.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

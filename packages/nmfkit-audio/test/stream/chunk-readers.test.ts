@@ -135,4 +135,43 @@ describe('chunks equal the in-memory reader', () => {
     });
     expect(readFileSync(path, 'latin1').endsWith('.25')).toBe(true);
   });
+
+  it('Matrix Market: 2^24 features, the most a chunk holds, with entries in the first and last rows', async () => {
+    const K = 2 ** 24;
+    const path = join(dir, 'wide.mtx');
+    writeFileSync(path, `%%MatrixMarket matrix coordinate real general\n3 ${K} 4\n1 1 1\n1 ${K} 2\n3 2 3\n3 ${K} 4\n`);
+    const source = await openChunks(path, 'mtx', { samples: 'rows' });
+    expect([source.features, source.samples]).toEqual([K, 3]);
+    const chunks = [];
+    for await (const chunk of source.chunks(2)) chunks.push(chunk);
+    const rows = chunks.map((chunk) => {
+      if (chunk.format !== 'csr') throw new Error('a Matrix Market chunk is CSR');
+      const { indptr, indices, data } = chunk;
+      expect([indptr.length, indptr[0]]).toEqual([K + 1, 0]);
+      const nonEmpty = [0, 1, K - 1].map((k) => [k, Array.from(indices.subarray(indptr[k]!, indptr[k + 1]!))]);
+      // Every row between the first two and the last holds nothing.
+      expect([indptr[2], indptr[K - 1]]).toEqual([indptr[2], indptr[2]]);
+      return { cols: chunk.cols, nonEmpty, data: Array.from(data) };
+    });
+    expect(rows).toEqual([
+      {
+        cols: 2,
+        nonEmpty: [
+          [0, [0]],
+          [1, []],
+          [K - 1, [0]],
+        ],
+        data: [1, 2],
+      },
+      {
+        cols: 1,
+        nonEmpty: [
+          [0, []],
+          [1, [0]],
+          [K - 1, [0]],
+        ],
+        data: [3, 4],
+      },
+    ]);
+  });
 });

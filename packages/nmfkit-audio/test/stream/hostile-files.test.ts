@@ -225,6 +225,20 @@ describe('forged files are refused naming the line or the offset', () => {
       /line 2: 2147483648×2 has a side beyond the 2\^31 − 2 a matrix may have/,
     ],
     [
+      'features.mtx',
+      '%%MatrixMarket matrix coordinate real general\n% a\n16777217 2 0\n',
+      'mtx',
+      'columns',
+      /line 3: 16777217 features \(its rows, with samples in columns\) are more than the 2\^24/,
+    ],
+    [
+      'features-rows.mtx',
+      '%%MatrixMarket matrix coordinate real general\n2 47483648 0\n',
+      'mtx',
+      'rows',
+      /line 2: 47483648 features \(its columns, with samples in rows\) are more than the 2\^24/,
+    ],
+    [
       'size.mtx',
       '%%MatrixMarket matrix coordinate real general\n% c\n2 2\n',
       'mtx',

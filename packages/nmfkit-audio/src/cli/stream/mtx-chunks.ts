@@ -16,6 +16,12 @@ const MAX_LINE = 1024;
 const MAX_NNZ = 2 ** 31 - 1;
 /** A chunk's indptr has a slot per feature and one more, within an Int32Array's length. */
 const MAX_SIDE = 2 ** 31 - 2;
+/**
+ * Every CSR chunk holds a row pointer per feature however few entries the file has, so a size line alone could ask
+ * a short file for gigabytes. 2^24 features (64 MiB of pointers a chunk) is far beyond what a fit keeps in memory
+ * as W anyway: at rank 32, W alone is 4 GiB.
+ */
+const MAX_FEATURES = 2 ** 24;
 const INTEGER = /^[-+]?\d+$/;
 const REAL = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 
@@ -26,6 +32,8 @@ interface MtxHeader {
   readonly rows: number;
   readonly cols: number;
   readonly nnz: number;
+  /** The size line's line number. */
+  readonly line: number;
 }
 
 /** A .mtx file as CSR chunks of samples; its banner and size line are checked before it is returned. */
@@ -42,6 +50,10 @@ export async function mtxChunks(path: string, options: ChunkReadOptions): Promis
   }
   const { rows, cols } = header;
   const [features, samples] = options.samples === 'columns' ? [rows, cols] : [cols, rows];
+  if (features > MAX_FEATURES)
+    throw new InputError(
+      `${path}: line ${header.line}: ${features} features (its ${options.samples === 'columns' ? 'rows' : 'columns'}, with samples in ${options.samples}) are more than the 2^24 a chunk of --online holds: each chunk has a row pointer per feature`,
+    );
   return {
     path,
     features,
@@ -108,7 +120,7 @@ async function readHeader(path: string, lines: AsyncGenerator<TextLine, void, un
       throw new InputError(`${path}: line ${line}: ${rows}×${cols} has a side beyond the 2^31 − 2 a matrix may have`);
     if (nnz > Math.min(MAX_NNZ, rows * cols))
       throw new InputError(`${path}: line ${line}: ${nnz} entries in a ${rows}×${cols} matrix (at most ${Math.min(MAX_NNZ, rows * cols)})`);
-    return { field, rows, cols, nnz };
+    return { field, rows, cols, nnz, line };
   }
   throw new InputError(`${path}: ends before its size line`);
 }
@@ -175,15 +187,17 @@ class ChunkBuilder {
     }
     for (const k of this.features) indptr[k + 1]!++;
     for (let k = 0; k < this.rows; k++) indptr[k + 1]! += indptr[k]!;
-    const next = indptr.slice(0, this.rows);
     const indices = new Int32Array(this.values.length);
     const data = new Float64Array(this.values.length);
-    // Entries arrive by sample, so each row's columns are filled in increasing order.
+    // indptr[k] serves as row k's cursor, which leaves it at row k + 1's start; shifting by one slot restores the
+    // pointers without a second array of K entries. Entries arrive by sample, so each row's columns increase.
     this.features.forEach((k, e) => {
-      const at = next[k]!++;
+      const at = indptr[k]!++;
       indices[at] = this.samples[e]!;
       data[at] = this.values[e]!;
     });
+    indptr.copyWithin(1, 0, this.rows);
+    indptr[0] = 0;
     [this.features, this.samples, this.values] = [[], [], []];
     this.start += this.size;
     return { format: 'csr', rows: this.rows, cols, indptr, indices, data };
