@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readMatrixFile } from '../../src/cli/matrix-io.js';
-import type { ChunkSource, SampleAxis } from '../../src/cli/stream/column-chunks.js';
+import type { ChunkSource, ColumnChunk, SampleAxis } from '../../src/cli/stream/column-chunks.js';
 import { openChunks } from '../../src/cli/stream/open-chunks.js';
 import { npyBytes } from '../helpers/npy.js';
 import { denseChunks, transpose, type Dense } from '../helpers/chunks.js';
@@ -145,8 +145,8 @@ describe('chunks equal the in-memory reader', () => {
     const chunks = [];
     for await (const chunk of source.chunks(2)) chunks.push(chunk);
     const rows = chunks.map((chunk) => {
-      if (chunk.format !== 'csr') throw new Error('a Matrix Market chunk is CSR');
-      const { indptr, indices, data } = chunk;
+      if (!('format' in chunk)) throw new Error('a Matrix Market chunk is CSR');
+      const { indptr, indices, data } = chunk as Extract<ColumnChunk, { format: 'csr' }>;
       expect([indptr.length, indptr[0]]).toEqual([K + 1, 0]);
       const nonEmpty = [0, 1, K - 1].map((k) => [k, Array.from(indices.subarray(indptr[k]!, indptr[k + 1]!))]);
       // Every row between the first two and the last holds nothing.
