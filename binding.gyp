@@ -51,7 +51,10 @@
         # GCC vectorise loops with selects (the polynomial exp and log of native/exp-log.h, the floors of the ratio
         # form) and square roots; clang assumes both by default.
         "-fno-trapping-math",
-        "-fno-math-errno"
+        "-fno-math-errno",
+        # GCC notes that 32-byte vectors change the calling convention in a build without AVX; the kernels that use
+        # them (small-products.h, spectral.cc) inline every helper, so no such vector crosses a call.
+        "-Wno-psabi"
       ],
       "conditions": [
         ["target_arch=='x64'", {

@@ -1,4 +1,5 @@
-// The matrix products of nmfkit, as thin inline wrappers over CBLAS, in float64 (cblas_d*) and float32 (cblas_s*).
+// The matrix products of nmfkit, as thin inline wrappers over CBLAS, in float64 (cblas_d*) and float32 (cblas_s*),
+// except small ones, which small-products.h computes (docs/kernels.md, "Small products").
 //
 // Every matrix is row-major and dense, so the leading dimension is always the column count (the block products
 // of the fused sweep pass row blocks, which keep the full matrix's column count); the wrappers take shapes instead
@@ -13,8 +14,35 @@
 #include <cstddef>
 
 #include "blas.h"
+#include "small-products.h"
 
 namespace nmf {
+
+// Products of at most this many multiply–adds (m·n·k) run on small-products.h's kernels instead of the BLAS, where
+// those kernels have their AVX2 version (elsewhere their 32-byte vectors are emulated and lose to the BLAS).
+// Register-tiled sums along rows of B (mulAtB, mulSmallInner, gramAtA) beat OpenBLAS's packing up to about 2^18;
+// dot products of rows (mulABt, gramAAt) only up to about 2^16.
+constexpr std::size_t kSmallStridedWork = std::size_t{1} << 18;
+constexpr std::size_t kSmallDotWork = std::size_t{1} << 16;
+
+inline bool smallKernelsPayOff() {
+#if NMFKIT_AVX2_CLONES
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  return avx2;
+#else
+  return false;
+#endif
+}
+// m·n·k ≤ work, each side bounded first so that the product cannot wrap.
+inline bool withinWork(std::size_t m, std::size_t n, std::size_t k, std::size_t work) {
+  return m <= work && n <= work && k <= work && m * n * k <= work;
+}
+inline bool smallStrided(std::size_t m, std::size_t n, std::size_t k) {
+  return withinWork(m, n, k, kSmallStridedWork) && smallKernelsPayOff();
+}
+inline bool smallDot(std::size_t m, std::size_t n, std::size_t k) {
+  return withinWork(m, n, k, kSmallDotWork) && smallKernelsPayOff();
+}
 
 inline blas_int bi(std::size_t n) { return static_cast<blas_int>(n); }
 
@@ -40,6 +68,7 @@ inline void syrk(CBLAS_TRANSPOSE t, std::size_t n, std::size_t k, const float* A
 // (R): (WᵀW)·H, W·(HHᵀ), W·H.
 template <typename T>
 void mulSmallInner(const T* A, const T* B, T* C, std::size_t m, std::size_t k, std::size_t n) {
+  if (smallStrided(m, n, k)) return small::stridedProduct(A, k, 1, B, C, m, k, n, false);
   gemm(CblasNoTrans, CblasNoTrans, m, n, k, A, k, B, n, T(0), C, n);
 }
 
@@ -53,18 +82,21 @@ inline void subtractMulSmallInner(const double* A, const double* B, double* C, s
 // C (m×n) = Aᵀ · B, with A k×m and B k×n (e.g. WᵀV)
 template <typename T>
 void mulAtB(const T* A, const T* B, T* C, std::size_t m, std::size_t k, std::size_t n) {
+  if (smallStrided(m, n, k)) return small::stridedProduct(A, 1, m, B, C, m, k, n, false);
   gemm(CblasTrans, CblasNoTrans, m, n, k, A, m, B, n, T(0), C, n);
 }
 
 // C (m×n) = Aᵀ · B when `first`, else C += Aᵀ · B: the fused sweep adds W_iᵀV_i for the row blocks i in order.
 template <typename T>
 void mulAtBAdd(const T* A, const T* B, T* C, std::size_t m, std::size_t k, std::size_t n, bool first) {
+  if (smallStrided(m, n, k)) return small::stridedProduct(A, 1, m, B, C, m, k, n, !first);
   gemm(CblasTrans, CblasNoTrans, m, n, k, A, m, B, n, first ? T(0) : T(1), C, n);
 }
 
 // C (m×n) = A · Bᵀ, with A m×k and B n×k (e.g. VHᵀ, or V_i·Hᵀ for a row block V_i)
 template <typename T>
 void mulABt(const T* A, const T* B, T* C, std::size_t m, std::size_t k, std::size_t n) {
+  if (smallDot(m, n, k)) return small::dotProducts(A, B, C, m, k, n);
   gemm(CblasNoTrans, CblasTrans, m, n, k, A, k, B, k, T(0), C, n);
 }
 
@@ -80,6 +112,7 @@ void mirrorUpperToLower(T* G, std::size_t n) {
 // G (m×m) = A · Aᵀ, with A m×k: the Gram matrix of A's rows (e.g. HHᵀ)
 template <typename T>
 void gramAAt(const T* A, T* G, std::size_t m, std::size_t k) {
+  if (smallDot(m, m, k)) return small::dotProducts(A, A, G, m, k, m);  // both triangles, exactly symmetric
   syrk(CblasNoTrans, m, k, A, k, T(0), G);
   mirrorUpperToLower(G, m);
 }
@@ -87,6 +120,7 @@ void gramAAt(const T* A, T* G, std::size_t m, std::size_t k) {
 // G (n×n) = Aᵀ · A, with A k×n: the Gram matrix of A's columns (e.g. WᵀW)
 template <typename T>
 void gramAtA(const T* A, T* G, std::size_t k, std::size_t n) {
+  if (smallStrided(n, n, k)) return small::stridedProduct(A, 1, n, A, G, n, k, n, false);  // both triangles
   syrk(CblasTrans, n, k, A, n, T(0), G);
   mirrorUpperToLower(G, n);
 }
@@ -95,6 +129,8 @@ void gramAtA(const T* A, T* G, std::size_t k, std::size_t n) {
 // block); the caller mirrors it after the last block.
 template <typename T>
 void gramAtAAdd(const T* A, T* G, std::size_t k, std::size_t n, bool first) {
+  // The small kernel adds into both triangles; the lower one is overwritten by the caller's mirror either way.
+  if (smallStrided(n, n, k)) return small::stridedProduct(A, 1, n, A, G, n, k, n, !first);
   syrk(CblasTrans, n, k, A, n, first ? T(0) : T(1), G);
 }
 

@@ -10,6 +10,8 @@
 #if defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__) && defined(__GNUC__) && !defined(__clang__) && \
     !defined(__SANITIZE_ADDRESS__)
 #define NMFKIT_VECTOR_KERNEL __attribute__((target_clones("avx2", "default")))
+#define NMFKIT_AVX2_CLONES 1
 #else
 #define NMFKIT_VECTOR_KERNEL
+#define NMFKIT_AVX2_CLONES 0
 #endif

@@ -2,7 +2,11 @@
 // through the public API: `nmfBatch` vs sequential `await nmf()` vs `nmfSync`, on both backends, against
 // scikit-learn's Python loop over the same matrices (fit_transform per matrix, solver 'mu'). Every fit starts from
 // the same W0/H0 (nmfkit: options W and H; scikit-learn: init='custom'). Reported as fits per second (whole calls:
-// validation, copies, iterations, finish) and as time ÷ scikit-learn's.
+// validation, copies, iterations, finish) and as time ÷ scikit-learn's. A reference row per backend runs `nmfSync`
+// on a worker thread per core (syncOnWorkers): the machine's cores on independent fits, against which nmfBatch's
+// scheduling is judged.
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { generateData } from './problems.mjs';
 import { removeData, runPythonThroughput, writeData } from './python.mjs';
 
@@ -38,6 +42,41 @@ const MODES = [
     run: async (api, list, options) => list.map((V) => api.nmfSync(V, options)),
   },
 ];
+
+const INDEX = new URL('../../dist/index.js', import.meta.url).href;
+
+/**
+ * The reference row: `nmfSync` on one worker thread per core, each over its own share of the matrices (every
+ * `threads`-th), all started together once every worker has warmed up; the wall time until the last one is done. No
+ * scheduling, no hand-overs and no planning on a shared thread: what independent fits get from the machine's cores,
+ * the most a batch could reach with these kernels.
+ */
+async function syncOnWorkers(list, options, warm, threads) {
+  const workers = Array.from({ length: threads }, (_, w) => {
+    const matrices = list.filter((_, i) => i % threads === w);
+    return new Worker(new URL('./throughput-worker.mjs', import.meta.url), {
+      workerData: { index: INDEX, matrices, warm: Math.ceil(warm / threads), options },
+    });
+  });
+  const next = (worker) =>
+    new Promise((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+  try {
+    await Promise.all(workers.map(next));
+    const done = workers.map(next);
+    const t0 = performance.now();
+    for (const worker of workers) worker.postMessage('go');
+    const reports = await Promise.all(done);
+    const seconds = (performance.now() - t0) / 1000;
+    const bad = reports.find((r) => r.bad >= 0);
+    if (bad) throw new Error(`a worker's fit ${bad.bad} stopped before ${options.maxIter} iterations`);
+    return seconds;
+  } finally {
+    await Promise.all(workers.map((worker) => worker.terminate()));
+  }
+}
 
 /** scikit-learn's loop over the same matrices from the same W0/H0 (peers.py `throughput`): its row. */
 function peerRow(python, list, init, spec) {
@@ -77,6 +116,16 @@ export async function runThroughput(api, backendInfo, quick, python) {
   const rows = [];
   for (const backend of ['native', 'wasm']) {
     const loaded = backendInfo[backend]?.loaded;
+    const options = {
+      rank: R,
+      W: { rows: K, cols: R, data: init.W0 },
+      H: { rows: R, cols: N, data: init.H0 },
+      maxIter: iterations,
+      tol: 0,
+      backend,
+    };
+    const timed = (row, seconds) => ({ ...row, status: 'ok', seconds, fitsPerSecond: count / seconds, msPerFit: (seconds * 1000) / count });
+    const failed = (row, error) => ({ ...row, status: 'error', note: String(error?.message ?? error).split('\n')[0] });
     for (const mode of MODES) {
       const row = { mode: mode.id, backend, count, K, N, rank: R, iterations };
       if (!mode.available(api)) {
@@ -87,14 +136,6 @@ export async function runThroughput(api, backendInfo, quick, python) {
         rows.push({ ...row, status: 'n/a', note: `${backend} backend not available` });
         continue;
       }
-      const options = {
-        rank: R,
-        W: { rows: K, cols: R, data: init.W0 },
-        H: { rows: R, cols: N, data: init.H0 },
-        maxIter: iterations,
-        tol: 0,
-        backend,
-      };
       try {
         await mode.run(api, warm, options);
         const t0 = performance.now();
@@ -103,9 +144,19 @@ export async function runThroughput(api, backendInfo, quick, python) {
         const bad = results.findIndex((r) => r.iterations !== iterations);
         if (results.length !== count || bad >= 0)
           throw new Error(`result ${bad} ran ${results[bad]?.iterations} of ${iterations} iterations`);
-        rows.push({ ...row, status: 'ok', seconds, fitsPerSecond: count / seconds, msPerFit: (seconds * 1000) / count });
+        rows.push(timed(row, seconds));
       } catch (error) {
-        rows.push({ ...row, status: 'error', note: String(error?.message ?? error).split('\n')[0] });
+        rows.push(failed(row, error));
+      }
+    }
+    const threads = availableParallelism();
+    const row = { mode: `nmfSync ×${threads} threads`, backend, count, K, N, rank: R, iterations, reference: true };
+    if (!loaded) rows.push({ ...row, status: 'n/a', note: `${backend} backend not available` });
+    else {
+      try {
+        rows.push(timed(row, await syncOnWorkers(list, options, warm.length, threads)));
+      } catch (error) {
+        rows.push(failed(row, error));
       }
     }
   }
@@ -115,7 +166,7 @@ export async function runThroughput(api, backendInfo, quick, python) {
     if (row.status === 'ok') row.ratioToSklearn = peer.status === 'ok' ? row.seconds / peer.seconds : null;
   }
   return {
-    description: `${count} matrices ${K}×${N}, rank ${R}, ${iterations} iterations, tol 0, every fit from the same W0/H0, through the public API; scikit-learn: fit_transform per matrix in a Python loop (solver 'mu', init 'custom', same W0/H0)`,
+    description: `${count} matrices ${K}×${N}, rank ${R}, ${iterations} iterations, tol 0, every fit from the same W0/H0, through the public API; scikit-learn: fit_transform per matrix in a Python loop (solver 'mu', init 'custom', same W0/H0); reference: nmfSync on one worker thread per core, each over its share`,
     rows,
   };
 }

@@ -1,0 +1,66 @@
+/**
+ * The native backend computes a product of at most 2^16 or 2^18 multiply–adds with its own kernels
+ * (native/small-products.h) and larger ones with the BLAS (native/products.h). Fits whose products fall on either
+ * side of those bounds, and shapes with every remainder of the kernels' tiles (odd rows, columns short of a
+ * vector), against the plain reference loop (test/reference/fit.ts) and against the WebAssembly backend: MU and
+ * HALS, teams of 1 and 2, to 1e-9.
+ */
+import { describe, expect, it } from 'vitest';
+import { nmfSync, type BackendName } from '../../src/index.js';
+import { fit } from '../reference/fit.js';
+import { mat } from '../reference/linalg.js';
+import { BACKENDS, backendAvailable, randomMatrix, relativeError } from '../support/helpers.js';
+
+// [K, N, R]: every product small; odd sizes (two-row tiles with one row left, columns short of a vector); WᵀV
+// small and V·Hᵀ on the BLAS; every product on the BLAS.
+const SHAPES: [number, number, number][] = [
+  [64, 64, 4],
+  [37, 53, 3],
+  [70, 45, 5],
+  [128, 128, 8],
+  [256, 300, 8],
+];
+const ITERATIONS = 12;
+
+describe.each(SHAPES)('%i×%i, rank %i', (K, N, R) => {
+  const V = randomMatrix(K, N, K + N);
+  const W0 = randomMatrix(K, R, 3 * R);
+  const H0 = randomMatrix(R, N, 5 * R);
+
+  it.each(['mu', 'hals'] as const)('%s: both backends, teams of 1 and 2, equal the reference loop', (solver) => {
+    const reference = fit(mat(K, N, V.data), mat(K, R, W0.data), mat(R, N, H0.data), {
+      solver,
+      maxIter: ITERATIONS,
+      stop: 'none',
+      eps: 1e-10,
+    });
+    const results: { backend: BackendName; threads: number; W: Float64Array; H: Float64Array }[] = [];
+    for (const backend of BACKENDS.filter(backendAvailable)) {
+      for (const threads of [1, 2]) {
+        const result = nmfSync(V, {
+          rank: R,
+          solver,
+          W: W0,
+          H: H0,
+          maxIter: ITERATIONS,
+          stop: 'none',
+          eps: 1e-10,
+          normalize: 'none',
+          backend,
+          threads,
+          spectralError: false,
+        });
+        const where = `${backend}, ${threads} thread(s)`;
+        expect(relativeError(result.W.data, reference.W.data), where).toBeLessThan(1e-9);
+        expect(relativeError(result.H.data, reference.H.data), where).toBeLessThan(1e-9);
+        expect(relativeError(result.hChange, reference.hChange), where).toBeLessThan(1e-9);
+        expect(relativeError(result.wChange, reference.wChange), where).toBeLessThan(1e-9);
+        results.push({ backend, threads, W: result.W.data, H: result.H.data });
+      }
+    }
+    const [first, ...rest] = results;
+    for (const other of rest) {
+      expect(relativeError(other.W, first!.W), `${other.backend} ${other.threads} against ${first!.backend}`).toBeLessThan(1e-12);
+    }
+  });
+});
