@@ -59,7 +59,7 @@ build_native() {
     echo "fuzz.sh: clang++ not found (Debian/Ubuntu: apt-get install clang libclang-rt-14-dev)" >&2
     return 1
   }
-  local flags=(-std=c++17 -fexceptions -ffp-contract=off -g -O1 -fno-omit-frame-pointer
+  local flags=(-std=c++17 -fexceptions -ffp-contract=off -Wno-psabi -g -O1 -fno-omit-frame-pointer
     -fsanitize=address,undefined -fno-sanitize=vptr -fno-sanitize-recover=all -Inative)
   # shellcheck disable=SC2207
   local blas_cflags=($(pkg-config --cflags openblas)) blas_libs=($(pkg-config --libs openblas))
