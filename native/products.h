@@ -12,14 +12,15 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <type_traits>
 
 #include "blas.h"
 #include "small-products.h"
 
 namespace nmf {
 
-// Products of at most this many multiply–adds (m·n·k) run on small-products.h's kernels instead of the BLAS, where
-// those kernels have their AVX2 version (elsewhere their 32-byte vectors are emulated and lose to the BLAS).
+// Float64 products of at most this many multiply–adds (m·n·k) run on small-products.h's kernels instead of the BLAS,
+// where those kernels have their AVX2 version (elsewhere their 32-byte vectors are emulated and lose to the BLAS).
 // Register-tiled sums along rows of B (mulAtB, mulSmallInner, gramAtA) beat OpenBLAS's packing up to about 2^18;
 // dot products of rows (mulABt, gramAAt) only up to about 2^16.
 constexpr std::size_t kSmallStridedWork = std::size_t{1} << 18;
@@ -43,6 +44,10 @@ inline bool smallStrided(std::size_t m, std::size_t n, std::size_t k) {
 inline bool smallDot(std::size_t m, std::size_t n, std::size_t k) {
   return withinWork(m, n, k, kSmallDotWork) && smallKernelsPayOff();
 }
+// Only float64 products take the small kernels: in float32 a rank-4 product is half a vector wide, and OpenBLAS's
+// float32 kernels were faster there.
+template <typename T>
+constexpr bool kSmallKernelType = std::is_same_v<T, double>;
 
 inline blas_int bi(std::size_t n) { return static_cast<blas_int>(n); }
 
@@ -68,7 +73,9 @@ inline void syrk(CBLAS_TRANSPOSE t, std::size_t n, std::size_t k, const float* A
 // (R): (WᵀW)·H, W·(HHᵀ), W·H.
 template <typename T>
 void mulSmallInner(const T* A, const T* B, T* C, std::size_t m, std::size_t k, std::size_t n) {
-  if (smallStrided(m, n, k)) return small::stridedProduct(A, k, 1, B, C, m, k, n, false);
+  if constexpr (kSmallKernelType<T>) {
+    if (smallStrided(m, n, k)) return small::stridedProduct(A, k, 1, B, C, m, k, n, false);
+  }
   gemm(CblasNoTrans, CblasNoTrans, m, n, k, A, k, B, n, T(0), C, n);
 }
 
@@ -82,21 +89,27 @@ inline void subtractMulSmallInner(const double* A, const double* B, double* C, s
 // C (m×n) = Aᵀ · B, with A k×m and B k×n (e.g. WᵀV)
 template <typename T>
 void mulAtB(const T* A, const T* B, T* C, std::size_t m, std::size_t k, std::size_t n) {
-  if (smallStrided(m, n, k)) return small::stridedProduct(A, 1, m, B, C, m, k, n, false);
+  if constexpr (kSmallKernelType<T>) {
+    if (smallStrided(m, n, k)) return small::stridedProduct(A, 1, m, B, C, m, k, n, false);
+  }
   gemm(CblasTrans, CblasNoTrans, m, n, k, A, m, B, n, T(0), C, n);
 }
 
 // C (m×n) = Aᵀ · B when `first`, else C += Aᵀ · B: the fused sweep adds W_iᵀV_i for the row blocks i in order.
 template <typename T>
 void mulAtBAdd(const T* A, const T* B, T* C, std::size_t m, std::size_t k, std::size_t n, bool first) {
-  if (smallStrided(m, n, k)) return small::stridedProduct(A, 1, m, B, C, m, k, n, !first);
+  if constexpr (kSmallKernelType<T>) {
+    if (smallStrided(m, n, k)) return small::stridedProduct(A, 1, m, B, C, m, k, n, !first);
+  }
   gemm(CblasTrans, CblasNoTrans, m, n, k, A, m, B, n, first ? T(0) : T(1), C, n);
 }
 
 // C (m×n) = A · Bᵀ, with A m×k and B n×k (e.g. VHᵀ, or V_i·Hᵀ for a row block V_i)
 template <typename T>
 void mulABt(const T* A, const T* B, T* C, std::size_t m, std::size_t k, std::size_t n) {
-  if (smallDot(m, n, k)) return small::dotProducts(A, B, C, m, k, n);
+  if constexpr (kSmallKernelType<T>) {
+    if (smallDot(m, n, k)) return small::dotProducts(A, B, C, m, k, n);
+  }
   gemm(CblasNoTrans, CblasTrans, m, n, k, A, k, B, k, T(0), C, n);
 }
 
@@ -112,7 +125,9 @@ void mirrorUpperToLower(T* G, std::size_t n) {
 // G (m×m) = A · Aᵀ, with A m×k: the Gram matrix of A's rows (e.g. HHᵀ)
 template <typename T>
 void gramAAt(const T* A, T* G, std::size_t m, std::size_t k) {
-  if (smallDot(m, m, k)) return small::dotProducts(A, A, G, m, k, m);  // both triangles, exactly symmetric
+  if constexpr (kSmallKernelType<T>) {
+    if (smallDot(m, m, k)) return small::dotProducts(A, A, G, m, k, m);  // both triangles, exactly symmetric
+  }
   syrk(CblasNoTrans, m, k, A, k, T(0), G);
   mirrorUpperToLower(G, m);
 }
@@ -120,7 +135,9 @@ void gramAAt(const T* A, T* G, std::size_t m, std::size_t k) {
 // G (n×n) = Aᵀ · A, with A k×n: the Gram matrix of A's columns (e.g. WᵀW)
 template <typename T>
 void gramAtA(const T* A, T* G, std::size_t k, std::size_t n) {
-  if (smallStrided(n, n, k)) return small::stridedProduct(A, 1, n, A, G, n, k, n, false);  // both triangles
+  if constexpr (kSmallKernelType<T>) {
+    if (smallStrided(n, n, k)) return small::stridedProduct(A, 1, n, A, G, n, k, n, false);  // both triangles
+  }
   syrk(CblasTrans, n, k, A, n, T(0), G);
   mirrorUpperToLower(G, n);
 }
@@ -130,7 +147,9 @@ void gramAtA(const T* A, T* G, std::size_t k, std::size_t n) {
 template <typename T>
 void gramAtAAdd(const T* A, T* G, std::size_t k, std::size_t n, bool first) {
   // The small kernel adds into both triangles; the lower one is overwritten by the caller's mirror either way.
-  if (smallStrided(n, n, k)) return small::stridedProduct(A, 1, n, A, G, n, k, n, !first);
+  if constexpr (kSmallKernelType<T>) {
+    if (smallStrided(n, n, k)) return small::stridedProduct(A, 1, n, A, G, n, k, n, !first);
+  }
   syrk(CblasTrans, n, k, A, n, first ? T(0) : T(1), G);
 }
 

@@ -8,8 +8,7 @@
 //  - stridedProduct (mulAtB, mulSmallInner, gramAtA): C[i][j] = ((0 + a₀b₀) + a₁b₁) + … over the inner index in
 //    increasing order, resumed from C's stored value when accumulating;
 //  - dotProducts (mulABt, gramAAt): L running sums over the inner indices ≡ l (mod L) below the last multiple of L,
-//    added pairwise ((l₀ + l₁) + (l₂ + l₃), …), then each remaining term in order; L = 4 float64 or 8 float32
-//    lanes of 32 bytes.
+//    added pairwise ((l₀ + l₁) + (l₂ + l₃)), then each remaining term in order; L = 4 (WebAssembly has 2).
 #pragma once
 
 #include <cstddef>
@@ -25,14 +24,14 @@
 namespace nmf {
 namespace small {
 
-// 32 bytes of T: four float64 or eight float32 lanes. Each operation is IEEE lane by lane, with no fused
-// multiply–add (-ffp-contract=off), so every build (AVX2 clone or not) gives the same bits.
+// Four float64 lanes (32 bytes). Each operation is IEEE lane by lane, with no fused multiply–add
+// (-ffp-contract=off), so every build (AVX2 clone or not) gives the same bits. The kernels are templates on the
+// element type only so that they read like assembly/products.ts; products.h calls them for float64 alone.
 typedef double Double4 __attribute__((vector_size(32)));
-typedef float Float8 __attribute__((vector_size(32)));
 template <typename T>
-using Vec = std::conditional_t<std::is_same_v<T, double>, Double4, Float8>;
+using Vec = std::enable_if_t<std::is_same_v<T, double>, Double4>;
 template <typename T>
-constexpr std::size_t kLanes = 32 / sizeof(T);
+constexpr std::size_t kLanes = 4;
 
 template <typename T>
 NMFKIT_SMALL_INLINE Vec<T> load(const T* p) {
@@ -48,11 +47,8 @@ template <typename T>
 NMFKIT_SMALL_INLINE Vec<T> splat(T x) {
   return Vec<T>{} + x;
 }
-// ((l₀ + l₁) + (l₂ + l₃)) for four lanes, and the two halves of eight added the same way, then together.
+// (l₀ + l₁) + (l₂ + l₃).
 NMFKIT_SMALL_INLINE double laneSum(Double4 v) { return (v[0] + v[1]) + (v[2] + v[3]); }
-NMFKIT_SMALL_INLINE float laneSum(Float8 v) {
-  return ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
-}
 
 // Rows i0 … i0 + Rows − 1 and columns j … j + Cols·L − 1 of C = Σ_t A(i, t)·B(t, j) (A(i, t) = A[i·as + t·at],
 // B row-major, ldb = ldc = n), the Rows × Cols vectors of C held in registers over every t.
