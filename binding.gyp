@@ -21,6 +21,7 @@
         "native/blas.cc",
         "native/fit.cc",
         "native/nmfd.cc",
+        "native/small-products.cc",
         "native/spectral.cc",
         "native/team.cc"
       ],
@@ -53,7 +54,7 @@
         "-fno-trapping-math",
         "-fno-math-errno",
         # GCC notes that 32-byte vectors change the calling convention in a build without AVX; the kernels that use
-        # them (small-products.h, spectral.cc) inline every helper, so no such vector crosses a call.
+        # them (small-products.cc, spectral.cc) inline every helper, so no such vector crosses a call.
         "-Wno-psabi"
       ],
       "conditions": [

@@ -1,5 +1,5 @@
 // The matrix products of nmfkit, as thin inline wrappers over CBLAS, in float64 (cblas_d*) and float32 (cblas_s*),
-// except small ones, which small-products.h computes (docs/kernels.md, "Small products").
+// except small ones, which small-products.cc computes (docs/kernels.md, "Small products").
 //
 // Every matrix is row-major and dense, so the leading dimension is always the column count (the block products
 // of the fused sweep pass row blocks, which keep the full matrix's column count); the wrappers take shapes instead
@@ -19,7 +19,7 @@
 
 namespace nmf {
 
-// Float64 products of at most this many multiply–adds (m·n·k) run on small-products.h's kernels instead of the BLAS,
+// Float64 products of at most this many multiply–adds (m·n·k) run on small-products.cc's kernels instead of the BLAS,
 // where those kernels have their AVX2 version (elsewhere their 32-byte vectors are emulated and lose to the BLAS).
 // Register-tiled sums along rows of B (mulAtB, mulSmallInner, gramAtA) beat OpenBLAS's packing up to about 2^18;
 // dot products of rows (mulABt, gramAAt) only up to about 2^16.

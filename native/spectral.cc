@@ -298,36 +298,23 @@ void addRowBlockGram(const double* EB, std::size_t rows, std::size_t N, const do
 // still receives t_i·E_ij row after row, in order, so the sums are those of one row at a time.
 constexpr std::size_t kGramRows = 4;
 
-// Four doubles (GCC and Clang vector extensions): the lanes of the float32 Gram kernel. Each version of the kernel
-// (vector-kernel.h) computes them lane by lane with what its instruction set has, so every version gives the same
-// bits; written out, the partial sums would not stay in registers.
-typedef double Double4 __attribute__((vector_size(32)));
+// The float32 Gram kernel sums in Double4 lanes (vector-kernel.h); written out, the partial sums would not stay in
+// registers.
 typedef float Float4 __attribute__((vector_size(16)));
 
-// GCC warns that a 32-byte vector is returned differently with and without AVX; these helpers are inlined into
-// their one caller in this file and never cross an ABI boundary.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wpsabi"
-#endif
-
-inline Double4 widen4(const float* p) {
+inline __attribute__((always_inline)) Double4 widen4(const float* p) {
   Float4 f;
   std::memcpy(&f, p, sizeof f);
   return __builtin_convertvector(f, Double4);
 }
-inline Double4 load4(const double* p) {
-  Double4 d;
-  std::memcpy(&d, p, sizeof d);
-  return d;
-}
 
 template <std::size_t Rows>
-inline void addRowsGram(const float* E, std::size_t N, const double* q, double* w) {
+inline __attribute__((always_inline)) void addRowsGram(const float* E, std::size_t N, const double* q, double* w) {
   static_assert(kSumLanes == 4, "the lanes are a Double4");
   Double4 s[Rows] = {};
   std::size_t j = 0;
   for (; j + 4 <= N; j += 4) {
-    const Double4 qj = load4(q + j);
+    const Double4 qj = loadDouble4(q + j);
     for (std::size_t r = 0; r < Rows; ++r) s[r] += widen4(E + r * N + j) * qj;
   }
   for (std::size_t l = 0; j < N; ++j, ++l) {
@@ -336,9 +323,9 @@ inline void addRowsGram(const float* E, std::size_t N, const double* q, double* 
   double t[Rows];
   for (std::size_t r = 0; r < Rows; ++r) t[r] = (s[r][0] + s[r][1]) + (s[r][2] + s[r][3]);
   for (j = 0; j + 4 <= N; j += 4) {
-    Double4 x = load4(w + j);
+    Double4 x = loadDouble4(w + j);
     for (std::size_t r = 0; r < Rows; ++r) x += t[r] * widen4(E + r * N + j);
-    std::memcpy(w + j, &x, sizeof x);
+    storeDouble4(w + j, x);
   }
   for (; j < N; ++j) {
     double x = w[j];

@@ -15,3 +15,22 @@
 #define NMFKIT_VECTOR_KERNEL
 #define NMFKIT_AVX2_CLONES 0
 #endif
+
+#include <cstring>
+
+namespace nmf {
+
+// Four float64 lanes (GCC and Clang vector extensions, 32 bytes). Each operation is IEEE lane by lane, with no fused
+// multiply–add (-ffp-contract=off), so every version of a kernel (its AVX2 clone or not) gives the same bits. A
+// kernel that uses them inlines every helper that takes or returns one, so that the helper is compiled for the
+// kernel's target and no such vector crosses a call (hence -Wno-psabi in binding.gyp).
+typedef double Double4 __attribute__((vector_size(32)));
+
+inline __attribute__((always_inline)) Double4 loadDouble4(const double* p) {
+  Double4 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline __attribute__((always_inline)) void storeDouble4(double* p, Double4 v) { std::memcpy(p, &v, sizeof v); }
+
+}  // namespace nmf

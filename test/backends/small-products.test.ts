@@ -1,6 +1,6 @@
 /**
  * The native backend computes a product of at most 2^16 or 2^18 multiply–adds with its own kernels
- * (native/small-products.h) and larger ones with the BLAS (native/products.h). Fits whose products fall on either
+ * (native/small-products.cc) and larger ones with the BLAS (native/products.h). Fits whose products fall on either
  * side of those bounds, and shapes with every remainder of the kernels' tiles (odd rows, columns short of a
  * vector), against the plain reference loop (test/reference/fit.ts) and against the WebAssembly backend: MU and
  * HALS, teams of 1 and 2, to 1e-9.
