@@ -2,7 +2,8 @@
 // tridiagonal ones) and the two spectral norms of docs/kernels.md:
 //  - largestSingularValueFromGram: ‖X‖₂ of an iteration's change from its R×R Gram matrix (Householder
 //    tridiagonalization, then QL);
-//  - residualSpectralNorm: ‖E‖₂ of the final residual by Lanczos with full reorthogonalization (QL on T_j).
+//  - residualSpectralNorm: ‖E‖₂ of the final residual by Lanczos with full reorthogonalization (the top eigenpair
+//    of T_j by Laguerre's method, QL where that cannot vouch for its result).
 // Raw pointers into linear memory, row-major float64 (the residual of a float32 fit is float32); nothing is
 // allocated here.
 // Parallel to native/spectral.cc.
@@ -17,6 +18,14 @@ const JACOBI_MAX_SWEEPS: i32 = 64;
 const TRIDIAGONAL_TOL: f64 = 2.220446049250313e-16;
 /** … and gives up on an eigenvalue after this many iterations (a cap: with Wilkinson shifts ~2 is usual). */
 const TRIDIAGONAL_MAX_ITERATIONS: i32 = 64;
+/**
+ * Laguerre's method (topEigenpair) starts LAGUERRE_MARGIN·|bound| above Gershgorin's bound, stops once a step is
+ * ≤ LAGUERRE_TOL·x (2^-50: within a few rounding errors of x, as its steps converge cubically near θ) …
+ */
+const LAGUERRE_MARGIN: f64 = 0.0009765625; // 2^-10
+const LAGUERRE_TOL: f64 = 8.881784197001252e-16; // 2^-50
+/** … and gives up after this many steps (a cap: from Gershgorin's bound it takes ~5–10). */
+const LAGUERRE_MAX_STEPS: i32 = 64;
 /** Lanczos stops when β_j · |s| (the residual of its Ritz pair, which bounds |θ − λ|) ≤ LANCZOS_TOL · θ … */
 const LANCZOS_TOL: f64 = 1e-11;
 /**
@@ -28,11 +37,6 @@ const LANCZOS_GAP_TOL: f64 = 1e-12;
 const LANCZOS_GAP_FROM: f64 = 1e-5;
 /** … or when β_j ≤ LANCZOS_BREAKDOWN (invariant subspace found). */
 const LANCZOS_BREAKDOWN: f64 = 1e-300;
-/**
- * Solving T_j costs about LANCZOS_CHECK_COST·j² against about one per entry of E for a step's product
- * (lanczosCheckDue).
- */
-const LANCZOS_CHECK_COST: f64 = 64;
 
 // @ts-ignore: decorator
 @inline
@@ -240,6 +244,156 @@ export function tridiagonalEigen(d: usize, e: usize, z: usize, n: i32): i32 {
   return iterations;
 }
 
+// The pivots of T − xI = LDLᵀ (p_0 = d_0 − x, p_k = d_k − x − e_{k−1}²/p_{k−1}) and, in the same pass, what
+// Laguerre's method needs from them (pivotsAt). det(T − xI) = Π p_k = Π (θ_i − x), so Σ p_k′/p_k = Σ 1/(x − θ_i)
+// and −(Σ p_k′/p_k)′ = Σ 1/(x − θ_i)², with p_k′ = −1 + e_{k−1}²·p_{k−1}′/p_{k−1}² and
+// p_k″ = e_{k−1}²·(p_{k−1}″/p_{k−1}² − 2·p_{k−1}′²/p_{k−1}³).
+/** Σ 1/(x − θ_i). */
+let pivotG: f64 = 0;
+/** Σ 1/(x − θ_i)². */
+let pivotH: f64 = 0;
+/** Positive pivots: the eigenvalues > x. */
+let pivotAbove: i32 = 0;
+/** No pivot was zero and no sum overflowed. */
+let pivotFinite = false;
+
+function pivotsAt(d: usize, e: usize, n: i32, x: f64): void {
+  let g: f64 = 0,
+    h: f64 = 0,
+    above = 0;
+  let r: f64 = 0,
+    u: f64 = 0,
+    v: f64 = 0; // 1/p, p′/p and p″/p of the previous pivot
+  for (let k = 0; k < n; k++) {
+    const b2 = k > 0 ? ld(e, k - 1) * ld(e, k - 1) : 0.0;
+    const p = ld(d, k) - x - b2 * r;
+    const slope = -1.0 + b2 * u * r;
+    const curve = b2 * r * (v - 2.0 * u * u);
+    r = 1.0 / p;
+    u = slope * r;
+    v = curve * r;
+    g += u;
+    h += u * u - v;
+    if (p > 0) above++;
+  }
+  pivotG = g;
+  pivotH = h;
+  pivotAbove = above;
+  pivotFinite = isFinite(g) && isFinite(h);
+}
+
+/**
+ * |s|, the magnitude of the last component of θ's unit eigenvector, by one step of inverse iteration:
+ * y = (T − σI)⁻¹·1 for a σ ≥ θ just above it. There T − σI is negative definite, so its LDLᵀ without pivoting is
+ * stable; y's part along θ's eigenvector is 1/(σ − θ) times that of 1 and the others at most 1/gap times theirs, so
+ * y is that eigenvector to about ε·‖T‖/gap of its length (QL's accuracy), as long as 1 has a fair part along it: for
+ * Lanczos's T_j, whose off-diagonal is positive, that eigenvector is positive (Perron–Frobenius). work: 2n doubles.
+ * NaN where a pivot is not negative or y is not finite.
+ */
+function lastComponent(d: usize, e: usize, n: i32, sigma: f64, work: usize): f64 {
+  const l = work; // L's subdiagonal: l_k = e_{k−1}/p_{k−1}
+  const y = work + (<usize>n << 3); // D⁻¹L⁻¹·1, then y = L⁻ᵀD⁻¹L⁻¹·1
+  // The pivots as pivotsAt and eigenvaluesAbove compute them, to the bit, so a σ they found all negative is.
+  let r: f64 = 0,
+    z: f64 = 0;
+  for (let k = 0; k < n; k++) {
+    const ek = k > 0 ? ld(e, k - 1) : 0.0;
+    const p = ld(d, k) - sigma - ek * ek * r;
+    if (!(p < 0)) return NaN;
+    const lk = ek * r;
+    z = 1.0 - lk * z;
+    r = 1.0 / p;
+    st(l, k, lk);
+    st(y, k, z * r);
+  }
+  for (let k = n - 2; k >= 0; k--) st(y, k, ld(y, k) - ld(l, k + 1) * ld(y, k + 1));
+  // |y_{n−1}| / ‖y‖, on y / max |y| so that the squares cannot overflow.
+  let big: f64 = 0;
+  for (let k = 0; k < n; k++) big = cppMax(big, Math.abs(ld(y, k)));
+  if (!(big > 0) || !isFinite(big)) return NaN;
+  let sum: f64 = 0;
+  for (let k = 0; k < n; k++) sum += (ld(y, k) / big) * (ld(y, k) / big);
+  return Math.abs(ld(y, n - 1)) / big / Math.sqrt(sum);
+}
+
+/**
+ * The largest eigenvalue θ of the same tridiagonal matrix T (d and e are only read) into out[0], and |s|, the
+ * magnitude of the last component of θ's unit eigenvector, into out[1]: θ by Laguerre's method on det(T − xI) from
+ * above, |s| by one step of inverse iteration at θ (Lanczos needs nothing else of T_j at most steps, and this costs
+ * O(n) per step where QL costs O(n²)). work: 2n doubles. Returns false, leaving out alone, where the pivots cannot
+ * vouch for the result (a zero pivot, a step that crossed θ by more than rounding, no convergence); the caller then
+ * solves T by QL.
+ */
+export function topEigenpair(d: usize, e: usize, n: i32, work: usize, out: usize): bool {
+  if (n == 0) return false;
+  // Start above Gershgorin's bound max_k d_k + |e_{k−1}| + |e_k| ≥ θ (by a margin, as θ may equal the bound), where
+  // every pivot is negative. From above the largest root of a polynomial with real roots, Laguerre's steps
+  // x ← x − n / (G + sqrt((n − 1)(n·H − G²))) decrease monotonically to it (cubically once it is isolated), and
+  // each is at least Newton's 1/G ≥ (x − θ)/n, so a step ≤ LAGUERRE_TOL·x leaves x within n·LAGUERRE_TOL·x of θ.
+  let x = -Infinity;
+  for (let k = 0; k < n; k++) {
+    let row = ld(d, k);
+    if (k > 0) row += Math.abs(ld(e, k - 1));
+    if (k + 1 < n) row += Math.abs(ld(e, k));
+    x = cppMax(x, row);
+  }
+  x += Math.abs(x) * LAGUERRE_MARGIN;
+  pivotsAt(d, e, n, x);
+  if (!pivotFinite || pivotAbove != 0) return false;
+  const dn = <f64>n;
+  let found = false;
+  let sigma = x; // a point ≥ θ where every pivot is negative, for lastComponent
+  for (let step = 0; step < LAGUERRE_MAX_STEPS; step++) {
+    const spread = cppMax((dn - 1.0) * (dn * pivotH - pivotG * pivotG), 0.0);
+    const a = dn / (pivotG + Math.sqrt(spread));
+    if (!(a > 0)) return false;
+    if (a <= LAGUERRE_TOL * Math.abs(x)) {
+      found = true;
+      sigma = x;
+      break;
+    }
+    x = x - a;
+    pivotsAt(d, e, n, x);
+    if (pivotFinite && pivotAbove == 0) continue;
+    // The step landed on θ (a zero pivot) or crossed it, which exact arithmetic never does: by rounding, so θ lies
+    // just above x. Accept x once a count just above it finds no eigenvalue there.
+    sigma = x + (Math.abs(x) + a) * LAGUERRE_TOL;
+    if (eigenvaluesAbove(d, e, n, sigma) != 0) return false;
+    found = true;
+    break;
+  }
+  if (!found) return false;
+  const s = lastComponent(d, e, n, sigma, work);
+  if (!(s >= 0)) return false;
+  store<f64>(out, x);
+  store<f64>(out + 8, s);
+  return true;
+}
+
+/**
+ * The number of eigenvalues of the same tridiagonal T greater than x (Sylvester's inertia: the positive pivots of
+ * T − xI = LDLᵀ), or n + 1 where a pivot is zero or not a number and the count cannot be trusted.
+ */
+export function eigenvaluesAbove(d: usize, e: usize, n: i32, x: f64): i32 {
+  let above = 0;
+  let r: f64 = 0;
+  for (let k = 0; k < n; k++) {
+    const b2 = k > 0 ? ld(e, k - 1) * ld(e, k - 1) : 0.0;
+    const p = ld(d, k) - x - b2 * r;
+    if (!(p != 0) || !isFinite(p)) return n + 1;
+    if (p > 0) above++;
+    r = 1.0 / p;
+  }
+  return above;
+}
+
+/** std::max(a, b) of C++ (b when a < b, else a), so that NaN and −0 go as in native/spectral.cc. */
+// @ts-ignore: decorator
+@inline
+function cppMax(a: f64, b: f64): f64 {
+  return a < b ? b : a;
+}
+
 /**
  * Householder reduction of the symmetric n×n matrix A (both triangles stored) to a tridiagonal T = QᵀAQ with the
  * same eigenvalues: on return d_k = A[k, k] and e_k = A[k+1, k] (beside d_k and d_{k+1}); the rest of A is
@@ -399,8 +553,8 @@ export function lanczosWorkBytes(K: i32, N: i32, m: i32): f64 {
   const n = <f64>lanczosDimension(K, N);
   const b = gramByRows(K, N) ? 0.0 : <f64>gramBlockColumns(K, N, 8);
   const mm = <f64>m;
-  const pad = 9.0; // one double of padding per part after Q at most
-  return 8.0 * (mm * n + 2.0 * n + b + 6.0 * mm + pad);
+  const pad = 10.0; // one double of padding per part after Q at most
+  return 8.0 * (mm * n + 2.0 * n + b + 7.0 * mm + 2.0 + pad);
 }
 
 /**
@@ -473,25 +627,21 @@ function axpy(a: f64, x: usize, y: usize, n: i32): void {
 }
 
 /**
- * Whether Lanczos solves T_j at step j (`checked`: the step it last did): once the products since the last solve
- * have cost about as much as a solve — every step for a large E — and, for a small E, once the run has gone a
- * quarter further than at the last solve, so that it stops at most that far past convergence.
+ * Where Kato–Temple makes θ, the largest eigenvalue of T_j (its Ritz pair with residual ρ = β_j·|s|), close enough:
+ * where λ, the Gram's eigenvalue near θ, is separated from the rest of the spectrum by a gap δ, |θ − λ| ≤ ρ²/δ, and
+ * that is ≤ LANCZOS_GAP_TOL·θ once T_j's second largest eigenvalue θ₂ (which estimates the rest of the spectrum) is
+ * at most θ − ρ²/(LANCZOS_GAP_TOL·θ).
  */
-function lanczosCheckDue(j: i32, checked: i32, K: i32, N: i32): bool {
-  const since = <f64>(j - checked), jj = <f64>j;
-  return since * <f64>K * <f64>N >= LANCZOS_CHECK_COST * jj * jj || 4 * since >= jj;
+function katoTempleBound(rho: f64, theta: f64): f64 {
+  return theta - (rho * rho) / (LANCZOS_GAP_TOL * theta);
 }
 
 /**
- * Whether θ, the largest eigenvalue of T_j (its Ritz pair with residual ρ = β_j·|s|; θ₂ the next largest, or θ
- * itself when j = 1), is close enough to an eigenvalue λ of the Gram. ρ bounds |θ − λ|; and where λ is separated
- * from the rest of the spectrum by a gap δ, |θ − λ| ≤ ρ²/δ (Kato–Temple), a bound that Lanczos meets about a
- * quarter of its steps sooner. δ is estimated as θ − θ₂.
+ * Whether θ is close enough to an eigenvalue λ of the Gram: ρ bounds |θ − λ|, and the gap bound (secondBelowBound:
+ * θ₂ ≤ katoTempleBound) lets Lanczos stop about a quarter of its steps sooner.
  */
-function lanczosConverged(rho: f64, theta: f64, second: f64): bool {
-  if (rho <= LANCZOS_TOL * theta) return true;
-  const gap = theta - second;
-  return rho <= LANCZOS_GAP_FROM * theta && gap > 0 && rho * rho <= LANCZOS_GAP_TOL * theta * gap;
+function lanczosConverged(rho: f64, theta: f64, secondBelowBound: bool): bool {
+  return rho <= LANCZOS_TOL * theta || (rho <= LANCZOS_GAP_FROM * theta && secondBelowBound);
 }
 
 /** The largest of d[0 … j−1] other than d[top], or d[top] when j = 1. */
@@ -529,6 +679,7 @@ export function residualSpectralNorm<S>(E: usize, K: i32, N: i32, maxAbs: f64, w
   const d = align16(beta + (<usize>m << 3));
   const e = align16(d + (<usize>m << 3));
   const z = align16(e + (<usize>m << 3));
+  const pair = align16(z + (<usize>m << 4)); // z: QL's last row (j), or topEigenpair's work (2j); pair: its θ and |s|
 
   // E's entries are scaled by c (exactly) so that its Gram neither overflows nor underflows: θ is λ·c².
   const c = scaleFor(maxAbs);
@@ -538,7 +689,6 @@ export function residualSpectralNorm<S>(E: usize, K: i32, N: i32, maxAbs: f64, w
   const norm0 = Math.sqrt(dot(Q, Q, n));
   for (let i = 0; i < n; i++) store<f64>(Q + (<usize>i << 3), load<f64>(Q + (<usize>i << 3)) / norm0);
 
-  let checked = 0; // the last step whose T_j was solved
   for (let j = 1; j <= m; j++) {
     // Step j: w = G q_{j−1}, orthogonalised twice against q_0 … q_{j−1} (classical Gram–Schmidt).
     const qj = Q + <usize>(j - 1) * nb;
@@ -555,18 +705,27 @@ export function residualSpectralNorm<S>(E: usize, K: i32, N: i32, maxAbs: f64, w
     store<f64>(beta + (<usize>(j - 1) << 3), b);
 
     const last = b <= LANCZOS_BREAKDOWN || j == steps;
-    if (last || lanczosCheckDue(j, checked, K, N)) {
-      checked = j;
-      // Eigenvalues of the j×j tridiagonal T_j (α on the diagonal, β_1 … β_{j−1} beside it) and the last
-      // components of its unit eigenvectors, on copies (the solver destroys its input).
+    // θ, the largest eigenvalue of the j×j tridiagonal T_j (α on the diagonal, β_1 … β_{j−1} beside it), and s,
+    // the last component of its unit eigenvector: by Laguerre's method, O(j) per step, so every step is checked;
+    // by QL where that cannot vouch for its result.
+    let theta: f64, s: f64;
+    let secondBelow: bool;
+    if (topEigenpair(alpha, beta, j, z, pair)) {
+      theta = ld(pair, 0);
+      s = ld(pair, 1);
+      secondBelow = j > 1 && eigenvaluesAbove(alpha, beta, j, katoTempleBound(b * s, theta)) == 1;
+    } else {
+      // Every eigenvalue of T_j and the last components of its unit eigenvectors, on copies (QL destroys its
+      // input).
       memory.copy(d, alpha, <usize>j << 3);
       memory.copy(e, beta, <usize>(j - 1) << 3);
       tridiagonalEigen(d, e, z, j);
       const top = argmax(d, j, 1);
-      const theta = ld(d, top);
-      const s = ld(z, top); // last component of θ's unit eigenvector
-      if (lanczosConverged(b * Math.abs(s), theta, secondLargest(d, j, top)) || last) return Math.sqrt(max(theta, 0.0)) / c;
+      theta = ld(d, top);
+      s = Math.abs(ld(z, top));
+      secondBelow = j > 1 && secondLargest(d, j, top) <= katoTempleBound(b * s, theta);
     }
+    if (lanczosConverged(b * s, theta, secondBelow) || last) return Math.sqrt(max(theta, 0.0)) / c;
     if (j == m) return -1.0; // out of workspace: the caller retries with more
     const next = Q + <usize>j * nb;
     for (let i = 0; i < n; i++) store<f64>(next + (<usize>i << 3), load<f64>(w + (<usize>i << 3)) / b);

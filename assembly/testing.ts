@@ -4,7 +4,8 @@
 import { polyExp, polyLog, polyPow, vpolyExp, vpolyLog, vpolyPow } from './exp-log';
 import { gramAAt, gramAtA, mulABt, mulAtB, mulSmallInner } from './products';
 import {
-  jacobiEigen, lanczosMaxSteps, lanczosWorkBytes, largestSingularValueFromGram, residualSpectralNorm, tridiagonalEigen,
+  eigenvaluesAbove, jacobiEigen, lanczosMaxSteps, lanczosWorkBytes, largestSingularValueFromGram, residualSpectralNorm,
+  topEigenpair, tridiagonalEigen,
 } from './spectral';
 
 export function heapBase(): usize {
@@ -28,6 +29,8 @@ export function spectral_residualSpectralNorm(E: usize, K: i32, N: i32, work: us
 export {
   jacobiEigen as spectral_jacobiEigen,
   tridiagonalEigen as spectral_tridiagonalEigen,
+  topEigenpair as spectral_topEigenpair,
+  eigenvaluesAbove as spectral_eigenvaluesAbove,
   largestSingularValueFromGram as spectral_largestSingularValueFromGram,
   lanczosWorkBytes as spectral_lanczosWorkBytes,
   lanczosMaxSteps as spectral_lanczosMaxSteps,

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include "products.h"
@@ -22,6 +23,12 @@ constexpr int kJacobiMaxSweeps = 64;
 constexpr double kTridiagonalTol = 2.220446049250313e-16;
 // … and gives up on an eigenvalue after this many iterations (a cap: with Wilkinson shifts ~2 is usual).
 constexpr int kTridiagonalMaxIterations = 64;
+// Laguerre's method (topEigenpair) starts kLaguerreMargin·|bound| above Gershgorin's bound, stops once a step is
+// ≤ kLaguerreTol·x (2^-50: within a few rounding errors of x, as its steps converge cubically near θ) …
+constexpr double kLaguerreMargin = 0.0009765625;        // 2^-10
+constexpr double kLaguerreTol = 8.881784197001252e-16;  // 2^-50
+// … and gives up after this many steps (a cap: from Gershgorin's bound it takes ~5–10).
+constexpr int kLaguerreMaxSteps = 64;
 // Lanczos stops when β_j · |s| (the residual of its Ritz pair, which bounds |θ − λ|) ≤ kLanczosTol · θ …
 constexpr double kLanczosTol = 1e-11;
 // … or when the gap bound (lanczosConverged), which rests on an estimated gap, is ≤ kLanczosGapTol · θ, a tenth of
@@ -202,6 +209,130 @@ int tridiagonalEigen(double* d, double* e, double* z, std::size_t n) {
     }
   }
   return iterations;
+}
+
+namespace {
+
+// The pivots of T − xI = LDLᵀ (p_0 = d_0 − x, p_k = d_k − x − e_{k−1}²/p_{k−1}) and, in the same pass, what
+// Laguerre's method needs from them. det(T − xI) = Π p_k = Π (θ_i − x), so Σ p_k′/p_k = Σ 1/(x − θ_i) and
+// −(Σ p_k′/p_k)′ = Σ 1/(x − θ_i)², with p_k′ = −1 + e_{k−1}²·p_{k−1}′/p_{k−1}² and
+// p_k″ = e_{k−1}²·(p_{k−1}″/p_{k−1}² − 2·p_{k−1}′²/p_{k−1}³).
+struct Pivots {
+  double g = 0.0;         // Σ 1/(x − θ_i)
+  double h = 0.0;         // Σ 1/(x − θ_i)²
+  std::size_t above = 0;  // positive pivots: the eigenvalues > x
+  bool finite = false;    // no pivot was zero and no sum overflowed
+};
+
+Pivots pivotsAt(const double* d, const double* e, std::size_t n, double x) {
+  Pivots at;
+  double r = 0.0, u = 0.0, v = 0.0;  // 1/p, p′/p and p″/p of the previous pivot
+  for (std::size_t k = 0; k < n; ++k) {
+    const double b2 = k > 0 ? e[k - 1] * e[k - 1] : 0.0;
+    const double p = d[k] - x - b2 * r;
+    const double slope = -1.0 + b2 * u * r;
+    const double curve = b2 * r * (v - 2.0 * u * u);
+    r = 1.0 / p;
+    u = slope * r;
+    v = curve * r;
+    at.g += u;
+    at.h += u * u - v;
+    if (p > 0.0) at.above++;
+  }
+  at.finite = std::isfinite(at.g) && std::isfinite(at.h);
+  return at;
+}
+
+// |s|, the magnitude of the last component of θ's unit eigenvector, by one step of inverse iteration:
+// y = (T − σI)⁻¹·1 for a σ ≥ θ just above it. There T − σI is negative definite, so its LDLᵀ without pivoting is
+// stable; y's part along θ's eigenvector is 1/(σ − θ) times that of 1 and the others at most 1/gap times theirs, so
+// y is that eigenvector to about ε·‖T‖/gap of its length (QL's accuracy), as long as 1 has a fair part along it:
+// for Lanczos's T_j, whose off-diagonal is positive, that eigenvector is positive (Perron–Frobenius). work: 2n
+// doubles. NaN where a pivot is not negative or y is not finite.
+double lastComponent(const double* d, const double* e, std::size_t n, double sigma, double* work) {
+  double* l = work;      // L's subdiagonal: l_k = e_{k−1}/p_{k−1}
+  double* y = work + n;  // D⁻¹L⁻¹·1, then y = L⁻ᵀD⁻¹L⁻¹·1
+  // The pivots as pivotsAt and eigenvaluesAbove compute them, to the bit, so a σ they found all negative is.
+  double r = 0.0, z = 0.0;
+  for (std::size_t k = 0; k < n; ++k) {
+    const double ek = k > 0 ? e[k - 1] : 0.0;
+    const double p = d[k] - sigma - ek * ek * r;
+    if (!(p < 0.0)) return std::numeric_limits<double>::quiet_NaN();
+    const double lk = ek * r;
+    z = 1.0 - lk * z;
+    r = 1.0 / p;
+    l[k] = lk;
+    y[k] = z * r;
+  }
+  for (std::size_t k = n - 1; k-- > 0;) y[k] = y[k] - l[k + 1] * y[k + 1];
+  // |y_{n−1}| / ‖y‖, on y / max |y| so that the squares cannot overflow.
+  double big = 0.0;
+  for (std::size_t k = 0; k < n; ++k) big = std::max(big, std::fabs(y[k]));
+  if (!(big > 0.0) || !std::isfinite(big)) return std::numeric_limits<double>::quiet_NaN();
+  double sum = 0.0;
+  for (std::size_t k = 0; k < n; ++k) sum += (y[k] / big) * (y[k] / big);
+  return (std::fabs(y[n - 1]) / big) / std::sqrt(sum);
+}
+
+}  // namespace
+
+bool topEigenpair(const double* d, const double* e, std::size_t n, double* work, double* theta, double* last) {
+  if (n == 0) return false;
+  // Start above Gershgorin's bound max_k d_k + |e_{k−1}| + |e_k| ≥ θ (by a margin, as θ may equal the bound), where
+  // every pivot is negative. From above the largest root of a polynomial with real roots, Laguerre's steps
+  // x ← x − n / (G + sqrt((n − 1)(n·H − G²))) decrease monotonically to it (cubically once it is isolated), and
+  // each is at least Newton's 1/G ≥ (x − θ)/n, so a step ≤ kLaguerreTol·x leaves x within n·kLaguerreTol·x of θ.
+  double x = -std::numeric_limits<double>::infinity();
+  for (std::size_t k = 0; k < n; ++k) {
+    double row = d[k];
+    if (k > 0) row += std::fabs(e[k - 1]);
+    if (k + 1 < n) row += std::fabs(e[k]);
+    x = std::max(x, row);
+  }
+  x += std::fabs(x) * kLaguerreMargin;
+  Pivots at = pivotsAt(d, e, n, x);
+  if (!at.finite || at.above != 0) return false;
+  const double dn = static_cast<double>(n);
+  bool found = false;
+  double sigma = x;  // a point ≥ θ where every pivot is negative, for lastComponent
+  for (int step = 0; step < kLaguerreMaxSteps; ++step) {
+    const double spread = std::max((dn - 1.0) * (dn * at.h - at.g * at.g), 0.0);
+    const double a = dn / (at.g + std::sqrt(spread));
+    if (!(a > 0.0)) return false;
+    if (a <= kLaguerreTol * std::fabs(x)) {
+      found = true;
+      sigma = x;
+      break;
+    }
+    x = x - a;
+    at = pivotsAt(d, e, n, x);
+    if (at.finite && at.above == 0) continue;
+    // The step landed on θ (a zero pivot) or crossed it, which exact arithmetic never does: by rounding, so θ lies
+    // just above x. Accept x once a count just above it finds no eigenvalue there.
+    sigma = x + (std::fabs(x) + a) * kLaguerreTol;
+    if (eigenvaluesAbove(d, e, n, sigma) != 0) return false;
+    found = true;
+    break;
+  }
+  if (!found) return false;
+  const double s = lastComponent(d, e, n, sigma, work);
+  if (!(s >= 0.0)) return false;
+  *theta = x;
+  *last = s;
+  return true;
+}
+
+std::size_t eigenvaluesAbove(const double* d, const double* e, std::size_t n, double x) {
+  std::size_t above = 0;
+  double r = 0.0;
+  for (std::size_t k = 0; k < n; ++k) {
+    const double b2 = k > 0 ? e[k - 1] * e[k - 1] : 0.0;
+    const double p = d[k] - x - b2 * r;
+    if (!(p != 0.0) || !std::isfinite(p)) return n + 1;
+    if (p > 0.0) above++;
+    r = 1.0 / p;
+  }
+  return above;
 }
 
 void tridiagonalize(double* A, std::size_t n) {
@@ -419,25 +550,16 @@ class GramProduct {
   std::vector<double> wide_;  // float32 E by columns only: each member's block, widened
 };
 
-// Whether Lanczos solves T_j at step j (`checked`: the step it last did). Solving T_j costs O(j²), about
-// kLanczosCheckCost·j² against about one per entry of E for a step's product. So T_j is solved once the products since
-// the last solve have cost about as much as a solve — every step for a large E — and, for a small E, once the run
-// has gone a quarter further than at the last solve, so that it stops at most that far past convergence.
-constexpr double kLanczosCheckCost = 64;
+// Where Kato–Temple makes θ, the largest eigenvalue of T_j (its Ritz pair with residual ρ = β_j·|s|), close enough:
+// where λ, the Gram's eigenvalue near θ, is separated from the rest of the spectrum by a gap δ,
+// |θ − λ| ≤ ρ²/δ, and that is ≤ kLanczosGapTol·θ once T_j's second largest eigenvalue θ₂ (which estimates the rest
+// of the spectrum) is at most θ − ρ²/(kLanczosGapTol·θ).
+double katoTempleBound(double rho, double theta) { return theta - rho * rho / (kLanczosGapTol * theta); }
 
-bool lanczosCheckDue(std::size_t j, std::size_t checked, std::size_t K, std::size_t N) {
-  const double since = static_cast<double>(j - checked), jj = static_cast<double>(j);
-  return since * static_cast<double>(K) * static_cast<double>(N) >= kLanczosCheckCost * jj * jj || 4 * since >= jj;
-}
-
-// Whether θ, the largest eigenvalue of T_j (its Ritz pair with residual ρ = β_j·|s|; θ₂ the next largest, or θ itself
-// when j = 1), is close enough to an eigenvalue λ of the Gram. ρ bounds |θ − λ|; and where λ is separated from the
-// rest of the spectrum by a gap δ, |θ − λ| ≤ ρ²/δ (Kato–Temple), a bound that Lanczos meets about a quarter of its
-// steps sooner. δ is estimated as θ − θ₂.
-bool lanczosConverged(double rho, double theta, double second) {
-  if (rho <= kLanczosTol * theta) return true;
-  const double gap = theta - second;
-  return rho <= kLanczosGapFrom * theta && gap > 0 && rho * rho <= kLanczosGapTol * theta * gap;
+// Whether θ is close enough to an eigenvalue λ of the Gram: ρ bounds |θ − λ|, and the gap bound (secondBelowBound:
+// θ₂ ≤ katoTempleBound) lets Lanczos stop about a quarter of its steps sooner.
+bool lanczosConverged(double rho, double theta, bool secondBelowBound) {
+  return rho <= kLanczosTol * theta || (rho <= kLanczosGapFrom * theta && secondBelowBound);
 }
 
 // The largest of d[0 … j−1] other than d[top], or d[top] when j = 1.
@@ -479,7 +601,6 @@ double lanczos(Team& team, const T* E, std::size_t K, std::size_t N, double maxA
   const double norm0 = std::sqrt(dot(Q.data(), Q.data(), n));
   for (std::size_t i = 0; i < n; ++i) Q[i] = Q[i] / norm0;
 
-  std::size_t checked = 0;  // the last step whose T_j was solved
   for (std::size_t j = 1;; ++j) {
     // Step j: w = G q_{j−1}, orthogonalised twice against q_0 … q_{j−1} (classical Gram–Schmidt). In floating
     // point the three-term recurrence alone loses orthogonality and yields spurious copies of the top Ritz value.
@@ -497,23 +618,27 @@ double lanczos(Team& team, const T* E, std::size_t K, std::size_t N, double maxA
     beta.push_back(b);
 
     const bool last = b <= kLanczosBreakdown || j == std::min(n, steps);
-    if (!last && !lanczosCheckDue(j, checked, K, N)) {
-      appendLanczosVector(Q, w, b, j, n);
-      continue;
+    // θ, the largest eigenvalue of the j×j tridiagonal T_j (α on the diagonal, β_1 … β_{j−1} beside it), and s,
+    // the last component of its unit eigenvector: by Laguerre's method, O(j) per step, so every step is checked;
+    // by QL where that cannot vouch for its result.
+    double theta, s;
+    bool secondBelow;
+    z.resize(2 * j);
+    if (topEigenpair(alpha.data(), beta.data(), j, z.data(), &theta, &s)) {
+      secondBelow = j > 1 && eigenvaluesAbove(alpha.data(), beta.data(), j, katoTempleBound(b * s, theta)) == 1;
+    } else {
+      // Every eigenvalue of T_j and the last components of its unit eigenvectors, on copies (QL destroys its
+      // input).
+      d.assign(alpha.begin(), alpha.end());
+      e.assign(beta.begin(), beta.end() - 1);
+      z.resize(j);
+      tridiagonalEigen(d.data(), e.data(), z.data(), j);
+      const std::size_t top = argmax(d.data(), j, 1);
+      theta = d[top];
+      s = std::fabs(z[top]);
+      secondBelow = j > 1 && secondLargest(d.data(), j, top) <= katoTempleBound(b * s, theta);
     }
-    checked = j;
-    // Eigenvalues of the j×j tridiagonal T_j (α on the diagonal, β_1 … β_{j−1} beside it) and the last
-    // components of its unit eigenvectors, on copies (the solver destroys its input).
-    d.assign(alpha.begin(), alpha.end());
-    e.assign(beta.begin(), beta.end() - 1);
-    z.resize(j);
-    tridiagonalEigen(d.data(), e.data(), z.data(), j);
-    const std::size_t top = argmax(d.data(), j, 1);
-    const double theta = d[top];
-    const double s = z[top];  // last component of θ's unit eigenvector
-
-    if (lanczosConverged(b * std::fabs(s), theta, secondLargest(d.data(), j, top)) || last)
-      return std::sqrt(std::max(theta, 0.0)) / c;
+    if (lanczosConverged(b * s, theta, secondBelow) || last) return std::sqrt(std::max(theta, 0.0)) / c;
     appendLanczosVector(Q, w, b, j, n);
   }
 }

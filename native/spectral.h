@@ -2,7 +2,8 @@
 // tridiagonal ones) and the two spectral norms of docs/kernels.md:
 //  - largestSingularValueFromGram: ‖X‖₂ of an iteration's change from its R×R Gram matrix (Householder
 //    tridiagonalization, then QL);
-//  - residualSpectralNorm: ‖E‖₂ of the final residual by Lanczos with full reorthogonalisation (QL on T_j).
+//  - residualSpectralNorm: ‖E‖₂ of the final residual by Lanczos with full reorthogonalisation (the top eigenpair
+//    of T_j by Laguerre's method, QL where that cannot vouch for its result).
 // Row-major float64. Parallel to assembly/spectral.ts: the two must agree to ~1e-9, so every constant and every
 // step is the same in both.
 #pragma once
@@ -40,6 +41,18 @@ int jacobiEigen(double* A, std::size_t n, double* Z);
 // i.e. the last component of every eigenvector; the other rows are never formed, so a call costs O(n²).
 // Returns the QL iterations done.
 int tridiagonalEigen(double* d, double* e, double* z, std::size_t n);
+
+// The largest eigenvalue θ of the same tridiagonal matrix T (d and e are only read) and |s|, the magnitude of the
+// last component of θ's unit eigenvector: θ by Laguerre's method on det(T − xI) from above, |s| by one step of
+// inverse iteration at θ (Lanczos needs nothing else of T_j at most steps, and this costs O(n) per step where QL
+// costs O(n²)). work: 2n doubles. Returns false, leaving θ and |s| unset, where the pivots cannot vouch for the
+// result (a zero pivot, a step that crossed θ by more than rounding, no convergence); the caller then solves T by
+// QL.
+bool topEigenpair(const double* d, const double* e, std::size_t n, double* work, double* theta, double* last);
+
+// The number of eigenvalues of the same tridiagonal T greater than x (Sylvester's inertia: the positive pivots of
+// T − xI = LDLᵀ), or n + 1 where a pivot is zero or not a number and the count cannot be trusted.
+std::size_t eigenvaluesAbove(const double* d, const double* e, std::size_t n, double x);
 
 // Householder reduction of the symmetric n×n matrix A (both triangles stored) to a tridiagonal T = QᵀAQ with the
 // same eigenvalues: on return d_k = A[k][k] and e_k = A[k+1][k] (beside d_k and d_{k+1}); the rest of A is

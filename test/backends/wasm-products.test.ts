@@ -17,6 +17,8 @@ interface KernelExports {
   products_gramAAt(A: number, C: number, R: number, N: number): void;
   spectral_jacobiEigen(A: number, n: number, Z: number): number;
   spectral_tridiagonalEigen(d: number, e: number, z: number, n: number): number;
+  spectral_topEigenpair(d: number, e: number, n: number, work: number, out: number): number;
+  spectral_eigenvaluesAbove(d: number, e: number, n: number, x: number): number;
   spectral_largestSingularValueFromGram(G: number, n: number): number;
   spectral_residualSpectralNorm(E: number, K: number, N: number, work: number, m: number): number;
   spectral_lanczosWorkBytes(K: number, N: number, m: number): number;
@@ -241,6 +243,40 @@ function tridiagonal(d: Float64Array, e: Float64Array): { values: Float64Array; 
   return { values, last, iterations };
 }
 
+/** topEigenpair on (d, e): θ and |s|, or undefined where it declines (the caller would use QL). d and e unchanged. */
+function topPair(d: Float64Array, e: Float64Array): { theta: number; last: number } | undefined {
+  const n = d.length;
+  const pd = heap.alloc(n * 8, 'd');
+  const pe = heap.alloc(Math.max(1, n - 1) * 8, 'e');
+  const work = heap.alloc(Math.max(1, 2 * n) * 8, 'work');
+  const out = heap.alloc(16, 'out');
+  new Float64Array(wasm.memory.buffer, pd, n).set(d);
+  new Float64Array(wasm.memory.buffer, pe, Math.max(0, n - 1)).set(e);
+  new Float64Array(wasm.memory.buffer, out, 2).fill(Number.NaN);
+  const found = wasm.spectral_topEigenpair(pd, pe, n, work, out) !== 0;
+  const [theta, last] = new Float64Array(wasm.memory.buffer, out, 2);
+  expect(Array.from(new Float64Array(wasm.memory.buffer, pd, n))).toEqual(Array.from(d));
+  expect(Array.from(new Float64Array(wasm.memory.buffer, pe, Math.max(0, n - 1)))).toEqual(Array.from(e));
+  heap.free(pd);
+  heap.free(pe);
+  heap.free(work);
+  heap.free(out);
+  return found ? { theta: theta!, last: last! } : undefined;
+}
+
+/** eigenvaluesAbove on (d, e) at x. */
+function countAbove(d: Float64Array, e: Float64Array, x: number): number {
+  const n = d.length;
+  const pd = heap.alloc(n * 8, 'd');
+  const pe = heap.alloc(Math.max(1, n - 1) * 8, 'e');
+  new Float64Array(wasm.memory.buffer, pd, n).set(d);
+  new Float64Array(wasm.memory.buffer, pe, n - 1).set(e);
+  const count = wasm.spectral_eigenvaluesAbove(pd, pe, n, x);
+  heap.free(pd);
+  heap.free(pe);
+  return count;
+}
+
 /** The dense n×n matrix of the tridiagonal (d, e). */
 function denseTridiagonal(d: Float64Array, e: Float64Array): Float64Array {
   const n = d.length;
@@ -386,6 +422,65 @@ describe('wasm eigen-solvers (Jacobi, tridiagonal QL) and spectral norms', () =>
       expect(Math.abs(last.reduce((acc, x) => acc + x * x, 0) - 1), name).toBeLessThan(1e-13);
       expect(iterations, name).toBeLessThanOrEqual(3 * n);
     }
+  });
+
+  it("topEigenpair gives QL's largest eigenvalue and its last component; eigenvaluesAbove counts as QL finds", () => {
+    let declined = 0;
+    let cases = 0;
+    for (let n = 2; n <= 90; n++) {
+      for (const kind of ['signed', 'lanczos-like', 'clustered'] as const) {
+        const next = rng(7000 * n + kind.length);
+        const d = randomArray(n, next, kind === 'signed');
+        const e = randomArray(n - 1, next, kind === 'signed');
+        if (kind === 'lanczos-like') for (let k = 0; k < n; k++) d[k] = 10 * d[k]! + 1;
+        // 'clustered': the spectrum of a noise-like residual's Gram, whose top eigenvalues lie within 0.3 % of
+        // each other: a diagonal near 1 with small couplings.
+        if (kind === 'clustered') for (let k = 0; k < n; k++) [d[k], e[k]] = [1 + 0.003 * d[k]!, 0.001 * (e[k] ?? 0)];
+        const { values, last } = tridiagonal(d, e);
+        const top = order(values)[n - 1]!;
+        const scale = Math.max(...Array.from(values, Math.abs));
+        const pair = topPair(d, e);
+        cases++;
+        if (pair === undefined) {
+          declined++;
+          continue;
+        }
+        expect(Math.abs(pair.theta - values[top]!), `n=${n} ${kind} θ`).toBeLessThan(1e-14 * n * scale);
+        // Both |s| are accurate to about ε·‖T‖/gap (QL's and inverse iteration's bound alike).
+        const sorted = Array.from(values).sort((a, b) => a - b);
+        const gap = sorted[n - 1]! - sorted[n - 2]!;
+        expect(Math.abs(pair.last - Math.abs(last[top]!)), `n=${n} ${kind} |s|`).toBeLessThan((1e-14 * n * scale) / gap);
+        // Between consecutive eigenvalues (as QL finds them) the count is the number above.
+        for (let r = 1; r < n; r += Math.max(1, n >> 3)) {
+          if (sorted[r]! - sorted[r - 1]! < 1e-10 * scale) continue;
+          expect(countAbove(d, e, (sorted[r]! + sorted[r - 1]!) / 2), `n=${n} ${kind} count at ${r}`).toBe(n - r);
+        }
+        expect(countAbove(d, e, sorted[n - 1]! + 1e-9 * scale)).toBe(0);
+      }
+    }
+    // It declines only where its pivots cannot vouch for the result, which random matrices almost never meet.
+    expect(declined).toBeLessThanOrEqual(cases / 50);
+  });
+
+  it('topEigenpair declines what it cannot vouch for; eigenvaluesAbove refuses a zero pivot', () => {
+    // The zero matrix: its bound is 0, where the first pivot is zero. 1×1: Laguerre's first step lands exactly on d₀,
+    // a zero pivot, which the count just above accepts.
+    expect(topPair(new Float64Array(4), new Float64Array(3))).toBeUndefined();
+    expect(topPair(Float64Array.from([3]), new Float64Array(0))).toEqual({ theta: 3, last: 1 });
+    expect(topPair(new Float64Array(0), new Float64Array(0))).toBeUndefined();
+    expect(topPair(Float64Array.from([1, Number.NaN]), Float64Array.from([0.5]))).toBeUndefined();
+    // A repeated top eigenvalue (a diagonal with 2 twice): found, with its last component where QL puts it.
+    const repeated = topPair(Float64Array.from([2, 1, 2]), Float64Array.from([0, 0]));
+    if (repeated !== undefined) expect(repeated.theta).toBeCloseTo(2, 14);
+    // [[2, 1], [1, 2]]: θ = 3, eigenvector (1, 1)/√2.
+    const pair = topPair(Float64Array.from([2, 2]), Float64Array.from([1]));
+    expect(pair).toBeDefined();
+    expect(Math.abs(pair!.theta - 3)).toBeLessThan(4e-16 * 3);
+    expect(Math.abs(pair!.last - Math.SQRT1_2)).toBeLessThan(1e-12);
+    // Exactly at an eigenvalue of a leading block (d₀ = x): a zero pivot.
+    expect(countAbove(Float64Array.from([1, 5]), Float64Array.from([1]), 1)).toBe(3);
+    expect(countAbove(Float64Array.from([1, 5]), Float64Array.from([1]), 0)).toBe(2);
+    expect(countAbove(Float64Array.from([1, 5]), Float64Array.from([1]), 6)).toBe(0);
   });
 
   it('largestSingularValueFromGram of a zero Gram is 0, of diag(1, 4, 9) is 3', () => {
