@@ -1,7 +1,7 @@
 // Symmetric eigenvalues (cyclic Jacobi and Householder tridiagonalization for dense matrices, implicit QL for
 // tridiagonal ones) and the two spectral norms of docs/kernels.md:
 //  - largestSingularValueFromGram: ‖X‖₂ of an iteration's change from its R×R Gram matrix (Householder
-//    tridiagonalization, then QL);
+//    tridiagonalization, then Laguerre's method, QL where that cannot vouch for its result);
 //  - residualSpectralNorm: ‖E‖₂ of the final residual by Lanczos with full reorthogonalization (the top eigenpair
 //    of T_j by Laguerre's method, QL where that cannot vouch for its result).
 // Raw pointers into linear memory, row-major float64 (the residual of a float32 fit is float32); nothing is
@@ -316,15 +316,17 @@ function lastComponent(d: usize, e: usize, n: i32, sigma: f64, work: usize): f64
   return Math.abs(ld(y, n - 1)) / big / Math.sqrt(sum);
 }
 
+/** topEigenvalue's results: θ, and σ, a point ≥ θ within rounding of it where every pivot of T − σI is negative. */
+let topTheta: f64 = 0;
+let topSigma: f64 = 0;
+
 /**
- * The largest eigenvalue θ of the same tridiagonal matrix T (d and e are only read) into out[0], and |s|, the
- * magnitude of the last component of θ's unit eigenvector, into out[1]: θ by Laguerre's method on det(T − xI) from
- * above, |s| by one step of inverse iteration at θ (Lanczos needs nothing else of T_j at most steps, and this costs
- * O(n) per step where QL costs O(n²)). work: 2n doubles. Returns false, leaving out alone, where the pivots cannot
- * vouch for the result (a zero pivot, a step that crossed θ by more than rounding, no convergence); the caller then
- * solves T by QL.
+ * The largest eigenvalue θ of the same tridiagonal matrix T (d and e are only read) into topTheta, by Laguerre's
+ * method on det(T − xI) from above, in O(n) per step where QL costs O(n²); σ into topSigma. Returns false, leaving
+ * both unset, where the pivots cannot vouch for the result (a zero pivot at the start, a step that crossed θ by more
+ * than rounding, no convergence); the caller then solves T by QL.
  */
-export function topEigenpair(d: usize, e: usize, n: i32, work: usize, out: usize): bool {
+export function topEigenvalue(d: usize, e: usize, n: i32): bool {
   if (n == 0) return false;
   // Start above Gershgorin's bound max_k d_k + |e_{k−1}| + |e_k| ≥ θ (by a margin, as θ may equal the bound), where
   // every pivot is negative. From above the largest root of a polynomial with real roots, Laguerre's steps
@@ -342,14 +344,14 @@ export function topEigenpair(d: usize, e: usize, n: i32, work: usize, out: usize
   if (!pivotFinite || pivotAbove != 0) return false;
   const dn = <f64>n;
   let found = false;
-  let sigma = x; // a point ≥ θ where every pivot is negative, for lastComponent
+  let above = x; // a point ≥ θ where every pivot is negative
   for (let step = 0; step < LAGUERRE_MAX_STEPS; step++) {
     const spread = cppMax((dn - 1.0) * (dn * pivotH - pivotG * pivotG), 0.0);
     const a = dn / (pivotG + Math.sqrt(spread));
     if (!(a > 0)) return false;
     if (a <= LAGUERRE_TOL * Math.abs(x)) {
       found = true;
-      sigma = x;
+      above = x;
       break;
     }
     x = x - a;
@@ -357,15 +359,27 @@ export function topEigenpair(d: usize, e: usize, n: i32, work: usize, out: usize
     if (pivotFinite && pivotAbove == 0) continue;
     // The step landed on θ (a zero pivot) or crossed it, which exact arithmetic never does: by rounding, so θ lies
     // just above x. Accept x once a count just above it finds no eigenvalue there.
-    sigma = x + (Math.abs(x) + a) * LAGUERRE_TOL;
-    if (eigenvaluesAbove(d, e, n, sigma) != 0) return false;
+    above = x + (Math.abs(x) + a) * LAGUERRE_TOL;
+    if (eigenvaluesAbove(d, e, n, above) != 0) return false;
     found = true;
     break;
   }
   if (!found) return false;
-  const s = lastComponent(d, e, n, sigma, work);
+  topTheta = x;
+  topSigma = above;
+  return true;
+}
+
+/**
+ * θ as topEigenvalue finds it into out[0], and |s|, the magnitude of the last component of θ's unit eigenvector,
+ * into out[1], by one step of inverse iteration at σ (Lanczos needs nothing else of T_j at most steps). work: 2n
+ * doubles. Returns false, leaving out alone, where topEigenvalue does or the solve fails.
+ */
+export function topEigenpair(d: usize, e: usize, n: i32, work: usize, out: usize): bool {
+  if (!topEigenvalue(d, e, n)) return false;
+  const s = lastComponent(d, e, n, topSigma, work);
   if (!(s >= 0)) return false;
-  store<f64>(out, x);
+  store<f64>(out, topTheta);
   store<f64>(out + 8, s);
   return true;
 }
@@ -447,8 +461,8 @@ export function tridiagonalize(A: usize, n: i32): void {
 
 /**
  * ‖X‖₂ = sqrt(max(λmax(G), 0)) from the Gram matrix G = XXᵀ or XᵀX (n×n, destroyed): n = 1 directly, n = 2 in
- * closed form, else tridiagonalize and tridiagonalEigen (Jacobi gives the same to ~2e-15, 7.6× slower at
- * n = 32). A zero G gives 0.
+ * closed form, else tridiagonalize and topEigenvalue, or tridiagonalEigen where that declines (Jacobi gives the
+ * same to ~2e-15, 7.6× slower at n = 32). A zero G gives 0.
  */
 export function largestSingularValueFromGram(G: usize, n: i32): f64 {
   let lambda: f64;
@@ -465,8 +479,12 @@ export function largestSingularValueFromGram(G: usize, n: i32): f64 {
     for (let i = 0; i < n; i++) st(G, i, load<f64>(at(G, n, i, i)));
     for (let i = 0; i + 1 < n; i++) st(G, n + i, load<f64>(at(G, n, i + 1, i)));
     const nb = <usize>n << 3;
-    tridiagonalEigen(G, G + nb, G + 2 * nb, n);
-    lambda = ld(G, argmax(G, n, 1));
+    if (topEigenvalue(G, G + nb, n)) {
+      lambda = topTheta;
+    } else {
+      tridiagonalEigen(G, G + nb, G + 2 * nb, n);
+      lambda = ld(G, argmax(G, n, 1));
+    }
   }
   // A Gram matrix is positive semidefinite; rounding can push a zero eigenvalue slightly below zero.
   return Math.sqrt(max(lambda, 0.0));

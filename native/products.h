@@ -16,6 +16,7 @@
 
 #include "blas.h"
 #include "small-products.h"
+#include "vector-kernel.h"  // NMFKIT_AVX2_CLONES
 
 namespace nmf {
 
@@ -69,14 +70,21 @@ inline void syrk(CBLAS_TRANSPOSE t, std::size_t n, std::size_t k, const float* A
   cblas_ssyrk(CblasRowMajor, CblasUpper, t, bi(n), bi(k), 1.0f, A, bi(lda), beta, C, bi(n));
 }
 
+// C (m×n) = A (m×k) · B (k×n), B and C with rows ld ≥ n apart: a block of columns of a wider product when ld > n
+// (a team's share).
+template <typename T>
+void mulSmallInnerColumns(const T* A, const T* B, T* C, std::size_t m, std::size_t k, std::size_t n, std::size_t ld) {
+  if constexpr (kSmallKernelType<T>) {
+    if (smallStrided(m, n, k)) return small::stridedProduct(A, k, 1, B, C, m, k, n, ld, false);
+  }
+  gemm(CblasNoTrans, CblasNoTrans, m, n, k, A, k, B, ld, T(0), C, ld);
+}
+
 // C (m×n) = A (m×k) · B (k×n). Named as in assembly/products.ts, where the inner dimension k is always small
 // (R): (WᵀW)·H, W·(HHᵀ), W·H.
 template <typename T>
 void mulSmallInner(const T* A, const T* B, T* C, std::size_t m, std::size_t k, std::size_t n) {
-  if constexpr (kSmallKernelType<T>) {
-    if (smallStrided(m, n, k)) return small::stridedProduct(A, k, 1, B, C, m, k, n, false);
-  }
-  gemm(CblasNoTrans, CblasNoTrans, m, n, k, A, k, B, n, T(0), C, n);
+  mulSmallInnerColumns(A, B, C, m, k, n, n);
 }
 
 // C (m×n) ← C − A (m×k) · B (k×n): the product is formed and then subtracted from each entry, as numpy evaluates
@@ -86,20 +94,27 @@ inline void subtractMulSmallInner(const double* A, const double* B, double* C, s
   cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, bi(m), bi(n), bi(k), -1.0, A, bi(k), B, bi(n), 1.0, C, bi(n));
 }
 
+// C (m×n) = Aᵀ · B, with A k×m and B k×n, B and C with rows ld ≥ n apart: a block of columns of a wider product
+// when ld > n (a team's share).
+template <typename T>
+void mulAtBColumns(const T* A, const T* B, T* C, std::size_t m, std::size_t k, std::size_t n, std::size_t ld) {
+  if constexpr (kSmallKernelType<T>) {
+    if (smallStrided(m, n, k)) return small::stridedProduct(A, 1, m, B, C, m, k, n, ld, false);
+  }
+  gemm(CblasTrans, CblasNoTrans, m, n, k, A, m, B, ld, T(0), C, ld);
+}
+
 // C (m×n) = Aᵀ · B, with A k×m and B k×n (e.g. WᵀV)
 template <typename T>
 void mulAtB(const T* A, const T* B, T* C, std::size_t m, std::size_t k, std::size_t n) {
-  if constexpr (kSmallKernelType<T>) {
-    if (smallStrided(m, n, k)) return small::stridedProduct(A, 1, m, B, C, m, k, n, false);
-  }
-  gemm(CblasTrans, CblasNoTrans, m, n, k, A, m, B, n, T(0), C, n);
+  mulAtBColumns(A, B, C, m, k, n, n);
 }
 
 // C (m×n) = Aᵀ · B when `first`, else C += Aᵀ · B: the fused sweep adds W_iᵀV_i for the row blocks i in order.
 template <typename T>
 void mulAtBAdd(const T* A, const T* B, T* C, std::size_t m, std::size_t k, std::size_t n, bool first) {
   if constexpr (kSmallKernelType<T>) {
-    if (smallStrided(m, n, k)) return small::stridedProduct(A, 1, m, B, C, m, k, n, !first);
+    if (smallStrided(m, n, k)) return small::stridedProduct(A, 1, m, B, C, m, k, n, n, !first);
   }
   gemm(CblasTrans, CblasNoTrans, m, n, k, A, m, B, n, first ? T(0) : T(1), C, n);
 }
@@ -136,7 +151,7 @@ void gramAAt(const T* A, T* G, std::size_t m, std::size_t k) {
 template <typename T>
 void gramAtA(const T* A, T* G, std::size_t k, std::size_t n) {
   if constexpr (kSmallKernelType<T>) {
-    if (smallStrided(n, n, k)) return small::stridedProduct(A, 1, n, A, G, n, k, n, false);  // both triangles
+    if (smallStrided(n, n, k)) return small::stridedProduct(A, 1, n, A, G, n, k, n, n, false);  // both triangles
   }
   syrk(CblasTrans, n, k, A, n, T(0), G);
   mirrorUpperToLower(G, n);
@@ -148,7 +163,7 @@ template <typename T>
 void gramAtAAdd(const T* A, T* G, std::size_t k, std::size_t n, bool first) {
   // The small kernel adds into both triangles; the lower one is overwritten by the caller's mirror either way.
   if constexpr (kSmallKernelType<T>) {
-    if (smallStrided(n, n, k)) return small::stridedProduct(A, 1, n, A, G, n, k, n, !first);
+    if (smallStrided(n, n, k)) return small::stridedProduct(A, 1, n, A, G, n, k, n, n, !first);
   }
   syrk(CblasTrans, n, k, A, n, first ? T(0) : T(1), G);
 }

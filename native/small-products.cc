@@ -20,15 +20,17 @@ NMFKIT_SMALL_INLINE Double4 splat(double x) { return Double4{} + x; }
 NMFKIT_SMALL_INLINE double laneSum(Double4 v) { return (v[0] + v[1]) + (v[2] + v[3]); }
 
 // Rows i0 … i0 + Rows − 1 and columns j … j + Cols·L − 1 of C = Σ_t A(i, t)·B(t, j) (A(i, t) = A[i·as + t·at],
-// B row-major, ldb = ldc = n), the Rows × Cols vectors of C held in registers over every t.
+// B and C row-major with rows ld apart), the Rows × Cols vectors of C held in registers over every t.
 template <std::size_t Rows, std::size_t Cols>
 NMFKIT_SMALL_INLINE void stridedTile(const double* A, std::size_t as, std::size_t at, const double* B, double* C,
-                                     std::size_t count, std::size_t n, std::size_t i0, std::size_t j, bool accumulate) {
+                                     std::size_t count, std::size_t ld, std::size_t i0, std::size_t j,
+                                     bool accumulate) {
   Double4 c[Rows][Cols];
   for (std::size_t r = 0; r < Rows; ++r)
-    for (std::size_t v = 0; v < Cols; ++v) c[r][v] = accumulate ? loadDouble4(C + (i0 + r) * n + j + v * L) : Double4{};
+    for (std::size_t v = 0; v < Cols; ++v)
+      c[r][v] = accumulate ? loadDouble4(C + (i0 + r) * ld + j + v * L) : Double4{};
   for (std::size_t t = 0; t < count; ++t) {
-    const double* b = B + t * n + j;
+    const double* b = B + t * ld + j;
     Double4 bv[Cols];
     for (std::size_t v = 0; v < Cols; ++v) bv[v] = loadDouble4(b + v * L);
     for (std::size_t r = 0; r < Rows; ++r) {
@@ -37,21 +39,22 @@ NMFKIT_SMALL_INLINE void stridedTile(const double* A, std::size_t as, std::size_
     }
   }
   for (std::size_t r = 0; r < Rows; ++r)
-    for (std::size_t v = 0; v < Cols; ++v) storeDouble4(C + (i0 + r) * n + j + v * L, c[r][v]);
+    for (std::size_t v = 0; v < Cols; ++v) storeDouble4(C + (i0 + r) * ld + j + v * L, c[r][v]);
 }
 
 // Rows i0 … i0 + Rows − 1 of C: tiles four vectors wide, then one vector, then single columns.
 template <std::size_t Rows>
 NMFKIT_SMALL_INLINE void stridedRows(const double* A, std::size_t as, std::size_t at, const double* B, double* C,
-                                     std::size_t count, std::size_t n, std::size_t i0, bool accumulate) {
+                                     std::size_t count, std::size_t n, std::size_t ld, std::size_t i0,
+                                     bool accumulate) {
   std::size_t j = 0;
-  for (; j + 4 * L <= n; j += 4 * L) stridedTile<Rows, 4>(A, as, at, B, C, count, n, i0, j, accumulate);
-  for (; j + L <= n; j += L) stridedTile<Rows, 1>(A, as, at, B, C, count, n, i0, j, accumulate);
+  for (; j + 4 * L <= n; j += 4 * L) stridedTile<Rows, 4>(A, as, at, B, C, count, ld, i0, j, accumulate);
+  for (; j + L <= n; j += L) stridedTile<Rows, 1>(A, as, at, B, C, count, ld, i0, j, accumulate);
   for (; j < n; ++j) {
     for (std::size_t r = 0; r < Rows; ++r) {
-      double s = accumulate ? C[(i0 + r) * n + j] : 0.0;
-      for (std::size_t t = 0; t < count; ++t) s = s + A[(i0 + r) * as + t * at] * B[t * n + j];
-      C[(i0 + r) * n + j] = s;
+      double s = accumulate ? C[(i0 + r) * ld + j] : 0.0;
+      for (std::size_t t = 0; t < count; ++t) s = s + A[(i0 + r) * as + t * at] * B[t * ld + j];
+      C[(i0 + r) * ld + j] = s;
     }
   }
 }
@@ -92,10 +95,11 @@ NMFKIT_SMALL_INLINE void dotRows(const double* A, const double* B, double* C, st
 }  // namespace
 
 NMFKIT_VECTOR_KERNEL void stridedProduct(const double* A, std::size_t as, std::size_t at, const double* B, double* C,
-                                         std::size_t m, std::size_t count, std::size_t n, bool accumulate) {
+                                         std::size_t m, std::size_t count, std::size_t n, std::size_t ld,
+                                         bool accumulate) {
   std::size_t i = 0;
-  for (; i + 2 <= m; i += 2) stridedRows<2>(A, as, at, B, C, count, n, i, accumulate);
-  if (i < m) stridedRows<1>(A, as, at, B, C, count, n, i, accumulate);
+  for (; i + 2 <= m; i += 2) stridedRows<2>(A, as, at, B, C, count, n, ld, i, accumulate);
+  if (i < m) stridedRows<1>(A, as, at, B, C, count, n, ld, i, accumulate);
 }
 
 NMFKIT_VECTOR_KERNEL void dotProducts(const double* A, const double* B, double* C, std::size_t m, std::size_t k,

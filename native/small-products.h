@@ -16,11 +16,11 @@
 namespace nmf {
 namespace small {
 
-// C (m×n) = Σ_t A(i, t)·B(t, j) over t < count, or C += that sum when `accumulate`; A(i, t) = A[i·as + t·at] and B
-// is row-major (ldb = ldc = n). mulAtB is A(i, t) = A[t·m + i] (as 1, at m); mulSmallInner A[i·count + t] (as
-// count, at 1).
+// C (m×n) = Σ_t A(i, t)·B(t, j) over t < count, or C += that sum when `accumulate`; A(i, t) = A[i·as + t·at], and
+// B (count×n) and C are row-major with rows ld ≥ n apart (a block of columns of wider matrices when ld > n).
+// mulAtB is A(i, t) = A[t·m + i] (as 1, at m); mulSmallInner A[i·count + t] (as count, at 1).
 void stridedProduct(const double* A, std::size_t as, std::size_t at, const double* B, double* C, std::size_t m,
-                    std::size_t count, std::size_t n, bool accumulate);
+                    std::size_t count, std::size_t n, std::size_t ld, bool accumulate);
 
 // C (m×n) = A·Bᵀ, A m×k and B n×k row-major: every entry a dot product of two rows.
 void dotProducts(const double* A, const double* B, double* C, std::size_t m, std::size_t k, std::size_t n);

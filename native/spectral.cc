@@ -276,7 +276,7 @@ double lastComponent(const double* d, const double* e, std::size_t n, double sig
 
 }  // namespace
 
-bool topEigenpair(const double* d, const double* e, std::size_t n, double* work, double* theta, double* last) {
+bool topEigenvalue(const double* d, const double* e, std::size_t n, double* theta, double* sigma) {
   if (n == 0) return false;
   // Start above Gershgorin's bound max_k d_k + |e_{k−1}| + |e_k| ≥ θ (by a margin, as θ may equal the bound), where
   // every pivot is negative. From above the largest root of a polynomial with real roots, Laguerre's steps
@@ -294,14 +294,14 @@ bool topEigenpair(const double* d, const double* e, std::size_t n, double* work,
   if (!at.finite || at.above != 0) return false;
   const double dn = static_cast<double>(n);
   bool found = false;
-  double sigma = x;  // a point ≥ θ where every pivot is negative, for lastComponent
+  double above = x;  // a point ≥ θ where every pivot is negative
   for (int step = 0; step < kLaguerreMaxSteps; ++step) {
     const double spread = std::max((dn - 1.0) * (dn * at.h - at.g * at.g), 0.0);
     const double a = dn / (at.g + std::sqrt(spread));
     if (!(a > 0.0)) return false;
     if (a <= kLaguerreTol * std::fabs(x)) {
       found = true;
-      sigma = x;
+      above = x;
       break;
     }
     x = x - a;
@@ -309,15 +309,23 @@ bool topEigenpair(const double* d, const double* e, std::size_t n, double* work,
     if (at.finite && at.above == 0) continue;
     // The step landed on θ (a zero pivot) or crossed it, which exact arithmetic never does: by rounding, so θ lies
     // just above x. Accept x once a count just above it finds no eigenvalue there.
-    sigma = x + (std::fabs(x) + a) * kLaguerreTol;
-    if (eigenvaluesAbove(d, e, n, sigma) != 0) return false;
+    above = x + (std::fabs(x) + a) * kLaguerreTol;
+    if (eigenvaluesAbove(d, e, n, above) != 0) return false;
     found = true;
     break;
   }
   if (!found) return false;
+  *theta = x;
+  *sigma = above;
+  return true;
+}
+
+bool topEigenpair(const double* d, const double* e, std::size_t n, double* work, double* theta, double* last) {
+  double top, sigma;
+  if (!topEigenvalue(d, e, n, &top, &sigma)) return false;
   const double s = lastComponent(d, e, n, sigma, work);
   if (!(s >= 0.0)) return false;
-  *theta = x;
+  *theta = top;
   *last = s;
   return true;
 }
@@ -388,8 +396,11 @@ double largestSingularValueFromGram(double* G, std::size_t n) {
     // never overwrites an entry not yet read; z takes G[2n … 3n−1] (n² ≥ 3n).
     for (std::size_t i = 0; i < n; ++i) G[i] = G[i * n + i];
     for (std::size_t i = 0; i + 1 < n; ++i) G[n + i] = G[(i + 1) * n + i];
-    tridiagonalEigen(G, G + n, G + 2 * n, n);
-    lambda = G[argmax(G, n, 1)];
+    double sigma;
+    if (!topEigenvalue(G, G + n, n, &lambda, &sigma)) {
+      tridiagonalEigen(G, G + n, G + 2 * n, n);
+      lambda = G[argmax(G, n, 1)];
+    }
   }
   // A Gram matrix is positive semidefinite; rounding can push a zero eigenvalue slightly below zero.
   return std::sqrt(std::max(lambda, 0.0));

@@ -1,7 +1,7 @@
 // Symmetric eigenvalues (cyclic Jacobi and Householder tridiagonalization for dense matrices, implicit QL for
 // tridiagonal ones) and the two spectral norms of docs/kernels.md:
 //  - largestSingularValueFromGram: ‖X‖₂ of an iteration's change from its R×R Gram matrix (Householder
-//    tridiagonalization, then QL);
+//    tridiagonalization, then Laguerre's method, QL where that cannot vouch for its result);
 //  - residualSpectralNorm: ‖E‖₂ of the final residual by Lanczos with full reorthogonalisation (the top eigenpair
 //    of T_j by Laguerre's method, QL where that cannot vouch for its result).
 // Row-major float64. Parallel to assembly/spectral.ts: the two must agree to ~1e-9, so every constant and every
@@ -42,12 +42,16 @@ int jacobiEigen(double* A, std::size_t n, double* Z);
 // Returns the QL iterations done.
 int tridiagonalEigen(double* d, double* e, double* z, std::size_t n);
 
-// The largest eigenvalue θ of the same tridiagonal matrix T (d and e are only read) and |s|, the magnitude of the
-// last component of θ's unit eigenvector: θ by Laguerre's method on det(T − xI) from above, |s| by one step of
-// inverse iteration at θ (Lanczos needs nothing else of T_j at most steps, and this costs O(n) per step where QL
-// costs O(n²)). work: 2n doubles. Returns false, leaving θ and |s| unset, where the pivots cannot vouch for the
-// result (a zero pivot, a step that crossed θ by more than rounding, no convergence); the caller then solves T by
-// QL.
+// The largest eigenvalue θ of the same tridiagonal matrix T (d and e are only read), by Laguerre's method on
+// det(T − xI) from above, in O(n) per step where QL costs O(n²); σ: a point ≥ θ, within rounding of it, where every
+// pivot of T − σI is negative. Returns false, leaving θ and σ unset, where the pivots cannot vouch for the result
+// (a zero pivot at the start, a step that crossed θ by more than rounding, no convergence); the caller then solves
+// T by QL.
+bool topEigenvalue(const double* d, const double* e, std::size_t n, double* theta, double* sigma);
+
+// θ as topEigenvalue finds it and |s|, the magnitude of the last component of θ's unit eigenvector, by one step of
+// inverse iteration at σ (Lanczos needs nothing else of T_j at most steps). work: 2n doubles. Returns false, leaving
+// θ and |s| unset, where topEigenvalue does or the solve fails.
 bool topEigenpair(const double* d, const double* e, std::size_t n, double* work, double* theta, double* last);
 
 // The number of eigenvalues of the same tridiagonal T greater than x (Sylvester's inertia: the positive pivots of
@@ -61,8 +65,8 @@ std::size_t eigenvaluesAbove(const double* d, const double* e, std::size_t n, do
 void tridiagonalize(double* A, std::size_t n);
 
 // ‖X‖₂ = sqrt(max(λmax(G), 0)) from the Gram matrix G = XXᵀ or XᵀX (n×n, destroyed): n = 1 directly, n = 2 in
-// closed form, else tridiagonalize and tridiagonalEigen (Jacobi gives the same to ~2e-15, 7.6× slower at
-// n = 32). A zero G gives 0.
+// closed form, else tridiagonalize and topEigenvalue, or tridiagonalEigen where that declines (Jacobi gives the
+// same to ~2e-15, 7.6× slower at n = 32). A zero G gives 0.
 double largestSingularValueFromGram(double* G, std::size_t n);
 
 // Entry i of the (unnormalised) Lanczos start vector: u32hash(i) / 2^32 + 0.1.

@@ -23,30 +23,22 @@ namespace nmf {
 // C (m×n) = Aᵀ · B, with A k×m and B k×n: C's columns split.
 template <typename T>
 void mulAtB(Team& team, const T* A, const T* B, T* C, std::size_t m, std::size_t k, std::size_t n) {
-  team.forEach(n, [&](std::size_t j0, std::size_t j1) {
-    gemm(CblasTrans, CblasNoTrans, m, j1 - j0, k, A, m, B + j0, n, T(0), C + j0, n);
-  });
+  team.forEach(n, [&](std::size_t j0, std::size_t j1) { mulAtBColumns(A, B + j0, C + j0, m, k, j1 - j0, n); });
 }
 
 // C (m×n) = A · Bᵀ, with A m×k and B n×k: C's rows split.
 template <typename T>
 void mulABt(Team& team, const T* A, const T* B, T* C, std::size_t m, std::size_t k, std::size_t n) {
-  team.forEach(m, [&](std::size_t i0, std::size_t i1) {
-    gemm(CblasNoTrans, CblasTrans, i1 - i0, n, k, A + i0 * k, k, B, k, T(0), C + i0 * n, n);
-  });
+  team.forEach(m, [&](std::size_t i0, std::size_t i1) { mulABt(A + i0 * k, B, C + i0 * n, i1 - i0, k, n); });
 }
 
 // C (m×n) = A (m×k) · B (k×n): C's rows split when it is tall ((W·HHᵀ), W·H), its columns when wide ((WᵀW)·H).
 template <typename T>
 void mulSmallInner(Team& team, const T* A, const T* B, T* C, std::size_t m, std::size_t k, std::size_t n) {
   if (m >= n) {
-    team.forEach(m, [&](std::size_t i0, std::size_t i1) {
-      gemm(CblasNoTrans, CblasNoTrans, i1 - i0, n, k, A + i0 * k, k, B, n, T(0), C + i0 * n, n);
-    });
+    team.forEach(m, [&](std::size_t i0, std::size_t i1) { mulSmallInner(A + i0 * k, B, C + i0 * n, i1 - i0, k, n); });
   } else {
-    team.forEach(n, [&](std::size_t j0, std::size_t j1) {
-      gemm(CblasNoTrans, CblasNoTrans, m, j1 - j0, k, A, k, B + j0, n, T(0), C + j0, n);
-    });
+    team.forEach(n, [&](std::size_t j0, std::size_t j1) { mulSmallInnerColumns(A, B + j0, C + j0, m, k, j1 - j0, n); });
   }
 }
 
