@@ -731,7 +731,8 @@ export function residualSpectralNorm<S>(E: usize, K: i32, N: i32, maxAbs: f64, w
     if (topEigenpair(alpha, beta, j, z, pair)) {
       theta = ld(pair, 0);
       s = ld(pair, 1);
-      secondBelow = j > 1 && eigenvaluesAbove(alpha, beta, j, katoTempleBound(b * s, theta)) == 1;
+      // The count only where lanczosConverged would use it.
+      secondBelow = j > 1 && b * s <= LANCZOS_GAP_FROM * theta && eigenvaluesAbove(alpha, beta, j, katoTempleBound(b * s, theta)) == 1;
     } else {
       // Every eigenvalue of T_j and the last components of its unit eigenvectors, on copies (QL destroys its
       // input).

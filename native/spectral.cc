@@ -38,6 +38,10 @@ constexpr double kLanczosGapTol = 1e-12;
 constexpr double kLanczosGapFrom = 1e-5;
 // … or when β_j ≤ kLanczosBreakdown (invariant subspace found: T_j already holds the exact eigenvalue).
 constexpr double kLanczosBreakdown = 1e-300;
+// The Lanczos buffers start with room for kLanczosRoomSteps steps, or fewer where the vectors would take more than
+// kLanczosRoomBytes; beyond that they grow geometrically.
+constexpr std::size_t kLanczosRoomSteps = 64;
+constexpr std::size_t kLanczosRoomBytes = std::size_t{1} << 20;
 
 // Index of the largest of x[0], x[stride], …, x[(n − 1)·stride] (the first one on ties).
 std::size_t argmax(const double* x, std::size_t n, std::size_t stride) {
@@ -603,6 +607,11 @@ double lanczos(Team& team, const T* E, std::size_t K, std::size_t N, double maxA
   // Q holds the Lanczos vectors q_0 … q_{j−1} as rows; it and the vectors of length j grow with j
   // (geometrically, so the number of allocations is logarithmic in the steps taken).
   std::vector<double> Q(n), w(n), coef, alpha, beta, d, e, z;
+  // Room for the steps a small run takes, so that it allocates once instead of at every doubling.
+  const std::size_t room = std::min({steps, kLanczosRoomSteps, std::max<std::size_t>(1, kLanczosRoomBytes / (8 * n))});
+  Q.reserve(room * n);
+  for (std::vector<double>* v : {&coef, &alpha, &beta}) v->reserve(room);
+  z.reserve(2 * room);
 
   // E's entries are scaled by c (exactly) so that its Gram neither overflows nor underflows: θ is λ·c².
   const double c = scaleFor(maxAbs);
@@ -636,7 +645,9 @@ double lanczos(Team& team, const T* E, std::size_t K, std::size_t N, double maxA
     bool secondBelow;
     z.resize(2 * j);
     if (topEigenpair(alpha.data(), beta.data(), j, z.data(), &theta, &s)) {
-      secondBelow = j > 1 && eigenvaluesAbove(alpha.data(), beta.data(), j, katoTempleBound(b * s, theta)) == 1;
+      // The count only where lanczosConverged would use it.
+      secondBelow = j > 1 && b * s <= kLanczosGapFrom * theta &&
+                    eigenvaluesAbove(alpha.data(), beta.data(), j, katoTempleBound(b * s, theta)) == 1;
     } else {
       // Every eigenvalue of T_j and the last components of its unit eigenvectors, on copies (QL destroys its
       // input).
