@@ -19,7 +19,7 @@ const TRIDIAGONAL_TOL: f64 = 2.220446049250313e-16;
 /** … and gives up on an eigenvalue after this many iterations (a cap: with Wilkinson shifts ~2 is usual). */
 const TRIDIAGONAL_MAX_ITERATIONS: i32 = 64;
 /**
- * Laguerre's method (topEigenpair) starts LAGUERRE_MARGIN·|bound| above Gershgorin's bound, stops once a step is
+ * Laguerre's method (topEigenvalue) starts LAGUERRE_MARGIN·|bound| above Gershgorin's bound, stops once a step is
  * ≤ LAGUERRE_TOL·x (2^-50: within a few rounding errors of x, as its steps converge cubically near θ) …
  */
 const LAGUERRE_MARGIN: f64 = 0.0009765625; // 2^-10

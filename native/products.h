@@ -1,9 +1,10 @@
 // The matrix products of nmfkit, as thin inline wrappers over CBLAS, in float64 (cblas_d*) and float32 (cblas_s*),
 // except small ones, which small-products.cc computes (docs/kernels.md, "Small products").
 //
-// Every matrix is row-major and dense, so the leading dimension is always the column count (the block products
-// of the fused sweep pass row blocks, which keep the full matrix's column count); the wrappers take shapes instead
-// of BLAS arguments so that the kernel in fit.cc reads like the formulas in docs/kernels.md.
+// Every matrix is row-major and dense, so the leading dimension is the column count (the block products of the
+// fused sweep pass row blocks, which keep the full matrix's column count), except in the *Columns products, whose
+// block of columns keeps the full matrix's row stride; the wrappers take shapes instead of BLAS arguments so that
+// the kernel in fit.cc reads like the formulas in docs/kernels.md.
 // assembly/products.ts implements the same products by hand for WebAssembly, under the same names.
 //
 // Shapes are size_t in nmfkit and blas_int in the BLAS. Fit's constructor (checkFitSizes) refuses any dimension

@@ -23,7 +23,7 @@ constexpr int kJacobiMaxSweeps = 64;
 constexpr double kTridiagonalTol = 2.220446049250313e-16;
 // … and gives up on an eigenvalue after this many iterations (a cap: with Wilkinson shifts ~2 is usual).
 constexpr int kTridiagonalMaxIterations = 64;
-// Laguerre's method (topEigenpair) starts kLaguerreMargin·|bound| above Gershgorin's bound, stops once a step is
+// Laguerre's method (topEigenvalue) starts kLaguerreMargin·|bound| above Gershgorin's bound, stops once a step is
 // ≤ kLaguerreTol·x (2^-50: within a few rounding errors of x, as its steps converge cubically near θ) …
 constexpr double kLaguerreMargin = 0.0009765625;        // 2^-10
 constexpr double kLaguerreTol = 8.881784197001252e-16;  // 2^-50

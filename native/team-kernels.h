@@ -1,6 +1,7 @@
 // The products and updates of products.h and updates.h spread over a fit's team (team.h). Each member writes a
-// disjoint block of the output and reads what it needs, so no sums are split and every entry is computed as the
-// one-thread kernel computes it:
+// disjoint block of the output and reads what it needs, so no sums are split; each member's product goes to the
+// kernel products.h chooses for its block's shape (the small kernels or the BLAS), so the results are the same for
+// a given team size:
 //  - products whose output has N columns (WᵀV, (WᵀW)·H) split by columns, i.e. V by columns;
 //  - products whose output has K rows (VHᵀ, W·(HHᵀ)) split by rows, i.e. V by rows;
 //  - the entrywise updates and the HALS sweeps split by rows of W and columns of H.
