@@ -99,26 +99,42 @@ export async function runFits({ planAsync, fitGroup }: FitFunctions, run: FitRun
     }
   };
 
-  // As many runners as fits may run at once pull the next fits: queued fits hold no plan, no promise and no
-  // listener, however long the run.
-  const runner = async (): Promise<void> => {
-    while (next < count && failure === undefined && !signal?.aborted) {
-      const { indices, plans, refused } = takeGroup();
-      if (refused && !settle) settleOne(refused.index, { ok: false, error: refused.error });
-      else if (plans.length > 0) {
-        let outcomes: Settled[];
-        try {
-          outcomes = await fitGroup(plans);
-        } catch (error) {
-          outcomes = plans.map(() => ({ ok: false, error }));
-        }
-        indices.forEach((index, i) => settleOne(index, outcomes[i]!));
+  // One group of a runner: its fits run, then settle in order. Resolves once they have.
+  const runGroup = async ({ indices, plans, refused }: ReturnType<typeof takeGroup>): Promise<void> => {
+    if (refused && !settle) settleOne(refused.index, { ok: false, error: refused.error });
+    else if (plans.length > 0) {
+      let outcomes: Settled[];
+      try {
+        outcomes = await fitGroup(plans);
+      } catch (error) {
+        outcomes = plans.map(() => ({ ok: false, error }));
       }
-      if (refused && settle) settleOne(refused.index, { ok: false, error: refused.error });
+      indices.forEach((index, i) => settleOne(index, outcomes[i]!));
+    }
+    if (refused && settle) settleOne(refused.index, { ok: false, error: refused.error });
+  };
+
+  // As many runners as fits may run at once pull the next fits: queued fits hold no plan, no promise and no
+  // listener, however long the run. While a group of small fits runs, its runner plans and submits the next group,
+  // so that the backend starts it as soon as the current one is done, not after the current one's results are made
+  // and the next one planned on this thread. The group submitted waits for a slot (runtime.scheduled) with its
+  // copies, so a runner is ahead by one group at most, and never while a large fit runs (its copies are large).
+  const runner = async (): Promise<void> => {
+    let running: Promise<void> | undefined;
+    while (next < count && failure === undefined && !signal?.aborted) {
+      const group = takeGroup();
+      const submitted = runGroup(group);
+      if (running) await running;
+      running = submitted;
+      if (!group.plans.every(groupable)) {
+        await running;
+        running = undefined;
+      }
       // Fits that fail at once (a bad matrix, an aborted signal) settle in microtasks only: without a pause a long
       // run of them would hold the event loop.
       await pause.now();
     }
+    if (running) await running;
   };
   await Promise.all(Array.from({ length: Math.min(count, concurrency) }, runner));
   // Every fit has settled; nothing is left running after the promise settles.

@@ -101,7 +101,9 @@ export function fitFunctions(runtime: Runtime): FitFunctions {
     } catch (error) {
       return plans.map(() => ({ ok: false, error }));
     }
-    return runtime.scheduled(
+    // The slot is held while the backend runs the group, not while its results are made: a group waiting for a
+    // slot starts as soon as the backend is done, and the results are made while it runs.
+    const ran = await runtime.scheduled(
       backend.name,
       async () => {
         const runs = plans.map((plan) => plan.problemFor(0, backend, runtime.availableThreads(backend.name, false)));
@@ -110,7 +112,7 @@ export function fitFunctions(runtime: Runtime): FitFunctions {
           const results: Settled[] = [];
           for (const [i, plan] of plans.entries()) results.push(await settledOf(fitRun(backend, plan, runs[i]!)));
           if (signal?.aborted) throw abortError(signal);
-          return results;
+          return { results };
         }
         const group = backend.runGroupAsync(
           runs.map((run) => run.problem),
@@ -118,26 +120,27 @@ export function fitFunctions(runtime: Runtime): FitFunctions {
         );
         const onAbort = (): void => group.cancel();
         signal?.addEventListener('abort', onAbort, { once: true });
-        let outcomes: Awaited<typeof group.done>;
         try {
-          outcomes = await group.done;
+          return { runs, outcomes: await group.done };
         } finally {
           signal?.removeEventListener('abort', onAbort);
         }
-        if (signal?.aborted) throw abortError(signal);
-        return outcomes.map((ran, i): Settled => {
-          if (ran instanceof Error) return { ok: false, error: ran };
-          try {
-            const restarts = new Restarts(plans[i]!);
-            restarts.add(0, runs[i]!.seed, groupOutcome(plans[i]!, ran));
-            return { ok: true, value: restarts.result(backend.name) };
-          } catch (error) {
-            return { ok: false, error };
-          }
-        });
       },
       signal,
     );
+    if (signal?.aborted) throw abortError(signal);
+    if (ran.results) return ran.results;
+    const { runs, outcomes } = ran;
+    return outcomes.map((outcome, i): Settled => {
+      if (outcome instanceof Error) return { ok: false, error: outcome };
+      try {
+        const restarts = new Restarts(plans[i]!);
+        restarts.add(0, runs[i]!.seed, groupOutcome(plans[i]!, outcome));
+        return { ok: true, value: restarts.result(backend.name) };
+      } catch (error) {
+        return { ok: false, error };
+      }
+    });
   }
 
   /** The one run of a plan whose problem was made (problemFor), on its own requests. */
