@@ -13,7 +13,6 @@
 
 #include <algorithm>
 #include <cstddef>
-#include <type_traits>
 
 #include "blas.h"
 #include "small-products.h"
@@ -21,7 +20,7 @@
 
 namespace nmf {
 
-// Float64 products of at most this many multiply–adds (m·n·k) run on small-products.cc's kernels instead of the BLAS,
+// Products of at most this many multiply–adds (m·n·k) run on small-products.cc's kernels instead of the BLAS,
 // where those kernels have their AVX2 version (elsewhere their 32-byte vectors are emulated and lose to the BLAS).
 // Register-tiled sums along rows of B (mulAtB, mulSmallInner, gramAtA) beat OpenBLAS's packing up to about 2^18;
 // dot products of rows (mulABt, gramAAt) only up to about 2^16.
@@ -46,11 +45,6 @@ inline bool smallStrided(std::size_t m, std::size_t n, std::size_t k) {
 inline bool smallDot(std::size_t m, std::size_t n, std::size_t k) {
   return withinWork(m, n, k, kSmallDotWork) && smallKernelsPayOff();
 }
-// Only float64 products take the small kernels: in float32 a rank-4 product is half a vector wide, and OpenBLAS's
-// float32 kernels were faster there.
-template <typename T>
-constexpr bool kSmallKernelType = std::is_same_v<T, double>;
-
 inline blas_int bi(std::size_t n) { return static_cast<blas_int>(n); }
 
 // The BLAS entry points, overloaded on the element type.
@@ -75,9 +69,7 @@ inline void syrk(CBLAS_TRANSPOSE t, std::size_t n, std::size_t k, const float* A
 // (a team's share).
 template <typename T>
 void mulSmallInnerColumns(const T* A, const T* B, T* C, std::size_t m, std::size_t k, std::size_t n, std::size_t ld) {
-  if constexpr (kSmallKernelType<T>) {
-    if (smallStrided(m, n, k)) return small::stridedProduct(A, k, 1, B, C, m, k, n, ld, false);
-  }
+  if (smallStrided(m, n, k)) return small::stridedProduct(A, k, 1, B, C, m, k, n, ld, false);
   gemm(CblasNoTrans, CblasNoTrans, m, n, k, A, k, B, ld, T(0), C, ld);
 }
 
@@ -99,9 +91,7 @@ inline void subtractMulSmallInner(const double* A, const double* B, double* C, s
 // when ld > n (a team's share).
 template <typename T>
 void mulAtBColumns(const T* A, const T* B, T* C, std::size_t m, std::size_t k, std::size_t n, std::size_t ld) {
-  if constexpr (kSmallKernelType<T>) {
-    if (smallStrided(m, n, k)) return small::stridedProduct(A, 1, m, B, C, m, k, n, ld, false);
-  }
+  if (smallStrided(m, n, k)) return small::stridedProduct(A, 1, m, B, C, m, k, n, ld, false);
   gemm(CblasTrans, CblasNoTrans, m, n, k, A, m, B, ld, T(0), C, ld);
 }
 
@@ -114,18 +104,14 @@ void mulAtB(const T* A, const T* B, T* C, std::size_t m, std::size_t k, std::siz
 // C (m×n) = Aᵀ · B when `first`, else C += Aᵀ · B: the fused sweep adds W_iᵀV_i for the row blocks i in order.
 template <typename T>
 void mulAtBAdd(const T* A, const T* B, T* C, std::size_t m, std::size_t k, std::size_t n, bool first) {
-  if constexpr (kSmallKernelType<T>) {
-    if (smallStrided(m, n, k)) return small::stridedProduct(A, 1, m, B, C, m, k, n, n, !first);
-  }
+  if (smallStrided(m, n, k)) return small::stridedProduct(A, 1, m, B, C, m, k, n, n, !first);
   gemm(CblasTrans, CblasNoTrans, m, n, k, A, m, B, n, first ? T(0) : T(1), C, n);
 }
 
 // C (m×n) = A · Bᵀ, with A m×k and B n×k (e.g. VHᵀ, or V_i·Hᵀ for a row block V_i)
 template <typename T>
 void mulABt(const T* A, const T* B, T* C, std::size_t m, std::size_t k, std::size_t n) {
-  if constexpr (kSmallKernelType<T>) {
-    if (smallDot(m, n, k)) return small::dotProducts(A, B, C, m, k, n);
-  }
+  if (smallDot(m, n, k)) return small::dotProducts(A, B, C, m, k, n);
   gemm(CblasNoTrans, CblasTrans, m, n, k, A, k, B, k, T(0), C, n);
 }
 
@@ -141,9 +127,7 @@ void mirrorUpperToLower(T* G, std::size_t n) {
 // G (m×m) = A · Aᵀ, with A m×k: the Gram matrix of A's rows (e.g. HHᵀ)
 template <typename T>
 void gramAAt(const T* A, T* G, std::size_t m, std::size_t k) {
-  if constexpr (kSmallKernelType<T>) {
-    if (smallDot(m, m, k)) return small::dotProducts(A, A, G, m, k, m);  // both triangles, exactly symmetric
-  }
+  if (smallDot(m, m, k)) return small::dotProducts(A, A, G, m, k, m);  // both triangles, exactly symmetric
   syrk(CblasNoTrans, m, k, A, k, T(0), G);
   mirrorUpperToLower(G, m);
 }
@@ -151,9 +135,7 @@ void gramAAt(const T* A, T* G, std::size_t m, std::size_t k) {
 // G (n×n) = Aᵀ · A, with A k×n: the Gram matrix of A's columns (e.g. WᵀW)
 template <typename T>
 void gramAtA(const T* A, T* G, std::size_t k, std::size_t n) {
-  if constexpr (kSmallKernelType<T>) {
-    if (smallStrided(n, n, k)) return small::stridedProduct(A, 1, n, A, G, n, k, n, n, false);  // both triangles
-  }
+  if (smallStrided(n, n, k)) return small::stridedProduct(A, 1, n, A, G, n, k, n, n, false);  // both triangles
   syrk(CblasTrans, n, k, A, n, T(0), G);
   mirrorUpperToLower(G, n);
 }
@@ -163,15 +145,14 @@ void gramAtA(const T* A, T* G, std::size_t k, std::size_t n) {
 template <typename T>
 void gramAtAAdd(const T* A, T* G, std::size_t k, std::size_t n, bool first) {
   // The small kernel adds into both triangles; the lower one is overwritten by the caller's mirror either way.
-  if constexpr (kSmallKernelType<T>) {
-    if (smallStrided(n, n, k)) return small::stridedProduct(A, 1, n, A, G, n, k, n, n, !first);
-  }
+  if (smallStrided(n, n, k)) return small::stridedProduct(A, 1, n, A, G, n, k, n, n, !first);
   syrk(CblasTrans, n, k, A, n, first ? T(0) : T(1), G);
 }
 
 // The Grams of an iteration's change are always float64 (docs/kernels.md, dtype): for float64 data they are the
 // Gram products above; float32 data is widened to float64 in chunks of kWideChunk rows or columns (in `wide`, a
-// scratch of kWideChunk·max(m, n) doubles) and each chunk added with dsyrk, so every product and sum is float64.
+// scratch of kWideChunk·max(m, n) doubles) and each chunk added by the float64 Gram products, so every product and
+// sum is float64.
 constexpr std::size_t kWideChunk = 256;
 
 // G (m×m) = A·Aᵀ in float64, A m×k (e.g. ΔH ΔHᵀ).
@@ -182,7 +163,11 @@ inline void changeGramAAt(const float* A, double* G, std::size_t m, std::size_t 
     for (std::size_t i = 0; i < m; ++i) {
       for (std::size_t j = 0; j < width; ++j) wide[i * width + j] = static_cast<double>(A[i * k + j0 + j]);
     }
-    syrk(CblasNoTrans, m, width, wide, width, j0 == 0 ? 0.0 : 1.0, G);
+    // The first chunk sets both triangles; the others add to the upper one, which is mirrored at the end.
+    if (j0 == 0)
+      gramAAt(wide, G, m, width);
+    else
+      syrk(CblasNoTrans, m, width, wide, width, 1.0, G);
   }
   mirrorUpperToLower(G, m);
 }
@@ -197,7 +182,7 @@ inline void changeGramAtAAdd(const float* A, double* G, std::size_t k, std::size
     const std::size_t rows = std::min(kWideChunk, k - i0);
     const float* a = A + i0 * n;
     for (std::size_t i = 0; i < rows * n; ++i) wide[i] = static_cast<double>(a[i]);
-    syrk(CblasTrans, n, rows, wide, n, (first && i0 == 0) ? 0.0 : 1.0, G);
+    gramAtAAdd(wide, G, rows, n, first && i0 == 0);
   }
 }
 
