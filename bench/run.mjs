@@ -40,7 +40,7 @@ import {
   runNmfkitRow,
 } from './lib/nmfkit.mjs';
 import { DATA_SEED, EPS, PROBLEMS, QUICK_DIVISOR, QUICK_PROBLEMS, generateData } from './lib/problems.mjs';
-import { choosePython, describePythonBlas, removeData, runPythonRows, writeData } from './lib/python.mjs';
+import { DROPPED_ENV, choosePython, describePythonBlas, removeData, runPythonRows, writeData } from './lib/python.mjs';
 import {
   deriveProblem,
   evaluateTargets,
@@ -130,12 +130,29 @@ async function guardedRow(base, fn) {
   }
 }
 
+/**
+ * Removes the OpenBLAS overrides that the Python peers run without (DROPPED_ENV) from this process's environment,
+ * before nmfkit's addon loads OpenBLAS (which reads them once, when it is loaded): with OPENBLAS_CORETYPE=Haswell
+ * left in place, nmfkit would run on AVX2 kernels while numpy picked AVX-512 ones on the same CPU. Returns the values
+ * removed, for the record.
+ */
+function dropBlasOverrides() {
+  const dropped = {};
+  for (const name of DROPPED_ENV) {
+    if (process.env[name] === undefined) continue;
+    dropped[name] = process.env[name];
+    delete process.env[name];
+  }
+  return dropped;
+}
+
 async function main() {
   const options = parseOptions(process.argv.slice(2));
   const policy = options.quick ? POLICIES.quick : POLICIES.full;
   const started = performance.now();
   const loadStart = loadAverage();
 
+  const blasOverridesDropped = dropBlasOverrides();
   const lib = await loadNmfkit();
   const info = lib.backendInfo();
   const addon = info.native.loaded ? loadAddon() : undefined;
@@ -143,6 +160,7 @@ async function main() {
   const defaultThreads = info.native.loaded ? info.native.blas.threads : 1;
   const ctx = { cores: availableParallelism(), defaultThreads };
   const machine = describeMachine(info);
+  machine.blasOverridesDropped = blasOverridesDropped;
 
   const python = choosePython(options.python);
   if (python.note) progress(python.note);
@@ -155,7 +173,7 @@ async function main() {
         threadpoolctl: python.chosen.threadpoolctl ?? null,
         blas: describePythonBlas(python.chosen),
         blasDetail: python.chosen.blas,
-        envDropped: ['OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE'],
+        envDropped: DROPPED_ENV,
       }
     : { note: python.note };
   machine.pythonCandidates = python.candidates.map((c) => ({
@@ -177,6 +195,8 @@ async function main() {
   console.log(
     `python peers: ${machine.python.executable ? `${machine.python.executable} (Python ${machine.python.version}): numpy ${machine.python.numpy}, scikit-learn ${machine.python.sklearn ?? 'missing'}, BLAS ${machine.python.blas}` : machine.python.note}`,
   );
+  const dropped = Object.entries(blasOverridesDropped).map(([name, value]) => `${name}=${value}`);
+  if (dropped.length > 0) console.log(`OpenBLAS overrides dropped for nmfkit and the Python peers alike: ${dropped.join(', ')}`);
   console.log(`load average at start: ${loadStart.one.toFixed(2)} (1 min), ${loadStart.five.toFixed(2)} (5 min)`);
 
   let peaks = { note: 'native backend not loaded' };

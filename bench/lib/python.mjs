@@ -5,7 +5,8 @@
 // import, else the first in which numpy imports (scikit-learn then skipped with a note). `--python none` skips both.
 //
 // The subprocess's environment drops OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE (set on some machines for old
-// OpenBLAS builds; they slow a current numpy); the results record which kernel threadpoolctl then reports.
+// OpenBLAS builds; they slow a current numpy); the results record which kernel threadpoolctl then reports. The bench
+// drops them for nmfkit too, before it loads (run.mjs, dropBlasOverrides), so both sides get the same BLAS kernels.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { EPS } from './problems.mjs';
 
 const PEERS_PY = fileURLToPath(new URL('../peers.py', import.meta.url));
-const DROPPED_ENV = ['OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE'];
+export const DROPPED_ENV = ['OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE'];
 
 function pythonEnv() {
   const env = { ...process.env };

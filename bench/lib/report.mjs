@@ -388,7 +388,12 @@ export function formatMarkdown(results) {
       `native BLAS ${m.blas.vendor ?? '—'} ${m.blas.version ?? ''} (\`${m.blas.config ?? ''}\`); ml-matrix ${m.mlMatrix}; ` +
       (m.python?.executable
         ? `Python ${m.python.version} (${m.python.executable}), numpy ${m.python.numpy}, scikit-learn ${m.python.sklearn ?? 'missing'}, numpy's BLAS: ${m.python.blas}.`
-        : `${m.python?.note ?? 'no Python peers'}.`),
+        : `${m.python?.note ?? 'no Python peers'}.`) +
+      (Object.keys(m.blasOverridesDropped ?? {}).length > 0
+        ? ` OpenBLAS overrides dropped for nmfkit and the peers alike: ${Object.entries(m.blasOverridesDropped)
+            .map(([name, value]) => `${name}=${value}`)
+            .join(', ')}.`
+        : ''),
   );
   lines.push('');
   lines.push(
