@@ -8,7 +8,7 @@
 // allocated here.
 // Parallel to native/spectral.cc.
 
-import { dot, lanes, lanesSum, sload, vadd, vload, vmul, vzero } from './products';
+import { dot, lanes, lanesSum, mulABt, sload, vadd, vload, vmul, vzero } from './products';
 
 /** Jacobi stops when the off-diagonal Frobenius norm is ≤ JACOBI_TOL · the matrix's Frobenius norm … */
 const JACOBI_TOL: f64 = 1e-15;
@@ -643,18 +643,30 @@ function addFourRows<S>(rows: usize, ldE: usize, q: usize, w: usize, n: i32): vo
     t2 += sload<S, f64>(x + 2 * ldE) * qn;
     t3 += sload<S, f64>(x + 3 * ldE) * qn;
   }
+  addFourScaledRows<S>(t0, t1, t2, t3, rows, ldE, w, n);
+}
+
+/**
+ * y ← y + a0·x_0 + a1·x_1 + a2·x_2 + a3·x_3, the rows x_r at `rows`, `ld` bytes apart, added in turn to each entry
+ * (as four axpyRow calls in a row would, with y read and written once).
+ */
+// @ts-ignore: decorator
+@inline
+function addFourScaledRows<S>(t0: f64, t1: f64, t2: f64, t3: f64, rows: usize, ld: usize, y: usize, n: i32): void {
+  const vb = <usize>lanes<f64>() * sizeof<S>();
+  const pairs = n >> 1;
   const a0 = f64x2.splat(t0);
   const a1 = f64x2.splat(t1);
   const a2 = f64x2.splat(t2);
   const a3 = f64x2.splat(t3);
-  x = rows;
-  let out = w;
+  let x = rows;
+  let out = y;
   for (let p = 0; p < pairs; p++) {
     let v = v128.load(out);
     v = vadd<f64>(v, vmul<f64>(a0, vload<S, f64>(x)));
-    v = vadd<f64>(v, vmul<f64>(a1, vload<S, f64>(x + ldE)));
-    v = vadd<f64>(v, vmul<f64>(a2, vload<S, f64>(x + 2 * ldE)));
-    v = vadd<f64>(v, vmul<f64>(a3, vload<S, f64>(x + 3 * ldE)));
+    v = vadd<f64>(v, vmul<f64>(a1, vload<S, f64>(x + ld)));
+    v = vadd<f64>(v, vmul<f64>(a2, vload<S, f64>(x + 2 * ld)));
+    v = vadd<f64>(v, vmul<f64>(a3, vload<S, f64>(x + 3 * ld)));
     v128.store(out, v);
     x += vb;
     out += 16;
@@ -662,9 +674,9 @@ function addFourRows<S>(rows: usize, ldE: usize, q: usize, w: usize, n: i32): vo
   if (n & 1) {
     let v = load<f64>(out);
     v = v + t0 * sload<S, f64>(x);
-    v = v + t1 * sload<S, f64>(x + ldE);
-    v = v + t2 * sload<S, f64>(x + 2 * ldE);
-    v = v + t3 * sload<S, f64>(x + 3 * ldE);
+    v = v + t1 * sload<S, f64>(x + ld);
+    v = v + t2 * sload<S, f64>(x + 2 * ld);
+    v = v + t3 * sload<S, f64>(x + 3 * ld);
     store<f64>(out, v);
   }
 }
@@ -779,9 +791,16 @@ export function residualSpectralNorm<S>(E: usize, K: i32, N: i32, maxAbs: f64, w
     applyGram<S>(E, K, N, x, w, u);
     for (let i = 0; i < n; i++) store<f64>(w + (<usize>i << 3), load<f64>(w + (<usize>i << 3)) * c);
     for (let pass = 0; pass < 2; pass++) {
-      for (let i = 0; i < j; i++) store<f64>(coef + (<usize>i << 3), dot(Q + <usize>i * nb, w, n));
+      // coef = Q·w (each entry dot's sum; four rows of Q side by side), then w ← w − coef_i·q_i for i = 0, 1, … in
+      // turn (axpy's sums; four rows at a time).
+      mulABt<f64>(Q, w, coef, j, n, 1);
       if (pass == 0) store<f64>(alpha + (<usize>(j - 1) << 3), load<f64>(coef + (<usize>(j - 1) << 3)));
-      for (let i = 0; i < j; i++) axpy(-load<f64>(coef + (<usize>i << 3)), Q + <usize>i * nb, w, n);
+      let i = 0;
+      for (; i + 4 <= j; i += 4) {
+        const ci = coef + (<usize>i << 3);
+        addFourScaledRows<f64>(-ld(ci, 0), -ld(ci, 1), -ld(ci, 2), -ld(ci, 3), Q + <usize>i * nb, nb, w, n);
+      }
+      for (; i < j; i++) axpy(-load<f64>(coef + (<usize>i << 3)), Q + <usize>i * nb, w, n);
     }
     const b = Math.sqrt(dot(w, w, n));
     store<f64>(beta + (<usize>(j - 1) << 3), b);
