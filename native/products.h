@@ -12,7 +12,6 @@
 #pragma once
 
 #include <algorithm>
-#include <atomic>
 #include <cstddef>
 
 #include "blas.h"
@@ -21,16 +20,6 @@
 
 namespace nmf {
 
-// Which products small-products.cc computes: chosen from the machine and the BLAS (Auto), or forced by the tests so
-// that the kernels are checked on every machine (the addon's setSmallProducts). Read at every product; set only
-// between fits.
-enum class SmallProducts { Auto, On, Off };
-inline std::atomic<SmallProducts>& smallProductsSetting() {
-  static std::atomic<SmallProducts> setting{SmallProducts::Auto};
-  return setting;
-}
-inline SmallProducts smallProductsChoice() { return smallProductsSetting().load(std::memory_order_relaxed); }
-
 // Products of at most this many multiply–adds (m·n·k) run on small-products.cc's kernels instead of the BLAS,
 // where those kernels have their AVX2 version (elsewhere their 32-byte vectors are emulated and lose to the BLAS).
 // Register-tiled sums along rows of B (mulAtB, mulSmallInner, gramAtA) beat OpenBLAS's packing up to about 2^18;
@@ -38,17 +27,10 @@ inline SmallProducts smallProductsChoice() { return smallProductsSetting().load(
 constexpr std::size_t kSmallStridedWork = std::size_t{1} << 18;
 constexpr std::size_t kSmallDotWork = std::size_t{1} << 16;
 
-// Where they run with AVX2 and the BLAS has no small-matrix kernels of its own (blasHasSmallMatrixKernels), unless
-// the tests forced a choice (setSmallProducts).
 inline bool smallKernelsPayOff() {
 #if NMFKIT_AVX2_CLONES
   static const bool avx2 = __builtin_cpu_supports("avx2");
-  static const bool automatic = avx2 && !blasHasSmallMatrixKernels();
-  switch (smallProductsChoice()) {
-    case SmallProducts::On: return avx2;
-    case SmallProducts::Off: return false;
-    default: return automatic;
-  }
+  return avx2;
 #else
   return false;
 #endif
