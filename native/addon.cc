@@ -30,6 +30,8 @@
 //   setBlasThreads(n)
 //   expLog(op, dtype, x, out, y?)   the kernels' own exp, log and power (exp-log.h), for the tests: out[i] = e^x[i]
 //     (op 'exp'), log x[i] ('log') or x[i]^y ('pow'); dtype 'float32' computes on x rounded to float32
+//   setSmallProducts(mode)         for the tests: 'on' forces small products onto small-products.cc's kernels
+//     (where their AVX2 version runs), 'off' onto the BLAS, 'auto' lets products.h choose; set between fits only
 #include <napi.h>
 
 #include <algorithm>
@@ -49,6 +51,7 @@
 #include "blas.h"
 #include "exp-log.h"
 #include "fit.h"
+#include "products.h"
 
 namespace {
 
@@ -994,6 +997,19 @@ Napi::Value ExpLog(const Napi::CallbackInfo& info) {
   });
 }
 
+Napi::Value SetSmallProducts(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  return guarded(env, [&] {
+    const Napi::Value modeArg = argument(info, 0);
+    const std::string mode = modeArg.IsString() ? modeArg.As<Napi::String>().Utf8Value() : "";
+    if (mode != "auto" && mode != "on" && mode != "off") throw typeError(env, "mode must be 'auto', 'on' or 'off'");
+    nmf::smallProductsSetting().store(mode == "on"    ? nmf::SmallProducts::On
+                                      : mode == "off" ? nmf::SmallProducts::Off
+                                                      : nmf::SmallProducts::Auto);
+    return env.Undefined();
+  });
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* state = new EnvState();
   env.SetInstanceData(state);  // deleted with the environment, after its cleanup hooks have run
@@ -1009,6 +1025,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("blasInfo", Napi::Function::New<BlasInfo>(env, "blasInfo"));
   exports.Set("setBlasThreads", Napi::Function::New<SetBlasThreads>(env, "setBlasThreads"));
   exports.Set("expLog", Napi::Function::New<ExpLog>(env, "expLog"));
+  exports.Set("setSmallProducts", Napi::Function::New<SetSmallProducts>(env, "setSmallProducts"));
   // The loader compares it with src/spec.ts: an addon built from another specification is refused, not misread.
   exports.Set("specSlots", Napi::Number::New(env, static_cast<double>(nmf::kSpecSlots)));
   return exports;

@@ -1,6 +1,9 @@
 // Reports on and configures the BLAS library. Kept apart from addon.cc so the glue never names a vendor.
 #include "blas.h"
 
+#include <algorithm>
+#include <cctype>
+
 namespace nmf {
 
 #if defined(__APPLE__)
@@ -11,6 +14,8 @@ BlasInfo blasInfo() {
 }
 
 void setBlasThreads(int) {}
+
+bool blasHasSmallMatrixKernels() { return false; }
 
 #else
 
@@ -44,6 +49,14 @@ BlasInfo blasInfo() {
 }
 
 void setBlasThreads(int threads) { openblas_set_num_threads(threads); }
+
+bool blasHasSmallMatrixKernels() {
+  // The core OpenBLAS chose when it loaded (its CPU detection, or OPENBLAS_CORETYPE), e.g. "Haswell", "Cooperlake".
+  const char* raw = openblas_get_corename();
+  std::string core = raw != nullptr ? raw : "";
+  std::transform(core.begin(), core.end(), core.begin(), [](unsigned char c) { return std::tolower(c); });
+  return core == "skylakex" || core == "cooperlake" || core == "sapphirerapids";
+}
 
 #endif
 

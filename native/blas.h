@@ -38,4 +38,9 @@ BlasInfo blasInfo();
 // Sets the size of the BLAS's own thread pool (OpenBLAS only; a no-op on Accelerate, which manages its own).
 void setBlasThreads(int threads);
 
+// Whether the BLAS computes small products without packing its operands: OpenBLAS on its AVX-512 cores (SkylakeX,
+// Cooperlake, Sapphire Rapids) has such kernels, and there they beat nmfkit's own (products.h). False where the BLAS
+// does not say.
+bool blasHasSmallMatrixKernels();
+
 }  // namespace nmf

@@ -12,7 +12,9 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
+#include <type_traits>
 
 #include "blas.h"
 #include "small-products.h"
@@ -27,10 +29,29 @@ namespace nmf {
 constexpr std::size_t kSmallStridedWork = std::size_t{1} << 18;
 constexpr std::size_t kSmallDotWork = std::size_t{1} << 16;
 
+// Which products small-products.cc computes: chosen from the machine, the BLAS and the element type (Auto), or
+// forced by the tests so that both ways are checked on every machine (the addon's setSmallProducts). Read at every
+// product; set only between fits.
+enum class SmallProducts { Auto, On, Off };
+inline std::atomic<SmallProducts>& smallProductsSetting() {
+  static std::atomic<SmallProducts> setting{SmallProducts::Auto};
+  return setting;
+}
+
+// Where they run with AVX2, unless the tests forced a choice. A BLAS with small-matrix kernels of its own
+// (blasHasSmallMatrixKernels) takes the float64 products: it is the faster there. float32 stays on nmfkit's
+// kernels, whose float32 HALS keeps within twice scikit-learn's own float32-to-float64 distance, where OpenBLAS's
+// small sgemm kernels, which sum in another order, drift past it (docs/kernels.md).
+template <typename T>
 inline bool smallKernelsPayOff() {
 #if NMFKIT_AVX2_CLONES
   static const bool avx2 = __builtin_cpu_supports("avx2");
-  return avx2;
+  static const bool automatic = avx2 && (std::is_same_v<T, float> || !blasHasSmallMatrixKernels());
+  switch (smallProductsSetting().load(std::memory_order_relaxed)) {
+    case SmallProducts::On: return avx2;
+    case SmallProducts::Off: return false;
+    default: return automatic;
+  }
 #else
   return false;
 #endif
@@ -39,11 +60,13 @@ inline bool smallKernelsPayOff() {
 inline bool withinWork(std::size_t m, std::size_t n, std::size_t k, std::size_t work) {
   return m <= work && n <= work && k <= work && m * n * k <= work;
 }
+template <typename T>
 inline bool smallStrided(std::size_t m, std::size_t n, std::size_t k) {
-  return withinWork(m, n, k, kSmallStridedWork) && smallKernelsPayOff();
+  return withinWork(m, n, k, kSmallStridedWork) && smallKernelsPayOff<T>();
 }
+template <typename T>
 inline bool smallDot(std::size_t m, std::size_t n, std::size_t k) {
-  return withinWork(m, n, k, kSmallDotWork) && smallKernelsPayOff();
+  return withinWork(m, n, k, kSmallDotWork) && smallKernelsPayOff<T>();
 }
 inline blas_int bi(std::size_t n) { return static_cast<blas_int>(n); }
 
@@ -69,7 +92,7 @@ inline void syrk(CBLAS_TRANSPOSE t, std::size_t n, std::size_t k, const float* A
 // (a team's share).
 template <typename T>
 void mulSmallInnerColumns(const T* A, const T* B, T* C, std::size_t m, std::size_t k, std::size_t n, std::size_t ld) {
-  if (smallStrided(m, n, k)) return small::stridedProduct(A, k, 1, B, C, m, k, n, ld, false);
+  if (smallStrided<T>(m, n, k)) return small::stridedProduct(A, k, 1, B, C, m, k, n, ld, false);
   gemm(CblasNoTrans, CblasNoTrans, m, n, k, A, k, B, ld, T(0), C, ld);
 }
 
@@ -91,7 +114,7 @@ inline void subtractMulSmallInner(const double* A, const double* B, double* C, s
 // when ld > n (a team's share).
 template <typename T>
 void mulAtBColumns(const T* A, const T* B, T* C, std::size_t m, std::size_t k, std::size_t n, std::size_t ld) {
-  if (smallStrided(m, n, k)) return small::stridedProduct(A, 1, m, B, C, m, k, n, ld, false);
+  if (smallStrided<T>(m, n, k)) return small::stridedProduct(A, 1, m, B, C, m, k, n, ld, false);
   gemm(CblasTrans, CblasNoTrans, m, n, k, A, m, B, ld, T(0), C, ld);
 }
 
@@ -104,14 +127,14 @@ void mulAtB(const T* A, const T* B, T* C, std::size_t m, std::size_t k, std::siz
 // C (m×n) = Aᵀ · B when `first`, else C += Aᵀ · B: the fused sweep adds W_iᵀV_i for the row blocks i in order.
 template <typename T>
 void mulAtBAdd(const T* A, const T* B, T* C, std::size_t m, std::size_t k, std::size_t n, bool first) {
-  if (smallStrided(m, n, k)) return small::stridedProduct(A, 1, m, B, C, m, k, n, n, !first);
+  if (smallStrided<T>(m, n, k)) return small::stridedProduct(A, 1, m, B, C, m, k, n, n, !first);
   gemm(CblasTrans, CblasNoTrans, m, n, k, A, m, B, n, first ? T(0) : T(1), C, n);
 }
 
 // C (m×n) = A · Bᵀ, with A m×k and B n×k (e.g. VHᵀ, or V_i·Hᵀ for a row block V_i)
 template <typename T>
 void mulABt(const T* A, const T* B, T* C, std::size_t m, std::size_t k, std::size_t n) {
-  if (smallDot(m, n, k)) return small::dotProducts(A, B, C, m, k, n);
+  if (smallDot<T>(m, n, k)) return small::dotProducts(A, B, C, m, k, n);
   gemm(CblasNoTrans, CblasTrans, m, n, k, A, k, B, k, T(0), C, n);
 }
 
@@ -127,7 +150,7 @@ void mirrorUpperToLower(T* G, std::size_t n) {
 // G (m×m) = A · Aᵀ, with A m×k: the Gram matrix of A's rows (e.g. HHᵀ)
 template <typename T>
 void gramAAt(const T* A, T* G, std::size_t m, std::size_t k) {
-  if (smallDot(m, m, k)) return small::dotProducts(A, A, G, m, k, m);  // both triangles, exactly symmetric
+  if (smallDot<T>(m, m, k)) return small::dotProducts(A, A, G, m, k, m);  // both triangles, exactly symmetric
   syrk(CblasNoTrans, m, k, A, k, T(0), G);
   mirrorUpperToLower(G, m);
 }
@@ -135,7 +158,7 @@ void gramAAt(const T* A, T* G, std::size_t m, std::size_t k) {
 // G (n×n) = Aᵀ · A, with A k×n: the Gram matrix of A's columns (e.g. WᵀW)
 template <typename T>
 void gramAtA(const T* A, T* G, std::size_t k, std::size_t n) {
-  if (smallStrided(n, n, k)) return small::stridedProduct(A, 1, n, A, G, n, k, n, n, false);  // both triangles
+  if (smallStrided<T>(n, n, k)) return small::stridedProduct(A, 1, n, A, G, n, k, n, n, false);  // both triangles
   syrk(CblasTrans, n, k, A, n, T(0), G);
   mirrorUpperToLower(G, n);
 }
@@ -145,7 +168,7 @@ void gramAtA(const T* A, T* G, std::size_t k, std::size_t n) {
 template <typename T>
 void gramAtAAdd(const T* A, T* G, std::size_t k, std::size_t n, bool first) {
   // The small kernel adds into both triangles; the lower one is overwritten by the caller's mirror either way.
-  if (smallStrided(n, n, k)) return small::stridedProduct(A, 1, n, A, G, n, k, n, n, !first);
+  if (smallStrided<T>(n, n, k)) return small::stridedProduct(A, 1, n, A, G, n, k, n, n, !first);
   syrk(CblasTrans, n, k, A, n, first ? T(0) : T(1), G);
 }
 

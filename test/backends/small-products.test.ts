@@ -1,16 +1,34 @@
 /**
  * The native backend computes a product of at most 2^16 or 2^18 multiply–adds with its own kernels
- * (native/small-products.cc) and larger ones with the BLAS (native/products.h). Fits whose products fall on either
- * side of those bounds, and shapes with every remainder of the kernels' tiles (odd rows, columns short of a
- * vector), against the plain reference loop (test/reference/fit.ts) and against the WebAssembly backend: MU and
- * HALS, teams of 1 and 2, to 1e-9; in float32 (whose kernels hold 8 lanes, and 4 for the last columns of a row), to
- * float32's rounding.
+ * (native/small-products.cc) where the BLAS has no small-matrix kernels of its own, and the rest with the BLAS
+ * (native/products.h). Both ways are forced here in turn (the addon's setSmallProducts), so the kernels are checked
+ * on every machine whatever products.h would choose on it. Fits whose products fall on either side of those bounds,
+ * and shapes with every remainder of the kernels' tiles (odd rows, columns short of a vector), against the plain
+ * reference loop (test/reference/fit.ts) and against the WebAssembly backend: MU and HALS, teams of 1 and 2, to
+ * 1e-9; in float32 (whose kernels hold 8 lanes, and 4 for the last columns of a row), to float32's rounding.
  */
-import { describe, expect, it } from 'vitest';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
 import { nmfSync, type BackendName } from '../../src/index.js';
 import { fit } from '../reference/fit.js';
 import { mat } from '../reference/linalg.js';
 import { BACKENDS, backendAvailable, randomMatrix, relativeError } from '../support/helpers.js';
+
+type SmallProducts = 'auto' | 'on' | 'off';
+const addon = backendAvailable('native')
+  ? (createRequire(import.meta.url)('node-gyp-build')(fileURLToPath(new URL('../..', import.meta.url))) as {
+      setSmallProducts(mode: SmallProducts): void;
+    })
+  : undefined;
+afterAll(() => addon?.setSmallProducts('auto'));
+
+// Each backend's runs: native with the small kernels forced on and then off; wasm as it is.
+const RUNS: { backend: BackendName; small?: SmallProducts }[] = [
+  { backend: 'native', small: 'on' },
+  { backend: 'native', small: 'off' },
+  { backend: 'wasm' },
+];
 
 // [K, N, R]: every product small; odd sizes (two-row tiles with one row left, columns short of a vector); WᵀV
 // small and V·Hᵀ on the BLAS; every product on the BLAS.
@@ -22,6 +40,11 @@ const SHAPES: [number, number, number][] = [
   [256, 300, 8],
 ];
 const ITERATIONS = 12;
+
+it.skipIf(!addon)('setSmallProducts refuses a mode it does not know', () => {
+  expect(() => addon!.setSmallProducts('always' as SmallProducts)).toThrow(TypeError);
+  expect(() => addon!.setSmallProducts(undefined as unknown as SmallProducts)).toThrow(/mode must be 'auto', 'on' or 'off'/);
+});
 
 describe.each(SHAPES)('%i×%i, rank %i', (K, N, R) => {
   const V = randomMatrix(K, N, K + N);
@@ -46,8 +69,9 @@ describe.each(SHAPES)('%i×%i, rank %i', (K, N, R) => {
       eps: 1e-10,
     });
     const tolerance = TOLERANCE[dtype];
-    const results: { backend: BackendName; threads: number; W: ArrayLike<number> }[] = [];
-    for (const backend of BACKENDS.filter(backendAvailable)) {
+    const results: { run: string; W: ArrayLike<number> }[] = [];
+    for (const { backend, small } of RUNS.filter((run) => BACKENDS.includes(run.backend) && backendAvailable(run.backend))) {
+      if (small) addon!.setSmallProducts(small);
       for (const threads of [1, 2]) {
         const result = nmfSync(V, {
           rank: R,
@@ -63,19 +87,18 @@ describe.each(SHAPES)('%i×%i, rank %i', (K, N, R) => {
           spectralError: false,
           dtype,
         });
-        const where = `${backend}, ${threads} thread(s)`;
+        const where = `${backend}${small ? ` (small products ${small})` : ''}, ${threads} thread(s)`;
         expect(relativeError(result.W.data, reference.W.data), where).toBeLessThan(tolerance.reference);
         expect(relativeError(result.H.data, reference.H.data), where).toBeLessThan(tolerance.reference);
         expect(relativeError(result.hChange, reference.hChange), where).toBeLessThan(tolerance.reference);
         expect(relativeError(result.wChange, reference.wChange), where).toBeLessThan(tolerance.reference);
-        results.push({ backend, threads, W: result.W.data });
+        results.push({ run: where, W: result.W.data });
       }
+      addon?.setSmallProducts('auto');
     }
     const [first, ...rest] = results;
     for (const other of rest) {
-      expect(relativeError(other.W, first!.W), `${other.backend} ${other.threads} against ${first!.backend}`).toBeLessThan(
-        tolerance.between,
-      );
+      expect(relativeError(other.W, first!.W), `${other.run} against ${first!.run}`).toBeLessThan(tolerance.between);
     }
   });
 });
