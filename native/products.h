@@ -38,15 +38,20 @@ inline std::atomic<SmallProducts>& smallProductsSetting() {
   return setting;
 }
 
+// The kinds of product: a Gram matrix (A·Aᵀ or Aᵀ·A, dsyrk on the BLAS) or any other (dgemm).
+enum class Product { General, Gram };
+
 // Where they run with AVX2, unless the tests forced a choice. A BLAS with small-matrix kernels of its own
-// (blasHasSmallMatrixKernels) takes the float64 products: it is the faster there. float32 stays on nmfkit's
-// kernels, whose float32 HALS keeps within twice scikit-learn's own float32-to-float64 distance, where OpenBLAS's
-// small sgemm kernels, which sum in another order, drift past it (docs/kernels.md).
-template <typename T>
+// (blasHasSmallMatrixKernels) takes the float64 products other than Grams: it is the faster there. Grams stay on
+// nmfkit's kernels, as OpenBLAS has no small-matrix syrk and packs its operands into a buffer it takes under a lock.
+// float32 stays on nmfkit's kernels, whose float32 HALS keeps within twice scikit-learn's own float32-to-float64
+// distance, where OpenBLAS's small sgemm kernels, which sum in another order, drift past it (docs/kernels.md).
+template <typename T, Product P>
 inline bool smallKernelsPayOff() {
 #if NMFKIT_AVX2_CLONES
   static const bool avx2 = __builtin_cpu_supports("avx2");
-  static const bool automatic = avx2 && (std::is_same_v<T, float> || !blasHasSmallMatrixKernels());
+  static const bool automatic =
+      avx2 && (P == Product::Gram || std::is_same_v<T, float> || !blasHasSmallMatrixKernels());
   switch (smallProductsSetting().load(std::memory_order_relaxed)) {
     case SmallProducts::On: return avx2;
     case SmallProducts::Off: return false;
@@ -60,13 +65,13 @@ inline bool smallKernelsPayOff() {
 inline bool withinWork(std::size_t m, std::size_t n, std::size_t k, std::size_t work) {
   return m <= work && n <= work && k <= work && m * n * k <= work;
 }
-template <typename T>
+template <typename T, Product P = Product::General>
 inline bool smallStrided(std::size_t m, std::size_t n, std::size_t k) {
-  return withinWork(m, n, k, kSmallStridedWork) && smallKernelsPayOff<T>();
+  return withinWork(m, n, k, kSmallStridedWork) && smallKernelsPayOff<T, P>();
 }
-template <typename T>
+template <typename T, Product P = Product::General>
 inline bool smallDot(std::size_t m, std::size_t n, std::size_t k) {
-  return withinWork(m, n, k, kSmallDotWork) && smallKernelsPayOff<T>();
+  return withinWork(m, n, k, kSmallDotWork) && smallKernelsPayOff<T, P>();
 }
 inline blas_int bi(std::size_t n) { return static_cast<blas_int>(n); }
 
@@ -150,7 +155,8 @@ void mirrorUpperToLower(T* G, std::size_t n) {
 // G (m×m) = A · Aᵀ, with A m×k: the Gram matrix of A's rows (e.g. HHᵀ)
 template <typename T>
 void gramAAt(const T* A, T* G, std::size_t m, std::size_t k) {
-  if (smallDot<T>(m, m, k)) return small::dotProducts(A, A, G, m, k, m);  // both triangles, exactly symmetric
+  if (smallDot<T, Product::Gram>(m, m, k))
+    return small::dotProducts(A, A, G, m, k, m);  // both triangles, exactly symmetric
   syrk(CblasNoTrans, m, k, A, k, T(0), G);
   mirrorUpperToLower(G, m);
 }
@@ -158,7 +164,8 @@ void gramAAt(const T* A, T* G, std::size_t m, std::size_t k) {
 // G (n×n) = Aᵀ · A, with A k×n: the Gram matrix of A's columns (e.g. WᵀW)
 template <typename T>
 void gramAtA(const T* A, T* G, std::size_t k, std::size_t n) {
-  if (smallStrided<T>(n, n, k)) return small::stridedProduct(A, 1, n, A, G, n, k, n, n, false);  // both triangles
+  if (smallStrided<T, Product::Gram>(n, n, k))
+    return small::stridedProduct(A, 1, n, A, G, n, k, n, n, false);  // both triangles
   syrk(CblasTrans, n, k, A, n, T(0), G);
   mirrorUpperToLower(G, n);
 }
@@ -168,7 +175,7 @@ void gramAtA(const T* A, T* G, std::size_t k, std::size_t n) {
 template <typename T>
 void gramAtAAdd(const T* A, T* G, std::size_t k, std::size_t n, bool first) {
   // The small kernel adds into both triangles; the lower one is overwritten by the caller's mirror either way.
-  if (smallStrided<T>(n, n, k)) return small::stridedProduct(A, 1, n, A, G, n, k, n, n, !first);
+  if (smallStrided<T, Product::Gram>(n, n, k)) return small::stridedProduct(A, 1, n, A, G, n, k, n, n, !first);
   syrk(CblasTrans, n, k, A, n, first ? T(0) : T(1), G);
 }
 

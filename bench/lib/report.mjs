@@ -230,7 +230,7 @@ export function formatThroughput(throughput) {
   if (!throughput) return '';
   const lines = [`throughput: ${throughput.description}`];
   for (const r of throughput.rows) {
-    const what = `${pad(r.mode, 17)} ${pad(r.backend, 6)}`;
+    const what = `${pad(r.mode, 20)} ${pad(r.backend, 6)}`;
     const ratio = Number.isFinite(r.ratioToSklearn) && r.backend !== 'python' ? `, ${fmt(r.ratioToSklearn)}× scikit-learn's time` : '';
     lines.push(
       r.status === 'ok'

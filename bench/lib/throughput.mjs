@@ -2,9 +2,11 @@
 // through the public API: `nmfBatch` vs sequential `await nmf()` vs `nmfSync`, on both backends, against
 // scikit-learn's Python loop over the same matrices (fit_transform per matrix, solver 'mu'). Every fit starts from
 // the same W0/H0 (nmfkit: options W and H; scikit-learn: init='custom'). Reported as fits per second (whole calls:
-// validation, copies, iterations, finish) and as time ÷ scikit-learn's. A reference row per backend runs `nmfSync`
-// on a worker thread per core (syncOnWorkers): the machine's cores on independent fits, against which nmfBatch's
-// scheduling is judged.
+// validation, copies, iterations, finish) and as time ÷ scikit-learn's. Two reference rows per backend run `nmfSync`
+// on every core at once (syncInParallel), on a worker thread per core and in a process per core: the machine's
+// cores on independent fits, against which nmfBatch's scheduling is judged; processes share no allocator, heap or
+// garbage collector, so the second row is the most these cores give such fits.
+import { fork } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { generateData } from './problems.mjs';
@@ -45,36 +47,48 @@ const MODES = [
 
 const INDEX = new URL('../../dist/index.js', import.meta.url).href;
 
+const SHARE = new URL('./throughput-worker.mjs', import.meta.url);
+
+/** A worker thread per core, or a process per core: each runs throughput-worker.mjs over the data it is given. */
+const SPAWN = {
+  threads: (data) => {
+    const worker = new Worker(SHARE, { workerData: data });
+    return { once: (event, f) => worker.once(event, f), send: (m) => worker.postMessage(m), stop: () => worker.terminate() };
+  },
+  processes: (data) => {
+    const child = fork(SHARE, [], { serialization: 'advanced', stdio: 'inherit' });
+    child.send(data);
+    return { once: (event, f) => child.once(event, f), send: (m) => child.send(m), stop: () => child.kill() };
+  },
+};
+
 /**
- * The reference row: `nmfSync` on one worker thread per core, each over its own share of the matrices (every
- * `threads`-th), all started together once every worker has warmed up; the wall time until the last one is done. No
- * scheduling, no hand-overs and no planning on a shared thread: what independent fits get from the machine's cores,
- * the most a batch could reach with these kernels.
+ * A reference row: `nmfSync` on one worker thread or process per core (`way`), each over its own share of the
+ * matrices (every `cores`-th), all started together once every one has warmed up; the wall time until the last one
+ * is done. No scheduling, no hand-overs and no planning on a shared thread: what independent fits get from the
+ * machine's cores.
  */
-async function syncOnWorkers(list, options, warm, threads) {
-  const workers = Array.from({ length: threads }, (_, w) => {
-    const matrices = list.filter((_, i) => i % threads === w);
-    return new Worker(new URL('./throughput-worker.mjs', import.meta.url), {
-      workerData: { index: INDEX, matrices, warm: Math.ceil(warm / threads), options },
-    });
-  });
-  const next = (worker) =>
+async function syncInParallel(way, list, options, warm, cores) {
+  const shares = Array.from({ length: cores }, (_, w) =>
+    SPAWN[way]({ index: INDEX, matrices: list.filter((_, i) => i % cores === w), warm: Math.ceil(warm / cores), options }),
+  );
+  const next = (share) =>
     new Promise((resolve, reject) => {
-      worker.once('message', resolve);
-      worker.once('error', reject);
+      share.once('message', resolve);
+      share.once('error', reject);
     });
   try {
-    await Promise.all(workers.map(next));
-    const done = workers.map(next);
+    await Promise.all(shares.map(next));
+    const done = shares.map(next);
     const t0 = performance.now();
-    for (const worker of workers) worker.postMessage('go');
+    for (const share of shares) share.send('go');
     const reports = await Promise.all(done);
     const seconds = (performance.now() - t0) / 1000;
     const bad = reports.find((r) => r.bad >= 0);
-    if (bad) throw new Error(`a worker's fit ${bad.bad} stopped before ${options.maxIter} iterations`);
+    if (bad) throw new Error(`a share's fit ${bad.bad} stopped before ${options.maxIter} iterations`);
     return seconds;
   } finally {
-    await Promise.all(workers.map((worker) => worker.terminate()));
+    await Promise.all(shares.map((share) => share.stop()));
   }
 }
 
@@ -149,12 +163,15 @@ export async function runThroughput(api, backendInfo, quick, python) {
         rows.push(failed(row, error));
       }
     }
-    const threads = availableParallelism();
-    const row = { mode: `nmfSync ×${threads} threads`, backend, count, K, N, rank: R, iterations, reference: true };
-    if (!loaded) rows.push({ ...row, status: 'n/a', note: `${backend} backend not available` });
-    else {
+    const cores = availableParallelism();
+    for (const way of ['threads', 'processes']) {
+      const row = { mode: `nmfSync ×${cores} ${way}`, backend, count, K, N, rank: R, iterations, reference: true };
+      if (!loaded) {
+        rows.push({ ...row, status: 'n/a', note: `${backend} backend not available` });
+        continue;
+      }
       try {
-        rows.push(timed(row, await syncOnWorkers(list, options, warm.length, threads)));
+        rows.push(timed(row, await syncInParallel(way, list, options, warm.length, cores)));
       } catch (error) {
         rows.push(failed(row, error));
       }
@@ -166,7 +183,7 @@ export async function runThroughput(api, backendInfo, quick, python) {
     if (row.status === 'ok') row.ratioToSklearn = peer.status === 'ok' ? row.seconds / peer.seconds : null;
   }
   return {
-    description: `${count} matrices ${K}×${N}, rank ${R}, ${iterations} iterations, tol 0, every fit from the same W0/H0, through the public API; scikit-learn: fit_transform per matrix in a Python loop (solver 'mu', init 'custom', same W0/H0); reference: nmfSync on one worker thread per core, each over its share`,
+    description: `${count} matrices ${K}×${N}, rank ${R}, ${iterations} iterations, tol 0, every fit from the same W0/H0, through the public API; scikit-learn: fit_transform per matrix in a Python loop (solver 'mu', init 'custom', same W0/H0); reference: nmfSync on one worker thread per core, and in one process per core, each over its share`,
     rows,
   };
 }
