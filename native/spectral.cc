@@ -38,6 +38,10 @@ constexpr double kLanczosGapTol = 1e-12;
 constexpr double kLanczosGapFrom = 1e-5;
 // … or when β_j ≤ kLanczosBreakdown (invariant subspace found: T_j already holds the exact eigenvalue).
 constexpr double kLanczosBreakdown = 1e-300;
+// A check that finds the residual above kLanczosSkipAbove·θ leaves the next step unchecked: a residual falls far less
+// than the factor kLanczosSkipAbove / kLanczosGapFrom = 100 in one step, so the step skipped would not have stopped
+// the run (were it to, the run stops one step later, with a θ at least as close).
+constexpr double kLanczosSkipAbove = 1e-3;
 // The Lanczos buffers start with room for kLanczosRoomSteps steps, or fewer where the vectors would take more than
 // kLanczosRoomBytes; beyond that they grow geometrically.
 constexpr std::size_t kLanczosRoomSteps = 64;
@@ -520,9 +524,8 @@ class GramProduct {
         members_(std::min(team.size(), count_)),
         block_(byRows_ ? std::max<std::size_t>(1, kGramBlockBytes / (N * sizeof(T)))
                        : std::max(kGramMinColumns, kGramBlockBytes / (K * sizeof(T)))),
-        partials_(members_ * n_),
-        scratch_(members_ * block_),
-        wide_(sizeof(T) == sizeof(double) || byRows_ ? 0 : members_ * block_ * K) {}
+        wideBlock_(sizeof(T) == sizeof(double) || byRows_ ? 0 : block_ * K),
+        work_(members_ * (n_ + block_ + wideBlock_)) {}
 
   // The dimension of G: the length of the Lanczos vectors.
   std::size_t dimension() const { return n_; }
@@ -530,9 +533,9 @@ class GramProduct {
   void apply(const double* q, double* w) {
     auto share = [&](std::size_t member) {
       const Share s = split(count_, members_, member);
-      double* partial = &partials_[member * n_];
-      double* t = &scratch_[member * block_];
-      double* wide = wide_.empty() ? nullptr : &wide_[member * block_ * K_];
+      double* partial = partial_(member);
+      double* t = work_.data() + members_ * n_ + member * block_;
+      double* wide = wideBlock_ == 0 ? nullptr : work_.data() + members_ * (n_ + block_) + member * wideBlock_;
       std::fill(partial, partial + n_, 0.0);
       for (std::size_t b0 = s.begin; b0 < s.end; b0 += block_) {
         const std::size_t size = std::min(block_, s.end - b0);
@@ -548,9 +551,9 @@ class GramProduct {
       team_.run([&](std::size_t member) {
         if (member < members_) share(member);
       });
-    std::copy(partials_.begin(), partials_.begin() + n_, w);
+    std::copy(partial_(0), partial_(0) + n_, w);
     for (std::size_t m = 1; m < members_; ++m) {
-      const double* partial = &partials_[m * n_];
+      const double* partial = partial_(m);
       for (std::size_t i = 0; i < n_; ++i) w[i] += partial[i];
     }
   }
@@ -561,8 +564,12 @@ class GramProduct {
   const std::size_t K_, N_;
   const bool byRows_;
   const std::size_t n_, count_, members_, block_;
-  std::vector<double> partials_, scratch_;
-  std::vector<double> wide_;  // float32 E by columns only: each member's block, widened
+  const std::size_t wideBlock_;  // float32 E by columns only: a member's block, widened (else 0)
+  // One allocation for every member's partial of w (n_ each), its block's scratch vector (block_ each) and its
+  // widened block (wideBlock_ each), in that order.
+  std::vector<double> work_;
+
+  double* partial_(std::size_t member) { return work_.data() + member * n_; }
 };
 
 // Where Kato–Temple makes θ, the largest eigenvalue of T_j (its Ritz pair with residual ρ = β_j·|s|), close enough:
@@ -591,7 +598,7 @@ double secondLargest(const double* d, std::size_t j, std::size_t top) {
 }
 
 // q_j = w / β_j, appended to the rows of Q.
-void appendLanczosVector(std::vector<double>& Q, const std::vector<double>& w, double b, std::size_t j, std::size_t n) {
+void appendLanczosVector(std::vector<double>& Q, const double* w, double b, std::size_t j, std::size_t n) {
   Q.resize((j + 1) * n);
   double* next = &Q[j * n];
   for (std::size_t i = 0; i < n; ++i) next[i] = w[i] / b;
@@ -604,14 +611,24 @@ double lanczos(Team& team, const T* E, std::size_t K, std::size_t N, double maxA
   GramProduct<T> gram(team, E, K, N);
   const std::size_t n = gram.dimension();
   const std::size_t steps = std::min(K, N) + 1;
-  // Q holds the Lanczos vectors q_0 … q_{j−1} as rows; it and the vectors of length j grow with j
-  // (geometrically, so the number of allocations is logarithmic in the steps taken).
-  std::vector<double> Q(n), w(n), coef, alpha, beta, d, e, z;
-  // Room for the steps a small run takes, so that it allocates once instead of at every doubling.
+  // Q holds the Lanczos vectors q_0 … q_{j−1} as rows; it grows with j (geometrically, so the number of
+  // allocations is logarithmic in the steps taken), from room for the steps a small run takes, so that such a run
+  // allocates it once instead of at every doubling.
+  std::vector<double> Q(n);
   const std::size_t room = std::min({steps, kLanczosRoomSteps, std::max<std::size_t>(1, kLanczosRoomBytes / (8 * n))});
   Q.reserve(room * n);
-  for (std::vector<double>* v : {&coef, &alpha, &beta}) v->reserve(room);
-  z.reserve(2 * room);
+  // Everything else the run keeps, for as many steps as it can take (O(steps) doubles), in one allocation: T_j's
+  // diagonal α and off-diagonal β, the coefficients of the reorthogonalisation, QL's copies d and e and its
+  // work z (or topEigenpair's, 2j doubles), and w.
+  const std::size_t most = std::min(n, steps);
+  std::vector<double> work(7 * most + n);
+  double* const alpha = work.data();
+  double* const beta = alpha + most;
+  double* const coef = beta + most;
+  double* const d = coef + most;
+  double* const e = d + most;
+  double* const z = e + most;
+  double* const w = z + 2 * most;
 
   // E's entries are scaled by c (exactly) so that its Gram neither overflows nor underflows: θ is λ·c².
   const double c = scaleFor(maxAbs);
@@ -621,46 +638,49 @@ double lanczos(Team& team, const T* E, std::size_t K, std::size_t N, double maxA
   const double norm0 = std::sqrt(dot(Q.data(), Q.data(), n));
   for (std::size_t i = 0; i < n; ++i) Q[i] = Q[i] / norm0;
 
+  bool unchecked = false;  // the next step goes unchecked (kLanczosSkipAbove)
   for (std::size_t j = 1;; ++j) {
     // Step j: w = G q_{j−1}, orthogonalised twice against q_0 … q_{j−1} (classical Gram–Schmidt). In floating
     // point the three-term recurrence alone loses orthogonality and yields spurious copies of the top Ritz value.
     // On c·E (scaleOf): w = c·G(c·q_{j−1}); the product reads its input before it writes w, so w may hold it.
     for (std::size_t i = 0; i < n; ++i) w[i] = Q[(j - 1) * n + i] * c;
-    gram.apply(w.data(), w.data());
+    gram.apply(w, w);
     for (std::size_t i = 0; i < n; ++i) w[i] = w[i] * c;
-    coef.resize(j);
     for (int pass = 0; pass < 2; ++pass) {
-      mulAx(Q.data(), w.data(), coef.data(), j, n);   // coef = Q·w
-      if (pass == 0) alpha.push_back(coef[j - 1]);    // α_j = q_{j−1}·G q_{j−1}
-      subAtx(Q.data(), coef.data(), w.data(), j, n);  // w ← w − Qᵀ·coef
+      mulAx(Q.data(), w, coef, j, n);             // coef = Q·w
+      if (pass == 0) alpha[j - 1] = coef[j - 1];  // α_j = q_{j−1}·G q_{j−1}
+      subAtx(Q.data(), coef, w, j, n);            // w ← w − Qᵀ·coef
     }
-    const double b = std::sqrt(dot(w.data(), w.data(), n));
-    beta.push_back(b);
+    const double b = std::sqrt(dot(w, w, n));
+    beta[j - 1] = b;
 
     const bool last = b <= kLanczosBreakdown || j == std::min(n, steps);
-    // θ, the largest eigenvalue of the j×j tridiagonal T_j (α on the diagonal, β_1 … β_{j−1} beside it), and s,
-    // the last component of its unit eigenvector: by Laguerre's method, O(j) per step, so every step is checked;
-    // by QL where that cannot vouch for its result.
-    double theta, s;
-    bool secondBelow;
-    z.resize(2 * j);
-    if (topEigenpair(alpha.data(), beta.data(), j, z.data(), &theta, &s)) {
-      // The count only where lanczosConverged would use it.
-      secondBelow = j > 1 && b * s <= kLanczosGapFrom * theta &&
-                    eigenvaluesAbove(alpha.data(), beta.data(), j, katoTempleBound(b * s, theta)) == 1;
+    if (unchecked && !last) {
+      unchecked = false;
     } else {
-      // Every eigenvalue of T_j and the last components of its unit eigenvectors, on copies (QL destroys its
-      // input).
-      d.assign(alpha.begin(), alpha.end());
-      e.assign(beta.begin(), beta.end() - 1);
-      z.resize(j);
-      tridiagonalEigen(d.data(), e.data(), z.data(), j);
-      const std::size_t top = argmax(d.data(), j, 1);
-      theta = d[top];
-      s = std::fabs(z[top]);
-      secondBelow = j > 1 && secondLargest(d.data(), j, top) <= katoTempleBound(b * s, theta);
+      // θ, the largest eigenvalue of the j×j tridiagonal T_j (α on the diagonal, β_1 … β_{j−1} beside it), and s,
+      // the last component of its unit eigenvector: by Laguerre's method, O(j) per check; by QL where that cannot
+      // vouch for its result.
+      double theta, s;
+      bool secondBelow;
+      if (topEigenpair(alpha, beta, j, z, &theta, &s)) {
+        // The count only where lanczosConverged would use it.
+        secondBelow = j > 1 && b * s <= kLanczosGapFrom * theta &&
+                      eigenvaluesAbove(alpha, beta, j, katoTempleBound(b * s, theta)) == 1;
+      } else {
+        // Every eigenvalue of T_j and the last components of its unit eigenvectors, on copies (QL destroys its
+        // input).
+        std::copy(alpha, alpha + j, d);
+        std::copy(beta, beta + j - 1, e);
+        tridiagonalEigen(d, e, z, j);
+        const std::size_t top = argmax(d, j, 1);
+        theta = d[top];
+        s = std::fabs(z[top]);
+        secondBelow = j > 1 && secondLargest(d, j, top) <= katoTempleBound(b * s, theta);
+      }
+      if (lanczosConverged(b * s, theta, secondBelow) || last) return std::sqrt(std::max(theta, 0.0)) / c;
+      unchecked = b * s > kLanczosSkipAbove * theta;
     }
-    if (lanczosConverged(b * s, theta, secondBelow) || last) return std::sqrt(std::max(theta, 0.0)) / c;
     appendLanczosVector(Q, w, b, j, n);
   }
 }

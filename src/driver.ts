@@ -103,8 +103,12 @@ class History {
     this.f.set(f.subarray(0, count), this.length);
   }
 
-  /** Exactly-sized copies for the result. */
+  /**
+   * The records for the result, exactly sized: the arrays themselves when they are full (the usual end of a fit,
+   * which ran maxIter ≤ MAX_CHUNK iterations), else copies. The history is not used after this.
+   */
   take(): { hChange: Float64Array; wChange: Float64Array } {
+    if (this.length === this.h.length) return { hChange: this.h, wChange: this.w };
     return { hChange: this.h.slice(0, this.length), wChange: this.w.slice(0, this.length) };
   }
 }
@@ -234,7 +238,8 @@ export function driveSync(fit: KernelFit, plan: FitPlan, context: RunContext = f
   try {
     if (init) initializeFit(fit, init);
     const progress = new Progress(plan, context);
-    let chunk = 1;
+    // Without a time budget nothing needs the clock between chunks: the first one may be the largest.
+    let chunk = context.deadline === Infinity ? MAX_CHUNK : 1;
     while (progress.stopReason === undefined) {
       const steps = progress.nextSteps(chunk);
       const { h, w, f, length } = progress.history;

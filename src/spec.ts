@@ -181,9 +181,11 @@ export type Normalize = FitSpec['normalize'];
 /** Slots of an encoded specification. */
 export const SPEC_SLOTS = FIT_SPEC_FIELDS.length;
 
-/** The specification as the kernels read it: one float64 per field, in table order (choices by index). */
-export function encodeSpec(spec: FitSpec): Float64Array {
-  const slots = new Float64Array(SPEC_SLOTS);
+/**
+ * The specification as the kernels read it: one float64 per field, in table order (choices by index), written into
+ * `slots` (a fresh array unless given) and returned.
+ */
+export function encodeSpec(spec: FitSpec, slots = new Float64Array(SPEC_SLOTS)): Float64Array {
   FIT_SPEC_FIELDS.forEach((field, i) => {
     const value = spec[field.name];
     if (field.type === 'choice') slots[i] = (field.values as readonly string[]).indexOf(value as string);

@@ -257,8 +257,19 @@ export function loadNativeBackend(): NativeLoad {
       addon = loaded as Addon;
     }
     const native = addon;
+    // The addon decodes the specification while it constructs the fit, so one array serves every construction.
+    const specSlots = new Float64Array(SPEC_SLOTS);
     const create = (p: FitProblem): AddonFit =>
-      new native.Fit(encodeSpec(p.spec), p.V, p.W, p.H, p.mask, p.fixedColumnsW, p.pattern?.indptr ?? null, p.pattern?.indices ?? null);
+      new native.Fit(
+        encodeSpec(p.spec, specSlots),
+        p.V,
+        p.W,
+        p.H,
+        p.mask,
+        p.fixedColumnsW,
+        p.pattern?.indptr ?? null,
+        p.pattern?.indices ?? null,
+      );
     // An async fit copies its problem's V and mask into memory of its own when it is created, so the facade's
     // copies (allocateMatrix) are freed then, not whenever the garbage collector comes to them.
     const createOwning = (p: FitProblem): AddonFit => {

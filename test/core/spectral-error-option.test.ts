@@ -55,6 +55,56 @@ describe.each(BACKENDS)('spectralError on %s: the residual of a fit, whose top s
   });
 });
 
+describe.each(BACKENDS)('spectralError on %s: residuals whose Ritz residual falls fast', (backend) => {
+  // E = V − W·H with W and H given and no iteration (maxIter 0): a dominant direction s·u·vᵀ over uniform noise,
+  // with s from a gap of a few percent to one of 100, and a residual of rank 2, whose Krylov space ends at step 3.
+  // A check that finds the Ritz residual large leaves the next step unchecked (native/spectral.cc,
+  // kLanczosSkipAbove): the norm must be as accurate wherever the run stops.
+  const K = 48;
+  const N = 36;
+  const W = randomMatrix(K, 2, 21);
+  const H = randomMatrix(2, N, 22);
+  const WH = mul(mat(K, 2, W.data), mat(2, N, H.data));
+  const u = Array.from({ length: K }, (_, i) => 1 + Math.sin(i));
+  const v = Array.from({ length: N }, (_, j) => 1 + Math.cos(3 * j));
+  const noise = randomMatrix(K, N, 23);
+  const residuals: [string, (i: number, j: number) => number][] = [
+    ...[0.2, 2, 20, 200].map((scale): [string, (i: number, j: number) => number] => [
+      `dominant ×${scale}`,
+      (i, j) => scale * u[i]! * v[j]! + noise.data[i * N + j]!,
+    ]),
+    ['rank 2', (i, j) => u[i]! * v[j]! + (i % 3) * (j % 5)],
+  ];
+  it.runIf(backendAvailable(backend)).each([1, 2])('threads %i: within 1e-11 of the Gram route', (threads) => {
+    for (const [name, entry] of residuals) {
+      const data = new Float64Array(K * N);
+      for (let i = 0; i < K; i++) for (let j = 0; j < N; j++) data[i * N + j] = WH.data[i * N + j]! + entry(i, j);
+      const result = nmfSync({ rows: K, cols: N, data }, { rank: 2, W, H, maxIter: 0, backend, threads });
+      const expected = spectralNorm(sub(mat(K, N, data), WH));
+      expect(Math.abs(result.spectralError - expected) / expected, name).toBeLessThanOrEqual(1e-11);
+    }
+  });
+  // Gram dimensions 2 to 4: the run's last possible step comes right after its first checks, which find the Ritz
+  // residual large; the last step is checked all the same.
+  it.runIf(backendAvailable(backend))('small residuals: within 1e-11 of the Gram route', () => {
+    for (const [rows, cols] of [
+      [2, 2],
+      [2, 3],
+      [3, 2],
+      [3, 4],
+      [4, 4],
+      [5, 3],
+    ] as const) {
+      const V = randomMatrix(rows, cols, rows * 10 + cols);
+      const W0 = randomMatrix(rows, 1, 1);
+      const H0 = randomMatrix(1, cols, 2);
+      const result = nmfSync(V, { rank: 1, W: W0, H: H0, maxIter: 0, backend });
+      const expected = spectralNorm(sub(mat(rows, cols, V.data), mul(mat(rows, 1, W0.data), mat(1, cols, H0.data))));
+      expect(Math.abs(result.spectralError - expected) / expected, `${rows}×${cols}`).toBeLessThanOrEqual(1e-11);
+    }
+  });
+});
+
 describe('spectralError validation', () => {
   it('is a boolean', () => {
     expect(() => nmfSync(V, { rank: 2, spectralError: 'no' as unknown as boolean })).toThrow(TypeError);
