@@ -35,6 +35,7 @@
 #include <napi.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -236,10 +237,32 @@ RunArgs runArgs(const Napi::CallbackInfo& info) {
 // The environment (the main thread's, or a worker thread's): tearing it down must neither wait for nor crash on the
 // fits it started.
 
+// The property names of the objects the addon returns (finishResult, runGroupAsync's outcomes). Each environment
+// makes them once, into an array it keeps (Node-API before version 10 has no references to strings): a name given
+// as a C string is converted and looked up in V8's string table at every use.
+enum class Key : std::size_t {
+  W,
+  H,
+  SpectralError,
+  FrobeniusError,
+  Objective,
+  InitialObjective,
+  Executed,
+  Converged,
+  HChange,
+  WChange,
+  Result,
+  Count
+};
+constexpr std::array<const char*, static_cast<std::size_t>(Key::Count)> kKeyNames = {
+    "W",        "H",         "spectralError", "frobeniusError", "objective", "initialObjective",
+    "executed", "converged", "hChange",       "wChange",        "result"};
+
 // What the addon keeps per environment: whether it is being torn down, and its fits, so that teardown cancels
 // them (a running fit then stops before its next iteration, and the environment's exit is not held up by it).
 struct EnvState {
   bool tearingDown = false;
+  Napi::ObjectReference keys;  // an Array of kKeyNames
   // The Fit class, so that runGroupAsync can tell its fits from other objects before it unwraps them.
   Napi::FunctionReference fitClass;
   std::vector<std::weak_ptr<nmf::Fit>> fits;
@@ -255,6 +278,11 @@ struct EnvState {
 };
 
 EnvState* envState(Napi::Env env) { return env.GetInstanceData<EnvState>(); }
+
+// object[key] = value, with the environment's name for the key.
+void setKey(Napi::Object object, Key key, napi_value value) {
+  object.Set(envState(object.Env())->keys.Get(static_cast<std::uint32_t>(key)), value);
+}
 
 // Runs when the environment is torn down (worker.terminate(), process.exit() in a worker, the end of the main
 // thread), before its pending work completes.
@@ -676,12 +704,12 @@ Napi::Object finishResult(Napi::Env env, const nmf::Fit& fit, const nmf::FitErro
                                 [&](auto* out) { fit.copyW(out); });
   const auto outH = factorArray(env, fit, fit.spec.rank * fit.spec.cols, [&](auto* out) { fit.copyH(out); });
   Napi::Object result = Napi::Object::New(env);
-  result.Set("W", outW);
-  result.Set("H", outH);
-  result.Set("spectralError", Napi::Number::New(env, errors.spectral));
-  result.Set("frobeniusError", Napi::Number::New(env, errors.frobenius));
-  result.Set("objective", Napi::Number::New(env, errors.objective));
-  result.Set("initialObjective", Napi::Number::New(env, errors.initialObjective));
+  setKey(result, Key::W, outW);
+  setKey(result, Key::H, outH);
+  setKey(result, Key::SpectralError, Napi::Number::New(env, errors.spectral));
+  setKey(result, Key::FrobeniusError, Napi::Number::New(env, errors.frobenius));
+  setKey(result, Key::Objective, Napi::Number::New(env, errors.objective));
+  setKey(result, Key::InitialObjective, Napi::Number::New(env, errors.initialObjective));
   return result;
 }
 
@@ -788,12 +816,12 @@ class GroupWorker : public FitWorker {
       m.owner->finished_ = true;
       m.owner->converged_ = m.converged;
       Napi::Object outcome = Napi::Object::New(env);
-      outcome.Set("executed", Napi::Number::New(env, static_cast<double>(m.executed)));
-      outcome.Set("converged", Napi::Boolean::New(env, m.converged));
-      outcome.Set("hChange", copyOf(env, m.h, m.executed));
-      outcome.Set("wChange", copyOf(env, m.w, m.executed));
-      outcome.Set("objective", copyOf(env, m.f, m.executed));
-      outcome.Set("result", finishResult(env, *m.fit, m.errors));
+      setKey(outcome, Key::Executed, Napi::Number::New(env, static_cast<double>(m.executed)));
+      setKey(outcome, Key::Converged, Napi::Boolean::New(env, m.converged));
+      setKey(outcome, Key::HChange, copyOf(env, m.h, m.executed));
+      setKey(outcome, Key::WChange, copyOf(env, m.w, m.executed));
+      setKey(outcome, Key::Objective, copyOf(env, m.f, m.executed));
+      setKey(outcome, Key::Result, finishResult(env, *m.fit, m.errors));
       outcomes.Set(index, outcome);
     }
     deferred_.Resolve(outcomes);
@@ -1016,6 +1044,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   if (napi_add_env_cleanup_hook(env, tearDown, state) != napi_ok) {
     throw plainError(env, "nmfkit native: cannot register the environment's cleanup hook", kInternal);
   }
+  Napi::Array keys = Napi::Array::New(env, kKeyNames.size());
+  for (std::size_t k = 0; k < kKeyNames.size(); ++k) keys.Set(static_cast<std::uint32_t>(k), kKeyNames[k]);
+  state->keys = Napi::Persistent(keys.As<Napi::Object>());
   const Napi::Function fitClass = FitWrap::Define(env);
   state->fitClass = Napi::Persistent(fitClass);
   exports.Set("Fit", fitClass);

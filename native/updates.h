@@ -607,24 +607,40 @@ struct ResidualSums {
 // observed (weighted by M), as the objective does; the entries the mask leaves out (0) are the imputed ones and
 // carry no error. Then Σ e² and max |e| of the result, in float64: the Frobenius error, the Euclidean D = ½Σe² of
 // the final factors (§7), and the scale of the Lanczos run (spectral.h, scaleFor).
-// The sums run in kSumLanes partials as sumSquares's; a NaN entry leaves the maximum as it was (std::fmax's rule).
+// The sums run in kSumLanes partials as sumSquares's, the lanes of one Double4 so that they stay in registers (as
+// an array of partials they went through memory at every entry); a NaN entry leaves the maximum as it was
+// (std::fmax's rule).
 template <typename T>
 NMFKIT_VECTOR_KERNEL ResidualSums residualSums(T* E, const T* M, std::size_t count) {
-  double squares[kSumLanes] = {}, maxAbs[kSumLanes] = {};
-  const auto add = [&](std::size_t k, std::size_t l) {
-    if (M != nullptr) E[k] = E[k] * M[k];
-    const double e = static_cast<double>(E[k]);
-    squares[l] += e * e;
-    const double a = std::fabs(e);
-    maxAbs[l] = a > maxAbs[l] ? a : maxAbs[l];
-  };
+  static_assert(kSumLanes == 4, "the lanes are a Double4");
+  Double4 squares = {0.0, 0.0, 0.0, 0.0}, maxAbs = {0.0, 0.0, 0.0, 0.0};
   std::size_t k = 0;
   for (; k + kSumLanes <= count; k += kSumLanes) {
-    for (std::size_t l = 0; l < kSumLanes; ++l) add(k + l, l);
+    if (M != nullptr) {
+      for (std::size_t l = 0; l < kSumLanes; ++l) E[k + l] = E[k + l] * M[k + l];
+    }
+    Double4 e;
+    if constexpr (std::is_same_v<T, double>) {
+      e = loadDouble4(E + k);
+    } else {
+      for (std::size_t l = 0; l < kSumLanes; ++l) e[l] = static_cast<double>(E[k + l]);
+    }
+    squares += e * e;
+    const Double4 a = e < 0.0 ? -e : e;  // |e| but for −0, which the maximum treats as +0
+    maxAbs = a > maxAbs ? a : maxAbs;
   }
-  for (std::size_t l = 0; k < count; ++k, ++l) add(k, l);
-  const double top = std::fmax(std::fmax(maxAbs[0], maxAbs[1]), std::fmax(maxAbs[2], maxAbs[3]));
-  return ResidualSums{(squares[0] + squares[1]) + (squares[2] + squares[3]), top};
+  double sums[kSumLanes], tops[kSumLanes];
+  storeDouble4(sums, squares);
+  storeDouble4(tops, maxAbs);
+  for (std::size_t l = 0; k < count; ++k, ++l) {
+    if (M != nullptr) E[k] = E[k] * M[k];
+    const double e = static_cast<double>(E[k]);
+    sums[l] += e * e;
+    const double a = std::fabs(e);
+    tops[l] = a > tops[l] ? a : tops[l];
+  }
+  const double top = std::fmax(std::fmax(tops[0], tops[1]), std::fmax(tops[2], tops[3]));
+  return ResidualSums{(sums[0] + sums[1]) + (sums[2] + sums[3]), top};
 }
 
 // Normalisation (§8): for each column r of W (K×R) not fixed (fixed may be null), s = its largest entry (Max), its
