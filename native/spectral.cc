@@ -42,8 +42,8 @@ constexpr double kLanczosBreakdown = 1e-300;
 // than the factor kLanczosSkipAbove / kLanczosGapFrom = 100 in one step, so the step skipped would not have stopped
 // the run (were it to, the run stops one step later, with a θ at least as close).
 constexpr double kLanczosSkipAbove = 1e-3;
-// The Lanczos buffers start with room for kLanczosRoomSteps steps, or fewer where the vectors would take more than
-// kLanczosRoomBytes; beyond that they grow geometrically.
+// Q, the Lanczos vectors, starts with room for kLanczosRoomSteps steps, or fewer where they would take more than
+// kLanczosRoomBytes; beyond that it grows geometrically.
 constexpr std::size_t kLanczosRoomSteps = 64;
 constexpr std::size_t kLanczosRoomBytes = std::size_t{1} << 20;
 
@@ -654,7 +654,7 @@ double lanczos(Team& team, const T* E, std::size_t K, std::size_t N, double maxA
     const double b = std::sqrt(dot(w, w, n));
     beta[j - 1] = b;
 
-    const bool last = b <= kLanczosBreakdown || j == std::min(n, steps);
+    const bool last = b <= kLanczosBreakdown || j == most;
     if (unchecked && !last) {
       unchecked = false;
     } else {
