@@ -238,17 +238,20 @@ export function driveSync(fit: KernelFit, plan: FitPlan, context: RunContext = f
   try {
     if (init) initializeFit(fit, init);
     const progress = new Progress(plan, context);
-    // Without a time budget nothing needs the clock between chunks: the first one may be the largest.
-    let chunk = context.deadline === Infinity ? MAX_CHUNK : 1;
+    // Only a time budget needs the clock between chunks; without one every chunk is the largest.
+    const budgeted = context.deadline !== Infinity;
+    let chunk = budgeted ? 1 : MAX_CHUNK;
     while (progress.stopReason === undefined) {
       const steps = progress.nextSteps(chunk);
       const { h, w, f, length } = progress.history;
-      const started = performance.now();
+      const started = budgeted ? performance.now() : 0;
       const executed = fit.run(steps, h, w, length, f);
       progress.record(executed, fit.converged());
-      // Size the next call to take about CHUNK_MS, learning the cost per iteration as we go.
-      const perIteration = (performance.now() - started) / Math.max(executed, 1);
-      chunk = Math.min(MAX_CHUNK, Math.max(1, Math.floor(CHUNK_MS / Math.max(perIteration, 1e-6))));
+      if (budgeted) {
+        // Size the next call to take about CHUNK_MS, learning the cost per iteration as we go.
+        const perIteration = (performance.now() - started) / Math.max(executed, 1);
+        chunk = Math.min(MAX_CHUNK, Math.max(1, Math.floor(CHUNK_MS / Math.max(perIteration, 1e-6))));
+      }
     }
     return progress.outcome(fit.finish());
   } finally {
