@@ -226,6 +226,13 @@ export function formatTargets(targets) {
     .join('\n');
 }
 
+/** The slowest and the fastest pass of a throughput row, in fits per second ("a–b"; one figure for one pass). */
+function passRange(row) {
+  const rates = (row.passSeconds ?? [row.seconds]).map((s) => row.count / s);
+  const [low, high] = [Math.min(...rates), Math.max(...rates)];
+  return low === high ? fmt(low, 4) : `${fmt(low, 4)}–${fmt(high, 4)}`;
+}
+
 export function formatThroughput(throughput) {
   if (!throughput) return '';
   const lines = [`throughput: ${throughput.description}`];
@@ -234,7 +241,7 @@ export function formatThroughput(throughput) {
     const ratio = Number.isFinite(r.ratioToSklearn) && r.backend !== 'python' ? `, ${fmt(r.ratioToSklearn)}× scikit-learn's time` : '';
     lines.push(
       r.status === 'ok'
-        ? `  ${what} ${pad(fmt(r.fitsPerSecond, 4), 8, true)} fits/s  (${fmt(r.msPerFit)} ms/fit, ${fmt(r.seconds)} s${ratio})`
+        ? `  ${what} ${pad(fmt(r.fitsPerSecond, 4), 8, true)} fits/s  (${fmt(r.msPerFit)} ms/fit, ${fmt(r.seconds)} s, passes ${passRange(r)} fits/s${ratio})`
         : `  ${what} ${r.status} (${r.note})`,
     );
   }
@@ -433,14 +440,14 @@ export function formatMarkdown(results) {
   if (results.throughput) {
     lines.push(`**Throughput** — ${results.throughput.description}`);
     lines.push('');
-    lines.push("| call | backend | fits/s | ms per fit | × scikit-learn's time |");
-    lines.push('|---|---|--:|--:|--:|');
+    lines.push("| call | backend | fits/s | passes (fits/s) | ms per fit | × scikit-learn's time |");
+    lines.push('|---|---|--:|--:|--:|--:|');
     for (const r of results.throughput.rows) {
       const call = r.backend === 'python' ? r.mode : `\`${r.mode}\``;
       lines.push(
         r.status === 'ok'
-          ? `| ${call} | ${r.backend} | ${fmt(r.fitsPerSecond, 4)} | ${fmt(r.msPerFit)} | ${fmt(r.ratioToSklearn)} |`
-          : `| ${call} | ${r.backend} | ${r.status} | | |`,
+          ? `| ${call} | ${r.backend} | ${fmt(r.fitsPerSecond, 4)} | ${passRange(r)} | ${fmt(r.msPerFit)} | ${fmt(r.ratioToSklearn)} |`
+          : `| ${call} | ${r.backend} | ${r.status} | | | |`,
       );
     }
     lines.push('');

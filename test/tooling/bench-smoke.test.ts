@@ -195,6 +195,9 @@ describe('bench harness (quick, tiny)', () => {
       }
       expect(row.count).toBe(40);
       expect(positive(row.fitsPerSecond) && positive(row.seconds)).toBe(true);
+      // Two timed passes with --quick, every row the peer's included; the figure is their median.
+      expect(row.passSeconds, `${row.mode} ${row.backend}.passSeconds`).toHaveLength(2);
+      expect(row.seconds).toBeCloseTo((row.passSeconds[0] + row.passSeconds[1]) / 2, 12);
       if (sklearnLoop.status === 'ok') expect(positive(row.ratioToSklearn), `${row.mode} ${row.backend}.ratioToSklearn`).toBe(true);
     }
 
