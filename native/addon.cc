@@ -5,11 +5,11 @@
 //
 // Exports:
 //   new Fit(spec, V, W, H, mask, fixedColumnsW, indptr, indices)   copies the arrays
-//     spec: Float64Array of the resolved specification's slots (src/spec.ts, encodeSpec); V, W, H: Float64Array
-//     (spec.nnz entries: K×N, or the stored entries of a CSR V; K×R, R×N); mask: Float64Array(K×N) when spec.masked
-//     and V is dense, else null; fixedColumnsW: Uint8Array(R); indptr, indices: Int32Array(K + 1), Int32Array(nnz)
-//     of a CSR V's pattern (checked here so far as memory safety needs: offsets from 0 to nnz, never decreasing,
-//     indices in [0, N)), else null
+//     spec: Float64Array of the resolved specification's slots (src/spec.ts, encodeSpec); V: Float64Array or
+//     Float32Array, W, H: Float64Array (spec.nnz entries: K×N, or the stored entries of a CSR V; K×R, R×N); mask:
+//     Float64Array(K×N) when spec.masked and V is dense, else null; fixedColumnsW: Uint8Array(R); indptr, indices:
+//     Int32Array(K + 1), Int32Array(nnz) of a CSR V's pattern (checked here so far as memory safety needs: offsets
+//     from 0 to nnz, never decreasing, indices in [0, N)), else null
 //     .run(steps, hChange, wChange, offset, objective?) → number   objective: Float64Array(≥ offset + steps)
 //       receives F after each checkpoint iteration, NaN after the others
 //     .runAsync(steps, hChange, wChange, offset, objective?) → Promise<number>   on the libuv pool
@@ -25,7 +25,8 @@
 //     the libuv pool, in one request: { executed, converged, hChange, wChange, objective, result } or an Error per fit
 //   allocateMatrix(length) → Float64Array   fresh zeroed memory of a fit's own arena kind (arena.h: huge pages),
 //     which the facade copies V into for an async fit, so that the copy does not pay a page fault per 4 KiB
-//   releaseMatrix(array)           frees an allocateMatrix array at once (it is detached); any other array is left
+//   releaseMatrix(array)           frees an allocateMatrix array at once (it is detached); any other typed array is
+//     left as it is
 //   blasInfo() → { vendor, version, config, threads }
 //   setBlasThreads(n)
 //   expLog(op, dtype, x, out, y?)   the kernels' own exp, log and power (exp-log.h), for the tests: out[i] = e^x[i]
@@ -149,7 +150,17 @@ Napi::Float64Array arrayArg(const Napi::CallbackInfo& info, std::size_t index, c
   return value.As<Napi::Float64Array>();
 }
 
-void requireLength(Napi::Env env, const Napi::Float64Array& array, const char* name, std::size_t expected) {
+// V: a Float64Array, or a Float32Array (a synchronous fit's borrowed V, copied into the fit's dtype as it is read).
+Napi::TypedArray matrixArg(const Napi::CallbackInfo& info, std::size_t index, const char* name) {
+  const Napi::Value value = argument(info, index);
+  if (value.IsTypedArray()) {
+    const napi_typedarray_type type = value.As<Napi::TypedArray>().TypedArrayType();
+    if (type == napi_float64_array || type == napi_float32_array) return value.As<Napi::TypedArray>();
+  }
+  throw typeError(info.Env(), std::string(name) + " must be a Float64Array or a Float32Array");
+}
+
+void requireLength(Napi::Env env, const Napi::TypedArray& array, const char* name, std::size_t expected) {
   if (array.ElementLength() != expected) {
     throw rangeError(env, std::string(name) + " has length " + std::to_string(array.ElementLength()) + ", expected " +
                               std::to_string(expected));
@@ -421,7 +432,7 @@ FitWrap::FitWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<FitWrap>(inf
     const nmf::FitSpec spec = specArg(info);
     const std::size_t K = spec.rows, N = spec.cols, R = spec.rank;
     // Reading arguments runs no JavaScript, so no pointer taken below can be detached before the copy.
-    const Napi::Float64Array V = arrayArg(info, 1, "V");
+    const Napi::TypedArray V = matrixArg(info, 1, "V");
     const Napi::Float64Array W = arrayArg(info, 2, "W");
     const Napi::Float64Array H = arrayArg(info, 3, "H");
     const bool csr = spec.storage == nmf::Storage::Csr;
@@ -447,7 +458,9 @@ FitWrap::FitWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<FitWrap>(inf
       throw rangeError(
           env, "fixedColumnsW has length " + std::to_string(fixed.ElementLength()) + ", expected " + std::to_string(R));
     }
-    const nmf::FitArrays arrays{V.Data(),
+    const bool vFloat32 = V.TypedArrayType() == napi_float32_array;
+    const nmf::FitArrays arrays{vFloat32 ? nullptr : V.As<Napi::Float64Array>().Data(),
+                                vFloat32 ? V.As<Napi::Float32Array>().Data() : nullptr,
                                 W.Data(),
                                 H.Data(),
                                 spec.masked && !csr ? mask.Data() : nullptr,
@@ -955,8 +968,9 @@ Napi::Value AllocateMatrix(const Napi::CallbackInfo& info) {
 Napi::Value ReleaseMatrix(const Napi::CallbackInfo& info) {
   const Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    const Napi::Float64Array array = arrayArg(info, 0, "array");
-    Napi::ArrayBuffer buffer = array.ArrayBuffer();
+    const Napi::Value value = argument(info, 0);
+    if (!value.IsTypedArray()) throw typeError(env, "array must be a typed array");
+    Napi::ArrayBuffer buffer = value.As<Napi::TypedArray>().ArrayBuffer();
     bool ours = false;
     {
       const std::lock_guard<std::mutex> lock(matricesMutex());

@@ -1053,7 +1053,10 @@ class FitOf final : public Fit {
     attach(state_, arena_);
     state_.team = &team_;
     const std::size_t K = spec.rows, N = spec.cols, R = spec.rank;
-    copyOnTeam(team_, a.V, storedEntries(spec), state_.V);
+    if (a.V32 != nullptr)
+      copyOnTeam(team_, a.V32, storedEntries(spec), state_.V);
+    else
+      copyOnTeam(team_, a.V, storedEntries(spec), state_.V);
     if (spec.storage == Storage::Csr) {
       std::copy(a.indptr, a.indptr + K + 1, state_.indptr);
       std::copy(a.indices, a.indices + spec.nnz, state_.indices);

@@ -12,9 +12,10 @@
 
 namespace nmf {
 
-// The arrays of a fit, row-major float64, read (copied, in the fit's dtype) by Fit::create only.
+// The arrays of a fit, row-major float64 (V float64 or float32), read (copied, in the fit's dtype) by Fit::create only.
 struct FitArrays {
   const double* V;                    // spec.nnz entries, finite, ≥ 0: K×N, or the stored entries of a CSR V
+  const float* V32;                   // V given in float32 instead (then V is null), else null
   const double* W;                    // K×R (NMFD: T stacked K×R, T = spec.templateFrames), the initial W
   const double* H;                    // R×N, the initial H
   const double* mask;                 // K×N weights in [0, 1] when spec.masked and V is dense, else null

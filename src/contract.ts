@@ -25,11 +25,12 @@ export interface FitProblem {
   readonly spec: FitSpec;
   /**
    * V's spec.nnz entries: K×N (spec.storage 'dense'), or the stored entries of a CSR V in the order of `pattern`;
-   * finite and ≥ 0 (0 where the mask is 0). For a synchronous fit (`createFit`) it may be the
-   * caller's own array (src/options.ts, VStorage): the backend copies it during `createFit` and never writes,
-   * keeps or transfers it. For an async fit it belongs to the fit and may be transferred.
+   * finite and ≥ 0 (0 where the mask is 0). For a synchronous fit (`createFit`) it may be the caller's own array, a
+   * Float64Array or a Float32Array (src/options.ts, VStorage): the backend copies it, converting to the fit's dtype,
+   * during `createFit` and never writes, keeps or transfers it. For an async fit it is a Float64Array that belongs to
+   * the fit and may be transferred.
    */
-  readonly V: Float64Array;
+  readonly V: Float64Array | Float32Array;
   /** Initial W, K×R, entries finite and ≥ 0. */
   readonly W: Float64Array;
   /** Initial H, R×N, entries finite and ≥ 0. */

@@ -9,13 +9,13 @@
  */
 import type { Backend, CsrPattern, FitProblem } from './contract.js';
 import { csrRowOf, denseEntries, isCsrInput, toCsr, type CsrMatrix } from './csr.js';
-import { initialize, initUsesSeed, randomFactors, randomScale, type InitMethod } from './init/index.js';
+import { initUsesSeed, randomFactors, randomScale, type InitMethod } from './init/index.js';
 import { svdScale } from './init/nndsvd.js';
 import type { FitInit } from './init/from-fit.js';
 import { Random, randomSeed } from './random.js';
 import { FIT_SPEC_FIELDS, type FitSpec, type SpecField } from './spec.js';
 import { defaultErrorEvery } from './stop-rules.js';
-import type { BackendName, IterationInfo, Matrix, NmfOptions } from './types.js';
+import type { BackendName, FactorArray, IterationInfo, Matrix, NmfOptions } from './types.js';
 import {
   checkChoice,
   checkCount,
@@ -311,9 +311,12 @@ export function planFit(V: unknown, options: unknown, storage: VStorage = { mode
   // memory is checked.
   const given = isCsrInput(V) ? toCsr('V', V) : undefined;
   const csr = given && !expandsDensely(checked) ? given : undefined;
+  // A synchronous single run without a mask borrows the caller's V, a Float32Array as well: its backend copies V (in
+  // the fit's dtype) while the fit is created, before any code of the caller's runs.
+  const borrow = storage.mode === 'sync' && !masked && runs === 1;
   const dense = given
     ? undefined
-    : toMatrix('V', V, undefined, { allowNaN: masked }, storage.mode === 'sync' ? { borrow: !masked && runs === 1 } : { allocate });
+    : toMatrix('V', V, undefined, { allowNaN: masked }, { borrow, borrowFloat32: true, ...(storage.mode === 'async' && { allocate }) });
   const shape = given ?? dense!;
 
   // The rank: options.rank, or inferred from a given W (its columns) or H (its rows), which are then read here.
@@ -329,7 +332,7 @@ export function planFit(V: unknown, options: unknown, storage: VStorage = { mode
   checkedSize('W', shape.rows, rank);
   checkedSize('H', rank, shape.cols);
   checkFitMemory(shape.rows, shape.cols, rank, masked, csr?.nnz);
-  const v: Matrix = csr
+  const v: Matrix<FactorArray> = csr
     ? { rows: csr.rows, cols: csr.cols, data: csr.data }
     : given
       ? { rows: given.rows, cols: given.cols, data: denseEntries(given, 'V', allocate) }
@@ -360,13 +363,13 @@ export function planFit(V: unknown, options: unknown, storage: VStorage = { mode
 
   // A single run may hand over the validated arrays themselves; with restarts every run gets private copies, since
   // an async backend may transfer (detach) the arrays of the problem it is given.
-  const own = <A extends Float64Array | Int32Array>(a: A): A => (runs > 1 ? (a.slice() as A) : a);
+  const own = <A extends FactorArray | Int32Array>(a: A): A => (runs > 1 ? (a.slice() as A) : a);
   const pattern = (c: CsrMatrix): CsrPattern => ({ indptr: own(c.indptr), indices: own(c.indices) });
   const fused = spec.solver === 'mu-euclidean' && spec.updateW && spec.updateH && spec.storage === 'dense';
   // The first run's factors are made now (the plan reports its seed); later runs' when they start.
   const factorsOf = (run: number): { W: Float64Array; H: Float64Array; seedUsed: number | null; init: FitInit | undefined } => {
     const seed = firstSeed === null ? null : firstSeed + run;
-    const made = initialFactors(v, rank, givenW, givenH, seed, init, spec.dtype, csr !== undefined);
+    const made = initialFactors(v, rank, givenW, givenH, seed, init, spec.dtype);
     return { ...made, W: givenW ? own(made.W) : made.W, H: givenH ? own(made.H) : made.H };
   };
   const first = factorsOf(0);
@@ -437,7 +440,7 @@ function inferRank(
  * the fit returns W·H = 0 whatever V is; for HALS it is a start without information. For V = 0, W = H = 0 is the
  * exact solution and stays accepted.
  */
-function checkNotAllZero(V: Float64Array, W: Matrix | undefined, H: Matrix | undefined): void {
+function checkNotAllZero(V: FactorArray, W: Matrix | undefined, H: Matrix | undefined): void {
   if (!W?.data.every(isZero) && !H?.data.every(isZero)) return;
   if (!V.some((x) => x > 0)) return;
   const name = W?.data.every(isZero) ? 'options.W' : 'options.H';
@@ -475,7 +478,7 @@ function lossBeta(loss: unknown, name: string): number {
  */
 function resolveSpec(
   { o, fields, beta, solver: solverOption, observed }: CheckedOptions,
-  v: Matrix,
+  v: Matrix<FactorArray>,
   rank: number,
   allocate: ((length: number) => Float64Array) | undefined,
   csr: CsrMatrix | undefined,
@@ -617,14 +620,13 @@ const INIT_METHODS: readonly InitMethod[] = ['random', 'random-scaled', 'nndsvd'
  * their factors here are zeros until then, and `init` says how. `seed` is reported only when the method used it.
  */
 function initialFactors(
-  v: Matrix,
+  v: Matrix<FactorArray>,
   rank: number,
   givenW: Matrix | undefined,
   givenH: Matrix | undefined,
   seed: number | null,
   init: InitMethod,
   dtype: FitSpec['dtype'],
-  sparse: boolean,
 ): { W: Float64Array; H: Float64Array; seedUsed: number | null; init: FitInit | undefined } {
   if (seed === null) return { W: givenW!.data, H: givenH!.data, seedUsed: null, init: undefined };
   const seedUsed = initUsesSeed(init) ? seed : null;
@@ -635,10 +637,8 @@ function initialFactors(
     return { W, H, seedUsed, init: undefined };
   }
   if (init === 'random-scaled') {
-    // A CSR V's mean counts its absent zeros: its stored values, padded with zeros to K·N entries, scale alike.
-    const made = sparse
-      ? randomFactors(v.rows, v.cols, rank, seed, randomScale(v.data, rank, v.rows * v.cols))
-      : initialize(init, v.data, v.rows, v.cols, rank, seed);
+    // The scale is V's mean over its K·N entries: a CSR V's stored values count its absent zeros too.
+    const made = randomFactors(v.rows, v.cols, rank, seed, randomScale(v.data, rank, v.rows * v.cols));
     return { W: givenW?.data ?? made.W!, H: givenH?.data ?? made.H!, seedUsed, init: undefined };
   }
   return {

@@ -10,7 +10,7 @@
  * can fake), and a detached one is reported as such.
  */
 import { internalError, rangeError, typeError, type ErrorCode } from './errors.js';
-import type { Matrix } from './types.js';
+import type { FactorArray, Matrix } from './types.js';
 
 /** Formats a value for an error message without throwing on symbols, proxies or huge arrays. */
 export function describe(value: unknown): string {
@@ -444,9 +444,25 @@ export interface ExpectedShape {
 
 /**
  * Reads any accepted matrix form into a fresh row-major Float64Array, checking shape and that every entry is a
- * finite number ≥ 0. The shape (and its size) is checked before anything is allocated.
+ * finite number ≥ 0, or with `storage.borrow` checks the caller's own typed array and returns it as it is (a
+ * Float64Array, or with `borrowFloat32` a Float32Array too). The shape (and its size) is checked before anything is
+ * allocated.
  */
-export function toMatrix(name: string, input: unknown, expected?: ExpectedShape, entries: EntryRule = {}, storage: Storage = {}): Matrix {
+export function toMatrix(
+  name: string,
+  input: unknown,
+  expected: ExpectedShape | undefined,
+  entries: EntryRule,
+  storage: Storage & { readonly borrowFloat32: true },
+): Matrix<FactorArray>;
+export function toMatrix(name: string, input: unknown, expected?: ExpectedShape, entries?: EntryRule, storage?: Storage): Matrix;
+export function toMatrix(
+  name: string,
+  input: unknown,
+  expected?: ExpectedShape,
+  entries: EntryRule = {},
+  storage: Storage = {},
+): Matrix<FactorArray> {
   if (input === null || typeof input !== 'object') {
     throw typeError('NMFKIT_INVALID_TYPE', `${name} must be a matrix ({ rows, cols, data } or an array of rows), got ${describe(input)}`);
   }
@@ -569,6 +585,11 @@ export interface Storage {
    * code of the user's can run (a synchronous fit, whose backend copies V into its own memory at once).
    */
   readonly borrow?: boolean;
+  /**
+   * With `borrow`: a Float32Array may be borrowed too, and the matrix's data is then that Float32Array (a caller whose
+   * backend reads V in either type, converting as it copies: a float32 fit needs no widened copy in between).
+   */
+  readonly borrowFloat32?: boolean;
   /** Makes the fresh array a copy goes to (a backend may offer memory that is cheaper to fill); zero-filled or not. */
   readonly allocate?: (length: number) => Float64Array;
 }
@@ -652,7 +673,13 @@ function fromRows(
   return { rows: rowCount, cols, data };
 }
 
-function fromShaped(name: string, input: object, expected: ExpectedShape | undefined, rule: EntryRule, storage: Storage): Matrix {
+function fromShaped(
+  name: string,
+  input: object,
+  expected: ExpectedShape | undefined,
+  rule: EntryRule,
+  storage: Storage,
+): Matrix<FactorArray> {
   const rows = checkCount(`${name}.rows`, readOwnProperty(`${name}.rows`, input, 'rows'));
   const cols = checkCount(`${name}.cols`, readOwnProperty(`${name}.cols`, input, 'cols'));
   const source = readOwnProperty(`${name}.data`, input, 'data');
@@ -676,13 +703,21 @@ function fromShaped(name: string, input: object, expected: ExpectedShape | undef
     // Typed arrays hold numbers only: copy (widening float32 and integers) in one native step — which also takes a snapshot of
     // a SharedArrayBuffer-backed array that another thread may be writing — then one tight pass for the values,
     // working out where a bad one sits only when there is one. A borrowed array is only checked.
-    const borrowed = storage.borrow === true && typed === 'Float64Array' && !isShared(source);
+    const borrowed =
+      storage.borrow === true &&
+      (typed === 'Float64Array' || (typed === 'Float32Array' && storage.borrowFloat32 === true)) &&
+      !isShared(source);
     // A borrowed array is seen through a plain view of its memory, made with the intrinsic getters: the caller's
     // object may carry own properties or a prototype of its own, which nothing downstream must meet.
-    const data = borrowed
-      ? new Float64Array(TYPED_ARRAY_BUFFER.call(source) as ArrayBuffer, TYPED_ARRAY_BYTE_OFFSET.call(source) as number, size)
-      : allocate(storage, size);
-    if (!borrowed) data.set(source as Float64Array);
+    let data: FactorArray;
+    if (borrowed) {
+      const buffer = TYPED_ARRAY_BUFFER.call(source) as ArrayBuffer;
+      const offset = TYPED_ARRAY_BYTE_OFFSET.call(source) as number;
+      data = typed === 'Float32Array' ? new Float32Array(buffer, offset, size) : new Float64Array(buffer, offset, size);
+    } else {
+      data = allocate(storage, size);
+      data.set(source as Float64Array);
+    }
     const k = firstInvalidEntry(data, rule.allowNaN === true);
     if (k >= 0) checkEntry(name, data[k], Math.floor(k / cols), k % cols, `${name}.data[${k}]`);
     return { rows, cols, data };
@@ -727,7 +762,7 @@ export function isEntry(x: unknown): boolean {
  * on every entry of V on every call, so it is a small function of its own that V8 optimises early, and it tests four
  * entries per branch; a group that fails is searched again one by one.
  */
-export function firstInvalidEntry(data: Float64Array, allowNaN: boolean): number {
+export function firstInvalidEntry(data: FactorArray, allowNaN: boolean): number {
   const n = data.length;
   let k = 0;
   if (!allowNaN) {

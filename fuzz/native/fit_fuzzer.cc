@@ -123,6 +123,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::uint8_t flags = in.ConsumeIntegral<std::uint8_t>();
   const bool anyValue = (flags & 1) != 0;
   const std::vector<double> V = array(in, csr ? spec.nnz : K * N, anyValue);
+  // V as a synchronous fit may borrow it: a Float32Array (its values rounded to float32, beyond its range ±∞).
+  const bool vFloat32 = (flags & 2) != 0;
+  std::vector<float> V32;
+  if (vFloat32) {
+    constexpr double kFloatMax = static_cast<double>(std::numeric_limits<float>::max());
+    constexpr float kInf = std::numeric_limits<float>::infinity();
+    for (const double v : V) V32.push_back(v > kFloatMax ? kInf : v < -kFloatMax ? -kInf : static_cast<float>(v));
+  }
   // A CSR pattern as the glue lets it through (addon.cc, patternError): offsets from 0 to nnz, never decreasing,
   // indices in [0, N) — in any order and with repeats, which only the facade refuses.
   std::vector<std::int32_t> indptr, indices;
@@ -146,7 +154,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (auto& f : fixed) f = in.ConsumeIntegral<std::uint8_t>() % 4 == 0 ? 1 : 0;
 
   std::unique_ptr<nmf::Fit> fit;
-  const nmf::FitArrays arrays{V.data(),
+  const nmf::FitArrays arrays{vFloat32 ? nullptr : V.data(),
+                              vFloat32 ? V32.data() : nullptr,
                               W.data(),
                               H.data(),
                               spec.masked && !csr ? mask.data() : nullptr,

@@ -47,7 +47,7 @@ interface Addon {
   /** new Fit(spec slots, V, W, H, mask or null, fixed-column flags, a CSR V's indptr and indices or nulls). */
   Fit: new (
     spec: Float64Array,
-    V: Float64Array,
+    V: Float64Array | Float32Array,
     W: Float64Array,
     H: Float64Array,
     mask: Float64Array | null,
@@ -59,8 +59,8 @@ interface Addon {
   runGroupAsync(fits: readonly AddonFit[], maxIter: number): Promise<(GroupFitRun | Error)[]>;
   /** A zeroed Float64Array over memory of the addon's own (huge pages where the system has them). */
   allocateMatrix(length: number): Float64Array;
-  /** Frees an allocateMatrix array at once (detaching it); any other array is left as it is. */
-  releaseMatrix(array: Float64Array): void;
+  /** Frees an allocateMatrix array at once (detaching it); any other typed array is left as it is. */
+  releaseMatrix(array: Float64Array | Float32Array): void;
   blasInfo(): BlasInfo;
   setBlasThreads(threads: number): void;
   specSlots: number;

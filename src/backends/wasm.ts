@@ -286,9 +286,12 @@ function checkPattern(pattern: CsrPattern | null | undefined, K: number, N: numb
   return pattern;
 }
 
-function checkLength(name: string, array: unknown, expected: number, shape: string): void {
-  if (!(array instanceof Float64Array) || array.length !== expected) {
-    throw rangeError('NMFKIT_INVALID_VALUE', `nmfkit wasm: ${name} must be a Float64Array of ${shape} = ${expected} entries`);
+/** Refuses an array that is not a Float64Array (or, `float32Too`, a Float32Array: V) of `expected` entries. */
+function checkLength(name: string, array: unknown, expected: number, shape: string, float32Too = false): void {
+  const typed = array instanceof Float64Array || (float32Too && array instanceof Float32Array);
+  if (!typed || array.length !== expected) {
+    const types = float32Too ? 'Float64Array or Float32Array' : 'Float64Array';
+    throw rangeError('NMFKIT_INVALID_VALUE', `nmfkit wasm: ${name} must be a ${types} of ${shape} = ${expected} entries`);
   }
 }
 
@@ -360,7 +363,7 @@ class WasmFit implements KernelFit {
           `more than ${heap.limitText()}`,
       );
     }
-    checkLength('V', problem.V, nnz, csr ? 'nnz' : `K×N = ${K}×${N}`);
+    checkLength('V', problem.V, nnz, csr ? 'nnz' : `K×N = ${K}×${N}`, true);
     const pattern = csr ? checkPattern(problem.pattern, K, N, nnz) : null;
     const T = problem.spec.templateFrames;
     const nmfd = problem.spec.solver === 'nmfd';
@@ -392,7 +395,8 @@ class WasmFit implements KernelFit {
     // The slots again: the allocation may have grown the memory, never moved them, but a view made before it is
     // detached, so fit_init reads the block fit_arenaBytes read.
     wasm.fit_init(fit, module.slots);
-    // Rounded to float32 (to nearest) by the typed array when the fit computes in float32.
+    // Converted by the typed array: rounded to float32 (to nearest) when the fit computes in float32, widened (exactly)
+    // when a float64 fit is given a Float32Array.
     this.#matrix(wasm.fit_ptrV(fit), nnz).set(problem.V);
     if (pattern) {
       new Int32Array(wasm.memory.buffer, wasm.fit_ptrIndptr(fit) >>> 0, K + 1).set(pattern.indptr);

@@ -62,7 +62,17 @@ describe.runIf(backendAvailable('native'))('the native glue (native/addon.cc), c
       }
     }
     fails(() => new addon.Fit(spec(), f64(5), f64(4), f64(6), null, new Uint8Array(2)), RangeError, /V has length 5, expected 6/);
-    fails(() => new addon.Fit(spec(), new Float32Array(6), f64(4), f64(6), null, new Uint8Array(2)), TypeError, /V must be a Float64Array/);
+    fails(
+      () => new addon.Fit(spec(), new Int32Array(6), f64(4), f64(6), null, new Uint8Array(2)),
+      TypeError,
+      /V must be a Float64Array or a Float32Array/,
+    );
+    fails(
+      () => new addon.Fit(spec(), new Float32Array(5), f64(4), f64(6), null, new Uint8Array(2)),
+      RangeError,
+      /V has length 5, expected 6/,
+    );
+    fails(() => new addon.Fit(spec(), f64(6), new Float32Array(4), f64(6), null, new Uint8Array(2)), TypeError, /W must be a Float64Array/);
     fails(() => new addon.Fit(spec(), detachedFloat64Array(6), f64(4), f64(6), null, new Uint8Array(2)), RangeError, /V has length 0/);
     fails(() => new addon.Fit(spec().subarray(1), f64(6), f64(4), f64(6), null, new Uint8Array(2)), RangeError, /spec has length/);
     fails(
@@ -328,6 +338,9 @@ describe.runIf(backendAvailable('native'))('the native glue (native/addon.cc), c
     const own = Float64Array.from([1, 2, 3]);
     release(own);
     expect([...own]).toEqual([1, 2, 3]);
+    const own32 = Float32Array.from([1, 2, 3]);
+    release(own32);
+    expect([...own32]).toEqual([1, 2, 3]);
     const view = new Float64Array(allocate(8).buffer, 8, 2); // another view on an allocateMatrix buffer
     view.fill(5);
     release(new Float64Array(8)); // the same length, other memory

@@ -132,7 +132,18 @@ describe.runIf(backendAvailable('wasm'))('the wasm backend (src/backends/wasm.ts
     for (const changes of bad) {
       refused(() => backend.createFit(sized(changes as Partial<FitSpec>)), RangeError, /./, JSON.stringify(changes));
     }
-    refused(() => backend.createFit({ ...sized(), V: new Float64Array(3) }), RangeError, /V must be a Float64Array of K×N/);
+    refused(() => backend.createFit({ ...sized(), V: new Float64Array(3) }), RangeError, /V must be a Float64Array or Float32Array of K×N/);
+    refused(() => backend.createFit({ ...sized(), V: new Float32Array(3) }), RangeError, /V must be a Float64Array or Float32Array of K×N/);
+    refused(
+      () => backend.createFit({ ...sized(), V: new Int32Array(sized().V.length) as unknown as Float64Array }),
+      RangeError,
+      /V must be a Float64Array or Float32Array of K×N/,
+    );
+    refused(
+      () => backend.createFit({ ...sized(), W: new Float32Array(sized().W.length) as unknown as Float64Array }),
+      RangeError,
+      /W must be a Float64Array of K×R/,
+    );
     refused(() => backend.createFit({ ...sized({ masked: true }) }), RangeError, /mask must be a Float64Array/);
     refused(
       () => backend.createFit({ ...sized(), fixedColumnsW: new Uint8Array(2) }),
