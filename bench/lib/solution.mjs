@@ -122,6 +122,8 @@ export async function runSolution({ lib, info, python, problems, extrasOn, quick
     const data = generateData(problem);
     const M = algorithms.some((a) => a.masked) ? generateMask(problem, MASK_ZEROS) : undefined;
     const { V, common, mask } = inputs(problem, data, M);
+    // float32 rows get V as float32 data, as scikit-learn's float32 rows do (and as a float32 user has it).
+    const inputOf = { float64: V, float32: { rows: V.rows, cols: V.cols, data: Float32Array.from(V.data) } };
     const team = info.native.loaded ? defaultTeam(lib, lib.chooseBackend('native'), V, common) : null;
     records.push({ name: problem.name, K: problem.K, N: problem.N, R: problem.R, nativeTeam: team });
     const dir = python.chosen?.sklearn ? writeData(M ? { ...data, M } : data) : undefined;
@@ -157,7 +159,11 @@ export async function runSolution({ lib, info, python, problems, extrasOn, quick
                 ...(!call.spectralError && { spectralError: false }),
               };
               rows.push(
-                await guard(base, async () => ({ ...base, status: 'ok', ...(await timeCalls(api, call.call, V, options, n, policy)) })),
+                await guard(base, async () => ({
+                  ...base,
+                  status: 'ok',
+                  ...(await timeCalls(api, call.call, inputOf[dtype], options, n, policy)),
+                })),
               );
             }
             fits.push(peerFit(`${alg.id}:${dtype}`, alg, dtype, n));
