@@ -3,8 +3,8 @@
 // scikit-learn's Python loop over the same matrices (fit_transform per matrix, solver 'mu'). Every fit starts from
 // the same W0/H0 (nmfkit: options W and H; scikit-learn: init='custom'). Reported as fits per second (whole calls:
 // validation, copies, iterations, finish) and as time ÷ scikit-learn's. Every row, the peer's included, is timed
-// the same way: a warm-up pass over the first `warm` matrices, then `passes` timed passes over all of them; the
-// figure is the median pass (one pass of 400 fits lasts a tenth of a second, about as long as the machine's noise). Two reference rows per backend run `nmfSync`
+// the same way: a warm-up pass over the first `warm` matrices (all of them), then `passes` timed passes over all of
+// them; the figure is the median pass (one pass of 400 fits lasts a tenth of a second, about as long as the machine's noise). Two reference rows per backend run `nmfSync`
 // on every core at once (syncInParallel), on a worker thread per core and in a process per core: the machine's
 // cores on independent fits, against which nmfBatch's scheduling is judged; processes share no allocator, heap or
 // garbage collector, so the second row is the most these cores give such fits.
@@ -15,7 +15,7 @@ import { generateData } from './problems.mjs';
 import { median } from './timing.mjs';
 import { removeData, runPythonThroughput, writeData } from './python.mjs';
 
-export const THROUGHPUT = { count: 400, quickCount: 40, K: 64, N: 64, R: 4, iterations: 100, warm: 20, passes: 5, quickPasses: 2 };
+export const THROUGHPUT = { count: 400, quickCount: 40, K: 64, N: 64, R: 4, iterations: 100, warm: 400, passes: 5, quickPasses: 2 };
 
 function matrices(count, K, N) {
   const out = [];
@@ -198,7 +198,7 @@ export async function runThroughput(api, backendInfo, quick, python) {
     if (row.status === 'ok') row.ratioToSklearn = peer.status === 'ok' ? row.seconds / peer.seconds : null;
   }
   return {
-    description: `${count} matrices ${K}×${N}, rank ${R}, ${iterations} iterations, tol 0, every fit from the same W0/H0, through the public API; scikit-learn: fit_transform per matrix in a Python loop (solver 'mu', init 'custom', same W0/H0); reference: nmfSync on one worker thread per core, and in one process per core, each over its share; median of ${passes} passes after a warm-up`,
+    description: `${count} matrices ${K}×${N}, rank ${R}, ${iterations} iterations, tol 0, every fit from the same W0/H0, through the public API; scikit-learn: fit_transform per matrix in a Python loop (solver 'mu', init 'custom', same W0/H0); reference: nmfSync on one worker thread per core, and in one process per core, each over its share; median of ${passes} passes after a warm-up pass`,
     rows,
   };
 }
