@@ -191,7 +191,8 @@ setThreads({ fits: 2, blasThreads: 1 });
   for (const args of [
     ['2', f64(6), f64(4), f64(6), null, new Uint8Array(2)],
     [spec(2, 3, 2), f64(5), f64(4), f64(6), null, new Uint8Array(2)],
-    [spec(2, 3, 2), new Float32Array(6), f64(4), f64(6), null, new Uint8Array(2)],
+    [spec(2, 3, 2), new Int32Array(6), f64(4), f64(6), null, new Uint8Array(2)],
+    [spec(2, 3, 2), new Float32Array(5), f64(4), f64(6), null, new Uint8Array(2)],
     [spec(2 ** 30, 2 ** 30, 2 ** 30), f64(0), f64(0), f64(0), null, new Uint8Array(0)],
     [spec(2, 3, 2, { masked: true }), f64(6), f64(4), f64(6), f64(5), new Uint8Array(2)],
     [Float64Array.from(spec(2, 3, 2), (x, i) => (i === 4 ? 7 : x)), f64(6), f64(4), f64(6), null, new Uint8Array(2)],
@@ -221,6 +222,13 @@ setThreads({ fits: 2, blasThreads: 1 });
   await finishing.finishAsync();
   // Never disposed: the garbage collector frees it.
   for (let i = 0; i < 5; i++) fitOf(10, 10, 3, { solver: 'hals', blockRows: 4 }).run(2, new Float64Array(2), new Float64Array(2), 0);
+  // V as a Float32Array (a synchronous fit's borrowed V), read into a float64 and a float32 fit.
+  for (const dtype of ['float64', 'float32']) {
+    const borrowed = new addon.Fit(spec(12, 9, 3, { dtype }), new Float32Array(108).fill(0.25), f64(36), f64(27), null, new Uint8Array(3));
+    borrowed.run(3, new Float64Array(3), new Float64Array(3), 0);
+    borrowed.finish();
+    borrowed.dispose();
+  }
 }
 
 // Let the garbage collector finalize every fit object before exit.
