@@ -138,8 +138,8 @@ function specOptions(o: NmfOptions, prefix: string): Partial<Record<keyof FitSpe
 /**
  * How a plan holds V. 'sync': for a fit that starts at once on the calling thread, whose backend copies V into its
  * own memory before any code of the user's runs, so that the caller's Float64Array or Float32Array can be checked
- * and handed over without a copy of its own. 'async': V is copied before the call returns (the caller may change it at once),
- * into memory from `allocate` when given.
+ * and handed over without a copy of its own. 'async': V is copied before the call returns (the caller may change it
+ * at once), into memory from `allocate` when given.
  */
 export type VStorage =
   | { readonly mode: 'sync' }

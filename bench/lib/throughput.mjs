@@ -4,10 +4,11 @@
 // the same W0/H0 (nmfkit: options W and H; scikit-learn: init='custom'). Reported as fits per second (whole calls:
 // validation, copies, iterations, finish) and as time ÷ scikit-learn's. Every row, the peer's included, is timed
 // the same way: a warm-up pass over the first `warm` matrices (all of them), then `passes` timed passes over all of
-// them; the figure is the median pass (one pass of 400 fits lasts a tenth of a second, about as long as the machine's noise). Two reference rows per backend run `nmfSync`
-// on every core at once (syncInParallel), on a worker thread per core and in a process per core: the machine's
-// cores on independent fits, against which nmfBatch's scheduling is judged; processes share no allocator, heap or
-// garbage collector, so the second row is the most these cores give such fits.
+// them; the figure is the median pass (one pass of 400 fits lasts a tenth of a second, about as long as the
+// machine's noise). Two reference rows per backend run `nmfSync` on every core at once (syncInParallel), on a
+// worker thread per core and in a process per core: the machine's cores on independent fits, against which
+// nmfBatch's scheduling is judged; processes share no allocator, heap or garbage collector, so the second row is the
+// most these cores give such fits.
 import { fork } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
