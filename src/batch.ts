@@ -123,6 +123,8 @@ async function runBatch(
         ...shared,
         ...(onIteration && { onIteration: (info: IterationInfo) => onIteration({ ...info, index }) }),
       }) as NmfOptions,
+    // Each fit's onIteration tells its index; without one, every fit has the batch's options.
+    sameOptions: onIteration === undefined,
     settle,
     settled: (index, outcome) => {
       if (!settle) results.set(index, (outcome as { value: NmfResult }).value);

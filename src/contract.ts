@@ -188,10 +188,11 @@ export interface Backend {
    */
   runGroupAsync(problems: readonly FitProblem[], maxIter: number): AsyncKernelGroup;
   /**
-   * A zeroed array of `length` entries for the facade's copy of V (or a mask) that this backend's fits then read
-   * fastest (native: memory of the addon's own, huge pages where the system has them, instead of a first touch per
-   * 4 KiB page). Absent: the facade uses an ordinary Float64Array. May throw (out of memory); the facade then
-   * falls back to an ordinary array.
+   * An array of `length` entries, not necessarily zeroed (the facade writes every entry), for the facade's copy of
+   * V (or a mask) that this backend's fits then read fastest (native: memory of the addon's own, huge pages where the
+   * system has them, instead of a first touch per 4 KiB page; for a small matrix, the copy of an earlier fit, which
+   * its creation took back). Absent: the facade uses an ordinary Float64Array. May throw (out of memory); the
+   * facade then falls back to an ordinary array.
    */
   allocateMatrix?(length: number): Float64Array;
   details(): BackendDetails;

@@ -6,7 +6,7 @@
  */
 import { abortError, groupable, requestShare } from './driver.js';
 import type { FitFunctions, Settled } from './nmf.js';
-import type { FitPlan } from './options.js';
+import { checkOptions, type CheckedOptions, type FitPlan } from './options.js';
 import type { NmfOptions, NmfResult } from './types.js';
 import { EventLoopPause } from './timers.js';
 
@@ -30,6 +30,8 @@ export interface FitRun {
    * fits fill the cores, one thread each, unless they set `threads`).
    */
   options(index: number): NmfOptions;
+  /** Every fit's options are the same (`options(0)`'s): they are checked once, for the first fit planned. */
+  readonly sameOptions: boolean;
   /** The matrix of fit `index`. */
   input(index: number): unknown;
   /** true: every fit's failure goes to `settled`; false: the first one stops the other fits and is thrown. */
@@ -50,13 +52,23 @@ export async function runFits({ planAsync, fitGroup }: FitFunctions, run: FitRun
   const pause = new EventLoopPause();
   // With a runner per core busy, each fit keeps one thread (a team would only take cores from the others).
   const oneThreadEach = count >= concurrency;
-  const planOf = (index: number): FitPlan => {
+  const checkedOf = (index: number): CheckedOptions => {
     const options = run.options(index);
-    return planAsync(run.input(index), {
-      ...options,
-      ...(oneThreadEach && options.threads === undefined && { threads: 1 }),
-      signal: combined,
-    });
+    return checkOptions({ ...options, ...(oneThreadEach && options.threads === undefined && { threads: 1 }), signal: combined });
+  };
+  // With sameOptions, the check of the first fit planned, or what it threw, serves every fit.
+  let shared: { readonly checked: CheckedOptions } | { readonly error: unknown } | undefined;
+  const planOf = (index: number): FitPlan => {
+    if (!run.sameOptions) return planAsync(run.input(index), checkedOf(index));
+    if (!shared) {
+      try {
+        shared = { checked: checkedOf(index) };
+      } catch (error) {
+        shared = { error };
+      }
+    }
+    if ('error' in shared) throw shared.error;
+    return planAsync(run.input(index), shared.checked);
   };
   let failure: Error | undefined;
   let next = 0;

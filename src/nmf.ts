@@ -1,7 +1,7 @@
 /** The fit functions: validate, pick a backend, drive the fit, build the result. Entry points bind a runtime. */
 import { abortError, driveAsync, driveSync, firstRun, groupable, groupOutcome, type DriverOutcome, type RunContext } from './driver.js';
 import { bestRun } from './init/index.js';
-import { planFit, type FitPlan } from './options.js';
+import { checkOptions, planChecked, planFit, type CheckedOptions, type FitPlan } from './options.js';
 import { buildResult } from './result.js';
 import type { Backend } from './contract.js';
 import type { Runtime } from './runtime.js';
@@ -24,8 +24,11 @@ export interface Nmf {
 export interface FitFunctions {
   readonly nmfSync: NmfSync;
   readonly nmf: Nmf;
-  /** Validates V and the options for an async fit: the plan holds copies (in the runtime's memory for them). */
-  planAsync(V: unknown, options: unknown): FitPlan;
+  /**
+   * Validates V for an async fit with options checked by `checkOptions` (once for many fits): the plan holds copies
+   * (in the runtime's memory for them).
+   */
+  planAsync(V: unknown, options: CheckedOptions): FitPlan;
   /** Runs a validated plan off the main thread once the runtime admits it. */
   fitPlanned(plan: FitPlan): Promise<NmfResult>;
   /**
@@ -150,12 +153,12 @@ export function fitFunctions(runtime: Runtime): FitFunctions {
     return restarts.result(backend.name);
   }
 
-  function planAsync(V: unknown, options: unknown): FitPlan {
-    return planFit(V, options, { mode: 'async', allocatorFor: runtime.matrixAllocator });
+  function planAsync(V: unknown, options: CheckedOptions): FitPlan {
+    return planChecked(V, options, { mode: 'async', allocatorFor: runtime.matrixAllocator });
   }
 
   async function nmf(V: MatrixInput | CsrMatrixInput, options: NmfOptions): Promise<NmfResult> {
-    return fitPlanned(planAsync(V, options));
+    return fitPlanned(planAsync(V, checkOptions(options)));
   }
 
   // The result's arrays follow the options' dtype (buildResult, the backends): the signatures say so.

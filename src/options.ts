@@ -299,7 +299,14 @@ export function checkCallOptions(
 
 /** Validates V and the options and builds the plan. Throws TypeError/RangeError naming what is wrong. */
 export function planFit(V: unknown, options: unknown, storage: VStorage = { mode: 'async' }): FitPlan {
-  const checked = checkOptions(options);
+  return planChecked(V, checkOptions(options), storage);
+}
+
+/**
+ * {@link planFit} with options that {@link checkOptions} has checked: fits of one batch share one check of their
+ * options, and only V and what depends on it are checked per fit.
+ */
+export function planChecked(V: unknown, checked: CheckedOptions, storage: VStorage = { mode: 'async' }): FitPlan {
   const { o, maxIter, threads, backend, maxTime, init, runs } = checked;
   // NaN marks a missing entry of V; it is allowed only where the mask is 0 (checked below, once the mask is read),
   // and turned into 0 there, so V with a mask is always copied. So is V of a fit with restarts, whose later runs

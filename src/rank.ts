@@ -444,6 +444,7 @@ async function estimate(fits: FitFunctions, concurrency: number, V: MatrixInput,
     input: () => v,
     options: (job) =>
       ({ ...shared, rank: runs[job % runs.length]!.rank, seed: seed + Math.floor(job / runs.length), spectralError: false }) as NmfOptions,
+    sameOptions: false,
     settle: false,
     settled: (job, outcome) => {
       if (!outcome.ok) return;

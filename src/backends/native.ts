@@ -72,6 +72,40 @@ interface Addon {
  */
 const MAPPED_MIN_ENTRIES = 2 ** 19;
 
+/** Bytes of spare copies (SpareMatrices) kept at most: the copies of a few groups of small fits. */
+const SPARE_BYTES = 2 ** 21;
+
+/**
+ * The facade's copies of small matrices (V, masks) for async fits, kept for the next plans once a fit has copied
+ * them into its own memory. A fresh Float64Array costs an allocation, its zero-filling, page faults and later a
+ * collection of its external memory: for a small fit of a batch, as much as checking its V. Only arrays handed out
+ * by `take` come back, each once, so no array is ever held by two plans.
+ */
+class SpareMatrices {
+  readonly #spare = new Map<number, Float64Array[]>();
+  readonly #out = new WeakSet<Float64Array>();
+  #bytes = 0;
+
+  /** An array of `length` entries, not zeroed (a spare one, or a fresh one). */
+  take(length: number): Float64Array {
+    const spare = this.#spare.get(length)?.pop();
+    if (spare) this.#bytes -= spare.byteLength;
+    const array = spare ?? new Float64Array(length);
+    this.#out.add(array);
+    return array;
+  }
+
+  /** Takes back an array of `take`'s that nothing reads any more, while the spares stay within SPARE_BYTES. */
+  give(array: Float64Array | Float32Array): void {
+    if (!(array instanceof Float64Array) || !this.#out.delete(array)) return;
+    if (array.length === 0 || this.#bytes + array.byteLength > SPARE_BYTES) return;
+    let list = this.#spare.get(array.length);
+    if (!list) this.#spare.set(array.length, (list = []));
+    list.push(array);
+    this.#bytes += array.byteLength;
+  }
+}
+
 const BUILD_FIX =
   'install g++, make, python3, pkg-config and libopenblas-dev ' +
   '(Debian/Ubuntu: apt-get install -y g++ make python3 pkg-config libopenblas-dev; ' +
@@ -271,11 +305,15 @@ export function loadNativeBackend(): NativeLoad {
         p.pattern?.indices ?? null,
       );
     // An async fit copies its problem's V and mask into memory of its own when it is created, so the facade's
-    // copies (allocateMatrix) are freed then, not whenever the garbage collector comes to them.
+    // copies (allocateMatrix) are freed then, not whenever the garbage collector comes to them, and small ones are
+    // kept for the next plans.
+    const spares = new SpareMatrices();
     const createOwning = (p: FitProblem): AddonFit => {
       const fit = create(p);
-      native.releaseMatrix(p.V);
-      if (p.mask) native.releaseMatrix(p.mask);
+      for (const copy of p.mask ? [p.V, p.mask] : [p.V]) {
+        if (copy.length >= MAPPED_MIN_ENTRIES) native.releaseMatrix(copy);
+        else spares.give(copy);
+      }
       return fit;
     };
     const backend: Backend = {
@@ -286,7 +324,7 @@ export function loadNativeBackend(): NativeLoad {
       createFit: (p: FitProblem) => syncFit(create(p)),
       createAsyncFit: (p: FitProblem) => asyncFit(createOwning(p)),
       runGroupAsync: (problems, maxIter) => asyncGroup(native, createOwning, problems, maxIter),
-      allocateMatrix: (length: number) => (length >= MAPPED_MIN_ENTRIES ? native.allocateMatrix(length) : new Float64Array(length)),
+      allocateMatrix: (length: number) => (length >= MAPPED_MIN_ENTRIES ? native.allocateMatrix(length) : spares.take(length)),
       details: () => ({ blas: native.blasInfo() }),
     };
     return { ok: true, backend };

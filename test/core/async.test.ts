@@ -150,6 +150,39 @@ describe.each(BACKENDS)('nmfBatch on %s', (backend) => {
     });
   });
 
+  run('copies of V and of the mask that earlier fits took back give later fits their own results', async () => {
+    // Matrices of one shape, so that each fit's copies can be ones an earlier fit of the batch has released.
+    const matrices = Array.from({ length: 300 }, (_, i) => randomMatrix(16, 12, 3000 + i));
+    const before = matrices.map((V) => Float64Array.from(V.data));
+    const mask = { rows: 16, cols: 12, data: Float64Array.from({ length: 192 }, (_, k) => (k % 7 === 0 ? 0 : 1)) };
+    for (const options of [
+      { rank: 3, seed: 7, maxIter: 30, tol: 0, backend },
+      { rank: 3, seed: 7, maxIter: 30, tol: 0, backend, mask },
+    ] satisfies NmfOptions[]) {
+      for (let pass = 0; pass < 2; pass++) {
+        const results = await nmfBatch(matrices, options);
+        matrices.forEach((V, i) => {
+          const single = nmfSync(V, options);
+          expect(results[i]!.W.data).toEqual(single.W.data);
+          expect(results[i]!.H.data).toEqual(single.H.data);
+          expect(results[i]!.objective).toBe(single.objective);
+        });
+      }
+    }
+    matrices.forEach((V, i) => expect(V.data).toEqual(before[i]));
+  });
+
+  run('bad options reject every matrix of a settled batch, each named by its index', async () => {
+    const matrices = [randomMatrix(4, 4, 1), randomMatrix(4, 4, 2), randomMatrix(4, 4, 3)];
+    const outcomes = await nmfBatch(matrices, { rank: 2, tol: -1, backend, settle: true });
+    outcomes.forEach((outcome, i) => {
+      expect(outcome.status).toBe('rejected');
+      const reason = (outcome as { reason: Error }).reason;
+      expect(reason).toBeInstanceOf(RangeError);
+      expect(reason.message).toMatch(new RegExp(`^matrices\\[${i}\\]: options\\.tol must be`));
+    });
+  });
+
   run('a bad matrix rejects the batch with an error naming its index', async () => {
     const matrices = [randomMatrix(4, 4, 1), randomMatrix(4, 4, 2), { rows: 2, cols: 2, data: [1, -2, 3, 4] }];
     await expect(nmfBatch(matrices, { rank: 2, backend })).rejects.toThrow(/^matrices\[2\]: V must be finite and ≥ 0, but V\.data\[1\]/);

@@ -45,6 +45,7 @@ function runOn(fits: FitFunctions, count: number, settled: FitRun['settled'] = (
     count,
     concurrency: 1,
     options: () => ({ rank: 1 }),
+    sameOptions: true,
     input: (index) => index,
     settle: false,
     settled,
