@@ -88,17 +88,27 @@ class SpareMatrices {
 
   /** An array of `length` entries, not zeroed (a spare one, or a fresh one). */
   take(length: number): Float64Array {
-    const spare = this.#spare.get(length)?.pop();
+    const list = this.#spare.get(length);
+    const spare = list?.pop();
     if (spare) this.#bytes -= spare.byteLength;
+    // No empty list stays behind: a server that sees many shapes keeps no entry per shape.
+    if (list?.length === 0) this.#spare.delete(length);
     const array = spare ?? new Float64Array(length);
     this.#out.add(array);
     return array;
   }
 
-  /** Takes back an array of `take`'s that nothing reads any more, while the spares stay within SPARE_BYTES. */
+  /**
+   * Takes back an array of `take`'s that nothing reads any more. The spares stay within SPARE_BYTES: where this one
+   * would not fit, every spare goes, since spares that pile up are of shapes the fits being planned do not ask for.
+   */
   give(array: Float64Array | Float32Array): void {
     if (!(array instanceof Float64Array) || !this.#out.delete(array)) return;
-    if (array.length === 0 || this.#bytes + array.byteLength > SPARE_BYTES) return;
+    if (array.length === 0 || array.byteLength > SPARE_BYTES) return;
+    if (this.#bytes + array.byteLength > SPARE_BYTES) {
+      this.#spare.clear();
+      this.#bytes = 0;
+    }
     let list = this.#spare.get(array.length);
     if (!list) this.#spare.set(array.length, (list = []));
     list.push(array);
