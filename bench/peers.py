@@ -167,8 +167,8 @@ def sklearn_nmf(R, solver, beta_loss, iterations):
 
 def throughput(cfg):
     """scikit-learn's loop over many small matrices: fit_transform per matrix, init='custom' from the same W0/H0
-    for every matrix, solver 'mu' (the libfmp-compatible MU's peer), tol 0. Like bench/lib/throughput.mjs: one
-    warm-up pass over the first `warm` matrices, then `passes` timed passes over all of them."""
+    for every matrix, solver 'mu' (the libfmp-compatible MU's peer), tol 0. Like bench/lib/throughput.mjs:
+    `warmPasses` warm-up passes over the first `warm` matrices, then `passes` timed passes over all of them."""
     import numpy as np
     from sklearn.exceptions import ConvergenceWarning
 
@@ -189,7 +189,8 @@ def throughput(cfg):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        loop(matrices[: t["warm"]])
+        for _ in range(t["warmPasses"]):
+            loop(matrices[: t["warm"]])
         seconds = []
         for _ in range(t["passes"]):
             t0 = time.perf_counter()

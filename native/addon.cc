@@ -23,6 +23,11 @@
 //     .dispose()                     frees the fit (a pending run or finish is cancelled and frees it when done)
 //   runGroupAsync(fits, maxIter) → Promise<outcome[]>   every fit run to its end and finished, one after another on
 //     the libuv pool, in one request: { executed, converged, hChange, wChange, objective, result } or an Error per fit
+//   new Lane()                     groups run one after another on one pool thread, without a hand-over between them
+//     .start(fits, maxIter) → { done, drained? }   the group joins the run in progress, or begins a run (then
+//       drained resolves once that run has ended, its thread finding no group left, and every group of it has
+//       settled); done as runGroupAsync's promise
+//     .append(fits, maxIter) → done | undefined   the next group of the run in progress; undefined once it has ended
 //   allocateMatrix(length) → Float64Array   fresh zeroed memory of a fit's own arena kind (arena.h: huge pages),
 //     which the facade copies V into for an async fit, so that the copy does not pay a page fault per 4 KiB
 //   releaseMatrix(array)           frees an allocateMatrix array at once (it is detached); any other typed array is
@@ -40,6 +45,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <new>
@@ -381,8 +387,8 @@ class FitWrap : public Napi::ObjectWrap<FitWrap> {
   friend class RunWorker;
   friend class FinishWorker;
   friend class MultiplyWorker;
-  friend class GroupWorker;
-  friend Napi::Value RunGroupAsync(const Napi::CallbackInfo& info);
+  friend class FitGroup;
+  friend std::vector<FitWrap*> groupOwners(Napi::Env env, const Napi::Value& list);
 
   // Queues a worker of this fit's (FitCallWorker) and returns its promise; the fit is busy until it settles.
   template <typename Worker>
@@ -779,24 +785,27 @@ Napi::Value FitWrap::Converged(const Napi::CallbackInfo& info) { return Napi::Bo
 // ---------------------------------------------------------------------------------------------------------------
 // Groups of fits.
 
-// runGroupAsync(fits, maxIter): every fit of a group run to its end (at most maxIter iterations, none for 0, with F at
-// the checkpoints) and finished, one after another in one request on the libuv pool, so that many small fits pay
-// one hand-over to the pool and back per group instead of two per fit. Each fit settles on its own: the promise
+// A group of fits: every fit run to its end (at most maxIter iterations, none for 0, with F at the checkpoints) and
+// finished, one after another on a pool thread (Run), so that many small fits pay one hand-over to the pool and back
+// per group instead of two per fit. Each fit settles on its own (Settle, on the JavaScript thread): the promise
 // resolves with one entry per fit, { executed, converged, hChange, wChange, objective, result } (result as
 // finish's) or the Error it failed with. A fit cancelled before its turn does not run (an Error, code
-// NMFKIT_INVALID_STATE); the one running stops before its next iteration.
-class GroupWorker : public FitWorker {
+// NMFKIT_INVALID_STATE); the one running stops before its next iteration. Its fits are busy until it settles.
+class FitGroup {
  public:
-  GroupWorker(Napi::Env env, const std::vector<FitWrap*>& owners, std::size_t maxIter)
-      : FitWorker(env, "nmfkit:runGroupAsync"), deferred_(Napi::Promise::Deferred::New(env)), maxIter_(maxIter) {
+  FitGroup(Napi::Env env, const std::vector<FitWrap*>& owners, std::size_t maxIter)
+      : deferred_(Napi::Promise::Deferred::New(env)), maxIter_(maxIter) {
     members_.reserve(owners.size());
-    for (FitWrap* owner : owners) members_.push_back(Member{owner, Napi::Persistent(owner->Value()), owner->fit_});
+    for (FitWrap* owner : owners) {
+      members_.push_back(Member{owner, Napi::Persistent(owner->Value()), owner->fit_});
+      owner->busy_ = true;
+    }
   }
 
   Napi::Promise Promise() const { return deferred_.Promise(); }
 
- protected:
-  void Execute() override {
+  // On a pool thread.
+  void Run() {
     for (Member& m : members_) {
       if (m.fit->cancelled()) {
         m.failure = {kInvalidState, "nmfkit native: the fit was cancelled before it ran"};
@@ -815,8 +824,7 @@ class GroupWorker : public FitWorker {
     }
   }
 
-  void OnOK() override {
-    const Napi::Env env = Env();
+  void Settle(Napi::Env env) {
     for (Member& m : members_) m.owner->busy_ = false;
     Napi::Array outcomes = Napi::Array::New(env, members_.size());
     for (std::size_t i = 0; i < members_.size(); ++i) {
@@ -840,8 +848,13 @@ class GroupWorker : public FitWorker {
     deferred_.Resolve(outcomes);
   }
 
-  // Execute reports every failure in its fit's entry; this only settles the promise should the base class fail.
-  void OnError(const Napi::Error& error) override {
+  // A group that never ran: its fits are idle again, and its promise (never handed out) is left unsettled.
+  void Release() {
+    for (Member& m : members_) m.owner->busy_ = false;
+  }
+
+  // Should the worker itself fail (Run reports every failure in its fit's entry).
+  void Fail(const Napi::Error& error) {
     for (Member& m : members_) m.owner->busy_ = false;
     deferred_.Reject(error.Value());
   }
@@ -869,47 +882,233 @@ class GroupWorker : public FitWorker {
   std::vector<Member> members_;
 };
 
+// The fits of a group from a JavaScript array, checked: each a Fit, idle, listed once. Every entry is checked before
+// any is marked busy, so a refused call leaves every fit as it was.
+std::vector<FitWrap*> groupOwners(Napi::Env env, const Napi::Value& list) {
+  if (!list.IsArray()) throw typeError(env, "fits must be an array of Fit objects");
+  const Napi::Array fits = list.As<Napi::Array>();
+  const EnvState* state = envState(env);
+  if (state == nullptr || state->fitClass.IsEmpty()) throw plainError(env, "nmfkit native: not initialised", kInternal);
+  // Reading the entries and testing their class may run JavaScript (getters, proxy traps), which could dispose or
+  // start a fit: both are done first, and the checks that read the fits' state run no JavaScript after them.
+  std::vector<Napi::Value> values;
+  values.reserve(fits.Length());
+  for (std::uint32_t i = 0; i < fits.Length(); ++i) values.push_back(fits.Get(i));
+  std::vector<bool> isFit;
+  for (const Napi::Value& value : values) {
+    isFit.push_back(value.IsObject() && value.As<Napi::Object>().InstanceOf(state->fitClass.Value()));
+  }
+  std::vector<FitWrap*> owners;
+  owners.reserve(values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    // An object that inherits from a Fit passes InstanceOf but wraps nothing: napi_unwrap tells.
+    void* wrapped = nullptr;
+    if (!isFit[i] || napi_unwrap(env, values[i], &wrapped) != napi_ok || wrapped == nullptr) {
+      throw typeError(env, "fits[" + std::to_string(i) + "] must be a Fit");
+    }
+    FitWrap* owner = static_cast<FitWrap*>(wrapped);
+    owner->requireIdle(env);
+    if (std::find(owners.begin(), owners.end(), owner) != owners.end()) {
+      throw plainError(env, "fits[" + std::to_string(i) + "] is listed twice", kInvalidState);
+    }
+    owners.push_back(owner);
+  }
+  return owners;
+}
+
+// runGroupAsync(fits, maxIter): one group (FitGroup) in one request on the libuv pool.
+class GroupWorker : public FitWorker {
+ public:
+  GroupWorker(Napi::Env env, const std::vector<FitWrap*>& owners, std::size_t maxIter)
+      : FitWorker(env, "nmfkit:runGroupAsync"), group_(env, owners, maxIter) {}
+
+  Napi::Promise Promise() const { return group_.Promise(); }
+
+ protected:
+  void Execute() override { group_.Run(); }
+  void OnOK() override { group_.Settle(Env()); }
+  void OnError(const Napi::Error& error) override { group_.Fail(error); }
+
+ private:
+  FitGroup group_;
+};
+
 Napi::Value RunGroupAsync(const Napi::CallbackInfo& info) {
   const Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    const Napi::Value list = argument(info, 0);
-    if (!list.IsArray()) throw typeError(env, "fits must be an array of Fit objects");
-    const Napi::Array fits = list.As<Napi::Array>();
+    const std::vector<FitWrap*> owners = groupOwners(env, argument(info, 0));
     const std::size_t maxIter = countArg(info, 1, "maxIter", 0);
-    const EnvState* state = envState(env);
-    if (state == nullptr || state->fitClass.IsEmpty())
-      throw plainError(env, "nmfkit native: not initialised", kInternal);
-    // Reading the entries and testing their class may run JavaScript (getters, proxy traps), which could dispose
-    // or start a fit: both are done first, and the checks that read the fits' state run no JavaScript after them.
-    std::vector<Napi::Value> values;
-    values.reserve(fits.Length());
-    for (std::uint32_t i = 0; i < fits.Length(); ++i) values.push_back(fits.Get(i));
-    std::vector<bool> isFit;
-    for (const Napi::Value& value : values) {
-      isFit.push_back(value.IsObject() && value.As<Napi::Object>().InstanceOf(state->fitClass.Value()));
-    }
-    // Every entry is checked before any is marked busy, so a refused call leaves every fit as it was.
-    std::vector<FitWrap*> owners;
-    owners.reserve(values.size());
-    for (std::size_t i = 0; i < values.size(); ++i) {
-      // An object that inherits from a Fit passes InstanceOf but wraps nothing: napi_unwrap tells.
-      void* wrapped = nullptr;
-      if (!isFit[i] || napi_unwrap(env, values[i], &wrapped) != napi_ok || wrapped == nullptr) {
-        throw typeError(env, "fits[" + std::to_string(i) + "] must be a Fit");
-      }
-      FitWrap* owner = static_cast<FitWrap*>(wrapped);
-      owner->requireIdle(env);
-      if (std::find(owners.begin(), owners.end(), owner) != owners.end()) {
-        throw plainError(env, "fits[" + std::to_string(i) + "] is listed twice", kInvalidState);
-      }
-      owners.push_back(owner);
-    }
     auto worker = std::make_unique<GroupWorker>(env, owners, maxIter);
     const Napi::Promise promise = worker->Promise();
     worker->Queue();
     worker.release();
-    for (FitWrap* owner : owners) owner->busy_ = true;  // cleared by the worker on this thread
     return promise;
+  });
+}
+
+class LaneWorker;
+
+// A lane: groups of fits that one pool thread runs one after another, without a hand-over to the JavaScript thread
+// between them. `append` gives the run in progress its next group, which its thread takes as soon as the group
+// before is done, so that the thread is not idle while the JavaScript thread settles the last group and creates
+// the next one's fits; `start` does the same, or begins a run where none can take the group. A run ends when its
+// thread finds no group left; then `append` returns undefined.
+//   lane.start(fits, maxIter) → { done, drained? }   done: the group's promise (as runGroupAsync's); drained, where
+//     the group began a run: resolves when that run has ended and every group of it has settled
+//   lane.append(fits, maxIter) → done | undefined
+class LaneWrap : public Napi::ObjectWrap<LaneWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "Lane",
+                       {InstanceMethod<&LaneWrap::Start>("start"), InstanceMethod<&LaneWrap::Append>("append")});
+  }
+
+  explicit LaneWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<LaneWrap>(info) {}
+
+ private:
+  friend class LaneWorker;
+
+  Napi::Value Start(const Napi::CallbackInfo& info);
+  Napi::Value Append(const Napi::CallbackInfo& info);
+
+  LaneWorker* run_ = nullptr;  // the run in progress, until it has settled (it clears this)
+};
+
+// One run of a lane: a request on the libuv pool whose thread runs the groups as they come (Execute) and settles each
+// on the JavaScript thread as soon as it is done (OnProgress), the rest when the run ends (OnOK).
+class LaneWorker : public Napi::AsyncProgressQueueWorker<char> {
+ public:
+  LaneWorker(Napi::Env env, LaneWrap* lane, std::unique_ptr<FitGroup> first)
+      : Napi::AsyncProgressQueueWorker<char>(env, "nmfkit:lane"),
+        lane_(lane),
+        laneRef_(Napi::Persistent(lane->Value())),
+        drained_(Napi::Promise::Deferred::New(env)) {
+    pending_.push_back(std::move(first));
+  }
+
+  Napi::Promise Drained() const { return drained_.Promise(); }
+
+  // Gives the run its next group, unless its thread has found none left and ended: false then (the group is kept).
+  bool Append(std::unique_ptr<FitGroup>& group) {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    if (ended_) return false;
+    pending_.push_back(std::move(group));
+    return true;
+  }
+
+ protected:
+  void Execute(const ExecutionProgress& progress) override {
+    for (;;) {
+      std::unique_ptr<FitGroup> group;
+      {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        if (pending_.empty()) {
+          ended_ = true;
+          return;
+        }
+        group = std::move(pending_.front());
+        pending_.pop_front();
+      }
+      group->Run();
+      {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        done_.push_back(std::move(group));
+      }
+      progress.Signal();
+    }
+  }
+
+  void OnProgress(const char* /*data*/, std::size_t /*count*/) override {
+    if (usable()) settleDone();
+  }
+
+  void OnOK() override {
+    if (!usable()) return;
+    settleDone();
+    if (lane_->run_ == this) lane_->run_ = nullptr;
+    drained_.Resolve(Env().Undefined());
+  }
+
+  // Execute reports every failure in its fits' entries; this only settles the promises should the base class fail.
+  void OnError(const Napi::Error& error) override {
+    if (!usable()) return;
+    std::deque<std::unique_ptr<FitGroup>> left;
+    {
+      const std::lock_guard<std::mutex> lock(mutex_);
+      left.swap(done_);
+      for (auto& group : pending_) left.push_back(std::move(group));
+      pending_.clear();
+    }
+    for (auto& group : left) group->Fail(error);
+    if (lane_->run_ == this) lane_->run_ = nullptr;
+    drained_.Reject(error.Value());
+  }
+
+  // In an environment being torn down nothing is settled (as FitWorker): the base class would open a handle scope
+  // there, which throws, and an exception escaping a libuv callback aborts the process. The run is left to the
+  // environment's end.
+  void OnWorkComplete(Napi::Env env, napi_status status) override {
+    if (!usable()) return;
+    Napi::AsyncProgressQueueWorker<char>::OnWorkComplete(env, status);
+  }
+
+ private:
+  bool usable() {
+    const EnvState* state = envState(Env());
+    return state != nullptr && !state->tearingDown;
+  }
+
+  void settleDone() {
+    std::deque<std::unique_ptr<FitGroup>> done;
+    {
+      const std::lock_guard<std::mutex> lock(mutex_);
+      done.swap(done_);
+    }
+    for (auto& group : done) group->Settle(Env());
+  }
+
+  LaneWrap* lane_;  // kept alive by laneRef_
+  Napi::ObjectReference laneRef_;
+  Napi::Promise::Deferred drained_;
+  std::mutex mutex_;
+  std::deque<std::unique_ptr<FitGroup>> pending_;  // given, not yet started
+  std::deque<std::unique_ptr<FitGroup>> done_;     // run, not yet settled
+  bool ended_ = false;                             // Execute found nothing left: Append refuses
+};
+
+Napi::Value LaneWrap::Start(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    const std::vector<FitWrap*> owners = groupOwners(env, argument(info, 0));
+    const std::size_t maxIter = countArg(info, 1, "maxIter", 0);
+    auto group = std::make_unique<FitGroup>(env, owners, maxIter);
+    Napi::Object started = Napi::Object::New(env);
+    started.Set("done", group->Promise());
+    // A run in progress takes the group; one that has ended but not yet settled (its thread found nothing left)
+    // cannot, and settles on its own beside the new run.
+    if (run_ != nullptr && run_->Append(group)) return started;
+    auto worker = std::make_unique<LaneWorker>(env, this, std::move(group));
+    started.Set("drained", worker->Drained());
+    worker->Queue();
+    run_ = worker.release();
+    return started;
+  });
+}
+
+Napi::Value LaneWrap::Append(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    const std::vector<FitWrap*> owners = groupOwners(env, argument(info, 0));
+    const std::size_t maxIter = countArg(info, 1, "maxIter", 0);
+    if (run_ == nullptr) return env.Undefined();
+    auto group = std::make_unique<FitGroup>(env, owners, maxIter);
+    const Napi::Promise done = group->Promise();
+    if (!run_->Append(group)) {
+      // The run has ended: the group never started, and its fits are idle again.
+      group->Release();
+      return env.Undefined();
+    }
+    return done;
   });
 }
 
@@ -1065,6 +1264,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   state->fitClass = Napi::Persistent(fitClass);
   exports.Set("Fit", fitClass);
   exports.Set("runGroupAsync", Napi::Function::New<RunGroupAsync>(env, "runGroupAsync"));
+  exports.Set("Lane", LaneWrap::Define(env));
   exports.Set("allocateMatrix", Napi::Function::New<AllocateMatrix>(env, "allocateMatrix"));
   exports.Set("releaseMatrix", Napi::Function::New<ReleaseMatrix>(env, "releaseMatrix"));
   exports.Set("blasInfo", Napi::Function::New<BlasInfo>(env, "blasInfo"));

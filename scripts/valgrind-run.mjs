@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { nmf, nmfSync, setThreads } from '../dist/index.js';
+import { nmf, nmfBatch, nmfSync, setThreads } from '../dist/index.js';
 import { defaultSpec, encodeSpec } from '../dist/spec.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -137,6 +137,18 @@ fits += 3;
 setThreads({ fits: 2, blasThreads: 2 });
 await Promise.all(Array.from({ length: 6 }, (_, i) => nmf(random(20 + i, 15, 2), { rank: 1 + i, seed: i, maxIter: 15, tol: 0, backend })));
 setThreads({ fits: 2, blasThreads: 1 });
+// A batch of small fits: groups on the runners' lanes (a run that takes the next group while it runs, groups that
+// settle while their run goes on), and a batch aborted while its lanes run.
+{
+  const matrices = Array.from({ length: 60 }, (_, i) => random(8, 6 + (i % 3), 2));
+  const results = await nmfBatch(matrices, { rank: 2, seed: 3, maxIter: 20, tol: 0, backend });
+  if (results.length !== 60 || results.some((r) => r.iterations !== 20)) throw new Error('a batch fit stopped early');
+  fits += 60;
+  const stop = new AbortController();
+  const pending = nmfBatch(matrices, { rank: 2, seed: 3, maxIter: 5000, tol: 0, backend, signal: stop.signal });
+  setTimeout(() => stop.abort('batch'), 50);
+  await expectRejection(pending, /AbortError|batch/);
+}
 {
   const before = new AbortController();
   before.abort('before');

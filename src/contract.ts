@@ -148,6 +148,28 @@ export interface AsyncKernelGroup {
   cancel(): void;
 }
 
+/** How a lane's runs are admitted (Backend.openLane): each holds one of the backend's slots while it lasts. */
+export interface LaneAdmission {
+  /**
+   * Calls `run` once a slot is free and holds the slot until the promise `run` returns settles; rejects (without
+   * calling `run`) when the call's signal aborts while it waits.
+   */
+  admit(run: () => Promise<void>): Promise<void>;
+  /** Whether other fits wait for a slot: a group then waits its turn instead of joining the lane's run. */
+  contended(): boolean;
+}
+
+/**
+ * Groups of one-thread fits that run one after another on one thread of the backend, each starting as soon as the
+ * one before is done, without a hand-over to the calling thread between them: the calling thread settles a group and
+ * creates the next one's fits while the backend runs. A run of the lane is admitted as one fit and ends when its
+ * thread finds no group left; a group given while a run is in progress joins it.
+ */
+export interface GroupLane {
+  /** As Backend.runGroupAsync, on this lane; every problem's spec has threads 1. */
+  runGroupAsync(problems: readonly FitProblem[], maxIter: number): AsyncKernelGroup;
+}
+
 /** Facts a backend reports about itself for `backendInfo()`. */
 export interface BackendDetails {
   /** For native: the BLAS library in use, e.g. "OpenBLAS 0.3.21", with its build configuration. */
@@ -187,6 +209,8 @@ export interface Backend {
    * time. The problems' arrays may be transferred (detached) by this call, and its fits are freed when it is done.
    */
   runGroupAsync(problems: readonly FitProblem[], maxIter: number): AsyncKernelGroup;
+  /** A lane for the groups of one runner of a batch (GroupLane), where the backend has them. */
+  openLane?(admission: LaneAdmission): GroupLane;
   /**
    * An array of `length` entries, not necessarily zeroed (the facade writes every entry), for the facade's copy of
    * V (or a mask) that this backend's fits then read fastest (native: memory of the addon's own, huge pages where the

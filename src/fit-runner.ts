@@ -5,7 +5,7 @@
  * the event loop free.
  */
 import { abortError, groupable, requestShare } from './driver.js';
-import type { FitFunctions, Settled } from './nmf.js';
+import type { FitFunctions, RunnerLane, Settled } from './nmf.js';
 import { checkOptions, type CheckedOptions, type FitPlan } from './options.js';
 import type { NmfOptions, NmfResult } from './types.js';
 import { EventLoopPause } from './timers.js';
@@ -112,12 +112,12 @@ export async function runFits({ planAsync, fitGroup }: FitFunctions, run: FitRun
   };
 
   // One group of a runner: its fits run, then settle in order. Resolves once they have.
-  const runGroup = async ({ indices, plans, refused }: ReturnType<typeof takeGroup>): Promise<void> => {
+  const runGroup = async ({ indices, plans, refused }: ReturnType<typeof takeGroup>, lane: RunnerLane): Promise<void> => {
     if (refused && !settle) settleOne(refused.index, { ok: false, error: refused.error });
     else if (plans.length > 0) {
       let outcomes: Settled[];
       try {
-        outcomes = await fitGroup(plans);
+        outcomes = await fitGroup(plans, lane);
       } catch (error) {
         outcomes = plans.map(() => ({ ok: false, error }));
       }
@@ -129,13 +129,15 @@ export async function runFits({ planAsync, fitGroup }: FitFunctions, run: FitRun
   // As many runners as fits may run at once pull the next fits: queued fits hold no plan, no promise and no
   // listener, however long the run. While a group of small fits runs, its runner plans and submits the next group,
   // so that the backend starts it as soon as the current one is done, not after the current one's results are made
-  // and the next one planned on this thread. The group submitted waits for a slot (runtime.scheduled) with its
-  // copies, so a runner is ahead by one group at most, and never while a large fit runs (its copies are large).
+  // and the next one planned on this thread. The group submitted joins the runner's lane (nmf.ts, RunnerLane: the
+  // thread that runs the current group takes it next) or waits for a slot (runtime.scheduled) with its copies, so a
+  // runner is ahead by one group at most, and never while a large fit runs (its copies are large).
   const runner = async (): Promise<void> => {
     let running: Promise<void> | undefined;
+    const lane: RunnerLane = {};
     while (next < count && failure === undefined && !signal?.aborted) {
       const group = takeGroup();
-      const submitted = runGroup(group);
+      const submitted = runGroup(group, lane);
       if (running) await running;
       running = submitted;
       if (!group.plans.every(groupable)) {

@@ -20,6 +20,11 @@ export class Limiter {
     return this.running;
   }
 
+  /** Whether work waits for a slot. */
+  get contended(): boolean {
+    return this.waiting.length > 0;
+  }
+
   /** Runs `task` when a slot is free. Rejects with an AbortError if `signal` aborts while it waits. */
   async run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     await this.acquire(signal);

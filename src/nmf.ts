@@ -3,7 +3,7 @@ import { abortError, driveAsync, driveSync, firstRun, groupable, groupOutcome, t
 import { bestRun } from './init/index.js';
 import { checkOptions, planChecked, planFit, type CheckedOptions, type FitPlan } from './options.js';
 import { buildResult } from './result.js';
-import type { Backend } from './contract.js';
+import type { Backend, GroupFitRun, GroupLane } from './contract.js';
 import type { Runtime } from './runtime.js';
 import type { BackendName, CsrMatrixInput, MatrixInput, NmfOptions, NmfResult } from './types.js';
 
@@ -34,9 +34,15 @@ export interface FitFunctions {
   /**
    * Runs validated plans of one call's options (the same backend, maxIter and signal) off the main thread, as one
    * request to the backend when they are {@link groupable} (else one by one): each plan's result, or the Error
-   * it failed with. Rejects only when the signal aborts.
+   * it failed with. Rejects only when the signal aborts. `lane`: the groups of one runner of a batch, which run on
+   * a lane of the backend's (GroupLane) where it has them and every fit has one thread.
    */
-  fitGroup(plans: readonly FitPlan[]): Promise<Settled[]>;
+  fitGroup(plans: readonly FitPlan[], lane?: RunnerLane): Promise<Settled[]>;
+}
+
+/** The lane of one runner of a batch, opened on the first group that runs on one (fitGroup). */
+export interface RunnerLane {
+  opened?: { readonly backend: Backend; readonly lane: GroupLane };
 }
 
 /** How one fit of a group ended: its result, or what it threw (an onIteration may throw anything). */
@@ -84,7 +90,7 @@ export function fitFunctions(runtime: Runtime): FitFunctions {
     );
   }
 
-  async function fitGroup(plans: readonly FitPlan[]): Promise<Settled[]> {
+  async function fitGroup(plans: readonly FitPlan[], lane?: RunnerLane): Promise<Settled[]> {
     const { signal, maxIter } = plans[0]!;
     if (plans.length === 1 || !plans.every(groupable)) {
       const results: Settled[] = [];
@@ -104,35 +110,47 @@ export function fitFunctions(runtime: Runtime): FitFunctions {
     } catch (error) {
       return plans.map(() => ({ ok: false, error }));
     }
+    type Runs = ReturnType<FitPlan['problemFor']>[];
+    const runGroup = async (on: Pick<Backend, 'runGroupAsync'>, runs: Runs): Promise<{ runs: Runs; outcomes: (GroupFitRun | Error)[] }> => {
+      const group = on.runGroupAsync(
+        runs.map((run) => run.problem),
+        maxIter,
+      );
+      const onAbort = (): void => group.cancel();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        return { runs, outcomes: await group.done };
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
+      }
+    };
+    // One-thread fits of a runner run on its lane, which is admitted as one fit per run of it: no slot here.
+    const laneRuns =
+      lane && backend.openLane && plans.every((plan) => plan.threads === 1)
+        ? plans.map((plan) => plan.problemFor(0, backend, 1))
+        : undefined;
     // The slot is held while the backend runs the group, not while its results are made: a group waiting for a
     // slot starts as soon as the backend is done, and the results are made while it runs.
-    const ran = await runtime.scheduled(
-      backend.name,
-      async () => {
-        const runs = plans.map((plan) => plan.problemFor(0, backend, runtime.availableThreads(backend.name, false)));
-        // A fit that computes its initial factors from V first (NNDSVD) needs requests of its own.
-        if (runs.some((run) => run.init !== undefined)) {
-          const results: Settled[] = [];
-          for (const [i, plan] of plans.entries()) results.push(await settledOf(fitRun(backend, plan, runs[i]!)));
-          if (signal?.aborted) throw abortError(signal);
-          return { results };
-        }
-        const group = backend.runGroupAsync(
-          runs.map((run) => run.problem),
-          maxIter,
-        );
-        const onAbort = (): void => group.cancel();
-        signal?.addEventListener('abort', onAbort, { once: true });
-        try {
-          return { runs, outcomes: await group.done };
-        } finally {
-          signal?.removeEventListener('abort', onAbort);
-        }
-      },
-      signal,
-    );
+    const ran =
+      laneRuns && !laneRuns.some((run) => run.init !== undefined)
+        ? await runGroup(openLane(lane!, backend, signal), laneRuns)
+        : await runtime.scheduled(
+            backend.name,
+            async () => {
+              const runs = laneRuns ?? plans.map((plan) => plan.problemFor(0, backend, runtime.availableThreads(backend.name, false)));
+              // A fit that computes its initial factors from V first (NNDSVD) needs requests of its own.
+              if (runs.some((run) => run.init !== undefined)) {
+                const results: Settled[] = [];
+                for (const [i, plan] of plans.entries()) results.push(await settledOf(fitRun(backend, plan, runs[i]!)));
+                if (signal?.aborted) throw abortError(signal);
+                return { results };
+              }
+              return runGroup(backend, runs);
+            },
+            signal,
+          );
     if (signal?.aborted) throw abortError(signal);
-    if (ran.results) return ran.results;
+    if ('results' in ran) return ran.results;
     const { runs, outcomes } = ran;
     return outcomes.map((outcome, i): Settled => {
       if (outcome instanceof Error) return { ok: false, error: outcome };
@@ -144,6 +162,18 @@ export function fitFunctions(runtime: Runtime): FitFunctions {
         return { ok: false, error };
       }
     });
+  }
+
+  /** The runner's lane on `backend`, opened when its first group comes (a lane's runs are admitted as fits are). */
+  function openLane(lane: RunnerLane, backend: Backend, signal: AbortSignal | undefined): GroupLane {
+    if (lane.opened?.backend !== backend) {
+      const opened = backend.openLane!({
+        admit: (run) => runtime.scheduled(backend.name, run, signal),
+        contended: () => runtime.contended(backend.name),
+      });
+      lane.opened = { backend, lane: opened };
+    }
+    return lane.opened.lane;
   }
 
   /** The one run of a plan whose problem was made (problemFor), on its own requests. */

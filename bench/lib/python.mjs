@@ -186,7 +186,7 @@ export function runPythonDigits(python, dataDir) {
 
 /**
  * scikit-learn's loop over the throughput's matrices (peers.py `throughput`): dataDir holds T.f64 (the matrices),
- * W0.f64 and H0.f64; `spec` = { count, K, N, R, iterations, warm }. { seconds, fitsPerSecond, msPerFit } or
+ * W0.f64 and H0.f64; `spec` = { count, K, N, R, iterations, warm, warmPasses, passes }. { seconds, fitsPerSecond, msPerFit } or
  * { failure }.
  */
 export function runPythonThroughput(python, dataDir, spec) {

@@ -6,9 +6,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 
 // A worker thread has its data and its port; a forked process gets its data as the first message on its channel.
 const channel = parentPort ?? { on: (event, f) => process.on(event, f), postMessage: (m) => process.send(m) };
-const { index, matrices, warm, options } = workerData ?? (await new Promise((resolve) => process.once('message', resolve)));
+const { index, matrices, warm, warmPasses, options } = workerData ?? (await new Promise((resolve) => process.once('message', resolve)));
 const api = await import(index);
-for (const V of matrices.slice(0, warm)) api.nmfSync(V, options);
+for (let pass = 0; pass < warmPasses; pass++) for (const V of matrices.slice(0, warm)) api.nmfSync(V, options);
 channel.on('message', () => {
   const t0 = performance.now();
   let bad = -1;

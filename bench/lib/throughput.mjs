@@ -3,9 +3,11 @@
 // scikit-learn's Python loop over the same matrices (fit_transform per matrix, solver 'mu'). Every fit starts from
 // the same W0/H0 (nmfkit: options W and H; scikit-learn: init='custom'). Reported as fits per second (whole calls:
 // validation, copies, iterations, finish) and as time ÷ scikit-learn's. Every row, the peer's included, is timed
-// the same way: a warm-up pass over the first `warm` matrices (all of them), then `passes` timed passes over all of
-// them; the figure is the median pass (one pass of 400 fits lasts a tenth of a second, about as long as the
-// machine's noise). Two reference rows per backend run `nmfSync` on every core at once (syncInParallel), on a
+// the same way: `warmPasses` warm-up passes over the first `warm` matrices (all of them), then `passes` timed passes
+// over all of them; the figure is the median pass (one pass of 400 fits lasts a tenth of a second, about as long as
+// the machine's noise). A server's steady state is what the line measures: nmfBatch's first 2,000 or so fits run
+// slower (2,100 fits/s in the first pass, 4,000–5,000 from the sixth on), while V8's heap and the addon's memory
+// grow to their working size and the compilers reach its code, so one warm-up pass left its passes on that ramp. Two reference rows per backend run `nmfSync` on every core at once (syncInParallel), on a
 // worker thread per core and in a process per core: the machine's cores on independent fits, against which
 // nmfBatch's scheduling is judged; processes share no allocator, heap or garbage collector, so the second row is the
 // most these cores give such fits.
@@ -16,7 +18,19 @@ import { generateData } from './problems.mjs';
 import { median } from './timing.mjs';
 import { removeData, runPythonThroughput, writeData } from './python.mjs';
 
-export const THROUGHPUT = { count: 400, quickCount: 40, K: 64, N: 64, R: 4, iterations: 100, warm: 400, passes: 5, quickPasses: 2 };
+export const THROUGHPUT = {
+  count: 400,
+  quickCount: 40,
+  K: 64,
+  N: 64,
+  R: 4,
+  iterations: 100,
+  warm: 400,
+  warmPasses: 5,
+  quickWarmPasses: 1,
+  passes: 5,
+  quickPasses: 2,
+};
 
 function matrices(count, K, N) {
   const out = [];
@@ -72,9 +86,9 @@ const SPAWN = {
  * last one is done. No scheduling, no hand-overs and no planning on a shared thread: what independent fits get from
  * the machine's cores.
  */
-async function syncInParallel(way, list, options, warm, cores, passes) {
+async function syncInParallel(way, list, options, warm, warmPasses, cores, passes) {
   const shares = Array.from({ length: cores }, (_, w) =>
-    SPAWN[way]({ index: INDEX, matrices: list.filter((_, i) => i % cores === w), warm: Math.ceil(warm / cores), options }),
+    SPAWN[way]({ index: INDEX, matrices: list.filter((_, i) => i % cores === w), warm: Math.ceil(warm / cores), warmPasses, options }),
   );
   const next = (share) =>
     new Promise((resolve, reject) => {
@@ -137,6 +151,7 @@ export async function runThroughput(api, backendInfo, quick, python) {
   const { K, N, R, iterations, warm: warmCount } = THROUGHPUT;
   const count = quick ? THROUGHPUT.quickCount : THROUGHPUT.count;
   const passes = quick ? THROUGHPUT.quickPasses : THROUGHPUT.passes;
+  const warmPasses = quick ? THROUGHPUT.quickWarmPasses : THROUGHPUT.warmPasses;
   const list = matrices(count, K, N);
   const init = generateData({ name: 'throughput-init', K, N, R });
   const warm = list.slice(0, Math.min(warmCount, count));
@@ -164,7 +179,7 @@ export async function runThroughput(api, backendInfo, quick, python) {
         continue;
       }
       try {
-        await mode.run(api, warm, options);
+        for (let pass = 0; pass < warmPasses; pass++) await mode.run(api, warm, options);
         const seconds = [];
         for (let pass = 0; pass < passes; pass++) {
           const t0 = performance.now();
@@ -187,19 +202,19 @@ export async function runThroughput(api, backendInfo, quick, python) {
         continue;
       }
       try {
-        rows.push(timed(row, await syncInParallel(way, list, options, warm.length, cores, passes)));
+        rows.push(timed(row, await syncInParallel(way, list, options, warm.length, warmPasses, cores, passes)));
       } catch (error) {
         rows.push(failed(row, error));
       }
     }
   }
-  const peer = peerRow(python, list, init, { count, K, N, R, iterations, warm: warm.length, passes });
+  const peer = peerRow(python, list, init, { count, K, N, R, iterations, warm: warm.length, warmPasses, passes });
   rows.push(peer);
   for (const row of rows) {
     if (row.status === 'ok') row.ratioToSklearn = peer.status === 'ok' ? row.seconds / peer.seconds : null;
   }
   return {
-    description: `${count} matrices ${K}×${N}, rank ${R}, ${iterations} iterations, tol 0, every fit from the same W0/H0, through the public API; scikit-learn: fit_transform per matrix in a Python loop (solver 'mu', init 'custom', same W0/H0); reference: nmfSync on one worker thread per core, and in one process per core, each over its share; median of ${passes} passes after a warm-up pass`,
+    description: `${count} matrices ${K}×${N}, rank ${R}, ${iterations} iterations, tol 0, every fit from the same W0/H0, through the public API; scikit-learn: fit_transform per matrix in a Python loop (solver 'mu', init 'custom', same W0/H0); reference: nmfSync on one worker thread per core, and in one process per core, each over its share; median of ${passes} passes after ${warmPasses === 1 ? 'a warm-up pass' : `${warmPasses} warm-up passes`}`,
     rows,
   };
 }

@@ -14,8 +14,10 @@ import type {
   BackendDetails,
   FitProblem,
   GroupFitRun,
+  GroupLane,
   KernelFit,
   KernelResult,
+  LaneAdmission,
 } from '../contract.js';
 import { encodeSpec, SPEC_SLOTS } from '../spec.js';
 import { nativeBlockRows } from './block-rows.js';
@@ -57,6 +59,8 @@ interface Addon {
   ) => AddonFit;
   /** Runs the fits to their end and finishes them, one after another in one request on the libuv pool. */
   runGroupAsync(fits: readonly AddonFit[], maxIter: number): Promise<(GroupFitRun | Error)[]>;
+  /** Groups run one after another on one pool thread (native/addon.cc, LaneWrap). */
+  Lane: new () => AddonLane;
   /** A zeroed Float64Array over memory of the addon's own (huge pages where the system has them). */
   allocateMatrix(length: number): Float64Array;
   /** Frees an allocateMatrix array at once (detaching it); any other typed array is left as it is. */
@@ -239,10 +243,9 @@ function asyncFit(fit: AddonFit): AsyncKernelFit {
  * that Error as its entry; the others run. Every fit is freed when the group is done.
  */
 function asyncGroup(
-  native: Addon,
   create: (p: FitProblem) => AddonFit,
   problems: readonly FitProblem[],
-  maxIter: number,
+  submit: (fits: readonly AddonFit[]) => Promise<(GroupFitRun | Error)[]>,
 ): AsyncKernelGroup {
   const entries = problems.map((problem): AddonFit | Error => {
     try {
@@ -261,7 +264,7 @@ function asyncGroup(
   };
   let started: Promise<(GroupFitRun | Error)[]>;
   try {
-    started = native.runGroupAsync(fits, maxIter);
+    started = fits.length > 0 ? submit(fits) : Promise.resolve([]);
   } catch (error) {
     // Refused before anything ran (out of memory for the request): every fit fails with it.
     started = Promise.reject(error as Error);
@@ -278,6 +281,42 @@ function asyncGroup(
     },
   );
   return { done, cancel: () => fits.forEach((fit) => fit.cancel()) };
+}
+
+/** The addon's `Lane` (native/addon.cc). */
+interface AddonLane {
+  /**
+   * The group joins the run in progress, or begins a run: its outcomes, and for a run it began, the end of that
+   * run (every group of it settled).
+   */
+  start(fits: readonly AddonFit[], maxIter: number): { done: Promise<(GroupFitRun | Error)[]>; drained?: Promise<void> };
+  /** The next group of the run in progress, or undefined when there is none or it has ended. */
+  append(fits: readonly AddonFit[], maxIter: number): Promise<(GroupFitRun | Error)[]> | undefined;
+}
+
+/**
+ * A lane (GroupLane) on the addon's Lane: a group joins the run in progress when it can (and no other fit waits for
+ * a slot), else it waits for a slot and begins a run, which holds the slot until it has drained. A group whose slot
+ * comes while a run is in progress joins that run and gives the slot back at once.
+ */
+function nativeLane(native: Addon, create: (p: FitProblem) => AddonFit, admission: LaneAdmission): GroupLane {
+  const lane = new native.Lane();
+  return {
+    runGroupAsync: (problems, maxIter) =>
+      asyncGroup(create, problems, (fits) => {
+        const joined = admission.contended() ? undefined : lane.append(fits, maxIter);
+        if (joined) return joined;
+        return new Promise((resolve, reject) => {
+          admission
+            .admit(() => {
+              const run = lane.start(fits, maxIter);
+              resolve(run.done);
+              return run.drained ?? Promise.resolve();
+            })
+            .catch(reject);
+        });
+      }),
+  };
 }
 
 let addon: Addon | undefined;
@@ -333,7 +372,8 @@ export function loadNativeBackend(): NativeLoad {
       teamSize: nativeTeamSize,
       createFit: (p: FitProblem) => syncFit(create(p)),
       createAsyncFit: (p: FitProblem) => asyncFit(createOwning(p)),
-      runGroupAsync: (problems, maxIter) => asyncGroup(native, createOwning, problems, maxIter),
+      runGroupAsync: (problems, maxIter) => asyncGroup(createOwning, problems, (fits) => native.runGroupAsync(fits, maxIter)),
+      openLane: (admission) => nativeLane(native, createOwning, admission),
       allocateMatrix: (length: number) => (length >= MAPPED_MIN_ENTRIES ? native.allocateMatrix(length) : spares.take(length)),
       details: () => ({ blas: native.blasInfo() }),
     };

@@ -91,6 +91,11 @@ export class Admission {
     return Math.max(1, Math.floor(this.#threads.get().fits / Math.max(1, running)));
   }
 
+  /** Whether async fits wait for a slot of `backend`. */
+  contended(backend: BackendName): boolean {
+    return this.#created !== undefined && this.#limiters[backend].contended;
+  }
+
   /** Slots in use per backend (for diagnostics and tests). */
   active(): Record<BackendName, number> {
     if (!this.#created) return { native: 0, wasm: 0 };

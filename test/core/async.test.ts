@@ -1,7 +1,7 @@
 /** Server-grade async fits: a free event loop, concurrency, cancellation, progress, time budgets, batches. */
 import { describe, expect, it } from 'vitest';
 import { backendInfo, nmf, nmfBatch, nmfSync, setThreads, type IterationInfo, type NmfOptions } from '../../src/index.js';
-import { wasmWorkerMemory } from '../../src/entry/node.js';
+import { activeFits, wasmWorkerMemory } from '../../src/entry/node.js';
 import { BACKENDS, backendAvailable, randomMatrix } from '../support/helpers.js';
 
 function isAbortError(error: unknown, reason: unknown): boolean {
@@ -170,6 +170,33 @@ describe.each(BACKENDS)('nmfBatch on %s', (backend) => {
       }
     }
     matrices.forEach((V, i) => expect(V.data).toEqual(before[i]));
+  });
+
+  run('runs of small fits hold at most the fits setting in slots, and a call made during a batch does not wait for its end', async () => {
+    const matrices = Array.from({ length: 2000 }, (_, i) => randomMatrix(16, 16, 7000 + i));
+    const options: NmfOptions = { rank: 3, seed: 1, maxIter: 100, tol: 0, backend };
+    let most = 0;
+    let sampling = true;
+    const sample = (): void => {
+      most = Math.max(most, activeFits()[backend]);
+      if (sampling) setImmediate(sample);
+    };
+    sample();
+    let batchDone = false;
+    const batch = nmfBatch(matrices, options).then((results) => {
+      batchDone = true;
+      return results;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const single = await nmf(randomMatrix(16, 16, 1), options);
+    expect(single.iterations).toBe(100);
+    // On native the batch's groups run on lanes, whose runs take no more groups once another fit waits for a slot.
+    expect(batchDone).toBe(false);
+    expect((await batch).every((result) => result.iterations === 100)).toBe(true);
+    sampling = false;
+    expect(most).toBeGreaterThan(0);
+    expect(most).toBeLessThanOrEqual(backendInfo().threads.fits);
+    expect(activeFits()[backend]).toBe(0);
   });
 
   run('bad options reject every matrix of a settled batch, each named by its index', async () => {

@@ -244,7 +244,7 @@ describe.runIf(backendAvailable('native'))('the native glue (native/addon.cc), c
 
   it('the other exports refuse hostile arguments', () => {
     for (const [name, value] of Object.entries(addon)) {
-      if (typeof value !== 'function' || name === 'Fit') continue;
+      if (typeof value !== 'function' || name === 'Fit' || name === 'Lane') continue;
       for (const [what, make] of JUNK) {
         const error = catchError(() => (value as (...a: unknown[]) => unknown)(make(), make(), make(), make(), make()));
         if (name === 'blasInfo') {
@@ -305,6 +305,68 @@ describe.runIf(backendAvailable('native'))('the native glue (native/addon.cc), c
     coded(outcomes[0], 'a cancelled fit of a group');
     expect((outcomes[1] as { executed: number }).executed).toBe(0);
     for (const fit of [a, b, c, d, alone]) fit.dispose();
+  });
+
+  it('Lane: checks its groups as runGroupAsync does; appended groups join the run in progress, each settling on its own', async () => {
+    interface Outcome {
+      executed: number;
+      hChange: Float64Array;
+      result: { W: Float64Array };
+    }
+    interface RawLane {
+      start(fits: unknown, maxIter: unknown): { done: Promise<unknown[]>; drained?: Promise<void> };
+      append(fits: unknown, maxIter: unknown): Promise<unknown[]> | undefined;
+    }
+    const Lane = addon.Lane as new () => RawLane;
+    const V = new Float64Array(6).map((_, i) => 0.25 + i / 8);
+    const make = (): RawFit => new addon.Fit(spec(), V.slice(), f64(4), f64(6), null, new Uint8Array(2));
+    const lane = new Lane();
+    const [a, b] = [make(), make()];
+    fails(() => lane.start('fits', 3), TypeError, /fits must be an array/);
+    fails(() => lane.append([a, {}], 3), TypeError, /fits\[1\] must be a Fit/);
+    fails(() => lane.start([a, a], 3), Error, /fits\[1\] is listed twice/);
+    fails(() => lane.append([a], -1), RangeError, /maxIter/);
+    for (const method of ['start', 'append'] as const) {
+      for (const [what, make] of JUNK) {
+        const error = catchError(() => lane[method](make(), make()));
+        expect(error instanceof TypeError || error instanceof RangeError, `lane.${method}(${what}): ${String(error)}`).toBe(true);
+        coded(error, `lane.${method}(${what})`);
+      }
+    }
+    // No run in progress: append gives nothing back and leaves the fits idle.
+    expect(lane.append([a, b], 3)).toBeUndefined();
+    const groups = Array.from({ length: 6 }, () => [make(), make()]);
+    const first = lane.start(groups[0], 200);
+    expect(first.drained).toBeInstanceOf(Promise);
+    fails(() => lane.append([groups[0]![0]], 3), Error, /fit is busy/);
+    // Groups given while the run is in progress join it (or, should its thread have found nothing left, are refused
+    // and stay idle); each settles with the same outcomes as a fit run on its own.
+    const runs: Promise<void>[] = [first.drained!];
+    const joined = groups.slice(1).map((fits) => {
+      const done = lane.append(fits, 200);
+      if (done) return done;
+      const started = lane.start(fits, 200);
+      if (started.drained) runs.push(started.drained);
+      return started.done;
+    });
+    const alone = make();
+    const h = new Float64Array(200);
+    const executed = alone.run(200, h, new Float64Array(200), 0, new Float64Array(200));
+    const finished = alone.finish() as { W: Float64Array };
+    for (const outcomes of await Promise.all([first.done, ...joined])) {
+      for (const ran of outcomes as Outcome[]) {
+        expect(ran.executed).toBe(executed);
+        expect(ran.hChange).toEqual(h.subarray(0, executed));
+        expect(ran.result.W).toEqual(finished.W);
+      }
+    }
+    await Promise.all(runs);
+    // A drained lane takes no more groups; a new run starts.
+    expect(lane.append([a], 3)).toBeUndefined();
+    const next = lane.start([a, b], 3);
+    expect(((await next.done) as Outcome[]).map((ran) => ran.executed)).toEqual([3, 3]);
+    await next.drained;
+    for (const fit of [a, b, alone, ...groups.flat()]) fit.dispose();
   });
 
   it('allocateMatrix gives zeroed Float64Arrays of the length asked for, and refuses bad lengths before allocating', () => {
