@@ -155,7 +155,10 @@ export interface LaneAdmission {
    * calling `run`) when the call's signal aborts while it waits.
    */
   admit(run: () => Promise<void>): Promise<void>;
-  /** Whether other fits wait for a slot: a group then waits its turn instead of joining the lane's run. */
+  /**
+   * Whether fits other than lanes' groups wait for a slot: a group then waits its turn instead of joining the lane's
+   * run, so that a batch does not hold the slots until it ends.
+   */
   contended(): boolean;
 }
 

@@ -20,9 +20,9 @@ export class Limiter {
     return this.running;
   }
 
-  /** Whether work waits for a slot. */
-  get contended(): boolean {
-    return this.waiting.length > 0;
+  /** Work waiting for a slot. */
+  get waitingCount(): number {
+    return this.waiting.length;
   }
 
   /** Runs `task` when a slot is free. Rejects with an AbortError if `signal` aborts while it waits. */

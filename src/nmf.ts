@@ -164,12 +164,34 @@ export function fitFunctions(runtime: Runtime): FitFunctions {
     });
   }
 
+  /**
+   * Lanes' groups waiting for a slot, per backend: the other runners of a batch, whose waits must not make a lane
+   * give up its run (LaneAdmission.contended).
+   */
+  const laneWaits: Record<BackendName, number> = { native: 0, wasm: 0 };
+
   /** The runner's lane on `backend`, opened when its first group comes (a lane's runs are admitted as fits are). */
   function openLane(lane: RunnerLane, backend: Backend, signal: AbortSignal | undefined): GroupLane {
     if (lane.opened?.backend !== backend) {
       const opened = backend.openLane!({
-        admit: (run) => runtime.scheduled(backend.name, run, signal),
-        contended: () => runtime.contended(backend.name),
+        admit: async (run) => {
+          laneWaits[backend.name]++;
+          let admitted = false;
+          try {
+            await runtime.scheduled(
+              backend.name,
+              () => {
+                admitted = true;
+                laneWaits[backend.name]--;
+                return run();
+              },
+              signal,
+            );
+          } finally {
+            if (!admitted) laneWaits[backend.name]--;
+          }
+        },
+        contended: () => runtime.waiting(backend.name) > laneWaits[backend.name],
       });
       lane.opened = { backend, lane: opened };
     }

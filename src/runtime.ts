@@ -11,8 +11,8 @@ export interface Runtime {
   chooseBackend(requested: 'auto' | BackendName): Backend;
   /** Runs an async fit when the runtime's policy admits it; rejects with an AbortError if `signal` aborts while it waits. */
   scheduled<T>(backend: BackendName, task: () => Promise<T>, signal?: AbortSignal): Promise<T>;
-  /** Whether async fits wait for `scheduled` on `backend`. */
-  contended(backend: BackendName): boolean;
+  /** How many async fits wait for `scheduled` on `backend`. */
+  waiting(backend: BackendName): number;
   /**
    * The threads a fit about to start on `backend` may use: the `fits` setting shared by the native fits running
    * (this one included; `sync`: a synchronous fit, not admitted), at least 1; 1 on wasm.

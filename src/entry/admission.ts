@@ -91,9 +91,9 @@ export class Admission {
     return Math.max(1, Math.floor(this.#threads.get().fits / Math.max(1, running)));
   }
 
-  /** Whether async fits wait for a slot of `backend`. */
-  contended(backend: BackendName): boolean {
-    return this.#created !== undefined && this.#limiters[backend].contended;
+  /** Async fits waiting for a slot of `backend`. */
+  waiting(backend: BackendName): number {
+    return this.#created === undefined ? 0 : this.#limiters[backend].waitingCount;
   }
 
   /** Slots in use per backend (for diagnostics and tests). */

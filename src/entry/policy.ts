@@ -85,7 +85,7 @@ export class EntryPolicy {
     this.runtime = {
       chooseBackend: (requested) => this.chooseBackend(requested),
       scheduled: (backend, task, signal) => this.admission.run(backend, task, signal),
-      contended: (backend) => this.admission.contended(backend),
+      waiting: (backend) => this.admission.waiting(backend),
       availableThreads: (backend, sync) => this.admission.availableThreads(backend, sync),
       beforeSync: (backend) => {
         if (backend === 'native') this.admission.applyBlasThreads();
