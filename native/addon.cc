@@ -848,9 +848,11 @@ class FitGroup {
     deferred_.Resolve(outcomes);
   }
 
-  // A group that never ran: its fits are idle again, and its promise (never handed out) is left unsettled.
-  void Release() {
+  // A group that never ran: its fits are idle again. Its promise was never handed out; resolving it frees what
+  // Node-API keeps for it until it settles.
+  void Release(Napi::Env env) {
     for (Member& m : members_) m.owner->busy_ = false;
+    deferred_.Resolve(env.Undefined());
   }
 
   // Should the worker itself fail (Run reports every failure in its fit's entry).
@@ -1105,7 +1107,7 @@ Napi::Value LaneWrap::Append(const Napi::CallbackInfo& info) {
     const Napi::Promise done = group->Promise();
     if (!run_->Append(group)) {
       // The run has ended: the group never started, and its fits are idle again.
-      group->Release();
+      group->Release(env);
       return env.Undefined();
     }
     return done;
